@@ -1,0 +1,59 @@
+/**
+ * The normalized event that everything after ingest consumes. The SkyPay
+ * authentication key never reaches this shape: it is checked and dropped.
+ */
+export const PAY_STATUSES = {
+  1: 'upload',
+  2: 'paid',
+  3: 'cancel',
+  4: 'failure',
+  5: 'amendedSuccess',
+  6: 'amendedFailure',
+} as const;
+
+export type PayType = keyof typeof PAY_STATUSES;
+export type PayStatus = (typeof PAY_STATUSES)[PayType];
+
+export function statusOf(payType: PayType): PayStatus {
+  return PAY_STATUSES[payType];
+}
+
+export function payTypeOf(status: string): PayType | undefined {
+  for (const [num, name] of Object.entries(PAY_STATUSES)) {
+    if (name === status) return Number(num) as PayType;
+  }
+  return undefined;
+}
+
+export interface PayoutEvent {
+  id: string;
+  source: 'skypay';
+  type: 'payout';
+  action: string;
+  partner: string;
+  controlNumber: string;
+  payType: PayType;
+  status: PayStatus;
+  /** As SkyPay sent it: `yyyy-MM-dd HH:mm:ss` in SkyPay's zone (GMT+8). */
+  dealTime: string;
+  /** The same instant as UTC ISO-8601. */
+  dealTimeUtc: string;
+  failDescription: string | null;
+  referenceNumber: string | null;
+  /** Fields SkyPay sent that its documentation does not list, kept as sent. */
+  extra: Record<string, unknown>;
+  receivedAt: string;
+  duplicates: number;
+}
+
+/** Events skyrelay raises about itself (refused callbacks, dead deliveries). */
+export interface SystemEvent {
+  id: string;
+  source: 'skyrelay';
+  type: 'rejection' | 'delivery.dead';
+  receivedAt: string;
+  /** Flat, secret-free facts about what happened; routable like payout fields. */
+  data: Record<string, string | number | boolean | null>;
+}
+
+export type RelayEvent = PayoutEvent | SystemEvent;
