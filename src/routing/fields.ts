@@ -1,0 +1,44 @@
+import type { PayoutEvent, RelayEvent } from '../event';
+
+/** Payout properties a rule may name directly; anything else is looked up in `extra`. */
+const PAYOUT_FIELDS = [
+  'payType',
+  'status',
+  'partner',
+  'controlNumber',
+  'failDescription',
+  'referenceNumber',
+  'source',
+  'type',
+  'action',
+  'dealTime',
+] as const satisfies readonly (keyof PayoutEvent)[];
+
+const PAYOUT_FIELD_SET: ReadonlySet<string> = new Set(PAYOUT_FIELDS);
+const EXTRA_PREFIX = 'extra.';
+
+export type FieldReader = (event: RelayEvent) => unknown;
+
+/**
+ * Resolves a field name once, at compile time, into a reader. Lookups use
+ * own properties only, so a field named "constructor" or "toString" reads as
+ * missing instead of reaching Object.prototype.
+ */
+export function compileFieldReader(field: string): FieldReader {
+  const extraName = field.startsWith(EXTRA_PREFIX) ? field.slice(EXTRA_PREFIX.length) : undefined;
+  const isPayoutField = PAYOUT_FIELD_SET.has(field);
+  return (event) => {
+    if (event.source === 'skyrelay') {
+      if (field === 'source' || field === 'type') return event[field];
+      return readOwn(event.data, field);
+    }
+    if (isPayoutField) return event[field as (typeof PAYOUT_FIELDS)[number]];
+    // A literal extra key containing a dot ("extra.x" sent by SkyPay) still wins over the prefix form.
+    if (extraName !== undefined && !Object.hasOwn(event.extra, field)) return readOwn(event.extra, extraName);
+    return readOwn(event.extra, field);
+  };
+}
+
+function readOwn(record: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}

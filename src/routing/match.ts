@@ -1,0 +1,72 @@
+import { PAY_STATUSES, type PayStatus, type PayType, type RelayEvent } from '../event';
+import { compileFieldReader } from './fields';
+import { compileMatcher } from './matcher';
+import type { RuleConfig } from './schema';
+
+export interface CompiledRule {
+  readonly name: string;
+  readonly to: readonly string[];
+  matches(event: RelayEvent): boolean;
+}
+
+export interface Route {
+  destination: string;
+  /** Every rule that sent the event to this destination, in rule order. */
+  rules: string[];
+}
+
+/** Call once when the config loads; routing then does no parsing or RegExp building. */
+export function compileRules(rules: readonly RuleConfig[]): CompiledRule[] {
+  return rules.map(compileRule);
+}
+
+function compileRule(rule: RuleConfig): CompiledRule {
+  const conditions = Object.entries(rule.match ?? {}).map(([field, matcher]) => {
+    const read = compileFieldReader(field);
+    const test = compileMatcher(field, matcher);
+    return (event: RelayEvent) => test(read(event));
+  });
+  return {
+    name: rule.name,
+    to: [...rule.to],
+    matches: (event) => conditions.every((condition) => condition(event)),
+  };
+}
+
+/**
+ * One route per destination even when several rules name it, so a
+ * destination receives the event once; the rule names travel with it to
+ * explain why it was sent.
+ */
+export function routeEvent(event: RelayEvent, compiledRules: readonly CompiledRule[]): Route[] {
+  const routes = new Map<string, Route>();
+  for (const rule of compiledRules) {
+    if (!rule.matches(event)) continue;
+    for (const destination of rule.to) {
+      const route = routes.get(destination) ?? { destination, rules: [] };
+      if (!route.rules.includes(rule.name)) route.rules.push(rule.name);
+      routes.set(destination, route);
+    }
+  }
+  return [...routes.values()];
+}
+
+/**
+ * The payout statuses a rule can fire on, judged by its payType/status
+ * matchers alone (other conditions depend on the event, so they are not
+ * evaluated). A rule with no such matcher lists all six.
+ */
+export function describeRule(rule: RuleConfig): PayStatus[] {
+  const payTypeMatcher = rule.match?.['payType'];
+  const statusMatcher = rule.match?.['status'];
+  const testPayType = payTypeMatcher === undefined ? undefined : compileMatcher('payType', payTypeMatcher);
+  const testStatus = statusMatcher === undefined ? undefined : compileMatcher('status', statusMatcher);
+  const fired: PayStatus[] = [];
+  for (const [num, name] of Object.entries(PAY_STATUSES)) {
+    const payType = Number(num) as PayType;
+    if (testPayType && !testPayType(payType)) continue;
+    if (testStatus && !testStatus(name)) continue;
+    fired.push(name);
+  }
+  return fired;
+}
