@@ -1,0 +1,28 @@
+// pm2 requires this file: it must stay CommonJS.
+'use strict';
+
+const instances = Number(process.env.SKYRELAY_INSTANCES || 1);
+
+module.exports = {
+  apps: [
+    {
+      name: 'skyrelay',
+      script: 'dist/main.js',
+      cwd: __dirname,
+      // Cluster mode lets `pm2 reload` replace workers one by one with no refused callback.
+      exec_mode: 'cluster',
+      instances,
+      // Online only after process.send('ready'): the port is bound and the database migrated.
+      wait_ready: true,
+      listen_timeout: 15000,
+      // Longer than the drain: server.shutdownTimeoutMs (10 s) plus delivery.timeoutMs (10 s).
+      kill_timeout: 30000,
+      max_memory_restart: '300M',
+      out_file: 'logs/skyrelay.out.log',
+      error_file: 'logs/skyrelay.err.log',
+      merge_logs: true,
+      env: { NODE_ENV: 'development' },
+      env_production: { NODE_ENV: 'production' },
+    },
+  ],
+};

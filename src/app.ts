@@ -1,0 +1,48 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import bodyParser from 'koa-bodyparser';
+import { MethodNotAllowedError } from './errors';
+import { requireCallbackContentType } from './http/content-type';
+import { serveHealth } from './http/health';
+import { handleCallbackOutcome, type RefusalDeps } from './http/refusals';
+import { createReceiveHandler, type ReceiveDeps } from './skypay/receive';
+
+export interface AppDeps {
+  callbackPath: string;
+  bodyLimit: string;
+  trustProxy: boolean;
+  receive: ReceiveDeps;
+  refusals: RefusalDeps;
+  /** Extra routers (admin API, metrics) mounted by the daemon. */
+  routers?: Router[];
+}
+
+/** Wires the stages into Koa; each stage lives in its own module. */
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa({ proxy: deps.trustProxy });
+  // Errors outside the callback route are still never shown to clients with internals.
+  app.silent = true;
+  const router = new Router();
+  const parseBody = bodyParser({
+    enableTypes: ['json', 'text'],
+    jsonLimit: deps.bodyLimit,
+    textLimit: deps.bodyLimit,
+    strict: true,
+  });
+
+  router.get('/healthz', serveHealth(deps.receive.store));
+  router.post(
+    deps.callbackPath,
+    handleCallbackOutcome(deps.refusals),
+    requireCallbackContentType(),
+    parseBody,
+    createReceiveHandler(deps.receive),
+  );
+  router.all(deps.callbackPath, handleCallbackOutcome(deps.refusals), async (ctx) => {
+    throw new MethodNotAllowedError(`${ctx.method} is not allowed here; SkyPay callbacks are POSTed`);
+  });
+
+  app.use(router.routes());
+  for (const extra of deps.routers ?? []) app.use(extra.routes()).use(extra.allowedMethods());
+  return app;
+}

@@ -1,0 +1,60 @@
+import {
+  array, boolean, defaulted, enums, integer, object, optional, refine, size, string, type Infer,
+} from 'superstruct';
+import { DestinationsConfig } from '../destinations/schema';
+import { RulesConfig } from '../routing/schema';
+
+const PositiveInt = refine(integer(), 'positive', (v) => v > 0 || 'must be a positive integer');
+const Port = refine(integer(), 'port', (v) => (v >= 0 && v <= 65535) || 'must be an integer from 0 to 65535');
+const BodyLimit = refine(string(), 'bodyLimit', (v) =>
+  /^\d+(\.\d+)?\s*(b|kb|mb)$/i.test(v) || 'must be a size such as "1mb" or "512kb"');
+const Offset = refine(string(), 'timezone', (v) =>
+  /^[+-]\d{2}:\d{2}$/.test(v) || 'must be an offset such as "+08:00"');
+const UrlPath = refine(string(), 'path', (v) => /^\/\S*$/.test(v) || 'must be a URL path starting with "/"');
+const Key = size(string(), 1, 200);
+
+const Partner = object({
+  userName: size(string(), 1, 50),
+  authentication: size(array(Key), 1, 20),
+  encryptKeys: defaulted(array(Key), []),
+});
+
+export const ConfigStruct = object({
+  server: defaulted(object({
+    host: defaulted(string(), '0.0.0.0'),
+    port: defaulted(Port, 8080),
+    bodyLimit: defaulted(BodyLimit, '1mb'),
+    trustProxy: defaulted(boolean(), false),
+    shutdownTimeoutMs: defaulted(PositiveInt, 10_000),
+  }), {}),
+  store: defaulted(object({
+    path: defaulted(size(string(), 1, 4096), 'data/skyrelay.db'),
+    busyTimeoutMs: defaulted(PositiveInt, 5_000),
+    synchronous: defaulted(enums(['FULL', 'NORMAL']), 'FULL'),
+    retentionDays: defaulted(PositiveInt, 90),
+    rejectionRetentionDays: defaulted(PositiveInt, 30),
+  }), {}),
+  skypay: object({
+    path: defaulted(UrlPath, '/callbacks/skypay'),
+    timezone: defaulted(Offset, '+08:00'),
+    partners: size(array(Partner), 1, 100),
+  }),
+  destinations: defaulted(DestinationsConfig, {}),
+  rules: defaulted(RulesConfig, []),
+  delivery: defaulted(object({
+    maxAttempts: defaulted(PositiveInt, 12),
+    initialBackoffMs: defaulted(PositiveInt, 5_000),
+    maxBackoffMs: defaulted(PositiveInt, 3_600_000),
+    timeoutMs: defaulted(PositiveInt, 10_000),
+    maxInFlight: defaulted(PositiveInt, 4),
+    pollIntervalMs: defaulted(PositiveInt, 1_000),
+  }), {}),
+  admin: defaulted(object({
+    token: optional(size(string(), 16, 512)),
+  }), {}),
+  log: defaulted(object({
+    level: defaulted(enums(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
+  }), {}),
+});
+
+export type Config = Infer<typeof ConfigStruct>;

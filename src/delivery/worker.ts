@@ -1,0 +1,196 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { DeliveryError, type Destination } from '../destinations/types';
+import type { AttemptRecord, ClaimedDelivery, DeliveryNext, OutboxStore } from '../store/types';
+import { decideAfterFailure, type RetryPolicy } from './backoff';
+
+export interface WorkerOptions extends RetryPolicy {
+  timeoutMs: number;
+  /** Default per-destination limit; a destination's own maxInFlight wins. */
+  maxInFlight: number;
+  /** How often to look for work written by other processes (CLI replays, cluster peers). */
+  pollIntervalMs: number;
+  /** At most this many sends at once in this process. */
+  maxConcurrent?: number;
+}
+
+export interface AttemptReport {
+  delivery: ClaimedDelivery;
+  attempt: AttemptRecord;
+  next: DeliveryNext;
+  /** Why the delivery died, when it did. */
+  deadReason?: string;
+}
+
+export interface WorkerDeps {
+  store: OutboxStore;
+  destinations: ReadonlyMap<string, Destination>;
+  destinationLimits: ReadonlyMap<string, number>;
+  logger: Logger;
+  onAttempt?: (report: AttemptReport) => void;
+  now?: () => number;
+  random?: () => number;
+}
+
+/**
+ * Sends due deliveries from the outbox: woken at once by new work, by a
+ * timer for retries, and by a poll for work other processes wrote. Each
+ * send is bounded by timeoutMs, so stop() can drain in bounded time.
+ */
+export class DeliveryWorker {
+  readonly owner = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  private readonly inFlight = new Set<Promise<void>>();
+  private running = false;
+  private pumping = false;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: WorkerDeps, private readonly options: WorkerOptions) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  start(): void {
+    this.running = true;
+    this.notify();
+  }
+
+  /** New work may be due: look now rather than at the next tick. */
+  notify(): void {
+    if (!this.running) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    setImmediate(() => void this.pump());
+  }
+
+  /** Stops claiming and waits for sends in flight (each bounded by timeoutMs). */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping || !this.running) return;
+    this.pumping = true;
+    try {
+      do {
+        this.again = false;
+        const room = (this.options.maxConcurrent ?? 64) - this.inFlight.size;
+        if (room <= 0) break;
+        const claimed = await this.deps.store.claimDeliveries({
+          owner: this.owner,
+          now: this.now(),
+          leaseMs: this.options.timeoutMs * 2 + 5_000,
+          maxInFlight: (name) => this.deps.destinationLimits.get(name) ?? this.options.maxInFlight,
+          max: room,
+        });
+        for (const delivery of claimed) this.track(this.attempt(delivery));
+        if (claimed.length === room) this.again = true;
+      } while (this.again && this.running);
+      await this.scheduleNextWake();
+    } catch (err) {
+      this.deps.logger.error({ err }, 'delivery worker could not read the outbox; retrying');
+      this.schedule(this.options.pollIntervalMs);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private track(send: Promise<void>): void {
+    this.inFlight.add(send);
+    void send.finally(() => {
+      this.inFlight.delete(send);
+      // A finished send frees a slot for its destination.
+      this.notify();
+    });
+  }
+
+  private async scheduleNextWake(): Promise<void> {
+    const due = await this.deps.store.nextWakeAt();
+    const wait = due === undefined ? this.options.pollIntervalMs : Math.max(0, due - this.now());
+    this.schedule(Math.min(wait, this.options.pollIntervalMs));
+  }
+
+  private schedule(ms: number): void {
+    if (!this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.notify(), Math.max(ms, 5));
+    this.timer.unref();
+  }
+
+  private async attempt(delivery: ClaimedDelivery): Promise<void> {
+    const started = this.now();
+    const destination = this.deps.destinations.get(delivery.destination);
+    let attempt: AttemptRecord;
+    let next: DeliveryNext;
+    let deadReason: string | undefined;
+    if (!destination) {
+      deadReason = `destination "${delivery.destination}" is no longer configured`;
+      attempt = { startedAt: started, durationMs: 0, outcome: 'dead', error: deadReason };
+      next = { state: 'dead' };
+    } else {
+      try {
+        const result = await this.send(destination, delivery);
+        attempt = { startedAt: started, durationMs: this.now() - started, outcome: 'delivered', ...result };
+        next = { state: 'delivered' };
+      } catch (err) {
+        const failure = describeFailure(err);
+        const verdict = decideAfterFailure({ attempt: delivery.attempt, ...failure }, this.options, this.deps.random);
+        const base = { startedAt: started, durationMs: this.now() - started, error: failure.error };
+        const extra = { ...(failure.status !== undefined ? { status: failure.status } : {}),
+          ...(failure.response !== undefined ? { response: failure.response } : {}) };
+        if (verdict.kind === 'retry') {
+          attempt = { ...base, ...extra, outcome: 'retry' };
+          next = { state: 'pending', nextAttemptMs: this.now() + verdict.delayMs };
+        } else {
+          deadReason = verdict.reason;
+          attempt = { ...base, ...extra, outcome: 'dead', error: verdict.reason };
+          next = { state: 'dead' };
+        }
+      }
+    }
+    try {
+      await this.deps.store.finishAttempt(delivery, this.owner, attempt, next);
+    } catch (err) {
+      // The lease will expire and the delivery will be tried again: at-least-once holds.
+      this.deps.logger.error({ err, deliveryId: delivery.id }, 'could not record a delivery attempt');
+      return;
+    }
+    this.deps.logger.info({
+      deliveryId: delivery.id, eventId: delivery.eventId, destination: delivery.destination,
+      attempt: delivery.attempt, outcome: attempt.outcome, status: attempt.status, error: attempt.error,
+      ms: attempt.durationMs,
+    }, 'delivery attempt');
+    this.deps.onAttempt?.({ delivery, attempt, next, ...(deadReason ? { deadReason } : {}) });
+  }
+
+  private async send(destination: Destination, delivery: ClaimedDelivery) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new Error(`timed out after ${this.options.timeoutMs} ms`)),
+      this.options.timeoutMs);
+    try {
+      return await destination.send({
+        deliveryId: delivery.id, attempt: delivery.attempt, event: delivery.event, rules: delivery.rules,
+        signal: controller.signal,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function describeFailure(err: unknown): { retryable: boolean; error: string; status?: number; response?: string; retryAfterMs?: number } {
+  if (err instanceof DeliveryError) {
+    return {
+      retryable: err.retryable, error: err.message,
+      ...(err.status !== undefined ? { status: err.status } : {}),
+      ...(err.response !== undefined ? { response: err.response } : {}),
+      ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
+    };
+  }
+  // A destination that throws something unexpected is treated as transient; maxAttempts bounds it.
+  return { retryable: true, error: err instanceof Error ? err.message : String(err) };
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+import { ConfigError, loadConfig } from './config/load';
+import { Daemon } from './daemon';
+import { createLogger } from './log';
+
+/** The process entry point pm2 runs: load config, start, signal ready, drain on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`skyrelay: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger({ level: config.log.level });
+  const daemon = new Daemon(config, logger);
+  await daemon.start();
+  // pm2's wait_ready: the app counts as online only once it can take callbacks.
+  process.send?.('ready');
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'draining');
+    daemon.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  // pm2 on Windows and some setups ask for shutdown over IPC.
+  process.on('message', (msg) => {
+    if (msg === 'shutdown') shutdown('shutdown message');
+  });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`skyrelay: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

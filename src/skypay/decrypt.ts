@@ -1,0 +1,45 @@
+import { decryptBody } from './crypto';
+import { MalformedBodyError, UnauthenticatedError } from '../errors';
+import type { Partner } from './partners';
+
+export interface OpenedBody {
+  body: Record<string, unknown>;
+  /** The AES key that opened the body; undefined for plain JSON. */
+  key?: Buffer;
+}
+
+/**
+ * Opens an encrypted (text/plain, Base64) body with each configured key in
+ * turn. The plaintext must be a JSON object for a key to count as the one:
+ * a wrong key can, rarely, still yield valid padding.
+ */
+export function decryptCallback(cipherText: string, partners: Iterable<Partner>): OpenedBody {
+  for (const partner of partners) {
+    for (const key of partner.aesKeys) {
+      const plain = decryptBody(cipherText, key);
+      if (plain === undefined) continue;
+      const body = parseObject(plain);
+      if (body) return { body, key };
+    }
+  }
+  throw new UnauthenticatedError('no configured encrypt key decrypts this body');
+}
+
+export function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return isPlainObject(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A plain JSON body must be an object; bodyparser already refused broken JSON. */
+export function requireObject(value: unknown): Record<string, unknown> {
+  if (!isPlainObject(value)) throw new MalformedBodyError('body must be a JSON object');
+  return value;
+}

@@ -1,0 +1,73 @@
+import type Koa from 'koa';
+import { RefusalError, UnsupportedMediaTypeError } from '../errors';
+import type { RelayEvent } from '../event';
+import type { IngestStore, NewDelivery, SaveOutcome } from '../store/types';
+import { authenticateCallback } from './authenticate';
+import { decryptCallback, parseObject, requireObject, type OpenedBody } from './decrypt';
+import { normalizeCallback } from './normalize';
+import type { Partner } from './partners';
+import { buildReply, encodeReply, SUCCESS_CODE } from './reply';
+import { validateCallback, type CallbackStruct } from './validate';
+
+export interface ReceiveDeps {
+  partners: Map<string, Partner>;
+  callbackStruct: CallbackStruct;
+  offsetMinutes: number;
+  store: IngestStore;
+  /** Which destinations the event goes to; written in the event's own transaction. */
+  planDeliveries: (event: RelayEvent) => NewDelivery[];
+  /** Called after the commit, before the reply: wakes the delivery worker. */
+  onStored?: (event: RelayEvent, outcome: SaveOutcome, deliveries: NewDelivery[]) => void;
+}
+
+/** What the callback log line reports; filled in as the stages pass. */
+export interface CallbackState {
+  controlNumber?: string;
+  payType?: number;
+  partner?: string;
+  duplicate?: boolean;
+  eventId?: string;
+}
+
+/**
+ * POST {skypay.path}: decrypt → authenticate → validate → store → 1000.
+ * The order is the security boundary: nothing in the body is used before
+ * the partner and key check out, and the 1000 goes out only after commit.
+ */
+export function createReceiveHandler(deps: ReceiveDeps): Koa.Middleware {
+  return async (ctx) => {
+    const state: CallbackState = (ctx.state.callback = {});
+    const opened = openBody(ctx.request.body, ctx.is('application/json', 'json') !== false, deps.partners);
+    try {
+      const partner = authenticateCallback(opened.body, deps.partners, opened.key);
+      state.partner = partner.userName;
+      const callback = validateCallback(opened.body, deps.callbackStruct);
+      const event = normalizeCallback(callback, opened.body, deps.offsetMinutes, new Date());
+      state.controlNumber = event.controlNumber;
+      state.payType = event.payType;
+      const deliveries = deps.planDeliveries(event);
+      const outcome = await deps.store.saveEvent(event, deliveries);
+      state.duplicate = outcome.duplicate;
+      state.eventId = outcome.eventId;
+      deps.onStored?.(event, outcome, deliveries);
+      const reply = encodeReply(buildReply(SUCCESS_CODE, 'Success', deps.offsetMinutes), opened.key);
+      ctx.status = 200;
+      ctx.type = reply.type;
+      ctx.body = reply.body;
+    } catch (err) {
+      // A refusal of a decrypted callback is answered under the same key.
+      if (err instanceof RefusalError && opened.key) err.replyKey = opened.key;
+      throw err;
+    }
+  };
+}
+
+function openBody(parsed: unknown, isJson: boolean, partners: Map<string, Partner>): OpenedBody {
+  if (isJson) return { body: requireObject(parsed) };
+  if (typeof parsed !== 'string') {
+    throw new UnsupportedMediaTypeError('send application/json, or text/plain with an encrypted body');
+  }
+  // SkyPay's sandbox and test tools sometimes post plain JSON as text/plain.
+  const plain = parseObject(parsed);
+  return plain ? { body: plain } : decryptCallback(parsed, partners.values());
+}

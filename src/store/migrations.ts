@@ -1,0 +1,87 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Versioned schema, applied in order inside one IMMEDIATE transaction, so two
+ * processes starting together on one file cannot both migrate. Append only:
+ * never edit a migration that has shipped.
+ */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE events (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    type TEXT NOT NULL,
+    partner TEXT,
+    control_number TEXT,
+    pay_type INTEGER,
+    status TEXT,
+    deal_time TEXT,
+    body TEXT NOT NULL,
+    received_ms INTEGER NOT NULL,
+    duplicates INTEGER NOT NULL DEFAULT 0,
+    last_seen_ms INTEGER
+  );
+  -- A callback's identity. NULLs are distinct, so system events never collide.
+  CREATE UNIQUE INDEX events_identity ON events(control_number, pay_type, deal_time);
+  CREATE INDEX events_received ON events(received_ms);
+
+  CREATE TABLE deliveries (
+    id TEXT PRIMARY KEY,
+    event_id TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    destination TEXT NOT NULL,
+    rules TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'inflight', 'delivered', 'dead')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms INTEGER NOT NULL,
+    lease_until_ms INTEGER,
+    lease_owner TEXT,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    last_status INTEGER,
+    last_error TEXT
+  );
+  CREATE INDEX deliveries_due ON deliveries(state, next_attempt_ms);
+  CREATE INDEX deliveries_event ON deliveries(event_id);
+  CREATE INDEX deliveries_destination ON deliveries(destination, state);
+
+  CREATE TABLE attempts (
+    id INTEGER PRIMARY KEY,
+    delivery_id TEXT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+    attempt INTEGER NOT NULL,
+    started_ms INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    status INTEGER,
+    error TEXT,
+    response TEXT
+  );
+  CREATE INDEX attempts_delivery ON attempts(delivery_id);
+
+  CREATE TABLE rejections (
+    id TEXT PRIMARY KEY,
+    received_ms INTEGER NOT NULL,
+    remote_address TEXT,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    content_type TEXT,
+    status INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    description TEXT NOT NULL,
+    partner TEXT,
+    body TEXT
+  );
+  CREATE INDEX rejections_received ON rejections(received_ms);
+  `,
+];
+
+export function migrate(db: Database.Database): number {
+  const apply = db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    for (let v = current; v < MIGRATIONS.length; v++) {
+      db.exec(MIGRATIONS[v] as string);
+    }
+    if (current < MIGRATIONS.length) db.pragma(`user_version = ${MIGRATIONS.length}`);
+    return MIGRATIONS.length;
+  });
+  return apply.immediate();
+}

@@ -1,0 +1,84 @@
+import type Database from 'better-sqlite3';
+import type { RelayEvent } from '../event';
+import type { AttemptRecord, ClaimOptions, ClaimedDelivery, DeliveryNext } from './types';
+
+interface DueRow {
+  id: string;
+  event_id: string;
+  destination: string;
+  rules: string;
+  attempts: number;
+  body: string;
+}
+
+/**
+ * The outbox's SQL. Claims run in one IMMEDIATE transaction, so two
+ * processes on one file can never lease the same delivery, and the
+ * per-destination in-flight count is global, not per process.
+ */
+export function prepareOutbox(db: Database.Database) {
+  const selectDue = db.prepare(`
+    SELECT d.id, d.event_id, d.destination, d.rules, d.attempts, e.body
+    FROM deliveries d JOIN events e ON e.id = d.event_id
+    WHERE (d.state = 'pending' AND d.next_attempt_ms <= @now)
+       OR (d.state = 'inflight' AND d.lease_until_ms < @now)
+    ORDER BY d.next_attempt_ms
+    LIMIT @limit`);
+  const countInFlight = db.prepare(`
+    SELECT destination, count(*) AS n FROM deliveries
+    WHERE state = 'inflight' AND lease_until_ms >= ? GROUP BY destination`);
+  const lease = db.prepare(`
+    UPDATE deliveries SET state = 'inflight', lease_owner = ?, lease_until_ms = ?, attempts = attempts + 1, updated_ms = ?
+    WHERE id = ?`);
+  const insertAttempt = db.prepare(`
+    INSERT INTO attempts (delivery_id, attempt, started_ms, duration_ms, outcome, status, error, response)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  const moveOn = db.prepare(`
+    UPDATE deliveries SET state = @state, next_attempt_ms = coalesce(@next, next_attempt_ms), lease_owner = NULL,
+      lease_until_ms = NULL, updated_ms = @now, last_status = @status, last_error = @error
+    WHERE id = @id AND state = 'inflight' AND lease_owner = @owner`);
+  const nextWake = db.prepare(`
+    SELECT min(t) AS t FROM (
+      SELECT min(next_attempt_ms) AS t FROM deliveries WHERE state = 'pending'
+      UNION ALL SELECT min(lease_until_ms) FROM deliveries WHERE state = 'inflight')`);
+
+  const claim = db.transaction((o: ClaimOptions): ClaimedDelivery[] => {
+    const inFlight = new Map<string, number>();
+    for (const r of countInFlight.all(o.now) as { destination: string; n: number }[]) inFlight.set(r.destination, r.n);
+    // Look further than `max` so one saturated destination does not hide others' work.
+    const rows = selectDue.all({ now: o.now, limit: o.max * 8 }) as DueRow[];
+    const claimed: ClaimedDelivery[] = [];
+    for (const row of rows) {
+      if (claimed.length >= o.max) break;
+      const busy = inFlight.get(row.destination) ?? 0;
+      if (busy >= o.maxInFlight(row.destination)) continue;
+      inFlight.set(row.destination, busy + 1);
+      lease.run(o.owner, o.now + o.leaseMs, o.now, row.id);
+      claimed.push({
+        id: row.id,
+        eventId: row.event_id,
+        destination: row.destination,
+        rules: JSON.parse(row.rules) as string[],
+        attempt: row.attempts + 1,
+        event: JSON.parse(row.body) as RelayEvent,
+      });
+    }
+    return claimed;
+  });
+
+  const finish = db.transaction((d: ClaimedDelivery, owner: string, a: AttemptRecord, next: DeliveryNext) => {
+    insertAttempt.run(d.id, d.attempt, a.startedAt, a.durationMs, a.outcome, a.status ?? null, a.error ?? null,
+      a.response ?? null);
+    moveOn.run({
+      id: d.id, owner, state: next.state, now: Date.now(),
+      next: next.state === 'pending' ? next.nextAttemptMs : null,
+      status: a.status ?? null, error: a.error ?? null,
+    });
+  });
+
+  return {
+    claim: (o: ClaimOptions) => claim.immediate(o),
+    finish: (d: ClaimedDelivery, owner: string, a: AttemptRecord, next: DeliveryNext) => finish.immediate(d, owner, a, next),
+    nextWakeAt: () => (nextWake.get() as { t: number | null }).t ?? undefined,
+  };
+}

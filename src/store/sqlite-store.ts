@@ -1,0 +1,88 @@
+import type Database from 'better-sqlite3';
+import { StorageUnavailableError } from '../errors';
+import type { RelayEvent } from '../event';
+import { createBatcher, type Batcher } from './group-commit';
+import { prepareEventWriter, prepareRejectionWriter, type EventWrite } from './events';
+import { openDatabase, type SqliteOptions } from './sqlite';
+import { prepareOutbox } from './outbox';
+import type {
+  AttemptRecord, ClaimOptions, ClaimedDelivery, DeliveryNext, IngestStore, NewDelivery, NewRejection, OutboxStore,
+  SaveOutcome,
+} from './types';
+
+/** The embedded store: one SQLite file in WAL mode, shared safely by several processes. */
+export class SqliteStore implements IngestStore, OutboxStore {
+  readonly db: Database.Database;
+  private readonly events: Batcher<EventWrite, SaveOutcome>;
+  private readonly rejections: Batcher<NewRejection, void>;
+  private readonly outbox: ReturnType<typeof prepareOutbox>;
+  private closed = false;
+
+  constructor(options: SqliteOptions & { maxBatch?: number }) {
+    this.db = openDatabase(options);
+    const maxBatch = options.maxBatch ?? 256;
+    this.events = createBatcher(prepareEventWriter(this.db), { maxBatch });
+    this.rejections = createBatcher(prepareRejectionWriter(this.db), { maxBatch });
+    this.outbox = prepareOutbox(this.db);
+  }
+
+  async saveEvent(event: RelayEvent, deliveries: NewDelivery[]): Promise<SaveOutcome> {
+    this.assertOpen();
+    return this.events.submit({ event, deliveries }).catch(toStorageError);
+  }
+
+  async saveRejection(rejection: NewRejection): Promise<void> {
+    this.assertOpen();
+    return this.rejections.submit(rejection).catch(toStorageError);
+  }
+
+  async claimDeliveries(options: ClaimOptions): Promise<ClaimedDelivery[]> {
+    this.assertOpen();
+    try {
+      return this.outbox.claim(options);
+    } catch (err) {
+      return toStorageError(err);
+    }
+  }
+
+  async finishAttempt(delivery: ClaimedDelivery, owner: string, attempt: AttemptRecord, next: DeliveryNext): Promise<void> {
+    this.assertOpen();
+    try {
+      this.outbox.finish(delivery, owner, attempt, next);
+    } catch (err) {
+      toStorageError(err);
+    }
+  }
+
+  async nextWakeAt(): Promise<number | undefined> {
+    this.assertOpen();
+    return this.outbox.nextWakeAt();
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen();
+    try {
+      this.db.prepare('SELECT 1').get();
+    } catch (err) {
+      toStorageError(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.events.flush();
+    await this.rejections.flush();
+    this.closed = true;
+    this.db.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StorageUnavailableError('store is closed');
+  }
+}
+
+/** Any database failure on the write path means "not stored": never a 1000. */
+function toStorageError(err: unknown): never {
+  const code = (err as { code?: unknown }).code;
+  throw new StorageUnavailableError(`store unavailable${typeof code === 'string' ? ` (${code})` : ''}`, { cause: err });
+}

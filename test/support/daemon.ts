@@ -1,0 +1,70 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { validateConfig } from '../../src/config/load';
+import type { Config } from '../../src/config/schema';
+import { Daemon, type DaemonHooks } from '../../src/daemon';
+import { createLogger } from '../../src/log';
+import { mergeDeep, readDefaultConfig } from './config';
+
+export { mergeDeep, readDefaultConfig };
+
+/** A fresh temp folder per test run; removed by the caller's cleanup. */
+export function makeTempDir(label = 'skyrelay-test'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `${label}-`));
+}
+
+export interface TestDaemon {
+  daemon: Daemon;
+  config: Config;
+  baseUrl: string;
+  callbackUrl: string;
+  dbPath: string;
+  /** Every log line the daemon wrote, raw: for asserting what was (and was not) logged. */
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the real daemon in-process on an ephemeral port with a temp SQLite
+ * file. `overrides` is merged over a minimal config the way node-config
+ * merges (objects deep, arrays replaced).
+ */
+export async function startTestDaemon(
+  overrides: Record<string, unknown> = {},
+  options: { dbPath?: string; hooks?: DaemonHooks } = {},
+): Promise<TestDaemon> {
+  const dbPath = options.dbPath ?? path.join(makeTempDir(), 'skyrelay.db');
+  const raw = mergeDeep(readDefaultConfig(), {
+    server: { host: '127.0.0.1', port: 0, shutdownTimeoutMs: 2000 },
+    store: { path: dbPath, synchronous: 'NORMAL' },
+    log: { level: 'info' },
+  }, overrides);
+  const config = validateConfig(raw);
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      logs.push(chunk.toString('utf8'));
+      cb();
+    },
+  });
+  const daemon = new Daemon(config, createLogger({ level: config.log.level, destination: sink }), options.hooks);
+  await daemon.start();
+  const { port } = daemon.address;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  return {
+    daemon, config, baseUrl, callbackUrl: `${baseUrl}${config.skypay.path}`, dbPath, logs,
+    stop: () => daemon.stop(),
+  };
+}
+
+/** Polls a condition instead of sleeping; fails with `what` if it does not hold in time. */
+export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}

@@ -1,0 +1,54 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { waitUntil } from './daemon';
+
+export const REPO_ROOT = path.join(__dirname, '..', '..', '..');
+export const DAEMON_ENTRY = path.join(REPO_ROOT, 'dist', 'main.js');
+
+export interface SpawnedDaemon {
+  child: ChildProcess;
+  baseUrl: string;
+  callbackUrl: string;
+  /** stdout+stderr so far. */
+  output(): string;
+  /** Resolves with the exit code (or signal name) once the process has ended. */
+  exited: Promise<number | string>;
+}
+
+/**
+ * Starts the built daemon (dist/main.js) as its own process, configured the
+ * way operators do it: config/ plus a NODE_CONFIG JSON override. Port 0; the
+ * chosen port is read from the "skyrelay listening" log line.
+ */
+export async function spawnDaemon(config: Record<string, unknown>, env: Record<string, string> = {}): Promise<SpawnedDaemon> {
+  const child = spawn(process.execPath, [DAEMON_ENTRY], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      NODE_CONFIG_DIR: path.join(REPO_ROOT, 'config'),
+      NODE_CONFIG: JSON.stringify(config),
+      SUPPRESS_NO_CONFIG_WARNING: 'y',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => { out += d.toString('utf8'); });
+  child.stderr?.on('data', (d: Buffer) => { out += d.toString('utf8'); });
+  const exited = new Promise<number | string>((resolve) => {
+    child.on('exit', (code, signal) => resolve(code ?? signal ?? -1));
+  });
+  let port: number | undefined;
+  let dead = false;
+  void exited.then(() => { dead = true; });
+  await waitUntil(() => {
+    if (dead) throw new Error(`daemon exited before listening:\n${out}`);
+    const m = /"msg":"skyrelay listening"/.test(out) ? /"port":(\d+)/.exec(out) : null;
+    if (m) port = Number(m[1]);
+    return port !== undefined;
+  }, 'the spawned daemon to listen', 20_000);
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const callbackPath = ((config['skypay'] as { path?: string } | undefined)?.path) ?? '/callbacks/skypay';
+  return { child, baseUrl, callbackUrl: `${baseUrl}${callbackPath}`, output: () => out, exited };
+}

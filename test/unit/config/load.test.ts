@@ -1,0 +1,51 @@
+import { expect } from 'chai';
+import { ConfigError, validateConfig } from '../../../src/config/load';
+import { mergeDeep, readDefaultConfig } from '../../support/config';
+
+function problemsOf(overrides: Record<string, unknown>): string[] {
+  try {
+    validateConfig(mergeDeep(readDefaultConfig(), overrides));
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('config/load', () => {
+  it('accepts config/default.json as shipped, with the documented defaults', () => {
+    const config = validateConfig(readDefaultConfig());
+    expect(config.server).to.include({ host: '0.0.0.0', port: 8080, bodyLimit: '1mb' });
+    expect(config.store.path).to.equal('data/skyrelay.db');
+    expect(config.skypay.partners[0]?.userName).to.equal('AppName@skypay');
+    expect(config.destinations).to.deep.equal({});
+  });
+
+  it('fills in defaults for sections left out', () => {
+    const config = validateConfig({ skypay: { partners: [{ userName: 'a', authentication: ['k'] }] } });
+    expect(config.skypay.partners[0]?.encryptKeys).to.deep.equal([]);
+    expect(config.delivery.maxAttempts).to.equal(12);
+    expect(config.skypay.timezone).to.equal('+08:00');
+  });
+
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ['a port out of range', { server: { port: 70000 } }, /^server\.port: .*0 to 65535/],
+    ['a port given as text', { server: { port: 'eighty' } }, /^server\.port: .*integer/],
+    ['a misspelt key', { server: { prot: 8080 } }, /^server\.prot: is not a known setting/],
+    ['an empty key list', { skypay: { partners: [{ userName: 'a', authentication: [] }] } }, /^skypay\.partners\.0\.authentication: /],
+    ['a bad timezone', { skypay: { timezone: 'Asia/Manila' } }, /^skypay\.timezone: must be an offset such as "\+08:00"/],
+    ['a bad body limit', { server: { bodyLimit: 'huge' } }, /^server\.bodyLimit: must be a size/],
+    ['a partner configured twice', { skypay: { partners: [
+      { userName: 'a', authentication: ['k'] }, { userName: 'a', authentication: ['j'] }] } }, /configured twice/],
+  ];
+  for (const [name, overrides, expected] of cases) {
+    it(`refuses ${name}, naming the key`, () => {
+      expect(problemsOf(overrides).join('\n')).to.match(expected);
+    });
+  }
+
+  it('never echoes a secret value in its messages', () => {
+    const problems = problemsOf({ skypay: { partners: [{ userName: 'a', authentication: 'TOPSECRET-AUTH' }] } });
+    expect(problems.join('\n')).to.contain('skypay.partners.0.authentication').and.not.to.contain('TOPSECRET-AUTH');
+  });
+});
