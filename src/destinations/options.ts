@@ -1,0 +1,11 @@
+/** The slice of a pino-style logger destinations use; pino's Logger fits as is. */
+export interface DestinationLogger {
+  debug(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+export interface DestinationOptions {
+  /** Hard limit for one attempt (delivery.timeoutMs); no attempt runs past it. */
+  timeoutMs: number;
+  logger?: DestinationLogger;
+}

@@ -1,0 +1,179 @@
+import addressparser from 'nodemailer/lib/addressparser';
+import { Webhook } from 'standardwebhooks';
+import { array, define, dynamic, literal, optional, record, refine, string, type } from 'superstruct';
+import type { Infer, Struct } from 'superstruct';
+import { isRecord } from './http';
+
+/**
+ * Destination config as operators write it. Every message says what was
+ * expected and never echoes the value back: URLs, secrets and SMTP settings
+ * are credentials, and validation errors end up in logs.
+ */
+
+const WEBHOOK_SECRET_PREFIX = 'whsec_';
+const MIN_SECRET_BYTES = 24;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// Ours to set: a configured header must not be able to forge or break the signature.
+const RESERVED_HEADERS = new Set(['webhook-id', 'webhook-timestamp', 'webhook-signature', 'content-type', 'content-length', 'host']);
+
+export const DEFAULT_SUBJECT_PREFIX = '[skyrelay]';
+export const DEFAULT_MAX_IN_FLIGHT = 4;
+
+function isHttpUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+const HttpUrl = define<string>('http(s) URL', (value) => isHttpUrl(value) || 'Expected an http:// or https:// URL');
+
+const PositiveInteger = define<number>(
+  'positive integer',
+  (value) =>
+    (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) ||
+    'Expected a positive integer (the most deliveries to this destination at once)',
+);
+
+function isEmailAddress(value: unknown): boolean {
+  if (typeof value !== 'string' || /[\r\n]/.test(value)) return false;
+  const parsed = addressparser(value);
+  const only = parsed[0];
+  return parsed.length === 1 && only !== undefined && only.group === undefined && /^[^\s@]+@[^\s@]+$/.test(only.address);
+}
+
+const EmailAddress = define<string>(
+  'email address',
+  (value) => isEmailAddress(value) || 'Expected an email address such as ops@example.com or "Ops <ops@example.com>"',
+);
+
+const AddressList = refine(array(EmailAddress), 'non-empty', (value) => value.length > 0 || 'Expected at least one email address');
+
+function isSmtpUrl(value: string): boolean {
+  try {
+    const protocol = new URL(value).protocol;
+    return protocol === 'smtp:' || protocol === 'smtps:';
+  } catch {
+    return false;
+  }
+}
+
+/** A string goes to nodemailer's URL parser; an object is handed to createTransport as is. */
+const Transport = define<string | Record<string, unknown>>(
+  'mail transport',
+  (value) =>
+    (typeof value === 'string' ? isSmtpUrl(value) : isRecord(value)) ||
+    'Expected an smtp:// or smtps:// URL, or a nodemailer transport options object',
+);
+
+function isWebhookSecret(value: unknown): boolean {
+  if (typeof value !== 'string' || !value.startsWith(WEBHOOK_SECRET_PREFIX)) return false;
+  const base64 = value.slice(WEBHOOK_SECRET_PREFIX.length);
+  if (!BASE64.test(base64) || Buffer.from(base64, 'base64').length < MIN_SECRET_BYTES) return false;
+  try {
+    // The signing library decodes with its own Base64 codec; make sure it agrees.
+    new Webhook(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const WebhookSecret = define<string>(
+  'webhook secret',
+  (value) =>
+    isWebhookSecret(value) ||
+    `Expected a ${WEBHOOK_SECRET_PREFIX} secret with at least ${MIN_SECRET_BYTES} bytes of Base64 (e.g. whsec_ followed by 32 Base64 characters)`,
+);
+
+const HeaderName = define<string>(
+  'header name',
+  (value) =>
+    (typeof value === 'string' && HEADER_NAME.test(value) && !RESERVED_HEADERS.has(value.toLowerCase())) ||
+    `Expected an HTTP header name other than ${[...RESERVED_HEADERS].join(', ')}`,
+);
+
+const HeaderValue = define<string>(
+  'header value',
+  (value) => (typeof value === 'string' && !/[\r\n\0]/.test(value)) || 'Expected a header value on a single line',
+);
+
+/** `type()` plus a refusal of unknown keys that names the key (superstruct's own `object()` prints the value). */
+function refuseUnknownKeys<T extends object, S>(struct: Struct<T, S>): Struct<T, S> {
+  const known = isRecord(struct.schema) ? Object.keys(struct.schema) : [];
+  return refine(struct, 'known keys', (value) => {
+    const unknown = Object.keys(value).filter((key) => !known.includes(key));
+    return unknown.length === 0 || `Unknown key ${unknown.map((k) => JSON.stringify(k)).join(', ')}; expected only ${known.join(', ')}`;
+  });
+}
+
+export const SlackDestinationConfig = refuseUnknownKeys(
+  type({ type: literal('slack'), url: HttpUrl, maxInFlight: optional(PositiveInteger) }),
+);
+
+export const EmailDestinationConfig = refuseUnknownKeys(
+  type({
+    type: literal('email'),
+    transport: Transport,
+    from: EmailAddress,
+    to: AddressList,
+    cc: optional(array(EmailAddress)),
+    subjectPrefix: optional(string()),
+    maxInFlight: optional(PositiveInteger),
+  }),
+);
+
+export const WebhookDestinationConfig = refuseUnknownKeys(
+  type({
+    type: literal('webhook'),
+    url: HttpUrl,
+    secret: WebhookSecret,
+    headers: optional(record(HeaderName, HeaderValue)),
+    maxInFlight: optional(PositiveInteger),
+  }),
+);
+
+export type SlackDestinationConfig = Infer<typeof SlackDestinationConfig>;
+export type EmailDestinationConfig = Infer<typeof EmailDestinationConfig>;
+export type WebhookDestinationConfig = Infer<typeof WebhookDestinationConfig>;
+export type DestinationConfig = SlackDestinationConfig | EmailDestinationConfig | WebhookDestinationConfig;
+
+/**
+ * Struct<T> is invariant in T (T appears in its refiner's parameters), but a
+ * struct for one member only ever accepts values of the union: widening is sound.
+ */
+function widen<T extends DestinationConfig, S>(struct: Struct<T, S>): Struct<DestinationConfig, S> {
+  return struct as unknown as Struct<DestinationConfig, S>;
+}
+
+// Always fails; typed as the union only so dynamic() accepts it as a branch.
+const UnknownDestinationType = define<DestinationConfig>('destination type', () => 'Expected "type" to be "slack", "email" or "webhook"');
+
+/**
+ * Picks the struct by `type` instead of using union(), whose failure only
+ * says "no member matched" and hides which field is wrong.
+ */
+export const DestinationConfig: Struct<DestinationConfig, null> = dynamic<DestinationConfig>((value) => {
+  switch (isRecord(value) ? value['type'] : undefined) {
+    case 'slack':
+      return widen(SlackDestinationConfig);
+    case 'email':
+      return widen(EmailDestinationConfig);
+    case 'webhook':
+      return widen(WebhookDestinationConfig);
+    default:
+      return UnknownDestinationType;
+  }
+});
+
+const DestinationName = define<string>(
+  'destination name',
+  (value) => (typeof value === 'string' && value.trim() !== '') || 'Expected a non-empty destination name',
+);
+
+export const DestinationsConfig = record(DestinationName, DestinationConfig);
+export type DestinationsConfig = Infer<typeof DestinationsConfig>;
