@@ -1,0 +1,82 @@
+import addressparser from 'nodemailer/lib/addressparser';
+import type { RelayEvent } from '../event';
+import { describeHeadline, describeReason, listAllFields, spellStatus, toOneLine } from './present';
+import type { Field } from './present';
+
+/** What a person reads in the mail; built apart from sending so it can be checked alone. */
+export interface EmailContent {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface EmailContext {
+  deliveryId: string;
+  rules: readonly string[];
+  subjectPrefix: string;
+}
+
+const SUBJECT_MAX = 200;
+
+export function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+/** `[skyrelay] Payout failure SK99123456789`: sortable and searchable by control number. */
+export function buildSubject(event: RelayEvent, prefix: string): string {
+  let topic: string;
+  if (event.source === 'skypay') {
+    topic = `Payout ${spellStatus(event.status)} ${event.controlNumber}`;
+  } else {
+    const label = event.type === 'rejection' ? 'Refused callback' : 'Dead delivery';
+    topic = `${label}: ${describeReason(event) ?? 'no reason recorded'}`;
+  }
+  return toOneLine([prefix, topic].filter((part) => part !== '').join(' '), SUBJECT_MAX);
+}
+
+function listTraceFields(context: EmailContext): Field[] {
+  return [
+    ['Delivery id', context.deliveryId],
+    ['Routed by', context.rules.length === 0 ? '—' : context.rules.join(', ')],
+  ];
+}
+
+export function buildEmailContent(event: RelayEvent, context: EmailContext): EmailContent {
+  const headline = describeHeadline(event);
+  const fields = listAllFields(event);
+  const trace = listTraceFields(context);
+  const textLines = (list: Field[]): string[] => list.map(([label, value]) => `${label}: ${value}`);
+  const text = [headline, '', ...textLines(fields), '', ...textLines(trace), ''].join('\n');
+  const row = ([label, value]: Field): string =>
+    `<tr><th align="left" valign="top" style="padding:4px 12px 4px 0">${escapeHtml(label)}</th>` +
+    `<td style="padding:4px 0">${escapeHtml(value).replace(/\r?\n/g, '<br>')}</td></tr>`;
+  const html = [
+    '<!DOCTYPE html>',
+    '<html><body style="font-family:sans-serif">',
+    `<h2>${escapeHtml(headline)}</h2>`,
+    `<table cellspacing="0">${fields.map(row).join('')}</table>`,
+    `<table cellspacing="0" style="color:#666;font-size:12px;margin-top:16px">${trace.map(row).join('')}</table>`,
+    '</body></html>',
+  ].join('\n');
+  return { subject: buildSubject(event, context.subjectPrefix), text, html };
+}
+
+const SAFE_ID = /^[A-Za-z0-9_-]+$/;
+const SAFE_DOMAIN = /^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*$/;
+
+/**
+ * `<delivery-id@sender-domain>`: the same on every attempt, so a mail
+ * client that got an earlier attempt drops the repeat. Ids that are not
+ * plain atoms are hex-encoded to stay a valid msg-id.
+ */
+export function buildMessageId(deliveryId: string, from: string): string {
+  const left = SAFE_ID.test(deliveryId) ? deliveryId : Buffer.from(deliveryId, 'utf8').toString('hex');
+  const address = addressparser(from)[0]?.address ?? '';
+  const domain = address.slice(address.lastIndexOf('@') + 1);
+  return `<skyrelay.${left}@${SAFE_DOMAIN.test(domain) ? domain : 'skyrelay.invalid'}>`;
+}

@@ -1,0 +1,118 @@
+import { createTransport } from 'nodemailer';
+import type { SMTPTransportOptions, SentMessageInfo } from 'nodemailer';
+import { buildEmailContent, buildMessageId } from './email-content';
+import { createAttemptSignal, isRecord, isTimeoutError, raceAbort } from './http';
+import type { DestinationOptions } from './options';
+import { toOneLine } from './present';
+import { truncateSnippet } from './retry-after';
+import { DEFAULT_SUBJECT_PREFIX } from './schema';
+import type { EmailDestinationConfig } from './schema';
+import { collectSecrets, scrubSecrets, secretsOfUrl, toSafeCause } from './secrets';
+import { PermanentDeliveryError, RetryableDeliveryError } from './types';
+import type { DeliveryError, DeliveryResult, Destination } from './types';
+
+/**
+ * Nodemailer codes for mistakes in our config or message that another try
+ * repeats exactly. Connection codes (ECONNECTION, ETIMEDOUT, ESOCKET, EDNS,
+ * ETLS, EPROXY, EABORT...) and unknown ones stay retryable.
+ */
+const PERMANENT_CODES = new Set(['EAUTH', 'ENOAUTH', 'EOAUTH2', 'ECONFIG', 'EENVELOPE', 'EMESSAGE', 'EMAXRECIPIENTS', 'EREQUIRETLS']);
+
+function readString(record: Record<string, unknown>, key: string): string | undefined {
+  const value = record[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Passwords and tokens in the transport, wherever nodemailer takes them from. */
+function collectTransportSecrets(transport: EmailDestinationConfig['transport']): string[] {
+  if (typeof transport === 'string') return secretsOfUrl(transport);
+  const auth = isRecord(transport['auth']) ? transport['auth'] : {};
+  const url = readString(transport, 'url');
+  return collectSecrets([
+    ...(url === undefined ? [] : secretsOfUrl(url)),
+    ...['pass', 'accessToken', 'refreshToken', 'clientSecret', 'privateKey'].map((key) => readString(auth, key)),
+  ]);
+}
+
+/**
+ * The attempt's deadline bounds every stage of the SMTP conversation; ours
+ * win over the configured ones because the worker's timeout is the contract.
+ */
+function buildTransportOptions(transport: EmailDestinationConfig['transport'], timeoutMs: number): SMTPTransportOptions {
+  const timeouts = { connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs };
+  // The schema only checks "an object": nodemailer validates its own options.
+  return typeof transport === 'string' ? { url: transport, ...timeouts } : { ...(transport as SMTPTransportOptions), ...timeouts };
+}
+
+/**
+ * RFC 5321: 5yz is a permanent refusal and 4yz a transient one. 503 (bad
+ * sequence of commands) is the exception nodemailer also makes: it is about
+ * the session's state, and a new connection can succeed.
+ */
+export function isPermanentSmtpCode(responseCode: number): boolean {
+  return responseCode >= 500 && responseCode <= 599 && responseCode !== 503;
+}
+
+function toDeliveryError(name: string, error: unknown, timeoutMs: number, secrets: string[]): DeliveryError {
+  const cause = toSafeCause(error, secrets);
+  const fields = isRecord(error) ? error : {};
+  const responseCode = typeof fields['responseCode'] === 'number' ? fields['responseCode'] : undefined;
+  const code = readString(fields, 'code');
+  const rawResponse = readString(fields, 'response');
+  const response = rawResponse === undefined ? undefined : truncateSnippet(scrubSecrets(rawResponse, secrets));
+  if (responseCode !== undefined) {
+    const command = readString(fields, 'command');
+    const message = `Email destination ${name}: SMTP ${command === undefined ? '' : `${command} `}refused: ${toOneLine(response ?? String(responseCode), 300)}`;
+    const details = { status: responseCode, response, cause };
+    return isPermanentSmtpCode(responseCode) ? new PermanentDeliveryError(message, details) : new RetryableDeliveryError(message, details);
+  }
+  const timedOut = isTimeoutError(error);
+  const detail = timedOut ? `no answer within ${timeoutMs} ms` : `${code ?? 'error'}: ${scrubSecrets(readString(fields, 'message') ?? String(error), secrets)}`;
+  const message = `Email destination ${name}: ${toOneLine(detail, 300)}`;
+  // Config and message mistakes repeat exactly; anything else (dropped connections, timeouts, the unknown) may pass later.
+  return code !== undefined && PERMANENT_CODES.has(code) && !timedOut
+    ? new PermanentDeliveryError(message, { cause })
+    : new RetryableDeliveryError(message, { cause });
+}
+
+function readSmtpStatus(info: SentMessageInfo): { status?: number; response?: string } {
+  if (!isRecord(info)) return {};
+  const response = readString(info, 'response');
+  const code = response === undefined ? undefined : /^(\d{3})/.exec(response)?.[1];
+  return { status: code === undefined ? undefined : Number(code), response: response === undefined ? undefined : truncateSnippet(response) };
+}
+
+export function createEmailDestination(name: string, config: EmailDestinationConfig, options: DestinationOptions): Destination {
+  const secrets = collectTransportSecrets(config.transport);
+  const transporter = createTransport(buildTransportOptions(config.transport, options.timeoutMs));
+  const subjectPrefix = config.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX;
+  return {
+    name,
+    type: 'email',
+    async send(request): Promise<DeliveryResult> {
+      const { event, deliveryId } = request;
+      const content = buildEmailContent(event, { deliveryId, rules: request.rules, subjectPrefix });
+      const signal = createAttemptSignal(request.signal, options.timeoutMs);
+      try {
+        const sending = transporter.sendMail({
+          from: config.from,
+          to: config.to,
+          cc: config.cc,
+          ...content,
+          messageId: buildMessageId(deliveryId, config.from),
+          headers: { 'X-Skyrelay-Delivery-Id': deliveryId, 'X-Skyrelay-Event-Id': event.id },
+          signal,
+        });
+        const info = await raceAbort(sending, signal);
+        const rejected = isRecord(info) && Array.isArray(info['rejected']) ? info['rejected'].length : 0;
+        if (rejected > 0) options.logger?.warn({ destination: name, deliveryId, rejected }, 'mail accepted for some recipients only');
+        return readSmtpStatus(info);
+      } catch (error) {
+        throw toDeliveryError(name, error, options.timeoutMs, secrets);
+      }
+    },
+    async close(): Promise<void> {
+      transporter.close();
+    },
+  };
+}

@@ -1,0 +1,142 @@
+import { IncomingWebhook, IncomingWebhookHTTPError } from '@slack/webhook';
+import type { FetchFunction, IncomingWebhookSendArguments } from '@slack/webhook';
+import type { RelayEvent } from '../event';
+import { createAttemptSignal, describeRequestFailure, readBodySnippet } from './http';
+import type { DestinationOptions } from './options';
+import { EMPTY_VALUE, describeHeadline, describeReason, formatValue, listKeyPayoutFields, toOneLine } from './present';
+import type { Field } from './present';
+import { classifyHttpStatus, parseRetryAfter, truncateSnippet } from './retry-after';
+import type { SlackDestinationConfig } from './schema';
+import { scrubSecrets, secretsOfUrl, toSafeCause } from './secrets';
+import { PermanentDeliveryError, RetryableDeliveryError } from './types';
+import type { DeliveryError, DeliveryResult, Destination } from './types';
+
+type SlackBlock = NonNullable<IncomingWebhookSendArguments['blocks']>[number];
+
+// Block Kit limits: header text 150 chars, 10 fields per section, 2000 chars per field.
+const HEADER_MAX = 150;
+const MAX_FIELDS = 10;
+const FIELD_MAX = 1900;
+
+/** Slack parses &, < and > in mrkdwn as entities and links; everything else may pass. */
+function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function capFields(fields: Field[]): Field[] {
+  if (fields.length <= MAX_FIELDS) return fields;
+  const kept = fields.slice(0, MAX_FIELDS - 1);
+  return [...kept, ['More', `${fields.length - kept.length} more fields not shown`]];
+}
+
+function listFields(event: RelayEvent): Field[] {
+  if (event.source === 'skypay') return listKeyPayoutFields(event);
+  return capFields(Object.entries(event.data).map(([key, value]): Field => [key, formatValue(value)]));
+}
+
+/** The plain text Slack shows in notifications and where blocks cannot render. */
+export function describeFallback(event: RelayEvent): string {
+  const headline = describeHeadline(event);
+  if (event.source === 'skypay') {
+    const description = event.failDescription ?? EMPTY_VALUE;
+    return escapeMrkdwn(`${headline} — ${event.controlNumber} (${event.status}): ${description}`);
+  }
+  const reason = describeReason(event);
+  return escapeMrkdwn(reason === undefined ? headline : `${headline}: ${reason}`);
+}
+
+/** A message readable at a glance: what happened (header), to what (fields), and ids to trace it. */
+export function buildSlackMessage(event: RelayEvent, deliveryId: string): IncomingWebhookSendArguments {
+  const blocks: SlackBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: toOneLine(describeHeadline(event), HEADER_MAX) } },
+    {
+      type: 'section',
+      fields: listFields(event).map(([label, value]) => ({
+        type: 'mrkdwn' as const,
+        text: `*${escapeMrkdwn(label)}*\n${escapeMrkdwn(value.length > FIELD_MAX ? `${value.slice(0, FIELD_MAX)}…` : value)}`,
+      })),
+    },
+    {
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `Event ${escapeMrkdwn(event.id)} · Delivery ${escapeMrkdwn(deliveryId)}` }],
+    },
+  ];
+  return { text: describeFallback(event), blocks };
+}
+
+interface Answer {
+  status?: number;
+  headers?: Headers;
+}
+
+/**
+ * IncomingWebhook's errors carry status and body but not headers, so this
+ * fetch records the answer (for Retry-After), adds the worker's signal, keeps
+ * redirects visible as 3xx, and bounds how much body is read.
+ */
+function createRecordingFetch(signal: AbortSignal, answer: Answer): FetchFunction {
+  return async (url, init) => {
+    const response = await fetch(url, {
+      ...init,
+      redirect: 'manual',
+      signal: init?.signal === undefined ? signal : AbortSignal.any([init.signal, signal]),
+    });
+    answer.status = response.status;
+    answer.headers = response.headers;
+    const text = await readBodySnippet(response);
+    return {
+      ok: response.ok,
+      status: response.status,
+      statusText: response.statusText,
+      url: response.url,
+      headers: response.headers,
+      text: async () => text,
+      json: async (): Promise<unknown> => JSON.parse(text),
+      arrayBuffer: async () => new TextEncoder().encode(text).buffer,
+    };
+  };
+}
+
+function toDeliveryError(name: string, error: unknown, answer: Answer, timeoutMs: number, secrets: string[]): DeliveryError {
+  const cause = toSafeCause(error, secrets);
+  if (error instanceof IncomingWebhookHTTPError) {
+    const status = error.statusCode;
+    // Slack says why in the body: invalid_token, no_service, channel_not_found, invalid_payload...
+    const response = truncateSnippet(scrubSecrets(error.body, secrets));
+    const message = `Slack destination ${name}: HTTP ${status}${response === '' ? '' : ` ${toOneLine(response, 200)}`}`;
+    if (classifyHttpStatus(status) === 'retryable') {
+      const retryAfterMs = parseRetryAfter(answer.headers?.get('retry-after'));
+      return new RetryableDeliveryError(message, { status, response, retryAfterMs, cause });
+    }
+    return new PermanentDeliveryError(message, { status, response, cause });
+  }
+  // No answer at all (refused, reset, DNS, timeout, abort): another try may reach Slack.
+  return new RetryableDeliveryError(`Slack destination ${name}: ${describeRequestFailure(error, timeoutMs)}`, { cause });
+}
+
+export function createSlackDestination(name: string, config: SlackDestinationConfig, options: DestinationOptions): Destination {
+  // The hook URL is the credential: keep it out of everything we report.
+  const secrets = secretsOfUrl(config.url);
+  return {
+    name,
+    type: 'slack',
+    async send(request): Promise<DeliveryResult> {
+      const answer: Answer = {};
+      const webhook = new IncomingWebhook(config.url, {
+        timeout: options.timeoutMs,
+        // The outbox worker owns retries and backoff; the library must try once.
+        retryConfig: { retries: 0 },
+        fetch: createRecordingFetch(createAttemptSignal(request.signal, options.timeoutMs), answer),
+      });
+      try {
+        const result = await webhook.send(buildSlackMessage(request.event, request.deliveryId));
+        return { status: answer.status ?? 200, response: truncateSnippet(scrubSecrets(result.text, secrets)) };
+      } catch (error) {
+        throw toDeliveryError(name, error, answer, options.timeoutMs, secrets);
+      }
+    },
+    async close(): Promise<void> {
+      // Each send builds its own client and fetch keeps no per-destination state.
+    },
+  };
+}

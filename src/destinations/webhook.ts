@@ -1,0 +1,84 @@
+import { Webhook } from 'standardwebhooks';
+import type { RelayEvent } from '../event';
+import { createAttemptSignal, describeRequestFailure, getUserAgent, readBodySnippet } from './http';
+import type { DestinationOptions } from './options';
+import { toOneLine } from './present';
+import { classifyHttpStatus, parseRetryAfter } from './retry-after';
+import type { WebhookDestinationConfig } from './schema';
+import { collectSecrets, scrubSecrets, secretsOfUrl, toSafeCause } from './secrets';
+import { PermanentDeliveryError, RetryableDeliveryError } from './types';
+import type { DeliveryResult, Destination } from './types';
+
+/** What receivers get: a Standard Webhooks style envelope around the event as we store it. */
+export interface WebhookEnvelope {
+  type: string;
+  timestamp: string;
+  data: RelayEvent;
+}
+
+/** `skypay.payout.failure`, `skyrelay.rejection`, `skyrelay.delivery.dead`. */
+export function describeEnvelopeType(event: RelayEvent): string {
+  return event.source === 'skypay' ? `skypay.payout.${event.status}` : `skyrelay.${event.type}`;
+}
+
+export function buildEnvelope(event: RelayEvent, at: Date): WebhookEnvelope {
+  return { type: describeEnvelopeType(event), timestamp: at.toISOString(), data: event };
+}
+
+/**
+ * Configured headers first, then ours: set() replaces case-insensitively, so
+ * config can never forge webhook-* or change the content type. The schema
+ * refuses those names too; this holds for configs that skipped it.
+ */
+function buildHeaders(configured: Record<string, string> | undefined, signed: Record<string, string>): Headers {
+  const headers = new Headers();
+  headers.set('user-agent', getUserAgent());
+  for (const [key, value] of Object.entries(configured ?? {})) headers.set(key, value);
+  for (const [key, value] of Object.entries(signed)) headers.set(key, value);
+  return headers;
+}
+
+export function createWebhookDestination(name: string, config: WebhookDestinationConfig, options: DestinationOptions): Destination {
+  // standardwebhooks takes the secret with or without whsec_ and Base64-decodes the rest.
+  const signer = new Webhook(config.secret);
+  const secrets = collectSecrets([config.secret, config.secret.replace(/^whsec_/, ''), ...secretsOfUrl(config.url)]);
+  return {
+    name,
+    type: 'webhook',
+    async send(request): Promise<DeliveryResult> {
+      const at = new Date();
+      const body = JSON.stringify(buildEnvelope(request.event, at));
+      const headers = buildHeaders(config.headers, {
+        // The delivery id (one per event and destination) is stable across retries: receivers drop repeats by it.
+        'webhook-id': request.deliveryId,
+        'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+        'webhook-signature': signer.sign(request.deliveryId, at, body),
+        'content-type': 'application/json',
+      });
+      const signal = createAttemptSignal(request.signal, options.timeoutMs);
+      let status: number;
+      let response: string;
+      let retryAfter: string | null;
+      try {
+        const answer = await fetch(config.url, { method: 'POST', headers, body, redirect: 'manual', signal });
+        status = answer.status;
+        retryAfter = answer.headers.get('retry-after');
+        // Bounded, and under the same signal: a receiver trickling its body cannot hold us.
+        response = scrubSecrets(await readBodySnippet(answer), secrets);
+      } catch (error) {
+        const message = `Webhook destination ${name}: ${describeRequestFailure(error, options.timeoutMs)}`;
+        throw new RetryableDeliveryError(message, { cause: toSafeCause(error, secrets) });
+      }
+      const verdict = classifyHttpStatus(status);
+      if (verdict === 'ok') return { status, response };
+      const message = `Webhook destination ${name}: HTTP ${status}${response === '' ? '' : ` ${toOneLine(response, 200)}`}`;
+      if (verdict === 'retryable') {
+        throw new RetryableDeliveryError(message, { status, response, retryAfterMs: parseRetryAfter(retryAfter) });
+      }
+      throw new PermanentDeliveryError(message, { status, response });
+    },
+    async close(): Promise<void> {
+      // fetch's connection pool is process-wide; nothing is held per destination.
+    },
+  };
+}
