@@ -1,0 +1,160 @@
+import { createServer } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/**
+ * A real HTTP receiver on 127.0.0.1 for tests: it records every request and
+ * answers the way it is told to, including not at all.
+ *
+ *   const receiver = await startReceiver();
+ *   receiver.respondWith(replies.rateLimited('3'));
+ *   ... send to receiver.url ...
+ *   const [request] = await receiver.waitFor(1);
+ *   await receiver.close();
+ */
+
+export interface RecordedRequest {
+  method: string;
+  /** Path and query, e.g. `/services/T1/B1/xyz`. */
+  url: string;
+  /** Lower-cased names, as node:http gives them. */
+  headers: IncomingHttpHeaders;
+  body: string;
+  /** The body parsed as JSON, or undefined when it is not JSON. */
+  json: unknown;
+}
+
+export type Reply =
+  /** Answer with this status, body and headers. */
+  | { kind: 'reply'; status: number; body?: string; headers?: Record<string, string> }
+  /** Read the request, then never answer (until close()). */
+  | { kind: 'hang' }
+  /** Send status and headers, then never finish the body (until close()). */
+  | { kind: 'stall-body'; status: number };
+
+/** Ready-made replies for the cases destinations must handle. */
+export const replies = {
+  ok: (body = 'ok', status = 200): Reply => ({ kind: 'reply', status, body }),
+  rateLimited: (retryAfter: string, body = 'rate_limited'): Reply => ({ kind: 'reply', status: 429, body, headers: { 'retry-after': retryAfter } }),
+  unavailable: (body = 'unavailable'): Reply => ({ kind: 'reply', status: 503, body }),
+  /** 400 with a Slack-style error word as the body. */
+  badRequest: (body = 'invalid_payload'): Reply => ({ kind: 'reply', status: 400, body }),
+  status: (status: number, body = '', headers: Record<string, string> = {}): Reply => ({ kind: 'reply', status, body, headers }),
+  hang: (): Reply => ({ kind: 'hang' }),
+  stallBody: (status = 200): Reply => ({ kind: 'stall-body', status }),
+};
+
+export type RequestPredicate = (requests: readonly RecordedRequest[]) => boolean;
+
+export interface Receiver {
+  /** Base URL, e.g. `http://127.0.0.1:54321`; any path is accepted. */
+  readonly url: string;
+  readonly port: number;
+  /** Every completed request so far, oldest first. */
+  readonly requests: readonly RecordedRequest[];
+  /** Sets the reply for every request from now on (default: 200 "ok"). */
+  respondWith(reply: Reply): void;
+  /** Queues replies used once each, in order, before falling back to respondWith's. */
+  respondOnce(...queued: Reply[]): void;
+  /**
+   * Resolves with all requests once there are `count` of them or `predicate`
+   * holds; rejects after timeoutMs with what was received instead.
+   */
+  waitFor(condition: number | RequestPredicate, timeoutMs?: number): Promise<RecordedRequest[]>;
+  /** Stops listening and destroys open sockets, including hung ones. */
+  close(): Promise<void>;
+}
+
+function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startReceiver(): Promise<Receiver> {
+  const requests: RecordedRequest[] = [];
+  const waiters = new Set<() => void>();
+  const sockets = new Set<Socket>();
+  const queue: Reply[] = [];
+  let standing: Reply = replies.ok();
+
+  const answer = (reply: Reply, res: ServerResponse): void => {
+    if (reply.kind === 'hang') return;
+    if (reply.kind === 'stall-body') {
+      res.writeHead(reply.status, { 'content-type': 'text/plain' });
+      res.write('partial');
+      return;
+    }
+    res.writeHead(reply.status, { 'content-type': 'text/plain', ...reply.headers });
+    res.end(reply.body ?? '');
+  };
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json: parseJson(body) });
+      answer(queue.shift() ?? standing, res);
+      for (const wake of [...waiters]) wake();
+    });
+  });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    get requests() {
+      return requests;
+    },
+    respondWith(reply) {
+      standing = reply;
+    },
+    respondOnce(...queued) {
+      queue.push(...queued);
+    },
+    waitFor(condition, timeoutMs = 5000) {
+      const holds = (): boolean => (typeof condition === 'number' ? requests.length >= condition : condition(requests));
+      return new Promise((resolve, reject) => {
+        if (holds()) return resolve([...requests]);
+        const wake = (): void => {
+          if (!holds()) return;
+          clearTimeout(timer);
+          waiters.delete(wake);
+          resolve([...requests]);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(wake);
+          const wanted = typeof condition === 'number' ? `${condition} request(s)` : 'the condition';
+          reject(new Error(`receiver: waited ${timeoutMs} ms for ${wanted}; got ${requests.length} request(s)`));
+        }, timeoutMs);
+        waiters.add(wake);
+      });
+    },
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
+
+/**
+ * A URL nobody listens on: bind an ephemeral port, note it, release it.
+ * Something else could grab the port in between, which is rare enough for tests.
+ */
+export async function getRefusedUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}

@@ -1,0 +1,74 @@
+import { expect } from 'chai';
+import { describeRequestFailure, getUserAgent, raceAbort, readBodySnippet } from '../../../src/destinations/http';
+import { collectSecrets, scrubSecrets, secretsOfUrl, toSafeCause } from '../../../src/destinations/secrets';
+
+describe('readBodySnippet', () => {
+  it('reads at most the limit and stops pulling', async () => {
+    let pulls = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulls++;
+        controller.enqueue(new Uint8Array(100).fill(0x61));
+      },
+    });
+    const text = await readBodySnippet(new Response(body), 250);
+    expect(text).to.equal('a'.repeat(250));
+    expect(pulls).to.be.lessThan(6);
+  });
+
+  it('reads an empty body as empty text', async () => {
+    expect(await readBodySnippet(new Response(null), 10)).to.equal('');
+  });
+});
+
+describe('raceAbort', () => {
+  it('settles with the abort reason when the work never does', async () => {
+    const controller = new AbortController();
+    const pending = raceAbort(new Promise<never>(() => undefined), controller.signal);
+    controller.abort(new Error('stop'));
+    const error: unknown = await pending.catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(Error).with.property('message', 'stop');
+  });
+
+  it('passes the result through otherwise', async () => {
+    expect(await raceAbort(Promise.resolve(5), new AbortController().signal)).to.equal(5);
+  });
+});
+
+describe('describeRequestFailure', () => {
+  it('names timeouts, aborts and codes, never the message', () => {
+    expect(describeRequestFailure(new DOMException('x', 'TimeoutError'), 300)).to.equal('no answer within 300 ms');
+    expect(describeRequestFailure(new DOMException('x', 'AbortError'), 300)).to.equal('the attempt was aborted');
+    const refused = new TypeError('fetch failed https://hooks.slack.com/services/SECRET', { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) });
+    expect(describeRequestFailure(refused, 300)).to.equal('the request failed (ECONNREFUSED)');
+    expect(describeRequestFailure('weird', 300)).to.equal('the request failed');
+  });
+});
+
+describe('secrets', () => {
+  it('finds the secret parts of a URL', () => {
+    const secrets = secretsOfUrl('smtp://relay:p%40ss%20word@mail.example.com:587/x?token=abc123');
+    expect(scrubSecrets('login p@ss word failed', secrets)).to.equal('login [redacted] failed');
+    expect(scrubSecrets('at /x?token=abc123', secrets)).to.equal('at [redacted]');
+  });
+
+  it('skips values too short to scrub safely', () => {
+    expect(collectSecrets(['abc', '', null, undefined])).to.deep.equal([]);
+  });
+
+  it('makes a scrubbed stand-in for a library error and its causes', () => {
+    const original = Object.assign(new Error('auth failed for hunter22', { cause: new Error('inner hunter22') }), { code: 'EAUTH', responseCode: 535, config: { pass: 'hunter22' } });
+    const safe = toSafeCause(original, collectSecrets(['hunter22']));
+    expect(safe.message).to.equal('auth failed for [redacted]');
+    expect(safe).to.include({ code: 'EAUTH', responseCode: 535 });
+    expect((safe.cause as Error).message).to.equal('inner [redacted]');
+    expect(JSON.stringify(safe)).not.to.include('hunter22');
+    expect(safe.stack).not.to.include('hunter22');
+  });
+});
+
+describe('getUserAgent', () => {
+  it('names skyrelay and its version', () => {
+    expect(getUserAgent()).to.match(/^skyrelay\/\d+\.\d+\.\d+/);
+  });
+});

@@ -1,0 +1,120 @@
+import { expect } from 'chai';
+import { buildEmailContent, buildMessageId, buildSubject } from '../../../src/destinations/email-content';
+import { buildSlackMessage, describeFallback } from '../../../src/destinations/slack';
+import { buildEnvelope, describeEnvelopeType } from '../../../src/destinations/webhook';
+import { buildDeadDeliveryEvent, buildPaidEvent, buildPayoutEvent, buildRejectionEvent } from '../../support/events';
+
+describe('Slack message', () => {
+  it('says what happened, to which payout, and how to trace it', () => {
+    const message = buildSlackMessage(buildPayoutEvent(), 'dlv_1');
+    expect(message.blocks).to.deep.equal([
+      { type: 'header', text: { type: 'plain_text', text: 'Payout failed' } },
+      {
+        type: 'section',
+        fields: [
+          { type: 'mrkdwn', text: '*Control number*\nSK99123456789' },
+          { type: 'mrkdwn', text: '*Partner*\nACME Remit &lt;PH&gt;' },
+          { type: 'mrkdwn', text: '*Deal time*\n2018-08-07 11:58:33 GMT+8' },
+          { type: 'mrkdwn', text: '*Reference number*\nREF-2018-0807-001' },
+          { type: 'mrkdwn', text: '*Failure description*\nBeneficiary account closed &amp; "frozen"' },
+        ],
+      },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: 'Event evt_01J8Z6Q3K2M4N5P6R7S8T9V0W1 · Delivery dlv_1' }] },
+    ]);
+    expect(message.text).to.equal('Payout failed — SK99123456789 (failure): Beneficiary account closed &amp; "frozen"');
+  });
+
+  it('names every status in words', () => {
+    const headlines = (['upload', 'paid', 'cancel', 'failure', 'amendedSuccess', 'amendedFailure'] as const).map((status) => {
+      const message = buildSlackMessage(buildPayoutEvent({ status }), 'd');
+      return JSON.stringify(message.blocks?.[0]);
+    });
+    for (const [i, words] of ['Payout uploaded', 'Payout paid', 'Payout cancelled', 'Payout failed', 'Payout amended', 'Payout amendment failed'].entries()) {
+      expect(headlines[i]).to.include(`"text":"${words}"`);
+    }
+  });
+
+  it('shows a dash for missing reference and description', () => {
+    const fields = JSON.stringify(buildSlackMessage(buildPaidEvent(), 'd').blocks);
+    expect(fields).to.include('*Reference number*\\n—');
+    expect(fields).to.include('*Failure description*\\n—');
+    expect(describeFallback(buildPaidEvent())).to.equal('Payout paid — SK99123456789 (paid): —');
+  });
+
+  it('lists a system event by its data', () => {
+    const message = buildSlackMessage(buildRejectionEvent(), 'd');
+    expect(message.blocks?.[0]).to.deep.equal({ type: 'header', text: { type: 'plain_text', text: 'skyrelay refused a callback' } });
+    expect(message.blocks?.[1]).to.deep.equal({
+      type: 'section',
+      fields: [
+        { type: 'mrkdwn', text: '*reason*\nauthentication key mismatch' },
+        { type: 'mrkdwn', text: '*partner*\nACME Remit &lt;PH&gt;' },
+        { type: 'mrkdwn', text: '*remoteAddress*\n203.0.113.7' },
+        { type: 'mrkdwn', text: '*status*\n401' },
+      ],
+    });
+    expect(message.text).to.equal('skyrelay refused a callback: authentication key mismatch');
+    expect(buildSlackMessage(buildDeadDeliveryEvent(), 'd').blocks?.[0]).to.deep.include({ text: { type: 'plain_text', text: 'skyrelay delivery dead' } });
+  });
+
+  it('stays within Block Kit limits for many data fields', () => {
+    const data = Object.fromEntries(Array.from({ length: 14 }, (_, i) => [`k${i}`, i]));
+    const section = buildSlackMessage(buildRejectionEvent({ data }), 'd').blocks?.[1];
+    expect(section).to.have.property('fields').with.length(10);
+    expect(JSON.stringify(section)).to.include('5 more fields not shown');
+  });
+});
+
+describe('email content', () => {
+  it('puts prefix, status in words and control number in the subject', () => {
+    expect(buildSubject(buildPayoutEvent(), '[skyrelay]')).to.equal('[skyrelay] Payout failure SK99123456789');
+    expect(buildSubject(buildPayoutEvent({ status: 'amendedFailure' }), '[x]')).to.equal('[x] Payout amended failure SK99123456789');
+    expect(buildSubject(buildRejectionEvent(), '[skyrelay]')).to.equal('[skyrelay] Refused callback: authentication key mismatch');
+    expect(buildSubject(buildDeadDeliveryEvent(), '')).to.equal('Dead delivery: HTTP 503');
+  });
+
+  it('keeps the subject on one line', () => {
+    const subject = buildSubject(buildRejectionEvent({ data: { reason: 'bad\r\nBcc: victim@x.io' } }), '[s]');
+    expect(subject).to.equal('[s] Refused callback: bad Bcc: victim@x.io');
+  });
+
+  it('lists every field, extras and the delivery id, with HTML escaped', () => {
+    const { text, html } = buildEmailContent(buildPayoutEvent(), { deliveryId: 'dlv_9', rules: ['r1', 'r2'], subjectPrefix: '[s]' });
+    for (const line of [
+      'Payout failed', 'Control number: SK99123456789', 'Partner: ACME Remit <PH>', 'Deal time: 2018-08-07 11:58:33 GMT+8',
+      'Reference number: REF-2018-0807-001', 'Failure description: Beneficiary account closed & "frozen"',
+      'Status: failure (pay type 4)', 'Action: notify', 'Deal time (UTC): 2018-08-07T03:58:33.000Z',
+      'Event id: evt_01J8Z6Q3K2M4N5P6R7S8T9V0W1', 'Event type: skypay payout', 'Received at: 2018-08-07T03:58:35.120Z',
+      'Duplicate callbacks: 0', 'Extra: branchCode: MNL-042', 'Extra: retryCount: 2', 'Extra: note: señor',
+      'Delivery id: dlv_9', 'Routed by: r1, r2',
+    ]) {
+      expect(text).to.include(line);
+    }
+    expect(html).to.include('<td style="padding:4px 0">ACME Remit &lt;PH&gt;</td>');
+    expect(html).to.include('Beneficiary account closed &amp; &quot;frozen&quot;');
+    expect(html).to.include('dlv_9');
+    expect(html).not.to.include('<PH>');
+  });
+
+  it('derives a Message-ID from the delivery id and sender domain', () => {
+    expect(buildMessageId('dlv_01J8', 'Skyrelay <skyrelay@example.com>')).to.equal('<skyrelay.dlv_01J8@example.com>');
+    expect(buildMessageId('a b', 'x@example.com')).to.equal(`<skyrelay.${Buffer.from('a b').toString('hex')}@example.com>`);
+    expect(buildMessageId('d', 'x@[127.0.0.1]')).to.equal('<skyrelay.d@skyrelay.invalid>');
+  });
+});
+
+describe('webhook envelope', () => {
+  it('types payouts by status and system events by kind', () => {
+    expect(describeEnvelopeType(buildPayoutEvent())).to.equal('skypay.payout.failure');
+    expect(describeEnvelopeType(buildPayoutEvent({ status: 'amendedSuccess' }))).to.equal('skypay.payout.amendedSuccess');
+    expect(describeEnvelopeType(buildRejectionEvent())).to.equal('skyrelay.rejection');
+    expect(describeEnvelopeType(buildDeadDeliveryEvent())).to.equal('skyrelay.delivery.dead');
+  });
+
+  it('wraps the event with the attempt time', () => {
+    const event = buildPayoutEvent();
+    expect(buildEnvelope(event, new Date('2024-05-01T12:00:00Z'))).to.deep.equal({
+      type: 'skypay.payout.failure', timestamp: '2024-05-01T12:00:00.000Z', data: event,
+    });
+  });
+});
