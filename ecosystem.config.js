@@ -9,6 +9,8 @@ module.exports = {
       name: 'skyrelay',
       script: 'dist/main.js',
       cwd: __dirname,
+      // pm2 sets NODE_APP_INSTANCE by default, which node-config would read as an overlay name.
+      instance_var: 'INSTANCE_ID',
       // Cluster mode lets `pm2 reload` replace workers one by one with no refused callback.
       exec_mode: 'cluster',
       instances,

@@ -74,15 +74,18 @@ export function isTimeoutError(error: unknown): boolean {
   return false;
 }
 
-/** The first system/library error code (ECONNREFUSED, UND_ERR_SOCKET...) in a cause chain. */
+/**
+ * The deepest error code (ECONNREFUSED, UND_ERR_SOCKET...) in a cause chain:
+ * wrappers add their own generic codes on top of the one that says what broke.
+ */
 export function findErrorCode(error: unknown): string | undefined {
-  for (let e = error, depth = 0; e !== undefined && depth < 4; depth++) {
-    if (!isRecord(e)) return undefined;
+  let found: string | undefined;
+  for (let e = error, depth = 0; isRecord(e) && depth < 4; depth++) {
     const code = e['code'];
-    if (typeof code === 'string' && code !== '') return code;
+    if (typeof code === 'string' && code !== '') found = code;
     e = e['cause'];
   }
-  return undefined;
+  return found;
 }
 
 /**
