@@ -17,6 +17,8 @@ export class SqliteStore implements IngestStore, OutboxStore {
   private readonly rejections: Batcher<NewRejection, void>;
   private readonly outbox: ReturnType<typeof prepareOutbox>;
   private closed = false;
+  /** The last write failure, cleared by the next successful write: what /readyz reports. */
+  private writeFailure: string | undefined;
 
   constructor(options: SqliteOptions & { maxBatch?: number }) {
     this.db = openDatabase(options);
@@ -28,7 +30,21 @@ export class SqliteStore implements IngestStore, OutboxStore {
 
   async saveEvent(event: RelayEvent, deliveries: NewDelivery[]): Promise<SaveOutcome> {
     this.assertOpen();
-    return this.events.submit({ event, deliveries }).catch(toStorageError);
+    return this.events.submit({ event, deliveries }).then(
+      (outcome) => {
+        this.writeFailure = undefined;
+        return outcome;
+      },
+      (err: unknown) => {
+        this.writeFailure = describeCode(err);
+        return toStorageError(err);
+      },
+    );
+  }
+
+  /** Undefined while writes succeed; otherwise why the last one failed (e.g. SQLITE_FULL). */
+  get lastWriteFailure(): string | undefined {
+    return this.writeFailure;
   }
 
   async saveRejection(rejection: NewRejection): Promise<void> {
@@ -79,6 +95,11 @@ export class SqliteStore implements IngestStore, OutboxStore {
   private assertOpen(): void {
     if (this.closed) throw new StorageUnavailableError('store is closed');
   }
+}
+
+function describeCode(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : err instanceof Error ? err.message : String(err);
 }
 
 /** Any database failure on the write path means "not stored": never a 1000. */
