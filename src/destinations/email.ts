@@ -1,7 +1,7 @@
 import { createTransport } from 'nodemailer';
 import type { SMTPTransportOptions, SentMessageInfo } from 'nodemailer';
 import { buildEmailContent, buildMessageId } from './email-content';
-import { createAttemptSignal, isRecord, isTimeoutError, raceAbort } from './http';
+import { createAttemptSignal, describeRequestFailure, isAbortOrTimeout, isRecord, raceAbort } from './http';
 import type { DestinationOptions } from './options';
 import { toOneLine } from './present';
 import { truncateSnippet } from './retry-after';
@@ -66,11 +66,13 @@ function toDeliveryError(name: string, error: unknown, timeoutMs: number, secret
     const details = { status: responseCode, response, cause };
     return isPermanentSmtpCode(responseCode) ? new PermanentDeliveryError(message, details) : new RetryableDeliveryError(message, details);
   }
-  const timedOut = isTimeoutError(error);
-  const detail = timedOut ? `no answer within ${timeoutMs} ms` : `${code ?? 'error'}: ${scrubSecrets(readString(fields, 'message') ?? String(error), secrets)}`;
+  const ended = isAbortOrTimeout(error);
+  const detail = ended
+    ? describeRequestFailure(error, timeoutMs)
+    : `${code ?? 'error'}: ${scrubSecrets(readString(fields, 'message') ?? String(error), secrets)}`;
   const message = `Email destination ${name}: ${toOneLine(detail, 300)}`;
   // Config and message mistakes repeat exactly; anything else (dropped connections, timeouts, the unknown) may pass later.
-  return code !== undefined && PERMANENT_CODES.has(code) && !timedOut
+  return code !== undefined && PERMANENT_CODES.has(code) && !ended
     ? new PermanentDeliveryError(message, { cause })
     : new RetryableDeliveryError(message, { cause });
 }

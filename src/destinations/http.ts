@@ -88,16 +88,22 @@ export function findErrorCode(error: unknown): string | undefined {
   return found;
 }
 
+/** True for an attempt ended by a signal: our deadline or the worker's abort. */
+export function isAbortOrTimeout(error: unknown): boolean {
+  for (let e = error, depth = 0; isRecord(e) && depth < 4; depth++) {
+    if (hasName(e, 'AbortError') || hasName(e, 'TimeoutError')) return true;
+    e = e['cause'];
+  }
+  return false;
+}
+
 /**
  * Words for a request that got no answer. Built from names and codes only:
  * library messages can embed the target URL, which may itself be a secret.
  */
 export function describeRequestFailure(error: unknown, timeoutMs: number): string {
   if (isTimeoutError(error)) return `no answer within ${timeoutMs} ms`;
-  for (let e = error, depth = 0; e !== undefined && depth < 4; depth++) {
-    if (hasName(e, 'AbortError')) return 'the attempt was aborted';
-    e = isRecord(e) ? e['cause'] : undefined;
-  }
+  if (isAbortOrTimeout(error)) return 'the attempt was aborted';
   const code = findErrorCode(error);
   return code === undefined ? 'the request failed' : `the request failed (${code})`;
 }
