@@ -169,8 +169,12 @@ export class DeliveryWorker {
 
   private async send(destination: Destination, delivery: ClaimedDelivery) {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new Error(`timed out after ${this.options.timeoutMs} ms`)),
-      this.options.timeoutMs);
+    // Destinations enforce timeoutMs themselves (and say so in the attempt's error); this is
+    // the backstop for one that does not, so a send can never hold a lease or the drain open.
+    const timer = setTimeout(
+      () => controller.abort(new DOMException(`no answer within ${this.options.timeoutMs} ms`, 'TimeoutError')),
+      this.options.timeoutMs + 1_000,
+    );
     try {
       return await destination.send({
         deliveryId: delivery.id, attempt: delivery.attempt, event: delivery.event, rules: delivery.rules,
