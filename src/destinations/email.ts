@@ -53,7 +53,7 @@ export function isPermanentSmtpCode(responseCode: number): boolean {
   return responseCode >= 500 && responseCode <= 599 && responseCode !== 503;
 }
 
-function toDeliveryError(name: string, error: unknown, timeoutMs: number, secrets: string[]): DeliveryError {
+function toDeliveryError(name: string, error: unknown, timeoutMs: number, signal: AbortSignal, secrets: string[]): DeliveryError {
   const cause = toSafeCause(error, secrets);
   const fields = isRecord(error) ? error : {};
   const responseCode = typeof fields['responseCode'] === 'number' ? fields['responseCode'] : undefined;
@@ -66,9 +66,9 @@ function toDeliveryError(name: string, error: unknown, timeoutMs: number, secret
     const details = { status: responseCode, response, cause };
     return isPermanentSmtpCode(responseCode) ? new PermanentDeliveryError(message, details) : new RetryableDeliveryError(message, details);
   }
-  const ended = isAbortOrTimeout(error);
+  const ended = signal.aborted || isAbortOrTimeout(error);
   const detail = ended
-    ? describeRequestFailure(error, timeoutMs)
+    ? describeRequestFailure(error, timeoutMs, signal)
     : `${code ?? 'error'}: ${scrubSecrets(readString(fields, 'message') ?? String(error), secrets)}`;
   const message = `Email destination ${name}: ${toOneLine(detail, 300)}`;
   // Config and message mistakes repeat exactly; anything else (dropped connections, timeouts, the unknown) may pass later.
@@ -77,11 +77,12 @@ function toDeliveryError(name: string, error: unknown, timeoutMs: number, secret
     : new RetryableDeliveryError(message, { cause });
 }
 
-function readSmtpStatus(info: SentMessageInfo): { status?: number; response?: string } {
-  if (!isRecord(info)) return {};
-  const response = readString(info, 'response');
-  const code = response === undefined ? undefined : /^(\d{3})/.exec(response)?.[1];
-  return { status: code === undefined ? undefined : Number(code), response: response === undefined ? undefined : truncateSnippet(response) };
+/** The server's acceptance (`250 OK: queued as ...`): status is the SMTP code, not HTTP. */
+function readSmtpStatus(info: SentMessageInfo, secrets: string[]): DeliveryResult {
+  const response = isRecord(info) ? readString(info, 'response') : undefined;
+  if (response === undefined) return {};
+  const code = /^(\d{3})/.exec(response)?.[1];
+  return { status: code === undefined ? undefined : Number(code), response: truncateSnippet(scrubSecrets(response, secrets)) };
 }
 
 export function createEmailDestination(name: string, config: EmailDestinationConfig, options: DestinationOptions): Destination {
@@ -94,7 +95,8 @@ export function createEmailDestination(name: string, config: EmailDestinationCon
     async send(request): Promise<DeliveryResult> {
       const { event, deliveryId } = request;
       const content = buildEmailContent(event, { deliveryId, rules: request.rules, subjectPrefix });
-      const signal = createAttemptSignal(request.signal, options.timeoutMs);
+      const attempt = createAttemptSignal(request.signal, options.timeoutMs);
+      const { signal } = attempt;
       try {
         const sending = transporter.sendMail({
           from: config.from,
@@ -108,9 +110,11 @@ export function createEmailDestination(name: string, config: EmailDestinationCon
         const info = await raceAbort(sending, signal);
         const rejected = isRecord(info) && Array.isArray(info['rejected']) ? info['rejected'].length : 0;
         if (rejected > 0) options.logger?.warn({ destination: name, deliveryId, rejected }, 'mail accepted for some recipients only');
-        return readSmtpStatus(info);
+        return readSmtpStatus(info, secrets);
       } catch (error) {
-        throw toDeliveryError(name, error, options.timeoutMs, secrets);
+        throw toDeliveryError(name, error, options.timeoutMs, request.signal, secrets);
+      } finally {
+        attempt.dispose();
       }
     },
     async close(): Promise<void> {

@@ -67,9 +67,9 @@ function hasName(error: unknown, name: string): boolean {
 
 /** True when the error came from an AbortSignal.timeout firing (also when wrapped as a cause). */
 export function isTimeoutError(error: unknown): boolean {
-  for (let e = error, depth = 0; e !== undefined && depth < 4; depth++) {
+  for (let e = error, depth = 0; isRecord(e) && depth < 4; depth++) {
     if (hasName(e, 'TimeoutError')) return true;
-    e = isRecord(e) ? e['cause'] : undefined;
+    e = e['cause'];
   }
   return false;
 }
@@ -100,20 +100,40 @@ export function isAbortOrTimeout(error: unknown): boolean {
 /**
  * Words for a request that got no answer. Built from names and codes only:
  * library messages can embed the target URL, which may itself be a secret.
+ * Pass the worker's signal: it may abort with any reason, not only an AbortError.
  */
-export function describeRequestFailure(error: unknown, timeoutMs: number): string {
-  if (isTimeoutError(error)) return `no answer within ${timeoutMs} ms`;
-  if (isAbortOrTimeout(error)) return 'the attempt was aborted';
+export function describeRequestFailure(error: unknown, timeoutMs: number, signal?: AbortSignal): string {
+  if (isTimeoutError(error)) return `timed out: no answer within ${timeoutMs} ms`;
+  if (signal?.aborted === true || isAbortOrTimeout(error)) return 'the attempt was aborted';
   const code = findErrorCode(error);
   return code === undefined ? 'the request failed' : `the request failed (${code})`;
 }
 
+export interface AttemptSignal {
+  signal: AbortSignal;
+  /** Clears the deadline timer and the listener on the worker's signal; call when the attempt ends. */
+  dispose(): void;
+}
+
 /**
- * Combines the worker's signal with our own deadline, so an attempt ends at
- * timeoutMs even if the worker's signal is never aborted.
+ * The worker's signal plus our own deadline, so an attempt ends at timeoutMs
+ * even if the worker never aborts. Not AbortSignal.any(AbortSignal.timeout()):
+ * on Node 20 the timeout signal is only weakly held by any() and can be
+ * garbage-collected before it fires, which leaves the attempt hanging.
  */
-export function createAttemptSignal(signal: AbortSignal, timeoutMs: number): AbortSignal {
-  return AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+export function createAttemptSignal(signal: AbortSignal, timeoutMs: number): AttemptSignal {
+  const controller = new AbortController();
+  const forward = (): void => controller.abort(signal.reason);
+  const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+  if (signal.aborted) forward();
+  else signal.addEventListener('abort', forward, { once: true });
+  return {
+    signal: controller.signal,
+    dispose() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', forward);
+    },
+  };
 }
 
 /**

@@ -71,16 +71,14 @@ interface Answer {
 
 /**
  * IncomingWebhook's errors carry status and body but not headers, so this
- * fetch records the answer (for Retry-After), adds the worker's signal, keeps
- * redirects visible as 3xx, and bounds how much body is read.
+ * fetch records the answer (for Retry-After), keeps redirects visible as 3xx,
+ * and bounds how much body is read. It uses our attempt signal instead of the
+ * library's: that one is an AbortSignal.timeout, and ours has the same deadline
+ * plus the worker's abort.
  */
 function createRecordingFetch(signal: AbortSignal, answer: Answer): FetchFunction {
   return async (url, init) => {
-    const response = await fetch(url, {
-      ...init,
-      redirect: 'manual',
-      signal: init?.signal === undefined ? signal : AbortSignal.any([init.signal, signal]),
-    });
+    const response = await fetch(url, { ...init, redirect: 'manual', signal });
     answer.status = response.status;
     answer.headers = response.headers;
     const text = await readBodySnippet(response);
@@ -97,7 +95,14 @@ function createRecordingFetch(signal: AbortSignal, answer: Answer): FetchFunctio
   };
 }
 
-function toDeliveryError(name: string, error: unknown, answer: Answer, timeoutMs: number, secrets: string[]): DeliveryError {
+interface FailureContext {
+  name: string;
+  timeoutMs: number;
+  signal: AbortSignal;
+  secrets: string[];
+}
+
+function toDeliveryError(error: unknown, answer: Answer, { name, timeoutMs, signal, secrets }: FailureContext): DeliveryError {
   const cause = toSafeCause(error, secrets);
   if (error instanceof IncomingWebhookHTTPError) {
     const status = error.statusCode;
@@ -111,7 +116,7 @@ function toDeliveryError(name: string, error: unknown, answer: Answer, timeoutMs
     return new PermanentDeliveryError(message, { status, response, cause });
   }
   // No answer at all (refused, reset, DNS, timeout, abort): another try may reach Slack.
-  return new RetryableDeliveryError(`Slack destination ${name}: ${describeRequestFailure(error, timeoutMs)}`, { cause });
+  return new RetryableDeliveryError(`Slack destination ${name}: ${describeRequestFailure(error, timeoutMs, signal)}`, { cause });
 }
 
 export function createSlackDestination(name: string, config: SlackDestinationConfig, options: DestinationOptions): Destination {
@@ -122,17 +127,19 @@ export function createSlackDestination(name: string, config: SlackDestinationCon
     type: 'slack',
     async send(request): Promise<DeliveryResult> {
       const answer: Answer = {};
+      const attempt = createAttemptSignal(request.signal, options.timeoutMs);
       const webhook = new IncomingWebhook(config.url, {
-        timeout: options.timeoutMs,
         // The outbox worker owns retries and backoff; the library must try once.
         retryConfig: { retries: 0 },
-        fetch: createRecordingFetch(createAttemptSignal(request.signal, options.timeoutMs), answer),
+        fetch: createRecordingFetch(attempt.signal, answer),
       });
       try {
         const result = await webhook.send(buildSlackMessage(request.event, request.deliveryId));
         return { status: answer.status ?? 200, response: truncateSnippet(scrubSecrets(result.text, secrets)) };
       } catch (error) {
-        throw toDeliveryError(name, error, answer, options.timeoutMs, secrets);
+        throw toDeliveryError(error, answer, { name, timeoutMs: options.timeoutMs, signal: request.signal, secrets });
+      } finally {
+        attempt.dispose();
       }
     },
     async close(): Promise<void> {

@@ -55,19 +55,21 @@ export function createWebhookDestination(name: string, config: WebhookDestinatio
         'webhook-signature': signer.sign(request.deliveryId, at, body),
         'content-type': 'application/json',
       });
-      const signal = createAttemptSignal(request.signal, options.timeoutMs);
+      const attempt = createAttemptSignal(request.signal, options.timeoutMs);
       let status: number;
       let response: string;
       let retryAfter: string | null;
       try {
-        const answer = await fetch(config.url, { method: 'POST', headers, body, redirect: 'manual', signal });
+        const answer = await fetch(config.url, { method: 'POST', headers, body, redirect: 'manual', signal: attempt.signal });
         status = answer.status;
         retryAfter = answer.headers.get('retry-after');
         // Bounded, and under the same signal: a receiver trickling its body cannot hold us.
         response = scrubSecrets(await readBodySnippet(answer), secrets);
       } catch (error) {
-        const message = `Webhook destination ${name}: ${describeRequestFailure(error, options.timeoutMs)}`;
+        const message = `Webhook destination ${name}: ${describeRequestFailure(error, options.timeoutMs, request.signal)}`;
         throw new RetryableDeliveryError(message, { cause: toSafeCause(error, secrets) });
+      } finally {
+        attempt.dispose();
       }
       const verdict = classifyHttpStatus(status);
       if (verdict === 'ok') return { status, response };
