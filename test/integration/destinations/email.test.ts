@@ -128,7 +128,7 @@ describe('email destination (real SMTP server)', () => {
     const error = await catchDeliveryError(createEmail({}, TIMEOUT_MS).send(buildDeliveryRequest(buildPayoutEvent())));
     const elapsed = performance.now() - started;
     expect(error).to.be.instanceOf(RetryableDeliveryError);
-    expect(error.message).to.match(/^Email destination ops-mail: (no answer within 300 ms|ETIMEDOUT: .*)$/);
+    expect(error.message).to.match(/^Email destination ops-mail: (timed out: no answer within 300 ms|ETIMEDOUT: .*)$/);
     expect(elapsed).to.be.within(TIMEOUT_MS - 50, TIMEOUT_MS + 1000);
     expect(smtp.connections).to.equal(1);
   });

@@ -108,7 +108,7 @@ describe('Slack destination (real HTTP receiver)', () => {
     const error = await catchDeliveryError(slack.send(buildDeliveryRequest(buildPayoutEvent())));
     const elapsed = performance.now() - started;
     expect(error).to.be.instanceOf(RetryableDeliveryError);
-    expect(error.message).to.equal(`Slack destination ops-slack: no answer within ${TIMEOUT_MS} ms`);
+    expect(error.message).to.equal(`Slack destination ops-slack: timed out: no answer within ${TIMEOUT_MS} ms`);
     expect(elapsed).to.be.within(TIMEOUT_MS - 50, TIMEOUT_MS + 1000);
     expectNoHookSecret(dumpError(error));
   });

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import { describeRequestFailure, getUserAgent, raceAbort, readBodySnippet } from '../../../src/destinations/http';
+import { isPermanentSmtpCode } from '../../../src/destinations/email';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { createAttemptSignal, describeRequestFailure, getUserAgent, raceAbort, readBodySnippet } from '../../../src/destinations/http';
 import { collectSecrets, scrubSecrets, secretsOfUrl, toSafeCause } from '../../../src/destinations/secrets';
 
 describe('readBodySnippet', () => {
@@ -21,6 +24,49 @@ describe('readBodySnippet', () => {
   });
 });
 
+describe('createAttemptSignal', () => {
+  function waitForAbort(signal: AbortSignal): Promise<{ ms: number; reason: unknown }> {
+    const started = performance.now();
+    return new Promise((resolve) => signal.addEventListener('abort', () => resolve({ ms: performance.now() - started, reason: signal.reason })));
+  }
+
+  it('aborts at timeoutMs with a TimeoutError', async () => {
+    const attempt = createAttemptSignal(new AbortController().signal, 100);
+    const { ms, reason } = await waitForAbort(attempt.signal);
+    expect(ms).to.be.within(80, 600);
+    expect(reason).to.have.property('name', 'TimeoutError');
+  });
+
+  it('still fires when garbage collection runs meanwhile (AbortSignal.any + timeout would not on Node 20)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const collecting = setInterval(gc, 10);
+    try {
+      const attempts = Array.from({ length: 5 }, () => createAttemptSignal(new AbortController().signal, 150));
+      const results = await Promise.all(attempts.map((a) => waitForAbort(a.signal)));
+      for (const { ms } of results) expect(ms).to.be.below(700);
+    } finally {
+      clearInterval(collecting);
+    }
+  });
+
+  it("forwards the worker's abort and its reason", async () => {
+    const worker = new AbortController();
+    const attempt = createAttemptSignal(worker.signal, 10_000);
+    const aborted = waitForAbort(attempt.signal);
+    worker.abort(new Error('stopping'));
+    expect((await aborted).reason).to.have.property('message', 'stopping');
+    attempt.dispose();
+  });
+
+  it('stops its timer once disposed', async () => {
+    const attempt = createAttemptSignal(new AbortController().signal, 50);
+    attempt.dispose();
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(attempt.signal.aborted).to.equal(false);
+  });
+});
+
 describe('raceAbort', () => {
   it('settles with the abort reason when the work never does', async () => {
     const controller = new AbortController();
@@ -37,7 +83,7 @@ describe('raceAbort', () => {
 
 describe('describeRequestFailure', () => {
   it('names timeouts, aborts and codes, never the message', () => {
-    expect(describeRequestFailure(new DOMException('x', 'TimeoutError'), 300)).to.equal('no answer within 300 ms');
+    expect(describeRequestFailure(new DOMException('x', 'TimeoutError'), 300)).to.equal('timed out: no answer within 300 ms');
     expect(describeRequestFailure(new DOMException('x', 'AbortError'), 300)).to.equal('the attempt was aborted');
     const refused = new TypeError('fetch failed https://hooks.slack.com/services/SECRET', { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) });
     expect(describeRequestFailure(refused, 300)).to.equal('the request failed (ECONNREFUSED)');
@@ -70,5 +116,12 @@ describe('secrets', () => {
 describe('getUserAgent', () => {
   it('names skyrelay and its version', () => {
     expect(getUserAgent()).to.match(/^skyrelay\/\d+\.\d+\.\d+/);
+  });
+});
+
+describe('isPermanentSmtpCode', () => {
+  it('gives up on 5xx refusals but retries 4xx and 503 (bad sequence: a new session can pass)', () => {
+    for (const code of [550, 551, 552, 553, 554, 535, 500]) expect(isPermanentSmtpCode(code), String(code)).to.equal(true);
+    for (const code of [421, 450, 451, 452, 454, 503]) expect(isPermanentSmtpCode(code), String(code)).to.equal(false);
   });
 });
