@@ -72,6 +72,44 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX rejections_received ON rejections(received_ms);
   `,
+  `
+  -- Cluster-wide metric totals: every process adds its deltas here, so a
+  -- scrape of any one process sees all of them, and totals survive reloads.
+  CREATE TABLE metric_series (
+    series TEXT PRIMARY KEY,
+    family TEXT NOT NULL,
+    type TEXT NOT NULL,
+    help TEXT NOT NULL,
+    sample TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    value REAL NOT NULL
+  );
+  -- Each live process's own process metrics (memory, CPU, event loop), by instance.
+  CREATE TABLE metric_processes (
+    instance TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    body TEXT NOT NULL
+  );
+  -- Rejection-alert rate limit per reason and destination, shared by processes and restarts.
+  CREATE TABLE alert_windows (
+    reason TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    opened_ms INTEGER NOT NULL,
+    folded INTEGER NOT NULL DEFAULT 0,
+    last_status INTEGER,
+    last_partner TEXT,
+    last_remote_address TEXT,
+    last_description TEXT,
+    PRIMARY KEY (reason, destination)
+  );
+  -- A one-row table /readyz writes to when the last real write failed.
+  CREATE TABLE health_probe (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    written_ms INTEGER NOT NULL
+  );
+  CREATE INDEX deliveries_state_updated ON deliveries(state, updated_ms);
+  `,
 ];
 
 export function migrate(db: Database.Database): number {
