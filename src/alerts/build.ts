@@ -1,0 +1,89 @@
+import type { AttemptReport } from '../delivery/worker';
+import type { SystemEvent } from '../event';
+import { createId } from '../ids';
+import { maskSecrets } from '../skypay/mask';
+import type { NewRejection } from '../store/types';
+
+/**
+ * The shapes of skyrelay's events about itself. Data is flat and carries no
+ * secret: a refused body is never copied in, and free text is masked again
+ * with every configured secret in case a message quoted one.
+ */
+export function buildRejectionEvent(rejection: NewRejection, secrets: readonly string[]): SystemEvent {
+  return {
+    id: createId('evt'),
+    source: 'skyrelay',
+    type: 'rejection',
+    receivedAt: rejection.receivedAt.toISOString(),
+    data: {
+      reason: rejection.reason,
+      status: rejection.status,
+      partner: rejection.partner ?? null,
+      remoteAddress: rejection.remoteAddress ?? null,
+      description: maskSecrets(rejection.description, secrets),
+      method: rejection.method,
+      path: rejection.path,
+      rejectionId: rejection.id,
+    },
+  };
+}
+
+export interface FoldedWindow {
+  reason: string;
+  folded: number;
+  windowMs: number;
+  lastStatus: number | null;
+  lastPartner: string | null;
+  lastRemoteAddress: string | null;
+  lastDescription: string | null;
+}
+
+/** Sent when a rate-limit window closes with refusals folded into it: how many, and the last one's facts. */
+export function buildFoldedSummaryEvent(w: FoldedWindow, now: Date): SystemEvent {
+  const seconds = Math.round(w.windowMs / 1000);
+  return {
+    id: createId('evt'),
+    source: 'skyrelay',
+    type: 'rejection',
+    receivedAt: now.toISOString(),
+    data: {
+      reason: w.reason,
+      status: w.lastStatus,
+      partner: w.lastPartner,
+      remoteAddress: w.lastRemoteAddress,
+      description: `${w.folded} more callback${w.folded === 1 ? '' : 's'} refused (${w.reason}) in the last ${seconds} s; last: ${w.lastDescription ?? 'unknown'}`,
+      folded: w.folded,
+      summary: true,
+    },
+  };
+}
+
+/** A dead delivery, told to whoever the rules choose (for example email when Slack itself is broken). */
+export function buildDeadDeliveryEvent(report: AttemptReport, now: Date): SystemEvent {
+  const { delivery, attempt } = report;
+  const original = delivery.event;
+  return {
+    id: createId('evt'),
+    source: 'skyrelay',
+    type: 'delivery.dead',
+    receivedAt: now.toISOString(),
+    data: {
+      destination: delivery.destination,
+      deliveryId: delivery.id,
+      eventId: delivery.eventId,
+      eventType: `${original.source}.${original.type}`,
+      attempts: delivery.attempt,
+      lastError: report.deadReason ?? attempt.error ?? null,
+      lastStatus: attempt.status ?? null,
+      controlNumber: original.source === 'skypay' ? original.controlNumber : null,
+      payoutStatus: original.source === 'skypay' ? original.status : null,
+      partner: original.source === 'skypay' ? original.partner : null,
+      rules: delivery.rules.join(', '),
+    },
+  };
+}
+
+/** A delivery.dead alert that itself dies raises nothing: no alert loops. */
+export function carriesDeadAlert(report: AttemptReport): boolean {
+  return report.delivery.event.source === 'skyrelay' && report.delivery.event.type === 'delivery.dead';
+}

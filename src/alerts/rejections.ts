@@ -1,0 +1,92 @@
+import type Database from 'better-sqlite3';
+import type { RelayEvent } from '../event';
+import { createId } from '../ids';
+import type { Logger } from '../log';
+import { maskSecrets } from '../skypay/mask';
+import type { IngestStore, NewDelivery, NewRejection } from '../store/types';
+import { buildFoldedSummaryEvent, buildRejectionEvent } from './build';
+import { prepareAlertWindows } from './windows';
+
+export interface RejectionAlertDeps {
+  db: Database.Database;
+  store: IngestStore;
+  /** The rules' choice for an event (planRoutes under the daemon's rules), with fresh delivery ids. */
+  plan: (event: RelayEvent) => NewDelivery[];
+  secrets: readonly string[];
+  windowMs: number;
+  logger: Logger;
+  /** Told after an alert is stored, to wake the delivery worker. */
+  onStored: () => void;
+  now?: () => number;
+}
+
+/**
+ * Turns refused callbacks into `rejection` events, at most one per reason
+ * per destination per window; refusals folded into a window are sent as one
+ * summary (`folded: N`) when it closes. Never throws into the callback path.
+ */
+export class RejectionAlerter {
+  private readonly windows: ReturnType<typeof prepareAlertWindows>;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(private readonly deps: RejectionAlertDeps) {
+    this.windows = prepareAlertWindows(deps.db, deps.windowMs);
+    this.now = deps.now ?? Date.now;
+  }
+
+  start(): void {
+    // Closing windows a little after they expire is enough; the count is exact either way.
+    const every = Math.min(10_000, Math.max(100, Math.floor(this.deps.windowMs / 6)));
+    this.timer = setInterval(() => this.track(this.sendSummaries()), every);
+    this.timer.unref();
+  }
+
+  onRefused(rejection: NewRejection): void {
+    this.track(this.alert(rejection));
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  private track(work: Promise<void>): void {
+    const guarded = work.catch((err: unknown) => this.deps.logger.error({ err }, 'could not raise a rejection alert'));
+    this.pending.add(guarded);
+    void guarded.finally(() => this.pending.delete(guarded));
+  }
+
+  private async alert(rejection: NewRejection): Promise<void> {
+    const event = buildRejectionEvent(rejection, this.deps.secrets);
+    const planned = this.deps.plan(event);
+    if (planned.length === 0) return;
+    const masked = { ...rejection, description: maskSecrets(rejection.description, this.deps.secrets) };
+    const admitted = this.windows.admit(masked, planned.map((p) => p.destination), this.now());
+    // Destinations whose expired window still held folded refusals hear the count with this alert.
+    const byFolded = new Map<number, NewDelivery[]>();
+    for (const a of admitted) {
+      const delivery = planned.find((p) => p.destination === a.destination);
+      if (delivery) byFolded.set(a.folded, [...(byFolded.get(a.folded) ?? []), delivery]);
+    }
+    for (const [folded, deliveries] of byFolded) {
+      const copy = byFolded.size === 1 ? event : { ...event, id: createId('evt'), data: { ...event.data } };
+      if (folded > 0) copy.data['folded'] = folded;
+      await this.deps.store.saveEvent(copy, deliveries);
+    }
+    if (byFolded.size > 0) this.deps.onStored();
+  }
+
+  private async sendSummaries(): Promise<void> {
+    const now = this.now();
+    const closed = this.windows.closeExpired(now);
+    for (const w of closed) {
+      const event = buildFoldedSummaryEvent(w, new Date(now));
+      // Re-planned so the rule names are current; sent only to the window's own destination.
+      const deliveries = this.deps.plan(event).filter((p) => p.destination === w.destination);
+      if (deliveries.length > 0) await this.deps.store.saveEvent(event, deliveries);
+    }
+    if (closed.length > 0) this.deps.onStored();
+  }
+}
