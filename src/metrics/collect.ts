@@ -1,0 +1,60 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AttemptReport } from '../delivery/worker';
+import type { CallbackOutcome } from '../http/refusals';
+import type { MetricFamily } from './samples';
+
+/**
+ * This process's counters and histograms (shared as cluster totals by the
+ * publisher) and its process metrics (shown per process). Nothing here
+ * touches SQLite; recording is a few additions on the hot path.
+ */
+export class ProcessMetrics {
+  readonly counters = new Registry();
+  readonly process = new Registry();
+  private readonly callbacks: Counter<'outcome' | 'reason'>;
+  private readonly callbackSeconds: Histogram<'outcome'>;
+  private readonly attempts: Counter<'destination' | 'outcome'>;
+  private readonly attemptSeconds: Histogram<'destination'>;
+
+  constructor() {
+    const registers = [this.counters];
+    this.callbacks = new Counter({
+      name: 'skyrelay_callbacks_total', help: 'SkyPay callbacks received, by outcome (accepted, duplicate, refused) and refusal reason',
+      labelNames: ['outcome', 'reason'], registers,
+    });
+    this.callbackSeconds = new Histogram({
+      name: 'skyrelay_callback_duration_seconds', help: 'Time from request to reply for SkyPay callbacks, by outcome',
+      labelNames: ['outcome'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers,
+    });
+    this.attempts = new Counter({
+      name: 'skyrelay_delivery_attempts_total', help: 'Delivery attempts by destination and outcome (delivered, retry, dead)',
+      labelNames: ['destination', 'outcome'], registers,
+    });
+    this.attemptSeconds = new Histogram({
+      name: 'skyrelay_delivery_attempt_duration_seconds', help: 'Duration of delivery attempts, by destination',
+      labelNames: ['destination'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers,
+    });
+    collectDefaultMetrics({ register: this.process });
+  }
+
+  recordOutcome(outcome: CallbackOutcome, ms: number): void {
+    const refused = outcome.startsWith('refused:');
+    const kind = refused ? 'refused' : outcome;
+    this.callbacks.inc(refused ? { outcome: kind, reason: outcome.slice('refused:'.length) } : { outcome: kind });
+    this.callbackSeconds.observe({ outcome: kind }, ms / 1000);
+  }
+
+  recordAttempt(report: AttemptReport): void {
+    const destination = report.delivery.destination;
+    this.attempts.inc({ destination, outcome: report.attempt.outcome });
+    this.attemptSeconds.observe({ destination }, report.attempt.durationMs / 1000);
+  }
+
+  async readCounters(): Promise<MetricFamily[]> {
+    return (await this.counters.getMetricsAsJSON()) as unknown as MetricFamily[];
+  }
+
+  async readProcess(): Promise<MetricFamily[]> {
+    return (await this.process.getMetricsAsJSON()) as unknown as MetricFamily[];
+  }
+}

@@ -1,0 +1,68 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import type { Logger } from '../log';
+import type { ProcessMetrics } from './collect';
+import { diffSamples, flattenFamilies } from './samples';
+import { prepareSharedMetrics } from './shared';
+
+export interface PublisherOptions {
+  intervalMs: number;
+}
+
+/**
+ * Every intervalMs (and on stop, and before serving a scrape) adds what this
+ * process counted since its last flush to the shared totals, and refreshes
+ * its own process-metrics row. A crash loses at most one interval of counts.
+ */
+export class MetricsPublisher {
+  readonly instance = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  readonly shared: ReturnType<typeof prepareSharedMetrics>;
+  private previous = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(db: Database.Database, private readonly metrics: ProcessMetrics, private readonly options: PublisherOptions,
+    private readonly logger: Logger) {
+    this.shared = prepareSharedMetrics(db);
+  }
+
+  /** A process row older than this is a process that died without saying so. */
+  get staleAfterMs(): number {
+    return this.options.intervalMs * 3;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.flush().catch((err: unknown) => this.logger.warn({ err }, 'could not publish metrics; will retry'));
+    }, this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Serialized: a scrape and the timer never publish the same delta twice. */
+  flush(): Promise<void> {
+    const run = this.chain.then(() => this.publish());
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    try {
+      await this.flush();
+      this.shared.dropProcess(this.instance);
+    } catch (err) {
+      this.logger.warn({ err }, 'could not publish the last metrics');
+    }
+  }
+
+  private async publish(): Promise<void> {
+    const current = flattenFamilies(await this.metrics.readCounters());
+    const families = await this.metrics.readProcess();
+    const now = Date.now();
+    this.shared.flush(diffSamples(this.previous, current), { instance: this.instance, pid: process.pid, now, families });
+    // Only after the commit: a failed flush leaves its delta for the next one.
+    this.previous = new Map(current.map((s) => [s.series, s.value]));
+    this.shared.dropStale(now - this.staleAfterMs * 10);
+  }
+}

@@ -1,0 +1,62 @@
+import Router from '@koa/router';
+import type Database from 'better-sqlite3';
+import { AggregatorRegistry } from 'prom-client';
+import type { Logger } from '../log';
+import type { ProcessMetrics } from './collect';
+import type { MetricsPublisher } from './publisher';
+import { prepareQueueGauges } from './queue-gauges';
+import { groupSamples, orderSamples, type MetricFamily } from './samples';
+
+export interface MetricsRouteDeps {
+  db: Database.Database;
+  metrics: ProcessMetrics;
+  publisher: MetricsPublisher;
+  destinations: readonly string[];
+  logger: Logger;
+}
+
+/**
+ * GET /metrics: cluster-wide totals (every process's counts, including
+ * processes since replaced), each live process's own process metrics
+ * labelled by pid, and the outbox gauges. Whichever cluster worker pm2 hands
+ * the scrape to, the answer covers them all.
+ */
+export function createMetricsRouter(deps: MetricsRouteDeps): Router {
+  const router = new Router();
+  const readGauges = prepareQueueGauges(deps.db, deps.destinations);
+  router.get('/metrics', async (ctx) => {
+    let families: MetricFamily[][];
+    try {
+      families = await readClusterView(deps, readGauges);
+    } catch (err) {
+      // The database is in trouble: still show this process, and say the view is partial.
+      deps.logger.warn({ err }, 'metrics: shared view unavailable, serving this process only');
+      families = [await deps.metrics.readCounters(), await deps.metrics.readProcess(), [viewGauge(0, 'Shared view unavailable')]];
+    }
+    const registry = AggregatorRegistry.aggregate(families);
+    ctx.type = registry.contentType;
+    ctx.body = await registry.metrics();
+  });
+  return router;
+}
+
+async function readClusterView(
+  deps: MetricsRouteDeps, readGauges: (now: number) => MetricFamily[],
+): Promise<MetricFamily[][]> {
+  await deps.publisher.flush();
+  const now = Date.now();
+  const { shared } = deps.publisher;
+  const totals = groupSamples(orderSamples(shared.readTotals()));
+  const processes = shared.readProcesses(now - deps.publisher.staleAfterMs).map((p) =>
+    p.families.map((f) => ({
+      ...f,
+      // Each series is one process's own; 'first' keeps it (the default 'omit' would drop start time).
+      aggregator: 'first',
+      values: f.values.map((v) => ({ ...v, labels: { ...v.labels, pid: p.pid } })),
+    })));
+  return [totals, ...processes, readGauges(now), [viewGauge(processes.length, 'Processes whose metrics this scrape covers')]];
+}
+
+function viewGauge(processes: number, help: string): MetricFamily {
+  return { name: 'skyrelay_metrics_processes', help, type: 'gauge', aggregator: 'first', values: [{ value: processes, labels: {} }] };
+}
