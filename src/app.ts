@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import bodyParser from 'koa-bodyparser';
 import { MethodNotAllowedError } from './errors';
 import { requireCallbackContentType } from './http/content-type';
-import { serveHealth } from './http/health';
+import { serveHealth, serveReadiness, type ReadinessDeps } from './http/health';
 import { handleCallbackOutcome, type RefusalDeps } from './http/refusals';
 import { createReceiveHandler, type ReceiveDeps } from './skypay/receive';
 
@@ -13,6 +13,8 @@ export interface AppDeps {
   trustProxy: boolean;
   receive: ReceiveDeps;
   refusals: RefusalDeps;
+  /** GET /readyz; without it only liveness (/healthz) is served. */
+  readiness?: ReadinessDeps;
   /** Extra routers (admin API, metrics) mounted by the daemon. */
   routers?: Router[];
 }
@@ -31,6 +33,7 @@ export function createApp(deps: AppDeps): Koa {
   });
 
   router.get('/healthz', serveHealth(deps.receive.store));
+  if (deps.readiness) router.get('/readyz', serveReadiness(deps.readiness));
   router.post(
     deps.callbackPath,
     handleCallbackOutcome(deps.refusals),

@@ -84,6 +84,22 @@ export class SqliteStore implements IngestStore, OutboxStore {
     }
   }
 
+  /**
+   * A tiny write, for readiness after a failed one: when it commits, the disk
+   * has room and is writable again, so the failure is forgotten.
+   */
+  async probeWrite(): Promise<void> {
+    this.assertOpen();
+    try {
+      this.db.prepare('INSERT INTO health_probe (id, written_ms) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET written_ms = excluded.written_ms')
+        .run(Date.now());
+      this.writeFailure = undefined;
+    } catch (err) {
+      this.writeFailure = describeCode(err);
+      toStorageError(err);
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     await this.events.flush();
