@@ -1,0 +1,56 @@
+import { PAY_STATUSES, payTypeOf } from '../event';
+import { DELIVERY_STATES, type DeliveryState } from '../store/queries';
+
+/**
+ * Parsing of the filters the CLI flags and the admin query strings share,
+ * so `--since 24h` and `?since=24h` mean the same thing and fail the same way.
+ */
+export class FilterError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FilterError';
+  }
+}
+
+const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** `90d`, `24h`, `15m`, `30s`, `2w` in milliseconds. */
+export function parseDuration(text: string, name: string): number {
+  const m = /^(\d+)\s*([smhdw])$/.exec(text.trim());
+  if (!m) throw new FilterError(`${name}: expected a duration such as 30s, 15m, 24h, 90d or 2w (got "${text}")`);
+  return Number(m[1]) * (UNITS[m[2] as string] ?? 0);
+}
+
+/** A duration back from now (`24h`) or an ISO-8601 instant, as ms epoch. */
+export function parseSince(text: string, now = Date.now()): number {
+  if (/^\d+\s*[smhdw]$/.test(text.trim())) return now - parseDuration(text, 'since');
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) throw new FilterError(`since: expected a duration such as 24h or an ISO-8601 time (got "${text}")`);
+  return at;
+}
+
+/** A payout status by name (failure) or payType number (4). */
+export function parseStatus(text: string): string {
+  const byNumber = /^[1-6]$/.test(text) ? PAY_STATUSES[Number(text) as keyof typeof PAY_STATUSES] : undefined;
+  if (byNumber) return byNumber;
+  if (payTypeOf(text) !== undefined) return text;
+  throw new FilterError(`status: expected one of ${Object.values(PAY_STATUSES).join(', ')} or 1 to 6 (got "${text}")`);
+}
+
+const EVENT_TYPES = ['payout', 'rejection', 'delivery.dead'];
+
+export function parseEventType(text: string): string {
+  if (EVENT_TYPES.includes(text)) return text;
+  throw new FilterError(`type: expected one of ${EVENT_TYPES.join(', ')} (got "${text}")`);
+}
+
+export function parseState(text: string): DeliveryState {
+  if ((DELIVERY_STATES as readonly string[]).includes(text)) return text as DeliveryState;
+  throw new FilterError(`state: expected one of ${DELIVERY_STATES.join(', ')} (got "${text}")`);
+}
+
+export function parseLimit(text: string, max = 1000): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n < 1 || n > max) throw new FilterError(`limit: expected a whole number from 1 to ${max} (got "${text}")`);
+  return n;
+}
