@@ -1,18 +1,23 @@
 import type Router from '@koa/router';
+import { createAdminRouter } from './admin/router';
+import { createAlerts, type Alerts } from './alerts';
 import { createApp } from './app';
 import type { Config } from './config/schema';
 import { createDestinations } from './destinations';
 import type { Destination } from './destinations/types';
 import { DeliveryWorker, type AttemptReport } from './delivery/worker';
 import type { RelayEvent } from './event';
+import type { Lifecycle } from './http/health';
 import { listen, type RunningServer } from './http/server';
-import type { NewRejection } from './store/types';
+import { createMetrics, type Metrics } from './metrics';
+import type { NewDelivery, NewRejection } from './store/types';
 import { createId } from './ids';
 import type { Logger } from './log';
-import { compileRules, routeEvent } from './routing/match';
+import { compileRules, planRoutes } from './routing/match';
 import { listPartnerSecrets, preparePartners } from './skypay/partners';
 import { parseOffsetMinutes } from './skypay/time';
 import { createCallbackStruct } from './skypay/validate';
+import { startRetentionJob } from './store/retention';
 import { SqliteStore } from './store/sqlite-store';
 import type { CallbackOutcome } from './http/refusals';
 
@@ -32,8 +37,13 @@ export class Daemon {
   readonly store: SqliteStore;
   readonly worker: DeliveryWorker;
   readonly destinations: Map<string, Destination>;
+  /** Where every event (payouts, alerts, replays) is routed: the configured rules, compiled once. */
+  readonly planDeliveries: (event: RelayEvent) => NewDelivery[];
+  private readonly metrics: Metrics | undefined;
+  private alerts: Alerts | undefined;
+  private retention: ReturnType<typeof startRetentionJob> | undefined;
   private server: RunningServer | undefined;
-  private state: 'idle' | 'starting' | 'ready' | 'draining' | 'stopped' = 'idle';
+  private state: Lifecycle = 'idle';
 
   constructor(private readonly config: Config, private readonly logger: Logger, private readonly hooks: DaemonHooks = {}) {
     this.store = new SqliteStore({
@@ -42,9 +52,20 @@ export class Daemon {
     this.destinations = createDestinations(config.destinations, { timeoutMs: config.delivery.timeoutMs, logger });
     const limits = new Map<string, number>();
     for (const [name, d] of Object.entries(config.destinations)) if (d.maxInFlight) limits.set(name, d.maxInFlight);
+    const rules = compileRules(config.rules);
+    this.planDeliveries = (event) =>
+      planRoutes(event, rules).map((r) => ({ id: createId('dlv'), destination: r.destination, rules: r.rules }));
+    this.metrics = config.metrics.enabled
+      ? createMetrics({ db: this.store.db, destinations: Object.keys(config.destinations),
+        publishIntervalMs: config.metrics.publishIntervalMs, logger })
+      : undefined;
     this.worker = new DeliveryWorker(
       { store: this.store, destinations: this.destinations, destinationLimits: limits, logger,
-        ...(hooks.onAttempt ? { onAttempt: hooks.onAttempt } : {}) },
+        onAttempt: (report) => {
+          this.metrics?.recordAttempt(report);
+          this.alerts?.onAttempt(report);
+          hooks.onAttempt?.(report);
+        } },
       config.delivery,
     );
   }
@@ -61,10 +82,8 @@ export class Daemon {
   async start(): Promise<void> {
     this.state = 'starting';
     const offsetMinutes = parseOffsetMinutes(this.config.skypay.timezone);
-    const rules = compileRules(this.config.rules);
-    const planDeliveries = (event: RelayEvent) =>
-      routeEvent(event, rules).map((r) => ({ id: createId('dlv'), destination: r.destination, rules: r.rules }));
     const secrets = [...listPartnerSecrets(this.config.skypay.partners), ...(this.config.admin.token ? [this.config.admin.token] : [])];
+    this.startOperations(secrets);
     const app = createApp({
       callbackPath: this.config.skypay.path,
       bodyLimit: this.config.server.bodyLimit,
@@ -74,17 +93,28 @@ export class Daemon {
         callbackStruct: createCallbackStruct(offsetMinutes),
         offsetMinutes,
         store: this.store,
-        planDeliveries,
+        planDeliveries: this.planDeliveries,
         onStored: (_event, outcome, deliveries) => {
           if (!outcome.duplicate && deliveries.length > 0) this.worker.notify();
         },
       },
       refusals: {
         store: this.store, logger: this.logger, offsetMinutes, secrets,
-        ...(this.hooks.onRefused ? { onRefused: this.hooks.onRefused } : {}),
-        ...(this.hooks.onOutcome ? { onOutcome: this.hooks.onOutcome } : {}),
+        onRefused: (rejection) => {
+          this.alerts?.onRefused(rejection);
+          this.hooks.onRefused?.(rejection);
+        },
+        onOutcome: (outcome, ms) => {
+          this.metrics?.recordOutcome(outcome, ms);
+          this.hooks.onOutcome?.(outcome, ms);
+        },
       },
-      ...(this.hooks.routers ? { routers: this.hooks.routers } : {}),
+      readiness: {
+        lifecycle: () => this.state,
+        lastWriteFailure: () => this.store.lastWriteFailure,
+        probeWrite: () => this.store.probeWrite(),
+      },
+      routers: [...this.operationsRouters(), ...(this.hooks.routers ?? [])],
     });
     this.server = await listen(app, this.config.server.host, this.config.server.port);
     this.worker.start();
@@ -98,9 +128,41 @@ export class Daemon {
     this.state = 'draining';
     await this.server?.close(this.config.server.shutdownTimeoutMs);
     await this.worker.stop();
+    // After the worker: its last attempts may raise alerts and count in metrics.
+    await this.alerts?.stop();
+    await this.retention?.stop();
+    await this.metrics?.stop();
     await Promise.allSettled([...this.destinations.values()].map((d) => d.close()));
     await this.store.close();
     this.state = 'stopped';
     this.logger.info('skyrelay stopped');
+  }
+
+  /** Metrics publishing, retention and alerts; alerts only when some rule asks for skyrelay's own events. */
+  private startOperations(secrets: readonly string[]): void {
+    this.metrics?.start();
+    const { store: s } = this.config;
+    this.retention = startRetentionJob(this.store.db, {
+      retentionDays: s.retentionDays, rejectionRetentionDays: s.rejectionRetentionDays,
+      intervalMs: s.retentionIntervalMs, batchSize: s.retentionBatchSize,
+    }, this.logger);
+    const wanted = compileRules(this.config.rules).some((r) => r.receivesSystemEvents);
+    if (!wanted) return;
+    this.alerts = createAlerts({
+      db: this.store.db, store: this.store, plan: this.planDeliveries, secrets,
+      rejectionWindowMs: this.config.alerts.rejectionWindowMs, logger: this.logger, onStored: () => this.worker.notify(),
+    });
+    this.alerts.start();
+  }
+
+  private operationsRouters(): Router[] {
+    const routers = this.metrics ? [this.metrics.router] : [];
+    const token = this.config.admin.token;
+    if (token) {
+      routers.push(createAdminRouter({
+        token, db: this.store.db, plan: this.planDeliveries, onReplayed: () => this.worker.notify(), logger: this.logger,
+      }));
+    }
+    return routers;
   }
 }

@@ -33,6 +33,9 @@ export const ConfigStruct = object({
     synchronous: defaulted(enums(['FULL', 'NORMAL']), 'FULL'),
     retentionDays: defaulted(PositiveInt, 90),
     rejectionRetentionDays: defaulted(PositiveInt, 30),
+    /** How often the retention job runs, and how many rows one of its transactions deletes. */
+    retentionIntervalMs: defaulted(PositiveInt, 3_600_000),
+    retentionBatchSize: defaulted(PositiveInt, 500),
   }), {}),
   skypay: object({
     path: defaulted(UrlPath, '/callbacks/skypay'),
@@ -48,6 +51,15 @@ export const ConfigStruct = object({
     timeoutMs: defaulted(PositiveInt, 10_000),
     maxInFlight: defaulted(PositiveInt, 4),
     pollIntervalMs: defaulted(PositiveInt, 1_000),
+  }), {}),
+  metrics: defaulted(object({
+    enabled: defaulted(boolean(), true),
+    /** How often each process adds its counts to the shared totals /metrics serves. */
+    publishIntervalMs: defaulted(PositiveInt, 5_000),
+  }), {}),
+  alerts: defaulted(object({
+    /** At most one rejection alert per reason and destination in this window; the rest are counted. */
+    rejectionWindowMs: defaulted(PositiveInt, 60_000),
   }), {}),
   admin: defaulted(object({
     token: optional(size(string(), 16, 512)),
