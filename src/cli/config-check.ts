@@ -1,0 +1,88 @@
+import type { Command } from 'commander';
+import type { Config } from '../config/schema';
+import type { DestinationConfig } from '../destinations/schema';
+import { describeRule, namesSystemEvents } from '../routing/match';
+import { compileMatcher } from '../routing/matcher';
+import type { RuleConfig } from '../routing/schema';
+import { loadCliConfig, print } from './context';
+
+/**
+ * `skyrelay config check`: validates the configuration exactly as the daemon
+ * does and prints what it will do. Every secret is masked: keys are shown as
+ * a count and length, URLs as their origin only.
+ */
+export function registerConfigCheck(program: Command): void {
+  program.command('config').description('inspect the configuration')
+    .command('check').description('validate the configuration and show partners (keys masked), destinations and rules')
+    .action(() => {
+      const config = loadCliConfig();
+      for (const line of describeConfig(config)) print(line);
+    });
+}
+
+export function describeConfig(config: Config): string[] {
+  const lines = ['configuration is valid', ''];
+  lines.push(`server:      ${config.server.host}:${config.server.port}, callbacks at ${config.skypay.path}`);
+  lines.push(`store:       ${config.store.path} (events kept ${config.store.retentionDays} d, refusals ${config.store.rejectionRetentionDays} d)`);
+  lines.push(`admin API:   ${config.admin.token ? 'enabled (token set)' : 'disabled (no admin.token)'}`);
+  lines.push(`metrics:     ${config.metrics.enabled ? 'GET /metrics' : 'disabled'}`, '', 'partners:');
+  for (const p of config.skypay.partners) {
+    const enc = p.encryptKeys.length ? `must encrypt, ${maskKeys(p.encryptKeys)}` : 'plain JSON allowed';
+    lines.push(`  ${p.userName}  authentication ${maskKeys(p.authentication)}; ${enc}`);
+  }
+  lines.push('', 'destinations:');
+  const names = Object.keys(config.destinations);
+  if (names.length === 0) lines.push('  (none)');
+  for (const [name, d] of Object.entries(config.destinations)) lines.push(`  ${name}  ${d.type}  ${describeTarget(d)}`);
+  lines.push('', 'rules:');
+  if (config.rules.length === 0) lines.push('  (none: events are stored but sent nowhere)');
+  for (const rule of config.rules) {
+    lines.push(`  ${rule.name} → ${rule.to.join(', ')}`);
+    lines.push(`    match:           ${rule.match ? JSON.stringify(rule.match) : '(everything)'}`);
+    const statuses = describePayoutStatuses(rule);
+    lines.push(`    payouts:         ${statuses.length ? statuses.join(', ') : 'none'}`);
+    const system = describeSystemEvents(rule);
+    lines.push(`    skyrelay events: ${system.length ? system.join(', ') : 'none'}`);
+  }
+  return lines;
+}
+
+function maskKeys(keys: readonly string[]): string {
+  return `${keys.length} key${keys.length === 1 ? '' : 's'} (${keys.map((k) => `******, ${k.length} chars`).join('; ')})`;
+}
+
+/** Where a destination sends, without the parts that are credentials (Slack paths, SMTP passwords). */
+function describeTarget(d: DestinationConfig): string {
+  if (d.type === 'slack') return `${originOf(d.url)}/… (hook path hidden)`;
+  if (d.type === 'webhook') return `${originOf(d.url)}/… (signed, secret hidden)`;
+  const via = typeof d.transport === 'string' ? originOf(d.transport)
+    : typeof d.transport['host'] === 'string' ? `${d.transport['host']}:${String(d.transport['port'] ?? '')}` : 'a transport object';
+  return `to ${d.to.join(', ')} via ${via}`;
+}
+
+function originOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+/** describeRule, narrowed by source/type: a rule that only takes skyrelay's events fires on no payout. */
+export function describePayoutStatuses(rule: RuleConfig): string[] {
+  return acceptsIdentity(rule, 'skypay', 'payout') ? describeRule(rule) : [];
+}
+
+/** Which of skyrelay's own events the rule receives (only when its match names source or type). */
+export function describeSystemEvents(rule: RuleConfig): string[] {
+  if (!namesSystemEvents(rule)) return [];
+  return ['rejection', 'delivery.dead'].filter((type) => acceptsIdentity(rule, 'skyrelay', type));
+}
+
+function acceptsIdentity(rule: RuleConfig, source: string, type: string): boolean {
+  const sourceMatcher = rule.match?.['source'];
+  const typeMatcher = rule.match?.['type'];
+  return (sourceMatcher === undefined || compileMatcher('source', sourceMatcher)(source))
+    && (typeMatcher === undefined || compileMatcher('type', typeMatcher)(type));
+}

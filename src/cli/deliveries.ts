@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import { parseLimit, parseSince, parseState } from '../admin/filters';
+import { listDeliveries, type DeliveryView } from '../store/queries';
+import { loadCliConfig, parseFlag, print, withDatabase } from './context';
+import { clip, jsonLines, renderTable, shortTime } from './format';
+
+interface DeliveriesFlags {
+  state?: string;
+  destination?: string;
+  since?: string;
+  limit: string;
+  json?: boolean;
+}
+
+export function registerDeliveries(program: Command): void {
+  program.command('deliveries')
+    .description('list deliveries, newest first')
+    .option('--state <state>', 'pending, inflight, delivered or dead')
+    .option('--destination <name>', 'only this destination')
+    .option('--since <when>', 'state changed within this long (24h) or since an ISO time')
+    .option('--limit <n>', 'at most this many', '50')
+    .option('--json', 'one JSON object per line')
+    .action(async (flags: DeliveriesFlags) => {
+      const filter = parseFlag(() => ({
+        state: flags.state === undefined ? undefined : parseState(flags.state),
+        destination: flags.destination,
+        sinceMs: flags.since === undefined ? undefined : parseSince(flags.since),
+        limit: parseLimit(flags.limit),
+      }));
+      const rows = await withDatabase(loadCliConfig(), (db) => listDeliveries(db, filter));
+      const lines = flags.json ? jsonLines(rows) : rows.length ? renderDeliveries(rows) : ['no deliveries match'];
+      for (const line of lines) print(line);
+    });
+}
+
+function renderDeliveries(rows: readonly DeliveryView[]): string[] {
+  return renderTable(
+    ['UPDATED', 'ID', 'DESTINATION', 'STATE', 'ATTEMPTS', 'EVENT', 'LAST ERROR'],
+    rows.map((d) => [
+      shortTime(d.updatedAt), d.id, d.destination, d.state, String(d.attempts),
+      d.controlNumber ?? d.eventType, clip(d.lastError, 50),
+    ]),
+  );
+}

@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { parseEventType, parseLimit, parseSince, parseStatus } from '../admin/filters';
+import { listEvents, type EventSummary } from '../store/queries';
+import { loadCliConfig, parseFlag, print, withDatabase } from './context';
+import { clip, jsonLines, renderTable, shortTime } from './format';
+
+interface EventsFlags {
+  controlNumber?: string;
+  status?: string;
+  type?: string;
+  since?: string;
+  limit: string;
+  json?: boolean;
+}
+
+export function registerEvents(program: Command): void {
+  program.command('events')
+    .description('list stored events, newest first')
+    .option('--control-number <number>', 'only this payout')
+    .option('--status <status>', 'only this payout status (failure, paid, … or 1-6)')
+    .option('--type <type>', 'payout, rejection or delivery.dead')
+    .option('--since <when>', 'received within this long (24h, 7d) or since an ISO time')
+    .option('--limit <n>', 'at most this many', '50')
+    .option('--json', 'one JSON object per line')
+    .action(async (flags: EventsFlags) => {
+      const filter = parseFlag(() => ({
+        controlNumber: flags.controlNumber,
+        status: flags.status === undefined ? undefined : parseStatus(flags.status),
+        type: flags.type === undefined ? undefined : parseEventType(flags.type),
+        sinceMs: flags.since === undefined ? undefined : parseSince(flags.since),
+        limit: parseLimit(flags.limit),
+      }));
+      const events = await withDatabase(loadCliConfig(), (db) => listEvents(db, filter));
+      const lines = flags.json ? jsonLines(events) : events.length ? renderEvents(events) : ['no events match'];
+      for (const line of lines) print(line);
+    });
+}
+
+function renderEvents(events: readonly EventSummary[]): string[] {
+  return renderTable(
+    ['RECEIVED', 'ID', 'WHAT', 'CONTROL NUMBER', 'PARTNER', 'COPIES', 'DELIVERIES'],
+    events.map((e) => [
+      shortTime(e.receivedAt), e.id, e.source === 'skypay' ? e.status ?? '—' : e.type, e.controlNumber ?? '—',
+      clip(e.partner, 24), String(e.duplicates), describeDeliveries(e.deliveries),
+    ]),
+  );
+}
+
+export function describeDeliveries(counts: Record<string, number>): string {
+  const parts = Object.entries(counts).filter(([, n]) => n > 0).map(([state, n]) => `${n} ${state}`);
+  return parts.length ? parts.join(', ') : 'none';
+}

@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { parseDuration } from '../admin/filters';
+import { preparePruner, pruneAll, type PruneCutoffs } from '../store/retention';
+import { loadCliConfig, parseFlag, print, withDatabase } from './context';
+
+interface PruneFlags {
+  olderThan?: string;
+  rejectionsOlderThan?: string;
+  dryRun?: boolean;
+}
+
+export function registerPrune(program: Command): void {
+  program.command('prune')
+    .description('delete old events (with their finished deliveries and attempts) and old refusals now, as the retention job does')
+    .option('--older-than <age>', 'events older than this (default: store.retentionDays)')
+    .option('--rejections-older-than <age>', 'refusals older than this (default: store.rejectionRetentionDays)')
+    .option('--dry-run', 'only count what would go')
+    .action(async (flags: PruneFlags) => {
+      const config = loadCliConfig();
+      const now = Date.now();
+      const cut: PruneCutoffs = parseFlag(() => ({
+        eventsBeforeMs: now - (flags.olderThan ? parseDuration(flags.olderThan, '--older-than') : config.store.retentionDays * 86_400_000),
+        rejectionsBeforeMs: now - (flags.rejectionsOlderThan ? parseDuration(flags.rejectionsOlderThan, '--rejections-older-than')
+          : config.store.rejectionRetentionDays * 86_400_000),
+      }));
+      const events = `events received before ${new Date(cut.eventsBeforeMs).toISOString()}`;
+      const refusals = `refusals before ${new Date(cut.rejectionsBeforeMs).toISOString()}`;
+      if (flags.dryRun) {
+        const n = await withDatabase(config, (db) => preparePruner(db).count(cut));
+        print(`would delete ${n.events} ${events} (none with a pending delivery) and ${n.rejections} ${refusals}`);
+      }
+      const n = await withDatabase(config, (db) => pruneAll(db, cut, { batchSize: config.store.retentionBatchSize }));
+      print(`deleted ${n.events} ${events}, with ${n.deliveries} deliveries and ${n.attempts} attempts`);
+      print(`deleted ${n.rejections} ${refusals}`);
+    });
+}

@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { findEventsByControlNumber, getEvent, type EventDetail } from '../store/queries';
+import { CommandFailed, loadCliConfig, print, withDatabase } from './context';
+import { jsonLines } from './format';
+
+export function registerShow(program: Command): void {
+  program.command('show')
+    .description('show an event (by id) or every event of a payout (by control number), with deliveries and attempts')
+    .argument('<ref>', 'an event id (evt_…) or a control number')
+    .option('--json', 'one JSON object per event')
+    .action(async (ref: string, flags: { json?: boolean }) => {
+      const found = await withDatabase(loadCliConfig(), (db) => {
+        const byId = getEvent(db, ref);
+        return byId ? [byId] : findEventsByControlNumber(db, ref);
+      });
+      if (found.length === 0) throw new CommandFailed(`no event with id or control number "${ref}"`);
+      const lines = flags.json ? jsonLines(found) : found.flatMap((e, i) => [...(i ? [''] : []), ...renderDetail(e)]);
+      for (const line of lines) print(line);
+    });
+}
+
+function renderDetail(d: EventDetail): string[] {
+  const e = d.event;
+  const lines: string[] = [];
+  if (e.source === 'skypay') {
+    lines.push(`event ${e.id}: payout ${e.status} (payType ${e.payType}), received ${e.receivedAt}`);
+    lines.push(`  control number   ${e.controlNumber}`, `  partner          ${e.partner}`);
+    lines.push(`  deal time        ${e.dealTime} (SkyPay time; ${e.dealTimeUtc})`);
+    lines.push(`  reference        ${e.referenceNumber ?? '—'}`, `  fail description ${e.failDescription ?? '—'}`);
+    if (Object.keys(e.extra).length) lines.push(`  extra fields     ${JSON.stringify(e.extra)}`);
+    lines.push(`  copies after it  ${d.duplicates}${d.lastSeenAt ? ` (last ${d.lastSeenAt})` : ''}`);
+  } else {
+    lines.push(`event ${e.id}: skyrelay ${e.type}, raised ${e.receivedAt}`);
+    for (const [key, value] of Object.entries(e.data)) lines.push(`  ${key.padEnd(16)} ${value === null ? '—' : String(value)}`);
+  }
+  if (d.deliveries.length === 0) lines.push('  deliveries: none (no rule chose a destination)');
+  for (const dl of d.deliveries) {
+    lines.push(`  delivery ${dl.id} → ${dl.destination}: ${dl.state}, ${dl.attempts} attempt(s) in this round, rules ${dl.rules.join(', ')}`);
+    if (dl.state === 'pending') lines.push(`    next attempt ${dl.nextAttemptAt}`);
+    for (const a of dl.attemptLog) {
+      const status = a.status === null ? '' : ` HTTP ${a.status}`;
+      const why = a.error ? `: ${a.error}` : a.response ? `: ${a.response.slice(0, 120)}` : '';
+      lines.push(`    #${a.attempt} ${a.startedAt} ${a.outcome}${status} in ${a.durationMs} ms${why}`);
+    }
+  }
+  return lines;
+}
