@@ -1,0 +1,36 @@
+import { expect } from 'chai';
+import {
+  FilterError, parseDuration, parseEventType, parseLimit, parseSince, parseState, parseStatus,
+} from '../../../src/admin/filters';
+
+describe('filters shared by the CLI flags and the admin query string', () => {
+  it('reads durations in s, m, h, d, w and refuses anything else, naming the flag', () => {
+    expect(parseDuration('30s', 'x')).to.equal(30_000);
+    expect(parseDuration('24h', 'x')).to.equal(86_400_000);
+    expect(parseDuration('90d', 'x')).to.equal(90 * 86_400_000);
+    expect(parseDuration('2w', 'x')).to.equal(14 * 86_400_000);
+    expect(() => parseDuration('3 days', '--older-than')).to.throw(FilterError, /^--older-than: expected a duration/);
+    expect(() => parseDuration('-1d', 'x')).to.throw(FilterError);
+  });
+
+  it('reads --since as a duration back from now or an ISO time', () => {
+    expect(parseSince('1h', 10_000_000)).to.equal(10_000_000 - 3_600_000);
+    expect(parseSince('2026-01-01T00:00:00Z')).to.equal(Date.parse('2026-01-01T00:00:00Z'));
+    expect(() => parseSince('yesterday')).to.throw(FilterError, /since:/);
+  });
+
+  it('accepts payout statuses by name or payType number, and known event types and delivery states', () => {
+    expect(parseStatus('failure')).to.equal('failure');
+    expect(parseStatus('4')).to.equal('failure');
+    expect(() => parseStatus('failed')).to.throw(FilterError, /expected one of upload, paid/);
+    expect(parseEventType('delivery.dead')).to.equal('delivery.dead');
+    expect(() => parseEventType('dead')).to.throw(FilterError);
+    expect(parseState('dead')).to.equal('dead');
+    expect(() => parseState('failed')).to.throw(FilterError, /pending, inflight, delivered, dead/);
+  });
+
+  it('bounds limits to whole numbers from 1 to the maximum', () => {
+    expect(parseLimit('50')).to.equal(50);
+    for (const bad of ['0', '1001', '2.5', 'ten', '']) expect(() => parseLimit(bad), bad).to.throw(FilterError);
+  });
+});

@@ -1,0 +1,73 @@
+import { expect } from 'chai';
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import { cutoffsFor, preparePruner, pruneAll } from '../../../src/store/retention';
+import { openDatabase } from '../../../src/store/sqlite';
+import { makeTempDir } from '../../support/daemon';
+
+const DAY = 86_400_000;
+const NOW = Date.parse('2026-06-01T00:00:00Z');
+
+function addEvent(db: Database.Database, id: string, ageDays: number, deliveryStates: string[]): void {
+  const at = NOW - ageDays * DAY;
+  db.prepare(`INSERT INTO events (id, source, type, body, received_ms) VALUES (?, 'skypay', 'payout', '{}', ?)`).run(id, at);
+  deliveryStates.forEach((state, i) => {
+    const dlv = `${id}-d${i}`;
+    db.prepare(`INSERT INTO deliveries (id, event_id, destination, rules, state, next_attempt_ms, created_ms, updated_ms)
+      VALUES (?, ?, 'hook', '[]', ?, ?, ?, ?)`).run(dlv, id, state, at, at, at);
+    db.prepare(`INSERT INTO attempts (delivery_id, attempt, started_ms, duration_ms, outcome) VALUES (?, 1, ?, 5, 'retry')`).run(dlv, at);
+  });
+}
+
+function addRejection(db: Database.Database, id: string, ageDays: number): void {
+  db.prepare(`INSERT INTO rejections (id, received_ms, method, path, status, reason, description)
+    VALUES (?, ?, 'POST', '/x', 401, 'unauthenticated', 'wrong key')`).run(id, NOW - ageDays * DAY);
+}
+
+const count = (db: Database.Database, table: string): number => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+
+describe('retention', () => {
+  let db: Database.Database;
+  beforeEach(() => { db = openDatabase({ path: path.join(makeTempDir(), 'r.db'), synchronous: 'NORMAL' }); });
+  afterEach(() => db.close());
+
+  it('deletes old events with their finished deliveries and attempts, never one with a pending or in-flight delivery', async () => {
+    addEvent(db, 'old-done', 100, ['delivered', 'dead']);
+    addEvent(db, 'old-none', 100, []);
+    addEvent(db, 'old-pending', 100, ['delivered', 'pending']);
+    addEvent(db, 'old-inflight', 100, ['inflight']);
+    addEvent(db, 'young', 10, ['delivered']);
+    const n = await pruneAll(db, cutoffsFor(90, 30, NOW), { batchSize: 500 });
+    expect(n).to.deep.equal({ events: 2, deliveries: 2, attempts: 2, rejections: 0 });
+    expect(db.prepare('SELECT id FROM events ORDER BY id').pluck().all()).to.deep.equal(['old-inflight', 'old-pending', 'young']);
+    expect(count(db, 'deliveries')).to.equal(4);
+    expect(count(db, 'attempts')).to.equal(4);
+  });
+
+  it('keeps refusals for their own, shorter period', async () => {
+    addRejection(db, 'rej-old', 31);
+    addRejection(db, 'rej-young', 29);
+    addEvent(db, 'event-40d', 40, []);
+    const n = await pruneAll(db, cutoffsFor(90, 30, NOW), { batchSize: 500 });
+    expect(n.rejections).to.equal(1);
+    expect(db.prepare('SELECT id FROM rejections').pluck().all()).to.deep.equal(['rej-young']);
+    expect(count(db, 'events')).to.equal(1);
+  });
+
+  it('works in batches of batchSize rows until nothing old is left, and counts first on a dry run', async () => {
+    for (let i = 0; i < 7; i++) addEvent(db, `e${i}`, 100, ['delivered']);
+    for (let i = 0; i < 5; i++) addRejection(db, `r${i}`, 40);
+    const cut = cutoffsFor(90, 30, NOW);
+    expect(preparePruner(db).count(cut)).to.deep.equal({ events: 7, rejections: 5 });
+    expect(preparePruner(db).batch(cut, 3)).to.deep.equal({ events: 3, deliveries: 3, attempts: 3, rejections: 3 });
+    const rest = await pruneAll(db, cut, { batchSize: 3 });
+    expect(rest).to.deep.equal({ events: 4, deliveries: 4, attempts: 4, rejections: 2 });
+    expect(count(db, 'events') + count(db, 'rejections')).to.equal(0);
+  });
+
+  it('stops between batches when asked (the daemon is stopping)', async () => {
+    for (let i = 0; i < 6; i++) addEvent(db, `e${i}`, 100, []);
+    const n = await pruneAll(db, cutoffsFor(90, 30, NOW), { batchSize: 2, shouldStop: () => true });
+    expect(n.events).to.equal(2);
+  });
+});
