@@ -28,6 +28,7 @@ export function registerPrune(program: Command): void {
       if (flags.dryRun) {
         const n = await withDatabase(config, (db) => preparePruner(db).count(cut));
         print(`would delete ${n.events} ${events} (none with a pending delivery) and ${n.rejections} ${refusals}`);
+        return;
       }
       const n = await withDatabase(config, (db) => pruneAll(db, cut, { batchSize: config.store.retentionBatchSize }));
       print(`deleted ${n.events} ${events}, with ${n.deliveries} deliveries and ${n.attempts} attempts`);
