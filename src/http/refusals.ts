@@ -72,7 +72,15 @@ function toRefusal(err: unknown): RefusalError | undefined {
   if (status === 413) return new PayloadTooLargeError('body exceeds server.bodyLimit');
   if (status === 415) return new UnsupportedMediaTypeError('unsupported body encoding');
   if (status === 400) return new MalformedBodyError('body is not valid JSON (a JSON object is expected)');
+  // raw-body passes zlib's stream errors on as they are, without a status: a corrupt gzip body is the sender's fault.
+  if (isDecompressionError(err)) return new MalformedBodyError('body could not be decompressed (check Content-Encoding)');
   return undefined;
+}
+
+/** zlib codes (Z_DATA_ERROR, Z_BUF_ERROR, ...) and brotli's (ERR__ERROR_FORMAT_...). */
+function isDecompressionError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('Z_') || code.startsWith('ERR__ERROR_'));
 }
 
 function describeRejection(
