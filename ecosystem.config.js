@@ -1,7 +1,11 @@
 // pm2 requires this file: it must stay CommonJS.
 'use strict';
 
+const path = require('node:path');
+
 const instances = Number(process.env.SKYRELAY_INSTANCES || 1);
+// Where pm2 writes the daemon's stdout/stderr (relative to this folder unless absolute).
+const logDir = process.env.SKYRELAY_LOG_DIR || 'logs';
 
 module.exports = {
   apps: [
@@ -20,8 +24,8 @@ module.exports = {
       // Longer than the drain: server.shutdownTimeoutMs (10 s) plus delivery.timeoutMs (10 s).
       kill_timeout: 30000,
       max_memory_restart: '300M',
-      out_file: 'logs/skyrelay.out.log',
-      error_file: 'logs/skyrelay.err.log',
+      out_file: path.join(logDir, 'skyrelay.out.log'),
+      error_file: path.join(logDir, 'skyrelay.err.log'),
       merge_logs: true,
       env: { NODE_ENV: 'development' },
       env_production: { NODE_ENV: 'production' },

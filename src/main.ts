@@ -27,10 +27,10 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'draining');
     daemon.stop().then(
-      () => process.exit(0),
+      () => exitAfterFlush(0),
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
-        process.exit(1);
+        exitAfterFlush(1);
       },
     );
   };
@@ -40,6 +40,15 @@ async function main(): Promise<void> {
   process.on('message', (msg) => {
     if (msg === 'shutdown') shutdown('shutdown message');
   });
+}
+
+/**
+ * Under pm2 cluster mode stdout is pm2's asynchronous log file stream: exiting
+ * at once loses the last lines ("skyrelay stopped"). Exit once they are written.
+ */
+function exitAfterFlush(code: number): void {
+  setTimeout(() => process.exit(code), 1_000);
+  process.stdout.write('', () => process.exit(code));
 }
 
 main().catch((err: unknown) => {

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type Koa from 'koa';
 
 export interface RunningServer {
@@ -14,6 +14,7 @@ export async function listen(app: Koa, host: string, port: number): Promise<Runn
   server.headersTimeout = 15_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
+  const drain = trackResponses(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -23,7 +24,34 @@ export async function listen(app: Koa, host: string, port: number): Promise<Runn
   });
   return {
     address: server.address() as AddressInfo,
-    close: (graceMs) => closeGracefully(server, graceMs),
+    close: (graceMs) => {
+      drain();
+      return closeGracefully(server, graceMs);
+    },
+  };
+}
+
+/**
+ * A keep-alive connection idle at shutdown may be carrying the client's next
+ * callback right now: closing it then fails that request (seen under pm2
+ * reload). So once draining, every answer says `Connection: close`, a
+ * connection still idle after this long has had no request since the drain
+ * began, and only then is it closed.
+ */
+const IDLE_GRACE_MS = 100;
+
+/** Returns the switch that makes answers in flight and to come close their connection. */
+function trackResponses(server: http.Server): () => void {
+  let draining = false;
+  const open = new Set<http.ServerResponse>();
+  server.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (draining) res.shouldKeepAlive = false;
+    open.add(res);
+    res.once('close', () => open.delete(res));
+  });
+  return () => {
+    draining = true;
+    for (const res of open) if (!res.headersSent) res.shouldKeepAlive = false;
   };
 }
 
@@ -33,14 +61,21 @@ function closeGracefully(server: http.Server, graceMs: number): Promise<void> {
       resolve();
       return;
     }
-    const idle = setInterval(() => server.closeIdleConnections(), 50);
+    // After the grace, keep sweeping: a response whose headers went out before the drain leaves its connection open.
+    let sweep: NodeJS.Timeout | undefined;
+    const idle = setTimeout(() => {
+      server.closeIdleConnections();
+      sweep = setInterval(() => server.closeIdleConnections(), 50);
+    }, Math.min(IDLE_GRACE_MS, graceMs));
     const hard = setTimeout(() => server.closeAllConnections(), graceMs);
     hard.unref();
-    server.close(() => {
-      clearInterval(idle);
+    // net.Server's close stops listening (in a pm2 cluster worker: no new connections are routed here)
+    // without http.Server's immediate drop of idle keep-alive connections.
+    net.Server.prototype.close.call(server, () => {
+      clearTimeout(idle);
+      clearInterval(sweep);
       clearTimeout(hard);
       resolve();
     });
-    server.closeIdleConnections();
   });
 }
