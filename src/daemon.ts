@@ -13,7 +13,7 @@ import { createMetrics, type Metrics } from './metrics';
 import type { NewDelivery, NewRejection } from './store/types';
 import { createId } from './ids';
 import type { Logger } from './log';
-import { compileRules, planRoutes } from './routing/match';
+import { compileRules, planRoutes, type CompiledRule } from './routing/match';
 import { listPartnerSecrets, preparePartners } from './skypay/partners';
 import { parseOffsetMinutes } from './skypay/time';
 import { createCallbackStruct } from './skypay/validate';
@@ -39,6 +39,7 @@ export class Daemon {
   readonly destinations: Map<string, Destination>;
   /** Where every event (payouts, alerts, replays) is routed: the configured rules, compiled once. */
   readonly planDeliveries: (event: RelayEvent) => NewDelivery[];
+  private readonly rules: CompiledRule[];
   private readonly metrics: Metrics | undefined;
   private alerts: Alerts | undefined;
   private retention: ReturnType<typeof startRetentionJob> | undefined;
@@ -52,9 +53,9 @@ export class Daemon {
     this.destinations = createDestinations(config.destinations, { timeoutMs: config.delivery.timeoutMs, logger });
     const limits = new Map<string, number>();
     for (const [name, d] of Object.entries(config.destinations)) if (d.maxInFlight) limits.set(name, d.maxInFlight);
-    const rules = compileRules(config.rules);
+    this.rules = compileRules(config.rules);
     this.planDeliveries = (event) =>
-      planRoutes(event, rules).map((r) => ({ id: createId('dlv'), destination: r.destination, rules: r.rules }));
+      planRoutes(event, this.rules).map((r) => ({ id: createId('dlv'), destination: r.destination, rules: r.rules }));
     this.metrics = config.metrics.enabled
       ? createMetrics({ db: this.store.db, destinations: Object.keys(config.destinations),
         publishIntervalMs: config.metrics.publishIntervalMs, logger })
@@ -146,8 +147,7 @@ export class Daemon {
       retentionDays: s.retentionDays, rejectionRetentionDays: s.rejectionRetentionDays,
       intervalMs: s.retentionIntervalMs, batchSize: s.retentionBatchSize,
     }, this.logger);
-    const wanted = compileRules(this.config.rules).some((r) => r.receivesSystemEvents);
-    if (!wanted) return;
+    if (!this.rules.some((r) => r.receivesSystemEvents)) return;
     this.alerts = createAlerts({
       db: this.store.db, store: this.store, plan: this.planDeliveries, secrets,
       rejectionWindowMs: this.config.alerts.rejectionWindowMs, logger: this.logger, onStored: () => this.worker.notify(),
