@@ -73,7 +73,8 @@ function parseJson(body: string): unknown {
   }
 }
 
-export async function startReceiver(): Promise<Receiver> {
+/** `port` brings a receiver back where a closed one listened (a consumer recovering from an outage). */
+export async function startReceiver(options: { port?: number } = {}): Promise<Receiver> {
   const requests: RecordedRequest[] = [];
   const waiters = new Set<() => void>();
   const sockets = new Set<Socket>();
@@ -105,7 +106,7 @@ export async function startReceiver(): Promise<Receiver> {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
   return {

@@ -1,0 +1,101 @@
+import { expect } from 'chai';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { makeTempDir } from '../../support/daemon';
+import { startReceiver, type Receiver } from '../../support/receiver';
+import { spawnDaemon, type SpawnedDaemon } from '../../support/spawn';
+import { startTraffic } from '../../support/traffic';
+
+const KILLS = 5;
+
+interface StoredEvent { control_number: string; n: number; delivery_ids: string }
+
+/**
+ * SIGKILL at random moments under steady traffic, five times over, on one
+ * SQLite file. What was acknowledged must survive every crash exactly once
+ * and reach the consumer, always under the one webhook-id its delivery has.
+ */
+describe('crash loop: SIGKILL the built daemon five times under steady callbacks', function () {
+  this.timeout(90_000);
+  const dbPath = path.join(makeTempDir('skyrelay-crash-loop'), 'skyrelay.db');
+  const killDelays: number[] = [];
+  let receiver: Receiver;
+  let current: SpawnedDaemon | undefined;
+
+  const start = async (): Promise<SpawnedDaemon> => spawnDaemon({
+    server: { host: '127.0.0.1', port: 0 },
+    store: { path: dbPath },
+    destinations: { consumer: { type: 'webhook', url: `${receiver.url}/hook`, secret: `whsec_${Buffer.alloc(32, 9).toString('base64')}` } },
+    rules: [{ name: 'all', to: ['consumer'] }],
+    // Short attempt deadline: a delivery leased by a killed process is free again about 6 s later.
+    delivery: { timeoutMs: 500, initialBackoffMs: 100, maxBackoffMs: 500, pollIntervalMs: 200 },
+  });
+
+  before(async () => { receiver = await startReceiver(); });
+  after(async () => {
+    current?.child.kill('SIGKILL');
+    await receiver.close();
+  });
+
+  it('keeps every acknowledged callback exactly once and delivers each at least once, under one webhook-id', async () => {
+    current = await start();
+    const traffic = startTraffic(() => current?.callbackUrl);
+    for (let kill = 0; kill < KILLS; kill++) {
+      await traffic.waitForAcks(5);
+      // The kill lands anywhere: mid-request, mid-commit, mid-delivery, between batches.
+      const delay = Math.floor(Math.random() * 400);
+      killDelays.push(delay);
+      await new Promise((r) => setTimeout(r, delay));
+      const dying = current;
+      current = undefined;
+      dying.child.kill('SIGKILL');
+      await dying.exited;
+      current = await start();
+    }
+    await traffic.waitForAcks(5);
+    await traffic.stop();
+    const acked = [...traffic.acked.keys()];
+    expect(acked.length, 'the client got through to every incarnation').to.be.greaterThan(30);
+
+    // Every stored event (acknowledged or cut off before its reply) must arrive; the lease of a killed sender expires first.
+    const stored = readEvents(dbPath);
+    const delivered = (): Map<string, Set<string>> => groupWebhookIds(receiver);
+    await receiver.waitFor(() => stored.every((e) => delivered().has(e.control_number)), 30_000)
+      .catch((err: Error) => { throw new Error(`${err.message} (kill delays ${killDelays.join(', ')} ms)`); });
+    current.child.kill('SIGTERM');
+    expect(await current.exited).to.equal(0);
+    current = undefined;
+
+    const byControl = new Map(readEvents(dbPath).map((e) => [e.control_number, e]));
+    const ids = delivered();
+    for (const cn of acked) {
+      expect(byControl.get(cn)?.n, `acknowledged ${cn} stored once`).to.equal(1);
+    }
+    for (const [cn, event] of byControl) {
+      expect([...(ids.get(cn) ?? [])], `${cn} delivered under its one delivery id`).to.deep.equal([event.delivery_ids]);
+    }
+  });
+});
+
+function readEvents(dbPath: string): StoredEvent[] {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db.prepare(`
+      SELECT e.control_number, count(DISTINCT e.id) AS n, group_concat(d.id) AS delivery_ids
+      FROM events e JOIN deliveries d ON d.event_id = e.id GROUP BY e.control_number`).all() as StoredEvent[];
+  } finally {
+    db.close();
+  }
+}
+
+function groupWebhookIds(receiver: Receiver): Map<string, Set<string>> {
+  const ids = new Map<string, Set<string>>();
+  for (const request of receiver.requests) {
+    const cn = (request.json as { data?: { controlNumber?: string } } | undefined)?.data?.controlNumber;
+    if (cn === undefined) continue;
+    const set = ids.get(cn) ?? new Set<string>();
+    set.add(String(request.headers['webhook-id']));
+    ids.set(cn, set);
+  }
+  return ids;
+}
