@@ -41,7 +41,7 @@ describe('alerts about skyrelay itself (real daemon, real receivers)', function 
         { name: 'failures', match: { status: 'failure' }, to: ['broken'] },
         { name: 'dead-deliveries', match: { type: 'delivery.dead' }, to: ['ops', 'broken'] },
       ],
-      alerts: { rejectionWindowMs: 1500 },
+      alerts: { rejectionWindowMs: 800 },
       delivery: { pollIntervalMs: 100, maxAttempts: 2, initialBackoffMs: 20, maxBackoffMs: 50 },
     });
   });

@@ -41,6 +41,7 @@ describe('pm2 reload under a steady stream of callbacks', function () {
       NODE_CONFIG: JSON.stringify({
         server: { host: '127.0.0.1', port: Number(new URL(baseUrl).port) },
         store: { path: dbPath, synchronous: 'NORMAL' },
+        metrics: { publishIntervalMs: 200 },
       }),
     };
     await pm2('start', 'ecosystem.config.js');
@@ -97,6 +98,12 @@ describe('pm2 reload under a steady stream of callbacks', function () {
       expect(out).to.match(new RegExp(`"pid":${pid},[^\\n]*"signal":"SIGINT","msg":"draining"`));
       expect(out).to.match(new RegExp(`"pid":${pid},[^\\n]*"msg":"skyrelay stopped"`));
     }
+    // Whichever worker answers the scrape counts every callback, including those the replaced workers took.
+    const accepted = async () => {
+      const text = await (await fetch(`${baseUrl}/metrics`)).text();
+      return Number(/^skyrelay_callbacks_total\{outcome="accepted"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    };
+    await waitUntil(async () => (await accepted()) === sent.length, `/metrics to count all ${sent.length} callbacks`);
     const pm2Log = fs.readFileSync(path.join(dir, 'pm2', 'pm2.log'), 'utf8');
     for (const id of [0, 1]) expect(pm2Log).to.contain(`App [skyrelay:_old_${id}] exited with code [0] via signal [SIGINT]`);
     expect(pm2Log).not.to.match(/SIGKILL/);
