@@ -3,6 +3,17 @@ import type { AttemptReport } from '../delivery/worker';
 import type { CallbackOutcome } from '../http/refusals';
 import type { MetricFamily } from './samples';
 
+let shared: Registry | undefined;
+
+/** One per process: the collectors install observers that live as long as the process. */
+function processRegistry(): Registry {
+  if (!shared) {
+    shared = new Registry();
+    collectDefaultMetrics({ register: shared });
+  }
+  return shared;
+}
+
 /**
  * This process's counters and histograms (shared as cluster totals by the
  * publisher) and its process metrics (shown per process). Nothing here
@@ -10,7 +21,7 @@ import type { MetricFamily } from './samples';
  */
 export class ProcessMetrics {
   readonly counters = new Registry();
-  readonly process = new Registry();
+  readonly process = processRegistry();
   private readonly callbacks: Counter<'outcome' | 'reason'>;
   private readonly callbackSeconds: Histogram<'outcome'>;
   private readonly attempts: Counter<'destination' | 'outcome'>;
@@ -34,7 +45,6 @@ export class ProcessMetrics {
       name: 'skyrelay_delivery_attempt_duration_seconds', help: 'Duration of delivery attempts, by destination',
       labelNames: ['destination'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers,
     });
-    collectDefaultMetrics({ register: this.process });
   }
 
   recordOutcome(outcome: CallbackOutcome, ms: number): void {
