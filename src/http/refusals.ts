@@ -4,6 +4,7 @@ import {
   MalformedBodyError, PayloadTooLargeError, RefusalError, UnsupportedMediaTypeError, type RefusalReason,
 } from '../errors';
 import { createId } from '../ids';
+import { PROTO_KEY_REFUSAL } from '../skypay/body-shape';
 import { maskSecrets } from '../skypay/mask';
 import type { CallbackState } from '../skypay/receive';
 import { buildReply, encodeReply } from '../skypay/reply';
@@ -71,6 +72,10 @@ function toRefusal(err: unknown): RefusalError | undefined {
   const status = (err as { status?: unknown }).status;
   if (status === 413) return new PayloadTooLargeError('body exceeds server.bodyLimit');
   if (status === 415) return new UnsupportedMediaTypeError('unsupported body encoding');
+  const message = (err as { message?: unknown } | null)?.message;
+  if (status === 400 && typeof message === 'string' && message.includes('forbidden prototype property')) {
+    return new MalformedBodyError(PROTO_KEY_REFUSAL);
+  }
   if (status === 400) return new MalformedBodyError('body is not valid JSON (a JSON object is expected)');
   // raw-body passes zlib's stream errors on as they are, without a status: a corrupt gzip body is the sender's fault.
   if (isDecompressionError(err)) return new MalformedBodyError('body could not be decompressed (check Content-Encoding)');

@@ -8,13 +8,21 @@ import { MalformedBodyError } from '../errors';
  */
 export const MAX_BODY_DEPTH = 32;
 
+/**
+ * A "__proto__" key is refused on every transport: the JSON body parser
+ * already refuses it (prototype poisoning), and an encrypted body must not
+ * get through what a plain one cannot.
+ */
+export const PROTO_KEY_REFUSAL = 'body has a "__proto__" key';
+
 /** Walks the body without recursion (the point is to survive any depth). */
-export function requireShallowBody(body: Record<string, unknown>, maxDepth = MAX_BODY_DEPTH): void {
+export function requireSafeBody(body: Record<string, unknown>, maxDepth = MAX_BODY_DEPTH): void {
   const stack: [unknown, number][] = [[body, 1]];
   while (stack.length > 0) {
     const [value, depth] = stack.pop() as [unknown, number];
     if (typeof value !== 'object' || value === null) continue;
     if (depth > maxDepth) throw new MalformedBodyError(`body nests deeper than ${maxDepth} levels`);
+    if (Object.prototype.hasOwnProperty.call(value, '__proto__')) throw new MalformedBodyError(PROTO_KEY_REFUSAL);
     for (const child of Array.isArray(value) ? value : Object.values(value)) {
       if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
     }

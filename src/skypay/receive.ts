@@ -4,7 +4,7 @@ import type { RelayEvent } from '../event';
 import type { IngestStore, NewDelivery, SaveOutcome } from '../store/types';
 import { authenticateCallback } from './authenticate';
 import { decryptCallback, parseObject, requireObject, type OpenedBody } from './decrypt';
-import { requireShallowBody } from './depth';
+import { requireSafeBody } from './body-shape';
 import { normalizeCallback } from './normalize';
 import type { Partner } from './partners';
 import { buildReply, encodeReply, SUCCESS_CODE } from './reply';
@@ -40,7 +40,7 @@ export function createReceiveHandler(deps: ReceiveDeps): Koa.Middleware {
     const state: CallbackState = (ctx.state.callback = {});
     const opened = openBody(ctx.request.body, ctx.is('application/json', 'json') !== false, deps.partners);
     try {
-      requireShallowBody(opened.body);
+      requireSafeBody(opened.body);
       const partner = authenticateCallback(opened.body, deps.partners, opened.key);
       state.partner = partner.userName;
       const callback = validateCallback(opened.body, deps.callbackStruct);

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { startTestDaemon, type TestDaemon } from '../../support/daemon';
-import { buildCallback, postCallback } from '../../support/skypay';
+import { deriveAesKey, encryptBody } from '../../../src/skypay/crypto';
+import { SAMPLE_AUTH, SAMPLE_ENCRYPT_KEY, buildCallback, decryptReply, postCallback } from '../../support/skypay';
 
 /**
  * Regressions for what fuzzing found: inputs that used to come back as 500
@@ -48,6 +49,23 @@ describe('bad input found by fuzzing', () => {
     for (const [encoding, compress] of [['gzip', gzipSync], ['deflate', deflateSync], ['br', brotliCompressSync]] as const) {
       const res = await post(compress(JSON.stringify(buildCallback())), { 'content-encoding': encoding });
       expect(await res.json(), encoding).to.include({ responseCode: '1000' });
+    }
+  });
+
+  it('refuses a "__proto__" key with 400 on every transport (encrypted bodies used to get 1000)', async () => {
+    const raw = `${JSON.stringify(buildCallback()).slice(0, -1)},"__proto__":{"isAdmin":true}}`;
+    for (const contentType of ['application/json', 'text/plain']) {
+      const res = await postCallback(t.callbackUrl, undefined, { raw, contentType });
+      expect(res.json, contentType).to.include({ responseCode: '400', responseDescription: 'body has a "__proto__" key' });
+    }
+    const crypto = await startTestDaemon({ skypay: { partners: [{ userName: 'AppName@skypay', authentication: [SAMPLE_AUTH], encryptKeys: [SAMPLE_ENCRYPT_KEY] }] } });
+    try {
+      const sealed = encryptBody(raw, deriveAesKey(SAMPLE_ENCRYPT_KEY));
+      const res = await postCallback(crypto.callbackUrl, undefined, { raw: sealed, contentType: 'text/plain' });
+      expect(res.status).to.equal(400);
+      expect(decryptReply(res.text, SAMPLE_ENCRYPT_KEY)).to.include({ responseDescription: 'body has a "__proto__" key' });
+    } finally {
+      await crypto.stop();
     }
   });
 
