@@ -1,0 +1,105 @@
+import type { ChildProcess } from 'node:child_process';
+import { driveLoad, type LoadResult } from './load';
+import type { BenchServer } from './processes';
+import type { Receipt, SinkReply, SinkRequest } from './sink';
+import { percentile } from './stats';
+
+/** What one load phase against one server measured. */
+export interface PhaseResult {
+  label: string;
+  ackedPerS: number;
+  failed: number;
+  ackP50Ms: number;
+  ackP99Ms: number;
+  /** Ack to the consumer's receipt, over acknowledged callbacks the sink saw. */
+  consumerP50Ms: number;
+  consumerP99Ms: number;
+  /** Deliveries the sink received while the load ran, per second of load. */
+  deliveriesPerS: number;
+  /** Acknowledged callbacks the sink had not seen when the drain wait ended. */
+  undelivered: number;
+  /** Control numbers delivered more than once with different webhook-ids. */
+  conflictingIds: number;
+  peakRssMb: number;
+  /** Server CPU per acknowledged callback, from the start of the load until its deliveries arrived. */
+  cpuMsPerAck: number;
+}
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+/** Talks to the sink process over IPC, one question at a time. */
+export function connectSink(child: ChildProcess) {
+  const ask = (request: SinkRequest): Promise<SinkReply> => new Promise((resolve) => {
+    child.once('message', (m: SinkReply) => resolve(m));
+    child.send(request);
+  });
+  return {
+    take: async () => (await ask({ cmd: 'take' })).receipts,
+  };
+}
+
+export type Sink = ReturnType<typeof connectSink>;
+
+export interface PhaseOptions { connections: number; seconds: number; warmupSeconds: number; prefix: string; drainMs: number }
+
+/** Warm up (and let that drain), then measure one load phase against a server; the sink is optional (bare Koa delivers nothing). */
+export async function measurePhase(server: BenchServer, sink: Sink | undefined, o: PhaseOptions): Promise<PhaseResult> {
+  const warm = await driveLoad(server.callbackUrl, { connections: o.connections, seconds: o.warmupSeconds, prefix: o.prefix });
+  if (sink) await collectReceipts(sink, warm.ackedAt, o.drainMs);
+  const cpuBefore = server.readCpuMs();
+  const loadStart = now();
+  const load = await driveLoad(server.callbackUrl, { connections: o.connections, seconds: o.seconds, prefix: o.prefix });
+  const loadEnd = now();
+  const receipts = sink ? await collectReceipts(sink, load.ackedAt, o.drainMs) : [];
+  const cpuMsPerAck = (server.readCpuMs() - cpuBefore) / load.acked;
+  return { ...summarize(server, load, receipts, loadStart, loadEnd, sink !== undefined), cpuMsPerAck };
+}
+
+/**
+ * Takes receipts until every acknowledged control number has arrived (or
+ * time runs out). Counting is not enough: callbacks cut off when the load
+ * stopped were stored but never acknowledged, and are delivered too.
+ */
+async function collectReceipts(sink: Sink, acked: ReadonlyMap<string, number>, timeoutMs: number): Promise<Receipt[]> {
+  const deadline = Date.now() + timeoutMs;
+  const receipts: Receipt[] = [];
+  const seen = new Set<string>();
+  for (;;) {
+    for (const r of await sink.take()) {
+      receipts.push(r);
+      if (acked.has(r.controlNumber)) seen.add(r.controlNumber);
+    }
+    if (seen.size >= acked.size || Date.now() > deadline) return receipts;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function summarize(
+  server: BenchServer, load: LoadResult, receipts: Receipt[], loadStart: number, loadEnd: number, delivers: boolean,
+): Omit<PhaseResult, 'cpuMsPerAck'> {
+  const delays: number[] = [];
+  const idsByControl = new Map<string, Set<string>>();
+  let duringLoad = 0;
+  for (const r of receipts) {
+    const ackAt = load.ackedAt.get(r.controlNumber);
+    if (ackAt === undefined) continue;
+    const ids = idsByControl.get(r.controlNumber) ?? new Set<string>();
+    if (ids.size === 0) delays.push(r.at - ackAt);
+    ids.add(r.webhookId);
+    idsByControl.set(r.controlNumber, ids);
+    if (r.at >= loadStart && r.at <= loadEnd) duringLoad += 1;
+  }
+  return {
+    label: server.label,
+    ackedPerS: load.acked / load.durationS,
+    failed: load.failed,
+    ackP50Ms: percentile(load.latenciesMs, 50),
+    ackP99Ms: percentile(load.latenciesMs, 99),
+    consumerP50Ms: delivers ? percentile(delays, 50) : NaN,
+    consumerP99Ms: delivers ? percentile(delays, 99) : NaN,
+    deliveriesPerS: delivers ? duringLoad / ((loadEnd - loadStart) / 1000) : NaN,
+    undelivered: delivers ? load.acked - idsByControl.size : 0,
+    conflictingIds: [...idsByControl.values()].filter((ids) => ids.size > 1).length,
+    peakRssMb: server.readPeakRssMb(),
+  };
+}

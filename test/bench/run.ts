@@ -1,0 +1,105 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connectSink, measurePhase, type PhaseOptions, type PhaseResult, type Sink } from './phases';
+import { forkHelper, spawnBenchDaemon, type BenchServer } from './processes';
+import { describeMachine, formatPhase, formatTable, type Rounds } from './report';
+import { seedStore } from './seed';
+
+/**
+ * `npm run bench`: skyrelay (built, in its own process, one webhook
+ * destination on a local sink) against bare Koa, alternating phases over
+ * several rounds so that noise from the shared machine falls on both sides.
+ * Settings come from BENCH_* environment variables; see readSettings().
+ */
+interface Settings {
+  rounds: number;
+  phase: PhaseOptions;
+  seedEvents: number;
+  normal: boolean;
+  maxInFlight: number | undefined;
+  ingestOnly: boolean;
+  workDir: string;
+}
+
+function readSettings(): Settings {
+  const int = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
+  const prefix = `B${Math.random().toString(36).slice(2, 6).toUpperCase().padEnd(4, '0')}`;
+  return {
+    rounds: int('BENCH_ROUNDS', 3),
+    phase: {
+      connections: int('BENCH_CONNECTIONS', 32), seconds: int('BENCH_SECONDS', 10),
+      warmupSeconds: int('BENCH_WARMUP_SECONDS', 2), prefix, drainMs: int('BENCH_DRAIN_MS', 120_000),
+    },
+    seedEvents: int('BENCH_SEED_EVENTS', 1_000_000),
+    normal: process.env['BENCH_NORMAL'] === '1',
+    // As many deliveries in flight as callbacks arrive at once; 'default' keeps the shipped 4.
+    maxInFlight: process.env['BENCH_MAX_IN_FLIGHT'] === 'default' ? undefined : int('BENCH_MAX_IN_FLIGHT', 32),
+    ingestOnly: process.env['BENCH_INGEST_ONLY'] === '1',
+    workDir: fs.mkdtempSync(path.join(process.env['BENCH_DIR'] ?? os.tmpdir(), 'skyrelay-bench-')),
+  };
+}
+
+const log = (line: string): void => { process.stderr.write(`${line}\n`); };
+
+async function main(): Promise<void> {
+  const s = readSettings();
+  log(`machine: ${describeMachine()}`);
+  const { phase, ...rest } = s;
+  log(`settings: ${JSON.stringify({ ...phase, ...rest })}`);
+  const seededPath = path.join(s.workDir, 'seeded.db');
+  if (s.seedEvents > 0) seedOnce(seededPath, s.seedEvents);
+
+  const sinkProcess = await forkHelper('sink', 'sink.js');
+  const sink = connectSink(sinkProcess.child);
+  const sinkUrl = `http://127.0.0.1:${sinkProcess.port}`;
+  const rounds: Rounds = { skyrelay: [], bare: [], seeded: [], normal: [] };
+  try {
+    for (let round = 1; round <= s.rounds; round++) {
+      const fresh = (label: string) => path.join(s.workDir, `round${round}-${label}.db`);
+      const daemon = (label: string, dbPath: string, synchronous: 'FULL' | 'NORMAL') =>
+        spawnBenchDaemon({ label, dbPath, sinkUrl, synchronous, logFile: path.join(s.workDir, `round${round}-${label}.log`),
+          maxInFlight: s.maxInFlight, ingestOnly: s.ingestOnly });
+      const delivering = s.ingestOnly ? undefined : sink;
+      rounds.skyrelay.push(await runPhase(round, await daemon('skyrelay', fresh('skyrelay'), 'FULL'), delivering, s));
+      rounds.bare.push(await runPhase(round, (await forkHelper('bare-koa', 'bare-koa.js')).server, undefined, s));
+      if (s.seedEvents > 0) rounds.seeded.push(await runPhase(round, await daemon('skyrelay-seeded', seededPath, 'FULL'), delivering, s));
+      if (s.normal) rounds.normal.push(await runPhase(round, await daemon('skyrelay-normal', fresh('normal'), 'NORMAL'), delivering, s));
+      removeStore(fresh('skyrelay'));
+      removeStore(fresh('normal'));
+    }
+  } finally {
+    await sinkProcess.server.stop();
+    removeStore(seededPath);
+  }
+  log(`load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const setup = `${s.phase.connections} connections, ${s.rounds} rounds of ${s.phase.seconds} s per server (after ${s.phase.warmupSeconds} s warm-up), ` +
+    (s.ingestOnly ? 'no destination (ingest only)' : `one webhook destination, maxInFlight ${s.maxInFlight ?? '4 (default)'}`);
+  process.stdout.write(`\nMeasured on ${describeMachine()}; ${setup}.\n\n${formatTable(rounds, s.seedEvents)}\n`);
+}
+
+function seedOnce(dbPath: string, count: number): void {
+  const started = Date.now();
+  seedStore(dbPath, count, (done) => log(`seeding: ${done} events`));
+  const mib = fs.statSync(dbPath).size / 2 ** 20;
+  log(`seeded ${count} events in ${((Date.now() - started) / 1000).toFixed(1)} s (${mib.toFixed(0)} MiB)`);
+}
+
+async function runPhase(round: number, server: BenchServer, sink: Sink | undefined, s: Settings): Promise<PhaseResult> {
+  try {
+    const result = await measurePhase(server, sink, s.phase);
+    log(formatPhase(round, result));
+    return result;
+  } finally {
+    await server.stop();
+  }
+}
+
+function removeStore(dbPath: string): void {
+  for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${dbPath}${suffix}`, { force: true });
+}
+
+main().catch((err: unknown) => {
+  log(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  process.exit(1);
+});
