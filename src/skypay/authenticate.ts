@@ -1,6 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { EncryptionRequiredError, UnauthenticatedError } from '../errors';
-import type { Partner } from './partners';
+import { digestKey, type Partner } from './partners';
 
 /**
  * Checks userName and authentication before anything else in the body is
@@ -23,21 +23,19 @@ export function authenticateCallback(
     // One partner's encrypt key must not vouch for another partner's name.
     throw withPartner(new UnauthenticatedError('body was not encrypted with this partner\'s key'), partner.userName);
   }
-  if (typeof key !== 'string' || !matchesAny(key, partner.authentication)) {
+  if (typeof key !== 'string' || !matchesAny(key, partner.authenticationDigests)) {
     throw withPartner(new UnauthenticatedError('wrong authentication key'), partner.userName);
   }
   return partner;
 }
 
-function matchesAny(candidate: string, keys: string[]): boolean {
-  const probe = digest(candidate);
+function matchesAny(candidate: string, keyDigests: Buffer[]): boolean {
+  const probe = digestKey(candidate);
   let found = false;
   // No early exit: the time taken does not say which key (if any) matched.
-  for (const key of keys) found = timingSafeEqual(probe, digest(key)) || found;
+  for (const key of keyDigests) found = timingSafeEqual(probe, key) || found;
   return found;
 }
-
-const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
 
 function withPartner<E extends UnauthenticatedError>(err: E, userName: unknown): E {
   if (typeof userName === 'string') err.partner = userName.slice(0, 50);

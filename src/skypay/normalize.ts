@@ -17,8 +17,8 @@ export function normalizeCallback(
 ): PayoutEvent {
   const payType = Number(callback.payType) as PayType;
   const extra: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) {
-    if (!DOCUMENTED.has(key)) extra[key] = value;
+  for (const key of Object.keys(raw)) {
+    if (!DOCUMENTED.has(key)) extra[key] = raw[key];
   }
   const dealUtc = parseDealTime(callback.dealTime, offsetMinutes);
   return {

@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { deriveAesKey } from './crypto';
 
 /** A partner as configured, with its encrypt keys derived once at start. */
 export interface Partner {
   userName: string;
   authentication: string[];
+  /** SHA-256 of each authentication key, computed once: what the constant-time check compares. */
+  authenticationDigests: Buffer[];
   /** AES keys, in configured order (newest first is the convention). */
   aesKeys: Buffer[];
 }
@@ -20,6 +23,7 @@ export function preparePartners(configs: PartnerConfig[]): Map<string, Partner> 
     partners.set(c.userName, {
       userName: c.userName,
       authentication: [...c.authentication],
+      authenticationDigests: c.authentication.map(digestKey),
       aesKeys: c.encryptKeys.map(deriveAesKey),
     });
   }
@@ -30,3 +34,6 @@ export function preparePartners(configs: PartnerConfig[]): Map<string, Partner> 
 export function listPartnerSecrets(configs: PartnerConfig[]): string[] {
   return configs.flatMap((c) => [...c.authentication, ...c.encryptKeys]);
 }
+
+/** Fixed-length digests let keys of any length be compared in constant time. */
+export const digestKey = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();

@@ -46,6 +46,8 @@ export type SkyPayCallback = Infer<CallbackStruct>;
 
 /** Validates a decrypted, authenticated body; throws InvalidCallbackError naming the first bad field. */
 export function validateCallback(body: Record<string, unknown>, struct: CallbackStruct): SkyPayCallback {
+  const valid = acceptWellFormed(body);
+  if (valid) return valid;
   try {
     return create(body, struct);
   } catch (err) {
@@ -54,6 +56,27 @@ export function validateCallback(body: Record<string, unknown>, struct: Callback
     const field = failure.path.join('.') || 'body';
     throw new InvalidCallbackError(field, describeFailure(failure));
   }
+}
+
+const isOptionalText = (v: unknown): v is string | null | undefined => v === undefined || v === null || typeof v === 'string';
+const isName = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= 50;
+
+/**
+ * The same rules as the struct, checked by hand for the common case of a
+ * body that passes: superstruct's create() costs several times more. Any
+ * doubt returns undefined, and the struct then decides and names the field,
+ * so refusals read exactly as before. dealTime's validity does not depend
+ * on the offset, which only shifts the instant.
+ */
+function acceptWellFormed(b: Record<string, unknown>): SkyPayCallback | undefined {
+  const { userName, action, authentication, controlNumber, payType, dealTime, failDescription, referenceNumber } = b;
+  if (!isName(userName) || action !== 'payoutQueuePayout' || !isName(authentication)) return undefined;
+  if (typeof controlNumber !== 'string' || !CONTROL_NUMBER.test(controlNumber)) return undefined;
+  const payTypeOk = typeof payType === 'number' ? Number.isInteger(payType) && payType >= 1 && payType <= 6
+    : typeof payType === 'string' && PAY_TYPE_TEXT.test(payType);
+  if (!payTypeOk || typeof dealTime !== 'string' || parseDealTime(dealTime, 0) === undefined) return undefined;
+  if (!isOptionalText(failDescription) || !isOptionalText(referenceNumber)) return undefined;
+  return { ...b, failDescription: failDescription ?? null, referenceNumber: referenceNumber ?? null } as SkyPayCallback;
 }
 
 function describeFailure(failure: { type: string; refinement: string | undefined; message: string; value: unknown }): string {

@@ -15,7 +15,7 @@ export interface EventWrite {
 export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]) => SaveOutcome[] {
   const insertEvent = db.prepare(`
     INSERT INTO events (id, source, type, partner, control_number, pay_type, status, deal_time, body, received_ms)
-    VALUES (@id, @source, @type, @partner, @controlNumber, @payType, @status, @dealTime, @body, @receivedMs)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (control_number, pay_type, deal_time) DO NOTHING`);
   const countDuplicate = db.prepare(`
     UPDATE events SET duplicates = duplicates + 1, last_seen_ms = ?
@@ -28,18 +28,11 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
   const writeOne = ({ event, deliveries }: EventWrite): SaveOutcome => {
     const receivedMs = Date.parse(event.receivedAt);
     const payout = event.source === 'skypay' ? event : undefined;
-    const inserted = insertEvent.run({
-      id: event.id,
-      source: event.source,
-      type: event.type,
-      partner: payout?.partner ?? null,
-      controlNumber: payout?.controlNumber ?? null,
-      payType: payout?.payType ?? null,
-      status: payout?.status ?? null,
-      dealTime: payout?.dealTime ?? null,
-      body: JSON.stringify(event),
-      receivedMs,
-    });
+    // Positional parameters: binding from an object costs a property lookup per name on every insert.
+    const inserted = insertEvent.run(
+      event.id, event.source, event.type, payout?.partner ?? null, payout?.controlNumber ?? null, payout?.payType ?? null,
+      payout?.status ?? null, payout?.dealTime ?? null, JSON.stringify(event), receivedMs,
+    );
     if (inserted.changes === 0 && payout) {
       const row = countDuplicate.get(receivedMs, payout.controlNumber, payout.payType, payout.dealTime) as
         { id: string; duplicates: number };
