@@ -33,6 +33,8 @@ export interface BenchDaemonOptions {
   maxInFlight: number | undefined;
   /** No destination at all: isolates what ingest alone costs. */
   ingestOnly: boolean;
+  /** Another build's dist/main.js (a before/after comparison); the repository's own by default. */
+  entry?: string;
 }
 
 export async function spawnBenchDaemon(options: BenchDaemonOptions): Promise<BenchServer> {
@@ -47,7 +49,7 @@ export async function spawnBenchDaemon(options: BenchDaemonOptions): Promise<Ben
   const log = fs.openSync(options.logFile, 'w');
   // BENCH_DAEMON_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the daemon under load.
   const nodeArgs = (process.env['BENCH_DAEMON_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [...nodeArgs, DAEMON_ENTRY], {
+  const child = spawn(process.execPath, [...nodeArgs, options.entry ?? DAEMON_ENTRY], {
     cwd: REPO_ROOT,
     env: { ...process.env, NODE_ENV: 'production', NODE_CONFIG_DIR: path.join(REPO_ROOT, 'config'), NODE_CONFIG: JSON.stringify(config) },
     stdio: ['ignore', log, log],

@@ -7,6 +7,7 @@ export interface Rounds {
   bare: PhaseResult[];
   seeded: PhaseResult[];
   normal: PhaseResult[];
+  baseline: PhaseResult[];
 }
 
 const med = (results: PhaseResult[], pick: (r: PhaseResult) => number): number => median(results.map(pick));
@@ -49,6 +50,13 @@ export function formatTable(rounds: Rounds, seedEvents: number): string {
     ['peak RSS of the daemon (VmHWM, worst process)', `${formatNumber(rss, 0)} MiB`, '< 200 MB', verdict(rss * 1.048576 < 200)],
     ['acknowledged but never delivered / delivered under two webhook-ids', `${lost} / ${conflicting}`, '0 / 0', verdict(lost === 0 && conflicting === 0)],
   ];
+  rows.push(['daemon CPU per acknowledged callback, delivery included (bare Koa: per request)',
+    `${formatNumber(med(rounds.skyrelay, (r) => r.cpuMsPerAck), 3)} ms (${formatNumber(med(rounds.bare, (r) => r.cpuMsPerAck), 3)} ms)`, '', '']);
+  if (rounds.baseline.length > 0) {
+    const base = med(rounds.baseline, (r) => r.ackedPerS);
+    rows.push(['(comparison) baseline build: acks/s; skyrelay / baseline; CPU per callback',
+      `${formatNumber(base)}; ${formatNumber(acks / base, 2)}; ${formatNumber(med(rounds.baseline, (r) => r.cpuMsPerAck), 3)} ms`, '', '']);
+  }
   if (rounds.normal.length > 0) {
     const normal = med(rounds.normal, (r) => r.ackedPerS);
     rows.push(['(for reference) acks/s with synchronous NORMAL; ratio to bare Koa',

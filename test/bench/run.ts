@@ -19,6 +19,8 @@ interface Settings {
   normal: boolean;
   maxInFlight: number | undefined;
   ingestOnly: boolean;
+  /** BENCH_BASELINE_ENTRY: another build's dist/main.js, measured in every round too (before vs after). */
+  baselineEntry: string | undefined;
   workDir: string;
 }
 
@@ -36,6 +38,7 @@ function readSettings(): Settings {
     // As many deliveries in flight as callbacks arrive at once; 'default' keeps the shipped 4.
     maxInFlight: process.env['BENCH_MAX_IN_FLIGHT'] === 'default' ? undefined : int('BENCH_MAX_IN_FLIGHT', 32),
     ingestOnly: process.env['BENCH_INGEST_ONLY'] === '1',
+    baselineEntry: process.env['BENCH_BASELINE_ENTRY'],
     workDir: fs.mkdtempSync(path.join(process.env['BENCH_DIR'] ?? os.tmpdir(), 'skyrelay-bench-')),
   };
 }
@@ -53,20 +56,24 @@ async function main(): Promise<void> {
   const sinkProcess = await forkHelper('sink', 'sink.js');
   const sink = connectSink(sinkProcess.child);
   const sinkUrl = `http://127.0.0.1:${sinkProcess.port}`;
-  const rounds: Rounds = { skyrelay: [], bare: [], seeded: [], normal: [] };
+  const rounds: Rounds = { skyrelay: [], bare: [], seeded: [], normal: [], baseline: [] };
   try {
     for (let round = 1; round <= s.rounds; round++) {
       const fresh = (label: string) => path.join(s.workDir, `round${round}-${label}.db`);
-      const daemon = (label: string, dbPath: string, synchronous: 'FULL' | 'NORMAL') =>
+      const daemon = (label: string, dbPath: string, synchronous: 'FULL' | 'NORMAL', entry?: string) =>
         spawnBenchDaemon({ label, dbPath, sinkUrl, synchronous, logFile: path.join(s.workDir, `round${round}-${label}.log`),
-          maxInFlight: s.maxInFlight, ingestOnly: s.ingestOnly });
+          maxInFlight: s.maxInFlight, ingestOnly: s.ingestOnly, ...(entry === undefined ? {} : { entry }) });
       const delivering = s.ingestOnly ? undefined : sink;
       rounds.skyrelay.push(await runPhase(round, await daemon('skyrelay', fresh('skyrelay'), 'FULL'), delivering, s));
       rounds.bare.push(await runPhase(round, (await forkHelper('bare-koa', 'bare-koa.js')).server, undefined, s));
       if (s.seedEvents > 0) rounds.seeded.push(await runPhase(round, await daemon('skyrelay-seeded', seededPath, 'FULL'), delivering, s));
+      if (s.baselineEntry !== undefined) {
+        rounds.baseline.push(await runPhase(round, await daemon('baseline-build', fresh('baseline'), 'FULL', s.baselineEntry), delivering, s));
+      }
       if (s.normal) rounds.normal.push(await runPhase(round, await daemon('skyrelay-normal', fresh('normal'), 'NORMAL'), delivering, s));
       removeStore(fresh('skyrelay'));
       removeStore(fresh('normal'));
+      removeStore(fresh('baseline'));
     }
   } finally {
     await sinkProcess.server.stop();
