@@ -22,7 +22,7 @@ export function parseDealTime(text: string, offsetMinutes: number): Date | undef
   const local = new Date(0);
   local.setUTCFullYear(y, mo - 1, d);
   local.setUTCHours(h, mi, s, 0);
-  // Date.UTC rolls 2024-02-30 over to March; a real calendar time survives the round trip.
+  // The date rolls 2024-02-30 over to March; a real calendar time survives the round trip.
   if (
     local.getUTCFullYear() !== y || local.getUTCMonth() !== mo - 1 || local.getUTCDate() !== d ||
     local.getUTCHours() !== h || local.getUTCMinutes() !== mi || local.getUTCSeconds() !== s
