@@ -78,6 +78,9 @@ async function main(): Promise<void> {
   } finally {
     await sinkProcess.server.stop();
     removeStore(seededPath);
+    // The daemons' logs stay for a look with BENCH_KEEP_LOGS=1; otherwise nothing is left in $TMPDIR.
+    if (process.env['BENCH_KEEP_LOGS'] === '1') log(`logs kept in ${s.workDir}`);
+    else fs.rmSync(s.workDir, { recursive: true, force: true });
   }
   log(`load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const setup = `${s.phase.connections} connections, ${s.rounds} rounds of ${s.phase.seconds} s per server (after ${s.phase.warmupSeconds} s warm-up), ` +
