@@ -43,6 +43,7 @@ export class DeliveryWorker {
   private running = false;
   private pumping = false;
   private again = false;
+  private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
 
@@ -62,7 +63,13 @@ export class DeliveryWorker {
       this.again = true;
       return;
     }
-    setImmediate(() => void this.pump());
+    // One pump per turn however many sends finished or events arrived in it: each pump is a claim transaction.
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.pump();
+    });
   }
 
   /** Stops claiming and waits for sends in flight (each bounded by timeoutMs). */

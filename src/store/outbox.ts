@@ -8,7 +8,7 @@ interface DueRow {
   destination: string;
   rules: string;
   attempts: number;
-  body: string;
+  next_attempt_ms: number;
 }
 
 /**
@@ -17,13 +17,18 @@ interface DueRow {
  * per-destination in-flight count is global, not per process.
  */
 export function prepareOutbox(db: Database.Database) {
-  const selectDue = db.prepare(`
-    SELECT d.id, d.event_id, d.destination, d.rules, d.attempts, e.body
-    FROM deliveries d JOIN events e ON e.id = d.event_id
-    WHERE (d.state = 'pending' AND d.next_attempt_ms <= @now)
-       OR (d.state = 'inflight' AND d.lease_until_ms < @now)
-    ORDER BY d.next_attempt_ms
-    LIMIT @limit`);
+  // Two index-ordered reads instead of one OR (which sorted every due row, bodies included, on each claim);
+  // bodies are read only for what is claimed.
+  const selectPending = db.prepare(`
+    SELECT id, event_id, destination, rules, attempts, next_attempt_ms FROM deliveries
+    WHERE state = 'pending' AND next_attempt_ms <= @now ORDER BY next_attempt_ms LIMIT @limit`);
+  const selectExpired = db.prepare(`
+    SELECT id, event_id, destination, rules, attempts, next_attempt_ms FROM deliveries
+    WHERE state = 'inflight' AND lease_until_ms < @now ORDER BY next_attempt_ms LIMIT @limit`);
+  const selectBody = db.prepare('SELECT body FROM events WHERE id = ?').pluck();
+  const selectDue = (p: { now: number; limit: number }): DueRow[] =>
+    [...selectExpired.all(p), ...selectPending.all(p)].sort((a, b) => (a as DueRow).next_attempt_ms - (b as DueRow).next_attempt_ms)
+      .slice(0, p.limit) as DueRow[];
   const countInFlight = db.prepare(`
     SELECT destination, count(*) AS n FROM deliveries
     WHERE state = 'inflight' AND lease_until_ms >= ? GROUP BY destination`);
@@ -46,7 +51,7 @@ export function prepareOutbox(db: Database.Database) {
     const inFlight = new Map<string, number>();
     for (const r of countInFlight.all(o.now) as { destination: string; n: number }[]) inFlight.set(r.destination, r.n);
     // Look further than `max` so one saturated destination does not hide others' work.
-    const rows = selectDue.all({ now: o.now, limit: o.max * 8 }) as DueRow[];
+    const rows = selectDue({ now: o.now, limit: o.max * 8 });
     const claimed: ClaimedDelivery[] = [];
     for (const row of rows) {
       if (claimed.length >= o.max) break;
@@ -60,7 +65,7 @@ export function prepareOutbox(db: Database.Database) {
         destination: row.destination,
         rules: JSON.parse(row.rules) as string[],
         attempt: row.attempts + 1,
-        event: JSON.parse(row.body) as RelayEvent,
+        event: JSON.parse(selectBody.get(row.event_id) as string) as RelayEvent,
       });
     }
     return claimed;
