@@ -34,13 +34,13 @@ export async function listen(app: Koa, host: string, port: number): Promise<Runn
 /**
  * A keep-alive connection idle at shutdown may be carrying the client's next
  * callback right now: closing it then fails that request (seen under pm2
- * reload). So once draining, every answer says `Connection: close`, a
- * connection still idle after this long has had no request since the drain
- * began, and only then is it closed.
+ * reload, even 100 ms into the drain). So once draining, every answer says
+ * `Connection: close`, and idle connections are left to expire by
+ * keepAliveTimeout, which clients were told (`Keep-Alive: timeout=5`) and
+ * retire their sockets before. Only graceMs closes whatever is left.
+ *
+ * Returns the switch that makes answers in flight and to come close their connection.
  */
-const IDLE_GRACE_MS = 100;
-
-/** Returns the switch that makes answers in flight and to come close their connection. */
 function trackResponses(server: http.Server): () => void {
   let draining = false;
   const open = new Set<http.ServerResponse>();
@@ -61,19 +61,11 @@ function closeGracefully(server: http.Server, graceMs: number): Promise<void> {
       resolve();
       return;
     }
-    // After the grace, keep sweeping: a response whose headers went out before the drain leaves its connection open.
-    let sweep: NodeJS.Timeout | undefined;
-    const idle = setTimeout(() => {
-      server.closeIdleConnections();
-      sweep = setInterval(() => server.closeIdleConnections(), 50);
-    }, Math.min(IDLE_GRACE_MS, graceMs));
     const hard = setTimeout(() => server.closeAllConnections(), graceMs);
     hard.unref();
     // net.Server's close stops listening (in a pm2 cluster worker: no new connections are routed here)
     // without http.Server's immediate drop of idle keep-alive connections.
     net.Server.prototype.close.call(server, () => {
-      clearTimeout(idle);
-      clearInterval(sweep);
       clearTimeout(hard);
       resolve();
     });

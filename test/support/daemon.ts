@@ -37,7 +37,8 @@ export async function startTestDaemon(
 ): Promise<TestDaemon> {
   const dbPath = options.dbPath ?? path.join(makeTempDir(), 'skyrelay.db');
   const raw = mergeDeep(readDefaultConfig(), {
-    server: { host: '127.0.0.1', port: 0, shutdownTimeoutMs: 2000 },
+    // Idle keep-alive sockets are left to expire while draining; tests need not wait for that.
+    server: { host: '127.0.0.1', port: 0, shutdownTimeoutMs: 500 },
     store: { path: dbPath, synchronous: 'NORMAL' },
     log: { level: 'info' },
   }, overrides);

@@ -27,7 +27,7 @@ export async function spawnDaemon(config: Record<string, unknown>, env: Record<s
       ...process.env,
       NODE_ENV: 'test',
       NODE_CONFIG_DIR: path.join(REPO_ROOT, 'config'),
-      NODE_CONFIG: JSON.stringify(config),
+      NODE_CONFIG: JSON.stringify(withQuickDrain(config)),
       SUPPRESS_NO_CONFIG_WARNING: 'y',
       ...env,
     },
@@ -51,4 +51,14 @@ export async function spawnDaemon(config: Record<string, unknown>, env: Record<s
   const baseUrl = `http://127.0.0.1:${port}`;
   const callbackPath = ((config['skypay'] as { path?: string } | undefined)?.path) ?? '/callbacks/skypay';
   return { child, baseUrl, callbackUrl: `${baseUrl}${callbackPath}`, output: () => out, exited };
+}
+
+/**
+ * While draining, the daemon lets idle keep-alive sockets expire rather than
+ * cut them; a test's idle fetch sockets need not hold every stop for seconds.
+ * Tests that exercise the drain itself set their own value.
+ */
+function withQuickDrain(config: Record<string, unknown>): Record<string, unknown> {
+  const server = (config['server'] ?? {}) as Record<string, unknown>;
+  return { ...config, server: { shutdownTimeoutMs: 1000, ...server } };
 }
