@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { DeliveryError, type Destination } from '../destinations/types';
+import type { Destination } from '../destinations/types';
 import type { AttemptRecord, ClaimedDelivery, DeliveryNext, OutboxStore } from '../store/types';
 import { decideAfterFailure, type RetryPolicy } from './backoff';
+import { describeFailure } from './failure';
 
 export interface WorkerOptions extends RetryPolicy {
   timeoutMs: number;
@@ -191,17 +192,4 @@ export class DeliveryWorker {
       clearTimeout(timer);
     }
   }
-}
-
-function describeFailure(err: unknown): { retryable: boolean; error: string; status?: number; response?: string; retryAfterMs?: number } {
-  if (err instanceof DeliveryError) {
-    return {
-      retryable: err.retryable, error: err.message,
-      ...(err.status !== undefined ? { status: err.status } : {}),
-      ...(err.response !== undefined ? { response: err.response } : {}),
-      ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
-    };
-  }
-  // A destination that throws something unexpected is treated as transient; maxAttempts bounds it.
-  return { retryable: true, error: err instanceof Error ? err.message : String(err) };
 }
