@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { Recorder } from './wait';
 import type { AddressInfo, Socket } from 'node:net';
 
 /**
@@ -75,8 +76,8 @@ function parseJson(body: string): unknown {
 
 /** `port` brings a receiver back where a closed one listened (a consumer recovering from an outage). */
 export async function startReceiver(options: { port?: number } = {}): Promise<Receiver> {
-  const requests: RecordedRequest[] = [];
-  const waiters = new Set<() => void>();
+  const recorder = new Recorder<RecordedRequest>('receiver');
+  const requests = recorder.items;
   const sockets = new Set<Socket>();
   const queue: Reply[] = [];
   let standing: Reply = replies.ok();
@@ -97,9 +98,8 @@ export async function startReceiver(options: { port?: number } = {}): Promise<Re
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json: parseJson(body) });
+      recorder.add({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json: parseJson(body) });
       answer(queue.shift() ?? standing, res);
-      for (const wake of [...waiters]) wake();
     });
   });
   server.on('connection', (socket: Socket) => {
@@ -122,22 +122,7 @@ export async function startReceiver(options: { port?: number } = {}): Promise<Re
       queue.push(...queued);
     },
     waitFor(condition, timeoutMs = 5000) {
-      const holds = (): boolean => (typeof condition === 'number' ? requests.length >= condition : condition(requests));
-      return new Promise((resolve, reject) => {
-        if (holds()) return resolve([...requests]);
-        const wake = (): void => {
-          if (!holds()) return;
-          clearTimeout(timer);
-          waiters.delete(wake);
-          resolve([...requests]);
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(wake);
-          const wanted = typeof condition === 'number' ? `${condition} request(s)` : 'the condition';
-          reject(new Error(`receiver: waited ${timeoutMs} ms for ${wanted}; got ${requests.length} request(s)`));
-        }, timeoutMs);
-        waiters.add(wake);
-      });
+      return recorder.waitFor(condition, timeoutMs);
     },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -2,6 +2,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { SMTPServerError } from 'smtp-server';
 import { parseMail } from './mime';
+import { Recorder } from './wait';
 import type { ParsedMail } from './mime';
 
 /**
@@ -52,8 +53,8 @@ export interface SmtpServerOptions {
 }
 
 export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<SmtpServerHandle> {
-  const messages: ReceivedMail[] = [];
-  const waiters = new Set<() => void>();
+  const recorder = new Recorder<ReceivedMail>('smtp');
+  const messages = recorder.items;
   let mode: SmtpMode = { kind: 'accept' };
   let connections = 0;
   const requireAuth = options.user !== undefined;
@@ -87,10 +88,9 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
         const raw = Buffer.concat(chunks).toString('utf8');
         const from = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
         const user = typeof session.user === 'string' ? session.user : undefined;
-        messages.push({ envelope: { from, to: session.envelope.rcptTo.map((r) => r.address) }, raw, parsed: parseMail(raw), user });
+        recorder.add({ envelope: { from, to: session.envelope.rcptTo.map((r) => r.address) }, raw, parsed: parseMail(raw), user });
         callback();
-        for (const wake of [...waiters]) wake();
-      });
+        });
     },
   });
   const sockets = new Set<Socket>();
@@ -116,21 +116,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
       mode = next;
     },
     waitFor(condition, timeoutMs = 5000) {
-      const holds = (): boolean => (typeof condition === 'number' ? messages.length >= condition : condition(messages));
-      return new Promise((resolve, reject) => {
-        if (holds()) return resolve([...messages]);
-        const wake = (): void => {
-          if (!holds()) return;
-          clearTimeout(timer);
-          waiters.delete(wake);
-          resolve([...messages]);
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(wake);
-          reject(new Error(`smtp: waited ${timeoutMs} ms; got ${messages.length} message(s)`));
-        }, timeoutMs);
-        waiters.add(wake);
-      });
+      return recorder.waitFor(condition, timeoutMs);
     },
     async close() {
       // close() waits for clients to leave; destroying the sockets ends silent sessions too.

@@ -30,22 +30,18 @@ describe('skypay/validate fast path agrees with the superstruct schema', () => {
   it('accepts exactly what the struct accepts, with the same result', () => {
     fc.assert(fc.property(body, (raw) => {
       const input = JSON.parse(JSON.stringify(raw)) as Record<string, unknown>;
-      let expected: unknown;
-      let structOk = true;
-      try {
-        expected = create(input, struct);
-      } catch {
-        structOk = false;
-      }
-      let actual: unknown;
-      let fastOk = true;
-      try {
-        actual = validateCallback(input, struct);
-      } catch {
-        fastOk = false;
-      }
+      const [structOk, expected] = outcomeOf(() => create(input, struct));
+      const [fastOk, actual] = outcomeOf(() => validateCallback(input, struct));
       expect(fastOk, JSON.stringify(input)).to.equal(structOk);
       if (structOk) expect(actual).to.deep.equal(expected);
     }), { numRuns: 3000 });
   });
 });
+
+function outcomeOf(run: () => unknown): [boolean, unknown] {
+  try {
+    return [true, run()];
+  } catch {
+    return [false, undefined];
+  }
+}
