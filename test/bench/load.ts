@@ -48,7 +48,7 @@ export function buildBenchCallback(prefix: string): { controlNumber: string; jso
 interface Slot { controlNumber?: string }
 
 /** Drives `url` with `connections` keep-alive connections for `seconds`, one fresh callback per request. */
-export function driveLoad(url: string, options: { connections: number; seconds: number; prefix: string }): Promise<LoadResult> {
+export function driveLoad(url: string, options: { connections: number; seconds: number; prefix: string; rate?: number }): Promise<LoadResult> {
   const ackedAt = new Map<string, number>();
   const latenciesMs: number[] = [];
   let failed = 0;
@@ -60,6 +60,8 @@ export function driveLoad(url: string, options: { connections: number; seconds: 
       headers: { 'content-type': 'application/json' },
       connections: options.connections,
       duration: options.seconds,
+      // A fixed total rate (BENCH_RATE) instead of as fast as answers come: latency below saturation.
+      ...(options.rate ? { overallRate: options.rate } : {}),
       timeout: 30,
       requests: [{
         setupRequest: (request, context) => {

@@ -40,7 +40,7 @@ export function connectSink(child: ChildProcess) {
 
 export type Sink = ReturnType<typeof connectSink>;
 
-export interface PhaseOptions { connections: number; seconds: number; warmupSeconds: number; prefix: string; drainMs: number }
+export interface PhaseOptions { connections: number; seconds: number; warmupSeconds: number; prefix: string; drainMs: number; rate?: number }
 
 /** Warm up (and let that drain), then measure one load phase against a server; the sink is optional (bare Koa delivers nothing). */
 export async function measurePhase(server: BenchServer, sink: Sink | undefined, o: PhaseOptions): Promise<PhaseResult> {
@@ -48,7 +48,7 @@ export async function measurePhase(server: BenchServer, sink: Sink | undefined, 
   if (sink) await collectReceipts(sink, warm.ackedAt, o.drainMs);
   const cpuBefore = server.readCpuMs();
   const loadStart = now();
-  const load = await driveLoad(server.callbackUrl, { connections: o.connections, seconds: o.seconds, prefix: o.prefix });
+  const load = await driveLoad(server.callbackUrl, { connections: o.connections, seconds: o.seconds, prefix: o.prefix, ...(o.rate ? { rate: o.rate } : {}) });
   const loadEnd = now();
   const receipts = sink ? await collectReceipts(sink, load.ackedAt, o.drainMs) : [];
   const cpuMsPerAck = (server.readCpuMs() - cpuBefore) / load.acked;

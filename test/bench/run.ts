@@ -32,6 +32,7 @@ function readSettings(): Settings {
     phase: {
       connections: int('BENCH_CONNECTIONS', 32), seconds: int('BENCH_SECONDS', 10),
       warmupSeconds: int('BENCH_WARMUP_SECONDS', 2), prefix, drainMs: int('BENCH_DRAIN_MS', 120_000),
+      ...(process.env['BENCH_RATE'] ? { rate: int('BENCH_RATE', 0) } : {}),
     },
     seedEvents: int('BENCH_SEED_EVENTS', 1_000_000),
     normal: process.env['BENCH_NORMAL'] === '1',
