@@ -40,6 +40,9 @@ export const ConfigStruct = object({
   skypay: object({
     path: defaulted(UrlPath, '/callbacks/skypay'),
     timezone: defaulted(Offset, '+08:00'),
+    /** Off unless set: callbacks whose dealTime is older, or further ahead of now, are refused with 400. */
+    maxAgeDays: optional(PositiveInt),
+    maxFutureMinutes: optional(PositiveInt),
     partners: size(array(Partner), 1, 100),
   }),
   destinations: defaulted(DestinationsConfig, {}),

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import { ConfigError, validateConfig } from '../../../src/config/load';
 import { mergeDeep, readDefaultConfig } from '../../support/config';
@@ -43,6 +45,15 @@ describe('config/load', () => {
       expect(problemsOf(overrides).join('\n')).to.match(expected);
     });
   }
+
+  it('config/production.json refuses dealTimes over 30 days old or 10 minutes ahead; default.json leaves both off', () => {
+    const dir = path.join(__dirname, '..', '..', '..', '..', 'config');
+    const production = JSON.parse(fs.readFileSync(path.join(dir, 'production.json'), 'utf8')) as Record<string, unknown>;
+    const config = validateConfig(mergeDeep(readDefaultConfig(), production));
+    expect(config.skypay).to.include({ maxAgeDays: 30, maxFutureMinutes: 10 });
+    const defaults = validateConfig(readDefaultConfig()).skypay;
+    expect([defaults.maxAgeDays, defaults.maxFutureMinutes]).to.deep.equal([undefined, undefined]);
+  });
 
   it('never echoes a secret value in its messages', () => {
     const problems = problemsOf({ skypay: { partners: [{ userName: 'a', authentication: 'TOPSECRET-AUTH' }] } });
