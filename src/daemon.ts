@@ -8,6 +8,7 @@ import type { Destination } from './destinations/types';
 import { DeliveryWorker, type AttemptReport } from './delivery/worker';
 import type { RelayEvent } from './event';
 import type { Lifecycle } from './http/health';
+import { startRejectionKeeper, type RejectionKeeper } from './http/rejection-keeper';
 import { listen, type RunningServer } from './http/server';
 import { createMetrics, type Metrics } from './metrics';
 import type { NewDelivery, NewRejection } from './store/types';
@@ -43,6 +44,7 @@ export class Daemon {
   private readonly metrics: Metrics | undefined;
   private alerts: Alerts | undefined;
   private retention: ReturnType<typeof startRetentionJob> | undefined;
+  private rejectionKeeper: RejectionKeeper | undefined;
   private server: RunningServer | undefined;
   private state: Lifecycle = 'idle';
 
@@ -101,6 +103,10 @@ export class Daemon {
     const offsetMinutes = parseOffsetMinutes(this.config.skypay.timezone);
     const secrets = [...listPartnerSecrets(this.config.skypay.partners), ...(this.config.admin.token ? [this.config.admin.token] : [])];
     this.startOperations(secrets);
+    const keeper = startRejectionKeeper({
+      store: this.store, logger: this.logger, perMinute: this.config.store.maxRejectionsPerMinute,
+    });
+    this.rejectionKeeper = keeper;
     const app = createApp({
       callbackPath: this.config.skypay.path,
       bodyLimit: this.config.server.bodyLimit,
@@ -118,6 +124,7 @@ export class Daemon {
       },
       refusals: {
         store: this.store, logger: this.logger, offsetMinutes, secrets,
+        keep: (rejection) => keeper.keep(rejection),
         onRefused: (rejection) => {
           this.alerts?.onRefused(rejection);
           this.hooks.onRefused?.(rejection);
@@ -145,6 +152,7 @@ export class Daemon {
     if (this.state === 'stopped' || this.state === 'draining') return;
     this.state = 'draining';
     await this.server?.close(this.config.server.shutdownTimeoutMs);
+    await this.rejectionKeeper?.stop();
     await this.worker.stop();
     // After the worker: its last attempts may raise alerts and count in metrics.
     await this.alerts?.stop();

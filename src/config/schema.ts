@@ -36,6 +36,8 @@ export const ConfigStruct = object({
     /** How often the retention job runs, and how many rows one of its transactions deletes. */
     retentionIntervalMs: defaulted(PositiveInt, 3_600_000),
     retentionBatchSize: defaulted(PositiveInt, 500),
+    /** Refused callbacks kept as rows per reason and remote address per minute; the rest are only counted. */
+    maxRejectionsPerMinute: defaulted(PositiveInt, 20),
   }), {}),
   skypay: object({
     path: defaulted(UrlPath, '/callbacks/skypay'),

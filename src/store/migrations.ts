@@ -110,6 +110,13 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX deliveries_state_updated ON deliveries(state, updated_ms);
   `,
+  `
+  -- Refused bodies and echoed headers are kept cut short: how long they were, and how many refusals
+  -- of the same reason and address were only counted (not kept) after this row in its minute.
+  ALTER TABLE rejections ADD COLUMN body_bytes INTEGER;
+  ALTER TABLE rejections ADD COLUMN content_type_bytes INTEGER;
+  ALTER TABLE rejections ADD COLUMN suppressed INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export function migrate(db: Database.Database): number {

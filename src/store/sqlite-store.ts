@@ -2,12 +2,12 @@ import type Database from 'better-sqlite3';
 import { StorageUnavailableError } from '../errors';
 import type { RelayEvent } from '../event';
 import { createBatcher, type Batcher } from './group-commit';
-import { prepareEventWriter, prepareRejectionWriter, type EventWrite } from './events';
+import { prepareEventWriter, prepareRejectionWriter, prepareSuppressedWriter, type EventWrite } from './events';
 import { openDatabase, type SqliteOptions } from './sqlite';
 import { prepareOutbox } from './outbox';
 import type {
   AttemptRecord, ClaimOptions, ClaimedDelivery, DeliveryNext, IngestStore, NewDelivery, NewRejection, OutboxStore,
-  SaveOutcome,
+  SaveOutcome, SuppressedRejections,
 } from './types';
 
 interface FinishWrite { delivery: ClaimedDelivery; owner: string; attempt: AttemptRecord; next: DeliveryNext }
@@ -17,6 +17,7 @@ export class SqliteStore implements IngestStore, OutboxStore {
   readonly db: Database.Database;
   private readonly events: Batcher<EventWrite, SaveOutcome>;
   private readonly rejections: Batcher<NewRejection, void>;
+  private readonly writeSuppressed: (counts: SuppressedRejections[]) => void;
   private readonly outbox: ReturnType<typeof prepareOutbox>;
   private readonly finishes: Batcher<FinishWrite, void>;
   private closed = false;
@@ -28,6 +29,7 @@ export class SqliteStore implements IngestStore, OutboxStore {
     const maxBatch = options.maxBatch ?? 256;
     this.events = createBatcher(prepareEventWriter(this.db), { maxBatch });
     this.rejections = createBatcher(prepareRejectionWriter(this.db), { maxBatch });
+    this.writeSuppressed = prepareSuppressedWriter(this.db);
     this.outbox = prepareOutbox(this.db);
     // Sends that finish in the same turn share one commit (one fsync) instead of paying one each.
     const finishAll = this.db.transaction((items: FinishWrite[]) =>
@@ -57,6 +59,18 @@ export class SqliteStore implements IngestStore, OutboxStore {
   async saveRejection(rejection: NewRejection): Promise<void> {
     this.assertOpen();
     return this.rejections.submit(rejection).catch(toStorageError);
+  }
+
+  async addSuppressed(counts: SuppressedRejections[]): Promise<void> {
+    this.assertOpen();
+    if (counts.length === 0) return;
+    // After the rows they count: a kept row still queued in the batcher is written first.
+    await this.rejections.flush();
+    try {
+      this.writeSuppressed(counts);
+    } catch (err) {
+      toStorageError(err);
+    }
   }
 
   async claimDeliveries(options: ClaimOptions): Promise<ClaimedDelivery[]> {
