@@ -110,6 +110,8 @@ export class Daemon {
     const app = createApp({
       callbackPath: this.config.skypay.path,
       bodyLimit: this.config.server.bodyLimit,
+      bodyTimeoutMs: this.config.server.bodyTimeoutMs,
+      maxBodyMemory: this.config.server.maxBodyMemory,
       trustProxy: this.config.server.trustProxy,
       receive: {
         partners: preparePartners(this.config.skypay.partners),
@@ -141,7 +143,8 @@ export class Daemon {
       },
       routers: [...this.operationsRouters(), ...(this.hooks.routers ?? [])],
     });
-    this.server = await listen(app, this.config.server.host, this.config.server.port);
+    this.server = await listen(app, this.config.server.host, this.config.server.port,
+      { maxConnections: this.config.server.maxConnections });
     this.worker.start();
     this.state = 'ready';
     this.logger.info({ address: this.address, callbackPath: this.config.skypay.path }, 'skyrelay listening');

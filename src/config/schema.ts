@@ -24,6 +24,11 @@ export const ConfigStruct = object({
     host: defaulted(string(), '0.0.0.0'),
     port: defaulted(Port, 8080),
     bodyLimit: defaulted(BodyLimit, '1mb'),
+    /** A callback body not complete this long after its headers gets 408 and its connection is closed. */
+    bodyTimeoutMs: defaulted(PositiveInt, 10_000),
+    /** Memory shared by bodies over 64 KB being read at once; one that does not fit gets 503 unread. */
+    maxBodyMemory: defaulted(BodyLimit, '64mb'),
+    maxConnections: defaulted(PositiveInt, 1024),
     trustProxy: defaulted(boolean(), false),
     shutdownTimeoutMs: defaulted(PositiveInt, 10_000),
   }), {}),

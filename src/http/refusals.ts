@@ -50,6 +50,8 @@ export function handleCallbackOutcome(deps: RefusalDeps): Koa.Middleware {
       const reply = encodeReply(buildReply(String(status), description, deps.offsetMinutes), refusal?.replyKey);
       ctx.status = status;
       if (status === 405) ctx.set('Allow', 'POST');
+      // The rest of an unread body is not worth reading, and its sender must not keep the socket.
+      if (refusal?.closesConnection) ctx.res.shouldKeepAlive = false;
       ctx.type = reply.type;
       ctx.body = reply.body;
       const state = (ctx.state.callback ?? {}) as CallbackState;
