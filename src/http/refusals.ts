@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import {
@@ -103,12 +104,10 @@ function describeRejection(
   ctx: Koa.Context, status: number, reason: string, description: string, partner: string | undefined, deps: RefusalDeps,
 ): NewRejection {
   const contentType = cutUtf8(ctx.get('content-type'), KEPT_HEADER_BYTES);
-  // Under server.trustProxy the address comes from X-Forwarded-For, which the client writes.
-  const remoteAddress = ctx.ip ? cutUtf8(ctx.ip, KEPT_HEADER_BYTES).text : undefined;
   return {
     id: createId('rej'),
     receivedAt: new Date(),
-    remoteAddress,
+    remoteAddress: describeAddress(ctx.ip),
     method: ctx.method,
     path: cutUtf8(ctx.path, KEPT_HEADER_BYTES).text,
     contentType: contentType.text || undefined,
@@ -119,6 +118,15 @@ function describeRejection(
     partner: partner === undefined ? undefined : maskSecrets(partner, deps.secrets),
     body: undefined,
   };
+}
+
+/**
+ * Under server.trustProxy the address is the client's own X-Forwarded-For text: it reaches logs and alerts
+ * (and keys the rows kept per address) only when it is an IP address, else only its size does.
+ */
+function describeAddress(ip: string): string | undefined {
+  if (ip === '') return undefined;
+  return isIP(ip) !== 0 ? ip : `not an IP address, ${Buffer.byteLength(ip)} bytes`;
 }
 
 /** Only for a row that is kept: masking reads the whole body. Masked first, so no secret is cut in half and kept. */

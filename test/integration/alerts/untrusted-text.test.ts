@@ -79,3 +79,30 @@ describe('attacker text in alerts and relayed payouts (real daemon, real Slack r
     expect(fieldTexts(message).find((f) => f.startsWith('*Failure description*'))).to.match(/^\*Failure description\*\n(&amp;)+…$/);
   });
 });
+
+describe('a forwarded address under server.trustProxy (real daemon, real Slack receiver)', () => {
+  it('reaches the alert only when it is an IP address; otherwise only its size does', async () => {
+    const slack = await startReceiver();
+    const t = await startTestDaemon({
+      server: { trustProxy: true },
+      destinations: { 'ops-slack': { type: 'slack', url: `${slack.url}/services/T000/B000/forwardedTest` } },
+      rules: [{ name: 'refusals', match: { type: 'rejection' }, to: ['ops-slack'] }],
+      delivery: { pollIntervalMs: 50 },
+    });
+    try {
+      const forwarded = '*URGENT* <https://evil.example/login|re-verify>';
+      const res = await fetch(t.callbackUrl, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': forwarded },
+        body: JSON.stringify(buildCallback({ authentication: 'WRONG-KEY-0000' })),
+      });
+      expect(res.status).to.equal(401);
+      const [alert] = await slack.waitFor(1);
+      expect(alert?.body).to.include(`not an IP address, ${Buffer.byteLength(forwarded)} bytes`);
+      expect(alert?.body).not.to.include('evil.example');
+      expect(t.logs.join('')).not.to.include('evil.example');
+    } finally {
+      await t.stop();
+      await slack.close();
+    }
+  });
+});
