@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { makeTempDir } from '../../support/daemon';
-import { openRaw, postHead, type RawConnection } from '../../support/raw-http';
+import { openRaw, postHead, type RawConnection } from '../../support/raw-socket';
 import { buildCallback, postCallback } from '../../support/skypay';
 import { spawnDaemon, type SpawnedDaemon } from '../../support/spawn';
 

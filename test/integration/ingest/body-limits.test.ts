@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
-import { openRaw, postHead, type RawConnection } from '../../support/raw-http';
+import { openRaw, postHead, type RawConnection } from '../../support/raw-socket';
 import { buildCallback, postCallback } from '../../support/skypay';
 
 describe('body limits: size, time, memory and connections (real daemon, raw sockets)', function () {
