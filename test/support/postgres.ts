@@ -50,7 +50,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    drop: () => withAdmin(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
+    drop: () =>
+      withAdmin(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
   };
 }
 
@@ -110,13 +111,15 @@ const execFileP = promisify(execFile);
 async function serverCommand(command: 'down' | 'up'): Promise<void> {
   const data = process.env['SKYRELAY_TEST_PG_DATA'];
   if (!data || testDatabaseUrl() === undefined) {
-    throw new Error(`cannot ${command === 'down' ? 'stop' : 'start'} PostgreSQL: no SKYRELAY_TEST_PG_DATA (run npm run test:postgres)`);
+    throw new Error(
+      `cannot ${command === 'down' ? 'stop' : 'start'} PostgreSQL: no SKYRELAY_TEST_PG_DATA (run npm run test:postgres)`,
+    );
   }
   try {
     await execFileP('bash', [POSTGRES_SERVER_SCRIPT, command, data], { timeout: 60_000 });
   } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr ?? '';
-    throw new Error(`postgres-server.sh ${command} failed: ${(err as Error).message}\n${stderr}`);
+    const stderr = (err as { stderr?: string }).stderr?.trim();
+    throw new Error(`postgres-server.sh ${command} failed: ${stderr || (err as Error).message}`, { cause: err });
   }
 }
 

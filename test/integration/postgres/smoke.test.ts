@@ -55,7 +55,9 @@ describePostgres('PostgreSQL test server', function () {
     const admin = new Client({ connectionString: testDatabaseUrl() });
     await admin.connect();
     try {
-      const { rows } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [new URL(db.url).pathname.slice(1)]);
+      const { rows } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+        new URL(db.url).pathname.slice(1),
+      ]);
       expect(rows).to.have.length(0);
     } finally {
       await admin.end();
