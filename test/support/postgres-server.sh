@@ -135,7 +135,9 @@ cmd_up() {
   check_binaries
   data=$(data_dir "${1:-}")
   port=$(port_of "$data")
-  pg_start "$data" || { tail -n 20 "$(dirname "$data")/server.log" >&2; die "the server did not start again"; }
+  # Already running (say a test's stop failed halfway): nothing to start, only the wait.
+  as_pg "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1 ||
+    pg_start "$data" || { tail -n 20 "$(dirname "$data")/server.log" >&2; die "the server did not start again"; }
   wait_ready "$port"
 }
 
