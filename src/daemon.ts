@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
-import { createAdminRouter } from './admin/router';
+import type Koa from 'koa';
+import { createAdminRouter, guardAdmin } from './admin/router';
 import { createAlerts, type Alerts } from './alerts';
 import { createApp } from './app';
 import type { Config } from './config/schema';
@@ -131,6 +132,7 @@ export class Daemon {
         lastWriteFailure: () => this.store.lastWriteFailure,
         probeWrite: () => this.store.probeWrite(),
       },
+      guards: this.operationsGuards(),
       routers: [...this.operationsRouters(), ...(this.hooks.routers ?? [])],
     });
     this.server = await listen(app, this.config.server.host, this.config.server.port);
@@ -169,6 +171,11 @@ export class Daemon {
       rejectionWindowMs: this.config.alerts.rejectionWindowMs, logger: this.logger, onStored: () => this.worker.notify(),
     });
     this.alerts.start();
+  }
+
+  private operationsGuards(): Koa.Middleware[] {
+    const token = this.config.admin.token;
+    return token ? [guardAdmin({ token, logger: this.logger })] : [];
   }
 
   private operationsRouters(): Router[] {

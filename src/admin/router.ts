@@ -8,6 +8,7 @@ import {
   getEvent, listDeliveries, listEvents, replayDeliveries, replayEvent, replayMatching, type ReplayResult,
 } from '../store/queries';
 import type { NewDelivery } from '../store/types';
+import { guardPrefix } from '../http/path-guard';
 import { requireBearerToken } from './auth';
 import { FilterError, parseEventType, parseLimit, parseSince, parseState, parseStatus } from './filters';
 
@@ -21,6 +22,19 @@ export interface AdminDeps {
 }
 
 const DEFAULT_LIMIT = 50;
+export const ADMIN_PREFIX = '/admin';
+
+/**
+ * Runs before any routing (see createApp's guards): every path under /admin,
+ * in any spelling and whether or not a route exists for it, needs the token;
+ * only then does the strict, case-sensitive router decide between an answer
+ * and a 404. Errors and 404s below /admin are answered as JSON.
+ */
+export function guardAdmin(deps: Pick<AdminDeps, 'token' | 'logger'>): Koa.Middleware {
+  const authenticate = requireBearerToken(deps.token);
+  const answerAsJson = answerErrorsAsJson(deps.logger);
+  return guardPrefix(ADMIN_PREFIX, (ctx, next) => authenticate(ctx, () => answerAsJson(ctx, next)));
+}
 
 /**
  * /admin: the CLI's questions over HTTP, for people and tools that cannot
@@ -28,8 +42,10 @@ const DEFAULT_LIMIT = 50;
  * link (null on the last page).
  */
 export function createAdminRouter(deps: AdminDeps): Router {
-  const router = new Router({ prefix: '/admin' });
-  router.use(answerErrorsAsJson(deps.logger), requireBearerToken(deps.token));
+  // Strict and case-sensitive: `/ADMIN/events` or `/admin/events/` is not a second spelling of a route.
+  const router = new Router({ prefix: ADMIN_PREFIX, strict: true, sensitive: true });
+  // Also checked here, in case this router is ever mounted without guardAdmin in front of it.
+  router.use(requireBearerToken(deps.token));
   router.use(bodyParser({ enableTypes: ['json'], jsonLimit: '16kb', strict: true }));
 
   router.get('/events', (ctx) => {
@@ -124,7 +140,11 @@ function answerErrorsAsJson(logger: Logger): Koa.Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) ctx.body = { error: 'no such admin endpoint' };
+      if (ctx.status === 404 && ctx.body === undefined) {
+        // Explicitly: Koa turns an unset status into 200 when a body is set.
+        ctx.status = 404;
+        ctx.body = { error: 'no such admin endpoint' };
+      }
     } catch (err) {
       const status = err instanceof FilterError ? 400 : (err as { status?: number }).status ?? 500;
       ctx.status = status >= 400 && status < 600 ? status : 500;
