@@ -59,7 +59,8 @@ export class Daemon {
       planRoutes(event, this.rules).map((r) => ({ id: createId('dlv'), destination: r.destination, rules: r.rules }));
     this.metrics = config.metrics.enabled
       ? createMetrics({ db: this.store.db, destinations: Object.keys(config.destinations),
-        publishIntervalMs: config.metrics.publishIntervalMs, logger })
+        publishIntervalMs: config.metrics.publishIntervalMs, path: config.metrics.path, token: config.metrics.token,
+        logger })
       : undefined;
     this.worker = new DeliveryWorker(
       { store: this.store, destinations: this.destinations, destinationLimits: limits, logger,
@@ -100,7 +101,8 @@ export class Daemon {
   async start(): Promise<void> {
     this.state = 'starting';
     const offsetMinutes = parseOffsetMinutes(this.config.skypay.timezone);
-    const secrets = [...listPartnerSecrets(this.config.skypay.partners), ...(this.config.admin.token ? [this.config.admin.token] : [])];
+    const secrets = [...listPartnerSecrets(this.config.skypay.partners), ...(this.config.admin.token ? [this.config.admin.token] : []),
+      ...(this.config.metrics.token ? [this.config.metrics.token] : [])];
     this.startOperations(secrets);
     const app = createApp({
       callbackPath: this.config.skypay.path,
@@ -175,7 +177,7 @@ export class Daemon {
 
   private operationsGuards(): Koa.Middleware[] {
     const token = this.config.admin.token;
-    return token ? [guardAdmin({ token, logger: this.logger })] : [];
+    return [...(this.metrics?.guards ?? []), ...(token ? [guardAdmin({ token, logger: this.logger })] : [])];
   }
 
   private operationsRouters(): Router[] {
