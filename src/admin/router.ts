@@ -5,12 +5,15 @@ import bodyParser from 'koa-bodyparser';
 import type { RelayEvent } from '../event';
 import type { Logger } from '../log';
 import {
-  getEvent, listDeliveries, listEvents, replayDeliveries, replayEvent, replayMatching, type ReplayResult,
+  getEvent, listDeliveries, listEvents, listRejections, replayDeliveries, replayEvent, replayMatching, type RejectionFilter,
+  type ReplayResult,
 } from '../store/queries';
 import type { NewDelivery } from '../store/types';
 import { guardPrefix } from '../http/path-guard';
 import { requireBearerToken } from './auth';
-import { FilterError, parseEventType, parseLimit, parseSince, parseState, parseStatus } from './filters';
+import {
+  FilterError, checkRejectionFilters, parseEventType, parseLimit, parseReason, parseSince, parseState, parseStatus,
+} from './filters';
 
 export interface AdminDeps {
   token: string;
@@ -51,14 +54,26 @@ export function createAdminRouter(deps: AdminDeps): Router {
   router.get('/events', (ctx) => {
     const q = readQuery(ctx);
     const limit = q['limit'] ? parseLimit(q['limit']) : DEFAULT_LIMIT;
+    const type = q['type'] ? parseEventType(q['type']) : undefined;
+    if (type === 'rejection') {
+      checkRejectionFilters({ controlNumber: q['controlNumber'] || undefined, status: q['status'] || undefined });
+      ctx.body = page(ctx, listRejections(deps.db, readRejectionFilter(q, limit)), limit);
+      return;
+    }
     const items = listEvents(deps.db, {
       controlNumber: q['controlNumber'],
       status: q['status'] ? parseStatus(q['status']) : undefined,
-      type: q['type'] ? parseEventType(q['type']) : undefined,
+      type,
       sinceMs: q['since'] ? parseSince(q['since']) : undefined,
       before: q['cursor'], limit: limit + 1,
     });
     ctx.body = page(ctx, items, limit);
+  });
+
+  router.get('/rejections', (ctx) => {
+    const q = readQuery(ctx);
+    const limit = q['limit'] ? parseLimit(q['limit']) : DEFAULT_LIMIT;
+    ctx.body = page(ctx, listRejections(deps.db, readRejectionFilter(q, limit)), limit);
   });
 
   router.get('/events/:id', (ctx) => {
@@ -112,6 +127,14 @@ function answerReplay(ctx: Koa.Context, result: ReplayResult, deps: AdminDeps): 
   deps.logger.info({ requeued: result.requeued.length, created: result.created.length, skipped: result.skipped.length },
     'admin replay');
   ctx.body = result;
+}
+
+/** Fetches limit + 1 rows, for page(). */
+function readRejectionFilter(q: Record<string, string | undefined>, limit: number): RejectionFilter {
+  return {
+    reason: q['reason'] ? parseReason(q['reason']) : undefined, sinceMs: q['since'] ? parseSince(q['since']) : undefined,
+    before: q['cursor'], limit: limit + 1,
+  };
 }
 
 function readQuery(ctx: Koa.Context): Record<string, string | undefined> {

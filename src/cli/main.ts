@@ -7,6 +7,7 @@ import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodeOf } from './context';
 import { registerDeliveries } from './deliveries';
 import { registerEvents } from './events';
 import { registerPrune } from './prune';
+import { registerRejections } from './rejections';
 import { registerReplay } from './replay';
 import { registerShow } from './show';
 import { registerSimulate } from './simulate';
@@ -27,6 +28,7 @@ function buildProgram(): Command {
   registerEvents(program);
   registerShow(program);
   registerDeliveries(program);
+  registerRejections(program);
   registerReplay(program);
   registerTestDestination(program);
   registerSimulate(program);

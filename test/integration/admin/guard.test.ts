@@ -9,6 +9,7 @@ const ROUTES: { method: string; path: string; body?: string; served: number }[] 
   { method: 'GET', path: '/admin/events', served: 200 },
   { method: 'GET', path: '/admin/events/evt_unknown', served: 404 },
   { method: 'GET', path: '/admin/deliveries', served: 200 },
+  { method: 'GET', path: '/admin/rejections', served: 200 },
   { method: 'POST', path: '/admin/deliveries/dlv_unknown/replay', served: 404 },
   // A destination that does not exist: served, and requeues nothing.
   { method: 'POST', path: '/admin/replay', body: '{"state":"dead","destination":"nowhere"}', served: 200 },
