@@ -101,8 +101,8 @@ export class Daemon {
   async start(): Promise<void> {
     this.state = 'starting';
     const offsetMinutes = parseOffsetMinutes(this.config.skypay.timezone);
-    const secrets = [...listPartnerSecrets(this.config.skypay.partners), ...(this.config.admin.token ? [this.config.admin.token] : []),
-      ...(this.config.metrics.token ? [this.config.metrics.token] : [])];
+    const tokens = [this.config.admin.token, this.config.metrics.token].filter((t): t is string => t !== undefined);
+    const secrets = [...listPartnerSecrets(this.config.skypay.partners), ...tokens];
     this.startOperations(secrets);
     const app = createApp({
       callbackPath: this.config.skypay.path,

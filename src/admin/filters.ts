@@ -51,7 +51,7 @@ export function parseEventType(text: string): string {
  */
 export function parseReason(text: string): string {
   if (/^[a-z][a-z_]{0,39}$/.test(text)) return text;
-  throw new FilterError(`reason: expected a refusal reason such as unauthenticated, invalid or malformed (got "${text}")`);
+  throw new FilterError(`reason: expected a refusal reason such as unauthenticated or invalid (got "${text}")`);
 }
 
 /**

@@ -5,8 +5,8 @@ import bodyParser from 'koa-bodyparser';
 import type { RelayEvent } from '../event';
 import type { Logger } from '../log';
 import {
-  getEvent, listDeliveries, listEvents, listRejections, replayDeliveries, replayEvent, replayMatching, type RejectionFilter,
-  type ReplayResult,
+  getEvent, listDeliveries, listEvents, listRejections, replayDeliveries, replayEvent, replayMatching,
+  type RejectionFilter, type ReplayResult,
 } from '../store/queries';
 import type { NewDelivery } from '../store/types';
 import { guardPrefix } from '../http/path-guard';
@@ -132,7 +132,8 @@ function answerReplay(ctx: Koa.Context, result: ReplayResult, deps: AdminDeps): 
 /** Fetches limit + 1 rows, for page(). */
 function readRejectionFilter(q: Record<string, string | undefined>, limit: number): RejectionFilter {
   return {
-    reason: q['reason'] ? parseReason(q['reason']) : undefined, sinceMs: q['since'] ? parseSince(q['since']) : undefined,
+    reason: q['reason'] ? parseReason(q['reason']) : undefined,
+    sinceMs: q['since'] ? parseSince(q['since']) : undefined,
     before: q['cursor'], limit: limit + 1,
   };
 }

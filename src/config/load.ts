@@ -57,10 +57,11 @@ function checkPartners(config: Config): string[] {
 function checkPaths(config: Config): string[] {
   const problems: string[] = [];
   const fixed = [['skypay.path', config.skypay.path], ['/healthz', '/healthz'], ['/readyz', '/readyz']] as const;
-  if (isWithin(config.skypay.path, '/admin')) problems.push('skypay.path: must not be under /admin (the admin API\'s path)');
+  const underAdmin = 'must not be under /admin (the admin API\'s path)';
+  if (isWithin(config.skypay.path, '/admin')) problems.push(`skypay.path: ${underAdmin}`);
   if (config.metrics.enabled) {
     const metricsPath = config.metrics.path;
-    if (isWithin(metricsPath, '/admin')) problems.push('metrics.path: must not be under /admin (the admin API\'s path)');
+    if (isWithin(metricsPath, '/admin')) problems.push(`metrics.path: ${underAdmin}`);
     for (const [name, other] of fixed) {
       if (isWithin(other, metricsPath)) problems.push(`metrics.path: must not be ${name} or a path above it`);
     }

@@ -21,7 +21,7 @@ export interface MetricsDeps {
   logger: Logger;
 }
 
-/** Prometheus metrics: recording hooks for the daemon, the scrape route and its guard, and the publisher's lifecycle. */
+/** Prometheus metrics: recording hooks for the daemon, the scrape route and its guard, the publisher's lifecycle. */
 export function createMetrics(deps: MetricsDeps) {
   const metrics = new ProcessMetrics();
   const publisher = new MetricsPublisher(deps.db, metrics, { intervalMs: deps.publishIntervalMs }, deps.logger);

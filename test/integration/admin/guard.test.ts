@@ -31,16 +31,17 @@ function variants(path: string): string[] {
   ];
 }
 
-const UNKNOWN = ['/admin', '/admin/', '/admin/nope', '/admin/events/evt_1/nope', '/ADMIN/nope', '/%61dmin', '/admin/silences',
-  '/admin/events/evt_1/replay/again', '//admin//'];
+const UNKNOWN = ['/admin', '/admin/', '/admin/nope', '/admin/events/evt_1/nope', '/ADMIN/nope', '/%61dmin',
+  '/admin/silences',  '/admin/events/evt_1/replay/again', '//admin//'];
 
 describe('admin API guard: authentication before routing', function () {
   this.timeout(20_000);
   let t: TestDaemon;
-  const call = (method: string, target: string, token: string | null, body?: string) => rawRequest(t.baseUrl, method, target, {
-    ...(token === null ? {} : { authorization: `Bearer ${token}` }),
-    ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-  }, body);
+  const call = (method: string, target: string, token: string | null, body?: string) =>
+    rawRequest(t.baseUrl, method, target, {
+      ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    }, body);
 
   before(async () => {
     t = await startTestDaemon({ admin: { token: TOKEN } });

@@ -28,24 +28,33 @@ describe('admin API: refused callbacks (/admin/rejections, /admin/events?type=re
     return out;
   }
 
+  /**
+   * Listings are newest first by id, and ids only order by millisecond: the
+   * next request goes out once the clock has passed this one's answer.
+   */
+  async function send(post: () => Promise<unknown>): Promise<void> {
+    await post();
+    const answered = Date.now();
+    await waitUntil(() => Date.now() > answered, 'the next millisecond');
+  }
+
   before(async () => {
     // No rule routes skyrelay's own events: no rejection event is ever stored, yet every refusal must be listed.
     t = await startTestDaemon({ admin: { token: TOKEN } });
-    await postCallback(t.callbackUrl, buildCallback({ payType: '2' }));
-    await postCallback(t.callbackUrl, buildCallback({ authentication: 'GUESS-0000' }));
-    await postCallback(t.callbackUrl, buildCallback({ controlNumber: 'SHORT' }));
-    await postCallback(t.callbackUrl, undefined, { method: 'GET' });
-    const cutMs = Date.now() + 1;
-    await waitUntil(() => Date.now() > cutMs, 'the clock to pass the cut');
-    cut = new Date(cutMs).toISOString();
-    await postCallback(t.callbackUrl, buildCallback({ userName: 'Mallory@skypay' }));
-    await postCallback(t.callbackUrl, undefined, { raw: `{"authentication":"${SAMPLE_AUTH}",`, contentType: 'application/json' });
+    await send(() => postCallback(t.callbackUrl, buildCallback({ payType: '2' })));
+    await send(() => postCallback(t.callbackUrl, buildCallback({ authentication: 'GUESS-0000' })));
+    await send(() => postCallback(t.callbackUrl, buildCallback({ controlNumber: 'SHORT' })));
+    await send(() => postCallback(t.callbackUrl, undefined, { method: 'GET' }));
+    cut = new Date().toISOString();
+    await send(() => postCallback(t.callbackUrl, buildCallback({ userName: 'Mallory@skypay' })));
+    const broken = `{"authentication":"${SAMPLE_AUTH}",`;
+    await send(() => postCallback(t.callbackUrl, undefined, { raw: broken, contentType: 'application/json' }));
   });
   after(async () => {
     await t?.stop();
   });
 
-  it('lists every refusal newest first: time, remote address, reason, partner if known, description; never the body', async () => {
+  it('lists every refusal newest first: time, address, reason, partner, description; never the body', async () => {
     const res = await call('/admin/rejections');
     expect(res.status).to.equal(200);
     expect(res.body['next']).to.equal(null);
@@ -70,8 +79,10 @@ describe('admin API: refused callbacks (/admin/rejections, /admin/events?type=re
     expect(first.body['next']).to.match(/^\/admin\/rejections\?limit=2&cursor=rej_/);
     const every = await all('/admin/rejections?limit=2');
     expect(every.map((r) => r['id'])).to.deep.equal(items((await call('/admin/rejections')).body).map((r) => r['id']));
-    expect((await all('/admin/rejections?reason=unauthenticated&limit=1')).map((r) => r['description'])).to.satisfy(
-      (d: string[]) => d.length === 2 && /unknown partner/.test(d[0] ?? '') && /wrong authentication key/.test(d[1] ?? ''));
+    const denied = (await all('/admin/rejections?reason=unauthenticated&limit=1')).map((r) => r['description']);
+    expect(denied).to.have.length(2);
+    expect(String(denied[0])).to.match(/unknown partner/);
+    expect(String(denied[1])).to.match(/wrong authentication key/);
     const since = items((await call(`/admin/rejections?since=${encodeURIComponent(cut)}`)).body);
     expect(since.map((r) => r['reason'])).to.deep.equal(['malformed', 'unauthenticated']);
     expect(items((await call('/admin/rejections?since=1h&reason=invalid')).body)).to.have.length(1);

@@ -81,7 +81,8 @@ describe('GET /metrics', function () {
     for (let i = 0; i < 3; i++) await postCallback(b?.callbackUrl ?? '', buildCallback({ payType: '2' }));
     await waitUntil(async () => valueOf(await scrape(a.baseUrl), 'skyrelay_callbacks_total{outcome="accepted"}') === before + 3,
       'process A to report what process B counted');
-    await waitUntil(async () => valueOf(await scrape(a.baseUrl), 'skyrelay_metrics_processes') === 2, 'both processes to publish');
+    await waitUntil(async () => valueOf(await scrape(a.baseUrl), 'skyrelay_metrics_processes') === 2,
+      'both processes to publish');
     await b?.stop();
     b = undefined;
     const after = await scrape(a.baseUrl);

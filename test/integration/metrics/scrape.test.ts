@@ -25,8 +25,9 @@ describe('GET /metrics: read-only scrapes, metrics.token and metrics.path', func
       await postCallback(t.callbackUrl, buildCallback({ payType: '2' }));
       await postCallback(t.callbackUrl, buildCallback({ authentication: 'WRONG' }));
       // The publication at start has committed once this process shows in a scrape.
-      await waitUntil(async () => /^skyrelay_metrics_processes 1$/m.test(await (await fetch(`${t.baseUrl}/metrics`)).text()),
-        'the first publication');
+      const scrape = async () => (await fetch(`${t.baseUrl}/metrics`)).text();
+      const published = async () => /^skyrelay_metrics_processes 1$/m.test(await scrape());
+      await waitUntil(published, 'the first publication');
       const files = [t.dbPath, `${t.dbPath}-wal`];
       const before = files.map(digest);
       for (let i = 0; i < 20; i++) {
@@ -68,7 +69,7 @@ describe('GET /metrics: read-only scrapes, metrics.token and metrics.path', func
       expect(t.logs.join('')).not.to.contain(TOKEN);
     });
 
-    it('guards every spelling of the path (401 without the token, 404 with it), and serves only the exact one', async () => {
+    it('guards every spelling of the path: 401 without the token, 404 with it; serves only the exact one', async () => {
       const spellings = ['/INTERNAL/prom', '/internal/PROM', '/internal/prom/', '//internal/prom', '/internal//prom',
         '/%69nternal/prom', '/internal%2Fprom', '/internal/./prom', '/x/../internal/prom', '/internal/prom/x'];
       for (const target of spellings) {

@@ -115,8 +115,8 @@ describe('store queries (shared by the CLI and the admin API)', () => {
     const refuse = async (ms: number, reason: string, partner?: string) => {
       const id = idAt('rej', ms);
       await store.saveRejection({ id, receivedAt: new Date(ms), remoteAddress: '10.0.0.1', method: 'POST', path: '/cb',
-        contentType: 'application/json', status: reason === 'invalid' ? 400 : 401, reason, description: `${reason} at ${ms}`,
-        partner, body: '{"secret":"***"}' });
+        contentType: 'application/json', status: reason === 'invalid' ? 400 : 401, reason,
+        description: `${reason} at ${ms}`, partner, body: '{"secret":"***"}' });
       return id;
     };
     const a = await refuse(T0, 'unauthenticated', 'Acme@skypay');
@@ -128,8 +128,8 @@ describe('store queries (shared by the CLI and the admin API)', () => {
     expect(listRejections(db, { before: c, limit: 1 }).map((r) => r.id)).to.deep.equal([b]);
     expect(listRejections(db, { before: a, limit: 10 })).to.deep.equal([]);
     expect(listRejections(db, { limit: 10 })[2]).to.deep.equal({
-      id: a, receivedAt: new Date(T0).toISOString(), remoteAddress: '10.0.0.1', method: 'POST', path: '/cb', status: 401,
-      reason: 'unauthenticated', partner: 'Acme@skypay', description: `unauthenticated at ${T0}`,
+      id: a, receivedAt: new Date(T0).toISOString(), remoteAddress: '10.0.0.1', method: 'POST', path: '/cb',
+      status: 401, reason: 'unauthenticated', partner: 'Acme@skypay', description: `unauthenticated at ${T0}`,
     });
   });
 });
