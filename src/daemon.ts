@@ -5,6 +5,7 @@ import { createAlerts, type Alerts } from './alerts';
 import { createApp } from './app';
 import type { Config } from './config/schema';
 import { createDestinations } from './destinations';
+import { collectSecrets, secretsOfDestinations } from './destinations/secrets';
 import type { Destination } from './destinations/types';
 import { DeliveryWorker, type AttemptReport } from './delivery/worker';
 import type { RelayEvent } from './event';
@@ -63,7 +64,7 @@ export class Daemon {
         logger })
       : undefined;
     this.worker = new DeliveryWorker(
-      { store: this.store, destinations: this.destinations, destinationLimits: limits, logger,
+      { store: this.store, destinations: this.destinations, destinationLimits: limits, logger, secrets: this.listSecrets(),
         onAttempt: (report) => {
           this.metrics?.recordAttempt(report);
           this.alerts?.onAttempt(report);
@@ -74,6 +75,14 @@ export class Daemon {
   }
 
   private wakePending = false;
+
+  /** Every configured secret: partner keys, admin and metrics tokens, destinations' credentials and URL parts. */
+  private listSecrets(): string[] {
+    return collectSecrets([
+      ...listPartnerSecrets(this.config.skypay.partners), this.config.admin.token, this.config.metrics.token,
+      ...secretsOfDestinations(this.config.destinations),
+    ]);
+  }
 
   /**
    * A group commit acknowledges many events at once; each notify() costs the
@@ -103,7 +112,7 @@ export class Daemon {
     const offsetMinutes = parseOffsetMinutes(this.config.skypay.timezone);
     const tokens = [this.config.admin.token, this.config.metrics.token].filter((t): t is string => t !== undefined);
     const secrets = [...listPartnerSecrets(this.config.skypay.partners), ...tokens];
-    this.startOperations(secrets);
+    this.startOperations();
     const app = createApp({
       callbackPath: this.config.skypay.path,
       bodyLimit: this.config.server.bodyLimit,
@@ -160,7 +169,7 @@ export class Daemon {
   }
 
   /** Metrics publishing, retention and alerts; alerts only when some rule asks for skyrelay's own events. */
-  private startOperations(secrets: readonly string[]): void {
+  private startOperations(): void {
     this.metrics?.start();
     const { store: s } = this.config;
     this.retention = startRetentionJob(this.store.db, {
@@ -169,7 +178,7 @@ export class Daemon {
     }, this.logger);
     if (!this.rules.some((r) => r.receivesSystemEvents)) return;
     this.alerts = createAlerts({
-      db: this.store.db, store: this.store, plan: this.planDeliveries, secrets,
+      db: this.store.db, store: this.store, plan: this.planDeliveries, secrets: this.listSecrets(),
       rejectionWindowMs: this.config.alerts.rejectionWindowMs, logger: this.logger, onStored: () => this.worker.notify(),
     });
     this.alerts.start();

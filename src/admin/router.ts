@@ -5,8 +5,8 @@ import bodyParser from 'koa-bodyparser';
 import type { RelayEvent } from '../event';
 import type { Logger } from '../log';
 import {
-  getEvent, listDeliveries, listEvents, listRejections, replayDeliveries, replayEvent, replayMatching,
-  type RejectionFilter, type ReplayResult,
+  ReplayCountChanged, countMatching, getEvent, listDeliveries, listEvents, listRejections, replayDeliveries, replayEvent,
+  replayMatching, type RejectionFilter, type ReplayResult,
 } from '../store/queries';
 import type { NewDelivery } from '../store/types';
 import { guardPrefix } from '../http/path-guard';
@@ -110,7 +110,28 @@ export function createAdminRouter(deps: AdminDeps): Router {
     if (state !== 'dead' && state !== 'delivered') throw new FilterError('state: only dead or delivered deliveries can be replayed');
     const destination = typeof body['destination'] === 'string' ? body['destination'] : undefined;
     const sinceMs = typeof body['since'] === 'string' ? parseSince(body['since']) : undefined;
-    answerReplay(ctx, replayMatching(deps.db, { state, destination, sinceMs }), deps);
+    if (state === 'dead') return answerReplay(ctx, replayMatching(deps.db, { state, destination, sinceMs }), deps);
+    // Delivered messages were received once already: re-sending them needs a narrow filter and a confirmed count.
+    if (destination === undefined && sinceMs === undefined) {
+      throw new FilterError('replaying delivered deliveries needs "since" or "destination": they were all received once already');
+    }
+    const confirm = body['confirm'];
+    if (confirm === undefined) {
+      const count = countMatching(deps.db, { state, destination, sinceMs });
+      ctx.status = 400;
+      ctx.body = { error: `this would requeue ${count} delivered deliveries; send the same request with "confirm": ${count}`, count };
+      return;
+    }
+    if (typeof confirm !== 'number' || !Number.isSafeInteger(confirm) || confirm < 0) {
+      throw new FilterError('confirm: expected the number of deliveries the replay requeues, as a whole number');
+    }
+    try {
+      answerReplay(ctx, replayMatching(deps.db, { state, destination, sinceMs, confirm }), deps);
+    } catch (err) {
+      if (!(err instanceof ReplayCountChanged)) throw err;
+      ctx.status = 409;
+      ctx.body = { error: `${err.message}; confirm ${err.count} to replay them`, count: err.count };
+    }
   });
 
   router.post('/events/:id/replay', (ctx) => {
