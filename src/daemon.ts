@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
-import { createAdminRouter } from './admin/router';
+import type Koa from 'koa';
+import { createAdminRouter, guardAdmin } from './admin/router';
 import { createAlerts, type Alerts } from './alerts';
 import { createApp } from './app';
 import type { Config } from './config/schema';
@@ -59,7 +60,8 @@ export class Daemon {
       planRoutes(event, this.rules).map((r) => ({ id: createId('dlv'), destination: r.destination, rules: r.rules }));
     this.metrics = config.metrics.enabled
       ? createMetrics({ db: this.store.db, destinations: Object.keys(config.destinations),
-        publishIntervalMs: config.metrics.publishIntervalMs, logger })
+        publishIntervalMs: config.metrics.publishIntervalMs, path: config.metrics.path, token: config.metrics.token,
+        logger })
       : undefined;
     this.worker = new DeliveryWorker(
       { store: this.store, destinations: this.destinations, destinationLimits: limits, logger, secrets: this.listSecrets(),
@@ -74,10 +76,10 @@ export class Daemon {
 
   private wakePending = false;
 
-  /** Every configured secret: partner keys, the admin token, and each destination's credentials and URL parts. */
+  /** Every configured secret: partner keys, admin and metrics tokens, destinations' credentials and URL parts. */
   private listSecrets(): string[] {
     return collectSecrets([
-      ...listPartnerSecrets(this.config.skypay.partners), this.config.admin.token,
+      ...listPartnerSecrets(this.config.skypay.partners), this.config.admin.token, this.config.metrics.token,
       ...secretsOfDestinations(this.config.destinations),
     ]);
   }
@@ -108,7 +110,8 @@ export class Daemon {
   async start(): Promise<void> {
     this.state = 'starting';
     const offsetMinutes = parseOffsetMinutes(this.config.skypay.timezone);
-    const secrets = [...listPartnerSecrets(this.config.skypay.partners), ...(this.config.admin.token ? [this.config.admin.token] : [])];
+    const tokens = [this.config.admin.token, this.config.metrics.token].filter((t): t is string => t !== undefined);
+    const secrets = [...listPartnerSecrets(this.config.skypay.partners), ...tokens];
     this.startOperations();
     const app = createApp({
       callbackPath: this.config.skypay.path,
@@ -140,6 +143,7 @@ export class Daemon {
         lastWriteFailure: () => this.store.lastWriteFailure,
         probeWrite: () => this.store.probeWrite(),
       },
+      guards: this.operationsGuards(),
       routers: [...this.operationsRouters(), ...(this.hooks.routers ?? [])],
     });
     this.server = await listen(app, this.config.server.host, this.config.server.port);
@@ -178,6 +182,11 @@ export class Daemon {
       rejectionWindowMs: this.config.alerts.rejectionWindowMs, logger: this.logger, onStored: () => this.worker.notify(),
     });
     this.alerts.start();
+  }
+
+  private operationsGuards(): Koa.Middleware[] {
+    const token = this.config.admin.token;
+    return [...(this.metrics?.guards ?? []), ...(token ? [guardAdmin({ token, logger: this.logger })] : [])];
   }
 
   private operationsRouters(): Router[] {

@@ -8,6 +8,7 @@ import { registerDeliveries } from './deliveries';
 import { registerEvents } from './events';
 import { escapeControls } from './format';
 import { registerPrune } from './prune';
+import { registerRejections } from './rejections';
 import { registerReplay } from './replay';
 import { registerShow } from './show';
 import { registerSimulate } from './simulate';
@@ -28,6 +29,7 @@ function buildProgram(): Command {
   registerEvents(program);
   registerShow(program);
   registerDeliveries(program);
+  registerRejections(program);
   registerReplay(program);
   registerTestDestination(program);
   registerSimulate(program);

@@ -37,6 +37,29 @@ export interface EventSummary {
   deliveries: Record<DeliveryState, number>;
 }
 
+export interface RejectionFilter {
+  /** A refusal reason (unauthenticated, invalid, malformed, ...). */
+  reason?: string;
+  sinceMs?: number;
+  before?: string;
+  limit: number;
+}
+
+/** A refused callback as operators see it: never its body, which stays in the table for forensics. */
+export interface RejectionView {
+  id: string;
+  receivedAt: string;
+  remoteAddress: string | null;
+  method: string;
+  path: string;
+  /** The HTTP status it was answered with. */
+  status: number;
+  reason: string;
+  /** The partner the body claimed, once known. */
+  partner: string | null;
+  description: string;
+}
+
 export interface DeliveryFilter {
   state?: DeliveryState;
   destination?: string;
@@ -105,6 +128,22 @@ export function listEvents(db: Database.Database, f: EventFilter): EventSummary[
       dealTime: strOrNull(r['deal_time']), receivedAt: iso(r['received_ms']), duplicates: Number(r['duplicates']), deliveries,
     };
   });
+}
+
+/**
+ * Every refused callback, newest first. This is also what `type=rejection`
+ * lists: a rejection *event* exists only when a rule routes skyrelay's own
+ * events (and is rate-limited), while every refusal has its row here.
+ */
+export function listRejections(db: Database.Database, f: RejectionFilter): RejectionView[] {
+  const w = where([['reason = ?', f.reason], ['received_ms >= ?', f.sinceMs], ['id < ?', f.before]]);
+  const rows = db.prepare(`SELECT id, received_ms, remote_address, method, path, status, reason, partner, description
+    FROM rejections ${w.sql} ORDER BY id DESC LIMIT ?`).all(...w.params, f.limit) as Row[];
+  return rows.map((r) => ({
+    id: String(r['id']), receivedAt: iso(r['received_ms']), remoteAddress: strOrNull(r['remote_address']),
+    method: String(r['method']), path: String(r['path']), status: Number(r['status']), reason: String(r['reason']),
+    partner: strOrNull(r['partner']), description: String(r['description']),
+  }));
 }
 
 const DELIVERY_SELECT = `SELECT d.*, e.control_number, e.source || '.' || e.type AS event_type
