@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { expect } from 'chai';
 import Database from 'better-sqlite3';
-import { startTestDaemon, type TestDaemon } from '../../support/daemon';
+import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
 import { floodPosts } from '../../support/flood';
 import { SAMPLE_AUTH, buildCallback, postCallback } from '../../support/skypay';
 
@@ -19,7 +19,8 @@ const fileSize = (file: string): number => (fs.existsSync(file) ? fs.statSync(fi
 describe('a flood of refused callbacks (real daemon, real HTTP)', function () {
   this.timeout(30_000);
   let t: TestDaemon;
-  beforeEach(async () => { t = await startTestDaemon(); });
+  // Metrics are published on a timer (scrapes only read): a short one keeps the metrics test quick.
+  beforeEach(async () => { t = await startTestDaemon({ metrics: { publishIntervalMs: 100 } }); });
   afterEach(async () => { await t.stop(); });
 
   const dbBytes = (): number => fileSize(t.dbPath) + fileSize(`${t.dbPath}-wal`);
@@ -59,8 +60,8 @@ describe('a flood of refused callbacks (real daemon, real HTTP)', function () {
   it('counts every refusal in /metrics, kept or not', async () => {
     const body = Buffer.from(JSON.stringify(buildCallback({ authentication: 'WRONG-KEY-FLOOD-0001' })));
     await floodPosts(t.callbackUrl, { count: 60, concurrency: 4, body });
-    const metrics = await (await fetch(`${t.baseUrl}/metrics`)).text();
-    expect(metrics).to.match(/skyrelay_callbacks_total\{[^}]*outcome="refused"[^}]*reason="unauthenticated"[^}]*\} 60\n/);
+    const counted = /skyrelay_callbacks_total\{[^}]*outcome="refused"[^}]*reason="unauthenticated"[^}]*\} 60\n/;
+    await waitUntil(async () => counted.test(await (await fetch(`${t.baseUrl}/metrics`)).text()), '/metrics to count all 60', 3_000);
     await t.stop();
     expect(rows().reduce((n, r) => n + 1 + r.suppressed, 0)).to.equal(60);
   });
