@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { expect } from 'chai';
 import Database from 'better-sqlite3';
+import { listRejections } from '../../../src/store/queries';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
 import { floodPosts } from '../../support/flood';
 import { SAMPLE_AUTH, buildCallback, postCallback } from '../../support/skypay';
@@ -64,6 +65,15 @@ describe('a flood of refused callbacks (real daemon, real HTTP)', function () {
     await waitUntil(async () => counted.test(await (await fetch(`${t.baseUrl}/metrics`)).text()), '/metrics to count all 60', 3_000);
     await t.stop();
     expect(rows().reduce((n, r) => n + 1 + r.suppressed, 0)).to.equal(60);
+    // What `skyrelay rejections` and GET /admin/rejections list: 20 rows, the last kept one carrying the other 40.
+    const db = new Database(t.dbPath, { readonly: true });
+    try {
+      const listed = listRejections(db, { limit: 100 });
+      expect(listed).to.have.length(20);
+      expect(listed.map((r) => r.suppressed).sort((a, b) => b - a).slice(0, 2)).to.deep.equal([40, 0]);
+    } finally {
+      db.close();
+    }
   });
 
   it('keeps 256 bytes of a 15 KB Content-Type header and notes its length', async () => {
