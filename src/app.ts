@@ -48,7 +48,9 @@ export function createApp(deps: AppDeps): Koa {
     handleCallbackOutcome(deps.refusals),
     requireCallbackContentType(),
     readBodyWithin(parseBody, {
-      limitBytes: parseSize(deps.bodyLimit), timeoutMs: deps.bodyTimeoutMs, budget: new BodyBudget(parseSize(deps.maxBodyMemory)),
+      limitBytes: parseSize(deps.bodyLimit),
+      timeoutMs: deps.bodyTimeoutMs,
+      budget: new BodyBudget(parseSize(deps.maxBodyMemory)),
     }),
     createReceiveHandler(deps.receive),
   );

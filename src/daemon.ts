@@ -129,7 +129,9 @@ export class Daemon {
         partners: preparePartners(this.config.skypay.partners),
         callbackStruct: createCallbackStruct(offsetMinutes),
         offsetMinutes,
-        dealTimeWindow: { maxAgeDays: this.config.skypay.maxAgeDays, maxFutureMinutes: this.config.skypay.maxFutureMinutes },
+        dealTimeWindow: {
+          maxAgeDays: this.config.skypay.maxAgeDays, maxFutureMinutes: this.config.skypay.maxFutureMinutes,
+        },
         store: this.store,
         planDeliveries: this.planDeliveries,
         onStored: (_event, outcome, deliveries) => {

@@ -60,8 +60,10 @@ export function handleCallbackOutcome(deps: RefusalDeps): Koa.Middleware {
       const kept = deps.keep?.(rejection) ?? true;
       const ms = elapsed(started);
       deps.onOutcome?.(`refused:${reason}`, ms);
-      const log = { outcome: 'refused', reason, status, description, ...state, remoteAddress: rejection.remoteAddress, ms,
-        ...(kept ? {} : { kept: false }) };
+      const log = {
+        outcome: 'refused', reason, status, description, ...state, remoteAddress: rejection.remoteAddress, ms,
+        ...(kept ? {} : { kept: false }),
+      };
       if (refusal) deps.logger.warn(log, 'callback');
       else deps.logger.error({ ...log, err: maskError(err, deps.secrets) }, 'callback');
       try {
@@ -133,7 +135,8 @@ function describeAddress(ip: string): string | undefined {
 function withBody(rejection: NewRejection, ctx: Koa.Context, err: unknown, secrets: readonly string[]): NewRejection {
   const raw = (ctx.request as { rawBody?: unknown }).rawBody ?? (err as { body?: unknown }).body;
   if (typeof raw !== 'string') return rejection;
-  return { ...rejection, body: cutUtf8(maskSecrets(raw, secrets), KEPT_BODY_BYTES).text, bodyBytes: Buffer.byteLength(raw) };
+  const body = cutUtf8(maskSecrets(raw, secrets), KEPT_BODY_BYTES).text;
+  return { ...rejection, body, bodyBytes: Buffer.byteLength(raw) };
 }
 
 function maskError(err: unknown, secrets: readonly string[]): { message: string; stack?: string } {

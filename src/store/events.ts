@@ -50,12 +50,13 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
 
 export function prepareRejectionWriter(db: Database.Database): (rejections: NewRejection[]) => void[] {
   const insert = db.prepare(`
-    INSERT INTO rejections (id, received_ms, remote_address, method, path, content_type, status, reason, description, partner, body,
-      body_bytes, content_type_bytes)
+    INSERT INTO rejections (id, received_ms, remote_address, method, path, content_type, status, reason, description,
+      partner, body, body_bytes, content_type_bytes)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const writeAll = db.transaction((rows: NewRejection[]) => rows.map((r) => {
     insert.run(r.id, r.receivedAt.getTime(), r.remoteAddress ?? null, r.method, r.path, r.contentType ?? null,
-      r.status, r.reason, r.description, r.partner ?? null, r.body ?? null, r.bodyBytes ?? null, r.contentTypeBytes ?? null);
+      r.status, r.reason, r.description, r.partner ?? null, r.body ?? null, r.bodyBytes ?? null,
+      r.contentTypeBytes ?? null);
   }));
   return (rows) => writeAll.immediate(rows);
 }

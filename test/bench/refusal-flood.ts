@@ -21,7 +21,8 @@ async function main(): Promise<void> {
   const daemon = await spawnDaemon({ server: { host: '127.0.0.1', port: 0 }, store: { path: dbPath } });
   try {
     const before = dbBytes();
-    const body = Buffer.from(JSON.stringify(buildCallback({ authentication: 'WRONG-KEY', failDescription: 'x'.repeat(bodyKb * 1024) })));
+    const callback = buildCallback({ authentication: 'WRONG-KEY', failDescription: 'x'.repeat(bodyKb * 1024) });
+    const body = Buffer.from(JSON.stringify(callback));
     const result = await floodPosts(daemon.callbackUrl, { count, concurrency: 16, body });
     const during = dbBytes() - before;
     daemon.child.kill('SIGTERM');

@@ -21,7 +21,9 @@ export async function floodPosts(
   const sendOne = (): Promise<void> => new Promise((resolve) => {
     const req = http.request(url, {
       method: 'POST', agent,
-      headers: { 'content-type': 'application/json', 'content-length': String(options.body.length), ...options.headers },
+      headers: {
+        'content-type': 'application/json', 'content-length': String(options.body.length), ...options.headers,
+      },
     }, (res) => {
       res.resume();
       res.on('end', () => { note(res.statusCode ?? 0); resolve(); });

@@ -13,6 +13,7 @@ export function openRaw(port: number, request?: string | Buffer): Promise<RawCon
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     let data = '';
+    const sample = (): string => JSON.stringify(data.slice(0, 200));
     const watchers = new Set<() => void>();
     socket.on('data', (chunk: Buffer) => {
       data += chunk.toString('latin1');
@@ -37,12 +38,12 @@ export function openRaw(port: number, request?: string | Buffer): Promise<RawCon
             } else if (socket.destroyed) {
               clearTimeout(timer);
               watchers.delete(check);
-              fail(new Error(`connection closed without ${JSON.stringify(text)}; got ${JSON.stringify(data.slice(0, 200))}`));
+              fail(new Error(`connection closed without ${JSON.stringify(text)}; got ${sample()}`));
             }
           };
           const timer = setTimeout(() => {
             watchers.delete(check);
-            fail(new Error(`waited ${timeoutMs} ms for ${JSON.stringify(text)}; got ${JSON.stringify(data.slice(0, 200))}`));
+            fail(new Error(`waited ${timeoutMs} ms for ${JSON.stringify(text)}; got ${sample()}`));
           }, timeoutMs);
           watchers.add(check);
           check();
@@ -55,5 +56,6 @@ export function openRaw(port: number, request?: string | Buffer): Promise<RawCon
 
 /** The request line and headers of a JSON POST that promises `contentLength` bytes. */
 export function postHead(path: string, contentLength: number, contentType = 'application/json'): string {
-  return `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${contentType}\r\nContent-Length: ${contentLength}\r\n\r\n`;
+  return `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+    `Content-Type: ${contentType}\r\nContent-Length: ${contentLength}\r\n\r\n`;
 }

@@ -12,7 +12,8 @@ const slackBody = (r: RecordedRequest): SlackBody => r.json as SlackBody;
 const fieldTexts = (body: SlackBody): string[] => body.blocks.flatMap((b) => (b.fields ?? []).map((f) => f.text));
 
 /** A Content-Type header as an attacker writes it: valid on the wire, bold text and a phishing link in Slack. */
-const CRAFTED_TYPE = 'text/html; note="*URGENT* payouts frozen, re-verify at <https://evil.example/login|SkyPay portal>"';
+const CRAFTED_TYPE =
+  'text/html; note="*URGENT* payouts frozen, re-verify at <https://evil.example/login|SkyPay portal>"';
 
 describe('attacker text in alerts and relayed payouts (real daemon, real Slack receiver and SMTP server)', function () {
   this.timeout(15_000);
@@ -39,7 +40,7 @@ describe('attacker text in alerts and relayed payouts (real daemon, real Slack r
     await Promise.all([slack.close(), smtp.close()]);
   });
 
-  it('describes a 415\'s Content-Type by its size and never repeats it in Slack, email, the reply or the rejection', async () => {
+  it('describes a 415\'s Content-Type by its size, never repeating it in Slack, email or the reply', async () => {
     const res = await postCallback(t.callbackUrl, buildCallback(), { contentType: CRAFTED_TYPE });
     expect(res.status).to.equal(415);
     const size = Buffer.byteLength(CRAFTED_TYPE);
@@ -56,7 +57,8 @@ describe('attacker text in alerts and relayed payouts (real daemon, real Slack r
   });
 
   it('relays a failDescription with mrkdwn and a link as plain text', async () => {
-    const body = buildCallback({ payType: '4', failDescription: '*bold* _it_ ~gone~ `code` <http://evil|click> & more' });
+    const failDescription = '*bold* _it_ ~gone~ `code` <http://evil|click> & more';
+    const body = buildCallback({ payType: '4', failDescription });
     expect((await postCallback(t.callbackUrl, body)).json?.['responseCode']).to.equal('1000');
     const request = (await slack.waitFor((rs) => rs.some((r) => r.body.includes(String(body['controlNumber'])))))
       .find((r) => r.body.includes(String(body['controlNumber']))) as RecordedRequest;
@@ -76,7 +78,8 @@ describe('attacker text in alerts and relayed payouts (real daemon, real Slack r
     expect(message.text.length).to.be.within(2_990, 3_000);
     expect(message.text).to.match(/(&amp;)+…$/);
     for (const field of fieldTexts(message)) expect(field.length).to.be.at.most(2_000);
-    expect(fieldTexts(message).find((f) => f.startsWith('*Failure description*'))).to.match(/^\*Failure description\*\n(&amp;)+…$/);
+    const description = fieldTexts(message).find((f) => f.startsWith('*Failure description*'));
+    expect(description).to.match(/^\*Failure description\*\n(&amp;)+…$/);
   });
 });
 

@@ -26,7 +26,9 @@ describe('500 connections each sending most of 1 MB and stalling (built daemon, 
 
   before(async () => {
     dir = makeTempDir('skyrelay-memory');
-    daemon = await spawnDaemon({ server: { host: '127.0.0.1', port: 0 }, store: { path: path.join(dir, 'skyrelay.db') } });
+    daemon = await spawnDaemon({
+      server: { host: '127.0.0.1', port: 0 }, store: { path: path.join(dir, 'skyrelay.db') },
+    });
   });
   after(async () => {
     for (const c of sockets) c.socket.destroy();
@@ -57,7 +59,8 @@ describe('500 connections each sending most of 1 MB and stalling (built daemon, 
     const peak = memoryOf(pid);
     for (const c of sockets) c.socket.destroy();
     const after = await postCallback(daemon.callbackUrl, buildCallback());
-    console.log(`      (VmRSS ${before.rssMiB.toFixed(0)} MiB before, ${peak.rssMiB.toFixed(0)} MiB with ${stalled} of ${SOCKETS} ` +
+    console.log(`      (VmRSS ${before.rssMiB.toFixed(0)} MiB before, ${peak.rssMiB.toFixed(0)} MiB ` +
+      `with ${stalled} of ${SOCKETS} ` +
       `connections still open; VmHWM ${memoryOf(pid).hwmMiB.toFixed(0)} MiB)`);
     expect(during.json?.['responseCode']).to.equal('1000');
     expect(after.json?.['responseCode']).to.equal('1000');

@@ -38,7 +38,7 @@ describe('body limits: size, time, memory and connections (real daemon, raw sock
       .catch(() => undefined))?.status === 200, 'a new connection to be taken once the others closed', 3_000);
   });
 
-  it('answers a Content-Length over server.bodyLimit with 413 before the body is sent, and closes the connection', async () => {
+  it('answers a Content-Length over server.bodyLimit with 413 before the body is sent, and closes', async () => {
     const c = await raw(postHead(path(), 10 * 1024 * 1024));
     const answer = await c.closed;
     expect(answer).to.match(/^HTTP\/1\.1 413 /);
@@ -60,7 +60,7 @@ describe('body limits: size, time, memory and connections (real daemon, raw sock
   it('reads large bodies only while they fit server.maxBodyMemory (503 unread), small callbacks always', async () => {
     const big = 200 * 1024;
     const first = await raw(`${postHead(path(), big)}{"a":"`);
-    // A small callback is read while the large one holds most of the budget (and, answered after it, proves it arrived).
+    // A small callback is read while the large one holds most of the budget (answered after it: it has arrived).
     expect((await postCallback(t.callbackUrl, buildCallback())).json?.['responseCode']).to.equal('1000');
     const second = await raw(postHead(path(), big));
     expect(await second.closed).to.match(/^HTTP\/1\.1 503 /).and.to.contain('too many large bodies');

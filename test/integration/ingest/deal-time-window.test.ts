@@ -22,8 +22,8 @@ describe('skypay.maxAgeDays and skypay.maxFutureMinutes (production values: 30 d
   function rejectionsFor(controlNumber: string): { status: number; reason: string; description: string }[] {
     const db = new Database(t.dbPath, { readonly: true });
     try {
-      return db.prepare('SELECT status, reason, description FROM rejections WHERE body LIKE ?').all(`%${controlNumber}%`) as
-        { status: number; reason: string; description: string }[];
+      return db.prepare('SELECT status, reason, description FROM rejections WHERE body LIKE ?')
+        .all(`%${controlNumber}%`) as { status: number; reason: string; description: string }[];
     } finally {
       db.close();
     }
@@ -51,7 +51,8 @@ describe('skypay.maxAgeDays and skypay.maxFutureMinutes (production values: 30 d
       expect(res.status, res.text).to.equal(400);
       expect(res.json?.['responseCode']).to.equal('400');
       expect(res.json?.['responseDescription']).to.equal(c.description);
-      expect(rejectionsFor(controlNumber)).to.deep.equal([{ status: 400, reason: 'invalid', description: c.description }]);
+      const kept = [{ status: 400, reason: 'invalid', description: c.description }];
+      expect(rejectionsFor(controlNumber)).to.deep.equal(kept);
     });
   }
 });

@@ -28,13 +28,15 @@ describe('a flood of refused callbacks (real daemon, real HTTP)', function () {
   function rows(): Row[] {
     const db = new Database(t.dbPath, { readonly: true });
     try {
-      return db.prepare('SELECT reason, body, body_bytes, content_type, content_type_bytes, suppressed FROM rejections').all() as Row[];
+      return db.prepare('SELECT reason, body, body_bytes, content_type, content_type_bytes, suppressed FROM rejections')
+        .all() as Row[];
     } finally {
       db.close();
     }
   }
 
-  it(`keeps 20 rows a minute per reason and address, counts the rest, and stays within ${GROWTH_BOUND / 1e6} MB for ${FLOOD} x ${BODY_KB} KB wrong-key bodies`, async () => {
+  it(`keeps 20 rows a minute per reason and address, counts the rest, and grows under ${GROWTH_BOUND / 1e6} MB ` +
+    `for ${FLOOD} x ${BODY_KB} KB wrong-key bodies`, async () => {
     const body = Buffer.from(JSON.stringify(buildCallback({
       authentication: 'WRONG-KEY-FLOOD-0000', failDescription: `${SAMPLE_AUTH} ${'x'.repeat(BODY_KB * 1024)}` })));
     // Start from a migrated, checkpointed file, so growth is what the flood added.
@@ -45,7 +47,8 @@ describe('a flood of refused callbacks (real daemon, real HTTP)', function () {
     await t.stop();
     const growth = dbBytes() - before;
     const kept = rows();
-    console.log(`      (${FLOOD} requests in ${result.ms} ms; db + wal grew ${(growth / 1024).toFixed(0)} KB; ${kept.length} rows kept)`);
+    console.log(`      (${FLOOD} requests in ${result.ms} ms; db + wal grew ${(growth / 1024).toFixed(0)} KB; ` +
+      `${kept.length} rows kept)`);
     expect(growth).to.be.below(GROWTH_BOUND);
     // One minute window (two if the flood straddled its end): 20 rows each, the rest counted on the last one.
     expect(kept.length).to.be.within(20, 40);
@@ -62,7 +65,8 @@ describe('a flood of refused callbacks (real daemon, real HTTP)', function () {
     const body = Buffer.from(JSON.stringify(buildCallback({ authentication: 'WRONG-KEY-FLOOD-0001' })));
     await floodPosts(t.callbackUrl, { count: 60, concurrency: 4, body });
     const counted = /skyrelay_callbacks_total\{[^}]*outcome="refused"[^}]*reason="unauthenticated"[^}]*\} 60\n/;
-    await waitUntil(async () => counted.test(await (await fetch(`${t.baseUrl}/metrics`)).text()), '/metrics to count all 60', 3_000);
+    const scrape = async (): Promise<string> => (await fetch(`${t.baseUrl}/metrics`)).text();
+    await waitUntil(async () => counted.test(await scrape()), '/metrics to count all 60', 3_000);
     await t.stop();
     expect(rows().reduce((n, r) => n + 1 + r.suppressed, 0)).to.equal(60);
     // What `skyrelay rejections` and GET /admin/rejections list: 20 rows, the last kept one carrying the other 40.

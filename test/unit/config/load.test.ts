@@ -52,9 +52,10 @@ describe('config/load', () => {
     });
   }
 
-  it('config/production.json refuses dealTimes over 30 days old or 10 minutes ahead; default.json leaves both off', () => {
+  it('production.json refuses dealTimes over 30 days old or 10 minutes ahead; default.json leaves both off', () => {
     const dir = path.join(__dirname, '..', '..', '..', '..', 'config');
-    const production = JSON.parse(fs.readFileSync(path.join(dir, 'production.json'), 'utf8')) as Record<string, unknown>;
+    const production = JSON.parse(fs.readFileSync(path.join(dir, 'production.json'), 'utf8')) as
+      Record<string, unknown>;
     const config = validateConfig(mergeDeep(readDefaultConfig(), production));
     expect(config.skypay).to.include({ maxAgeDays: 30, maxFutureMinutes: 10 });
     const defaults = validateConfig(readDefaultConfig()).skypay;

@@ -4,7 +4,7 @@ import { RefusalSampler } from '../../../src/http/refusal-sampler';
 describe('http/refusal-sampler', () => {
   const sampler = (maxSources = 100) => new RefusalSampler({ perWindow: 2, windowMs: 60_000, maxSources });
 
-  it('keeps the first perWindow refusals per reason and address in a window and counts the rest on the last kept', () => {
+  it('keeps the first perWindow refusals per reason and address in a window, counts the rest on the last', () => {
     const s = sampler();
     const kept = [1, 2, 3, 4].map((i) => s.admit('unauthenticated', '10.0.0.1', `rej_${i}`, 1_000 + i));
     expect(kept).to.deep.equal([true, true, false, false]);
