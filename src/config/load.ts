@@ -2,6 +2,14 @@ import { StructError, create } from 'superstruct';
 import { checkRules } from '../routing/schema';
 import { ConfigStruct, type Config } from './schema';
 
+/**
+ * The daemon's exit code for an invalid configuration (sysexits' EX_CONFIG).
+ * Not 1: Node and pm2 exit 1 on a crash, which pm2 must keep restarting,
+ * while a restart cannot fix a configuration (ecosystem.config.js lists this
+ * code in stop_exit_codes).
+ */
+export const CONFIG_ERROR_EXIT_CODE = 78;
+
 /** A configuration problem, named by its key, so start-up can fail with one clear line. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
