@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { StorageUnavailableError } from '../errors';
+import { StorageUnavailableError, StoreBusyError } from '../errors';
 import type { RelayEvent } from '../event';
 import { createBatcher, type Batcher } from './group-commit';
 import { prepareEventWriter, prepareRejectionWriter, type EventWrite } from './events';
@@ -25,14 +25,18 @@ export class SqliteStore implements IngestStore, OutboxStore {
 
   constructor(options: SqliteOptions & { maxBatch?: number }) {
     this.db = openDatabase(options);
-    const maxBatch = options.maxBatch ?? 256;
-    this.events = createBatcher(prepareEventWriter(this.db), { maxBatch });
-    this.rejections = createBatcher(prepareRejectionWriter(this.db), { maxBatch });
+    // Migrations above waited for the lock as long as busyTimeoutMs allows (nothing is served yet). From
+    // here on SQLite's busy handler, which sleeps on the event loop, only bridges short commits of other
+    // processes; longer waits are the batchers' asynchronous retries, so /healthz answers meanwhile.
+    this.db.pragma(`busy_timeout = ${Math.min(SYNC_BUSY_WAIT_MS, options.busyTimeoutMs ?? SYNC_BUSY_WAIT_MS)}`);
+    const batching = { maxBatch: options.maxBatch ?? 256, busyTimeoutMs: options.busyTimeoutMs ?? 5_000, isBusy };
+    this.events = createBatcher(prepareEventWriter(this.db), batching);
+    this.rejections = createBatcher(prepareRejectionWriter(this.db), batching);
     this.outbox = prepareOutbox(this.db);
     // Sends that finish in the same turn share one commit (one fsync) instead of paying one each.
     const finishAll = this.db.transaction((items: FinishWrite[]) =>
       items.map((f) => this.outbox.finish(f.delivery, f.owner, f.attempt, f.next)));
-    this.finishes = createBatcher((items: FinishWrite[]) => finishAll.immediate(items), { maxBatch });
+    this.finishes = createBatcher((items: FinishWrite[]) => finishAll.immediate(items), batching);
   }
 
   async saveEvent(event: RelayEvent, deliveries: NewDelivery[]): Promise<SaveOutcome> {
@@ -117,13 +121,37 @@ export class SqliteStore implements IngestStore, OutboxStore {
   }
 }
 
-function describeCode(err: unknown): string {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' ? code : err instanceof Error ? err.message : String(err);
+/**
+ * The longest one statement may block the event loop waiting for another
+ * process's write lock (SQLite's busy_timeout). Several writes can meet a
+ * held lock in one turn; together they stay well under the 100 ms a health
+ * check may take.
+ */
+const SYNC_BUSY_WAIT_MS = 10;
+
+function codeOf(err: unknown): string | undefined {
+  if (err instanceof StorageUnavailableError) return err.code;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
-/** Any database failure on the write path means "not stored": never a 1000. */
+function isBusy(err: unknown): boolean {
+  return codeOf(err)?.startsWith('SQLITE_BUSY') ?? false;
+}
+
+function describeCode(err: unknown): string {
+  return codeOf(err) ?? (err instanceof Error ? err.message : String(err));
+}
+
+/**
+ * Any database failure on the write path means "not stored": never a 1000.
+ * The message reaches SkyPay, so it names no internal code; the code rides
+ * along for the log and /readyz.
+ */
 function toStorageError(err: unknown): never {
-  const code = (err as { code?: unknown }).code;
-  throw new StorageUnavailableError(`store unavailable${typeof code === 'string' ? ` (${code})` : ''}`, { cause: err });
+  if (err instanceof StorageUnavailableError) throw err;
+  const code = codeOf(err);
+  const options = { cause: err, ...(code ? { code } : {}) };
+  if (isBusy(err)) throw new StoreBusyError('store busy; send again later', options);
+  throw new StorageUnavailableError('store unavailable; send again later', options);
 }
