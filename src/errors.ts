@@ -85,3 +85,9 @@ export class StorageUnavailableError extends RefusalError {
 
 /** Another connection held the write lock for longer than store.busyTimeoutMs. */
 export class StoreBusyError extends StorageUnavailableError {}
+
+/**
+ * The database file at store.path was deleted or replaced under the open
+ * handle: writes would still succeed, into a file nobody will open again.
+ */
+export class DatabaseLostError extends StorageUnavailableError {}
