@@ -2,7 +2,8 @@ import { isIP } from 'node:net';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import {
-  MalformedBodyError, PayloadTooLargeError, RefusalError, UnsupportedMediaTypeError, type RefusalReason,
+  MalformedBodyError, PayloadTooLargeError, RefusalError, StorageUnavailableError, UnsupportedMediaTypeError,
+  type RefusalReason,
 } from '../errors';
 import { createId } from '../ids';
 import { PROTO_KEY_REFUSAL } from '../skypay/body-shape';
@@ -60,18 +61,24 @@ export function handleCallbackOutcome(deps: RefusalDeps): Koa.Middleware {
       const kept = deps.keep?.(rejection) ?? true;
       const ms = elapsed(started);
       deps.onOutcome?.(`refused:${reason}`, ms);
+      // The database's code (SQLITE_BUSY...) is for operators: logged here, never in the reply.
+      const code = err instanceof StorageUnavailableError ? err.code : undefined;
       const log = {
-        outcome: 'refused', reason, status, description, ...state, remoteAddress: rejection.remoteAddress, ms,
-        ...(kept ? {} : { kept: false }),
+        outcome: 'refused', reason, status, description, ...(code ? { code } : {}), ...state,
+        remoteAddress: rejection.remoteAddress, ms, ...(kept ? {} : { kept: false }),
       };
       if (refusal) deps.logger.warn(log, 'callback');
       else deps.logger.error({ ...log, err: maskError(err, deps.secrets) }, 'callback');
-      try {
-        if (kept) await deps.store.saveRejection(withBody(rejection, ctx, err, deps.secrets));
-        deps.onRefused?.(rejection);
-      } catch (storeErr) {
-        deps.logger.error({ err: maskError(storeErr, deps.secrets), rejectionId: rejection.id }, 'could not keep refused callback');
-      }
+      // One only counted (a flood) is still told on, so alerts and their folded counts see every refusal.
+      const saved = kept ? deps.store.saveRejection(withBody(rejection, ctx, err, deps.secrets)) : Promise.resolve();
+      const keep = saved.then(
+        () => deps.onRefused?.(rejection),
+        (storeErr: unknown) => {
+          deps.logger.error({ err: maskError(storeErr, deps.secrets), rejectionId: rejection.id }, 'could not keep refused callback');
+        },
+      );
+      // A store that could not take the callback would hold its 503 for another busyTimeoutMs too: answer now.
+      if (!(err instanceof StorageUnavailableError)) await keep;
     }
   };
 }

@@ -1,18 +1,12 @@
 import { expect } from 'chai';
 import Database from 'better-sqlite3';
-import { formatResponseTime } from '../../../src/skypay/time';
 import { startTestDaemon, type TestDaemon } from '../../support/daemon';
-import { buildCallback, postCallback } from '../../support/skypay';
+import { buildCallback, dealTimeFromNow, postCallback } from '../../support/skypay';
 
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
 /** Room for the test's own runtime between writing the dealTime and the daemon reading its clock. */
 const MARGIN_MS = 5_000;
-
-/** A dealTime `offsetMs` from now, written as SkyPay does: GMT+8 wall clock, whole seconds. */
-function dealTimeFromNow(offsetMs: number): string {
-  return formatResponseTime(new Date(Date.now() + offsetMs), 8 * 60).slice(0, 19);
-}
 
 describe('skypay.maxAgeDays and skypay.maxFutureMinutes (production values: 30 days, 10 minutes)', () => {
   let t: TestDaemon;
