@@ -111,10 +111,10 @@ describe('webhook envelope', () => {
     expect(describeEnvelopeType(buildDeadDeliveryEvent())).to.equal('skyrelay.delivery.dead');
   });
 
-  it('wraps the event with the attempt time', () => {
+  it('wraps the event with its received time, not the attempt time', () => {
     const event = buildPayoutEvent();
-    expect(buildEnvelope(event, new Date('2024-05-01T12:00:00Z'))).to.deep.equal({
-      type: 'skypay.payout.failure', timestamp: '2024-05-01T12:00:00.000Z', data: event,
+    expect(buildEnvelope(event)).to.deep.equal({
+      type: 'skypay.payout.failure', timestamp: '2018-08-07T03:58:35.120Z', data: event,
     });
   });
 });
