@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { AttemptReport } from '../delivery/worker';
-import type { RelayEvent } from '../event';
+import type { PayoutEvent, RelayEvent } from '../event';
 import type { Logger } from '../log';
-import type { IngestStore, NewDelivery, NewRejection } from '../store/types';
+import type { IngestStore, NewDelivery, NewRejection, SaveOutcome } from '../store/types';
+import { ConflictAlerter } from './conflicts';
 import { DeadDeliveryAlerter } from './dead';
 import { RejectionAlerter } from './rejections';
 
@@ -16,17 +17,20 @@ export interface AlertsDeps {
   onStored: () => void;
 }
 
-/** skyrelay's alerts about itself: refused callbacks (rate-limited) and dead deliveries. */
+/** skyrelay's alerts about itself: refused callbacks (rate-limited), dead deliveries and conflicting copies. */
 export function createAlerts(deps: AlertsDeps) {
   const rejections = new RejectionAlerter({ ...deps, windowMs: deps.rejectionWindowMs });
   const dead = new DeadDeliveryAlerter(deps);
+  const conflicts = new ConflictAlerter(deps);
   return {
     start: () => rejections.start(),
     onRefused: (rejection: NewRejection) => rejections.onRefused(rejection),
     onAttempt: (report: AttemptReport) => dead.onAttempt(report),
+    onStored: (event: PayoutEvent, outcome: SaveOutcome) => conflicts.onStored(event, outcome),
     stop: async () => {
       await rejections.stop();
       await dead.stop();
+      await conflicts.stop();
     },
   };
 }

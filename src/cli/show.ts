@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { stringifyExtra } from '../event-json';
+import { listContent } from '../skypay/identity';
 import { findEventsByControlNumber, getEvent, type EventDetail } from '../store/queries';
 import { CommandFailed, loadCliConfig, print, withDatabase } from './context';
 import { jsonLines } from './format';
@@ -27,8 +29,14 @@ function renderDetail(d: EventDetail): string[] {
     lines.push(`  control number   ${e.controlNumber}`, `  partner          ${e.partner}`);
     lines.push(`  deal time        ${e.dealTime} (SkyPay time; ${e.dealTimeUtc})`);
     lines.push(`  reference        ${e.referenceNumber ?? '—'}`, `  fail description ${e.failDescription ?? '—'}`);
-    if (Object.keys(e.extra).length) lines.push(`  extra fields     ${JSON.stringify(e.extra)}`);
+    if (Object.keys(e.extra).length) lines.push(`  extra fields     ${stringifyExtra(e.extra)}`);
     lines.push(`  copies after it  ${d.duplicates}${d.lastSeenAt ? ` (last ${d.lastSeenAt})` : ''}`);
+    if (d.conflicts.length) lines.push(`  conflicting copies ${d.conflicts.length} (same identity, other content; kept, not relayed)`);
+    for (const c of d.conflicts) {
+      const content = listContent(c.copy);
+      lines.push(`    copy ${c.id} received ${c.receivedAt}, differs in ${c.differs.join(', ') || 'nothing'}`);
+      for (const name of c.differs) lines.push(`      ${name.padEnd(16)} ${content.get(name) ?? '(absent)'}`);
+    }
   } else {
     lines.push(`event ${e.id}: skyrelay ${e.type}, raised ${e.receivedAt}`);
     for (const [key, value] of Object.entries(e.data)) lines.push(`  ${key.padEnd(16)} ${value === null ? '—' : String(value)}`);

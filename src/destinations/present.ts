@@ -17,6 +17,7 @@ export const PAYOUT_HEADLINES: Readonly<Record<PayStatus, string>> = {
 export const SYSTEM_HEADLINES: Readonly<Record<SystemEvent['type'], string>> = {
   rejection: 'skyrelay refused a callback',
   'delivery.dead': 'skyrelay delivery dead',
+  'callback.conflict': 'skyrelay kept a conflicting callback copy',
 };
 
 /** Shown for missing values, so an empty cell reads as "nothing" rather than a glitch. */

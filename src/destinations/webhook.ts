@@ -1,5 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import type { RelayEvent } from '../event';
+import { stringifyEvent, stringifyWith } from '../event-json';
 import { createAttemptSignal, describeRequestFailure, getUserAgent, readBodySnippet } from './http';
 import type { DestinationOptions } from './options';
 import { toOneLine } from './present';
@@ -49,7 +50,8 @@ export function createWebhookDestination(name: string, config: WebhookDestinatio
     async send(request): Promise<DeliveryResult> {
       // Only the webhook-timestamp header (and so the signature) is per attempt; the body is the event's.
       const at = new Date();
-      const body = JSON.stringify(buildEnvelope(request.event));
+      // Extra fields go out as the exact text SkyPay sent (JSON.stringify would round long numbers).
+      const body = stringifyWith(buildEnvelope(request.event), 'data', stringifyEvent(request.event));
       const headers = buildHeaders(config.headers, {
         // The delivery id (one per event and destination) is stable across retries: receivers drop repeats by it.
         'webhook-id': request.deliveryId,

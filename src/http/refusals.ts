@@ -22,7 +22,7 @@ export interface RefusalDeps {
   onOutcome?: (outcome: CallbackOutcome, ms: number) => void;
 }
 
-export type CallbackOutcome = 'accepted' | 'duplicate' | `refused:${RefusalReason | 'internal'}`;
+export type CallbackOutcome = 'accepted' | 'duplicate' | 'conflict' | `refused:${RefusalReason | 'internal'}`;
 
 /**
  * The one place a callback's fate is mapped to HTTP, logged, and (when
@@ -35,10 +35,12 @@ export function handleCallbackOutcome(deps: RefusalDeps): Koa.Middleware {
     try {
       await next();
       const state = ctx.state.callback as CallbackState | undefined;
-      const outcome: CallbackOutcome = state?.duplicate ? 'duplicate' : 'accepted';
+      const outcome: CallbackOutcome = state?.conflict ? 'conflict' : state?.duplicate ? 'duplicate' : 'accepted';
       const ms = elapsed(started);
       deps.onOutcome?.(outcome, ms);
-      deps.logger.info({ outcome, ...state, ms }, 'callback');
+      // Acknowledged, since it is kept, but a copy that contradicts the first one needs a person.
+      if (outcome === 'conflict') deps.logger.warn({ outcome, ...state, ms }, 'callback conflicts with an earlier copy');
+      else deps.logger.info({ outcome, ...state, ms }, 'callback');
     } catch (err) {
       const refusal = toRefusal(err);
       const status = refusal?.status ?? 500;

@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { RelayEvent } from '../event';
+import type { PayoutEvent, RelayEvent } from '../event';
+import { parseEvent } from '../event-json';
+import { listDifferences } from '../skypay/identity';
 import type { NewDelivery } from './types';
 
 /**
@@ -77,6 +79,16 @@ export interface EventDetail {
   duplicates: number;
   lastSeenAt: string | null;
   deliveries: (DeliveryView & { attemptLog: AttemptView[] })[];
+  /** Later copies with the same identity but different content, oldest first; never delivered. */
+  conflicts: ConflictingCopy[];
+}
+
+export interface ConflictingCopy {
+  id: string;
+  receivedAt: string;
+  /** The fields that differ from the event (extra fields as `extra.<name>`). */
+  differs: string[];
+  copy: PayoutEvent;
 }
 
 type Row = Record<string, unknown>;
@@ -140,11 +152,20 @@ export function getEvent(db: Database.Database, id: string): EventDetail | undef
       response: strOrNull(a['response']),
     })),
   }));
-  const event = JSON.parse(String(row['body'])) as RelayEvent;
+  const event = parseEvent(String(row['body']));
   const duplicates = Number(row['duplicates']);
   // The stored body is the first arrival; the count of later copies lives in its column.
   if (event.source === 'skypay') event.duplicates = duplicates;
-  return { event, duplicates, lastSeenAt: row['last_seen_ms'] == null ? null : iso(row['last_seen_ms']), deliveries };
+  const copies = db.prepare('SELECT id, received_ms, body FROM callback_copies WHERE event_id = ? ORDER BY received_ms, id')
+    .all(id) as Row[];
+  const conflicts = copies.map((c): ConflictingCopy => {
+    const copy = parseEvent(String(c['body'])) as PayoutEvent;
+    return {
+      id: String(c['id']), receivedAt: iso(c['received_ms']),
+      differs: event.source === 'skypay' ? listDifferences(event, copy) : [], copy,
+    };
+  });
+  return { event, duplicates, lastSeenAt: row['last_seen_ms'] == null ? null : iso(row['last_seen_ms']), deliveries, conflicts };
 }
 
 /** Every event of one payout (each status SkyPay reported), oldest first. */
@@ -206,7 +227,7 @@ export function replayEvent(
 ): ReplayResult | undefined {
   const body = db.prepare('SELECT body FROM events WHERE id = ?').pluck().get(eventId) as string | undefined;
   if (body === undefined) return undefined;
-  const planned = plan(JSON.parse(body) as RelayEvent);
+  const planned = plan(parseEvent(body));
   const existing = db.prepare('SELECT id, destination, state FROM deliveries WHERE event_id = ?');
   const insert = db.prepare(`INSERT INTO deliveries (id, event_id, destination, rules, state, next_attempt_ms, created_ms,
     updated_ms) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`);
