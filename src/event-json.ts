@@ -39,14 +39,14 @@ export function stringifyExtra(extra: Record<string, unknown>): string {
 /** JSON.stringify(event), except that extra fields are written as SkyPay sent them. */
 export function stringifyEvent(event: RelayEvent): string {
   if (event.source !== 'skypay' || !rawTexts.has(event.extra)) return JSON.stringify(event);
-  return stringifyWith(event, 'extra', stringifyExtra(event.extra));
+  return stringifyWith(event, { extra: stringifyExtra(event.extra) });
 }
 
-/** JSON.stringify(holder) with one member written as the given JSON text, in its place. */
-export function stringifyWith(holder: object, name: string, json: string): string {
+/** JSON.stringify(holder) with some members written as the given JSON texts, in their places. */
+export function stringifyWith(holder: object, written: Readonly<Record<string, string>>): string {
   const members: string[] = [];
   for (const [key, value] of Object.entries(holder)) {
-    const text = key === name ? json : JSON.stringify(value);
+    const text = Object.hasOwn(written, key) ? written[key] : JSON.stringify(value);
     if (text !== undefined) members.push(`${JSON.stringify(key)}:${text}`);
   }
   return `{${members.join(',')}}`;

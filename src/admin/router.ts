@@ -5,7 +5,7 @@ import bodyParser from 'koa-bodyparser';
 import type { RelayEvent } from '../event';
 import type { Logger } from '../log';
 import {
-  getEvent, listDeliveries, listEvents, replayDeliveries, replayEvent, replayMatching, type ReplayResult,
+  getEvent, stringifyEventDetail, listDeliveries, listEvents, replayDeliveries, replayEvent, replayMatching, type ReplayResult,
 } from '../store/queries';
 import type { NewDelivery } from '../store/types';
 import { requireBearerToken } from './auth';
@@ -48,7 +48,8 @@ export function createAdminRouter(deps: AdminDeps): Router {
   router.get('/events/:id', (ctx) => {
     const detail = getEvent(deps.db, ctx.params['id'] ?? '');
     if (!detail) return notFound(ctx, 'no such event');
-    ctx.body = detail;
+    ctx.type = 'application/json';
+    ctx.body = stringifyEventDetail(detail);
   });
 
   router.get('/deliveries', (ctx) => {

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { stringifyExtra } from '../event-json';
 import { listContent } from '../skypay/identity';
-import { findEventsByControlNumber, getEvent, type EventDetail } from '../store/queries';
+import { findEventsByControlNumber, getEvent, stringifyEventDetail, type EventDetail } from '../store/queries';
 import { CommandFailed, loadCliConfig, print, withDatabase } from './context';
-import { jsonLines } from './format';
 
 export function registerShow(program: Command): void {
   program.command('show')
@@ -16,7 +15,7 @@ export function registerShow(program: Command): void {
         return byId ? [byId] : findEventsByControlNumber(db, ref);
       });
       if (found.length === 0) throw new CommandFailed(`no event with id or control number "${ref}"`);
-      const lines = flags.json ? jsonLines(found) : found.flatMap((e, i) => [...(i ? [''] : []), ...renderDetail(e)]);
+      const lines = flags.json ? found.map(stringifyEventDetail) : found.flatMap((e, i) => [...(i ? [''] : []), ...renderDetail(e)]);
       for (const line of lines) print(line);
     });
 }

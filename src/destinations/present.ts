@@ -1,4 +1,5 @@
 import type { PayStatus, PayoutEvent, RelayEvent, SystemEvent } from '../event';
+import { extraText } from '../event-json';
 
 /**
  * How events read to people, shared by Slack and email so both say the same
@@ -87,7 +88,9 @@ export function listAllFields(event: RelayEvent): Field[] {
     ['Event type', `${event.source} ${event.type}`],
     ['Received at', event.receivedAt],
     ['Duplicate callbacks', String(event.duplicates)],
-    ...Object.entries(event.extra).map(([key, value]): Field => [`Extra: ${key}`, formatValue(value)]),
+    // Numbers and structures as SkyPay wrote them: String() would round a long amount.
+    ...Object.entries(event.extra).map(([key, value]): Field =>
+      [`Extra: ${key}`, typeof value === 'string' ? formatValue(value) : extraText(event.extra, key) ?? EMPTY_VALUE]),
   ];
 }
 

@@ -51,7 +51,7 @@ export function createWebhookDestination(name: string, config: WebhookDestinatio
       // Only the webhook-timestamp header (and so the signature) is per attempt; the body is the event's.
       const at = new Date();
       // Extra fields go out as the exact text SkyPay sent (JSON.stringify would round long numbers).
-      const body = stringifyWith(buildEnvelope(request.event), 'data', stringifyEvent(request.event));
+      const body = stringifyWith(buildEnvelope(request.event), { data: stringifyEvent(request.event) });
       const headers = buildHeaders(config.headers, {
         // The delivery id (one per event and destination) is stable across retries: receivers drop repeats by it.
         'webhook-id': request.deliveryId,

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { PayoutEvent, RelayEvent } from '../event';
-import { parseEvent } from '../event-json';
+import { parseEvent, stringifyEvent, stringifyWith } from '../event-json';
 import { listDifferences } from '../skypay/identity';
 import type { NewDelivery } from './types';
 
@@ -166,6 +166,12 @@ export function getEvent(db: Database.Database, id: string): EventDetail | undef
     };
   });
   return { event, duplicates, lastSeenAt: row['last_seen_ms'] == null ? null : iso(row['last_seen_ms']), deliveries, conflicts };
+}
+
+/** JSON of an event's detail with extra fields as SkyPay sent them (JSON.stringify would round long numbers). */
+export function stringifyEventDetail(d: EventDetail): string {
+  const conflicts = d.conflicts.map((c) => stringifyWith(c, { copy: stringifyEvent(c.copy) }));
+  return stringifyWith(d, { event: stringifyEvent(d.event), conflicts: `[${conflicts.join(',')}]` });
 }
 
 /** Every event of one payout (each status SkyPay reported), oldest first. */
