@@ -22,7 +22,7 @@ export class ConflictAlerter {
 
   onStored(copy: PayoutEvent, outcome: SaveOutcome): void {
     const conflict = outcome.conflict;
-    if (!conflict) return;
+    if (!conflict || conflict.repeat) return;
     const work = this.raise(buildConflictEvent(copy, outcome.eventId, conflict, new Date())).catch((err: unknown) =>
       this.deps.logger.error({ err, copyId: conflict.copyId }, 'could not raise a callback.conflict alert'));
     this.pending.add(work);

@@ -33,7 +33,8 @@ function renderDetail(d: EventDetail): string[] {
     if (d.conflicts.length) lines.push(`  conflicting copies ${d.conflicts.length} (same identity, other content; kept, not relayed)`);
     for (const c of d.conflicts) {
       const content = listContent(c.copy);
-      lines.push(`    copy ${c.id} received ${c.receivedAt}, differs in ${c.differs.join(', ') || 'nothing'}`);
+      const again = c.repeats ? ` (and ${c.repeats} more time${c.repeats === 1 ? '' : 's'})` : '';
+      lines.push(`    copy ${c.id} received ${c.receivedAt}${again}, differs in ${c.differs.join(', ') || 'nothing'}`);
       for (const name of c.differs) lines.push(`      ${name.padEnd(16)} ${content.get(name) ?? '(absent)'}`);
     }
   } else {

@@ -31,7 +31,8 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
   const selectBody = db.prepare('SELECT body FROM events WHERE id = ?').pluck();
   const countDuplicate = db.prepare(`
     UPDATE events SET duplicates = duplicates + 1, last_seen_ms = ? WHERE id = ? RETURNING duplicates`).pluck();
-  const insertCopy = db.prepare('INSERT INTO callback_copies (id, event_id, received_ms, body) VALUES (?, ?, ?, ?)');
+  const insertCopy = db.prepare(`INSERT INTO callback_copies (id, event_id, received_ms, body, digest) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (event_id, digest) DO UPDATE SET repeats = repeats + 1 RETURNING id, repeats`);
   const insertDelivery = db.prepare(`
     INSERT INTO deliveries (id, event_id, destination, rules, state, next_attempt_ms, created_ms, updated_ms)
     VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`);
@@ -52,11 +53,12 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
       const duplicates = countDuplicate.get(receivedMs, row.event_id) as number | undefined;
       return { eventId: row.event_id, duplicate: true, duplicates: duplicates ?? 0 };
     }
-    const copyId = createId('cpy');
-    insertCopy.run(copyId, row.event_id, receivedMs, stringifyEvent({ ...payout, id: copyId }));
+    const newId = createId('cpy');
+    const copy = insertCopy.get(newId, row.event_id, receivedMs, stringifyEvent({ ...payout, id: newId }), digest) as
+      { id: string; repeats: number };
     return {
       eventId: row.event_id, duplicate: true, duplicates: 0,
-      conflict: { copyId, differs: first ? listDifferences(first, payout) : undefined },
+      conflict: { copyId: copy.id, repeat: copy.repeats > 0, differs: first ? listDifferences(first, payout) : undefined },
     };
   };
 

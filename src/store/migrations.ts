@@ -133,14 +133,17 @@ const MIGRATIONS: string[] = [
   -- The old identity had no partner: another partner's callback for the same payout is an event of its own.
   DROP INDEX events_identity;
   CREATE INDEX events_control_number ON events(control_number);
-  -- Copies that came with a known identity but different content, linked to the first event.
+  -- Copies that came with a known identity but different content, linked to the first event; the same
+  -- different content again is counted on its copy, not kept twice.
   CREATE TABLE callback_copies (
     id TEXT PRIMARY KEY,
     event_id TEXT NOT NULL,
     received_ms INTEGER NOT NULL,
-    body TEXT NOT NULL
+    body TEXT NOT NULL,
+    digest BLOB NOT NULL,
+    repeats INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (event_id, digest)
   );
-  CREATE INDEX callback_copies_event ON callback_copies(event_id);
   CREATE INDEX callback_copies_received ON callback_copies(received_ms);
   `,
 ];

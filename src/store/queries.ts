@@ -86,6 +86,8 @@ export interface EventDetail {
 export interface ConflictingCopy {
   id: string;
   receivedAt: string;
+  /** How many more times this same content arrived. */
+  repeats: number;
   /** The fields that differ from the event (extra fields as `extra.<name>`). */
   differs: string[];
   copy: PayoutEvent;
@@ -156,12 +158,12 @@ export function getEvent(db: Database.Database, id: string): EventDetail | undef
   const duplicates = Number(row['duplicates']);
   // The stored body is the first arrival; the count of later copies lives in its column.
   if (event.source === 'skypay') event.duplicates = duplicates;
-  const copies = db.prepare('SELECT id, received_ms, body FROM callback_copies WHERE event_id = ? ORDER BY received_ms, id')
+  const copies = db.prepare('SELECT id, received_ms, repeats, body FROM callback_copies WHERE event_id = ? ORDER BY received_ms, id')
     .all(id) as Row[];
   const conflicts = copies.map((c): ConflictingCopy => {
     const copy = parseEvent(String(c['body'])) as PayoutEvent;
     return {
-      id: String(c['id']), receivedAt: iso(c['received_ms']),
+      id: String(c['id']), receivedAt: iso(c['received_ms']), repeats: Number(c['repeats']),
       differs: event.source === 'skypay' ? listDifferences(event, copy) : [], copy,
     };
   });

@@ -22,6 +22,8 @@ export interface SaveOutcome {
 
 export interface CallbackConflict {
   copyId: string;
+  /** The same conflicting content came before: counted on that copy, and alerted then. */
+  repeat: boolean;
   /** Fields that differ from the first event; undefined when that event was pruned and only its digest is left. */
   differs: string[] | undefined;
 }

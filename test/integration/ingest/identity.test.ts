@@ -163,9 +163,12 @@ describe('callback identity: partner, permanent dedup, conflicting copies (real 
     await Promise.all(Array.from({ length: 20 }, (_, i) => ack(t.callbackUrl, i % 2 ? a : b)));
     const [event] = query<{ id: string; duplicates: number }>(t.dbPath,
       'SELECT id, duplicates FROM events WHERE control_number = ?', a['controlNumber']);
-    // Whichever came first, the nine others like it are duplicates and the ten unlike it are copies.
+    // Whichever came first, the nine others like it are duplicates and the ten unlike it one copy, sent ten times.
     expect(event?.duplicates).to.equal(9);
-    expect(countOf(t.dbPath, 'SELECT count(*) FROM callback_copies WHERE event_id = ?', event?.id)).to.equal(10);
+    expect(query(t.dbPath, 'SELECT repeats FROM callback_copies WHERE event_id = ?', event?.id)).to.deep.equal([{ repeats: 9 }]);
+    await ops.waitFor((rs) => rs.some(about(a['controlNumber'])));
+    await settle();
+    expect(ops.requests.filter(about(a['controlNumber'])), 'one alert for one conflicting content').to.have.length(1);
   });
 });
 
