@@ -5,7 +5,8 @@ import bodyParser from 'koa-bodyparser';
 import type { RelayEvent } from '../event';
 import type { Logger } from '../log';
 import {
-  getEvent, stringifyEventDetail, listDeliveries, listEvents, replayDeliveries, replayEvent, replayMatching, type ReplayResult,
+  getEvent, stringifyEventDetail, listDeliveries, listEvents, replayDeliveries, replayEvent, replayMatching,
+  type ReplayResult,
 } from '../store/queries';
 import type { NewDelivery } from '../store/types';
 import { requireBearerToken } from './auth';

@@ -87,7 +87,9 @@ export function buildDeadDeliveryEvent(report: AttemptReport, now: Date): System
  * A callback repeated an accepted identity with different content: kept as a
  * copy, never relayed. Field names only; the values are the sender's text.
  */
-export function buildConflictEvent(copy: PayoutEvent, eventId: string, conflict: CallbackConflict, now: Date): SystemEvent {
+export function buildConflictEvent(
+  copy: PayoutEvent, eventId: string, conflict: CallbackConflict, now: Date,
+): SystemEvent {
   return {
     id: createId('evt'),
     source: 'skyrelay',

@@ -15,7 +15,8 @@ export function registerShow(program: Command): void {
         return byId ? [byId] : findEventsByControlNumber(db, ref);
       });
       if (found.length === 0) throw new CommandFailed(`no event with id or control number "${ref}"`);
-      const lines = flags.json ? found.map(stringifyEventDetail) : found.flatMap((e, i) => [...(i ? [''] : []), ...renderDetail(e)]);
+      const lines = flags.json ? found.map(stringifyEventDetail)
+        : found.flatMap((e, i) => [...(i ? [''] : []), ...renderDetail(e)]);
       for (const line of lines) print(line);
     });
 }
@@ -30,7 +31,9 @@ function renderDetail(d: EventDetail): string[] {
     lines.push(`  reference        ${e.referenceNumber ?? '—'}`, `  fail description ${e.failDescription ?? '—'}`);
     if (Object.keys(e.extra).length) lines.push(`  extra fields     ${stringifyExtra(e.extra)}`);
     lines.push(`  copies after it  ${d.duplicates}${d.lastSeenAt ? ` (last ${d.lastSeenAt})` : ''}`);
-    if (d.conflicts.length) lines.push(`  conflicting copies ${d.conflicts.length} (same identity, other content; kept, not relayed)`);
+    if (d.conflicts.length) {
+      lines.push(`  conflicting copies ${d.conflicts.length} (same identity, other content; kept, not relayed)`);
+    }
     for (const c of d.conflicts) {
       const content = listContent(c.copy);
       const again = c.repeats ? ` (and ${c.repeats} more time${c.repeats === 1 ? '' : 's'})` : '';

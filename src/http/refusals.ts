@@ -39,8 +39,9 @@ export function handleCallbackOutcome(deps: RefusalDeps): Koa.Middleware {
       const ms = elapsed(started);
       deps.onOutcome?.(outcome, ms);
       // Acknowledged, since it is kept, but a copy that contradicts the first one needs a person.
-      if (outcome === 'conflict') deps.logger.warn({ outcome, ...state, ms }, 'callback conflicts with an earlier copy');
-      else deps.logger.info({ outcome, ...state, ms }, 'callback');
+      const log = { outcome, ...state, ms };
+      if (outcome === 'conflict') deps.logger.warn(log, 'callback conflicts with an earlier copy');
+      else deps.logger.info(log, 'callback');
     } catch (err) {
       const refusal = toRefusal(err);
       const status = refusal?.status ?? 500;

@@ -73,7 +73,9 @@ export function createReceiveHandler(deps: ReceiveDeps): Koa.Middleware {
   };
 }
 
-function openBody(parsed: unknown, rawText: string | undefined, isJson: boolean, partners: Map<string, Partner>): OpenedBody {
+function openBody(
+  parsed: unknown, rawText: string | undefined, isJson: boolean, partners: Map<string, Partner>,
+): OpenedBody {
   if (isJson) return { body: requireObject(parsed), text: rawText };
   if (typeof parsed !== 'string') {
     throw new UnsupportedMediaTypeError('send application/json, or text/plain with an encrypted body');

@@ -31,7 +31,8 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
   const selectBody = db.prepare('SELECT body FROM events WHERE id = ?').pluck();
   const countDuplicate = db.prepare(`
     UPDATE events SET duplicates = duplicates + 1, last_seen_ms = ? WHERE id = ? RETURNING duplicates`).pluck();
-  const insertCopy = db.prepare(`INSERT INTO callback_copies (id, event_id, received_ms, body, digest) VALUES (?, ?, ?, ?, ?)
+  const insertCopy = db.prepare(`
+    INSERT INTO callback_copies (id, event_id, received_ms, body, digest) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (event_id, digest) DO UPDATE SET repeats = repeats + 1 RETURNING id, repeats`);
   const insertDelivery = db.prepare(`
     INSERT INTO deliveries (id, event_id, destination, rules, state, next_attempt_ms, created_ms, updated_ms)
@@ -58,7 +59,9 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
       { id: string; repeats: number };
     return {
       eventId: row.event_id, duplicate: true, duplicates: 0,
-      conflict: { copyId: copy.id, repeat: copy.repeats > 0, differs: first ? listDifferences(first, payout) : undefined },
+      conflict: {
+        copyId: copy.id, repeat: copy.repeats > 0, differs: first ? listDifferences(first, payout) : undefined,
+      },
     };
   };
 

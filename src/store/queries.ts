@@ -158,8 +158,8 @@ export function getEvent(db: Database.Database, id: string): EventDetail | undef
   const duplicates = Number(row['duplicates']);
   // The stored body is the first arrival; the count of later copies lives in its column.
   if (event.source === 'skypay') event.duplicates = duplicates;
-  const copies = db.prepare('SELECT id, received_ms, repeats, body FROM callback_copies WHERE event_id = ? ORDER BY received_ms, id')
-    .all(id) as Row[];
+  const copies = db.prepare(`SELECT id, received_ms, repeats, body FROM callback_copies WHERE event_id = ?
+    ORDER BY received_ms, id`).all(id) as Row[];
   const conflicts = copies.map((c): ConflictingCopy => {
     const copy = parseEvent(String(c['body'])) as PayoutEvent;
     return {
@@ -167,7 +167,8 @@ export function getEvent(db: Database.Database, id: string): EventDetail | undef
       differs: event.source === 'skypay' ? listDifferences(event, copy) : [], copy,
     };
   });
-  return { event, duplicates, lastSeenAt: row['last_seen_ms'] == null ? null : iso(row['last_seen_ms']), deliveries, conflicts };
+  const lastSeenAt = row['last_seen_ms'] == null ? null : iso(row['last_seen_ms']);
+  return { event, duplicates, lastSeenAt, deliveries, conflicts };
 }
 
 /** JSON of an event's detail with extra fields as SkyPay sent them (JSON.stringify would round long numbers). */

@@ -114,7 +114,8 @@ export function startRetentionJob(db: Database.Database, options: RetentionJobOp
   let running: Promise<void> | undefined;
   const run = async (): Promise<void> => {
     try {
-      const cut = cutoffsFor(options.retentionDays, options.rejectionRetentionDays, Date.now(), options.dedupRetentionDays);
+      const cut = cutoffsFor(
+        options.retentionDays, options.rejectionRetentionDays, Date.now(), options.dedupRetentionDays);
       const n = await pruneAll(db, cut, { batchSize: options.batchSize, shouldStop: () => stopped });
       if (n.events + n.rejections + n.keys > 0) logger.info({ ...n }, 'retention pruned old rows');
     } catch (err) {

@@ -11,7 +11,8 @@ const BIG = '12345678901234567890.123';
 
 describe('raw-json: the exact text of an object\'s members', () => {
   it('finds each member\'s text, which parses to what JSON.parse gives, whatever the layout', () => {
-    fc.assert(fc.property(fc.dictionary(fc.string(), fc.jsonValue()), fc.constantFrom(0, 1, 4, '\t'), (object, indent) => {
+    const layouts = fc.constantFrom(0, 1, 4, '\t');
+    fc.assert(fc.property(fc.dictionary(fc.string(), fc.jsonValue()), layouts, (object, indent) => {
       const text = ` ${JSON.stringify(object, null, indent)}\n`;
       const parsed = JSON.parse(text) as Record<string, unknown>;
       const members = scanMembers(text);
@@ -35,8 +36,8 @@ describe('event-json: extra fields as sent', () => {
     "amount": ${BIG}, "fees": {"rate": 1.10, "list": [2e3]}, "note": "ok"}`;
   const sent = (): PayoutEvent => {
     const raw = JSON.parse(text) as Record<string, unknown>;
-    return normalizeCallback({ ...raw, action: 'payoutQueuePayout', failDescription: null, referenceNumber: null } as never,
-      raw, 480, new Date('2026-01-01T00:00:00Z'), text);
+    const callback = { ...raw, action: 'payoutQueuePayout', failDescription: null, referenceNumber: null } as never;
+    return normalizeCallback(callback, raw, 480, new Date('2026-01-01T00:00:00Z'), text);
   };
 
   it('writes extra fields with the text SkyPay sent, reads them back the same, and routes on the parsed values', () => {

@@ -5,7 +5,9 @@ import { startTestDaemon, type TestDaemon } from '../../support/daemon';
 import { replies, startReceiver, type Receiver } from '../../support/receiver';
 import Database from 'better-sqlite3';
 import { deriveAesKey, encryptBody } from '../../../src/skypay/crypto';
-import { SAMPLE_AUTH, SAMPLE_ENCRYPT_KEY, SAMPLE_PARTNER, buildCallback, nextControlNumber, postCallback } from '../../support/skypay';
+import {
+  SAMPLE_AUTH, SAMPLE_ENCRYPT_KEY, SAMPLE_PARTNER, buildCallback, nextControlNumber, postCallback,
+} from '../../support/skypay';
 
 const CRYPTO_PARTNER = 'Sealed@skypay';
 const CRYPTO_AUTH = 'SEALED-PARTNER-KEY-0000-1111';
@@ -38,13 +40,15 @@ describe('webhook bodies through the running daemon', function () {
     await consumer.close();
   });
 
-  it('sends a byte-identical body on a retry after a 503, with the event time as timestamp, each attempt validly signed', async () => {
+  it('sends the same bytes on a retry after a 503, timestamped with the event time, each attempt signed', async () => {
     consumer.respondOnce(replies.unavailable());
     const body = buildCallback({ payType: '2', referenceNumber: 'REF-RETRY-1' });
     expect((await postCallback(t.callbackUrl, body)).json?.['responseCode']).to.equal('1000');
     const [first, second] = await consumer.waitFor(2, 10_000);
     expect(second?.body).to.equal(first?.body);
-    for (const r of [first, second]) expect(() => new Webhook(SECRET).verify(r?.body ?? '', flatten(r?.headers ?? {}))).not.to.throw();
+    for (const r of [first, second]) {
+      expect(() => new Webhook(SECRET).verify(r?.body ?? '', flatten(r?.headers ?? {}))).not.to.throw();
+    }
     const envelope = first?.json as { timestamp: string; data: { receivedAt: string } };
     expect(envelope.timestamp).to.equal(envelope.data.receivedAt);
   });
@@ -54,10 +58,12 @@ describe('webhook bodies through the running daemon', function () {
     `"action":"payoutQueuePayout","authentication":"${auth}","controlNumber":"${cn}","payType":"2",` +
     '"dealTime":"2018-08-07 11:58:33", "amount": 12345678901234567890.123, "fee": 1.10, "huge": 1e400,' +
     ' "detail": {"rate": 0.10, "parts": [1.50, 2e3]}}';
-  const EXACT = ['"amount":12345678901234567890.123', '"fee":1.10', '"huge":1e400', '"detail":{"rate": 0.10, "parts": [1.50, 2e3]}'];
+  const EXACT = [
+    '"amount":12345678901234567890.123', '"fee":1.10', '"huge":1e400', '"detail":{"rate": 0.10, "parts": [1.50, 2e3]}',
+  ];
 
   for (const transport of ['application/json', 'encrypted text/plain'] as const) {
-    it(`keeps extra fields as the exact JSON text SkyPay sent (${transport}), in storage and in the webhook body`, async () => {
+    it(`keeps extra fields as the exact JSON text SkyPay sent (${transport}): stored, forwarded, shown`, async () => {
       const cn = nextControlNumber();
       const encrypted = transport !== 'application/json';
       const text = encrypted ? sentText(CRYPTO_PARTNER, CRYPTO_AUTH, cn) : sentText(SAMPLE_PARTNER, SAMPLE_AUTH, cn);
@@ -71,13 +77,15 @@ describe('webhook bodies through the running daemon', function () {
       const db = new Database(t.dbPath, { readonly: true });
       let id: string;
       try {
-        const row = db.prepare('SELECT id, body FROM events WHERE control_number = ?').get(cn) as { id: string; body: string };
+        const row = db.prepare('SELECT id, body FROM events WHERE control_number = ?').get(cn) as
+          { id: string; body: string };
         for (const exact of EXACT) expect(row.body).to.include(exact);
         id = row.id;
       } finally {
         db.close();
       }
-      const detail = await fetch(`${t.baseUrl}/admin/events/${id}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+      const detail = await fetch(`${t.baseUrl}/admin/events/${id}`, { headers: auth });
       const detailText = await detail.text();
       for (const exact of EXACT) expect(detailText).to.include(exact);
     });

@@ -79,7 +79,7 @@ describe('callback identity: partner, permanent dedup, conflicting copies (real 
     await ledger.waitFor((rs) => rs.some(about(marker['controlNumber'])));
   }
 
-  it('acknowledges a replay of a pruned callback (skyrelay prune --older-than 1s) as a duplicate and relays it nowhere', async () => {
+  it('takes a replay of a callback pruned by `skyrelay prune --older-than 1s` as a duplicate', async () => {
     const body = buildCallback({ payType: '2', referenceNumber: 'REF-PRUNED' });
     const cn = body['controlNumber'];
     await ack(t.callbackUrl, body);
@@ -101,9 +101,11 @@ describe('callback identity: partner, permanent dedup, conflicting copies (real 
     expect(lines.map((l) => (JSON.parse(l) as { outcome: string }).outcome)).to.deep.equal(['accepted', 'duplicate']);
   });
 
-  it('keeps partner A\'s genuine callback when partner B sent the same (controlNumber, payType, dealTime) first', async () => {
+  it('keeps partner A\'s callback when partner B sent its (controlNumber, payType, dealTime) first', async () => {
     const cn = nextControlNumber();
-    const fromB = buildCallback({ userName: OTHER_PARTNER, authentication: OTHER_AUTH, controlNumber: cn, payType: '2' });
+    const fromB = buildCallback({
+      userName: OTHER_PARTNER, authentication: OTHER_AUTH, controlNumber: cn, payType: '2',
+    });
     const fromA = buildCallback({ controlNumber: cn, payType: '2' });
     await ack(t.callbackUrl, fromB);
     await ack(t.callbackUrl, fromA);
@@ -116,7 +118,7 @@ describe('callback identity: partner, permanent dedup, conflicting copies (real 
     expect(partnersSent.sort()).to.deep.equal([SAMPLE_PARTNER, OTHER_PARTNER].sort());
   });
 
-  it('keeps a copy with different content, acknowledges it, warns, raises callback.conflict, and shows it in admin and CLI', async () => {
+  it('keeps a copy with other content: 1000, warn, callback.conflict alert, shown by admin and CLI', async () => {
     const first = buildCallback({ payType: '4', failDescription: 'Invalid account', referenceNumber: 'REF-1' });
     const cn = first['controlNumber'];
     await ack(t.callbackUrl, first);
@@ -132,7 +134,8 @@ describe('callback identity: partner, permanent dedup, conflicting copies (real 
     expect(copies[0]?.body).to.include('REF-2').and.not.include(SAMPLE_AUTH);
 
     const alerts = await ops.waitFor((rs) => rs.some(about(cn)));
-    const alert = alerts.find(about(cn))?.json as { type: string; data: { source: string; type: string; data: Record<string, unknown> } };
+    type Alert = { type: string; data: { source: string; type: string; data: Record<string, unknown> } };
+    const alert = alerts.find(about(cn))?.json as Alert;
     expect(alert.type).to.equal('skyrelay.callback.conflict');
     expect(alert.data.source).to.equal('skyrelay');
     expect(alert.data.data).to.include({
@@ -147,8 +150,10 @@ describe('callback identity: partner, permanent dedup, conflicting copies (real 
       .find((l) => l['controlNumber'] === cn && l['outcome'] === 'conflict');
     expect(warned).to.include({ level: 40, conflict: copies[0]?.id, eventId: event?.id });
 
-    const res = await fetch(`${t.baseUrl}/admin/events/${event?.id}`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    const detail = await res.json() as { conflicts: { id: string; differs: string[]; copy: { referenceNumber: string } }[] };
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const res = await fetch(`${t.baseUrl}/admin/events/${event?.id}`, { headers: auth });
+    type Copy = { id: string; differs: string[]; copy: { referenceNumber: string } };
+    const detail = await res.json() as { conflicts: Copy[] };
     expect(detail.conflicts.map((c) => [c.id, c.differs, c.copy.referenceNumber]))
       .to.deep.equal([[copies[0]?.id, ['referenceNumber', 'extra.branch'], 'REF-2']]);
 
@@ -157,7 +162,7 @@ describe('callback identity: partner, permanent dedup, conflicting copies (real 
     expect(cli.stdout).to.include('conflicting copies 1').and.include(String(copies[0]?.id)).and.include('"REF-2"');
   });
 
-  it('decides duplicate or conflict inside the dedup transaction: 10 + 10 concurrent copies of two contents', async () => {
+  it('decides duplicate or conflict in the dedup transaction: 10 + 10 concurrent copies, two contents', async () => {
     const a = buildCallback({ payType: '6', failDescription: 'Closed' });
     const b = { ...a, failDescription: 'Frozen' };
     await Promise.all(Array.from({ length: 20 }, (_, i) => ack(t.callbackUrl, i % 2 ? a : b)));
@@ -165,7 +170,8 @@ describe('callback identity: partner, permanent dedup, conflicting copies (real 
       'SELECT id, duplicates FROM events WHERE control_number = ?', a['controlNumber']);
     // Whichever came first, the nine others like it are duplicates and the ten unlike it one copy, sent ten times.
     expect(event?.duplicates).to.equal(9);
-    expect(query(t.dbPath, 'SELECT repeats FROM callback_copies WHERE event_id = ?', event?.id)).to.deep.equal([{ repeats: 9 }]);
+    expect(query(t.dbPath, 'SELECT repeats FROM callback_copies WHERE event_id = ?', event?.id))
+      .to.deep.equal([{ repeats: 9 }]);
     await ops.waitFor((rs) => rs.some(about(a['controlNumber'])));
     await settle();
     expect(ops.requests.filter(about(a['controlNumber'])), 'one alert for one conflicting content').to.have.length(1);
@@ -187,7 +193,8 @@ describe('permanent dedup under the daemon\'s own retention job', function () {
       const cn = body['controlNumber'];
       await ack(t.callbackUrl, body);
       await ledger.waitFor(1);
-      await waitUntil(() => countOf(t.dbPath, "SELECT count(*) FROM deliveries WHERE state = 'delivered'") === 1, 'delivered');
+      const delivered = "SELECT count(*) FROM deliveries WHERE state = 'delivered'";
+      await waitUntil(() => countOf(t.dbPath, delivered) === 1, 'the delivery to finish');
       write(t.dbPath, 'UPDATE events SET received_ms = received_ms - ? WHERE control_number = ?', 2 * DAY, cn);
       await waitUntil(() => countOf(t.dbPath, 'SELECT count(*) FROM events WHERE control_number = ?', cn) === 0,
         'the retention job to prune the event');
@@ -207,7 +214,7 @@ describe('permanent dedup under the daemon\'s own retention job', function () {
 describe('a database written by the previous schema', function () {
   this.timeout(20_000);
 
-  it('is migrated: identities filled from its events, partner-aware dedup, conflicts found against the old event', async () => {
+  it('is migrated: identities from its events, partner-aware dedup, conflicts found against old events', async () => {
     const dbPath = path.join(makeTempDir(), 'old.db');
     const cn = nextControlNumber();
     const dealTime = '2018-08-07 11:58:33';
@@ -222,15 +229,21 @@ describe('a database written by the previous schema', function () {
       failDescription: null, referenceNumber: 'REF-OLD', extra: { branch: 'MNL-042' },
       receivedAt: new Date(receivedMs).toISOString(), duplicates: 0,
     });
-    old.prepare(`INSERT INTO events (id, source, type, partner, control_number, pay_type, status, deal_time, body, received_ms)
-      VALUES ('evt_old', 'skypay', 'payout', ?, ?, 2, 'paid', ?, ?, ?)`).run(SAMPLE_PARTNER, cn, dealTime, body, receivedMs);
+    old.prepare(`INSERT INTO events
+      (id, source, type, partner, control_number, pay_type, status, deal_time, body, received_ms)
+      VALUES ('evt_old', 'skypay', 'payout', ?, ?, 2, 'paid', ?, ?, ?)`)
+      .run(SAMPLE_PARTNER, cn, dealTime, body, receivedMs);
     old.close();
 
     const t = await startTestDaemon({ skypay: { partners } }, { dbPath });
     try {
       expect(query(dbPath, 'SELECT partner, control_number, pay_type, deal_time, event_id FROM callback_keys'))
-        .to.deep.equal([{ partner: SAMPLE_PARTNER, control_number: cn, pay_type: 2, deal_time: dealTime, event_id: 'evt_old' }]);
-      const same = buildCallback({ controlNumber: cn, payType: '2', dealTime, referenceNumber: 'REF-OLD', branch: 'MNL-042' });
+        .to.deep.equal([
+          { partner: SAMPLE_PARTNER, control_number: cn, pay_type: 2, deal_time: dealTime, event_id: 'evt_old' },
+        ]);
+      const same = buildCallback({
+        controlNumber: cn, payType: '2', dealTime, referenceNumber: 'REF-OLD', branch: 'MNL-042',
+      });
       await ack(t.callbackUrl, same);
       await ack(t.callbackUrl, { ...same, userName: OTHER_PARTNER, authentication: OTHER_AUTH });
       await ack(t.callbackUrl, { ...same, referenceNumber: 'REF-NEW' });

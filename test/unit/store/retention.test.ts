@@ -59,7 +59,8 @@ describe('retention', () => {
     for (let i = 0; i < 5; i++) addRejection(db, `r${i}`, 40);
     const cut = cutoffsFor(90, 30, NOW);
     expect(preparePruner(db).count(cut)).to.deep.equal({ events: 7, rejections: 5 });
-    expect(preparePruner(db).batch(cut, 3)).to.deep.equal({ events: 3, deliveries: 3, attempts: 3, rejections: 3, keys: 0 });
+    expect(preparePruner(db).batch(cut, 3))
+      .to.deep.equal({ events: 3, deliveries: 3, attempts: 3, rejections: 3, keys: 0 });
     const rest = await pruneAll(db, cut, { batchSize: 3 });
     expect(rest).to.deep.equal({ events: 4, deliveries: 4, attempts: 4, rejections: 2, keys: 0 });
     expect(count(db, 'events') + count(db, 'rejections')).to.equal(0);
