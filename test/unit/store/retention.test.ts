@@ -103,3 +103,26 @@ describe('retention of callback identities (dedup keys)', () => {
     expect(keys()).to.deep.equal(['SK0000000000001', 'SK0000000000003']);
   });
 });
+
+describe('retention of conflicting copies', () => {
+  let db: Database.Database;
+  beforeEach(() => { db = openDatabase({ path: path.join(makeTempDir(), 'c.db'), synchronous: 'NORMAL' }); });
+  afterEach(() => db.close());
+
+  const addCopy = (id: string, eventId: string, ageDays: number): void => {
+    db.prepare(`INSERT INTO callback_copies (id, event_id, received_ms, body, digest) VALUES (?, ?, ?, '{}', ?)`)
+      .run(id, eventId, NOW - ageDays * DAY, Buffer.from(id));
+  };
+
+  it('drops copies with their event, and copies of an event already gone once they are old themselves', async () => {
+    addEvent(db, 'old', 100, ['delivered']);
+    addEvent(db, 'kept', 100, ['pending']);
+    addCopy('cpy-of-old', 'old', 10);
+    addCopy('cpy-of-kept', 'kept', 100);
+    addCopy('cpy-orphan-old', 'gone', 100);
+    addCopy('cpy-orphan-young', 'gone', 10);
+    await pruneAll(db, cutoffsFor(90, 30, NOW), { batchSize: 500 });
+    expect(db.prepare('SELECT id FROM callback_copies ORDER BY id').pluck().all())
+      .to.deep.equal(['cpy-of-kept', 'cpy-orphan-young']);
+  });
+});
