@@ -3,6 +3,7 @@ import { stringifyExtra } from '../event-json';
 import { listContent } from '../skypay/identity';
 import { findEventsByControlNumber, getEvent, stringifyEventDetail, type EventDetail } from '../store/queries';
 import { CommandFailed, loadCliConfig, print, withDatabase } from './context';
+import { escapeJson } from './format';
 
 export function registerShow(program: Command): void {
   program.command('show')
@@ -15,7 +16,7 @@ export function registerShow(program: Command): void {
         return byId ? [byId] : findEventsByControlNumber(db, ref);
       });
       if (found.length === 0) throw new CommandFailed(`no event with id or control number "${ref}"`);
-      const lines = flags.json ? found.map(stringifyEventDetail)
+      const lines = flags.json ? found.map((d) => escapeJson(stringifyEventDetail(d)))
         : found.flatMap((e, i) => [...(i ? [''] : []), ...renderDetail(e)]);
       for (const line of lines) print(line);
     });

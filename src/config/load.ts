@@ -1,4 +1,5 @@
 import { StructError, create } from 'superstruct';
+import { isWithin } from '../http/path-guard';
 import { checkRules } from '../routing/schema';
 import { ConfigStruct, type Config } from './schema';
 
@@ -25,6 +26,7 @@ export function validateConfig(raw: unknown): Config {
   const problems = [
     ...checkRules(config.rules, Object.keys(config.destinations)),
     ...checkPartners(config),
+    ...checkPaths(config),
   ];
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -45,6 +47,25 @@ function checkPartners(config: Config): string[] {
     if (seen.has(p.userName)) problems.push(`skypay.partners.${i}.userName: "${p.userName}" is configured twice`);
     seen.add(p.userName);
   });
+  return problems;
+}
+
+/**
+ * The admin and metrics guards cover every path under theirs, in any
+ * spelling: a callback or health path under one of them would need its token.
+ */
+function checkPaths(config: Config): string[] {
+  const problems: string[] = [];
+  const fixed = [['skypay.path', config.skypay.path], ['/healthz', '/healthz'], ['/readyz', '/readyz']] as const;
+  const underAdmin = 'must not be under /admin (the admin API\'s path)';
+  if (isWithin(config.skypay.path, '/admin')) problems.push(`skypay.path: ${underAdmin}`);
+  if (config.metrics.enabled) {
+    const metricsPath = config.metrics.path;
+    if (isWithin(metricsPath, '/admin')) problems.push(`metrics.path: ${underAdmin}`);
+    for (const [name, other] of fixed) {
+      if (isWithin(other, metricsPath)) problems.push(`metrics.path: must not be ${name} or a path above it`);
+    }
+  }
   return problems;
 }
 

@@ -58,6 +58,10 @@ export const ConfigStruct = object({
     enabled: defaulted(boolean(), true),
     /** How often each process adds its counts to the shared totals /metrics serves. */
     publishIntervalMs: defaulted(PositiveInt, 5_000),
+    /** Where Prometheus scrapes. */
+    path: defaulted(UrlPath, '/metrics'),
+    /** When set, a scrape needs `Authorization: Bearer <token>`. */
+    token: optional(size(string(), 16, 512)),
   }), {}),
   alerts: defaulted(object({
     /** At most one rejection alert per reason and destination in this window; the rest are counted. */

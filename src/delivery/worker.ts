@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { Destination } from '../destinations/types';
 import type { AttemptRecord, ClaimedDelivery, DeliveryNext, OutboxStore } from '../store/types';
 import { decideAfterFailure, type RetryPolicy } from './backoff';
-import { describeFailure } from './failure';
+import { scrubSecrets } from '../destinations/secrets';
+import { describeFailure, scrubAttempt } from './failure';
 
 export interface WorkerOptions extends RetryPolicy {
   timeoutMs: number;
@@ -28,6 +29,8 @@ export interface WorkerDeps {
   destinations: ReadonlyMap<string, Destination>;
   destinationLimits: ReadonlyMap<string, number>;
   logger: Logger;
+  /** Every configured secret (destinations, partners, admin token), longest first: scrubbed from what is recorded. */
+  secrets?: readonly string[];
   onAttempt?: (report: AttemptReport) => void;
   now?: () => number;
   random?: () => number;
@@ -160,6 +163,9 @@ export class DeliveryWorker {
         }
       }
     }
+    const secrets = this.deps.secrets ?? [];
+    attempt = scrubAttempt(attempt, secrets);
+    if (deadReason !== undefined) deadReason = scrubSecrets(deadReason, secrets);
     try {
       await this.deps.store.finishAttempt(delivery, this.owner, attempt, next);
     } catch (err) {

@@ -6,7 +6,7 @@ import type { DestinationOptions } from './options';
 import { toOneLine } from './present';
 import { classifyHttpStatus, parseRetryAfter } from './retry-after';
 import type { WebhookDestinationConfig } from './schema';
-import { collectSecrets, scrubSecrets, secretsOfUrl, toSafeCause } from './secrets';
+import { scrubSecrets, secretsOfDestination, toSafeCause } from './secrets';
 import { PermanentDeliveryError, RetryableDeliveryError } from './types';
 import type { DeliveryResult, Destination } from './types';
 
@@ -43,7 +43,7 @@ function buildHeaders(configured: Record<string, string> | undefined, signed: Re
 export function createWebhookDestination(name: string, config: WebhookDestinationConfig, options: DestinationOptions): Destination {
   // standardwebhooks takes the secret with or without whsec_ and Base64-decodes the rest.
   const signer = new Webhook(config.secret);
-  const secrets = collectSecrets([config.secret, config.secret.replace(/^whsec_/, ''), ...secretsOfUrl(config.url)]);
+  const secrets = secretsOfDestination(config);
   return {
     name,
     type: 'webhook',

@@ -39,6 +39,29 @@ export interface EventSummary {
   deliveries: Record<DeliveryState, number>;
 }
 
+export interface RejectionFilter {
+  /** A refusal reason (unauthenticated, invalid, malformed, ...). */
+  reason?: string;
+  sinceMs?: number;
+  before?: string;
+  limit: number;
+}
+
+/** A refused callback as operators see it: never its body, which stays in the table for forensics. */
+export interface RejectionView {
+  id: string;
+  receivedAt: string;
+  remoteAddress: string | null;
+  method: string;
+  path: string;
+  /** The HTTP status it was answered with. */
+  status: number;
+  reason: string;
+  /** The partner the body claimed, once known. */
+  partner: string | null;
+  description: string;
+}
+
 export interface DeliveryFilter {
   state?: DeliveryState;
   destination?: string;
@@ -119,6 +142,22 @@ export function listEvents(db: Database.Database, f: EventFilter): EventSummary[
       dealTime: strOrNull(r['deal_time']), receivedAt: iso(r['received_ms']), duplicates: Number(r['duplicates']), deliveries,
     };
   });
+}
+
+/**
+ * Every refused callback, newest first. This is also what `type=rejection`
+ * lists: a rejection *event* exists only when a rule routes skyrelay's own
+ * events (and is rate-limited), while every refusal has its row here.
+ */
+export function listRejections(db: Database.Database, f: RejectionFilter): RejectionView[] {
+  const w = where([['reason = ?', f.reason], ['received_ms >= ?', f.sinceMs], ['id < ?', f.before]]);
+  const rows = db.prepare(`SELECT id, received_ms, remote_address, method, path, status, reason, partner, description
+    FROM rejections ${w.sql} ORDER BY id DESC LIMIT ?`).all(...w.params, f.limit) as Row[];
+  return rows.map((r) => ({
+    id: String(r['id']), receivedAt: iso(r['received_ms']), remoteAddress: strOrNull(r['remote_address']),
+    method: String(r['method']), path: String(r['path']), status: Number(r['status']), reason: String(r['reason']),
+    partner: strOrNull(r['partner']), description: String(r['description']),
+  }));
 }
 
 const DELIVERY_SELECT = `SELECT d.*, e.control_number, e.source || '.' || e.type AS event_type
@@ -215,14 +254,46 @@ export function replayDeliveries(db: Database.Database, ids: readonly string[], 
   return run.immediate();
 }
 
-/** Replays every delivery in a state (normally dead), optionally for one destination or since an instant. */
-export function replayMatching(
-  db: Database.Database, f: { state: 'dead' | 'delivered'; destination?: string; sinceMs?: number }, now = Date.now(),
-): ReplayResult {
+export interface ReplayFilter {
+  state: 'dead' | 'delivered';
+  destination?: string;
+  sinceMs?: number;
+}
+
+/**
+ * A bulk replay confirmed for one count found another: deliveries finished or
+ * a `since` window moved between asking and confirming. Nothing was requeued.
+ */
+export class ReplayCountChanged extends Error {
+  constructor(readonly confirmed: number, readonly count: number) {
+    super(`the number of matching deliveries changed from ${confirmed} to ${count}; nothing was replayed`);
+    this.name = 'ReplayCountChanged';
+  }
+}
+
+function selectMatching(db: Database.Database, f: ReplayFilter): string[] {
   const w = where([['state = ?', f.state], ['destination = ?', f.destination], ['updated_ms >= ?', f.sinceMs]]);
-  const select = db.prepare(`SELECT id FROM deliveries ${w.sql} ORDER BY id`).pluck();
+  return db.prepare(`SELECT id FROM deliveries ${w.sql} ORDER BY id`).pluck().all(...w.params) as string[];
+}
+
+/** How many deliveries a bulk replay with this filter would requeue now: what a confirmation must repeat. */
+export function countMatching(db: Database.Database, f: ReplayFilter): number {
+  return selectMatching(db, f).length;
+}
+
+/**
+ * Replays every delivery in a state (normally dead), optionally for one
+ * destination or since an instant. With `confirm`, only if exactly that many
+ * match (else ReplayCountChanged): a confirmed re-send of delivered messages
+ * must not grow behind the operator's back.
+ */
+export function replayMatching(db: Database.Database, f: ReplayFilter & { confirm?: number }, now = Date.now()): ReplayResult {
   // Select and requeue in one transaction, so a delivery dying meanwhile is either in or out, never half.
-  const run = db.transaction(() => replayDeliveries(db, select.all(...w.params) as string[], now));
+  const run = db.transaction(() => {
+    const ids = selectMatching(db, f);
+    if (f.confirm !== undefined && ids.length !== f.confirm) throw new ReplayCountChanged(f.confirm, ids.length);
+    return replayDeliveries(db, ids, now);
+  });
   return run.immediate();
 }
 

@@ -37,12 +37,24 @@ describe('config/load', () => {
     ['a bad body limit', { server: { bodyLimit: 'huge' } }, /^server\.bodyLimit: must be a size/],
     ['a partner configured twice', { skypay: { partners: [
       { userName: 'a', authentication: ['k'] }, { userName: 'a', authentication: ['j'] }] } }, /configured twice/],
+    ['a metrics path under /admin', { metrics: { path: '/Admin/m' } }, /^metrics\.path: must not be under \/admin/],
+    ['a metrics path above the callback path', { metrics: { path: '/callbacks/' } },
+      /^metrics\.path: must not be skypay\.path or a path above it/],
+    ['the metrics path at the root', { metrics: { path: '/' } }, /^metrics\.path: must not be \/healthz or a path/m],
+    ['a callback path under /admin', { skypay: { path: '//admin/cb' } }, /^skypay\.path: must not be under \/admin/],
+    ['a short metrics token', { metrics: { token: 'short' } }, /^metrics\.token: /],
   ];
   for (const [name, overrides, expected] of cases) {
     it(`refuses ${name}, naming the key`, () => {
       expect(problemsOf(overrides).join('\n')).to.match(expected);
     });
   }
+
+  it('defaults metrics.path to /metrics and leaves metrics.token unset', () => {
+    const { metrics } = validateConfig(readDefaultConfig());
+    expect(metrics.path).to.equal('/metrics');
+    expect(metrics.token).to.equal(undefined);
+  });
 
   it('never echoes a secret value in its messages', () => {
     const problems = problemsOf({ skypay: { partners: [{ userName: 'a', authentication: 'TOPSECRET-AUTH' }] } });
