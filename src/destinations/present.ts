@@ -45,7 +45,8 @@ export function formatValue(value: unknown): string {
   return JSON.stringify(value) ?? EMPTY_VALUE;
 }
 
-const REASON_KEYS = ['reason', 'error', 'lastError', 'message'] as const;
+// `differs`: what a callback.conflict is about (which fields a copy changed).
+const REASON_KEYS = ['reason', 'error', 'lastError', 'message', 'differs'] as const;
 
 /** The one-line "why" of a system event, for subjects and fallbacks. */
 export function describeReason(event: SystemEvent): string | undefined {

@@ -181,6 +181,23 @@ describe('callback identity: partner, permanent dedup, conflicting copies (real 
 describe('permanent dedup under the daemon\'s own retention job', function () {
   this.timeout(20_000);
 
+  it('forgets an identity after store.dedupRetentionDays, once its event is gone: the callback is then new', async () => {
+    const t = await startTestDaemon({ store: { retentionDays: 1, dedupRetentionDays: 2, retentionIntervalMs: 100 } });
+    try {
+      const body = buildCallback({ payType: '5' });
+      const cn = body['controlNumber'];
+      await ack(t.callbackUrl, body);
+      write(t.dbPath, 'UPDATE events SET received_ms = received_ms - ? WHERE control_number = ?', 3 * DAY, cn);
+      write(t.dbPath, 'UPDATE callback_keys SET received_ms = received_ms - ? WHERE control_number = ?', 3 * DAY, cn);
+      await waitUntil(() => countOf(t.dbPath, 'SELECT count(*) FROM callback_keys WHERE control_number = ?', cn) === 0,
+        'the retention job to drop the identity');
+      await ack(t.callbackUrl, body);
+      expect(countOf(t.dbPath, 'SELECT count(*) FROM events WHERE control_number = ?', cn)).to.equal(1);
+    } finally {
+      await t.stop();
+    }
+  });
+
   it('acknowledges a callback whose event the retention job removed as a duplicate, relayed nowhere', async () => {
     const ledger = await startReceiver();
     const t = await startTestDaemon({
