@@ -181,7 +181,7 @@ describe('callback identity: partner, permanent dedup, conflicting copies (real 
 describe('permanent dedup under the daemon\'s own retention job', function () {
   this.timeout(20_000);
 
-  it('forgets an identity after store.dedupRetentionDays, once its event is gone: the callback is then new', async () => {
+  it('forgets an identity after store.dedupRetentionDays once its event is gone: the callback is new', async () => {
     const t = await startTestDaemon({ store: { retentionDays: 1, dedupRetentionDays: 2, retentionIntervalMs: 100 } });
     try {
       const body = buildCallback({ payType: '5' });

@@ -130,6 +130,7 @@ describe('callback.conflict alert', () => {
       differs: 'referenceNumber, extra.branchCode' });
     expect(JSON.stringify(event)).not.to.include('REF-2018-0807-001').and.not.include('MNL-042');
     expect(describeEnvelopeType(event)).to.equal('skyrelay.callback.conflict');
-    expect(buildSubject(event, '[skyrelay]')).to.equal('[skyrelay] Conflicting callback: referenceNumber, extra.branchCode');
+    expect(buildSubject(event, '[skyrelay]'))
+      .to.equal('[skyrelay] Conflicting callback: referenceNumber, extra.branchCode');
   });
 });
