@@ -42,18 +42,26 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
   const receiveAgain = (payout: PayoutEvent, receivedMs: number, digest: Buffer): SaveOutcome => {
     const key = [payout.partner, payout.controlNumber, payout.payType, payout.dealTime];
     const row = selectKey.get(...key) as KeyRow;
-    const storedBody = selectBody.get(row.event_id) as string | undefined;
-    const first = storedBody === undefined ? undefined : parseEvent(storedBody) as PayoutEvent;
+    // The first event's body is read only when needed: a plain duplicate is decided by the digests alone.
+    const readFirst = (): PayoutEvent | undefined => {
+      const body = selectBody.get(row.event_id) as string | undefined;
+      return body === undefined ? undefined : parseEvent(body) as PayoutEvent;
+    };
+    let first: PayoutEvent | undefined;
     let known = row.digest;
-    if (known === null && first) {
+    if (known === null) {
+      first = readFirst();
       // A key carried over from before the key table: its digest comes from the event, once.
-      known = digestContent(first);
-      setDigest.run(known, ...key);
+      if (first) {
+        known = digestContent(first);
+        setDigest.run(known, ...key);
+      }
     }
     if (known === null || known.equals(digest)) {
       const duplicates = countDuplicate.get(receivedMs, row.event_id) as number | undefined;
       return { eventId: row.event_id, duplicate: true, duplicates: duplicates ?? 0 };
     }
+    first ??= readFirst();
     const newId = createId('cpy');
     const copy = insertCopy.get(newId, row.event_id, receivedMs, stringifyEvent({ ...payout, id: newId }), digest) as
       { id: string; repeats: number };
