@@ -4,6 +4,7 @@ import type { PayoutEvent } from '../../src/event';
 import { extraText, keepExtraTexts, parseEvent, stringifyEvent } from '../../src/event-json';
 import { minifyJson, scanMembers } from '../../src/raw-json';
 import { digestContent, listDifferences } from '../../src/skypay/identity';
+import { compileRules, planRoutes } from '../../src/routing/match';
 import { normalizeCallback } from '../../src/skypay/normalize';
 import { buildPayoutEvent } from '../support/events';
 
@@ -43,6 +44,8 @@ describe('event-json: extra fields as sent', () => {
   it('writes extra fields with the text SkyPay sent, reads them back the same, and routes on the parsed values', () => {
     const event = sent();
     expect(event.extra['amount']).to.be.a('number');
+    const rules = compileRules([{ name: 'big', match: { amount: { exists: true }, note: 'ok' }, to: ['x'] }]);
+    expect(planRoutes(event, rules).map((r) => r.destination)).to.deep.equal(['x']);
     const stored = stringifyEvent(event);
     expect(stored).to.include(`"amount":${BIG}`).and.include('"fees":{"rate": 1.10, "list": [2e3]}');
     expect(JSON.parse(stored)).to.deep.equal(JSON.parse(JSON.stringify(event)));
