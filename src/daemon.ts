@@ -51,6 +51,7 @@ export class Daemon {
   constructor(private readonly config: Config, private readonly logger: Logger, private readonly hooks: DaemonHooks = {}) {
     this.store = new SqliteStore({
       path: config.store.path, busyTimeoutMs: config.store.busyTimeoutMs, synchronous: config.store.synchronous,
+      onLost: (reason) => this.onDatabaseLost(reason),
     });
     this.destinations = createDestinations(config.destinations, { timeoutMs: config.delivery.timeoutMs, logger });
     const limits = new Map<string, number>();
@@ -143,6 +144,7 @@ export class Daemon {
         lifecycle: () => this.state,
         lastWriteFailure: () => this.store.lastWriteFailure,
         probeWrite: () => this.store.probeWrite(),
+        databaseLost: () => this.store.checkFile(),
       },
       guards: this.operationsGuards(),
       routers: [...this.operationsRouters(), ...(this.hooks.routers ?? [])],
@@ -181,6 +183,7 @@ export class Daemon {
     this.alerts = createAlerts({
       db: this.store.db, store: this.store, plan: this.planDeliveries, secrets: this.listSecrets(),
       rejectionWindowMs: this.config.alerts.rejectionWindowMs, logger: this.logger, onStored: () => this.worker.notify(),
+      writeDespiteLoss: (event, deliveries) => this.store.writeDespiteLoss(event, deliveries),
     });
     this.alerts.start();
   }
@@ -188,6 +191,17 @@ export class Daemon {
   private operationsGuards(): Koa.Middleware[] {
     const token = this.config.admin.token;
     return [...(this.metrics?.guards ?? []), ...(token ? [guardAdmin({ token, logger: this.logger })] : [])];
+  }
+
+  /**
+   * Once per process: callbacks already get 503 (the store refuses them).
+   * The worker keeps sending from the open handle what was acknowledged
+   * before, and the alert is written there too so it goes out the same way.
+   */
+  private onDatabaseLost(reason: string): void {
+    this.logger.error({ path: this.config.store.path, reason },
+      'database file was removed or replaced: callbacks are refused with 503 until skyrelay is restarted on a real file');
+    this.alerts?.onDatabaseLost(reason, this.config.store.path);
   }
 
   private operationsRouters(): Router[] {

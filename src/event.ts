@@ -50,7 +50,7 @@ export interface PayoutEvent {
 export interface SystemEvent {
   id: string;
   source: 'skyrelay';
-  type: 'rejection' | 'delivery.dead' | 'callback.conflict';
+  type: 'rejection' | 'delivery.dead' | 'callback.conflict' | 'database.lost';
   receivedAt: string;
   /** Flat, secret-free facts about what happened; routable like payout fields. */
   data: Record<string, string | number | boolean | null>;

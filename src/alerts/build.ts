@@ -108,6 +108,17 @@ export function buildConflictEvent(
   };
 }
 
+/** The database file was removed or replaced: callbacks are refused until skyrelay restarts on a real file. */
+export function buildDatabaseLostEvent(reason: string, file: string, now: Date): SystemEvent {
+  return {
+    id: createId('evt'),
+    source: 'skyrelay',
+    type: 'database.lost',
+    receivedAt: now.toISOString(),
+    data: { reason, path: file, pid: process.pid, action: 'callbacks are answered 503 until skyrelay is restarted on a real file' },
+  };
+}
+
 /** A delivery.dead alert that itself dies raises nothing: no alert loops. */
 export function carriesDeadAlert(report: AttemptReport): boolean {
   return report.delivery.event.source === 'skyrelay' && report.delivery.event.type === 'delivery.dead';

@@ -3,6 +3,7 @@ import type { AttemptReport } from '../delivery/worker';
 import type { PayoutEvent, RelayEvent } from '../event';
 import type { Logger } from '../log';
 import type { IngestStore, NewDelivery, NewRejection, SaveOutcome } from '../store/types';
+import { buildDatabaseLostEvent } from './build';
 import { ConflictAlerter } from './conflicts';
 import { DeadDeliveryAlerter } from './dead';
 import { RejectionAlerter } from './rejections';
@@ -15,6 +16,11 @@ export interface AlertsDeps {
   rejectionWindowMs: number;
   logger: Logger;
   onStored: () => void;
+  /**
+   * Writes an alert through the open handle even though the file is gone:
+   * the delivery worker reads the same handle, so the alert still goes out.
+   */
+  writeDespiteLoss: (event: RelayEvent, deliveries: NewDelivery[]) => void;
 }
 
 /** skyrelay's alerts about itself: refused callbacks (rate-limited), dead deliveries and conflicting copies. */
@@ -27,6 +33,17 @@ export function createAlerts(deps: AlertsDeps) {
     onRefused: (rejection: NewRejection) => rejections.onRefused(rejection),
     onAttempt: (report: AttemptReport) => dead.onAttempt(report),
     onStored: (event: PayoutEvent, outcome: SaveOutcome) => conflicts.onStored(event, outcome),
+    onDatabaseLost: (reason: string, file: string) => {
+      const event = buildDatabaseLostEvent(reason, file, new Date());
+      const deliveries = deps.plan(event);
+      if (deliveries.length === 0) return;
+      try {
+        deps.writeDespiteLoss(event, deliveries);
+        deps.onStored();
+      } catch (err) {
+        deps.logger.error({ err }, 'could not raise a database.lost alert; the error log and /healthz carry it');
+      }
+    },
     stop: async () => {
       await rejections.stop();
       await dead.stop();

@@ -83,7 +83,7 @@ export function describePayoutStatuses(rule: RuleConfig): string[] {
 /** Which of skyrelay's own events the rule receives (only when its match names source or type). */
 export function describeSystemEvents(rule: RuleConfig): string[] {
   if (!namesSystemEvents(rule)) return [];
-  return ['rejection', 'delivery.dead'].filter((type) => acceptsIdentity(rule, 'skyrelay', type));
+  return ['rejection', 'delivery.dead', 'database.lost'].filter((type) => acceptsIdentity(rule, 'skyrelay', type));
 }
 
 function acceptsIdentity(rule: RuleConfig, source: string, type: string): boolean {

@@ -19,7 +19,7 @@ export function registerEvents(program: Command): void {
     .description('list stored events, newest first')
     .option('--control-number <number>', 'only this payout')
     .option('--status <status>', 'only this payout status (failure, paid, … or 1-6)')
-    .option('--type <type>', 'payout, rejection (refused callbacks, as `skyrelay rejections`) or delivery.dead')
+    .option('--type <type>', 'payout, rejection (refused callbacks, as `skyrelay rejections`), delivery.dead or database.lost')
     .option('--since <when>', 'received within this long (24h, 7d) or since an ISO time')
     .option('--limit <n>', 'at most this many', '50')
     .option('--json', 'one JSON object per line')

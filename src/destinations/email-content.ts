@@ -35,6 +35,7 @@ export function buildSubject(event: RelayEvent, prefix: string): string {
   } else {
     const label = {
       rejection: 'Refused callback', 'delivery.dead': 'Dead delivery', 'callback.conflict': 'Conflicting callback',
+      'database.lost': 'Database lost',
     }[event.type];
     topic = `${label}: ${describeReason(event) ?? 'no reason recorded'}`;
   }

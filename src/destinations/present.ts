@@ -19,6 +19,7 @@ export const SYSTEM_HEADLINES: Readonly<Record<SystemEvent['type'], string>> = {
   rejection: 'skyrelay refused a callback',
   'delivery.dead': 'skyrelay delivery dead',
   'callback.conflict': 'skyrelay kept a conflicting callback copy',
+  'database.lost': 'skyrelay database file lost',
 };
 
 /** Shown for missing values, so an empty cell reads as "nothing" rather than a glitch. */

@@ -1,7 +1,8 @@
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import {
-  MalformedBodyError, PayloadTooLargeError, RefusalError, UnsupportedMediaTypeError, type RefusalReason,
+  MalformedBodyError, PayloadTooLargeError, RefusalError, StorageUnavailableError, UnsupportedMediaTypeError,
+  type RefusalReason,
 } from '../errors';
 import { createId } from '../ids';
 import { PROTO_KEY_REFUSAL } from '../skypay/body-shape';
@@ -56,15 +57,20 @@ export function handleCallbackOutcome(deps: RefusalDeps): Koa.Middleware {
       const rejection = describeRejection(ctx, err, status, reason, description, state.partner ?? refusal?.partner, deps);
       const ms = elapsed(started);
       deps.onOutcome?.(`refused:${reason}`, ms);
-      const log = { outcome: 'refused', reason, status, description, ...state, remoteAddress: rejection.remoteAddress, ms };
+      // The database's code (SQLITE_BUSY...) is for operators: logged here, never in the reply.
+      const code = err instanceof StorageUnavailableError ? err.code : undefined;
+      const log = { outcome: 'refused', reason, status, description, ...(code ? { code } : {}), ...state,
+        remoteAddress: rejection.remoteAddress, ms };
       if (refusal) deps.logger.warn(log, 'callback');
       else deps.logger.error({ ...log, err: maskError(err, deps.secrets) }, 'callback');
-      try {
-        await deps.store.saveRejection(rejection);
-        deps.onRefused?.(rejection);
-      } catch (storeErr) {
-        deps.logger.error({ err: maskError(storeErr, deps.secrets), rejectionId: rejection.id }, 'could not keep refused callback');
-      }
+      const keep = deps.store.saveRejection(rejection).then(
+        () => deps.onRefused?.(rejection),
+        (storeErr: unknown) => {
+          deps.logger.error({ err: maskError(storeErr, deps.secrets), rejectionId: rejection.id }, 'could not keep refused callback');
+        },
+      );
+      // A store that could not take the callback would hold its 503 for another busyTimeoutMs too: answer now.
+      if (!(err instanceof StorageUnavailableError)) await keep;
     }
   };
 }

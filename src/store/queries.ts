@@ -17,7 +17,7 @@ export interface EventFilter {
   controlNumber?: string;
   /** Payout status name (failure, paid, ...). */
   status?: string;
-  /** payout, rejection or delivery.dead. */
+  /** payout, rejection, delivery.dead or database.lost. */
   type?: string;
   sinceMs?: number;
   /** Only ids older than this one (the previous page's last id). */

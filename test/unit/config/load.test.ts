@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ConfigError, validateConfig } from '../../../src/config/load';
+import { ConfigError, checkNumericEnv, validateConfig } from '../../../src/config/load';
 import { mergeDeep, readDefaultConfig } from '../../support/config';
 
 function problemsOf(overrides: Record<string, unknown>): string[] {
@@ -59,5 +59,19 @@ describe('config/load', () => {
   it('never echoes a secret value in its messages', () => {
     const problems = problemsOf({ skypay: { partners: [{ userName: 'a', authentication: 'TOPSECRET-AUTH' }] } });
     expect(problems.join('\n')).to.contain('skypay.partners.0.authentication').and.not.to.contain('TOPSECRET-AUTH');
+  });
+
+  it('refuses the documentation\'s sample key only in production', () => {
+    expect(() => validateConfig(readDefaultConfig(), { production: true })).to.throw(ConfigError, /set SKYRELAY_PARTNERS/);
+    expect(() => validateConfig(readDefaultConfig(), { production: false })).not.to.throw();
+  });
+
+  it('names the key of a numeric environment variable that is not a number', () => {
+    const mapping = { server: { port: { __name: 'SKYRELAY_PORT', __format: 'number' } }, store: { path: 'SKYRELAY_DB_PATH' } };
+    expect(checkNumericEnv(mapping, { SKYRELAY_PORT: '80x' })).to.deep.equal(
+      ['server.port: SKYRELAY_PORT must be a number (got text that is not one)']);
+    expect(checkNumericEnv(mapping, { SKYRELAY_PORT: '8081' })).to.deep.equal([]);
+    expect(checkNumericEnv(mapping, { SKYRELAY_PORT: '' })).to.deep.equal([]);
+    expect(checkNumericEnv(mapping, {})).to.deep.equal([]);
   });
 });
