@@ -135,8 +135,9 @@ export class Daemon {
         },
         store: this.store,
         planDeliveries: this.planDeliveries,
-        onStored: (_event, outcome, deliveries) => {
+        onStored: (event, outcome, deliveries) => {
           if (!outcome.duplicate && deliveries.length > 0) this.wakeWorker();
+          if (outcome.conflict && event.source === 'skypay') this.alerts?.onStored(event, outcome);
         },
       },
       refusals: {
@@ -190,7 +191,7 @@ export class Daemon {
     const { store: s } = this.config;
     this.retention = startRetentionJob(this.store.db, {
       retentionDays: s.retentionDays, rejectionRetentionDays: s.rejectionRetentionDays,
-      intervalMs: s.retentionIntervalMs, batchSize: s.retentionBatchSize,
+      dedupRetentionDays: s.dedupRetentionDays, intervalMs: s.retentionIntervalMs, batchSize: s.retentionBatchSize,
     }, this.logger);
     if (!this.rules.some((r) => r.receivesSystemEvents)) return;
     this.alerts = createAlerts({

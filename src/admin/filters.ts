@@ -37,7 +37,7 @@ export function parseStatus(text: string): string {
   throw new FilterError(`status: expected one of ${Object.values(PAY_STATUSES).join(', ')} or 1 to 6 (got "${text}")`);
 }
 
-const EVENT_TYPES = ['payout', 'rejection', 'delivery.dead', 'database.lost'];
+const EVENT_TYPES = ['payout', 'rejection', 'delivery.dead', 'callback.conflict', 'database.lost'];
 
 export function parseEventType(text: string): string {
   if (EVENT_TYPES.includes(text)) return text;

@@ -6,7 +6,7 @@ import type { RelayEvent } from '../event';
 import type { Logger } from '../log';
 import {
   ReplayCountChanged, countMatching, getEvent, listDeliveries, listEvents, listRejections, replayDeliveries, replayEvent,
-  replayMatching, type RejectionFilter, type ReplayResult,
+  replayMatching, stringifyEventDetail, type RejectionFilter, type ReplayResult,
 } from '../store/queries';
 import type { NewDelivery } from '../store/types';
 import { guardPrefix } from '../http/path-guard';
@@ -79,7 +79,8 @@ export function createAdminRouter(deps: AdminDeps): Router {
   router.get('/events/:id', (ctx) => {
     const detail = getEvent(deps.db, ctx.params['id'] ?? '');
     if (!detail) return notFound(ctx, 'no such event');
-    ctx.body = detail;
+    ctx.type = 'application/json';
+    ctx.body = stringifyEventDetail(detail);
   });
 
   router.get('/deliveries', (ctx) => {

@@ -30,7 +30,12 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
  * on those too; `\u007f`..`\u009f` are valid JSON escapes for the same text.
  */
 export function jsonLines(items: readonly unknown[]): string[] {
-  return items.map((item) => JSON.stringify(item).replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  return items.map((item) => escapeJson(JSON.stringify(item)));
+}
+
+/** The same for JSON text written by other means (events with their extra fields as SkyPay sent them). */
+export function escapeJson(json: string): string {
+  return json.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Cuts long free text (errors, responses) for a table cell. */

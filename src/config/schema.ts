@@ -38,6 +38,8 @@ export const ConfigStruct = object({
     synchronous: defaulted(enums(['FULL', 'NORMAL']), 'FULL'),
     retentionDays: defaulted(PositiveInt, 90),
     rejectionRetentionDays: defaulted(PositiveInt, 30),
+    /** How long a callback's identity outlives nothing: unset keeps it forever, so an old replay stays a duplicate. */
+    dedupRetentionDays: optional(PositiveInt),
     /** How often the retention job runs, and how many rows one of its transactions deletes. */
     retentionIntervalMs: defaulted(PositiveInt, 3_600_000),
     retentionBatchSize: defaulted(PositiveInt, 500),

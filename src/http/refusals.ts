@@ -27,7 +27,7 @@ export interface RefusalDeps {
   onOutcome?: (outcome: CallbackOutcome, ms: number) => void;
 }
 
-export type CallbackOutcome = 'accepted' | 'duplicate' | `refused:${RefusalReason | 'internal'}`;
+export type CallbackOutcome = 'accepted' | 'duplicate' | 'conflict' | `refused:${RefusalReason | 'internal'}`;
 
 /**
  * The one place a callback's fate is mapped to HTTP, logged, and (when
@@ -40,10 +40,13 @@ export function handleCallbackOutcome(deps: RefusalDeps): Koa.Middleware {
     try {
       await next();
       const state = ctx.state.callback as CallbackState | undefined;
-      const outcome: CallbackOutcome = state?.duplicate ? 'duplicate' : 'accepted';
+      const outcome: CallbackOutcome = state?.conflict ? 'conflict' : state?.duplicate ? 'duplicate' : 'accepted';
       const ms = elapsed(started);
       deps.onOutcome?.(outcome, ms);
-      deps.logger.info({ outcome, ...state, ms }, 'callback');
+      // Acknowledged, since it is kept, but a copy that contradicts the first one needs a person.
+      const log = { outcome, ...state, ms };
+      if (outcome === 'conflict') deps.logger.warn(log, 'callback conflicts with an earlier copy');
+      else deps.logger.info(log, 'callback');
     } catch (err) {
       const refusal = toRefusal(err);
       const status = refusal?.status ?? 500;

@@ -31,6 +31,9 @@ export interface CallbackState {
   partner?: string;
   duplicate?: boolean;
   eventId?: string;
+  /** The kept copy's id, when the callback repeated an identity with different content. */
+  conflict?: string;
+  differs?: string[];
 }
 
 /**
@@ -41,14 +44,16 @@ export interface CallbackState {
 export function createReceiveHandler(deps: ReceiveDeps): Koa.Middleware {
   return async (ctx) => {
     const state: CallbackState = (ctx.state.callback = {});
-    const opened = openBody(ctx.request.body, ctx.is('application/json', 'json') !== false, deps.partners);
+    const rawBody = (ctx.request as { rawBody?: unknown }).rawBody;
+    const opened = openBody(ctx.request.body, typeof rawBody === 'string' ? rawBody : undefined,
+      ctx.is('application/json', 'json') !== false, deps.partners);
     try {
       requireSafeBody(opened.body);
       const partner = authenticateCallback(opened.body, deps.partners, opened.key);
       state.partner = partner.userName;
       const callback = validateCallback(opened.body, deps.callbackStruct);
       const now = new Date();
-      const event = normalizeCallback(callback, opened.body, deps.offsetMinutes, now);
+      const event = normalizeCallback(callback, opened.body, deps.offsetMinutes, now, opened.text);
       if (deps.dealTimeWindow) checkDealTimeWindow(new Date(event.dealTimeUtc), now, deps.dealTimeWindow);
       state.controlNumber = event.controlNumber;
       state.payType = event.payType;
@@ -56,6 +61,10 @@ export function createReceiveHandler(deps: ReceiveDeps): Koa.Middleware {
       const outcome = await deps.store.saveEvent(event, deliveries);
       state.duplicate = outcome.duplicate;
       state.eventId = outcome.eventId;
+      if (outcome.conflict) {
+        state.conflict = outcome.conflict.copyId;
+        state.differs = outcome.conflict.differs;
+      }
       deps.onStored?.(event, outcome, deliveries);
       const reply = encodeReply(buildReply(SUCCESS_CODE, 'Success', deps.offsetMinutes), opened.key);
       ctx.status = 200;
@@ -69,12 +78,14 @@ export function createReceiveHandler(deps: ReceiveDeps): Koa.Middleware {
   };
 }
 
-function openBody(parsed: unknown, isJson: boolean, partners: Map<string, Partner>): OpenedBody {
-  if (isJson) return { body: requireObject(parsed) };
+function openBody(
+  parsed: unknown, rawText: string | undefined, isJson: boolean, partners: Map<string, Partner>,
+): OpenedBody {
+  if (isJson) return { body: requireObject(parsed), text: rawText };
   if (typeof parsed !== 'string') {
     throw new UnsupportedMediaTypeError('send application/json, or text/plain with an encrypted body');
   }
   // SkyPay's sandbox and test tools sometimes post plain JSON as text/plain.
   const plain = parseObject(parsed);
-  return plain ? { body: plain } : decryptCallback(parsed, partners.values());
+  return plain ? { body: plain, text: parsed } : decryptCallback(parsed, partners.values());
 }

@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { RelayEvent } from '../event';
+import type { PayoutEvent, RelayEvent } from '../event';
+import { parseEvent, stringifyEvent, stringifyWith } from '../event-json';
+import { listDifferences } from '../skypay/identity';
 import type { NewDelivery } from './types';
 
 /**
@@ -102,6 +104,18 @@ export interface EventDetail {
   duplicates: number;
   lastSeenAt: string | null;
   deliveries: (DeliveryView & { attemptLog: AttemptView[] })[];
+  /** Later copies with the same identity but different content, oldest first; never delivered. */
+  conflicts: ConflictingCopy[];
+}
+
+export interface ConflictingCopy {
+  id: string;
+  receivedAt: string;
+  /** How many more times this same content arrived. */
+  repeats: number;
+  /** The fields that differ from the event (extra fields as `extra.<name>`). */
+  differs: string[];
+  copy: PayoutEvent;
 }
 
 type Row = Record<string, unknown>;
@@ -181,11 +195,27 @@ export function getEvent(db: Database.Database, id: string): EventDetail | undef
       response: strOrNull(a['response']),
     })),
   }));
-  const event = JSON.parse(String(row['body'])) as RelayEvent;
+  const event = parseEvent(String(row['body']));
   const duplicates = Number(row['duplicates']);
   // The stored body is the first arrival; the count of later copies lives in its column.
   if (event.source === 'skypay') event.duplicates = duplicates;
-  return { event, duplicates, lastSeenAt: row['last_seen_ms'] == null ? null : iso(row['last_seen_ms']), deliveries };
+  const copies = db.prepare(`SELECT id, received_ms, repeats, body FROM callback_copies WHERE event_id = ?
+    ORDER BY received_ms, id`).all(id) as Row[];
+  const conflicts = copies.map((c): ConflictingCopy => {
+    const copy = parseEvent(String(c['body'])) as PayoutEvent;
+    return {
+      id: String(c['id']), receivedAt: iso(c['received_ms']), repeats: Number(c['repeats']),
+      differs: event.source === 'skypay' ? listDifferences(event, copy) : [], copy,
+    };
+  });
+  const lastSeenAt = row['last_seen_ms'] == null ? null : iso(row['last_seen_ms']);
+  return { event, duplicates, lastSeenAt, deliveries, conflicts };
+}
+
+/** JSON of an event's detail with extra fields as SkyPay sent them (JSON.stringify would round long numbers). */
+export function stringifyEventDetail(d: EventDetail): string {
+  const conflicts = d.conflicts.map((c) => stringifyWith(c, { copy: stringifyEvent(c.copy) }));
+  return stringifyWith(d, { event: stringifyEvent(d.event), conflicts: `[${conflicts.join(',')}]` });
 }
 
 /** Every event of one payout (each status SkyPay reported), oldest first. */
@@ -279,7 +309,7 @@ export function replayEvent(
 ): ReplayResult | undefined {
   const body = db.prepare('SELECT body FROM events WHERE id = ?').pluck().get(eventId) as string | undefined;
   if (body === undefined) return undefined;
-  const planned = plan(JSON.parse(body) as RelayEvent);
+  const planned = plan(parseEvent(body));
   const existing = db.prepare('SELECT id, destination, state FROM deliveries WHERE event_id = ?');
   const insert = db.prepare(`INSERT INTO deliveries (id, event_id, destination, rules, state, next_attempt_ms, created_ms,
     updated_ms) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`);
