@@ -31,7 +31,7 @@ export class SqliteStore implements IngestStore, OutboxStore {
   readonly db: Database.Database;
   private readonly events: Batcher<EventWrite, SaveOutcome>;
   private readonly rejections: Batcher<NewRejection, void>;
-  private readonly writeSuppressed: (counts: SuppressedRejections[]) => void;
+  private readonly suppressed: Batcher<SuppressedRejections, void>;
   private readonly outbox: ReturnType<typeof prepareOutbox>;
   private readonly finishes: Batcher<FinishWrite, void>;
   private closed = false;
@@ -61,7 +61,12 @@ export class SqliteStore implements IngestStore, OutboxStore {
       return writeEvents(writes);
     }, { ...batching, failsAll: (err) => err instanceof DatabaseLostError });
     this.rejections = createBatcher(prepareRejectionWriter(this.db), batching);
-    this.writeSuppressed = prepareSuppressedWriter(this.db);
+    const writeSuppressed = prepareSuppressedWriter(this.db);
+    // Through a batcher for its retries while another process holds the write lock.
+    this.suppressed = createBatcher((counts: SuppressedRejections[]) => {
+      writeSuppressed(counts);
+      return counts.map(() => undefined);
+    }, batching);
     this.outbox = prepareOutbox(this.db);
     // Sends that finish in the same turn share one commit (one fsync) instead of paying one each.
     const finishAll = this.db.transaction((items: FinishWrite[]) =>
@@ -133,11 +138,7 @@ export class SqliteStore implements IngestStore, OutboxStore {
     if (counts.length === 0) return;
     // After the rows they count: a kept row still queued in the batcher is written first.
     await this.rejections.flush();
-    try {
-      this.writeSuppressed(counts);
-    } catch (err) {
-      toStorageError(err);
-    }
+    await Promise.all(counts.map((c) => this.suppressed.submit(c))).catch(toStorageError);
   }
 
   async claimDeliveries(options: ClaimOptions): Promise<ClaimedDelivery[]> {
@@ -190,6 +191,7 @@ export class SqliteStore implements IngestStore, OutboxStore {
     if (this.closed) return;
     await this.events.flush();
     await this.rejections.flush();
+    await this.suppressed.flush();
     await this.finishes.flush();
     this.closed = true;
     if (this.fileWatch) clearInterval(this.fileWatch);
