@@ -2,6 +2,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import bodyParser from 'koa-bodyparser';
 import { MethodNotAllowedError } from './errors';
+import { BodyBudget, parseSize, readBodyWithin } from './http/body';
 import { requireCallbackContentType } from './http/content-type';
 import { serveHealth, serveReadiness, type ReadinessDeps } from './http/health';
 import { handleCallbackOutcome, type RefusalDeps } from './http/refusals';
@@ -10,6 +11,9 @@ import { createReceiveHandler, type ReceiveDeps } from './skypay/receive';
 export interface AppDeps {
   callbackPath: string;
   bodyLimit: string;
+  /** server.bodyTimeoutMs and server.maxBodyMemory (see http/body.ts). */
+  bodyTimeoutMs: number;
+  maxBodyMemory: string;
   trustProxy: boolean;
   receive: ReceiveDeps;
   refusals: RefusalDeps;
@@ -43,7 +47,11 @@ export function createApp(deps: AppDeps): Koa {
     deps.callbackPath,
     handleCallbackOutcome(deps.refusals),
     requireCallbackContentType(),
-    parseBody,
+    readBodyWithin(parseBody, {
+      limitBytes: parseSize(deps.bodyLimit),
+      timeoutMs: deps.bodyTimeoutMs,
+      budget: new BodyBudget(parseSize(deps.maxBodyMemory)),
+    }),
     createReceiveHandler(deps.receive),
   );
   router.all(deps.callbackPath, handleCallbackOutcome(deps.refusals), async (ctx) => {

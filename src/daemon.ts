@@ -10,6 +10,7 @@ import type { Destination } from './destinations/types';
 import { DeliveryWorker, type AttemptReport } from './delivery/worker';
 import type { RelayEvent } from './event';
 import type { Lifecycle } from './http/health';
+import { startRejectionKeeper, type RejectionKeeper } from './http/rejection-keeper';
 import { listen, type RunningServer } from './http/server';
 import { createMetrics, type Metrics } from './metrics';
 import type { NewDelivery, NewRejection } from './store/types';
@@ -45,6 +46,7 @@ export class Daemon {
   private readonly metrics: Metrics | undefined;
   private alerts: Alerts | undefined;
   private retention: ReturnType<typeof startRetentionJob> | undefined;
+  private rejectionKeeper: RejectionKeeper | undefined;
   private server: RunningServer | undefined;
   private state: Lifecycle = 'idle';
 
@@ -114,14 +116,23 @@ export class Daemon {
     const tokens = [this.config.admin.token, this.config.metrics.token].filter((t): t is string => t !== undefined);
     const secrets = [...listPartnerSecrets(this.config.skypay.partners), ...tokens];
     this.startOperations();
+    const keeper = startRejectionKeeper({
+      store: this.store, logger: this.logger, perMinute: this.config.store.maxRejectionsPerMinute,
+    });
+    this.rejectionKeeper = keeper;
     const app = createApp({
       callbackPath: this.config.skypay.path,
       bodyLimit: this.config.server.bodyLimit,
+      bodyTimeoutMs: this.config.server.bodyTimeoutMs,
+      maxBodyMemory: this.config.server.maxBodyMemory,
       trustProxy: this.config.server.trustProxy,
       receive: {
         partners: preparePartners(this.config.skypay.partners),
         callbackStruct: createCallbackStruct(offsetMinutes),
         offsetMinutes,
+        dealTimeWindow: {
+          maxAgeDays: this.config.skypay.maxAgeDays, maxFutureMinutes: this.config.skypay.maxFutureMinutes,
+        },
         store: this.store,
         planDeliveries: this.planDeliveries,
         onStored: (event, outcome, deliveries) => {
@@ -131,6 +142,7 @@ export class Daemon {
       },
       refusals: {
         store: this.store, logger: this.logger, offsetMinutes, secrets,
+        keep: (rejection) => keeper.keep(rejection),
         onRefused: (rejection) => {
           this.alerts?.onRefused(rejection);
           this.hooks.onRefused?.(rejection);
@@ -149,7 +161,8 @@ export class Daemon {
       guards: this.operationsGuards(),
       routers: [...this.operationsRouters(), ...(this.hooks.routers ?? [])],
     });
-    this.server = await listen(app, this.config.server.host, this.config.server.port);
+    this.server = await listen(app, this.config.server.host, this.config.server.port,
+      { maxConnections: this.config.server.maxConnections });
     this.worker.start();
     this.state = 'ready';
     this.logger.info({ address: this.address, callbackPath: this.config.skypay.path }, 'skyrelay listening');
@@ -160,6 +173,7 @@ export class Daemon {
     if (this.state === 'stopped' || this.state === 'draining') return;
     this.state = 'draining';
     await this.server?.close(this.config.server.shutdownTimeoutMs);
+    await this.rejectionKeeper?.stop();
     await this.worker.stop();
     // After the worker: its last attempts may raise alerts and count in metrics.
     await this.alerts?.stop();

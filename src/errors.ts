@@ -12,7 +12,9 @@ export type RefusalReason =
   | 'too_large'
   | 'unsupported_media_type'
   | 'method_not_allowed'
-  | 'storage_unavailable';
+  | 'storage_unavailable'
+  | 'body_timeout'
+  | 'busy';
 
 export abstract class RefusalError extends Error {
   abstract readonly status: number;
@@ -21,6 +23,8 @@ export abstract class RefusalError extends Error {
   replyKey?: Buffer;
   /** The partner claimed in the body, once known; never the key. */
   partner?: string;
+  /** The body was left unread (or half read): answer, then close the connection rather than read the rest. */
+  readonly closesConnection: boolean = false;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -56,6 +60,7 @@ export class EncryptionRequiredError extends UnauthenticatedError {
 export class PayloadTooLargeError extends RefusalError {
   readonly status = 413;
   readonly reason = 'too_large';
+  override readonly closesConnection = true;
 }
 
 export class UnsupportedMediaTypeError extends RefusalError {
@@ -81,6 +86,23 @@ export class StorageUnavailableError extends RefusalError {
     super(message, options);
     this.code = options?.code;
   }
+}
+
+/** The body did not arrive within server.bodyTimeoutMs: the connection is closed after the answer. */
+export class BodyTimeoutError extends RefusalError {
+  readonly status = 408;
+  readonly reason = 'body_timeout';
+  override readonly closesConnection = true;
+}
+
+/**
+ * Too many large bodies are being read at once (server.maxBodyMemory): this
+ * one is not read at all. A 503 tells SkyPay to send it again.
+ */
+export class BodyMemoryBusyError extends RefusalError {
+  readonly status = 503;
+  readonly reason = 'busy';
+  override readonly closesConnection = true;
 }
 
 /** Another connection held the write lock for longer than store.busyTimeoutMs. */

@@ -37,7 +37,7 @@ export function formatRejections(rows: readonly RejectionView[], json: boolean):
     ['RECEIVED', 'ID', 'FROM', 'STATUS', 'REASON', 'PARTNER', 'DESCRIPTION'],
     rows.map((r) => [
       shortTime(r.receivedAt), r.id, r.remoteAddress ?? '—', String(r.status), r.reason, clip(r.partner, 24),
-      clip(r.description, 60),
+      r.suppressed > 0 ? `${clip(r.description, 44)} (+${r.suppressed} not kept)` : clip(r.description, 60),
     ]),
   );
 }

@@ -24,6 +24,11 @@ export const ConfigStruct = object({
     host: defaulted(string(), '0.0.0.0'),
     port: defaulted(Port, 8080),
     bodyLimit: defaulted(BodyLimit, '1mb'),
+    /** A callback body not complete this long after its headers gets 408 and its connection is closed. */
+    bodyTimeoutMs: defaulted(PositiveInt, 10_000),
+    /** Memory shared by bodies over 64 KB being read at once; one that does not fit gets 503 unread. */
+    maxBodyMemory: defaulted(BodyLimit, '64mb'),
+    maxConnections: defaulted(PositiveInt, 1024),
     trustProxy: defaulted(boolean(), false),
     shutdownTimeoutMs: defaulted(PositiveInt, 10_000),
   }), {}),
@@ -38,10 +43,15 @@ export const ConfigStruct = object({
     /** How often the retention job runs, and how many rows one of its transactions deletes. */
     retentionIntervalMs: defaulted(PositiveInt, 3_600_000),
     retentionBatchSize: defaulted(PositiveInt, 500),
+    /** Refused callbacks kept as rows per reason and remote address per minute; the rest are only counted. */
+    maxRejectionsPerMinute: defaulted(PositiveInt, 20),
   }), {}),
   skypay: object({
     path: defaulted(UrlPath, '/callbacks/skypay'),
     timezone: defaulted(Offset, '+08:00'),
+    /** Off unless set: callbacks whose dealTime is older, or further ahead of now, are refused with 400. */
+    maxAgeDays: optional(PositiveInt),
+    maxFutureMinutes: optional(PositiveInt),
     partners: size(array(Partner), 1, 100),
   }),
   destinations: defaulted(DestinationsConfig, {}),

@@ -2,6 +2,7 @@ import { IncomingWebhook, IncomingWebhookHTTPError } from '@slack/webhook';
 import type { FetchFunction, IncomingWebhookSendArguments } from '@slack/webhook';
 import type { RelayEvent } from '../event';
 import { createAttemptSignal, describeRequestFailure, readBodySnippet } from './http';
+import { escapeMrkdwnWithin } from './mrkdwn';
 import type { DestinationOptions } from './options';
 import { EMPTY_VALUE, describeHeadline, describeReason, formatValue, listKeyPayoutFields, toOneLine } from './present';
 import type { Field } from './present';
@@ -13,15 +14,16 @@ import type { DeliveryError, DeliveryResult, Destination } from './types';
 
 type SlackBlock = NonNullable<IncomingWebhookSendArguments['blocks']>[number];
 
-// Block Kit limits: header text 150 chars, 10 fields per section, 2000 chars per field.
+// Block Kit limits: header text 150 chars, 10 fields per section, 2000 chars per field. Slack asks for
+// `text` of at most 3,000 characters (and truncates far longer ones mid-entity).
 const HEADER_MAX = 150;
 const MAX_FIELDS = 10;
-const FIELD_MAX = 1900;
+const FIELD_MAX = 2000;
+const TEXT_MAX = 3000;
+/** Our own ids (evt_…, dlv_…) are shown raw so they copy into the CLI; anything else is escaped. */
+const SAFE_ID = /^[A-Za-z0-9_-]{1,100}$/;
 
-/** Slack parses &, < and > in mrkdwn as entities and links; everything else may pass. */
-function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+const showId = (id: string): string => (SAFE_ID.test(id) ? id : escapeMrkdwnWithin(id, 100));
 
 function capFields(fields: Field[]): Field[] {
   if (fields.length <= MAX_FIELDS) return fields;
@@ -39,26 +41,29 @@ export function describeFallback(event: RelayEvent): string {
   const headline = describeHeadline(event);
   if (event.source === 'skypay') {
     const description = event.failDescription ?? EMPTY_VALUE;
-    return escapeMrkdwn(`${headline} — ${event.controlNumber} (${event.status}): ${description}`);
+    return escapeMrkdwnWithin(`${headline} — ${event.controlNumber} (${event.status}): ${description}`, TEXT_MAX);
   }
   const reason = describeReason(event);
-  return escapeMrkdwn(reason === undefined ? headline : `${headline}: ${reason}`);
+  return escapeMrkdwnWithin(reason === undefined ? headline : `${headline}: ${reason}`, TEXT_MAX);
 }
 
-/** A message readable at a glance: what happened (header), to what (fields), and ids to trace it. */
+/**
+ * A message readable at a glance: what happened (header), to what (fields), and ids to trace it.
+ * Every value may hold a sender's text, so each is escaped and capped within Slack's limits.
+ */
 export function buildSlackMessage(event: RelayEvent, deliveryId: string): IncomingWebhookSendArguments {
   const blocks: SlackBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: toOneLine(describeHeadline(event), HEADER_MAX) } },
     {
       type: 'section',
-      fields: listFields(event).map(([label, value]) => ({
-        type: 'mrkdwn' as const,
-        text: `*${escapeMrkdwn(label)}*\n${escapeMrkdwn(value.length > FIELD_MAX ? `${value.slice(0, FIELD_MAX)}…` : value)}`,
-      })),
+      fields: listFields(event).map(([label, value]) => {
+        const title = `*${escapeMrkdwnWithin(label, 100)}*\n`;
+        return { type: 'mrkdwn' as const, text: `${title}${escapeMrkdwnWithin(value, FIELD_MAX - title.length)}` };
+      }),
     },
     {
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: `Event ${escapeMrkdwn(event.id)} · Delivery ${escapeMrkdwn(deliveryId)}` }],
+      elements: [{ type: 'mrkdwn', text: `Event ${showId(event.id)} · Delivery ${showId(deliveryId)}` }],
     },
   ];
   return { text: describeFallback(event), blocks };

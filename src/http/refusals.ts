@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import {
@@ -7,6 +8,7 @@ import {
 import { createId } from '../ids';
 import { PROTO_KEY_REFUSAL } from '../skypay/body-shape';
 import { maskSecrets } from '../skypay/mask';
+import { cutUtf8 } from './truncate';
 import type { CallbackState } from '../skypay/receive';
 import { buildReply, encodeReply } from '../skypay/reply';
 import type { IngestStore, NewRejection } from '../store/types';
@@ -17,7 +19,9 @@ export interface RefusalDeps {
   offsetMinutes: number;
   /** Every configured secret: masked out of anything kept or logged. */
   secrets: readonly string[];
-  /** Told of every refusal after it is recorded (metrics, rejection alerts). */
+  /** Whether this refusal is kept as a row; the rest are only counted (see RejectionKeeper). Default: all. */
+  keep?: (rejection: NewRejection) => boolean;
+  /** Told of every refusal, kept or only counted, after it is recorded (metrics, rejection alerts). */
   onRefused?: (rejection: NewRejection) => void;
   /** Told of every callback's outcome (metrics). */
   onOutcome?: (outcome: CallbackOutcome, ms: number) => void;
@@ -51,19 +55,26 @@ export function handleCallbackOutcome(deps: RefusalDeps): Koa.Middleware {
       const reply = encodeReply(buildReply(String(status), description, deps.offsetMinutes), refusal?.replyKey);
       ctx.status = status;
       if (status === 405) ctx.set('Allow', 'POST');
+      // The rest of an unread body is not worth reading, and its sender must not keep the socket.
+      if (refusal?.closesConnection) ctx.res.shouldKeepAlive = false;
       ctx.type = reply.type;
       ctx.body = reply.body;
       const state = (ctx.state.callback ?? {}) as CallbackState;
-      const rejection = describeRejection(ctx, err, status, reason, description, state.partner ?? refusal?.partner, deps);
+      const rejection = describeRejection(ctx, status, reason, description, state.partner ?? refusal?.partner, deps);
+      const kept = deps.keep?.(rejection) ?? true;
       const ms = elapsed(started);
       deps.onOutcome?.(`refused:${reason}`, ms);
       // The database's code (SQLITE_BUSY...) is for operators: logged here, never in the reply.
       const code = err instanceof StorageUnavailableError ? err.code : undefined;
-      const log = { outcome: 'refused', reason, status, description, ...(code ? { code } : {}), ...state,
-        remoteAddress: rejection.remoteAddress, ms };
+      const log = {
+        outcome: 'refused', reason, status, description, ...(code ? { code } : {}), ...state,
+        remoteAddress: rejection.remoteAddress, ms, ...(kept ? {} : { kept: false }),
+      };
       if (refusal) deps.logger.warn(log, 'callback');
       else deps.logger.error({ ...log, err: maskError(err, deps.secrets) }, 'callback');
-      const keep = deps.store.saveRejection(rejection).then(
+      // One only counted (a flood) is still told on, so alerts and their folded counts see every refusal.
+      const saved = kept ? deps.store.saveRejection(withBody(rejection, ctx, err, deps.secrets)) : Promise.resolve();
+      const keep = saved.then(
         () => deps.onRefused?.(rejection),
         (storeErr: unknown) => {
           deps.logger.error({ err: maskError(storeErr, deps.secrets), rejectionId: rejection.id }, 'could not keep refused callback');
@@ -97,24 +108,45 @@ function isDecompressionError(err: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('Z_') || code.startsWith('ERR__ERROR_'));
 }
 
+/** What is kept of a sender's text: enough to see what it was, never enough to fill the disk. */
+export const KEPT_BODY_BYTES = 2048;
+export const KEPT_HEADER_BYTES = 256;
+
 function describeRejection(
-  ctx: Koa.Context, err: unknown, status: number, reason: string, description: string,
-  partner: string | undefined, deps: RefusalDeps,
+  ctx: Koa.Context, status: number, reason: string, description: string, partner: string | undefined, deps: RefusalDeps,
 ): NewRejection {
-  const raw = (ctx.request as { rawBody?: unknown }).rawBody ?? (err as { body?: unknown }).body;
+  const contentType = cutUtf8(ctx.get('content-type'), KEPT_HEADER_BYTES);
   return {
     id: createId('rej'),
     receivedAt: new Date(),
-    remoteAddress: ctx.ip || undefined,
+    remoteAddress: describeAddress(ctx.ip),
     method: ctx.method,
-    path: ctx.path,
-    contentType: ctx.get('content-type') || undefined,
+    path: cutUtf8(ctx.path, KEPT_HEADER_BYTES).text,
+    contentType: contentType.text || undefined,
+    contentTypeBytes: contentType.bytes || undefined,
     status,
     reason,
     description,
     partner: partner === undefined ? undefined : maskSecrets(partner, deps.secrets),
-    body: typeof raw === 'string' ? maskSecrets(raw, deps.secrets) : undefined,
+    body: undefined,
   };
+}
+
+/**
+ * Under server.trustProxy the address is the client's own X-Forwarded-For text: it reaches logs and alerts
+ * (and keys the rows kept per address) only when it is an IP address, else only its size does.
+ */
+function describeAddress(ip: string): string | undefined {
+  if (ip === '') return undefined;
+  return isIP(ip) !== 0 ? ip : `not an IP address, ${Buffer.byteLength(ip)} bytes`;
+}
+
+/** Only for a row that is kept: masking reads the whole body. Masked first, so no secret is cut in half and kept. */
+function withBody(rejection: NewRejection, ctx: Koa.Context, err: unknown, secrets: readonly string[]): NewRejection {
+  const raw = (ctx.request as { rawBody?: unknown }).rawBody ?? (err as { body?: unknown }).body;
+  if (typeof raw !== 'string') return rejection;
+  const body = cutUtf8(maskSecrets(raw, secrets), KEPT_BODY_BYTES).text;
+  return { ...rejection, body, bodyBytes: Buffer.byteLength(raw) };
 }
 
 function maskError(err: unknown, secrets: readonly string[]): { message: string; stack?: string } {

@@ -8,8 +8,12 @@ export interface RunningServer {
   close(graceMs: number): Promise<void>;
 }
 
-export async function listen(app: Koa, host: string, port: number): Promise<RunningServer> {
+export async function listen(
+  app: Koa, host: string, port: number, options: { maxConnections?: number } = {},
+): Promise<RunningServer> {
   const server = http.createServer(app.callback());
+  // Beyond this, new connections are closed at once: each open one costs buffers and a parser.
+  if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
   // A slow or stuck client must not hold a connection (and the shutdown) forever.
   server.headersTimeout = 15_000;
   server.requestTimeout = 30_000;

@@ -5,6 +5,7 @@ import type { IngestStore, NewDelivery, SaveOutcome } from '../store/types';
 import { authenticateCallback } from './authenticate';
 import { decryptCallback, parseObject, requireObject, type OpenedBody } from './decrypt';
 import { requireSafeBody } from './body-shape';
+import { checkDealTimeWindow, type DealTimeWindow } from './freshness';
 import { normalizeCallback } from './normalize';
 import type { Partner } from './partners';
 import { buildReply, encodeReply, SUCCESS_CODE } from './reply';
@@ -14,6 +15,8 @@ export interface ReceiveDeps {
   partners: Map<string, Partner>;
   callbackStruct: CallbackStruct;
   offsetMinutes: number;
+  /** Refuses dealTimes too old or too far ahead (skypay.maxAgeDays, skypay.maxFutureMinutes). */
+  dealTimeWindow?: DealTimeWindow;
   store: IngestStore;
   /** Which destinations the event goes to; written in the event's own transaction. */
   planDeliveries: (event: RelayEvent) => NewDelivery[];
@@ -49,7 +52,9 @@ export function createReceiveHandler(deps: ReceiveDeps): Koa.Middleware {
       const partner = authenticateCallback(opened.body, deps.partners, opened.key);
       state.partner = partner.userName;
       const callback = validateCallback(opened.body, deps.callbackStruct);
-      const event = normalizeCallback(callback, opened.body, deps.offsetMinutes, new Date(), opened.text);
+      const now = new Date();
+      const event = normalizeCallback(callback, opened.body, deps.offsetMinutes, now, opened.text);
+      if (deps.dealTimeWindow) checkDealTimeWindow(new Date(event.dealTimeUtc), now, deps.dealTimeWindow);
       state.controlNumber = event.controlNumber;
       state.payType = event.payType;
       const deliveries = deps.planDeliveries(event);

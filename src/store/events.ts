@@ -3,7 +3,7 @@ import type { PayoutEvent, RelayEvent } from '../event';
 import { parseEvent, stringifyEvent } from '../event-json';
 import { createId } from '../ids';
 import { digestContent, listDifferences } from '../skypay/identity';
-import type { NewDelivery, NewRejection, SaveOutcome } from './types';
+import type { NewDelivery, NewRejection, SaveOutcome, SuppressedRejections } from './types';
 
 export interface EventWrite {
   event: RelayEvent;
@@ -98,11 +98,21 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
 }
 export function prepareRejectionWriter(db: Database.Database): (rejections: NewRejection[]) => void[] {
   const insert = db.prepare(`
-    INSERT INTO rejections (id, received_ms, remote_address, method, path, content_type, status, reason, description, partner, body)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    INSERT INTO rejections (id, received_ms, remote_address, method, path, content_type, status, reason, description,
+      partner, body, body_bytes, content_type_bytes)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const writeAll = db.transaction((rows: NewRejection[]) => rows.map((r) => {
     insert.run(r.id, r.receivedAt.getTime(), r.remoteAddress ?? null, r.method, r.path, r.contentType ?? null,
-      r.status, r.reason, r.description, r.partner ?? null, r.body ?? null);
+      r.status, r.reason, r.description, r.partner ?? null, r.body ?? null, r.bodyBytes ?? null,
+      r.contentTypeBytes ?? null);
   }));
   return (rows) => writeAll.immediate(rows);
+}
+
+export function prepareSuppressedWriter(db: Database.Database): (counts: SuppressedRejections[]) => void {
+  const add = db.prepare('UPDATE rejections SET suppressed = suppressed + ? WHERE id = ?');
+  const addAll = db.transaction((counts: SuppressedRejections[]) => {
+    for (const c of counts) add.run(c.count, c.rejectionId);
+  });
+  return (counts) => addAll.immediate(counts);
 }

@@ -146,6 +146,13 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX callback_copies_received ON callback_copies(received_ms);
   `,
+  `
+  -- Refused bodies and echoed headers are kept cut short: how long they were, and how many refusals
+  -- of the same reason and address were only counted (not kept) after this row in its minute.
+  ALTER TABLE rejections ADD COLUMN body_bytes INTEGER;
+  ALTER TABLE rejections ADD COLUMN content_type_bytes INTEGER;
+  ALTER TABLE rejections ADD COLUMN suppressed INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** `upTo` stops at an older schema version: tests build a database as an older release left it. */

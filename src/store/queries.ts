@@ -60,6 +60,8 @@ export interface RejectionView {
   /** The partner the body claimed, once known. */
   partner: string | null;
   description: string;
+  /** Refusals of the same reason and address in its minute that were only counted, not kept (a flood). */
+  suppressed: number;
 }
 
 export interface DeliveryFilter {
@@ -151,12 +153,12 @@ export function listEvents(db: Database.Database, f: EventFilter): EventSummary[
  */
 export function listRejections(db: Database.Database, f: RejectionFilter): RejectionView[] {
   const w = where([['reason = ?', f.reason], ['received_ms >= ?', f.sinceMs], ['id < ?', f.before]]);
-  const rows = db.prepare(`SELECT id, received_ms, remote_address, method, path, status, reason, partner, description
-    FROM rejections ${w.sql} ORDER BY id DESC LIMIT ?`).all(...w.params, f.limit) as Row[];
+  const rows = db.prepare(`SELECT id, received_ms, remote_address, method, path, status, reason, partner, description,
+    suppressed FROM rejections ${w.sql} ORDER BY id DESC LIMIT ?`).all(...w.params, f.limit) as Row[];
   return rows.map((r) => ({
     id: String(r['id']), receivedAt: iso(r['received_ms']), remoteAddress: strOrNull(r['remote_address']),
     method: String(r['method']), path: String(r['path']), status: Number(r['status']), reason: String(r['reason']),
-    partner: strOrNull(r['partner']), description: String(r['description']),
+    partner: strOrNull(r['partner']), description: String(r['description']), suppressed: Number(r['suppressed'] ?? 0),
   }));
 }
 

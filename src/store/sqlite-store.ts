@@ -3,12 +3,12 @@ import type Database from 'better-sqlite3';
 import { DatabaseLostError, StorageUnavailableError, StoreBusyError } from '../errors';
 import type { RelayEvent } from '../event';
 import { createBatcher, type Batcher } from './group-commit';
-import { prepareEventWriter, prepareRejectionWriter, type EventWrite } from './events';
+import { prepareEventWriter, prepareRejectionWriter, prepareSuppressedWriter, type EventWrite } from './events';
 import { openDatabase, type SqliteOptions } from './sqlite';
 import { prepareOutbox } from './outbox';
 import type {
   AttemptRecord, ClaimOptions, ClaimedDelivery, DeliveryNext, IngestStore, NewDelivery, NewRejection, OutboxStore,
-  SaveOutcome,
+  SaveOutcome, SuppressedRejections,
 } from './types';
 
 interface FinishWrite { delivery: ClaimedDelivery; owner: string; attempt: AttemptRecord; next: DeliveryNext }
@@ -31,6 +31,7 @@ export class SqliteStore implements IngestStore, OutboxStore {
   readonly db: Database.Database;
   private readonly events: Batcher<EventWrite, SaveOutcome>;
   private readonly rejections: Batcher<NewRejection, void>;
+  private readonly suppressed: Batcher<SuppressedRejections, void>;
   private readonly outbox: ReturnType<typeof prepareOutbox>;
   private readonly finishes: Batcher<FinishWrite, void>;
   private closed = false;
@@ -60,6 +61,12 @@ export class SqliteStore implements IngestStore, OutboxStore {
       return writeEvents(writes);
     }, { ...batching, failsAll: (err) => err instanceof DatabaseLostError });
     this.rejections = createBatcher(prepareRejectionWriter(this.db), batching);
+    const writeSuppressed = prepareSuppressedWriter(this.db);
+    // Through a batcher for its retries while another process holds the write lock.
+    this.suppressed = createBatcher((counts: SuppressedRejections[]) => {
+      writeSuppressed(counts);
+      return counts.map(() => undefined);
+    }, batching);
     this.outbox = prepareOutbox(this.db);
     // Sends that finish in the same turn share one commit (one fsync) instead of paying one each.
     const finishAll = this.db.transaction((items: FinishWrite[]) =>
@@ -126,6 +133,14 @@ export class SqliteStore implements IngestStore, OutboxStore {
     return this.rejections.submit(rejection).catch(toStorageError);
   }
 
+  async addSuppressed(counts: SuppressedRejections[]): Promise<void> {
+    this.assertOpen();
+    if (counts.length === 0) return;
+    // After the rows they count: a kept row still queued in the batcher is written first.
+    await this.rejections.flush();
+    await Promise.all(counts.map((c) => this.suppressed.submit(c))).catch(toStorageError);
+  }
+
   async claimDeliveries(options: ClaimOptions): Promise<ClaimedDelivery[]> {
     this.assertOpen();
     try {
@@ -176,6 +191,7 @@ export class SqliteStore implements IngestStore, OutboxStore {
     if (this.closed) return;
     await this.events.flush();
     await this.rejections.flush();
+    await this.suppressed.flush();
     await this.finishes.flush();
     this.closed = true;
     if (this.fileWatch) clearInterval(this.fileWatch);

@@ -39,8 +39,17 @@ export interface NewRejection {
   reason: string;
   description: string;
   partner: string | undefined;
-  /** Already masked: no secret may reach storage. */
+  /** Already masked (no secret may reach storage) and cut to its first 2 KB. */
   body: string | undefined;
+  /** Sizes before cutting, in bytes. */
+  bodyBytes?: number | undefined;
+  contentTypeBytes?: number | undefined;
+}
+
+/** Refusals counted but not kept, added to the last row kept in their window. */
+export interface SuppressedRejections {
+  rejectionId: string;
+  count: number;
 }
 
 export interface IngestStore {
@@ -52,6 +61,8 @@ export interface IngestStore {
    */
   saveEvent(event: RelayEvent, deliveries: NewDelivery[]): Promise<SaveOutcome>;
   saveRejection(rejection: NewRejection): Promise<void>;
+  /** Adds counts of refusals not kept to the `suppressed` column of rows that were. */
+  addSuppressed(counts: SuppressedRejections[]): Promise<void>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;

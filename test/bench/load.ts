@@ -39,7 +39,8 @@ export function buildBenchCallback(prefix: string): { controlNumber: string; jso
     authentication: BENCH_AUTH,
     controlNumber,
     payType: String(payType),
-    dealTime: '2026-11-25 20:00:00',
+    // Now in GMT+8: the bench runs NODE_ENV=production, which refuses dealTimes over 30 days old.
+    dealTime: new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 19).replace('T', ' '),
   };
   if (payType === 4 || payType === 6) body['failDescription'] = 'Beneficiary account closed';
   if (payType === 2) body['referenceNumber'] = `MLA${controlNumber}`;

@@ -13,6 +13,14 @@ export function nextControlNumber(prefix = 'SKY99'): string {
   return `${prefix}${String((Date.now() % 1e6) * 1e4 + counter).padStart(10, '0').slice(-10)}`;
 }
 
+/**
+ * A dealTime `offsetMs` from now, as SkyPay writes it: GMT+8 wall clock, whole seconds. Production refuses
+ * the documentation's 2018 sample as older than skypay.maxAgeDays.
+ */
+export function dealTimeFromNow(offsetMs = 0): string {
+  return new Date(Date.now() + offsetMs + 8 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ');
+}
+
 /** Builds a callback body as SkyPay sends it (payType as a string, like every example). */
 export function buildCallback(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {

@@ -69,7 +69,7 @@ describe('skyrelay CLI: rejections, and events --type rejection', function () {
     const rows = sinceLimited.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(rows.map((x) => x['reason'])).to.deep.equal(['unsupported_media_type']);
     expect(rows[0]).to.have.keys(['id', 'receivedAt', 'remoteAddress', 'method', 'path', 'status', 'reason', 'partner',
-      'description']);
+      'description', 'suppressed']);
   });
 
   it('exit 2 for a bad reason, and for payout filters with --type rejection', async () => {

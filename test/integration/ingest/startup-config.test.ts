@@ -3,7 +3,7 @@ import path from 'node:path';
 import { CONFIG_ERROR_EXIT_CODE } from '../../../src/config/load';
 import { makeTempDir } from '../../support/daemon';
 import { spawnDaemon, spawnDaemonExpectingExit } from '../../support/spawn';
-import { SAMPLE_AUTH, buildCallback, postCallback } from '../../support/skypay';
+import { SAMPLE_AUTH, buildCallback, dealTimeFromNow, postCallback } from '../../support/skypay';
 
 /**
  * What an operator gets wrong at start-up must stop the built daemon with
@@ -27,8 +27,10 @@ describe('start-up configuration checks (built daemon)', function () {
     const d = await spawnDaemon({ server: { host: '127.0.0.1', port: 0 }, store: store() },
       { NODE_ENV: 'production', SKYRELAY_PARTNERS: JSON.stringify(partners) });
     try {
-      const res = await postCallback(d.callbackUrl,
-        buildCallback({ userName: 'Acme@skypay', authentication: 'acme-production-key-0001' }));
+      // A dealTime of today: production.json refuses the 2018 sample as older than skypay.maxAgeDays.
+      const res = await postCallback(d.callbackUrl, buildCallback({
+        userName: 'Acme@skypay', authentication: 'acme-production-key-0001', dealTime: dealTimeFromNow(),
+      }));
       expect(res.json?.['responseCode']).to.equal('1000');
     } finally {
       d.child.kill('SIGTERM');

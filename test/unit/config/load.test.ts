@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import { ConfigError, checkNumericEnv, validateConfig } from '../../../src/config/load';
 import { mergeDeep, readDefaultConfig } from '../../support/config';
@@ -49,6 +51,16 @@ describe('config/load', () => {
       expect(problemsOf(overrides).join('\n')).to.match(expected);
     });
   }
+
+  it('production.json refuses dealTimes over 30 days old or 10 minutes ahead; default.json leaves both off', () => {
+    const dir = path.join(__dirname, '..', '..', '..', '..', 'config');
+    const production = JSON.parse(fs.readFileSync(path.join(dir, 'production.json'), 'utf8')) as
+      Record<string, unknown>;
+    const config = validateConfig(mergeDeep(readDefaultConfig(), production));
+    expect(config.skypay).to.include({ maxAgeDays: 30, maxFutureMinutes: 10 });
+    const defaults = validateConfig(readDefaultConfig()).skypay;
+    expect([defaults.maxAgeDays, defaults.maxFutureMinutes]).to.deep.equal([undefined, undefined]);
+  });
 
   it('defaults metrics.path to /metrics and leaves metrics.token unset', () => {
     const { metrics } = validateConfig(readDefaultConfig());

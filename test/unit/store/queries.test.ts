@@ -130,6 +130,7 @@ describe('store queries (shared by the CLI and the admin API)', () => {
     expect(listRejections(db, { limit: 10 })[2]).to.deep.equal({
       id: a, receivedAt: new Date(T0).toISOString(), remoteAddress: '10.0.0.1', method: 'POST', path: '/cb',
       status: 401, reason: 'unauthenticated', partner: 'Acme@skypay', description: `unauthenticated at ${T0}`,
+      suppressed: 0,
     });
   });
 });
