@@ -24,6 +24,9 @@ module.exports = {
       // Longer than the drain: server.shutdownTimeoutMs (10 s) plus delivery.timeoutMs (10 s).
       kill_timeout: 30000,
       max_memory_restart: '300M',
+      // An invalid configuration exits 78 (CONFIG_ERROR_EXIT_CODE in src/config/load.ts): restarting cannot fix it,
+      // and 15 quick restarts ended `errored` with the reason buried. Crashes exit 1 and are still restarted.
+      stop_exit_codes: [78],
       out_file: path.join(logDir, 'skyrelay.out.log'),
       error_file: path.join(logDir, 'skyrelay.err.log'),
       merge_logs: true,

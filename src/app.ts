@@ -17,6 +17,11 @@ export interface AppDeps {
   readiness?: ReadinessDeps;
   /** Extra routers (admin API, metrics) mounted by the daemon. */
   routers?: Router[];
+  /**
+   * Run before any router, in order (the admin and metrics tokens): a guard
+   * sees every request, including paths no router would match.
+   */
+  guards?: Koa.Middleware[];
 }
 
 /** Wires the stages into Koa; each stage lives in its own module. */
@@ -45,6 +50,7 @@ export function createApp(deps: AppDeps): Koa {
     throw new MethodNotAllowedError(`${ctx.method} is not allowed here; SkyPay callbacks are POSTed`);
   });
 
+  for (const guard of deps.guards ?? []) app.use(guard);
   app.use(router.routes());
   for (const extra of deps.routers ?? []) app.use(extra.routes()).use(extra.allowedMethods());
   return app;

@@ -1,9 +1,11 @@
 import type Router from '@koa/router';
-import { createAdminRouter } from './admin/router';
+import type Koa from 'koa';
+import { createAdminRouter, guardAdmin } from './admin/router';
 import { createAlerts, type Alerts } from './alerts';
 import { createApp } from './app';
 import type { Config } from './config/schema';
 import { createDestinations } from './destinations';
+import { collectSecrets, secretsOfDestinations } from './destinations/secrets';
 import type { Destination } from './destinations/types';
 import { DeliveryWorker, type AttemptReport } from './delivery/worker';
 import type { RelayEvent } from './event';
@@ -49,6 +51,7 @@ export class Daemon {
   constructor(private readonly config: Config, private readonly logger: Logger, private readonly hooks: DaemonHooks = {}) {
     this.store = new SqliteStore({
       path: config.store.path, busyTimeoutMs: config.store.busyTimeoutMs, synchronous: config.store.synchronous,
+      onLost: (reason) => this.onDatabaseLost(reason),
     });
     this.destinations = createDestinations(config.destinations, { timeoutMs: config.delivery.timeoutMs, logger });
     const limits = new Map<string, number>();
@@ -58,10 +61,11 @@ export class Daemon {
       planRoutes(event, this.rules).map((r) => ({ id: createId('dlv'), destination: r.destination, rules: r.rules }));
     this.metrics = config.metrics.enabled
       ? createMetrics({ db: this.store.db, destinations: Object.keys(config.destinations),
-        publishIntervalMs: config.metrics.publishIntervalMs, logger })
+        publishIntervalMs: config.metrics.publishIntervalMs, path: config.metrics.path, token: config.metrics.token,
+        logger })
       : undefined;
     this.worker = new DeliveryWorker(
-      { store: this.store, destinations: this.destinations, destinationLimits: limits, logger,
+      { store: this.store, destinations: this.destinations, destinationLimits: limits, logger, secrets: this.listSecrets(),
         onAttempt: (report) => {
           this.metrics?.recordAttempt(report);
           this.alerts?.onAttempt(report);
@@ -72,6 +76,14 @@ export class Daemon {
   }
 
   private wakePending = false;
+
+  /** Every configured secret: partner keys, admin and metrics tokens, destinations' credentials and URL parts. */
+  private listSecrets(): string[] {
+    return collectSecrets([
+      ...listPartnerSecrets(this.config.skypay.partners), this.config.admin.token, this.config.metrics.token,
+      ...secretsOfDestinations(this.config.destinations),
+    ]);
+  }
 
   /**
    * A group commit acknowledges many events at once; each notify() costs the
@@ -99,8 +111,9 @@ export class Daemon {
   async start(): Promise<void> {
     this.state = 'starting';
     const offsetMinutes = parseOffsetMinutes(this.config.skypay.timezone);
-    const secrets = [...listPartnerSecrets(this.config.skypay.partners), ...(this.config.admin.token ? [this.config.admin.token] : [])];
-    this.startOperations(secrets);
+    const tokens = [this.config.admin.token, this.config.metrics.token].filter((t): t is string => t !== undefined);
+    const secrets = [...listPartnerSecrets(this.config.skypay.partners), ...tokens];
+    this.startOperations();
     const app = createApp({
       callbackPath: this.config.skypay.path,
       bodyLimit: this.config.server.bodyLimit,
@@ -111,8 +124,9 @@ export class Daemon {
         offsetMinutes,
         store: this.store,
         planDeliveries: this.planDeliveries,
-        onStored: (_event, outcome, deliveries) => {
+        onStored: (event, outcome, deliveries) => {
           if (!outcome.duplicate && deliveries.length > 0) this.wakeWorker();
+          if (outcome.conflict && event.source === 'skypay') this.alerts?.onStored(event, outcome);
         },
       },
       refusals: {
@@ -130,7 +144,9 @@ export class Daemon {
         lifecycle: () => this.state,
         lastWriteFailure: () => this.store.lastWriteFailure,
         probeWrite: () => this.store.probeWrite(),
+        databaseLost: () => this.store.checkFile(),
       },
+      guards: this.operationsGuards(),
       routers: [...this.operationsRouters(), ...(this.hooks.routers ?? [])],
     });
     this.server = await listen(app, this.config.server.host, this.config.server.port);
@@ -156,19 +172,36 @@ export class Daemon {
   }
 
   /** Metrics publishing, retention and alerts; alerts only when some rule asks for skyrelay's own events. */
-  private startOperations(secrets: readonly string[]): void {
+  private startOperations(): void {
     this.metrics?.start();
     const { store: s } = this.config;
     this.retention = startRetentionJob(this.store.db, {
       retentionDays: s.retentionDays, rejectionRetentionDays: s.rejectionRetentionDays,
-      intervalMs: s.retentionIntervalMs, batchSize: s.retentionBatchSize,
+      dedupRetentionDays: s.dedupRetentionDays, intervalMs: s.retentionIntervalMs, batchSize: s.retentionBatchSize,
     }, this.logger);
     if (!this.rules.some((r) => r.receivesSystemEvents)) return;
     this.alerts = createAlerts({
-      db: this.store.db, store: this.store, plan: this.planDeliveries, secrets,
+      db: this.store.db, store: this.store, plan: this.planDeliveries, secrets: this.listSecrets(),
       rejectionWindowMs: this.config.alerts.rejectionWindowMs, logger: this.logger, onStored: () => this.worker.notify(),
+      writeDespiteLoss: (event, deliveries) => this.store.writeDespiteLoss(event, deliveries),
     });
     this.alerts.start();
+  }
+
+  private operationsGuards(): Koa.Middleware[] {
+    const token = this.config.admin.token;
+    return [...(this.metrics?.guards ?? []), ...(token ? [guardAdmin({ token, logger: this.logger })] : [])];
+  }
+
+  /**
+   * Once per process: callbacks already get 503 (the store refuses them).
+   * The worker keeps sending from the open handle what was acknowledged
+   * before, and the alert is written there too so it goes out the same way.
+   */
+  private onDatabaseLost(reason: string): void {
+    this.logger.error({ path: this.config.store.path, reason },
+      'database file was removed or replaced: callbacks are refused with 503 until skyrelay is restarted on a real file');
+    this.alerts?.onDatabaseLost(reason, this.config.store.path);
   }
 
   private operationsRouters(): Router[] {

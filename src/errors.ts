@@ -75,4 +75,19 @@ export class MethodNotAllowedError extends RefusalError {
 export class StorageUnavailableError extends RefusalError {
   readonly status = 503;
   readonly reason = 'storage_unavailable';
+  /** The database's own code (SQLITE_BUSY, SQLITE_FULL): for the log and /readyz, never for the client's answer. */
+  readonly code: string | undefined;
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(message, options);
+    this.code = options?.code;
+  }
 }
+
+/** Another connection held the write lock for longer than store.busyTimeoutMs. */
+export class StoreBusyError extends StorageUnavailableError {}
+
+/**
+ * The database file at store.path was deleted or replaced under the open
+ * handle: writes would still succeed, into a file nobody will open again.
+ */
+export class DatabaseLostError extends StorageUnavailableError {}

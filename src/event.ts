@@ -46,11 +46,11 @@ export interface PayoutEvent {
   duplicates: number;
 }
 
-/** Events skyrelay raises about itself (refused callbacks, dead deliveries). */
+/** Events skyrelay raises about itself (refused callbacks, dead deliveries, conflicting copies). */
 export interface SystemEvent {
   id: string;
   source: 'skyrelay';
-  type: 'rejection' | 'delivery.dead';
+  type: 'rejection' | 'delivery.dead' | 'callback.conflict' | 'database.lost';
   receivedAt: string;
   /** Flat, secret-free facts about what happened; routable like payout fields. */
   data: Record<string, string | number | boolean | null>;

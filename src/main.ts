@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ConfigError, loadConfig } from './config/load';
+import { CONFIG_ERROR_EXIT_CODE, ConfigError, loadConfig } from './config/load';
 import { Daemon } from './daemon';
 import { createLogger } from './log';
 
@@ -10,8 +10,8 @@ async function main(): Promise<void> {
     config = loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`skyrelay: ${err.message}\n`);
-      process.exit(1);
+      exitAfterWrite(`skyrelay: ${err.message}\n`, CONFIG_ERROR_EXIT_CODE);
+      return;
     }
     throw err;
   }
@@ -51,7 +51,15 @@ function exitAfterFlush(code: number): void {
   process.stdout.write('', () => process.exit(code));
 }
 
+/**
+ * Under pm2 stderr is a file stream written asynchronously: exiting at once
+ * left logs/ empty and the operator with no reason. Exit once it is written.
+ */
+function exitAfterWrite(message: string, code: number): void {
+  setTimeout(() => process.exit(code), 1_000);
+  process.stderr.write(message, () => process.exit(code));
+}
+
 main().catch((err: unknown) => {
-  process.stderr.write(`skyrelay: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  exitAfterWrite(`skyrelay: failed to start: ${err instanceof Error ? err.message : String(err)}\n`, 1);
 });

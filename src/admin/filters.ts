@@ -37,11 +37,30 @@ export function parseStatus(text: string): string {
   throw new FilterError(`status: expected one of ${Object.values(PAY_STATUSES).join(', ')} or 1 to 6 (got "${text}")`);
 }
 
-const EVENT_TYPES = ['payout', 'rejection', 'delivery.dead'];
+const EVENT_TYPES = ['payout', 'rejection', 'delivery.dead', 'callback.conflict', 'database.lost'];
 
 export function parseEventType(text: string): string {
   if (EVENT_TYPES.includes(text)) return text;
   throw new FilterError(`type: expected one of ${EVENT_TYPES.join(', ')} (got "${text}")`);
+}
+
+/**
+ * A refusal reason as stored (unauthenticated, invalid, ...). Not checked
+ * against a list: rows keep the reasons of older and newer versions, and an
+ * unknown one simply matches nothing.
+ */
+export function parseReason(text: string): string {
+  if (/^[a-z][a-z_]{0,39}$/.test(text)) return text;
+  throw new FilterError(`reason: expected a refusal reason such as unauthenticated or invalid (got "${text}")`);
+}
+
+/**
+ * `type=rejection` lists refused callbacks, which have no control number or
+ * payout status: those filters would silently match everything, so say so.
+ */
+export function checkRejectionFilters(filters: Record<string, string | undefined>): void {
+  const given = Object.entries(filters).filter(([, v]) => v !== undefined).map(([k]) => k);
+  if (given.length) throw new FilterError(`${given.join(', ')}: does not apply to type rejection (refused callbacks)`);
 }
 
 export function parseState(text: string): DeliveryState {

@@ -5,11 +5,15 @@ import bodyParser from 'koa-bodyparser';
 import type { RelayEvent } from '../event';
 import type { Logger } from '../log';
 import {
-  getEvent, listDeliveries, listEvents, replayDeliveries, replayEvent, replayMatching, type ReplayResult,
+  ReplayCountChanged, countMatching, getEvent, listDeliveries, listEvents, listRejections, replayDeliveries, replayEvent,
+  replayMatching, stringifyEventDetail, type RejectionFilter, type ReplayResult,
 } from '../store/queries';
 import type { NewDelivery } from '../store/types';
+import { guardPrefix } from '../http/path-guard';
 import { requireBearerToken } from './auth';
-import { FilterError, parseEventType, parseLimit, parseSince, parseState, parseStatus } from './filters';
+import {
+  FilterError, checkRejectionFilters, parseEventType, parseLimit, parseReason, parseSince, parseState, parseStatus,
+} from './filters';
 
 export interface AdminDeps {
   token: string;
@@ -21,6 +25,19 @@ export interface AdminDeps {
 }
 
 const DEFAULT_LIMIT = 50;
+export const ADMIN_PREFIX = '/admin';
+
+/**
+ * Runs before any routing (see createApp's guards): every path under /admin,
+ * in any spelling and whether or not a route exists for it, needs the token;
+ * only then does the strict, case-sensitive router decide between an answer
+ * and a 404. Errors and 404s below /admin are answered as JSON.
+ */
+export function guardAdmin(deps: Pick<AdminDeps, 'token' | 'logger'>): Koa.Middleware {
+  const authenticate = requireBearerToken(deps.token);
+  const answerAsJson = answerErrorsAsJson(deps.logger);
+  return guardPrefix(ADMIN_PREFIX, (ctx, next) => authenticate(ctx, () => answerAsJson(ctx, next)));
+}
 
 /**
  * /admin: the CLI's questions over HTTP, for people and tools that cannot
@@ -28,27 +45,42 @@ const DEFAULT_LIMIT = 50;
  * link (null on the last page).
  */
 export function createAdminRouter(deps: AdminDeps): Router {
-  const router = new Router({ prefix: '/admin' });
-  router.use(answerErrorsAsJson(deps.logger), requireBearerToken(deps.token));
+  // Strict and case-sensitive: `/ADMIN/events` or `/admin/events/` is not a second spelling of a route.
+  const router = new Router({ prefix: ADMIN_PREFIX, strict: true, sensitive: true });
+  // Also checked here, in case this router is ever mounted without guardAdmin in front of it.
+  router.use(requireBearerToken(deps.token));
   router.use(bodyParser({ enableTypes: ['json'], jsonLimit: '16kb', strict: true }));
 
   router.get('/events', (ctx) => {
     const q = readQuery(ctx);
     const limit = q['limit'] ? parseLimit(q['limit']) : DEFAULT_LIMIT;
+    const type = q['type'] ? parseEventType(q['type']) : undefined;
+    if (type === 'rejection') {
+      checkRejectionFilters({ controlNumber: q['controlNumber'] || undefined, status: q['status'] || undefined });
+      ctx.body = page(ctx, listRejections(deps.db, readRejectionFilter(q, limit)), limit);
+      return;
+    }
     const items = listEvents(deps.db, {
       controlNumber: q['controlNumber'],
       status: q['status'] ? parseStatus(q['status']) : undefined,
-      type: q['type'] ? parseEventType(q['type']) : undefined,
+      type,
       sinceMs: q['since'] ? parseSince(q['since']) : undefined,
       before: q['cursor'], limit: limit + 1,
     });
     ctx.body = page(ctx, items, limit);
   });
 
+  router.get('/rejections', (ctx) => {
+    const q = readQuery(ctx);
+    const limit = q['limit'] ? parseLimit(q['limit']) : DEFAULT_LIMIT;
+    ctx.body = page(ctx, listRejections(deps.db, readRejectionFilter(q, limit)), limit);
+  });
+
   router.get('/events/:id', (ctx) => {
     const detail = getEvent(deps.db, ctx.params['id'] ?? '');
     if (!detail) return notFound(ctx, 'no such event');
-    ctx.body = detail;
+    ctx.type = 'application/json';
+    ctx.body = stringifyEventDetail(detail);
   });
 
   router.get('/deliveries', (ctx) => {
@@ -79,7 +111,28 @@ export function createAdminRouter(deps: AdminDeps): Router {
     if (state !== 'dead' && state !== 'delivered') throw new FilterError('state: only dead or delivered deliveries can be replayed');
     const destination = typeof body['destination'] === 'string' ? body['destination'] : undefined;
     const sinceMs = typeof body['since'] === 'string' ? parseSince(body['since']) : undefined;
-    answerReplay(ctx, replayMatching(deps.db, { state, destination, sinceMs }), deps);
+    if (state === 'dead') return answerReplay(ctx, replayMatching(deps.db, { state, destination, sinceMs }), deps);
+    // Delivered messages were received once already: re-sending them needs a narrow filter and a confirmed count.
+    if (destination === undefined && sinceMs === undefined) {
+      throw new FilterError('replaying delivered deliveries needs "since" or "destination": they were all received once already');
+    }
+    const confirm = body['confirm'];
+    if (confirm === undefined) {
+      const count = countMatching(deps.db, { state, destination, sinceMs });
+      ctx.status = 400;
+      ctx.body = { error: `this would requeue ${count} delivered deliveries; send the same request with "confirm": ${count}`, count };
+      return;
+    }
+    if (typeof confirm !== 'number' || !Number.isSafeInteger(confirm) || confirm < 0) {
+      throw new FilterError('confirm: expected the number of deliveries the replay requeues, as a whole number');
+    }
+    try {
+      answerReplay(ctx, replayMatching(deps.db, { state, destination, sinceMs, confirm }), deps);
+    } catch (err) {
+      if (!(err instanceof ReplayCountChanged)) throw err;
+      ctx.status = 409;
+      ctx.body = { error: `${err.message}; confirm ${err.count} to replay them`, count: err.count };
+    }
   });
 
   router.post('/events/:id/replay', (ctx) => {
@@ -96,6 +149,15 @@ function answerReplay(ctx: Koa.Context, result: ReplayResult, deps: AdminDeps): 
   deps.logger.info({ requeued: result.requeued.length, created: result.created.length, skipped: result.skipped.length },
     'admin replay');
   ctx.body = result;
+}
+
+/** Fetches limit + 1 rows, for page(). */
+function readRejectionFilter(q: Record<string, string | undefined>, limit: number): RejectionFilter {
+  return {
+    reason: q['reason'] ? parseReason(q['reason']) : undefined,
+    sinceMs: q['since'] ? parseSince(q['since']) : undefined,
+    before: q['cursor'], limit: limit + 1,
+  };
 }
 
 function readQuery(ctx: Koa.Context): Record<string, string | undefined> {
@@ -124,7 +186,11 @@ function answerErrorsAsJson(logger: Logger): Koa.Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) ctx.body = { error: 'no such admin endpoint' };
+      if (ctx.status === 404 && ctx.body === undefined) {
+        // Explicitly: Koa turns an unset status into 200 when a body is set.
+        ctx.status = 404;
+        ctx.body = { error: 'no such admin endpoint' };
+      }
     } catch (err) {
       const status = err instanceof FilterError ? 400 : (err as { status?: number }).status ?? 500;
       ctx.status = status >= 400 && status < 600 ? status : 500;

@@ -1,8 +1,8 @@
 import type { AttemptReport } from '../delivery/worker';
-import type { SystemEvent } from '../event';
+import type { PayoutEvent, SystemEvent } from '../event';
 import { createId } from '../ids';
 import { maskSecrets } from '../skypay/mask';
-import type { NewRejection } from '../store/types';
+import type { CallbackConflict, NewRejection } from '../store/types';
 
 /**
  * The shapes of skyrelay's events about itself. Data is flat and carries no
@@ -80,6 +80,42 @@ export function buildDeadDeliveryEvent(report: AttemptReport, now: Date): System
       partner: original.source === 'skypay' ? original.partner : null,
       rules: delivery.rules.join(', '),
     },
+  };
+}
+
+/**
+ * A callback repeated an accepted identity with different content: kept as a
+ * copy, never relayed. Field names only; the values are the sender's text.
+ */
+export function buildConflictEvent(
+  copy: PayoutEvent, eventId: string, conflict: CallbackConflict, now: Date,
+): SystemEvent {
+  return {
+    id: createId('evt'),
+    source: 'skyrelay',
+    type: 'callback.conflict',
+    receivedAt: now.toISOString(),
+    data: {
+      eventId,
+      copyId: conflict.copyId,
+      partner: copy.partner,
+      controlNumber: copy.controlNumber,
+      payType: copy.payType,
+      payoutStatus: copy.status,
+      dealTime: copy.dealTime,
+      differs: conflict.differs?.join(', ') ?? 'unknown (the first event was pruned; only its identity is kept)',
+    },
+  };
+}
+
+/** The database file was removed or replaced: callbacks are refused until skyrelay restarts on a real file. */
+export function buildDatabaseLostEvent(reason: string, file: string, now: Date): SystemEvent {
+  return {
+    id: createId('evt'),
+    source: 'skyrelay',
+    type: 'database.lost',
+    receivedAt: now.toISOString(),
+    data: { reason, path: file, pid: process.pid, action: 'callbacks are answered 503 until skyrelay is restarted on a real file' },
   };
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import type { Config } from '../config/schema';
 import type { DestinationConfig } from '../destinations/schema';
@@ -9,7 +10,7 @@ import { loadCliConfig, print } from './context';
 /**
  * `skyrelay config check`: validates the configuration exactly as the daemon
  * does and prints what it will do. Every secret is masked: keys are shown as
- * a count and length, URLs as their origin only.
+ * a count and a fingerprint, URLs as their origin only.
  */
 export function registerConfigCheck(program: Command): void {
   program.command('config').description('inspect the configuration')
@@ -27,8 +28,8 @@ export function describeConfig(config: Config): string[] {
   lines.push(`admin API:   ${config.admin.token ? 'enabled (token set)' : 'disabled (no admin.token)'}`);
   lines.push(`metrics:     ${config.metrics.enabled ? 'GET /metrics' : 'disabled'}`, '', 'partners:');
   for (const p of config.skypay.partners) {
-    const enc = p.encryptKeys.length ? `must encrypt, ${maskKeys(p.encryptKeys)}` : 'plain JSON allowed';
-    lines.push(`  ${p.userName}  authentication ${maskKeys(p.authentication)}; ${enc}`);
+    const enc = p.encryptKeys.length ? `must encrypt, ${describeKeys(p.encryptKeys)}` : 'plain JSON allowed';
+    lines.push(`  ${p.userName}  authentication ${describeKeys(p.authentication)}; ${enc}`);
   }
   lines.push('', 'destinations:');
   const names = Object.keys(config.destinations);
@@ -47,8 +48,13 @@ export function describeConfig(config: Config): string[] {
   return lines;
 }
 
-function maskKeys(keys: readonly string[]): string {
-  return `${keys.length} key${keys.length === 1 ? '' : 's'} (${keys.map((k) => `******, ${k.length} chars`).join('; ')})`;
+/**
+ * A count and one fingerprint (the first 8 hex of SHA-256 of the keys, sorted, one per line), so two hosts
+ * can compare their keys without either showing anything about them: not even a length, which narrows a guess.
+ */
+export function describeKeys(keys: readonly string[]): string {
+  const fingerprint = createHash('sha256').update([...keys].sort().join('\n'), 'utf8').digest('hex').slice(0, 8);
+  return `${keys.length} key${keys.length === 1 ? '' : 's'} (fingerprint ${fingerprint})`;
 }
 
 /** Where a destination sends, without the parts that are credentials (Slack paths, SMTP passwords). */
@@ -77,7 +83,7 @@ export function describePayoutStatuses(rule: RuleConfig): string[] {
 /** Which of skyrelay's own events the rule receives (only when its match names source or type). */
 export function describeSystemEvents(rule: RuleConfig): string[] {
   if (!namesSystemEvents(rule)) return [];
-  return ['rejection', 'delivery.dead'].filter((type) => acceptsIdentity(rule, 'skyrelay', type));
+  return ['rejection', 'delivery.dead', 'database.lost'].filter((type) => acceptsIdentity(rule, 'skyrelay', type));
 }
 
 function acceptsIdentity(rule: RuleConfig, source: string, type: string): boolean {

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
 import { FilterError } from '../admin/filters';
 import { openDatabase } from '../store/sqlite';
+import { escapeControls } from './format';
 
 /** Exit codes every command keeps: 0 done, 1 failed, 2 the command line itself is wrong. */
 export const EXIT_OK = 0;
@@ -62,8 +63,9 @@ export async function withDatabase<T>(config: Config, work: (db: Database.Databa
   }
 }
 
+/** Every line the CLI prints goes through here, escaped: lines quote SkyPay's and receivers' text. */
 export function print(line = ''): void {
-  process.stdout.write(`${line}\n`);
+  process.stdout.write(`${escapeControls(line)}\n`);
 }
 
 /** Turns a FilterError from shared parsing into a usage error naming the flag. */

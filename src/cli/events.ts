@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { parseEventType, parseLimit, parseSince, parseStatus } from '../admin/filters';
-import { listEvents, type EventSummary } from '../store/queries';
+import { checkRejectionFilters, parseEventType, parseLimit, parseSince, parseStatus } from '../admin/filters';
+import { listEvents, listRejections, type EventSummary } from '../store/queries';
 import { loadCliConfig, parseFlag, print, withDatabase } from './context';
 import { clip, jsonLines, renderTable, shortTime } from './format';
+import { formatRejections } from './rejections';
 
 interface EventsFlags {
   controlNumber?: string;
@@ -18,7 +19,7 @@ export function registerEvents(program: Command): void {
     .description('list stored events, newest first')
     .option('--control-number <number>', 'only this payout')
     .option('--status <status>', 'only this payout status (failure, paid, … or 1-6)')
-    .option('--type <type>', 'payout, rejection or delivery.dead')
+    .option('--type <type>', 'payout, rejection (refused callbacks, as `skyrelay rejections`), delivery.dead or database.lost')
     .option('--since <when>', 'received within this long (24h, 7d) or since an ISO time')
     .option('--limit <n>', 'at most this many', '50')
     .option('--json', 'one JSON object per line')
@@ -30,6 +31,13 @@ export function registerEvents(program: Command): void {
         sinceMs: flags.since === undefined ? undefined : parseSince(flags.since),
         limit: parseLimit(flags.limit),
       }));
+      if (filter.type === 'rejection') {
+        parseFlag(() => checkRejectionFilters({ '--control-number': filter.controlNumber, '--status': filter.status }));
+        const only = { sinceMs: filter.sinceMs, limit: filter.limit };
+        const rows = await withDatabase(loadCliConfig(), (db) => listRejections(db, only));
+        for (const line of formatRejections(rows, flags.json === true)) print(line);
+        return;
+      }
       const events = await withDatabase(loadCliConfig(), (db) => listEvents(db, filter));
       const lines = flags.json ? jsonLines(events) : events.length ? renderEvents(events) : ['no events match'];
       for (const line of lines) print(line);

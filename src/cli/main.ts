@@ -6,7 +6,9 @@ import { registerConfigCheck } from './config-check';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodeOf } from './context';
 import { registerDeliveries } from './deliveries';
 import { registerEvents } from './events';
+import { escapeControls } from './format';
 import { registerPrune } from './prune';
+import { registerRejections } from './rejections';
 import { registerReplay } from './replay';
 import { registerShow } from './show';
 import { registerSimulate } from './simulate';
@@ -27,6 +29,7 @@ function buildProgram(): Command {
   registerEvents(program);
   registerShow(program);
   registerDeliveries(program);
+  registerRejections(program);
   registerReplay(program);
   registerTestDestination(program);
   registerSimulate(program);
@@ -53,7 +56,9 @@ async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
     const code = exitCodeOf(err);
-    process.stderr.write(`skyrelay: ${err instanceof Error ? err.message : String(err)}\n`);
+    // Messages can quote a receiver's answer: escaped like everything printed, line by line (config errors list problems).
+    const message = (err instanceof Error ? err.message : String(err)).split('\n').map((l) => escapeControls(l)).join('\n');
+    process.stderr.write(`skyrelay: ${message}\n`);
     return code === EXIT_USAGE ? EXIT_USAGE : EXIT_FAILED;
   }
 }

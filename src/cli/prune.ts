@@ -22,6 +22,9 @@ export function registerPrune(program: Command): void {
         eventsBeforeMs: now - (flags.olderThan ? parseDuration(flags.olderThan, '--older-than') : config.store.retentionDays * 86_400_000),
         rejectionsBeforeMs: now - (flags.rejectionsOlderThan ? parseDuration(flags.rejectionsOlderThan, '--rejections-older-than')
           : config.store.rejectionRetentionDays * 86_400_000),
+        // Callback identities follow their own setting only: an --older-than for events must not end dedup.
+        ...(config.store.dedupRetentionDays === undefined ? {}
+          : { keysBeforeMs: now - config.store.dedupRetentionDays * 86_400_000 }),
       }));
       const events = `events received before ${new Date(cut.eventsBeforeMs).toISOString()}`;
       const refusals = `refusals before ${new Date(cut.rejectionsBeforeMs).toISOString()}`;
@@ -33,5 +36,6 @@ export function registerPrune(program: Command): void {
       const n = await withDatabase(config, (db) => pruneAll(db, cut, { batchSize: config.store.retentionBatchSize }));
       print(`deleted ${n.events} ${events}, with ${n.deliveries} deliveries and ${n.attempts} attempts`);
       print(`deleted ${n.rejections} ${refusals}`);
+      if (cut.keysBeforeMs !== undefined) print(`deleted ${n.keys} callback identities (dedup keys) of pruned events`);
     });
 }

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
-import { findEventsByControlNumber, getEvent, type EventDetail } from '../store/queries';
+import { stringifyExtra } from '../event-json';
+import { listContent } from '../skypay/identity';
+import { findEventsByControlNumber, getEvent, stringifyEventDetail, type EventDetail } from '../store/queries';
 import { CommandFailed, loadCliConfig, print, withDatabase } from './context';
-import { jsonLines } from './format';
+import { escapeJson } from './format';
 
 export function registerShow(program: Command): void {
   program.command('show')
@@ -14,7 +16,8 @@ export function registerShow(program: Command): void {
         return byId ? [byId] : findEventsByControlNumber(db, ref);
       });
       if (found.length === 0) throw new CommandFailed(`no event with id or control number "${ref}"`);
-      const lines = flags.json ? jsonLines(found) : found.flatMap((e, i) => [...(i ? [''] : []), ...renderDetail(e)]);
+      const lines = flags.json ? found.map((d) => escapeJson(stringifyEventDetail(d)))
+        : found.flatMap((e, i) => [...(i ? [''] : []), ...renderDetail(e)]);
       for (const line of lines) print(line);
     });
 }
@@ -27,8 +30,17 @@ function renderDetail(d: EventDetail): string[] {
     lines.push(`  control number   ${e.controlNumber}`, `  partner          ${e.partner}`);
     lines.push(`  deal time        ${e.dealTime} (SkyPay time; ${e.dealTimeUtc})`);
     lines.push(`  reference        ${e.referenceNumber ?? '—'}`, `  fail description ${e.failDescription ?? '—'}`);
-    if (Object.keys(e.extra).length) lines.push(`  extra fields     ${JSON.stringify(e.extra)}`);
+    if (Object.keys(e.extra).length) lines.push(`  extra fields     ${stringifyExtra(e.extra)}`);
     lines.push(`  copies after it  ${d.duplicates}${d.lastSeenAt ? ` (last ${d.lastSeenAt})` : ''}`);
+    if (d.conflicts.length) {
+      lines.push(`  conflicting copies ${d.conflicts.length} (same identity, other content; kept, not relayed)`);
+    }
+    for (const c of d.conflicts) {
+      const content = listContent(c.copy);
+      const again = c.repeats ? ` (and ${c.repeats} more time${c.repeats === 1 ? '' : 's'})` : '';
+      lines.push(`    copy ${c.id} received ${c.receivedAt}${again}, differs in ${c.differs.join(', ') || 'nothing'}`);
+      for (const name of c.differs) lines.push(`      ${name.padEnd(16)} ${content.get(name) ?? '(absent)'}`);
+    }
   } else {
     lines.push(`event ${e.id}: skyrelay ${e.type}, raised ${e.receivedAt}`);
     for (const [key, value] of Object.entries(e.data)) lines.push(`  ${key.padEnd(16)} ${value === null ? '—' : String(value)}`);

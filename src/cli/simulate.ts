@@ -37,7 +37,12 @@ export function registerSimulate(program: Command): void {
         : config.skypay.partners.find((p) => p.userName === flags.partner);
       if (!partner) throw new UsageError(`no partner "${flags.partner ?? ''}" in skypay.partners`);
       const encryptKey = flags.encrypt ? partner.encryptKeys[0] : undefined;
-      if (flags.encrypt && encryptKey === undefined) throw new UsageError(`partner ${partner.userName} has no encryptKeys to encrypt with`);
+      if (flags.encrypt && encryptKey === undefined) {
+        // Not a usage error: the command line is right, the configuration lacks the key (the default one has none).
+        throw new CommandFailed(`partner ${partner.userName} has no encryptKeys to encrypt with: add the key SkyPay encrypts with `
+          + 'to its "encryptKeys" in skypay.partners (SKYRELAY_PARTNERS, or config/local.json on a workstation), '
+          + 'so the daemon and this command both use it; or drop --encrypt to send plain JSON');
+      }
       const url = flags.url ?? defaultUrl(config);
       const body = buildCallback(config, partner.userName, partner.authentication[0] ?? '', status, flags);
       const aesKey = encryptKey === undefined ? undefined : deriveAesKey(encryptKey);

@@ -36,10 +36,9 @@ export function registerTestDestination(program: Command): void {
         print(`receiver answered: ${result.status === undefined ? 'accepted' : `HTTP ${result.status}`}${result.response ? `: ${result.response}` : ''}`);
       } catch (err) {
         if (!(err instanceof DeliveryError)) throw err;
-        // Destinations scrub their own secrets out of these messages.
+        // Destinations scrub their own secrets out of these messages, and already quote the status and answer in them.
         const kind = err.retryable ? 'temporary: the daemon would retry' : 'permanent: the daemon would give up';
-        const answer = err.status === undefined ? '' : ` (HTTP ${err.status}${err.response ? `: ${err.response}` : ''})`;
-        throw new CommandFailed(`sending to ${name} failed, ${kind}: ${err.message}${answer}`);
+        throw new CommandFailed(`sending to ${name} failed: ${err.message} (${kind})`);
       } finally {
         await destination.close();
       }

@@ -1,6 +1,15 @@
 import { StructError, create } from 'superstruct';
+import { isWithin } from '../http/path-guard';
 import { checkRules } from '../routing/schema';
 import { ConfigStruct, type Config } from './schema';
+
+/**
+ * The daemon's exit code for an invalid configuration (sysexits' EX_CONFIG).
+ * Not 1: Node and pm2 exit 1 on a crash, which pm2 must keep restarting,
+ * while a restart cannot fix a configuration (ecosystem.config.js lists this
+ * code in stop_exit_codes).
+ */
+export const CONFIG_ERROR_EXIT_CODE = 78;
 
 /** A configuration problem, named by its key, so start-up can fail with one clear line. */
 export class ConfigError extends Error {
@@ -14,7 +23,7 @@ export class ConfigError extends Error {
  * Validates a merged configuration object once, at start. Modules receive
  * the result; none of them reads process.env.
  */
-export function validateConfig(raw: unknown): Config {
+export function validateConfig(raw: unknown, options: { production?: boolean } = {}): Config {
   let config: Config;
   try {
     config = create(raw, ConfigStruct);
@@ -25,6 +34,8 @@ export function validateConfig(raw: unknown): Config {
   const problems = [
     ...checkRules(config.rules, Object.keys(config.destinations)),
     ...checkPartners(config),
+    ...checkPaths(config),
+    ...(options.production ? checkNoSampleKey(config) : []),
   ];
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -34,8 +45,63 @@ export function validateConfig(raw: unknown): Config {
 export function loadConfig(): Config {
   // Required lazily: node-config reads the environment when first loaded, and only the entry points should.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const nodeConfig = require('config') as { util: { toObject: (c?: unknown) => unknown } };
-  return validateConfig(nodeConfig.util.toObject());
+  const nodeConfig = require('config') as NodeConfig;
+  const envProblems = checkNumericEnv(customEnvMapping(nodeConfig.util.getConfigSources()), process.env);
+  if (envProblems.length > 0) throw new ConfigError(envProblems);
+  // NODE_CONFIG_ENV picks node-config's overlays instead of NODE_ENV; either naming production counts.
+  const production = ['NODE_ENV', 'NODE_CONFIG_ENV']
+    .some((name) => (nodeConfig.util.getEnv(name) ?? '').split(',').map((e) => e.trim()).includes('production'));
+  return validateConfig(nodeConfig.util.toObject(), { production });
+}
+
+interface NodeConfig {
+  util: {
+    toObject: (c?: unknown) => unknown;
+    getEnv: (name: string) => string | undefined;
+    getConfigSources: () => { name: string; original?: string }[];
+  };
+}
+
+/** The partner and key printed in SkyPay's documentation (config/default.json): anyone can sign with them. */
+export const SAMPLE_AUTHENTICATION = '30AC21B2-9EAA-4503-B0F0-7BE5C277ED75';
+
+/** In production a public key would let anyone have callbacks acknowledged and relayed as genuine. */
+function checkNoSampleKey(config: Config): string[] {
+  const problems: string[] = [];
+  config.skypay.partners.forEach((p, i) => {
+    if (p.authentication.includes(SAMPLE_AUTHENTICATION)) {
+      problems.push(`skypay.partners.${i}.authentication: the public sample key from SkyPay's documentation `
+        + 'must not be used in production; set SKYRELAY_PARTNERS to your partners and keys (a JSON list)');
+    }
+  });
+  return problems;
+}
+
+/** config/custom-environment-variables.json as node-config read it, if it did. */
+function customEnvMapping(sources: { name: string; original?: string }[]): unknown {
+  const source = sources.find((s) => /custom-environment-variables\.json$/.test(s.name));
+  if (source?.original === undefined) return {};
+  try {
+    return JSON.parse(source.original) as unknown;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * node-config's `__format: "number"` turns a variable that is not a number
+ * into undefined, and the key then silently takes its default (SKYRELAY_PORT=abc
+ * listened on 8080). Such a variable is a configuration error, named by its key.
+ */
+export function checkNumericEnv(mapping: unknown, env: Record<string, string | undefined>, at: string[] = []): string[] {
+  if (typeof mapping !== 'object' || mapping === null) return [];
+  const m = mapping as Record<string, unknown>;
+  if (typeof m['__name'] === 'string' && m['__format'] === 'number') {
+    const value = env[m['__name']];
+    if (value === undefined || value === '' || !Number.isNaN(Number(value))) return [];
+    return [`${at.join('.')}: ${m['__name']} must be a number (got text that is not one)`];
+  }
+  return Object.entries(m).flatMap(([k, v]) => checkNumericEnv(v, env, [...at, k]));
 }
 
 function checkPartners(config: Config): string[] {
@@ -45,6 +111,25 @@ function checkPartners(config: Config): string[] {
     if (seen.has(p.userName)) problems.push(`skypay.partners.${i}.userName: "${p.userName}" is configured twice`);
     seen.add(p.userName);
   });
+  return problems;
+}
+
+/**
+ * The admin and metrics guards cover every path under theirs, in any
+ * spelling: a callback or health path under one of them would need its token.
+ */
+function checkPaths(config: Config): string[] {
+  const problems: string[] = [];
+  const fixed = [['skypay.path', config.skypay.path], ['/healthz', '/healthz'], ['/readyz', '/readyz']] as const;
+  const underAdmin = 'must not be under /admin (the admin API\'s path)';
+  if (isWithin(config.skypay.path, '/admin')) problems.push(`skypay.path: ${underAdmin}`);
+  if (config.metrics.enabled) {
+    const metricsPath = config.metrics.path;
+    if (isWithin(metricsPath, '/admin')) problems.push(`metrics.path: ${underAdmin}`);
+    for (const [name, other] of fixed) {
+      if (isWithin(other, metricsPath)) problems.push(`metrics.path: must not be ${name} or a path above it`);
+    }
+  }
   return problems;
 }
 

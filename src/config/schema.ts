@@ -33,6 +33,8 @@ export const ConfigStruct = object({
     synchronous: defaulted(enums(['FULL', 'NORMAL']), 'FULL'),
     retentionDays: defaulted(PositiveInt, 90),
     rejectionRetentionDays: defaulted(PositiveInt, 30),
+    /** How long a callback's identity outlives nothing: unset keeps it forever, so an old replay stays a duplicate. */
+    dedupRetentionDays: optional(PositiveInt),
     /** How often the retention job runs, and how many rows one of its transactions deletes. */
     retentionIntervalMs: defaulted(PositiveInt, 3_600_000),
     retentionBatchSize: defaulted(PositiveInt, 500),
@@ -56,6 +58,10 @@ export const ConfigStruct = object({
     enabled: defaulted(boolean(), true),
     /** How often each process adds its counts to the shared totals /metrics serves. */
     publishIntervalMs: defaulted(PositiveInt, 5_000),
+    /** Where Prometheus scrapes. */
+    path: defaulted(UrlPath, '/metrics'),
+    /** When set, a scrape needs `Authorization: Bearer <token>`. */
+    token: optional(size(string(), 16, 512)),
   }), {}),
   alerts: defaulted(object({
     /** At most one rejection alert per reason and destination in this window; the rest are counted. */

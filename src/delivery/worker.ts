@@ -1,9 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Destination } from '../destinations/types';
+import { StoreBusyError } from '../errors';
 import type { AttemptRecord, ClaimedDelivery, DeliveryNext, OutboxStore } from '../store/types';
 import { decideAfterFailure, type RetryPolicy } from './backoff';
-import { describeFailure } from './failure';
+import { scrubSecrets } from '../destinations/secrets';
+import { describeFailure, scrubAttempt } from './failure';
+
+/** How soon to claim again when another process held the write lock. */
+const BUSY_RETRY_MS = 50;
 
 export interface WorkerOptions extends RetryPolicy {
   timeoutMs: number;
@@ -28,6 +33,8 @@ export interface WorkerDeps {
   destinations: ReadonlyMap<string, Destination>;
   destinationLimits: ReadonlyMap<string, number>;
   logger: Logger;
+  /** Every configured secret (destinations, partners, admin token), longest first: scrubbed from what is recorded. */
+  secrets?: readonly string[];
   onAttempt?: (report: AttemptReport) => void;
   now?: () => number;
   random?: () => number;
@@ -100,8 +107,14 @@ export class DeliveryWorker {
       } while (this.again && this.running);
       await this.scheduleNextWake();
     } catch (err) {
-      this.deps.logger.error({ err }, 'delivery worker could not read the outbox; retrying');
-      this.schedule(this.options.pollIntervalMs);
+      if (err instanceof StoreBusyError) {
+        // Another process is committing (a cluster peer, the CLI): routine, and over soon.
+        this.deps.logger.debug({ code: err.code }, 'outbox locked by another process; retrying');
+        this.schedule(BUSY_RETRY_MS);
+      } else {
+        this.deps.logger.error({ err }, 'delivery worker could not read the outbox; retrying');
+        this.schedule(this.options.pollIntervalMs);
+      }
     } finally {
       this.pumping = false;
     }
@@ -160,6 +173,9 @@ export class DeliveryWorker {
         }
       }
     }
+    const secrets = this.deps.secrets ?? [];
+    attempt = scrubAttempt(attempt, secrets);
+    if (deadReason !== undefined) deadReason = scrubSecrets(deadReason, secrets);
     try {
       await this.deps.store.finishAttempt(delivery, this.owner, attempt, next);
     } catch (err) {

@@ -33,7 +33,10 @@ export function buildSubject(event: RelayEvent, prefix: string): string {
   if (event.source === 'skypay') {
     topic = `Payout ${spellStatus(event.status)} ${event.controlNumber}`;
   } else {
-    const label = event.type === 'rejection' ? 'Refused callback' : 'Dead delivery';
+    const label = {
+      rejection: 'Refused callback', 'delivery.dead': 'Dead delivery', 'callback.conflict': 'Conflicting callback',
+      'database.lost': 'Database lost',
+    }[event.type];
     topic = `${label}: ${describeReason(event) ?? 'no reason recorded'}`;
   }
   return toOneLine([prefix, topic].filter((part) => part !== '').join(' '), SUBJECT_MAX);

@@ -7,7 +7,7 @@ import { toOneLine } from './present';
 import { truncateSnippet } from './retry-after';
 import { DEFAULT_SUBJECT_PREFIX } from './schema';
 import type { EmailDestinationConfig } from './schema';
-import { collectSecrets, scrubSecrets, secretsOfUrl, toSafeCause } from './secrets';
+import { scrubSecrets, secretsOfDestination, toSafeCause } from './secrets';
 import { PermanentDeliveryError, RetryableDeliveryError } from './types';
 import type { DeliveryError, DeliveryResult, Destination } from './types';
 
@@ -21,17 +21,6 @@ const PERMANENT_CODES = new Set(['EAUTH', 'ENOAUTH', 'EOAUTH2', 'ECONFIG', 'EENV
 function readString(record: Record<string, unknown>, key: string): string | undefined {
   const value = record[key];
   return typeof value === 'string' ? value : undefined;
-}
-
-/** Passwords and tokens in the transport, wherever nodemailer takes them from. */
-function collectTransportSecrets(transport: EmailDestinationConfig['transport']): string[] {
-  if (typeof transport === 'string') return secretsOfUrl(transport);
-  const auth = isRecord(transport['auth']) ? transport['auth'] : {};
-  const url = readString(transport, 'url');
-  return collectSecrets([
-    ...(url === undefined ? [] : secretsOfUrl(url)),
-    ...['pass', 'accessToken', 'refreshToken', 'clientSecret', 'privateKey'].map((key) => readString(auth, key)),
-  ]);
 }
 
 /**
@@ -86,7 +75,7 @@ function readSmtpStatus(info: SentMessageInfo, secrets: string[]): DeliveryResul
 }
 
 export function createEmailDestination(name: string, config: EmailDestinationConfig, options: DestinationOptions): Destination {
-  const secrets = collectTransportSecrets(config.transport);
+  const secrets = secretsOfDestination(config);
   const transporter = createTransport(buildTransportOptions(config.transport, options.timeoutMs));
   const subjectPrefix = config.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX;
   return {

@@ -1,4 +1,5 @@
 import type { PayStatus, PayoutEvent, RelayEvent, SystemEvent } from '../event';
+import { extraText } from '../event-json';
 
 /**
  * How events read to people, shared by Slack and email so both say the same
@@ -17,6 +18,8 @@ export const PAYOUT_HEADLINES: Readonly<Record<PayStatus, string>> = {
 export const SYSTEM_HEADLINES: Readonly<Record<SystemEvent['type'], string>> = {
   rejection: 'skyrelay refused a callback',
   'delivery.dead': 'skyrelay delivery dead',
+  'callback.conflict': 'skyrelay kept a conflicting callback copy',
+  'database.lost': 'skyrelay database file lost',
 };
 
 /** Shown for missing values, so an empty cell reads as "nothing" rather than a glitch. */
@@ -43,7 +46,8 @@ export function formatValue(value: unknown): string {
   return JSON.stringify(value) ?? EMPTY_VALUE;
 }
 
-const REASON_KEYS = ['reason', 'error', 'lastError', 'message'] as const;
+// `differs`: what a callback.conflict is about (which fields a copy changed).
+const REASON_KEYS = ['reason', 'error', 'lastError', 'message', 'differs'] as const;
 
 /** The one-line "why" of a system event, for subjects and fallbacks. */
 export function describeReason(event: SystemEvent): string | undefined {
@@ -86,7 +90,9 @@ export function listAllFields(event: RelayEvent): Field[] {
     ['Event type', `${event.source} ${event.type}`],
     ['Received at', event.receivedAt],
     ['Duplicate callbacks', String(event.duplicates)],
-    ...Object.entries(event.extra).map(([key, value]): Field => [`Extra: ${key}`, formatValue(value)]),
+    // Numbers and structures as SkyPay wrote them: String() would round a long amount.
+    ...Object.entries(event.extra).map(([key, value]): Field =>
+      [`Extra: ${key}`, typeof value === 'string' ? formatValue(value) : extraText(event.extra, key) ?? EMPTY_VALUE]),
   ];
 }
 

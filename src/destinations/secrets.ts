@@ -1,4 +1,5 @@
 import { isRecord } from './http';
+import type { DestinationConfig } from './schema';
 
 /**
  * Keeps destination secrets (Slack hook URLs, webhook signing secrets, SMTP
@@ -26,15 +27,70 @@ export function collectSecrets(values: Array<string | undefined | null>): string
   return [...out].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
 }
 
-/** The secret parts of a URL: the whole URL, its path and query, and any password. */
+/**
+ * Path segments and query values shorter than this are words of the route
+ * (`hooks`, `v1`), not credentials; scrubbing them would shred answers.
+ */
+export const MIN_URL_PART_CHARS = 8;
+
+/**
+ * The secret parts of a URL: the whole URL, its path and query, any password,
+ * and each path segment and query value on its own: a receiver answering
+ * `no such hook: <last segment>` quotes one part, not the whole path.
+ */
 export function secretsOfUrl(url: string): string[] {
   try {
     const parsed = new URL(url);
     const pathAndQuery = parsed.pathname + parsed.search;
-    return collectSecrets([url, parsed.href, pathAndQuery.length > 1 ? pathAndQuery : undefined, parsed.password]);
+    const parts = [
+      ...parsed.pathname.split('/'),
+      ...parsed.search.replace(/^\?/, '').split('&').map((pair) => pair.slice(pair.indexOf('=') + 1)),
+      ...[...parsed.searchParams.values()],
+    ].filter((part) => part.length >= MIN_URL_PART_CHARS);
+    return collectSecrets([url, parsed.href, pathAndQuery.length > 1 ? pathAndQuery : undefined, parsed.password, ...parts]);
   } catch {
     return collectSecrets([url]);
   }
+}
+
+function readString(record: Record<string, unknown>, key: string): string | undefined {
+  const value = record[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Passwords and tokens in a mail transport, wherever nodemailer takes them from. */
+export function secretsOfTransport(transport: string | Record<string, unknown>): string[] {
+  if (typeof transport === 'string') return secretsOfUrl(transport);
+  const auth = isRecord(transport['auth']) ? transport['auth'] : {};
+  const url = readString(transport, 'url');
+  return collectSecrets([
+    ...(url === undefined ? [] : secretsOfUrl(url)),
+    ...['pass', 'accessToken', 'refreshToken', 'clientSecret', 'privateKey'].map((key) => readString(auth, key)),
+  ]);
+}
+
+/**
+ * Everything about one destination that must not be recorded: URL parts,
+ * the signing secret, transport credentials, and configured header values
+ * (an `authorization` or API-key header is a credential).
+ */
+export function secretsOfDestination(config: DestinationConfig): string[] {
+  switch (config.type) {
+    case 'slack':
+      return secretsOfUrl(config.url);
+    case 'email':
+      return secretsOfTransport(config.transport);
+    case 'webhook':
+      return collectSecrets([
+        config.secret, config.secret.replace(/^whsec_/, ''), ...secretsOfUrl(config.url),
+        ...Object.values(config.headers ?? {}).filter((value) => value.length >= MIN_URL_PART_CHARS),
+      ]);
+  }
+}
+
+/** The secrets of every configured destination, longest first: one list the worker scrubs all it records with. */
+export function secretsOfDestinations(configs: Readonly<Record<string, DestinationConfig>>): string[] {
+  return collectSecrets(Object.values(configs).flatMap(secretsOfDestination));
 }
 
 export function scrubSecrets(text: string, secrets: readonly string[]): string {

@@ -7,7 +7,7 @@ import { EMPTY_VALUE, describeHeadline, describeReason, formatValue, listKeyPayo
 import type { Field } from './present';
 import { classifyHttpStatus, parseRetryAfter, truncateSnippet } from './retry-after';
 import type { SlackDestinationConfig } from './schema';
-import { scrubSecrets, secretsOfUrl, toSafeCause } from './secrets';
+import { scrubSecrets, secretsOfDestination, toSafeCause } from './secrets';
 import { PermanentDeliveryError, RetryableDeliveryError } from './types';
 import type { DeliveryError, DeliveryResult, Destination } from './types';
 
@@ -121,7 +121,7 @@ function toDeliveryError(error: unknown, answer: Answer, { name, timeoutMs, sign
 
 export function createSlackDestination(name: string, config: SlackDestinationConfig, options: DestinationOptions): Destination {
   // The hook URL is the credential: keep it out of everything we report.
-  const secrets = secretsOfUrl(config.url);
+  const secrets = secretsOfDestination(config);
   return {
     name,
     type: 'slack',

@@ -1,17 +1,19 @@
 import { Webhook } from 'standardwebhooks';
 import type { RelayEvent } from '../event';
+import { stringifyEvent, stringifyWith } from '../event-json';
 import { createAttemptSignal, describeRequestFailure, getUserAgent, readBodySnippet } from './http';
 import type { DestinationOptions } from './options';
 import { toOneLine } from './present';
 import { classifyHttpStatus, parseRetryAfter } from './retry-after';
 import type { WebhookDestinationConfig } from './schema';
-import { collectSecrets, scrubSecrets, secretsOfUrl, toSafeCause } from './secrets';
+import { scrubSecrets, secretsOfDestination, toSafeCause } from './secrets';
 import { PermanentDeliveryError, RetryableDeliveryError } from './types';
 import type { DeliveryResult, Destination } from './types';
 
 /** What receivers get: a Standard Webhooks style envelope around the event as we store it. */
 export interface WebhookEnvelope {
   type: string;
+  /** When skyrelay received the event: the same on every attempt, so a retry's body is byte-identical. */
   timestamp: string;
   data: RelayEvent;
 }
@@ -21,8 +23,8 @@ export function describeEnvelopeType(event: RelayEvent): string {
   return event.source === 'skypay' ? `skypay.payout.${event.status}` : `skyrelay.${event.type}`;
 }
 
-export function buildEnvelope(event: RelayEvent, at: Date): WebhookEnvelope {
-  return { type: describeEnvelopeType(event), timestamp: at.toISOString(), data: event };
+export function buildEnvelope(event: RelayEvent): WebhookEnvelope {
+  return { type: describeEnvelopeType(event), timestamp: event.receivedAt, data: event };
 }
 
 /**
@@ -41,13 +43,15 @@ function buildHeaders(configured: Record<string, string> | undefined, signed: Re
 export function createWebhookDestination(name: string, config: WebhookDestinationConfig, options: DestinationOptions): Destination {
   // standardwebhooks takes the secret with or without whsec_ and Base64-decodes the rest.
   const signer = new Webhook(config.secret);
-  const secrets = collectSecrets([config.secret, config.secret.replace(/^whsec_/, ''), ...secretsOfUrl(config.url)]);
+  const secrets = secretsOfDestination(config);
   return {
     name,
     type: 'webhook',
     async send(request): Promise<DeliveryResult> {
+      // Only the webhook-timestamp header (and so the signature) is per attempt; the body is the event's.
       const at = new Date();
-      const body = JSON.stringify(buildEnvelope(request.event, at));
+      // Extra fields go out as the exact text SkyPay sent (JSON.stringify would round long numbers).
+      const body = stringifyWith(buildEnvelope(request.event), { data: stringifyEvent(request.event) });
       const headers = buildHeaders(config.headers, {
         // The delivery id (one per event and destination) is stable across retries: receivers drop repeats by it.
         'webhook-id': request.deliveryId,

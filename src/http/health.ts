@@ -1,4 +1,5 @@
 import type Koa from 'koa';
+import { DatabaseLostError } from '../errors';
 import type { IngestStore } from '../store/types';
 
 /** Liveness: the process answers and the database answers a trivial query. */
@@ -7,9 +8,11 @@ export function serveHealth(store: IngestStore): Koa.Middleware {
     try {
       await store.ping();
       ctx.body = { status: 'ok', database: 'ok', uptimeSeconds: Math.round(process.uptime()) };
-    } catch {
+    } catch (err) {
       ctx.status = 503;
-      ctx.body = { status: 'error', database: 'unavailable', uptimeSeconds: Math.round(process.uptime()) };
+      // A lost file is not transient: liveness says so, naming it, so an operator looks.
+      const database = err instanceof DatabaseLostError ? err.message : 'unavailable';
+      ctx.body = { status: 'error', database, uptimeSeconds: Math.round(process.uptime()) };
     }
   };
 }
@@ -22,6 +25,8 @@ export interface ReadinessDeps {
   lastWriteFailure: () => string | undefined;
   /** A small write that clears the failure when it commits. */
   probeWrite: () => Promise<void>;
+  /** Why the database file is no longer the one opened (removed, replaced), if it is not. */
+  databaseLost?: () => string | undefined;
 }
 
 /**
@@ -35,6 +40,12 @@ export function serveReadiness(deps: ReadinessDeps): Koa.Middleware {
     if (state !== 'ready') {
       ctx.status = 503;
       ctx.body = { status: state === 'draining' || state === 'stopped' ? 'draining' : 'starting' };
+      return;
+    }
+    const lost = deps.databaseLost?.();
+    if (lost !== undefined) {
+      ctx.status = 503;
+      ctx.body = { status: 'unavailable', database: lost };
       return;
     }
     if (deps.lastWriteFailure() !== undefined) {

@@ -1,7 +1,8 @@
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import {
-  MalformedBodyError, PayloadTooLargeError, RefusalError, UnsupportedMediaTypeError, type RefusalReason,
+  MalformedBodyError, PayloadTooLargeError, RefusalError, StorageUnavailableError, UnsupportedMediaTypeError,
+  type RefusalReason,
 } from '../errors';
 import { createId } from '../ids';
 import { PROTO_KEY_REFUSAL } from '../skypay/body-shape';
@@ -22,7 +23,7 @@ export interface RefusalDeps {
   onOutcome?: (outcome: CallbackOutcome, ms: number) => void;
 }
 
-export type CallbackOutcome = 'accepted' | 'duplicate' | `refused:${RefusalReason | 'internal'}`;
+export type CallbackOutcome = 'accepted' | 'duplicate' | 'conflict' | `refused:${RefusalReason | 'internal'}`;
 
 /**
  * The one place a callback's fate is mapped to HTTP, logged, and (when
@@ -35,10 +36,13 @@ export function handleCallbackOutcome(deps: RefusalDeps): Koa.Middleware {
     try {
       await next();
       const state = ctx.state.callback as CallbackState | undefined;
-      const outcome: CallbackOutcome = state?.duplicate ? 'duplicate' : 'accepted';
+      const outcome: CallbackOutcome = state?.conflict ? 'conflict' : state?.duplicate ? 'duplicate' : 'accepted';
       const ms = elapsed(started);
       deps.onOutcome?.(outcome, ms);
-      deps.logger.info({ outcome, ...state, ms }, 'callback');
+      // Acknowledged, since it is kept, but a copy that contradicts the first one needs a person.
+      const log = { outcome, ...state, ms };
+      if (outcome === 'conflict') deps.logger.warn(log, 'callback conflicts with an earlier copy');
+      else deps.logger.info(log, 'callback');
     } catch (err) {
       const refusal = toRefusal(err);
       const status = refusal?.status ?? 500;
@@ -53,15 +57,20 @@ export function handleCallbackOutcome(deps: RefusalDeps): Koa.Middleware {
       const rejection = describeRejection(ctx, err, status, reason, description, state.partner ?? refusal?.partner, deps);
       const ms = elapsed(started);
       deps.onOutcome?.(`refused:${reason}`, ms);
-      const log = { outcome: 'refused', reason, status, description, ...state, remoteAddress: rejection.remoteAddress, ms };
+      // The database's code (SQLITE_BUSY...) is for operators: logged here, never in the reply.
+      const code = err instanceof StorageUnavailableError ? err.code : undefined;
+      const log = { outcome: 'refused', reason, status, description, ...(code ? { code } : {}), ...state,
+        remoteAddress: rejection.remoteAddress, ms };
       if (refusal) deps.logger.warn(log, 'callback');
       else deps.logger.error({ ...log, err: maskError(err, deps.secrets) }, 'callback');
-      try {
-        await deps.store.saveRejection(rejection);
-        deps.onRefused?.(rejection);
-      } catch (storeErr) {
-        deps.logger.error({ err: maskError(storeErr, deps.secrets), rejectionId: rejection.id }, 'could not keep refused callback');
-      }
+      const keep = deps.store.saveRejection(rejection).then(
+        () => deps.onRefused?.(rejection),
+        (storeErr: unknown) => {
+          deps.logger.error({ err: maskError(storeErr, deps.secrets), rejectionId: rejection.id }, 'could not keep refused callback');
+        },
+      );
+      // A store that could not take the callback would hold its 503 for another busyTimeoutMs too: answer now.
+      if (!(err instanceof StorageUnavailableError)) await keep;
     }
   };
 }

@@ -30,7 +30,8 @@ export class ProcessMetrics {
   constructor() {
     const registers = [this.counters];
     this.callbacks = new Counter({
-      name: 'skyrelay_callbacks_total', help: 'SkyPay callbacks received, by outcome (accepted, duplicate, refused) and refusal reason',
+      name: 'skyrelay_callbacks_total',
+      help: 'SkyPay callbacks received, by outcome (accepted, duplicate, conflict, refused) and refusal reason',
       labelNames: ['outcome', 'reason'], registers,
     });
     this.callbackSeconds = new Histogram({

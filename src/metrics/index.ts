@@ -1,7 +1,10 @@
 import type Router from '@koa/router';
+import type Koa from 'koa';
 import type Database from 'better-sqlite3';
 import type { AttemptReport } from '../delivery/worker';
 import type { CallbackOutcome } from '../http/refusals';
+import { requireBearerToken } from '../admin/auth';
+import { guardPrefix } from '../http/path-guard';
 import type { Logger } from '../log';
 import { ProcessMetrics } from './collect';
 import { MetricsPublisher } from './publisher';
@@ -11,16 +14,24 @@ export interface MetricsDeps {
   db: Database.Database;
   destinations: readonly string[];
   publishIntervalMs: number;
+  /** The scrape path (metrics.path). */
+  path: string;
+  /** metrics.token: when set, every spelling of the path needs it, checked before routing. */
+  token?: string;
   logger: Logger;
 }
 
-/** Prometheus metrics: recording hooks for the daemon, the /metrics route, and the publisher's lifecycle. */
+/** Prometheus metrics: recording hooks for the daemon, the scrape route and its guard, the publisher's lifecycle. */
 export function createMetrics(deps: MetricsDeps) {
   const metrics = new ProcessMetrics();
   const publisher = new MetricsPublisher(deps.db, metrics, { intervalMs: deps.publishIntervalMs }, deps.logger);
   const router: Router = createMetricsRouter({ ...deps, metrics, publisher });
+  const guards: Koa.Middleware[] = deps.token
+    ? [guardPrefix(deps.path, requireBearerToken(deps.token, { realm: 'skyrelay metrics', setting: 'metrics.token' }))]
+    : [];
   return {
     router,
+    guards,
     recordOutcome: (outcome: CallbackOutcome, ms: number) => metrics.recordOutcome(outcome, ms),
     recordAttempt: (report: AttemptReport) => metrics.recordAttempt(report),
     start: () => publisher.start(),

@@ -11,9 +11,10 @@ export interface PublisherOptions {
 }
 
 /**
- * Every intervalMs (and on stop, and before serving a scrape) adds what this
- * process counted since its last flush to the shared totals, and refreshes
- * its own process-metrics row. A crash loses at most one interval of counts.
+ * At start, every intervalMs and on stop (never because of a scrape: scrapes
+ * only read) adds what this process counted since its last flush to the
+ * shared totals, and refreshes its own process-metrics row. A crash loses at
+ * most one interval of counts.
  */
 export class MetricsPublisher {
   readonly instance = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -33,13 +34,15 @@ export class MetricsPublisher {
   }
 
   start(): void {
+    // Once at once: a fresh process shows up in scrapes without waiting a whole interval.
+    this.flush().catch((err: unknown) => this.logger.warn({ err }, 'could not publish metrics; will retry'));
     this.timer = setInterval(() => {
       this.flush().catch((err: unknown) => this.logger.warn({ err }, 'could not publish metrics; will retry'));
     }, this.options.intervalMs);
     this.timer.unref();
   }
 
-  /** Serialized: a scrape and the timer never publish the same delta twice. */
+  /** Serialized: the timer and stop never publish the same delta twice. */
   flush(): Promise<void> {
     const run = this.chain.then(() => this.publish());
     this.chain = run.catch(() => undefined);

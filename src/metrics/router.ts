@@ -9,6 +9,7 @@ import { groupSamples, orderSamples, type MetricFamily } from './samples';
 
 export interface MetricsRouteDeps {
   db: Database.Database;
+  path: string;
   metrics: ProcessMetrics;
   publisher: MetricsPublisher;
   destinations: readonly string[];
@@ -20,14 +21,18 @@ export interface MetricsRouteDeps {
  * processes since replaced), each live process's own process metrics
  * labelled by pid, and the outbox gauges. Whichever cluster worker pm2 hands
  * the scrape to, the answer covers them all.
+ *
+ * A scrape only reads: counts reach the totals on the publisher's timer (and
+ * at stop), never because someone scraped, so scraping cannot slow callbacks
+ * down with writes. Strict and case-sensitive: one spelling of the path.
  */
 export function createMetricsRouter(deps: MetricsRouteDeps): Router {
-  const router = new Router();
+  const router = new Router({ strict: true, sensitive: true });
   const readGauges = prepareQueueGauges(deps.db, deps.destinations);
-  router.get('/metrics', async (ctx) => {
+  router.get(deps.path, async (ctx) => {
     let families: MetricFamily[][];
     try {
-      families = await readClusterView(deps, readGauges);
+      families = readClusterView(deps, readGauges);
     } catch (err) {
       // The database is in trouble: still show this process, and say the view is partial.
       deps.logger.warn({ err }, 'metrics: shared view unavailable, serving this process only');
@@ -40,10 +45,9 @@ export function createMetricsRouter(deps: MetricsRouteDeps): Router {
   return router;
 }
 
-async function readClusterView(
+function readClusterView(
   deps: MetricsRouteDeps, readGauges: (now: number) => MetricFamily[],
-): Promise<MetricFamily[][]> {
-  await deps.publisher.flush();
+): MetricFamily[][] {
   const now = Date.now();
   const { shared } = deps.publisher;
   const totals = groupSamples(orderSamples(shared.readTotals()));

@@ -6,6 +6,8 @@ export interface OpenedBody {
   body: Record<string, unknown>;
   /** The AES key that opened the body; undefined for plain JSON. */
   key?: Buffer;
+  /** The JSON text the body was parsed from: extra fields are kept as this text has them. */
+  text?: string;
 }
 
 /**
@@ -19,7 +21,7 @@ export function decryptCallback(cipherText: string, partners: Iterable<Partner>)
       const plain = decryptBody(cipherText, key);
       if (plain === undefined) continue;
       const body = parseObject(plain);
-      if (body) return { body, key };
+      if (body) return { body, key, text: plain };
     }
   }
   throw new UnauthenticatedError('no configured encrypt key decrypts this body');

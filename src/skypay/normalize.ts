@@ -1,5 +1,7 @@
 import { statusOf, type PayType, type PayoutEvent } from '../event';
+import { keepExtraTexts } from '../event-json';
 import { createId } from '../ids';
+import { scanMembers } from '../raw-json';
 import { parseDealTime } from './time';
 import type { SkyPayCallback } from './validate';
 
@@ -14,11 +16,17 @@ export function normalizeCallback(
   raw: Record<string, unknown>,
   offsetMinutes: number,
   receivedAt: Date,
+  /** The JSON text `raw` was parsed from, when known: extra fields keep its exact text (long numbers included). */
+  sourceText?: string,
 ): PayoutEvent {
   const payType = Number(callback.payType) as PayType;
   const extra: Record<string, unknown> = {};
   for (const key of Object.keys(raw)) {
     if (!DOCUMENTED.has(key)) extra[key] = raw[key];
+  }
+  if (sourceText !== undefined && Object.keys(extra).length > 0) {
+    const texts = scanMembers(sourceText);
+    if (texts) keepExtraTexts(extra, texts);
   }
   const dealUtc = parseDealTime(callback.dealTime, offsetMinutes);
   return {

@@ -28,6 +28,9 @@ export interface CallbackState {
   partner?: string;
   duplicate?: boolean;
   eventId?: string;
+  /** The kept copy's id, when the callback repeated an identity with different content. */
+  conflict?: string;
+  differs?: string[];
 }
 
 /**
@@ -38,19 +41,25 @@ export interface CallbackState {
 export function createReceiveHandler(deps: ReceiveDeps): Koa.Middleware {
   return async (ctx) => {
     const state: CallbackState = (ctx.state.callback = {});
-    const opened = openBody(ctx.request.body, ctx.is('application/json', 'json') !== false, deps.partners);
+    const rawBody = (ctx.request as { rawBody?: unknown }).rawBody;
+    const opened = openBody(ctx.request.body, typeof rawBody === 'string' ? rawBody : undefined,
+      ctx.is('application/json', 'json') !== false, deps.partners);
     try {
       requireSafeBody(opened.body);
       const partner = authenticateCallback(opened.body, deps.partners, opened.key);
       state.partner = partner.userName;
       const callback = validateCallback(opened.body, deps.callbackStruct);
-      const event = normalizeCallback(callback, opened.body, deps.offsetMinutes, new Date());
+      const event = normalizeCallback(callback, opened.body, deps.offsetMinutes, new Date(), opened.text);
       state.controlNumber = event.controlNumber;
       state.payType = event.payType;
       const deliveries = deps.planDeliveries(event);
       const outcome = await deps.store.saveEvent(event, deliveries);
       state.duplicate = outcome.duplicate;
       state.eventId = outcome.eventId;
+      if (outcome.conflict) {
+        state.conflict = outcome.conflict.copyId;
+        state.differs = outcome.conflict.differs;
+      }
       deps.onStored?.(event, outcome, deliveries);
       const reply = encodeReply(buildReply(SUCCESS_CODE, 'Success', deps.offsetMinutes), opened.key);
       ctx.status = 200;
@@ -64,12 +73,14 @@ export function createReceiveHandler(deps: ReceiveDeps): Koa.Middleware {
   };
 }
 
-function openBody(parsed: unknown, isJson: boolean, partners: Map<string, Partner>): OpenedBody {
-  if (isJson) return { body: requireObject(parsed) };
+function openBody(
+  parsed: unknown, rawText: string | undefined, isJson: boolean, partners: Map<string, Partner>,
+): OpenedBody {
+  if (isJson) return { body: requireObject(parsed), text: rawText };
   if (typeof parsed !== 'string') {
     throw new UnsupportedMediaTypeError('send application/json, or text/plain with an encrypted body');
   }
   // SkyPay's sandbox and test tools sometimes post plain JSON as text/plain.
   const plain = parseObject(parsed);
-  return plain ? { body: plain } : decryptCallback(parsed, partners.values());
+  return plain ? { body: plain, text: parsed } : decryptCallback(parsed, partners.values());
 }

@@ -9,47 +9,103 @@ export interface Batcher<T, R> {
   flush(): Promise<void>;
 }
 
+export interface BatcherOptions {
+  maxBatch: number;
+  /**
+   * How long an item may wait for a lock another process holds. The wait is
+   * asynchronous (retries with backoff), so the event loop keeps serving
+   * health checks meanwhile; 0 fails the item at the first refusal.
+   */
+  busyTimeoutMs?: number;
+  /** The write failed only because another connection holds the lock: try the batch again later. */
+  isBusy?: (err: unknown) => boolean;
+  /** Whatever the item, this write cannot succeed (the database is gone): fail the batch without trying each item. */
+  failsAll?: (err: unknown) => boolean;
+  now?: () => number;
+}
+
 interface Pending<T, R> {
   item: T;
+  submittedAt: number;
   resolve: (r: R) => void;
   reject: (e: unknown) => void;
 }
 
+/** First retry after a refused lock, and the most a retry waits: short, since the lock is often held only briefly. */
+const FIRST_RETRY_MS = 5;
+const MAX_RETRY_MS = 100;
+
 export function createBatcher<T, R>(
   writeBatch: (items: T[]) => R[],
-  options: { maxBatch: number },
+  options: BatcherOptions,
 ): Batcher<T, R> {
+  const now = options.now ?? Date.now;
+  const busyTimeoutMs = options.busyTimeoutMs ?? 0;
   let queue: Pending<T, R>[] = [];
   let scheduled = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let retryDelay = 0;
 
-  const run = (): void => {
+  /** Writes queued batches until the queue is empty or the lock is refused; `final` fails what is refused. */
+  const run = (final = false): void => {
     scheduled = false;
     while (queue.length > 0) {
       const batch = queue.slice(0, options.maxBatch);
       queue = queue.slice(batch.length);
-      writeOrIsolate(batch);
+      const refused = writeOrIsolate(batch);
+      if (refused) {
+        queue = [...refused.left, ...queue];
+        waitForLock(refused.err, final);
+        return;
+      }
     }
+    retryDelay = 0;
   };
 
-  const writeOrIsolate = (batch: Pending<T, R>[]): void => {
+  /** Settles the batch, or returns the items still waiting because the lock was refused. */
+  const writeOrIsolate = (batch: Pending<T, R>[]): { left: Pending<T, R>[]; err: unknown } | undefined => {
     try {
       const results = writeBatch(batch.map((p) => p.item));
       batch.forEach((p, i) => p.resolve(results[i] as R));
+      return undefined;
     } catch (err) {
-      if (batch.length === 1) {
-        batch[0]?.reject(err);
-        return;
+      if (options.isBusy?.(err)) return { left: batch, err };
+      if (batch.length === 1 || options.failsAll?.(err)) {
+        for (const p of batch) p.reject(err);
+        return undefined;
       }
       // One bad item must not sink its neighbours: retry each on its own.
-      for (const p of batch) writeOrIsolate([p]);
+      for (let i = 0; i < batch.length; i++) {
+        const refused = writeOrIsolate([batch[i] as Pending<T, R>]);
+        if (refused) return { left: batch.slice(i), err: refused.err };
+      }
+      return undefined;
     }
+  };
+
+  const waitForLock = (err: unknown, final: boolean): void => {
+    const t = now();
+    const expired = final ? queue : queue.filter((p) => t - p.submittedAt >= busyTimeoutMs);
+    if (expired.length > 0) {
+      queue = final ? [] : queue.filter((p) => t - p.submittedAt < busyTimeoutMs);
+      for (const p of expired) p.reject(err);
+    }
+    if (queue.length === 0) return;
+    retryDelay = Math.min(Math.max(retryDelay * 2, FIRST_RETRY_MS), MAX_RETRY_MS);
+    const firstDeadline = Math.min(...queue.map((p) => p.submittedAt + busyTimeoutMs));
+    // Wake for the retry, or when the oldest item's wait runs out, whichever is first.
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      run();
+    }, Math.max(1, Math.min(retryDelay, firstDeadline - t)));
   };
 
   return {
     submit(item) {
       return new Promise<R>((resolve, reject) => {
-        queue.push({ item, resolve, reject });
-        if (!scheduled) {
+        queue.push({ item, submittedAt: now(), resolve, reject });
+        // While waiting for another process's lock, new items join the retry instead of trying on their own.
+        if (!scheduled && retryTimer === undefined) {
           scheduled = true;
           // setImmediate lets every request already parsed in this turn join the batch.
           setImmediate(run);
@@ -57,7 +113,11 @@ export function createBatcher<T, R>(
       });
     },
     async flush() {
-      if (queue.length > 0) run();
+      if (retryTimer !== undefined) {
+        clearTimeout(retryTimer);
+        retryTimer = undefined;
+      }
+      if (queue.length > 0) run(true);
     },
   };
 }

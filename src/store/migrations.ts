@@ -110,16 +110,54 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX deliveries_state_updated ON deliveries(state, updated_ms);
   `,
+  `
+  -- The identity of every callback ever accepted, partner included: dedup must outlive the event, which retention
+  -- removes. No body, only a digest of the content, to tell a conflicting copy from a duplicate. Keys carried
+  -- over from existing events get their digest when a copy is first compared with the event.
+  CREATE TABLE callback_keys (
+    partner TEXT NOT NULL,
+    control_number TEXT NOT NULL,
+    pay_type INTEGER NOT NULL,
+    deal_time TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    received_ms INTEGER NOT NULL,
+    digest BLOB,
+    PRIMARY KEY (partner, control_number, pay_type, deal_time)
+  ) WITHOUT ROWID;
+  CREATE INDEX callback_keys_received ON callback_keys(received_ms);
+  INSERT OR IGNORE INTO callback_keys (partner, control_number, pay_type, deal_time, event_id, received_ms)
+    SELECT partner, control_number, pay_type, deal_time, id, received_ms FROM events
+    WHERE source = 'skypay' AND partner IS NOT NULL AND control_number IS NOT NULL AND pay_type IS NOT NULL
+      AND deal_time IS NOT NULL
+    ORDER BY received_ms;
+  -- The old identity had no partner: another partner's callback for the same payout is an event of its own.
+  DROP INDEX events_identity;
+  CREATE INDEX events_control_number ON events(control_number);
+  -- Copies that came with a known identity but different content, linked to the first event; the same
+  -- different content again is counted on its copy, not kept twice.
+  CREATE TABLE callback_copies (
+    id TEXT PRIMARY KEY,
+    event_id TEXT NOT NULL,
+    received_ms INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    digest BLOB NOT NULL,
+    repeats INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (event_id, digest)
+  );
+  CREATE INDEX callback_copies_received ON callback_copies(received_ms);
+  `,
 ];
 
-export function migrate(db: Database.Database): number {
+/** `upTo` stops at an older schema version: tests build a database as an older release left it. */
+export function migrate(db: Database.Database, upTo = MIGRATIONS.length): number {
+  const target = Math.min(upTo, MIGRATIONS.length);
   const apply = db.transaction(() => {
     const current = db.pragma('user_version', { simple: true }) as number;
-    for (let v = current; v < MIGRATIONS.length; v++) {
+    for (let v = current; v < target; v++) {
       db.exec(MIGRATIONS[v] as string);
     }
-    if (current < MIGRATIONS.length) db.pragma(`user_version = ${MIGRATIONS.length}`);
-    return MIGRATIONS.length;
+    if (current < target) db.pragma(`user_version = ${target}`);
+    return target;
   });
   return apply.immediate();
 }

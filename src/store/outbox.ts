@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { RelayEvent } from '../event';
+import { parseEvent } from '../event-json';
 import type { AttemptRecord, ClaimOptions, ClaimedDelivery, DeliveryNext } from './types';
 
 interface DueRow {
@@ -65,7 +65,7 @@ export function prepareOutbox(db: Database.Database) {
         destination: row.destination,
         rules: JSON.parse(row.rules) as string[],
         attempt: row.attempts + 1,
-        event: JSON.parse(selectBody.get(row.event_id) as string) as RelayEvent,
+        event: parseEvent(selectBody.get(row.event_id) as string),
       });
     }
     return claimed;

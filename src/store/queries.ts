@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { RelayEvent } from '../event';
+import type { PayoutEvent, RelayEvent } from '../event';
+import { parseEvent, stringifyEvent, stringifyWith } from '../event-json';
+import { listDifferences } from '../skypay/identity';
 import type { NewDelivery } from './types';
 
 /**
@@ -15,7 +17,7 @@ export interface EventFilter {
   controlNumber?: string;
   /** Payout status name (failure, paid, ...). */
   status?: string;
-  /** payout, rejection or delivery.dead. */
+  /** payout, rejection, delivery.dead or database.lost. */
   type?: string;
   sinceMs?: number;
   /** Only ids older than this one (the previous page's last id). */
@@ -35,6 +37,29 @@ export interface EventSummary {
   receivedAt: string;
   duplicates: number;
   deliveries: Record<DeliveryState, number>;
+}
+
+export interface RejectionFilter {
+  /** A refusal reason (unauthenticated, invalid, malformed, ...). */
+  reason?: string;
+  sinceMs?: number;
+  before?: string;
+  limit: number;
+}
+
+/** A refused callback as operators see it: never its body, which stays in the table for forensics. */
+export interface RejectionView {
+  id: string;
+  receivedAt: string;
+  remoteAddress: string | null;
+  method: string;
+  path: string;
+  /** The HTTP status it was answered with. */
+  status: number;
+  reason: string;
+  /** The partner the body claimed, once known. */
+  partner: string | null;
+  description: string;
 }
 
 export interface DeliveryFilter {
@@ -77,6 +102,18 @@ export interface EventDetail {
   duplicates: number;
   lastSeenAt: string | null;
   deliveries: (DeliveryView & { attemptLog: AttemptView[] })[];
+  /** Later copies with the same identity but different content, oldest first; never delivered. */
+  conflicts: ConflictingCopy[];
+}
+
+export interface ConflictingCopy {
+  id: string;
+  receivedAt: string;
+  /** How many more times this same content arrived. */
+  repeats: number;
+  /** The fields that differ from the event (extra fields as `extra.<name>`). */
+  differs: string[];
+  copy: PayoutEvent;
 }
 
 type Row = Record<string, unknown>;
@@ -105,6 +142,22 @@ export function listEvents(db: Database.Database, f: EventFilter): EventSummary[
       dealTime: strOrNull(r['deal_time']), receivedAt: iso(r['received_ms']), duplicates: Number(r['duplicates']), deliveries,
     };
   });
+}
+
+/**
+ * Every refused callback, newest first. This is also what `type=rejection`
+ * lists: a rejection *event* exists only when a rule routes skyrelay's own
+ * events (and is rate-limited), while every refusal has its row here.
+ */
+export function listRejections(db: Database.Database, f: RejectionFilter): RejectionView[] {
+  const w = where([['reason = ?', f.reason], ['received_ms >= ?', f.sinceMs], ['id < ?', f.before]]);
+  const rows = db.prepare(`SELECT id, received_ms, remote_address, method, path, status, reason, partner, description
+    FROM rejections ${w.sql} ORDER BY id DESC LIMIT ?`).all(...w.params, f.limit) as Row[];
+  return rows.map((r) => ({
+    id: String(r['id']), receivedAt: iso(r['received_ms']), remoteAddress: strOrNull(r['remote_address']),
+    method: String(r['method']), path: String(r['path']), status: Number(r['status']), reason: String(r['reason']),
+    partner: strOrNull(r['partner']), description: String(r['description']),
+  }));
 }
 
 const DELIVERY_SELECT = `SELECT d.*, e.control_number, e.source || '.' || e.type AS event_type
@@ -140,11 +193,27 @@ export function getEvent(db: Database.Database, id: string): EventDetail | undef
       response: strOrNull(a['response']),
     })),
   }));
-  const event = JSON.parse(String(row['body'])) as RelayEvent;
+  const event = parseEvent(String(row['body']));
   const duplicates = Number(row['duplicates']);
   // The stored body is the first arrival; the count of later copies lives in its column.
   if (event.source === 'skypay') event.duplicates = duplicates;
-  return { event, duplicates, lastSeenAt: row['last_seen_ms'] == null ? null : iso(row['last_seen_ms']), deliveries };
+  const copies = db.prepare(`SELECT id, received_ms, repeats, body FROM callback_copies WHERE event_id = ?
+    ORDER BY received_ms, id`).all(id) as Row[];
+  const conflicts = copies.map((c): ConflictingCopy => {
+    const copy = parseEvent(String(c['body'])) as PayoutEvent;
+    return {
+      id: String(c['id']), receivedAt: iso(c['received_ms']), repeats: Number(c['repeats']),
+      differs: event.source === 'skypay' ? listDifferences(event, copy) : [], copy,
+    };
+  });
+  const lastSeenAt = row['last_seen_ms'] == null ? null : iso(row['last_seen_ms']);
+  return { event, duplicates, lastSeenAt, deliveries, conflicts };
+}
+
+/** JSON of an event's detail with extra fields as SkyPay sent them (JSON.stringify would round long numbers). */
+export function stringifyEventDetail(d: EventDetail): string {
+  const conflicts = d.conflicts.map((c) => stringifyWith(c, { copy: stringifyEvent(c.copy) }));
+  return stringifyWith(d, { event: stringifyEvent(d.event), conflicts: `[${conflicts.join(',')}]` });
 }
 
 /** Every event of one payout (each status SkyPay reported), oldest first. */
@@ -185,14 +254,46 @@ export function replayDeliveries(db: Database.Database, ids: readonly string[], 
   return run.immediate();
 }
 
-/** Replays every delivery in a state (normally dead), optionally for one destination or since an instant. */
-export function replayMatching(
-  db: Database.Database, f: { state: 'dead' | 'delivered'; destination?: string; sinceMs?: number }, now = Date.now(),
-): ReplayResult {
+export interface ReplayFilter {
+  state: 'dead' | 'delivered';
+  destination?: string;
+  sinceMs?: number;
+}
+
+/**
+ * A bulk replay confirmed for one count found another: deliveries finished or
+ * a `since` window moved between asking and confirming. Nothing was requeued.
+ */
+export class ReplayCountChanged extends Error {
+  constructor(readonly confirmed: number, readonly count: number) {
+    super(`the number of matching deliveries changed from ${confirmed} to ${count}; nothing was replayed`);
+    this.name = 'ReplayCountChanged';
+  }
+}
+
+function selectMatching(db: Database.Database, f: ReplayFilter): string[] {
   const w = where([['state = ?', f.state], ['destination = ?', f.destination], ['updated_ms >= ?', f.sinceMs]]);
-  const select = db.prepare(`SELECT id FROM deliveries ${w.sql} ORDER BY id`).pluck();
+  return db.prepare(`SELECT id FROM deliveries ${w.sql} ORDER BY id`).pluck().all(...w.params) as string[];
+}
+
+/** How many deliveries a bulk replay with this filter would requeue now: what a confirmation must repeat. */
+export function countMatching(db: Database.Database, f: ReplayFilter): number {
+  return selectMatching(db, f).length;
+}
+
+/**
+ * Replays every delivery in a state (normally dead), optionally for one
+ * destination or since an instant. With `confirm`, only if exactly that many
+ * match (else ReplayCountChanged): a confirmed re-send of delivered messages
+ * must not grow behind the operator's back.
+ */
+export function replayMatching(db: Database.Database, f: ReplayFilter & { confirm?: number }, now = Date.now()): ReplayResult {
   // Select and requeue in one transaction, so a delivery dying meanwhile is either in or out, never half.
-  const run = db.transaction(() => replayDeliveries(db, select.all(...w.params) as string[], now));
+  const run = db.transaction(() => {
+    const ids = selectMatching(db, f);
+    if (f.confirm !== undefined && ids.length !== f.confirm) throw new ReplayCountChanged(f.confirm, ids.length);
+    return replayDeliveries(db, ids, now);
+  });
   return run.immediate();
 }
 
@@ -206,7 +307,7 @@ export function replayEvent(
 ): ReplayResult | undefined {
   const body = db.prepare('SELECT body FROM events WHERE id = ?').pluck().get(eventId) as string | undefined;
   if (body === undefined) return undefined;
-  const planned = plan(JSON.parse(body) as RelayEvent);
+  const planned = plan(parseEvent(body));
   const existing = db.prepare('SELECT id, destination, state FROM deliveries WHERE event_id = ?');
   const insert = db.prepare(`INSERT INTO deliveries (id, event_id, destination, rules, state, next_attempt_ms, created_ms,
     updated_ms) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`);

@@ -1,5 +1,6 @@
+import fs from 'node:fs';
 import type Database from 'better-sqlite3';
-import { StorageUnavailableError } from '../errors';
+import { DatabaseLostError, StorageUnavailableError, StoreBusyError } from '../errors';
 import type { RelayEvent } from '../event';
 import { createBatcher, type Batcher } from './group-commit';
 import { prepareEventWriter, prepareRejectionWriter, type EventWrite } from './events';
@@ -12,6 +13,19 @@ import type {
 
 interface FinishWrite { delivery: ClaimedDelivery; owner: string; attempt: AttemptRecord; next: DeliveryNext }
 
+/** What /healthz, /readyz, the log and the alert say when the file under the open handle is gone. */
+export const DATABASE_LOST_REASON = 'database file was removed or replaced';
+/** Without traffic a removed file is still noticed (log, alert, probes) within this long. */
+const FILE_CHECK_INTERVAL_MS = 1_000;
+
+interface FileIdentity { dev: bigint; ino: bigint }
+
+export interface SqliteStoreOptions extends SqliteOptions {
+  maxBatch?: number;
+  /** Told once (on a later turn) when the database file turns out removed or replaced. */
+  onLost?: (reason: string) => void;
+}
+
 /** The embedded store: one SQLite file in WAL mode, shared safely by several processes. */
 export class SqliteStore implements IngestStore, OutboxStore {
   readonly db: Database.Database;
@@ -20,19 +34,72 @@ export class SqliteStore implements IngestStore, OutboxStore {
   private readonly outbox: ReturnType<typeof prepareOutbox>;
   private readonly finishes: Batcher<FinishWrite, void>;
   private closed = false;
+  private readonly path: string;
+  /** The file as it was when opened; undefined for an in-memory database. */
+  private readonly file: FileIdentity | undefined;
+  private lost: string | undefined;
+  private readonly fileWatch: NodeJS.Timeout | undefined;
+  private readonly writeEvents: (writes: EventWrite[]) => SaveOutcome[];
   /** The last write failure, cleared by the next successful write: what /readyz reports. */
   private writeFailure: string | undefined;
 
-  constructor(options: SqliteOptions & { maxBatch?: number }) {
+  constructor(private readonly options: SqliteStoreOptions) {
     this.db = openDatabase(options);
-    const maxBatch = options.maxBatch ?? 256;
-    this.events = createBatcher(prepareEventWriter(this.db), { maxBatch });
-    this.rejections = createBatcher(prepareRejectionWriter(this.db), { maxBatch });
+    this.path = options.path;
+    this.file = identify(options.path);
+    // Migrations above waited for the lock as long as busyTimeoutMs allows (nothing is served yet). From
+    // here on SQLite's busy handler, which sleeps on the event loop, only bridges short commits of other
+    // processes; longer waits are the batchers' asynchronous retries, so /healthz answers meanwhile.
+    this.db.pragma(`busy_timeout = ${Math.min(SYNC_BUSY_WAIT_MS, options.busyTimeoutMs ?? SYNC_BUSY_WAIT_MS)}`);
+    const batching = { maxBatch: options.maxBatch ?? 256, busyTimeoutMs: options.busyTimeoutMs ?? 5_000, isBusy };
+    const writeEvents = prepareEventWriter(this.db);
+    this.writeEvents = writeEvents;
+    // One stat per group commit, not per callback: a removed file must not take another 1000.
+    this.events = createBatcher((writes: EventWrite[]) => {
+      this.requireFile();
+      return writeEvents(writes);
+    }, { ...batching, failsAll: (err) => err instanceof DatabaseLostError });
+    this.rejections = createBatcher(prepareRejectionWriter(this.db), batching);
     this.outbox = prepareOutbox(this.db);
     // Sends that finish in the same turn share one commit (one fsync) instead of paying one each.
     const finishAll = this.db.transaction((items: FinishWrite[]) =>
       items.map((f) => this.outbox.finish(f.delivery, f.owner, f.attempt, f.next)));
-    this.finishes = createBatcher((items: FinishWrite[]) => finishAll.immediate(items), { maxBatch });
+    this.finishes = createBatcher((items: FinishWrite[]) => finishAll.immediate(items), batching);
+    if (this.file) {
+      this.fileWatch = setInterval(() => this.checkFile(), FILE_CHECK_INTERVAL_MS);
+      this.fileWatch.unref();
+    }
+  }
+
+  /**
+   * Why the open database is no longer the file at store.path, or undefined
+   * while it is (one stat: same device and inode as when opened). Sticky: a
+   * file put back is not trusted again until a restart opens it afresh.
+   */
+  checkFile(): string | undefined {
+    if (this.lost !== undefined || !this.file) return this.lost;
+    const now = identify(this.path, true);
+    if (now && now.dev === this.file.dev && now.ino === this.file.ino) return undefined;
+    this.lost = DATABASE_LOST_REASON;
+    const onLost = this.options.onLost;
+    if (onLost) setImmediate(() => onLost(DATABASE_LOST_REASON));
+    return this.lost;
+  }
+
+  /**
+   * Writes an event straight through the open handle, lost file or not. Only
+   * for the alert that the file is lost: the delivery worker reads this same
+   * handle, so the alert goes out although the file is gone.
+   */
+  writeDespiteLoss(event: RelayEvent, deliveries: NewDelivery[]): void {
+    this.assertOpen();
+    this.writeEvents([{ event, deliveries }]);
+  }
+
+  private requireFile(): void {
+    if (this.checkFile() !== undefined) {
+      throw new DatabaseLostError('store unavailable; send again later', { code: 'DATABASE_FILE_LOST' });
+    }
   }
 
   async saveEvent(event: RelayEvent, deliveries: NewDelivery[]): Promise<SaveOutcome> {
@@ -80,6 +147,8 @@ export class SqliteStore implements IngestStore, OutboxStore {
 
   async ping(): Promise<void> {
     this.assertOpen();
+    const lost = this.checkFile();
+    if (lost !== undefined) throw new DatabaseLostError(lost, { code: 'DATABASE_FILE_LOST' });
     try {
       this.db.prepare('SELECT 1').get();
     } catch (err) {
@@ -109,6 +178,7 @@ export class SqliteStore implements IngestStore, OutboxStore {
     await this.rejections.flush();
     await this.finishes.flush();
     this.closed = true;
+    if (this.fileWatch) clearInterval(this.fileWatch);
     this.db.close();
   }
 
@@ -117,13 +187,49 @@ export class SqliteStore implements IngestStore, OutboxStore {
   }
 }
 
-function describeCode(err: unknown): string {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' ? code : err instanceof Error ? err.message : String(err);
+/**
+ * The longest one statement may block the event loop waiting for another
+ * process's write lock (SQLite's busy_timeout). Several writes can meet a
+ * held lock in one turn; together they stay well under the 100 ms a health
+ * check may take.
+ */
+const SYNC_BUSY_WAIT_MS = 10;
+
+/** Device and inode of the file at `file`; undefined in memory, or (when `quiet`) if nothing is there. */
+function identify(file: string, quiet = false): FileIdentity | undefined {
+  if (file === ':memory:' || file === '') return undefined;
+  try {
+    const stat = fs.statSync(file, { bigint: true });
+    return { dev: stat.dev, ino: stat.ino };
+  } catch (err) {
+    if (quiet) return undefined;
+    throw err;
+  }
 }
 
-/** Any database failure on the write path means "not stored": never a 1000. */
+function codeOf(err: unknown): string | undefined {
+  if (err instanceof StorageUnavailableError) return err.code;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function isBusy(err: unknown): boolean {
+  return codeOf(err)?.startsWith('SQLITE_BUSY') ?? false;
+}
+
+function describeCode(err: unknown): string {
+  return codeOf(err) ?? (err instanceof Error ? err.message : String(err));
+}
+
+/**
+ * Any database failure on the write path means "not stored": never a 1000.
+ * The message reaches SkyPay, so it names no internal code; the code rides
+ * along for the log and /readyz.
+ */
 function toStorageError(err: unknown): never {
-  const code = (err as { code?: unknown }).code;
-  throw new StorageUnavailableError(`store unavailable${typeof code === 'string' ? ` (${code})` : ''}`, { cause: err });
+  if (err instanceof StorageUnavailableError) throw err;
+  const code = codeOf(err);
+  const options = { cause: err, ...(code ? { code } : {}) };
+  if (isBusy(err)) throw new StoreBusyError('store busy; send again later', options);
+  throw new StorageUnavailableError('store unavailable; send again later', options);
 }

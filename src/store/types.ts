@@ -14,8 +14,18 @@ export interface NewDelivery {
 export interface SaveOutcome {
   eventId: string;
   duplicate: boolean;
-  /** How many copies arrived after the first (0 for a new event). */
+  /** How many copies arrived after the first (0 for a new event, or when the event itself was pruned). */
   duplicates: number;
+  /** Set when the copy had the identity of an earlier callback but different content: it was kept, not counted. */
+  conflict?: CallbackConflict;
+}
+
+export interface CallbackConflict {
+  copyId: string;
+  /** The same conflicting content came before: counted on that copy, and alerted then. */
+  repeat: boolean;
+  /** Fields that differ from the first event; undefined when that event was pruned and only its digest is left. */
+  differs: string[] | undefined;
 }
 
 export interface NewRejection {
@@ -35,9 +45,10 @@ export interface NewRejection {
 
 export interface IngestStore {
   /**
-   * Stores an event with its deliveries in one transaction, unless an event
-   * with the same identity exists: then counts the duplicate and writes no
-   * deliveries. Resolves only after the commit.
+   * Stores an event with its deliveries in one transaction, unless a callback
+   * with the same identity was ever accepted: then counts the duplicate (or
+   * keeps the copy, when its content differs) and writes no deliveries.
+   * Resolves only after the commit.
    */
   saveEvent(event: RelayEvent, deliveries: NewDelivery[]): Promise<SaveOutcome>;
   saveRejection(rejection: NewRejection): Promise<void>;

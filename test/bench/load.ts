@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { BENCH_AUTH } from './processes';
 
 /** One load phase's raw observations, from the client's side. */
 export interface LoadResult {
@@ -35,7 +36,7 @@ export function buildBenchCallback(prefix: string): { controlNumber: string; jso
   const body: Record<string, string> = {
     userName: 'AppName@skypay',
     action: 'payoutQueuePayout',
-    authentication: '30AC21B2-9EAA-4503-B0F0-7BE5C277ED75',
+    authentication: BENCH_AUTH,
     controlNumber,
     payType: String(payType),
     dealTime: '2026-11-25 20:00:00',

@@ -17,6 +17,8 @@ export interface BenchServer {
 }
 
 export const WEBHOOK_SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+/** The daemon runs with NODE_ENV=production, which refuses the documentation's public sample key. */
+export const BENCH_AUTH = 'skyrelay-bench-key-0001';
 
 /**
  * The built daemon as operators run it (dist/main.js, NODE_ENV=production,
@@ -43,6 +45,7 @@ export async function spawnBenchDaemon(options: BenchDaemonOptions): Promise<Ben
   const config = {
     server: { host: '127.0.0.1', port: 0 },
     store: { path: options.dbPath, synchronous: options.synchronous },
+    skypay: { partners: [{ userName: 'AppName@skypay', authentication: [BENCH_AUTH] }] },
     destinations: options.ingestOnly ? {} : { sink },
     rules: options.ingestOnly ? [] : [{ name: 'all', to: ['sink'] }],
   };

@@ -69,6 +69,9 @@ export function seedStore(dbPath: string, count: number, report: (done: number) 
     writeChunk(from, Math.min(count, from + chunk));
     report(Math.min(count, from + chunk));
   }
+  // The dedup keys a daemon would have written with these events.
+  db.exec(`INSERT OR IGNORE INTO callback_keys (partner, control_number, pay_type, deal_time, event_id, received_ms)
+    SELECT partner, control_number, pay_type, deal_time, id, received_ms FROM events`);
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
 }

@@ -28,6 +28,8 @@ export interface RecordedRequest {
 export type Reply =
   /** Answer with this status, body and headers. */
   | { kind: 'reply'; status: number; body?: string; headers?: Record<string, string> }
+  /** Answer with a body made from the request (a receiver quoting what it was sent). */
+  | { kind: 'echo'; status: number; body: (request: RecordedRequest) => string }
   /** Read the request, then never answer (until close()). */
   | { kind: 'hang' }
   /** Send status and headers, then never finish the body (until close()). */
@@ -41,6 +43,7 @@ export const replies = {
   /** 400 with a Slack-style error word as the body. */
   badRequest: (body = 'invalid_payload'): Reply => ({ kind: 'reply', status: 400, body }),
   status: (status: number, body = '', headers: Record<string, string> = {}): Reply => ({ kind: 'reply', status, body, headers }),
+  echo: (status: number, body: (request: RecordedRequest) => string): Reply => ({ kind: 'echo', status, body }),
   hang: (): Reply => ({ kind: 'hang' }),
   stallBody: (status = 200): Reply => ({ kind: 'stall-body', status }),
 };
@@ -82,8 +85,13 @@ export async function startReceiver(options: { port?: number } = {}): Promise<Re
   const queue: Reply[] = [];
   let standing: Reply = replies.ok();
 
-  const answer = (reply: Reply, res: ServerResponse): void => {
+  const answer = (reply: Reply, res: ServerResponse, request: RecordedRequest): void => {
     if (reply.kind === 'hang') return;
+    if (reply.kind === 'echo') {
+      res.writeHead(reply.status, { 'content-type': 'text/plain' });
+      res.end(reply.body(request));
+      return;
+    }
     if (reply.kind === 'stall-body') {
       res.writeHead(reply.status, { 'content-type': 'text/plain' });
       res.write('partial');
@@ -98,8 +106,9 @@ export async function startReceiver(options: { port?: number } = {}): Promise<Re
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      recorder.add({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json: parseJson(body) });
-      answer(queue.shift() ?? standing, res);
+      const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json: parseJson(body) };
+      recorder.add(request);
+      answer(queue.shift() ?? standing, res, request);
     });
   });
   server.on('connection', (socket: Socket) => {

@@ -21,6 +21,42 @@ export interface SpawnedDaemon {
  * chosen port is read from the "skyrelay listening" log line.
  */
 export async function spawnDaemon(config: Record<string, unknown>, env: Record<string, string> = {}): Promise<SpawnedDaemon> {
+  const { child, output, exited } = startProcess(config, env);
+  let port: number | undefined;
+  let dead = false;
+  void exited.then(() => { dead = true; });
+  await waitUntil(() => {
+    if (dead) throw new Error(`daemon exited before listening:\n${output()}`);
+    const m = /"msg":"skyrelay listening"/.test(output()) ? /"port":(\d+)/.exec(output()) : null;
+    if (m) port = Number(m[1]);
+    return port !== undefined;
+  }, 'the spawned daemon to listen', 20_000);
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const callbackPath = ((config['skypay'] as { path?: string } | undefined)?.path) ?? '/callbacks/skypay';
+  return { child, baseUrl, callbackUrl: `${baseUrl}${callbackPath}`, output, exited };
+}
+
+/**
+ * Starts the built daemon expecting it to refuse to start: resolves with its
+ * exit code and output. If it listens instead, it is stopped and that fails.
+ */
+export async function spawnDaemonExpectingExit(
+  config: Record<string, unknown>, env: Record<string, string> = {},
+): Promise<{ code: number | string; output: string }> {
+  const { child, output, exited } = startProcess(config, env);
+  let code: number | string | undefined;
+  void exited.then((c) => { code = c; });
+  await waitUntil(() => {
+    if (code === undefined && /"msg":"skyrelay listening"/.test(output())) {
+      child.kill('SIGKILL');
+      throw new Error(`the daemon started although it should have refused to:\n${output()}`);
+    }
+    return code !== undefined;
+  }, 'the spawned daemon to exit', 20_000);
+  return { code: code as number | string, output: output() };
+}
+
+function startProcess(config: Record<string, unknown>, env: Record<string, string>) {
   const child = spawn(process.execPath, [DAEMON_ENTRY], {
     cwd: REPO_ROOT,
     env: {
@@ -39,18 +75,7 @@ export async function spawnDaemon(config: Record<string, unknown>, env: Record<s
   const exited = new Promise<number | string>((resolve) => {
     child.on('exit', (code, signal) => resolve(code ?? signal ?? -1));
   });
-  let port: number | undefined;
-  let dead = false;
-  void exited.then(() => { dead = true; });
-  await waitUntil(() => {
-    if (dead) throw new Error(`daemon exited before listening:\n${out}`);
-    const m = /"msg":"skyrelay listening"/.test(out) ? /"port":(\d+)/.exec(out) : null;
-    if (m) port = Number(m[1]);
-    return port !== undefined;
-  }, 'the spawned daemon to listen', 20_000);
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const callbackPath = ((config['skypay'] as { path?: string } | undefined)?.path) ?? '/callbacks/skypay';
-  return { child, baseUrl, callbackUrl: `${baseUrl}${callbackPath}`, output: () => out, exited };
+  return { child, output: () => out, exited };
 }
 
 /**

@@ -43,7 +43,7 @@ describe('skyrelay CLI: config check, events, show, deliveries, usage', function
     const r = await runCli(['config', 'check'], config);
     expect(r.code).to.equal(0);
     expect(r.stdout).to.contain('configuration is valid');
-    expect(r.stdout).to.match(/AppName@skypay {2}authentication 1 key \(\*+, 36 chars\)/);
+    expect(r.stdout).to.match(/AppName@skypay {2}authentication 1 key \(fingerprint [0-9a-f]{8}\)/);
     expect(r.stdout).to.match(/failures → hook\n.*\n {4}payouts: +failure, amendedFailure\n {4}skyrelay events: none/);
     expect(r.stdout).to.match(/alerts → hook\n.*\n {4}payouts: +none\n {4}skyrelay events: rejection$/m);
     expect(r.stdout).to.contain('admin API:   enabled (token set)');

@@ -42,7 +42,7 @@ describe('process lifecycle (built daemon)', function () {
     expect(count).to.equal(1);
   });
 
-  it('refuses to start with an invalid configuration, naming the key, exit code 1', async () => {
+  it('refuses to start with an invalid configuration, naming the key, exit code 78', async () => {
     let err: Error | undefined;
     try {
       await spawnDaemon({ server: { port: 'eighty' } });

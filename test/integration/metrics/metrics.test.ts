@@ -52,12 +52,14 @@ describe('GET /metrics', function () {
     await postCallback(a.callbackUrl, buildCallback({ authentication: 'WRONG' }));
     await ok.waitFor(2);
     await down.waitFor(1);
-    // Either process may have made the attempts; each publishes within publishIntervalMs.
+    // Either process may have made the attempts; each publishes within publishIntervalMs, and a scrape only reads.
     await waitUntil(async () => {
       const text = await scrape(a.baseUrl);
       return valueOf(text, 'skyrelay_delivery_attempts_total{destination="down",outcome="retry"}') === 1
-        && valueOf(text, 'skyrelay_delivery_attempts_total{destination="ok",outcome="delivered"}') === 2;
-    }, 'the attempts to be counted');
+        && valueOf(text, 'skyrelay_delivery_attempts_total{destination="ok",outcome="delivered"}') === 2
+        && valueOf(text, 'skyrelay_callbacks_total{outcome="refused",reason="unauthenticated"}') === 1
+        && valueOf(text, 'skyrelay_delivery_attempt_duration_seconds_count{destination="ok"}') === 2;
+    }, 'the callbacks and attempts to be published');
     const text = await scrape(a.baseUrl);
     expect(valueOf(text, 'skyrelay_callbacks_total{outcome="accepted"}')).to.equal(2);
     expect(valueOf(text, 'skyrelay_callbacks_total{outcome="duplicate"}')).to.equal(1);
@@ -79,7 +81,8 @@ describe('GET /metrics', function () {
     for (let i = 0; i < 3; i++) await postCallback(b?.callbackUrl ?? '', buildCallback({ payType: '2' }));
     await waitUntil(async () => valueOf(await scrape(a.baseUrl), 'skyrelay_callbacks_total{outcome="accepted"}') === before + 3,
       'process A to report what process B counted');
-    expect(valueOf(await scrape(a.baseUrl), 'skyrelay_metrics_processes')).to.equal(2);
+    await waitUntil(async () => valueOf(await scrape(a.baseUrl), 'skyrelay_metrics_processes') === 2,
+      'both processes to publish');
     await b?.stop();
     b = undefined;
     const after = await scrape(a.baseUrl);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ConfigError, validateConfig } from '../../../src/config/load';
+import { ConfigError, checkNumericEnv, validateConfig } from '../../../src/config/load';
 import { mergeDeep, readDefaultConfig } from '../../support/config';
 
 function problemsOf(overrides: Record<string, unknown>): string[] {
@@ -37,6 +37,12 @@ describe('config/load', () => {
     ['a bad body limit', { server: { bodyLimit: 'huge' } }, /^server\.bodyLimit: must be a size/],
     ['a partner configured twice', { skypay: { partners: [
       { userName: 'a', authentication: ['k'] }, { userName: 'a', authentication: ['j'] }] } }, /configured twice/],
+    ['a metrics path under /admin', { metrics: { path: '/Admin/m' } }, /^metrics\.path: must not be under \/admin/],
+    ['a metrics path above the callback path', { metrics: { path: '/callbacks/' } },
+      /^metrics\.path: must not be skypay\.path or a path above it/],
+    ['the metrics path at the root', { metrics: { path: '/' } }, /^metrics\.path: must not be \/healthz or a path/m],
+    ['a callback path under /admin', { skypay: { path: '//admin/cb' } }, /^skypay\.path: must not be under \/admin/],
+    ['a short metrics token', { metrics: { token: 'short' } }, /^metrics\.token: /],
   ];
   for (const [name, overrides, expected] of cases) {
     it(`refuses ${name}, naming the key`, () => {
@@ -44,8 +50,28 @@ describe('config/load', () => {
     });
   }
 
+  it('defaults metrics.path to /metrics and leaves metrics.token unset', () => {
+    const { metrics } = validateConfig(readDefaultConfig());
+    expect(metrics.path).to.equal('/metrics');
+    expect(metrics.token).to.equal(undefined);
+  });
+
   it('never echoes a secret value in its messages', () => {
     const problems = problemsOf({ skypay: { partners: [{ userName: 'a', authentication: 'TOPSECRET-AUTH' }] } });
     expect(problems.join('\n')).to.contain('skypay.partners.0.authentication').and.not.to.contain('TOPSECRET-AUTH');
+  });
+
+  it('refuses the documentation\'s sample key only in production', () => {
+    expect(() => validateConfig(readDefaultConfig(), { production: true })).to.throw(ConfigError, /set SKYRELAY_PARTNERS/);
+    expect(() => validateConfig(readDefaultConfig(), { production: false })).not.to.throw();
+  });
+
+  it('names the key of a numeric environment variable that is not a number', () => {
+    const mapping = { server: { port: { __name: 'SKYRELAY_PORT', __format: 'number' } }, store: { path: 'SKYRELAY_DB_PATH' } };
+    expect(checkNumericEnv(mapping, { SKYRELAY_PORT: '80x' })).to.deep.equal(
+      ['server.port: SKYRELAY_PORT must be a number (got text that is not one)']);
+    expect(checkNumericEnv(mapping, { SKYRELAY_PORT: '8081' })).to.deep.equal([]);
+    expect(checkNumericEnv(mapping, { SKYRELAY_PORT: '' })).to.deep.equal([]);
+    expect(checkNumericEnv(mapping, {})).to.deep.equal([]);
   });
 });

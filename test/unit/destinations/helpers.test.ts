@@ -3,7 +3,7 @@ import { isPermanentSmtpCode } from '../../../src/destinations/email';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createAttemptSignal, describeRequestFailure, getUserAgent, raceAbort, readBodySnippet } from '../../../src/destinations/http';
-import { collectSecrets, scrubSecrets, secretsOfUrl, toSafeCause } from '../../../src/destinations/secrets';
+import { collectSecrets, scrubSecrets, secretsOfDestinations, secretsOfUrl, toSafeCause } from '../../../src/destinations/secrets';
 
 describe('readBodySnippet', () => {
   it('reads at most the limit and stops pulling', async () => {
@@ -96,6 +96,23 @@ describe('secrets', () => {
     const secrets = secretsOfUrl('smtp://relay:p%40ss%20word@mail.example.com:587/x?token=abc123');
     expect(scrubSecrets('login p@ss word failed', secrets)).to.equal('login [redacted] failed');
     expect(scrubSecrets('at /x?token=abc123', secrets)).to.equal('at [redacted]');
+  });
+
+  it('finds each path segment and query value of 8+ characters on its own, raw and decoded', () => {
+    const secrets = secretsOfUrl('https://hooks.example.com/services/T0TEAM001/B0BOT/xoxHookToken42?sig=a%2Bb%2Fcdefgh&v=1');
+    expect(scrubSecrets('no such hook: xoxHookToken42', secrets)).to.equal('no such hook: [redacted]');
+    expect(scrubSecrets('team T0TEAM001 bot B0BOT', secrets)).to.equal('team [redacted] bot B0BOT');
+    expect(scrubSecrets('sig a+b/cdefgh or a%2Bb%2Fcdefgh, v=1', secrets)).to.equal('sig [redacted] or [redacted], v=1');
+  });
+
+  it('collects every secret of a destination: URL parts, signing secret, header values, transport passwords', () => {
+    const secret = `whsec_${Buffer.from('helpers-test-signing-secret-01').toString('base64')}`;
+    const secrets = secretsOfDestinations({
+      hook: { type: 'webhook', url: 'https://ledger.internal/in/LedgerPath99', secret, headers: { 'x-api-key': 'ApiKeyValue77', 'x-team': 'ledger' } },
+      mail: { type: 'email', transport: { host: 'smtp', auth: { user: 'u', pass: 'MailPass55' } }, from: 'a@b.c', to: ['d@e.f'] },
+    });
+    const text = scrubSecrets(`LedgerPath99 ${secret} ApiKeyValue77 MailPass55 ledger`, secrets);
+    expect(text).to.equal('[redacted] [redacted] [redacted] [redacted] ledger');
   });
 
   it('skips values too short to scrub safely', () => {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { buildEmailContent, buildMessageId, buildSubject } from '../../../src/destinations/email-content';
 import { buildSlackMessage, describeFallback } from '../../../src/destinations/slack';
 import { buildEnvelope, describeEnvelopeType } from '../../../src/destinations/webhook';
+import { buildConflictEvent } from '../../../src/alerts/build';
 import { buildDeadDeliveryEvent, buildPaidEvent, buildPayoutEvent, buildRejectionEvent } from '../../support/events';
 
 describe('Slack message', () => {
@@ -111,10 +112,25 @@ describe('webhook envelope', () => {
     expect(describeEnvelopeType(buildDeadDeliveryEvent())).to.equal('skyrelay.delivery.dead');
   });
 
-  it('wraps the event with the attempt time', () => {
+  it('wraps the event with its received time, not the attempt time', () => {
     const event = buildPayoutEvent();
-    expect(buildEnvelope(event, new Date('2024-05-01T12:00:00Z'))).to.deep.equal({
-      type: 'skypay.payout.failure', timestamp: '2024-05-01T12:00:00.000Z', data: event,
+    expect(buildEnvelope(event)).to.deep.equal({
+      type: 'skypay.payout.failure', timestamp: '2018-08-07T03:58:35.120Z', data: event,
     });
+  });
+});
+
+describe('callback.conflict alert', () => {
+  const event = buildConflictEvent(buildPayoutEvent(), 'evt_first', { copyId: 'cpy_1', repeat: false,
+    differs: ['referenceNumber', 'extra.branchCode'] }, new Date('2026-01-01T00:00:00Z'));
+
+  it('names the payout and the fields that differ, never their values', () => {
+    expect(event).to.include({ source: 'skyrelay', type: 'callback.conflict' });
+    expect(event.data).to.include({ eventId: 'evt_first', copyId: 'cpy_1', controlNumber: 'SK99123456789',
+      differs: 'referenceNumber, extra.branchCode' });
+    expect(JSON.stringify(event)).not.to.include('REF-2018-0807-001').and.not.include('MNL-042');
+    expect(describeEnvelopeType(event)).to.equal('skyrelay.callback.conflict');
+    expect(buildSubject(event, '[skyrelay]'))
+      .to.equal('[skyrelay] Conflicting callback: referenceNumber, extra.branchCode');
   });
 });

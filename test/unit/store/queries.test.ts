@@ -3,7 +3,8 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { RelayEvent } from '../../../src/event';
 import {
-  findEventsByControlNumber, getEvent, listDeliveries, listEvents, replayDeliveries, replayEvent, replayMatching,
+  findEventsByControlNumber, getEvent, listDeliveries, listEvents, listRejections, replayDeliveries, replayEvent,
+  replayMatching,
 } from '../../../src/store/queries';
 import { SqliteStore } from '../../../src/store/sqlite-store';
 import { makeTempDir } from '../../support/daemon';
@@ -108,5 +109,27 @@ describe('store queries (shared by the CLI and the admin API)', () => {
     const dropped = replayEvent(db, ids['rej'] as string, () => [], T0);
     expect(dropped?.skipped).to.deep.equal([{ id: ids['rej.0'], reason: 'the rules no longer route this event to slack' }]);
     expect(replayEvent(db, 'evt_missing', () => [])).to.equal(undefined);
+  });
+
+  it('lists refused callbacks newest first, by reason and time, in pages, without their bodies', async () => {
+    const refuse = async (ms: number, reason: string, partner?: string) => {
+      const id = idAt('rej', ms);
+      await store.saveRejection({ id, receivedAt: new Date(ms), remoteAddress: '10.0.0.1', method: 'POST', path: '/cb',
+        contentType: 'application/json', status: reason === 'invalid' ? 400 : 401, reason,
+        description: `${reason} at ${ms}`, partner, body: '{"secret":"***"}' });
+      return id;
+    };
+    const a = await refuse(T0, 'unauthenticated', 'Acme@skypay');
+    const b = await refuse(T0 + 1000, 'invalid');
+    const c = await refuse(T0 + 2000, 'unauthenticated');
+    expect(listRejections(db, { limit: 10 }).map((r) => r.id)).to.deep.equal([c, b, a]);
+    expect(listRejections(db, { reason: 'unauthenticated', limit: 10 }).map((r) => r.id)).to.deep.equal([c, a]);
+    expect(listRejections(db, { sinceMs: T0 + 1000, limit: 10 }).map((r) => r.id)).to.deep.equal([c, b]);
+    expect(listRejections(db, { before: c, limit: 1 }).map((r) => r.id)).to.deep.equal([b]);
+    expect(listRejections(db, { before: a, limit: 10 })).to.deep.equal([]);
+    expect(listRejections(db, { limit: 10 })[2]).to.deep.equal({
+      id: a, receivedAt: new Date(T0).toISOString(), remoteAddress: '10.0.0.1', method: 'POST', path: '/cb',
+      status: 401, reason: 'unauthenticated', partner: 'Acme@skypay', description: `unauthenticated at ${T0}`,
+    });
   });
 });

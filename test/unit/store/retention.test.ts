@@ -38,7 +38,7 @@ describe('retention', () => {
     addEvent(db, 'old-inflight', 100, ['inflight']);
     addEvent(db, 'young', 10, ['delivered']);
     const n = await pruneAll(db, cutoffsFor(90, 30, NOW), { batchSize: 500 });
-    expect(n).to.deep.equal({ events: 2, deliveries: 2, attempts: 2, rejections: 0 });
+    expect(n).to.deep.equal({ events: 2, deliveries: 2, attempts: 2, rejections: 0, keys: 0 });
     expect(db.prepare('SELECT id FROM events ORDER BY id').pluck().all()).to.deep.equal(['old-inflight', 'old-pending', 'young']);
     expect(count(db, 'deliveries')).to.equal(4);
     expect(count(db, 'attempts')).to.equal(4);
@@ -59,9 +59,10 @@ describe('retention', () => {
     for (let i = 0; i < 5; i++) addRejection(db, `r${i}`, 40);
     const cut = cutoffsFor(90, 30, NOW);
     expect(preparePruner(db).count(cut)).to.deep.equal({ events: 7, rejections: 5 });
-    expect(preparePruner(db).batch(cut, 3)).to.deep.equal({ events: 3, deliveries: 3, attempts: 3, rejections: 3 });
+    expect(preparePruner(db).batch(cut, 3))
+      .to.deep.equal({ events: 3, deliveries: 3, attempts: 3, rejections: 3, keys: 0 });
     const rest = await pruneAll(db, cut, { batchSize: 3 });
-    expect(rest).to.deep.equal({ events: 4, deliveries: 4, attempts: 4, rejections: 2 });
+    expect(rest).to.deep.equal({ events: 4, deliveries: 4, attempts: 4, rejections: 2, keys: 0 });
     expect(count(db, 'events') + count(db, 'rejections')).to.equal(0);
   });
 
@@ -69,5 +70,59 @@ describe('retention', () => {
     for (let i = 0; i < 6; i++) addEvent(db, `e${i}`, 100, []);
     const n = await pruneAll(db, cutoffsFor(90, 30, NOW), { batchSize: 2, shouldStop: () => true });
     expect(n.events).to.equal(2);
+  });
+});
+
+describe('retention of callback identities (dedup keys)', () => {
+  let db: Database.Database;
+  beforeEach(() => { db = openDatabase({ path: path.join(makeTempDir(), 'k.db'), synchronous: 'NORMAL' }); });
+  afterEach(() => db.close());
+
+  function addKey(controlNumber: string, ageDays: number, eventId: string): void {
+    db.prepare(`INSERT INTO callback_keys (partner, control_number, pay_type, deal_time, event_id, received_ms)
+      VALUES ('P', ?, 2, '2026-01-01 00:00:00', ?, ?)`).run(controlNumber, eventId, NOW - ageDays * DAY);
+  }
+  const keys = (): unknown[] => db.prepare('SELECT control_number FROM callback_keys ORDER BY 1').pluck().all();
+
+  it('keeps every identity forever by default, even when its event goes', async () => {
+    addEvent(db, 'old', 100, ['delivered']);
+    addKey('SK0000000000001', 100, 'old');
+    addKey('SK0000000000002', 5000, 'long-gone');
+    const n = await pruneAll(db, cutoffsFor(90, 30, NOW), { batchSize: 500 });
+    expect(n).to.include({ events: 1, keys: 0 });
+    expect(keys()).to.deep.equal(['SK0000000000001', 'SK0000000000002']);
+  });
+
+  it('with dedupRetentionDays, drops old identities whose event is gone, never one whose event is kept', async () => {
+    addEvent(db, 'kept-pending', 400, ['pending']);
+    addKey('SK0000000000001', 400, 'kept-pending');
+    addKey('SK0000000000002', 400, 'gone');
+    addKey('SK0000000000003', 300, 'gone-too');
+    const n = await pruneAll(db, cutoffsFor(90, 30, NOW, 365), { batchSize: 500 });
+    expect(n.keys).to.equal(1);
+    expect(keys()).to.deep.equal(['SK0000000000001', 'SK0000000000003']);
+  });
+});
+
+describe('retention of conflicting copies', () => {
+  let db: Database.Database;
+  beforeEach(() => { db = openDatabase({ path: path.join(makeTempDir(), 'c.db'), synchronous: 'NORMAL' }); });
+  afterEach(() => db.close());
+
+  const addCopy = (id: string, eventId: string, ageDays: number): void => {
+    db.prepare(`INSERT INTO callback_copies (id, event_id, received_ms, body, digest) VALUES (?, ?, ?, '{}', ?)`)
+      .run(id, eventId, NOW - ageDays * DAY, Buffer.from(id));
+  };
+
+  it('drops copies with their event, and copies of an event already gone once they are old themselves', async () => {
+    addEvent(db, 'old', 100, ['delivered']);
+    addEvent(db, 'kept', 100, ['pending']);
+    addCopy('cpy-of-old', 'old', 10);
+    addCopy('cpy-of-kept', 'kept', 100);
+    addCopy('cpy-orphan-old', 'gone', 100);
+    addCopy('cpy-orphan-young', 'gone', 10);
+    await pruneAll(db, cutoffsFor(90, 30, NOW), { batchSize: 500 });
+    expect(db.prepare('SELECT id FROM callback_copies ORDER BY id').pluck().all())
+      .to.deep.equal(['cpy-of-kept', 'cpy-orphan-young']);
   });
 });

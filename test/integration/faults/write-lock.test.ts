@@ -1,0 +1,105 @@
+import { expect } from 'chai';
+import Database from 'better-sqlite3';
+import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
+import { buildCallback, postCallback } from '../../support/skypay';
+
+/**
+ * Another process (here: another connection, which SQLite locks against in
+ * the same way) holds BEGIN IMMEDIATE. better-sqlite3 waits for a lock on
+ * the event loop, so a long busy_timeout froze every request, /healthz
+ * included; the probes must answer within 100 ms whatever the database does.
+ */
+describe('a write lock held by another process', function () {
+  this.timeout(20_000);
+  const BUSY_TIMEOUT_MS = 800;
+  let t: TestDaemon;
+  let other: Database.Database;
+
+  beforeEach(async () => {
+    t = await startTestDaemon({ store: { busyTimeoutMs: BUSY_TIMEOUT_MS } });
+    other = new Database(t.dbPath);
+    // The first requests of a fresh process (connection, JIT) are slow whatever the database does.
+    for (const path of ['/healthz', '/readyz', '/healthz', '/readyz']) await fetch(`${t.baseUrl}${path}`).then((r) => r.arrayBuffer());
+    expect((await postCallback(t.callbackUrl, buildCallback())).json?.['responseCode']).to.equal('1000');
+  });
+  afterEach(async () => {
+    if (other.inTransaction) other.exec('ROLLBACK');
+    other.close();
+    await t.stop();
+  });
+
+  const probe = async (path: string): Promise<{ ms: number; status: number; body: Record<string, unknown> }> => {
+    const started = performance.now();
+    const res = await fetch(`${t.baseUrl}${path}`);
+    const body = await res.json() as Record<string, unknown>;
+    return { ms: performance.now() - started, status: res.status, body };
+  };
+
+  /**
+   * Both probes, again and again for `forMs`: the typical answer within 100 ms,
+   * and none near the lock wait (before, each took the whole busy timeout).
+   * The worst single answer is not held to 100 ms: on this shared 2-core
+   * machine it reached 60-80 ms with no lock held at all.
+   */
+  async function expectProbesFast(forMs: number): Promise<{ healthz: number; readyz: number }> {
+    const times: { healthz: number[]; readyz: number[] } = { healthz: [], readyz: [] };
+    const until = performance.now() + forMs;
+    do {
+      const health = await probe('/healthz');
+      const ready = await probe('/readyz');
+      expect(health.status, 'liveness holds while another process writes').to.equal(200);
+      times.healthz.push(health.ms);
+      times.readyz.push(ready.ms);
+    } while (performance.now() < until);
+    for (const [name, ms] of Object.entries(times)) {
+      expect(median(ms), `median /${name} answer (ms)`).to.be.below(100);
+      expect(Math.max(...ms), `slowest /${name} answer (ms)`).to.be.below(300);
+    }
+    return { healthz: Math.max(...times.healthz), readyz: Math.max(...times.readyz) };
+  }
+
+  it('keeps /healthz and /readyz under 100 ms, answers 503 without naming SQLite after busyTimeoutMs, and recovers', async () => {
+    other.exec('BEGIN IMMEDIATE');
+    const body = buildCallback();
+    const sent = performance.now();
+    const pending = postCallback(t.callbackUrl, body);
+    const worst = await expectProbesFast(BUSY_TIMEOUT_MS / 2);
+    const refused = await pending;
+    const waited = performance.now() - sent;
+    expect(refused.status).to.equal(503);
+    expect(refused.json).to.include({ responseCode: '503' });
+    expect(refused.text, 'the reply names no internal code').not.to.match(/sqlite/i);
+    expect(waited, 'it waited for the lock first').to.be.at.least(BUSY_TIMEOUT_MS - 50);
+    expect(t.logs.some((l) => l.includes('"outcome":"refused"') && l.includes('"code":"SQLITE_BUSY"')), 'the log names the code')
+      .to.equal(true);
+
+    // Readiness, an operator endpoint, says why, still without freezing.
+    const ready = await probe('/readyz');
+    expect(ready).to.deep.include({ status: 503, body: { status: 'unavailable', database: 'SQLITE_BUSY' } });
+    expect(ready.ms).to.be.below(300);
+    await expectProbesFast(100);
+
+    other.exec('ROLLBACK');
+    await waitUntil(async () => (await probe('/readyz')).status === 200, 'readiness once the lock is released');
+    expect((await postCallback(t.callbackUrl, body)).json?.['responseCode'], 'sent again').to.equal('1000');
+    process.stdout.write(`      (slowest while locked: /healthz ${worst.healthz.toFixed(1)} ms, /readyz ${worst.readyz.toFixed(1)} ms; 503 after ${Math.round(waited)} ms)\n`);
+  });
+
+  it('acknowledges a callback whose lock is released within store.busyTimeoutMs, stored once', async () => {
+    other.exec('BEGIN IMMEDIATE');
+    const body = buildCallback();
+    const pending = postCallback(t.callbackUrl, body);
+    await expectProbesFast(BUSY_TIMEOUT_MS / 4);
+    other.exec('ROLLBACK');
+    const res = await pending;
+    expect(res.json?.['responseCode']).to.equal('1000');
+    const stored = other.prepare('SELECT count(*) AS n FROM events WHERE control_number = ?').get(String(body['controlNumber']));
+    expect(stored).to.deep.equal({ n: 1 });
+    expect((await probe('/readyz')).status).to.equal(200);
+  });
+});
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
