@@ -64,4 +64,4 @@ async function main(argv: string[]): Promise<number> {
 }
 
 // process.exit: an open keep-alive socket or mail transport must not keep a finished command waiting.
-main(process.argv).then((code) => process.exit(code));
+void main(process.argv).then((code) => process.exit(code));

@@ -143,7 +143,7 @@ function rawJunk(): fc.Arbitrary<FuzzRequest> {
 function compressed(): fc.Arbitrary<FuzzRequest> {
   return fc.tuple(validCallback, fc.boolean(), fc.constantFrom('gzip', 'deflate', 'br'), fc.uint8Array({ maxLength: 64 }))
     .map(([m, intact, encoding, junk]) => {
-      if (intact) return { ...judgePlain('gzip', m(plainPartner), 'application/json', false), contentEncoding: 'gzip' } as FuzzRequest;
+      if (intact) return { ...judgePlain('gzip', m(plainPartner), 'application/json', false), contentEncoding: 'gzip' };
       return { label: `corrupt ${encoding}`, contentType: 'application/json', contentEncoding: encoding, body: Buffer.from(junk), expect: 'refuse' as const };
     })
     .map((r) => (r.label === 'gzip' ? { ...r, body: gzipSync(r.body) } : r));

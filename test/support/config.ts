@@ -14,7 +14,7 @@ export function mergeDeep(...layers: Obj[]): Obj {
   const out: Obj = {};
   for (const layer of layers) {
     for (const [k, v] of Object.entries(layer)) {
-      out[k] = isObj(v) && isObj(out[k]) ? mergeDeep(out[k] as Obj, v) : v;
+      out[k] = isObj(v) && isObj(out[k]) ? mergeDeep(out[k], v) : v;
     }
   }
   return out;

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import Database from 'better-sqlite3';
 import { startTestDaemon, type TestDaemon } from '../../support/daemon';
 import {
-  SAMPLE_AUTH, SAMPLE_ENCRYPT_KEY, SAMPLE_PARTNER, buildCallback, decryptReply, encryptCallback, postCallback,
+  SAMPLE_AUTH, SAMPLE_ENCRYPT_KEY, SAMPLE_PARTNER, buildCallback, decryptReply, postCallback,
 } from '../../support/skypay';
 
 const RESPONSE_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{4}$/;
