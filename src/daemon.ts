@@ -50,9 +50,15 @@ export class Daemon {
   private server: RunningServer | undefined;
   private state: Lifecycle = 'idle';
 
-  constructor(private readonly config: Config, private readonly logger: Logger, private readonly hooks: DaemonHooks = {}) {
+  constructor(
+    private readonly config: Config,
+    private readonly logger: Logger,
+    private readonly hooks: DaemonHooks = {},
+  ) {
     this.store = new SqliteStore({
-      path: config.store.path, busyTimeoutMs: config.store.busyTimeoutMs, synchronous: config.store.synchronous,
+      path: config.store.path,
+      busyTimeoutMs: config.store.busyTimeoutMs,
+      synchronous: config.store.synchronous,
       onLost: (reason) => this.onDatabaseLost(reason),
     });
     this.destinations = createDestinations(config.destinations, { timeoutMs: config.delivery.timeoutMs, logger });
@@ -62,17 +68,28 @@ export class Daemon {
     this.planDeliveries = (event) =>
       planRoutes(event, this.rules).map((r) => ({ id: createId('dlv'), destination: r.destination, rules: r.rules }));
     this.metrics = config.metrics.enabled
-      ? createMetrics({ db: this.store.db, destinations: Object.keys(config.destinations),
-        publishIntervalMs: config.metrics.publishIntervalMs, path: config.metrics.path, token: config.metrics.token,
-        logger })
+      ? createMetrics({
+          db: this.store.db,
+          destinations: Object.keys(config.destinations),
+          publishIntervalMs: config.metrics.publishIntervalMs,
+          path: config.metrics.path,
+          token: config.metrics.token,
+          logger,
+        })
       : undefined;
     this.worker = new DeliveryWorker(
-      { store: this.store, destinations: this.destinations, destinationLimits: limits, logger, secrets: this.listSecrets(),
+      {
+        store: this.store,
+        destinations: this.destinations,
+        destinationLimits: limits,
+        logger,
+        secrets: this.listSecrets(),
         onAttempt: (report) => {
           this.metrics?.recordAttempt(report);
           this.alerts?.onAttempt(report);
           hooks.onAttempt?.(report);
-        } },
+        },
+      },
       config.delivery,
     );
   }
@@ -82,7 +99,9 @@ export class Daemon {
   /** Every configured secret: partner keys, admin and metrics tokens, destinations' credentials and URL parts. */
   private listSecrets(): string[] {
     return collectSecrets([
-      ...listPartnerSecrets(this.config.skypay.partners), this.config.admin.token, this.config.metrics.token,
+      ...listPartnerSecrets(this.config.skypay.partners),
+      this.config.admin.token,
+      this.config.metrics.token,
       ...secretsOfDestinations(this.config.destinations),
     ]);
   }
@@ -117,7 +136,9 @@ export class Daemon {
     const secrets = [...listPartnerSecrets(this.config.skypay.partners), ...tokens];
     this.startOperations();
     const keeper = startRejectionKeeper({
-      store: this.store, logger: this.logger, perMinute: this.config.store.maxRejectionsPerMinute,
+      store: this.store,
+      logger: this.logger,
+      perMinute: this.config.store.maxRejectionsPerMinute,
     });
     this.rejectionKeeper = keeper;
     const app = createApp({
@@ -131,7 +152,8 @@ export class Daemon {
         callbackStruct: createCallbackStruct(offsetMinutes),
         offsetMinutes,
         dealTimeWindow: {
-          maxAgeDays: this.config.skypay.maxAgeDays, maxFutureMinutes: this.config.skypay.maxFutureMinutes,
+          maxAgeDays: this.config.skypay.maxAgeDays,
+          maxFutureMinutes: this.config.skypay.maxFutureMinutes,
         },
         store: this.store,
         planDeliveries: this.planDeliveries,
@@ -141,7 +163,10 @@ export class Daemon {
         },
       },
       refusals: {
-        store: this.store, logger: this.logger, offsetMinutes, secrets,
+        store: this.store,
+        logger: this.logger,
+        offsetMinutes,
+        secrets,
         keep: (rejection) => keeper.keep(rejection),
         onRefused: (rejection) => {
           this.alerts?.onRefused(rejection);
@@ -161,8 +186,9 @@ export class Daemon {
       guards: this.operationsGuards(),
       routers: [...this.operationsRouters(), ...(this.hooks.routers ?? [])],
     });
-    this.server = await listen(app, this.config.server.host, this.config.server.port,
-      { maxConnections: this.config.server.maxConnections });
+    this.server = await listen(app, this.config.server.host, this.config.server.port, {
+      maxConnections: this.config.server.maxConnections,
+    });
     this.worker.start();
     this.state = 'ready';
     this.logger.info({ address: this.address, callbackPath: this.config.skypay.path }, 'skyrelay listening');
@@ -189,14 +215,26 @@ export class Daemon {
   private startOperations(): void {
     this.metrics?.start();
     const { store: s } = this.config;
-    this.retention = startRetentionJob(this.store.db, {
-      retentionDays: s.retentionDays, rejectionRetentionDays: s.rejectionRetentionDays,
-      dedupRetentionDays: s.dedupRetentionDays, intervalMs: s.retentionIntervalMs, batchSize: s.retentionBatchSize,
-    }, this.logger);
+    this.retention = startRetentionJob(
+      this.store.db,
+      {
+        retentionDays: s.retentionDays,
+        rejectionRetentionDays: s.rejectionRetentionDays,
+        dedupRetentionDays: s.dedupRetentionDays,
+        intervalMs: s.retentionIntervalMs,
+        batchSize: s.retentionBatchSize,
+      },
+      this.logger,
+    );
     if (!this.rules.some((r) => r.receivesSystemEvents)) return;
     this.alerts = createAlerts({
-      db: this.store.db, store: this.store, plan: this.planDeliveries, secrets: this.listSecrets(),
-      rejectionWindowMs: this.config.alerts.rejectionWindowMs, logger: this.logger, onStored: () => this.worker.notify(),
+      db: this.store.db,
+      store: this.store,
+      plan: this.planDeliveries,
+      secrets: this.listSecrets(),
+      rejectionWindowMs: this.config.alerts.rejectionWindowMs,
+      logger: this.logger,
+      onStored: () => this.worker.notify(),
       writeDespiteLoss: (event, deliveries) => this.store.writeDespiteLoss(event, deliveries),
     });
     this.alerts.start();
@@ -213,8 +251,10 @@ export class Daemon {
    * before, and the alert is written there too so it goes out the same way.
    */
   private onDatabaseLost(reason: string): void {
-    this.logger.error({ path: this.config.store.path, reason },
-      'database file was removed or replaced: callbacks are refused with 503 until skyrelay is restarted on a real file');
+    this.logger.error(
+      { path: this.config.store.path, reason },
+      'database file was removed or replaced: callbacks are refused with 503 until skyrelay is restarted on a real file',
+    );
     this.alerts?.onDatabaseLost(reason, this.config.store.path);
   }
 
@@ -222,9 +262,15 @@ export class Daemon {
     const routers = this.metrics ? [this.metrics.router] : [];
     const token = this.config.admin.token;
     if (token) {
-      routers.push(createAdminRouter({
-        token, db: this.store.db, plan: this.planDeliveries, onReplayed: () => this.worker.notify(), logger: this.logger,
-      }));
+      routers.push(
+        createAdminRouter({
+          token,
+          db: this.store.db,
+          plan: this.planDeliveries,
+          onReplayed: () => this.worker.notify(),
+          logger: this.logger,
+        }),
+      );
     }
     return routers;
   }

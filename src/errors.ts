@@ -41,7 +41,10 @@ export class MalformedBodyError extends RefusalError {
 export class InvalidCallbackError extends RefusalError {
   readonly status = 400;
   readonly reason = 'invalid';
-  constructor(readonly field: string, readonly rule: string) {
+  constructor(
+    readonly field: string,
+    readonly rule: string,
+  ) {
     super(`${field}: ${rule}`);
   }
 }

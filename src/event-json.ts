@@ -65,5 +65,7 @@ export function parseEvent(text: string): RelayEvent {
 
 /** The extra fields as sorted [key, minified text] pairs: what "the same content" compares. */
 export function canonicalExtra(event: PayoutEvent): [string, string][] {
-  return Object.keys(event.extra).sort().map((key) => [key, minifyJson(extraText(event.extra, key) ?? 'null')]);
+  return Object.keys(event.extra)
+    .sort()
+    .map((key) => [key, minifyJson(extraText(event.extra, key) ?? 'null')]);
 }

@@ -25,7 +25,8 @@ export function parseDuration(text: string, name: string): number {
 export function parseSince(text: string, now = Date.now()): number {
   if (/^\d+\s*[smhdw]$/.test(text.trim())) return now - parseDuration(text, 'since');
   const at = Date.parse(text);
-  if (Number.isNaN(at)) throw new FilterError(`since: expected a duration such as 24h or an ISO-8601 time (got "${text}")`);
+  if (Number.isNaN(at))
+    throw new FilterError(`since: expected a duration such as 24h or an ISO-8601 time (got "${text}")`);
   return at;
 }
 
@@ -59,7 +60,9 @@ export function parseReason(text: string): string {
  * payout status: those filters would silently match everything, so say so.
  */
 export function checkRejectionFilters(filters: Record<string, string | undefined>): void {
-  const given = Object.entries(filters).filter(([, v]) => v !== undefined).map(([k]) => k);
+  const given = Object.entries(filters)
+    .filter(([, v]) => v !== undefined)
+    .map(([k]) => k);
   if (given.length) throw new FilterError(`${given.join(', ')}: does not apply to type rejection (refused callbacks)`);
 }
 
@@ -70,6 +73,7 @@ export function parseState(text: string): DeliveryState {
 
 export function parseLimit(text: string, max = 1000): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || n < 1 || n > max) throw new FilterError(`limit: expected a whole number from 1 to ${max} (got "${text}")`);
+  if (!/^\d+$/.test(text.trim()) || n < 1 || n > max)
+    throw new FilterError(`limit: expected a whole number from 1 to ${max} (got "${text}")`);
   return n;
 }

@@ -5,14 +5,31 @@ import bodyParser from 'koa-bodyparser';
 import type { RelayEvent } from '../event';
 import type { Logger } from '../log';
 import {
-  ReplayCountChanged, countMatching, getEvent, listDeliveries, listEvents, listRejections, replayDeliveries, replayEvent,
-  replayMatching, stringifyEventDetail, type RejectionFilter, type ReplayResult,
+  ReplayCountChanged,
+  countMatching,
+  getEvent,
+  listDeliveries,
+  listEvents,
+  listRejections,
+  replayDeliveries,
+  replayEvent,
+  replayMatching,
+  stringifyEventDetail,
+  type RejectionFilter,
+  type ReplayResult,
 } from '../store/queries';
 import type { NewDelivery } from '../store/types';
 import { guardPrefix } from '../http/path-guard';
 import { requireBearerToken } from './auth';
 import {
-  FilterError, checkRejectionFilters, parseEventType, parseLimit, parseReason, parseSince, parseState, parseStatus,
+  FilterError,
+  checkRejectionFilters,
+  parseEventType,
+  parseLimit,
+  parseReason,
+  parseSince,
+  parseState,
+  parseStatus,
 } from './filters';
 
 export interface AdminDeps {
@@ -65,7 +82,8 @@ export function createAdminRouter(deps: AdminDeps): Router {
       status: q['status'] ? parseStatus(q['status']) : undefined,
       type,
       sinceMs: q['since'] ? parseSince(q['since']) : undefined,
-      before: q['cursor'], limit: limit + 1,
+      before: q['cursor'],
+      limit: limit + 1,
     });
     ctx.body = page(ctx, items, limit);
   });
@@ -87,8 +105,11 @@ export function createAdminRouter(deps: AdminDeps): Router {
     const q = readQuery(ctx);
     const limit = q['limit'] ? parseLimit(q['limit']) : DEFAULT_LIMIT;
     const items = listDeliveries(deps.db, {
-      state: q['state'] ? parseState(q['state']) : undefined, destination: q['destination'],
-      sinceMs: q['since'] ? parseSince(q['since']) : undefined, before: q['cursor'], limit: limit + 1,
+      state: q['state'] ? parseState(q['state']) : undefined,
+      destination: q['destination'],
+      sinceMs: q['since'] ? parseSince(q['since']) : undefined,
+      before: q['cursor'],
+      limit: limit + 1,
     });
     ctx.body = page(ctx, items, limit);
   });
@@ -108,19 +129,25 @@ export function createAdminRouter(deps: AdminDeps): Router {
   router.post('/replay', (ctx) => {
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
     const state = typeof body['state'] === 'string' ? parseState(body['state']) : 'dead';
-    if (state !== 'dead' && state !== 'delivered') throw new FilterError('state: only dead or delivered deliveries can be replayed');
+    if (state !== 'dead' && state !== 'delivered')
+      throw new FilterError('state: only dead or delivered deliveries can be replayed');
     const destination = typeof body['destination'] === 'string' ? body['destination'] : undefined;
     const sinceMs = typeof body['since'] === 'string' ? parseSince(body['since']) : undefined;
     if (state === 'dead') return answerReplay(ctx, replayMatching(deps.db, { state, destination, sinceMs }), deps);
     // Delivered messages were received once already: re-sending them needs a narrow filter and a confirmed count.
     if (destination === undefined && sinceMs === undefined) {
-      throw new FilterError('replaying delivered deliveries needs "since" or "destination": they were all received once already');
+      throw new FilterError(
+        'replaying delivered deliveries needs "since" or "destination": they were all received once already',
+      );
     }
     const confirm = body['confirm'];
     if (confirm === undefined) {
       const count = countMatching(deps.db, { state, destination, sinceMs });
       ctx.status = 400;
-      ctx.body = { error: `this would requeue ${count} delivered deliveries; send the same request with "confirm": ${count}`, count };
+      ctx.body = {
+        error: `this would requeue ${count} delivered deliveries; send the same request with "confirm": ${count}`,
+        count,
+      };
       return;
     }
     if (typeof confirm !== 'number' || !Number.isSafeInteger(confirm) || confirm < 0) {
@@ -146,8 +173,10 @@ export function createAdminRouter(deps: AdminDeps): Router {
 
 function answerReplay(ctx: Koa.Context, result: ReplayResult, deps: AdminDeps): void {
   if (result.requeued.length + result.created.length > 0) deps.onReplayed();
-  deps.logger.info({ requeued: result.requeued.length, created: result.created.length, skipped: result.skipped.length },
-    'admin replay');
+  deps.logger.info(
+    { requeued: result.requeued.length, created: result.created.length, skipped: result.skipped.length },
+    'admin replay',
+  );
   ctx.body = result;
 }
 
@@ -156,7 +185,8 @@ function readRejectionFilter(q: Record<string, string | undefined>, limit: numbe
   return {
     reason: q['reason'] ? parseReason(q['reason']) : undefined,
     sinceMs: q['since'] ? parseSince(q['since']) : undefined,
-    before: q['cursor'], limit: limit + 1,
+    before: q['cursor'],
+    limit: limit + 1,
   };
 }
 
@@ -167,7 +197,11 @@ function readQuery(ctx: Koa.Context): Record<string, string | undefined> {
 }
 
 /** Fetched with limit + 1 rows: the extra one only says a next page exists. */
-function page<T extends { id: string }>(ctx: Koa.Context, rows: T[], limit: number): { items: T[]; next: string | null } {
+function page<T extends { id: string }>(
+  ctx: Koa.Context,
+  rows: T[],
+  limit: number,
+): { items: T[]; next: string | null } {
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
   if (rows.length <= limit || !last) return { items, next: null };
@@ -192,7 +226,7 @@ function answerErrorsAsJson(logger: Logger): Koa.Middleware {
         ctx.body = { error: 'no such admin endpoint' };
       }
     } catch (err) {
-      const status = err instanceof FilterError ? 400 : (err as { status?: number }).status ?? 500;
+      const status = err instanceof FilterError ? 400 : ((err as { status?: number }).status ?? 500);
       ctx.status = status >= 400 && status < 600 ? status : 500;
       ctx.body = { error: ctx.status === 500 ? 'internal error' : (err as Error).message };
       if (ctx.status === 500) logger.error({ err }, 'admin request failed');

@@ -88,7 +88,10 @@ export function buildDeadDeliveryEvent(report: AttemptReport, now: Date): System
  * copy, never relayed. Field names only; the values are the sender's text.
  */
 export function buildConflictEvent(
-  copy: PayoutEvent, eventId: string, conflict: CallbackConflict, now: Date,
+  copy: PayoutEvent,
+  eventId: string,
+  conflict: CallbackConflict,
+  now: Date,
 ): SystemEvent {
   return {
     id: createId('evt'),
@@ -115,7 +118,12 @@ export function buildDatabaseLostEvent(reason: string, file: string, now: Date):
     source: 'skyrelay',
     type: 'database.lost',
     receivedAt: now.toISOString(),
-    data: { reason, path: file, pid: process.pid, action: 'callbacks are answered 503 until skyrelay is restarted on a real file' },
+    data: {
+      reason,
+      path: file,
+      pid: process.pid,
+      action: 'callbacks are answered 503 until skyrelay is restarted on a real file',
+    },
   };
 }
 

@@ -24,7 +24,8 @@ export class ConflictAlerter {
     const conflict = outcome.conflict;
     if (!conflict || conflict.repeat) return;
     const work = this.raise(buildConflictEvent(copy, outcome.eventId, conflict, new Date())).catch((err: unknown) =>
-      this.deps.logger.error({ err, copyId: conflict.copyId }, 'could not raise a callback.conflict alert'));
+      this.deps.logger.error({ err, copyId: conflict.copyId }, 'could not raise a callback.conflict alert'),
+    );
     this.pending.add(work);
     void work.finally(() => this.pending.delete(work));
   }

@@ -24,7 +24,8 @@ export class DeadDeliveryAlerter {
   onAttempt(report: AttemptReport): void {
     if (report.next.state !== 'dead' || carriesDeadAlert(report)) return;
     const work = this.raise(report).catch((err: unknown) =>
-      this.deps.logger.error({ err, deliveryId: report.delivery.id }, 'could not raise a delivery.dead alert'));
+      this.deps.logger.error({ err, deliveryId: report.delivery.id }, 'could not raise a delivery.dead alert'),
+    );
     this.pending.add(work);
     void work.finally(() => this.pending.delete(work));
   }

@@ -63,7 +63,11 @@ export class RejectionAlerter {
     const planned = this.deps.plan(event);
     if (planned.length === 0) return;
     const masked = { ...rejection, description: maskSecrets(rejection.description, this.deps.secrets) };
-    const admitted = this.windows.admit(masked, planned.map((p) => p.destination), this.now());
+    const admitted = this.windows.admit(
+      masked,
+      planned.map((p) => p.destination),
+      this.now(),
+    );
     // Destinations whose expired window still held folded refusals hear the count with this alert.
     const byFolded = new Map<number, NewDelivery[]>();
     for (const a of admitted) {

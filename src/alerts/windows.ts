@@ -64,8 +64,13 @@ export function prepareAlertWindows(db: Database.Database, windowMs: number) {
       }
       reopen.run(now, row.reason, row.destination);
       summaries.push({
-        destination: row.destination, reason: row.reason, folded: row.folded, windowMs,
-        lastStatus: row.last_status, lastPartner: row.last_partner, lastRemoteAddress: row.last_remote_address,
+        destination: row.destination,
+        reason: row.reason,
+        folded: row.folded,
+        windowMs,
+        lastStatus: row.last_status,
+        lastPartner: row.last_partner,
+        lastRemoteAddress: row.last_remote_address,
         lastDescription: row.last_description,
       });
     }

@@ -13,8 +13,11 @@ import { loadCliConfig, print } from './context';
  * a count and a fingerprint, URLs as their origin only.
  */
 export function registerConfigCheck(program: Command): void {
-  program.command('config').description('inspect the configuration')
-    .command('check').description('validate the configuration and show partners (keys masked), destinations and rules')
+  program
+    .command('config')
+    .description('inspect the configuration')
+    .command('check')
+    .description('validate the configuration and show partners (keys masked), destinations and rules')
     .action(() => {
       const config = loadCliConfig();
       for (const line of describeConfig(config)) print(line);
@@ -24,7 +27,9 @@ export function registerConfigCheck(program: Command): void {
 export function describeConfig(config: Config): string[] {
   const lines = ['configuration is valid', ''];
   lines.push(`server:      ${config.server.host}:${config.server.port}, callbacks at ${config.skypay.path}`);
-  lines.push(`store:       ${config.store.path} (events kept ${config.store.retentionDays} d, refusals ${config.store.rejectionRetentionDays} d)`);
+  lines.push(
+    `store:       ${config.store.path} (events kept ${config.store.retentionDays} d, refusals ${config.store.rejectionRetentionDays} d)`,
+  );
   lines.push(`admin API:   ${config.admin.token ? 'enabled (token set)' : 'disabled (no admin.token)'}`);
   lines.push(`metrics:     ${config.metrics.enabled ? 'GET /metrics' : 'disabled'}`, '', 'partners:');
   for (const p of config.skypay.partners) {
@@ -53,7 +58,10 @@ export function describeConfig(config: Config): string[] {
  * can compare their keys without either showing anything about them: not even a length, which narrows a guess.
  */
 export function describeKeys(keys: readonly string[]): string {
-  const fingerprint = createHash('sha256').update([...keys].sort().join('\n'), 'utf8').digest('hex').slice(0, 8);
+  const fingerprint = createHash('sha256')
+    .update([...keys].sort().join('\n'), 'utf8')
+    .digest('hex')
+    .slice(0, 8);
   return `${keys.length} key${keys.length === 1 ? '' : 's'} (fingerprint ${fingerprint})`;
 }
 
@@ -61,8 +69,12 @@ export function describeKeys(keys: readonly string[]): string {
 function describeTarget(d: DestinationConfig): string {
   if (d.type === 'slack') return `${originOf(d.url)}/… (hook path hidden)`;
   if (d.type === 'webhook') return `${originOf(d.url)}/… (signed, secret hidden)`;
-  const via = typeof d.transport === 'string' ? originOf(d.transport)
-    : typeof d.transport['host'] === 'string' ? `${d.transport['host']}:${String(d.transport['port'] ?? '')}` : 'a transport object';
+  const via =
+    typeof d.transport === 'string'
+      ? originOf(d.transport)
+      : typeof d.transport['host'] === 'string'
+        ? `${d.transport['host']}:${String(d.transport['port'] ?? '')}`
+        : 'a transport object';
   return `to ${d.to.join(', ')} via ${via}`;
 }
 
@@ -89,6 +101,8 @@ export function describeSystemEvents(rule: RuleConfig): string[] {
 function acceptsIdentity(rule: RuleConfig, source: string, type: string): boolean {
   const sourceMatcher = rule.match?.['source'];
   const typeMatcher = rule.match?.['type'];
-  return (sourceMatcher === undefined || compileMatcher('source', sourceMatcher)(source))
-    && (typeMatcher === undefined || compileMatcher('type', typeMatcher)(type));
+  return (
+    (sourceMatcher === undefined || compileMatcher('source', sourceMatcher)(source)) &&
+    (typeMatcher === undefined || compileMatcher('type', typeMatcher)(type))
+  );
 }

@@ -48,7 +48,9 @@ export function loadCliConfig(): Config {
 export function openConfiguredDatabase(config: Config): Database.Database {
   const file = config.store.path;
   if (file !== ':memory:' && !fs.existsSync(file)) {
-    throw new CommandFailed(`no database at ${file}: start the daemon once, or point store.path (SKYRELAY_DB_PATH) at it`);
+    throw new CommandFailed(
+      `no database at ${file}: start the daemon once, or point store.path (SKYRELAY_DB_PATH) at it`,
+    );
   }
   return openDatabase({ path: file, busyTimeoutMs: config.store.busyTimeoutMs, synchronous: config.store.synchronous });
 }

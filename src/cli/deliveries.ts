@@ -13,7 +13,8 @@ interface DeliveriesFlags {
 }
 
 export function registerDeliveries(program: Command): void {
-  program.command('deliveries')
+  program
+    .command('deliveries')
     .description('list deliveries, newest first')
     .option('--state <state>', 'pending, inflight, delivered or dead')
     .option('--destination <name>', 'only this destination')
@@ -37,8 +38,13 @@ function renderDeliveries(rows: readonly DeliveryView[]): string[] {
   return renderTable(
     ['UPDATED', 'ID', 'DESTINATION', 'STATE', 'ATTEMPTS', 'EVENT', 'LAST ERROR'],
     rows.map((d) => [
-      shortTime(d.updatedAt), d.id, d.destination, d.state, String(d.attempts),
-      d.controlNumber ?? d.eventType, clip(d.lastError, 50),
+      shortTime(d.updatedAt),
+      d.id,
+      d.destination,
+      d.state,
+      String(d.attempts),
+      d.controlNumber ?? d.eventType,
+      clip(d.lastError, 50),
     ]),
   );
 }

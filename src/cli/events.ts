@@ -15,11 +15,15 @@ interface EventsFlags {
 }
 
 export function registerEvents(program: Command): void {
-  program.command('events')
+  program
+    .command('events')
     .description('list stored events, newest first')
     .option('--control-number <number>', 'only this payout')
     .option('--status <status>', 'only this payout status (failure, paid, … or 1-6)')
-    .option('--type <type>', 'payout, rejection (refused callbacks, as `skyrelay rejections`), delivery.dead or database.lost')
+    .option(
+      '--type <type>',
+      'payout, rejection (refused callbacks, as `skyrelay rejections`), delivery.dead or database.lost',
+    )
     .option('--since <when>', 'received within this long (24h, 7d) or since an ISO time')
     .option('--limit <n>', 'at most this many', '50')
     .option('--json', 'one JSON object per line')
@@ -48,13 +52,20 @@ function renderEvents(events: readonly EventSummary[]): string[] {
   return renderTable(
     ['RECEIVED', 'ID', 'WHAT', 'CONTROL NUMBER', 'PARTNER', 'COPIES', 'DELIVERIES'],
     events.map((e) => [
-      shortTime(e.receivedAt), e.id, e.source === 'skypay' ? e.status ?? '—' : e.type, e.controlNumber ?? '—',
-      clip(e.partner, 24), String(e.duplicates), describeDeliveries(e.deliveries),
+      shortTime(e.receivedAt),
+      e.id,
+      e.source === 'skypay' ? (e.status ?? '—') : e.type,
+      e.controlNumber ?? '—',
+      clip(e.partner, 24),
+      String(e.duplicates),
+      describeDeliveries(e.deliveries),
     ]),
   );
 }
 
 export function describeDeliveries(counts: Record<string, number>): string {
-  const parts = Object.entries(counts).filter(([, n]) => n > 0).map(([state, n]) => `${n} ${state}`);
+  const parts = Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .map(([state, n]) => `${n} ${state}`);
   return parts.length ? parts.join(', ') : 'none';
 }

@@ -1,6 +1,7 @@
 /** Plain-text output helpers: aligned tables for people, one JSON object per line for tools. */
 
 // C0 (newline and tab included: either breaks a table row), DEL and C1 (U+009B is a one-character CSI).
+// eslint-disable-next-line no-control-regex -- matching control characters is this module's purpose
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
@@ -13,7 +14,10 @@ const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\
 export function escapeControls(text: string): string {
   return text.replace(CONTROL, (c) => {
     const code = c.charCodeAt(0);
-    return SHORT_ESCAPES[c] ?? (code >= 0x80 ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`);
+    return (
+      SHORT_ESCAPES[c] ??
+      (code >= 0x80 ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`)
+    );
   });
 }
 
@@ -21,7 +25,11 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
   // Escaped before measuring, so an escape's width counts and the columns stay aligned.
   const cells = rows.map((row) => row.map((cell) => escapeControls(cell)));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
-  const line = (row: readonly string[]) => row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (row: readonly string[]) =>
+    row
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(headers), ...cells.map(line)];
 }
 

@@ -39,7 +39,9 @@ function buildProgram(): Command {
 
 function readVersion(): string {
   try {
-    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version?: string };
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+      version?: string;
+    };
     return pkg.version ?? 'unknown';
   } catch {
     return 'unknown';
@@ -57,7 +59,10 @@ async function main(argv: string[]): Promise<number> {
     }
     const code = exitCodeOf(err);
     // Messages can quote a receiver's answer: escaped like everything printed, line by line (config errors list problems).
-    const message = (err instanceof Error ? err.message : String(err)).split('\n').map((l) => escapeControls(l)).join('\n');
+    const message = (err instanceof Error ? err.message : String(err))
+      .split('\n')
+      .map((l) => escapeControls(l))
+      .join('\n');
     process.stderr.write(`skyrelay: ${message}\n`);
     return code === EXIT_USAGE ? EXIT_USAGE : EXIT_FAILED;
   }

@@ -10,8 +10,11 @@ interface PruneFlags {
 }
 
 export function registerPrune(program: Command): void {
-  program.command('prune')
-    .description('delete old events (with their finished deliveries and attempts) and old refusals now, as the retention job does')
+  program
+    .command('prune')
+    .description(
+      'delete old events (with their finished deliveries and attempts) and old refusals now, as the retention job does',
+    )
     .option('--older-than <age>', 'events older than this (default: store.retentionDays)')
     .option('--rejections-older-than <age>', 'refusals older than this (default: store.rejectionRetentionDays)')
     .option('--dry-run', 'only count what would go')
@@ -19,11 +22,17 @@ export function registerPrune(program: Command): void {
       const config = loadCliConfig();
       const now = Date.now();
       const cut: PruneCutoffs = parseFlag(() => ({
-        eventsBeforeMs: now - (flags.olderThan ? parseDuration(flags.olderThan, '--older-than') : config.store.retentionDays * 86_400_000),
-        rejectionsBeforeMs: now - (flags.rejectionsOlderThan ? parseDuration(flags.rejectionsOlderThan, '--rejections-older-than')
-          : config.store.rejectionRetentionDays * 86_400_000),
+        eventsBeforeMs:
+          now -
+          (flags.olderThan ? parseDuration(flags.olderThan, '--older-than') : config.store.retentionDays * 86_400_000),
+        rejectionsBeforeMs:
+          now -
+          (flags.rejectionsOlderThan
+            ? parseDuration(flags.rejectionsOlderThan, '--rejections-older-than')
+            : config.store.rejectionRetentionDays * 86_400_000),
         // Callback identities follow their own setting only: an --older-than for events must not end dedup.
-        ...(config.store.dedupRetentionDays === undefined ? {}
+        ...(config.store.dedupRetentionDays === undefined
+          ? {}
           : { keysBeforeMs: now - config.store.dedupRetentionDays * 86_400_000 }),
       }));
       const events = `events received before ${new Date(cut.eventsBeforeMs).toISOString()}`;

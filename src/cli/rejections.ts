@@ -12,7 +12,8 @@ interface RejectionsFlags {
 }
 
 export function registerRejections(program: Command): void {
-  program.command('rejections')
+  program
+    .command('rejections')
     .description('list refused callbacks, newest first (every one, whatever the rules route)')
     .option('--since <when>', 'received within this long (24h, 7d) or since an ISO time')
     .option('--reason <reason>', 'only this refusal reason (unauthenticated, invalid, malformed, too_large, …)')
@@ -36,7 +37,12 @@ export function formatRejections(rows: readonly RejectionView[], json: boolean):
   return renderTable(
     ['RECEIVED', 'ID', 'FROM', 'STATUS', 'REASON', 'PARTNER', 'DESCRIPTION'],
     rows.map((r) => [
-      shortTime(r.receivedAt), r.id, r.remoteAddress ?? '—', String(r.status), r.reason, clip(r.partner, 24),
+      shortTime(r.receivedAt),
+      r.id,
+      r.remoteAddress ?? '—',
+      String(r.status),
+      r.reason,
+      clip(r.partner, 24),
       r.suppressed > 0 ? `${clip(r.description, 44)} (+${r.suppressed} not kept)` : clip(r.description, 60),
     ]),
   );

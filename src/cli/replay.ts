@@ -5,7 +5,13 @@ import type { Config } from '../config/schema';
 import { createId } from '../ids';
 import { compileRules, planRoutes } from '../routing/match';
 import {
-  ReplayCountChanged, countMatching, replayDeliveries, replayEvent, replayMatching, type ReplayFilter, type ReplayResult,
+  ReplayCountChanged,
+  countMatching,
+  replayDeliveries,
+  replayEvent,
+  replayMatching,
+  type ReplayFilter,
+  type ReplayResult,
 } from '../store/queries';
 import { CommandFailed, UsageError, loadCliConfig, parseFlag, print, withDatabase } from './context';
 
@@ -19,31 +25,47 @@ interface ReplayFlags {
 }
 
 export function registerReplay(program: Command): void {
-  program.command('replay')
+  program
+    .command('replay')
     .description('put deliveries back in the queue with a fresh attempt budget; the running daemon sends them')
     .argument('[deliveryIds...]', 'deliveries to send again')
     .option('--dead', 'every dead delivery (narrow with --destination, --since)')
     .option('--delivered', 'delivered deliveries again; needs --since or --destination, and asks to confirm the count')
     .option('--destination <name>', 'with --dead or --delivered: only this destination')
-    .option('--since <when>', 'with --dead or --delivered: only deliveries finished within this long (24h) or since an ISO time')
+    .option(
+      '--since <when>',
+      'with --dead or --delivered: only deliveries finished within this long (24h) or since an ISO time',
+    )
     .option('--event <eventId>', 'send one event again to the destinations the current rules choose')
     .option('--yes', 'with --delivered: do not ask (for scripts)')
     .action(async (ids: string[], flags: ReplayFlags) => {
-      const modes = [ids.length > 0, flags.dead === true, flags.delivered === true, flags.event !== undefined].filter(Boolean).length;
-      if (modes !== 1) throw new UsageError('give delivery ids, or --dead, or --delivered, or --event <eventId> (exactly one of them)');
+      const modes = [ids.length > 0, flags.dead === true, flags.delivered === true, flags.event !== undefined].filter(
+        Boolean,
+      ).length;
+      if (modes !== 1)
+        throw new UsageError(
+          'give delivery ids, or --dead, or --delivered, or --event <eventId> (exactly one of them)',
+        );
       const bulk = flags.dead === true || flags.delivered === true;
       if (!bulk && (flags.destination !== undefined || flags.since !== undefined)) {
         throw new UsageError('--destination and --since narrow --dead or --delivered; use them with one of those');
       }
-      if (flags.yes && !flags.delivered) throw new UsageError('--yes answers the question --delivered asks; use it with --delivered');
+      if (flags.yes && !flags.delivered)
+        throw new UsageError('--yes answers the question --delivered asks; use it with --delivered');
       if (flags.delivered && flags.destination === undefined && flags.since === undefined) {
-        throw new UsageError('--delivered needs --since or --destination: every delivered message was received once already');
+        throw new UsageError(
+          '--delivered needs --since or --destination: every delivered message was received once already',
+        );
       }
       const sinceMs = flags.since === undefined ? undefined : parseFlag(() => parseSince(flags.since ?? ''));
       const config = loadCliConfig();
       if (flags.destination !== undefined) requireKnownDestination(config, flags.destination);
       const rules = compileRules(config.rules);
-      const filter: ReplayFilter = { state: flags.delivered ? 'delivered' : 'dead', destination: flags.destination, sinceMs };
+      const filter: ReplayFilter = {
+        state: flags.delivered ? 'delivered' : 'dead',
+        destination: flags.destination,
+        sinceMs,
+      };
       const confirm = flags.delivered ? await confirmCount(config, filter, flags.yes === true) : undefined;
       if (confirm === 0) {
         print('nothing to replay');
@@ -53,7 +75,12 @@ export function registerReplay(program: Command): void {
         if (bulk) return replayMatching(db, { ...filter, confirm });
         if (flags.event === undefined) return replayDeliveries(db, ids);
         const r = replayEvent(db, flags.event, (event) =>
-          planRoutes(event, rules).map((route) => ({ id: createId('dlv'), destination: route.destination, rules: route.rules })));
+          planRoutes(event, rules).map((route) => ({
+            id: createId('dlv'),
+            destination: route.destination,
+            rules: route.rules,
+          })),
+        );
         if (!r) throw new CommandFailed(`no event with id "${flags.event}"`);
         return r;
       }).catch((err: unknown) => {
@@ -64,10 +91,14 @@ export function registerReplay(program: Command): void {
       for (const id of result.created) print(`created  ${id} (a destination the current rules add)`);
       for (const s of result.skipped) print(`skipped  ${s.id}: ${s.reason}`);
       const sent = result.requeued.length + result.created.length;
-      print(sent === 0 ? 'nothing to replay'
-        : `${sent} deliver${sent === 1 ? 'y' : 'ies'} queued; the daemon sends within delivery.pollIntervalMs (${config.delivery.pollIntervalMs} ms)`);
+      print(
+        sent === 0
+          ? 'nothing to replay'
+          : `${sent} deliver${sent === 1 ? 'y' : 'ies'} queued; the daemon sends within delivery.pollIntervalMs (${config.delivery.pollIntervalMs} ms)`,
+      );
       // Named deliveries that could not be replayed are a failure; an empty --dead sweep is not.
-      if (ids.length > 0 && result.skipped.length > 0) throw new CommandFailed(`${result.skipped.length} of ${ids.length} not replayed`);
+      if (ids.length > 0 && result.skipped.length > 0)
+        throw new CommandFailed(`${result.skipped.length} of ${ids.length} not replayed`);
     });
 }
 
@@ -75,7 +106,9 @@ export function registerReplay(program: Command): void {
 function requireKnownDestination(config: Config, name: string): void {
   if (Object.hasOwn(config.destinations, name)) return;
   const known = Object.keys(config.destinations);
-  throw new CommandFailed(`no destination "${name}" in the configuration (configured: ${known.length ? known.join(', ') : 'none'})`);
+  throw new CommandFailed(
+    `no destination "${name}" in the configuration (configured: ${known.length ? known.join(', ') : 'none'})`,
+  );
 }
 
 /**
@@ -89,7 +122,9 @@ async function confirmCount(config: Config, filter: ReplayFilter, yes: boolean):
   if (count === 0 || yes) return count;
   const question = `requeue ${count} deliver${count === 1 ? 'y' : 'ies'}? [y/N] `;
   if (!process.stdin.isTTY) {
-    throw new CommandFailed(`${count} delivered deliver${count === 1 ? 'y' : 'ies'} would be sent again; no terminal to ask on: add --yes to confirm`);
+    throw new CommandFailed(
+      `${count} delivered deliver${count === 1 ? 'y' : 'ies'} would be sent again; no terminal to ask on: add --yes to confirm`,
+    );
   }
   const prompt = createInterface({ input: process.stdin, output: process.stdout });
   try {

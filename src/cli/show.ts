@@ -6,7 +6,8 @@ import { CommandFailed, loadCliConfig, print, withDatabase } from './context';
 import { escapeJson } from './format';
 
 export function registerShow(program: Command): void {
-  program.command('show')
+  program
+    .command('show')
     .description('show an event (by id) or every event of a payout (by control number), with deliveries and attempts')
     .argument('<ref>', 'an event id (evt_…) or a control number')
     .option('--json', 'one JSON object per event')
@@ -16,7 +17,8 @@ export function registerShow(program: Command): void {
         return byId ? [byId] : findEventsByControlNumber(db, ref);
       });
       if (found.length === 0) throw new CommandFailed(`no event with id or control number "${ref}"`);
-      const lines = flags.json ? found.map((d) => escapeJson(stringifyEventDetail(d)))
+      const lines = flags.json
+        ? found.map((d) => escapeJson(stringifyEventDetail(d)))
         : found.flatMap((e, i) => [...(i ? [''] : []), ...renderDetail(e)]);
       for (const line of lines) print(line);
     });
@@ -43,11 +45,14 @@ function renderDetail(d: EventDetail): string[] {
     }
   } else {
     lines.push(`event ${e.id}: skyrelay ${e.type}, raised ${e.receivedAt}`);
-    for (const [key, value] of Object.entries(e.data)) lines.push(`  ${key.padEnd(16)} ${value === null ? '—' : String(value)}`);
+    for (const [key, value] of Object.entries(e.data))
+      lines.push(`  ${key.padEnd(16)} ${value === null ? '—' : String(value)}`);
   }
   if (d.deliveries.length === 0) lines.push('  deliveries: none (no rule chose a destination)');
   for (const dl of d.deliveries) {
-    lines.push(`  delivery ${dl.id} → ${dl.destination}: ${dl.state}, ${dl.attempts} attempt(s) in this round, rules ${dl.rules.join(', ')}`);
+    lines.push(
+      `  delivery ${dl.id} → ${dl.destination}: ${dl.state}, ${dl.attempts} attempt(s) in this round, rules ${dl.rules.join(', ')}`,
+    );
     if (dl.state === 'pending') lines.push(`    next attempt ${dl.nextAttemptAt}`);
     for (const a of dl.attemptLog) {
       const status = a.status === null ? '' : ` HTTP ${a.status}`;

@@ -49,8 +49,12 @@ export function loadConfig(): Config {
   const envProblems = checkNumericEnv(customEnvMapping(nodeConfig.util.getConfigSources()), process.env);
   if (envProblems.length > 0) throw new ConfigError(envProblems);
   // NODE_CONFIG_ENV picks node-config's overlays instead of NODE_ENV; either naming production counts.
-  const production = ['NODE_ENV', 'NODE_CONFIG_ENV']
-    .some((name) => (nodeConfig.util.getEnv(name) ?? '').split(',').map((e) => e.trim()).includes('production'));
+  const production = ['NODE_ENV', 'NODE_CONFIG_ENV'].some((name) =>
+    (nodeConfig.util.getEnv(name) ?? '')
+      .split(',')
+      .map((e) => e.trim())
+      .includes('production'),
+  );
   return validateConfig(nodeConfig.util.toObject(), { production });
 }
 
@@ -70,8 +74,10 @@ function checkNoSampleKey(config: Config): string[] {
   const problems: string[] = [];
   config.skypay.partners.forEach((p, i) => {
     if (p.authentication.includes(SAMPLE_AUTHENTICATION)) {
-      problems.push(`skypay.partners.${i}.authentication: the public sample key from SkyPay's documentation `
-        + 'must not be used in production; set SKYRELAY_PARTNERS to your partners and keys (a JSON list)');
+      problems.push(
+        `skypay.partners.${i}.authentication: the public sample key from SkyPay's documentation ` +
+          'must not be used in production; set SKYRELAY_PARTNERS to your partners and keys (a JSON list)',
+      );
     }
   });
   return problems;
@@ -93,7 +99,11 @@ function customEnvMapping(sources: { name: string; original?: string }[]): unkno
  * into undefined, and the key then silently takes its default (SKYRELAY_PORT=abc
  * listened on 8080). Such a variable is a configuration error, named by its key.
  */
-export function checkNumericEnv(mapping: unknown, env: Record<string, string | undefined>, at: string[] = []): string[] {
+export function checkNumericEnv(
+  mapping: unknown,
+  env: Record<string, string | undefined>,
+  at: string[] = [],
+): string[] {
   if (typeof mapping !== 'object' || mapping === null) return [];
   const m = mapping as Record<string, unknown>;
   if (typeof m['__name'] === 'string' && m['__format'] === 'number') {
@@ -120,8 +130,12 @@ function checkPartners(config: Config): string[] {
  */
 function checkPaths(config: Config): string[] {
   const problems: string[] = [];
-  const fixed = [['skypay.path', config.skypay.path], ['/healthz', '/healthz'], ['/readyz', '/readyz']] as const;
-  const underAdmin = 'must not be under /admin (the admin API\'s path)';
+  const fixed = [
+    ['skypay.path', config.skypay.path],
+    ['/healthz', '/healthz'],
+    ['/readyz', '/readyz'],
+  ] as const;
+  const underAdmin = "must not be under /admin (the admin API's path)";
   if (isWithin(config.skypay.path, '/admin')) problems.push(`skypay.path: ${underAdmin}`);
   if (config.metrics.enabled) {
     const metricsPath = config.metrics.path;
@@ -137,10 +151,16 @@ function checkPaths(config: Config): string[] {
  * superstruct's messages end with "but received: <value>"; the value may be a
  * secret (a malformed webhook secret, an SMTP URL), so only its type is said.
  */
-function describeFailure(failure: { path: (string | number)[]; type: string; message: string; value: unknown }): string {
+function describeFailure(failure: {
+  path: (string | number)[];
+  type: string;
+  message: string;
+  value: unknown;
+}): string {
   const key = failure.path.join('.') || '(root)';
   if (failure.type === 'never') return `${key}: is not a known setting (check the spelling)`;
   const rule = failure.message.replace(/,? but received:? .*$/s, '').replace(/^Expected/, 'expected');
-  const got = failure.value === undefined ? 'nothing' : Array.isArray(failure.value) ? 'a list' : `a ${typeof failure.value}`;
+  const got =
+    failure.value === undefined ? 'nothing' : Array.isArray(failure.value) ? 'a list' : `a ${typeof failure.value}`;
   return `${key}: ${rule} (got ${got})`;
 }

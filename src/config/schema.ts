@@ -1,15 +1,27 @@
 import {
-  array, boolean, defaulted, enums, integer, object, optional, refine, size, string, type Infer,
+  array,
+  boolean,
+  defaulted,
+  enums,
+  integer,
+  object,
+  optional,
+  refine,
+  size,
+  string,
+  type Infer,
 } from 'superstruct';
 import { DestinationsConfig } from '../destinations/schema';
 import { RulesConfig } from '../routing/schema';
 
 const PositiveInt = refine(integer(), 'positive', (v) => v > 0 || 'must be a positive integer');
 const Port = refine(integer(), 'port', (v) => (v >= 0 && v <= 65535) || 'must be an integer from 0 to 65535');
-const BodyLimit = refine(string(), 'bodyLimit', (v) =>
-  /^\d+(\.\d+)?\s*(b|kb|mb)$/i.test(v) || 'must be a size such as "1mb" or "512kb"');
-const Offset = refine(string(), 'timezone', (v) =>
-  /^[+-]\d{2}:\d{2}$/.test(v) || 'must be an offset such as "+08:00"');
+const BodyLimit = refine(
+  string(),
+  'bodyLimit',
+  (v) => /^\d+(\.\d+)?\s*(b|kb|mb)$/i.test(v) || 'must be a size such as "1mb" or "512kb"',
+);
+const Offset = refine(string(), 'timezone', (v) => /^[+-]\d{2}:\d{2}$/.test(v) || 'must be an offset such as "+08:00"');
 const UrlPath = refine(string(), 'path', (v) => /^\/\S*$/.test(v) || 'must be a URL path starting with "/"');
 const Key = size(string(), 1, 200);
 
@@ -20,32 +32,38 @@ const Partner = object({
 });
 
 export const ConfigStruct = object({
-  server: defaulted(object({
-    host: defaulted(string(), '0.0.0.0'),
-    port: defaulted(Port, 8080),
-    bodyLimit: defaulted(BodyLimit, '1mb'),
-    /** A callback body not complete this long after its headers gets 408 and its connection is closed. */
-    bodyTimeoutMs: defaulted(PositiveInt, 10_000),
-    /** Memory shared by bodies over 64 KB being read at once; one that does not fit gets 503 unread. */
-    maxBodyMemory: defaulted(BodyLimit, '64mb'),
-    maxConnections: defaulted(PositiveInt, 1024),
-    trustProxy: defaulted(boolean(), false),
-    shutdownTimeoutMs: defaulted(PositiveInt, 10_000),
-  }), {}),
-  store: defaulted(object({
-    path: defaulted(size(string(), 1, 4096), 'data/skyrelay.db'),
-    busyTimeoutMs: defaulted(PositiveInt, 5_000),
-    synchronous: defaulted(enums(['FULL', 'NORMAL']), 'FULL'),
-    retentionDays: defaulted(PositiveInt, 90),
-    rejectionRetentionDays: defaulted(PositiveInt, 30),
-    /** How long a callback's identity outlives nothing: unset keeps it forever, so an old replay stays a duplicate. */
-    dedupRetentionDays: optional(PositiveInt),
-    /** How often the retention job runs, and how many rows one of its transactions deletes. */
-    retentionIntervalMs: defaulted(PositiveInt, 3_600_000),
-    retentionBatchSize: defaulted(PositiveInt, 500),
-    /** Refused callbacks kept as rows per reason and remote address per minute; the rest are only counted. */
-    maxRejectionsPerMinute: defaulted(PositiveInt, 20),
-  }), {}),
+  server: defaulted(
+    object({
+      host: defaulted(string(), '0.0.0.0'),
+      port: defaulted(Port, 8080),
+      bodyLimit: defaulted(BodyLimit, '1mb'),
+      /** A callback body not complete this long after its headers gets 408 and its connection is closed. */
+      bodyTimeoutMs: defaulted(PositiveInt, 10_000),
+      /** Memory shared by bodies over 64 KB being read at once; one that does not fit gets 503 unread. */
+      maxBodyMemory: defaulted(BodyLimit, '64mb'),
+      maxConnections: defaulted(PositiveInt, 1024),
+      trustProxy: defaulted(boolean(), false),
+      shutdownTimeoutMs: defaulted(PositiveInt, 10_000),
+    }),
+    {},
+  ),
+  store: defaulted(
+    object({
+      path: defaulted(size(string(), 1, 4096), 'data/skyrelay.db'),
+      busyTimeoutMs: defaulted(PositiveInt, 5_000),
+      synchronous: defaulted(enums(['FULL', 'NORMAL']), 'FULL'),
+      retentionDays: defaulted(PositiveInt, 90),
+      rejectionRetentionDays: defaulted(PositiveInt, 30),
+      /** How long a callback's identity outlives nothing: unset keeps it forever, so an old replay stays a duplicate. */
+      dedupRetentionDays: optional(PositiveInt),
+      /** How often the retention job runs, and how many rows one of its transactions deletes. */
+      retentionIntervalMs: defaulted(PositiveInt, 3_600_000),
+      retentionBatchSize: defaulted(PositiveInt, 500),
+      /** Refused callbacks kept as rows per reason and remote address per minute; the rest are only counted. */
+      maxRejectionsPerMinute: defaulted(PositiveInt, 20),
+    }),
+    {},
+  ),
   skypay: object({
     path: defaulted(UrlPath, '/callbacks/skypay'),
     timezone: defaulted(Offset, '+08:00'),
@@ -56,33 +74,48 @@ export const ConfigStruct = object({
   }),
   destinations: defaulted(DestinationsConfig, {}),
   rules: defaulted(RulesConfig, []),
-  delivery: defaulted(object({
-    maxAttempts: defaulted(PositiveInt, 12),
-    initialBackoffMs: defaulted(PositiveInt, 5_000),
-    maxBackoffMs: defaulted(PositiveInt, 3_600_000),
-    timeoutMs: defaulted(PositiveInt, 10_000),
-    maxInFlight: defaulted(PositiveInt, 4),
-    pollIntervalMs: defaulted(PositiveInt, 1_000),
-  }), {}),
-  metrics: defaulted(object({
-    enabled: defaulted(boolean(), true),
-    /** How often each process adds its counts to the shared totals /metrics serves. */
-    publishIntervalMs: defaulted(PositiveInt, 5_000),
-    /** Where Prometheus scrapes. */
-    path: defaulted(UrlPath, '/metrics'),
-    /** When set, a scrape needs `Authorization: Bearer <token>`. */
-    token: optional(size(string(), 16, 512)),
-  }), {}),
-  alerts: defaulted(object({
-    /** At most one rejection alert per reason and destination in this window; the rest are counted. */
-    rejectionWindowMs: defaulted(PositiveInt, 60_000),
-  }), {}),
-  admin: defaulted(object({
-    token: optional(size(string(), 16, 512)),
-  }), {}),
-  log: defaulted(object({
-    level: defaulted(enums(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
-  }), {}),
+  delivery: defaulted(
+    object({
+      maxAttempts: defaulted(PositiveInt, 12),
+      initialBackoffMs: defaulted(PositiveInt, 5_000),
+      maxBackoffMs: defaulted(PositiveInt, 3_600_000),
+      timeoutMs: defaulted(PositiveInt, 10_000),
+      maxInFlight: defaulted(PositiveInt, 4),
+      pollIntervalMs: defaulted(PositiveInt, 1_000),
+    }),
+    {},
+  ),
+  metrics: defaulted(
+    object({
+      enabled: defaulted(boolean(), true),
+      /** How often each process adds its counts to the shared totals /metrics serves. */
+      publishIntervalMs: defaulted(PositiveInt, 5_000),
+      /** Where Prometheus scrapes. */
+      path: defaulted(UrlPath, '/metrics'),
+      /** When set, a scrape needs `Authorization: Bearer <token>`. */
+      token: optional(size(string(), 16, 512)),
+    }),
+    {},
+  ),
+  alerts: defaulted(
+    object({
+      /** At most one rejection alert per reason and destination in this window; the rest are counted. */
+      rejectionWindowMs: defaulted(PositiveInt, 60_000),
+    }),
+    {},
+  ),
+  admin: defaulted(
+    object({
+      token: optional(size(string(), 16, 512)),
+    }),
+    {},
+  ),
+  log: defaulted(
+    object({
+      level: defaulted(enums(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
+    }),
+    {},
+  ),
 });
 
 export type Config = Infer<typeof ConfigStruct>;

@@ -14,7 +14,8 @@ export interface FailureFacts {
 export function describeFailure(err: unknown): FailureFacts {
   if (err instanceof DeliveryError) {
     return {
-      retryable: err.retryable, error: err.message,
+      retryable: err.retryable,
+      error: err.message,
       ...(err.status !== undefined ? { status: err.status } : {}),
       ...(err.response !== undefined ? { response: err.response } : {}),
       ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),

@@ -55,7 +55,10 @@ export class DeliveryWorker {
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
 
-  constructor(private readonly deps: WorkerDeps, private readonly options: WorkerOptions) {
+  constructor(
+    private readonly deps: WorkerDeps,
+    private readonly options: WorkerOptions,
+  ) {
     this.now = deps.now ?? Date.now;
   }
 
@@ -161,8 +164,10 @@ export class DeliveryWorker {
         const failure = describeFailure(err);
         const verdict = decideAfterFailure({ attempt: delivery.attempt, ...failure }, this.options, this.deps.random);
         const base = { startedAt: started, durationMs: this.now() - started, error: failure.error };
-        const extra = { ...(failure.status !== undefined ? { status: failure.status } : {}),
-          ...(failure.response !== undefined ? { response: failure.response } : {}) };
+        const extra = {
+          ...(failure.status !== undefined ? { status: failure.status } : {}),
+          ...(failure.response !== undefined ? { response: failure.response } : {}),
+        };
         if (verdict.kind === 'retry') {
           attempt = { ...base, ...extra, outcome: 'retry' };
           next = { state: 'pending', nextAttemptMs: this.now() + verdict.delayMs };
@@ -183,11 +188,19 @@ export class DeliveryWorker {
       this.deps.logger.error({ err, deliveryId: delivery.id }, 'could not record a delivery attempt');
       return;
     }
-    this.deps.logger.info({
-      deliveryId: delivery.id, eventId: delivery.eventId, destination: delivery.destination,
-      attempt: delivery.attempt, outcome: attempt.outcome, status: attempt.status, error: attempt.error,
-      ms: attempt.durationMs,
-    }, 'delivery attempt');
+    this.deps.logger.info(
+      {
+        deliveryId: delivery.id,
+        eventId: delivery.eventId,
+        destination: delivery.destination,
+        attempt: delivery.attempt,
+        outcome: attempt.outcome,
+        status: attempt.status,
+        error: attempt.error,
+        ms: attempt.durationMs,
+      },
+      'delivery attempt',
+    );
     this.deps.onAttempt?.({ delivery, attempt, next, ...(deadReason ? { deadReason } : {}) });
   }
 
@@ -201,7 +214,10 @@ export class DeliveryWorker {
     );
     try {
       return await destination.send({
-        deliveryId: delivery.id, attempt: delivery.attempt, event: delivery.event, rules: delivery.rules,
+        deliveryId: delivery.id,
+        attempt: delivery.attempt,
+        event: delivery.event,
+        rules: delivery.rules,
         signal: controller.signal,
       });
     } finally {

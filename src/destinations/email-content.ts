@@ -34,7 +34,9 @@ export function buildSubject(event: RelayEvent, prefix: string): string {
     topic = `Payout ${spellStatus(event.status)} ${event.controlNumber}`;
   } else {
     const label = {
-      rejection: 'Refused callback', 'delivery.dead': 'Dead delivery', 'callback.conflict': 'Conflicting callback',
+      rejection: 'Refused callback',
+      'delivery.dead': 'Dead delivery',
+      'callback.conflict': 'Conflicting callback',
       'database.lost': 'Database lost',
     }[event.type];
     topic = `${label}: ${describeReason(event) ?? 'no reason recorded'}`;

@@ -16,7 +16,16 @@ import type { DeliveryError, DeliveryResult, Destination } from './types';
  * repeats exactly. Connection codes (ECONNECTION, ETIMEDOUT, ESOCKET, EDNS,
  * ETLS, EPROXY, EABORT...) and unknown ones stay retryable.
  */
-const PERMANENT_CODES = new Set(['EAUTH', 'ENOAUTH', 'EOAUTH2', 'ECONFIG', 'EENVELOPE', 'EMESSAGE', 'EMAXRECIPIENTS', 'EREQUIRETLS']);
+const PERMANENT_CODES = new Set([
+  'EAUTH',
+  'ENOAUTH',
+  'EOAUTH2',
+  'ECONFIG',
+  'EENVELOPE',
+  'EMESSAGE',
+  'EMAXRECIPIENTS',
+  'EREQUIRETLS',
+]);
 
 function readString(record: Record<string, unknown>, key: string): string | undefined {
   const value = record[key];
@@ -27,10 +36,15 @@ function readString(record: Record<string, unknown>, key: string): string | unde
  * The attempt's deadline bounds every stage of the SMTP conversation; ours
  * win over the configured ones because the worker's timeout is the contract.
  */
-function buildTransportOptions(transport: EmailDestinationConfig['transport'], timeoutMs: number): SMTPTransportOptions {
+function buildTransportOptions(
+  transport: EmailDestinationConfig['transport'],
+  timeoutMs: number,
+): SMTPTransportOptions {
   const timeouts = { connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs };
   // The schema only checks "an object": nodemailer validates its own options.
-  return typeof transport === 'string' ? { url: transport, ...timeouts } : { ...(transport as SMTPTransportOptions), ...timeouts };
+  return typeof transport === 'string'
+    ? { url: transport, ...timeouts }
+    : { ...(transport as SMTPTransportOptions), ...timeouts };
 }
 
 /**
@@ -42,7 +56,13 @@ export function isPermanentSmtpCode(responseCode: number): boolean {
   return responseCode >= 500 && responseCode <= 599 && responseCode !== 503;
 }
 
-function toDeliveryError(name: string, error: unknown, timeoutMs: number, signal: AbortSignal, secrets: string[]): DeliveryError {
+function toDeliveryError(
+  name: string,
+  error: unknown,
+  timeoutMs: number,
+  signal: AbortSignal,
+  secrets: string[],
+): DeliveryError {
   const cause = toSafeCause(error, secrets);
   const fields = isRecord(error) ? error : {};
   const responseCode = typeof fields['responseCode'] === 'number' ? fields['responseCode'] : undefined;
@@ -53,7 +73,9 @@ function toDeliveryError(name: string, error: unknown, timeoutMs: number, signal
     const command = readString(fields, 'command');
     const message = `Email destination ${name}: SMTP ${command === undefined ? '' : `${command} `}refused: ${toOneLine(response ?? String(responseCode), 300)}`;
     const details = { status: responseCode, response, cause };
-    return isPermanentSmtpCode(responseCode) ? new PermanentDeliveryError(message, details) : new RetryableDeliveryError(message, details);
+    return isPermanentSmtpCode(responseCode)
+      ? new PermanentDeliveryError(message, details)
+      : new RetryableDeliveryError(message, details);
   }
   const ended = signal.aborted || isAbortOrTimeout(error);
   const detail = ended
@@ -71,10 +93,17 @@ function readSmtpStatus(info: SentMessageInfo, secrets: string[]): DeliveryResul
   const response = isRecord(info) ? readString(info, 'response') : undefined;
   if (response === undefined) return {};
   const code = /^(\d{3})/.exec(response)?.[1];
-  return { status: code === undefined ? undefined : Number(code), response: truncateSnippet(scrubSecrets(response, secrets)) };
+  return {
+    status: code === undefined ? undefined : Number(code),
+    response: truncateSnippet(scrubSecrets(response, secrets)),
+  };
 }
 
-export function createEmailDestination(name: string, config: EmailDestinationConfig, options: DestinationOptions): Destination {
+export function createEmailDestination(
+  name: string,
+  config: EmailDestinationConfig,
+  options: DestinationOptions,
+): Destination {
   const secrets = secretsOfDestination(config);
   const transporter = createTransport(buildTransportOptions(config.transport, options.timeoutMs));
   const subjectPrefix = config.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX;
@@ -98,7 +127,8 @@ export function createEmailDestination(name: string, config: EmailDestinationCon
         });
         const info = await raceAbort(sending, signal);
         const rejected = isRecord(info) && Array.isArray(info['rejected']) ? info['rejected'].length : 0;
-        if (rejected > 0) options.logger?.warn({ destination: name, deliveryId, rejected }, 'mail accepted for some recipients only');
+        if (rejected > 0)
+          options.logger?.warn({ destination: name, deliveryId, rejected }, 'mail accepted for some recipients only');
         return readSmtpStatus(info, secrets);
       } catch (error) {
         throw toDeliveryError(name, error, options.timeoutMs, request.signal, secrets);

@@ -13,7 +13,10 @@ interface BodySource {
  * receiver answering with megabytes (or streaming forever) costs us nothing.
  * Throws if the body errors, e.g. when the request's signal aborts mid-read.
  */
-export async function readBodySnippet(response: BodySource, maxBytes: number = RESPONSE_SNIPPET_BYTES): Promise<string> {
+export async function readBodySnippet(
+  response: BodySource,
+  maxBytes: number = RESPONSE_SNIPPET_BYTES,
+): Promise<string> {
   if (response.body === null) return '';
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -124,7 +127,10 @@ export interface AttemptSignal {
 export function createAttemptSignal(signal: AbortSignal, timeoutMs: number): AttemptSignal {
   const controller = new AbortController();
   const forward = (): void => controller.abort(signal.reason);
-  const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+  const timer = setTimeout(
+    () => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')),
+    timeoutMs,
+  );
   if (signal.aborted) forward();
   else signal.addEventListener('abort', forward, { once: true });
   return {

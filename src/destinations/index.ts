@@ -22,6 +22,7 @@ export function createDestination(name: string, config: DestinationConfig, optio
 /** One Destination per configured name; the worker looks them up by the name rules route to. */
 export function createDestinations(configs: DestinationsConfig, options: DestinationOptions): Map<string, Destination> {
   const destinations = new Map<string, Destination>();
-  for (const [name, config] of Object.entries(configs)) destinations.set(name, createDestination(name, config, options));
+  for (const [name, config] of Object.entries(configs))
+    destinations.set(name, createDestination(name, config, options));
   return destinations;
 }

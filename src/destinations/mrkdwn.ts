@@ -7,7 +7,13 @@
  * (`ACCOUNT_CLOSED`, `rej_01J…`) and are kept, so ids still copy and paste.
  */
 const REPLACEMENTS: Readonly<Record<string, string>> = {
-  '&': '&amp;', '<': '&lt;', '>': '&gt;', '*': '\u2217', '~': '\u223C', '`': '\u02CB', _: '\u02CD',
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '*': '\u2217',
+  '~': '\u223C',
+  '`': '\u02CB',
+  _: '\u02CD',
 };
 const SPECIAL = /[&<>*~`]|(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu;
 

@@ -91,8 +91,10 @@ export function listAllFields(event: RelayEvent): Field[] {
     ['Received at', event.receivedAt],
     ['Duplicate callbacks', String(event.duplicates)],
     // Numbers and structures as SkyPay wrote them: String() would round a long amount.
-    ...Object.entries(event.extra).map(([key, value]): Field =>
-      [`Extra: ${key}`, typeof value === 'string' ? formatValue(value) : extraText(event.extra, key) ?? EMPTY_VALUE]),
+    ...Object.entries(event.extra).map(([key, value]): Field => [
+      `Extra: ${key}`,
+      typeof value === 'string' ? formatValue(value) : (extraText(event.extra, key) ?? EMPTY_VALUE),
+    ]),
   ];
 }
 

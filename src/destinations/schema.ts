@@ -15,7 +15,14 @@ const MIN_SECRET_BYTES = 24;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Ours to set: a configured header must not be able to forge or break the signature.
-const RESERVED_HEADERS = new Set(['webhook-id', 'webhook-timestamp', 'webhook-signature', 'content-type', 'content-length', 'host']);
+const RESERVED_HEADERS = new Set([
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+  'content-type',
+  'content-length',
+  'host',
+]);
 
 export const DEFAULT_SUBJECT_PREFIX = '[skyrelay]';
 export const DEFAULT_MAX_IN_FLIGHT = 4;
@@ -43,7 +50,9 @@ function isEmailAddress(value: unknown): boolean {
   if (typeof value !== 'string' || /[\r\n]/.test(value)) return false;
   const parsed = addressparser(value);
   const only = parsed[0];
-  return parsed.length === 1 && only !== undefined && only.group === undefined && /^[^\s@]+@[^\s@]+$/.test(only.address);
+  return (
+    parsed.length === 1 && only !== undefined && only.group === undefined && /^[^\s@]+@[^\s@]+$/.test(only.address)
+  );
 }
 
 const EmailAddress = define<string>(
@@ -51,7 +60,11 @@ const EmailAddress = define<string>(
   (value) => isEmailAddress(value) || 'Expected an email address such as ops@example.com or "Ops <ops@example.com>"',
 );
 
-const AddressList = refine(array(EmailAddress), 'non-empty', (value) => value.length > 0 || 'Expected at least one email address');
+const AddressList = refine(
+  array(EmailAddress),
+  'non-empty',
+  (value) => value.length > 0 || 'Expected at least one email address',
+);
 
 function isSmtpUrl(value: string): boolean {
   try {
@@ -107,7 +120,10 @@ function refuseUnknownKeys<T extends object, S>(struct: Struct<T, S>): Struct<T,
   const known = isRecord(struct.schema) ? Object.keys(struct.schema) : [];
   return refine(struct, 'known keys', (value) => {
     const unknown = Object.keys(value).filter((key) => !known.includes(key));
-    return unknown.length === 0 || `Unknown key ${unknown.map((k) => JSON.stringify(k)).join(', ')}; expected only ${known.join(', ')}`;
+    return (
+      unknown.length === 0 ||
+      `Unknown key ${unknown.map((k) => JSON.stringify(k)).join(', ')}; expected only ${known.join(', ')}`
+    );
   });
 }
 
@@ -151,7 +167,10 @@ function widen<T extends DestinationConfig, S>(struct: Struct<T, S>): Struct<Des
 }
 
 // Always fails; typed as the union only so dynamic() accepts it as a branch.
-const UnknownDestinationType = define<DestinationConfig>('destination type', () => 'Expected "type" to be "slack", "email" or "webhook"');
+const UnknownDestinationType = define<DestinationConfig>(
+  'destination type',
+  () => 'Expected "type" to be "slack", "email" or "webhook"',
+);
 
 /**
  * Picks the struct by `type` instead of using union(), whose failure only

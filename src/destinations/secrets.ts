@@ -44,10 +44,19 @@ export function secretsOfUrl(url: string): string[] {
     const pathAndQuery = parsed.pathname + parsed.search;
     const parts = [
       ...parsed.pathname.split('/'),
-      ...parsed.search.replace(/^\?/, '').split('&').map((pair) => pair.slice(pair.indexOf('=') + 1)),
+      ...parsed.search
+        .replace(/^\?/, '')
+        .split('&')
+        .map((pair) => pair.slice(pair.indexOf('=') + 1)),
       ...[...parsed.searchParams.values()],
     ].filter((part) => part.length >= MIN_URL_PART_CHARS);
-    return collectSecrets([url, parsed.href, pathAndQuery.length > 1 ? pathAndQuery : undefined, parsed.password, ...parts]);
+    return collectSecrets([
+      url,
+      parsed.href,
+      pathAndQuery.length > 1 ? pathAndQuery : undefined,
+      parsed.password,
+      ...parts,
+    ]);
   } catch {
     return collectSecrets([url]);
   }
@@ -82,7 +91,9 @@ export function secretsOfDestination(config: DestinationConfig): string[] {
       return secretsOfTransport(config.transport);
     case 'webhook':
       return collectSecrets([
-        config.secret, config.secret.replace(/^whsec_/, ''), ...secretsOfUrl(config.url),
+        config.secret,
+        config.secret.replace(/^whsec_/, ''),
+        ...secretsOfUrl(config.url),
         ...Object.values(config.headers ?? {}).filter((value) => value.length >= MIN_URL_PART_CHARS),
       ]);
   }
@@ -116,7 +127,10 @@ export function toSafeCause(error: unknown, secrets: readonly string[], depth = 
   for (const key of ['code', 'responseCode', 'command'] as const) {
     const value = error[key];
     if (typeof value === 'string' || typeof value === 'number') {
-      Object.defineProperty(safe, key, { value: typeof value === 'string' ? scrubSecrets(value, secrets) : value, enumerable: true });
+      Object.defineProperty(safe, key, {
+        value: typeof value === 'string' ? scrubSecrets(value, secrets) : value,
+        enumerable: true,
+      });
     }
   }
   return safe;

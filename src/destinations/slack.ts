@@ -107,7 +107,11 @@ interface FailureContext {
   secrets: string[];
 }
 
-function toDeliveryError(error: unknown, answer: Answer, { name, timeoutMs, signal, secrets }: FailureContext): DeliveryError {
+function toDeliveryError(
+  error: unknown,
+  answer: Answer,
+  { name, timeoutMs, signal, secrets }: FailureContext,
+): DeliveryError {
   const cause = toSafeCause(error, secrets);
   if (error instanceof IncomingWebhookHTTPError) {
     const status = error.statusCode;
@@ -121,10 +125,16 @@ function toDeliveryError(error: unknown, answer: Answer, { name, timeoutMs, sign
     return new PermanentDeliveryError(message, { status, response, cause });
   }
   // No answer at all (refused, reset, DNS, timeout, abort): another try may reach Slack.
-  return new RetryableDeliveryError(`Slack destination ${name}: ${describeRequestFailure(error, timeoutMs, signal)}`, { cause });
+  return new RetryableDeliveryError(`Slack destination ${name}: ${describeRequestFailure(error, timeoutMs, signal)}`, {
+    cause,
+  });
 }
 
-export function createSlackDestination(name: string, config: SlackDestinationConfig, options: DestinationOptions): Destination {
+export function createSlackDestination(
+  name: string,
+  config: SlackDestinationConfig,
+  options: DestinationOptions,
+): Destination {
   // The hook URL is the credential: keep it out of everything we report.
   const secrets = secretsOfDestination(config);
   return {

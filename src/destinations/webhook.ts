@@ -40,7 +40,11 @@ function buildHeaders(configured: Record<string, string> | undefined, signed: Re
   return headers;
 }
 
-export function createWebhookDestination(name: string, config: WebhookDestinationConfig, options: DestinationOptions): Destination {
+export function createWebhookDestination(
+  name: string,
+  config: WebhookDestinationConfig,
+  options: DestinationOptions,
+): Destination {
   // standardwebhooks takes the secret with or without whsec_ and Base64-decodes the rest.
   const signer = new Webhook(config.secret);
   const secrets = secretsOfDestination(config);
@@ -64,7 +68,13 @@ export function createWebhookDestination(name: string, config: WebhookDestinatio
       let response: string;
       let retryAfter: string | null;
       try {
-        const answer = await fetch(config.url, { method: 'POST', headers, body, redirect: 'manual', signal: attempt.signal });
+        const answer = await fetch(config.url, {
+          method: 'POST',
+          headers,
+          body,
+          redirect: 'manual',
+          signal: attempt.signal,
+        });
         status = answer.status;
         retryAfter = answer.headers.get('retry-after');
         // Bounded, and under the same signal: a receiver trickling its body cannot hold us.

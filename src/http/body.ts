@@ -62,8 +62,11 @@ export function readBodyWithin(parse: Koa.Middleware, limits: BodyLimits): Koa.M
       throw new BodyMemoryBusyError('too many large bodies are being received; send it again shortly');
     }
     try {
-      await within(parse(ctx, async () => {}), limits.timeoutMs, () =>
-        new BodyTimeoutError(`body not received within server.bodyTimeoutMs (${limits.timeoutMs} ms)`));
+      await within(
+        parse(ctx, async () => {}),
+        limits.timeoutMs,
+        () => new BodyTimeoutError(`body not received within server.bodyTimeoutMs (${limits.timeoutMs} ms)`),
+      );
     } finally {
       limits.budget.give(reserved);
     }
@@ -78,5 +81,7 @@ function within(work: Promise<unknown>, ms: number, timeout: () => Error): Promi
     timer = setTimeout(() => reject(timeout()), ms);
   });
   work.catch(() => undefined);
-  return Promise.race([work, deadline]).then(() => undefined).finally(() => clearTimeout(timer));
+  return Promise.race([work, deadline])
+    .then(() => undefined)
+    .finally(() => clearTimeout(timer));
 }

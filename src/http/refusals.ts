@@ -2,7 +2,11 @@ import { isIP } from 'node:net';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import {
-  MalformedBodyError, PayloadTooLargeError, RefusalError, StorageUnavailableError, UnsupportedMediaTypeError,
+  MalformedBodyError,
+  PayloadTooLargeError,
+  RefusalError,
+  StorageUnavailableError,
+  UnsupportedMediaTypeError,
   type RefusalReason,
 } from '../errors';
 import { createId } from '../ids';
@@ -67,8 +71,15 @@ export function handleCallbackOutcome(deps: RefusalDeps): Koa.Middleware {
       // The database's code (SQLITE_BUSY...) is for operators: logged here, never in the reply.
       const code = err instanceof StorageUnavailableError ? err.code : undefined;
       const log = {
-        outcome: 'refused', reason, status, description, ...(code ? { code } : {}), ...state,
-        remoteAddress: rejection.remoteAddress, ms, ...(kept ? {} : { kept: false }),
+        outcome: 'refused',
+        reason,
+        status,
+        description,
+        ...(code ? { code } : {}),
+        ...state,
+        remoteAddress: rejection.remoteAddress,
+        ms,
+        ...(kept ? {} : { kept: false }),
       };
       if (refusal) deps.logger.warn(log, 'callback');
       else deps.logger.error({ ...log, err: maskError(err, deps.secrets) }, 'callback');
@@ -77,7 +88,10 @@ export function handleCallbackOutcome(deps: RefusalDeps): Koa.Middleware {
       const keep = saved.then(
         () => deps.onRefused?.(rejection),
         (storeErr: unknown) => {
-          deps.logger.error({ err: maskError(storeErr, deps.secrets), rejectionId: rejection.id }, 'could not keep refused callback');
+          deps.logger.error(
+            { err: maskError(storeErr, deps.secrets), rejectionId: rejection.id },
+            'could not keep refused callback',
+          );
         },
       );
       // A store that could not take the callback would hold its 503 for another busyTimeoutMs too: answer now.
@@ -98,7 +112,8 @@ function toRefusal(err: unknown): RefusalError | undefined {
   }
   if (status === 400) return new MalformedBodyError('body is not valid JSON (a JSON object is expected)');
   // raw-body passes zlib's stream errors on as they are, without a status: a corrupt gzip body is the sender's fault.
-  if (isDecompressionError(err)) return new MalformedBodyError('body could not be decompressed (check Content-Encoding)');
+  if (isDecompressionError(err))
+    return new MalformedBodyError('body could not be decompressed (check Content-Encoding)');
   return undefined;
 }
 
@@ -113,7 +128,12 @@ export const KEPT_BODY_BYTES = 2048;
 export const KEPT_HEADER_BYTES = 256;
 
 function describeRejection(
-  ctx: Koa.Context, status: number, reason: string, description: string, partner: string | undefined, deps: RefusalDeps,
+  ctx: Koa.Context,
+  status: number,
+  reason: string,
+  description: string,
+  partner: string | undefined,
+  deps: RefusalDeps,
 ): NewRejection {
   const contentType = cutUtf8(ctx.get('content-type'), KEPT_HEADER_BYTES);
   return {

@@ -24,19 +24,25 @@ export interface RejectionKeeper {
  */
 export function startRejectionKeeper(options: RejectionKeeperOptions): RejectionKeeper {
   const sampler = new RefusalSampler({
-    perWindow: options.perMinute, windowMs: 60_000, maxSources: options.maxSources ?? 10_000,
+    perWindow: options.perMinute,
+    windowMs: 60_000,
+    maxSources: options.maxSources ?? 10_000,
   });
   const flush = async (): Promise<void> => {
     const { counts, overflowed } = sampler.drain(Date.now());
     if (overflowed > 0) {
-      options.logger.warn({ refusals: overflowed },
-        'refused callbacks from too many sources at once were counted, not kept');
+      options.logger.warn(
+        { refusals: overflowed },
+        'refused callbacks from too many sources at once were counted, not kept',
+      );
     }
     try {
       await options.store.addSuppressed(counts);
     } catch (err) {
-      options.logger.error({ err: { message: (err as Error).message } },
-        'could not count refused callbacks that were not kept');
+      options.logger.error(
+        { err: { message: (err as Error).message } },
+        'could not count refused callbacks that were not kept',
+      );
     }
   };
   const timer = setInterval(() => void flush(), options.flushIntervalMs ?? 5_000);

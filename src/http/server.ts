@@ -9,7 +9,10 @@ export interface RunningServer {
 }
 
 export async function listen(
-  app: Koa, host: string, port: number, options: { maxConnections?: number } = {},
+  app: Koa,
+  host: string,
+  port: number,
+  options: { maxConnections?: number } = {},
 ): Promise<RunningServer> {
   const server = http.createServer(app.callback());
   // Beyond this, new connections are closed at once: each open one costs buffers and a parser.

@@ -32,19 +32,28 @@ export class ProcessMetrics {
     this.callbacks = new Counter({
       name: 'skyrelay_callbacks_total',
       help: 'SkyPay callbacks received, by outcome (accepted, duplicate, conflict, refused) and refusal reason',
-      labelNames: ['outcome', 'reason'], registers,
+      labelNames: ['outcome', 'reason'],
+      registers,
     });
     this.callbackSeconds = new Histogram({
-      name: 'skyrelay_callback_duration_seconds', help: 'Time from request to reply for SkyPay callbacks, by outcome',
-      labelNames: ['outcome'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers,
+      name: 'skyrelay_callback_duration_seconds',
+      help: 'Time from request to reply for SkyPay callbacks, by outcome',
+      labelNames: ['outcome'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
     });
     this.attempts = new Counter({
-      name: 'skyrelay_delivery_attempts_total', help: 'Delivery attempts by destination and outcome (delivered, retry, dead)',
-      labelNames: ['destination', 'outcome'], registers,
+      name: 'skyrelay_delivery_attempts_total',
+      help: 'Delivery attempts by destination and outcome (delivered, retry, dead)',
+      labelNames: ['destination', 'outcome'],
+      registers,
     });
     this.attemptSeconds = new Histogram({
-      name: 'skyrelay_delivery_attempt_duration_seconds', help: 'Duration of delivery attempts, by destination',
-      labelNames: ['destination'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers,
+      name: 'skyrelay_delivery_attempt_duration_seconds',
+      help: 'Duration of delivery attempts, by destination',
+      labelNames: ['destination'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
     });
   }
 

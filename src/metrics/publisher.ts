@@ -23,8 +23,12 @@ export class MetricsPublisher {
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
 
-  constructor(db: Database.Database, private readonly metrics: ProcessMetrics, private readonly options: PublisherOptions,
-    private readonly logger: Logger) {
+  constructor(
+    db: Database.Database,
+    private readonly metrics: ProcessMetrics,
+    private readonly options: PublisherOptions,
+    private readonly logger: Logger,
+  ) {
     this.shared = prepareSharedMetrics(db);
   }
 
@@ -63,7 +67,12 @@ export class MetricsPublisher {
     const current = flattenFamilies(await this.metrics.readCounters());
     const families = await this.metrics.readProcess();
     const now = Date.now();
-    this.shared.flush(diffSamples(this.previous, current), { instance: this.instance, pid: process.pid, now, families });
+    this.shared.flush(diffSamples(this.previous, current), {
+      instance: this.instance,
+      pid: process.pid,
+      now,
+      families,
+    });
     // Only after the commit: a failed flush leaves its delta for the next one.
     this.previous = new Map(current.map((s) => [s.series, s.value]));
     this.shared.dropStale(now - this.staleAfterMs * 10);

@@ -19,15 +19,28 @@ export function prepareQueueGauges(db: Database.Database, destinations: readonly
     }
     const since = oldest.get() as number | null;
     const gauge = (name: string, help: string, values: Map<string, number>): MetricFamily => ({
-      name, help, type: 'gauge', aggregator: 'first',
+      name,
+      help,
+      type: 'gauge',
+      aggregator: 'first',
       values: [...values].map(([destination, value]) => ({ value, labels: { destination } })),
     });
     return [
-      gauge('skyrelay_deliveries_pending', 'Deliveries not yet finished (pending or in flight), by destination', pending),
-      gauge('skyrelay_deliveries_dead', 'Deliveries that gave up and wait for a replay or retention, by destination', dead),
+      gauge(
+        'skyrelay_deliveries_pending',
+        'Deliveries not yet finished (pending or in flight), by destination',
+        pending,
+      ),
+      gauge(
+        'skyrelay_deliveries_dead',
+        'Deliveries that gave up and wait for a replay or retention, by destination',
+        dead,
+      ),
       {
-        name: 'skyrelay_oldest_pending_delivery_age_seconds', help: 'Age of the oldest unfinished delivery (0 when none)',
-        type: 'gauge', aggregator: 'first',
+        name: 'skyrelay_oldest_pending_delivery_age_seconds',
+        help: 'Age of the oldest unfinished delivery (0 when none)',
+        type: 'gauge',
+        aggregator: 'first',
         values: [{ value: since === null ? 0 : Math.max(0, (now - since) / 1000), labels: {} }],
       },
     ];

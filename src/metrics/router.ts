@@ -36,7 +36,11 @@ export function createMetricsRouter(deps: MetricsRouteDeps): Router {
     } catch (err) {
       // The database is in trouble: still show this process, and say the view is partial.
       deps.logger.warn({ err }, 'metrics: shared view unavailable, serving this process only');
-      families = [await deps.metrics.readCounters(), await deps.metrics.readProcess(), [viewGauge(0, 'Shared view unavailable')]];
+      families = [
+        await deps.metrics.readCounters(),
+        await deps.metrics.readProcess(),
+        [viewGauge(0, 'Shared view unavailable')],
+      ];
     }
     const registry = AggregatorRegistry.aggregate(families);
     ctx.type = registry.contentType;
@@ -45,9 +49,7 @@ export function createMetricsRouter(deps: MetricsRouteDeps): Router {
   return router;
 }
 
-function readClusterView(
-  deps: MetricsRouteDeps, readGauges: (now: number) => MetricFamily[],
-): MetricFamily[][] {
+function readClusterView(deps: MetricsRouteDeps, readGauges: (now: number) => MetricFamily[]): MetricFamily[][] {
   const now = Date.now();
   const { shared } = deps.publisher;
   const totals = groupSamples(orderSamples(shared.readTotals()));
@@ -57,10 +59,22 @@ function readClusterView(
       // Each series is one process's own; 'first' keeps it (the default 'omit' would drop start time).
       aggregator: 'first',
       values: f.values.map((v) => ({ ...v, labels: { ...v.labels, pid: p.pid } })),
-    })));
-  return [totals, ...processes, readGauges(now), [viewGauge(processes.length, 'Processes whose metrics this scrape covers')]];
+    })),
+  );
+  return [
+    totals,
+    ...processes,
+    readGauges(now),
+    [viewGauge(processes.length, 'Processes whose metrics this scrape covers')],
+  ];
 }
 
 function viewGauge(processes: number, help: string): MetricFamily {
-  return { name: 'skyrelay_metrics_processes', help, type: 'gauge', aggregator: 'first', values: [{ value: processes, labels: {} }] };
+  return {
+    name: 'skyrelay_metrics_processes',
+    help,
+    type: 'gauge',
+    aggregator: 'first',
+    values: [{ value: processes, labels: {} }],
+  };
 }

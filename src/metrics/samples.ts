@@ -36,7 +36,15 @@ export function flattenFamilies(families: readonly MetricFamily[]): Sample[] {
     for (const v of f.values) {
       const sample = v.metricName ?? f.name;
       const labels = sortLabels(v.labels);
-      out.push({ series: `${sample}${JSON.stringify(labels)}`, family: f.name, type: f.type, help: f.help, sample, labels, value: v.value });
+      out.push({
+        series: `${sample}${JSON.stringify(labels)}`,
+        family: f.name,
+        type: f.type,
+        help: f.help,
+        sample,
+        labels,
+        value: v.value,
+      });
     }
   }
   return out;
@@ -69,7 +77,9 @@ export function groupSamples(samples: readonly Sample[], extraLabels: LabelSet =
       families.set(s.family, f);
     }
     const labels = { ...s.labels, ...extraLabels };
-    f.values.push(s.sample === s.family ? { value: s.value, labels } : { value: s.value, labels, metricName: s.sample });
+    f.values.push(
+      s.sample === s.family ? { value: s.value, labels } : { value: s.value, labels, metricName: s.sample },
+    );
   }
   return [...families.values()];
 }

@@ -47,7 +47,10 @@ export function namesSystemEvents(rule: RuleConfig): boolean {
 
 /** routeEvent under that policy: what the daemon, alerts and replays use. */
 export function planRoutes(event: RelayEvent, compiledRules: readonly CompiledRule[]): Route[] {
-  return routeEvent(event, event.source === 'skyrelay' ? compiledRules.filter((r) => r.receivesSystemEvents) : compiledRules);
+  return routeEvent(
+    event,
+    event.source === 'skyrelay' ? compiledRules.filter((r) => r.receivesSystemEvents) : compiledRules,
+  );
 }
 
 /**

@@ -89,7 +89,9 @@ function compileNode(matcher: MatcherValue, comparison: Comparison): ValueTest {
   return (value) => isPresent(value) && comparison.textsOf(value).some(testText);
 }
 
-function compileTextTest(matcher: { prefix: string } | { regex: string } | { contains: string }): (text: string) => boolean {
+function compileTextTest(
+  matcher: { prefix: string } | { regex: string } | { contains: string },
+): (text: string) => boolean {
   if ('prefix' in matcher) {
     const prefix = matcher.prefix;
     return (text) => text.startsWith(prefix);

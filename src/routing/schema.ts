@@ -1,23 +1,9 @@
-import {
-  array,
-  define,
-  nonempty,
-  object,
-  optional,
-  record,
-  refine,
-  string,
-  type Infer,
-} from 'superstruct';
+import { array, define, nonempty, object, optional, record, refine, string, type Infer } from 'superstruct';
 import { STATUS_FIELDS, describeStatusProblem, resolvePayType } from './pay-type';
 
 export type Scalar = string | number | boolean;
 export type MatcherOperator =
-  | { prefix: string }
-  | { regex: string }
-  | { contains: string }
-  | { exists: boolean }
-  | { not: MatcherValue };
+  { prefix: string } | { regex: string } | { contains: string } | { exists: boolean } | { not: MatcherValue };
 export type MatcherValue = Scalar | Scalar[] | MatcherOperator;
 
 export const OPERATORS = ['prefix', 'regex', 'contains', 'exists', 'not'] as const;

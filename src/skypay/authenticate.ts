@@ -21,7 +21,7 @@ export function authenticateCallback(
   }
   if (openedWith !== undefined && !partner.aesKeys.some((k) => k.equals(openedWith))) {
     // One partner's encrypt key must not vouch for another partner's name.
-    throw withPartner(new UnauthenticatedError('body was not encrypted with this partner\'s key'), partner.userName);
+    throw withPartner(new UnauthenticatedError("body was not encrypted with this partner's key"), partner.userName);
   }
   if (typeof key !== 'string' || !matchesAny(key, partner.authenticationDigests)) {
     throw withPartner(new UnauthenticatedError('wrong authentication key'), partner.userName);

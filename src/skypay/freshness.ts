@@ -17,12 +17,16 @@ const MINUTE_MS = 60_000;
 export function checkDealTimeWindow(dealTimeUtc: Date, now: Date, window: DealTimeWindow): void {
   const ageMs = now.getTime() - dealTimeUtc.getTime();
   if (window.maxAgeDays !== undefined && ageMs > window.maxAgeDays * DAY_MS) {
-    throw new InvalidCallbackError('dealTime',
-      `is more than ${plural(window.maxAgeDays, 'day')} old (skypay.maxAgeDays)`);
+    throw new InvalidCallbackError(
+      'dealTime',
+      `is more than ${plural(window.maxAgeDays, 'day')} old (skypay.maxAgeDays)`,
+    );
   }
   if (window.maxFutureMinutes !== undefined && -ageMs > window.maxFutureMinutes * MINUTE_MS) {
-    throw new InvalidCallbackError('dealTime',
-      `is more than ${plural(window.maxFutureMinutes, 'minute')} in the future (skypay.maxFutureMinutes)`);
+    throw new InvalidCallbackError(
+      'dealTime',
+      `is more than ${plural(window.maxFutureMinutes, 'minute')} in the future (skypay.maxFutureMinutes)`,
+    );
   }
 }
 

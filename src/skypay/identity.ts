@@ -20,7 +20,10 @@ export function listContent(event: PayoutEvent): Map<string, string> {
 
 /** 16 bytes that stand for the content in the key table, which outlives the event and its body. */
 export function digestContent(event: PayoutEvent): Buffer {
-  return createHash('sha256').update(JSON.stringify([...listContent(event)])).digest().subarray(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify([...listContent(event)]))
+    .digest()
+    .subarray(0, 16);
 }
 
 /** The names of the fields whose content differs (extra fields as `extra.<name>`), in a stable order. */

@@ -11,5 +11,7 @@ export function maskSecrets(text: string, secrets: readonly string[]): string {
   for (const secret of secrets) {
     if (secret.length >= 4) masked = masked.split(secret).join('***');
   }
-  return masked.length > MAX_KEPT_CHARS ? `${masked.slice(0, MAX_KEPT_CHARS)}…[truncated ${masked.length - MAX_KEPT_CHARS} chars]` : masked;
+  return masked.length > MAX_KEPT_CHARS
+    ? `${masked.slice(0, MAX_KEPT_CHARS)}…[truncated ${masked.length - MAX_KEPT_CHARS} chars]`
+    : masked;
 }

@@ -7,7 +7,14 @@ import type { SkyPayCallback } from './validate';
 
 /** Fields SkyPay documents; anything else is an extra field, kept as sent. */
 const DOCUMENTED = new Set([
-  'userName', 'action', 'authentication', 'controlNumber', 'payType', 'dealTime', 'failDescription', 'referenceNumber',
+  'userName',
+  'action',
+  'authentication',
+  'controlNumber',
+  'payType',
+  'dealTime',
+  'failDescription',
+  'referenceNumber',
 ]);
 
 /** Turns a validated callback into the event the rest of skyrelay consumes. The key stays behind. */

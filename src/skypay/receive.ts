@@ -45,8 +45,12 @@ export function createReceiveHandler(deps: ReceiveDeps): Koa.Middleware {
   return async (ctx) => {
     const state: CallbackState = (ctx.state.callback = {});
     const rawBody = (ctx.request as { rawBody?: unknown }).rawBody;
-    const opened = openBody(ctx.request.body, typeof rawBody === 'string' ? rawBody : undefined,
-      ctx.is('application/json', 'json') !== false, deps.partners);
+    const opened = openBody(
+      ctx.request.body,
+      typeof rawBody === 'string' ? rawBody : undefined,
+      ctx.is('application/json', 'json') !== false,
+      deps.partners,
+    );
     try {
       requireSafeBody(opened.body);
       const partner = authenticateCallback(opened.body, deps.partners, opened.key);
@@ -79,7 +83,10 @@ export function createReceiveHandler(deps: ReceiveDeps): Koa.Middleware {
 }
 
 function openBody(
-  parsed: unknown, rawText: string | undefined, isJson: boolean, partners: Map<string, Partner>,
+  parsed: unknown,
+  rawText: string | undefined,
+  isJson: boolean,
+  partners: Map<string, Partner>,
 ): OpenedBody {
   if (isJson) return { body: requireObject(parsed), text: rawText };
   if (typeof parsed !== 'string') {

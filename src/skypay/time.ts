@@ -24,8 +24,12 @@ export function parseDealTime(text: string, offsetMinutes: number): Date | undef
   local.setUTCHours(h, mi, s, 0);
   // The date rolls 2024-02-30 over to March; a real calendar time survives the round trip.
   if (
-    local.getUTCFullYear() !== y || local.getUTCMonth() !== mo - 1 || local.getUTCDate() !== d ||
-    local.getUTCHours() !== h || local.getUTCMinutes() !== mi || local.getUTCSeconds() !== s
+    local.getUTCFullYear() !== y ||
+    local.getUTCMonth() !== mo - 1 ||
+    local.getUTCDate() !== d ||
+    local.getUTCHours() !== h ||
+    local.getUTCMinutes() !== mi ||
+    local.getUTCSeconds() !== s
   ) {
     return undefined;
   }

@@ -1,6 +1,15 @@
 import {
-  StructError, define, defaulted, optional, refine, size, string, type, nullable,
-  create, type Infer,
+  StructError,
+  define,
+  defaulted,
+  optional,
+  refine,
+  size,
+  string,
+  type,
+  nullable,
+  create,
+  type Infer,
 } from 'superstruct';
 import { InvalidCallbackError } from '../errors';
 import { parseDealTime } from './time';
@@ -13,8 +22,11 @@ import type { PayType } from '../event';
 const CONTROL_NUMBER = /^[A-Za-z0-9]{13,15}$/;
 const PAY_TYPE_TEXT = /^[1-6]$/;
 
-const ControlNumber = refine(string(), 'controlNumber', (v) =>
-  CONTROL_NUMBER.test(v) || 'must be 13 to 15 letters or digits');
+const ControlNumber = refine(
+  string(),
+  'controlNumber',
+  (v) => CONTROL_NUMBER.test(v) || 'must be 13 to 15 letters or digits',
+);
 
 /** The table says int, every example sends "1": accept both, hand on a number. */
 const PayTypeField = define<PayType>('payType', (v) => {
@@ -23,12 +35,17 @@ const PayTypeField = define<PayType>('payType', (v) => {
   return 'must be 1 to 6 (upload, paid, cancel, failure, amendedSuccess, amendedFailure), as a number or a numeric string';
 });
 
-const Action = define<'payoutQueuePayout'>('action', (v) =>
-  v === 'payoutQueuePayout' || 'must be exactly "payoutQueuePayout"');
+const Action = define<'payoutQueuePayout'>(
+  'action',
+  (v) => v === 'payoutQueuePayout' || 'must be exactly "payoutQueuePayout"',
+);
 
 export function createCallbackStruct(offsetMinutes: number) {
-  const DealTime = refine(string(), 'dealTime', (v) =>
-    parseDealTime(v, offsetMinutes) !== undefined || 'must be a real calendar time written yyyy-MM-dd HH:mm:ss');
+  const DealTime = refine(
+    string(),
+    'dealTime',
+    (v) => parseDealTime(v, offsetMinutes) !== undefined || 'must be a real calendar time written yyyy-MM-dd HH:mm:ss',
+  );
   return type({
     userName: size(string(), 1, 50),
     action: Action,
@@ -58,7 +75,8 @@ export function validateCallback(body: Record<string, unknown>, struct: Callback
   }
 }
 
-const isOptionalText = (v: unknown): v is string | null | undefined => v === undefined || v === null || typeof v === 'string';
+const isOptionalText = (v: unknown): v is string | null | undefined =>
+  v === undefined || v === null || typeof v === 'string';
 const isName = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= 50;
 
 /**
@@ -72,18 +90,26 @@ function acceptWellFormed(b: Record<string, unknown>): SkyPayCallback | undefine
   const { userName, action, authentication, controlNumber, payType, dealTime, failDescription, referenceNumber } = b;
   if (!isName(userName) || action !== 'payoutQueuePayout' || !isName(authentication)) return undefined;
   if (typeof controlNumber !== 'string' || !CONTROL_NUMBER.test(controlNumber)) return undefined;
-  const payTypeOk = typeof payType === 'number' ? Number.isInteger(payType) && payType >= 1 && payType <= 6
-    : typeof payType === 'string' && PAY_TYPE_TEXT.test(payType);
+  const payTypeOk =
+    typeof payType === 'number'
+      ? Number.isInteger(payType) && payType >= 1 && payType <= 6
+      : typeof payType === 'string' && PAY_TYPE_TEXT.test(payType);
   if (!payTypeOk || typeof dealTime !== 'string' || parseDealTime(dealTime, 0) === undefined) return undefined;
   if (!isOptionalText(failDescription) || !isOptionalText(referenceNumber)) return undefined;
   return { ...b, failDescription: failDescription ?? null, referenceNumber: referenceNumber ?? null } as SkyPayCallback;
 }
 
-function describeFailure(failure: { type: string; refinement: string | undefined; message: string; value: unknown }): string {
+function describeFailure(failure: {
+  type: string;
+  refinement: string | undefined;
+  message: string;
+  value: unknown;
+}): string {
   if (failure.value === undefined) return 'is required';
   if (failure.refinement === 'size') return 'must be a string of 1 to 50 characters';
   // Our refinements and defines return the rule itself as the message.
-  if (failure.refinement !== undefined || failure.type === 'payType' || failure.type === 'action') return failure.message;
+  if (failure.refinement !== undefined || failure.type === 'payType' || failure.type === 'action')
+    return failure.message;
   if (failure.type === 'string') return 'must be a string';
   return failure.message.replace(/^Expected .*?, but received: .*$/s, `has the wrong type (${typeof failure.value})`);
 }

@@ -10,7 +10,10 @@ export interface EventWrite {
   deliveries: NewDelivery[];
 }
 
-interface KeyRow { event_id: string; digest: Buffer | null }
+interface KeyRow {
+  event_id: string;
+  digest: Buffer | null;
+}
 
 /**
  * Prepares the statements once and returns the function the group-commit
@@ -29,8 +32,12 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
   const selectKey = db.prepare(`SELECT event_id, digest FROM callback_keys WHERE ${identity}`);
   const setDigest = db.prepare(`UPDATE callback_keys SET digest = ? WHERE ${identity}`);
   const selectBody = db.prepare('SELECT body FROM events WHERE id = ?').pluck();
-  const countDuplicate = db.prepare(`
-    UPDATE events SET duplicates = duplicates + 1, last_seen_ms = ? WHERE id = ? RETURNING duplicates`).pluck();
+  const countDuplicate = db
+    .prepare(
+      `
+    UPDATE events SET duplicates = duplicates + 1, last_seen_ms = ? WHERE id = ? RETURNING duplicates`,
+    )
+    .pluck();
   const insertCopy = db.prepare(`
     INSERT INTO callback_copies (id, event_id, received_ms, body, digest) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (event_id, digest) DO UPDATE SET repeats = repeats + 1 RETURNING id, repeats`);
@@ -45,7 +52,7 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
     // The first event's body is read only when needed: a plain duplicate is decided by the digests alone.
     const readFirst = (): PayoutEvent | undefined => {
       const body = selectBody.get(row.event_id) as string | undefined;
-      return body === undefined ? undefined : parseEvent(body) as PayoutEvent;
+      return body === undefined ? undefined : (parseEvent(body) as PayoutEvent);
     };
     let first: PayoutEvent | undefined;
     let known = row.digest;
@@ -63,12 +70,18 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
     }
     first ??= readFirst();
     const newId = createId('cpy');
-    const copy = insertCopy.get(newId, row.event_id, receivedMs, stringifyEvent({ ...payout, id: newId }), digest) as
-      { id: string; repeats: number };
+    const copy = insertCopy.get(newId, row.event_id, receivedMs, stringifyEvent({ ...payout, id: newId }), digest) as {
+      id: string;
+      repeats: number;
+    };
     return {
-      eventId: row.event_id, duplicate: true, duplicates: 0,
+      eventId: row.event_id,
+      duplicate: true,
+      duplicates: 0,
       conflict: {
-        copyId: copy.id, repeat: copy.repeats > 0, differs: first ? listDifferences(first, payout) : undefined,
+        copyId: copy.id,
+        repeat: copy.repeats > 0,
+        differs: first ? listDifferences(first, payout) : undefined,
       },
     };
   };
@@ -78,14 +91,29 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
     const payout = event.source === 'skypay' ? event : undefined;
     if (payout) {
       const digest = digestContent(payout);
-      const added = insertKey.run(payout.partner, payout.controlNumber, payout.payType, payout.dealTime, event.id,
-        receivedMs, digest);
+      const added = insertKey.run(
+        payout.partner,
+        payout.controlNumber,
+        payout.payType,
+        payout.dealTime,
+        event.id,
+        receivedMs,
+        digest,
+      );
       if (added.changes === 0) return receiveAgain(payout, receivedMs, digest);
     }
     // Positional parameters: binding from an object costs a property lookup per name on every insert.
     insertEvent.run(
-      event.id, event.source, event.type, payout?.partner ?? null, payout?.controlNumber ?? null, payout?.payType ?? null,
-      payout?.status ?? null, payout?.dealTime ?? null, stringifyEvent(event), receivedMs,
+      event.id,
+      event.source,
+      event.type,
+      payout?.partner ?? null,
+      payout?.controlNumber ?? null,
+      payout?.payType ?? null,
+      payout?.status ?? null,
+      payout?.dealTime ?? null,
+      stringifyEvent(event),
+      receivedMs,
     );
     for (const d of deliveries) {
       insertDelivery.run(d.id, event.id, d.destination, JSON.stringify(d.rules), receivedMs, receivedMs, receivedMs);
@@ -101,11 +129,25 @@ export function prepareRejectionWriter(db: Database.Database): (rejections: NewR
     INSERT INTO rejections (id, received_ms, remote_address, method, path, content_type, status, reason, description,
       partner, body, body_bytes, content_type_bytes)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-  const writeAll = db.transaction((rows: NewRejection[]) => rows.map((r) => {
-    insert.run(r.id, r.receivedAt.getTime(), r.remoteAddress ?? null, r.method, r.path, r.contentType ?? null,
-      r.status, r.reason, r.description, r.partner ?? null, r.body ?? null, r.bodyBytes ?? null,
-      r.contentTypeBytes ?? null);
-  }));
+  const writeAll = db.transaction((rows: NewRejection[]) =>
+    rows.map((r) => {
+      insert.run(
+        r.id,
+        r.receivedAt.getTime(),
+        r.remoteAddress ?? null,
+        r.method,
+        r.path,
+        r.contentType ?? null,
+        r.status,
+        r.reason,
+        r.description,
+        r.partner ?? null,
+        r.body ?? null,
+        r.bodyBytes ?? null,
+        r.contentTypeBytes ?? null,
+      );
+    }),
+  );
   return (rows) => writeAll.immediate(rows);
 }
 

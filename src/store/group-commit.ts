@@ -35,10 +35,7 @@ interface Pending<T, R> {
 const FIRST_RETRY_MS = 5;
 const MAX_RETRY_MS = 100;
 
-export function createBatcher<T, R>(
-  writeBatch: (items: T[]) => R[],
-  options: BatcherOptions,
-): Batcher<T, R> {
+export function createBatcher<T, R>(writeBatch: (items: T[]) => R[], options: BatcherOptions): Batcher<T, R> {
   const now = options.now ?? Date.now;
   const busyTimeoutMs = options.busyTimeoutMs ?? 0;
   let queue: Pending<T, R>[] = [];
@@ -94,10 +91,13 @@ export function createBatcher<T, R>(
     retryDelay = Math.min(Math.max(retryDelay * 2, FIRST_RETRY_MS), MAX_RETRY_MS);
     const firstDeadline = Math.min(...queue.map((p) => p.submittedAt + busyTimeoutMs));
     // Wake for the retry, or when the oldest item's wait runs out, whichever is first.
-    retryTimer = setTimeout(() => {
-      retryTimer = undefined;
-      run();
-    }, Math.max(1, Math.min(retryDelay, firstDeadline - t)));
+    retryTimer = setTimeout(
+      () => {
+        retryTimer = undefined;
+        run();
+      },
+      Math.max(1, Math.min(retryDelay, firstDeadline - t)),
+    );
   };
 
   return {

@@ -27,7 +27,8 @@ export function prepareOutbox(db: Database.Database) {
     WHERE state = 'inflight' AND lease_until_ms < @now ORDER BY next_attempt_ms LIMIT @limit`);
   const selectBody = db.prepare('SELECT body FROM events WHERE id = ?').pluck();
   const selectDue = (p: { now: number; limit: number }): DueRow[] =>
-    [...selectExpired.all(p), ...selectPending.all(p)].sort((a, b) => (a as DueRow).next_attempt_ms - (b as DueRow).next_attempt_ms)
+    [...selectExpired.all(p), ...selectPending.all(p)]
+      .sort((a, b) => (a as DueRow).next_attempt_ms - (b as DueRow).next_attempt_ms)
       .slice(0, p.limit) as DueRow[];
   const countInFlight = db.prepare(`
     SELECT destination, count(*) AS n FROM deliveries
@@ -72,18 +73,31 @@ export function prepareOutbox(db: Database.Database) {
   });
 
   const finish = db.transaction((d: ClaimedDelivery, owner: string, a: AttemptRecord, next: DeliveryNext) => {
-    insertAttempt.run(d.id, d.attempt, a.startedAt, a.durationMs, a.outcome, a.status ?? null, a.error ?? null,
-      a.response ?? null);
+    insertAttempt.run(
+      d.id,
+      d.attempt,
+      a.startedAt,
+      a.durationMs,
+      a.outcome,
+      a.status ?? null,
+      a.error ?? null,
+      a.response ?? null,
+    );
     moveOn.run({
-      id: d.id, owner, state: next.state, now: Date.now(),
+      id: d.id,
+      owner,
+      state: next.state,
+      now: Date.now(),
       next: next.state === 'pending' ? next.nextAttemptMs : null,
-      status: a.status ?? null, error: a.error ?? null,
+      status: a.status ?? null,
+      error: a.error ?? null,
     });
   });
 
   return {
     claim: (o: ClaimOptions) => claim.immediate(o),
-    finish: (d: ClaimedDelivery, owner: string, a: AttemptRecord, next: DeliveryNext) => finish.immediate(d, owner, a, next),
+    finish: (d: ClaimedDelivery, owner: string, a: AttemptRecord, next: DeliveryNext) =>
+      finish.immediate(d, owner, a, next),
     nextWakeAt: () => (nextWake.get() as { t: number | null }).t ?? undefined,
   };
 }

@@ -30,10 +30,14 @@ export interface PruneCounts {
 const DAY_MS = 86_400_000;
 
 export function cutoffsFor(
-  retentionDays: number, rejectionRetentionDays: number, now = Date.now(), dedupRetentionDays?: number,
+  retentionDays: number,
+  rejectionRetentionDays: number,
+  now = Date.now(),
+  dedupRetentionDays?: number,
 ): PruneCutoffs {
   return {
-    eventsBeforeMs: now - retentionDays * DAY_MS, rejectionsBeforeMs: now - rejectionRetentionDays * DAY_MS,
+    eventsBeforeMs: now - retentionDays * DAY_MS,
+    rejectionsBeforeMs: now - rejectionRetentionDays * DAY_MS,
     ...(dedupRetentionDays === undefined ? {} : { keysBeforeMs: now - dedupRetentionDays * DAY_MS }),
   };
 }
@@ -44,7 +48,9 @@ const PRUNABLE_EVENTS = `SELECT id FROM events e WHERE e.received_ms < @before
 export function preparePruner(db: Database.Database) {
   const pickEvents = db.prepare(`${PRUNABLE_EVENTS} LIMIT @limit`).pluck();
   const inIds = 'IN (SELECT value FROM json_each(@ids))';
-  const dropAttempts = db.prepare(`DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id ${inIds})`);
+  const dropAttempts = db.prepare(
+    `DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id ${inIds})`,
+  );
   const dropDeliveries = db.prepare(`DELETE FROM deliveries WHERE event_id ${inIds}`);
   const dropEvents = db.prepare(`DELETE FROM events WHERE id ${inIds}`);
   const dropCopies = db.prepare(`DELETE FROM callback_copies WHERE event_id ${inIds}`);
@@ -56,7 +62,8 @@ export function preparePruner(db: Database.Database) {
     SELECT partner, control_number, pay_type, deal_time FROM callback_keys k
     WHERE k.received_ms < @before AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = k.event_id) LIMIT @limit)`);
   const dropRejections = db.prepare(
-    'DELETE FROM rejections WHERE id IN (SELECT id FROM rejections WHERE received_ms < @before LIMIT @limit)');
+    'DELETE FROM rejections WHERE id IN (SELECT id FROM rejections WHERE received_ms < @before LIMIT @limit)',
+  );
   const countEvents = db.prepare(`SELECT count(*) FROM (${PRUNABLE_EVENTS})`).pluck();
   const countRejections = db.prepare('SELECT count(*) FROM rejections WHERE received_ms < @before').pluck();
 
@@ -85,7 +92,9 @@ export function preparePruner(db: Database.Database) {
 
 /** Prunes batch after batch until nothing is left or `shouldStop` says so. */
 export async function pruneAll(
-  db: Database.Database, cut: PruneCutoffs, options: { batchSize: number; shouldStop?: () => boolean },
+  db: Database.Database,
+  cut: PruneCutoffs,
+  options: { batchSize: number; shouldStop?: () => boolean },
 ): Promise<PruneCounts> {
   const pruner = preparePruner(db);
   const total: PruneCounts = { events: 0, deliveries: 0, attempts: 0, rejections: 0, keys: 0 };
@@ -119,7 +128,11 @@ export function startRetentionJob(db: Database.Database, options: RetentionJobOp
   const run = async (): Promise<void> => {
     try {
       const cut = cutoffsFor(
-        options.retentionDays, options.rejectionRetentionDays, Date.now(), options.dedupRetentionDays);
+        options.retentionDays,
+        options.rejectionRetentionDays,
+        Date.now(),
+        options.dedupRetentionDays,
+      );
       const n = await pruneAll(db, cut, { batchSize: options.batchSize, shouldStop: () => stopped });
       if (n.events + n.rejections + n.keys > 0) logger.info({ ...n }, 'retention pruned old rows');
     } catch (err) {
@@ -128,7 +141,9 @@ export function startRetentionJob(db: Database.Database, options: RetentionJobOp
   };
   const tick = (): void => {
     if (stopped || running) return;
-    running = run().finally(() => { running = undefined; });
+    running = run().finally(() => {
+      running = undefined;
+    });
   };
   const first = setTimeout(tick, Math.min(options.intervalMs, 5_000));
   const timer = setInterval(tick, options.intervalMs);

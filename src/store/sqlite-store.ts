@@ -7,18 +7,34 @@ import { prepareEventWriter, prepareRejectionWriter, prepareSuppressedWriter, ty
 import { openDatabase, type SqliteOptions } from './sqlite';
 import { prepareOutbox } from './outbox';
 import type {
-  AttemptRecord, ClaimOptions, ClaimedDelivery, DeliveryNext, IngestStore, NewDelivery, NewRejection, OutboxStore,
-  SaveOutcome, SuppressedRejections,
+  AttemptRecord,
+  ClaimOptions,
+  ClaimedDelivery,
+  DeliveryNext,
+  IngestStore,
+  NewDelivery,
+  NewRejection,
+  OutboxStore,
+  SaveOutcome,
+  SuppressedRejections,
 } from './types';
 
-interface FinishWrite { delivery: ClaimedDelivery; owner: string; attempt: AttemptRecord; next: DeliveryNext }
+interface FinishWrite {
+  delivery: ClaimedDelivery;
+  owner: string;
+  attempt: AttemptRecord;
+  next: DeliveryNext;
+}
 
 /** What /healthz, /readyz, the log and the alert say when the file under the open handle is gone. */
 export const DATABASE_LOST_REASON = 'database file was removed or replaced';
 /** Without traffic a removed file is still noticed (log, alert, probes) within this long. */
 const FILE_CHECK_INTERVAL_MS = 1_000;
 
-interface FileIdentity { dev: bigint; ino: bigint }
+interface FileIdentity {
+  dev: bigint;
+  ino: bigint;
+}
 
 export interface SqliteStoreOptions extends SqliteOptions {
   maxBatch?: number;
@@ -56,10 +72,13 @@ export class SqliteStore implements IngestStore, OutboxStore {
     const writeEvents = prepareEventWriter(this.db);
     this.writeEvents = writeEvents;
     // One stat per group commit, not per callback: a removed file must not take another 1000.
-    this.events = createBatcher((writes: EventWrite[]) => {
-      this.requireFile();
-      return writeEvents(writes);
-    }, { ...batching, failsAll: (err) => err instanceof DatabaseLostError });
+    this.events = createBatcher(
+      (writes: EventWrite[]) => {
+        this.requireFile();
+        return writeEvents(writes);
+      },
+      { ...batching, failsAll: (err) => err instanceof DatabaseLostError },
+    );
     this.rejections = createBatcher(prepareRejectionWriter(this.db), batching);
     const writeSuppressed = prepareSuppressedWriter(this.db);
     // Through a batcher for its retries while another process holds the write lock.
@@ -70,7 +89,8 @@ export class SqliteStore implements IngestStore, OutboxStore {
     this.outbox = prepareOutbox(this.db);
     // Sends that finish in the same turn share one commit (one fsync) instead of paying one each.
     const finishAll = this.db.transaction((items: FinishWrite[]) =>
-      items.map((f) => this.outbox.finish(f.delivery, f.owner, f.attempt, f.next)));
+      items.map((f) => this.outbox.finish(f.delivery, f.owner, f.attempt, f.next)),
+    );
     this.finishes = createBatcher((items: FinishWrite[]) => finishAll.immediate(items), batching);
     if (this.file) {
       this.fileWatch = setInterval(() => this.checkFile(), FILE_CHECK_INTERVAL_MS);
@@ -150,7 +170,12 @@ export class SqliteStore implements IngestStore, OutboxStore {
     }
   }
 
-  async finishAttempt(delivery: ClaimedDelivery, owner: string, attempt: AttemptRecord, next: DeliveryNext): Promise<void> {
+  async finishAttempt(
+    delivery: ClaimedDelivery,
+    owner: string,
+    attempt: AttemptRecord,
+    next: DeliveryNext,
+  ): Promise<void> {
     this.assertOpen();
     return this.finishes.submit({ delivery, owner, attempt, next }).catch(toStorageError);
   }
@@ -178,7 +203,10 @@ export class SqliteStore implements IngestStore, OutboxStore {
   async probeWrite(): Promise<void> {
     this.assertOpen();
     try {
-      this.db.prepare('INSERT INTO health_probe (id, written_ms) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET written_ms = excluded.written_ms')
+      this.db
+        .prepare(
+          'INSERT INTO health_probe (id, written_ms) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET written_ms = excluded.written_ms',
+        )
         .run(Date.now());
       this.writeFailure = undefined;
     } catch (err) {

@@ -88,10 +88,7 @@ export interface AttemptRecord {
   response?: string;
 }
 
-export type DeliveryNext =
-  | { state: 'delivered' }
-  | { state: 'pending'; nextAttemptMs: number }
-  | { state: 'dead' };
+export type DeliveryNext = { state: 'delivered' } | { state: 'pending'; nextAttemptMs: number } | { state: 'dead' };
 
 export interface ClaimOptions {
   owner: string;

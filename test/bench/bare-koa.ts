@@ -19,7 +19,11 @@ function startBareKoa(): void {
     const body = ctx.request.body as Record<string, unknown> | undefined;
     ctx.status = typeof body === 'object' && body !== null ? 200 : 400;
     ctx.type = 'application/json';
-    ctx.body = JSON.stringify({ responseTime: new Date().toISOString(), responseCode: '1000', responseDescription: 'Success' });
+    ctx.body = JSON.stringify({
+      responseTime: new Date().toISOString(),
+      responseCode: '1000',
+      responseDescription: 'Success',
+    });
   });
   const server = app.listen(0, '127.0.0.1', () => {
     process.send?.({ port: (server.address() as AddressInfo).port });

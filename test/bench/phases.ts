@@ -29,10 +29,11 @@ const now = (): number => performance.timeOrigin + performance.now();
 
 /** Talks to the sink process over IPC, one question at a time. */
 export function connectSink(child: ChildProcess) {
-  const ask = (request: SinkRequest): Promise<SinkReply> => new Promise((resolve) => {
-    child.once('message', (m: SinkReply) => resolve(m));
-    child.send(request);
-  });
+  const ask = (request: SinkRequest): Promise<SinkReply> =>
+    new Promise((resolve) => {
+      child.once('message', (m: SinkReply) => resolve(m));
+      child.send(request);
+    });
   return {
     take: async () => (await ask({ cmd: 'take' })).receipts,
   };
@@ -40,15 +41,31 @@ export function connectSink(child: ChildProcess) {
 
 export type Sink = ReturnType<typeof connectSink>;
 
-export interface PhaseOptions { connections: number; seconds: number; warmupSeconds: number; prefix: string; drainMs: number; rate?: number }
+export interface PhaseOptions {
+  connections: number;
+  seconds: number;
+  warmupSeconds: number;
+  prefix: string;
+  drainMs: number;
+  rate?: number;
+}
 
 /** Warm up (and let that drain), then measure one load phase against a server; the sink is optional (bare Koa delivers nothing). */
 export async function measurePhase(server: BenchServer, sink: Sink | undefined, o: PhaseOptions): Promise<PhaseResult> {
-  const warm = await driveLoad(server.callbackUrl, { connections: o.connections, seconds: o.warmupSeconds, prefix: o.prefix });
+  const warm = await driveLoad(server.callbackUrl, {
+    connections: o.connections,
+    seconds: o.warmupSeconds,
+    prefix: o.prefix,
+  });
   if (sink) await collectReceipts(sink, warm.ackedAt, o.drainMs);
   const cpuBefore = server.readCpuMs();
   const loadStart = now();
-  const load = await driveLoad(server.callbackUrl, { connections: o.connections, seconds: o.seconds, prefix: o.prefix, ...(o.rate ? { rate: o.rate } : {}) });
+  const load = await driveLoad(server.callbackUrl, {
+    connections: o.connections,
+    seconds: o.seconds,
+    prefix: o.prefix,
+    ...(o.rate ? { rate: o.rate } : {}),
+  });
   const loadEnd = now();
   const receipts = sink ? await collectReceipts(sink, load.ackedAt, o.drainMs) : [];
   const cpuMsPerAck = (server.readCpuMs() - cpuBefore) / load.acked;
@@ -75,7 +92,12 @@ async function collectReceipts(sink: Sink, acked: ReadonlyMap<string, number>, t
 }
 
 function summarize(
-  server: BenchServer, load: LoadResult, receipts: Receipt[], loadStart: number, loadEnd: number, delivers: boolean,
+  server: BenchServer,
+  load: LoadResult,
+  receipts: Receipt[],
+  loadStart: number,
+  loadEnd: number,
+  delivers: boolean,
 ): Omit<PhaseResult, 'cpuMsPerAck'> {
   const delays: number[] = [];
   const idsByControl = new Map<string, Set<string>>();

@@ -40,8 +40,12 @@ export interface BenchDaemonOptions {
 }
 
 export async function spawnBenchDaemon(options: BenchDaemonOptions): Promise<BenchServer> {
-  const sink = { type: 'webhook', url: `${options.sinkUrl}/`, secret: WEBHOOK_SECRET,
-    ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }) };
+  const sink = {
+    type: 'webhook',
+    url: `${options.sinkUrl}/`,
+    secret: WEBHOOK_SECRET,
+    ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
+  };
   const config = {
     server: { host: '127.0.0.1', port: 0 },
     store: { path: options.dbPath, synchronous: options.synchronous },
@@ -54,28 +58,43 @@ export async function spawnBenchDaemon(options: BenchDaemonOptions): Promise<Ben
   const nodeArgs = (process.env['BENCH_DAEMON_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
   const child = spawn(process.execPath, [...nodeArgs, options.entry ?? DAEMON_ENTRY], {
     cwd: REPO_ROOT,
-    env: { ...process.env, NODE_ENV: 'production', NODE_CONFIG_DIR: path.join(REPO_ROOT, 'config'), NODE_CONFIG: JSON.stringify(config) },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      NODE_CONFIG_DIR: path.join(REPO_ROOT, 'config'),
+      NODE_CONFIG: JSON.stringify(config),
+    },
     stdio: ['ignore', log, log],
   });
   fs.closeSync(log);
   const exited = watchExit(child);
   let port: number | undefined;
-  await waitUntil(() => {
-    if (exited.done) throw new Error(`${options.label} exited before listening; see ${options.logFile}`);
-    const text = fs.readFileSync(options.logFile, 'utf8');
-    const line = text.split('\n').find((l) => l.includes('"msg":"skyrelay listening"'));
-    port = line === undefined ? undefined : Number(/"port":(\d+)/.exec(line)?.[1]);
-    return port !== undefined;
-  }, `${options.label} to listen`, 60_000);
+  await waitUntil(
+    () => {
+      if (exited.done) throw new Error(`${options.label} exited before listening; see ${options.logFile}`);
+      const text = fs.readFileSync(options.logFile, 'utf8');
+      const line = text.split('\n').find((l) => l.includes('"msg":"skyrelay listening"'));
+      port = line === undefined ? undefined : Number(/"port":(\d+)/.exec(line)?.[1]);
+      return port !== undefined;
+    },
+    `${options.label} to listen`,
+    60_000,
+  );
   return describeServer(options.label, child, exited, `http://127.0.0.1:${port}/callbacks/skypay`);
 }
 
 /** A forked helper (bare Koa, sink) that reports its port over IPC once listening. */
-export async function forkHelper(label: string, script: string, args: string[] = []): Promise<{ child: ChildProcess; port: number; server: BenchServer }> {
+export async function forkHelper(
+  label: string,
+  script: string,
+  args: string[] = [],
+): Promise<{ child: ChildProcess; port: number; server: BenchServer }> {
   const child = fork(path.join(__dirname, script), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = watchExit(child);
   const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (m: { port?: number }) => (m.port ? resolve(m.port) : reject(new Error(`${label}: bad hello`))));
+    child.once('message', (m: { port?: number }) =>
+      m.port ? resolve(m.port) : reject(new Error(`${label}: bad hello`)),
+    );
     child.once('exit', () => reject(new Error(`${label} exited before listening`)));
   });
   return { child, port, server: describeServer(label, child, exited, `http://127.0.0.1:${port}/callbacks/skypay`) };
@@ -83,11 +102,21 @@ export async function forkHelper(label: string, script: string, args: string[] =
 
 function watchExit(child: ChildProcess): { done: boolean; promise: Promise<void> } {
   const state = { done: false, promise: Promise.resolve() };
-  state.promise = new Promise((resolve) => child.once('exit', () => { state.done = true; resolve(); }));
+  state.promise = new Promise((resolve) =>
+    child.once('exit', () => {
+      state.done = true;
+      resolve();
+    }),
+  );
   return state;
 }
 
-function describeServer(label: string, child: ChildProcess, exited: { done: boolean; promise: Promise<void> }, callbackUrl: string): BenchServer {
+function describeServer(
+  label: string,
+  child: ChildProcess,
+  exited: { done: boolean; promise: Promise<void> },
+  callbackUrl: string,
+): BenchServer {
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${label} has no pid`);
   return {

@@ -28,8 +28,16 @@ async function main(): Promise<void> {
     daemon.child.kill('SIGTERM');
     await daemon.exited;
     const after = dbBytes() - before;
-    console.log(JSON.stringify({ requests: count, bodyBytes: body.length, ms: result.ms, statuses: [...result.statuses],
-      growthBytesRunning: during, growthBytesAfterStop: after }));
+    console.log(
+      JSON.stringify({
+        requests: count,
+        bodyBytes: body.length,
+        ms: result.ms,
+        statuses: [...result.statuses],
+        growthBytesRunning: during,
+        growthBytesAfterStop: after,
+      }),
+    );
   } finally {
     if (daemon.child.exitCode === null) daemon.child.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });

@@ -15,11 +15,13 @@ const verdict = (ok: boolean): string => (ok ? 'met' : '**not met**');
 
 /** One line per phase, so the spread behind each median is visible. */
 export function formatPhase(round: number, r: PhaseResult): string {
-  return `round ${round} ${r.label}: ${formatNumber(r.ackedPerS)} acks/s, p50 ${formatNumber(r.ackP50Ms, 2)} ms, ` +
+  return (
+    `round ${round} ${r.label}: ${formatNumber(r.ackedPerS)} acks/s, p50 ${formatNumber(r.ackP50Ms, 2)} ms, ` +
     `p99 ${formatNumber(r.ackP99Ms, 2)} ms, consumer p50 ${formatNumber(r.consumerP50Ms, 1)} ms / p99 ` +
     `${formatNumber(r.consumerP99Ms, 1)} ms, ${formatNumber(r.deliveriesPerS)} deliveries/s, ` +
     `undelivered ${r.undelivered}, conflicting ids ${r.conflictingIds}, failed ${r.failed}, VmHWM ${formatNumber(r.peakRssMb, 1)} MiB, ` +
-    `CPU ${formatNumber(r.cpuMsPerAck, 3)} ms/ack`;
+    `CPU ${formatNumber(r.cpuMsPerAck, 3)} ms/ack`
+  );
 }
 
 /** The markdown table README carries: medians over the rounds, with the targets from issue 5. */
@@ -47,22 +49,63 @@ export function formatTable(rounds: Rounds, seedEvents: number): string {
     ['deliveries/s (received by the consumer during the load)', formatNumber(delivered), '', ''],
     [`acknowledged callbacks/s with ${formatNumber(seedEvents)} events stored`, formatNumber(seeded), '', ''],
     ['ratio full store / empty store', formatNumber(seeded / acks, 2), '≥ 0.90', verdict(seeded / acks >= 0.9)],
-    ['peak RSS of the daemon (VmHWM, worst process)', `${formatNumber(rss, 0)} MiB`, '< 200 MB', verdict(rss * 1.048576 < 200)],
-    ['acknowledged but never delivered / delivered under two webhook-ids', `${lost} / ${conflicting}`, '0 / 0', verdict(lost === 0 && conflicting === 0)],
+    [
+      'peak RSS of the daemon (VmHWM, worst process)',
+      `${formatNumber(rss, 0)} MiB`,
+      '< 200 MB',
+      verdict(rss * 1.048576 < 200),
+    ],
+    [
+      'acknowledged but never delivered / delivered under two webhook-ids',
+      `${lost} / ${conflicting}`,
+      '0 / 0',
+      verdict(lost === 0 && conflicting === 0),
+    ],
   ];
-  rows.push(['daemon CPU per acknowledged callback, delivery included (bare Koa: per request)',
-    `${formatNumber(med(rounds.skyrelay, (r) => r.cpuMsPerAck), 3)} ms (${formatNumber(med(rounds.bare, (r) => r.cpuMsPerAck), 3)} ms)`, '', '']);
+  rows.push([
+    'daemon CPU per acknowledged callback, delivery included (bare Koa: per request)',
+    `${formatNumber(
+      med(rounds.skyrelay, (r) => r.cpuMsPerAck),
+      3,
+    )} ms (${formatNumber(
+      med(rounds.bare, (r) => r.cpuMsPerAck),
+      3,
+    )} ms)`,
+    '',
+    '',
+  ]);
   if (rounds.baseline.length > 0) {
     const base = med(rounds.baseline, (r) => r.ackedPerS);
-    rows.push(['(comparison) baseline build: acks/s; skyrelay / baseline; CPU per callback',
-      `${formatNumber(base)}; ${formatNumber(acks / base, 2)}; ${formatNumber(med(rounds.baseline, (r) => r.cpuMsPerAck), 3)} ms`, '', '']);
+    rows.push([
+      '(comparison) baseline build: acks/s; skyrelay / baseline; CPU per callback',
+      `${formatNumber(base)}; ${formatNumber(acks / base, 2)}; ${formatNumber(
+        med(rounds.baseline, (r) => r.cpuMsPerAck),
+        3,
+      )} ms`,
+      '',
+      '',
+    ]);
   }
   if (rounds.normal.length > 0) {
     const normal = med(rounds.normal, (r) => r.ackedPerS);
-    rows.push(['(for reference) acks/s with synchronous NORMAL; ratio to bare Koa',
-      `${formatNumber(normal)}; ${formatNumber(normal / bare, 2)}`, '', '']);
-    rows.push(['(for reference) NORMAL ack p99; ack → consumer p50',
-      `${formatNumber(med(rounds.normal, (r) => r.ackP99Ms), 2)} ms; ${formatNumber(med(rounds.normal, (r) => r.consumerP50Ms), 1)} ms`, '', '']);
+    rows.push([
+      '(for reference) acks/s with synchronous NORMAL; ratio to bare Koa',
+      `${formatNumber(normal)}; ${formatNumber(normal / bare, 2)}`,
+      '',
+      '',
+    ]);
+    rows.push([
+      '(for reference) NORMAL ack p99; ack → consumer p50',
+      `${formatNumber(
+        med(rounds.normal, (r) => r.ackP99Ms),
+        2,
+      )} ms; ${formatNumber(
+        med(rounds.normal, (r) => r.consumerP50Ms),
+        1,
+      )} ms`,
+      '',
+      '',
+    ]);
   }
   const lines = ['| measure | median of rounds | target | |', '| --- | ---: | --- | --- |'];
   for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
@@ -71,7 +114,12 @@ export function formatTable(rounds: Rounds, seedEvents: number): string {
 
 export function describeMachine(): string {
   const cpu = os.cpus();
-  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
-  return `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${formatNumber(os.totalmem() / 2 ** 30, 0)} GiB RAM, ` +
-    `Linux ${os.release()}, Node.js ${process.version}; load average ${load}`;
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  return (
+    `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${formatNumber(os.totalmem() / 2 ** 30, 0)} GiB RAM, ` +
+    `Linux ${os.release()}, Node.js ${process.version}; load average ${load}`
+  );
 }

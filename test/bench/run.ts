@@ -30,8 +30,11 @@ function readSettings(): Settings {
   return {
     rounds: int('BENCH_ROUNDS', 3),
     phase: {
-      connections: int('BENCH_CONNECTIONS', 32), seconds: int('BENCH_SECONDS', 10),
-      warmupSeconds: int('BENCH_WARMUP_SECONDS', 2), prefix, drainMs: int('BENCH_DRAIN_MS', 120_000),
+      connections: int('BENCH_CONNECTIONS', 32),
+      seconds: int('BENCH_SECONDS', 10),
+      warmupSeconds: int('BENCH_WARMUP_SECONDS', 2),
+      prefix,
+      drainMs: int('BENCH_DRAIN_MS', 120_000),
       ...(process.env['BENCH_RATE'] ? { rate: int('BENCH_RATE', 0) } : {}),
     },
     seedEvents: int('BENCH_SEED_EVENTS', 1_000_000),
@@ -44,7 +47,9 @@ function readSettings(): Settings {
   };
 }
 
-const log = (line: string): void => { process.stderr.write(`${line}\n`); };
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
 
 async function main(): Promise<void> {
   const s = readSettings();
@@ -62,16 +67,35 @@ async function main(): Promise<void> {
     for (let round = 1; round <= s.rounds; round++) {
       const fresh = (label: string) => path.join(s.workDir, `round${round}-${label}.db`);
       const daemon = (label: string, dbPath: string, synchronous: 'FULL' | 'NORMAL', entry?: string) =>
-        spawnBenchDaemon({ label, dbPath, sinkUrl, synchronous, logFile: path.join(s.workDir, `round${round}-${label}.log`),
-          maxInFlight: s.maxInFlight, ingestOnly: s.ingestOnly, ...(entry === undefined ? {} : { entry }) });
+        spawnBenchDaemon({
+          label,
+          dbPath,
+          sinkUrl,
+          synchronous,
+          logFile: path.join(s.workDir, `round${round}-${label}.log`),
+          maxInFlight: s.maxInFlight,
+          ingestOnly: s.ingestOnly,
+          ...(entry === undefined ? {} : { entry }),
+        });
       const delivering = s.ingestOnly ? undefined : sink;
       rounds.skyrelay.push(await runPhase(round, await daemon('skyrelay', fresh('skyrelay'), 'FULL'), delivering, s));
       rounds.bare.push(await runPhase(round, (await forkHelper('bare-koa', 'bare-koa.js')).server, undefined, s));
-      if (s.seedEvents > 0) rounds.seeded.push(await runPhase(round, await daemon('skyrelay-seeded', seededPath, 'FULL'), delivering, s));
+      if (s.seedEvents > 0)
+        rounds.seeded.push(await runPhase(round, await daemon('skyrelay-seeded', seededPath, 'FULL'), delivering, s));
       if (s.baselineEntry !== undefined) {
-        rounds.baseline.push(await runPhase(round, await daemon('baseline-build', fresh('baseline'), 'FULL', s.baselineEntry), delivering, s));
+        rounds.baseline.push(
+          await runPhase(
+            round,
+            await daemon('baseline-build', fresh('baseline'), 'FULL', s.baselineEntry),
+            delivering,
+            s,
+          ),
+        );
       }
-      if (s.normal) rounds.normal.push(await runPhase(round, await daemon('skyrelay-normal', fresh('normal'), 'NORMAL'), delivering, s));
+      if (s.normal)
+        rounds.normal.push(
+          await runPhase(round, await daemon('skyrelay-normal', fresh('normal'), 'NORMAL'), delivering, s),
+        );
       removeStore(fresh('skyrelay'));
       removeStore(fresh('normal'));
       removeStore(fresh('baseline'));
@@ -83,9 +107,17 @@ async function main(): Promise<void> {
     if (process.env['BENCH_KEEP_LOGS'] === '1') log(`logs kept in ${s.workDir}`);
     else fs.rmSync(s.workDir, { recursive: true, force: true });
   }
-  log(`load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  const setup = `${s.phase.connections} connections, ${s.rounds} rounds of ${s.phase.seconds} s per server (after ${s.phase.warmupSeconds} s warm-up), ` +
-    (s.ingestOnly ? 'no destination (ingest only)' : `one webhook destination, maxInFlight ${s.maxInFlight ?? '4 (default)'}`);
+  log(
+    `load average after: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  const setup =
+    `${s.phase.connections} connections, ${s.rounds} rounds of ${s.phase.seconds} s per server (after ${s.phase.warmupSeconds} s warm-up), ` +
+    (s.ingestOnly
+      ? 'no destination (ingest only)'
+      : `one webhook destination, maxInFlight ${s.maxInFlight ?? '4 (default)'}`);
   process.stdout.write(`\nMeasured on ${describeMachine()}; ${setup}.\n\n${formatTable(rounds, s.seedEvents)}\n`);
 }
 
@@ -111,6 +143,6 @@ function removeStore(dbPath: string): void {
 }
 
 main().catch((err: unknown) => {
-  log(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  log(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exit(1);
 });

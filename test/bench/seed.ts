@@ -40,7 +40,8 @@ export function seedStore(dbPath: string, count: number, report: (done: number) 
   const insertDelivery = db.prepare(`INSERT INTO deliveries
     (id, event_id, destination, rules, state, attempts, next_attempt_ms, created_ms, updated_ms, last_status)
     VALUES (?, ?, 'sink', '["all"]', 'delivered', 1, ?, ?, ?, 200)`);
-  const insertAttempt = db.prepare(`INSERT INTO attempts (delivery_id, attempt, started_ms, duration_ms, outcome, status, response)
+  const insertAttempt =
+    db.prepare(`INSERT INTO attempts (delivery_id, attempt, started_ms, duration_ms, outcome, status, response)
     VALUES (?, 1, ?, 4, 'delivered', 200, 'ok')`);
   const start = Date.now() - 30 * DAY_MS;
   const step = (30 * DAY_MS) / count;
@@ -52,11 +53,21 @@ export function seedStore(dbPath: string, count: number, report: (done: number) 
       const dealTime = formatDealTime(receivedMs - 2_000);
       const id = formatId('evt', receivedMs, i);
       const body = JSON.stringify({
-        id, source: 'skypay', type: 'payout', action: 'payoutQueuePayout', partner: 'AppName@skypay', controlNumber,
-        payType, status: STATUSES[payType - 1], dealTime, dealTimeUtc: new Date(receivedMs - 2_000).toISOString(),
+        id,
+        source: 'skypay',
+        type: 'payout',
+        action: 'payoutQueuePayout',
+        partner: 'AppName@skypay',
+        controlNumber,
+        payType,
+        status: STATUSES[payType - 1],
+        dealTime,
+        dealTimeUtc: new Date(receivedMs - 2_000).toISOString(),
         failDescription: payType === 4 || payType === 6 ? 'Beneficiary account closed' : null,
-        referenceNumber: payType === 2 ? `MLA${controlNumber}` : null, extra: {},
-        receivedAt: new Date(receivedMs).toISOString(), duplicates: 0,
+        referenceNumber: payType === 2 ? `MLA${controlNumber}` : null,
+        extra: {},
+        receivedAt: new Date(receivedMs).toISOString(),
+        duplicates: 0,
       });
       insertEvent.run(id, controlNumber, payType, STATUSES[payType - 1], dealTime, body, receivedMs);
       const deliveryId = formatId('dlv', receivedMs, i);

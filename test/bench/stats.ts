@@ -8,7 +8,10 @@ export function percentile(samples: readonly number[], p: number): number {
 }
 
 export function median(values: readonly number[]): number {
-  return percentile(values.filter((v) => !Number.isNaN(v)), 50);
+  return percentile(
+    values.filter((v) => !Number.isNaN(v)),
+    50,
+  );
 }
 
 export function formatNumber(value: number, digits = 0): string {

@@ -31,7 +31,11 @@ export function judgeCallbackText(text: string, partners: readonly OraclePartner
   return judgeCallbackObject(body as Record<string, unknown>, partners, encryptedWith);
 }
 
-export function judgeCallbackObject(b: Record<string, unknown>, partners: readonly OraclePartner[], encryptedWith?: string): Verdict {
+export function judgeCallbackObject(
+  b: Record<string, unknown>,
+  partners: readonly OraclePartner[],
+  encryptedWith?: string,
+): Verdict {
   const partner = partners.find((p) => p.userName === b['userName']);
   if (!partner) return { valid: false, why: 'unknown partner' };
   if (partner.encryptKey !== encryptedWith) return { valid: false, why: 'wrong transport for this partner' };

@@ -19,4 +19,3 @@ export function mergeDeep(...layers: Obj[]): Obj {
   }
   return out;
 }
-

@@ -36,12 +36,16 @@ export async function startTestDaemon(
   options: { dbPath?: string; hooks?: DaemonHooks } = {},
 ): Promise<TestDaemon> {
   const dbPath = options.dbPath ?? path.join(makeTempDir(), 'skyrelay.db');
-  const raw = mergeDeep(readDefaultConfig(), {
-    // Idle keep-alive sockets are left to expire while draining; tests need not wait for that.
-    server: { host: '127.0.0.1', port: 0, shutdownTimeoutMs: 500 },
-    store: { path: dbPath, synchronous: 'NORMAL' },
-    log: { level: 'info' },
-  }, overrides);
+  const raw = mergeDeep(
+    readDefaultConfig(),
+    {
+      // Idle keep-alive sockets are left to expire while draining; tests need not wait for that.
+      server: { host: '127.0.0.1', port: 0, shutdownTimeoutMs: 500 },
+      store: { path: dbPath, synchronous: 'NORMAL' },
+      log: { level: 'info' },
+    },
+    overrides,
+  );
   const config = validateConfig(raw);
   const logs: string[] = [];
   const sink = new Writable({
@@ -55,13 +59,22 @@ export async function startTestDaemon(
   const { port } = daemon.address;
   const baseUrl = `http://127.0.0.1:${port}`;
   return {
-    daemon, config, baseUrl, callbackUrl: `${baseUrl}${config.skypay.path}`, dbPath, logs,
+    daemon,
+    config,
+    baseUrl,
+    callbackUrl: `${baseUrl}${config.skypay.path}`,
+    dbPath,
+    logs,
     stop: () => daemon.stop(),
   };
 }
 
 /** Polls a condition instead of sleeping; fails with `what` if it does not hold in time. */
-export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await condition()) return;

@@ -29,7 +29,14 @@ export function buildPayoutEvent(overrides: Partial<PayoutEvent> = {}): PayoutEv
 }
 
 export function buildPaidEvent(overrides: Partial<PayoutEvent> = {}): PayoutEvent {
-  return buildPayoutEvent({ payType: 2, status: 'paid', failDescription: null, referenceNumber: null, extra: {}, ...overrides });
+  return buildPayoutEvent({
+    payType: 2,
+    status: 'paid',
+    failDescription: null,
+    referenceNumber: null,
+    extra: {},
+    ...overrides,
+  });
 }
 
 export function buildRejectionEvent(overrides: Partial<SystemEvent> = {}): SystemEvent {
@@ -38,7 +45,12 @@ export function buildRejectionEvent(overrides: Partial<SystemEvent> = {}): Syste
     source: 'skyrelay',
     type: 'rejection',
     receivedAt: '2018-08-07T04:00:00.000Z',
-    data: { reason: 'authentication key mismatch', partner: 'ACME Remit <PH>', remoteAddress: '203.0.113.7', status: 401 },
+    data: {
+      reason: 'authentication key mismatch',
+      partner: 'ACME Remit <PH>',
+      remoteAddress: '203.0.113.7',
+      status: 401,
+    },
     ...overrides,
   };
 }
@@ -49,13 +61,22 @@ export function buildDeadDeliveryEvent(overrides: Partial<SystemEvent> = {}): Sy
     source: 'skyrelay',
     type: 'delivery.dead',
     receivedAt: '2018-08-07T05:00:00.000Z',
-    data: { destination: 'ops-webhook', deliveryId: 'dlv_123', attempts: 8, lastError: 'HTTP 503', controlNumber: 'SK99123456789' },
+    data: {
+      destination: 'ops-webhook',
+      deliveryId: 'dlv_123',
+      attempts: 8,
+      lastError: 'HTTP 503',
+      controlNumber: 'SK99123456789',
+    },
     ...overrides,
   };
 }
 
 /** A first attempt with a signal that never aborts unless the test passes its own. */
-export function buildDeliveryRequest(event: DeliveryRequest['event'], overrides: Partial<DeliveryRequest> = {}): DeliveryRequest {
+export function buildDeliveryRequest(
+  event: DeliveryRequest['event'],
+  overrides: Partial<DeliveryRequest> = {},
+): DeliveryRequest {
   return {
     deliveryId: 'dlv_01J8Z6Q3K2M4N5P6R7S8T9V0X1',
     attempt: 1,

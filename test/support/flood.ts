@@ -16,22 +16,41 @@ export async function floodPosts(
 ): Promise<FloodResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
   const statuses = new Map<number | 'error', number>();
-  const note = (key: number | 'error'): void => { statuses.set(key, (statuses.get(key) ?? 0) + 1); };
+  const note = (key: number | 'error'): void => {
+    statuses.set(key, (statuses.get(key) ?? 0) + 1);
+  };
   let sent = 0;
-  const sendOne = (): Promise<void> => new Promise((resolve) => {
-    const req = http.request(url, {
-      method: 'POST', agent,
-      headers: {
-        'content-type': 'application/json', 'content-length': String(options.body.length), ...options.headers,
-      },
-    }, (res) => {
-      res.resume();
-      res.on('end', () => { note(res.statusCode ?? 0); resolve(); });
-      res.on('error', () => { note('error'); resolve(); });
+  const sendOne = (): Promise<void> =>
+    new Promise((resolve) => {
+      const req = http.request(
+        url,
+        {
+          method: 'POST',
+          agent,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': String(options.body.length),
+            ...options.headers,
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            note(res.statusCode ?? 0);
+            resolve();
+          });
+          res.on('error', () => {
+            note('error');
+            resolve();
+          });
+        },
+      );
+      req.on('error', () => {
+        note('error');
+        resolve();
+      });
+      req.end(options.body);
     });
-    req.on('error', () => { note('error'); resolve(); });
-    req.end(options.body);
-  });
   const started = performance.now();
   const loop = async (): Promise<void> => {
     while (sent < options.count) {

@@ -88,5 +88,10 @@ export function parseMail(raw: string): ParsedMail {
     const leaf = leaves.find((p) => (p.headers.get('content-type') ?? 'text/plain').toLowerCase().startsWith(type));
     return leaf === undefined ? '' : decodeBody(leaf);
   };
-  return { headers: root.headers, subject: decodeEncodedWords(root.headers.get('subject') ?? ''), text: find('text/plain'), html: find('text/html') };
+  return {
+    headers: root.headers,
+    subject: decodeEncodedWords(root.headers.get('subject') ?? ''),
+    text: find('text/plain'),
+    html: find('text/html'),
+  };
 }

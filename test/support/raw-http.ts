@@ -14,14 +14,20 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
  * an attacker can still put on the wire.
  */
 export function rawRequest(
-  baseUrl: string, method: string, target: string, headers: Record<string, string> = {}, body?: string,
+  baseUrl: string,
+  method: string,
+  target: string,
+  headers: Record<string, string> = {},
+  body?: string,
 ): Promise<RawResponse> {
   const { hostname, port } = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const req = http.request({ host: hostname, port, method, path: target, headers, agent }, (res) => {
       let text = '';
       res.setEncoding('utf8');
-      res.on('data', (chunk: string) => { text += chunk; });
+      res.on('data', (chunk: string) => {
+        text += chunk;
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
     });
     req.on('error', reject);

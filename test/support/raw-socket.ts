@@ -19,35 +19,38 @@ export function openRaw(port: number, request?: string | Buffer): Promise<RawCon
       data += chunk.toString('latin1');
       for (const w of [...watchers]) w();
     });
-    const closed = new Promise<string>((done) => socket.on('close', () => {
-      done(data);
-      for (const w of [...watchers]) w();
-    }));
+    const closed = new Promise<string>((done) =>
+      socket.on('close', () => {
+        done(data);
+        for (const w of [...watchers]) w();
+      }),
+    );
     socket.on('error', () => undefined);
     socket.once('connect', () => {
       if (request !== undefined) socket.write(request);
       resolve({
         socket,
         closed,
-        received: (text, timeoutMs = 5_000) => new Promise((ok, fail) => {
-          const check = (): void => {
-            if (data.includes(text)) {
-              clearTimeout(timer);
+        received: (text, timeoutMs = 5_000) =>
+          new Promise((ok, fail) => {
+            const check = (): void => {
+              if (data.includes(text)) {
+                clearTimeout(timer);
+                watchers.delete(check);
+                ok(data);
+              } else if (socket.destroyed) {
+                clearTimeout(timer);
+                watchers.delete(check);
+                fail(new Error(`connection closed without ${JSON.stringify(text)}; got ${sample()}`));
+              }
+            };
+            const timer = setTimeout(() => {
               watchers.delete(check);
-              ok(data);
-            } else if (socket.destroyed) {
-              clearTimeout(timer);
-              watchers.delete(check);
-              fail(new Error(`connection closed without ${JSON.stringify(text)}; got ${sample()}`));
-            }
-          };
-          const timer = setTimeout(() => {
-            watchers.delete(check);
-            fail(new Error(`waited ${timeoutMs} ms for ${JSON.stringify(text)}; got ${sample()}`));
-          }, timeoutMs);
-          watchers.add(check);
-          check();
-        }),
+              fail(new Error(`waited ${timeoutMs} ms for ${JSON.stringify(text)}; got ${sample()}`));
+            }, timeoutMs);
+            watchers.add(check);
+            check();
+          }),
       });
     });
     socket.once('error', reject);
@@ -56,6 +59,8 @@ export function openRaw(port: number, request?: string | Buffer): Promise<RawCon
 
 /** The request line and headers of a JSON POST that promises `contentLength` bytes. */
 export function postHead(path: string, contentLength: number, contentType = 'application/json'): string {
-  return `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
-    `Content-Type: ${contentType}\r\nContent-Length: ${contentLength}\r\n\r\n`;
+  return (
+    `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+    `Content-Type: ${contentType}\r\nContent-Length: ${contentLength}\r\n\r\n`
+  );
 }

@@ -38,11 +38,21 @@ export type Reply =
 /** Ready-made replies for the cases destinations must handle. */
 export const replies = {
   ok: (body = 'ok', status = 200): Reply => ({ kind: 'reply', status, body }),
-  rateLimited: (retryAfter: string, body = 'rate_limited'): Reply => ({ kind: 'reply', status: 429, body, headers: { 'retry-after': retryAfter } }),
+  rateLimited: (retryAfter: string, body = 'rate_limited'): Reply => ({
+    kind: 'reply',
+    status: 429,
+    body,
+    headers: { 'retry-after': retryAfter },
+  }),
   unavailable: (body = 'unavailable'): Reply => ({ kind: 'reply', status: 503, body }),
   /** 400 with a Slack-style error word as the body. */
   badRequest: (body = 'invalid_payload'): Reply => ({ kind: 'reply', status: 400, body }),
-  status: (status: number, body = '', headers: Record<string, string> = {}): Reply => ({ kind: 'reply', status, body, headers }),
+  status: (status: number, body = '', headers: Record<string, string> = {}): Reply => ({
+    kind: 'reply',
+    status,
+    body,
+    headers,
+  }),
   echo: (status: number, body: (request: RecordedRequest) => string): Reply => ({ kind: 'echo', status, body }),
   hang: (): Reply => ({ kind: 'hang' }),
   stallBody: (status = 200): Reply => ({ kind: 'stall-body', status }),
@@ -106,7 +116,13 @@ export async function startReceiver(options: { port?: number } = {}): Promise<Re
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json: parseJson(body) };
+      const request = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body,
+        json: parseJson(body),
+      };
       recorder.add(request);
       answer(queue.shift() ?? standing, res, request);
     });

@@ -10,7 +10,9 @@ let counter = 0;
 /** A unique, valid control number: 5-character prefix + 10 digits. */
 export function nextControlNumber(prefix = 'SKY99'): string {
   counter += 1;
-  return `${prefix}${String((Date.now() % 1e6) * 1e4 + counter).padStart(10, '0').slice(-10)}`;
+  return `${prefix}${String((Date.now() % 1e6) * 1e4 + counter)
+    .padStart(10, '0')
+    .slice(-10)}`;
 }
 
 /**
@@ -57,7 +59,8 @@ export async function postCallback(
   body: unknown,
   options: { encryptKey?: string; contentType?: string; raw?: string; method?: string } = {},
 ): Promise<PostResult> {
-  const payload = options.raw ?? (options.encryptKey ? encryptCallback(body, options.encryptKey) : JSON.stringify(body));
+  const payload =
+    options.raw ?? (options.encryptKey ? encryptCallback(body, options.encryptKey) : JSON.stringify(body));
   const contentType = options.contentType ?? (options.encryptKey ? 'text/plain' : 'application/json');
   const res = await fetch(url, {
     method: options.method ?? 'POST',

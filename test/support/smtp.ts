@@ -71,7 +71,8 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
       if (mode.kind !== 'silent') callback();
     },
     onAuth(auth, _session, callback) {
-      if (auth.username === options.user && auth.password === options.pass) return callback(null, { user: auth.username });
+      if (auth.username === options.user && auth.password === options.pass)
+        return callback(null, { user: auth.username });
       const error: SMTPServerError = new Error('Invalid username or password');
       error.responseCode = 535;
       return callback(error);
@@ -88,9 +89,14 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
         const raw = Buffer.concat(chunks).toString('utf8');
         const from = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
         const user = typeof session.user === 'string' ? session.user : undefined;
-        recorder.add({ envelope: { from, to: session.envelope.rcptTo.map((r) => r.address) }, raw, parsed: parseMail(raw), user });
-        callback();
+        recorder.add({
+          envelope: { from, to: session.envelope.rcptTo.map((r) => r.address) },
+          raw,
+          parsed: parseMail(raw),
+          user,
         });
+        callback();
+      });
     },
   });
   const sockets = new Set<Socket>();
@@ -100,7 +106,9 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.server.address() as AddressInfo;
-  const credentials = requireAuth ? `${encodeURIComponent(options.user ?? '')}:${encodeURIComponent(options.pass ?? '')}@` : '';
+  const credentials = requireAuth
+    ? `${encodeURIComponent(options.user ?? '')}:${encodeURIComponent(options.pass ?? '')}@`
+    : '';
 
   return {
     host: '127.0.0.1',

@@ -20,19 +20,28 @@ export interface SpawnedDaemon {
  * way operators do it: config/ plus a NODE_CONFIG JSON override. Port 0; the
  * chosen port is read from the "skyrelay listening" log line.
  */
-export async function spawnDaemon(config: Record<string, unknown>, env: Record<string, string> = {}): Promise<SpawnedDaemon> {
+export async function spawnDaemon(
+  config: Record<string, unknown>,
+  env: Record<string, string> = {},
+): Promise<SpawnedDaemon> {
   const { child, output, exited } = startProcess(config, env);
   let port: number | undefined;
   let dead = false;
-  void exited.then(() => { dead = true; });
-  await waitUntil(() => {
-    if (dead) throw new Error(`daemon exited before listening:\n${output()}`);
-    const m = /"msg":"skyrelay listening"/.test(output()) ? /"port":(\d+)/.exec(output()) : null;
-    if (m) port = Number(m[1]);
-    return port !== undefined;
-  }, 'the spawned daemon to listen', 20_000);
+  void exited.then(() => {
+    dead = true;
+  });
+  await waitUntil(
+    () => {
+      if (dead) throw new Error(`daemon exited before listening:\n${output()}`);
+      const m = /"msg":"skyrelay listening"/.test(output()) ? /"port":(\d+)/.exec(output()) : null;
+      if (m) port = Number(m[1]);
+      return port !== undefined;
+    },
+    'the spawned daemon to listen',
+    20_000,
+  );
   const baseUrl = `http://127.0.0.1:${port}`;
-  const callbackPath = ((config['skypay'] as { path?: string } | undefined)?.path) ?? '/callbacks/skypay';
+  const callbackPath = (config['skypay'] as { path?: string } | undefined)?.path ?? '/callbacks/skypay';
   return { child, baseUrl, callbackUrl: `${baseUrl}${callbackPath}`, output, exited };
 }
 
@@ -41,18 +50,25 @@ export async function spawnDaemon(config: Record<string, unknown>, env: Record<s
  * exit code and output. If it listens instead, it is stopped and that fails.
  */
 export async function spawnDaemonExpectingExit(
-  config: Record<string, unknown>, env: Record<string, string> = {},
+  config: Record<string, unknown>,
+  env: Record<string, string> = {},
 ): Promise<{ code: number | string; output: string }> {
   const { child, output, exited } = startProcess(config, env);
   let code: number | string | undefined;
-  void exited.then((c) => { code = c; });
-  await waitUntil(() => {
-    if (code === undefined && /"msg":"skyrelay listening"/.test(output())) {
-      child.kill('SIGKILL');
-      throw new Error(`the daemon started although it should have refused to:\n${output()}`);
-    }
-    return code !== undefined;
-  }, 'the spawned daemon to exit', 20_000);
+  void exited.then((c) => {
+    code = c;
+  });
+  await waitUntil(
+    () => {
+      if (code === undefined && /"msg":"skyrelay listening"/.test(output())) {
+        child.kill('SIGKILL');
+        throw new Error(`the daemon started although it should have refused to:\n${output()}`);
+      }
+      return code !== undefined;
+    },
+    'the spawned daemon to exit',
+    20_000,
+  );
   return { code: code as number | string, output: output() };
 }
 
@@ -70,8 +86,12 @@ function startProcess(config: Record<string, unknown>, env: Record<string, strin
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout?.on('data', (d: Buffer) => { out += d.toString('utf8'); });
-  child.stderr?.on('data', (d: Buffer) => { out += d.toString('utf8'); });
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString('utf8');
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString('utf8');
+  });
   const exited = new Promise<number | string>((resolve) => {
     child.on('exit', (code, signal) => resolve(code ?? signal ?? -1));
   });

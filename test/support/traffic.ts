@@ -16,21 +16,28 @@ export interface Traffic {
   stop(): Promise<void>;
 }
 
-export function startTraffic(target: () => string | undefined, options: { senders?: number; pauseMs?: number } = {}): Traffic {
+export function startTraffic(
+  target: () => string | undefined,
+  options: { senders?: number; pauseMs?: number } = {},
+): Traffic {
   const acked = new Map<string, Record<string, unknown>>();
   const refused = new Map<string, number>();
   const waiters = new Set<() => void>();
   let running = true;
-  const count = (key: string): void => { refused.set(key, (refused.get(key) ?? 0) + 1); };
+  const count = (key: string): void => {
+    refused.set(key, (refused.get(key) ?? 0) + 1);
+  };
 
   const sendOne = async (url: string): Promise<void> => {
     const body = buildCallback({ payType: String(1 + Math.floor(Math.random() * 6)) });
     try {
       const res = await fetch(url, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
         signal: AbortSignal.timeout(5_000),
       });
-      const reply = await res.json().catch(() => undefined) as { responseCode?: string } | undefined;
+      const reply = (await res.json().catch(() => undefined)) as { responseCode?: string } | undefined;
       if (res.status === 200 && reply?.responseCode === '1000') {
         acked.set(String(body['controlNumber']), body);
         for (const wake of [...waiters]) wake();
@@ -65,7 +72,11 @@ export function startTraffic(target: () => string | undefined, options: { sender
         };
         const timer = setTimeout(() => {
           waiters.delete(wake);
-          reject(new Error(`traffic: waited ${timeoutMs} ms for ${n} more acknowledgements; refusals so far ${JSON.stringify([...refused])}`));
+          reject(
+            new Error(
+              `traffic: waited ${timeoutMs} ms for ${n} more acknowledgements; refusals so far ${JSON.stringify([...refused])}`,
+            ),
+          );
         }, timeoutMs);
         waiters.add(wake);
       });

@@ -15,7 +15,8 @@ export class Recorder<T> {
 
   /** Resolves with every item once there are `count` or `predicate` holds; rejects after timeoutMs. */
   waitFor(condition: number | ((items: readonly T[]) => boolean), timeoutMs = 5000): Promise<T[]> {
-    const holds = (): boolean => (typeof condition === 'number' ? this.items.length >= condition : condition(this.items));
+    const holds = (): boolean =>
+      typeof condition === 'number' ? this.items.length >= condition : condition(this.items);
     return new Promise((resolve, reject) => {
       if (holds()) return resolve([...this.items]);
       const wake = (): void => {

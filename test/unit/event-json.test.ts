@@ -10,18 +10,21 @@ import { buildPayoutEvent } from '../support/events';
 
 const BIG = '12345678901234567890.123';
 
-describe('raw-json: the exact text of an object\'s members', () => {
-  it('finds each member\'s text, which parses to what JSON.parse gives, whatever the layout', () => {
+describe("raw-json: the exact text of an object's members", () => {
+  it("finds each member's text, which parses to what JSON.parse gives, whatever the layout", () => {
     const layouts = fc.constantFrom(0, 1, 4, '\t');
-    fc.assert(fc.property(fc.dictionary(fc.string(), fc.jsonValue()), layouts, (object, indent) => {
-      const text = ` ${JSON.stringify(object, null, indent)}\n`;
-      const parsed = JSON.parse(text) as Record<string, unknown>;
-      const members = scanMembers(text);
-      expect(members, text).not.to.equal(undefined);
-      expect([...(members?.keys() ?? [])].sort()).to.deep.equal(Object.keys(parsed).sort());
-      for (const [key, raw] of members ?? []) expect(JSON.parse(raw)).to.deep.equal(parsed[key]);
-      for (const raw of members?.values() ?? []) expect(minifyJson(raw)).to.equal(JSON.stringify(JSON.parse(raw)));
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), layouts, (object, indent) => {
+        const text = ` ${JSON.stringify(object, null, indent)}\n`;
+        const parsed = JSON.parse(text) as Record<string, unknown>;
+        const members = scanMembers(text);
+        expect(members, text).not.to.equal(undefined);
+        expect([...(members?.keys() ?? [])].sort()).to.deep.equal(Object.keys(parsed).sort());
+        for (const [key, raw] of members ?? []) expect(JSON.parse(raw)).to.deep.equal(parsed[key]);
+        for (const raw of members?.values() ?? []) expect(minifyJson(raw)).to.equal(JSON.stringify(JSON.parse(raw)));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('keeps numbers digit for digit, takes the last of a repeated key, and gives up on what is not an object', () => {
@@ -58,7 +61,13 @@ describe('event-json: extra fields as sent', () => {
     const event = buildPayoutEvent();
     expect(stringifyEvent(event)).to.equal(JSON.stringify(event));
     const extra = { a: 1 };
-    keepExtraTexts(extra, new Map([['a', '1.0'], ['not-in-extra', '2']]));
+    keepExtraTexts(
+      extra,
+      new Map([
+        ['a', '1.0'],
+        ['not-in-extra', '2'],
+      ]),
+    );
     expect(extraText(extra, 'a')).to.equal('1.0');
   });
 });

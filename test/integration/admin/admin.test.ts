@@ -14,7 +14,11 @@ describe('admin API (/admin)', function () {
   let hook: Receiver;
   const control: string[] = [];
 
-  async function call(path: string, init: RequestInit = {}, token: string | null = TOKEN): Promise<{ status: number; body: Json }> {
+  async function call(
+    path: string,
+    init: RequestInit = {},
+    token: string | null = TOKEN,
+  ): Promise<{ status: number; body: Json }> {
     const headers = new Headers(init.headers);
     if (token !== null) headers.set('authorization', `Bearer ${token}`);
     if (init.body) headers.set('content-type', 'application/json');
@@ -38,7 +42,10 @@ describe('admin API (/admin)', function () {
       control.push(String(body['controlNumber']));
       await postCallback(t.callbackUrl, body);
     }
-    await waitUntil(async () => items((await call('/admin/deliveries?state=dead')).body).length === 3, 'three dead deliveries');
+    await waitUntil(
+      async () => items((await call('/admin/deliveries?state=dead')).body).length === 3,
+      'three dead deliveries',
+    );
   });
   after(async () => {
     await t.stop();
@@ -56,7 +63,7 @@ describe('admin API (/admin)', function () {
     expect(basic.headers.get('www-authenticate')).to.match(/^Bearer/);
   });
 
-  it('lists events newest first in pages linked by next, with the CLI\'s filters', async () => {
+  it("lists events newest first in pages linked by next, with the CLI's filters", async () => {
     const first = await call('/admin/events?limit=2');
     expect(first.status).to.equal(200);
     expect(items(first.body).map((e) => e['controlNumber'])).to.deep.equal([control[2], control[1]]);
@@ -92,9 +99,15 @@ describe('admin API (/admin)', function () {
   });
 
   it('replays every dead delivery of a destination, and an event to its destinations', async () => {
-    const res = await call('/admin/replay', { method: 'POST', body: JSON.stringify({ state: 'dead', destination: 'hook' }) });
+    const res = await call('/admin/replay', {
+      method: 'POST',
+      body: JSON.stringify({ state: 'dead', destination: 'hook' }),
+    });
     expect((res.body['requeued'] as string[]).length).to.equal(2);
-    await waitUntil(async () => items((await call('/admin/deliveries?state=delivered')).body).length === 3, 'all three delivered');
+    await waitUntil(
+      async () => items((await call('/admin/deliveries?state=delivered')).body).length === 3,
+      'all three delivered',
+    );
     const [event] = items((await call(`/admin/events?controlNumber=${control[0]}`)).body);
     const again = await call(`/admin/events/${String(event?.['id'])}/replay`, { method: 'POST' });
     expect((again.body['requeued'] as string[]).length).to.equal(1);

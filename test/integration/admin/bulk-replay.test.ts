@@ -16,7 +16,8 @@ describe('admin API: bulk replay of delivered deliveries needs a filter and a co
 
   async function replay(body: Json): Promise<{ status: number; body: Json }> {
     const res = await fetch(`${t.baseUrl}/admin/replay`, {
-      method: 'POST', body: JSON.stringify(body),
+      method: 'POST',
+      body: JSON.stringify(body),
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
     });
     return { status: res.status, body: (await res.json()) as Json };
@@ -73,7 +74,10 @@ describe('admin API: bulk replay of delivered deliveries needs a filter and a co
     expect(asked.body['count']).to.equal(3);
     await postCallback(t.callbackUrl, buildCallback({ payType: '2' }));
     await other.waitFor(4);
-    await waitUntil(async () => (await replay({ state: 'delivered', destination: 'other' })).body['count'] === 4, 'the fourth to be delivered');
+    await waitUntil(
+      async () => (await replay({ state: 'delivered', destination: 'other' })).body['count'] === 4,
+      'the fourth to be delivered',
+    );
     const changed = await replay({ state: 'delivered', destination: 'other', confirm: 3 });
     expect(changed.status).to.equal(409);
     expect(changed.body['count']).to.equal(4);

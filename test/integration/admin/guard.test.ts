@@ -24,24 +24,50 @@ function variants(path: string): string[] {
   const [, first = '', ...others] = rest.split('/');
   const tail = others.length ? `/${others.join('/')}` : '';
   return [
-    `/ADMIN${rest}`, `/Admin${rest}`, `/aDmin${rest}`, `/admin/${first.toUpperCase()}${tail}`,
-    `${path}/`, `/${path}`, `/admin/${rest}`, `${path.replace(/\/([^/]*)$/, '//$1')}`,
-    `/%61dmin${rest}`, `/%2561dmin${rest}`, `/%41DMIN${rest}`, `/admin%2F${rest.slice(1)}`,
-    `/admin/${hex(first[0] ?? 'x')}${first.slice(1)}${tail}`, `/admin/.${rest}`, `/x/..${path}`,
+    `/ADMIN${rest}`,
+    `/Admin${rest}`,
+    `/aDmin${rest}`,
+    `/admin/${first.toUpperCase()}${tail}`,
+    `${path}/`,
+    `/${path}`,
+    `/admin/${rest}`,
+    `${path.replace(/\/([^/]*)$/, '//$1')}`,
+    `/%61dmin${rest}`,
+    `/%2561dmin${rest}`,
+    `/%41DMIN${rest}`,
+    `/admin%2F${rest.slice(1)}`,
+    `/admin/${hex(first[0] ?? 'x')}${first.slice(1)}${tail}`,
+    `/admin/.${rest}`,
+    `/x/..${path}`,
   ];
 }
 
-const UNKNOWN = ['/admin', '/admin/', '/admin/nope', '/admin/events/evt_1/nope', '/ADMIN/nope', '/%61dmin',
-  '/admin/silences',  '/admin/events/evt_1/replay/again', '//admin//'];
+const UNKNOWN = [
+  '/admin',
+  '/admin/',
+  '/admin/nope',
+  '/admin/events/evt_1/nope',
+  '/ADMIN/nope',
+  '/%61dmin',
+  '/admin/silences',
+  '/admin/events/evt_1/replay/again',
+  '//admin//',
+];
 
 describe('admin API guard: authentication before routing', function () {
   this.timeout(20_000);
   let t: TestDaemon;
   const call = (method: string, target: string, token: string | null, body?: string) =>
-    rawRequest(t.baseUrl, method, target, {
-      ...(token === null ? {} : { authorization: `Bearer ${token}` }),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    }, body);
+    rawRequest(
+      t.baseUrl,
+      method,
+      target,
+      {
+        ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body,
+    );
 
   before(async () => {
     t = await startTestDaemon({ admin: { token: TOKEN } });

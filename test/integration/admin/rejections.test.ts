@@ -59,11 +59,21 @@ describe('admin API: refused callbacks (/admin/rejections, /admin/events?type=re
     expect(res.status).to.equal(200);
     expect(res.body['next']).to.equal(null);
     const rows = items(res.body);
-    expect(rows.map((r) => r['reason'])).to.deep.equal(['malformed', 'unauthenticated', 'method_not_allowed', 'invalid',
-      'unauthenticated']);
+    expect(rows.map((r) => r['reason'])).to.deep.equal([
+      'malformed',
+      'unauthenticated',
+      'method_not_allowed',
+      'invalid',
+      'unauthenticated',
+    ]);
     const wrongKey = rows[4] as Json;
-    expect(wrongKey).to.include({ status: 401, reason: 'unauthenticated', partner: 'AppName@skypay', method: 'POST',
-      path: '/callbacks/skypay' });
+    expect(wrongKey).to.include({
+      status: 401,
+      reason: 'unauthenticated',
+      partner: 'AppName@skypay',
+      method: 'POST',
+      path: '/callbacks/skypay',
+    });
     expect(wrongKey['id']).to.match(/^rej_/);
     expect(wrongKey['description']).to.match(/wrong authentication key/);
     expect(wrongKey['remoteAddress']).to.match(/127\.0\.0\.1/);

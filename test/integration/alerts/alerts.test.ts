@@ -11,7 +11,8 @@ interface Envelope {
   data: { type: string; data: Record<string, unknown> };
 }
 const envelope = (r: RecordedRequest): Envelope => r.json as Envelope;
-const ofType = (requests: readonly RecordedRequest[], type: string) => requests.filter((r) => envelope(r).type === type);
+const ofType = (requests: readonly RecordedRequest[], type: string) =>
+  requests.filter((r) => envelope(r).type === type);
 
 function count(dbPath: string, sql: string): number {
   const db = new Database(dbPath, { readonly: true });
@@ -53,10 +54,18 @@ describe('alerts about skyrelay itself (real daemon, real receivers)', function 
   it('turns a refused callback into a rejection event for the rules that ask, without the key', async () => {
     const res = await postCallback(t.callbackUrl, buildCallback({ authentication: 'WRONG-KEY-0000' }));
     expect(res.status).to.equal(401);
-    const [alert] = ofType(await ops.waitFor((rs) => ofType(rs, 'skyrelay.rejection').length >= 1), 'skyrelay.rejection');
+    const [alert] = ofType(
+      await ops.waitFor((rs) => ofType(rs, 'skyrelay.rejection').length >= 1),
+      'skyrelay.rejection',
+    );
     const data = alert ? envelope(alert).data.data : {};
-    expect(data).to.include({ reason: 'unauthenticated', status: 401, partner: 'AppName@skypay', method: 'POST',
-      path: '/callbacks/skypay' });
+    expect(data).to.include({
+      reason: 'unauthenticated',
+      status: 401,
+      partner: 'AppName@skypay',
+      method: 'POST',
+      path: '/callbacks/skypay',
+    });
     expect(String(data['remoteAddress'])).to.match(/127\.0\.0\.1$/);
     expect(String(data['description'])).to.match(/authentication/);
     expect(alert?.body).not.to.contain('WRONG-KEY-0000');
@@ -69,12 +78,20 @@ describe('alerts about skyrelay itself (real daemon, real receivers)', function 
     for (let i = 0; i < 3; i++) {
       expect((await postCallback(t.callbackUrl, buildCallback({ payType: '9' }))).status).to.equal(400);
     }
-    const invalid = (rs: readonly RecordedRequest[]) => ofType(rs, 'skyrelay.rejection').filter((r) => envelope(r).data.data['reason'] === 'invalid');
+    const invalid = (rs: readonly RecordedRequest[]) =>
+      ofType(rs, 'skyrelay.rejection').filter((r) => envelope(r).data.data['reason'] === 'invalid');
     await ops.waitFor((rs) => invalid(rs).length >= 2, 5000);
     const [first, summary] = invalid(ops.requests);
     expect(first ? envelope(first).data.data['folded'] : 'missing').to.equal(undefined);
-    expect(summary ? envelope(summary).data.data : {}).to.include({ reason: 'invalid', folded: 2, summary: true, status: 400 });
-    expect(String(summary ? envelope(summary).data.data['description'] : '')).to.match(/^2 more callbacks refused \(invalid\)/);
+    expect(summary ? envelope(summary).data.data : {}).to.include({
+      reason: 'invalid',
+      folded: 2,
+      summary: true,
+      status: 400,
+    });
+    expect(String(summary ? envelope(summary).data.data['description'] : '')).to.match(
+      /^2 more callbacks refused \(invalid\)/,
+    );
     // Three refusals were kept, two alerts went out: nothing lost, nothing repeated.
     expect(count(t.dbPath, "SELECT count(*) FROM rejections WHERE reason = 'invalid'")).to.equal(3);
     expect(invalid(ops.requests)).to.have.length(2);
@@ -83,13 +100,27 @@ describe('alerts about skyrelay itself (real daemon, real receivers)', function 
   it('raises delivery.dead when a delivery gives up, and nothing when that alert itself dies', async () => {
     const body = buildCallback({ payType: '4', failDescription: 'Account closed' });
     expect((await postCallback(t.callbackUrl, body)).json?.['responseCode']).to.equal('1000');
-    const [dead] = ofType(await ops.waitFor((rs) => ofType(rs, 'skyrelay.delivery.dead').length >= 1), 'skyrelay.delivery.dead');
+    const [dead] = ofType(
+      await ops.waitFor((rs) => ofType(rs, 'skyrelay.delivery.dead').length >= 1),
+      'skyrelay.delivery.dead',
+    );
     expect(dead ? envelope(dead).data.data : {}).to.include({
-      destination: 'broken', controlNumber: body['controlNumber'], payoutStatus: 'failure', lastStatus: 400, rules: 'failures',
+      destination: 'broken',
+      controlNumber: body['controlNumber'],
+      payoutStatus: 'failure',
+      lastStatus: 400,
+      rules: 'failures',
     });
     // The alert also went to the broken destination and died there: wait for that, then drain.
-    await waitUntil(() => count(t.dbPath, `SELECT count(*) FROM deliveries d JOIN events e ON e.id = d.event_id
-      WHERE e.type = 'delivery.dead' AND d.state = 'dead'`) === 1, 'the alert to the broken destination to die');
+    await waitUntil(
+      () =>
+        count(
+          t.dbPath,
+          `SELECT count(*) FROM deliveries d JOIN events e ON e.id = d.event_id
+      WHERE e.type = 'delivery.dead' AND d.state = 'dead'`,
+        ) === 1,
+      'the alert to the broken destination to die',
+    );
     await t.stop();
     expect(count(t.dbPath, "SELECT count(*) FROM events WHERE type = 'delivery.dead'")).to.equal(1);
     expect(ofType(ops.requests, 'skyrelay.delivery.dead')).to.have.length(1);

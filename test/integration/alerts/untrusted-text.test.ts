@@ -40,12 +40,13 @@ describe('attacker text in alerts and relayed payouts (real daemon, real Slack r
     await Promise.all([slack.close(), smtp.close()]);
   });
 
-  it('describes a 415\'s Content-Type by its size, never repeating it in Slack, email or the reply', async () => {
+  it("describes a 415's Content-Type by its size, never repeating it in Slack, email or the reply", async () => {
     const res = await postCallback(t.callbackUrl, buildCallback(), { contentType: CRAFTED_TYPE });
     expect(res.status).to.equal(415);
     const size = Buffer.byteLength(CRAFTED_TYPE);
     expect(res.json?.['responseDescription']).to.equal(
-      `unsupported content type, ${size} bytes: send application/json, or text/plain with an encrypted body`);
+      `unsupported content type, ${size} bytes: send application/json, or text/plain with an encrypted body`,
+    );
     const [alert] = await slack.waitFor(1);
     const [mail] = await smtp.waitFor(1);
     for (const text of [alert?.body ?? '', mail?.raw ?? '']) {
@@ -60,8 +61,9 @@ describe('attacker text in alerts and relayed payouts (real daemon, real Slack r
     const failDescription = '*bold* _it_ ~gone~ `code` <http://evil|click> & more';
     const body = buildCallback({ payType: '4', failDescription });
     expect((await postCallback(t.callbackUrl, body)).json?.['responseCode']).to.equal('1000');
-    const request = (await slack.waitFor((rs) => rs.some((r) => r.body.includes(String(body['controlNumber'])))))
-      .find((r) => r.body.includes(String(body['controlNumber']))) as RecordedRequest;
+    const request = (await slack.waitFor((rs) => rs.some((r) => r.body.includes(String(body['controlNumber']))))).find(
+      (r) => r.body.includes(String(body['controlNumber'])),
+    ) as RecordedRequest;
     const message = slackBody(request);
     const escaped = '∗bold∗ ˍitˍ ∼gone∼ ˋcodeˋ &lt;http://evil|click&gt; &amp; more';
     expect(message.text).to.include(escaped);
@@ -69,11 +71,12 @@ describe('attacker text in alerts and relayed payouts (real daemon, real Slack r
     expect(request.body).not.to.match(/<http|\*bold\*|_it_|~gone~|`code`/);
   });
 
-  it('caps Slack text at 3,000 characters and every field within Block Kit\'s 2,000', async () => {
+  it("caps Slack text at 3,000 characters and every field within Block Kit's 2,000", async () => {
     const body = buildCallback({ payType: '4', failDescription: `${'&'.repeat(5_000)}${'x'.repeat(20_000)}` });
     expect((await postCallback(t.callbackUrl, body)).json?.['responseCode']).to.equal('1000');
-    const request = (await slack.waitFor((rs) => rs.some((r) => r.body.includes(String(body['controlNumber'])))))
-      .find((r) => r.body.includes(String(body['controlNumber']))) as RecordedRequest;
+    const request = (await slack.waitFor((rs) => rs.some((r) => r.body.includes(String(body['controlNumber']))))).find(
+      (r) => r.body.includes(String(body['controlNumber'])),
+    ) as RecordedRequest;
     const message = slackBody(request);
     expect(message.text.length).to.be.within(2_990, 3_000);
     expect(message.text).to.match(/(&amp;)+…$/);
@@ -95,7 +98,8 @@ describe('a forwarded address under server.trustProxy (real daemon, real Slack r
     try {
       const forwarded = '*URGENT* <https://evil.example/login|re-verify>';
       const res = await fetch(t.callbackUrl, {
-        method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': forwarded },
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': forwarded },
         body: JSON.stringify(buildCallback({ authentication: 'WRONG-KEY-0000' })),
       });
       expect(res.status).to.equal(401);

@@ -14,17 +14,20 @@ describe('skyrelay CLI: replay, test-destination, simulate, prune', function () 
   let hook: Receiver;
   let config: Record<string, unknown>;
   let db: Database.Database;
-  const deadIds = () => db.prepare("SELECT id FROM deliveries WHERE state = 'dead' ORDER BY id").pluck().all() as string[];
+  const deadIds = () =>
+    db.prepare("SELECT id FROM deliveries WHERE state = 'dead' ORDER BY id").pluck().all() as string[];
   const webhookIds = () => hook.requests.map((r) => String(r.headers['webhook-id']));
 
   before(async () => {
     hook = await startReceiver();
     hook.respondWith(replies.badRequest('no_service'));
     const overrides = {
-      skypay: { partners: [
-        { userName: 'AppName@skypay', authentication: [SAMPLE_AUTH], encryptKeys: [] },
-        { userName: 'Enc@skypay', authentication: [ENC_AUTH], encryptKeys: [SAMPLE_ENCRYPT_KEY] },
-      ] },
+      skypay: {
+        partners: [
+          { userName: 'AppName@skypay', authentication: [SAMPLE_AUTH], encryptKeys: [] },
+          { userName: 'Enc@skypay', authentication: [ENC_AUTH], encryptKeys: [SAMPLE_ENCRYPT_KEY] },
+        ],
+      },
       destinations: { hook: { type: 'webhook', url: `${hook.url}/in`, secret: SECRET } },
       rules: [{ name: 'feed', match: { partner: 'AppName@skypay' }, to: ['hook'] }],
       delivery: { pollIntervalMs: 100 },
@@ -48,7 +51,10 @@ describe('skyrelay CLI: replay, test-destination, simulate, prune', function () 
     expect(r.code).to.equal(0);
     expect(r.stdout).to.match(new RegExp(`^requeued ${id}\n1 delivery queued`));
     await hook.waitFor((rs) => rs.filter((q) => q.headers['webhook-id'] === id).length === 2);
-    const [unknown, mixed] = await Promise.all([runCli(['replay', 'dlv_nope'], config), runCli(['replay', 'dlv_x', '--dead'], config)]);
+    const [unknown, mixed] = await Promise.all([
+      runCli(['replay', 'dlv_nope'], config),
+      runCli(['replay', 'dlv_x', '--dead'], config),
+    ]);
     expect(unknown.code).to.equal(1);
     expect(unknown.stdout).to.contain('skipped  dlv_nope: no such delivery');
     expect(mixed.code).to.equal(2);
@@ -78,7 +84,9 @@ describe('skyrelay CLI: replay, test-destination, simulate, prune', function () 
     hook.respondWith(replies.badRequest('invalid_token'));
     const refused = await runCli(['test-destination', 'hook', '--status', 'paid'], config);
     expect(refused.code).to.equal(1);
-    expect(refused.stderr).to.contain('sending to hook failed: Webhook destination hook: HTTP 400 invalid_token (permanent: ');
+    expect(refused.stderr).to.contain(
+      'sending to hook failed: Webhook destination hook: HTTP 400 invalid_token (permanent: ',
+    );
     const unknown = await runCli(['test-destination', 'nope'], config);
     expect(unknown.stderr).to.contain('no destination "nope" (configured: hook)');
     expect(db.prepare("SELECT count(*) FROM events WHERE control_number = 'SKYRELAYTEST00'").pluck().get()).to.equal(0);
@@ -92,14 +100,20 @@ describe('skyrelay CLI: replay, test-destination, simulate, prune', function () 
     expect(enc.code).to.equal(0);
     expect(enc.stdout).to.contain('(encrypted)').and.contain('"responseCode":"1000"');
     const rows = db.prepare("SELECT partner, status FROM events WHERE control_number LIKE 'SIM%' ORDER BY id").all();
-    expect(rows).to.deep.equal([{ partner: 'AppName@skypay', status: 'failure' }, { partner: 'Enc@skypay', status: 'paid' }]);
-    for (const out of [plain.stdout, enc.stdout]) for (const s of [SAMPLE_AUTH, ENC_AUTH, SAMPLE_ENCRYPT_KEY]) expect(out).not.to.contain(s);
+    expect(rows).to.deep.equal([
+      { partner: 'AppName@skypay', status: 'failure' },
+      { partner: 'Enc@skypay', status: 'paid' },
+    ]);
+    for (const out of [plain.stdout, enc.stdout])
+      for (const s of [SAMPLE_AUTH, ENC_AUTH, SAMPLE_ENCRYPT_KEY]) expect(out).not.to.contain(s);
     // The partner's key is required encrypted: plain JSON for it is refused, and simulate says so with exit 1.
     const refused = await runCli(['simulate', '--partner', 'Enc@skypay'], config);
     expect(refused.code).to.equal(1);
     expect(refused.stdout).to.match(/HTTP 401/);
-    const [noKey, down] = await Promise.all([runCli(['simulate', '--encrypt'], config),
-      runCli(['simulate', '--url', `${await getRefusedUrl()}/callbacks/skypay`], config)]);
+    const [noKey, down] = await Promise.all([
+      runCli(['simulate', '--encrypt'], config),
+      runCli(['simulate', '--url', `${await getRefusedUrl()}/callbacks/skypay`], config),
+    ]);
     expect(noKey.code).to.equal(1);
     expect(down.code).to.equal(1);
     expect(down.stderr).to.match(/could not reach .*ECONNREFUSED/);
@@ -107,9 +121,13 @@ describe('skyrelay CLI: replay, test-destination, simulate, prune', function () 
 
   it('prune: counts on --dry-run, then deletes old finished events and refusals', async () => {
     const old = Date.now() - 10 * 86_400_000;
-    db.prepare(`INSERT INTO events (id, source, type, body, received_ms) VALUES ('evt_ancient', 'skypay', 'payout', '{}', ?)`).run(old);
-    db.prepare(`INSERT INTO rejections (id, received_ms, method, path, status, reason, description)
-      VALUES ('rej_ancient', ?, 'POST', '/', 401, 'unauthenticated', 'x')`).run(old);
+    db.prepare(
+      `INSERT INTO events (id, source, type, body, received_ms) VALUES ('evt_ancient', 'skypay', 'payout', '{}', ?)`,
+    ).run(old);
+    db.prepare(
+      `INSERT INTO rejections (id, received_ms, method, path, status, reason, description)
+      VALUES ('rej_ancient', ?, 'POST', '/', 401, 'unauthenticated', 'x')`,
+    ).run(old);
     const dry = await runCli(['prune', '--older-than', '7d', '--rejections-older-than', '7d', '--dry-run'], config);
     expect(dry.stdout).to.match(/^would delete 1 events received before .* and 1 refusals before/);
     expect(db.prepare("SELECT count(*) FROM events WHERE id = 'evt_ancient'").pluck().get()).to.equal(1);

@@ -47,7 +47,8 @@ describe('skyrelay CLI: config check, events, show, deliveries, usage', function
     expect(r.stdout).to.match(/failures → hook\n.*\n {4}payouts: +failure, amendedFailure\n {4}skyrelay events: none/);
     expect(r.stdout).to.match(/alerts → hook\n.*\n {4}payouts: +none\n {4}skyrelay events: rejection$/m);
     expect(r.stdout).to.contain('admin API:   enabled (token set)');
-    for (const secret of [SAMPLE_AUTH, SECRET, 'private-path-token', TOKEN]) expect(r.stdout + r.stderr).not.to.contain(secret);
+    for (const secret of [SAMPLE_AUTH, SECRET, 'private-path-token', TOKEN])
+      expect(r.stdout + r.stderr).not.to.contain(secret);
   });
 
   it('config check: exit 1 naming the key when the configuration is invalid', async () => {
@@ -64,7 +65,10 @@ describe('skyrelay CLI: config check, events, show, deliveries, usage', function
     expect(lines[1]).to.contain(control[1]).and.contain('failure').and.contain('1 dead');
     expect(lines[2]).to.contain(control[0]).and.contain('paid').and.contain('none');
     const json = await runCli(['events', '--status', '4', '--since', '1h', '--json'], config);
-    const rows = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rows = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(rows.map((e) => e['controlNumber'])).to.deep.equal([control[1]]);
   });
 
@@ -81,8 +85,11 @@ describe('skyrelay CLI: config check, events, show, deliveries, usage', function
   });
 
   it('deliveries: filtered by state and destination, as a table or JSON', async () => {
-    await waitUntil(async () => (await runCli(['deliveries', '--state', 'dead', '--json'], config)).stdout.trim().split('\n').length === 1,
-      'one dead delivery');
+    await waitUntil(
+      async () =>
+        (await runCli(['deliveries', '--state', 'dead', '--json'], config)).stdout.trim().split('\n').length === 1,
+      'one dead delivery',
+    );
     const r = await runCli(['deliveries', '--state', 'dead', '--destination', 'hook'], config);
     expect(r.stdout.split('\n')[1]).to.match(/dlv_\w+ +hook +dead +1 +\S+ +permanent failure/);
     expect((await runCli(['deliveries', '--destination', 'nowhere'], config)).stdout).to.equal('no deliveries match\n');
@@ -90,8 +97,11 @@ describe('skyrelay CLI: config check, events, show, deliveries, usage', function
 
   it('exit 2 for usage errors, 0 for help', async () => {
     const [none, unknownCmd, badFlag, badValue, help] = await Promise.all([
-      runCli([], config), runCli(['frobnicate'], config), runCli(['events', '--colour'], config),
-      runCli(['deliveries', '--state', 'stuck'], config), runCli(['replay', '--help'], config),
+      runCli([], config),
+      runCli(['frobnicate'], config),
+      runCli(['events', '--colour'], config),
+      runCli(['deliveries', '--state', 'stuck'], config),
+      runCli(['replay', '--help'], config),
     ]);
     expect([none.code, unknownCmd.code, badFlag.code, badValue.code, help.code]).to.deep.equal([2, 2, 2, 2, 0]);
     expect(badFlag.stderr).to.contain("unknown option '--colour'");

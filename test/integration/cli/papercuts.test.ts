@@ -9,7 +9,11 @@ import { REPO_ROOT } from '../../support/spawn';
 import { runCli } from './run-cli';
 
 const SECRET = `whsec_${Buffer.from('cli-papercuts-signing-secret-01').toString('base64')}`;
-const fingerprint = (keys: string[]) => createHash('sha256').update([...keys].sort().join('\n')).digest('hex').slice(0, 8);
+const fingerprint = (keys: string[]) =>
+  createHash('sha256')
+    .update([...keys].sort().join('\n'))
+    .digest('hex')
+    .slice(0, 8);
 
 describe('skyrelay CLI as a new user meets it', function () {
   this.timeout(20_000);
@@ -33,17 +37,19 @@ describe('skyrelay CLI as a new user meets it', function () {
   });
 
   it('config check: a count and a fingerprint per key list, nothing about any key, the same for the same keys', async () => {
-    const partners = (auth: string[]) => ({ skypay: { partners: [
-      { userName: 'Acme@skypay', authentication: auth, encryptKeys: ['EncryptKeyNumberOne'] },
-    ] } });
+    const partners = (auth: string[]) => ({
+      skypay: { partners: [{ userName: 'Acme@skypay', authentication: auth, encryptKeys: ['EncryptKeyNumberOne'] }] },
+    });
     const [one, same, other] = await Promise.all([
       runCli(['config', 'check'], partners(['KeyAlpha-0001', 'KeyBravo-000002'])),
       runCli(['config', 'check'], partners(['KeyBravo-000002', 'KeyAlpha-0001'])),
       runCli(['config', 'check'], partners(['KeyAlpha-0001', 'KeyCharlie-03'])),
     ]);
     const line = (out: string) => out.split('\n').find((l) => l.includes('Acme@skypay')) ?? '';
-    expect(line(one.stdout)).to.equal(`  Acme@skypay  authentication 2 keys (fingerprint ${fingerprint(['KeyAlpha-0001', 'KeyBravo-000002'])}); `
-      + `must encrypt, 1 key (fingerprint ${fingerprint(['EncryptKeyNumberOne'])})`);
+    expect(line(one.stdout)).to.equal(
+      `  Acme@skypay  authentication 2 keys (fingerprint ${fingerprint(['KeyAlpha-0001', 'KeyBravo-000002'])}); ` +
+        `must encrypt, 1 key (fingerprint ${fingerprint(['EncryptKeyNumberOne'])})`,
+    );
     expect(line(same.stdout)).to.equal(line(one.stdout));
     expect(line(other.stdout)).not.to.equal(line(one.stdout));
     expect(one.stdout).not.to.match(/chars|\*{3}/);
@@ -56,7 +62,8 @@ describe('skyrelay CLI as a new user meets it', function () {
     const r = await runCli(['test-destination', 'hook'], config);
     expect(r.code).to.equal(1);
     expect(r.stderr).to.contain(
-      'sending to hook failed: Webhook destination hook: HTTP 503 try later (temporary: the daemon would retry)');
+      'sending to hook failed: Webhook destination hook: HTTP 503 try later (temporary: the daemon would retry)',
+    );
     expect(r.stderr.match(/503/g)).to.have.length(1);
     expect(r.stderr.match(/try later/g)).to.have.length(1);
   });

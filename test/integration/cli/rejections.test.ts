@@ -52,7 +52,11 @@ describe('skyrelay CLI: rejections, and events --type rejection', function () {
       runCli(['rejections', '--json'], config),
       runCli(['rejections', '--reason', 'invalid', '--since', '1h', '--limit', '5', '--json'], config),
     ]);
-    const rows = (text: string) => text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rows = (text: string) =>
+      text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
     const reasons = rows(json.stdout).map((x) => x['reason']);
     expect(reasons).to.deep.equal(['unsupported_media_type', 'invalid', 'unauthenticated']);
     expect(rows(json.stdout)[2]).to.include({ status: 401, partner: 'AppName@skypay', method: 'POST' });
@@ -61,15 +65,29 @@ describe('skyrelay CLI: rejections, and events --type rejection', function () {
 
   it('events --type rejection lists the same refusals, whatever the rules say', async () => {
     const [events, rejections, sinceLimited] = await Promise.all([
-      runCli(['events', '--type', 'rejection'], config), runCli(['rejections'], config),
+      runCli(['events', '--type', 'rejection'], config),
+      runCli(['rejections'], config),
       runCli(['events', '--type', 'rejection', '--since', cut, '--limit', '5', '--json'], config),
     ]);
     expect(events.code).to.equal(0);
     expect(events.stdout).to.equal(rejections.stdout);
-    const rows = sinceLimited.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rows = sinceLimited.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(rows.map((x) => x['reason'])).to.deep.equal(['unsupported_media_type']);
-    expect(rows[0]).to.have.keys(['id', 'receivedAt', 'remoteAddress', 'method', 'path', 'status', 'reason', 'partner',
-      'description', 'suppressed']);
+    expect(rows[0]).to.have.keys([
+      'id',
+      'receivedAt',
+      'remoteAddress',
+      'method',
+      'path',
+      'status',
+      'reason',
+      'partner',
+      'description',
+      'suppressed',
+    ]);
   });
 
   it('exit 2 for a bad reason, and for payout filters with --type rejection', async () => {

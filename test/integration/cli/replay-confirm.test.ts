@@ -13,7 +13,8 @@ describe('skyrelay replay --delivered: a filter and a confirmation', function ()
   let hook: Receiver;
   let config: Record<string, unknown>;
   let db: Database.Database;
-  const pending = () => db.prepare("SELECT count(*) FROM deliveries WHERE state IN ('pending', 'inflight')").pluck().get() as number;
+  const pending = () =>
+    db.prepare("SELECT count(*) FROM deliveries WHERE state IN ('pending', 'inflight')").pluck().get() as number;
   // Each test starts from two delivered deliveries and nothing queued, whatever ran before it.
   const settled = () => waitUntil(() => pending() === 0, 'nothing queued');
 
@@ -40,7 +41,8 @@ describe('skyrelay replay --delivered: a filter and a confirmation', function ()
     await settled();
     const sent = hook.requests.length;
     const [bare, noTty] = await Promise.all([
-      runCli(['replay', '--delivered'], config), runCli(['replay', '--delivered', '--since', '1h'], config),
+      runCli(['replay', '--delivered'], config),
+      runCli(['replay', '--delivered', '--since', '1h'], config),
     ]);
     expect(bare.code).to.equal(2);
     expect(bare.stderr).to.contain('--delivered needs --since or --destination');

@@ -8,9 +8,10 @@ import { runCli } from './run-cli';
 const SECRET = `whsec_${Buffer.from('cli-terminal-signing-secret-001').toString('base64')}`;
 // Clear screen, set the window title (OSC ... BEL), return to column 0 to overwrite, and an 8-bit CSI.
 const EVIL = 'Account closed\x1b[2J\x1b]0;owned\x07\rOK\u009b2K\x7f';
+// eslint-disable-next-line no-control-regex -- the test looks for raw control characters in the CLI's output
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
 
-describe('skyrelay CLI: untrusted text on the operator\'s terminal', function () {
+describe("skyrelay CLI: untrusted text on the operator's terminal", function () {
   this.timeout(30_000);
   let t: TestDaemon;
   let hook: Receiver;
@@ -32,7 +33,10 @@ describe('skyrelay CLI: untrusted text on the operator\'s terminal', function ()
     expect((await postCallback(t.callbackUrl, body)).json?.['responseCode']).to.equal('1000');
     const db = new Database(t.dbPath, { readonly: true });
     try {
-      await waitUntil(() => db.prepare("SELECT count(*) FROM deliveries WHERE state = 'dead'").pluck().get() === 1, 'the delivery to die');
+      await waitUntil(
+        () => db.prepare("SELECT count(*) FROM deliveries WHERE state = 'dead'").pluck().get() === 1,
+        'the delivery to die',
+      );
     } finally {
       db.close();
     }
@@ -44,7 +48,9 @@ describe('skyrelay CLI: untrusted text on the operator\'s terminal', function ()
 
   it('show, events and deliveries print escape sequences as visible text, never raw', async () => {
     const [show, events, deliveries] = await Promise.all([
-      runCli(['show', controlNumber], config), runCli(['events'], config), runCli(['deliveries'], config),
+      runCli(['show', controlNumber], config),
+      runCli(['events'], config),
+      runCli(['deliveries'], config),
     ]);
     for (const r of [show, events, deliveries]) {
       expect(r.code).to.equal(0);
@@ -59,16 +65,23 @@ describe('skyrelay CLI: untrusted text on the operator\'s terminal', function ()
 
   it('--json stays valid JSON that gives the exact text back, with no raw control character', async () => {
     const [show, deliveries] = await Promise.all([
-      runCli(['show', controlNumber, '--json'], config), runCli(['deliveries', '--json'], config),
+      runCli(['show', controlNumber, '--json'], config),
+      runCli(['deliveries', '--json'], config),
     ]);
     expect(RAW_CONTROL.test(show.stdout + deliveries.stdout)).to.equal(false);
-    const detail = JSON.parse(show.stdout) as { event: { failDescription: string }; deliveries: { lastError: string }[] };
+    const detail = JSON.parse(show.stdout) as {
+      event: { failDescription: string };
+      deliveries: { lastError: string }[];
+    };
     expect(detail.event.failDescription).to.equal(EVIL);
-    const [row] = deliveries.stdout.trim().split('\n').map((l) => JSON.parse(l) as { lastError: string });
+    const [row] = deliveries.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { lastError: string });
     expect(row?.lastError).to.contain('bad hook\x1b[1A\x1b[2KAccount closed\x1b[2J\x1b]0;owned\x07');
   });
 
-  it('test-destination quotes the receiver\'s answer escaped on stderr', async () => {
+  it("test-destination quotes the receiver's answer escaped on stderr", async () => {
     const r = await runCli(['test-destination', 'hook'], config);
     expect(r.code).to.equal(1);
     expect(RAW_CONTROL.test(r.stderr)).to.equal(false);

@@ -15,7 +15,9 @@ async function startConsumer(port: number, delayMs = 0) {
   const received: { id: string; controlNumber: string; at: number }[] = [];
   const server = http.createServer((req, res) => {
     let body = '';
-    req.on('data', (c: Buffer) => { body += c.toString('utf8'); });
+    req.on('data', (c: Buffer) => {
+      body += c.toString('utf8');
+    });
     req.on('end', () => {
       const data = (JSON.parse(body) as { data: { controlNumber: string } }).data;
       received.push({ id: String(req.headers['webhook-id']), controlNumber: data.controlNumber, at: Date.now() });
@@ -26,7 +28,11 @@ async function startConsumer(port: number, delayMs = 0) {
   return {
     received,
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -47,7 +53,11 @@ describe('durability across crashes (built daemon)', function () {
     const dbPath = path.join(makeTempDir(), 'crash.db');
     const consumerUrl = await getRefusedUrl();
     const config = daemonConfig(dbPath, `${consumerUrl}/hooks`, {
-      maxAttempts: 100, initialBackoffMs: 100, maxBackoffMs: 400, timeoutMs: 1000, pollIntervalMs: 100,
+      maxAttempts: 100,
+      initialBackoffMs: 100,
+      maxBackoffMs: 400,
+      timeoutMs: 1000,
+      pollIntervalMs: 100,
     });
     const first = await spawnDaemon(config);
     const sent = Array.from({ length: 40 }, (_, i) => buildCallback({ payType: String((i % 6) + 1) }));
@@ -56,20 +66,30 @@ describe('durability across crashes (built daemon)', function () {
     // The consumer is down: attempts fail and are recorded, nothing is delivered.
     const db = new Database(dbPath, { readonly: true });
     const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
-    await waitUntil(() => count('SELECT count(DISTINCT delivery_id) AS n FROM attempts') >= 10, 'failed attempts to be recorded');
+    await waitUntil(
+      () => count('SELECT count(DISTINCT delivery_id) AS n FROM attempts') >= 10,
+      'failed attempts to be recorded',
+    );
     first.child.kill('SIGKILL');
     expect(await first.exited).to.equal('SIGKILL');
 
     const consumer = await startConsumer(Number(new URL(consumerUrl).port));
     const second = await spawnDaemon(config);
     try {
-      await waitUntil(() => new Set(consumer.received.map((r) => r.controlNumber)).size === 40,
-        'all 40 callbacks to reach the consumer', 30_000);
-      await waitUntil(() => count("SELECT count(*) AS n FROM deliveries WHERE state = 'delivered'") === 40, 'all delivered');
+      await waitUntil(
+        () => new Set(consumer.received.map((r) => r.controlNumber)).size === 40,
+        'all 40 callbacks to reach the consumer',
+        30_000,
+      );
+      await waitUntil(
+        () => count("SELECT count(*) AS n FROM deliveries WHERE state = 'delivered'") === 40,
+        'all delivered',
+      );
       expect(count("SELECT count(*) AS n FROM deliveries WHERE state = 'dead'")).to.equal(0);
       // At-least-once with a stable id: any repeat carries the same webhook-id as the first.
       const idsByControl = new Map<string, Set<string>>();
-      for (const r of consumer.received) idsByControl.set(r.controlNumber, (idsByControl.get(r.controlNumber) ?? new Set()).add(r.id));
+      for (const r of consumer.received)
+        idsByControl.set(r.controlNumber, (idsByControl.get(r.controlNumber) ?? new Set()).add(r.id));
       expect([...idsByControl.values()].every((ids) => ids.size === 1)).to.equal(true);
       expect([...idsByControl.keys()].sort()).to.deep.equal(sent.map((b) => String(b['controlNumber'])).sort());
     } finally {
@@ -83,9 +103,15 @@ describe('durability across crashes (built daemon)', function () {
   it('on SIGTERM lets a send in flight finish before exiting 0', async () => {
     const dbPath = path.join(makeTempDir(), 'drain.db');
     const consumer = await startConsumer(0, 800);
-    const d = await spawnDaemon(daemonConfig(dbPath, `http://127.0.0.1:${consumer.port}/hooks`, {
-      maxAttempts: 3, initialBackoffMs: 100, maxBackoffMs: 400, timeoutMs: 5000, pollIntervalMs: 100,
-    }));
+    const d = await spawnDaemon(
+      daemonConfig(dbPath, `http://127.0.0.1:${consumer.port}/hooks`, {
+        maxAttempts: 3,
+        initialBackoffMs: 100,
+        maxBackoffMs: 400,
+        timeoutMs: 5000,
+        pollIntervalMs: 100,
+      }),
+    );
     try {
       const body = buildCallback();
       await postCallback(d.callbackUrl, body);

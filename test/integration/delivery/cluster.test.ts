@@ -13,18 +13,30 @@ describe('delivery with several processes on one SQLite file', function () {
     const config = {
       server: { host: '127.0.0.1', port: 0 },
       store: { path: path.join(makeTempDir(), 'shared.db') },
-      destinations: { ledger: { type: 'webhook', url: `${consumer.url}/hooks`,
-        secret: `whsec_${Buffer.from('two-processes-one-file-secret').toString('base64')}`, maxInFlight: 3 } },
+      destinations: {
+        ledger: {
+          type: 'webhook',
+          url: `${consumer.url}/hooks`,
+          secret: `whsec_${Buffer.from('two-processes-one-file-secret').toString('base64')}`,
+          maxInFlight: 3,
+        },
+      },
       rules: [{ name: 'ledger-feed', to: ['ledger'] }],
       delivery: { pollIntervalMs: 50 },
     };
     const procs: SpawnedDaemon[] = await Promise.all([spawnDaemon(config), spawnDaemon(config)]);
     try {
       const bodies = Array.from({ length: 60 }, () => buildCallback({ payType: '2' }));
-      const acks = await Promise.all(bodies.map((b, i) => postCallback((procs[i % 2] as SpawnedDaemon).callbackUrl, b)));
+      const acks = await Promise.all(
+        bodies.map((b, i) => postCallback((procs[i % 2] as SpawnedDaemon).callbackUrl, b)),
+      );
       expect(acks.every((a) => a.json?.['responseCode'] === '1000')).to.equal(true);
       const delivered = () => procs.map((p) => (p.output().match(/"outcome":"delivered"/g) ?? []).length);
-      await waitUntil(() => delivered().reduce((a, b) => a + b, 0) >= 60, 'both processes to record 60 deliveries', 20_000);
+      await waitUntil(
+        () => delivered().reduce((a, b) => a + b, 0) >= 60,
+        'both processes to record 60 deliveries',
+        20_000,
+      );
       // A double claim would show as a second request with an id already seen.
       const ids = consumer.requests.map((r) => String(r.headers['webhook-id']));
       expect(ids).to.have.length(60);

@@ -23,16 +23,21 @@ describe('destination configuration (built daemon)', function () {
 
   it('takes a webhook secret from the environment (custom-environment-variables.json) and signs with it', async () => {
     const consumer = await startReceiver();
-    const d = await spawnDaemon({
-      server: { host: '127.0.0.1', port: 0 },
-      store: { path: path.join(makeTempDir(), 'env.db') },
-      destinations: { ledger: { type: 'webhook', url: `${consumer.url}/hooks` } },
-      rules: [{ name: 'ledger-feed', to: ['ledger'] }],
-    }, { SKYRELAY_LEDGER_SECRET: ENV_SECRET });
+    const d = await spawnDaemon(
+      {
+        server: { host: '127.0.0.1', port: 0 },
+        store: { path: path.join(makeTempDir(), 'env.db') },
+        destinations: { ledger: { type: 'webhook', url: `${consumer.url}/hooks` } },
+        rules: [{ name: 'ledger-feed', to: ['ledger'] }],
+      },
+      { SKYRELAY_LEDGER_SECRET: ENV_SECRET },
+    );
     try {
       await postCallback(d.callbackUrl, buildCallback({ payType: '4', failDescription: 'closed' }));
       const [req] = await consumer.waitFor(1);
-      expect(() => new Webhook(ENV_SECRET).verify(req?.body ?? '', req?.headers as Record<string, string>)).not.to.throw();
+      expect(() =>
+        new Webhook(ENV_SECRET).verify(req?.body ?? '', req?.headers as Record<string, string>),
+      ).not.to.throw();
       expect(req?.body).not.to.contain(ENV_SECRET);
       expect(d.output()).not.to.contain(ENV_SECRET).and.not.to.contain(ENV_SECRET.slice(6));
     } finally {

@@ -9,8 +9,22 @@ import { SAMPLE_AUTH, buildCallback, postCallback } from '../../support/skypay';
 const SECRET = `whsec_${Buffer.from('a'.repeat(32)).toString('base64')}`;
 const SMTP_PASS = 'smtp-pa55-word';
 
-interface DeliveryRow { id: string; destination: string; rules: string; state: string; attempts: number; event_id: string }
-interface AttemptRow { attempt: number; outcome: string; status: number | null; error: string | null; started_ms: number; response: string | null }
+interface DeliveryRow {
+  id: string;
+  destination: string;
+  rules: string;
+  state: string;
+  attempts: number;
+  event_id: string;
+}
+interface AttemptRow {
+  attempt: number;
+  outcome: string;
+  status: number | null;
+  error: string | null;
+  started_ms: number;
+  response: string | null;
+}
 
 function query<T>(t: TestDaemon, sql: string, ...params: unknown[]): T[] {
   const db = new Database(t.dbPath, { readonly: true });
@@ -21,17 +35,30 @@ function query<T>(t: TestDaemon, sql: string, ...params: unknown[]): T[] {
   }
 }
 
-const deliveriesOf = (t: TestDaemon, controlNumber: unknown) => query<DeliveryRow>(t,
-  `SELECT d.* FROM deliveries d JOIN events e ON e.id = d.event_id WHERE e.control_number = ? ORDER BY d.destination`, controlNumber);
-const attemptsOf = (t: TestDaemon, deliveryId: string) => query<AttemptRow>(t,
-  'SELECT * FROM attempts WHERE delivery_id = ? ORDER BY attempt', deliveryId);
+const deliveriesOf = (t: TestDaemon, controlNumber: unknown) =>
+  query<DeliveryRow>(
+    t,
+    `SELECT d.* FROM deliveries d JOIN events e ON e.id = d.event_id WHERE e.control_number = ? ORDER BY d.destination`,
+    controlNumber,
+  );
+const attemptsOf = (t: TestDaemon, deliveryId: string) =>
+  query<AttemptRow>(t, 'SELECT * FROM attempts WHERE delivery_id = ? ORDER BY attempt', deliveryId);
 
-async function waitForState(t: TestDaemon, controlNumber: unknown, destination: string, state: string): Promise<DeliveryRow> {
+async function waitForState(
+  t: TestDaemon,
+  controlNumber: unknown,
+  destination: string,
+  state: string,
+): Promise<DeliveryRow> {
   let row: DeliveryRow | undefined;
-  await waitUntil(() => {
-    row = deliveriesOf(t, controlNumber).find((d) => d.destination === destination);
-    return row?.state === state;
-  }, `${destination} delivery of ${String(controlNumber)} to be ${state} (is ${row?.state})`, 15_000);
+  await waitUntil(
+    () => {
+      row = deliveriesOf(t, controlNumber).find((d) => d.destination === destination);
+      return row?.state === state;
+    },
+    `${destination} delivery of ${String(controlNumber)} to be ${state} (is ${row?.state})`,
+    15_000,
+  );
   return row as DeliveryRow;
 }
 
@@ -45,12 +72,20 @@ describe('outbox delivery (real receivers)', function () {
   let t: TestDaemon;
 
   before(async () => {
-    [slack, ledger, smtp] = await Promise.all([startReceiver(), startReceiver(),
-      startSmtpServer({ user: 'relay', pass: SMTP_PASS })]);
+    [slack, ledger, smtp] = await Promise.all([
+      startReceiver(),
+      startReceiver(),
+      startSmtpServer({ user: 'relay', pass: SMTP_PASS }),
+    ]);
     t = await startTestDaemon({
       destinations: {
         'ops-slack': { type: 'slack', url: `${slack.url}/services/T000/B000/XXXX` },
-        'ops-email': { type: 'email', transport: smtp.url, from: 'skyrelay@example.com', to: ['payments-ops@example.com'] },
+        'ops-email': {
+          type: 'email',
+          transport: smtp.url,
+          from: 'skyrelay@example.com',
+          to: ['payments-ops@example.com'],
+        },
         ledger: { type: 'webhook', url: `${ledger.url}/hooks/skypay`, secret: SECRET, headers: { 'x-team': 'ledger' } },
       },
       rules: [
@@ -72,12 +107,21 @@ describe('outbox delivery (real receivers)', function () {
   });
 
   it('sends a failure to Slack, email and the ledger within seconds, signed, once per destination', async () => {
-    const body = buildCallback({ payType: '4', failDescription: 'Beneficiary account closed', referenceNumber: 'MLA0099' });
+    const body = buildCallback({
+      payType: '4',
+      failDescription: 'Beneficiary account closed',
+      referenceNumber: 'MLA0099',
+    });
     expect((await postCallback(t.callbackUrl, body)).json?.['responseCode']).to.equal('1000');
 
-    const [slackMsg] = (await slack.waitFor((rs) => rs.some(byControlNumber(body['controlNumber'])))).filter(byControlNumber(body['controlNumber']));
+    const [slackMsg] = (await slack.waitFor((rs) => rs.some(byControlNumber(body['controlNumber'])))).filter(
+      byControlNumber(body['controlNumber']),
+    );
     const text = String((slackMsg?.json as { text?: unknown }).text);
-    expect(text).to.contain(String(body['controlNumber'])).and.to.contain('Beneficiary account closed').and.to.match(/fail/i);
+    expect(text)
+      .to.contain(String(body['controlNumber']))
+      .and.to.contain('Beneficiary account closed')
+      .and.to.match(/fail/i);
     expect(JSON.stringify(slackMsg?.json)).to.contain('"type":"header"');
 
     const mails = await smtp.waitFor((ms) => ms.some((m) => m.raw.includes(String(body['controlNumber']))));
@@ -85,16 +129,28 @@ describe('outbox delivery (real receivers)', function () {
     expect(mail?.parsed.subject).to.equal(`[skyrelay] Payout failure ${String(body['controlNumber'])}`);
     expect(mail?.envelope.to).to.deep.equal(['payments-ops@example.com']);
 
-    const hooks = (await ledger.waitFor((rs) => rs.some(byControlNumber(body['controlNumber'])))).filter(byControlNumber(body['controlNumber']));
+    const hooks = (await ledger.waitFor((rs) => rs.some(byControlNumber(body['controlNumber'])))).filter(
+      byControlNumber(body['controlNumber']),
+    );
     expect(hooks).to.have.length(1);
     const hook = hooks[0] as RecordedRequest;
-    const verified = new Webhook(SECRET).verify(hook.body, hook.headers as Record<string, string>) as Record<string, unknown>;
+    const verified = new Webhook(SECRET).verify(hook.body, hook.headers as Record<string, string>) as Record<
+      string,
+      unknown
+    >;
     expect(verified['type']).to.equal('skypay.payout.failure');
-    expect(verified['data']).to.include({ controlNumber: body['controlNumber'], status: 'failure', failDescription: 'Beneficiary account closed' });
+    expect(verified['data']).to.include({
+      controlNumber: body['controlNumber'],
+      status: 'failure',
+      failDescription: 'Beneficiary account closed',
+    });
     expect(hook.headers['x-team']).to.equal('ledger');
 
     const rows = deliveriesOf(t, body['controlNumber']);
-    await waitUntil(() => deliveriesOf(t, body['controlNumber']).every((d) => d.state === 'delivered'), 'all delivered');
+    await waitUntil(
+      () => deliveriesOf(t, body['controlNumber']).every((d) => d.state === 'delivered'),
+      'all delivered',
+    );
     expect(rows.map((r) => r.destination)).to.deep.equal(['ledger', 'ops-email', 'ops-slack']);
     // Two rules chose the ledger: one delivery, both names recorded.
     expect(JSON.parse(rows[0]?.rules ?? '[]')).to.deep.equal(['ledger-feed', 'ledger-failures']);
@@ -119,7 +175,10 @@ describe('outbox delivery (real receivers)', function () {
     await postCallback(t.callbackUrl, body);
     const row = await waitForState(t, body['controlNumber'], 'ledger', 'delivered');
     const attempts = attemptsOf(t, row.id);
-    expect(attempts.map((a) => [a.outcome, a.status])).to.deep.equal([['retry', 429], ['delivered', 200]]);
+    expect(attempts.map((a) => [a.outcome, a.status])).to.deep.equal([
+      ['retry', 429],
+      ['delivered', 200],
+    ]);
     expect((attempts[1]?.started_ms ?? 0) - (attempts[0]?.started_ms ?? 0)).to.be.at.least(1000);
     const ids = ledger.requests.filter(byControlNumber(body['controlNumber'])).map((r) => r.headers['webhook-id']);
     expect(ids).to.deep.equal([row.id, row.id]);
@@ -137,7 +196,7 @@ describe('outbox delivery (real receivers)', function () {
     expect(attempts[1]?.error).to.match(/no answer within 400 ms/);
   });
 
-  it('sends a 400 (and Slack\'s invalid_token) to dead at once', async () => {
+  it("sends a 400 (and Slack's invalid_token) to dead at once", async () => {
     ledger.respondWith(replies.badRequest('no such hook'));
     slack.respondWith(replies.badRequest('invalid_token'));
     const body = buildCallback({ payType: '6', failDescription: 'Name mismatch' });
@@ -160,8 +219,10 @@ describe('outbox delivery (real receivers)', function () {
     smtp.setMode({ kind: 'reject', code: 451, message: 'try later' });
     const later = buildCallback({ payType: '4' });
     await postCallback(t.callbackUrl, later);
-    await waitUntil(() => (deliveriesOf(t, later['controlNumber']).find((d) => d.destination === 'ops-email')?.attempts ?? 0) >= 2,
-      'a second email attempt after 451');
+    await waitUntil(
+      () => (deliveriesOf(t, later['controlNumber']).find((d) => d.destination === 'ops-email')?.attempts ?? 0) >= 2,
+      'a second email attempt after 451',
+    );
     smtp.setMode({ kind: 'accept' });
     await waitForState(t, later['controlNumber'], 'ops-email', 'delivered');
   });
@@ -208,11 +269,16 @@ describe('outbox delivery limits', function () {
       await fast.waitFor(6);
       // Every event reached the fast receiver while the slow one was never sent more than two.
       expect(slow.requests).to.have.length(2);
-      const inflight = query<{ n: number }>(t, "SELECT count(*) AS n FROM deliveries WHERE destination = 'slow' AND state = 'inflight'");
+      const inflight = query<{ n: number }>(
+        t,
+        "SELECT count(*) AS n FROM deliveries WHERE destination = 'slow' AND state = 'inflight'",
+      );
       expect(inflight[0]?.n).to.equal(2);
       slow.respondWith(replies.ok());
-      await waitUntil(() => query<{ n: number }>(t, "SELECT count(*) AS n FROM deliveries WHERE state = 'delivered'")[0]?.n === 12,
-        'all twelve deliveries done');
+      await waitUntil(
+        () => query<{ n: number }>(t, "SELECT count(*) AS n FROM deliveries WHERE state = 'delivered'")[0]?.n === 12,
+        'all twelve deliveries done',
+      );
     } finally {
       await t.stop();
       await Promise.all([slow.close(), fast.close()]);

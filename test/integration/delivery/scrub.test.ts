@@ -10,15 +10,26 @@ const SLACK_QUERY = '?channel=opsalerts1&sig=Query%2BSecret%2FValue77';
 const LEDGER_PATH = '/in/LedgerPathSecret99';
 const LEDGER_QUERY = '?token=LedgerQueryToken55&v=1';
 // Every path segment and query value of 8 characters or more, as configured and as the receiver decodes them.
-const URL_PARTS = ['services', 'T0LEAKYTEAM', 'B0LEAKYBOT', 'xoxLeakyHookToken42', 'opsalerts1', 'Query%2BSecret%2FValue77',
-  'Query+Secret/Value77', 'LedgerPathSecret99', 'LedgerQueryToken55'];
+const URL_PARTS = [
+  'services',
+  'T0LEAKYTEAM',
+  'B0LEAKYBOT',
+  'xoxLeakyHookToken42',
+  'opsalerts1',
+  'Query%2BSecret%2FValue77',
+  'Query+Secret/Value77',
+  'LedgerPathSecret99',
+  'LedgerQueryToken55',
+];
 
 /** A receiver that quotes every part of the URL it was called on, one by one, as real ones do in 404s. */
 function quoteUrl(request: RecordedRequest): string {
   const url = new URL(request.url, 'http://receiver');
   const segments = url.pathname.split('/').filter(Boolean);
-  return `no such hook: ${segments[segments.length - 1] ?? ''} (path ${segments.join(' ')}; query ${url.search.slice(1)}; `
-    + `values ${[...url.searchParams.values()].join(' ')})`;
+  return (
+    `no such hook: ${segments[segments.length - 1] ?? ''} (path ${segments.join(' ')}; query ${url.search.slice(1)}; ` +
+    `values ${[...url.searchParams.values()].join(' ')})`
+  );
 }
 
 function readAll(dbPath: string): { attempts: string; lastErrors: string } {
@@ -33,7 +44,7 @@ function readAll(dbPath: string): { attempts: string; lastErrors: string } {
   }
 }
 
-describe('secrets in receivers\' answers (real daemon, receivers quoting their URL)', function () {
+describe("secrets in receivers' answers (real daemon, receivers quoting their URL)", function () {
   this.timeout(10_000);
   let t: TestDaemon;
   let slack: Receiver;
@@ -66,7 +77,10 @@ describe('secrets in receivers\' answers (real daemon, receivers quoting their U
     const res = await postCallback(t.callbackUrl, buildCallback({ payType: '4', failDescription: 'Account closed' }));
     expect(res.json?.['responseCode']).to.equal('1000');
     const alerts = await ops.waitFor(2);
-    await waitUntil(() => t.logs.filter((l) => l.includes('"msg":"delivery attempt"')).length >= 3, 'the attempts to be logged');
+    await waitUntil(
+      () => t.logs.filter((l) => l.includes('"msg":"delivery attempt"')).length >= 3,
+      'the attempts to be logged',
+    );
     // The receivers did quote them: the test would see a leak.
     expect(slack.requests[0]?.url).to.equal(`${SLACK_PATH}${SLACK_QUERY}`);
     const { attempts, lastErrors } = readAll(t.dbPath);
@@ -78,6 +92,8 @@ describe('secrets in receivers\' answers (real daemon, receivers quoting their U
     expect(attempts).to.include('no such hook: [redacted] (path [redacted]');
     const dead = alerts.map((a) => (a.json as { data: { data: Record<string, unknown> } }).data.data);
     expect(dead.map((d) => d['destination']).sort()).to.deep.equal(['ledger', 'slack']);
-    expect(String(dead.find((d) => d['destination'] === 'slack')?.['lastError'])).to.match(/HTTP 404 no such hook: \[redacted\]/);
+    expect(String(dead.find((d) => d['destination'] === 'slack')?.['lastError'])).to.match(
+      /HTTP 404 no such hook: \[redacted\]/,
+    );
   });
 });

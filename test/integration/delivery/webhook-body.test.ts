@@ -6,7 +6,12 @@ import { replies, startReceiver, type Receiver } from '../../support/receiver';
 import Database from 'better-sqlite3';
 import { deriveAesKey, encryptBody } from '../../../src/skypay/crypto';
 import {
-  SAMPLE_AUTH, SAMPLE_ENCRYPT_KEY, SAMPLE_PARTNER, buildCallback, nextControlNumber, postCallback,
+  SAMPLE_AUTH,
+  SAMPLE_ENCRYPT_KEY,
+  SAMPLE_PARTNER,
+  buildCallback,
+  nextControlNumber,
+  postCallback,
 } from '../../support/skypay';
 
 const CRYPTO_PARTNER = 'Sealed@skypay';
@@ -26,10 +31,12 @@ describe('webhook bodies through the running daemon', function () {
     consumer = await startReceiver();
     t = await startTestDaemon({
       admin: { token: ADMIN_TOKEN },
-      skypay: { partners: [
-        { userName: SAMPLE_PARTNER, authentication: [SAMPLE_AUTH] },
-        { userName: CRYPTO_PARTNER, authentication: [CRYPTO_AUTH], encryptKeys: [SAMPLE_ENCRYPT_KEY] },
-      ] },
+      skypay: {
+        partners: [
+          { userName: SAMPLE_PARTNER, authentication: [SAMPLE_AUTH] },
+          { userName: CRYPTO_PARTNER, authentication: [CRYPTO_AUTH], encryptKeys: [SAMPLE_ENCRYPT_KEY] },
+        ],
+      },
       destinations: { ledger: { type: 'webhook', url: `${consumer.url}/hooks`, secret: SECRET } },
       rules: [{ name: 'ledger-feed', to: ['ledger'] }],
       delivery: { initialBackoffMs: 50, maxBackoffMs: 100 },
@@ -54,12 +61,16 @@ describe('webhook bodies through the running daemon', function () {
   });
 
   /** SkyPay's JSON as text, with numbers JSON.parse cannot hold and a layout of its own. */
-  const sentText = (userName: string, auth: string, cn: string): string => `{"userName":"${userName}",` +
+  const sentText = (userName: string, auth: string, cn: string): string =>
+    `{"userName":"${userName}",` +
     `"action":"payoutQueuePayout","authentication":"${auth}","controlNumber":"${cn}","payType":"2",` +
     '"dealTime":"2018-08-07 11:58:33", "amount": 12345678901234567890.123, "fee": 1.10, "huge": 1e400,' +
     ' "detail": {"rate": 0.10, "parts": [1.50, 2e3]}}';
   const EXACT = [
-    '"amount":12345678901234567890.123', '"fee":1.10', '"huge":1e400', '"detail":{"rate": 0.10, "parts": [1.50, 2e3]}',
+    '"amount":12345678901234567890.123',
+    '"fee":1.10',
+    '"huge":1e400',
+    '"detail":{"rate": 0.10, "parts": [1.50, 2e3]}',
   ];
 
   for (const transport of ['application/json', 'encrypted text/plain'] as const) {
@@ -67,9 +78,13 @@ describe('webhook bodies through the running daemon', function () {
       const cn = nextControlNumber();
       const encrypted = transport !== 'application/json';
       const text = encrypted ? sentText(CRYPTO_PARTNER, CRYPTO_AUTH, cn) : sentText(SAMPLE_PARTNER, SAMPLE_AUTH, cn);
-      const reply = await postCallback(t.callbackUrl, undefined, encrypted
-        ? { raw: encryptBody(text, deriveAesKey(SAMPLE_ENCRYPT_KEY)), contentType: 'text/plain' }
-        : { raw: text });
+      const reply = await postCallback(
+        t.callbackUrl,
+        undefined,
+        encrypted
+          ? { raw: encryptBody(text, deriveAesKey(SAMPLE_ENCRYPT_KEY)), contentType: 'text/plain' }
+          : { raw: text },
+      );
       expect(reply.status, reply.text).to.equal(200);
       const [request] = await consumer.waitFor(1);
       for (const exact of EXACT) expect(request?.body).to.include(exact);
@@ -77,8 +92,10 @@ describe('webhook bodies through the running daemon', function () {
       const db = new Database(t.dbPath, { readonly: true });
       let id: string;
       try {
-        const row = db.prepare('SELECT id, body FROM events WHERE control_number = ?').get(cn) as
-          { id: string; body: string };
+        const row = db.prepare('SELECT id, body FROM events WHERE control_number = ?').get(cn) as {
+          id: string;
+          body: string;
+        };
         for (const exact of EXACT) expect(row.body).to.include(exact);
         id = row.id;
       } finally {

@@ -58,15 +58,34 @@ describe('email destination (real SMTP server)', () => {
     expect(parsed?.headers.get('message-id')).to.equal('<skyrelay.dlv_mail_1@example.com>');
     expect(parsed?.headers.get('x-skyrelay-delivery-id')).to.equal('dlv_mail_1');
     for (const line of [
-      'Payout failed', 'Control number: SK99123456789', 'Partner: ACME Remit <PH>', 'Deal time: 2018-08-07 11:58:33 GMT+8',
-      'Reference number: REF-2018-0807-001', 'Failure description: Beneficiary account closed & "frozen"',
-      'Status: failure (pay type 4)', 'Action: notify', 'Deal time (UTC): 2018-08-07T03:58:33.000Z',
-      'Event id: evt_01J8Z6Q3K2M4N5P6R7S8T9V0W1', 'Received at: 2018-08-07T03:58:35.120Z', 'Duplicate callbacks: 0',
-      'Extra: branchCode: MNL-042', 'Extra: retryCount: 2', 'Extra: note: señor', 'Delivery id: dlv_mail_1',
+      'Payout failed',
+      'Control number: SK99123456789',
+      'Partner: ACME Remit <PH>',
+      'Deal time: 2018-08-07 11:58:33 GMT+8',
+      'Reference number: REF-2018-0807-001',
+      'Failure description: Beneficiary account closed & "frozen"',
+      'Status: failure (pay type 4)',
+      'Action: notify',
+      'Deal time (UTC): 2018-08-07T03:58:33.000Z',
+      'Event id: evt_01J8Z6Q3K2M4N5P6R7S8T9V0W1',
+      'Received at: 2018-08-07T03:58:35.120Z',
+      'Duplicate callbacks: 0',
+      'Extra: branchCode: MNL-042',
+      'Extra: retryCount: 2',
+      'Extra: note: señor',
+      'Delivery id: dlv_mail_1',
     ]) {
       expect(parsed?.text).to.include(line);
     }
-    for (const cell of ['SK99123456789', 'ACME Remit &lt;PH&gt;', 'Beneficiary account closed &amp; &quot;frozen&quot;', 'señor', 'MNL-042', 'dlv_mail_1', '2018-08-07 11:58:33 GMT+8']) {
+    for (const cell of [
+      'SK99123456789',
+      'ACME Remit &lt;PH&gt;',
+      'Beneficiary account closed &amp; &quot;frozen&quot;',
+      'señor',
+      'MNL-042',
+      'dlv_mail_1',
+      '2018-08-07 11:58:33 GMT+8',
+    ]) {
       expect(parsed?.html).to.include(cell);
     }
     expect(parsed?.html).not.to.include('<PH>');
@@ -79,12 +98,21 @@ describe('email destination (real SMTP server)', () => {
     await email.send(request);
     await email.send({ ...request, attempt: 2 });
     const mails = await smtp.waitFor(2);
-    expect(mails.map((m) => m.parsed.headers.get('message-id'))).to.deep.equal(['<skyrelay.dlv_same@example.com>', '<skyrelay.dlv_same@example.com>']);
+    expect(mails.map((m) => m.parsed.headers.get('message-id'))).to.deep.equal([
+      '<skyrelay.dlv_same@example.com>',
+      '<skyrelay.dlv_same@example.com>',
+    ]);
   });
 
   it('takes a nodemailer options object and a custom subject prefix', async () => {
     const email = createEmail({
-      transport: { host: smtp.host, port: smtp.port, secure: false, ignoreTLS: true, auth: { user: USER, pass: PASSWORD } },
+      transport: {
+        host: smtp.host,
+        port: smtp.port,
+        secure: false,
+        ignoreTLS: true,
+        auth: { user: USER, pass: PASSWORD },
+      },
       subjectPrefix: '[payouts]',
     });
     await email.send(buildDeliveryRequest(buildRejectionEvent()));
@@ -108,7 +136,9 @@ describe('email destination (real SMTP server)', () => {
 
   it('gives up on a wrong password without repeating any password', async () => {
     const url = smtp.url.replace(encodeURIComponent(PASSWORD), encodeURIComponent(`${PASSWORD}-old`));
-    const error = await catchDeliveryError(createEmail({ transport: url }).send(buildDeliveryRequest(buildPayoutEvent())));
+    const error = await catchDeliveryError(
+      createEmail({ transport: url }).send(buildDeliveryRequest(buildPayoutEvent())),
+    );
     expect(error).to.be.instanceOf(PermanentDeliveryError).and.include({ status: 535 });
     expectNoPassword(dumpError(error));
   });

@@ -16,7 +16,11 @@ describe('Slack destination (real HTTP receiver)', () => {
 
   beforeEach(async () => {
     receiver = await startReceiver();
-    slack = createSlackDestination('ops-slack', { type: 'slack', url: `${receiver.url}${HOOK_PATH}` }, { timeoutMs: TIMEOUT_MS });
+    slack = createSlackDestination(
+      'ops-slack',
+      { type: 'slack', url: `${receiver.url}${HOOK_PATH}` },
+      { timeoutMs: TIMEOUT_MS },
+    );
   });
 
   afterEach(async () => {
@@ -51,7 +55,10 @@ describe('Slack destination (real HTTP receiver)', () => {
             { type: 'mrkdwn', text: '*Failure description*\nBeneficiary account closed &amp; "frozen"' },
           ],
         },
-        { type: 'context', elements: [{ type: 'mrkdwn', text: 'Event evt_01J8Z6Q3K2M4N5P6R7S8T9V0W1 · Delivery dlv_slack_1' }] },
+        {
+          type: 'context',
+          elements: [{ type: 'mrkdwn', text: 'Event evt_01J8Z6Q3K2M4N5P6R7S8T9V0W1 · Delivery dlv_slack_1' }],
+        },
       ],
     });
   });
@@ -85,7 +92,14 @@ describe('Slack destination (real HTTP receiver)', () => {
     }
   });
 
-  for (const [status, body] of [[400, 'invalid_token'], [404, 'no_service'], [404, 'channel_not_found'], [400, 'invalid_payload'], [403, 'action_prohibited'], [410, 'channel_is_archived']] as const) {
+  for (const [status, body] of [
+    [400, 'invalid_token'],
+    [404, 'no_service'],
+    [404, 'channel_not_found'],
+    [400, 'invalid_payload'],
+    [403, 'action_prohibited'],
+    [410, 'channel_is_archived'],
+  ] as const) {
     it(`gives up on ${status} ${body}, quoting Slack's reason`, async () => {
       receiver.respondWith(replies.status(status, body));
       const error = await catchDeliveryError(slack.send(buildDeliveryRequest(buildPayoutEvent())));
@@ -133,7 +147,11 @@ describe('Slack destination (real HTTP receiver)', () => {
   });
 
   it('retries when the connection is refused, without naming the hook URL', async () => {
-    const refused = createSlackDestination('ops-slack', { type: 'slack', url: `${await getRefusedUrl()}${HOOK_PATH}` }, { timeoutMs: TIMEOUT_MS });
+    const refused = createSlackDestination(
+      'ops-slack',
+      { type: 'slack', url: `${await getRefusedUrl()}${HOOK_PATH}` },
+      { timeoutMs: TIMEOUT_MS },
+    );
     const error = await catchDeliveryError(refused.send(buildDeliveryRequest(buildPayoutEvent())));
     expect(error).to.be.instanceOf(RetryableDeliveryError);
     expect(error.message).to.equal('Slack destination ops-slack: the request failed (ECONNREFUSED)');

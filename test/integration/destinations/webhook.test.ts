@@ -2,7 +2,11 @@ import { expect } from 'chai';
 import { Webhook } from 'standardwebhooks';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { WebhookDestinationConfig } from '../../../src/destinations/schema';
-import { PermanentDeliveryError, RESPONSE_SNIPPET_BYTES, RetryableDeliveryError } from '../../../src/destinations/types';
+import {
+  PermanentDeliveryError,
+  RESPONSE_SNIPPET_BYTES,
+  RetryableDeliveryError,
+} from '../../../src/destinations/types';
 import type { Destination } from '../../../src/destinations/types';
 import { createWebhookDestination } from '../../../src/destinations/webhook';
 import { catchDeliveryError, dumpError } from '../../support/delivery-errors';
@@ -24,7 +28,11 @@ describe('webhook destination (real HTTP receiver)', () => {
   let webhook: Destination;
 
   function createWebhook(overrides: Partial<WebhookDestinationConfig> = {}): Destination {
-    return createWebhookDestination('ops-hook', { type: 'webhook', url: `${receiver.url}/hooks/skyrelay`, secret: SECRET, ...overrides }, { timeoutMs: TIMEOUT_MS });
+    return createWebhookDestination(
+      'ops-hook',
+      { type: 'webhook', url: `${receiver.url}/hooks/skyrelay`, secret: SECRET, ...overrides },
+      { timeoutMs: TIMEOUT_MS },
+    );
   }
 
   function expectNoSecret(text: string): void {
@@ -75,12 +83,15 @@ describe('webhook destination (real HTTP receiver)', () => {
     const [first, second] = await receiver.waitFor(2);
     expect(first?.headers['webhook-id']).to.equal('dlv_twice');
     expect(second?.headers['webhook-id']).to.equal('dlv_twice');
-    for (const r of [first, second]) expect(() => new Webhook(SECRET).verify(r?.body ?? '', flatten(r?.headers ?? {}))).not.to.throw();
+    for (const r of [first, second])
+      expect(() => new Webhook(SECRET).verify(r?.body ?? '', flatten(r?.headers ?? {}))).not.to.throw();
     expect((first?.json as { type: string }).type).to.equal('skyrelay.rejection');
   });
 
   it('never lets configured headers replace the signature headers', async () => {
-    const forged = createWebhook({ headers: { 'Webhook-Id': 'forged', 'webhook-signature': 'v1,forged', 'Content-Type': 'text/plain' } });
+    const forged = createWebhook({
+      headers: { 'Webhook-Id': 'forged', 'webhook-signature': 'v1,forged', 'Content-Type': 'text/plain' },
+    });
     await forged.send(buildDeliveryRequest(buildPayoutEvent(), { deliveryId: 'dlv_real' }));
     const [request] = await receiver.waitFor(1);
     expect(request?.headers).to.include({ 'webhook-id': 'dlv_real', 'content-type': 'application/json' });
@@ -96,7 +107,9 @@ describe('webhook destination (real HTTP receiver)', () => {
   it('turns 429 into a retryable error carrying Retry-After', async () => {
     receiver.respondWith(replies.rateLimited('12', 'slow down'));
     const error = await catchDeliveryError(webhook.send(buildDeliveryRequest(buildPayoutEvent())));
-    expect(error).to.be.instanceOf(RetryableDeliveryError).and.include({ status: 429, retryAfterMs: 12_000, response: 'slow down' });
+    expect(error)
+      .to.be.instanceOf(RetryableDeliveryError)
+      .and.include({ status: 429, retryAfterMs: 12_000, response: 'slow down' });
     expect(error.message).to.equal('Webhook destination ops-hook: HTTP 429 slow down');
   });
 

@@ -8,7 +8,11 @@ import { startTraffic } from '../../support/traffic';
 
 const KILLS = 5;
 
-interface StoredEvent { control_number: string; n: number; delivery_ids: string }
+interface StoredEvent {
+  control_number: string;
+  n: number;
+  delivery_ids: string;
+}
 
 /**
  * SIGKILL at random moments under steady traffic, five times over, on one
@@ -22,16 +26,25 @@ describe('crash loop: SIGKILL the built daemon five times under steady callbacks
   let receiver: Receiver;
   let current: SpawnedDaemon | undefined;
 
-  const start = async (): Promise<SpawnedDaemon> => spawnDaemon({
-    server: { host: '127.0.0.1', port: 0 },
-    store: { path: dbPath },
-    destinations: { consumer: { type: 'webhook', url: `${receiver.url}/hook`, secret: `whsec_${Buffer.alloc(32, 9).toString('base64')}` } },
-    rules: [{ name: 'all', to: ['consumer'] }],
-    // Short attempt deadline: a delivery leased by a killed process is free again about 6 s later.
-    delivery: { timeoutMs: 500, initialBackoffMs: 100, maxBackoffMs: 500, pollIntervalMs: 200 },
-  });
+  const start = async (): Promise<SpawnedDaemon> =>
+    spawnDaemon({
+      server: { host: '127.0.0.1', port: 0 },
+      store: { path: dbPath },
+      destinations: {
+        consumer: {
+          type: 'webhook',
+          url: `${receiver.url}/hook`,
+          secret: `whsec_${Buffer.alloc(32, 9).toString('base64')}`,
+        },
+      },
+      rules: [{ name: 'all', to: ['consumer'] }],
+      // Short attempt deadline: a delivery leased by a killed process is free again about 6 s later.
+      delivery: { timeoutMs: 500, initialBackoffMs: 100, maxBackoffMs: 500, pollIntervalMs: 200 },
+    });
 
-  before(async () => { receiver = await startReceiver(); });
+  before(async () => {
+    receiver = await startReceiver();
+  });
   after(async () => {
     current?.child.kill('SIGKILL');
     await receiver.close();
@@ -60,8 +73,11 @@ describe('crash loop: SIGKILL the built daemon five times under steady callbacks
     // Every stored event (acknowledged or cut off before its reply) must arrive; the lease of a killed sender expires first.
     const stored = readEvents(dbPath);
     const delivered = (): Map<string, Set<string>> => groupWebhookIds(receiver);
-    await receiver.waitFor(() => stored.every((e) => delivered().has(e.control_number)), 30_000)
-      .catch((err: Error) => { throw new Error(`${err.message} (kill delays ${killDelays.join(', ')} ms)`); });
+    await receiver
+      .waitFor(() => stored.every((e) => delivered().has(e.control_number)), 30_000)
+      .catch((err: Error) => {
+        throw new Error(`${err.message} (kill delays ${killDelays.join(', ')} ms)`);
+      });
     current.child.kill('SIGTERM');
     expect(await current.exited).to.equal(0);
     current = undefined;
@@ -80,9 +96,13 @@ describe('crash loop: SIGKILL the built daemon five times under steady callbacks
 function readEvents(dbPath: string): StoredEvent[] {
   const db = new Database(dbPath, { readonly: true });
   try {
-    return db.prepare(`
+    return db
+      .prepare(
+        `
       SELECT e.control_number, count(DISTINCT e.id) AS n, group_concat(d.id) AS delivery_ids
-      FROM events e JOIN deliveries d ON d.event_id = e.id GROUP BY e.control_number`).all() as StoredEvent[];
+      FROM events e JOIN deliveries d ON d.event_id = e.id GROUP BY e.control_number`,
+      )
+      .all() as StoredEvent[];
   } finally {
     db.close();
   }

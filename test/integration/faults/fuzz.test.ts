@@ -9,7 +9,10 @@ import { decryptReply } from '../../support/skypay';
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 2500);
 const WEBHOOK_SECRET = `whsec_${Buffer.alloc(32, 3).toString('base64')}`;
 
-interface Answer { status: number; code: string | undefined }
+interface Answer {
+  status: number;
+  code: string | undefined;
+}
 
 /** Posts one generated request exactly as generated: no content type is added when there is none. */
 async function send(url: string, r: FuzzRequest): Promise<Answer> {
@@ -23,7 +26,10 @@ async function send(url: string, r: FuzzRequest): Promise<Answer> {
 
 /** The reply's responseCode, whether it came back as JSON or encrypted under the crypto partner's key. */
 function readCode(text: string): string | undefined {
-  for (const open of [(t: string) => JSON.parse(t) as unknown, (t: string) => decryptReply(t, CRYPTO_PARTNER.encryptKey as string)]) {
+  for (const open of [
+    (t: string) => JSON.parse(t) as unknown,
+    (t: string) => decryptReply(t, CRYPTO_PARTNER.encryptKey as string),
+  ]) {
     try {
       const reply = open(text) as { responseCode?: unknown };
       if (typeof reply.responseCode === 'string') return reply.responseCode;
@@ -45,11 +51,19 @@ describe('fuzzing the callback endpoint with generated bodies (fast-check)', fun
     receiver = await startReceiver();
     t = await startTestDaemon({
       server: { bodyLimit: `${FUZZ_BODY_LIMIT_BYTES / 1024}kb` },
-      skypay: { partners: [
-        { userName: 'AppName@skypay', authentication: ['30AC21B2-9EAA-4503-B0F0-7BE5C277ED75'], encryptKeys: [] },
-        { userName: CRYPTO_PARTNER.userName, authentication: CRYPTO_PARTNER.authentication, encryptKeys: [CRYPTO_PARTNER.encryptKey] },
-      ] },
-      destinations: { consumer: { type: 'webhook', url: `${receiver.url}/hook`, secret: WEBHOOK_SECRET, maxInFlight: 16 } },
+      skypay: {
+        partners: [
+          { userName: 'AppName@skypay', authentication: ['30AC21B2-9EAA-4503-B0F0-7BE5C277ED75'], encryptKeys: [] },
+          {
+            userName: CRYPTO_PARTNER.userName,
+            authentication: CRYPTO_PARTNER.authentication,
+            encryptKeys: [CRYPTO_PARTNER.encryptKey],
+          },
+        ],
+      },
+      destinations: {
+        consumer: { type: 'webhook', url: `${receiver.url}/hook`, secret: WEBHOOK_SECRET, maxInFlight: 16 },
+      },
       rules: [{ name: 'all', to: ['consumer'] }],
       log: { level: 'warn' },
     });
@@ -60,18 +74,21 @@ describe('fuzzing the callback endpoint with generated bodies (fast-check)', fun
   });
 
   it(`never answers 500, never acknowledges an invalid body, and acknowledges every valid one (${RUNS} runs)`, async () => {
-    await fc.assert(fc.asyncProperty(fuzzRequest, async (r) => {
-      const answer = await send(t.callbackUrl, r);
-      tally[r.expect] += 1;
-      const context = `${r.label} (${r.contentType ?? 'no content type'}) → ${answer.status} ${answer.code ?? ''}`;
-      expect(answer.status, context).to.be.oneOf([200, 400, 401, 413, 415]);
-      if (r.expect === 'refuse') expect(answer.code, context).not.to.equal('1000');
-      if (r.expect === 'ack') expect([answer.status, answer.code], context).to.deep.equal([200, '1000']);
-      if (answer.code === '1000') {
-        expect(r.identity, `${context}: acknowledged without a valid identity`).to.be.a('string');
-        acked.add(r.identity as string);
-      }
-    }), { numRuns: RUNS, endOnFailure: true });
+    await fc.assert(
+      fc.asyncProperty(fuzzRequest, async (r) => {
+        const answer = await send(t.callbackUrl, r);
+        tally[r.expect] += 1;
+        const context = `${r.label} (${r.contentType ?? 'no content type'}) → ${answer.status} ${answer.code ?? ''}`;
+        expect(answer.status, context).to.be.oneOf([200, 400, 401, 413, 415]);
+        if (r.expect === 'refuse') expect(answer.code, context).not.to.equal('1000');
+        if (r.expect === 'ack') expect([answer.status, answer.code], context).to.deep.equal([200, '1000']);
+        if (answer.code === '1000') {
+          expect(r.identity, `${context}: acknowledged without a valid identity`).to.be.a('string');
+          acked.add(r.identity as string);
+        }
+      }),
+      { numRuns: RUNS, endOnFailure: true },
+    );
     // The generators must really reach both sides, or the property proves little.
     expect(tally.ack).to.be.greaterThan(RUNS / 10);
     expect(tally.refuse).to.be.greaterThan(RUNS / 2);
@@ -86,11 +103,18 @@ describe('fuzzing the callback endpoint with generated bodies (fast-check)', fun
   });
 
   it('delivered every acknowledged callback to the consumer, and nothing that was refused', async () => {
-    const delivered = (): Set<string> => new Set(receiver.requests.map((req) => {
-      const data = (req.json as { data?: { controlNumber: string; payType: number; dealTime: string } }).data;
-      return data ? identityOf(data.controlNumber, data.payType, data.dealTime) : 'not an event';
-    }));
-    await waitUntil(() => [...acked].every((id) => delivered().has(id)), 'every acknowledged callback to be delivered', 30_000);
+    const delivered = (): Set<string> =>
+      new Set(
+        receiver.requests.map((req) => {
+          const data = (req.json as { data?: { controlNumber: string; payType: number; dealTime: string } }).data;
+          return data ? identityOf(data.controlNumber, data.payType, data.dealTime) : 'not an event';
+        }),
+      );
+    await waitUntil(
+      () => [...acked].every((id) => delivered().has(id)),
+      'every acknowledged callback to be delivered',
+      30_000,
+    );
     expect([...delivered()].filter((id) => !acked.has(id))).to.deep.equal([]);
   });
 });

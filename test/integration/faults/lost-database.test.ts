@@ -24,10 +24,14 @@ describe('database file removed or replaced under the daemon', function () {
   beforeEach(async () => {
     receiver = await startReceiver();
     t = await startTestDaemon({
-      destinations: { ops: { type: 'webhook', url: `${receiver.url}/ops`, secret: `whsec_${Buffer.alloc(32, 9).toString('base64')}` } },
+      destinations: {
+        ops: { type: 'webhook', url: `${receiver.url}/ops`, secret: `whsec_${Buffer.alloc(32, 9).toString('base64')}` },
+      },
       rules: [{ name: 'ops-alerts', match: { source: 'skyrelay', type: 'database.lost' }, to: ['ops'] }],
     });
-    expect((await postCallback(t.callbackUrl, buildCallback())).json?.['responseCode'], 'before the fault').to.equal('1000');
+    expect((await postCallback(t.callbackUrl, buildCallback())).json?.['responseCode'], 'before the fault').to.equal(
+      '1000',
+    );
   });
   afterEach(async () => {
     await t.stop();
@@ -36,7 +40,7 @@ describe('database file removed or replaced under the daemon', function () {
 
   const probe = async (path: string): Promise<{ status: number; body: Record<string, unknown> }> => {
     const res = await fetch(`${t.baseUrl}${path}`);
-    return { status: res.status, body: await res.json() as Record<string, unknown> };
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
   async function expectRefusedFromNowOn(): Promise<void> {

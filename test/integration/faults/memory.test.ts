@@ -6,7 +6,6 @@ import { openRaw, postHead, type RawConnection } from '../../support/raw-socket'
 import { buildCallback, postCallback } from '../../support/skypay';
 import { spawnDaemon, type SpawnedDaemon } from '../../support/spawn';
 
-const MIB = 1024 * 1024;
 const SOCKETS = 500;
 const DECLARED = 1_000_000;
 /** "Most of" the declared body: sent, then nothing more. */
@@ -27,7 +26,8 @@ describe('500 connections each sending most of 1 MB and stalling (built daemon, 
   before(async () => {
     dir = makeTempDir('skyrelay-memory');
     daemon = await spawnDaemon({
-      server: { host: '127.0.0.1', port: 0 }, store: { path: path.join(dir, 'skyrelay.db') },
+      server: { host: '127.0.0.1', port: 0 },
+      store: { path: path.join(dir, 'skyrelay.db') },
     });
   });
   after(async () => {
@@ -48,10 +48,12 @@ describe('500 connections each sending most of 1 MB and stalling (built daemon, 
       const c = await openRaw(port, head);
       sockets.push(c);
       // Refused ones are closed by the daemon before taking it all; either way this settles.
-      written.push(new Promise((resolve) => {
-        c.socket.write(chunk, () => resolve());
-        c.socket.once('close', () => resolve());
-      }));
+      written.push(
+        new Promise((resolve) => {
+          c.socket.write(chunk, () => resolve());
+          c.socket.once('close', () => resolve());
+        }),
+      );
     }
     await Promise.all(written);
     const during = await postCallback(daemon.callbackUrl, buildCallback());
@@ -59,9 +61,11 @@ describe('500 connections each sending most of 1 MB and stalling (built daemon, 
     const peak = memoryOf(pid);
     for (const c of sockets) c.socket.destroy();
     const after = await postCallback(daemon.callbackUrl, buildCallback());
-    console.log(`      (VmRSS ${before.rssMiB.toFixed(0)} MiB before, ${peak.rssMiB.toFixed(0)} MiB ` +
-      `with ${stalled} of ${SOCKETS} ` +
-      `connections still open; VmHWM ${memoryOf(pid).hwmMiB.toFixed(0)} MiB)`);
+    console.log(
+      `      (VmRSS ${before.rssMiB.toFixed(0)} MiB before, ${peak.rssMiB.toFixed(0)} MiB ` +
+        `with ${stalled} of ${SOCKETS} ` +
+        `connections still open; VmHWM ${memoryOf(pid).hwmMiB.toFixed(0)} MiB)`,
+    );
     expect(during.json?.['responseCode']).to.equal('1000');
     expect(after.json?.['responseCode']).to.equal('1000');
     expect(memoryOf(pid).hwmMiB).to.be.below(300);

@@ -21,11 +21,26 @@ describe('receiver outage: the consumer refuses connections for a while, then re
 
   before(async () => {
     receiver = await startReceiver();
-    t = await startTestDaemon({
-      destinations: { consumer: { type: 'webhook', url: `${receiver.url}/hook`, secret: `whsec_${Buffer.alloc(32, 5).toString('base64')}` } },
-      rules: [{ name: 'all', to: ['consumer'] }],
-      delivery: { initialBackoffMs: 50, maxBackoffMs: MAX_BACKOFF_MS, maxAttempts: 30, timeoutMs: 1_000, pollIntervalMs: 200 },
-    }, { hooks: { onAttempt: (report) => attempts.push(report) } });
+    t = await startTestDaemon(
+      {
+        destinations: {
+          consumer: {
+            type: 'webhook',
+            url: `${receiver.url}/hook`,
+            secret: `whsec_${Buffer.alloc(32, 5).toString('base64')}`,
+          },
+        },
+        rules: [{ name: 'all', to: ['consumer'] }],
+        delivery: {
+          initialBackoffMs: 50,
+          maxBackoffMs: MAX_BACKOFF_MS,
+          maxAttempts: 30,
+          timeoutMs: 1_000,
+          pollIntervalMs: 200,
+        },
+      },
+      { hooks: { onAttempt: (report) => attempts.push(report) } },
+    );
   });
   after(async () => {
     await t.stop();
@@ -41,25 +56,41 @@ describe('receiver outage: the consumer refuses connections for a while, then re
 
     // Callbacks keep arriving during the outage and are acknowledged: storing does not depend on the consumer.
     const during = Array.from({ length: 30 }, (_, i) => buildCallback({ payType: String(1 + (i % 6)) }));
-    for (const body of during) expect((await postCallback(t.callbackUrl, body)).json?.['responseCode']).to.equal('1000');
-    const retriesOf = (cn: unknown): number => attempts.filter((a) => a.attempt.outcome === 'retry' &&
-      (a.delivery.event as { controlNumber?: string }).controlNumber === cn).length;
-    await waitUntil(() => during.every((b) => retriesOf(b['controlNumber']) >= 5), 'every delivery to be refused five times (backoff at its cap)', 20_000);
+    for (const body of during)
+      expect((await postCallback(t.callbackUrl, body)).json?.['responseCode']).to.equal('1000');
+    const retriesOf = (cn: unknown): number =>
+      attempts.filter(
+        (a) => a.attempt.outcome === 'retry' && (a.delivery.event as { controlNumber?: string }).controlNumber === cn,
+      ).length;
+    await waitUntil(
+      () => during.every((b) => retriesOf(b['controlNumber']) >= 5),
+      'every delivery to be refused five times (backoff at its cap)',
+      20_000,
+    );
     expect(attempts.filter((a) => a.attempt.outcome === 'retry')[0]?.attempt.error).to.match(/ECONNREFUSED|refused/i);
 
     const back = await startReceiver({ port });
     const recoveredAt = Date.now();
     try {
       const wanted = new Set(during.map((b) => String(b['controlNumber'])));
-      const got = await back.waitFor((rs) => [...wanted].every((cn) => rs.some((r) => r.body.includes(`"controlNumber":"${cn}"`))), 10_000);
+      const got = await back.waitFor(
+        (rs) => [...wanted].every((cn) => rs.some((r) => r.body.includes(`"controlNumber":"${cn}"`))),
+        10_000,
+      );
       const took = Date.now() - recoveredAt;
-      expect(took, 'all delivered within one maximum backoff (plus a poll) of the recovery').to.be.lessThan(MAX_BACKOFF_MS + 1_500);
+      expect(took, 'all delivered within one maximum backoff (plus a poll) of the recovery').to.be.lessThan(
+        MAX_BACKOFF_MS + 1_500,
+      );
       expect(got.every((r) => r.headers['webhook-id'] !== undefined)).to.equal(true);
     } finally {
       await back.close();
     }
     const all = { delivered: during.length + 1 };
-    await waitUntil(() => JSON.stringify(readStates(t.dbPath)) === JSON.stringify(all), 'every delivery to be recorded as delivered', 5_000);
+    await waitUntil(
+      () => JSON.stringify(readStates(t.dbPath)) === JSON.stringify(all),
+      'every delivery to be recorded as delivered',
+      5_000,
+    );
     expect(attempts.filter((a) => a.attempt.outcome === 'dead')).to.deep.equal([]);
   });
 });
@@ -67,7 +98,10 @@ describe('receiver outage: the consumer refuses connections for a while, then re
 function readStates(dbPath: string): Record<string, number> {
   const db = new Database(dbPath, { readonly: true });
   try {
-    const rows = db.prepare('SELECT state, count(*) AS n FROM deliveries GROUP BY state').all() as { state: string; n: number }[];
+    const rows = db.prepare('SELECT state, count(*) AS n FROM deliveries GROUP BY state').all() as {
+      state: string;
+      n: number;
+    }[];
     return Object.fromEntries(rows.map((r) => [r.state, r.n]));
   } finally {
     db.close();

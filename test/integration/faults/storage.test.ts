@@ -27,11 +27,20 @@ describe('storage faults', function () {
   before(async () => {
     disk = prepareSmallDisk();
     receiver = await startReceiver();
-    t = await startTestDaemon({
-      destinations: { consumer: { type: 'webhook', url: `${receiver.url}/hook`, secret: `whsec_${Buffer.alloc(32, 4).toString('base64')}` } },
-      rules: [{ name: 'all', to: ['consumer'] }],
-      delivery: { initialBackoffMs: 50, maxBackoffMs: 200, pollIntervalMs: 100 },
-    }, { dbPath: path.join(disk.dir, 'skyrelay.db') });
+    t = await startTestDaemon(
+      {
+        destinations: {
+          consumer: {
+            type: 'webhook',
+            url: `${receiver.url}/hook`,
+            secret: `whsec_${Buffer.alloc(32, 4).toString('base64')}`,
+          },
+        },
+        rules: [{ name: 'all', to: ['consumer'] }],
+        delivery: { initialBackoffMs: 50, maxBackoffMs: 200, pollIntervalMs: 100 },
+      },
+      { dbPath: path.join(disk.dir, 'skyrelay.db') },
+    );
   });
   after(async () => {
     await t.stop().catch(() => undefined);
@@ -41,11 +50,14 @@ describe('storage faults', function () {
 
   const readiness = async (): Promise<{ status: number; body: Record<string, unknown> }> => {
     const res = await fetch(`${t.baseUrl}/readyz`);
-    return { status: res.status, body: await res.json() as Record<string, unknown> };
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
   /** Sends fresh callbacks until `refusals` of them were refused (or `max` were sent); returns who got what. */
-  async function sendUntilRefused(refusals: number, max: number): Promise<{ acked: Record<string, unknown>[]; refused: Record<string, unknown>[] }> {
+  async function sendUntilRefused(
+    refusals: number,
+    max: number,
+  ): Promise<{ acked: Record<string, unknown>[]; refused: Record<string, unknown>[] }> {
     const acked: Record<string, unknown>[] = [];
     const refused: Record<string, unknown>[] = [];
     for (let i = 0; i < max && refused.length < refusals; i++) {
@@ -64,9 +76,16 @@ describe('storage faults', function () {
 
   async function expectRecovery(refused: Record<string, unknown>[], acked: Record<string, unknown>[]): Promise<void> {
     await waitUntil(async () => (await readiness()).status === 200, '/readyz to recover once the fault cleared');
-    for (const body of refused) expect((await postCallback(t.callbackUrl, body)).json?.['responseCode'], 'sent again').to.equal('1000');
-    const counts = countEvents(t.dbPath, [...acked, ...refused].map((b) => String(b['controlNumber'])));
-    expect(counts.filter((n) => n !== 1), 'every acknowledged callback stored exactly once').to.deep.equal([]);
+    for (const body of refused)
+      expect((await postCallback(t.callbackUrl, body)).json?.['responseCode'], 'sent again').to.equal('1000');
+    const counts = countEvents(
+      t.dbPath,
+      [...acked, ...refused].map((b) => String(b['controlNumber'])),
+    );
+    expect(
+      counts.filter((n) => n !== 1),
+      'every acknowledged callback stored exactly once',
+    ).to.deep.equal([]);
     const all = [...acked, ...refused].map((b) => `"controlNumber":"${String(b['controlNumber'])}"`);
     await receiver.waitFor((rs) => all.every((cn) => rs.some((r) => r.body.includes(cn))), 10_000);
   }
@@ -80,10 +99,19 @@ describe('storage faults', function () {
       during = await sendUntilRefused(10, 500);
       expect(during.refused, 'the full disk must show').to.have.length(10);
       // A 1000 during the fault is allowed only if the write really fitted; expectRecovery proves it was stored.
-      expect(countEvents(t.dbPath, during.refused.map((b) => String(b['controlNumber']))), '503 means not stored')
-        .to.deep.equal(during.refused.map(() => 0));
+      expect(
+        countEvents(
+          t.dbPath,
+          during.refused.map((b) => String(b['controlNumber'])),
+        ),
+        '503 means not stored',
+      ).to.deep.equal(during.refused.map(() => 0));
       // Under the page cap (no tmpfs) the probe's one-row write still fits in an existing page, so only a real full disk shows here.
-      if (disk.kind === 'tmpfs') expect(await readiness()).to.deep.include({ status: 503, body: { status: 'unavailable', database: 'SQLITE_FULL' } });
+      if (disk.kind === 'tmpfs')
+        expect(await readiness()).to.deep.include({
+          status: 503,
+          body: { status: 'unavailable', database: 'SQLITE_FULL' },
+        });
     } finally {
       disk.clear(t.daemon.store.db);
     }
@@ -96,7 +124,10 @@ describe('storage faults', function () {
     try {
       during = await sendUntilRefused(5, 5);
       expect(during.acked, 'nothing can be acknowledged while nothing can be written').to.deep.equal([]);
-      expect(await readiness()).to.deep.include({ status: 503, body: { status: 'unavailable', database: 'SQLITE_READONLY' } });
+      expect(await readiness()).to.deep.include({
+        status: 503,
+        body: { status: 'unavailable', database: 'SQLITE_READONLY' },
+      });
     } finally {
       t.daemon.store.db.pragma('query_only = OFF');
     }

@@ -19,7 +19,8 @@ describe('a write lock held by another process', function () {
     t = await startTestDaemon({ store: { busyTimeoutMs: BUSY_TIMEOUT_MS } });
     other = new Database(t.dbPath);
     // The first requests of a fresh process (connection, JIT) are slow whatever the database does.
-    for (const path of ['/healthz', '/readyz', '/healthz', '/readyz']) await fetch(`${t.baseUrl}${path}`).then((r) => r.arrayBuffer());
+    for (const path of ['/healthz', '/readyz', '/healthz', '/readyz'])
+      await fetch(`${t.baseUrl}${path}`).then((r) => r.arrayBuffer());
     expect((await postCallback(t.callbackUrl, buildCallback())).json?.['responseCode']).to.equal('1000');
   });
   afterEach(async () => {
@@ -31,7 +32,7 @@ describe('a write lock held by another process', function () {
   const probe = async (path: string): Promise<{ ms: number; status: number; body: Record<string, unknown> }> => {
     const started = performance.now();
     const res = await fetch(`${t.baseUrl}${path}`);
-    const body = await res.json() as Record<string, unknown>;
+    const body = (await res.json()) as Record<string, unknown>;
     return { ms: performance.now() - started, status: res.status, body };
   };
 
@@ -70,8 +71,10 @@ describe('a write lock held by another process', function () {
     expect(refused.json).to.include({ responseCode: '503' });
     expect(refused.text, 'the reply names no internal code').not.to.match(/sqlite/i);
     expect(waited, 'it waited for the lock first').to.be.at.least(BUSY_TIMEOUT_MS - 50);
-    expect(t.logs.some((l) => l.includes('"outcome":"refused"') && l.includes('"code":"SQLITE_BUSY"')), 'the log names the code')
-      .to.equal(true);
+    expect(
+      t.logs.some((l) => l.includes('"outcome":"refused"') && l.includes('"code":"SQLITE_BUSY"')),
+      'the log names the code',
+    ).to.equal(true);
 
     // Readiness, an operator endpoint, says why, still without freezing.
     const ready = await probe('/readyz');
@@ -82,7 +85,9 @@ describe('a write lock held by another process', function () {
     other.exec('ROLLBACK');
     await waitUntil(async () => (await probe('/readyz')).status === 200, 'readiness once the lock is released');
     expect((await postCallback(t.callbackUrl, body)).json?.['responseCode'], 'sent again').to.equal('1000');
-    process.stdout.write(`      (slowest while locked: /healthz ${worst.healthz.toFixed(1)} ms, /readyz ${worst.readyz.toFixed(1)} ms; 503 after ${Math.round(waited)} ms)\n`);
+    process.stdout.write(
+      `      (slowest while locked: /healthz ${worst.healthz.toFixed(1)} ms, /readyz ${worst.readyz.toFixed(1)} ms; 503 after ${Math.round(waited)} ms)\n`,
+    );
   });
 
   it('acknowledges a callback whose lock is released within store.busyTimeoutMs, stored once', async () => {
@@ -93,7 +98,9 @@ describe('a write lock held by another process', function () {
     other.exec('ROLLBACK');
     const res = await pending;
     expect(res.json?.['responseCode']).to.equal('1000');
-    const stored = other.prepare('SELECT count(*) AS n FROM events WHERE control_number = ?').get(String(body['controlNumber']));
+    const stored = other
+      .prepare('SELECT count(*) AS n FROM events WHERE control_number = ?')
+      .get(String(body['controlNumber']));
     expect(stored).to.deep.equal({ n: 1 });
     expect((await probe('/readyz')).status).to.equal(200);
   });

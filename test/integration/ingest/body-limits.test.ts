@@ -24,7 +24,9 @@ describe('body limits: size, time, memory and connections (real daemon, raw sock
   afterEach(() => {
     for (const c of opened.splice(0)) c.socket.destroy();
   });
-  after(async () => { await t.stop(); });
+  after(async () => {
+    await t.stop();
+  });
 
   it('closes connections beyond server.maxConnections at once, and takes new ones when some close', async () => {
     // First in this file: no other connection is open yet. Each of the six is answered, so each was accepted.
@@ -34,8 +36,13 @@ describe('body limits: size, time, memory and connections (real daemon, raw sock
     expect(await extra.closed).to.equal('');
     for (const c of idle) c.socket.destroy();
     await Promise.all(idle.map((c) => c.closed));
-    await waitUntil(async () => (await fetch(`${t.baseUrl}/healthz`, { headers: { connection: 'close' } })
-      .catch(() => undefined))?.status === 200, 'a new connection to be taken once the others closed', 3_000);
+    await waitUntil(
+      async () =>
+        (await fetch(`${t.baseUrl}/healthz`, { headers: { connection: 'close' } }).catch(() => undefined))?.status ===
+        200,
+      'a new connection to be taken once the others closed',
+      3_000,
+    );
   });
 
   it('answers a Content-Length over server.bodyLimit with 413 before the body is sent, and closes', async () => {
@@ -53,7 +60,9 @@ describe('body limits: size, time, memory and connections (real daemon, raw sock
     const answer = await c.closed;
     const ms = Date.now() - started;
     expect(answer).to.match(/^HTTP\/1\.1 408 /);
-    expect(answer).to.match(/connection: close/i).and.to.contain('server.bodyTimeoutMs');
+    expect(answer)
+      .to.match(/connection: close/i)
+      .and.to.contain('server.bodyTimeoutMs');
     expect(ms).to.be.within(250, 2_000);
   });
 
@@ -63,8 +72,9 @@ describe('body limits: size, time, memory and connections (real daemon, raw sock
     // A small callback is read while the large one holds most of the budget (answered after it: it has arrived).
     expect((await postCallback(t.callbackUrl, buildCallback())).json?.['responseCode']).to.equal('1000');
     const second = await raw(postHead(path(), big));
-    expect(await second.closed).to.match(/^HTTP\/1\.1 503 /).and.to.contain('too many large bodies');
+    expect(await second.closed)
+      .to.match(/^HTTP\/1\.1 503 /)
+      .and.to.contain('too many large bodies');
     first.socket.destroy();
   });
-
 });

@@ -2,7 +2,12 @@ import { expect } from 'chai';
 import Database from 'better-sqlite3';
 import { startTestDaemon, type TestDaemon } from '../../support/daemon';
 import {
-  SAMPLE_AUTH, SAMPLE_ENCRYPT_KEY, SAMPLE_PARTNER, buildCallback, decryptReply, postCallback,
+  SAMPLE_AUTH,
+  SAMPLE_ENCRYPT_KEY,
+  SAMPLE_PARTNER,
+  buildCallback,
+  decryptReply,
+  postCallback,
 } from '../../support/skypay';
 
 const RESPONSE_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{4}$/;
@@ -18,10 +23,14 @@ function readRows(dbPath: string, sql: string, ...params: unknown[]): Record<str
 
 describe('POST /callbacks/skypay (plain JSON)', () => {
   let t: TestDaemon;
-  before(async () => { t = await startTestDaemon(); });
-  after(async () => { await t.stop(); });
+  before(async () => {
+    t = await startTestDaemon();
+  });
+  after(async () => {
+    await t.stop();
+  });
 
-  it('acknowledges a valid callback with SkyPay\'s exact success reply, after storing it', async () => {
+  it("acknowledges a valid callback with SkyPay's exact success reply, after storing it", async () => {
     const body = buildCallback({ referenceNumber: 'MLA001041380755361119' });
     const res = await postCallback(t.callbackUrl, body);
     expect(res.status).to.equal(200);
@@ -36,15 +45,26 @@ describe('POST /callbacks/skypay (plain JSON)', () => {
   it('acknowledges every payType, failures included, and stores the normalized event without the key', async () => {
     const statuses = ['upload', 'paid', 'cancel', 'failure', 'amendedSuccess', 'amendedFailure'];
     for (let payType = 1; payType <= 6; payType++) {
-      const body = buildCallback({ payType: payType % 2 ? String(payType) : payType, failDescription: 'Account closed', riskScore: 7 });
+      const body = buildCallback({
+        payType: payType % 2 ? String(payType) : payType,
+        failDescription: 'Account closed',
+        riskScore: 7,
+      });
       const res = await postCallback(t.callbackUrl, body);
       expect(res.json?.['responseCode'], `payType ${payType}`).to.equal('1000');
       const [row] = readRows(t.dbPath, 'SELECT body FROM events WHERE control_number = ?', body['controlNumber']);
       const event = JSON.parse(String(row?.['body'])) as Record<string, unknown>;
       expect(event).to.include({
-        source: 'skypay', action: 'payoutQueuePayout', partner: SAMPLE_PARTNER, payType, status: statuses[payType - 1],
-        dealTime: '2018-08-07 11:58:33', dealTimeUtc: '2018-08-07T03:58:33.000Z', failDescription: 'Account closed',
-        referenceNumber: null, duplicates: 0,
+        source: 'skypay',
+        action: 'payoutQueuePayout',
+        partner: SAMPLE_PARTNER,
+        payType,
+        status: statuses[payType - 1],
+        dealTime: '2018-08-07 11:58:33',
+        dealTimeUtc: '2018-08-07T03:58:33.000Z',
+        failDescription: 'Account closed',
+        referenceNumber: null,
+        duplicates: 0,
       });
       expect(event['id']).to.match(/^evt_/);
       expect(event['extra']).to.deep.equal({ riskScore: 7 });
@@ -54,21 +74,29 @@ describe('POST /callbacks/skypay (plain JSON)', () => {
 
   it('acknowledges a repeated callback without a second event, counting the copy', async () => {
     const body = buildCallback({ payType: '2' });
-    for (let i = 0; i < 3; i++) expect((await postCallback(t.callbackUrl, body)).json?.['responseCode']).to.equal('1000');
-    const rows = readRows(t.dbPath, 'SELECT duplicates, last_seen_ms FROM events WHERE control_number = ?', body['controlNumber']);
+    for (let i = 0; i < 3; i++)
+      expect((await postCallback(t.callbackUrl, body)).json?.['responseCode']).to.equal('1000');
+    const rows = readRows(
+      t.dbPath,
+      'SELECT duplicates, last_seen_ms FROM events WHERE control_number = ?',
+      body['controlNumber'],
+    );
     expect(rows).to.have.length(1);
     expect(rows[0]?.['duplicates']).to.equal(2);
     expect(rows[0]?.['last_seen_ms']).to.be.a('number');
     // A later status of the same payout is a new event, not a duplicate.
     await postCallback(t.callbackUrl, { ...body, payType: '4', dealTime: '2018-08-07 12:30:00' });
-    expect(readRows(t.dbPath, 'SELECT id FROM events WHERE control_number = ?', body['controlNumber'])).to.have.length(2);
+    expect(readRows(t.dbPath, 'SELECT id FROM events WHERE control_number = ?', body['controlNumber'])).to.have.length(
+      2,
+    );
   });
 
   it('logs one line per callback with outcome, controlNumber, payType, duplicate and ms, and no secret', async () => {
     const body = buildCallback({ payType: '4' });
     await postCallback(t.callbackUrl, body);
     await postCallback(t.callbackUrl, body);
-    const lines = t.logs.map((l) => JSON.parse(l) as Record<string, unknown>)
+    const lines = t.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
       .filter((l) => l['msg'] === 'callback' && l['controlNumber'] === body['controlNumber']);
     expect(lines.map((l) => l['outcome'])).to.deep.equal(['accepted', 'duplicate']);
     expect(lines[1]).to.include({ payType: 4, duplicate: true });
@@ -83,12 +111,17 @@ describe('POST /callbacks/skypay (encrypted)', () => {
     { userName: SAMPLE_PARTNER, authentication: [SAMPLE_AUTH], encryptKeys: ['NewKey-2026-12', SAMPLE_ENCRYPT_KEY] },
     { userName: 'Plain@skypay', authentication: ['PLAIN-AUTH-KEY'], encryptKeys: [] },
   ];
-  before(async () => { t = await startTestDaemon({ skypay: { partners } }); });
-  after(async () => { await t.stop(); });
+  before(async () => {
+    t = await startTestDaemon({ skypay: { partners } });
+  });
+  after(async () => {
+    await t.stop();
+  });
 
-  it('opens SkyPay\'s own interop ciphertext and answers encrypted under the same key', async () => {
+  it("opens SkyPay's own interop ciphertext and answers encrypted under the same key", async () => {
     // The exact bytes from ../shared/skypay/README.md.
-    const raw = 'ceztfixTVf9DWiRIzC0N1T/6y6zpsBLcMSdZZ2ts1rwZlX0N5FSuppTrR9ODW0zbR+Sd+AcstlSJeviwm/AYq0BMT45FL2rCKraqHuKRAoyJufaXOLhXKLAsb7Faht/EI5quzxwfy6arpQDoD4Bd6Mf73Ad+FGXImgeUMYkVjI2IoaHds29zNfUFmMCh0JdpWUnGUxQrBdYRH9ax/w1TaNVaMBn+5zEK9PBW7miLbnJiXwxvXc8S8B82jq1qKf6Yy0Kx5hLwkl06mvZZtkFF4FPCUd/craA+6EruhiTPM5LB9nLnUd4XyPry0LvIvLv/';
+    const raw =
+      'ceztfixTVf9DWiRIzC0N1T/6y6zpsBLcMSdZZ2ts1rwZlX0N5FSuppTrR9ODW0zbR+Sd+AcstlSJeviwm/AYq0BMT45FL2rCKraqHuKRAoyJufaXOLhXKLAsb7Faht/EI5quzxwfy6arpQDoD4Bd6Mf73Ad+FGXImgeUMYkVjI2IoaHds29zNfUFmMCh0JdpWUnGUxQrBdYRH9ax/w1TaNVaMBn+5zEK9PBW7miLbnJiXwxvXc8S8B82jq1qKf6Yy0Kx5hLwkl06mvZZtkFF4FPCUd/craA+6EruhiTPM5LB9nLnUd4XyPry0LvIvLv/';
     const res = await postCallback(t.callbackUrl, undefined, { raw, contentType: 'text/plain' });
     expect(res.status).to.equal(200);
     expect(res.contentType).to.match(/text\/plain/);
@@ -127,11 +160,14 @@ describe('POST /callbacks/skypay (encrypted)', () => {
   });
 
   it('still accepts plain JSON for a partner without encrypt keys', async () => {
-    const res = await postCallback(t.callbackUrl, buildCallback({ userName: 'Plain@skypay', authentication: 'PLAIN-AUTH-KEY' }));
+    const res = await postCallback(
+      t.callbackUrl,
+      buildCallback({ userName: 'Plain@skypay', authentication: 'PLAIN-AUTH-KEY' }),
+    );
     expect(res.json?.['responseCode']).to.equal('1000');
   });
 
-  it('refuses an encrypted body whose userName belongs to another partner\'s key', async () => {
+  it("refuses an encrypted body whose userName belongs to another partner's key", async () => {
     const body = buildCallback({ userName: 'Plain@skypay', authentication: 'PLAIN-AUTH-KEY' });
     const res = await postCallback(t.callbackUrl, body, { encryptKey: SAMPLE_ENCRYPT_KEY });
     expect(res.status).to.equal(401);

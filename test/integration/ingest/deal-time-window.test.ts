@@ -10,13 +10,18 @@ const MARGIN_MS = 5_000;
 
 describe('skypay.maxAgeDays and skypay.maxFutureMinutes (production values: 30 days, 10 minutes)', () => {
   let t: TestDaemon;
-  before(async () => { t = await startTestDaemon({ skypay: { maxAgeDays: 30, maxFutureMinutes: 10 } }); });
-  after(async () => { await t.stop(); });
+  before(async () => {
+    t = await startTestDaemon({ skypay: { maxAgeDays: 30, maxFutureMinutes: 10 } });
+  });
+  after(async () => {
+    await t.stop();
+  });
 
   function rejectionsFor(controlNumber: string): { status: number; reason: string; description: string }[] {
     const db = new Database(t.dbPath, { readonly: true });
     try {
-      return db.prepare('SELECT status, reason, description FROM rejections WHERE body LIKE ?')
+      return db
+        .prepare('SELECT status, reason, description FROM rejections WHERE body LIKE ?')
         .all(`%${controlNumber}%`) as { status: number; reason: string; description: string }[];
     } finally {
       db.close();
@@ -25,11 +30,19 @@ describe('skypay.maxAgeDays and skypay.maxFutureMinutes (production values: 30 d
 
   const cases = [
     { name: 'just under 30 days old', offsetMs: -30 * DAY_MS + MARGIN_MS, accepted: true },
-    { name: 'just over 30 days old', offsetMs: -30 * DAY_MS - MARGIN_MS, accepted: false,
-      description: 'dealTime: is more than 30 days old (skypay.maxAgeDays)' },
+    {
+      name: 'just over 30 days old',
+      offsetMs: -30 * DAY_MS - MARGIN_MS,
+      accepted: false,
+      description: 'dealTime: is more than 30 days old (skypay.maxAgeDays)',
+    },
     { name: 'just under 10 minutes ahead', offsetMs: 10 * MINUTE_MS - MARGIN_MS, accepted: true },
-    { name: 'just over 10 minutes ahead', offsetMs: 10 * MINUTE_MS + MARGIN_MS, accepted: false,
-      description: 'dealTime: is more than 10 minutes in the future (skypay.maxFutureMinutes)' },
+    {
+      name: 'just over 10 minutes ahead',
+      offsetMs: 10 * MINUTE_MS + MARGIN_MS,
+      accepted: false,
+      description: 'dealTime: is more than 10 minutes in the future (skypay.maxFutureMinutes)',
+    },
   ];
   for (const c of cases) {
     it(`${c.accepted ? 'acknowledges' : 'refuses with 400, and keeps,'} a dealTime ${c.name}`, async () => {
@@ -52,7 +65,7 @@ describe('skypay.maxAgeDays and skypay.maxFutureMinutes (production values: 30 d
 });
 
 describe('deal-time limits are off by default', () => {
-  it('still acknowledges the documentation\'s 2018 sample under config/default.json', async () => {
+  it("still acknowledges the documentation's 2018 sample under config/default.json", async () => {
     const t = await startTestDaemon();
     try {
       expect(t.config.skypay.maxAgeDays).to.equal(undefined);

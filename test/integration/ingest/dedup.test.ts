@@ -8,7 +8,9 @@ import { buildCallback, postCallback } from '../../support/skypay';
 function countEvents(dbPath: string, controlNumber: unknown): { events: number; duplicates: number } {
   const db = new Database(dbPath, { readonly: true });
   try {
-    const rows = db.prepare('SELECT duplicates FROM events WHERE control_number = ?').all(controlNumber) as { duplicates: number }[];
+    const rows = db.prepare('SELECT duplicates FROM events WHERE control_number = ?').all(controlNumber) as {
+      duplicates: number;
+    }[];
     return { events: rows.length, duplicates: rows.reduce((n, r) => n + r.duplicates, 0) };
   } finally {
     db.close();
@@ -50,7 +52,7 @@ describe('dedup', () => {
     before(async () => {
       const config = { server: { host: '127.0.0.1', port: 0 }, store: { path: dbPath } };
       // Started together: each migrates (or finds the schema) inside an IMMEDIATE transaction.
-      procs.push(...await Promise.all([1, 2, 3].map(() => spawnDaemon(config))));
+      procs.push(...(await Promise.all([1, 2, 3].map(() => spawnDaemon(config)))));
     });
     after(async () => {
       for (const p of procs) p.child.kill('SIGTERM');
@@ -59,8 +61,11 @@ describe('dedup', () => {
 
     it('still makes exactly one event of fifty identical callbacks spread over three processes', async () => {
       const body = buildCallback({ payType: '3' });
-      const replies = await Promise.all(Array.from({ length: 50 }, (_, i) =>
-        postCallback((procs[i % procs.length] as SpawnedDaemon).callbackUrl, body)));
+      const replies = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          postCallback((procs[i % procs.length] as SpawnedDaemon).callbackUrl, body),
+        ),
+      );
       expect(replies.map((r) => r.json?.['responseCode'])).to.deep.equal(Array(50).fill('1000'));
       expect(countEvents(dbPath, body['controlNumber'])).to.deep.equal({ events: 1, duplicates: 49 });
     });

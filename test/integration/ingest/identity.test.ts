@@ -32,7 +32,10 @@ const write = (dbPath: string, sql: string, ...params: unknown[]): void => {
   }
 };
 
-const about = (cn: unknown) => (r: RecordedRequest): boolean => r.body.includes(String(cn));
+const about =
+  (cn: unknown) =>
+  (r: RecordedRequest): boolean =>
+    r.body.includes(String(cn));
 const ack = async (url: string, body: Record<string, unknown>): Promise<void> => {
   const reply = await postCallback(url, body);
   expect(reply.status, reply.text).to.equal(200);
@@ -84,8 +87,16 @@ describe('callback identity: partner, permanent dedup, conflicting copies (real 
     const cn = body['controlNumber'];
     await ack(t.callbackUrl, body);
     await ledger.waitFor((rs) => rs.some(about(cn)));
-    await waitUntil(() => countOf(t.dbPath, `SELECT count(*) FROM deliveries d JOIN events e ON e.id = d.event_id
-      WHERE e.control_number = ? AND d.state = 'delivered'`, cn) === 1, 'the delivery to finish');
+    await waitUntil(
+      () =>
+        countOf(
+          t.dbPath,
+          `SELECT count(*) FROM deliveries d JOIN events e ON e.id = d.event_id
+      WHERE e.control_number = ? AND d.state = 'delivered'`,
+          cn,
+        ) === 1,
+      'the delivery to finish',
+    );
     // Ten seconds old instead of a sleep: prune --older-than 1s then takes it.
     write(t.dbPath, 'UPDATE events SET received_ms = received_ms - 10000 WHERE control_number = ?', cn);
     const cli = await runCli(['prune', '--older-than', '1s'], { ...overrides, store: { path: t.dbPath } });
@@ -101,18 +112,27 @@ describe('callback identity: partner, permanent dedup, conflicting copies (real 
     expect(lines.map((l) => (JSON.parse(l) as { outcome: string }).outcome)).to.deep.equal(['accepted', 'duplicate']);
   });
 
-  it('keeps partner A\'s callback when partner B sent its (controlNumber, payType, dealTime) first', async () => {
+  it("keeps partner A's callback when partner B sent its (controlNumber, payType, dealTime) first", async () => {
     const cn = nextControlNumber();
     const fromB = buildCallback({
-      userName: OTHER_PARTNER, authentication: OTHER_AUTH, controlNumber: cn, payType: '2',
+      userName: OTHER_PARTNER,
+      authentication: OTHER_AUTH,
+      controlNumber: cn,
+      payType: '2',
     });
     const fromA = buildCallback({ controlNumber: cn, payType: '2' });
     await ack(t.callbackUrl, fromB);
     await ack(t.callbackUrl, fromA);
     await ack(t.callbackUrl, fromA);
-    const rows = query<{ partner: string; duplicates: number }>(t.dbPath,
-      'SELECT partner, duplicates FROM events WHERE control_number = ? ORDER BY id', cn);
-    expect(rows).to.deep.equal([{ partner: OTHER_PARTNER, duplicates: 0 }, { partner: SAMPLE_PARTNER, duplicates: 1 }]);
+    const rows = query<{ partner: string; duplicates: number }>(
+      t.dbPath,
+      'SELECT partner, duplicates FROM events WHERE control_number = ? ORDER BY id',
+      cn,
+    );
+    expect(rows).to.deep.equal([
+      { partner: OTHER_PARTNER, duplicates: 0 },
+      { partner: SAMPLE_PARTNER, duplicates: 1 },
+    ]);
     const sent = await ledger.waitFor((rs) => rs.filter(about(cn)).length === 2);
     const partnersSent = sent.filter(about(cn)).map((r) => (r.json as { data: { partner: string } }).data.partner);
     expect(partnersSent.sort()).to.deep.equal([SAMPLE_PARTNER, OTHER_PARTNER].sort());
@@ -125,11 +145,17 @@ describe('callback identity: partner, permanent dedup, conflicting copies (real 
     await ack(t.callbackUrl, { ...first });
     await ack(t.callbackUrl, { ...first, referenceNumber: 'REF-2', branch: 'MNL-042' });
 
-    const [event] = query<{ id: string; duplicates: number }>(t.dbPath,
-      'SELECT id, duplicates FROM events WHERE control_number = ?', cn);
+    const [event] = query<{ id: string; duplicates: number }>(
+      t.dbPath,
+      'SELECT id, duplicates FROM events WHERE control_number = ?',
+      cn,
+    );
     expect(event?.duplicates, 'the identical copy is counted').to.equal(1);
-    const copies = query<{ id: string; event_id: string; body: string }>(t.dbPath,
-      'SELECT id, event_id, body FROM callback_copies WHERE event_id = ?', event?.id);
+    const copies = query<{ id: string; event_id: string; body: string }>(
+      t.dbPath,
+      'SELECT id, event_id, body FROM callback_copies WHERE event_id = ?',
+      event?.id,
+    );
     expect(copies).to.have.length(1);
     expect(copies[0]?.body).to.include('REF-2').and.not.include(SAMPLE_AUTH);
 
@@ -139,23 +165,29 @@ describe('callback identity: partner, permanent dedup, conflicting copies (real 
     expect(alert.type).to.equal('skyrelay.callback.conflict');
     expect(alert.data.source).to.equal('skyrelay');
     expect(alert.data.data).to.include({
-      eventId: event?.id, copyId: copies[0]?.id, partner: SAMPLE_PARTNER, controlNumber: cn, payType: 4,
+      eventId: event?.id,
+      copyId: copies[0]?.id,
+      partner: SAMPLE_PARTNER,
+      controlNumber: cn,
+      payType: 4,
       differs: 'referenceNumber, extra.branch',
     });
     expect(JSON.stringify(alerts)).not.to.include(SAMPLE_AUTH);
     await settle();
     expect(ledger.requests.filter(about(cn)), 'the copy is relayed nowhere').to.have.length(1);
 
-    const warned = t.logs.map((l) => JSON.parse(l) as Record<string, unknown>)
+    const warned = t.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
       .find((l) => l['controlNumber'] === cn && l['outcome'] === 'conflict');
     expect(warned).to.include({ level: 40, conflict: copies[0]?.id, eventId: event?.id });
 
     const auth = { authorization: `Bearer ${TOKEN}` };
     const res = await fetch(`${t.baseUrl}/admin/events/${event?.id}`, { headers: auth });
     type Copy = { id: string; differs: string[]; copy: { referenceNumber: string } };
-    const detail = await res.json() as { conflicts: Copy[] };
-    expect(detail.conflicts.map((c) => [c.id, c.differs, c.copy.referenceNumber]))
-      .to.deep.equal([[copies[0]?.id, ['referenceNumber', 'extra.branch'], 'REF-2']]);
+    const detail = (await res.json()) as { conflicts: Copy[] };
+    expect(detail.conflicts.map((c) => [c.id, c.differs, c.copy.referenceNumber])).to.deep.equal([
+      [copies[0]?.id, ['referenceNumber', 'extra.branch'], 'REF-2'],
+    ]);
 
     const cli = await runCli(['show', String(event?.id)], { ...overrides, store: { path: t.dbPath } });
     expect(cli.code, cli.stderr).to.equal(0);
@@ -166,19 +198,23 @@ describe('callback identity: partner, permanent dedup, conflicting copies (real 
     const a = buildCallback({ payType: '6', failDescription: 'Closed' });
     const b = { ...a, failDescription: 'Frozen' };
     await Promise.all(Array.from({ length: 20 }, (_, i) => ack(t.callbackUrl, i % 2 ? a : b)));
-    const [event] = query<{ id: string; duplicates: number }>(t.dbPath,
-      'SELECT id, duplicates FROM events WHERE control_number = ?', a['controlNumber']);
+    const [event] = query<{ id: string; duplicates: number }>(
+      t.dbPath,
+      'SELECT id, duplicates FROM events WHERE control_number = ?',
+      a['controlNumber'],
+    );
     // Whichever came first, the nine others like it are duplicates and the ten unlike it one copy, sent ten times.
     expect(event?.duplicates).to.equal(9);
-    expect(query(t.dbPath, 'SELECT repeats FROM callback_copies WHERE event_id = ?', event?.id))
-      .to.deep.equal([{ repeats: 9 }]);
+    expect(query(t.dbPath, 'SELECT repeats FROM callback_copies WHERE event_id = ?', event?.id)).to.deep.equal([
+      { repeats: 9 },
+    ]);
     await ops.waitFor((rs) => rs.some(about(a['controlNumber'])));
     await settle();
     expect(ops.requests.filter(about(a['controlNumber'])), 'one alert for one conflicting content').to.have.length(1);
   });
 });
 
-describe('permanent dedup under the daemon\'s own retention job', function () {
+describe("permanent dedup under the daemon's own retention job", function () {
   this.timeout(20_000);
 
   it('forgets an identity after store.dedupRetentionDays once its event is gone: the callback is new', async () => {
@@ -189,8 +225,10 @@ describe('permanent dedup under the daemon\'s own retention job', function () {
       await ack(t.callbackUrl, body);
       write(t.dbPath, 'UPDATE events SET received_ms = received_ms - ? WHERE control_number = ?', 3 * DAY, cn);
       write(t.dbPath, 'UPDATE callback_keys SET received_ms = received_ms - ? WHERE control_number = ?', 3 * DAY, cn);
-      await waitUntil(() => countOf(t.dbPath, 'SELECT count(*) FROM callback_keys WHERE control_number = ?', cn) === 0,
-        'the retention job to drop the identity');
+      await waitUntil(
+        () => countOf(t.dbPath, 'SELECT count(*) FROM callback_keys WHERE control_number = ?', cn) === 0,
+        'the retention job to drop the identity',
+      );
       await ack(t.callbackUrl, body);
       expect(countOf(t.dbPath, 'SELECT count(*) FROM events WHERE control_number = ?', cn)).to.equal(1);
     } finally {
@@ -213,8 +251,10 @@ describe('permanent dedup under the daemon\'s own retention job', function () {
       const delivered = "SELECT count(*) FROM deliveries WHERE state = 'delivered'";
       await waitUntil(() => countOf(t.dbPath, delivered) === 1, 'the delivery to finish');
       write(t.dbPath, 'UPDATE events SET received_ms = received_ms - ? WHERE control_number = ?', 2 * DAY, cn);
-      await waitUntil(() => countOf(t.dbPath, 'SELECT count(*) FROM events WHERE control_number = ?', cn) === 0,
-        'the retention job to prune the event');
+      await waitUntil(
+        () => countOf(t.dbPath, 'SELECT count(*) FROM events WHERE control_number = ?', cn) === 0,
+        'the retention job to prune the event',
+      );
       await ack(t.callbackUrl, body);
       const marker = buildCallback({ payType: '1' });
       await ack(t.callbackUrl, marker);
@@ -241,35 +281,59 @@ describe('a database written by the previous schema', function () {
     migrate(old, 2);
     const receivedMs = Date.now() - DAY;
     const body = JSON.stringify({
-      id: 'evt_old', source: 'skypay', type: 'payout', action: 'payoutQueuePayout', partner: SAMPLE_PARTNER,
-      controlNumber: cn, payType: 2, status: 'paid', dealTime, dealTimeUtc: '2018-08-07T03:58:33.000Z',
-      failDescription: null, referenceNumber: 'REF-OLD', extra: { branch: 'MNL-042' },
-      receivedAt: new Date(receivedMs).toISOString(), duplicates: 0,
+      id: 'evt_old',
+      source: 'skypay',
+      type: 'payout',
+      action: 'payoutQueuePayout',
+      partner: SAMPLE_PARTNER,
+      controlNumber: cn,
+      payType: 2,
+      status: 'paid',
+      dealTime,
+      dealTimeUtc: '2018-08-07T03:58:33.000Z',
+      failDescription: null,
+      referenceNumber: 'REF-OLD',
+      extra: { branch: 'MNL-042' },
+      receivedAt: new Date(receivedMs).toISOString(),
+      duplicates: 0,
     });
-    old.prepare(`INSERT INTO events
+    old
+      .prepare(
+        `INSERT INTO events
       (id, source, type, partner, control_number, pay_type, status, deal_time, body, received_ms)
-      VALUES ('evt_old', 'skypay', 'payout', ?, ?, 2, 'paid', ?, ?, ?)`)
+      VALUES ('evt_old', 'skypay', 'payout', ?, ?, 2, 'paid', ?, ?, ?)`,
+      )
       .run(SAMPLE_PARTNER, cn, dealTime, body, receivedMs);
     old.close();
 
     const t = await startTestDaemon({ skypay: { partners } }, { dbPath });
     try {
-      expect(query(dbPath, 'SELECT partner, control_number, pay_type, deal_time, event_id FROM callback_keys'))
-        .to.deep.equal([
-          { partner: SAMPLE_PARTNER, control_number: cn, pay_type: 2, deal_time: dealTime, event_id: 'evt_old' },
-        ]);
+      expect(
+        query(dbPath, 'SELECT partner, control_number, pay_type, deal_time, event_id FROM callback_keys'),
+      ).to.deep.equal([
+        { partner: SAMPLE_PARTNER, control_number: cn, pay_type: 2, deal_time: dealTime, event_id: 'evt_old' },
+      ]);
       const same = buildCallback({
-        controlNumber: cn, payType: '2', dealTime, referenceNumber: 'REF-OLD', branch: 'MNL-042',
+        controlNumber: cn,
+        payType: '2',
+        dealTime,
+        referenceNumber: 'REF-OLD',
+        branch: 'MNL-042',
       });
       await ack(t.callbackUrl, same);
       await ack(t.callbackUrl, { ...same, userName: OTHER_PARTNER, authentication: OTHER_AUTH });
       await ack(t.callbackUrl, { ...same, referenceNumber: 'REF-NEW' });
-      expect(query(dbPath, 'SELECT id, partner, duplicates FROM events WHERE control_number = ? ORDER BY partner', cn)
-        .map((r) => { const { id, ...rest } = r as { id: string }; return { old: id === 'evt_old', ...rest }; }))
-        .to.deep.equal([
-          { old: true, partner: SAMPLE_PARTNER, duplicates: 1 },
-          { old: false, partner: OTHER_PARTNER, duplicates: 0 },
-        ]);
+      expect(
+        query(dbPath, 'SELECT id, partner, duplicates FROM events WHERE control_number = ? ORDER BY partner', cn).map(
+          (r) => {
+            const { id, ...rest } = r as { id: string };
+            return { old: id === 'evt_old', ...rest };
+          },
+        ),
+      ).to.deep.equal([
+        { old: true, partner: SAMPLE_PARTNER, duplicates: 1 },
+        { old: false, partner: OTHER_PARTNER, duplicates: 0 },
+      ]);
       expect(countOf(dbPath, "SELECT count(*) FROM callback_copies WHERE event_id = 'evt_old'")).to.equal(1);
       expect(countOf(dbPath, 'SELECT count(*) FROM callback_keys WHERE digest IS NULL')).to.equal(0);
     } finally {

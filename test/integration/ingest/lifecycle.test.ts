@@ -20,9 +20,13 @@ describe('process lifecycle (built daemon)', function () {
     const socket = net.connect(Number(port), '127.0.0.1');
     await new Promise((r) => socket.once('connect', r));
     let reply = '';
-    socket.on('data', (c: Buffer) => { reply += c.toString('utf8'); });
+    socket.on('data', (c: Buffer) => {
+      reply += c.toString('utf8');
+    });
     const closed = new Promise((r) => socket.once('close', r));
-    socket.write(`POST /callbacks/skypay HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`);
+    socket.write(
+      `POST /callbacks/skypay HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`,
+    );
     socket.write(body.slice(0, half));
 
     d.child.kill('SIGTERM');
@@ -58,7 +62,10 @@ async function expectRefused(port: number): Promise<void> {
   while (Date.now() < deadline) {
     const refused = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => { s.destroy(); resolve(false); });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(false);
+      });
       s.once('error', () => resolve(true));
     });
     if (refused) return;

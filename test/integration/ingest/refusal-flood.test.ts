@@ -12,8 +12,14 @@ const BODY_KB = 100;
 /** The issue's bound, 10 MB for 10,000 requests, scaled to the requests sent. */
 const GROWTH_BOUND = (10 * 1024 * 1024 * FLOOD) / 10_000;
 
-interface Row { reason: string; body: string | null; body_bytes: number | null; content_type: string | null;
-  content_type_bytes: number | null; suppressed: number }
+interface Row {
+  reason: string;
+  body: string | null;
+  body_bytes: number | null;
+  content_type: string | null;
+  content_type_bytes: number | null;
+  suppressed: number;
+}
 
 const fileSize = (file: string): number => (fs.existsSync(file) ? fs.statSync(file).size : 0);
 
@@ -21,45 +27,61 @@ describe('a flood of refused callbacks (real daemon, real HTTP)', function () {
   this.timeout(30_000);
   let t: TestDaemon;
   // Metrics are published on a timer (scrapes only read): a short one keeps the metrics test quick.
-  beforeEach(async () => { t = await startTestDaemon({ metrics: { publishIntervalMs: 100 } }); });
-  afterEach(async () => { await t.stop(); });
+  beforeEach(async () => {
+    t = await startTestDaemon({ metrics: { publishIntervalMs: 100 } });
+  });
+  afterEach(async () => {
+    await t.stop();
+  });
 
   const dbBytes = (): number => fileSize(t.dbPath) + fileSize(`${t.dbPath}-wal`);
   function rows(): Row[] {
     const db = new Database(t.dbPath, { readonly: true });
     try {
-      return db.prepare('SELECT reason, body, body_bytes, content_type, content_type_bytes, suppressed FROM rejections')
+      return db
+        .prepare('SELECT reason, body, body_bytes, content_type, content_type_bytes, suppressed FROM rejections')
         .all() as Row[];
     } finally {
       db.close();
     }
   }
 
-  it(`keeps 20 rows a minute per reason and address, counts the rest, and grows under ${GROWTH_BOUND / 1e6} MB ` +
-    `for ${FLOOD} x ${BODY_KB} KB wrong-key bodies`, async () => {
-    const body = Buffer.from(JSON.stringify(buildCallback({
-      authentication: 'WRONG-KEY-FLOOD-0000', failDescription: `${SAMPLE_AUTH} ${'x'.repeat(BODY_KB * 1024)}` })));
-    // Start from a migrated, checkpointed file, so growth is what the flood added.
-    const before = dbBytes();
-    const result = await floodPosts(t.callbackUrl, { count: FLOOD, concurrency: 8, body });
-    expect([...result.statuses]).to.deep.equal([[401, FLOOD]]);
-    // The counts of refusals not kept are written every few seconds and on stop.
-    await t.stop();
-    const growth = dbBytes() - before;
-    const kept = rows();
-    console.log(`      (${FLOOD} requests in ${result.ms} ms; db + wal grew ${(growth / 1024).toFixed(0)} KB; ` +
-      `${kept.length} rows kept)`);
-    expect(growth).to.be.below(GROWTH_BOUND);
-    // One minute window (two if the flood straddled its end): 20 rows each, the rest counted on the last one.
-    expect(kept.length).to.be.within(20, 40);
-    expect(kept.length + kept.reduce((n, r) => n + r.suppressed, 0)).to.equal(FLOOD);
-    for (const row of kept) {
-      expect(row.reason).to.equal('unauthenticated');
-      expect(Buffer.byteLength(row.body ?? '')).to.be.at.most(2048);
-      expect(row.body_bytes).to.equal(body.length);
-      expect(row.body).not.to.contain(SAMPLE_AUTH).and.not.to.contain('WRONG-KEY-FLOOD-0000');
-    }
-  });
+  it(
+    `keeps 20 rows a minute per reason and address, counts the rest, and grows under ${GROWTH_BOUND / 1e6} MB ` +
+      `for ${FLOOD} x ${BODY_KB} KB wrong-key bodies`,
+    async () => {
+      const body = Buffer.from(
+        JSON.stringify(
+          buildCallback({
+            authentication: 'WRONG-KEY-FLOOD-0000',
+            failDescription: `${SAMPLE_AUTH} ${'x'.repeat(BODY_KB * 1024)}`,
+          }),
+        ),
+      );
+      // Start from a migrated, checkpointed file, so growth is what the flood added.
+      const before = dbBytes();
+      const result = await floodPosts(t.callbackUrl, { count: FLOOD, concurrency: 8, body });
+      expect([...result.statuses]).to.deep.equal([[401, FLOOD]]);
+      // The counts of refusals not kept are written every few seconds and on stop.
+      await t.stop();
+      const growth = dbBytes() - before;
+      const kept = rows();
+      console.log(
+        `      (${FLOOD} requests in ${result.ms} ms; db + wal grew ${(growth / 1024).toFixed(0)} KB; ` +
+          `${kept.length} rows kept)`,
+      );
+      expect(growth).to.be.below(GROWTH_BOUND);
+      // One minute window (two if the flood straddled its end): 20 rows each, the rest counted on the last one.
+      expect(kept.length).to.be.within(20, 40);
+      expect(kept.length + kept.reduce((n, r) => n + r.suppressed, 0)).to.equal(FLOOD);
+      for (const row of kept) {
+        expect(row.reason).to.equal('unauthenticated');
+        expect(Buffer.byteLength(row.body ?? '')).to.be.at.most(2048);
+        expect(row.body_bytes).to.equal(body.length);
+        expect(row.body).not.to.contain(SAMPLE_AUTH).and.not.to.contain('WRONG-KEY-FLOOD-0000');
+      }
+    },
+  );
 
   it('counts every refusal in /metrics, kept or not', async () => {
     const body = Buffer.from(JSON.stringify(buildCallback({ authentication: 'WRONG-KEY-FLOOD-0001' })));
@@ -74,7 +96,12 @@ describe('a flood of refused callbacks (real daemon, real HTTP)', function () {
     try {
       const listed = listRejections(db, { limit: 100 });
       expect(listed).to.have.length(20);
-      expect(listed.map((r) => r.suppressed).sort((a, b) => b - a).slice(0, 2)).to.deep.equal([40, 0]);
+      expect(
+        listed
+          .map((r) => r.suppressed)
+          .sort((a, b) => b - a)
+          .slice(0, 2),
+      ).to.deep.equal([40, 0]);
     } finally {
       db.close();
     }

@@ -3,13 +3,26 @@ import Database from 'better-sqlite3';
 import { startTestDaemon, type TestDaemon } from '../../support/daemon';
 import { SAMPLE_AUTH, buildCallback, postCallback } from '../../support/skypay';
 
-interface RejectionRow { status: number; reason: string; description: string; partner: string | null; body: string | null;
-  remote_address: string | null; method: string; content_type: string | null; received_ms: number }
+interface RejectionRow {
+  status: number;
+  reason: string;
+  description: string;
+  partner: string | null;
+  body: string | null;
+  remote_address: string | null;
+  method: string;
+  content_type: string | null;
+  received_ms: number;
+}
 
 describe('refused callbacks', () => {
   let t: TestDaemon;
-  before(async () => { t = await startTestDaemon({ server: { bodyLimit: '2kb' } }); });
-  after(async () => { await t.stop(); });
+  before(async () => {
+    t = await startTestDaemon({ server: { bodyLimit: '2kb' } });
+  });
+  after(async () => {
+    await t.stop();
+  });
 
   function lastRejection(): RejectionRow {
     const db = new Database(t.dbPath, { readonly: true });
@@ -20,32 +33,102 @@ describe('refused callbacks', () => {
     }
   }
 
-  const cases: { name: string; send: () => ReturnType<typeof postCallback>; status: number; reason: string; description: RegExp }[] = [
-    { name: 'an invalid field', status: 400, reason: 'invalid', description: /^controlNumber: must be 13 to 15 letters or digits$/,
-      send: () => postCallback(t.callbackUrl, buildCallback({ controlNumber: 'SHORT' })) },
-    { name: 'a missing field', status: 400, reason: 'invalid', description: /^dealTime: is required$/,
-      send: () => postCallback(t.callbackUrl, buildCallback({ dealTime: undefined })) },
-    { name: 'broken JSON', status: 400, reason: 'malformed', description: /not valid JSON/,
-      send: () => postCallback(t.callbackUrl, undefined, { raw: `{"authentication":"${SAMPLE_AUTH}",`, contentType: 'application/json' }) },
-    { name: 'a JSON array', status: 400, reason: 'malformed', description: /JSON object/,
-      send: () => postCallback(t.callbackUrl, [buildCallback()]) },
-    { name: 'an unknown partner', status: 401, reason: 'unauthenticated', description: /unknown partner/,
-      send: () => postCallback(t.callbackUrl, buildCallback({ userName: 'Mallory@skypay' })) },
-    { name: 'a wrong key', status: 401, reason: 'unauthenticated', description: /wrong authentication key/,
-      send: () => postCallback(t.callbackUrl, buildCallback({ authentication: 'GUESS-0000' })) },
-    { name: 'text that is neither JSON nor ciphertext', status: 401, reason: 'unauthenticated', description: /no configured encrypt key/,
-      send: () => postCallback(t.callbackUrl, undefined, { raw: 'hello', contentType: 'text/plain' }) },
-    { name: 'a body over server.bodyLimit', status: 413, reason: 'too_large', description: /bodyLimit/,
-      send: () => postCallback(t.callbackUrl, buildCallback({ failDescription: 'x'.repeat(4096) })) },
-    { name: 'a form post', status: 415, reason: 'unsupported_media_type',
+  const cases: {
+    name: string;
+    send: () => ReturnType<typeof postCallback>;
+    status: number;
+    reason: string;
+    description: RegExp;
+  }[] = [
+    {
+      name: 'an invalid field',
+      status: 400,
+      reason: 'invalid',
+      description: /^controlNumber: must be 13 to 15 letters or digits$/,
+      send: () => postCallback(t.callbackUrl, buildCallback({ controlNumber: 'SHORT' })),
+    },
+    {
+      name: 'a missing field',
+      status: 400,
+      reason: 'invalid',
+      description: /^dealTime: is required$/,
+      send: () => postCallback(t.callbackUrl, buildCallback({ dealTime: undefined })),
+    },
+    {
+      name: 'broken JSON',
+      status: 400,
+      reason: 'malformed',
+      description: /not valid JSON/,
+      send: () =>
+        postCallback(t.callbackUrl, undefined, {
+          raw: `{"authentication":"${SAMPLE_AUTH}",`,
+          contentType: 'application/json',
+        }),
+    },
+    {
+      name: 'a JSON array',
+      status: 400,
+      reason: 'malformed',
+      description: /JSON object/,
+      send: () => postCallback(t.callbackUrl, [buildCallback()]),
+    },
+    {
+      name: 'an unknown partner',
+      status: 401,
+      reason: 'unauthenticated',
+      description: /unknown partner/,
+      send: () => postCallback(t.callbackUrl, buildCallback({ userName: 'Mallory@skypay' })),
+    },
+    {
+      name: 'a wrong key',
+      status: 401,
+      reason: 'unauthenticated',
+      description: /wrong authentication key/,
+      send: () => postCallback(t.callbackUrl, buildCallback({ authentication: 'GUESS-0000' })),
+    },
+    {
+      name: 'text that is neither JSON nor ciphertext',
+      status: 401,
+      reason: 'unauthenticated',
+      description: /no configured encrypt key/,
+      send: () => postCallback(t.callbackUrl, undefined, { raw: 'hello', contentType: 'text/plain' }),
+    },
+    {
+      name: 'a body over server.bodyLimit',
+      status: 413,
+      reason: 'too_large',
+      description: /bodyLimit/,
+      send: () => postCallback(t.callbackUrl, buildCallback({ failDescription: 'x'.repeat(4096) })),
+    },
+    {
+      name: 'a form post',
+      status: 415,
+      reason: 'unsupported_media_type',
       description: /^unsupported content type, 33 bytes: send application\/json/,
-      send: () => postCallback(t.callbackUrl, undefined, { raw: 'a=1', contentType: 'application/x-www-form-urlencoded' }) },
-    { name: 'XML', status: 415, reason: 'unsupported_media_type', description: /^unsupported content type, 8 bytes: /,
-      send: () => postCallback(t.callbackUrl, undefined, { raw: '<a/>', contentType: 'text/xml' }) },
-    { name: 'a GET', status: 405, reason: 'method_not_allowed', description: /GET is not allowed/,
-      send: () => postCallback(t.callbackUrl, undefined, { method: 'GET' }) },
-    { name: 'a PUT', status: 405, reason: 'method_not_allowed', description: /PUT is not allowed/,
-      send: () => postCallback(t.callbackUrl, buildCallback(), { method: 'PUT' }) },
+      send: () =>
+        postCallback(t.callbackUrl, undefined, { raw: 'a=1', contentType: 'application/x-www-form-urlencoded' }),
+    },
+    {
+      name: 'XML',
+      status: 415,
+      reason: 'unsupported_media_type',
+      description: /^unsupported content type, 8 bytes: /,
+      send: () => postCallback(t.callbackUrl, undefined, { raw: '<a/>', contentType: 'text/xml' }),
+    },
+    {
+      name: 'a GET',
+      status: 405,
+      reason: 'method_not_allowed',
+      description: /GET is not allowed/,
+      send: () => postCallback(t.callbackUrl, undefined, { method: 'GET' }),
+    },
+    {
+      name: 'a PUT',
+      status: 405,
+      reason: 'method_not_allowed',
+      description: /PUT is not allowed/,
+      send: () => postCallback(t.callbackUrl, buildCallback(), { method: 'PUT' }),
+    },
   ];
 
   for (const c of cases) {
@@ -77,9 +160,16 @@ describe('refused callbacks', () => {
   });
 
   it('logs every refusal with its reason and never the key', () => {
-    const refused = t.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['outcome'] === 'refused');
+    const refused = t.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l['outcome'] === 'refused');
     expect(refused.length).to.be.greaterThanOrEqual(cases.length);
-    expect(refused.map((l) => l['reason'])).to.include.members(['invalid', 'unauthenticated', 'too_large', 'malformed']);
+    expect(refused.map((l) => l['reason'])).to.include.members([
+      'invalid',
+      'unauthenticated',
+      'too_large',
+      'malformed',
+    ]);
     expect(t.logs.join('')).not.to.contain(SAMPLE_AUTH).and.not.to.contain('GUESS-0000');
   });
 });

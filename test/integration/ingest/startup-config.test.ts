@@ -15,8 +15,10 @@ describe('start-up configuration checks (built daemon)', function () {
   const store = () => ({ path: path.join(makeTempDir(), 'skyrelay.db'), synchronous: 'NORMAL' });
 
   it('refuses to run in production on the public sample key, saying to set SKYRELAY_PARTNERS', async () => {
-    const { code, output } = await spawnDaemonExpectingExit({ server: { host: '127.0.0.1', port: 0 }, store: store() },
-      { NODE_ENV: 'production' });
+    const { code, output } = await spawnDaemonExpectingExit(
+      { server: { host: '127.0.0.1', port: 0 }, store: store() },
+      { NODE_ENV: 'production' },
+    );
     expect(code).to.equal(CONFIG_ERROR_EXIT_CODE);
     expect(output).to.match(/skypay\.partners\.0\.authentication: the public sample key .* set SKYRELAY_PARTNERS/);
     expect(output, 'a key is never echoed, even a public one').not.to.contain(SAMPLE_AUTH);
@@ -24,13 +26,20 @@ describe('start-up configuration checks (built daemon)', function () {
 
   it('runs in production once SKYRELAY_PARTNERS replaces the sample', async () => {
     const partners = [{ userName: 'Acme@skypay', authentication: ['acme-production-key-0001'] }];
-    const d = await spawnDaemon({ server: { host: '127.0.0.1', port: 0 }, store: store() },
-      { NODE_ENV: 'production', SKYRELAY_PARTNERS: JSON.stringify(partners) });
+    const d = await spawnDaemon(
+      { server: { host: '127.0.0.1', port: 0 }, store: store() },
+      { NODE_ENV: 'production', SKYRELAY_PARTNERS: JSON.stringify(partners) },
+    );
     try {
       // A dealTime of today: production.json refuses the 2018 sample as older than skypay.maxAgeDays.
-      const res = await postCallback(d.callbackUrl, buildCallback({
-        userName: 'Acme@skypay', authentication: 'acme-production-key-0001', dealTime: dealTimeFromNow(),
-      }));
+      const res = await postCallback(
+        d.callbackUrl,
+        buildCallback({
+          userName: 'Acme@skypay',
+          authentication: 'acme-production-key-0001',
+          dealTime: dealTimeFromNow(),
+        }),
+      );
       expect(res.json?.['responseCode']).to.equal('1000');
     } finally {
       d.child.kill('SIGTERM');
@@ -40,8 +49,10 @@ describe('start-up configuration checks (built daemon)', function () {
 
   for (const port of ['abc', '80x']) {
     it(`refuses SKYRELAY_PORT=${port} as a configuration error naming server.port`, async () => {
-      const { code, output } = await spawnDaemonExpectingExit({ server: { host: '127.0.0.1' }, store: store() },
-        { SKYRELAY_PORT: port });
+      const { code, output } = await spawnDaemonExpectingExit(
+        { server: { host: '127.0.0.1' }, store: store() },
+        { SKYRELAY_PORT: port },
+      );
       expect(code).to.equal(CONFIG_ERROR_EXIT_CODE);
       expect(output).to.match(/invalid configuration:\n {2}- server\.port: SKYRELAY_PORT must be a number/);
     });

@@ -29,9 +29,14 @@ describe('GET /metrics', function () {
     [ok, down] = await Promise.all([startReceiver(), startReceiver()]);
     down.respondWith(replies.unavailable());
     const config = {
-      destinations: { ok: { type: 'webhook', url: `${ok.url}/in`, secret: SECRET },
-        down: { type: 'webhook', url: `${down.url}/in`, secret: SECRET } },
-      rules: [{ name: 'all', to: ['ok'] }, { name: 'fail', match: { status: 'failure' }, to: ['down'] }],
+      destinations: {
+        ok: { type: 'webhook', url: `${ok.url}/in`, secret: SECRET },
+        down: { type: 'webhook', url: `${down.url}/in`, secret: SECRET },
+      },
+      rules: [
+        { name: 'all', to: ['ok'] },
+        { name: 'fail', match: { status: 'failure' }, to: ['down'] },
+      ],
       metrics: { publishIntervalMs: 100 },
       delivery: { pollIntervalMs: 100, initialBackoffMs: 60_000, maxBackoffMs: 60_000 },
     };
@@ -55,10 +60,12 @@ describe('GET /metrics', function () {
     // Either process may have made the attempts; each publishes within publishIntervalMs, and a scrape only reads.
     await waitUntil(async () => {
       const text = await scrape(a.baseUrl);
-      return valueOf(text, 'skyrelay_delivery_attempts_total{destination="down",outcome="retry"}') === 1
-        && valueOf(text, 'skyrelay_delivery_attempts_total{destination="ok",outcome="delivered"}') === 2
-        && valueOf(text, 'skyrelay_callbacks_total{outcome="refused",reason="unauthenticated"}') === 1
-        && valueOf(text, 'skyrelay_delivery_attempt_duration_seconds_count{destination="ok"}') === 2;
+      return (
+        valueOf(text, 'skyrelay_delivery_attempts_total{destination="down",outcome="retry"}') === 1 &&
+        valueOf(text, 'skyrelay_delivery_attempts_total{destination="ok",outcome="delivered"}') === 2 &&
+        valueOf(text, 'skyrelay_callbacks_total{outcome="refused",reason="unauthenticated"}') === 1 &&
+        valueOf(text, 'skyrelay_delivery_attempt_duration_seconds_count{destination="ok"}') === 2
+      );
     }, 'the callbacks and attempts to be published');
     const text = await scrape(a.baseUrl);
     expect(valueOf(text, 'skyrelay_callbacks_total{outcome="accepted"}')).to.equal(2);
@@ -79,10 +86,14 @@ describe('GET /metrics', function () {
   it('answers for every process on the database, whichever one is scraped, and keeps totals when one stops', async () => {
     const before = valueOf(await scrape(a.baseUrl), 'skyrelay_callbacks_total{outcome="accepted"}');
     for (let i = 0; i < 3; i++) await postCallback(b?.callbackUrl ?? '', buildCallback({ payType: '2' }));
-    await waitUntil(async () => valueOf(await scrape(a.baseUrl), 'skyrelay_callbacks_total{outcome="accepted"}') === before + 3,
-      'process A to report what process B counted');
-    await waitUntil(async () => valueOf(await scrape(a.baseUrl), 'skyrelay_metrics_processes') === 2,
-      'both processes to publish');
+    await waitUntil(
+      async () => valueOf(await scrape(a.baseUrl), 'skyrelay_callbacks_total{outcome="accepted"}') === before + 3,
+      'process A to report what process B counted',
+    );
+    await waitUntil(
+      async () => valueOf(await scrape(a.baseUrl), 'skyrelay_metrics_processes') === 2,
+      'both processes to publish',
+    );
     await b?.stop();
     b = undefined;
     const after = await scrape(a.baseUrl);

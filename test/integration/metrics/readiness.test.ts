@@ -12,8 +12,12 @@ async function readiness(baseUrl: string): Promise<{ status: number; body: Recor
 describe('GET /readyz', function () {
   this.timeout(20_000);
   let t: TestDaemon;
-  before(async () => { t = await startTestDaemon(); });
-  after(async () => { await t.stop(); });
+  before(async () => {
+    t = await startTestDaemon();
+  });
+  after(async () => {
+    await t.stop();
+  });
 
   it('answers 200 when started and able to write, while /healthz stays the liveness probe', async () => {
     expect(await readiness(t.baseUrl)).to.deep.equal({ status: 200, body: { status: 'ready' } });
@@ -38,7 +42,9 @@ describe('GET /readyz', function () {
       admin.exec('DROP TRIGGER fail_probe; DROP TRIGGER fail_probe_insert;');
       expect((await readiness(t.baseUrl)).status).to.equal(200);
     } finally {
-      admin.exec('DROP TRIGGER IF EXISTS fail_events; DROP TRIGGER IF EXISTS fail_probe; DROP TRIGGER IF EXISTS fail_probe_insert;');
+      admin.exec(
+        'DROP TRIGGER IF EXISTS fail_events; DROP TRIGGER IF EXISTS fail_probe; DROP TRIGGER IF EXISTS fail_probe_insert;',
+      );
       admin.close();
     }
     expect((await postCallback(t.callbackUrl, buildCallback())).json?.['responseCode']).to.equal('1000');
@@ -51,12 +57,16 @@ describe('GET /readyz', function () {
     const probe = net.connect(Number(port), '127.0.0.1');
     await Promise.all([new Promise((r) => slow.once('connect', r)), new Promise((r) => probe.once('connect', r))]);
     const body = JSON.stringify(buildCallback());
-    slow.write(`POST /callbacks/skypay HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+    slow.write(
+      `POST /callbacks/skypay HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
     probe.write('GET /readyz HTTP/1.1\r\nHost: x\r\n');
     await new Promise((r) => setTimeout(r, 50));
     const stopping = t.stop();
     let answer = '';
-    probe.on('data', (c: Buffer) => { answer += c.toString('utf8'); });
+    probe.on('data', (c: Buffer) => {
+      answer += c.toString('utf8');
+    });
     probe.write('Connection: close\r\n\r\n');
     await new Promise((r) => probe.once('close', r));
     slow.end(body);

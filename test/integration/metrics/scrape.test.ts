@@ -70,8 +70,18 @@ describe('GET /metrics: read-only scrapes, metrics.token and metrics.path', func
     });
 
     it('guards every spelling of the path: 401 without the token, 404 with it; serves only the exact one', async () => {
-      const spellings = ['/INTERNAL/prom', '/internal/PROM', '/internal/prom/', '//internal/prom', '/internal//prom',
-        '/%69nternal/prom', '/internal%2Fprom', '/internal/./prom', '/x/../internal/prom', '/internal/prom/x'];
+      const spellings = [
+        '/INTERNAL/prom',
+        '/internal/PROM',
+        '/internal/prom/',
+        '//internal/prom',
+        '/internal//prom',
+        '/%69nternal/prom',
+        '/internal%2Fprom',
+        '/internal/./prom',
+        '/x/../internal/prom',
+        '/internal/prom/x',
+      ];
       for (const target of spellings) {
         expect((await scrape(target, null)).status, target).to.equal(401);
         expect((await scrape(target, TOKEN)).status, `${target} with the token`).to.equal(404);

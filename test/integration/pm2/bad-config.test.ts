@@ -30,10 +30,16 @@ describe('pm2 start with an invalid configuration', function () {
     const { SKYRELAY_PARTNERS: _partners, ...inherited } = process.env;
     env = {
       ...inherited,
-      PM2_HOME: path.join(dir, 'pm2'), SKYRELAY_INSTANCES: '1', SKYRELAY_LOG_DIR: dir,
-      NODE_CONFIG_DIR: path.join(REPO_ROOT, 'config'), SUPPRESS_NO_CONFIG_WARNING: 'y',
+      PM2_HOME: path.join(dir, 'pm2'),
+      SKYRELAY_INSTANCES: '1',
+      SKYRELAY_LOG_DIR: dir,
+      NODE_CONFIG_DIR: path.join(REPO_ROOT, 'config'),
+      SUPPRESS_NO_CONFIG_WARNING: 'y',
       // No SKYRELAY_PARTNERS: production refuses the documentation's sample key.
-      NODE_CONFIG: JSON.stringify({ server: { host: '127.0.0.1', port: 0 }, store: { path: path.join(dir, 'skyrelay.db') } }),
+      NODE_CONFIG: JSON.stringify({
+        server: { host: '127.0.0.1', port: 0 },
+        store: { path: path.join(dir, 'skyrelay.db') },
+      }),
     };
   });
   after(async () => {
@@ -43,8 +49,11 @@ describe('pm2 start with an invalid configuration', function () {
 
   it('is not restarted, and the reason is in the error log exactly once', async () => {
     await pm2('start', 'ecosystem.config.js', '--env', 'production').catch(() => undefined);
-    await waitUntil(async () => (await list()).filter((p) => ['stopped', 'errored'].includes(p.pm2_env.status)).length > 0,
-      'the process to end', 30_000);
+    await waitUntil(
+      async () => (await list()).filter((p) => ['stopped', 'errored'].includes(p.pm2_env.status)).length > 0,
+      'the process to end',
+      30_000,
+    );
     const [proc, ...others] = await list();
     expect(others).to.deep.equal([]);
     expect(proc?.pm2_env).to.include({ restart_time: 0, exit_code: CONFIG_ERROR_EXIT_CODE });
@@ -58,7 +67,9 @@ describe('pm2 start with an invalid configuration', function () {
 
   it('lists the config exit code in ecosystem.config.js stop_exit_codes', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const ecosystem = require(path.join(REPO_ROOT, 'ecosystem.config.js')) as { apps: { stop_exit_codes?: number[] }[] };
+    const ecosystem = require(path.join(REPO_ROOT, 'ecosystem.config.js')) as {
+      apps: { stop_exit_codes?: number[] }[];
+    };
     expect(ecosystem.apps[0]?.stop_exit_codes).to.deep.equal([CONFIG_ERROR_EXIT_CODE]);
   });
 });

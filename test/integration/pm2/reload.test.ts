@@ -36,8 +36,11 @@ describe('pm2 reload under a steady stream of callbacks', function () {
     baseUrl = await getRefusedUrl();
     env = {
       ...process.env,
-      PM2_HOME: path.join(dir, 'pm2'), SKYRELAY_INSTANCES: '2', SKYRELAY_LOG_DIR: dir,
-      NODE_CONFIG_DIR: path.join(REPO_ROOT, 'config'), SUPPRESS_NO_CONFIG_WARNING: 'y',
+      PM2_HOME: path.join(dir, 'pm2'),
+      SKYRELAY_INSTANCES: '2',
+      SKYRELAY_LOG_DIR: dir,
+      NODE_CONFIG_DIR: path.join(REPO_ROOT, 'config'),
+      SUPPRESS_NO_CONFIG_WARNING: 'y',
       NODE_CONFIG: JSON.stringify({
         server: { host: '127.0.0.1', port: Number(new URL(baseUrl).port) },
         store: { path: dbPath, synchronous: 'NORMAL' },
@@ -45,8 +48,16 @@ describe('pm2 reload under a steady stream of callbacks', function () {
       }),
     };
     await pm2('start', 'ecosystem.config.js');
-    await waitUntil(async () => (await list()).filter((p) => p.pm2_env.status === 'online').length === 2, 'two online workers', 30_000);
-    await waitUntil(async () => (await fetch(`${baseUrl}/readyz`).catch(() => undefined))?.status === 200, 'readiness', 15_000);
+    await waitUntil(
+      async () => (await list()).filter((p) => p.pm2_env.status === 'online').length === 2,
+      'two online workers',
+      30_000,
+    );
+    await waitUntil(
+      async () => (await fetch(`${baseUrl}/readyz`).catch(() => undefined))?.status === 200,
+      'readiness',
+      15_000,
+    );
   });
   after(async () => {
     await pm2('kill').catch(() => undefined);
@@ -85,8 +96,10 @@ describe('pm2 reload under a steady stream of callbacks', function () {
     expect(failures).to.deep.equal([]);
     const db = new Database(dbPath, { readonly: true });
     try {
-      const stored = db.prepare('SELECT control_number, count(*) AS n FROM events GROUP BY control_number').all() as
-        { control_number: string; n: number }[];
+      const stored = db.prepare('SELECT control_number, count(*) AS n FROM events GROUP BY control_number').all() as {
+        control_number: string;
+        n: number;
+      }[];
       expect(stored.filter((r) => r.n !== 1)).to.deep.equal([]);
       expect(stored.map((r) => r.control_number).sort()).to.deep.equal([...sent].sort());
     } finally {
@@ -105,8 +118,11 @@ describe('pm2 reload under a steady stream of callbacks', function () {
     };
     await waitUntil(async () => (await accepted()) === sent.length, `/metrics to count all ${sent.length} callbacks`);
     const pm2Log = fs.readFileSync(path.join(dir, 'pm2', 'pm2.log'), 'utf8');
-    for (const id of [0, 1]) expect(pm2Log).to.contain(`App [skyrelay:_old_${id}] exited with code [0] via signal [SIGINT]`);
+    for (const id of [0, 1])
+      expect(pm2Log).to.contain(`App [skyrelay:_old_${id}] exited with code [0] via signal [SIGINT]`);
     expect(pm2Log).not.to.match(/SIGKILL/);
-    process.stdout.write(`      (${sent.length} callbacks: ${beforeReload} before, ${duringReload} during and the rest after the reload)\n`);
+    process.stdout.write(
+      `      (${sent.length} callbacks: ${beforeReload} before, ${duringReload} during and the rest after the reload)\n`,
+    );
   });
 });

@@ -23,14 +23,28 @@ describe('retention job in the running daemon', function () {
 
   function addOldEvent(id: string, ageDays: number, state?: string): void {
     const at = Date.now() - ageDays * DAY;
-    db.prepare(`INSERT INTO events (id, source, type, body, received_ms) VALUES (?, 'skypay', 'payout', '{}', ?)`).run(id, at);
+    db.prepare(`INSERT INTO events (id, source, type, body, received_ms) VALUES (?, 'skypay', 'payout', '{}', ?)`).run(
+      id,
+      at,
+    );
     if (!state) return;
     // Far-future retry and lease, so the worker leaves these alone during the test.
-    db.prepare(`INSERT INTO deliveries (id, event_id, destination, rules, state, next_attempt_ms, lease_until_ms, lease_owner,
-      created_ms, updated_ms) VALUES (?, ?, 'gone', '[]', ?, ?, ?, ?, ?, ?)`)
-      .run(`${id}-d`, id, state, at + 400 * DAY, state === 'inflight' ? Date.now() + DAY : null,
-        state === 'inflight' ? 'someone' : null, at, at);
-    db.prepare(`INSERT INTO attempts (delivery_id, attempt, started_ms, duration_ms, outcome) VALUES (?, 1, ?, 3, 'retry')`).run(`${id}-d`, at);
+    db.prepare(
+      `INSERT INTO deliveries (id, event_id, destination, rules, state, next_attempt_ms, lease_until_ms, lease_owner,
+      created_ms, updated_ms) VALUES (?, ?, 'gone', '[]', ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      `${id}-d`,
+      id,
+      state,
+      at + 400 * DAY,
+      state === 'inflight' ? Date.now() + DAY : null,
+      state === 'inflight' ? 'someone' : null,
+      at,
+      at,
+    );
+    db.prepare(
+      `INSERT INTO attempts (delivery_id, attempt, started_ms, duration_ms, outcome) VALUES (?, 1, ?, 3, 'retry')`,
+    ).run(`${id}-d`, at);
   }
 
   it('deletes expired events with finished deliveries in small batches, keeps unfinished ones, and keeps taking callbacks', async () => {
@@ -38,12 +52,14 @@ describe('retention job in the running daemon', function () {
     addOldEvent('evt_old_pending', 30, 'pending');
     addOldEvent('evt_old_inflight', 30, 'inflight');
     addOldEvent('evt_recent', 6, 'delivered');
-    const insertRejection = db.prepare(`INSERT INTO rejections (id, received_ms, method, path, status, reason, description)
+    const insertRejection =
+      db.prepare(`INSERT INTO rejections (id, received_ms, method, path, status, reason, description)
       VALUES (?, ?, 'POST', '/callbacks/skypay', 401, 'unauthenticated', 'wrong key')`);
     insertRejection.run('rej_old', Date.now() - 3 * DAY);
     insertRejection.run('rej_recent', Date.now() - DAY);
 
-    const oldLeft = () => db.prepare("SELECT count(*) FROM events WHERE id LIKE 'evt_old_done_%'").pluck().get() as number;
+    const oldLeft = () =>
+      db.prepare("SELECT count(*) FROM events WHERE id LIKE 'evt_old_done_%'").pluck().get() as number;
     const fresh = buildCallback();
     expect((await postCallback(t.callbackUrl, fresh)).json?.['responseCode']).to.equal('1000');
     await waitUntil(() => oldLeft() === 0, 'the old finished events to be pruned', 5000);
@@ -51,9 +67,16 @@ describe('retention job in the running daemon', function () {
     const ids = db.prepare('SELECT id FROM events WHERE control_number IS NULL ORDER BY id').pluck().all();
     expect(ids).to.deep.equal(['evt_old_inflight', 'evt_old_pending', 'evt_recent']);
     expect(db.prepare("SELECT count(*) FROM deliveries WHERE id LIKE 'evt_old_done_%'").pluck().get()).to.equal(0);
-    expect(db.prepare("SELECT count(*) FROM attempts WHERE delivery_id LIKE 'evt_old_done_%'").pluck().get()).to.equal(0);
-    expect(db.prepare('SELECT count(*) FROM events WHERE control_number = ?').pluck().get(fresh['controlNumber'])).to.equal(1);
-    await waitUntil(() => db.prepare("SELECT count(*) FROM rejections WHERE id = 'rej_old'").pluck().get() === 0, 'the old refusal to go');
+    expect(db.prepare("SELECT count(*) FROM attempts WHERE delivery_id LIKE 'evt_old_done_%'").pluck().get()).to.equal(
+      0,
+    );
+    expect(
+      db.prepare('SELECT count(*) FROM events WHERE control_number = ?').pluck().get(fresh['controlNumber']),
+    ).to.equal(1);
+    await waitUntil(
+      () => db.prepare("SELECT count(*) FROM rejections WHERE id = 'rej_old'").pluck().get() === 0,
+      'the old refusal to go',
+    );
     expect(db.prepare('SELECT id FROM rejections').pluck().all()).to.deep.equal(['rej_recent']);
     expect(t.logs.some((l) => l.includes('retention pruned old rows'))).to.equal(true);
   });

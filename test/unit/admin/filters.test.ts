@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import {
-  FilterError, parseDuration, parseEventType, parseLimit, parseSince, parseState, parseStatus,
+  FilterError,
+  parseDuration,
+  parseEventType,
+  parseLimit,
+  parseSince,
+  parseState,
+  parseStatus,
 } from '../../../src/admin/filters';
 
 describe('filters shared by the CLI flags and the admin query string', () => {

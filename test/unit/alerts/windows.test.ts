@@ -10,8 +10,17 @@ const WINDOW = 60_000;
 
 function refusal(reason: string, description = 'wrong authentication key'): NewRejection {
   return {
-    id: 'rej_1', receivedAt: new Date(0), remoteAddress: '203.0.113.7', method: 'POST', path: '/callbacks/skypay',
-    contentType: 'application/json', status: 401, reason, description, partner: 'AppName@skypay', body: undefined,
+    id: 'rej_1',
+    receivedAt: new Date(0),
+    remoteAddress: '203.0.113.7',
+    method: 'POST',
+    path: '/callbacks/skypay',
+    contentType: 'application/json',
+    status: 401,
+    reason,
+    description,
+    partner: 'AppName@skypay',
+    body: undefined,
   };
 }
 
@@ -27,7 +36,9 @@ describe('rejection alert windows (rate limit kept in SQLite)', () => {
   it('admits the first refusal per reason and destination, and folds the rest of the window', () => {
     const w = prepareAlertWindows(db, WINDOW);
     expect(w.admit(refusal('unauthenticated'), ['slack', 'email'], 0)).to.deep.equal([
-      { destination: 'slack', folded: 0 }, { destination: 'email', folded: 0 }]);
+      { destination: 'slack', folded: 0 },
+      { destination: 'email', folded: 0 },
+    ]);
     expect(w.admit(refusal('unauthenticated'), ['slack', 'email'], 1_000)).to.deep.equal([]);
     expect(w.admit(refusal('unauthenticated'), ['slack'], 59_999)).to.deep.equal([]);
     // Another reason has its own window.
@@ -43,10 +54,18 @@ describe('rejection alert windows (rate limit kept in SQLite)', () => {
     w.admit(refusal('unauthenticated', 'unknown partner'), ['slack'], 10_000);
     expect(w.closeExpired(59_999)).to.deep.equal([]);
     const closed = w.closeExpired(60_000);
-    expect(closed).to.deep.equal([{
-      destination: 'slack', reason: 'unauthenticated', folded: 1, windowMs: WINDOW, lastStatus: 401,
-      lastPartner: 'AppName@skypay', lastRemoteAddress: '203.0.113.7', lastDescription: 'unknown partner',
-    }]);
+    expect(closed).to.deep.equal([
+      {
+        destination: 'slack',
+        reason: 'unauthenticated',
+        folded: 1,
+        windowMs: WINDOW,
+        lastStatus: 401,
+        lastPartner: 'AppName@skypay',
+        lastRemoteAddress: '203.0.113.7',
+        lastDescription: 'unknown partner',
+      },
+    ]);
     // A second closer (another process) finds nothing left to send.
     expect(w.closeExpired(60_001)).to.deep.equal([]);
     // The summary opened a new window: a steady stream yields one alert per window.

@@ -34,14 +34,35 @@ describe('config/load', () => {
     ['a port out of range', { server: { port: 70000 } }, /^server\.port: .*0 to 65535/],
     ['a port given as text', { server: { port: 'eighty' } }, /^server\.port: .*integer/],
     ['a misspelt key', { server: { prot: 8080 } }, /^server\.prot: is not a known setting/],
-    ['an empty key list', { skypay: { partners: [{ userName: 'a', authentication: [] }] } }, /^skypay\.partners\.0\.authentication: /],
-    ['a bad timezone', { skypay: { timezone: 'Asia/Manila' } }, /^skypay\.timezone: must be an offset such as "\+08:00"/],
+    [
+      'an empty key list',
+      { skypay: { partners: [{ userName: 'a', authentication: [] }] } },
+      /^skypay\.partners\.0\.authentication: /,
+    ],
+    [
+      'a bad timezone',
+      { skypay: { timezone: 'Asia/Manila' } },
+      /^skypay\.timezone: must be an offset such as "\+08:00"/,
+    ],
     ['a bad body limit', { server: { bodyLimit: 'huge' } }, /^server\.bodyLimit: must be a size/],
-    ['a partner configured twice', { skypay: { partners: [
-      { userName: 'a', authentication: ['k'] }, { userName: 'a', authentication: ['j'] }] } }, /configured twice/],
+    [
+      'a partner configured twice',
+      {
+        skypay: {
+          partners: [
+            { userName: 'a', authentication: ['k'] },
+            { userName: 'a', authentication: ['j'] },
+          ],
+        },
+      },
+      /configured twice/,
+    ],
     ['a metrics path under /admin', { metrics: { path: '/Admin/m' } }, /^metrics\.path: must not be under \/admin/],
-    ['a metrics path above the callback path', { metrics: { path: '/callbacks/' } },
-      /^metrics\.path: must not be skypay\.path or a path above it/],
+    [
+      'a metrics path above the callback path',
+      { metrics: { path: '/callbacks/' } },
+      /^metrics\.path: must not be skypay\.path or a path above it/,
+    ],
     ['the metrics path at the root', { metrics: { path: '/' } }, /^metrics\.path: must not be \/healthz or a path/m],
     ['a callback path under /admin', { skypay: { path: '//admin/cb' } }, /^skypay\.path: must not be under \/admin/],
     ['a short metrics token', { metrics: { token: 'short' } }, /^metrics\.token: /],
@@ -54,8 +75,10 @@ describe('config/load', () => {
 
   it('production.json refuses dealTimes over 30 days old or 10 minutes ahead; default.json leaves both off', () => {
     const dir = path.join(__dirname, '..', '..', '..', '..', 'config');
-    const production = JSON.parse(fs.readFileSync(path.join(dir, 'production.json'), 'utf8')) as
-      Record<string, unknown>;
+    const production = JSON.parse(fs.readFileSync(path.join(dir, 'production.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     const config = validateConfig(mergeDeep(readDefaultConfig(), production));
     expect(config.skypay).to.include({ maxAgeDays: 30, maxFutureMinutes: 10 });
     const defaults = validateConfig(readDefaultConfig()).skypay;
@@ -73,15 +96,22 @@ describe('config/load', () => {
     expect(problems.join('\n')).to.contain('skypay.partners.0.authentication').and.not.to.contain('TOPSECRET-AUTH');
   });
 
-  it('refuses the documentation\'s sample key only in production', () => {
-    expect(() => validateConfig(readDefaultConfig(), { production: true })).to.throw(ConfigError, /set SKYRELAY_PARTNERS/);
+  it("refuses the documentation's sample key only in production", () => {
+    expect(() => validateConfig(readDefaultConfig(), { production: true })).to.throw(
+      ConfigError,
+      /set SKYRELAY_PARTNERS/,
+    );
     expect(() => validateConfig(readDefaultConfig(), { production: false })).not.to.throw();
   });
 
   it('names the key of a numeric environment variable that is not a number', () => {
-    const mapping = { server: { port: { __name: 'SKYRELAY_PORT', __format: 'number' } }, store: { path: 'SKYRELAY_DB_PATH' } };
-    expect(checkNumericEnv(mapping, { SKYRELAY_PORT: '80x' })).to.deep.equal(
-      ['server.port: SKYRELAY_PORT must be a number (got text that is not one)']);
+    const mapping = {
+      server: { port: { __name: 'SKYRELAY_PORT', __format: 'number' } },
+      store: { path: 'SKYRELAY_DB_PATH' },
+    };
+    expect(checkNumericEnv(mapping, { SKYRELAY_PORT: '80x' })).to.deep.equal([
+      'server.port: SKYRELAY_PORT must be a number (got text that is not one)',
+    ]);
     expect(checkNumericEnv(mapping, { SKYRELAY_PORT: '8081' })).to.deep.equal([]);
     expect(checkNumericEnv(mapping, { SKYRELAY_PORT: '' })).to.deep.equal([]);
     expect(checkNumericEnv(mapping, {})).to.deep.equal([]);

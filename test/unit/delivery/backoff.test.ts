@@ -43,12 +43,21 @@ describe('delivery/backoff', () => {
       const a = [1, 2, 3, 4].map((n) => nextDelay(n, policy, make()));
       const b = [1, 2, 3, 4].map((n) => nextDelay(n, policy, make()));
       assert.deepEqual(a, b);
-      assert.equal(nextDelay(2, policy, () => 0.25), 1250);
+      assert.equal(
+        nextDelay(2, policy, () => 0.25),
+        1250,
+      );
     });
 
     it('keeps bounds when random misbehaves', () => {
-      assert.equal(nextDelay(1, policy, () => 7), 1000);
-      assert.equal(nextDelay(1, policy, () => Number.NaN), 500);
+      assert.equal(
+        nextDelay(1, policy, () => 7),
+        1000,
+      );
+      assert.equal(
+        nextDelay(1, policy, () => Number.NaN),
+        500,
+      );
     });
   });
 
@@ -61,17 +70,29 @@ describe('delivery/backoff', () => {
     });
 
     it('honours a Retry-After longer than the backoff', () => {
-      const verdict = decideAfterFailure({ attempt: 1, retryable: true, retryAfterMs: 30_000, error: 'HTTP 429' }, policy, low);
+      const verdict = decideAfterFailure(
+        { attempt: 1, retryable: true, retryAfterMs: 30_000, error: 'HTTP 429' },
+        policy,
+        low,
+      );
       assert.deepEqual(verdict, { kind: 'retry', delayMs: 30_000 });
     });
 
     it('keeps the backoff when Retry-After is shorter', () => {
-      const verdict = decideAfterFailure({ attempt: 4, retryable: true, retryAfterMs: 10, error: 'HTTP 429' }, policy, low);
+      const verdict = decideAfterFailure(
+        { attempt: 4, retryable: true, retryAfterMs: 10, error: 'HTTP 429' },
+        policy,
+        low,
+      );
       assert.deepEqual(verdict, { kind: 'retry', delayMs: 4000 });
     });
 
     it('caps a Retry-After beyond maxBackoffMs', () => {
-      const verdict = decideAfterFailure({ attempt: 1, retryable: true, retryAfterMs: 3_600_000, error: 'HTTP 503' }, policy, low);
+      const verdict = decideAfterFailure(
+        { attempt: 1, retryable: true, retryAfterMs: 3_600_000, error: 'HTTP 503' },
+        policy,
+        low,
+      );
       assert.deepEqual(verdict, { kind: 'retry', delayMs: 60_000 });
     });
 

@@ -2,8 +2,20 @@ import { expect } from 'chai';
 import { isPermanentSmtpCode } from '../../../src/destinations/email';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createAttemptSignal, describeRequestFailure, getUserAgent, raceAbort, readBodySnippet } from '../../../src/destinations/http';
-import { collectSecrets, scrubSecrets, secretsOfDestinations, secretsOfUrl, toSafeCause } from '../../../src/destinations/secrets';
+import {
+  createAttemptSignal,
+  describeRequestFailure,
+  getUserAgent,
+  raceAbort,
+  readBodySnippet,
+} from '../../../src/destinations/http';
+import {
+  collectSecrets,
+  scrubSecrets,
+  secretsOfDestinations,
+  secretsOfUrl,
+  toSafeCause,
+} from '../../../src/destinations/secrets';
 
 describe('readBodySnippet', () => {
   it('reads at most the limit and stops pulling', async () => {
@@ -27,7 +39,9 @@ describe('readBodySnippet', () => {
 describe('createAttemptSignal', () => {
   function waitForAbort(signal: AbortSignal): Promise<{ ms: number; reason: unknown }> {
     const started = performance.now();
-    return new Promise((resolve) => signal.addEventListener('abort', () => resolve({ ms: performance.now() - started, reason: signal.reason })));
+    return new Promise((resolve) =>
+      signal.addEventListener('abort', () => resolve({ ms: performance.now() - started, reason: signal.reason })),
+    );
   }
 
   it('aborts at timeoutMs with a TimeoutError', async () => {
@@ -83,9 +97,13 @@ describe('raceAbort', () => {
 
 describe('describeRequestFailure', () => {
   it('names timeouts, aborts and codes, never the message', () => {
-    expect(describeRequestFailure(new DOMException('x', 'TimeoutError'), 300)).to.equal('timed out: no answer within 300 ms');
+    expect(describeRequestFailure(new DOMException('x', 'TimeoutError'), 300)).to.equal(
+      'timed out: no answer within 300 ms',
+    );
     expect(describeRequestFailure(new DOMException('x', 'AbortError'), 300)).to.equal('the attempt was aborted');
-    const refused = new TypeError('fetch failed https://hooks.slack.com/services/SECRET', { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) });
+    const refused = new TypeError('fetch failed https://hooks.slack.com/services/SECRET', {
+      cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }),
+    });
     expect(describeRequestFailure(refused, 300)).to.equal('the request failed (ECONNREFUSED)');
     expect(describeRequestFailure('weird', 300)).to.equal('the request failed');
   });
@@ -99,17 +117,31 @@ describe('secrets', () => {
   });
 
   it('finds each path segment and query value of 8+ characters on its own, raw and decoded', () => {
-    const secrets = secretsOfUrl('https://hooks.example.com/services/T0TEAM001/B0BOT/xoxHookToken42?sig=a%2Bb%2Fcdefgh&v=1');
+    const secrets = secretsOfUrl(
+      'https://hooks.example.com/services/T0TEAM001/B0BOT/xoxHookToken42?sig=a%2Bb%2Fcdefgh&v=1',
+    );
     expect(scrubSecrets('no such hook: xoxHookToken42', secrets)).to.equal('no such hook: [redacted]');
     expect(scrubSecrets('team T0TEAM001 bot B0BOT', secrets)).to.equal('team [redacted] bot B0BOT');
-    expect(scrubSecrets('sig a+b/cdefgh or a%2Bb%2Fcdefgh, v=1', secrets)).to.equal('sig [redacted] or [redacted], v=1');
+    expect(scrubSecrets('sig a+b/cdefgh or a%2Bb%2Fcdefgh, v=1', secrets)).to.equal(
+      'sig [redacted] or [redacted], v=1',
+    );
   });
 
   it('collects every secret of a destination: URL parts, signing secret, header values, transport passwords', () => {
     const secret = `whsec_${Buffer.from('helpers-test-signing-secret-01').toString('base64')}`;
     const secrets = secretsOfDestinations({
-      hook: { type: 'webhook', url: 'https://ledger.internal/in/LedgerPath99', secret, headers: { 'x-api-key': 'ApiKeyValue77', 'x-team': 'ledger' } },
-      mail: { type: 'email', transport: { host: 'smtp', auth: { user: 'u', pass: 'MailPass55' } }, from: 'a@b.c', to: ['d@e.f'] },
+      hook: {
+        type: 'webhook',
+        url: 'https://ledger.internal/in/LedgerPath99',
+        secret,
+        headers: { 'x-api-key': 'ApiKeyValue77', 'x-team': 'ledger' },
+      },
+      mail: {
+        type: 'email',
+        transport: { host: 'smtp', auth: { user: 'u', pass: 'MailPass55' } },
+        from: 'a@b.c',
+        to: ['d@e.f'],
+      },
     });
     const text = scrubSecrets(`LedgerPath99 ${secret} ApiKeyValue77 MailPass55 ledger`, secrets);
     expect(text).to.equal('[redacted] [redacted] [redacted] [redacted] ledger');
@@ -120,7 +152,11 @@ describe('secrets', () => {
   });
 
   it('makes a scrubbed stand-in for a library error and its causes', () => {
-    const original = Object.assign(new Error('auth failed for hunter22', { cause: new Error('inner hunter22') }), { code: 'EAUTH', responseCode: 535, config: { pass: 'hunter22' } });
+    const original = Object.assign(new Error('auth failed for hunter22', { cause: new Error('inner hunter22') }), {
+      code: 'EAUTH',
+      responseCode: 535,
+      config: { pass: 'hunter22' },
+    });
     const safe = toSafeCause(original, collectSecrets(['hunter22']));
     expect(safe.message).to.equal('auth failed for [redacted]');
     expect(safe).to.include({ code: 'EAUTH', responseCode: 535 });
@@ -138,7 +174,8 @@ describe('getUserAgent', () => {
 
 describe('isPermanentSmtpCode', () => {
   it('gives up on 5xx refusals but retries 4xx and 503 (bad sequence: a new session can pass)', () => {
-    for (const code of [550, 551, 552, 553, 554, 535, 500]) expect(isPermanentSmtpCode(code), String(code)).to.equal(true);
+    for (const code of [550, 551, 552, 553, 554, 535, 500])
+      expect(isPermanentSmtpCode(code), String(code)).to.equal(true);
     for (const code of [421, 450, 451, 452, 454, 503]) expect(isPermanentSmtpCode(code), String(code)).to.equal(false);
   });
 });

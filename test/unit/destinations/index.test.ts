@@ -8,8 +8,17 @@ describe('createDestinations', () => {
     const config = create(
       {
         'ops-slack': { type: 'slack', url: 'https://hooks.slack.com/services/T0/B0/x' },
-        'ops-mail': { type: 'email', transport: 'smtp://127.0.0.1:2525', from: 'skyrelay@example.com', to: ['ops@example.com'] },
-        'ops-hook': { type: 'webhook', url: 'https://hooks.example.com/skyrelay', secret: `whsec_${Buffer.alloc(24, 1).toString('base64')}` },
+        'ops-mail': {
+          type: 'email',
+          transport: 'smtp://127.0.0.1:2525',
+          from: 'skyrelay@example.com',
+          to: ['ops@example.com'],
+        },
+        'ops-hook': {
+          type: 'webhook',
+          url: 'https://hooks.example.com/skyrelay',
+          secret: `whsec_${Buffer.alloc(24, 1).toString('base64')}`,
+        },
       },
       DestinationsConfig,
     );

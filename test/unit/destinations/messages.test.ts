@@ -20,17 +20,29 @@ describe('Slack message', () => {
           { type: 'mrkdwn', text: '*Failure description*\nBeneficiary account closed &amp; "frozen"' },
         ],
       },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: 'Event evt_01J8Z6Q3K2M4N5P6R7S8T9V0W1 · Delivery dlv_1' }] },
+      {
+        type: 'context',
+        elements: [{ type: 'mrkdwn', text: 'Event evt_01J8Z6Q3K2M4N5P6R7S8T9V0W1 · Delivery dlv_1' }],
+      },
     ]);
     expect(message.text).to.equal('Payout failed — SK99123456789 (failure): Beneficiary account closed &amp; "frozen"');
   });
 
   it('names every status in words', () => {
-    const headlines = (['upload', 'paid', 'cancel', 'failure', 'amendedSuccess', 'amendedFailure'] as const).map((status) => {
-      const message = buildSlackMessage(buildPayoutEvent({ status }), 'd');
-      return JSON.stringify(message.blocks?.[0]);
-    });
-    for (const [i, words] of ['Payout uploaded', 'Payout paid', 'Payout cancelled', 'Payout failed', 'Payout amended', 'Payout amendment failed'].entries()) {
+    const headlines = (['upload', 'paid', 'cancel', 'failure', 'amendedSuccess', 'amendedFailure'] as const).map(
+      (status) => {
+        const message = buildSlackMessage(buildPayoutEvent({ status }), 'd');
+        return JSON.stringify(message.blocks?.[0]);
+      },
+    );
+    for (const [i, words] of [
+      'Payout uploaded',
+      'Payout paid',
+      'Payout cancelled',
+      'Payout failed',
+      'Payout amended',
+      'Payout amendment failed',
+    ].entries()) {
       expect(headlines[i]).to.include(`"text":"${words}"`);
     }
   });
@@ -44,7 +56,10 @@ describe('Slack message', () => {
 
   it('lists a system event by its data', () => {
     const message = buildSlackMessage(buildRejectionEvent(), 'd');
-    expect(message.blocks?.[0]).to.deep.equal({ type: 'header', text: { type: 'plain_text', text: 'skyrelay refused a callback' } });
+    expect(message.blocks?.[0]).to.deep.equal({
+      type: 'header',
+      text: { type: 'plain_text', text: 'skyrelay refused a callback' },
+    });
     expect(message.blocks?.[1]).to.deep.equal({
       type: 'section',
       fields: [
@@ -55,7 +70,9 @@ describe('Slack message', () => {
       ],
     });
     expect(message.text).to.equal('skyrelay refused a callback: authentication key mismatch');
-    expect(buildSlackMessage(buildDeadDeliveryEvent(), 'd').blocks?.[0]).to.deep.include({ text: { type: 'plain_text', text: 'skyrelay delivery dead' } });
+    expect(buildSlackMessage(buildDeadDeliveryEvent(), 'd').blocks?.[0]).to.deep.include({
+      text: { type: 'plain_text', text: 'skyrelay delivery dead' },
+    });
   });
 
   it('stays within Block Kit limits for many data fields', () => {
@@ -69,8 +86,12 @@ describe('Slack message', () => {
 describe('email content', () => {
   it('puts prefix, status in words and control number in the subject', () => {
     expect(buildSubject(buildPayoutEvent(), '[skyrelay]')).to.equal('[skyrelay] Payout failure SK99123456789');
-    expect(buildSubject(buildPayoutEvent({ status: 'amendedFailure' }), '[x]')).to.equal('[x] Payout amended failure SK99123456789');
-    expect(buildSubject(buildRejectionEvent(), '[skyrelay]')).to.equal('[skyrelay] Refused callback: authentication key mismatch');
+    expect(buildSubject(buildPayoutEvent({ status: 'amendedFailure' }), '[x]')).to.equal(
+      '[x] Payout amended failure SK99123456789',
+    );
+    expect(buildSubject(buildRejectionEvent(), '[skyrelay]')).to.equal(
+      '[skyrelay] Refused callback: authentication key mismatch',
+    );
     expect(buildSubject(buildDeadDeliveryEvent(), '')).to.equal('Dead delivery: HTTP 503');
   });
 
@@ -80,14 +101,30 @@ describe('email content', () => {
   });
 
   it('lists every field, extras and the delivery id, with HTML escaped', () => {
-    const { text, html } = buildEmailContent(buildPayoutEvent(), { deliveryId: 'dlv_9', rules: ['r1', 'r2'], subjectPrefix: '[s]' });
+    const { text, html } = buildEmailContent(buildPayoutEvent(), {
+      deliveryId: 'dlv_9',
+      rules: ['r1', 'r2'],
+      subjectPrefix: '[s]',
+    });
     for (const line of [
-      'Payout failed', 'Control number: SK99123456789', 'Partner: ACME Remit <PH>', 'Deal time: 2018-08-07 11:58:33 GMT+8',
-      'Reference number: REF-2018-0807-001', 'Failure description: Beneficiary account closed & "frozen"',
-      'Status: failure (pay type 4)', 'Action: notify', 'Deal time (UTC): 2018-08-07T03:58:33.000Z',
-      'Event id: evt_01J8Z6Q3K2M4N5P6R7S8T9V0W1', 'Event type: skypay payout', 'Received at: 2018-08-07T03:58:35.120Z',
-      'Duplicate callbacks: 0', 'Extra: branchCode: MNL-042', 'Extra: retryCount: 2', 'Extra: note: señor',
-      'Delivery id: dlv_9', 'Routed by: r1, r2',
+      'Payout failed',
+      'Control number: SK99123456789',
+      'Partner: ACME Remit <PH>',
+      'Deal time: 2018-08-07 11:58:33 GMT+8',
+      'Reference number: REF-2018-0807-001',
+      'Failure description: Beneficiary account closed & "frozen"',
+      'Status: failure (pay type 4)',
+      'Action: notify',
+      'Deal time (UTC): 2018-08-07T03:58:33.000Z',
+      'Event id: evt_01J8Z6Q3K2M4N5P6R7S8T9V0W1',
+      'Event type: skypay payout',
+      'Received at: 2018-08-07T03:58:35.120Z',
+      'Duplicate callbacks: 0',
+      'Extra: branchCode: MNL-042',
+      'Extra: retryCount: 2',
+      'Extra: note: señor',
+      'Delivery id: dlv_9',
+      'Routed by: r1, r2',
     ]) {
       expect(text).to.include(line);
     }
@@ -99,7 +136,9 @@ describe('email content', () => {
 
   it('derives a Message-ID from the delivery id and sender domain', () => {
     expect(buildMessageId('dlv_01J8', 'Skyrelay <skyrelay@example.com>')).to.equal('<skyrelay.dlv_01J8@example.com>');
-    expect(buildMessageId('a b', 'x@example.com')).to.equal(`<skyrelay.${Buffer.from('a b').toString('hex')}@example.com>`);
+    expect(buildMessageId('a b', 'x@example.com')).to.equal(
+      `<skyrelay.${Buffer.from('a b').toString('hex')}@example.com>`,
+    );
     expect(buildMessageId('d', 'x@[127.0.0.1]')).to.equal('<skyrelay.d@skyrelay.invalid>');
   });
 });
@@ -107,7 +146,9 @@ describe('email content', () => {
 describe('webhook envelope', () => {
   it('types payouts by status and system events by kind', () => {
     expect(describeEnvelopeType(buildPayoutEvent())).to.equal('skypay.payout.failure');
-    expect(describeEnvelopeType(buildPayoutEvent({ status: 'amendedSuccess' }))).to.equal('skypay.payout.amendedSuccess');
+    expect(describeEnvelopeType(buildPayoutEvent({ status: 'amendedSuccess' }))).to.equal(
+      'skypay.payout.amendedSuccess',
+    );
     expect(describeEnvelopeType(buildRejectionEvent())).to.equal('skyrelay.rejection');
     expect(describeEnvelopeType(buildDeadDeliveryEvent())).to.equal('skyrelay.delivery.dead');
   });
@@ -115,22 +156,33 @@ describe('webhook envelope', () => {
   it('wraps the event with its received time, not the attempt time', () => {
     const event = buildPayoutEvent();
     expect(buildEnvelope(event)).to.deep.equal({
-      type: 'skypay.payout.failure', timestamp: '2018-08-07T03:58:35.120Z', data: event,
+      type: 'skypay.payout.failure',
+      timestamp: '2018-08-07T03:58:35.120Z',
+      data: event,
     });
   });
 });
 
 describe('callback.conflict alert', () => {
-  const event = buildConflictEvent(buildPayoutEvent(), 'evt_first', { copyId: 'cpy_1', repeat: false,
-    differs: ['referenceNumber', 'extra.branchCode'] }, new Date('2026-01-01T00:00:00Z'));
+  const event = buildConflictEvent(
+    buildPayoutEvent(),
+    'evt_first',
+    { copyId: 'cpy_1', repeat: false, differs: ['referenceNumber', 'extra.branchCode'] },
+    new Date('2026-01-01T00:00:00Z'),
+  );
 
   it('names the payout and the fields that differ, never their values', () => {
     expect(event).to.include({ source: 'skyrelay', type: 'callback.conflict' });
-    expect(event.data).to.include({ eventId: 'evt_first', copyId: 'cpy_1', controlNumber: 'SK99123456789',
-      differs: 'referenceNumber, extra.branchCode' });
+    expect(event.data).to.include({
+      eventId: 'evt_first',
+      copyId: 'cpy_1',
+      controlNumber: 'SK99123456789',
+      differs: 'referenceNumber, extra.branchCode',
+    });
     expect(JSON.stringify(event)).not.to.include('REF-2018-0807-001').and.not.include('MNL-042');
     expect(describeEnvelopeType(event)).to.equal('skyrelay.callback.conflict');
-    expect(buildSubject(event, '[skyrelay]'))
-      .to.equal('[skyrelay] Conflicting callback: referenceNumber, extra.branchCode');
+    expect(buildSubject(event, '[skyrelay]')).to.equal(
+      '[skyrelay] Conflicting callback: referenceNumber, extra.branchCode',
+    );
   });
 });

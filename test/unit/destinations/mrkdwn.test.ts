@@ -2,9 +2,10 @@ import { expect } from 'chai';
 import { escapeMrkdwn, escapeMrkdwnWithin } from '../../../src/destinations/mrkdwn';
 
 describe('destinations/mrkdwn', () => {
-  it('turns formatting characters into lookalikes and entities into Slack\'s escapes', () => {
-    expect(escapeMrkdwn('*bold* _it_ ~strike~ `code` <http://evil|click> a & b'))
-      .to.equal('∗bold∗ ˍitˍ ∼strike∼ ˋcodeˋ &lt;http://evil|click&gt; a &amp; b');
+  it("turns formatting characters into lookalikes and entities into Slack's escapes", () => {
+    expect(escapeMrkdwn('*bold* _it_ ~strike~ `code` <http://evil|click> a & b')).to.equal(
+      '∗bold∗ ˍitˍ ∼strike∼ ˋcodeˋ &lt;http://evil|click&gt; a &amp; b',
+    );
   });
 
   it('keeps underscores inside words and ids, which never format', () => {

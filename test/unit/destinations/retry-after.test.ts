@@ -1,5 +1,10 @@
 import { expect } from 'chai';
-import { classifyHttpStatus, decodeUtf8Prefix, parseRetryAfter, truncateSnippet } from '../../../src/destinations/retry-after';
+import {
+  classifyHttpStatus,
+  decodeUtf8Prefix,
+  parseRetryAfter,
+  truncateSnippet,
+} from '../../../src/destinations/retry-after';
 
 describe('parseRetryAfter', () => {
   const now = Date.parse('2024-05-01T12:00:00Z');
@@ -36,7 +41,8 @@ describe('classifyHttpStatus', () => {
   });
 
   it('retries 408, 429 and 5xx', () => {
-    for (const status of [408, 429, 500, 502, 503, 504, 599]) expect(classifyHttpStatus(status), String(status)).to.equal('retryable');
+    for (const status of [408, 429, 500, 502, 503, 504, 599])
+      expect(classifyHttpStatus(status), String(status)).to.equal('retryable');
   });
 
   it('gives up on redirects and other client errors', () => {

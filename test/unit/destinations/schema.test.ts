@@ -17,7 +17,14 @@ describe('destination config schema', () => {
     });
 
     it('an email destination with a URL or an options object', () => {
-      expect(failureOf({ type: 'email', transport: 'smtps://u:p@smtp.example.com', from: 'skyrelay@example.com', to: ['a@x.io'] })).to.equal(undefined);
+      expect(
+        failureOf({
+          type: 'email',
+          transport: 'smtps://u:p@smtp.example.com',
+          from: 'skyrelay@example.com',
+          to: ['a@x.io'],
+        }),
+      ).to.equal(undefined);
       expect(
         failureOf({
           type: 'email',
@@ -32,33 +39,103 @@ describe('destination config schema', () => {
     });
 
     it('a webhook with a secret and extra headers', () => {
-      expect(failureOf({ type: 'webhook', url: 'http://10.0.0.5:8080/hook', secret: SECRET, headers: { Authorization: 'Bearer t' } })).to.equal(undefined);
+      expect(
+        failureOf({
+          type: 'webhook',
+          url: 'http://10.0.0.5:8080/hook',
+          secret: SECRET,
+          headers: { Authorization: 'Bearer t' },
+        }),
+      ).to.equal(undefined);
     });
 
     it('a record of named destinations', () => {
-      const [error] = validate({ ops: { type: 'slack', url: 'https://hooks.slack.com/services/a' } }, DestinationsConfig);
+      const [error] = validate(
+        { ops: { type: 'slack', url: 'https://hooks.slack.com/services/a' } },
+        DestinationsConfig,
+      );
       expect(error).to.equal(undefined);
     });
   });
 
   describe('refuses, saying what was expected', () => {
     const cases: Array<[string, unknown, string]> = [
-      ['a non-http Slack URL', { type: 'slack', url: 'ftp://hooks.slack.com/x' }, 'At path: url -- Expected an http:// or https:// URL'],
-      ['a Slack URL that is not a URL', { type: 'slack', url: 'hooks.slack.com/x' }, 'At path: url -- Expected an http:// or https:// URL'],
-      ['an unknown type', { type: 'pager', url: 'https://x.io' }, 'Expected "type" to be "slack", "email" or "webhook"'],
+      [
+        'a non-http Slack URL',
+        { type: 'slack', url: 'ftp://hooks.slack.com/x' },
+        'At path: url -- Expected an http:// or https:// URL',
+      ],
+      [
+        'a Slack URL that is not a URL',
+        { type: 'slack', url: 'hooks.slack.com/x' },
+        'At path: url -- Expected an http:// or https:// URL',
+      ],
+      [
+        'an unknown type',
+        { type: 'pager', url: 'https://x.io' },
+        'Expected "type" to be "slack", "email" or "webhook"',
+      ],
       ['a missing type', { url: 'https://x.io' }, 'Expected "type" to be "slack", "email" or "webhook"'],
-      ['maxInFlight of 0', { type: 'slack', url: 'https://x.io', maxInFlight: 0 }, 'At path: maxInFlight -- Expected a positive integer'],
-      ['a fractional maxInFlight', { type: 'slack', url: 'https://x.io', maxInFlight: 1.5 }, 'At path: maxInFlight -- Expected a positive integer'],
-      ['an empty recipient list', { type: 'email', transport: 'smtp://h', from: 'a@x.io', to: [] }, 'At path: to -- Expected at least one email address'],
-      ['a bad recipient', { type: 'email', transport: 'smtp://h', from: 'a@x.io', to: ['a@x.io', 'nobody'] }, 'At path: to.1 -- Expected an email address'],
-      ['a bad sender', { type: 'email', transport: 'smtp://h', from: 'a@x.io, b@x.io', to: ['a@x.io'] }, 'At path: from -- Expected an email address'],
-      ['a non-SMTP transport URL', { type: 'email', transport: 'http://h', from: 'a@x.io', to: ['a@x.io'] }, 'At path: transport -- Expected an smtp:// or smtps:// URL, or a nodemailer transport options object'],
-      ['a secret without whsec_', { type: 'webhook', url: 'https://x.io', secret: SECRET.slice(6) }, 'At path: secret -- Expected a whsec_ secret with at least 24 bytes of Base64'],
-      ['a short secret', { type: 'webhook', url: 'https://x.io', secret: `whsec_${Buffer.alloc(16).toString('base64')}` }, 'At path: secret -- Expected a whsec_ secret with at least 24 bytes of Base64'],
-      ['a secret that is not Base64', { type: 'webhook', url: 'https://x.io', secret: `whsec_${'!'.repeat(40)}` }, 'At path: secret -- Expected a whsec_ secret'],
-      ['a header overriding the signature', { type: 'webhook', url: 'https://x.io', secret: SECRET, headers: { 'Webhook-Signature': 'v1,x' } }, 'At path: headers.Webhook-Signature -- Expected an HTTP header name other than webhook-id'],
-      ['a header value with a line break', { type: 'webhook', url: 'https://x.io', secret: SECRET, headers: { 'X-A': 'a\r\nX-B: b' } }, 'At path: headers.X-A -- Expected a header value on a single line'],
-      ['a misspelt key', { type: 'webhook', url: 'https://x.io', secert: SECRET }, 'At path: secret -- Expected a whsec_ secret'],
+      [
+        'maxInFlight of 0',
+        { type: 'slack', url: 'https://x.io', maxInFlight: 0 },
+        'At path: maxInFlight -- Expected a positive integer',
+      ],
+      [
+        'a fractional maxInFlight',
+        { type: 'slack', url: 'https://x.io', maxInFlight: 1.5 },
+        'At path: maxInFlight -- Expected a positive integer',
+      ],
+      [
+        'an empty recipient list',
+        { type: 'email', transport: 'smtp://h', from: 'a@x.io', to: [] },
+        'At path: to -- Expected at least one email address',
+      ],
+      [
+        'a bad recipient',
+        { type: 'email', transport: 'smtp://h', from: 'a@x.io', to: ['a@x.io', 'nobody'] },
+        'At path: to.1 -- Expected an email address',
+      ],
+      [
+        'a bad sender',
+        { type: 'email', transport: 'smtp://h', from: 'a@x.io, b@x.io', to: ['a@x.io'] },
+        'At path: from -- Expected an email address',
+      ],
+      [
+        'a non-SMTP transport URL',
+        { type: 'email', transport: 'http://h', from: 'a@x.io', to: ['a@x.io'] },
+        'At path: transport -- Expected an smtp:// or smtps:// URL, or a nodemailer transport options object',
+      ],
+      [
+        'a secret without whsec_',
+        { type: 'webhook', url: 'https://x.io', secret: SECRET.slice(6) },
+        'At path: secret -- Expected a whsec_ secret with at least 24 bytes of Base64',
+      ],
+      [
+        'a short secret',
+        { type: 'webhook', url: 'https://x.io', secret: `whsec_${Buffer.alloc(16).toString('base64')}` },
+        'At path: secret -- Expected a whsec_ secret with at least 24 bytes of Base64',
+      ],
+      [
+        'a secret that is not Base64',
+        { type: 'webhook', url: 'https://x.io', secret: `whsec_${'!'.repeat(40)}` },
+        'At path: secret -- Expected a whsec_ secret',
+      ],
+      [
+        'a header overriding the signature',
+        { type: 'webhook', url: 'https://x.io', secret: SECRET, headers: { 'Webhook-Signature': 'v1,x' } },
+        'At path: headers.Webhook-Signature -- Expected an HTTP header name other than webhook-id',
+      ],
+      [
+        'a header value with a line break',
+        { type: 'webhook', url: 'https://x.io', secret: SECRET, headers: { 'X-A': 'a\r\nX-B: b' } },
+        'At path: headers.X-A -- Expected a header value on a single line',
+      ],
+      [
+        'a misspelt key',
+        { type: 'webhook', url: 'https://x.io', secert: SECRET },
+        'At path: secret -- Expected a whsec_ secret',
+      ],
     ];
     for (const [what, value, expected] of cases) {
       it(what, () => {

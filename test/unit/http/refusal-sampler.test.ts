@@ -14,7 +14,7 @@ describe('http/refusal-sampler', () => {
     expect(s.drain(3_000).counts).to.deep.equal([]);
   });
 
-  it('opens a new window after windowMs, and still hands out the old one\'s count', () => {
+  it("opens a new window after windowMs, and still hands out the old one's count", () => {
     const s = sampler();
     for (let i = 0; i < 5; i++) s.admit('unauthenticated', 'a', `rej_${i}`, 0);
     expect(s.admit('unauthenticated', 'a', 'rej_new', 60_000)).to.equal(true);

@@ -29,14 +29,19 @@ describe('metric samples (shared totals across processes)', () => {
     expect(byName['skyrelay_callback_duration_seconds_bucket{"le":0.001,"outcome":"accepted"}']).to.equal(undefined);
   });
 
-  it('adds two processes\' deltas in SQLite and renders one valid histogram, buckets in order', async () => {
+  it("adds two processes' deltas in SQLite and renders one valid histogram, buckets in order", async () => {
     const db = openDatabase({ path: path.join(makeTempDir(), 'm.db'), synchronous: 'NORMAL' });
     try {
       const shared = prepareSharedMetrics(db);
       for (const ms of [2, 40]) {
         const m = new ProcessMetrics();
         m.recordOutcome('accepted', ms);
-        shared.flush(diffSamples(new Map(), flattenFamilies(await m.readCounters())), { instance: `p${ms}`, pid: ms, now: 0, families: [] });
+        shared.flush(diffSamples(new Map(), flattenFamilies(await m.readCounters())), {
+          instance: `p${ms}`,
+          pid: ms,
+          now: 0,
+          families: [],
+        });
       }
       const text = await AggregatorRegistry.aggregate([groupSamples(orderSamples(shared.readTotals()))]).metrics();
       expect(text).to.contain('skyrelay_callbacks_total{outcome="accepted"} 2');

@@ -76,7 +76,13 @@ const cases: Case[] = [
   ['payType by numeric string', 'payType', '4', failure, true],
   ['payType by other name', 'payType', 'failure', paid, false],
   ['payType any-of mixing spellings', 'payType', ['upload', 4, '6'], failure, true],
-  ['payType prefix on the name', 'payType', { prefix: 'amended' }, makeFailure({ payType: 6, status: 'amendedFailure' }), true],
+  [
+    'payType prefix on the name',
+    'payType',
+    { prefix: 'amended' },
+    makeFailure({ payType: 6, status: 'amendedFailure' }),
+    true,
+  ],
   ['payType regex on the number', 'payType', { regex: '^[46]$' }, failure, true],
   ['payType not', 'payType', { not: ['failure', 'amendedFailure'] }, paid, true],
   ['status by name', 'status', 'paid', paid, true],
@@ -164,7 +170,12 @@ describe('routing/match', () => {
     it('describes which statuses each rule fires on', () => {
       assert.deepEqual(describeRule(example[0]!), ['failure', 'amendedFailure']);
       assert.deepEqual(describeRule(example[1]!), [
-        'upload', 'paid', 'cancel', 'failure', 'amendedSuccess', 'amendedFailure',
+        'upload',
+        'paid',
+        'cancel',
+        'failure',
+        'amendedSuccess',
+        'amendedFailure',
       ]);
     });
   });
@@ -177,7 +188,9 @@ describe('routing/match', () => {
     });
     it('handles numbers, numeric strings and not', () => {
       assert.deepEqual(describeMatch({ payType: { not: ['1', 2, 'cancel'] } }), [
-        'failure', 'amendedSuccess', 'amendedFailure',
+        'failure',
+        'amendedSuccess',
+        'amendedFailure',
       ]);
     });
     it('ignores conditions on other fields', () => {

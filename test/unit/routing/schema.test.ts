@@ -47,22 +47,62 @@ describe('routing/schema', () => {
 
   describe('refused configs', () => {
     const refusals: Array<[label: string, config: unknown, pattern: RegExp]> = [
-      ['invalid regex', [{ name: 'r', match: { partner: { regex: '(unclosed' } }, to: ['d'] }], /0\.match\.partner: invalid regex "\(unclosed"/],
-      ['invalid regex under not', [{ name: 'r', match: { partner: { not: { regex: '[' } } }, to: ['d'] }], /not: invalid regex "\["/],
-      ['unknown operator', [{ name: 'r', match: { partner: { startsWith: 'A' } }, to: ['d'] }], /unknown operator "startsWith" \(expected one of prefix, regex, contains, exists, not\)/],
-      ['operator object with two keys', [{ name: 'r', match: { partner: { prefix: 'A', contains: 'B' } }, to: ['d'] }], /exactly one key.*got prefix, contains/],
+      [
+        'invalid regex',
+        [{ name: 'r', match: { partner: { regex: '(unclosed' } }, to: ['d'] }],
+        /0\.match\.partner: invalid regex "\(unclosed"/,
+      ],
+      [
+        'invalid regex under not',
+        [{ name: 'r', match: { partner: { not: { regex: '[' } } }, to: ['d'] }],
+        /not: invalid regex "\["/,
+      ],
+      [
+        'unknown operator',
+        [{ name: 'r', match: { partner: { startsWith: 'A' } }, to: ['d'] }],
+        /unknown operator "startsWith" \(expected one of prefix, regex, contains, exists, not\)/,
+      ],
+      [
+        'operator object with two keys',
+        [{ name: 'r', match: { partner: { prefix: 'A', contains: 'B' } }, to: ['d'] }],
+        /exactly one key.*got prefix, contains/,
+      ],
       ['empty operator object', [{ name: 'r', match: { partner: {} }, to: ['d'] }], /exactly one key.*got none/],
-      ['unknown status name in payType', [{ name: 'r', match: { payType: ['failure', 'failed'] }, to: ['d'] }], /payType: unknown status "failed" \(expected one of upload, paid, cancel, failure, amendedSuccess, amendedFailure/],
-      ['unknown status name in status', [{ name: 'r', match: { status: 'settled' } , to: ['d'] }], /status: unknown status "settled"/],
-      ['unknown status number under not', [{ name: 'r', match: { payType: { not: 7 } }, to: ['d'] }], /payType: unknown status 7/],
+      [
+        'unknown status name in payType',
+        [{ name: 'r', match: { payType: ['failure', 'failed'] }, to: ['d'] }],
+        /payType: unknown status "failed" \(expected one of upload, paid, cancel, failure, amendedSuccess, amendedFailure/,
+      ],
+      [
+        'unknown status name in status',
+        [{ name: 'r', match: { status: 'settled' }, to: ['d'] }],
+        /status: unknown status "settled"/,
+      ],
+      [
+        'unknown status number under not',
+        [{ name: 'r', match: { payType: { not: 7 } }, to: ['d'] }],
+        /payType: unknown status 7/,
+      ],
       ['boolean status', [{ name: 'r', match: { payType: true }, to: ['d'] }], /payType: unknown status true/],
       ['empty to', [{ name: 'r', to: [] }], /0\.to: .*empty/i],
       ['missing to', [{ name: 'r' }], /0\.to: /],
       ['empty name', [{ name: '', to: ['d'] }], /0\.name: .*empty/i],
-      ['null matcher', [{ name: 'r', match: { referenceNumber: null }, to: ['d'] }], /null is not a matcher value; use \{"exists": false\}/],
+      [
+        'null matcher',
+        [{ name: 'r', match: { referenceNumber: null }, to: ['d'] }],
+        /null is not a matcher value; use \{"exists": false\}/,
+      ],
       ['empty list', [{ name: 'r', match: { partner: [] }, to: ['d'] }], /non-empty list/],
-      ['object inside a list', [{ name: 'r', match: { partner: [{ prefix: 'A' }] }, to: ['d'] }], /list item 0 must be a string, number or boolean/],
-      ['non-boolean exists', [{ name: 'r', match: { partner: { exists: 'yes' } }, to: ['d'] }], /exists expects true or false/],
+      [
+        'object inside a list',
+        [{ name: 'r', match: { partner: [{ prefix: 'A' }] }, to: ['d'] }],
+        /list item 0 must be a string, number or boolean/,
+      ],
+      [
+        'non-boolean exists',
+        [{ name: 'r', match: { partner: { exists: 'yes' } }, to: ['d'] }],
+        /exists expects true or false/,
+      ],
       ['non-string prefix', [{ name: 'r', match: { partner: { prefix: 1 } }, to: ['d'] }], /prefix expects a string/],
       ['unknown rule key', [{ name: 'r', matches: {}, to: ['d'] }], /0\.matches: /],
     ];

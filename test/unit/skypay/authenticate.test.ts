@@ -11,11 +11,13 @@ describe('skypay/authenticate', () => {
     { userName: 'other@skypay', authentication: ['OTHER-KEY'], encryptKeys: ['enc-other'] },
   ]);
 
-  it('accepts any of a partner\'s active keys, so keys rotate without downtime', () => {
-    expect(authenticateCallback({ userName: 'plain@skypay', authentication: 'OLD-KEY' }, partners, undefined).userName)
-      .to.equal('plain@skypay');
-    expect(authenticateCallback({ userName: 'plain@skypay', authentication: 'NEW-KEY' }, partners, undefined).userName)
-      .to.equal('plain@skypay');
+  it("accepts any of a partner's active keys, so keys rotate without downtime", () => {
+    expect(
+      authenticateCallback({ userName: 'plain@skypay', authentication: 'OLD-KEY' }, partners, undefined).userName,
+    ).to.equal('plain@skypay');
+    expect(
+      authenticateCallback({ userName: 'plain@skypay', authentication: 'NEW-KEY' }, partners, undefined).userName,
+    ).to.equal('plain@skypay');
   });
 
   it('refuses unknown partners, wrong keys, missing keys and non-string keys with 401', () => {
@@ -27,17 +29,19 @@ describe('skypay/authenticate', () => {
       { userName: 'plain@skypay', authentication: ['OLD-KEY'] },
       { authentication: 'OLD-KEY' },
     ]) {
-      expect(() => authenticateCallback(body, partners, undefined)).to.throw(UnauthenticatedError)
+      expect(() => authenticateCallback(body, partners, undefined))
+        .to.throw(UnauthenticatedError)
         .with.property('status', 401);
     }
   });
 
   it('refuses plain JSON for a partner configured with encrypt keys', () => {
-    expect(() => authenticateCallback({ userName: 'secure@skypay', authentication: 'SECURE-KEY' }, partners, undefined))
-      .to.throw(EncryptionRequiredError);
+    expect(() =>
+      authenticateCallback({ userName: 'secure@skypay', authentication: 'SECURE-KEY' }, partners, undefined),
+    ).to.throw(EncryptionRequiredError);
   });
 
-  it('accepts either of a partner\'s encrypt keys, and never another partner\'s', () => {
+  it("accepts either of a partner's encrypt keys, and never another partner's", () => {
     const body = { userName: 'secure@skypay', authentication: 'SECURE-KEY' };
     expect(authenticateCallback(body, partners, deriveAesKey('enc-old')).userName).to.equal('secure@skypay');
     expect(() => authenticateCallback(body, partners, deriveAesKey('enc-other'))).to.throw(UnauthenticatedError);

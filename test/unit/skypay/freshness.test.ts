@@ -13,10 +13,14 @@ describe('skypay/freshness checkDealTimeWindow', () => {
   });
 
   it('refuses a dealTime one second past either limit, naming dealTime and the setting', () => {
-    expect(() => checkDealTimeWindow(at(-30 * 86_400_000 - 1000), now, window))
-      .to.throw(InvalidCallbackError, 'dealTime: is more than 30 days old (skypay.maxAgeDays)');
-    expect(() => checkDealTimeWindow(at(10 * 60_000 + 1000), now, window))
-      .to.throw(InvalidCallbackError, 'dealTime: is more than 10 minutes in the future (skypay.maxFutureMinutes)');
+    expect(() => checkDealTimeWindow(at(-30 * 86_400_000 - 1000), now, window)).to.throw(
+      InvalidCallbackError,
+      'dealTime: is more than 30 days old (skypay.maxAgeDays)',
+    );
+    expect(() => checkDealTimeWindow(at(10 * 60_000 + 1000), now, window)).to.throw(
+      InvalidCallbackError,
+      'dealTime: is more than 10 minutes in the future (skypay.maxFutureMinutes)',
+    );
   });
 
   it('checks nothing for a limit left unset', () => {

@@ -3,7 +3,9 @@ import { maskSecrets } from '../../../src/skypay/mask';
 
 describe('skypay/mask', () => {
   it('masks the authentication field wherever it stands, even in broken JSON', () => {
-    expect(maskSecrets('{"userName":"a","authentication":"K-123"}', [])).to.equal('{"userName":"a","authentication":"***"}');
+    expect(maskSecrets('{"userName":"a","authentication":"K-123"}', [])).to.equal(
+      '{"userName":"a","authentication":"***"}',
+    );
     expect(maskSecrets('{"authentication" : "K\\"1", "x":1', [])).to.equal('{"authentication" : "***", "x":1');
     expect(maskSecrets('{"authentication":12345}', [])).to.equal('{"authentication":"***"}');
   });

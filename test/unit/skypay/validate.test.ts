@@ -16,7 +16,7 @@ describe('skypay/validate', () => {
     throw new Error('expected the callback to be refused');
   }
 
-  it('accepts the documentation\'s sample and keeps unknown fields', () => {
+  it("accepts the documentation's sample and keeps unknown fields", () => {
     const body = buildCallback({ referenceNumber: 'MLA001041380755361119', newField: { a: 1 } });
     const cb = validateCallback(body, struct) as Record<string, unknown>;
     expect(cb['controlNumber']).to.equal(body['controlNumber']);

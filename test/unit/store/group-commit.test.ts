@@ -12,11 +12,14 @@ describe('store/group-commit', () => {
   it('waits for a refused lock off the event loop and commits the whole batch once it is free', async () => {
     let refusals = 2;
     const batches: number[][] = [];
-    const batcher = createBatcher((items: number[]) => {
-      if (refusals-- > 0) throw new Busy('locked');
-      batches.push(items);
-      return items.map((i) => i * 10);
-    }, { maxBatch: 10, busyTimeoutMs: 1_000, isBusy });
+    const batcher = createBatcher(
+      (items: number[]) => {
+        if (refusals-- > 0) throw new Busy('locked');
+        batches.push(items);
+        return items.map((i) => i * 10);
+      },
+      { maxBatch: 10, busyTimeoutMs: 1_000, isBusy },
+    );
     const results = await Promise.all([1, 2, 3].map((i) => batcher.submit(i)));
     expect(results).to.deep.equal([10, 20, 30]);
     expect(batches).to.deep.equal([[1, 2, 3]]);
@@ -24,10 +27,13 @@ describe('store/group-commit', () => {
 
   it('fails items that waited busyTimeoutMs with the busy error, and tries each item once at most per retry', async () => {
     let writes = 0;
-    const batcher = createBatcher((items: number[]) => {
-      writes += 1;
-      throw new Busy(`locked (${items.length})`);
-    }, { maxBatch: 10, busyTimeoutMs: 60, isBusy });
+    const batcher = createBatcher(
+      (items: number[]) => {
+        writes += 1;
+        throw new Busy(`locked (${items.length})`);
+      },
+      { maxBatch: 10, busyTimeoutMs: 60, isBusy },
+    );
     const started = Date.now();
     const outcomes = await Promise.allSettled([batcher.submit(1), batcher.submit(2)]);
     expect(outcomes.map((o) => o.status)).to.deep.equal(['rejected', 'rejected']);
@@ -39,20 +45,26 @@ describe('store/group-commit', () => {
 
   it('fails the whole batch at once on an error that no item can escape, without retrying items one by one', async () => {
     let writes = 0;
-    const batcher = createBatcher((): number[] => {
-      writes += 1;
-      throw new Gone('file removed');
-    }, { maxBatch: 10, failsAll: (err) => err instanceof Gone });
+    const batcher = createBatcher(
+      (): number[] => {
+        writes += 1;
+        throw new Gone('file removed');
+      },
+      { maxBatch: 10, failsAll: (err) => err instanceof Gone },
+    );
     const outcomes = await Promise.allSettled([batcher.submit(1), batcher.submit(2), batcher.submit(3)]);
     expect(outcomes.every((o) => o.status === 'rejected')).to.equal(true);
     expect(writes).to.equal(1);
   });
 
   it('still isolates one bad item from its neighbours', async () => {
-    const batcher = createBatcher((items: number[]) => {
-      if (items.includes(2)) throw new Error('bad item');
-      return items;
-    }, { maxBatch: 10 });
+    const batcher = createBatcher(
+      (items: number[]) => {
+        if (items.includes(2)) throw new Error('bad item');
+        return items;
+      },
+      { maxBatch: 10 },
+    );
     const outcomes = await Promise.allSettled([1, 2, 3].map((i) => batcher.submit(i)));
     expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
   });

@@ -10,25 +10,37 @@ const NOW = Date.parse('2026-06-01T00:00:00Z');
 
 function addEvent(db: Database.Database, id: string, ageDays: number, deliveryStates: string[]): void {
   const at = NOW - ageDays * DAY;
-  db.prepare(`INSERT INTO events (id, source, type, body, received_ms) VALUES (?, 'skypay', 'payout', '{}', ?)`).run(id, at);
+  db.prepare(`INSERT INTO events (id, source, type, body, received_ms) VALUES (?, 'skypay', 'payout', '{}', ?)`).run(
+    id,
+    at,
+  );
   deliveryStates.forEach((state, i) => {
     const dlv = `${id}-d${i}`;
-    db.prepare(`INSERT INTO deliveries (id, event_id, destination, rules, state, next_attempt_ms, created_ms, updated_ms)
-      VALUES (?, ?, 'hook', '[]', ?, ?, ?, ?)`).run(dlv, id, state, at, at, at);
-    db.prepare(`INSERT INTO attempts (delivery_id, attempt, started_ms, duration_ms, outcome) VALUES (?, 1, ?, 5, 'retry')`).run(dlv, at);
+    db.prepare(
+      `INSERT INTO deliveries (id, event_id, destination, rules, state, next_attempt_ms, created_ms, updated_ms)
+      VALUES (?, ?, 'hook', '[]', ?, ?, ?, ?)`,
+    ).run(dlv, id, state, at, at, at);
+    db.prepare(
+      `INSERT INTO attempts (delivery_id, attempt, started_ms, duration_ms, outcome) VALUES (?, 1, ?, 5, 'retry')`,
+    ).run(dlv, at);
   });
 }
 
 function addRejection(db: Database.Database, id: string, ageDays: number): void {
-  db.prepare(`INSERT INTO rejections (id, received_ms, method, path, status, reason, description)
-    VALUES (?, ?, 'POST', '/x', 401, 'unauthenticated', 'wrong key')`).run(id, NOW - ageDays * DAY);
+  db.prepare(
+    `INSERT INTO rejections (id, received_ms, method, path, status, reason, description)
+    VALUES (?, ?, 'POST', '/x', 401, 'unauthenticated', 'wrong key')`,
+  ).run(id, NOW - ageDays * DAY);
 }
 
-const count = (db: Database.Database, table: string): number => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+const count = (db: Database.Database, table: string): number =>
+  db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
 
 describe('retention', () => {
   let db: Database.Database;
-  beforeEach(() => { db = openDatabase({ path: path.join(makeTempDir(), 'r.db'), synchronous: 'NORMAL' }); });
+  beforeEach(() => {
+    db = openDatabase({ path: path.join(makeTempDir(), 'r.db'), synchronous: 'NORMAL' });
+  });
   afterEach(() => db.close());
 
   it('deletes old events with their finished deliveries and attempts, never one with a pending or in-flight delivery', async () => {
@@ -39,7 +51,11 @@ describe('retention', () => {
     addEvent(db, 'young', 10, ['delivered']);
     const n = await pruneAll(db, cutoffsFor(90, 30, NOW), { batchSize: 500 });
     expect(n).to.deep.equal({ events: 2, deliveries: 2, attempts: 2, rejections: 0, keys: 0 });
-    expect(db.prepare('SELECT id FROM events ORDER BY id').pluck().all()).to.deep.equal(['old-inflight', 'old-pending', 'young']);
+    expect(db.prepare('SELECT id FROM events ORDER BY id').pluck().all()).to.deep.equal([
+      'old-inflight',
+      'old-pending',
+      'young',
+    ]);
     expect(count(db, 'deliveries')).to.equal(4);
     expect(count(db, 'attempts')).to.equal(4);
   });
@@ -59,8 +75,13 @@ describe('retention', () => {
     for (let i = 0; i < 5; i++) addRejection(db, `r${i}`, 40);
     const cut = cutoffsFor(90, 30, NOW);
     expect(preparePruner(db).count(cut)).to.deep.equal({ events: 7, rejections: 5 });
-    expect(preparePruner(db).batch(cut, 3))
-      .to.deep.equal({ events: 3, deliveries: 3, attempts: 3, rejections: 3, keys: 0 });
+    expect(preparePruner(db).batch(cut, 3)).to.deep.equal({
+      events: 3,
+      deliveries: 3,
+      attempts: 3,
+      rejections: 3,
+      keys: 0,
+    });
     const rest = await pruneAll(db, cut, { batchSize: 3 });
     expect(rest).to.deep.equal({ events: 4, deliveries: 4, attempts: 4, rejections: 2, keys: 0 });
     expect(count(db, 'events') + count(db, 'rejections')).to.equal(0);
@@ -75,12 +96,16 @@ describe('retention', () => {
 
 describe('retention of callback identities (dedup keys)', () => {
   let db: Database.Database;
-  beforeEach(() => { db = openDatabase({ path: path.join(makeTempDir(), 'k.db'), synchronous: 'NORMAL' }); });
+  beforeEach(() => {
+    db = openDatabase({ path: path.join(makeTempDir(), 'k.db'), synchronous: 'NORMAL' });
+  });
   afterEach(() => db.close());
 
   function addKey(controlNumber: string, ageDays: number, eventId: string): void {
-    db.prepare(`INSERT INTO callback_keys (partner, control_number, pay_type, deal_time, event_id, received_ms)
-      VALUES ('P', ?, 2, '2026-01-01 00:00:00', ?, ?)`).run(controlNumber, eventId, NOW - ageDays * DAY);
+    db.prepare(
+      `INSERT INTO callback_keys (partner, control_number, pay_type, deal_time, event_id, received_ms)
+      VALUES ('P', ?, 2, '2026-01-01 00:00:00', ?, ?)`,
+    ).run(controlNumber, eventId, NOW - ageDays * DAY);
   }
   const keys = (): unknown[] => db.prepare('SELECT control_number FROM callback_keys ORDER BY 1').pluck().all();
 
@@ -106,12 +131,18 @@ describe('retention of callback identities (dedup keys)', () => {
 
 describe('retention of conflicting copies', () => {
   let db: Database.Database;
-  beforeEach(() => { db = openDatabase({ path: path.join(makeTempDir(), 'c.db'), synchronous: 'NORMAL' }); });
+  beforeEach(() => {
+    db = openDatabase({ path: path.join(makeTempDir(), 'c.db'), synchronous: 'NORMAL' });
+  });
   afterEach(() => db.close());
 
   const addCopy = (id: string, eventId: string, ageDays: number): void => {
-    db.prepare(`INSERT INTO callback_copies (id, event_id, received_ms, body, digest) VALUES (?, ?, ?, '{}', ?)`)
-      .run(id, eventId, NOW - ageDays * DAY, Buffer.from(id));
+    db.prepare(`INSERT INTO callback_copies (id, event_id, received_ms, body, digest) VALUES (?, ?, ?, '{}', ?)`).run(
+      id,
+      eventId,
+      NOW - ageDays * DAY,
+      Buffer.from(id),
+    );
   };
 
   it('drops copies with their event, and copies of an event already gone once they are old themselves', async () => {
@@ -122,7 +153,9 @@ describe('retention of conflicting copies', () => {
     addCopy('cpy-orphan-old', 'gone', 100);
     addCopy('cpy-orphan-young', 'gone', 10);
     await pruneAll(db, cutoffsFor(90, 30, NOW), { batchSize: 500 });
-    expect(db.prepare('SELECT id FROM callback_copies ORDER BY id').pluck().all())
-      .to.deep.equal(['cpy-of-kept', 'cpy-orphan-young']);
+    expect(db.prepare('SELECT id FROM callback_copies ORDER BY id').pluck().all()).to.deep.equal([
+      'cpy-of-kept',
+      'cpy-orphan-young',
+    ]);
   });
 });
