@@ -1,0 +1,201 @@
+import type { ClientBase } from 'pg';
+import type { PayoutEvent, RelayEvent } from '../../event';
+import { parseEvent, stringifyEvent } from '../../event-json';
+import { createId } from '../../ids';
+import { digestContent, listDifferences } from '../../skypay/identity';
+import type { NewDelivery, NewRejection, SaveOutcome, SuppressedRejections } from '../types';
+import { WORK_CHANNEL } from './locks';
+
+export interface EventWrite {
+  event: RelayEvent;
+  deliveries: NewDelivery[];
+}
+
+/**
+ * Writes a batch of events in the caller's transaction. The identity goes in
+ * first with ON CONFLICT DO NOTHING: of copies racing from many instances,
+ * the one whose key row commits first is the event (the others' inserts wait
+ * for it, then find it), so dedup is exact without a table lock.
+ */
+export async function writeEvents(client: ClientBase, writes: readonly EventWrite[]): Promise<SaveOutcome[]> {
+  const outcomes: SaveOutcome[] = new Array<SaveOutcome>(writes.length);
+  let newWork = false;
+  // Key rows are taken in identity order, so two instances' batches holding the same identities wait for each
+  // other instead of deadlocking; the outcomes go back in the callers' order.
+  const order = writes.map((_, i) => i).sort((a, b) => identityOrder(writes[a] as EventWrite, writes[b] as EventWrite));
+  for (const i of order) {
+    const write = writes[i] as EventWrite;
+    const outcome = await writeOne(client, write);
+    if (!outcome.duplicate && write.deliveries.length > 0) newWork = true;
+    outcomes[i] = outcome;
+  }
+  // Delivered to listeners at COMMIT, once per transaction, and never for a batch that rolled back.
+  if (newWork) await client.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, 'event']);
+  return outcomes;
+}
+
+function identityOrder(a: EventWrite, b: EventWrite): number {
+  const key = (w: EventWrite) =>
+    w.event.source === 'skypay'
+      ? JSON.stringify([w.event.partner, w.event.controlNumber, w.event.payType, w.event.dealTime])
+      : '';
+  const ka = key(a);
+  const kb = key(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+async function writeOne(client: ClientBase, { event, deliveries }: EventWrite): Promise<SaveOutcome> {
+  const receivedMs = Date.parse(event.receivedAt);
+  const payout = event.source === 'skypay' ? event : undefined;
+  if (payout) {
+    const digest = digestContent(payout);
+    const added = await client.query(
+      `INSERT INTO callback_keys (partner, control_number, pay_type, deal_time, event_id, received_ms, digest)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+      [payout.partner, payout.controlNumber, payout.payType, payout.dealTime, event.id, receivedMs, digest],
+    );
+    if (added.rowCount === 0) return receiveAgain(client, payout, receivedMs, digest);
+  }
+  await client.query(
+    `INSERT INTO events (id, source, type, partner, control_number, pay_type, status, deal_time, body, received_ms)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [
+      event.id,
+      event.source,
+      event.type,
+      payout?.partner ?? null,
+      payout?.controlNumber ?? null,
+      payout?.payType ?? null,
+      payout?.status ?? null,
+      payout?.dealTime ?? null,
+      stringifyEvent(event),
+      receivedMs,
+    ],
+  );
+  if (deliveries.length > 0) {
+    await client.query(
+      `INSERT INTO deliveries (id, event_id, destination, rules, state, next_attempt_ms, created_ms, updated_ms)
+       SELECT d.id, $1, d.destination, d.rules, 'pending', $2, $2, $2
+       FROM unnest($3::text[], $4::text[], $5::text[]) AS d (id, destination, rules)`,
+      [
+        event.id,
+        receivedMs,
+        deliveries.map((d) => d.id),
+        deliveries.map((d) => d.destination),
+        deliveries.map((d) => JSON.stringify(d.rules)),
+      ],
+    );
+  }
+  return { eventId: event.id, duplicate: false, duplicates: 0 };
+}
+
+/** A known identity: a counted duplicate when the content matches (or cannot be compared), else a kept copy. */
+async function receiveAgain(
+  client: ClientBase,
+  payout: PayoutEvent,
+  receivedMs: number,
+  digest: Buffer,
+): Promise<SaveOutcome> {
+  const key = [payout.partner, payout.controlNumber, payout.payType, payout.dealTime];
+  const identity = 'partner = $1 AND control_number = $2 AND pay_type = $3 AND deal_time = $4';
+  // A statement of its own sees the winner's committed row (READ COMMITTED), even when it committed a moment ago.
+  const { rows } = await client.query<{ event_id: string; digest: Buffer | null }>(
+    `SELECT event_id, digest FROM callback_keys WHERE ${identity}`,
+    key,
+  );
+  const row = rows[0];
+  if (!row) throw new Error('callback key vanished between its conflict and its read');
+  const readFirst = async (): Promise<PayoutEvent | undefined> => {
+    const r = await client.query<{ body: string }>('SELECT body FROM events WHERE id = $1', [row.event_id]);
+    const body = r.rows[0]?.body;
+    return body === undefined ? undefined : (parseEvent(body) as PayoutEvent);
+  };
+  let first: PayoutEvent | undefined;
+  let known = row.digest;
+  if (known === null) {
+    // A key copied in without its digest (a migrated store): the digest comes from the event, once.
+    first = await readFirst();
+    if (first) {
+      known = digestContent(first);
+      await client.query(`UPDATE callback_keys SET digest = $5 WHERE ${identity}`, [...key, known]);
+    }
+  }
+  if (known === null || known.equals(digest)) {
+    const counted = await client.query<{ duplicates: number }>(
+      'UPDATE events SET duplicates = duplicates + 1, last_seen_ms = $1 WHERE id = $2 RETURNING duplicates',
+      [receivedMs, row.event_id],
+    );
+    return { eventId: row.event_id, duplicate: true, duplicates: counted.rows[0]?.duplicates ?? 0 };
+  }
+  first ??= await readFirst();
+  const newId = createId('cpy');
+  const copy = await client.query<{ id: string; repeats: number }>(
+    `INSERT INTO callback_copies (id, event_id, received_ms, body, digest) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (event_id, digest) DO UPDATE SET repeats = callback_copies.repeats + 1 RETURNING id, repeats`,
+    [newId, row.event_id, receivedMs, stringifyEvent({ ...payout, id: newId }), digest],
+  );
+  const kept = copy.rows[0] as { id: string; repeats: number };
+  return {
+    eventId: row.event_id,
+    duplicate: true,
+    duplicates: 0,
+    conflict: {
+      copyId: kept.id,
+      repeat: kept.repeats > 0,
+      differs: first ? listDifferences(first, payout) : undefined,
+    },
+  };
+}
+
+/** Rejections that arrive together go in as one multi-row insert. */
+export async function writeRejections(client: ClientBase, rows: readonly NewRejection[]): Promise<void> {
+  const columns = {
+    id: [] as string[],
+    received: [] as number[],
+    remote: [] as (string | null)[],
+    method: [] as string[],
+    path: [] as string[],
+    contentType: [] as (string | null)[],
+    status: [] as number[],
+    reason: [] as string[],
+    description: [] as string[],
+    partner: [] as (string | null)[],
+    body: [] as (string | null)[],
+    bodyBytes: [] as (number | null)[],
+    contentTypeBytes: [] as (number | null)[],
+  };
+  for (const r of rows) {
+    columns.id.push(r.id);
+    columns.received.push(r.receivedAt.getTime());
+    columns.remote.push(r.remoteAddress ?? null);
+    columns.method.push(r.method);
+    columns.path.push(r.path);
+    columns.contentType.push(r.contentType ?? null);
+    columns.status.push(r.status);
+    columns.reason.push(r.reason);
+    columns.description.push(r.description);
+    columns.partner.push(r.partner ?? null);
+    columns.body.push(r.body ?? null);
+    columns.bodyBytes.push(r.bodyBytes ?? null);
+    columns.contentTypeBytes.push(r.contentTypeBytes ?? null);
+  }
+  await client.query(
+    `INSERT INTO rejections (id, received_ms, remote_address, method, path, content_type, status, reason, description,
+       partner, body, body_bytes, content_type_bytes)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
+       $8::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::int[])`,
+    Object.values(columns),
+  );
+}
+
+export async function addSuppressed(
+  client: Pick<ClientBase, 'query'>,
+  counts: readonly SuppressedRejections[],
+): Promise<void> {
+  await client.query(
+    `UPDATE rejections r SET suppressed = r.suppressed + c.n
+     FROM (SELECT id, sum(n)::int AS n FROM unnest($1::text[], $2::int[]) AS u (id, n) GROUP BY id) c
+     WHERE r.id = c.id`,
+    [counts.map((c) => c.rejectionId), counts.map((c) => c.count)],
+  );
+}

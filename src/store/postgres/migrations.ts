@@ -1,0 +1,177 @@
+import type { ClientBase } from 'pg';
+import { LOCK_SPACE } from './locks';
+
+/**
+ * The PostgreSQL schema: the same data model as the SQLite store's, in
+ * PostgreSQL types (bigint ms times, bytea digests). Ids sort byte-wise
+ * (COLLATE "C") as in SQLite, since paging and "newest first" go by id order
+ * whatever the server's locale. Bodies stay text: an event's body is the exact
+ * JSON SkyPay sent for its extra fields, which jsonb would rewrite. Append
+ * only: never edit a migration that has shipped.
+ */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE events (
+    id text COLLATE "C" PRIMARY KEY,
+    source text NOT NULL,
+    type text NOT NULL,
+    partner text,
+    control_number text,
+    pay_type integer,
+    status text,
+    deal_time text,
+    body text NOT NULL,
+    received_ms bigint NOT NULL,
+    duplicates integer NOT NULL DEFAULT 0,
+    last_seen_ms bigint
+  );
+  CREATE INDEX events_received ON events (received_ms);
+  CREATE INDEX events_control_number ON events (control_number);
+
+  CREATE TABLE deliveries (
+    id text COLLATE "C" PRIMARY KEY,
+    event_id text COLLATE "C" NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    destination text NOT NULL,
+    rules text NOT NULL,
+    state text NOT NULL CHECK (state IN ('pending', 'inflight', 'delivered', 'dead')),
+    attempts integer NOT NULL DEFAULT 0,
+    next_attempt_ms bigint NOT NULL,
+    lease_until_ms bigint,
+    lease_owner text,
+    created_ms bigint NOT NULL,
+    updated_ms bigint NOT NULL,
+    last_status integer,
+    last_error text
+  );
+  CREATE INDEX deliveries_due ON deliveries (state, next_attempt_ms);
+  CREATE INDEX deliveries_event ON deliveries (event_id);
+  CREATE INDEX deliveries_destination ON deliveries (destination, state);
+  CREATE INDEX deliveries_state_updated ON deliveries (state, updated_ms);
+
+  CREATE TABLE attempts (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    delivery_id text COLLATE "C" NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+    attempt integer NOT NULL,
+    started_ms bigint NOT NULL,
+    duration_ms bigint NOT NULL,
+    outcome text NOT NULL,
+    status integer,
+    error text,
+    response text
+  );
+  CREATE INDEX attempts_delivery ON attempts (delivery_id);
+
+  CREATE TABLE rejections (
+    id text COLLATE "C" PRIMARY KEY,
+    received_ms bigint NOT NULL,
+    remote_address text,
+    method text NOT NULL,
+    path text NOT NULL,
+    content_type text,
+    status integer NOT NULL,
+    reason text NOT NULL,
+    description text NOT NULL,
+    partner text,
+    body text,
+    body_bytes integer,
+    content_type_bytes integer,
+    suppressed integer NOT NULL DEFAULT 0
+  );
+  CREATE INDEX rejections_received ON rejections (received_ms);
+
+  -- The identity of every callback ever accepted, kept after retention removes its event so that dedup outlives it;
+  -- only a digest of the content, to tell a conflicting copy from a duplicate.
+  CREATE TABLE callback_keys (
+    partner text NOT NULL,
+    control_number text NOT NULL,
+    pay_type integer NOT NULL,
+    deal_time text NOT NULL,
+    event_id text COLLATE "C" NOT NULL,
+    received_ms bigint NOT NULL,
+    digest bytea,
+    PRIMARY KEY (partner, control_number, pay_type, deal_time)
+  );
+  CREATE INDEX callback_keys_received ON callback_keys (received_ms);
+
+  CREATE TABLE callback_copies (
+    id text COLLATE "C" PRIMARY KEY,
+    event_id text COLLATE "C" NOT NULL,
+    received_ms bigint NOT NULL,
+    body text NOT NULL,
+    digest bytea NOT NULL,
+    repeats integer NOT NULL DEFAULT 0,
+    UNIQUE (event_id, digest)
+  );
+  CREATE INDEX callback_copies_received ON callback_copies (received_ms);
+
+  -- Cluster-wide metric totals: every instance adds its deltas, so a scrape of any one answers for all.
+  CREATE TABLE metric_series (
+    series text PRIMARY KEY,
+    family text NOT NULL,
+    type text NOT NULL,
+    help text NOT NULL,
+    sample text NOT NULL,
+    labels text NOT NULL,
+    value double precision NOT NULL
+  );
+  CREATE TABLE metric_processes (
+    instance text PRIMARY KEY,
+    pid integer NOT NULL,
+    updated_ms bigint NOT NULL,
+    body text NOT NULL
+  );
+
+  -- Rejection-alert rate limit per reason and destination, shared by every instance.
+  CREATE TABLE alert_windows (
+    reason text NOT NULL,
+    destination text NOT NULL,
+    opened_ms bigint NOT NULL,
+    folded integer NOT NULL DEFAULT 0,
+    last_status integer,
+    last_partner text,
+    last_remote_address text,
+    last_description text,
+    PRIMARY KEY (reason, destination)
+  );
+
+  -- The one row /readyz writes to when the last real write failed.
+  CREATE TABLE health_probe (
+    id integer PRIMARY KEY CHECK (id = 1),
+    written_ms bigint NOT NULL
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Applies what is missing, each migration in its own transaction, under a
+ * session advisory lock: instances starting together wait for the first one
+ * to finish instead of racing it. Returns the schema version.
+ */
+export async function migrate(client: ClientBase, upTo = MIGRATIONS.length): Promise<number> {
+  const target = Math.min(upTo, MIGRATIONS.length);
+  await client.query('SELECT pg_advisory_lock($1, 0)', [LOCK_SPACE.migrations]);
+  try {
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY,
+      applied_ms bigint NOT NULL
+    )`);
+    const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+    const current = rows[0]?.v ?? 0;
+    for (let v = current; v < target; v++) {
+      await client.query('BEGIN');
+      try {
+        await client.query(MIGRATIONS[v] as string);
+        await client.query('INSERT INTO schema_migrations (version, applied_ms) VALUES ($1, $2)', [v + 1, Date.now()]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    }
+    return Math.max(current, target);
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1, 0)', [LOCK_SPACE.migrations]).catch(() => undefined);
+  }
+}

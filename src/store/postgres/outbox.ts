@@ -1,0 +1,135 @@
+import type { ClientBase, Pool } from 'pg';
+import { parseEvent } from '../../event-json';
+import type { AttemptRecord, ClaimOptions, ClaimedDelivery, DeliveryNext } from '../types';
+import { LOCK_SPACE, WORK_CHANNEL } from './locks';
+
+interface DueRow {
+  id: string;
+  event_id: string;
+  destination: string;
+  rules: string;
+  attempts: number;
+}
+
+/**
+ * Claims due deliveries in the caller's transaction. Rows are locked FOR
+ * UPDATE SKIP LOCKED, so instances claiming at once take different rows and
+ * never wait for each other's. The per-destination limit holds across hosts:
+ * each destination's in-flight count is read under a transaction advisory
+ * lock for that destination (taken in name order, so claimers cannot
+ * deadlock), and the leases are written before that lock is let go at COMMIT.
+ */
+export async function claim(client: ClientBase, o: ClaimOptions): Promise<ClaimedDelivery[]> {
+  // Look further than `max` so one saturated destination does not hide others' work.
+  const { rows } = await client.query<DueRow>(
+    `SELECT id, event_id, destination, rules, attempts FROM deliveries
+     WHERE (state = 'pending' AND next_attempt_ms <= $1) OR (state = 'inflight' AND lease_until_ms < $1)
+     ORDER BY next_attempt_ms LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    [o.now, o.max * 8],
+  );
+  if (rows.length === 0) return [];
+  const destinations = [...new Set(rows.map((r) => r.destination))].sort();
+  for (const destination of destinations) {
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_SPACE.destination, destination]);
+  }
+  const counts = await client.query<{ destination: string; n: number }>(
+    `SELECT destination, count(*) AS n FROM deliveries
+     WHERE state = 'inflight' AND lease_until_ms >= $1 AND destination = ANY($2) GROUP BY destination`,
+    [o.now, destinations],
+  );
+  const inFlight = new Map(counts.rows.map((r) => [r.destination, r.n]));
+  const chosen: DueRow[] = [];
+  for (const row of rows) {
+    if (chosen.length >= o.max) break;
+    const busy = inFlight.get(row.destination) ?? 0;
+    if (busy >= o.maxInFlight(row.destination)) continue;
+    inFlight.set(row.destination, busy + 1);
+    chosen.push(row);
+  }
+  if (chosen.length === 0) return [];
+  const ids = chosen.map((r) => r.id);
+  await client.query(
+    `UPDATE deliveries SET state = 'inflight', lease_owner = $1, lease_until_ms = $2, attempts = attempts + 1,
+       updated_ms = $3 WHERE id = ANY($4)`,
+    [o.owner, o.now + o.leaseMs, o.now, ids],
+  );
+  const bodies = await client.query<{ id: string; body: string }>('SELECT id, body FROM events WHERE id = ANY($1)', [
+    [...new Set(chosen.map((r) => r.event_id))],
+  ]);
+  const bodyOf = new Map(bodies.rows.map((r) => [r.id, r.body]));
+  return chosen.map((row) => ({
+    id: row.id,
+    eventId: row.event_id,
+    destination: row.destination,
+    rules: JSON.parse(row.rules) as string[],
+    attempt: row.attempts + 1,
+    event: parseEvent(bodyOf.get(row.event_id) as string),
+  }));
+}
+
+/**
+ * The attempt is recorded (the send happened), and the delivery moves on only
+ * if the lease is still `owner`'s: one statement, so it is atomic without a
+ * transaction of its own.
+ */
+export async function finish(
+  pool: Pool,
+  d: ClaimedDelivery,
+  owner: string,
+  a: AttemptRecord,
+  next: DeliveryNext,
+): Promise<void> {
+  await pool.query(
+    `WITH attempt AS (
+       INSERT INTO attempts (delivery_id, attempt, started_ms, duration_ms, outcome, status, error, response)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     )
+     UPDATE deliveries SET state = $9, next_attempt_ms = coalesce($10, next_attempt_ms), lease_owner = NULL,
+       lease_until_ms = NULL, updated_ms = $11, last_status = $6, last_error = $7
+     WHERE id = $1 AND state = 'inflight' AND lease_owner = $12`,
+    [
+      d.id,
+      d.attempt,
+      a.startedAt,
+      Math.round(a.durationMs),
+      a.outcome,
+      a.status ?? null,
+      a.error ?? null,
+      a.response ?? null,
+      next.state,
+      next.state === 'pending' ? next.nextAttemptMs : null,
+      Date.now(),
+      owner,
+    ],
+  );
+}
+
+export async function renew(pool: Pool, owner: string, ids: readonly string[], leaseUntilMs: number): Promise<void> {
+  if (ids.length === 0) return;
+  await pool.query(
+    `UPDATE deliveries SET lease_until_ms = $1
+     WHERE id = ANY($2) AND state = 'inflight' AND lease_owner = $3 AND lease_until_ms < $1`,
+    [leaseUntilMs, [...ids], owner],
+  );
+}
+
+/** Back to pending, due now, the attempt the claim counted taken back; and other instances are told. */
+export async function release(client: ClientBase, owner: string, ids: readonly string[], now: number): Promise<void> {
+  if (ids.length === 0) return;
+  const { rowCount } = await client.query(
+    `UPDATE deliveries SET state = 'pending', lease_owner = NULL, lease_until_ms = NULL,
+       attempts = greatest(attempts - 1, 0), next_attempt_ms = least(next_attempt_ms, $1), updated_ms = $1
+     WHERE id = ANY($2) AND state = 'inflight' AND lease_owner = $3`,
+    [now, [...ids], owner],
+  );
+  if (rowCount) await client.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, 'released']);
+}
+
+export async function nextWakeAt(pool: Pool): Promise<number | undefined> {
+  const { rows } = await pool.query<{ t: number | null }>(
+    `SELECT least(
+       (SELECT min(next_attempt_ms) FROM deliveries WHERE state = 'pending'),
+       (SELECT min(lease_until_ms) FROM deliveries WHERE state = 'inflight')) AS t`,
+  );
+  return rows[0]?.t ?? undefined;
+}
