@@ -1,0 +1,542 @@
+/**
+ * The Store contract: one suite, written against the interface only, run
+ * against every implementation (./factories.ts). Two Store instances on one
+ * database stand for two processes or hosts.
+ */
+import { expect } from 'chai';
+import type { PayoutEvent, RelayEvent } from '../../../src/event';
+import { ReplayCountChangedError } from '../../../src/store/errors';
+import type { Store } from '../../../src/store/store';
+import type { ClaimOptions, NewRejection, Sample } from '../../../src/store/types';
+import { buildPayoutEvent } from '../../support/events';
+import { STORE_FACTORIES, type StoreHarness } from './factories';
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+
+let serial = 0;
+/** A payout with an identity of its own (unless the test passes one), received `ageMs` ago. */
+function payout(overrides: Partial<PayoutEvent> = {}, ageMs = MINUTE): PayoutEvent {
+  serial += 1;
+  return buildPayoutEvent({
+    id: `evt_${String(serial).padStart(8, '0')}`,
+    controlNumber: `SKC${String(serial).padStart(8, '0')}`,
+    receivedAt: new Date(Date.now() - ageMs).toISOString(),
+    ...overrides,
+  });
+}
+
+function delivery(destination: string, id = `dlv_${destination}_${String(++serial).padStart(8, '0')}`) {
+  return { id, destination, rules: ['contract'] };
+}
+
+function claimOptions(owner: string, overrides: Partial<ClaimOptions> = {}): ClaimOptions {
+  return { owner, now: Date.now(), leaseMs: 30_000, maxInFlight: () => 100, max: 100, ...overrides };
+}
+
+function rejection(overrides: Partial<NewRejection> = {}): NewRejection {
+  serial += 1;
+  return {
+    id: `rej_${String(serial).padStart(8, '0')}`,
+    receivedAt: new Date(),
+    remoteAddress: '203.0.113.7',
+    method: 'POST',
+    path: '/callbacks/skypay',
+    contentType: 'application/json',
+    status: 401,
+    reason: 'unauthenticated',
+    description: 'wrong key',
+    partner: 'ACME',
+    body: '{"authentication":"***"}',
+    bodyBytes: 24,
+    contentTypeBytes: 16,
+    ...overrides,
+  };
+}
+
+const attempt = (outcome: 'delivered' | 'retry' | 'dead') => ({ startedAt: Date.now(), durationMs: 12, outcome });
+
+for (const factory of STORE_FACTORIES) {
+  factory.describe(`Store contract: ${factory.name}`, function () {
+    let harness: StoreHarness;
+    let a: Store;
+    let b: Store;
+
+    beforeEach(async () => {
+      harness = await factory.create();
+      a = await harness.open();
+      b = await harness.open();
+    });
+
+    afterEach(async () => {
+      await harness?.dispose();
+    });
+
+    describe('ingest', () => {
+      it('stores one event for 50 concurrent copies from two instances, and counts 49 duplicates', async () => {
+        const first = payout();
+        const copies = Array.from({ length: 50 }, (_, i) => ({
+          ...first,
+          id: `evt_copy_${String(i).padStart(3, '0')}`,
+        }));
+        const outcomes = await Promise.all(
+          copies.map((event, i) => (i % 2 === 0 ? a : b).saveEvent(event, [delivery('ledger', `dlv_copy_${i}`)])),
+        );
+        const stored = outcomes.filter((o) => !o.duplicate);
+        expect(stored).to.have.length(1);
+        const eventId = stored[0]?.eventId as string;
+        expect(outcomes.every((o) => o.eventId === eventId)).to.equal(true);
+        expect(outcomes.filter((o) => o.duplicate && !o.conflict)).to.have.length(49);
+        expect(Math.max(...outcomes.map((o) => o.duplicates))).to.equal(49);
+
+        const detail = await b.getEvent(eventId);
+        expect(detail?.duplicates).to.equal(49);
+        expect(detail?.deliveries.map((d) => d.destination)).to.deep.equal(['ledger']);
+        expect(await a.listEvents({ controlNumber: first.controlNumber, limit: 10 })).to.have.length(1);
+      });
+
+      it('keeps a conflicting copy once, counts its repeats, and writes no deliveries for it', async () => {
+        const first = payout({ referenceNumber: 'REF-1' });
+        await a.saveEvent(first, [delivery('ledger')]);
+        const other = { ...first, id: 'evt_other', referenceNumber: 'REF-2' };
+        const conflict = await b.saveEvent(other, [delivery('ledger')]);
+        expect(conflict.duplicate).to.equal(true);
+        expect(conflict.eventId).to.equal(first.id);
+        expect(conflict.conflict?.repeat).to.equal(false);
+        expect(conflict.conflict?.differs).to.deep.equal(['referenceNumber']);
+
+        const again = await a.saveEvent({ ...other, id: 'evt_other_again' }, [delivery('ledger')]);
+        expect(again.conflict?.repeat).to.equal(true);
+        expect(again.conflict?.copyId).to.equal(conflict.conflict?.copyId);
+
+        const same = await b.saveEvent({ ...first, id: 'evt_same' }, []);
+        expect(same).to.deep.include({ duplicate: true, duplicates: 1 });
+        expect(same.conflict).to.equal(undefined);
+
+        const detail = await a.getEvent(first.id);
+        expect(detail?.deliveries).to.have.length(1);
+        expect(detail?.conflicts).to.have.length(1);
+        expect(detail?.conflicts[0]).to.deep.include({ repeats: 1, differs: ['referenceNumber'] });
+        expect(detail?.conflicts[0]?.copy.referenceNumber).to.equal('REF-2');
+      });
+
+      it('tells identities apart by partner, and keeps extra fields as the exact JSON sent', async () => {
+        const first = payout();
+        await a.saveEvent(first, []);
+        const otherPartner = await b.saveEvent({ ...first, id: 'evt_other_partner', partner: 'Other' }, []);
+        expect(otherPartner.duplicate).to.equal(false);
+        const detail = await b.getEvent(first.id);
+        expect(detail?.event).to.deep.include({ controlNumber: first.controlNumber, partner: first.partner });
+        expect((detail?.event as PayoutEvent).extra).to.deep.equal(first.extra);
+      });
+    });
+
+    describe('outbox', () => {
+      async function seed(store: Store, n: number, destination = 'ledger'): Promise<string[]> {
+        const ids: string[] = [];
+        for (let i = 0; i < n; i++) {
+          const d = delivery(destination);
+          await store.saveEvent(payout(), [d]);
+          ids.push(d.id);
+        }
+        return ids;
+      }
+
+      it('leases each due delivery to exactly one of two workers claiming at once', async () => {
+        const ids = await seed(a, 30);
+        const claimed: string[][] = [[], []];
+        for (let round = 0; round < 10; round++) {
+          const [fromA, fromB] = await Promise.all([
+            a.claimDeliveries(claimOptions('worker-a', { max: 4 })),
+            b.claimDeliveries(claimOptions('worker-b', { max: 4 })),
+          ]);
+          claimed[0]?.push(...fromA.map((d) => d.id));
+          claimed[1]?.push(...fromB.map((d) => d.id));
+        }
+        const all = [...(claimed[0] ?? []), ...(claimed[1] ?? [])];
+        expect(new Set(all).size, 'no delivery claimed twice').to.equal(all.length);
+        expect([...all].sort()).to.deep.equal([...ids].sort());
+        expect(await a.claimDeliveries(claimOptions('worker-a'))).to.deep.equal([]);
+      });
+
+      it('hands the claimed delivery its event and attempt number', async () => {
+        const event = payout();
+        await a.saveEvent(event, [delivery('ledger', 'dlv_shape')]);
+        const [claimed] = await b.claimDeliveries(claimOptions('worker-b'));
+        expect(claimed).to.deep.include({ id: 'dlv_shape', eventId: event.id, destination: 'ledger', attempt: 1 });
+        expect(claimed?.rules).to.deep.equal(['contract']);
+        expect(claimed?.event).to.deep.include({ id: event.id, controlNumber: event.controlNumber });
+      });
+
+      it('holds maxInFlight per destination across instances', async () => {
+        await seed(a, 10, 'slow');
+        await seed(a, 2, 'fast');
+        const limit = { maxInFlight: (d: string) => (d === 'slow' ? 3 : 10), max: 10 };
+        const [fromA, fromB] = await Promise.all([
+          a.claimDeliveries(claimOptions('worker-a', limit)),
+          b.claimDeliveries(claimOptions('worker-b', limit)),
+        ]);
+        const all = [...fromA, ...fromB];
+        expect(all.filter((d) => d.destination === 'slow')).to.have.length(3);
+        expect(all.filter((d) => d.destination === 'fast')).to.have.length(2);
+      });
+
+      it('lets another worker take a delivery whose lease expired, and ignores the old owner finishing it', async () => {
+        const [id] = await seed(a, 1);
+        const now = Date.now();
+        const [first] = await a.claimDeliveries(claimOptions('worker-a', { now, leaseMs: 1_000 }));
+        expect(first?.id).to.equal(id);
+        expect(await b.claimDeliveries(claimOptions('worker-b', { now: now + 500 }))).to.deep.equal([]);
+
+        const [taken] = await b.claimDeliveries(claimOptions('worker-b', { now: now + 1_500 }));
+        expect(taken).to.deep.include({ id, attempt: 2 });
+        await a.finishAttempt(first!, 'worker-a', attempt('delivered'), { state: 'delivered' });
+        let [view] = await a.listDeliveries({ limit: 10 });
+        expect(view?.state, 'the old owner cannot finish it').to.equal('inflight');
+
+        await b.finishAttempt(taken!, 'worker-b', attempt('delivered'), { state: 'delivered' });
+        [view] = await a.listDeliveries({ limit: 10 });
+        expect(view?.state).to.equal('delivered');
+        expect(await a.nextWakeAt()).to.equal(undefined);
+      });
+
+      it('moves a retried delivery on to its next attempt time', async () => {
+        await seed(a, 1);
+        const [claimed] = await a.claimDeliveries(claimOptions('worker-a'));
+        const nextAttemptMs = Date.now() + 60_000;
+        await a.finishAttempt(claimed!, 'worker-a', attempt('retry'), { state: 'pending', nextAttemptMs });
+        expect(await b.nextWakeAt()).to.equal(nextAttemptMs);
+        expect(await b.claimDeliveries(claimOptions('worker-b'))).to.deep.equal([]);
+        const [later] = await b.claimDeliveries(claimOptions('worker-b', { now: nextAttemptMs }));
+        expect(later?.attempt).to.equal(2);
+        const detail = await a.getEvent(claimed!.eventId);
+        expect(detail?.deliveries[0]?.attemptLog.map((x) => x.outcome)).to.deep.equal(['retry']);
+      });
+
+      it('renews a lease so nobody takes it, and releases unstarted ones back to pending, attempt not counted', async () => {
+        const [id] = await seed(a, 1);
+        const now = Date.now();
+        const [claimed] = await a.claimDeliveries(claimOptions('worker-a', { now, leaseMs: 1_000 }));
+        await a.renewLeases('worker-a', [id!], now + 10_000);
+        expect(await b.claimDeliveries(claimOptions('worker-b', { now: now + 5_000 }))).to.deep.equal([]);
+        expect(await a.nextWakeAt()).to.equal(now + 10_000);
+
+        await b.releaseLeases('worker-b', [id!]);
+        expect(
+          await b.claimDeliveries(claimOptions('worker-b', { now: now + 5_000 })),
+          'not b to release',
+        ).to.deep.equal([]);
+        await a.releaseLeases('worker-a', [claimed!.id]);
+        const [again] = await b.claimDeliveries(claimOptions('worker-b'));
+        expect(again).to.deep.include({ id, attempt: 1 });
+      });
+
+      it('offers onNewWork with an unsubscribe', () => {
+        const unsubscribe = a.onNewWork(() => undefined);
+        expect(unsubscribe).to.be.a('function');
+        unsubscribe();
+      });
+    });
+
+    describe('inspect', () => {
+      it('lists events newest first by id, filtered, and pages by cursor', async () => {
+        const ids = ['evt_p1', 'evt_p2', 'evt_p3', 'evt_p4', 'evt_p5'];
+        for (const [i, id] of ids.entries()) {
+          await a.saveEvent(
+            payout({ id, controlNumber: `SKPAGE${i}`, ...(i % 2 ? {} : { payType: 2, status: 'paid' }) }),
+            [delivery('ledger')],
+          );
+        }
+        const page1 = await b.listEvents({ limit: 2 });
+        expect(page1.map((e) => e.id)).to.deep.equal(['evt_p5', 'evt_p4']);
+        const page2 = await b.listEvents({ limit: 2, before: page1[1]?.id });
+        expect(page2.map((e) => e.id)).to.deep.equal(['evt_p3', 'evt_p2']);
+        const page3 = await b.listEvents({ limit: 2, before: page2[1]?.id });
+        expect(page3.map((e) => e.id)).to.deep.equal(['evt_p1']);
+
+        expect((await b.listEvents({ status: 'paid', limit: 10 })).map((e) => e.id)).to.deep.equal([
+          'evt_p5',
+          'evt_p3',
+          'evt_p1',
+        ]);
+        expect((await b.listEvents({ controlNumber: 'SKPAGE1', limit: 10 })).map((e) => e.id)).to.deep.equal([
+          'evt_p2',
+        ]);
+        expect(await b.listEvents({ sinceMs: Date.now() + DAY, limit: 10 })).to.deep.equal([]);
+        const [summary] = await b.listEvents({ limit: 1 });
+        expect(summary).to.deep.include({ type: 'payout', source: 'skypay', status: 'paid', duplicates: 0 });
+        expect(summary?.deliveries).to.deep.equal({ pending: 1, inflight: 0, delivered: 0, dead: 0 });
+        expect((await b.findEventsByControlNumber('SKPAGE3')).map((d) => d.event.id)).to.deep.equal(['evt_p4']);
+        expect(await b.getEvent('evt_none')).to.equal(undefined);
+      });
+
+      it('lists deliveries by state and destination, newest first, and the queue state', async () => {
+        await a.saveEvent(payout(), [delivery('ledger', 'dlv_q1'), delivery('slack', 'dlv_q2')]);
+        await a.saveEvent(payout(), [delivery('ledger', 'dlv_q3')]);
+        const [claimed] = await a.claimDeliveries(claimOptions('worker-a', { max: 1 }));
+        await a.finishAttempt(claimed!, 'worker-a', attempt('dead'), { state: 'dead' });
+
+        expect((await b.listDeliveries({ limit: 10 })).map((d) => d.id)).to.deep.equal(['dlv_q3', 'dlv_q2', 'dlv_q1']);
+        expect((await b.listDeliveries({ destination: 'ledger', limit: 1 })).map((d) => d.id)).to.deep.equal([
+          'dlv_q3',
+        ]);
+        expect(
+          (await b.listDeliveries({ destination: 'ledger', limit: 1, before: 'dlv_q3' })).map((d) => d.id),
+        ).to.deep.equal(['dlv_q1']);
+        const dead = await b.listDeliveries({ state: 'dead', limit: 10 });
+        expect(dead.map((d) => d.id)).to.deep.equal([claimed!.id]);
+        expect(dead[0]).to.deep.include({ attempts: 1, eventType: 'skypay.payout', state: 'dead' });
+
+        const queue = await b.readQueueState();
+        const count = (destination: string, state: string) =>
+          queue.byDestination.find((r) => r.destination === destination && r.state === state)?.count ?? 0;
+        expect(count(claimed!.destination, 'dead')).to.equal(1);
+        expect(count('ledger', 'pending') + count('slack', 'pending')).to.equal(2);
+        expect(queue.oldestUnfinishedMs).to.be.a('number');
+      });
+
+      it('keeps rejections, lists them by reason newest first with paging, and adds suppressed counts', async () => {
+        const kept = [rejection(), rejection({ reason: 'invalid', status: 400 }), rejection()];
+        await Promise.all(kept.map((r) => a.saveRejection(r)));
+        await a.addSuppressed([{ rejectionId: kept[2]!.id, count: 7 }]);
+        await b.addSuppressed([{ rejectionId: kept[2]!.id, count: 3 }]);
+
+        const all = await b.listRejections({ limit: 10 });
+        expect(all.map((r) => r.id)).to.deep.equal([kept[2]!.id, kept[1]!.id, kept[0]!.id]);
+        expect(all[0]).to.deep.include({ reason: 'unauthenticated', status: 401, partner: 'ACME', suppressed: 10 });
+        expect(all[0]).to.not.have.property('body');
+        const byReason = await b.listRejections({ reason: 'unauthenticated', limit: 1 });
+        expect(byReason.map((r) => r.id)).to.deep.equal([kept[2]!.id]);
+        const next = await b.listRejections({ reason: 'unauthenticated', limit: 1, before: byReason[0]!.id });
+        expect(next.map((r) => r.id)).to.deep.equal([kept[0]!.id]);
+      });
+    });
+
+    describe('replay', () => {
+      async function finished(store: Store, state: 'delivered' | 'dead', destination = 'ledger'): Promise<string> {
+        const d = delivery(destination);
+        await store.saveEvent(payout(), [d]);
+        const [claimed] = await store.claimDeliveries(
+          claimOptions('worker', { maxInFlight: (x) => (x === destination ? 100 : 0) }),
+        );
+        expect(claimed?.id).to.equal(d.id);
+        await store.finishAttempt(claimed!, 'worker', attempt(state), { state });
+        return d.id;
+      }
+
+      it('requeues finished deliveries by id with a fresh budget, and skips queued or unknown ones', async () => {
+        const dead = await finished(a, 'dead');
+        const pending = delivery('ledger');
+        await a.saveEvent(payout(), [pending]);
+        const result = await b.replayDeliveries([dead, pending.id, 'dlv_none']);
+        expect(result.requeued).to.deep.equal([dead]);
+        expect(result.skipped).to.deep.equal([
+          { id: pending.id, reason: 'already pending' },
+          { id: 'dlv_none', reason: 'no such delivery' },
+        ]);
+        const [view] = await a.listDeliveries({ state: 'pending', limit: 10, before: pending.id });
+        expect(view).to.deep.include({ id: dead, attempts: 0 });
+      });
+
+      it('replays matching deliveries only when the confirmed count still holds', async () => {
+        const first = await finished(a, 'delivered');
+        await finished(a, 'delivered', 'slack');
+        expect(await b.countReplayable({ state: 'delivered' })).to.equal(2);
+        expect(await b.countReplayable({ state: 'delivered', destination: 'ledger' })).to.equal(1);
+
+        const refused = await b.replayMatching({ state: 'delivered', confirm: 3 }).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        expect(refused).to.be.instanceOf(ReplayCountChangedError);
+        expect(refused).to.deep.include({ confirmed: 3, count: 2 });
+        expect(await b.countReplayable({ state: 'delivered' }), 'nothing requeued').to.equal(2);
+
+        const result = await b.replayMatching({ state: 'delivered', destination: 'ledger', confirm: 1 });
+        expect(result.requeued).to.deep.equal([first]);
+        expect(await a.countReplayable({ state: 'delivered' })).to.equal(1);
+      });
+
+      it('replays an event to the destinations the plan chooses now', async () => {
+        const d = delivery('ledger');
+        const event = payout();
+        await a.saveEvent(event, [d]);
+        const [claimed] = await a.claimDeliveries(claimOptions('worker'));
+        await a.finishAttempt(claimed!, 'worker', attempt('delivered'), { state: 'delivered' });
+
+        const seen: RelayEvent[] = [];
+        const result = await b.replayEvent(event.id, (e) => {
+          seen.push(e);
+          return [
+            { id: 'dlv_planned_ledger', destination: 'ledger', rules: ['again'] },
+            { id: 'dlv_planned_slack', destination: 'slack', rules: ['new'] },
+          ];
+        });
+        expect(seen[0]?.id).to.equal(event.id);
+        expect(result).to.deep.equal({ requeued: [d.id], created: ['dlv_planned_slack'], skipped: [] });
+        const detail = await a.getEvent(event.id);
+        expect(detail?.deliveries.map((x) => [x.destination, x.state, x.rules])).to.deep.equal([
+          ['ledger', 'pending', ['again']],
+          ['slack', 'pending', ['new']],
+        ]);
+        expect(await b.replayEvent('evt_none', () => [])).to.equal(undefined);
+      });
+    });
+
+    describe('retention', () => {
+      it('prunes old finished events in batches, never one with an unfinished delivery, and keeps dedup keys', async () => {
+        const finishedEvent = payout({}, 100 * DAY);
+        const unfinishedEvent = payout({}, 100 * DAY);
+        const recent = payout();
+        await a.saveEvent(finishedEvent, [delivery('ledger', 'dlv_old_done')]);
+        await a.saveEvent(unfinishedEvent, [delivery('slack', 'dlv_old_pending')]);
+        await a.saveEvent(recent, []);
+        const [claimed] = await a.claimDeliveries(
+          claimOptions('worker', { maxInFlight: (x) => (x === 'ledger' ? 1 : 0) }),
+        );
+        await a.finishAttempt(claimed!, 'worker', attempt('delivered'), { state: 'delivered' });
+        const old = rejection({ receivedAt: new Date(Date.now() - 40 * DAY) });
+        await a.saveRejection(old);
+        await a.saveRejection(rejection());
+
+        const cut = { eventsBeforeMs: Date.now() - 90 * DAY, rejectionsBeforeMs: Date.now() - 30 * DAY };
+        expect(await b.countPrunable(cut)).to.deep.equal({ events: 1, rejections: 1 });
+        const counts = await b.pruneBatch(cut, 500);
+        expect(counts).to.deep.equal({ events: 1, deliveries: 1, attempts: 1, rejections: 1, keys: 0 });
+        expect(await b.pruneBatch(cut, 500)).to.deep.equal({
+          events: 0,
+          deliveries: 0,
+          attempts: 0,
+          rejections: 0,
+          keys: 0,
+        });
+
+        expect(await a.getEvent(finishedEvent.id)).to.equal(undefined);
+        expect((await a.getEvent(unfinishedEvent.id))?.deliveries.map((d) => d.state)).to.deep.equal(['pending']);
+        expect(await a.getEvent(recent.id)).to.not.equal(undefined);
+        expect((await a.listRejections({ limit: 10 })).map((r) => r.id)).to.not.include(old.id);
+
+        const replayed = await a.saveEvent({ ...finishedEvent, id: 'evt_replayed_after_prune' }, [delivery('ledger')]);
+        expect(replayed).to.deep.include({ duplicate: true, eventId: finishedEvent.id, duplicates: 0 });
+
+        const keys = await b.pruneBatch({ ...cut, keysBeforeMs: Date.now() - 90 * DAY }, 500);
+        expect(keys.keys, 'only the key of the pruned event').to.equal(1);
+        const fresh = await a.saveEvent({ ...finishedEvent, id: 'evt_after_key_pruned' }, []);
+        expect(fresh.duplicate).to.equal(false);
+      });
+    });
+
+    describe('shared state', () => {
+      it('admits one rejection alert per window across instances, and one instance sends the closed window', async () => {
+        const windowMs = 60_000;
+        const now = Date.now();
+        const [first, second] = await Promise.all([
+          a.admitRejectionAlert(rejection(), ['ops-slack', 'ops-email'], now, windowMs),
+          b.admitRejectionAlert(rejection(), ['ops-slack', 'ops-email'], now, windowMs),
+        ]);
+        const admitted = [...first, ...second];
+        expect(admitted.map((x) => x.destination).sort()).to.deep.equal(['ops-email', 'ops-slack']);
+        expect(admitted.every((x) => x.folded === 0)).to.equal(true);
+        await a.admitRejectionAlert(rejection({ description: 'last one' }), ['ops-slack'], now + 1, windowMs);
+
+        expect(await b.closeExpiredAlertWindows(now + 10, windowMs), 'not expired yet').to.deep.equal([]);
+        const later = now + windowMs + 1;
+        const [closedA, closedB] = await Promise.all([
+          a.closeExpiredAlertWindows(later, windowMs),
+          b.closeExpiredAlertWindows(later, windowMs),
+        ]);
+        const summaries = [...closedA, ...closedB].sort((x, y) => (x.destination < y.destination ? -1 : 1));
+        expect(summaries.map((s) => [s.destination, s.folded])).to.deep.equal([
+          ['ops-email', 1],
+          ['ops-slack', 2],
+        ]);
+        expect(summaries[1]).to.deep.include({ reason: 'unauthenticated', lastDescription: 'last one', windowMs });
+
+        // Reopened at `later`: the next rejection is folded, not sent; after another window an empty one is dropped.
+        expect(await a.admitRejectionAlert(rejection(), ['ops-slack'], later + 1, windowMs)).to.deep.equal([]);
+        const reopened = await b.admitRejectionAlert(rejection(), ['ops-email'], later + windowMs + 5, windowMs);
+        expect(reopened).to.deep.equal([{ destination: 'ops-email', folded: 0 }]);
+      });
+
+      it('sums metric totals published by two instances and lists each live process', async () => {
+        const sample = (value: number, outcome = 'accepted'): Sample => ({
+          series: `skyrelay_callbacks_total{"outcome":"${outcome}"}`,
+          family: 'skyrelay_callbacks_total',
+          type: 'counter',
+          help: 'Callbacks',
+          sample: 'skyrelay_callbacks_total',
+          labels: { outcome },
+          value,
+        });
+        const families = [{ name: 'process_cpu', help: 'cpu', type: 'gauge', values: [{ value: 1, labels: {} }] }];
+        const now = Date.now();
+        await Promise.all([
+          a.publishMetrics([sample(3), sample(1, 'refused')], { instance: 'a', pid: 1, now, families }),
+          b.publishMetrics([sample(4)], { instance: 'b', pid: 2, now, families }),
+        ]);
+        await a.publishMetrics([sample(2)], { instance: 'a', pid: 1, now: now + 1, families });
+        const totals = await b.readMetricTotals();
+        const value = (outcome: string) => totals.find((t) => t.labels['outcome'] === outcome)?.value;
+        expect(value('accepted')).to.equal(9);
+        expect(value('refused')).to.equal(1);
+        expect(totals.find((t) => t.labels['outcome'] === 'accepted')).to.deep.include({
+          family: 'skyrelay_callbacks_total',
+          type: 'counter',
+        });
+
+        expect((await a.readMetricProcesses(now)).map((p) => [p.instance, p.pid])).to.deep.equal([
+          ['a', 1],
+          ['b', 2],
+        ]);
+        expect((await a.readMetricProcesses(now + 1)).map((p) => p.instance)).to.deep.equal(['a']);
+        await b.dropMetricProcess('a');
+        expect((await a.readMetricProcesses(0)).map((p) => p.instance)).to.deep.equal(['b']);
+        await a.dropStaleMetricProcesses(now + 1);
+        expect(await b.readMetricProcesses(0)).to.deep.equal([]);
+        expect((await a.readMetricProcesses(0)).length).to.equal(0);
+      });
+
+      it('runs a cluster job in one instance at a time', async () => {
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        const running = a.runExclusive('retention', async () => {
+          await held;
+          return 'a';
+        });
+        // Wait until a holds the lock: b is refused while a's job runs.
+        let refused: string | undefined = 'not tried';
+        for (let i = 0; i < 100 && refused !== undefined; i++) {
+          refused = await b.runExclusive('retention', () => Promise.resolve('b'));
+          if (refused !== undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        expect(refused, 'b ran while a held the job').to.equal(undefined);
+        expect(await b.runExclusive('other-job', () => Promise.resolve('other'))).to.equal('other');
+        release();
+        expect(await running).to.equal('a');
+        expect(await b.runExclusive('retention', () => Promise.resolve('b'))).to.equal('b');
+      });
+    });
+
+    describe('health and lifecycle', () => {
+      it('answers ping and a probe write, with no write failure and nothing lost', async () => {
+        await a.ping();
+        await a.probeWrite();
+        expect(a.lastWriteFailure).to.equal(undefined);
+        expect(a.lostReason).to.equal(undefined);
+        expect(a.kind).to.equal(factory.name === 'SQLite' ? 'sqlite' : 'postgres');
+      });
+
+      it('returns the first close promise to a second close, and refuses use after it', async () => {
+        const store = await harness.open();
+        const first = store.close();
+        expect(store.close()).to.equal(first);
+        await first;
+        const err = await store.listEvents({ limit: 1 }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).to.be.instanceOf(Error);
+      });
+    });
+  });
+}
