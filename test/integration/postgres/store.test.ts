@@ -1,0 +1,166 @@
+/**
+ * What only the PostgreSQL store does, against a real server: LISTEN/NOTIFY
+ * wakes other instances, and an outage (the server stopped under the store)
+ * gives StoreUnavailableErrors and fast failing pings, then recovery on the
+ * same Store instance, without re-creating it, once the server is back.
+ */
+import { expect } from 'chai';
+import { StoreUnavailableError } from '../../../src/store/errors';
+import { PostgresStore } from '../../../src/store/postgres/postgres-store';
+import { buildPayoutEvent } from '../../support/events';
+import {
+  createTestDatabase,
+  describePostgres,
+  startPostgres,
+  stopPostgres,
+  type TestDatabase,
+} from '../../support/postgres';
+import { Recorder } from '../../support/wait';
+
+let serial = 0;
+function payout() {
+  serial += 1;
+  return buildPayoutEvent({
+    id: `evt_pg_${String(serial).padStart(6, '0')}`,
+    controlNumber: `SKPG${String(serial).padStart(8, '0')}`,
+    receivedAt: new Date().toISOString(),
+  });
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+}
+
+describePostgres('PostgreSQL store: notifications', function () {
+  let db: TestDatabase;
+  let a: PostgresStore;
+  let b: PostgresStore;
+
+  beforeEach(async () => {
+    db = await createTestDatabase();
+    [a, b] = await Promise.all([PostgresStore.open({ url: db.url }), PostgresStore.open({ url: db.url })]);
+  });
+
+  afterEach(async () => {
+    await a?.close();
+    await b?.close();
+    await db?.drop();
+  });
+
+  it('wakes every instance listening when another stores an event with deliveries or releases a lease', async () => {
+    const woken = new Recorder<string>('new work');
+    const unsubscribe = a.onNewWork(() => woken.add('a'));
+    // The listener looks once as soon as it listens, for work written while nobody did.
+    await woken.waitFor(1);
+
+    await b.saveEvent(payout(), [{ id: 'dlv_pg_notify', destination: 'ledger', rules: ['r'] }]);
+    await woken.waitFor(2);
+
+    const [claimed] = await b.claimDeliveries({
+      owner: 'b',
+      now: Date.now(),
+      leaseMs: 30_000,
+      maxInFlight: () => 4,
+      max: 1,
+    });
+    expect(claimed?.id).to.equal('dlv_pg_notify');
+    await b.releaseLeases('b', ['dlv_pg_notify']);
+    await woken.waitFor(3);
+
+    unsubscribe();
+    await b.saveEvent(payout(), []);
+    await b.saveEvent(payout(), [{ id: 'dlv_pg_unheard', destination: 'ledger', rules: ['r'] }]);
+    await b.replayDeliveries(['dlv_pg_unheard']);
+    expect(woken.items).to.have.length(3);
+  });
+});
+
+describePostgres(
+  'PostgreSQL store: the server stopped and started again',
+  function () {
+    let db: TestDatabase;
+    let store: PostgresStore;
+    let other: PostgresStore;
+    let down = false;
+
+    before(async () => {
+      db = await createTestDatabase();
+      store = await PostgresStore.open({ url: db.url, connectTimeoutMs: 2_000, pingTimeoutMs: 500 });
+      other = await PostgresStore.open({ url: db.url });
+    });
+
+    after(async () => {
+      if (down) await startPostgres();
+      await store?.close();
+      await other?.close();
+      await db?.drop();
+    });
+
+    it('rejects writes with StoreUnavailableError while it is down, and works again on the same Store after', async () => {
+      const before = payout();
+      expect((await store.saveEvent(before, [])).duplicate).to.equal(false);
+      const woken = new Recorder<number>('new work');
+      store.onNewWork(() => woken.add(Date.now()));
+      await woken.waitFor(1);
+
+      await stopPostgres();
+      down = true;
+
+      const during = payout();
+      const saved = await rejectionOf(store.saveEvent(during, [{ id: 'dlv_pg_lost', destination: 'x', rules: [] }]));
+      expect(saved, 'saveEvent while down').to.be.instanceOf(StoreUnavailableError);
+      expect(store.lastWriteFailure, 'why, for /readyz').to.be.a('string').and.not.equal('');
+      expect((saved as StoreUnavailableError).message).to.not.match(/ECONN|57P01|postgres/i);
+      for (const [what, call] of [
+        ['saveRejection', () => store.saveRejection(rejection())],
+        [
+          'claimDeliveries',
+          () => store.claimDeliveries({ owner: 'o', now: Date.now(), leaseMs: 1, maxInFlight: () => 1, max: 1 }),
+        ],
+        ['listEvents', () => store.listEvents({ limit: 1 })],
+        ['probeWrite', () => store.probeWrite()],
+        ['runExclusive', () => store.runExclusive('job', () => Promise.resolve(1))],
+      ] as const) {
+        expect(await rejectionOf(call()), what).to.be.instanceOf(StoreUnavailableError);
+      }
+      const started = Date.now();
+      expect(await rejectionOf(store.ping()), 'ping').to.be.instanceOf(StoreUnavailableError);
+      expect(Date.now() - started, 'ping fails fast').to.be.below(1_500);
+
+      await startPostgres();
+      down = false;
+
+      await store.ping();
+      await store.probeWrite();
+      expect(store.lastWriteFailure).to.equal(undefined);
+      expect((await store.saveEvent(during, [])).duplicate, 'nothing of the failed write was kept').to.equal(false);
+      expect((await store.saveEvent({ ...before, id: 'evt_pg_again' }, [])).duplicate).to.equal(true);
+
+      // The LISTEN connection came back too: another instance's new work wakes this one.
+      const heard = woken.items.length;
+      await other.saveEvent(payout(), [{ id: 'dlv_pg_after', destination: 'x', rules: [] }]);
+      await woken.waitFor(heard + 1, 15_000);
+    });
+  },
+  { stopsServer: true },
+);
+
+function rejection() {
+  serial += 1;
+  return {
+    id: `rej_pg_${String(serial).padStart(6, '0')}`,
+    receivedAt: new Date(),
+    remoteAddress: '203.0.113.7',
+    method: 'POST',
+    path: '/callbacks/skypay',
+    contentType: 'application/json',
+    status: 401,
+    reason: 'unauthenticated',
+    description: 'wrong key',
+    partner: undefined,
+    body: undefined,
+  };
+}
