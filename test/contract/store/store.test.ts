@@ -120,6 +120,22 @@ for (const factory of STORE_FACTORIES) {
         expect(detail?.conflicts[0]?.copy.referenceNumber).to.equal('REF-2');
       });
 
+      it('commits the other events of a group commit when one of them fails', async () => {
+        const [first, clash, third] = [payout(), payout(), payout()];
+        // Submitted in one turn, so they share a group commit; the second reuses the first's delivery id.
+        const results = await Promise.allSettled([
+          a.saveEvent(first, [delivery('ledger', 'dlv_group_1')]),
+          a.saveEvent(clash, [delivery('ledger', 'dlv_group_1')]),
+          a.saveEvent(third, [delivery('ledger', 'dlv_group_3')]),
+        ]);
+        expect(results.map((r) => r.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
+        expect(await b.getEvent(first.id)).to.not.equal(undefined);
+        expect(await b.getEvent(clash.id), 'nothing of the failed one').to.equal(undefined);
+        expect((await b.getEvent(third.id))?.deliveries.map((d) => d.id)).to.deep.equal(['dlv_group_3']);
+        const retried = await b.saveEvent({ ...clash, id: 'evt_clash_again' }, [delivery('ledger', 'dlv_group_2')]);
+        expect(retried.duplicate, 'its identity was not taken').to.equal(false);
+      });
+
       it('tells identities apart by partner, and keeps extra fields as the exact JSON sent', async () => {
         const first = payout();
         await a.saveEvent(first, []);

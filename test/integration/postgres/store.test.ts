@@ -78,6 +78,38 @@ describePostgres('PostgreSQL store: notifications', function () {
   });
 });
 
+describePostgres('PostgreSQL store: start-up', function () {
+  let db: TestDatabase;
+  const stores: PostgresStore[] = [];
+
+  before(async () => {
+    db = await createTestDatabase();
+  });
+
+  after(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    await db?.drop();
+  });
+
+  it('migrates once when several instances start at the same time on an empty database', async () => {
+    // Without the advisory lock, concurrent CREATE TABLEs of one schema fail (a duplicate type or relation).
+    stores.push(
+      ...(await Promise.all(Array.from({ length: 4 }, () => PostgresStore.open({ url: db.url, poolSize: 2 })))),
+    );
+    const outcomes = await Promise.all(stores.map((s) => s.saveEvent(payout(), [])));
+    expect(outcomes.every((o) => !o.duplicate)).to.equal(true);
+    expect(await stores[0]?.listEvents({ limit: 10 })).to.have.length(4);
+  });
+
+  it('fails to open with StoreUnavailableError when nothing listens at the URL', async () => {
+    const url = new URL(db.url);
+    url.port = '1';
+    const err = await rejectionOf(PostgresStore.open({ url: url.toString(), connectTimeoutMs: 1_000 }));
+    expect(err).to.be.instanceOf(StoreUnavailableError);
+    expect((err as StoreUnavailableError).code).to.equal('ECONNREFUSED');
+  });
+});
+
 describePostgres(
   'PostgreSQL store: the server stopped and started again',
   function () {
