@@ -5,6 +5,8 @@ export interface PoolOptions {
   poolSize: number;
   /** How long getting a connection may take before the call fails as unavailable. */
   connectTimeoutMs: number;
+  /** How long a statement waits for a lock another session holds (PostgreSQL's lock_timeout): then StoreBusyError. */
+  lockTimeoutMs: number;
   onError: (err: Error) => void;
 }
 
@@ -21,6 +23,7 @@ export function createPool(o: PoolOptions): pg.Pool {
     connectionString: o.url,
     max: o.poolSize,
     connectionTimeoutMillis: o.connectTimeoutMs,
+    lock_timeout: o.lockTimeoutMs,
     keepAlive: true,
     types,
     application_name: 'skyrelay',

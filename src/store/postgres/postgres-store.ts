@@ -43,6 +43,8 @@ export interface PostgresStoreOptions {
   url: string;
   /** Connections this process keeps (store.poolSize). */
   poolSize?: number;
+  /** How long a statement waits for another session's lock before failing with StoreBusyError (store.busyTimeoutMs). */
+  busyTimeoutMs?: number;
   /** Most events one group commit takes. */
   maxBatch?: number;
   /** How long getting a connection may take before a call fails as unavailable. */
@@ -96,7 +98,13 @@ export class PostgresStore implements Store {
     const onError = options.onConnectionError ?? (() => undefined);
     const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
     this.pingTimeoutMs = options.pingTimeoutMs ?? 1_000;
-    this.pool = createPool({ url: options.url, poolSize: options.poolSize ?? 10, connectTimeoutMs, onError });
+    this.pool = createPool({
+      url: options.url,
+      poolSize: options.poolSize ?? 10,
+      connectTimeoutMs,
+      lockTimeoutMs: options.busyTimeoutMs ?? 5_000,
+      onError,
+    });
     this.connectClient = () => createClient({ url: options.url, connectTimeoutMs });
     const batching = { maxBatch: options.maxBatch ?? 256, failsAll: isUnavailable };
     this.events = createAsyncBatcher(
