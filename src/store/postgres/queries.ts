@@ -194,9 +194,11 @@ export async function findEventsByControlNumber(db: Queryable, controlNumber: st
   return details;
 }
 
+/** What /metrics shows: unfinished and dead deliveries (delivered ones are history, not queue). */
 export async function readQueueState(db: Queryable): Promise<QueueState> {
   const byState = await db.query<{ destination: string; state: DeliveryState; count: number }>(
-    'SELECT destination, state, count(*) AS count FROM deliveries GROUP BY destination, state ORDER BY destination, state',
+    `SELECT destination, state, count(*) AS count FROM deliveries WHERE state IN ('pending', 'inflight', 'dead')
+     GROUP BY destination, state ORDER BY destination, state`,
   );
   const oldest = await db.query<{ t: number | null }>(
     `SELECT min(created_ms) AS t FROM deliveries WHERE state IN ('pending', 'inflight')`,

@@ -309,6 +309,13 @@ for (const factory of STORE_FACTORIES) {
         expect(count(claimed!.destination, 'dead')).to.equal(1);
         expect(count('ledger', 'pending') + count('slack', 'pending')).to.equal(2);
         expect(queue.oldestUnfinishedMs).to.be.a('number');
+
+        // Delivered ones are history, not queue: /metrics counts every state it is given as waiting or dead.
+        const [next] = await a.claimDeliveries(claimOptions('worker-a', { max: 1 }));
+        await a.finishAttempt(next!, 'worker-a', attempt('delivered'), { state: 'delivered' });
+        const after = await b.readQueueState();
+        expect(after.byDestination.map((r) => r.state)).to.not.include('delivered');
+        expect(after.byDestination.reduce((n, r) => n + r.count, 0)).to.equal(2);
       });
 
       it('keeps rejections, lists them by reason newest first with paging, and adds suppressed counts', async () => {
