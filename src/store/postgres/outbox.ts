@@ -108,7 +108,7 @@ export async function renew(pool: Pool, owner: string, ids: readonly string[], l
   if (ids.length === 0) return;
   await pool.query(
     `UPDATE deliveries SET lease_until_ms = $1
-     WHERE id = ANY($2) AND state = 'inflight' AND lease_owner = $3 AND lease_until_ms < $1`,
+     WHERE id = ANY($2) AND state = 'inflight' AND lease_owner = $3`,
     [leaseUntilMs, [...ids], owner],
   );
 }
@@ -118,7 +118,7 @@ export async function release(client: ClientBase, owner: string, ids: readonly s
   if (ids.length === 0) return;
   const { rowCount } = await client.query(
     `UPDATE deliveries SET state = 'pending', lease_owner = NULL, lease_until_ms = NULL,
-       attempts = greatest(attempts - 1, 0), next_attempt_ms = least(next_attempt_ms, $1), updated_ms = $1
+       attempts = greatest(attempts - 1, 0), next_attempt_ms = $1, updated_ms = $1
      WHERE id = ANY($2) AND state = 'inflight' AND lease_owner = $3`,
     [now, [...ids], owner],
   );
