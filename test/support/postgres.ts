@@ -144,3 +144,21 @@ export async function stopPostgresFor(ms: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms));
   await startPostgres();
 }
+
+/**
+ * Fault injection under a store on purpose: another session takes `table` in ACCESS EXCLUSIVE mode and holds it
+ * until release() (which rolls back), so the store's statements wait for the lock.
+ */
+export async function holdTableLock(url: string, table: string): Promise<{ release(): Promise<void> }> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  client.on('error', () => undefined);
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query(`LOCK TABLE "${table}" IN ACCESS EXCLUSIVE MODE`);
+  return {
+    async release() {
+      await client.query('ROLLBACK').catch(() => undefined);
+      await client.end().catch(() => undefined);
+    },
+  };
+}

@@ -35,6 +35,15 @@ export function isUnavailable(err: unknown): boolean {
   );
 }
 
+/**
+ * Whatever the item, this write cannot succeed now: the server is unreachable, or a lock stayed held past
+ * lock_timeout (writing a batch's items one by one would wait that long for each). A deadlock is not: written alone,
+ * each item goes through.
+ */
+export function failsAll(err: unknown): boolean {
+  return isUnavailable(err) || codeOf(err) === '55P03';
+}
+
 export function isBusy(err: unknown): boolean {
   const code = codeOf(err);
   return code !== undefined && BUSY_STATES.has(code);

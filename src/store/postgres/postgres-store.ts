@@ -27,7 +27,7 @@ import type {
   SuppressedRejections,
 } from '../types';
 import { addSuppressed, writeEvents, writeRejections, type EventWrite } from './events';
-import { describeFailure, isUnavailable, toStoreError } from './failure';
+import { describeFailure, failsAll, toStoreError } from './failure';
 import { createAsyncBatcher, type AsyncBatcher } from './group-commit';
 import { WorkListener } from './listener';
 import { LOCK_SPACE } from './locks';
@@ -106,7 +106,7 @@ export class PostgresStore implements Store {
       onError,
     });
     this.connectClient = () => createClient({ url: options.url, connectTimeoutMs });
-    const batching = { maxBatch: options.maxBatch ?? 256, failsAll: isUnavailable };
+    const batching = { maxBatch: options.maxBatch ?? 256, failsAll };
     this.events = createAsyncBatcher(
       (writes: EventWrite[]) => inTransaction(this.pool, (c) => writeEvents(c, writes)),
       batching,

@@ -5,12 +5,13 @@
  * same Store instance, without re-creating it, once the server is back.
  */
 import { expect } from 'chai';
-import { StoreUnavailableError } from '../../../src/store/errors';
+import { StoreBusyError, StoreUnavailableError } from '../../../src/store/errors';
 import { PostgresStore } from '../../../src/store/postgres/postgres-store';
 import { buildPayoutEvent } from '../../support/events';
 import {
   createTestDatabase,
   describePostgres,
+  holdTableLock,
   startPostgres,
   stopPostgres,
   type TestDatabase,
@@ -107,6 +108,42 @@ describePostgres('PostgreSQL store: start-up', function () {
     const err = await rejectionOf(PostgresStore.open({ url: url.toString(), connectTimeoutMs: 1_000 }));
     expect(err).to.be.instanceOf(StoreUnavailableError);
     expect((err as StoreUnavailableError).code).to.equal('ECONNREFUSED');
+  });
+});
+
+describePostgres('PostgreSQL store: a lock held by another session', function () {
+  let db: TestDatabase;
+  let store: PostgresStore;
+
+  before(async () => {
+    db = await createTestDatabase();
+    store = await PostgresStore.open({ url: db.url, busyTimeoutMs: 300 });
+  });
+
+  after(async () => {
+    await store?.close();
+    await db?.drop();
+  });
+
+  it('fails a write with StoreBusyError after busyTimeoutMs, while ping still answers, and writes once it is let go', async () => {
+    const lock = await holdTableLock(db.url, 'events');
+    try {
+      const started = Date.now();
+      // A group commit of several: all fail together after one wait, not one wait per event.
+      const errors = await Promise.all(
+        [payout(), payout(), payout(), payout()].map((p) => rejectionOf(store.saveEvent(p, []))),
+      );
+      const err = errors[0];
+      expect(errors.every((e) => e instanceof StoreBusyError)).to.equal(true);
+      expect((err as StoreBusyError).code).to.equal('55P03');
+      expect(Date.now() - started).to.be.within(250, 1_000);
+      expect(store.lastWriteFailure).to.equal('55P03');
+      await store.ping();
+    } finally {
+      await lock.release();
+    }
+    expect((await store.saveEvent(payout(), [])).duplicate).to.equal(false);
+    expect(store.lastWriteFailure).to.equal(undefined);
   });
 });
 
