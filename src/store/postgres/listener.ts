@@ -59,7 +59,8 @@ export class WorkListener {
     client.on('end', () => fail(new Error('LISTEN connection ended')));
     client.on('notification', (msg) => {
       if (msg.channel !== WORK_CHANNEL) return;
-      for (const listener of [...this.listeners]) listener();
+      // Outside node-postgres's message handling: a listener that throws must not break the LISTEN connection.
+      for (const listener of [...this.listeners]) setImmediate(listener);
     });
     try {
       await client.connect();

@@ -311,7 +311,10 @@ export class PostgresStore implements Store {
   /**
    * The lock is a session advisory lock on a connection of its own, held for
    * the whole job: another instance's try fails at once, and if this process
-   * dies its session ends and PostgreSQL lets the lock go.
+   * dies its session ends and PostgreSQL lets the lock go. So does a dropped
+   * connection while the job runs: another instance may then start the same
+   * job, which is why the jobs given here (retention batches, alert windows)
+   * are each safe to run twice at once, only wasteful.
    */
   async runExclusive<T>(name: string, job: () => Promise<T>): Promise<T | undefined> {
     this.assertOpen();

@@ -528,7 +528,7 @@ for (const factory of STORE_FACTORIES) {
         });
         // Wait until a holds the lock: b is refused while a's job runs.
         let refused: string | undefined = 'not tried';
-        for (let i = 0; i < 100 && refused !== undefined; i++) {
+        for (const deadline = Date.now() + 10_000; refused !== undefined && Date.now() < deadline;) {
           refused = await b.runExclusive('retention', () => Promise.resolve('b'));
           if (refused !== undefined) await new Promise((resolve) => setTimeout(resolve, 20));
         }
