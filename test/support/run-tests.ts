@@ -19,6 +19,7 @@ import { Readable } from 'node:stream';
  */
 
 const TESTS = path.join(__dirname, '..');
+const SOURCES = path.join(TESTS, '..', '..', 'test');
 const MOCHA = require.resolve('mocha/bin/mocha.js');
 /** How long stdout may stay open after mocha exits: longer means a process a test started still holds it. */
 const CLOSE_GRACE_MS = 2000;
@@ -48,7 +49,24 @@ function order(area: string): number {
   return i === -1 ? 3 : i;
 }
 
+/**
+ * tsc never deletes what it emitted for a source that is gone, and mocha would still run a renamed test's old
+ * copy: remove compiled files whose .ts no longer exists.
+ */
+function removeOrphans(dir = TESTS): void {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      removeOrphans(file);
+      continue;
+    }
+    const source = /^(.*)\.js(\.map)?$/.exec(path.relative(TESTS, file))?.[1];
+    if (source !== undefined && !fs.existsSync(path.join(SOURCES, `${source}.ts`))) fs.rmSync(file);
+  }
+}
+
 function main(): void {
+  removeOrphans();
   const child = spawn(process.execPath, [MOCHA, ...mochaArgs(process.argv.slice(2))], {
     stdio: ['ignore', 'pipe', 'inherit', 'pipe'],
     env: { ...process.env, SKYRELAY_REPORTER_FD: '3' },

@@ -6,7 +6,7 @@ import { minifyJson, scanMembers } from '../../src/raw-json';
 import { digestContent, listDifferences } from '../../src/skypay/identity';
 import { compileRules, planRoutes } from '../../src/routing/match';
 import { normalizeCallback } from '../../src/skypay/normalize';
-import { buildPayoutEvent } from '../support/events';
+import { buildPayoutEvent } from '../support/fixtures';
 
 const BIG = '12345678901234567890.123';
 
