@@ -190,6 +190,7 @@ export class Daemon {
       maxConnections: this.config.server.maxConnections,
     });
     this.worker.start();
+    this.store.shortenBusyWait();
     this.state = 'ready';
     this.logger.info({ address: this.address, callbackPath: this.config.skypay.path }, 'skyrelay listening');
   }
