@@ -10,7 +10,8 @@ import type { Destination } from './destinations/types';
 import { DeliveryWorker, type AttemptReport } from './delivery/worker';
 import type { RelayEvent } from './event';
 import type { Lifecycle } from './http/health';
-import { startRejectionKeeper, type RejectionKeeper } from './http/rejection-keeper';
+import { startRejectionKeeper, type RejectionKeeper } from './ingest/rejection-keeper';
+import { BodyBudget, parseSize } from './ingest/body';
 import { listen, type RunningServer } from './http/server';
 import { createMetrics, type Metrics } from './metrics';
 import type { NewDelivery, NewRejection } from './store/types';
@@ -22,11 +23,11 @@ import { parseOffsetMinutes } from './skypay/time';
 import { createCallbackStruct } from './skypay/validate';
 import { startRetentionJob } from './store/retention';
 import { SqliteStore } from './store/sqlite-store';
-import type { CallbackOutcome } from './http/refusals';
+import type { CallbackOutcome } from './ingest/answer';
 
 export interface DaemonHooks {
   onOutcome?: (outcome: CallbackOutcome, ms: number) => void;
-  onRefused?: (rejection: NewRejection) => void;
+  onRejected?: (rejection: NewRejection) => void;
   onAttempt?: (report: AttemptReport) => void;
   routers?: Router[];
 }
@@ -142,39 +143,45 @@ export class Daemon {
     });
     this.rejectionKeeper = keeper;
     const app = createApp({
-      callbackPath: this.config.skypay.path,
-      bodyLimit: this.config.server.bodyLimit,
-      bodyTimeoutMs: this.config.server.bodyTimeoutMs,
-      maxBodyMemory: this.config.server.maxBodyMemory,
       trustProxy: this.config.server.trustProxy,
-      receive: {
-        partners: preparePartners(this.config.skypay.partners),
-        callbackStruct: createCallbackStruct(offsetMinutes),
-        offsetMinutes,
-        dealTimeWindow: {
-          maxAgeDays: this.config.skypay.maxAgeDays,
-          maxFutureMinutes: this.config.skypay.maxFutureMinutes,
+      logger: this.logger,
+      callbacks: {
+        path: this.config.skypay.path,
+        bodyLimit: this.config.server.bodyLimit,
+        receive: {
+          partners: preparePartners(this.config.skypay.partners),
+          callbackStruct: createCallbackStruct(offsetMinutes),
+          offsetMinutes,
+          bodyLimits: {
+            limitBytes: parseSize(this.config.server.bodyLimit),
+            timeoutMs: this.config.server.bodyTimeoutMs,
+            budget: new BodyBudget(parseSize(this.config.server.maxBodyMemory)),
+          },
+          dealTimeWindow: {
+            maxAgeDays: this.config.skypay.maxAgeDays,
+            maxFutureMinutes: this.config.skypay.maxFutureMinutes,
+          },
+          store: this.store,
+          plan: this.planDeliveries,
+          onStored: (event, outcome, deliveries) => {
+            if (!outcome.duplicate && deliveries.length > 0) this.wakeWorker();
+            if (outcome.conflict && event.source === 'skypay') this.alerts?.onStored(event, outcome);
+          },
         },
-        store: this.store,
-        planDeliveries: this.planDeliveries,
-        onStored: (event, outcome, deliveries) => {
-          if (!outcome.duplicate && deliveries.length > 0) this.wakeWorker();
-          if (outcome.conflict && event.source === 'skypay') this.alerts?.onStored(event, outcome);
-        },
-      },
-      refusals: {
-        store: this.store,
-        logger: this.logger,
-        offsetMinutes,
-        secrets,
-        keep: (rejection) => keeper.keep(rejection),
-        onRefused: (rejection) => {
-          this.alerts?.onRefused(rejection);
-          this.hooks.onRefused?.(rejection);
-        },
-        onOutcome: (outcome, ms) => {
-          this.metrics?.recordOutcome(outcome, ms);
-          this.hooks.onOutcome?.(outcome, ms);
+        answer: {
+          store: this.store,
+          logger: this.logger,
+          offsetMinutes,
+          secrets,
+          keep: (rejection) => keeper.keep(rejection),
+          onRejected: (rejection) => {
+            this.alerts?.onRejected(rejection);
+            this.hooks.onRejected?.(rejection);
+          },
+          onOutcome: (outcome, ms) => {
+            this.metrics?.recordOutcome(outcome, ms);
+            this.hooks.onOutcome?.(outcome, ms);
+          },
         },
       },
       readiness: {

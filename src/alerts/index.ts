@@ -30,7 +30,7 @@ export function createAlerts(deps: AlertsDeps) {
   const conflicts = new ConflictAlerter(deps);
   return {
     start: () => rejections.start(),
-    onRefused: (rejection: NewRejection) => rejections.onRefused(rejection),
+    onRejected: (rejection: NewRejection) => rejections.onRejected(rejection),
     onAttempt: (report: AttemptReport) => dead.onAttempt(report),
     onStored: (event: PayoutEvent, outcome: SaveOutcome) => conflicts.onStored(event, outcome),
     onDatabaseLost: (reason: string, file: string) => {

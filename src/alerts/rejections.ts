@@ -43,7 +43,7 @@ export class RejectionAlerter {
     this.timer.unref();
   }
 
-  onRefused(rejection: NewRejection): void {
+  onRejected(rejection: NewRejection): void {
     this.track(this.alert(rejection));
   }
 

@@ -1,6 +1,6 @@
 import type { Logger } from '../log';
 import type { IngestStore, NewRejection } from '../store/types';
-import { RefusalSampler } from './refusal-sampler';
+import { RejectionSampler } from './rejection-sampler';
 
 export interface RejectionKeeperOptions {
   store: IngestStore;
@@ -18,12 +18,12 @@ export interface RejectionKeeper {
 }
 
 /**
- * Caps the rows a refusal flood leaves in `rejections` (RefusalSampler) and
+ * Caps the rows a refusal flood leaves in `rejections` (RejectionSampler) and
  * writes what it only counted every few seconds, one small transaction for
  * all of them, so a flood costs no write per request.
  */
 export function startRejectionKeeper(options: RejectionKeeperOptions): RejectionKeeper {
-  const sampler = new RefusalSampler({
+  const sampler = new RejectionSampler({
     perWindow: options.perMinute,
     windowMs: 60_000,
     maxSources: options.maxSources ?? 10_000,

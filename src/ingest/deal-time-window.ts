@@ -1,4 +1,4 @@
-import { InvalidCallbackError } from '../errors';
+import { InvalidCallbackError } from './rejections';
 
 /** skypay.maxAgeDays and skypay.maxFutureMinutes; either may be off (undefined). */
 export interface DealTimeWindow {

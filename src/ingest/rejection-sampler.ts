@@ -27,7 +27,7 @@ interface Window {
   unwritten: number;
 }
 
-export class RefusalSampler {
+export class RejectionSampler {
   private readonly windows = new Map<string, Window>();
   /** Counts of windows already forgotten, waiting for the next drain. */
   private ended: SuppressedCount[] = [];

@@ -1,6 +1,7 @@
-import { decryptBody } from './crypto';
-import { MalformedBodyError, UnauthenticatedError } from '../errors';
-import type { Partner } from './partners';
+import { decryptBody } from '../skypay/crypto';
+import type { CallbackMediaType } from './content-type';
+import { MalformedBodyError, UnauthenticatedError, UnsupportedMediaTypeError } from './rejections';
+import type { Partner } from '../skypay/partners';
 
 export interface OpenedBody {
   body: Record<string, unknown>;
@@ -8,6 +9,25 @@ export interface OpenedBody {
   key?: Buffer;
   /** The JSON text the body was parsed from: extra fields are kept as this text has them. */
   text?: string;
+}
+
+/**
+ * A JSON body is already open; a text body is plain JSON sent as text, or
+ * SkyPay's transport encryption, which one of the partners' keys must open.
+ */
+export function openBody(
+  parsed: unknown,
+  rawText: string | undefined,
+  mediaType: CallbackMediaType,
+  partners: Map<string, Partner>,
+): OpenedBody {
+  if (mediaType === 'json') return { body: requireObject(parsed), text: rawText };
+  if (typeof parsed !== 'string') {
+    throw new UnsupportedMediaTypeError('send application/json, or text/plain with an encrypted body');
+  }
+  // SkyPay's sandbox and test tools sometimes post plain JSON as text/plain.
+  const plain = parseObject(parsed);
+  return plain ? { body: plain, text: parsed } : decryptCallback(parsed, partners.values());
 }
 
 /**
@@ -40,7 +60,7 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A plain JSON body must be an object; bodyparser already refused broken JSON. */
+/** A plain JSON body must be an object; bodyparser already rejected broken JSON. */
 export function requireObject(value: unknown): Record<string, unknown> {
   if (!isPlainObject(value)) throw new MalformedBodyError('body must be a JSON object');
   return value;
