@@ -253,7 +253,7 @@ export class Daemon {
   }
 
   /**
-   * Once per process: callbacks already get 503 (the store refuses them).
+   * Once per process: callbacks already get 503 (the store rejects them).
    * The worker keeps sending from the open handle what was acknowledged
    * before, and the alert is written there too so it goes out the same way.
    */

@@ -6,7 +6,7 @@ import type { CallbackConflict, NewRejection } from '../store/types';
 
 /**
  * The shapes of skyrelay's events about itself. Data is flat and carries no
- * secret: a refused body is never copied in, and free text is masked again
+ * secret: a rejected body is never copied in, and free text is masked again
  * with every configured secret in case a message quoted one.
  */
 export function buildRejectionEvent(rejection: NewRejection, secrets: readonly string[]): SystemEvent {
@@ -38,7 +38,7 @@ export interface FoldedWindow {
   lastDescription: string | null;
 }
 
-/** Sent when a rate-limit window closes with refusals folded into it: how many, and the last one's facts. */
+/** Sent when a rate-limit window closes with rejections folded into it: how many, and the last one's facts. */
 export function buildFoldedSummaryEvent(w: FoldedWindow, now: Date): SystemEvent {
   const seconds = Math.round(w.windowMs / 1000);
   return {
@@ -111,7 +111,7 @@ export function buildConflictEvent(
   };
 }
 
-/** The database file was removed or replaced: callbacks are refused until skyrelay restarts on a real file. */
+/** The database file was removed or replaced: callbacks are rejected until skyrelay restarts on a real file. */
 export function buildDatabaseLostEvent(reason: string, file: string, now: Date): SystemEvent {
   return {
     id: createId('evt'),

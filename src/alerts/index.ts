@@ -23,7 +23,7 @@ export interface AlertsDeps {
   writeDespiteLoss: (event: RelayEvent, deliveries: NewDelivery[]) => void;
 }
 
-/** skyrelay's alerts about itself: refused callbacks (rate-limited), dead deliveries and conflicting copies. */
+/** skyrelay's alerts about itself: rejected callbacks (rate-limited), dead deliveries and conflicting copies. */
 export function createAlerts(deps: AlertsDeps) {
   const rejections = new RejectionAlerter({ ...deps, windowMs: deps.rejectionWindowMs });
   const dead = new DeadDeliveryAlerter(deps);

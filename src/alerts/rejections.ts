@@ -21,8 +21,8 @@ export interface RejectionAlertDeps {
 }
 
 /**
- * Turns refused callbacks into `rejection` events, at most one per reason
- * per destination per window; refusals folded into a window are sent as one
+ * Turns rejected callbacks into `rejection` events, at most one per reason
+ * per destination per window; rejections folded into a window are sent as one
  * summary (`folded: N`) when it closes. Never throws into the callback path.
  */
 export class RejectionAlerter {
@@ -68,7 +68,7 @@ export class RejectionAlerter {
       planned.map((p) => p.destination),
       this.now(),
     );
-    // Destinations whose expired window still held folded refusals hear the count with this alert.
+    // Destinations whose expired window still held folded rejections hear the count with this alert.
     const byFolded = new Map<number, NewDelivery[]>();
     for (const a of admitted) {
       const delivery = planned.find((p) => p.destination === a.destination);

@@ -37,7 +37,7 @@ function compileRule(rule: RuleConfig): CompiledRule {
 }
 
 /**
- * skyrelay's own events (refused callbacks, dead deliveries) reach a rule
+ * skyrelay's own events (rejected callbacks, dead deliveries) reach a rule
  * only when its match names `source` or `type`: a catch-all ledger feed
  * written before those events existed must not start receiving alerts.
  */

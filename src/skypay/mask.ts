@@ -1,5 +1,5 @@
 /**
- * Refused bodies are kept for forensics, but never with a secret in them:
+ * Rejected bodies are kept for forensics, but never with a secret in them:
  * the authentication field's value is masked wherever it appears, and so is
  * every configured secret, in case one arrives in an unexpected place.
  */

@@ -16,7 +16,7 @@ import type { PayType } from '../event';
 
 /**
  * SkyPay's field table (section 3.2), as superstruct. `type()` rather than
- * `object()`: SkyPay may add fields, and unknown ones are kept, not refused.
+ * `object()`: SkyPay may add fields, and unknown ones are kept, not rejected.
  */
 const CONTROL_NUMBER = /^[A-Za-z0-9]{13,15}$/;
 const PAY_TYPE_TEXT = /^[1-6]$/;
