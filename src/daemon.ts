@@ -8,16 +8,14 @@ import { createDestinations } from './destinations';
 import { collectSecrets, secretsOfDestinations } from './destinations/secrets';
 import type { Destination } from './destinations/types';
 import { DeliveryWorker, type AttemptReport } from './delivery/worker';
-import type { RelayEvent } from './event';
 import type { Lifecycle } from './http/health';
 import { startRejectionKeeper, type RejectionKeeper } from './ingest/rejection-keeper';
 import { BodyBudget, parseSize } from './ingest/body';
 import { listen, type RunningServer } from './http/server';
 import { createMetrics, type Metrics } from './metrics';
-import type { NewDelivery, NewRejection } from './store/types';
-import { createId } from './ids';
+import type { NewRejection } from './store/types';
 import type { Logger } from './log';
-import { compileRules, planRoutes, type CompiledRule } from './routing/match';
+import { createPlanner, type Plan, type Planner } from './routing/plan';
 import { listPartnerSecrets, preparePartners } from './skypay/partners';
 import { parseOffsetMinutes } from './skypay/time';
 import { createCallbackStruct } from './skypay/validate';
@@ -42,8 +40,8 @@ export class Daemon {
   readonly worker: DeliveryWorker;
   readonly destinations: Map<string, Destination>;
   /** Where every event (payouts, alerts, replays) is routed: the configured rules, compiled once. */
-  readonly planDeliveries: (event: RelayEvent) => NewDelivery[];
-  private readonly rules: CompiledRule[];
+  readonly planDeliveries: Plan;
+  private readonly planner: Planner;
   private readonly metrics: Metrics | undefined;
   private alerts: Alerts | undefined;
   private retention: ReturnType<typeof startRetentionJob> | undefined;
@@ -65,9 +63,8 @@ export class Daemon {
     this.destinations = createDestinations(config.destinations, { timeoutMs: config.delivery.timeoutMs, logger });
     const limits = new Map<string, number>();
     for (const [name, d] of Object.entries(config.destinations)) if (d.maxInFlight) limits.set(name, d.maxInFlight);
-    this.rules = compileRules(config.rules);
-    this.planDeliveries = (event) =>
-      planRoutes(event, this.rules).map((r) => ({ id: createId('dlv'), destination: r.destination, rules: r.rules }));
+    this.planner = createPlanner(config.rules);
+    this.planDeliveries = this.planner.plan;
     this.metrics = config.metrics.enabled
       ? createMetrics({
           db: this.store.db,
@@ -233,7 +230,7 @@ export class Daemon {
       },
       this.logger,
     );
-    if (!this.rules.some((r) => r.receivesSystemEvents)) return;
+    if (!this.planner.routesSystemEvents) return;
     this.alerts = createAlerts({
       db: this.store.db,
       store: this.store,

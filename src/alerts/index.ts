@@ -1,3 +1,4 @@
+import type { Plan } from '../routing/plan';
 import type Database from 'better-sqlite3';
 import type { AttemptReport } from '../delivery/worker';
 import type { PayoutEvent, RelayEvent } from '../event';
@@ -11,7 +12,7 @@ import { RejectionAlerter } from './rejections';
 export interface AlertsDeps {
   db: Database.Database;
   store: IngestStore;
-  plan: (event: RelayEvent) => NewDelivery[];
+  plan: Plan;
   secrets: readonly string[];
   rejectionWindowMs: number;
   logger: Logger;

@@ -1,5 +1,5 @@
+import type { Plan } from '../routing/plan';
 import type Database from 'better-sqlite3';
-import type { RelayEvent } from '../event';
 import { createId } from '../ids';
 import type { Logger } from '../log';
 import { maskSecrets } from '../skypay/mask';
@@ -10,8 +10,8 @@ import { prepareAlertWindows } from './windows';
 export interface RejectionAlertDeps {
   db: Database.Database;
   store: IngestStore;
-  /** The rules' choice for an event (planRoutes under the daemon's rules), with fresh delivery ids. */
-  plan: (event: RelayEvent) => NewDelivery[];
+  /** The rules' choice for an event (the daemon's planner), with fresh delivery ids. */
+  plan: Plan;
   secrets: readonly string[];
   windowMs: number;
   logger: Logger;
