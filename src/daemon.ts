@@ -60,7 +60,11 @@ export class Daemon {
       synchronous: config.store.synchronous,
       onLost: (reason) => this.onDatabaseLost(reason),
     });
-    this.destinations = createDestinations(config.destinations, { timeoutMs: config.delivery.timeoutMs, logger });
+    this.destinations = createDestinations(config.destinations, {
+      timeoutMs: config.delivery.timeoutMs,
+      logger,
+      timezone: config.skypay.timezone,
+    });
     const limits = new Map<string, number>();
     for (const [name, d] of Object.entries(config.destinations)) if (d.maxInFlight) limits.set(name, d.maxInFlight);
     this.planner = createPlanner(config.rules);

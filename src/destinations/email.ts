@@ -112,7 +112,12 @@ export function createEmailDestination(
     type: 'email',
     async send(request): Promise<DeliveryResult> {
       const { event, deliveryId } = request;
-      const content = buildEmailContent(event, { deliveryId, rules: request.rules, subjectPrefix });
+      const content = buildEmailContent(event, {
+        deliveryId,
+        rules: request.rules,
+        subjectPrefix,
+        timezone: options.timezone,
+      });
       const attempt = createAttemptSignal(request.signal, options.timeoutMs);
       const { signal } = attempt;
       try {

@@ -31,8 +31,8 @@ function capFields(fields: Field[]): Field[] {
   return [...kept, ['More', `${fields.length - kept.length} more fields not shown`]];
 }
 
-function listFields(event: RelayEvent): Field[] {
-  if (event.source === 'skypay') return listKeyPayoutFields(event);
+function listFields(event: RelayEvent, timezone: string | undefined): Field[] {
+  if (event.source === 'skypay') return listKeyPayoutFields(event, timezone);
   return capFields(Object.entries(event.data).map(([key, value]): Field => [key, formatValue(value)]));
 }
 
@@ -51,12 +51,17 @@ export function describeFallback(event: RelayEvent): string {
  * A message readable at a glance: what happened (header), to what (fields), and ids to trace it.
  * Every value may hold a sender's text, so each is escaped and capped within Slack's limits.
  */
-export function buildSlackMessage(event: RelayEvent, deliveryId: string): IncomingWebhookSendArguments {
+export function buildSlackMessage(
+  event: RelayEvent,
+  deliveryId: string,
+  /** skypay.timezone, the clock of the deal time shown. */
+  timezone?: string,
+): IncomingWebhookSendArguments {
   const blocks: SlackBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: toOneLine(describeHeadline(event), HEADER_MAX) } },
     {
       type: 'section',
-      fields: listFields(event).map(([label, value]) => {
+      fields: listFields(event, timezone).map(([label, value]) => {
         const title = `*${escapeMrkdwnWithin(label, 100)}*\n`;
         return { type: 'mrkdwn' as const, text: `${title}${escapeMrkdwnWithin(value, FIELD_MAX - title.length)}` };
       }),
@@ -149,7 +154,7 @@ export function createSlackDestination(
         fetch: createRecordingFetch(attempt.signal, answer),
       });
       try {
-        const result = await webhook.send(buildSlackMessage(request.event, request.deliveryId));
+        const result = await webhook.send(buildSlackMessage(request.event, request.deliveryId, options.timezone));
         return { status: answer.status ?? 200, response: truncateSnippet(scrubSecrets(result.text, secrets)) };
       } catch (error) {
         throw toDeliveryError(error, answer, { name, timeoutMs: options.timeoutMs, signal: request.signal, secrets });
