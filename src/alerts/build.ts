@@ -1,7 +1,7 @@
 import type { AttemptReport } from '../delivery/worker';
 import type { PayoutEvent, SystemEvent } from '../event';
 import { createId } from '../ids';
-import { maskSecrets } from '../skypay/mask';
+import { maskSenderText } from '../skypay/mask';
 import type { CallbackConflict, NewRejection } from '../store/types';
 
 /**
@@ -20,7 +20,7 @@ export function buildRejectionEvent(rejection: NewRejection, secrets: readonly s
       status: rejection.status,
       partner: rejection.partner ?? null,
       remoteAddress: rejection.remoteAddress ?? null,
-      description: maskSecrets(rejection.description, secrets),
+      description: maskSenderText(rejection.description, secrets),
       method: rejection.method,
       path: rejection.path,
       rejectionId: rejection.id,

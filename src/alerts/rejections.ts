@@ -2,7 +2,7 @@ import type { Plan } from '../routing/plan';
 import type Database from 'better-sqlite3';
 import { createId } from '../ids';
 import type { Logger } from '../log';
-import { maskSecrets } from '../skypay/mask';
+import { maskSenderText } from '../skypay/mask';
 import type { IngestStore, NewDelivery, NewRejection } from '../store/types';
 import { buildFoldedSummaryEvent, buildRejectionEvent } from './build';
 import { prepareAlertWindows } from './windows';
@@ -62,7 +62,7 @@ export class RejectionAlerter {
     const event = buildRejectionEvent(rejection, this.deps.secrets);
     const planned = this.deps.plan(event);
     if (planned.length === 0) return;
-    const masked = { ...rejection, description: maskSecrets(rejection.description, this.deps.secrets) };
+    const masked = { ...rejection, description: maskSenderText(rejection.description, this.deps.secrets) };
     const admitted = this.windows.admit(
       masked,
       planned.map((p) => p.destination),

@@ -1,14 +1,18 @@
+import { maskSecrets } from '../mask';
 import { IncomingWebhook, IncomingWebhookHTTPError } from '@slack/webhook';
 import type { FetchFunction, IncomingWebhookSendArguments } from '@slack/webhook';
 import type { RelayEvent } from '../event';
-import { createAttemptSignal, describeRequestFailure, readBodySnippet } from './http';
+import { createAttemptSignal } from './attempt-signal';
+import { describeRequestFailure } from './request-failure';
+import { readBodySnippet, truncateSnippet } from './snippet';
 import { escapeMrkdwnWithin } from './mrkdwn';
 import type { DestinationOptions } from './options';
 import { EMPTY_VALUE, describeHeadline, describeReason, formatValue, listKeyPayoutFields, toOneLine } from './present';
 import type { Field } from './present';
-import { classifyHttpStatus, parseRetryAfter, truncateSnippet } from './retry-after';
+import { classifyHttpStatus } from './status';
+import { parseRetryAfter } from './retry-after';
 import type { SlackDestinationConfig } from './schema';
-import { scrubSecrets, secretsOfDestination, toSafeCause } from './secrets';
+import { secretsOfDestination, toSafeCause } from './secrets';
 import { PermanentDeliveryError, RetryableDeliveryError } from './types';
 import type { DeliveryError, DeliveryResult, Destination } from './types';
 
@@ -121,7 +125,7 @@ function toDeliveryError(
   if (error instanceof IncomingWebhookHTTPError) {
     const status = error.statusCode;
     // Slack says why in the body: invalid_token, no_service, channel_not_found, invalid_payload...
-    const response = truncateSnippet(scrubSecrets(error.body, secrets));
+    const response = truncateSnippet(maskSecrets(error.body, secrets));
     const message = `Slack destination ${name}: HTTP ${status}${response === '' ? '' : ` ${toOneLine(response, 200)}`}`;
     if (classifyHttpStatus(status) === 'retryable') {
       const retryAfterMs = parseRetryAfter(answer.headers?.get('retry-after'));
@@ -155,7 +159,7 @@ export function createSlackDestination(
       });
       try {
         const result = await webhook.send(buildSlackMessage(request.event, request.deliveryId, options.timezone));
-        return { status: answer.status ?? 200, response: truncateSnippet(scrubSecrets(result.text, secrets)) };
+        return { status: answer.status ?? 200, response: truncateSnippet(maskSecrets(result.text, secrets)) };
       } catch (error) {
         throw toDeliveryError(error, answer, { name, timeoutMs: options.timeoutMs, signal: request.signal, secrets });
       } finally {

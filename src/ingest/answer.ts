@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import type Koa from 'koa';
 import type { Logger } from '../log';
 import { createId } from '../ids';
-import { maskSecrets } from '../skypay/mask';
+import { maskSenderText } from '../skypay/mask';
 import type { IngestStore, NewRejection } from '../store/types';
 import { rejected, type AcknowledgedOutcome, type CallbackResult, type Rejected } from './receive';
 import { StorageRejectionError, type RejectionReason } from './rejections';
@@ -124,7 +124,7 @@ function describeRejection(
     status: result.status,
     reason: result.reason,
     description: result.description,
-    partner: partner === undefined ? undefined : maskSecrets(partner, deps.secrets),
+    partner: partner === undefined ? undefined : maskSenderText(partner, deps.secrets),
     body: undefined,
   };
 }
@@ -141,13 +141,16 @@ function describeAddress(ip: string): string | undefined {
 /** Only for a row that is kept: masking reads the whole body. Masked first, so no secret is cut in half and kept. */
 function withBody(row: NewRejection, raw: string | undefined, secrets: readonly string[]): NewRejection {
   if (raw === undefined) return row;
-  const body = cutUtf8(maskSecrets(raw, secrets), KEPT_BODY_BYTES).text;
+  const body = cutUtf8(maskSenderText(raw, secrets), KEPT_BODY_BYTES).text;
   return { ...row, body, bodyBytes: Buffer.byteLength(raw) };
 }
 
 function maskError(err: unknown, secrets: readonly string[]): { message: string; stack?: string } {
   const e = err instanceof Error ? err : new Error(String(err));
-  return { message: maskSecrets(e.message, secrets), ...(e.stack ? { stack: maskSecrets(e.stack, secrets) } : {}) };
+  return {
+    message: maskSenderText(e.message, secrets),
+    ...(e.stack ? { stack: maskSenderText(e.stack, secrets) } : {}),
+  };
 }
 
 const elapsed = (started: number): number => Math.round((performance.now() - started) * 100) / 100;

@@ -1,3 +1,4 @@
+import { isRecord } from '../is-record';
 import { decryptBody } from '../skypay/crypto';
 import type { CallbackMediaType } from './content-type';
 import { MalformedBodyError, UnauthenticatedError, UnsupportedMediaTypeError } from './rejections';
@@ -50,18 +51,14 @@ export function decryptCallback(cipherText: string, partners: Iterable<Partner>)
 export function parseObject(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return isPlainObject(value) ? value : undefined;
+    return isRecord(value) ? value : undefined;
   } catch {
     return undefined;
   }
 }
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** A plain JSON body must be an object; bodyparser already rejected broken JSON. */
 export function requireObject(value: unknown): Record<string, unknown> {
-  if (!isPlainObject(value)) throw new MalformedBodyError('body must be a JSON object');
+  if (!isRecord(value)) throw new MalformedBodyError('body must be a JSON object');
   return value;
 }
