@@ -23,6 +23,13 @@ export interface AppDeps {
   guards?: Koa.Middleware[];
 }
 
+const CONNECTION_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
 /** Health, the callback route (src/ingest/) and what the daemon adds, in one Koa app. */
 export function createApp(deps: AppDeps): Koa<AppState> {
   const app = new Koa<AppState>({ proxy: deps.trustProxy });
@@ -30,10 +37,12 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   // with a listener here it no longer prints to stderr; it is logged like everything else instead of hidden.
   app.on('error', (err: unknown, ctx?: Koa.Context) => {
     const e = err instanceof Error ? err : new Error(String(err));
-    const status = (err as { status?: unknown } | null)?.status;
-    const clientError = typeof status === 'number' && status < 500;
-    const log = { err: { message: e.message, stack: e.stack }, method: ctx?.method, path: ctx?.path, status };
-    if (clientError) deps.logger.warn(log, 'request failed');
+    const { status, code } = (err ?? {}) as { status?: unknown; code?: unknown };
+    const log = { err: { message: e.message, stack: e.stack }, method: ctx?.method, path: ctx?.path, status, code };
+    // A client's bad request or dropped connection is the client's, not skyrelay's: worth a line, not an error.
+    const clientSide =
+      (typeof status === 'number' && status < 500) || (typeof code === 'string' && CONNECTION_CODES.has(code));
+    if (clientSide) deps.logger.warn(log, 'request failed');
     else deps.logger.error(log, 'request failed');
   });
   const router = new Router<AppState>();
