@@ -8,25 +8,24 @@ import { createDestinations } from './destinations';
 import { collectSecrets, secretsOfDestinations } from './destinations/secrets';
 import type { Destination } from './destinations/types';
 import { DeliveryWorker, type AttemptReport } from './delivery/worker';
-import type { RelayEvent } from './event';
 import type { Lifecycle } from './http/health';
-import { startRejectionKeeper, type RejectionKeeper } from './http/rejection-keeper';
+import { startRejectionKeeper, type RejectionKeeper } from './ingest/rejection-keeper';
+import { BodyBudget, parseSize } from './ingest/body';
 import { listen, type RunningServer } from './http/server';
 import { createMetrics, type Metrics } from './metrics';
-import type { NewDelivery, NewRejection } from './store/types';
-import { createId } from './ids';
+import type { NewRejection } from './store/types';
 import type { Logger } from './log';
-import { compileRules, planRoutes, type CompiledRule } from './routing/match';
+import { createPlanner, type Plan, type Planner } from './routing/plan';
 import { listPartnerSecrets, preparePartners } from './skypay/partners';
 import { parseOffsetMinutes } from './skypay/time';
 import { createCallbackStruct } from './skypay/validate';
 import { startRetentionJob } from './store/retention';
 import { SqliteStore } from './store/sqlite-store';
-import type { CallbackOutcome } from './http/refusals';
+import type { CallbackOutcome } from './ingest/answer';
 
 export interface DaemonHooks {
   onOutcome?: (outcome: CallbackOutcome, ms: number) => void;
-  onRefused?: (rejection: NewRejection) => void;
+  onRejected?: (rejection: NewRejection) => void;
   onAttempt?: (report: AttemptReport) => void;
   routers?: Router[];
 }
@@ -41,8 +40,8 @@ export class Daemon {
   readonly worker: DeliveryWorker;
   readonly destinations: Map<string, Destination>;
   /** Where every event (payouts, alerts, replays) is routed: the configured rules, compiled once. */
-  readonly planDeliveries: (event: RelayEvent) => NewDelivery[];
-  private readonly rules: CompiledRule[];
+  readonly planDeliveries: Plan;
+  private readonly planner: Planner;
   private readonly metrics: Metrics | undefined;
   private alerts: Alerts | undefined;
   private retention: ReturnType<typeof startRetentionJob> | undefined;
@@ -61,12 +60,15 @@ export class Daemon {
       synchronous: config.store.synchronous,
       onLost: (reason) => this.onDatabaseLost(reason),
     });
-    this.destinations = createDestinations(config.destinations, { timeoutMs: config.delivery.timeoutMs, logger });
+    this.destinations = createDestinations(config.destinations, {
+      timeoutMs: config.delivery.timeoutMs,
+      logger,
+      timezone: config.skypay.timezone,
+    });
     const limits = new Map<string, number>();
     for (const [name, d] of Object.entries(config.destinations)) if (d.maxInFlight) limits.set(name, d.maxInFlight);
-    this.rules = compileRules(config.rules);
-    this.planDeliveries = (event) =>
-      planRoutes(event, this.rules).map((r) => ({ id: createId('dlv'), destination: r.destination, rules: r.rules }));
+    this.planner = createPlanner(config.rules);
+    this.planDeliveries = this.planner.plan;
     this.metrics = config.metrics.enabled
       ? createMetrics({
           db: this.store.db,
@@ -142,39 +144,45 @@ export class Daemon {
     });
     this.rejectionKeeper = keeper;
     const app = createApp({
-      callbackPath: this.config.skypay.path,
-      bodyLimit: this.config.server.bodyLimit,
-      bodyTimeoutMs: this.config.server.bodyTimeoutMs,
-      maxBodyMemory: this.config.server.maxBodyMemory,
       trustProxy: this.config.server.trustProxy,
-      receive: {
-        partners: preparePartners(this.config.skypay.partners),
-        callbackStruct: createCallbackStruct(offsetMinutes),
-        offsetMinutes,
-        dealTimeWindow: {
-          maxAgeDays: this.config.skypay.maxAgeDays,
-          maxFutureMinutes: this.config.skypay.maxFutureMinutes,
+      logger: this.logger,
+      callbacks: {
+        path: this.config.skypay.path,
+        bodyLimit: this.config.server.bodyLimit,
+        receive: {
+          partners: preparePartners(this.config.skypay.partners),
+          callbackStruct: createCallbackStruct(offsetMinutes),
+          offsetMinutes,
+          bodyLimits: {
+            limitBytes: parseSize(this.config.server.bodyLimit),
+            timeoutMs: this.config.server.bodyTimeoutMs,
+            budget: new BodyBudget(parseSize(this.config.server.maxBodyMemory)),
+          },
+          dealTimeWindow: {
+            maxAgeDays: this.config.skypay.maxAgeDays,
+            maxFutureMinutes: this.config.skypay.maxFutureMinutes,
+          },
+          store: this.store,
+          plan: this.planDeliveries,
+          onStored: (event, outcome, deliveries) => {
+            if (!outcome.duplicate && deliveries.length > 0) this.wakeWorker();
+            if (outcome.conflict && event.source === 'skypay') this.alerts?.onStored(event, outcome);
+          },
         },
-        store: this.store,
-        planDeliveries: this.planDeliveries,
-        onStored: (event, outcome, deliveries) => {
-          if (!outcome.duplicate && deliveries.length > 0) this.wakeWorker();
-          if (outcome.conflict && event.source === 'skypay') this.alerts?.onStored(event, outcome);
-        },
-      },
-      refusals: {
-        store: this.store,
-        logger: this.logger,
-        offsetMinutes,
-        secrets,
-        keep: (rejection) => keeper.keep(rejection),
-        onRefused: (rejection) => {
-          this.alerts?.onRefused(rejection);
-          this.hooks.onRefused?.(rejection);
-        },
-        onOutcome: (outcome, ms) => {
-          this.metrics?.recordOutcome(outcome, ms);
-          this.hooks.onOutcome?.(outcome, ms);
+        answer: {
+          store: this.store,
+          logger: this.logger,
+          offsetMinutes,
+          secrets,
+          keep: (rejection) => keeper.keep(rejection),
+          onRejected: (rejection) => {
+            this.alerts?.onRejected(rejection);
+            this.hooks.onRejected?.(rejection);
+          },
+          onOutcome: (outcome, ms) => {
+            this.metrics?.recordOutcome(outcome, ms);
+            this.hooks.onOutcome?.(outcome, ms);
+          },
         },
       },
       readiness: {
@@ -190,6 +198,7 @@ export class Daemon {
       maxConnections: this.config.server.maxConnections,
     });
     this.worker.start();
+    this.store.shortenBusyWait();
     this.state = 'ready';
     this.logger.info({ address: this.address, callbackPath: this.config.skypay.path }, 'skyrelay listening');
   }
@@ -226,7 +235,7 @@ export class Daemon {
       },
       this.logger,
     );
-    if (!this.rules.some((r) => r.receivesSystemEvents)) return;
+    if (!this.planner.routesSystemEvents) return;
     this.alerts = createAlerts({
       db: this.store.db,
       store: this.store,
@@ -246,7 +255,7 @@ export class Daemon {
   }
 
   /**
-   * Once per process: callbacks already get 503 (the store refuses them).
+   * Once per process: callbacks already get 503 (the store rejects them).
    * The worker keeps sending from the open handle what was acknowledged
    * before, and the alert is written there too so it goes out the same way.
    */

@@ -1,3 +1,4 @@
+import type { Plan } from '../routing/plan';
 import type Database from 'better-sqlite3';
 import type { AttemptReport } from '../delivery/worker';
 import type { PayoutEvent, RelayEvent } from '../event';
@@ -11,7 +12,7 @@ import { RejectionAlerter } from './rejections';
 export interface AlertsDeps {
   db: Database.Database;
   store: IngestStore;
-  plan: (event: RelayEvent) => NewDelivery[];
+  plan: Plan;
   secrets: readonly string[];
   rejectionWindowMs: number;
   logger: Logger;
@@ -23,14 +24,14 @@ export interface AlertsDeps {
   writeDespiteLoss: (event: RelayEvent, deliveries: NewDelivery[]) => void;
 }
 
-/** skyrelay's alerts about itself: refused callbacks (rate-limited), dead deliveries and conflicting copies. */
+/** skyrelay's alerts about itself: rejected callbacks (rate-limited), dead deliveries and conflicting copies. */
 export function createAlerts(deps: AlertsDeps) {
   const rejections = new RejectionAlerter({ ...deps, windowMs: deps.rejectionWindowMs });
   const dead = new DeadDeliveryAlerter(deps);
   const conflicts = new ConflictAlerter(deps);
   return {
     start: () => rejections.start(),
-    onRefused: (rejection: NewRejection) => rejections.onRefused(rejection),
+    onRejected: (rejection: NewRejection) => rejections.onRejected(rejection),
     onAttempt: (report: AttemptReport) => dead.onAttempt(report),
     onStored: (event: PayoutEvent, outcome: SaveOutcome) => conflicts.onStored(event, outcome),
     onDatabaseLost: (reason: string, file: string) => {

@@ -1,8 +1,8 @@
+import type { Plan } from '../routing/plan';
 import type Database from 'better-sqlite3';
-import type { RelayEvent } from '../event';
 import { createId } from '../ids';
 import type { Logger } from '../log';
-import { maskSecrets } from '../skypay/mask';
+import { maskSenderText } from '../skypay/mask';
 import type { IngestStore, NewDelivery, NewRejection } from '../store/types';
 import { buildFoldedSummaryEvent, buildRejectionEvent } from './build';
 import { prepareAlertWindows } from './windows';
@@ -10,8 +10,8 @@ import { prepareAlertWindows } from './windows';
 export interface RejectionAlertDeps {
   db: Database.Database;
   store: IngestStore;
-  /** The rules' choice for an event (planRoutes under the daemon's rules), with fresh delivery ids. */
-  plan: (event: RelayEvent) => NewDelivery[];
+  /** The rules' choice for an event (the daemon's planner), with fresh delivery ids. */
+  plan: Plan;
   secrets: readonly string[];
   windowMs: number;
   logger: Logger;
@@ -21,8 +21,8 @@ export interface RejectionAlertDeps {
 }
 
 /**
- * Turns refused callbacks into `rejection` events, at most one per reason
- * per destination per window; refusals folded into a window are sent as one
+ * Turns rejected callbacks into `rejection` events, at most one per reason
+ * per destination per window; rejections folded into a window are sent as one
  * summary (`folded: N`) when it closes. Never throws into the callback path.
  */
 export class RejectionAlerter {
@@ -43,7 +43,7 @@ export class RejectionAlerter {
     this.timer.unref();
   }
 
-  onRefused(rejection: NewRejection): void {
+  onRejected(rejection: NewRejection): void {
     this.track(this.alert(rejection));
   }
 
@@ -62,13 +62,13 @@ export class RejectionAlerter {
     const event = buildRejectionEvent(rejection, this.deps.secrets);
     const planned = this.deps.plan(event);
     if (planned.length === 0) return;
-    const masked = { ...rejection, description: maskSecrets(rejection.description, this.deps.secrets) };
+    const masked = { ...rejection, description: maskSenderText(rejection.description, this.deps.secrets) };
     const admitted = this.windows.admit(
       masked,
       planned.map((p) => p.destination),
       this.now(),
     );
-    // Destinations whose expired window still held folded refusals hear the count with this alert.
+    // Destinations whose expired window still held folded rejections hear the count with this alert.
     const byFolded = new Map<number, NewDelivery[]>();
     for (const a of admitted) {
       const delivery = planned.find((p) => p.destination === a.destination);

@@ -5,12 +5,12 @@ import type { FoldedWindow } from './build';
 /**
  * The rejection-alert rate limit, kept in SQLite so that cluster workers
  * share it and a restart does not reopen every window: per reason and
- * destination, the first refusal is sent, later ones within windowMs are
+ * destination, the first rejection is sent, later ones within windowMs are
  * only counted, and whoever closes the window (any process) sends the count.
  */
 export interface Admission {
   destination: string;
-  /** Refusals folded into the window that just expired, carried by this alert. */
+  /** Rejections folded into the window that just expired, carried by this alert. */
   folded: number;
 }
 
@@ -35,7 +35,7 @@ export function prepareAlertWindows(db: Database.Database, windowMs: number) {
   const reopen = db.prepare('UPDATE alert_windows SET opened_ms = ?, folded = 0 WHERE reason = ? AND destination = ?');
   const close = db.prepare('DELETE FROM alert_windows WHERE reason = ? AND destination = ?');
 
-  /** Which destinations get an alert for this refusal now; the rest are counted. */
+  /** Which destinations get an alert for this rejection now; the rest are counted. */
   const admit = db.transaction((r: NewRejection, destinations: readonly string[], now: number): Admission[] => {
     const admitted: Admission[] = [];
     for (const destination of destinations) {
@@ -51,7 +51,7 @@ export function prepareAlertWindows(db: Database.Database, windowMs: number) {
   });
 
   /**
-   * Closes expired windows: one with folded refusals becomes a summary (and
+   * Closes expired windows: one with folded rejections becomes a summary (and
    * a new window, so a steady attack yields one alert per window); an empty
    * one is dropped. Claimed in one transaction, so one process sends each.
    */

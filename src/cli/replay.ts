@@ -2,8 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { parseSince } from '../admin/filters';
 import type { Config } from '../config/schema';
-import { createId } from '../ids';
-import { compileRules, planRoutes } from '../routing/match';
+import { createPlanner } from '../routing/plan';
 import {
   ReplayCountChanged,
   countMatching,
@@ -60,7 +59,7 @@ export function registerReplay(program: Command): void {
       const sinceMs = flags.since === undefined ? undefined : parseFlag(() => parseSince(flags.since ?? ''));
       const config = loadCliConfig();
       if (flags.destination !== undefined) requireKnownDestination(config, flags.destination);
-      const rules = compileRules(config.rules);
+      const { plan } = createPlanner(config.rules);
       const filter: ReplayFilter = {
         state: flags.delivered ? 'delivered' : 'dead',
         destination: flags.destination,
@@ -74,13 +73,7 @@ export function registerReplay(program: Command): void {
       const result = await withDatabase(config, (db): ReplayResult => {
         if (bulk) return replayMatching(db, { ...filter, confirm });
         if (flags.event === undefined) return replayDeliveries(db, ids);
-        const r = replayEvent(db, flags.event, (event) =>
-          planRoutes(event, rules).map((route) => ({
-            id: createId('dlv'),
-            destination: route.destination,
-            rules: route.rules,
-          })),
-        );
+        const r = replayEvent(db, flags.event, plan);
         if (!r) throw new CommandFailed(`no event with id "${flags.event}"`);
         return r;
       }).catch((err: unknown) => {

@@ -59,7 +59,7 @@ export const ConfigStruct = object({
       /** How often the retention job runs, and how many rows one of its transactions deletes. */
       retentionIntervalMs: defaulted(PositiveInt, 3_600_000),
       retentionBatchSize: defaulted(PositiveInt, 500),
-      /** Refused callbacks kept as rows per reason and remote address per minute; the rest are only counted. */
+      /** Rejected callbacks kept as rows per reason and remote address per minute; the rest are only counted. */
       maxRejectionsPerMinute: defaulted(PositiveInt, 20),
     }),
     {},
@@ -67,7 +67,7 @@ export const ConfigStruct = object({
   skypay: object({
     path: defaulted(UrlPath, '/callbacks/skypay'),
     timezone: defaulted(Offset, '+08:00'),
-    /** Off unless set: callbacks whose dealTime is older, or further ahead of now, are refused with 400. */
+    /** Off unless set: callbacks whose dealTime is older, or further ahead of now, are rejected with 400. */
     maxAgeDays: optional(PositiveInt),
     maxFutureMinutes: optional(PositiveInt),
     partners: size(array(Partner), 1, 100),

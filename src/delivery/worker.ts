@@ -4,7 +4,7 @@ import type { Destination } from '../destinations/types';
 import { StoreBusyError } from '../errors';
 import type { AttemptRecord, ClaimedDelivery, DeliveryNext, OutboxStore } from '../store/types';
 import { decideAfterFailure, type RetryPolicy } from './backoff';
-import { scrubSecrets } from '../destinations/secrets';
+import { maskSecrets } from '../mask';
 import { describeFailure, scrubAttempt } from './failure';
 
 /** How soon to claim again when another process held the write lock. */
@@ -180,7 +180,7 @@ export class DeliveryWorker {
     }
     const secrets = this.deps.secrets ?? [];
     attempt = scrubAttempt(attempt, secrets);
-    if (deadReason !== undefined) deadReason = scrubSecrets(deadReason, secrets);
+    if (deadReason !== undefined) deadReason = maskSecrets(deadReason, secrets);
     try {
       await this.deps.store.finishAttempt(delivery, this.owner, attempt, next);
     } catch (err) {

@@ -1,6 +1,6 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AttemptReport } from '../delivery/worker';
-import type { CallbackOutcome } from '../http/refusals';
+import type { CallbackOutcome } from '../ingest/answer';
 import type { MetricFamily } from './samples';
 
 let shared: Registry | undefined;

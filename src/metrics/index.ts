@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type Koa from 'koa';
 import type Database from 'better-sqlite3';
 import type { AttemptReport } from '../delivery/worker';
-import type { CallbackOutcome } from '../http/refusals';
+import type { CallbackOutcome } from '../ingest/answer';
 import { requireBearerToken } from '../admin/auth';
 import { guardPrefix } from '../http/path-guard';
 import type { Logger } from '../log';

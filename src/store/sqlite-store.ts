@@ -64,10 +64,6 @@ export class SqliteStore implements IngestStore, OutboxStore {
     this.db = openDatabase(options);
     this.path = options.path;
     this.file = identify(options.path);
-    // Migrations above waited for the lock as long as busyTimeoutMs allows (nothing is served yet). From
-    // here on SQLite's busy handler, which sleeps on the event loop, only bridges short commits of other
-    // processes; longer waits are the batchers' asynchronous retries, so /healthz answers meanwhile.
-    this.db.pragma(`busy_timeout = ${Math.min(SYNC_BUSY_WAIT_MS, options.busyTimeoutMs ?? SYNC_BUSY_WAIT_MS)}`);
     const batching = { maxBatch: options.maxBatch ?? 256, busyTimeoutMs: options.busyTimeoutMs ?? 5_000, isBusy };
     const writeEvents = prepareEventWriter(this.db);
     this.writeEvents = writeEvents;
@@ -141,6 +137,17 @@ export class SqliteStore implements IngestStore, OutboxStore {
         return toStorageError(err);
       },
     );
+  }
+
+  /**
+   * Called once the daemon serves. Until then (migrations, every component preparing its statements) SQLite's
+   * busy handler waits up to busyTimeoutMs, as nothing is being answered yet: with 10 ms, a second process
+   * starting on the same file beside the first could fail to start with "database is locked" (seen in CI).
+   * From here on that handler, which sleeps on the event loop, only bridges other processes' short commits;
+   * longer waits are the batchers' asynchronous retries, so /healthz answers meanwhile.
+   */
+  shortenBusyWait(): void {
+    this.db.pragma(`busy_timeout = ${Math.min(SYNC_BUSY_WAIT_MS, this.options.busyTimeoutMs ?? SYNC_BUSY_WAIT_MS)}`);
   }
 
   /** Undefined while writes succeed; otherwise why the last one failed (e.g. SQLITE_FULL). */

@@ -9,7 +9,7 @@ import { prepareSmallDisk, type SmallDisk } from '../../support/small-disk';
 /**
  * The disk fills up, or the database stops taking writes: callbacks are
  * answered 503 (never 1000), /readyz says why, and both come back on their
- * own once the fault clears, with the refused callbacks accepted when SkyPay
+ * own once the fault clears, with the rejected callbacks accepted when SkyPay
  * sends them again.
  *
  * A file cannot be made read-only under an open connection for real: the
@@ -53,14 +53,14 @@ describe('storage faults', function () {
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
-  /** Sends fresh callbacks until `refusals` of them were refused (or `max` were sent); returns who got what. */
-  async function sendUntilRefused(
-    refusals: number,
+  /** Sends fresh callbacks until `rejections` of them were rejected (or `max` were sent); returns who got what. */
+  async function sendUntilRejected(
+    rejections: number,
     max: number,
-  ): Promise<{ acked: Record<string, unknown>[]; refused: Record<string, unknown>[] }> {
+  ): Promise<{ acked: Record<string, unknown>[]; rejected: Record<string, unknown>[] }> {
     const acked: Record<string, unknown>[] = [];
-    const refused: Record<string, unknown>[] = [];
-    for (let i = 0; i < max && refused.length < refusals; i++) {
+    const rejected: Record<string, unknown>[] = [];
+    for (let i = 0; i < max && rejected.length < rejections; i++) {
       const body = buildCallback({ payType: '4', failDescription: 'x'.repeat(2_000) });
       const res = await postCallback(t.callbackUrl, body);
       if (res.json?.['responseCode'] === '1000') {
@@ -68,25 +68,25 @@ describe('storage faults', function () {
       } else {
         expect(res.status, 'a write that did not commit is answered 503').to.equal(503);
         expect(res.json).to.include({ responseCode: '503' });
-        refused.push(body);
+        rejected.push(body);
       }
     }
-    return { acked, refused };
+    return { acked, rejected };
   }
 
-  async function expectRecovery(refused: Record<string, unknown>[], acked: Record<string, unknown>[]): Promise<void> {
+  async function expectRecovery(rejected: Record<string, unknown>[], acked: Record<string, unknown>[]): Promise<void> {
     await waitUntil(async () => (await readiness()).status === 200, '/readyz to recover once the fault cleared');
-    for (const body of refused)
+    for (const body of rejected)
       expect((await postCallback(t.callbackUrl, body)).json?.['responseCode'], 'sent again').to.equal('1000');
     const counts = countEvents(
       t.dbPath,
-      [...acked, ...refused].map((b) => String(b['controlNumber'])),
+      [...acked, ...rejected].map((b) => String(b['controlNumber'])),
     );
     expect(
       counts.filter((n) => n !== 1),
       'every acknowledged callback stored exactly once',
     ).to.deep.equal([]);
-    const all = [...acked, ...refused].map((b) => `"controlNumber":"${String(b['controlNumber'])}"`);
+    const all = [...acked, ...rejected].map((b) => `"controlNumber":"${String(b['controlNumber'])}"`);
     await receiver.waitFor((rs) => all.every((cn) => rs.some((r) => r.body.includes(cn))), 10_000);
   }
 
@@ -96,16 +96,16 @@ describe('storage faults', function () {
     disk.fill(t.daemon.store.db);
     let during;
     try {
-      during = await sendUntilRefused(10, 500);
-      expect(during.refused, 'the full disk must show').to.have.length(10);
+      during = await sendUntilRejected(10, 500);
+      expect(during.rejected, 'the full disk must show').to.have.length(10);
       // A 1000 during the fault is allowed only if the write really fitted; expectRecovery proves it was stored.
       expect(
         countEvents(
           t.dbPath,
-          during.refused.map((b) => String(b['controlNumber'])),
+          during.rejected.map((b) => String(b['controlNumber'])),
         ),
         '503 means not stored',
-      ).to.deep.equal(during.refused.map(() => 0));
+      ).to.deep.equal(during.rejected.map(() => 0));
       // Under the page cap (no tmpfs) the probe's one-row write still fits in an existing page, so only a real full disk shows here.
       if (disk.kind === 'tmpfs')
         expect(await readiness()).to.deep.include({
@@ -115,14 +115,14 @@ describe('storage faults', function () {
     } finally {
       disk.clear(t.daemon.store.db);
     }
-    await expectRecovery(during.refused, during.acked);
+    await expectRecovery(during.rejected, during.acked);
   });
 
   it('answers 503 while the database refuses writes (read-only), says so on /readyz, and recovers', async () => {
     t.daemon.store.db.pragma('query_only = ON');
     let during;
     try {
-      during = await sendUntilRefused(5, 5);
+      during = await sendUntilRejected(5, 5);
       expect(during.acked, 'nothing can be acknowledged while nothing can be written').to.deep.equal([]);
       expect(await readiness()).to.deep.include({
         status: 503,
@@ -131,7 +131,7 @@ describe('storage faults', function () {
     } finally {
       t.daemon.store.db.pragma('query_only = OFF');
     }
-    await expectRecovery(during.refused, []);
+    await expectRecovery(during.rejected, []);
   });
 });
 

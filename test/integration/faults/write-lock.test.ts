@@ -66,11 +66,11 @@ describe('a write lock held by another process', function () {
     const sent = performance.now();
     const pending = postCallback(t.callbackUrl, body);
     const worst = await expectProbesFast(BUSY_TIMEOUT_MS / 2);
-    const refused = await pending;
+    const rejected = await pending;
     const waited = performance.now() - sent;
-    expect(refused.status).to.equal(503);
-    expect(refused.json).to.include({ responseCode: '503' });
-    expect(refused.text, 'the reply names no internal code').not.to.match(/sqlite/i);
+    expect(rejected.status).to.equal(503);
+    expect(rejected.json).to.include({ responseCode: '503' });
+    expect(rejected.text, 'the reply names no internal code').not.to.match(/sqlite/i);
     expect(waited, 'it waited for the lock first').to.be.at.least(BUSY_TIMEOUT_MS - 50);
     expect(
       t.logs.some((l) => l.includes('"outcome":"refused"') && l.includes('"code":"SQLITE_BUSY"')),

@@ -31,8 +31,8 @@ describe('GET /readyz', function () {
       admin.exec(`CREATE TRIGGER fail_events BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk is full'); END;
         CREATE TRIGGER fail_probe BEFORE UPDATE ON health_probe BEGIN SELECT RAISE(ABORT, 'disk is full'); END;
         CREATE TRIGGER fail_probe_insert BEFORE INSERT ON health_probe BEGIN SELECT RAISE(ABORT, 'disk is full'); END;`);
-      const refused = await postCallback(t.callbackUrl, buildCallback());
-      expect(refused.status).to.equal(503);
+      const rejected = await postCallback(t.callbackUrl, buildCallback());
+      expect(rejected.status).to.equal(503);
       const down = await readiness(t.baseUrl);
       expect(down.status).to.equal(503);
       expect(down.body).to.include({ status: 'unavailable' });

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { buildDeadDeliveryEvent, buildRejectionEvent, carriesDeadAlert } from '../../../src/alerts/build';
 import type { AttemptReport } from '../../../src/delivery/worker';
-import { compileRules, planRoutes } from '../../../src/routing/match';
+import { compileRules } from '../../../src/routing/match';
+import { planRoutes } from '../../../src/routing/plan';
 import type { RuleConfig } from '../../../src/routing/schema';
 import {
   buildDeadDeliveryEvent as sampleDead,

@@ -1,19 +1,12 @@
-import { MalformedBodyError } from '../errors';
+import { MalformedBodyError, PROTO_KEY_REJECTION } from './rejections';
 
 /**
  * SkyPay's fields are flat; extra fields are kept as sent, so a body could
  * otherwise smuggle in nesting deep enough to overflow JSON.stringify when
  * the event is stored or delivered. That is the sender's fault (400), not a
- * storage failure (503), so it is refused before anything else looks at it.
+ * storage failure (503), so it is rejected before anything else looks at it.
  */
 export const MAX_BODY_DEPTH = 32;
-
-/**
- * A "__proto__" key is refused on every transport: the JSON body parser
- * already refuses it (prototype poisoning), and an encrypted body must not
- * get through what a plain one cannot.
- */
-export const PROTO_KEY_REFUSAL = 'body has a "__proto__" key';
 
 /** Walks the body without recursion (the point is to survive any depth). */
 export function requireSafeBody(body: Record<string, unknown>, maxDepth = MAX_BODY_DEPTH): void {
@@ -22,7 +15,7 @@ export function requireSafeBody(body: Record<string, unknown>, maxDepth = MAX_BO
     const [value, depth] = stack.pop() as [unknown, number];
     if (typeof value !== 'object' || value === null) continue;
     if (depth > maxDepth) throw new MalformedBodyError(`body nests deeper than ${maxDepth} levels`);
-    if (Object.prototype.hasOwnProperty.call(value, '__proto__')) throw new MalformedBodyError(PROTO_KEY_REFUSAL);
+    if (Object.prototype.hasOwnProperty.call(value, '__proto__')) throw new MalformedBodyError(PROTO_KEY_REJECTION);
     for (const child of Array.isArray(value) ? value : Object.values(value)) {
       if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
     }

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { InvalidCallbackError } from '../../../src/errors';
-import { checkDealTimeWindow } from '../../../src/skypay/freshness';
+import { InvalidCallbackError } from '../../../src/ingest/rejections';
+import { checkDealTimeWindow } from '../../../src/ingest/deal-time-window';
 
-describe('skypay/freshness checkDealTimeWindow', () => {
+describe('ingest/deal-time-window checkDealTimeWindow', () => {
   const now = new Date('2026-11-27T04:00:00.000Z');
   const at = (offsetMs: number) => new Date(now.getTime() + offsetMs);
   const window = { maxAgeDays: 30, maxFutureMinutes: 10 };

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { RefusalSampler } from '../../../src/http/refusal-sampler';
+import { RejectionSampler } from '../../../src/ingest/rejection-sampler';
 
-describe('http/refusal-sampler', () => {
-  const sampler = (maxSources = 100) => new RefusalSampler({ perWindow: 2, windowMs: 60_000, maxSources });
+describe('ingest/rejection-sampler', () => {
+  const sampler = (maxSources = 100) => new RejectionSampler({ perWindow: 2, windowMs: 60_000, maxSources });
 
   it('keeps the first perWindow refusals per reason and address in a window, counts the rest on the last', () => {
     const s = sampler();

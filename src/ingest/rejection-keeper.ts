@@ -1,6 +1,6 @@
 import type { Logger } from '../log';
 import type { IngestStore, NewRejection } from '../store/types';
-import { RefusalSampler } from './refusal-sampler';
+import { RejectionSampler } from './rejection-sampler';
 
 export interface RejectionKeeperOptions {
   store: IngestStore;
@@ -18,12 +18,12 @@ export interface RejectionKeeper {
 }
 
 /**
- * Caps the rows a refusal flood leaves in `rejections` (RefusalSampler) and
+ * Caps the rows a rejection flood leaves in `rejections` (RejectionSampler) and
  * writes what it only counted every few seconds, one small transaction for
  * all of them, so a flood costs no write per request.
  */
 export function startRejectionKeeper(options: RejectionKeeperOptions): RejectionKeeper {
-  const sampler = new RefusalSampler({
+  const sampler = new RejectionSampler({
     perWindow: options.perMinute,
     windowMs: 60_000,
     maxSources: options.maxSources ?? 10_000,
@@ -32,8 +32,8 @@ export function startRejectionKeeper(options: RejectionKeeperOptions): Rejection
     const { counts, overflowed } = sampler.drain(Date.now());
     if (overflowed > 0) {
       options.logger.warn(
-        { refusals: overflowed },
-        'refused callbacks from too many sources at once were counted, not kept',
+        { rejections: overflowed },
+        'rejected callbacks from too many sources at once were counted, not kept',
       );
     }
     try {
@@ -41,7 +41,7 @@ export function startRejectionKeeper(options: RejectionKeeperOptions): Rejection
     } catch (err) {
       options.logger.error(
         { err: { message: (err as Error).message } },
-        'could not count refused callbacks that were not kept',
+        'could not count rejected callbacks that were not kept',
       );
     }
   };

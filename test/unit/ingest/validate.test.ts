@@ -1,12 +1,13 @@
 import { expect } from 'chai';
-import { InvalidCallbackError } from '../../../src/errors';
-import { createCallbackStruct, validateCallback } from '../../../src/skypay/validate';
+import { InvalidCallbackError } from '../../../src/ingest/rejections';
+import { createCallbackStruct } from '../../../src/skypay/validate';
+import { validateCallback } from '../../../src/ingest/validate';
 import { buildCallback } from '../../support/skypay';
 
-describe('skypay/validate', () => {
+describe('ingest/validate', () => {
   const struct = createCallbackStruct(480);
 
-  function refusal(body: Record<string, unknown>): InvalidCallbackError {
+  function rejection(body: Record<string, unknown>): InvalidCallbackError {
     try {
       validateCallback(body, struct);
     } catch (err) {
@@ -56,7 +57,7 @@ describe('skypay/validate', () => {
   ];
   for (const [name, change, field, rule] of cases) {
     it(`refuses ${name}, naming ${field} and the rule`, () => {
-      const err = refusal(buildCallback(change));
+      const err = rejection(buildCallback(change));
       expect(err.field).to.equal(field);
       expect(err.message).to.match(new RegExp(`^${field}: `));
       expect(err.rule).to.match(rule);

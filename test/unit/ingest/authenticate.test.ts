@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { EncryptionRequiredError, UnauthenticatedError } from '../../../src/errors';
-import { authenticateCallback } from '../../../src/skypay/authenticate';
+import { EncryptionRequiredError, UnauthenticatedError } from '../../../src/ingest/rejections';
+import { authenticateCallback } from '../../../src/ingest/authenticate';
 import { deriveAesKey } from '../../../src/skypay/crypto';
 import { preparePartners } from '../../../src/skypay/partners';
 
-describe('skypay/authenticate', () => {
+describe('ingest/authenticate', () => {
   const partners = preparePartners([
     { userName: 'plain@skypay', authentication: ['OLD-KEY', 'NEW-KEY'], encryptKeys: [] },
     { userName: 'secure@skypay', authentication: ['SECURE-KEY'], encryptKeys: ['enc-new', 'enc-old'] },

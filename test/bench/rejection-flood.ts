@@ -6,10 +6,10 @@ import { buildCallback } from '../support/skypay';
 import { spawnDaemon } from '../support/spawn';
 
 /**
- * The full refusal flood of issue 8 against the built daemon, outside npm test
+ * The full rejection flood of issue 8 against the built daemon, outside npm test
  * (it takes tens of seconds): FLOOD_REQUESTS (10,000) wrong-key callbacks of
  * FLOOD_BODY_KB (100) KB each, then how much the database and WAL grew.
- *   npm run build && npm run build:test && node .build-test/test/bench/refusal-flood.js
+ *   npm run build && npm run build:test && node .build-test/test/bench/rejection-flood.js
  */
 async function main(): Promise<void> {
   const count = Number(process.env['FLOOD_REQUESTS'] ?? 10_000);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { BodyBudget, parseSize } from '../../../src/http/body';
+import { BodyBudget, parseSize } from '../../../src/ingest/body';
 
-describe('http/body', () => {
+describe('ingest/body', () => {
   it('reads sizes the way server.bodyLimit is written (k = 1024)', () => {
     expect([parseSize('1mb'), parseSize('512kb'), parseSize('100b'), parseSize('1.5KB')]).to.deep.equal([
       1_048_576, 524_288, 100, 1_536,

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import { EncryptionRequiredError, UnauthenticatedError } from '../errors';
-import { digestKey, type Partner } from './partners';
+import { EncryptionRequiredError, UnauthenticatedError } from './rejections';
+import { digestKey, type Partner } from '../skypay/partners';
 
 /**
  * Checks userName and authentication before anything else in the body is

@@ -1,4 +1,4 @@
-import { InvalidCallbackError } from '../errors';
+import { InvalidCallbackError } from './rejections';
 
 /** skypay.maxAgeDays and skypay.maxFutureMinutes; either may be off (undefined). */
 export interface DealTimeWindow {
@@ -11,7 +11,7 @@ const MINUTE_MS = 60_000;
 
 /**
  * A replayed callback from months ago, or one dated next year, is not
- * something SkyPay sends today: refuse it before it becomes an event.
+ * something SkyPay sends today: reject it before it becomes an event.
  * Pure: the caller passes the instant of dealTime and its own clock.
  */
 export function checkDealTimeWindow(dealTimeUtc: Date, now: Date, window: DealTimeWindow): void {

@@ -1,20 +1,20 @@
 /**
- * Which refused callbacks are kept as rows. A flood from one address must
+ * Which rejected callbacks are kept as rows. A flood from one address must
  * not fill the disk: per (reason, remote address) the first `perWindow` of
  * each window are kept and the rest only counted. The counts are handed out
  * by drain() to be added to the last row kept in their window (its
- * `suppressed` column), so every refusal stays visible as a number. Pure
+ * `suppressed` column), so every rejection stays visible as a number. Pure
  * bookkeeping with the clock passed in; memory is bounded by maxSources.
  */
 export interface SamplerOptions {
   perWindow: number;
   windowMs: number;
-  /** (reason, address) pairs tracked at once; refusals beyond that are counted in `overflow` only. */
+  /** (reason, address) pairs tracked at once; rejections beyond that are counted in `overflow` only. */
   maxSources: number;
 }
 
 export interface SuppressedCount {
-  /** The last row kept in the window the refusals fell into. */
+  /** The last row kept in the window the rejections fell into. */
   rejectionId: string;
   count: number;
 }
@@ -27,7 +27,7 @@ interface Window {
   unwritten: number;
 }
 
-export class RefusalSampler {
+export class RejectionSampler {
   private readonly windows = new Map<string, Window>();
   /** Counts of windows already forgotten, waiting for the next drain. */
   private ended: SuppressedCount[] = [];
@@ -35,7 +35,7 @@ export class RefusalSampler {
 
   constructor(private readonly options: SamplerOptions) {}
 
-  /** True when this refusal should be kept as a row (under `rejectionId`); false when it is only counted. */
+  /** True when this rejection should be kept as a row (under `rejectionId`); false when it is only counted. */
   admit(reason: string, address: string | undefined, rejectionId: string, nowMs: number): boolean {
     const key = `${reason}\u0000${address ?? ''}`;
     const open = this.windows.get(key);
@@ -62,7 +62,7 @@ export class RefusalSampler {
 
   /**
    * The counts to add to kept rows since the last drain, and how many
-   * refusals had no window to count in (too many sources at once). Forgets
+   * rejections had no window to count in (too many sources at once). Forgets
    * windows that have ended.
    */
   drain(nowMs: number): { counts: SuppressedCount[]; overflowed: number } {

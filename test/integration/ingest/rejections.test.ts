@@ -15,7 +15,7 @@ interface RejectionRow {
   received_ms: number;
 }
 
-describe('refused callbacks', () => {
+describe('rejected callbacks', () => {
   let t: TestDaemon;
   before(async () => {
     t = await startTestDaemon({ server: { bodyLimit: '2kb' } });
@@ -160,11 +160,11 @@ describe('refused callbacks', () => {
   });
 
   it('logs every refusal with its reason and never the key', () => {
-    const refused = t.logs
+    const rejected = t.logs
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .filter((l) => l['outcome'] === 'refused');
-    expect(refused.length).to.be.greaterThanOrEqual(cases.length);
-    expect(refused.map((l) => l['reason'])).to.include.members([
+    expect(rejected.length).to.be.greaterThanOrEqual(cases.length);
+    expect(rejected.map((l) => l['reason'])).to.include.members([
       'invalid',
       'unauthenticated',
       'too_large',

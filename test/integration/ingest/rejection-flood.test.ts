@@ -24,7 +24,7 @@ interface Row {
 
 const fileSize = (file: string): number => (fs.existsSync(file) ? fs.statSync(file).size : 0);
 
-describe('a flood of refused callbacks (real daemon, real HTTP)', function () {
+describe('a flood of rejected callbacks (real daemon, real HTTP)', function () {
   this.timeout(30_000);
   let t: TestDaemon;
   // Metrics are published on a timer (scrapes only read): a short one keeps the metrics test quick.
