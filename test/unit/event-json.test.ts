@@ -7,7 +7,7 @@ import { digestContent, listDifferences } from '../../src/skypay/identity';
 import { compileRules } from '../../src/routing/match';
 import { planRoutes } from '../../src/routing/plan';
 import { normalizeCallback } from '../../src/skypay/normalize';
-import { buildPayoutEvent } from '../support/events';
+import { buildPayoutEvent } from '../support/fixtures';
 
 const BIG = '12345678901234567890.123';
 

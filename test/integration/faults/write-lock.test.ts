@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import Database from 'better-sqlite3';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
 import { buildCallback, postCallback } from '../../support/skypay';
+import { note } from '../../support/notes';
 
 /**
  * Another process (here: another connection, which SQLite locks against in
@@ -85,8 +86,8 @@ describe('a write lock held by another process', function () {
     other.exec('ROLLBACK');
     await waitUntil(async () => (await probe('/readyz')).status === 200, 'readiness once the lock is released');
     expect((await postCallback(t.callbackUrl, body)).json?.['responseCode'], 'sent again').to.equal('1000');
-    process.stdout.write(
-      `      (slowest while locked: /healthz ${worst.healthz.toFixed(1)} ms, /readyz ${worst.readyz.toFixed(1)} ms; 503 after ${Math.round(waited)} ms)\n`,
+    note(
+      `slowest while locked: /healthz ${worst.healthz.toFixed(1)} ms, /readyz ${worst.readyz.toFixed(1)} ms; 503 after ${Math.round(waited)} ms`,
     );
   });
 

@@ -5,6 +5,7 @@ import { listRejections } from '../../../src/store/queries';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
 import { floodPosts } from '../../support/flood';
 import { SAMPLE_AUTH, buildCallback, postCallback } from '../../support/skypay';
+import { note } from '../../support/notes';
 
 /** 10,000 x 100 KB grew the database by 168 MB before; README quotes the full run. This is a tenth of it. */
 const FLOOD = Number(process.env['FLOOD_REQUESTS'] ?? 1_000);
@@ -66,9 +67,9 @@ describe('a flood of rejected callbacks (real daemon, real HTTP)', function () {
       await t.stop();
       const growth = dbBytes() - before;
       const kept = rows();
-      console.log(
-        `      (${FLOOD} requests in ${result.ms} ms; db + wal grew ${(growth / 1024).toFixed(0)} KB; ` +
-          `${kept.length} rows kept)`,
+      note(
+        `${FLOOD} requests in ${result.ms} ms; db + wal grew ${(growth / 1024).toFixed(0)} KB; ` +
+          `${kept.length} rows kept`,
       );
       expect(growth).to.be.below(GROWTH_BOUND);
       // One minute window (two if the flood straddled its end): 20 rows each, the rest counted on the last one.

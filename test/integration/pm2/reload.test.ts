@@ -8,6 +8,7 @@ import { makeTempDir, waitUntil } from '../../support/daemon';
 import { getRefusedUrl } from '../../support/receiver';
 import { REPO_ROOT } from '../../support/spawn';
 import { buildCallback, postCallback } from '../../support/skypay';
+import { note } from '../../support/notes';
 
 const run = promisify(execFile);
 const PM2 = path.join(REPO_ROOT, 'node_modules', '.bin', 'pm2');
@@ -121,8 +122,6 @@ describe('pm2 reload under a steady stream of callbacks', function () {
     for (const id of [0, 1])
       expect(pm2Log).to.contain(`App [skyrelay:_old_${id}] exited with code [0] via signal [SIGINT]`);
     expect(pm2Log).not.to.match(/SIGKILL/);
-    process.stdout.write(
-      `      (${sent.length} callbacks: ${beforeReload} before, ${duringReload} during and the rest after the reload)\n`,
-    );
+    note(`${sent.length} callbacks: ${beforeReload} before, ${duringReload} during and the rest after the reload`);
   });
 });

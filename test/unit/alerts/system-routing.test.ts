@@ -8,7 +8,7 @@ import {
   buildDeadDeliveryEvent as sampleDead,
   buildPayoutEvent,
   buildRejectionEvent as sampleRejection,
-} from '../../support/events';
+} from '../../support/fixtures';
 
 const rules: RuleConfig[] = [
   { name: 'ledger-feed', to: ['ledger'] },

@@ -4,7 +4,7 @@ import { describeTimezone } from '../../../src/destinations/present';
 import { buildSlackMessage, describeFallback } from '../../../src/destinations/slack';
 import { buildEnvelope, describeEnvelopeType } from '../../../src/destinations/webhook';
 import { buildConflictEvent } from '../../../src/alerts/build';
-import { buildDeadDeliveryEvent, buildPaidEvent, buildPayoutEvent, buildRejectionEvent } from '../../support/events';
+import { buildDeadDeliveryEvent, buildPaidEvent, buildPayoutEvent, buildRejectionEvent } from '../../support/fixtures';
 
 describe('Slack message', () => {
   it('says what happened, to which payout, and how to trace it', () => {

@@ -14,7 +14,7 @@ import {
 } from '../../../src/store/queries';
 import { SqliteStore } from '../../../src/store/sqlite-store';
 import { makeTempDir } from '../../support/daemon';
-import { buildPaidEvent, buildPayoutEvent, buildRejectionEvent } from '../../support/events';
+import { buildPaidEvent, buildPayoutEvent, buildRejectionEvent } from '../../support/fixtures';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 let seq = 0;

@@ -2,9 +2,12 @@ import type { PayoutEvent, SystemEvent } from '../../src/event';
 import type { DeliveryRequest } from '../../src/destinations/types';
 
 /**
- * Sample events shaped like real ones. The payout failure sets every field,
- * including extras SkyPay did not document and text that needs escaping, so
- * a test that checks "every field shows" really checks every field.
+ * The events and delivery requests every test builds, in one place (callback bodies, which SkyPay sends rather
+ * than skyrelay stores, are built next to the code that sends them: buildCallback in skypay.ts).
+ *
+ * Shaped like real ones: the payout failure sets every field, including extras SkyPay did not document and text
+ * that needs escaping, so a test that checks "every field shows" really checks every field. A test whose
+ * assertions depend on particular values passes them as overrides, so a reader sees them in the test.
  */
 
 export function buildPayoutEvent(overrides: Partial<PayoutEvent> = {}): PayoutEvent {
