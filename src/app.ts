@@ -7,6 +7,7 @@ import { requireCallbackContentType } from './http/content-type';
 import { serveHealth, serveReadiness, type ReadinessDeps } from './http/health';
 import { handleCallbackOutcome, type RefusalDeps } from './http/refusals';
 import { createReceiveHandler, type ReceiveDeps } from './skypay/receive';
+import type { HealthStore } from './store/store';
 
 export interface AppDeps {
   callbackPath: string;
@@ -17,6 +18,8 @@ export interface AppDeps {
   trustProxy: boolean;
   receive: ReceiveDeps;
   refusals: RefusalDeps;
+  /** GET /healthz asks it for a trivial read. */
+  health: HealthStore;
   /** GET /readyz; without it only liveness (/healthz) is served. */
   readiness?: ReadinessDeps;
   /** Extra routers (admin API, metrics) mounted by the daemon. */
@@ -41,7 +44,7 @@ export function createApp(deps: AppDeps): Koa {
     strict: true,
   });
 
-  router.get('/healthz', serveHealth(deps.receive.store));
+  router.get('/healthz', serveHealth(deps.health));
   if (deps.readiness) router.get('/readyz', serveReadiness(deps.readiness));
   router.post(
     deps.callbackPath,

@@ -20,8 +20,8 @@ import { compileRules, planRoutes, type CompiledRule } from './routing/match';
 import { listPartnerSecrets, preparePartners } from './skypay/partners';
 import { parseOffsetMinutes } from './skypay/time';
 import { createCallbackStruct } from './skypay/validate';
+import { openStore, type Store } from './store';
 import { startRetentionJob } from './store/retention';
-import { SqliteStore } from './store/sqlite-store';
 import type { CallbackOutcome } from './http/refusals';
 
 export interface DaemonHooks {
@@ -37,13 +37,12 @@ export interface DaemonHooks {
  * the validated config; nothing here reads the environment.
  */
 export class Daemon {
-  readonly store: SqliteStore;
-  readonly worker: DeliveryWorker;
+  private opened: { store: Store; worker: DeliveryWorker } | undefined;
   readonly destinations: Map<string, Destination>;
   /** Where every event (payouts, alerts, replays) is routed: the configured rules, compiled once. */
   readonly planDeliveries: (event: RelayEvent) => NewDelivery[];
   private readonly rules: CompiledRule[];
-  private readonly metrics: Metrics | undefined;
+  private metrics: Metrics | undefined;
   private alerts: Alerts | undefined;
   private retention: ReturnType<typeof startRetentionJob> | undefined;
   private rejectionKeeper: RejectionKeeper | undefined;
@@ -55,21 +54,42 @@ export class Daemon {
     private readonly logger: Logger,
     private readonly hooks: DaemonHooks = {},
   ) {
-    this.store = new SqliteStore({
-      path: config.store.path,
-      busyTimeoutMs: config.store.busyTimeoutMs,
-      synchronous: config.store.synchronous,
-      onLost: (reason) => this.onDatabaseLost(reason),
-    });
     this.destinations = createDestinations(config.destinations, { timeoutMs: config.delivery.timeoutMs, logger });
-    const limits = new Map<string, number>();
-    for (const [name, d] of Object.entries(config.destinations)) if (d.maxInFlight) limits.set(name, d.maxInFlight);
     this.rules = compileRules(config.rules);
     this.planDeliveries = (event) =>
       planRoutes(event, this.rules).map((r) => ({ id: createId('dlv'), destination: r.destination, rules: r.rules }));
+  }
+
+  /** The open store (from start() on): the one interface the CLI and admin API use too. */
+  get store(): Store {
+    if (!this.opened) throw new Error('daemon is not started');
+    return this.opened.store;
+  }
+
+  get worker(): DeliveryWorker {
+    if (!this.opened) throw new Error('daemon is not started');
+    return this.opened.worker;
+  }
+
+  /** Opens the configured store (migrating it) and builds what reads and writes it. */
+  private async openStore(): Promise<void> {
+    const { config, logger, hooks } = this;
+    const store = await openStore(
+      {
+        path: config.store.path,
+        url: config.store.url,
+        poolSize: config.store.poolSize,
+        busyTimeoutMs: config.store.busyTimeoutMs,
+        synchronous: config.store.synchronous,
+        onLost: (reason) => this.onDatabaseLost(reason),
+      },
+      logger,
+    );
+    const limits = new Map<string, number>();
+    for (const [name, d] of Object.entries(config.destinations)) if (d.maxInFlight) limits.set(name, d.maxInFlight);
     this.metrics = config.metrics.enabled
       ? createMetrics({
-          db: this.store.db,
+          store,
           destinations: Object.keys(config.destinations),
           publishIntervalMs: config.metrics.publishIntervalMs,
           path: config.metrics.path,
@@ -77,9 +97,9 @@ export class Daemon {
           logger,
         })
       : undefined;
-    this.worker = new DeliveryWorker(
+    const worker = new DeliveryWorker(
       {
-        store: this.store,
+        store,
         destinations: this.destinations,
         destinationLimits: limits,
         logger,
@@ -92,7 +112,12 @@ export class Daemon {
       },
       config.delivery,
     );
+    // PostgreSQL tells of work other hosts wrote; SQLite never calls it (the worker polls).
+    this.unsubscribeNewWork = store.onNewWork(() => worker.notify());
+    this.opened = { store, worker };
   }
+
+  private unsubscribeNewWork: (() => void) | undefined;
 
   private wakePending = false;
 
@@ -134,6 +159,7 @@ export class Daemon {
     const offsetMinutes = parseOffsetMinutes(this.config.skypay.timezone);
     const tokens = [this.config.admin.token, this.config.metrics.token].filter((t): t is string => t !== undefined);
     const secrets = [...listPartnerSecrets(this.config.skypay.partners), ...tokens];
+    await this.openStore();
     this.startOperations();
     const keeper = startRejectionKeeper({
       store: this.store,
@@ -181,8 +207,9 @@ export class Daemon {
         lifecycle: () => this.state,
         lastWriteFailure: () => this.store.lastWriteFailure,
         probeWrite: () => this.store.probeWrite(),
-        databaseLost: () => this.store.checkFile(),
+        databaseLost: () => this.store.lostReason,
       },
+      health: this.store,
       guards: this.operationsGuards(),
       routers: [...this.operationsRouters(), ...(this.hooks.routers ?? [])],
     });
@@ -200,13 +227,14 @@ export class Daemon {
     this.state = 'draining';
     await this.server?.close(this.config.server.shutdownTimeoutMs);
     await this.rejectionKeeper?.stop();
-    await this.worker.stop();
+    this.unsubscribeNewWork?.();
+    await this.opened?.worker.stop();
     // After the worker: its last attempts may raise alerts and count in metrics.
     await this.alerts?.stop();
     await this.retention?.stop();
     await this.metrics?.stop();
     await Promise.allSettled([...this.destinations.values()].map((d) => d.close()));
-    await this.store.close();
+    await this.opened?.store.close();
     this.state = 'stopped';
     this.logger.info('skyrelay stopped');
   }
@@ -216,7 +244,7 @@ export class Daemon {
     this.metrics?.start();
     const { store: s } = this.config;
     this.retention = startRetentionJob(
-      this.store.db,
+      this.store,
       {
         retentionDays: s.retentionDays,
         rejectionRetentionDays: s.rejectionRetentionDays,
@@ -228,14 +256,12 @@ export class Daemon {
     );
     if (!this.rules.some((r) => r.receivesSystemEvents)) return;
     this.alerts = createAlerts({
-      db: this.store.db,
       store: this.store,
       plan: this.planDeliveries,
       secrets: this.listSecrets(),
       rejectionWindowMs: this.config.alerts.rejectionWindowMs,
       logger: this.logger,
       onStored: () => this.worker.notify(),
-      writeDespiteLoss: (event, deliveries) => this.store.writeDespiteLoss(event, deliveries),
     });
     this.alerts.start();
   }
@@ -265,7 +291,7 @@ export class Daemon {
       routers.push(
         createAdminRouter({
           token,
-          db: this.store.db,
+          store: this.store,
           plan: this.planDeliveries,
           onReplayed: () => this.worker.notify(),
           logger: this.logger,

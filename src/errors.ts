@@ -77,8 +77,9 @@ export class MethodNotAllowedError extends RefusalError {
 }
 
 /**
- * The store could not commit (disk full, read-only, locked too long). SkyPay
- * must not get a 1000 for it; a 503 tells it to come back.
+ * The store could not commit (disk full, read-only, locked too long: any
+ * StoreUnavailableError from src/store/errors.ts). SkyPay must not get a 1000
+ * for it; a 503 tells it to come back.
  */
 export class StorageUnavailableError extends RefusalError {
   readonly status = 503;
@@ -107,12 +108,3 @@ export class BodyMemoryBusyError extends RefusalError {
   readonly reason = 'busy';
   override readonly closesConnection = true;
 }
-
-/** Another connection held the write lock for longer than store.busyTimeoutMs. */
-export class StoreBusyError extends StorageUnavailableError {}
-
-/**
- * The database file at store.path was deleted or replaced under the open
- * handle: writes would still succeed, into a file nobody will open again.
- */
-export class DatabaseLostError extends StorageUnavailableError {}

@@ -1,6 +1,7 @@
 import type { PayoutEvent, RelayEvent } from '../event';
 import type { Logger } from '../log';
-import type { IngestStore, NewDelivery, SaveOutcome } from '../store/types';
+import type { IngestStore } from '../store/store';
+import type { NewDelivery, SaveOutcome } from '../store/types';
 import { buildConflictEvent } from './build';
 
 export interface ConflictAlertDeps {

@@ -1,7 +1,8 @@
 import type { AttemptReport } from '../delivery/worker';
 import type { RelayEvent } from '../event';
 import type { Logger } from '../log';
-import type { IngestStore, NewDelivery } from '../store/types';
+import type { IngestStore } from '../store/store';
+import type { NewDelivery } from '../store/types';
 import { buildDeadDeliveryEvent, carriesDeadAlert } from './build';
 
 export interface DeadAlertDeps {

@@ -15,7 +15,9 @@ import { maskSecrets } from '../skypay/mask';
 import { cutUtf8 } from './truncate';
 import type { CallbackState } from '../skypay/receive';
 import { buildReply, encodeReply } from '../skypay/reply';
-import type { IngestStore, NewRejection } from '../store/types';
+import { StoreUnavailableError } from '../store/errors';
+import type { IngestStore } from '../store/store';
+import type { NewRejection } from '../store/types';
 
 export interface RefusalDeps {
   store: IngestStore;
@@ -69,7 +71,7 @@ export function handleCallbackOutcome(deps: RefusalDeps): Koa.Middleware {
       const ms = elapsed(started);
       deps.onOutcome?.(`refused:${reason}`, ms);
       // The database's code (SQLITE_BUSY...) is for operators: logged here, never in the reply.
-      const code = err instanceof StorageUnavailableError ? err.code : undefined;
+      const code = err instanceof StoreUnavailableError ? err.code : undefined;
       const log = {
         outcome: 'refused',
         reason,
@@ -95,7 +97,7 @@ export function handleCallbackOutcome(deps: RefusalDeps): Koa.Middleware {
         },
       );
       // A store that could not take the callback would hold its 503 for another busyTimeoutMs too: answer now.
-      if (!(err instanceof StorageUnavailableError)) await keep;
+      if (!(err instanceof StoreUnavailableError)) await keep;
     }
   };
 }
@@ -103,6 +105,10 @@ export function handleCallbackOutcome(deps: RefusalDeps): Koa.Middleware {
 /** Maps bodyparser/raw-body errors (by their status) onto our refusal classes. */
 function toRefusal(err: unknown): RefusalError | undefined {
   if (err instanceof RefusalError) return err;
+  // Only HTTP knows that a store that could not commit means 503.
+  if (err instanceof StoreUnavailableError) {
+    return new StorageUnavailableError(err.message, { cause: err, ...(err.code ? { code: err.code } : {}) });
+  }
   const status = (err as { status?: unknown }).status;
   if (status === 413) return new PayloadTooLargeError('body exceeds server.bodyLimit');
   if (status === 415) return new UnsupportedMediaTypeError('unsupported body encoding');

@@ -1,7 +1,8 @@
 import type Koa from 'koa';
 import { RefusalError, UnsupportedMediaTypeError } from '../errors';
 import type { RelayEvent } from '../event';
-import type { IngestStore, NewDelivery, SaveOutcome } from '../store/types';
+import type { IngestStore } from '../store/store';
+import type { NewDelivery, SaveOutcome } from '../store/types';
 import { authenticateCallback } from './authenticate';
 import { decryptCallback, parseObject, requireObject, type OpenedBody } from './decrypt';
 import { requireSafeBody } from './body-shape';

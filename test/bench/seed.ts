@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { migrate } from '../../src/store/migrations';
+import { migrateSqlite } from '../support/sqlite';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 const SCRAMBLE = 2_654_435_761n;
@@ -33,7 +33,7 @@ export function seedStore(dbPath: string, count: number, report: (done: number) 
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');
   db.pragma('cache_size = -262144');
-  migrate(db);
+  migrateSqlite(db);
   const insertEvent = db.prepare(`INSERT INTO events
     (id, source, type, partner, control_number, pay_type, status, deal_time, body, received_ms)
     VALUES (?, 'skypay', 'payout', 'AppName@skypay', ?, ?, ?, ?, ?, ?)`);

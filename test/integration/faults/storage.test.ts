@@ -5,6 +5,7 @@ import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemo
 import { startReceiver, type Receiver } from '../../support/receiver';
 import { buildCallback, postCallback } from '../../support/skypay';
 import { prepareSmallDisk, type SmallDisk } from '../../support/small-disk';
+import { sqliteHandle } from '../../support/sqlite';
 
 /**
  * The disk fills up, or the database stops taking writes: callbacks are
@@ -93,7 +94,7 @@ describe('storage faults', function () {
   it('answers 503 on a full disk, never 1000, says so on /readyz, and recovers when space returns', async function () {
     if (this.test) this.test.title += ` (${disk.kind})`;
     expect((await postCallback(t.callbackUrl, buildCallback())).json?.['responseCode']).to.equal('1000');
-    disk.fill(t.daemon.store.db);
+    disk.fill(sqliteHandle(t.daemon.store));
     let during;
     try {
       during = await sendUntilRefused(10, 500);
@@ -113,13 +114,13 @@ describe('storage faults', function () {
           body: { status: 'unavailable', database: 'SQLITE_FULL' },
         });
     } finally {
-      disk.clear(t.daemon.store.db);
+      disk.clear(sqliteHandle(t.daemon.store));
     }
     await expectRecovery(during.refused, during.acked);
   });
 
   it('answers 503 while the database refuses writes (read-only), says so on /readyz, and recovers', async () => {
-    t.daemon.store.db.pragma('query_only = ON');
+    sqliteHandle(t.daemon.store).pragma('query_only = ON');
     let during;
     try {
       during = await sendUntilRefused(5, 5);
@@ -129,7 +130,7 @@ describe('storage faults', function () {
         body: { status: 'unavailable', database: 'SQLITE_READONLY' },
       });
     } finally {
-      t.daemon.store.db.pragma('query_only = OFF');
+      sqliteHandle(t.daemon.store).pragma('query_only = OFF');
     }
     await expectRecovery(during.refused, []);
   });

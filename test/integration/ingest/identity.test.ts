@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { migrate } from '../../../src/store/migrations';
+import { migrateSqlite } from '../../support/sqlite';
 import { makeTempDir, startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
 import { startReceiver, type Receiver, type RecordedRequest } from '../../support/receiver';
 import { SAMPLE_AUTH, SAMPLE_PARTNER, buildCallback, nextControlNumber, postCallback } from '../../support/skypay';
@@ -278,7 +278,7 @@ describe('a database written by the previous schema', function () {
     const old = new Database(dbPath);
     old.pragma('journal_mode = WAL');
     // The two migrations the last release shipped; the identity index then had no partner.
-    migrate(old, 2);
+    migrateSqlite(old, 2);
     const receivedMs = Date.now() - DAY;
     const body = JSON.stringify({
       id: 'evt_old',

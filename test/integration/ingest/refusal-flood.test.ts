@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import { expect } from 'chai';
 import Database from 'better-sqlite3';
-import { listRejections } from '../../../src/store/queries';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
 import { floodPosts } from '../../support/flood';
 import { SAMPLE_AUTH, buildCallback, postCallback } from '../../support/skypay';
+import { openSqliteStore } from '../../support/sqlite';
 
 /** 10,000 x 100 KB grew the database by 168 MB before; README quotes the full run. This is a tenth of it. */
 const FLOOD = Number(process.env['FLOOD_REQUESTS'] ?? 1_000);
@@ -92,9 +92,9 @@ describe('a flood of refused callbacks (real daemon, real HTTP)', function () {
     await t.stop();
     expect(rows().reduce((n, r) => n + 1 + r.suppressed, 0)).to.equal(60);
     // What `skyrelay rejections` and GET /admin/rejections list: 20 rows, the last kept one carrying the other 40.
-    const db = new Database(t.dbPath, { readonly: true });
+    const store = openSqliteStore(t.dbPath);
     try {
-      const listed = listRejections(db, { limit: 100 });
+      const listed = await store.listRejections({ limit: 100 });
       expect(listed).to.have.length(20);
       expect(
         listed
@@ -103,7 +103,7 @@ describe('a flood of refused callbacks (real daemon, real HTTP)', function () {
           .slice(0, 2),
       ).to.deep.equal([40, 0]);
     } finally {
-      db.close();
+      await store.close();
     }
   });
 
