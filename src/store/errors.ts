@@ -38,6 +38,14 @@ export class StoreNotFoundError extends Error {
   }
 }
 
+/** The config selects a store this build does not have (store.url before the PostgreSQL store is merged). */
+export class StoreNotAvailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreNotAvailableError';
+  }
+}
+
 /**
  * A bulk replay confirmed for one count found another: deliveries finished or a `since` window moved between
  * asking and confirming. Nothing was requeued.

@@ -1,16 +1,9 @@
 import type { Logger } from '../log';
+import { StoreNotAvailableError } from './errors';
 import { SqliteStore } from './sqlite/store';
 import type { Store, StoreOptions } from './store';
 
 export type { Store, StoreOptions } from './store';
-
-/** store.url was set but this build has no PostgreSQL store. */
-export class StoreNotAvailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StoreNotAvailableError';
-  }
-}
 
 /**
  * Opens the configured store: PostgreSQL when store.url is set (postgres://...), else the SQLite file at
