@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
+import { withStore } from '../../support/store';
 import { startReceiver, type Receiver } from '../../support/receiver';
 import { buildCallback, postCallback } from '../../support/skypay';
 import { prepareSmallDisk, type SmallDisk } from '../../support/small-disk';
@@ -79,7 +79,7 @@ describe('storage faults', function () {
     await waitUntil(async () => (await readiness()).status === 200, '/readyz to recover once the fault cleared');
     for (const body of refused)
       expect((await postCallback(t.callbackUrl, body)).json?.['responseCode'], 'sent again').to.equal('1000');
-    const counts = countEvents(
+    const counts = await countEvents(
       t.dbPath,
       [...acked, ...refused].map((b) => String(b['controlNumber'])),
     );
@@ -101,7 +101,7 @@ describe('storage faults', function () {
       expect(during.refused, 'the full disk must show').to.have.length(10);
       // A 1000 during the fault is allowed only if the write really fitted; expectRecovery proves it was stored.
       expect(
-        countEvents(
+        await countEvents(
           t.dbPath,
           during.refused.map((b) => String(b['controlNumber'])),
         ),
@@ -136,12 +136,8 @@ describe('storage faults', function () {
   });
 });
 
-function countEvents(dbPath: string, controlNumbers: string[]): number[] {
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    const count = db.prepare('SELECT count(*) AS n FROM events WHERE control_number = ?').pluck();
-    return controlNumbers.map((cn) => count.get(cn) as number);
-  } finally {
-    db.close();
-  }
+function countEvents(dbPath: string, controlNumbers: string[]): Promise<number[]> {
+  return withStore(dbPath, (store) =>
+    Promise.all(controlNumbers.map(async (cn) => (await store.findEventsByControlNumber(cn)).length)),
+  );
 }
