@@ -1,6 +1,5 @@
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import type { Store, StoreOptions } from '../../src/store';
-import { openDatabase } from '../../src/store/sqlite/database';
 import { migrate } from '../../src/store/sqlite/migrations';
 import { SqliteStore } from '../../src/store/sqlite/store';
 
@@ -21,9 +20,15 @@ export function openSqliteStore(file: string, options: Partial<StoreOptions> = {
   return new SqliteStore({ path: file, synchronous: 'NORMAL', ...options });
 }
 
-/** A second connection straight to the file, beside any store (e.g. to hold BEGIN IMMEDIATE). */
-export function openSqliteFile(file: string, options: { busyTimeoutMs?: number } = {}): Database.Database {
-  return openDatabase({ path: file, synchronous: 'NORMAL', ...options });
+/** A connection under the store. */
+export type SqliteHandle = Database.Database;
+
+/**
+ * A plain connection straight to the file, beside any store: another process holding BEGIN IMMEDIATE, rows the
+ * interface has no verb for (fixtures, forensic columns), or a file the migrations have not touched.
+ */
+export function openSqliteFile(file: string, options: Database.Options = {}): SqliteHandle {
+  return new Database(file, options);
 }
 
 /** Migrates `db` up to schema version `upTo` (all when omitted): an old release's database. */

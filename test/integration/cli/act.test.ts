@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import Database from 'better-sqlite3';
 import { startTestDaemon, type TestDaemon } from '../../support/daemon';
 import { replies, getRefusedUrl, startReceiver, type Receiver } from '../../support/receiver';
 import { SAMPLE_AUTH, SAMPLE_ENCRYPT_KEY, buildCallback, postCallback } from '../../support/skypay';
 import { runCli } from './run-cli';
+import { openSqliteFile, type SqliteHandle } from '../../support/sqlite';
 
 const SECRET = `whsec_${Buffer.from('cli-act-signing-secret-00000001').toString('base64')}`;
 const ENC_AUTH = 'ENC-PARTNER-AUTH-KEY-0001';
@@ -13,7 +13,7 @@ describe('skyrelay CLI: replay, test-destination, simulate, prune', function () 
   let t: TestDaemon;
   let hook: Receiver;
   let config: Record<string, unknown>;
-  let db: Database.Database;
+  let db: SqliteHandle;
   const deadIds = () =>
     db.prepare("SELECT id FROM deliveries WHERE state = 'dead' ORDER BY id").pluck().all() as string[];
   const webhookIds = () => hook.requests.map((r) => String(r.headers['webhook-id']));
@@ -34,7 +34,7 @@ describe('skyrelay CLI: replay, test-destination, simulate, prune', function () 
     };
     t = await startTestDaemon(overrides);
     config = { ...overrides, server: { host: '127.0.0.1', port: t.daemon.address.port }, store: { path: t.dbPath } };
-    db = new Database(t.dbPath);
+    db = openSqliteFile(t.dbPath);
     for (let i = 0; i < 3; i++) await postCallback(t.callbackUrl, buildCallback({ payType: '2' }));
     await hook.waitFor(3);
   });

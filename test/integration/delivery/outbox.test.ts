@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import Database from 'better-sqlite3';
 import { Webhook } from 'standardwebhooks';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
 import { getRefusedUrl, replies, startReceiver, type Receiver, type RecordedRequest } from '../../support/receiver';
 import { startSmtpServer, type SmtpServerHandle } from '../../support/smtp';
 import { SAMPLE_AUTH, buildCallback, postCallback } from '../../support/skypay';
+import { openSqliteFile } from '../../support/sqlite';
 
 const SECRET = `whsec_${Buffer.from('a'.repeat(32)).toString('base64')}`;
 const SMTP_PASS = 'smtp-pa55-word';
@@ -27,7 +27,7 @@ interface AttemptRow {
 }
 
 function query<T>(t: TestDaemon, sql: string, ...params: unknown[]): T[] {
-  const db = new Database(t.dbPath, { readonly: true });
+  const db = openSqliteFile(t.dbPath, { readonly: true });
   try {
     return db.prepare(sql).all(...params) as T[];
   } finally {

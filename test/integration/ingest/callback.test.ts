@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import Database from 'better-sqlite3';
 import { startTestDaemon, type TestDaemon } from '../../support/daemon';
 import {
   SAMPLE_AUTH,
@@ -9,11 +8,12 @@ import {
   decryptReply,
   postCallback,
 } from '../../support/skypay';
+import { openSqliteFile } from '../../support/sqlite';
 
 const RESPONSE_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{4}$/;
 
 function readRows(dbPath: string, sql: string, ...params: unknown[]): Record<string, unknown>[] {
-  const db = new Database(dbPath, { readonly: true });
+  const db = openSqliteFile(dbPath, { readonly: true });
   try {
     return db.prepare(sql).all(...params) as Record<string, unknown>[];
   } finally {

@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import { expect } from 'chai';
-import Database from 'better-sqlite3';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
 import { floodPosts } from '../../support/flood';
 import { SAMPLE_AUTH, buildCallback, postCallback } from '../../support/skypay';
-import { openSqliteStore } from '../../support/sqlite';
+import { openSqliteStore, openSqliteFile } from '../../support/sqlite';
 
 /** 10,000 x 100 KB grew the database by 168 MB before; README quotes the full run. This is a tenth of it. */
 const FLOOD = Number(process.env['FLOOD_REQUESTS'] ?? 1_000);
@@ -36,7 +35,7 @@ describe('a flood of refused callbacks (real daemon, real HTTP)', function () {
 
   const dbBytes = (): number => fileSize(t.dbPath) + fileSize(`${t.dbPath}-wal`);
   function rows(): Row[] {
-    const db = new Database(t.dbPath, { readonly: true });
+    const db = openSqliteFile(t.dbPath, { readonly: true });
     try {
       return db
         .prepare('SELECT reason, body, body_bytes, content_type, content_type_bytes, suppressed FROM rejections')

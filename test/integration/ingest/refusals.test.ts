@@ -1,8 +1,7 @@
 import { expect } from 'chai';
-import Database from 'better-sqlite3';
 import { startTestDaemon, type TestDaemon } from '../../support/daemon';
 import { SAMPLE_AUTH, buildCallback, postCallback } from '../../support/skypay';
-import { sqliteHandle } from '../../support/sqlite';
+import { sqliteHandle, openSqliteFile } from '../../support/sqlite';
 
 interface RejectionRow {
   status: number;
@@ -26,7 +25,7 @@ describe('refused callbacks', () => {
   });
 
   function lastRejection(): RejectionRow {
-    const db = new Database(t.dbPath, { readonly: true });
+    const db = openSqliteFile(t.dbPath, { readonly: true });
     try {
       return db.prepare('SELECT * FROM rejections ORDER BY rowid DESC LIMIT 1').get() as RejectionRow;
     } finally {

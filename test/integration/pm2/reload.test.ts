@@ -3,11 +3,11 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import Database from 'better-sqlite3';
 import { makeTempDir, waitUntil } from '../../support/daemon';
 import { getRefusedUrl } from '../../support/receiver';
 import { REPO_ROOT } from '../../support/spawn';
 import { buildCallback, postCallback } from '../../support/skypay';
+import { openSqliteFile } from '../../support/sqlite';
 
 const run = promisify(execFile);
 const PM2 = path.join(REPO_ROOT, 'node_modules', '.bin', 'pm2');
@@ -94,7 +94,7 @@ describe('pm2 reload under a steady stream of callbacks', function () {
     expect(after.map((p) => p.pm2_env.status)).to.deep.equal(['online', 'online']);
     expect(after.map((p) => p.pid).filter((pid) => before.includes(pid))).to.deep.equal([]);
     expect(failures).to.deep.equal([]);
-    const db = new Database(dbPath, { readonly: true });
+    const db = openSqliteFile(dbPath, { readonly: true });
     try {
       const stored = db.prepare('SELECT control_number, count(*) AS n FROM events GROUP BY control_number').all() as {
         control_number: string;

@@ -1,20 +1,20 @@
 import { expect } from 'chai';
-import Database from 'better-sqlite3';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
 import { buildCallback, postCallback } from '../../support/skypay';
+import { openSqliteFile, type SqliteHandle } from '../../support/sqlite';
 
 const DAY = 86_400_000;
 
 describe('retention job in the running daemon', function () {
   this.timeout(20_000);
   let t: TestDaemon;
-  let db: Database.Database;
+  let db: SqliteHandle;
 
   before(async () => {
     t = await startTestDaemon({
       store: { retentionDays: 7, rejectionRetentionDays: 2, retentionIntervalMs: 150, retentionBatchSize: 2 },
     });
-    db = new Database(t.dbPath);
+    db = openSqliteFile(t.dbPath);
   });
   after(async () => {
     db.close();

@@ -1,11 +1,10 @@
 import { expect } from 'chai';
 import path from 'node:path';
-import type Database from 'better-sqlite3';
 import type { RelayEvent } from '../../../src/event';
 import type { SqliteStore } from '../../../src/store/sqlite/store';
 import { makeTempDir } from '../../support/daemon';
 import { buildPaidEvent, buildPayoutEvent, buildRejectionEvent } from '../../support/events';
-import { openSqliteStore, sqliteHandle } from '../../support/sqlite';
+import { openSqliteStore, sqliteHandle, type SqliteHandle } from '../../support/sqlite';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 let seq = 0;
@@ -16,7 +15,7 @@ function idAt(prefix: string, ms: number): string {
   return `${prefix}_${String(ms).padStart(14, '0')}${String(seq).padStart(6, '0')}`;
 }
 
-function setState(db: Database.Database, id: string, state: string, updatedMs = T0): void {
+function setState(db: SqliteHandle, id: string, state: string, updatedMs = T0): void {
   db.prepare('UPDATE deliveries SET state = ?, attempts = 3, updated_ms = ?, last_error = ? WHERE id = ?').run(
     state,
     updatedMs,
@@ -27,7 +26,7 @@ function setState(db: Database.Database, id: string, state: string, updatedMs = 
 
 describe('store queries (shared by the CLI and the admin API)', () => {
   let store: SqliteStore;
-  let db: Database.Database;
+  let db: SqliteHandle;
   const ids: Record<string, string> = {};
 
   before(async () => {

@@ -1,15 +1,14 @@
 import { expect } from 'chai';
 import path from 'node:path';
-import type Database from 'better-sqlite3';
 import type { Store } from '../../../src/store';
 import { cutoffsFor, pruneAll } from '../../../src/store/retention';
 import { makeTempDir } from '../../support/daemon';
-import { openSqliteStore, sqliteHandle } from '../../support/sqlite';
+import { openSqliteStore, sqliteHandle, type SqliteHandle } from '../../support/sqlite';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-06-01T00:00:00Z');
 
-function addEvent(db: Database.Database, id: string, ageDays: number, deliveryStates: string[]): void {
+function addEvent(db: SqliteHandle, id: string, ageDays: number, deliveryStates: string[]): void {
   const at = NOW - ageDays * DAY;
   db.prepare(`INSERT INTO events (id, source, type, body, received_ms) VALUES (?, 'skypay', 'payout', '{}', ?)`).run(
     id,
@@ -27,19 +26,19 @@ function addEvent(db: Database.Database, id: string, ageDays: number, deliverySt
   });
 }
 
-function addRejection(db: Database.Database, id: string, ageDays: number): void {
+function addRejection(db: SqliteHandle, id: string, ageDays: number): void {
   db.prepare(
     `INSERT INTO rejections (id, received_ms, method, path, status, reason, description)
     VALUES (?, ?, 'POST', '/x', 401, 'unauthenticated', 'wrong key')`,
   ).run(id, NOW - ageDays * DAY);
 }
 
-const count = (db: Database.Database, table: string): number =>
+const count = (db: SqliteHandle, table: string): number =>
   db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
 
 describe('retention', () => {
   let store: Store;
-  let db: Database.Database;
+  let db: SqliteHandle;
   beforeEach(() => {
     store = openSqliteStore(path.join(makeTempDir(), 'r.db'));
     db = sqliteHandle(store);
@@ -99,7 +98,7 @@ describe('retention', () => {
 
 describe('retention of callback identities (dedup keys)', () => {
   let store: Store;
-  let db: Database.Database;
+  let db: SqliteHandle;
   beforeEach(() => {
     store = openSqliteStore(path.join(makeTempDir(), 'k.db'));
     db = sqliteHandle(store);
@@ -136,7 +135,7 @@ describe('retention of callback identities (dedup keys)', () => {
 
 describe('retention of conflicting copies', () => {
   let store: Store;
-  let db: Database.Database;
+  let db: SqliteHandle;
   beforeEach(() => {
     store = openSqliteStore(path.join(makeTempDir(), 'c.db'));
     db = sqliteHandle(store);
