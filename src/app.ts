@@ -4,6 +4,7 @@ import type { Logger } from './log';
 import { serveHealth, serveReadiness, type ReadinessDeps } from './http/health';
 import type { IngestState } from './ingest/answer';
 import { mountCallbackRoute, type CallbackRouteDeps } from './ingest/route';
+import type { HealthStore } from './store/store';
 
 /** ctx.state across the app: only the callback route writes to it. */
 export type AppState = IngestState;
@@ -12,6 +13,8 @@ export interface AppDeps {
   trustProxy: boolean;
   logger: Logger;
   callbacks: CallbackRouteDeps;
+  /** GET /healthz asks it for a trivial read. */
+  health: HealthStore;
   /** GET /readyz; without it only liveness (/healthz) is served. */
   readiness?: ReadinessDeps;
   /** Extra routers (admin API, metrics) mounted by the daemon. */
@@ -46,7 +49,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     else deps.logger.error(log, 'request failed');
   });
   const router = new Router<AppState>();
-  router.get('/healthz', serveHealth(deps.callbacks.receive.store));
+  router.get('/healthz', serveHealth(deps.health));
   if (deps.readiness) router.get('/readyz', serveReadiness(deps.readiness));
   mountCallbackRoute(router, deps.callbacks);
 

@@ -2,7 +2,7 @@ import type { AttemptReport } from '../delivery/worker';
 import type { PayoutEvent, SystemEvent } from '../event';
 import { createId } from '../ids';
 import { maskSenderText } from '../skypay/mask';
-import type { CallbackConflict, NewRejection } from '../store/types';
+import type { CallbackConflict, FoldedWindow, NewRejection } from '../store/types';
 
 /**
  * The shapes of skyrelay's events about itself. Data is flat and carries no
@@ -26,16 +26,6 @@ export function buildRejectionEvent(rejection: NewRejection, secrets: readonly s
       rejectionId: rejection.id,
     },
   };
-}
-
-export interface FoldedWindow {
-  reason: string;
-  folded: number;
-  windowMs: number;
-  lastStatus: number | null;
-  lastPartner: string | null;
-  lastRemoteAddress: string | null;
-  lastDescription: string | null;
 }
 
 /** Sent when a rate-limit window closes with rejections folded into it: how many, and the last one's facts. */

@@ -1,7 +1,8 @@
 import type { Plan } from '../routing/plan';
 import type { PayoutEvent, RelayEvent } from '../event';
 import type { Logger } from '../log';
-import type { IngestStore, SaveOutcome } from '../store/types';
+import type { IngestStore } from '../store/store';
+import type { SaveOutcome } from '../store/types';
 import { buildConflictEvent } from './build';
 
 export interface ConflictAlertDeps {

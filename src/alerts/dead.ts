@@ -1,7 +1,7 @@
 import type { Plan } from '../routing/plan';
 import type { AttemptReport } from '../delivery/worker';
 import type { Logger } from '../log';
-import type { IngestStore } from '../store/types';
+import type { IngestStore } from '../store/store';
 import { buildDeadDeliveryEvent, carriesDeadAlert } from './build';
 
 export interface DeadAlertDeps {

@@ -3,16 +3,9 @@ import type { Command } from 'commander';
 import { parseSince } from '../admin/filters';
 import type { Config } from '../config/schema';
 import { createPlanner } from '../routing/plan';
-import {
-  ReplayCountChanged,
-  countMatching,
-  replayDeliveries,
-  replayEvent,
-  replayMatching,
-  type ReplayFilter,
-  type ReplayResult,
-} from '../store/queries';
-import { CommandFailed, UsageError, loadCliConfig, parseFlag, print, withDatabase } from './context';
+import { ReplayCountChangedError } from '../store/errors';
+import type { ReplayFilter, ReplayResult } from '../store/types';
+import { CommandFailed, UsageError, loadCliConfig, parseFlag, print, withStore } from './context';
 
 interface ReplayFlags {
   dead?: boolean;
@@ -70,14 +63,14 @@ export function registerReplay(program: Command): void {
         print('nothing to replay');
         return;
       }
-      const result = await withDatabase(config, (db): ReplayResult => {
-        if (bulk) return replayMatching(db, { ...filter, confirm });
-        if (flags.event === undefined) return replayDeliveries(db, ids);
-        const r = replayEvent(db, flags.event, plan);
+      const result = await withStore(config, async (store): Promise<ReplayResult> => {
+        if (bulk) return store.replayMatching({ ...filter, confirm });
+        if (flags.event === undefined) return store.replayDeliveries(ids);
+        const r = await store.replayEvent(flags.event, plan);
         if (!r) throw new CommandFailed(`no event with id "${flags.event}"`);
         return r;
       }).catch((err: unknown) => {
-        if (err instanceof ReplayCountChanged) throw new CommandFailed(`${err.message}; run the command again`);
+        if (err instanceof ReplayCountChangedError) throw new CommandFailed(`${err.message}; run the command again`);
         throw err;
       });
       for (const id of result.requeued) print(`requeued ${id}`);
@@ -111,7 +104,7 @@ function requireKnownDestination(config: Config, name: string): void {
  * refuses: a script must say it means it.
  */
 async function confirmCount(config: Config, filter: ReplayFilter, yes: boolean): Promise<number> {
-  const count = await withDatabase(config, (db) => countMatching(db, filter));
+  const count = await withStore(config, (store) => store.countReplayable(filter));
   if (count === 0 || yes) return count;
   const question = `requeue ${count} deliver${count === 1 ? 'y' : 'ies'}? [y/N] `;
   if (!process.stdin.isTTY) {

@@ -1,5 +1,6 @@
 import type { Logger } from '../log';
-import type { IngestStore, NewRejection } from '../store/types';
+import type { IngestStore } from '../store/store';
+import type { NewRejection } from '../store/types';
 import { RejectionSampler } from './rejection-sampler';
 
 export interface RejectionKeeperOptions {

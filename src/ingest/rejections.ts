@@ -1,4 +1,4 @@
-import { StorageUnavailableError } from '../errors';
+import { StoreUnavailableError } from '../store/errors';
 
 /**
  * Why a callback was not acknowledged. One class per concept, each with the
@@ -124,7 +124,7 @@ export const PROTO_KEY_REJECTION = 'body has a "__proto__" key';
  */
 export function toRejection(err: unknown): RejectionError | undefined {
   if (err instanceof RejectionError) return err;
-  if (err instanceof StorageUnavailableError) return new StorageRejectionError(err.message, err.code, { cause: err });
+  if (err instanceof StoreUnavailableError) return new StorageRejectionError(err.message, err.code, { cause: err });
   const status = (err as { status?: unknown } | null)?.status;
   if (status === 413) return new PayloadTooLargeError('body exceeds server.bodyLimit');
   if (status === 415) return new UnsupportedMediaTypeError('unsupported body encoding');

@@ -1,10 +1,6 @@
-import type { RelayEvent } from '../event';
+import type { PayoutEvent, RelayEvent } from '../event';
 
-/**
- * The narrow interface the daemon needs from storage. Everything is async so
- * that a server database (PostgreSQL, for multi-host deployments) can stand
- * behind the same contract as the embedded SQLite file.
- */
+/** The shapes the store takes and gives (store.ts names them); none of them knows SQL or a driver. */
 export interface NewDelivery {
   id: string;
   destination: string;
@@ -52,22 +48,6 @@ export interface SuppressedRejections {
   count: number;
 }
 
-export interface IngestStore {
-  /**
-   * Stores an event with its deliveries in one transaction, unless a callback
-   * with the same identity was ever accepted: then counts the duplicate (or
-   * keeps the copy, when its content differs) and writes no deliveries.
-   * Resolves only after the commit.
-   */
-  saveEvent(event: RelayEvent, deliveries: NewDelivery[]): Promise<SaveOutcome>;
-  saveRejection(rejection: NewRejection): Promise<void>;
-  /** Adds counts of refusals not kept to the `suppressed` column of rows that were. */
-  addSuppressed(counts: SuppressedRejections[]): Promise<void>;
-  /** Resolves when the database answers a trivial query. */
-  ping(): Promise<void>;
-  close(): Promise<void>;
-}
-
 /** A delivery the worker has leased: only its lease owner finishes it. */
 export interface ClaimedDelivery {
   id: string;
@@ -100,10 +80,191 @@ export interface ClaimOptions {
   max: number;
 }
 
-export interface OutboxStore {
-  claimDeliveries(options: ClaimOptions): Promise<ClaimedDelivery[]>;
-  /** Records the attempt and moves the delivery on, if the lease is still ours. */
-  finishAttempt(delivery: ClaimedDelivery, owner: string, attempt: AttemptRecord, next: DeliveryNext): Promise<void>;
-  /** When the next pending delivery falls due or a lease expires (ms epoch), if ever. */
-  nextWakeAt(): Promise<number | undefined>;
+/**
+ * What operators ask of the store (InspectStore, ReplayStore), shared by the `skyrelay` CLI and the admin
+ * API so both filter, page and replay the same way. Listings are newest
+ * first by id (ids are time-sortable); a page's last id is the next cursor.
+ */
+
+export type DeliveryState = 'pending' | 'inflight' | 'delivered' | 'dead';
+export const DELIVERY_STATES: readonly DeliveryState[] = ['pending', 'inflight', 'delivered', 'dead'];
+
+export interface EventFilter {
+  controlNumber?: string;
+  /** Payout status name (failure, paid, ...). */
+  status?: string;
+  /** payout, rejection, delivery.dead or database.lost. */
+  type?: string;
+  sinceMs?: number;
+  /** Only ids older than this one (the previous page's last id). */
+  before?: string;
+  limit: number;
+}
+
+export interface EventSummary {
+  id: string;
+  source: string;
+  type: string;
+  partner: string | null;
+  controlNumber: string | null;
+  payType: number | null;
+  status: string | null;
+  dealTime: string | null;
+  receivedAt: string;
+  duplicates: number;
+  deliveries: Record<DeliveryState, number>;
+}
+
+export interface RejectionFilter {
+  /** A refusal reason (unauthenticated, invalid, malformed, ...). */
+  reason?: string;
+  sinceMs?: number;
+  before?: string;
+  limit: number;
+}
+
+/** A refused callback as operators see it: never its body, which stays in the table for forensics. */
+export interface RejectionView {
+  id: string;
+  receivedAt: string;
+  remoteAddress: string | null;
+  method: string;
+  path: string;
+  /** The HTTP status it was answered with. */
+  status: number;
+  reason: string;
+  /** The partner the body claimed, once known. */
+  partner: string | null;
+  description: string;
+  /** Refusals of the same reason and address in its minute that were only counted, not kept (a flood). */
+  suppressed: number;
+}
+
+export interface DeliveryFilter {
+  state?: DeliveryState;
+  destination?: string;
+  /** Last state change at or after this instant. */
+  sinceMs?: number;
+  before?: string;
+  limit: number;
+}
+
+export interface DeliveryView {
+  id: string;
+  eventId: string;
+  destination: string;
+  rules: string[];
+  state: DeliveryState;
+  attempts: number;
+  nextAttemptAt: string;
+  createdAt: string;
+  updatedAt: string;
+  lastStatus: number | null;
+  lastError: string | null;
+  controlNumber: string | null;
+  eventType: string;
+}
+
+export interface AttemptView {
+  attempt: number;
+  startedAt: string;
+  durationMs: number;
+  outcome: string;
+  status: number | null;
+  error: string | null;
+  response: string | null;
+}
+
+export interface EventDetail {
+  event: RelayEvent;
+  duplicates: number;
+  lastSeenAt: string | null;
+  deliveries: (DeliveryView & { attemptLog: AttemptView[] })[];
+  /** Later copies with the same identity but different content, oldest first; never delivered. */
+  conflicts: ConflictingCopy[];
+}
+
+export interface ConflictingCopy {
+  id: string;
+  receivedAt: string;
+  /** How many more times this same content arrived. */
+  repeats: number;
+  /** The fields that differ from the event (extra fields as `extra.<name>`). */
+  differs: string[];
+  copy: PayoutEvent;
+}
+
+export interface ReplayResult {
+  requeued: string[];
+  /** Deliveries created because the current rules route the event to a destination it never had. */
+  created: string[];
+  skipped: { id: string; reason: string }[];
+}
+
+export interface ReplayFilter {
+  state: 'dead' | 'delivered';
+  destination?: string;
+  sinceMs?: number;
+}
+
+export interface PruneCutoffs {
+  eventsBeforeMs: number;
+  rejectionsBeforeMs: number;
+  /** Undefined: callback identities are kept forever. */
+  keysBeforeMs?: number;
+}
+
+export interface PruneCounts {
+  events: number;
+  deliveries: number;
+  attempts: number;
+  rejections: number;
+  /** Callback identities (dedup keys) removed. */
+  keys: number;
+}
+
+/**
+ * The rejection-alert rate limit, kept in the store so that cluster workers
+ * share it and a restart does not reopen every window: per reason and
+ * destination, the first refusal is sent, later ones within windowMs are
+ * only counted, and whoever closes the window (any process) sends the count.
+ */
+export interface Admission {
+  destination: string;
+  /** Refusals folded into the window that just expired, carried by this alert. */
+  folded: number;
+}
+
+/** A closed rejection-alert window that folded refusals: what its summary alert says. */
+export interface FoldedWindow {
+  reason: string;
+  folded: number;
+  windowMs: number;
+  lastStatus: number | null;
+  lastPartner: string | null;
+  lastRemoteAddress: string | null;
+  lastDescription: string | null;
+}
+
+/** prom-client's JSON form of a metric family, and one flattened series of it: what metric totals persist. */
+export type LabelSet = Record<string, string | number>;
+
+export interface MetricFamily {
+  name: string;
+  help: string;
+  type: string;
+  aggregator?: string;
+  values: { value: number; labels: LabelSet; metricName?: string }[];
+}
+
+export interface Sample {
+  /** Stable key: sample name plus sorted labels. */
+  series: string;
+  family: string;
+  type: string;
+  help: string;
+  /** The exposed name: the family's, or e.g. `<family>_bucket` for a histogram. */
+  sample: string;
+  labels: LabelSet;
+  value: number;
 }

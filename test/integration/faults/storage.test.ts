@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
+import { withStore } from '../../support/store';
 import { startReceiver, type Receiver } from '../../support/receiver';
 import { buildCallback, postCallback } from '../../support/skypay';
 import { prepareSmallDisk, type SmallDisk } from '../../support/small-disk';
+import { sqliteHandle } from '../../support/sqlite';
 
 /**
  * The disk fills up, or the database stops taking writes: callbacks are
@@ -78,7 +79,7 @@ describe('storage faults', function () {
     await waitUntil(async () => (await readiness()).status === 200, '/readyz to recover once the fault cleared');
     for (const body of rejected)
       expect((await postCallback(t.callbackUrl, body)).json?.['responseCode'], 'sent again').to.equal('1000');
-    const counts = countEvents(
+    const counts = await countEvents(
       t.dbPath,
       [...acked, ...rejected].map((b) => String(b['controlNumber'])),
     );
@@ -93,14 +94,14 @@ describe('storage faults', function () {
   it('answers 503 on a full disk, never 1000, says so on /readyz, and recovers when space returns', async function () {
     if (this.test) this.test.title += ` (${disk.kind})`;
     expect((await postCallback(t.callbackUrl, buildCallback())).json?.['responseCode']).to.equal('1000');
-    disk.fill(t.daemon.store.db);
+    disk.fill(sqliteHandle(t.daemon.store));
     let during;
     try {
       during = await sendUntilRejected(10, 500);
       expect(during.rejected, 'the full disk must show').to.have.length(10);
       // A 1000 during the fault is allowed only if the write really fitted; expectRecovery proves it was stored.
       expect(
-        countEvents(
+        await countEvents(
           t.dbPath,
           during.rejected.map((b) => String(b['controlNumber'])),
         ),
@@ -113,13 +114,13 @@ describe('storage faults', function () {
           body: { status: 'unavailable', database: 'SQLITE_FULL' },
         });
     } finally {
-      disk.clear(t.daemon.store.db);
+      disk.clear(sqliteHandle(t.daemon.store));
     }
     await expectRecovery(during.rejected, during.acked);
   });
 
   it('answers 503 while the database refuses writes (read-only), says so on /readyz, and recovers', async () => {
-    t.daemon.store.db.pragma('query_only = ON');
+    sqliteHandle(t.daemon.store).pragma('query_only = ON');
     let during;
     try {
       during = await sendUntilRejected(5, 5);
@@ -129,18 +130,14 @@ describe('storage faults', function () {
         body: { status: 'unavailable', database: 'SQLITE_READONLY' },
       });
     } finally {
-      t.daemon.store.db.pragma('query_only = OFF');
+      sqliteHandle(t.daemon.store).pragma('query_only = OFF');
     }
     await expectRecovery(during.rejected, []);
   });
 });
 
-function countEvents(dbPath: string, controlNumbers: string[]): number[] {
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    const count = db.prepare('SELECT count(*) AS n FROM events WHERE control_number = ?').pluck();
-    return controlNumbers.map((cn) => count.get(cn) as number);
-  } finally {
-    db.close();
-  }
+function countEvents(dbPath: string, controlNumbers: string[]): Promise<number[]> {
+  return withStore(dbPath, (store) =>
+    Promise.all(controlNumbers.map(async (cn) => (await store.findEventsByControlNumber(cn)).length)),
+  );
 }

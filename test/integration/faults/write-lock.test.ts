@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import Database from 'better-sqlite3';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
 import { buildCallback, postCallback } from '../../support/skypay';
 import { note } from '../../support/notes';
+import { openSqliteFile, type SqliteHandle } from '../../support/sqlite';
 
 /**
  * Another process (here: another connection, which SQLite locks against in
@@ -14,11 +14,11 @@ describe('a write lock held by another process', function () {
   this.timeout(20_000);
   const BUSY_TIMEOUT_MS = 800;
   let t: TestDaemon;
-  let other: Database.Database;
+  let other: SqliteHandle;
 
   beforeEach(async () => {
     t = await startTestDaemon({ store: { busyTimeoutMs: BUSY_TIMEOUT_MS } });
-    other = new Database(t.dbPath);
+    other = openSqliteFile(t.dbPath);
     // The first requests of a fresh process (connection, JIT) are slow whatever the database does.
     for (const path of ['/healthz', '/readyz', '/healthz', '/readyz'])
       await fetch(`${t.baseUrl}${path}`).then((r) => r.arrayBuffer());

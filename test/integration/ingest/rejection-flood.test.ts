@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import { expect } from 'chai';
-import Database from 'better-sqlite3';
-import { listRejections } from '../../../src/store/queries';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
 import { floodPosts } from '../../support/flood';
 import { SAMPLE_AUTH, buildCallback, postCallback } from '../../support/skypay';
 import { note } from '../../support/notes';
+import { openSqliteStore, openSqliteFile } from '../../support/sqlite';
 
 /** 10,000 x 100 KB grew the database by 168 MB before; README quotes the full run. This is a tenth of it. */
 const FLOOD = Number(process.env['FLOOD_REQUESTS'] ?? 1_000);
@@ -37,7 +36,7 @@ describe('a flood of rejected callbacks (real daemon, real HTTP)', function () {
 
   const dbBytes = (): number => fileSize(t.dbPath) + fileSize(`${t.dbPath}-wal`);
   function rows(): Row[] {
-    const db = new Database(t.dbPath, { readonly: true });
+    const db = openSqliteFile(t.dbPath, { readonly: true });
     try {
       return db
         .prepare('SELECT reason, body, body_bytes, content_type, content_type_bytes, suppressed FROM rejections')
@@ -93,9 +92,9 @@ describe('a flood of rejected callbacks (real daemon, real HTTP)', function () {
     await t.stop();
     expect(rows().reduce((n, r) => n + 1 + r.suppressed, 0)).to.equal(60);
     // What `skyrelay rejections` and GET /admin/rejections list: 20 rows, the last kept one carrying the other 40.
-    const db = new Database(t.dbPath, { readonly: true });
+    const store = openSqliteStore(t.dbPath);
     try {
-      const listed = listRejections(db, { limit: 100 });
+      const listed = await store.listRejections({ limit: 100 });
       expect(listed).to.have.length(20);
       expect(
         listed
@@ -104,7 +103,7 @@ describe('a flood of rejected callbacks (real daemon, real HTTP)', function () {
           .slice(0, 2),
       ).to.deep.equal([40, 0]);
     } finally {
-      db.close();
+      await store.close();
     }
   });
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import Database from 'better-sqlite3';
 import { startTestDaemon, type TestDaemon } from '../../support/daemon';
 import { SAMPLE_AUTH, buildCallback, postCallback } from '../../support/skypay';
+import { sqliteHandle, openSqliteFile } from '../../support/sqlite';
 
 interface RejectionRow {
   status: number;
@@ -25,7 +25,7 @@ describe('rejected callbacks', () => {
   });
 
   function lastRejection(): RejectionRow {
-    const db = new Database(t.dbPath, { readonly: true });
+    const db = openSqliteFile(t.dbPath, { readonly: true });
     try {
       return db.prepare('SELECT * FROM rejections ORDER BY rowid DESC LIMIT 1').get() as RejectionRow;
     } finally {
@@ -180,7 +180,7 @@ describe('GET /healthz', () => {
     const res = await fetch(`${t.baseUrl}/healthz`);
     expect(res.status).to.equal(200);
     expect(await res.json()).to.include({ status: 'ok', database: 'ok' });
-    t.daemon.store.db.close();
+    sqliteHandle(t.daemon.store).close();
     const down = await fetch(`${t.baseUrl}/healthz`);
     expect(down.status).to.equal(503);
     expect(await down.json()).to.include({ database: 'unavailable' });

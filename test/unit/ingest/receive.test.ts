@@ -7,7 +7,8 @@ import { receiveCallback, type CallbackRequest, type ReceiveDeps } from '../../.
 import { preparePartners } from '../../../src/skypay/partners';
 import { parseOffsetMinutes } from '../../../src/skypay/time';
 import { createCallbackStruct } from '../../../src/skypay/validate';
-import { SqliteStore } from '../../../src/store/sqlite-store';
+import type { Store } from '../../../src/store';
+import { openSqliteStore } from '../../support/sqlite';
 import { makeTempDir } from '../../support/daemon';
 import {
   SAMPLE_AUTH,
@@ -23,7 +24,7 @@ describe('ingest/receive receiveCallback', () => {
   const offsetMinutes = parseOffsetMinutes('+08:00');
   const ENCRYPTING = 'Enc@skypay';
   let dir: string;
-  let store: SqliteStore;
+  let store: Store;
   let planned: RelayEvent[];
 
   function deps(overrides: Partial<ReceiveDeps> = {}): ReceiveDeps {
@@ -64,7 +65,7 @@ describe('ingest/receive receiveCallback', () => {
 
   beforeEach(() => {
     dir = makeTempDir('skyrelay-receive');
-    store = new SqliteStore({ path: path.join(dir, 'skyrelay.db'), synchronous: 'NORMAL' });
+    store = openSqliteStore(path.join(dir, 'skyrelay.db'), { synchronous: 'NORMAL' });
     planned = [];
   });
   afterEach(async () => {
@@ -144,7 +145,7 @@ describe('ingest/receive receiveCallback', () => {
     const result = await receiveCallback(request(JSON.stringify(buildCallback())), deps());
     expect(result).to.include({ outcome: 'rejected', status: 503, reason: 'storage_unavailable' });
     expect(JSON.parse(result.answer.body)).to.include({ responseCode: '503' });
-    store = new SqliteStore({ path: path.join(dir, 'skyrelay.db'), synchronous: 'NORMAL' });
+    store = openSqliteStore(path.join(dir, 'skyrelay.db'), { synchronous: 'NORMAL' });
   });
 
   it('answers 500 for a failure of skyrelay itself, without its message', async () => {

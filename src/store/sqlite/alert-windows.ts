@@ -1,18 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { NewRejection } from '../store/types';
-import type { FoldedWindow } from './build';
-
-/**
- * The rejection-alert rate limit, kept in SQLite so that cluster workers
- * share it and a restart does not reopen every window: per reason and
- * destination, the first rejection is sent, later ones within windowMs are
- * only counted, and whoever closes the window (any process) sends the count.
- */
-export interface Admission {
-  destination: string;
-  /** Rejections folded into the window that just expired, carried by this alert. */
-  folded: number;
-}
+import type { Admission, FoldedWindow, NewRejection } from '../types';
 
 interface WindowRow {
   reason: string;
@@ -25,7 +12,11 @@ interface WindowRow {
   last_description: string | null;
 }
 
-export function prepareAlertWindows(db: Database.Database, windowMs: number) {
+/**
+ * The rejection-alert windows' SQL: per reason and destination, the first rejection is sent, later ones within
+ * windowMs are only counted, and whoever closes the window (any process) sends the count.
+ */
+export function prepareAlertWindows(db: Database.Database) {
   const get = db.prepare('SELECT * FROM alert_windows WHERE reason = ? AND destination = ?');
   const open = db.prepare(`INSERT INTO alert_windows (reason, destination, opened_ms, folded) VALUES (?, ?, ?, 0)
     ON CONFLICT (reason, destination) DO UPDATE SET opened_ms = excluded.opened_ms, folded = 0`);
@@ -36,26 +27,28 @@ export function prepareAlertWindows(db: Database.Database, windowMs: number) {
   const close = db.prepare('DELETE FROM alert_windows WHERE reason = ? AND destination = ?');
 
   /** Which destinations get an alert for this rejection now; the rest are counted. */
-  const admit = db.transaction((r: NewRejection, destinations: readonly string[], now: number): Admission[] => {
-    const admitted: Admission[] = [];
-    for (const destination of destinations) {
-      const row = get.get(r.reason, destination) as WindowRow | undefined;
-      if (row && now - row.opened_ms < windowMs) {
-        fold.run(r.status, r.partner ?? null, r.remoteAddress ?? null, r.description, r.reason, destination);
-        continue;
+  const admit = db.transaction(
+    (r: NewRejection, destinations: readonly string[], now: number, windowMs: number): Admission[] => {
+      const admitted: Admission[] = [];
+      for (const destination of destinations) {
+        const row = get.get(r.reason, destination) as WindowRow | undefined;
+        if (row && now - row.opened_ms < windowMs) {
+          fold.run(r.status, r.partner ?? null, r.remoteAddress ?? null, r.description, r.reason, destination);
+          continue;
+        }
+        open.run(r.reason, destination, now);
+        admitted.push({ destination, folded: row?.folded ?? 0 });
       }
-      open.run(r.reason, destination, now);
-      admitted.push({ destination, folded: row?.folded ?? 0 });
-    }
-    return admitted;
-  });
+      return admitted;
+    },
+  );
 
   /**
    * Closes expired windows: one with folded rejections becomes a summary (and
    * a new window, so a steady attack yields one alert per window); an empty
    * one is dropped. Claimed in one transaction, so one process sends each.
    */
-  const closeExpired = db.transaction((now: number): (FoldedWindow & { destination: string })[] => {
+  const closeExpired = db.transaction((now: number, windowMs: number): (FoldedWindow & { destination: string })[] => {
     const summaries: (FoldedWindow & { destination: string })[] = [];
     for (const row of expired.all(now - windowMs) as WindowRow[]) {
       if (row.folded === 0) {
@@ -78,7 +71,8 @@ export function prepareAlertWindows(db: Database.Database, windowMs: number) {
   });
 
   return {
-    admit: (r: NewRejection, destinations: readonly string[], now: number) => admit.immediate(r, destinations, now),
-    closeExpired: (now: number) => closeExpired.immediate(now),
+    admit: (r: NewRejection, destinations: readonly string[], now: number, windowMs: number) =>
+      admit.immediate(r, destinations, now, windowMs),
+    closeExpired: (now: number, windowMs: number) => closeExpired.immediate(now, windowMs),
   };
 }

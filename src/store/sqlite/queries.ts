@@ -1,122 +1,22 @@
 import type Database from 'better-sqlite3';
-import type { PayoutEvent, RelayEvent } from '../event';
-import { parseEvent, stringifyEvent, stringifyWith } from '../event-json';
-import { listDifferences } from '../skypay/identity';
-import type { NewDelivery } from './types';
-
-/**
- * What operators ask of the store, shared by the `skyrelay` CLI and the admin
- * API so both filter, page and replay the same way. Listings are newest
- * first by id (ids are time-sortable); a page's last id is the next cursor.
- */
-
-export type DeliveryState = 'pending' | 'inflight' | 'delivered' | 'dead';
-export const DELIVERY_STATES: readonly DeliveryState[] = ['pending', 'inflight', 'delivered', 'dead'];
-
-export interface EventFilter {
-  controlNumber?: string;
-  /** Payout status name (failure, paid, ...). */
-  status?: string;
-  /** payout, rejection, delivery.dead or database.lost. */
-  type?: string;
-  sinceMs?: number;
-  /** Only ids older than this one (the previous page's last id). */
-  before?: string;
-  limit: number;
-}
-
-export interface EventSummary {
-  id: string;
-  source: string;
-  type: string;
-  partner: string | null;
-  controlNumber: string | null;
-  payType: number | null;
-  status: string | null;
-  dealTime: string | null;
-  receivedAt: string;
-  duplicates: number;
-  deliveries: Record<DeliveryState, number>;
-}
-
-export interface RejectionFilter {
-  /** A refusal reason (unauthenticated, invalid, malformed, ...). */
-  reason?: string;
-  sinceMs?: number;
-  before?: string;
-  limit: number;
-}
-
-/** A refused callback as operators see it: never its body, which stays in the table for forensics. */
-export interface RejectionView {
-  id: string;
-  receivedAt: string;
-  remoteAddress: string | null;
-  method: string;
-  path: string;
-  /** The HTTP status it was answered with. */
-  status: number;
-  reason: string;
-  /** The partner the body claimed, once known. */
-  partner: string | null;
-  description: string;
-  /** Refusals of the same reason and address in its minute that were only counted, not kept (a flood). */
-  suppressed: number;
-}
-
-export interface DeliveryFilter {
-  state?: DeliveryState;
-  destination?: string;
-  /** Last state change at or after this instant. */
-  sinceMs?: number;
-  before?: string;
-  limit: number;
-}
-
-export interface DeliveryView {
-  id: string;
-  eventId: string;
-  destination: string;
-  rules: string[];
-  state: DeliveryState;
-  attempts: number;
-  nextAttemptAt: string;
-  createdAt: string;
-  updatedAt: string;
-  lastStatus: number | null;
-  lastError: string | null;
-  controlNumber: string | null;
-  eventType: string;
-}
-
-export interface AttemptView {
-  attempt: number;
-  startedAt: string;
-  durationMs: number;
-  outcome: string;
-  status: number | null;
-  error: string | null;
-  response: string | null;
-}
-
-export interface EventDetail {
-  event: RelayEvent;
-  duplicates: number;
-  lastSeenAt: string | null;
-  deliveries: (DeliveryView & { attemptLog: AttemptView[] })[];
-  /** Later copies with the same identity but different content, oldest first; never delivered. */
-  conflicts: ConflictingCopy[];
-}
-
-export interface ConflictingCopy {
-  id: string;
-  receivedAt: string;
-  /** How many more times this same content arrived. */
-  repeats: number;
-  /** The fields that differ from the event (extra fields as `extra.<name>`). */
-  differs: string[];
-  copy: PayoutEvent;
-}
+import type { PayoutEvent, RelayEvent } from '../../event';
+import { parseEvent } from '../../event-json';
+import { listDifferences } from '../../skypay/identity';
+import { ReplayCountChangedError } from '../errors';
+import type {
+  ConflictingCopy,
+  DeliveryFilter,
+  DeliveryState,
+  DeliveryView,
+  EventDetail,
+  EventFilter,
+  EventSummary,
+  NewDelivery,
+  RejectionFilter,
+  RejectionView,
+  ReplayFilter,
+  ReplayResult,
+} from '../types';
 
 type Row = Record<string, unknown>;
 const iso = (ms: unknown): string => new Date(Number(ms)).toISOString();
@@ -265,12 +165,6 @@ export function getEvent(db: Database.Database, id: string): EventDetail | undef
   return { event, duplicates, lastSeenAt, deliveries, conflicts };
 }
 
-/** JSON of an event's detail with extra fields as SkyPay sent them (JSON.stringify would round long numbers). */
-export function stringifyEventDetail(d: EventDetail): string {
-  const conflicts = d.conflicts.map((c) => stringifyWith(c, { copy: stringifyEvent(c.copy) }));
-  return stringifyWith(d, { event: stringifyEvent(d.event), conflicts: `[${conflicts.join(',')}]` });
-}
-
 /** Every event of one payout (each status SkyPay reported), oldest first. */
 export function findEventsByControlNumber(db: Database.Database, controlNumber: string): EventDetail[] {
   const ids = db
@@ -278,13 +172,6 @@ export function findEventsByControlNumber(db: Database.Database, controlNumber: 
     .pluck()
     .all(controlNumber) as string[];
   return ids.map((id) => getEvent(db, id)).filter((e): e is EventDetail => e !== undefined);
-}
-
-export interface ReplayResult {
-  requeued: string[];
-  /** Deliveries created because the current rules route the event to a destination it never had. */
-  created: string[];
-  skipped: { id: string; reason: string }[];
 }
 
 const REQUEUE = `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_ms = @now, lease_owner = NULL,
@@ -312,26 +199,6 @@ export function replayDeliveries(db: Database.Database, ids: readonly string[], 
   return run.immediate();
 }
 
-export interface ReplayFilter {
-  state: 'dead' | 'delivered';
-  destination?: string;
-  sinceMs?: number;
-}
-
-/**
- * A bulk replay confirmed for one count found another: deliveries finished or
- * a `since` window moved between asking and confirming. Nothing was requeued.
- */
-export class ReplayCountChanged extends Error {
-  constructor(
-    readonly confirmed: number,
-    readonly count: number,
-  ) {
-    super(`the number of matching deliveries changed from ${confirmed} to ${count}; nothing was replayed`);
-    this.name = 'ReplayCountChanged';
-  }
-}
-
 function selectMatching(db: Database.Database, f: ReplayFilter): string[] {
   const w = where([
     ['state = ?', f.state],
@@ -352,7 +219,7 @@ export function countMatching(db: Database.Database, f: ReplayFilter): number {
 /**
  * Replays every delivery in a state (normally dead), optionally for one
  * destination or since an instant. With `confirm`, only if exactly that many
- * match (else ReplayCountChanged): a confirmed re-send of delivered messages
+ * match (else ReplayCountChangedError): a confirmed re-send of delivered messages
  * must not grow behind the operator's back.
  */
 export function replayMatching(
@@ -363,7 +230,7 @@ export function replayMatching(
   // Select and requeue in one transaction, so a delivery dying meanwhile is either in or out, never half.
   const run = db.transaction(() => {
     const ids = selectMatching(db, f);
-    if (f.confirm !== undefined && ids.length !== f.confirm) throw new ReplayCountChanged(f.confirm, ids.length);
+    if (f.confirm !== undefined && ids.length !== f.confirm) throw new ReplayCountChangedError(f.confirm, ids.length);
     return replayDeliveries(db, ids, now);
   });
   return run.immediate();

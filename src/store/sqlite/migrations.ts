@@ -153,6 +153,15 @@ const MIGRATIONS: string[] = [
   ALTER TABLE rejections ADD COLUMN content_type_bytes INTEGER;
   ALTER TABLE rejections ADD COLUMN suppressed INTEGER NOT NULL DEFAULT 0;
   `,
+  `
+  -- Jobs that run in one process at a time (retention, the alert-window closer): who holds each, until when.
+  -- An expired row belongs to a process that died; the next one to ask takes it.
+  CREATE TABLE job_locks (
+    name TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    until_ms INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** `upTo` stops at an older schema version: tests build a database as an older release left it. */

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { LabelSet, MetricFamily, Sample } from './samples';
+import type { LabelSet, MetricFamily, Sample } from '../types';
 
 /**
  * The SQL behind cluster-wide metrics. Deltas are added with an upsert in

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import { parseEvent } from '../event-json';
-import type { AttemptRecord, ClaimOptions, ClaimedDelivery, DeliveryNext } from './types';
+import { parseEvent } from '../../event-json';
+import type { AttemptRecord, ClaimOptions, ClaimedDelivery, DeliveryNext } from '../types';
 
 interface DueRow {
   id: string;
@@ -42,6 +42,13 @@ export function prepareOutbox(db: Database.Database) {
   const moveOn = db.prepare(`
     UPDATE deliveries SET state = @state, next_attempt_ms = coalesce(@next, next_attempt_ms), lease_owner = NULL,
       lease_until_ms = NULL, updated_ms = @now, last_status = @status, last_error = @error
+    WHERE id = @id AND state = 'inflight' AND lease_owner = @owner`);
+  const renew = db.prepare(`
+    UPDATE deliveries SET lease_until_ms = ? WHERE id = ? AND state = 'inflight' AND lease_owner = ?`);
+  // The attempt taken at claim time is given back: a send that never started is not an attempt.
+  const release = db.prepare(`
+    UPDATE deliveries SET state = 'pending', attempts = max(attempts - 1, 0), next_attempt_ms = @now,
+      lease_owner = NULL, lease_until_ms = NULL, updated_ms = @now
     WHERE id = @id AND state = 'inflight' AND lease_owner = @owner`);
   const nextWake = db.prepare(`
     SELECT min(t) AS t FROM (
@@ -94,10 +101,19 @@ export function prepareOutbox(db: Database.Database) {
     });
   });
 
+  const renewAll = db.transaction((owner: string, ids: readonly string[], until: number) => {
+    for (const id of ids) renew.run(until, id, owner);
+  });
+  const releaseAll = db.transaction((owner: string, ids: readonly string[], now: number) => {
+    for (const id of ids) release.run({ id, owner, now });
+  });
+
   return {
     claim: (o: ClaimOptions) => claim.immediate(o),
     finish: (d: ClaimedDelivery, owner: string, a: AttemptRecord, next: DeliveryNext) =>
       finish.immediate(d, owner, a, next),
+    renew: (owner: string, ids: readonly string[], until: number) => renewAll.immediate(owner, ids, until),
+    release: (owner: string, ids: readonly string[], now: number) => releaseAll.immediate(owner, ids, now),
     nextWakeAt: () => (nextWake.get() as { t: number | null }).t ?? undefined,
   };
 }

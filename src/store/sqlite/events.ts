@@ -1,9 +1,9 @@
 import type Database from 'better-sqlite3';
-import type { PayoutEvent, RelayEvent } from '../event';
-import { parseEvent, stringifyEvent } from '../event-json';
-import { createId } from '../ids';
-import { digestContent, listDifferences } from '../skypay/identity';
-import type { NewDelivery, NewRejection, SaveOutcome, SuppressedRejections } from './types';
+import type { PayoutEvent, RelayEvent } from '../../event';
+import { parseEvent, stringifyEvent } from '../../event-json';
+import { createId } from '../../ids';
+import { digestContent, listDifferences } from '../../skypay/identity';
+import type { NewDelivery, NewRejection, SaveOutcome, SuppressedRejections } from '../types';
 
 export interface EventWrite {
   event: RelayEvent;

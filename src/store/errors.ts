@@ -1,0 +1,61 @@
+/**
+ * The store's own errors, one class per concept. None knows HTTP: the ingest path, readiness and the admin API
+ * decide what status each means (all StoreUnavailableErrors are a 503 there).
+ */
+
+/** Could not read or commit (disk full, read-only, connection refused). Nothing asked was stored. */
+export class StoreUnavailableError extends Error {
+  /** The database's own code (SQLITE_FULL, ECONNREFUSED): for the log and /readyz, never for a client's answer. */
+  readonly code: string | undefined;
+  constructor(message: string, options?: { cause?: unknown; code?: string | undefined }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = options?.code;
+  }
+}
+
+/** Another connection held the write lock for longer than store.busyTimeoutMs. */
+export class StoreBusyError extends StoreUnavailableError {}
+
+/**
+ * The database file at store.path was deleted or replaced under the open handle: writes would still succeed, into
+ * a file nobody will open again. Permanent until a restart opens the file afresh.
+ */
+export class DatabaseLostError extends StoreUnavailableError {}
+
+/** The store was used after close(). */
+export class StoreClosedError extends StoreUnavailableError {
+  constructor() {
+    super('store is closed');
+  }
+}
+
+/** There is no database to open where the config points (and the caller asked not to create one). */
+export class StoreNotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreNotFoundError';
+  }
+}
+
+/** The config selects a store this build does not have (store.url before the PostgreSQL store is merged). */
+export class StoreNotAvailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreNotAvailableError';
+  }
+}
+
+/**
+ * A bulk replay confirmed for one count found another: deliveries finished or a `since` window moved between
+ * asking and confirming. Nothing was requeued.
+ */
+export class ReplayCountChangedError extends Error {
+  constructor(
+    readonly confirmed: number,
+    readonly count: number,
+  ) {
+    super(`the number of matching deliveries changed from ${confirmed} to ${count}; nothing was replayed`);
+    this.name = 'ReplayCountChangedError';
+  }
+}

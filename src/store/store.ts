@@ -1,0 +1,207 @@
+import type { RelayEvent } from '../event';
+import type {
+  Admission,
+  AttemptRecord,
+  ClaimOptions,
+  ClaimedDelivery,
+  DeliveryFilter,
+  DeliveryNext,
+  DeliveryState,
+  DeliveryView,
+  EventDetail,
+  EventFilter,
+  EventSummary,
+  FoldedWindow,
+  MetricFamily,
+  NewDelivery,
+  NewRejection,
+  PruneCounts,
+  PruneCutoffs,
+  RejectionFilter,
+  RejectionView,
+  ReplayFilter,
+  ReplayResult,
+  Sample,
+  SaveOutcome,
+  SuppressedRejections,
+} from './types';
+
+/**
+ * The one async interface everything outside src/store/ talks to. Two implementations stand behind it:
+ * src/store/sqlite/ (one file, the embedded default) and src/store/postgres/ (several hosts). Split into role
+ * parts so each caller asks for only what it uses; `Store` is all of them. Every method rejects only with the
+ * store's own errors (src/store/errors.ts) or, for a caller's mistake, a plain Error: StoreUnavailableError (could
+ * not reach or commit: the caller answers 503 or retries later), StoreBusyError (a lock was held too long) and
+ * DatabaseLostError (the SQLite file was removed or replaced; permanent until restart), both StoreUnavailableErrors,
+ * StoreClosedError (used after close()), ReplayCountChangedError (a confirmed bulk replay found another count).
+ */
+
+export interface IngestStore {
+  /**
+   * Stores an event with its deliveries in one transaction, unless a callback with the same identity was ever
+   * accepted: then counts the duplicate (or keeps the copy, when its content differs) and writes no deliveries.
+   * Resolves only after the commit.
+   */
+  saveEvent(event: RelayEvent, deliveries: NewDelivery[]): Promise<SaveOutcome>;
+  saveRejection(rejection: NewRejection): Promise<void>;
+  /** Adds counts of rejections not kept to the `suppressed` column of rows that were (after those rows). */
+  addSuppressed(counts: SuppressedRejections[]): Promise<void>;
+  /**
+   * Only for the alert that the store is lost (lostReason set): writes through what is still open, so the worker,
+   * which reads the same handle, sends it. Where nothing can be lost (PostgreSQL) it is saveEvent.
+   */
+  saveEventDespiteLoss(event: RelayEvent, deliveries: NewDelivery[]): Promise<void>;
+}
+
+export interface OutboxStore {
+  /** Leases due deliveries (pending and due, or inflight with an expired lease) to `owner`, each to one owner only. */
+  claimDeliveries(options: ClaimOptions): Promise<ClaimedDelivery[]>;
+  /** Extends the leases `owner` still holds on sends still running, so no other process takes them meanwhile. */
+  renewLeases(owner: string, deliveryIds: readonly string[], leaseUntilMs: number): Promise<void>;
+  /** Records the attempt and moves the delivery on, if the lease is still `owner`'s. */
+  finishAttempt(delivery: ClaimedDelivery, owner: string, attempt: AttemptRecord, next: DeliveryNext): Promise<void>;
+  /**
+   * Graceful stop: deliveries `owner` leased but never started go back to pending at once, due now, their attempt
+   * not counted. Deliveries no longer leased to `owner` are left alone.
+   */
+  releaseLeases(owner: string, deliveryIds: readonly string[]): Promise<void>;
+  /** When the next pending delivery falls due or a lease expires (ms epoch), if ever. */
+  nextWakeAt(): Promise<number | undefined>;
+  /**
+   * Tells `listener` when another process wrote new work (PostgreSQL LISTEN/NOTIFY). SQLite has no notification:
+   * the listener is never called and the worker polls. Returns the unsubscribe.
+   */
+  onNewWork(listener: () => void): () => void;
+}
+
+/** The outbox as /metrics shows it: counts by destination and state, and the oldest unfinished delivery. */
+export interface QueueState {
+  byDestination: { destination: string; state: DeliveryState; count: number }[];
+  /** Creation time (ms epoch) of the oldest pending or inflight delivery; undefined when none. */
+  oldestUnfinishedMs: number | undefined;
+}
+
+export interface InspectStore {
+  listEvents(filter: EventFilter): Promise<EventSummary[]>;
+  getEvent(id: string): Promise<EventDetail | undefined>;
+  /** Every event of one payout (each status SkyPay reported), oldest first. */
+  findEventsByControlNumber(controlNumber: string): Promise<EventDetail[]>;
+  listDeliveries(filter: DeliveryFilter): Promise<DeliveryView[]>;
+  listRejections(filter: RejectionFilter): Promise<RejectionView[]>;
+  /** How many deliveries a bulk replay with this filter would requeue now: what a confirmation must repeat. */
+  countReplayable(filter: ReplayFilter): Promise<number>;
+  readQueueState(): Promise<QueueState>;
+}
+
+export interface ReplayStore {
+  /** Puts finished deliveries back in the queue with a fresh attempt budget; pending or inflight ones are skipped. */
+  replayDeliveries(ids: readonly string[], now?: number): Promise<ReplayResult>;
+  /** Every delivery matching, in one transaction; with `confirm`, only if exactly that many match (else ReplayCountChangedError). */
+  replayMatching(filter: ReplayFilter & { confirm?: number }, now?: number): Promise<ReplayResult>;
+  /** Sends an event again as `plan` routes it now; undefined when there is no such event. */
+  replayEvent(
+    eventId: string,
+    plan: (event: RelayEvent) => NewDelivery[],
+    now?: number,
+  ): Promise<ReplayResult | undefined>;
+}
+
+export interface RetentionStore {
+  /** One bounded batch in one transaction: at most `limit` events (with their rows), rejections and keys. */
+  pruneBatch(cutoffs: PruneCutoffs, limit: number): Promise<PruneCounts>;
+  /** What a prune would delete now (deliveries and attempts not counted): for --dry-run. */
+  countPrunable(cutoffs: PruneCutoffs): Promise<{ events: number; rejections: number }>;
+}
+
+export interface AlertWindowStore {
+  /**
+   * Which of `destinations` get an alert for this rejection now (opening their window); the rest are folded into
+   * their open window. One transaction, shared by every process.
+   */
+  admitRejectionAlert(
+    rejection: NewRejection,
+    destinations: readonly string[],
+    now: number,
+    windowMs: number,
+  ): Promise<Admission[]>;
+  /** Closes expired windows: those with folded rejections are returned (and reopened), empty ones dropped. */
+  closeExpiredAlertWindows(now: number, windowMs: number): Promise<(FoldedWindow & { destination: string })[]>;
+}
+
+/** One process's own metrics row, as every process's scrape shows it. */
+export interface MetricProcess {
+  instance: string;
+  pid: number;
+  families: MetricFamily[];
+}
+
+export interface MetricTotalsStore {
+  /** Adds the deltas to the shared totals and saves this process's row, in one transaction. */
+  publishMetrics(deltas: readonly Sample[], process: MetricProcess & { now: number }): Promise<void>;
+  readMetricTotals(): Promise<Sample[]>;
+  /** Process rows updated at or after `sinceMs`, by instance. */
+  readMetricProcesses(sinceMs: number): Promise<MetricProcess[]>;
+  dropMetricProcess(instance: string): Promise<void>;
+  dropStaleMetricProcesses(beforeMs: number): Promise<void>;
+}
+
+export interface HealthStore {
+  /** Liveness: a trivial read, answered fast (never waits on a write lock). */
+  ping(): Promise<void>;
+  /** Readiness after a failed write: a tiny write; clears lastWriteFailure when it commits. */
+  probeWrite(): Promise<void>;
+  /** Undefined while writes succeed; else why the last failed (an operator-facing code, e.g. SQLITE_FULL). */
+  readonly lastWriteFailure: string | undefined;
+  /** Set when the store is gone for good until restart (SQLite file removed or replaced); undefined otherwise. */
+  readonly lostReason: string | undefined;
+}
+
+export interface ClusterJobs {
+  /**
+   * Runs `job` only if this process holds the cluster-wide lock named `name`, held while the job runs
+   * (PostgreSQL: a session advisory lock, released if the holder dies; SQLite: a lock row with an owner and an
+   * expiry, renewed while the job runs). Resolves undefined, without running it, when another process holds it.
+   */
+  runExclusive<T>(name: string, job: () => Promise<T>): Promise<T | undefined>;
+}
+
+export interface Store
+  extends
+    IngestStore,
+    OutboxStore,
+    InspectStore,
+    ReplayStore,
+    RetentionStore,
+    AlertWindowStore,
+    MetricTotalsStore,
+    HealthStore,
+    ClusterJobs {
+  readonly kind: 'sqlite' | 'postgres';
+  /**
+   * The daemon now answers requests: waits that were fine while starting (SQLite's busy handler, which sleeps on
+   * the event loop) are shortened. Nothing to do where waits never block the event loop.
+   */
+  markServing(): void;
+  /** Flushes group commits and closes; a second call returns the first's promise. */
+  close(): Promise<void>;
+}
+
+/** What openStore (src/store/index.ts) needs: config.store, plus a hook for the daemon. */
+export interface StoreOptions {
+  /** SQLite file (store.path), used when `url` is not set. */
+  path: string;
+  /** postgres://... (store.url): selects PostgreSQL. May hold a password: never log it. */
+  url?: string | undefined;
+  /** PostgreSQL connections per process (store.poolSize). */
+  poolSize?: number;
+  /** How long a writer waits for another's lock before giving up (StoreBusyError). */
+  busyTimeoutMs?: number;
+  /** SQLite: FULL survives power loss; NORMAL only process crashes. */
+  synchronous?: 'FULL' | 'NORMAL';
+  /** Most writes one group commit takes. */
+  maxBatch?: number;
+  /** Told once (on a later turn) when the store is lost for good (lostReason). */
+  onLost?: (reason: string) => void;
+  /** Fail instead of creating an empty database (the CLI inspects an existing one). */
+  mustExist?: boolean;
+}
