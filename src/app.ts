@@ -1,22 +1,20 @@
 import Koa from 'koa';
 import Router from '@koa/router';
-import bodyParser from 'koa-bodyparser';
-import { MethodNotAllowedError } from './errors';
-import { BodyBudget, parseSize, readBodyWithin } from './http/body';
-import { requireCallbackContentType } from './http/content-type';
+import type { Logger } from './log';
 import { serveHealth, serveReadiness, type ReadinessDeps } from './http/health';
-import { handleCallbackOutcome, type RefusalDeps } from './http/refusals';
-import { createReceiveHandler, type ReceiveDeps } from './skypay/receive';
+import type { IngestState } from './ingest/answer';
+import { mountCallbackRoute, type CallbackRouteDeps } from './ingest/route';
+import type { HealthStore } from './store/store';
+
+/** ctx.state across the app: only the callback route writes to it. */
+export type AppState = IngestState;
 
 export interface AppDeps {
-  callbackPath: string;
-  bodyLimit: string;
-  /** server.bodyTimeoutMs and server.maxBodyMemory (see http/body.ts). */
-  bodyTimeoutMs: number;
-  maxBodyMemory: string;
   trustProxy: boolean;
-  receive: ReceiveDeps;
-  refusals: RefusalDeps;
+  logger: Logger;
+  callbacks: CallbackRouteDeps;
+  /** GET /healthz asks it for a trivial read. */
+  health: HealthStore;
   /** GET /readyz; without it only liveness (/healthz) is served. */
   readiness?: ReadinessDeps;
   /** Extra routers (admin API, metrics) mounted by the daemon. */
@@ -28,35 +26,32 @@ export interface AppDeps {
   guards?: Koa.Middleware[];
 }
 
-/** Wires the stages into Koa; each stage lives in its own module. */
-export function createApp(deps: AppDeps): Koa {
-  const app = new Koa({ proxy: deps.trustProxy });
-  // Errors outside the callback route are still never shown to clients with internals.
-  app.silent = true;
-  const router = new Router();
-  const parseBody = bodyParser({
-    enableTypes: ['json', 'text'],
-    jsonLimit: deps.bodyLimit,
-    textLimit: deps.bodyLimit,
-    strict: true,
-  });
+const CONNECTION_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
 
-  router.get('/healthz', serveHealth(deps.receive.store));
-  if (deps.readiness) router.get('/readyz', serveReadiness(deps.readiness));
-  router.post(
-    deps.callbackPath,
-    handleCallbackOutcome(deps.refusals),
-    requireCallbackContentType(),
-    readBodyWithin(parseBody, {
-      limitBytes: parseSize(deps.bodyLimit),
-      timeoutMs: deps.bodyTimeoutMs,
-      budget: new BodyBudget(parseSize(deps.maxBodyMemory)),
-    }),
-    createReceiveHandler(deps.receive),
-  );
-  router.all(deps.callbackPath, handleCallbackOutcome(deps.refusals), async (ctx) => {
-    throw new MethodNotAllowedError(`${ctx.method} is not allowed here; SkyPay callbacks are POSTed`);
+/** Health, the callback route (src/ingest/) and what the daemon adds, in one Koa app. */
+export function createApp(deps: AppDeps): Koa<AppState> {
+  const app = new Koa<AppState>({ proxy: deps.trustProxy });
+  // An error no route handled: Koa answers it (500 with no internals for anything not meant for the client), and
+  // with a listener here it no longer prints to stderr; it is logged like everything else instead of hidden.
+  app.on('error', (err: unknown, ctx?: Koa.Context) => {
+    const e = err instanceof Error ? err : new Error(String(err));
+    const { status, code } = (err ?? {}) as { status?: unknown; code?: unknown };
+    const log = { err: { message: e.message, stack: e.stack }, method: ctx?.method, path: ctx?.path, status, code };
+    // A client's bad request or dropped connection is the client's, not skyrelay's: worth a line, not an error.
+    const clientSide =
+      (typeof status === 'number' && status < 500) || (typeof code === 'string' && CONNECTION_CODES.has(code));
+    if (clientSide) deps.logger.warn(log, 'request failed');
+    else deps.logger.error(log, 'request failed');
   });
+  const router = new Router<AppState>();
+  router.get('/healthz', serveHealth(deps.health));
+  if (deps.readiness) router.get('/readyz', serveReadiness(deps.readiness));
+  mountCallbackRoute(router, deps.callbacks);
 
   for (const guard of deps.guards ?? []) app.use(guard);
   app.use(router.routes());

@@ -8,25 +8,24 @@ import { createDestinations } from './destinations';
 import { collectSecrets, secretsOfDestinations } from './destinations/secrets';
 import type { Destination } from './destinations/types';
 import { DeliveryWorker, type AttemptReport } from './delivery/worker';
-import type { RelayEvent } from './event';
 import type { Lifecycle } from './http/health';
-import { startRejectionKeeper, type RejectionKeeper } from './http/rejection-keeper';
+import { startRejectionKeeper, type RejectionKeeper } from './ingest/rejection-keeper';
+import { BodyBudget, parseSize } from './ingest/body';
 import { listen, type RunningServer } from './http/server';
 import { createMetrics, type Metrics } from './metrics';
-import type { NewDelivery, NewRejection } from './store/types';
-import { createId } from './ids';
+import type { NewRejection } from './store/types';
 import type { Logger } from './log';
-import { compileRules, planRoutes, type CompiledRule } from './routing/match';
+import { createPlanner, type Plan, type Planner } from './routing/plan';
 import { listPartnerSecrets, preparePartners } from './skypay/partners';
 import { parseOffsetMinutes } from './skypay/time';
 import { createCallbackStruct } from './skypay/validate';
+import { openStore, type Store } from './store';
 import { startRetentionJob } from './store/retention';
-import { SqliteStore } from './store/sqlite-store';
-import type { CallbackOutcome } from './http/refusals';
+import type { CallbackOutcome } from './ingest/answer';
 
 export interface DaemonHooks {
   onOutcome?: (outcome: CallbackOutcome, ms: number) => void;
-  onRefused?: (rejection: NewRejection) => void;
+  onRejected?: (rejection: NewRejection) => void;
   onAttempt?: (report: AttemptReport) => void;
   routers?: Router[];
 }
@@ -37,13 +36,12 @@ export interface DaemonHooks {
  * the validated config; nothing here reads the environment.
  */
 export class Daemon {
-  readonly store: SqliteStore;
-  readonly worker: DeliveryWorker;
+  private opened: { store: Store; worker: DeliveryWorker } | undefined;
   readonly destinations: Map<string, Destination>;
   /** Where every event (payouts, alerts, replays) is routed: the configured rules, compiled once. */
-  readonly planDeliveries: (event: RelayEvent) => NewDelivery[];
-  private readonly rules: CompiledRule[];
-  private readonly metrics: Metrics | undefined;
+  readonly planDeliveries: Plan;
+  private readonly planner: Planner;
+  private metrics: Metrics | undefined;
   private alerts: Alerts | undefined;
   private retention: ReturnType<typeof startRetentionJob> | undefined;
   private rejectionKeeper: RejectionKeeper | undefined;
@@ -55,21 +53,45 @@ export class Daemon {
     private readonly logger: Logger,
     private readonly hooks: DaemonHooks = {},
   ) {
-    this.store = new SqliteStore({
-      path: config.store.path,
-      busyTimeoutMs: config.store.busyTimeoutMs,
-      synchronous: config.store.synchronous,
-      onLost: (reason) => this.onDatabaseLost(reason),
+    this.destinations = createDestinations(config.destinations, {
+      timeoutMs: config.delivery.timeoutMs,
+      logger,
+      timezone: config.skypay.timezone,
     });
-    this.destinations = createDestinations(config.destinations, { timeoutMs: config.delivery.timeoutMs, logger });
+    this.planner = createPlanner(config.rules);
+    this.planDeliveries = this.planner.plan;
+  }
+
+  /** The open store (from start() on): the one interface the CLI and admin API use too. */
+  get store(): Store {
+    if (!this.opened) throw new Error('daemon is not started');
+    return this.opened.store;
+  }
+
+  get worker(): DeliveryWorker {
+    if (!this.opened) throw new Error('daemon is not started');
+    return this.opened.worker;
+  }
+
+  /** Opens the configured store (migrating it) and builds what reads and writes it. */
+  private async openStore(): Promise<void> {
+    const { config, logger, hooks } = this;
+    const store = await openStore(
+      {
+        path: config.store.path,
+        url: config.store.url,
+        poolSize: config.store.poolSize,
+        busyTimeoutMs: config.store.busyTimeoutMs,
+        synchronous: config.store.synchronous,
+        onLost: (reason) => this.onDatabaseLost(reason),
+      },
+      logger,
+    );
     const limits = new Map<string, number>();
     for (const [name, d] of Object.entries(config.destinations)) if (d.maxInFlight) limits.set(name, d.maxInFlight);
-    this.rules = compileRules(config.rules);
-    this.planDeliveries = (event) =>
-      planRoutes(event, this.rules).map((r) => ({ id: createId('dlv'), destination: r.destination, rules: r.rules }));
     this.metrics = config.metrics.enabled
       ? createMetrics({
-          db: this.store.db,
+          store,
           destinations: Object.keys(config.destinations),
           publishIntervalMs: config.metrics.publishIntervalMs,
           path: config.metrics.path,
@@ -77,9 +99,9 @@ export class Daemon {
           logger,
         })
       : undefined;
-    this.worker = new DeliveryWorker(
+    const worker = new DeliveryWorker(
       {
-        store: this.store,
+        store,
         destinations: this.destinations,
         destinationLimits: limits,
         logger,
@@ -92,7 +114,12 @@ export class Daemon {
       },
       config.delivery,
     );
+    // PostgreSQL tells of work other hosts wrote; SQLite never calls it (the worker polls).
+    this.unsubscribeNewWork = store.onNewWork(() => worker.notify());
+    this.opened = { store, worker };
   }
+
+  private unsubscribeNewWork: (() => void) | undefined;
 
   private wakePending = false;
 
@@ -134,6 +161,7 @@ export class Daemon {
     const offsetMinutes = parseOffsetMinutes(this.config.skypay.timezone);
     const tokens = [this.config.admin.token, this.config.metrics.token].filter((t): t is string => t !== undefined);
     const secrets = [...listPartnerSecrets(this.config.skypay.partners), ...tokens];
+    await this.openStore();
     this.startOperations();
     const keeper = startRejectionKeeper({
       store: this.store,
@@ -142,47 +170,54 @@ export class Daemon {
     });
     this.rejectionKeeper = keeper;
     const app = createApp({
-      callbackPath: this.config.skypay.path,
-      bodyLimit: this.config.server.bodyLimit,
-      bodyTimeoutMs: this.config.server.bodyTimeoutMs,
-      maxBodyMemory: this.config.server.maxBodyMemory,
       trustProxy: this.config.server.trustProxy,
-      receive: {
-        partners: preparePartners(this.config.skypay.partners),
-        callbackStruct: createCallbackStruct(offsetMinutes),
-        offsetMinutes,
-        dealTimeWindow: {
-          maxAgeDays: this.config.skypay.maxAgeDays,
-          maxFutureMinutes: this.config.skypay.maxFutureMinutes,
+      logger: this.logger,
+      callbacks: {
+        path: this.config.skypay.path,
+        bodyLimit: this.config.server.bodyLimit,
+        receive: {
+          partners: preparePartners(this.config.skypay.partners),
+          callbackStruct: createCallbackStruct(offsetMinutes),
+          offsetMinutes,
+          bodyLimits: {
+            limitBytes: parseSize(this.config.server.bodyLimit),
+            timeoutMs: this.config.server.bodyTimeoutMs,
+            budget: new BodyBudget(parseSize(this.config.server.maxBodyMemory)),
+          },
+          dealTimeWindow: {
+            maxAgeDays: this.config.skypay.maxAgeDays,
+            maxFutureMinutes: this.config.skypay.maxFutureMinutes,
+          },
+          store: this.store,
+          plan: this.planDeliveries,
+          onStored: (event, outcome, deliveries) => {
+            if (!outcome.duplicate && deliveries.length > 0) this.wakeWorker();
+            if (outcome.conflict && event.source === 'skypay') this.alerts?.onStored(event, outcome);
+          },
         },
-        store: this.store,
-        planDeliveries: this.planDeliveries,
-        onStored: (event, outcome, deliveries) => {
-          if (!outcome.duplicate && deliveries.length > 0) this.wakeWorker();
-          if (outcome.conflict && event.source === 'skypay') this.alerts?.onStored(event, outcome);
-        },
-      },
-      refusals: {
-        store: this.store,
-        logger: this.logger,
-        offsetMinutes,
-        secrets,
-        keep: (rejection) => keeper.keep(rejection),
-        onRefused: (rejection) => {
-          this.alerts?.onRefused(rejection);
-          this.hooks.onRefused?.(rejection);
-        },
-        onOutcome: (outcome, ms) => {
-          this.metrics?.recordOutcome(outcome, ms);
-          this.hooks.onOutcome?.(outcome, ms);
+        answer: {
+          store: this.store,
+          logger: this.logger,
+          offsetMinutes,
+          secrets,
+          keep: (rejection) => keeper.keep(rejection),
+          onRejected: (rejection) => {
+            this.alerts?.onRejected(rejection);
+            this.hooks.onRejected?.(rejection);
+          },
+          onOutcome: (outcome, ms) => {
+            this.metrics?.recordOutcome(outcome, ms);
+            this.hooks.onOutcome?.(outcome, ms);
+          },
         },
       },
       readiness: {
         lifecycle: () => this.state,
         lastWriteFailure: () => this.store.lastWriteFailure,
         probeWrite: () => this.store.probeWrite(),
-        databaseLost: () => this.store.checkFile(),
+        databaseLost: () => this.store.lostReason,
       },
+      health: this.store,
       guards: this.operationsGuards(),
       routers: [...this.operationsRouters(), ...(this.hooks.routers ?? [])],
     });
@@ -190,6 +225,7 @@ export class Daemon {
       maxConnections: this.config.server.maxConnections,
     });
     this.worker.start();
+    this.store.markServing();
     this.state = 'ready';
     this.logger.info({ address: this.address, callbackPath: this.config.skypay.path }, 'skyrelay listening');
   }
@@ -200,13 +236,14 @@ export class Daemon {
     this.state = 'draining';
     await this.server?.close(this.config.server.shutdownTimeoutMs);
     await this.rejectionKeeper?.stop();
-    await this.worker.stop();
+    this.unsubscribeNewWork?.();
+    await this.opened?.worker.stop();
     // After the worker: its last attempts may raise alerts and count in metrics.
     await this.alerts?.stop();
     await this.retention?.stop();
     await this.metrics?.stop();
     await Promise.allSettled([...this.destinations.values()].map((d) => d.close()));
-    await this.store.close();
+    await this.opened?.store.close();
     this.state = 'stopped';
     this.logger.info('skyrelay stopped');
   }
@@ -216,7 +253,7 @@ export class Daemon {
     this.metrics?.start();
     const { store: s } = this.config;
     this.retention = startRetentionJob(
-      this.store.db,
+      this.store,
       {
         retentionDays: s.retentionDays,
         rejectionRetentionDays: s.rejectionRetentionDays,
@@ -226,16 +263,14 @@ export class Daemon {
       },
       this.logger,
     );
-    if (!this.rules.some((r) => r.receivesSystemEvents)) return;
+    if (!this.planner.routesSystemEvents) return;
     this.alerts = createAlerts({
-      db: this.store.db,
       store: this.store,
       plan: this.planDeliveries,
       secrets: this.listSecrets(),
       rejectionWindowMs: this.config.alerts.rejectionWindowMs,
       logger: this.logger,
       onStored: () => this.worker.notify(),
-      writeDespiteLoss: (event, deliveries) => this.store.writeDespiteLoss(event, deliveries),
     });
     this.alerts.start();
   }
@@ -246,7 +281,7 @@ export class Daemon {
   }
 
   /**
-   * Once per process: callbacks already get 503 (the store refuses them).
+   * Once per process: callbacks already get 503 (the store rejects them).
    * The worker keeps sending from the open handle what was acknowledged
    * before, and the alert is written there too so it goes out the same way.
    */
@@ -265,7 +300,7 @@ export class Daemon {
       routers.push(
         createAdminRouter({
           token,
-          db: this.store.db,
+          store: this.store,
           plan: this.planDeliveries,
           onReplayed: () => this.worker.notify(),
           logger: this.logger,

@@ -46,7 +46,7 @@ export interface PayoutEvent {
   duplicates: number;
 }
 
-/** Events skyrelay raises about itself (refused callbacks, dead deliveries, conflicting copies). */
+/** Events skyrelay raises about itself (rejected callbacks, dead deliveries, conflicting copies). */
 export interface SystemEvent {
   id: string;
   source: 'skyrelay';

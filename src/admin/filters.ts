@@ -1,5 +1,5 @@
 import { PAY_STATUSES, payTypeOf } from '../event';
-import { DELIVERY_STATES, type DeliveryState } from '../store/queries';
+import { DELIVERY_STATES, type DeliveryState } from '../store/types';
 
 /**
  * Parsing of the filters the CLI flags and the admin query strings share,

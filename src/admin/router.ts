@@ -1,23 +1,12 @@
 import Router from '@koa/router';
-import type Database from 'better-sqlite3';
 import type Koa from 'koa';
 import bodyParser from 'koa-bodyparser';
 import type { RelayEvent } from '../event';
 import type { Logger } from '../log';
-import {
-  ReplayCountChanged,
-  countMatching,
-  getEvent,
-  listDeliveries,
-  listEvents,
-  listRejections,
-  replayDeliveries,
-  replayEvent,
-  replayMatching,
-  stringifyEventDetail,
-  type RejectionFilter,
-  type ReplayResult,
-} from '../store/queries';
+import { stringifyEventDetail } from '../store/detail-json';
+import { ReplayCountChangedError, StoreUnavailableError } from '../store/errors';
+import type { InspectStore, ReplayStore } from '../store/store';
+import type { RejectionFilter, ReplayResult } from '../store/types';
 import type { NewDelivery } from '../store/types';
 import { guardPrefix } from '../http/path-guard';
 import { requireBearerToken } from './auth';
@@ -34,7 +23,7 @@ import {
 
 export interface AdminDeps {
   token: string;
-  db: Database.Database;
+  store: InspectStore & ReplayStore;
   plan: (event: RelayEvent) => NewDelivery[];
   /** Wakes the delivery worker after a replay, so requeued work goes out at once. */
   onReplayed: () => void;
@@ -68,16 +57,16 @@ export function createAdminRouter(deps: AdminDeps): Router {
   router.use(requireBearerToken(deps.token));
   router.use(bodyParser({ enableTypes: ['json'], jsonLimit: '16kb', strict: true }));
 
-  router.get('/events', (ctx) => {
+  router.get('/events', async (ctx) => {
     const q = readQuery(ctx);
     const limit = q['limit'] ? parseLimit(q['limit']) : DEFAULT_LIMIT;
     const type = q['type'] ? parseEventType(q['type']) : undefined;
     if (type === 'rejection') {
       checkRejectionFilters({ controlNumber: q['controlNumber'] || undefined, status: q['status'] || undefined });
-      ctx.body = page(ctx, listRejections(deps.db, readRejectionFilter(q, limit)), limit);
+      ctx.body = page(ctx, await deps.store.listRejections(readRejectionFilter(q, limit)), limit);
       return;
     }
-    const items = listEvents(deps.db, {
+    const items = await deps.store.listEvents({
       controlNumber: q['controlNumber'],
       status: q['status'] ? parseStatus(q['status']) : undefined,
       type,
@@ -88,23 +77,23 @@ export function createAdminRouter(deps: AdminDeps): Router {
     ctx.body = page(ctx, items, limit);
   });
 
-  router.get('/rejections', (ctx) => {
+  router.get('/rejections', async (ctx) => {
     const q = readQuery(ctx);
     const limit = q['limit'] ? parseLimit(q['limit']) : DEFAULT_LIMIT;
-    ctx.body = page(ctx, listRejections(deps.db, readRejectionFilter(q, limit)), limit);
+    ctx.body = page(ctx, await deps.store.listRejections(readRejectionFilter(q, limit)), limit);
   });
 
-  router.get('/events/:id', (ctx) => {
-    const detail = getEvent(deps.db, ctx.params['id'] ?? '');
+  router.get('/events/:id', async (ctx) => {
+    const detail = await deps.store.getEvent(ctx.params['id'] ?? '');
     if (!detail) return notFound(ctx, 'no such event');
     ctx.type = 'application/json';
     ctx.body = stringifyEventDetail(detail);
   });
 
-  router.get('/deliveries', (ctx) => {
+  router.get('/deliveries', async (ctx) => {
     const q = readQuery(ctx);
     const limit = q['limit'] ? parseLimit(q['limit']) : DEFAULT_LIMIT;
-    const items = listDeliveries(deps.db, {
+    const items = await deps.store.listDeliveries({
       state: q['state'] ? parseState(q['state']) : undefined,
       destination: q['destination'],
       sinceMs: q['since'] ? parseSince(q['since']) : undefined,
@@ -114,8 +103,8 @@ export function createAdminRouter(deps: AdminDeps): Router {
     ctx.body = page(ctx, items, limit);
   });
 
-  router.post('/deliveries/:id/replay', (ctx) => {
-    const result = replayDeliveries(deps.db, [ctx.params['id'] ?? '']);
+  router.post('/deliveries/:id/replay', async (ctx) => {
+    const result = await deps.store.replayDeliveries([ctx.params['id'] ?? '']);
     const skipped = result.skipped[0];
     if (skipped?.reason === 'no such delivery') return notFound(ctx, skipped.reason);
     if (skipped) {
@@ -126,14 +115,15 @@ export function createAdminRouter(deps: AdminDeps): Router {
     answerReplay(ctx, result, deps);
   });
 
-  router.post('/replay', (ctx) => {
+  router.post('/replay', async (ctx) => {
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
     const state = typeof body['state'] === 'string' ? parseState(body['state']) : 'dead';
     if (state !== 'dead' && state !== 'delivered')
       throw new FilterError('state: only dead or delivered deliveries can be replayed');
     const destination = typeof body['destination'] === 'string' ? body['destination'] : undefined;
     const sinceMs = typeof body['since'] === 'string' ? parseSince(body['since']) : undefined;
-    if (state === 'dead') return answerReplay(ctx, replayMatching(deps.db, { state, destination, sinceMs }), deps);
+    if (state === 'dead')
+      return answerReplay(ctx, await deps.store.replayMatching({ state, destination, sinceMs }), deps);
     // Delivered messages were received once already: re-sending them needs a narrow filter and a confirmed count.
     if (destination === undefined && sinceMs === undefined) {
       throw new FilterError(
@@ -142,7 +132,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
     }
     const confirm = body['confirm'];
     if (confirm === undefined) {
-      const count = countMatching(deps.db, { state, destination, sinceMs });
+      const count = await deps.store.countReplayable({ state, destination, sinceMs });
       ctx.status = 400;
       ctx.body = {
         error: `this would requeue ${count} delivered deliveries; send the same request with "confirm": ${count}`,
@@ -154,16 +144,16 @@ export function createAdminRouter(deps: AdminDeps): Router {
       throw new FilterError('confirm: expected the number of deliveries the replay requeues, as a whole number');
     }
     try {
-      answerReplay(ctx, replayMatching(deps.db, { state, destination, sinceMs, confirm }), deps);
+      answerReplay(ctx, await deps.store.replayMatching({ state, destination, sinceMs, confirm }), deps);
     } catch (err) {
-      if (!(err instanceof ReplayCountChanged)) throw err;
+      if (!(err instanceof ReplayCountChangedError)) throw err;
       ctx.status = 409;
       ctx.body = { error: `${err.message}; confirm ${err.count} to replay them`, count: err.count };
     }
   });
 
-  router.post('/events/:id/replay', (ctx) => {
-    const result = replayEvent(deps.db, ctx.params['id'] ?? '', deps.plan);
+  router.post('/events/:id/replay', async (ctx) => {
+    const result = await deps.store.replayEvent(ctx.params['id'] ?? '', deps.plan);
     if (!result) return notFound(ctx, 'no such event');
     answerReplay(ctx, result, deps);
   });
@@ -226,7 +216,13 @@ function answerErrorsAsJson(logger: Logger): Koa.Middleware {
         ctx.body = { error: 'no such admin endpoint' };
       }
     } catch (err) {
-      const status = err instanceof FilterError ? 400 : ((err as { status?: number }).status ?? 500);
+      // Only HTTP maps the store's errors to a status: a store that cannot answer is a 503, as for callbacks.
+      const status =
+        err instanceof FilterError
+          ? 400
+          : err instanceof StoreUnavailableError
+            ? 503
+            : ((err as { status?: number }).status ?? 500);
       ctx.status = status >= 400 && status < 600 ? status : 500;
       ctx.body = { error: ctx.status === 500 ? 'internal error' : (err as Error).message };
       if (ctx.status === 500) logger.error({ err }, 'admin request failed');

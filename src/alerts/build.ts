@@ -1,12 +1,12 @@
 import type { AttemptReport } from '../delivery/worker';
 import type { PayoutEvent, SystemEvent } from '../event';
 import { createId } from '../ids';
-import { maskSecrets } from '../skypay/mask';
-import type { CallbackConflict, NewRejection } from '../store/types';
+import { maskSenderText } from '../skypay/mask';
+import type { CallbackConflict, FoldedWindow, NewRejection } from '../store/types';
 
 /**
  * The shapes of skyrelay's events about itself. Data is flat and carries no
- * secret: a refused body is never copied in, and free text is masked again
+ * secret: a rejected body is never copied in, and free text is masked again
  * with every configured secret in case a message quoted one.
  */
 export function buildRejectionEvent(rejection: NewRejection, secrets: readonly string[]): SystemEvent {
@@ -20,7 +20,7 @@ export function buildRejectionEvent(rejection: NewRejection, secrets: readonly s
       status: rejection.status,
       partner: rejection.partner ?? null,
       remoteAddress: rejection.remoteAddress ?? null,
-      description: maskSecrets(rejection.description, secrets),
+      description: maskSenderText(rejection.description, secrets),
       method: rejection.method,
       path: rejection.path,
       rejectionId: rejection.id,
@@ -28,17 +28,7 @@ export function buildRejectionEvent(rejection: NewRejection, secrets: readonly s
   };
 }
 
-export interface FoldedWindow {
-  reason: string;
-  folded: number;
-  windowMs: number;
-  lastStatus: number | null;
-  lastPartner: string | null;
-  lastRemoteAddress: string | null;
-  lastDescription: string | null;
-}
-
-/** Sent when a rate-limit window closes with refusals folded into it: how many, and the last one's facts. */
+/** Sent when a rate-limit window closes with rejections folded into it: how many, and the last one's facts. */
 export function buildFoldedSummaryEvent(w: FoldedWindow, now: Date): SystemEvent {
   const seconds = Math.round(w.windowMs / 1000);
   return {
@@ -111,7 +101,7 @@ export function buildConflictEvent(
   };
 }
 
-/** The database file was removed or replaced: callbacks are refused until skyrelay restarts on a real file. */
+/** The database file was removed or replaced: callbacks are rejected until skyrelay restarts on a real file. */
 export function buildDatabaseLostEvent(reason: string, file: string, now: Date): SystemEvent {
   return {
     id: createId('evt'),

@@ -1,11 +1,13 @@
+import type { Plan } from '../routing/plan';
 import type { PayoutEvent, RelayEvent } from '../event';
 import type { Logger } from '../log';
-import type { IngestStore, NewDelivery, SaveOutcome } from '../store/types';
+import type { IngestStore } from '../store/store';
+import type { SaveOutcome } from '../store/types';
 import { buildConflictEvent } from './build';
 
 export interface ConflictAlertDeps {
   store: IngestStore;
-  plan: (event: RelayEvent) => NewDelivery[];
+  plan: Plan;
   logger: Logger;
   onStored: () => void;
 }

@@ -1,12 +1,12 @@
+import type { Plan } from '../routing/plan';
 import type { AttemptReport } from '../delivery/worker';
-import type { RelayEvent } from '../event';
 import type { Logger } from '../log';
-import type { IngestStore, NewDelivery } from '../store/types';
+import type { IngestStore } from '../store/store';
 import { buildDeadDeliveryEvent, carriesDeadAlert } from './build';
 
 export interface DeadAlertDeps {
   store: IngestStore;
-  plan: (event: RelayEvent) => NewDelivery[];
+  plan: Plan;
   logger: Logger;
   onStored: () => void;
 }

@@ -1,17 +1,15 @@
-import type Database from 'better-sqlite3';
-import type { RelayEvent } from '../event';
+import type { Plan } from '../routing/plan';
 import { createId } from '../ids';
 import type { Logger } from '../log';
-import { maskSecrets } from '../skypay/mask';
-import type { IngestStore, NewDelivery, NewRejection } from '../store/types';
+import { maskSenderText } from '../skypay/mask';
+import type { AlertWindowStore, ClusterJobs, IngestStore } from '../store/store';
+import type { NewDelivery, NewRejection } from '../store/types';
 import { buildFoldedSummaryEvent, buildRejectionEvent } from './build';
-import { prepareAlertWindows } from './windows';
 
 export interface RejectionAlertDeps {
-  db: Database.Database;
-  store: IngestStore;
-  /** The rules' choice for an event (planRoutes under the daemon's rules), with fresh delivery ids. */
-  plan: (event: RelayEvent) => NewDelivery[];
+  store: IngestStore & AlertWindowStore & ClusterJobs;
+  /** The rules' choice for an event (the daemon's planner), with fresh delivery ids. */
+  plan: Plan;
   secrets: readonly string[];
   windowMs: number;
   logger: Logger;
@@ -21,18 +19,19 @@ export interface RejectionAlertDeps {
 }
 
 /**
- * Turns refused callbacks into `rejection` events, at most one per reason
- * per destination per window; refusals folded into a window are sent as one
+ * Turns rejected callbacks into `rejection` events, at most one per reason
+ * per destination per window; rejections folded into a window are sent as one
  * summary (`folded: N`) when it closes. Never throws into the callback path.
  */
+/** The lock that keeps two processes from closing the alert windows at once. */
+export const ALERT_WINDOW_JOB = 'alert-windows';
+
 export class RejectionAlerter {
-  private readonly windows: ReturnType<typeof prepareAlertWindows>;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
   private readonly pending = new Set<Promise<void>>();
 
   constructor(private readonly deps: RejectionAlertDeps) {
-    this.windows = prepareAlertWindows(deps.db, deps.windowMs);
     this.now = deps.now ?? Date.now;
   }
 
@@ -43,7 +42,7 @@ export class RejectionAlerter {
     this.timer.unref();
   }
 
-  onRefused(rejection: NewRejection): void {
+  onRejected(rejection: NewRejection): void {
     this.track(this.alert(rejection));
   }
 
@@ -62,13 +61,14 @@ export class RejectionAlerter {
     const event = buildRejectionEvent(rejection, this.deps.secrets);
     const planned = this.deps.plan(event);
     if (planned.length === 0) return;
-    const masked = { ...rejection, description: maskSecrets(rejection.description, this.deps.secrets) };
-    const admitted = this.windows.admit(
+    const masked = { ...rejection, description: maskSenderText(rejection.description, this.deps.secrets) };
+    const admitted = await this.deps.store.admitRejectionAlert(
       masked,
       planned.map((p) => p.destination),
       this.now(),
+      this.deps.windowMs,
     );
-    // Destinations whose expired window still held folded refusals hear the count with this alert.
+    // Destinations whose expired window still held folded rejections hear the count with this alert.
     const byFolded = new Map<number, NewDelivery[]>();
     for (const a of admitted) {
       const delivery = planned.find((p) => p.destination === a.destination);
@@ -82,9 +82,14 @@ export class RejectionAlerter {
     if (byFolded.size > 0) this.deps.onStored();
   }
 
+  /** In one process at a time (pm2 cluster workers): each closed window's summary is sent once. */
   private async sendSummaries(): Promise<void> {
+    await this.deps.store.runExclusive(ALERT_WINDOW_JOB, () => this.closeWindows());
+  }
+
+  private async closeWindows(): Promise<void> {
     const now = this.now();
-    const closed = this.windows.closeExpired(now);
+    const closed = await this.deps.store.closeExpiredAlertWindows(now, this.deps.windowMs);
     for (const w of closed) {
       const event = buildFoldedSummaryEvent(w, new Date(now));
       // Re-planned so the rule names are current; sent only to the window's own destination.

@@ -1,9 +1,9 @@
-import fs from 'node:fs';
-import type Database from 'better-sqlite3';
 import { ConfigError, loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
 import { FilterError } from '../admin/filters';
-import { openDatabase } from '../store/sqlite';
+import { createLogger } from '../log';
+import { openStore, type Store } from '../store';
+import { StoreNotFoundError } from '../store/errors';
 import { escapeControls } from './format';
 
 /** Exit codes every command keeps: 0 done, 1 failed, 2 the command line itself is wrong. */
@@ -42,26 +42,40 @@ export function loadCliConfig(): Config {
 }
 
 /**
- * Opens the daemon's SQLite file. WAL lets this run next to the daemon;
- * busy_timeout makes a write (replay, prune) wait its turn instead of failing.
+ * Opens the daemon's store (the same one the daemon and the admin API use). SQLite's WAL lets this run next to
+ * the daemon; busyTimeoutMs makes a write (replay, prune) wait its turn instead of failing. Never creates an
+ * empty database where none is.
  */
-export function openConfiguredDatabase(config: Config): Database.Database {
-  const file = config.store.path;
-  if (file !== ':memory:' && !fs.existsSync(file)) {
-    throw new CommandFailed(
-      `no database at ${file}: start the daemon once, or point store.path (SKYRELAY_DB_PATH) at it`,
+export async function openConfiguredStore(config: Config): Promise<Store> {
+  try {
+    return await openStore(
+      {
+        path: config.store.path,
+        url: config.store.url,
+        poolSize: config.store.poolSize,
+        busyTimeoutMs: config.store.busyTimeoutMs,
+        synchronous: config.store.synchronous,
+        mustExist: true,
+      },
+      createLogger({ level: 'silent' }),
     );
+  } catch (err) {
+    if (err instanceof StoreNotFoundError) {
+      throw new CommandFailed(
+        `no database at ${config.store.path}: start the daemon once, or point store.path (SKYRELAY_DB_PATH) at it`,
+      );
+    }
+    throw err;
   }
-  return openDatabase({ path: file, busyTimeoutMs: config.store.busyTimeoutMs, synchronous: config.store.synchronous });
 }
 
-/** Runs `work` with the database open, closing it however the work ends. */
-export async function withDatabase<T>(config: Config, work: (db: Database.Database) => T | Promise<T>): Promise<T> {
-  const db = openConfiguredDatabase(config);
+/** Runs `work` with the store open, closing it however the work ends. */
+export async function withStore<T>(config: Config, work: (store: Store) => T | Promise<T>): Promise<T> {
+  const store = await openConfiguredStore(config);
   try {
-    return await work(db);
+    return await work(store);
   } finally {
-    db.close();
+    await store.close();
   }
 }
 

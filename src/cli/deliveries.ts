@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parseLimit, parseSince, parseState } from '../admin/filters';
-import { listDeliveries, type DeliveryView } from '../store/queries';
-import { loadCliConfig, parseFlag, print, withDatabase } from './context';
+import type { DeliveryView } from '../store/types';
+import { loadCliConfig, parseFlag, print, withStore } from './context';
 import { clip, jsonLines, renderTable, shortTime } from './format';
 
 interface DeliveriesFlags {
@@ -28,7 +28,7 @@ export function registerDeliveries(program: Command): void {
         sinceMs: flags.since === undefined ? undefined : parseSince(flags.since),
         limit: parseLimit(flags.limit),
       }));
-      const rows = await withDatabase(loadCliConfig(), (db) => listDeliveries(db, filter));
+      const rows = await withStore(loadCliConfig(), (store) => store.listDeliveries(filter));
       const lines = flags.json ? jsonLines(rows) : rows.length ? renderDeliveries(rows) : ['no deliveries match'];
       for (const line of lines) print(line);
     });

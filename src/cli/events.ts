@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { checkRejectionFilters, parseEventType, parseLimit, parseSince, parseStatus } from '../admin/filters';
-import { listEvents, listRejections, type EventSummary } from '../store/queries';
-import { loadCliConfig, parseFlag, print, withDatabase } from './context';
+import type { EventSummary } from '../store/types';
+import { loadCliConfig, parseFlag, print, withStore } from './context';
 import { clip, jsonLines, renderTable, shortTime } from './format';
 import { formatRejections } from './rejections';
 
@@ -38,11 +38,11 @@ export function registerEvents(program: Command): void {
       if (filter.type === 'rejection') {
         parseFlag(() => checkRejectionFilters({ '--control-number': filter.controlNumber, '--status': filter.status }));
         const only = { sinceMs: filter.sinceMs, limit: filter.limit };
-        const rows = await withDatabase(loadCliConfig(), (db) => listRejections(db, only));
+        const rows = await withStore(loadCliConfig(), (store) => store.listRejections(only));
         for (const line of formatRejections(rows, flags.json === true)) print(line);
         return;
       }
-      const events = await withDatabase(loadCliConfig(), (db) => listEvents(db, filter));
+      const events = await withStore(loadCliConfig(), (store) => store.listEvents(filter));
       const lines = flags.json ? jsonLines(events) : events.length ? renderEvents(events) : ['no events match'];
       for (const line of lines) print(line);
     });

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../admin/filters';
-import { preparePruner, pruneAll, type PruneCutoffs } from '../store/retention';
-import { loadCliConfig, parseFlag, print, withDatabase } from './context';
+import { pruneAll } from '../store/retention';
+import type { PruneCutoffs } from '../store/types';
+import { loadCliConfig, parseFlag, print, withStore } from './context';
 
 interface PruneFlags {
   olderThan?: string;
@@ -38,11 +39,13 @@ export function registerPrune(program: Command): void {
       const events = `events received before ${new Date(cut.eventsBeforeMs).toISOString()}`;
       const refusals = `refusals before ${new Date(cut.rejectionsBeforeMs).toISOString()}`;
       if (flags.dryRun) {
-        const n = await withDatabase(config, (db) => preparePruner(db).count(cut));
+        const n = await withStore(config, (store) => store.countPrunable(cut));
         print(`would delete ${n.events} ${events} (none with a pending delivery) and ${n.rejections} ${refusals}`);
         return;
       }
-      const n = await withDatabase(config, (db) => pruneAll(db, cut, { batchSize: config.store.retentionBatchSize }));
+      const n = await withStore(config, (store) =>
+        pruneAll(store, cut, { batchSize: config.store.retentionBatchSize }),
+      );
       print(`deleted ${n.events} ${events}, with ${n.deliveries} deliveries and ${n.attempts} attempts`);
       print(`deleted ${n.rejections} ${refusals}`);
       if (cut.keysBeforeMs !== undefined) print(`deleted ${n.keys} callback identities (dedup keys) of pruned events`);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parseLimit, parseReason, parseSince } from '../admin/filters';
-import { listRejections, type RejectionView } from '../store/queries';
-import { loadCliConfig, parseFlag, print, withDatabase } from './context';
+import type { RejectionView } from '../store/types';
+import { loadCliConfig, parseFlag, print, withStore } from './context';
 import { clip, jsonLines, renderTable, shortTime } from './format';
 
 interface RejectionsFlags {
@@ -25,7 +25,7 @@ export function registerRejections(program: Command): void {
         sinceMs: flags.since === undefined ? undefined : parseSince(flags.since),
         limit: parseLimit(flags.limit),
       }));
-      const rows = await withDatabase(loadCliConfig(), (db) => listRejections(db, filter));
+      const rows = await withStore(loadCliConfig(), (store) => store.listRejections(filter));
       for (const line of formatRejections(rows, flags.json === true)) print(line);
     });
 }

@@ -2,18 +2,10 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { parseSince } from '../admin/filters';
 import type { Config } from '../config/schema';
-import { createId } from '../ids';
-import { compileRules, planRoutes } from '../routing/match';
-import {
-  ReplayCountChanged,
-  countMatching,
-  replayDeliveries,
-  replayEvent,
-  replayMatching,
-  type ReplayFilter,
-  type ReplayResult,
-} from '../store/queries';
-import { CommandFailed, UsageError, loadCliConfig, parseFlag, print, withDatabase } from './context';
+import { createPlanner } from '../routing/plan';
+import { ReplayCountChangedError } from '../store/errors';
+import type { ReplayFilter, ReplayResult } from '../store/types';
+import { CommandFailed, UsageError, loadCliConfig, parseFlag, print, withStore } from './context';
 
 interface ReplayFlags {
   dead?: boolean;
@@ -60,7 +52,7 @@ export function registerReplay(program: Command): void {
       const sinceMs = flags.since === undefined ? undefined : parseFlag(() => parseSince(flags.since ?? ''));
       const config = loadCliConfig();
       if (flags.destination !== undefined) requireKnownDestination(config, flags.destination);
-      const rules = compileRules(config.rules);
+      const { plan } = createPlanner(config.rules);
       const filter: ReplayFilter = {
         state: flags.delivered ? 'delivered' : 'dead',
         destination: flags.destination,
@@ -71,20 +63,14 @@ export function registerReplay(program: Command): void {
         print('nothing to replay');
         return;
       }
-      const result = await withDatabase(config, (db): ReplayResult => {
-        if (bulk) return replayMatching(db, { ...filter, confirm });
-        if (flags.event === undefined) return replayDeliveries(db, ids);
-        const r = replayEvent(db, flags.event, (event) =>
-          planRoutes(event, rules).map((route) => ({
-            id: createId('dlv'),
-            destination: route.destination,
-            rules: route.rules,
-          })),
-        );
+      const result = await withStore(config, async (store): Promise<ReplayResult> => {
+        if (bulk) return store.replayMatching({ ...filter, confirm });
+        if (flags.event === undefined) return store.replayDeliveries(ids);
+        const r = await store.replayEvent(flags.event, plan);
         if (!r) throw new CommandFailed(`no event with id "${flags.event}"`);
         return r;
       }).catch((err: unknown) => {
-        if (err instanceof ReplayCountChanged) throw new CommandFailed(`${err.message}; run the command again`);
+        if (err instanceof ReplayCountChangedError) throw new CommandFailed(`${err.message}; run the command again`);
         throw err;
       });
       for (const id of result.requeued) print(`requeued ${id}`);
@@ -118,7 +104,7 @@ function requireKnownDestination(config: Config, name: string): void {
  * refuses: a script must say it means it.
  */
 async function confirmCount(config: Config, filter: ReplayFilter, yes: boolean): Promise<number> {
-  const count = await withDatabase(config, (db) => countMatching(db, filter));
+  const count = await withStore(config, (store) => store.countReplayable(filter));
   if (count === 0 || yes) return count;
   const question = `requeue ${count} deliver${count === 1 ? 'y' : 'ies'}? [y/N] `;
   if (!process.stdin.isTTY) {

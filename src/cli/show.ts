@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { stringifyExtra } from '../event-json';
 import { listContent } from '../skypay/identity';
-import { findEventsByControlNumber, getEvent, stringifyEventDetail, type EventDetail } from '../store/queries';
-import { CommandFailed, loadCliConfig, print, withDatabase } from './context';
+import { stringifyEventDetail } from '../store/detail-json';
+import type { EventDetail } from '../store/types';
+import { CommandFailed, loadCliConfig, print, withStore } from './context';
 import { escapeJson } from './format';
 
 export function registerShow(program: Command): void {
@@ -12,9 +13,9 @@ export function registerShow(program: Command): void {
     .argument('<ref>', 'an event id (evt_…) or a control number')
     .option('--json', 'one JSON object per event')
     .action(async (ref: string, flags: { json?: boolean }) => {
-      const found = await withDatabase(loadCliConfig(), (db) => {
-        const byId = getEvent(db, ref);
-        return byId ? [byId] : findEventsByControlNumber(db, ref);
+      const found = await withStore(loadCliConfig(), async (store) => {
+        const byId = await store.getEvent(ref);
+        return byId ? [byId] : store.findEventsByControlNumber(ref);
       });
       if (found.length === 0) throw new CommandFailed(`no event with id or control number "${ref}"`);
       const lines = flags.json

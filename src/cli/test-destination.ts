@@ -24,7 +24,10 @@ export function registerTestDestination(program: Command): void {
         const known = Object.keys(config.destinations);
         throw new CommandFailed(`no destination "${name}" (configured: ${known.length ? known.join(', ') : 'none'})`);
       }
-      const destination = createDestination(name, destConfig, { timeoutMs: config.delivery.timeoutMs });
+      const destination = createDestination(name, destConfig, {
+        timeoutMs: config.delivery.timeoutMs,
+        timezone: config.skypay.timezone,
+      });
       const deliveryId = createId('dlv');
       const started = performance.now();
       try {

@@ -22,6 +22,12 @@ const BodyLimit = refine(
   (v) => /^\d+(\.\d+)?\s*(b|kb|mb)$/i.test(v) || 'must be a size such as "1mb" or "512kb"',
 );
 const Offset = refine(string(), 'timezone', (v) => /^[+-]\d{2}:\d{2}$/.test(v) || 'must be an offset such as "+08:00"');
+/** Only the scheme is checked and said: the rest may hold a password. */
+const DatabaseUrl = refine(
+  size(string(), 1, 4096),
+  'database url',
+  (v) => /^postgres(ql)?:\/\//.test(v) || 'must be a postgres:// URL',
+);
 const UrlPath = refine(string(), 'path', (v) => /^\/\S*$/.test(v) || 'must be a URL path starting with "/"');
 const Key = size(string(), 1, 200);
 
@@ -50,6 +56,10 @@ export const ConfigStruct = object({
   store: defaulted(
     object({
       path: defaulted(size(string(), 1, 4096), 'data/skyrelay.db'),
+      /** postgres://... selects PostgreSQL instead of the SQLite file at `path` (env SKYRELAY_DATABASE_URL). */
+      url: optional(DatabaseUrl),
+      /** PostgreSQL connections per process. */
+      poolSize: defaulted(PositiveInt, 10),
       busyTimeoutMs: defaulted(PositiveInt, 5_000),
       synchronous: defaulted(enums(['FULL', 'NORMAL']), 'FULL'),
       retentionDays: defaulted(PositiveInt, 90),
@@ -59,7 +69,7 @@ export const ConfigStruct = object({
       /** How often the retention job runs, and how many rows one of its transactions deletes. */
       retentionIntervalMs: defaulted(PositiveInt, 3_600_000),
       retentionBatchSize: defaulted(PositiveInt, 500),
-      /** Refused callbacks kept as rows per reason and remote address per minute; the rest are only counted. */
+      /** Rejected callbacks kept as rows per reason and remote address per minute; the rest are only counted. */
       maxRejectionsPerMinute: defaulted(PositiveInt, 20),
     }),
     {},
@@ -67,7 +77,7 @@ export const ConfigStruct = object({
   skypay: object({
     path: defaulted(UrlPath, '/callbacks/skypay'),
     timezone: defaulted(Offset, '+08:00'),
-    /** Off unless set: callbacks whose dealTime is older, or further ahead of now, are refused with 400. */
+    /** Off unless set: callbacks whose dealTime is older, or further ahead of now, are rejected with 400. */
     maxAgeDays: optional(PositiveInt),
     maxFutureMinutes: optional(PositiveInt),
     partners: size(array(Partner), 1, 100),

@@ -59,23 +59,3 @@ export function decideAfterFailure(
   const delayMs = Math.min(Math.max(0, policy.maxBackoffMs), Math.max(jittered, asked));
   return { kind: 'retry', delayMs };
 }
-
-const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429]);
-
-/**
- * Whether trying again can help. An HTTP status decides when there is one;
- * without one the failure happened on the way (ECONNREFUSED, ECONNRESET,
- * ETIMEDOUT, EPIPE, ENOTFOUND, EAI_AGAIN, ABORT_ERR/TimeoutError, undici's
- * UND_ERR_*), and an unknown error with no status is treated the same:
- * network trouble is assumed transient, and maxAttempts bounds the cost of
- * being wrong.
- */
-export function isRetryable(result: { status?: number; code?: string }): boolean {
-  const { status } = result;
-  if (status === undefined) return true;
-  if (RETRYABLE_STATUSES.has(status) || (status >= 500 && status <= 599)) return true;
-  // Any other answer in the standard range is the receiver's considered
-  // reply (a 3xx we do not follow, a 4xx refusal); the same request will get
-  // the same answer. Non-standard codes are treated like unknown errors.
-  return !(status >= 100 && status <= 499);
-}

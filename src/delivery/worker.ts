@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Destination } from '../destinations/types';
-import { StoreBusyError } from '../errors';
-import type { AttemptRecord, ClaimedDelivery, DeliveryNext, OutboxStore } from '../store/types';
+import { StoreBusyError } from '../store/errors';
+import type { OutboxStore } from '../store/store';
+import type { AttemptRecord, ClaimedDelivery, DeliveryNext } from '../store/types';
 import { decideAfterFailure, type RetryPolicy } from './backoff';
-import { scrubSecrets } from '../destinations/secrets';
+import { maskSecrets } from '../mask';
 import { describeFailure, scrubAttempt } from './failure';
 
 /** How soon to claim again when another process held the write lock. */
@@ -18,6 +19,8 @@ export interface WorkerOptions extends RetryPolicy {
   pollIntervalMs: number;
   /** At most this many sends at once in this process. */
   maxConcurrent?: number;
+  /** How long a claim is ours before another process may take it; default timeoutMs * 2 + 5 s. */
+  leaseMs?: number;
 }
 
 export interface AttemptReport {
@@ -48,6 +51,10 @@ export interface WorkerDeps {
 export class DeliveryWorker {
   readonly owner = `${process.pid}-${randomBytes(4).toString('hex')}`;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Sends running now, by delivery id, with when their lease ends: renewed past half the lease. */
+  private readonly leases = new Map<string, number>();
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private pumpRun: Promise<void> | undefined;
   private running = false;
   private pumping = false;
   private again = false;
@@ -64,7 +71,13 @@ export class DeliveryWorker {
 
   start(): void {
     this.running = true;
+    this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(5, Math.floor(this.leaseMs / 4)));
+    this.leaseTimer.unref();
     this.notify();
+  }
+
+  private get leaseMs(): number {
+    return this.options.leaseMs ?? this.options.timeoutMs * 2 + 5_000;
   }
 
   /** New work may be due: look now rather than at the next tick. */
@@ -79,15 +92,47 @@ export class DeliveryWorker {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      void this.pump();
+      this.pumpRun = this.pump();
     });
   }
 
-  /** Stops claiming and waits for sends in flight (each bounded by timeoutMs). */
+  /**
+   * Stops claiming and waits for sends in flight (each bounded by timeoutMs). Deliveries claimed but not yet
+   * started go back to the queue at once, rather than waiting out their lease.
+   */
   async stop(): Promise<void> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
+    await this.pumpRun;
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+  }
+
+  /** Sends past half their lease get a fresh one, so a slow send is never taken over by another process. */
+  private async renewLeases(): Promise<void> {
+    const now = this.now();
+    const due = [...this.leases].filter(([, until]) => until - now < this.leaseMs / 2).map(([id]) => id);
+    if (due.length === 0) return;
+    const until = now + this.leaseMs;
+    try {
+      await this.deps.store.renewLeases(this.owner, due, until);
+      for (const id of due) if (this.leases.has(id)) this.leases.set(id, until);
+    } catch (err) {
+      this.deps.logger.warn({ err, deliveries: due.length }, 'could not renew delivery leases; will try again');
+    }
+  }
+
+  /** Claimed after stop() began: handed back unsent, the attempt not counted. */
+  private async release(claimed: readonly ClaimedDelivery[]): Promise<void> {
+    try {
+      await this.deps.store.releaseLeases(
+        this.owner,
+        claimed.map((d) => d.id),
+      );
+    } catch (err) {
+      // Their leases expire and they are claimed again: at-least-once holds, only later.
+      this.deps.logger.warn({ err, deliveries: claimed.length }, 'could not release unsent deliveries at stop');
+    }
   }
 
   private async pump(): Promise<void> {
@@ -98,14 +143,22 @@ export class DeliveryWorker {
         this.again = false;
         const room = (this.options.maxConcurrent ?? 64) - this.inFlight.size;
         if (room <= 0) break;
+        const now = this.now();
         const claimed = await this.deps.store.claimDeliveries({
           owner: this.owner,
-          now: this.now(),
-          leaseMs: this.options.timeoutMs * 2 + 5_000,
+          now,
+          leaseMs: this.leaseMs,
           maxInFlight: (name) => this.deps.destinationLimits.get(name) ?? this.options.maxInFlight,
           max: room,
         });
-        for (const delivery of claimed) this.track(this.attempt(delivery));
+        if (!this.running) {
+          if (claimed.length > 0) await this.release(claimed);
+          return;
+        }
+        for (const delivery of claimed) {
+          this.leases.set(delivery.id, now + this.leaseMs);
+          this.track(this.attempt(delivery));
+        }
         if (claimed.length === room) this.again = true;
       } while (this.again && this.running);
       await this.scheduleNextWake();
@@ -180,13 +233,15 @@ export class DeliveryWorker {
     }
     const secrets = this.deps.secrets ?? [];
     attempt = scrubAttempt(attempt, secrets);
-    if (deadReason !== undefined) deadReason = scrubSecrets(deadReason, secrets);
+    if (deadReason !== undefined) deadReason = maskSecrets(deadReason, secrets);
     try {
       await this.deps.store.finishAttempt(delivery, this.owner, attempt, next);
     } catch (err) {
       // The lease will expire and the delivery will be tried again: at-least-once holds.
       this.deps.logger.error({ err, deliveryId: delivery.id }, 'could not record a delivery attempt');
       return;
+    } finally {
+      this.leases.delete(delivery.id);
     }
     this.deps.logger.info(
       {

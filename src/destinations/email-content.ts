@@ -14,6 +14,8 @@ export interface EmailContext {
   deliveryId: string;
   rules: readonly string[];
   subjectPrefix: string;
+  /** skypay.timezone, the clock of the deal time shown. */
+  timezone?: string;
 }
 
 const SUBJECT_MAX = 200;
@@ -53,7 +55,7 @@ function listTraceFields(context: EmailContext): Field[] {
 
 export function buildEmailContent(event: RelayEvent, context: EmailContext): EmailContent {
   const headline = describeHeadline(event);
-  const fields = listAllFields(event);
+  const fields = listAllFields(event, context.timezone);
   const trace = listTraceFields(context);
   const textLines = (list: Field[]): string[] => list.map(([label, value]) => `${label}: ${value}`);
   const text = [headline, '', ...textLines(fields), '', ...textLines(trace), ''].join('\n');

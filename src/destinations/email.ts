@@ -1,13 +1,16 @@
+import { maskSecrets } from '../mask';
 import { createTransport } from 'nodemailer';
 import type { SMTPTransportOptions, SentMessageInfo } from 'nodemailer';
 import { buildEmailContent, buildMessageId } from './email-content';
-import { createAttemptSignal, describeRequestFailure, isAbortOrTimeout, isRecord, raceAbort } from './http';
+import { createAttemptSignal, raceAbort } from './attempt-signal';
+import { describeRequestFailure, isAbortOrTimeout } from './request-failure';
+import { isRecord } from '../is-record';
 import type { DestinationOptions } from './options';
 import { toOneLine } from './present';
-import { truncateSnippet } from './retry-after';
+import { truncateSnippet } from './snippet';
 import { DEFAULT_SUBJECT_PREFIX } from './schema';
 import type { EmailDestinationConfig } from './schema';
-import { scrubSecrets, secretsOfDestination, toSafeCause } from './secrets';
+import { secretsOfDestination, toSafeCause } from './secrets';
 import { PermanentDeliveryError, RetryableDeliveryError } from './types';
 import type { DeliveryError, DeliveryResult, Destination } from './types';
 
@@ -68,7 +71,7 @@ function toDeliveryError(
   const responseCode = typeof fields['responseCode'] === 'number' ? fields['responseCode'] : undefined;
   const code = readString(fields, 'code');
   const rawResponse = readString(fields, 'response');
-  const response = rawResponse === undefined ? undefined : truncateSnippet(scrubSecrets(rawResponse, secrets));
+  const response = rawResponse === undefined ? undefined : truncateSnippet(maskSecrets(rawResponse, secrets));
   if (responseCode !== undefined) {
     const command = readString(fields, 'command');
     const message = `Email destination ${name}: SMTP ${command === undefined ? '' : `${command} `}refused: ${toOneLine(response ?? String(responseCode), 300)}`;
@@ -80,7 +83,7 @@ function toDeliveryError(
   const ended = signal.aborted || isAbortOrTimeout(error);
   const detail = ended
     ? describeRequestFailure(error, timeoutMs, signal)
-    : `${code ?? 'error'}: ${scrubSecrets(readString(fields, 'message') ?? String(error), secrets)}`;
+    : `${code ?? 'error'}: ${maskSecrets(readString(fields, 'message') ?? String(error), secrets)}`;
   const message = `Email destination ${name}: ${toOneLine(detail, 300)}`;
   // Config and message mistakes repeat exactly; anything else (dropped connections, timeouts, the unknown) may pass later.
   return code !== undefined && PERMANENT_CODES.has(code) && !ended
@@ -95,7 +98,7 @@ function readSmtpStatus(info: SentMessageInfo, secrets: string[]): DeliveryResul
   const code = /^(\d{3})/.exec(response)?.[1];
   return {
     status: code === undefined ? undefined : Number(code),
-    response: truncateSnippet(scrubSecrets(response, secrets)),
+    response: truncateSnippet(maskSecrets(response, secrets)),
   };
 }
 
@@ -112,7 +115,12 @@ export function createEmailDestination(
     type: 'email',
     async send(request): Promise<DeliveryResult> {
       const { event, deliveryId } = request;
-      const content = buildEmailContent(event, { deliveryId, rules: request.rules, subjectPrefix });
+      const content = buildEmailContent(event, {
+        deliveryId,
+        rules: request.rules,
+        subjectPrefix,
+        timezone: options.timezone,
+      });
       const attempt = createAttemptSignal(request.signal, options.timeoutMs);
       const { signal } = attempt;
       try {

@@ -8,4 +8,6 @@ export interface DestinationOptions {
   /** Hard limit for one attempt (delivery.timeoutMs); no attempt runs past it. */
   timeoutMs: number;
   logger?: DestinationLogger;
+  /** skypay.timezone: deal times in Slack and mail name it (default SkyPay's own, +08:00). */
+  timezone?: string;
 }

@@ -34,9 +34,25 @@ export function spellStatus(status: PayStatus): string {
   return status.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
 }
 
-/** SkyPay sends deal times as GMT+8 wall-clock text; say so, since readers are not all there. */
-export function formatDealTime(dealTime: string): string {
-  return `${dealTime} GMT+8`;
+/** SkyPay's own clock, when skypay.timezone is not passed on. */
+export const SKYPAY_TIMEZONE = '+08:00';
+
+/**
+ * SkyPay sends deal times as wall-clock text in skypay.timezone; say which,
+ * since readers are not all there: "+08:00" reads "GMT+8", "+05:30" "GMT+5:30".
+ */
+export function formatDealTime(dealTime: string, timezone: string = SKYPAY_TIMEZONE): string {
+  return `${dealTime} ${describeTimezone(timezone)}`;
+}
+
+export function describeTimezone(timezone: string): string {
+  const m = /^([+-])(\d{2}):(\d{2})$/.exec(timezone);
+  if (!m) return timezone;
+  const sign = m[1] ?? '+';
+  const hours = Number(m[2]);
+  const minutes = m[3] ?? '00';
+  if (hours === 0 && minutes === '00') return 'GMT';
+  return `GMT${sign}${hours}${minutes === '00' ? '' : `:${minutes}`}`;
 }
 
 export function formatValue(value: unknown): string {
@@ -61,18 +77,18 @@ export function describeReason(event: SystemEvent): string | undefined {
 export type Field = readonly [label: string, value: string];
 
 /** The fields a person needs to act on a payout, in the order they look for them. */
-export function listKeyPayoutFields(event: PayoutEvent): Field[] {
+export function listKeyPayoutFields(event: PayoutEvent, timezone: string = SKYPAY_TIMEZONE): Field[] {
   return [
     ['Control number', event.controlNumber],
     ['Partner', event.partner],
-    ['Deal time', formatDealTime(event.dealTime)],
+    ['Deal time', formatDealTime(event.dealTime, timezone)],
     ['Reference number', formatValue(event.referenceNumber)],
     ['Failure description', formatValue(event.failDescription)],
   ];
 }
 
 /** Every field of the event, including SkyPay's undocumented extras, for the full record in mail. */
-export function listAllFields(event: RelayEvent): Field[] {
+export function listAllFields(event: RelayEvent, timezone: string = SKYPAY_TIMEZONE): Field[] {
   if (event.source === 'skyrelay') {
     return [
       ['Event id', event.id],
@@ -82,7 +98,7 @@ export function listAllFields(event: RelayEvent): Field[] {
     ];
   }
   return [
-    ...listKeyPayoutFields(event),
+    ...listKeyPayoutFields(event, timezone),
     ['Status', `${event.status} (pay type ${event.payType})`],
     ['Action', formatValue(event.action)],
     ['Deal time (UTC)', event.dealTimeUtc],

@@ -2,7 +2,7 @@ import addressparser from 'nodemailer/lib/addressparser';
 import { Webhook } from 'standardwebhooks';
 import { array, define, dynamic, literal, optional, record, refine, string, type } from 'superstruct';
 import type { Infer, Struct } from 'superstruct';
-import { isRecord } from './http';
+import { isRecord } from '../is-record';
 
 /**
  * Destination config as operators write it. Every message says what was

@@ -1,4 +1,5 @@
-import { isRecord } from './http';
+import { MIN_SECRET_CHARS, maskSecrets } from '../mask';
+import { isRecord } from '../is-record';
 import type { DestinationConfig } from './schema';
 
 /**
@@ -7,13 +8,11 @@ import type { DestinationConfig } from './schema';
  * and the causes attached to DeliveryErrors.
  */
 
-const REDACTED = '[redacted]';
-
 /** Drops empty and very short values: replacing "a" everywhere would shred messages. */
 export function collectSecrets(values: Array<string | undefined | null>): string[] {
   const out = new Set<string>();
   for (const value of values) {
-    if (typeof value !== 'string' || value.length < 4) continue;
+    if (typeof value !== 'string' || value.length < MIN_SECRET_CHARS) continue;
     out.add(value);
     // Secrets also show up percent-encoded (in URLs) or decoded (from URLs).
     out.add(encodeURIComponent(value));
@@ -24,7 +23,7 @@ export function collectSecrets(values: Array<string | undefined | null>): string
     }
   }
   // Longest first, so a URL is replaced whole before its path is.
-  return [...out].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+  return [...out].filter((s) => s.length >= MIN_SECRET_CHARS).sort((a, b) => b.length - a.length);
 }
 
 /**
@@ -104,23 +103,17 @@ export function secretsOfDestinations(configs: Readonly<Record<string, Destinati
   return collectSecrets(Object.values(configs).flatMap(secretsOfDestination));
 }
 
-export function scrubSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) out = out.split(secret).join(REDACTED);
-  return out;
-}
-
 /**
  * A stand-in for a library error that keeps what helps debugging (name, code,
  * scrubbed message, a short cause chain) and drops the rest: axios/undici and
  * nodemailer errors can carry request configs, URLs and credentials.
  */
 export function toSafeCause(error: unknown, secrets: readonly string[], depth = 0): Error {
-  if (!isRecord(error)) return new Error(scrubSecrets(String(error), secrets));
+  if (!isRecord(error)) return new Error(maskSecrets(String(error), secrets));
   const message = typeof error['message'] === 'string' ? error['message'] : String(error);
   const nested = error['cause'];
   const safe = new Error(
-    scrubSecrets(message, secrets),
+    maskSecrets(message, secrets),
     nested !== undefined && depth < 3 ? { cause: toSafeCause(nested, secrets, depth + 1) } : undefined,
   );
   if (typeof error['name'] === 'string') safe.name = error['name'];
@@ -128,7 +121,7 @@ export function toSafeCause(error: unknown, secrets: readonly string[], depth = 
     const value = error[key];
     if (typeof value === 'string' || typeof value === 'number') {
       Object.defineProperty(safe, key, {
-        value: typeof value === 'string' ? scrubSecrets(value, secrets) : value,
+        value: typeof value === 'string' ? maskSecrets(value, secrets) : value,
         enumerable: true,
       });
     }

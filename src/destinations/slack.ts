@@ -1,14 +1,18 @@
+import { maskSecrets } from '../mask';
 import { IncomingWebhook, IncomingWebhookHTTPError } from '@slack/webhook';
 import type { FetchFunction, IncomingWebhookSendArguments } from '@slack/webhook';
 import type { RelayEvent } from '../event';
-import { createAttemptSignal, describeRequestFailure, readBodySnippet } from './http';
+import { createAttemptSignal } from './attempt-signal';
+import { describeRequestFailure } from './request-failure';
+import { readBodySnippet, truncateSnippet } from './snippet';
 import { escapeMrkdwnWithin } from './mrkdwn';
 import type { DestinationOptions } from './options';
 import { EMPTY_VALUE, describeHeadline, describeReason, formatValue, listKeyPayoutFields, toOneLine } from './present';
 import type { Field } from './present';
-import { classifyHttpStatus, parseRetryAfter, truncateSnippet } from './retry-after';
+import { classifyHttpStatus } from './status';
+import { parseRetryAfter } from './retry-after';
 import type { SlackDestinationConfig } from './schema';
-import { scrubSecrets, secretsOfDestination, toSafeCause } from './secrets';
+import { secretsOfDestination, toSafeCause } from './secrets';
 import { PermanentDeliveryError, RetryableDeliveryError } from './types';
 import type { DeliveryError, DeliveryResult, Destination } from './types';
 
@@ -31,8 +35,8 @@ function capFields(fields: Field[]): Field[] {
   return [...kept, ['More', `${fields.length - kept.length} more fields not shown`]];
 }
 
-function listFields(event: RelayEvent): Field[] {
-  if (event.source === 'skypay') return listKeyPayoutFields(event);
+function listFields(event: RelayEvent, timezone: string | undefined): Field[] {
+  if (event.source === 'skypay') return listKeyPayoutFields(event, timezone);
   return capFields(Object.entries(event.data).map(([key, value]): Field => [key, formatValue(value)]));
 }
 
@@ -51,12 +55,17 @@ export function describeFallback(event: RelayEvent): string {
  * A message readable at a glance: what happened (header), to what (fields), and ids to trace it.
  * Every value may hold a sender's text, so each is escaped and capped within Slack's limits.
  */
-export function buildSlackMessage(event: RelayEvent, deliveryId: string): IncomingWebhookSendArguments {
+export function buildSlackMessage(
+  event: RelayEvent,
+  deliveryId: string,
+  /** skypay.timezone, the clock of the deal time shown. */
+  timezone?: string,
+): IncomingWebhookSendArguments {
   const blocks: SlackBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: toOneLine(describeHeadline(event), HEADER_MAX) } },
     {
       type: 'section',
-      fields: listFields(event).map(([label, value]) => {
+      fields: listFields(event, timezone).map(([label, value]) => {
         const title = `*${escapeMrkdwnWithin(label, 100)}*\n`;
         return { type: 'mrkdwn' as const, text: `${title}${escapeMrkdwnWithin(value, FIELD_MAX - title.length)}` };
       }),
@@ -116,7 +125,7 @@ function toDeliveryError(
   if (error instanceof IncomingWebhookHTTPError) {
     const status = error.statusCode;
     // Slack says why in the body: invalid_token, no_service, channel_not_found, invalid_payload...
-    const response = truncateSnippet(scrubSecrets(error.body, secrets));
+    const response = truncateSnippet(maskSecrets(error.body, secrets));
     const message = `Slack destination ${name}: HTTP ${status}${response === '' ? '' : ` ${toOneLine(response, 200)}`}`;
     if (classifyHttpStatus(status) === 'retryable') {
       const retryAfterMs = parseRetryAfter(answer.headers?.get('retry-after'));
@@ -149,8 +158,8 @@ export function createSlackDestination(
         fetch: createRecordingFetch(attempt.signal, answer),
       });
       try {
-        const result = await webhook.send(buildSlackMessage(request.event, request.deliveryId));
-        return { status: answer.status ?? 200, response: truncateSnippet(scrubSecrets(result.text, secrets)) };
+        const result = await webhook.send(buildSlackMessage(request.event, request.deliveryId, options.timezone));
+        return { status: answer.status ?? 200, response: truncateSnippet(maskSecrets(result.text, secrets)) };
       } catch (error) {
         throw toDeliveryError(error, answer, { name, timeoutMs: options.timeoutMs, signal: request.signal, secrets });
       } finally {

@@ -1,12 +1,17 @@
+import { maskSecrets } from '../mask';
 import { Webhook } from 'standardwebhooks';
 import type { RelayEvent } from '../event';
 import { stringifyEvent, stringifyWith } from '../event-json';
-import { createAttemptSignal, describeRequestFailure, getUserAgent, readBodySnippet } from './http';
+import { createAttemptSignal } from './attempt-signal';
+import { describeRequestFailure } from './request-failure';
+import { getUserAgent } from './user-agent';
+import { readBodySnippet } from './snippet';
 import type { DestinationOptions } from './options';
 import { toOneLine } from './present';
-import { classifyHttpStatus, parseRetryAfter } from './retry-after';
+import { classifyHttpStatus } from './status';
+import { parseRetryAfter } from './retry-after';
 import type { WebhookDestinationConfig } from './schema';
-import { scrubSecrets, secretsOfDestination, toSafeCause } from './secrets';
+import { secretsOfDestination, toSafeCause } from './secrets';
 import { PermanentDeliveryError, RetryableDeliveryError } from './types';
 import type { DeliveryResult, Destination } from './types';
 
@@ -78,7 +83,7 @@ export function createWebhookDestination(
         status = answer.status;
         retryAfter = answer.headers.get('retry-after');
         // Bounded, and under the same signal: a receiver trickling its body cannot hold us.
-        response = scrubSecrets(await readBodySnippet(answer), secrets);
+        response = maskSecrets(await readBodySnippet(answer), secrets);
       } catch (error) {
         const message = `Webhook destination ${name}: ${describeRequestFailure(error, options.timeoutMs, request.signal)}`;
         throw new RetryableDeliveryError(message, { cause: toSafeCause(error, secrets) });

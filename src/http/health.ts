@@ -1,9 +1,9 @@
 import type Koa from 'koa';
-import { DatabaseLostError } from '../errors';
-import type { IngestStore } from '../store/types';
+import { DatabaseLostError } from '../store/errors';
+import type { HealthStore } from '../store/store';
 
 /** Liveness: the process answers and the database answers a trivial query. */
-export function serveHealth(store: IngestStore): Koa.Middleware {
+export function serveHealth(store: HealthStore): Koa.Middleware {
   return async (ctx) => {
     try {
       await store.ping();

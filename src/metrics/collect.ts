@@ -1,7 +1,7 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AttemptReport } from '../delivery/worker';
-import type { CallbackOutcome } from '../http/refusals';
-import type { MetricFamily } from './samples';
+import type { CallbackOutcome } from '../ingest/answer';
+import type { MetricFamily } from '../store/types';
 
 let shared: Registry | undefined;
 

@@ -1,17 +1,17 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import type Database from 'better-sqlite3';
 import type { AttemptReport } from '../delivery/worker';
-import type { CallbackOutcome } from '../http/refusals';
+import type { CallbackOutcome } from '../ingest/answer';
 import { requireBearerToken } from '../admin/auth';
 import { guardPrefix } from '../http/path-guard';
 import type { Logger } from '../log';
+import type { InspectStore, MetricTotalsStore } from '../store/store';
 import { ProcessMetrics } from './collect';
 import { MetricsPublisher } from './publisher';
 import { createMetricsRouter } from './router';
 
 export interface MetricsDeps {
-  db: Database.Database;
+  store: MetricTotalsStore & InspectStore;
   destinations: readonly string[];
   publishIntervalMs: number;
   /** The scrape path (metrics.path). */
@@ -24,7 +24,7 @@ export interface MetricsDeps {
 /** Prometheus metrics: recording hooks for the daemon, the scrape route and its guard, the publisher's lifecycle. */
 export function createMetrics(deps: MetricsDeps) {
   const metrics = new ProcessMetrics();
-  const publisher = new MetricsPublisher(deps.db, metrics, { intervalMs: deps.publishIntervalMs }, deps.logger);
+  const publisher = new MetricsPublisher(deps.store, metrics, { intervalMs: deps.publishIntervalMs }, deps.logger);
   const router: Router = createMetricsRouter({ ...deps, metrics, publisher });
   const guards: Koa.Middleware[] = deps.token
     ? [guardPrefix(deps.path, requireBearerToken(deps.token, { realm: 'skyrelay metrics', setting: 'metrics.token' }))]

@@ -1,10 +1,9 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type Database from 'better-sqlite3';
 import type { Logger } from '../log';
+import type { MetricTotalsStore } from '../store/store';
 import type { ProcessMetrics } from './collect';
 import { diffSamples, flattenFamilies } from './samples';
-import { prepareSharedMetrics } from './shared';
 
 export interface PublisherOptions {
   intervalMs: number;
@@ -18,19 +17,17 @@ export interface PublisherOptions {
  */
 export class MetricsPublisher {
   readonly instance = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  readonly shared: ReturnType<typeof prepareSharedMetrics>;
   private previous = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
-    db: Database.Database,
+    /** The shared totals: scrapes read them from here too. */
+    readonly shared: MetricTotalsStore,
     private readonly metrics: ProcessMetrics,
     private readonly options: PublisherOptions,
     private readonly logger: Logger,
-  ) {
-    this.shared = prepareSharedMetrics(db);
-  }
+  ) {}
 
   /** A process row older than this is a process that died without saying so. */
   get staleAfterMs(): number {
@@ -57,7 +54,7 @@ export class MetricsPublisher {
     if (this.timer) clearInterval(this.timer);
     try {
       await this.flush();
-      this.shared.dropProcess(this.instance);
+      await this.shared.dropMetricProcess(this.instance);
     } catch (err) {
       this.logger.warn({ err }, 'could not publish the last metrics');
     }
@@ -67,7 +64,7 @@ export class MetricsPublisher {
     const current = flattenFamilies(await this.metrics.readCounters());
     const families = await this.metrics.readProcess();
     const now = Date.now();
-    this.shared.flush(diffSamples(this.previous, current), {
+    await this.shared.publishMetrics(diffSamples(this.previous, current), {
       instance: this.instance,
       pid: process.pid,
       now,
@@ -75,6 +72,6 @@ export class MetricsPublisher {
     });
     // Only after the commit: a failed flush leaves its delta for the next one.
     this.previous = new Map(current.map((s) => [s.series, s.value]));
-    this.shared.dropStale(now - this.staleAfterMs * 10);
+    await this.shared.dropStaleMetricProcesses(now - this.staleAfterMs * 10);
   }
 }

@@ -1,48 +1,39 @@
-import type Database from 'better-sqlite3';
-import type { MetricFamily } from './samples';
+import type { QueueState } from '../store/store';
+import type { MetricFamily } from '../store/types';
 
 /**
- * The outbox's state, read from SQLite at scrape time: the same numbers
- * whichever process answers, and right even after a CLI replay.
+ * The outbox gauges from the store's queue state, read at scrape time: the
+ * same numbers whichever process answers, and right even after a CLI replay.
+ * Pure: every configured destination shows, at 0 when it has nothing queued.
  */
-export function prepareQueueGauges(db: Database.Database, destinations: readonly string[]) {
-  const byState = db.prepare(`SELECT destination, state, count(*) AS n FROM deliveries
-    WHERE state IN ('pending', 'inflight', 'dead') GROUP BY destination, state`);
-  const oldest = db.prepare(`SELECT min(created_ms) FROM deliveries WHERE state IN ('pending', 'inflight')`).pluck();
-
-  return (now: number): MetricFamily[] => {
-    const pending = new Map<string, number>(destinations.map((d) => [d, 0]));
-    const dead = new Map<string, number>(destinations.map((d) => [d, 0]));
-    for (const r of byState.all() as { destination: string; state: string; n: number }[]) {
-      const target = r.state === 'dead' ? dead : pending;
-      target.set(r.destination, (target.get(r.destination) ?? 0) + r.n);
-    }
-    const since = oldest.get() as number | null;
-    const gauge = (name: string, help: string, values: Map<string, number>): MetricFamily => ({
-      name,
-      help,
+export function queueGauges(state: QueueState, destinations: readonly string[], now: number): MetricFamily[] {
+  const pending = new Map<string, number>(destinations.map((d) => [d, 0]));
+  const dead = new Map<string, number>(destinations.map((d) => [d, 0]));
+  for (const r of state.byDestination) {
+    const target = r.state === 'dead' ? dead : pending;
+    target.set(r.destination, (target.get(r.destination) ?? 0) + r.count);
+  }
+  const since = state.oldestUnfinishedMs;
+  const gauge = (name: string, help: string, values: Map<string, number>): MetricFamily => ({
+    name,
+    help,
+    type: 'gauge',
+    aggregator: 'first',
+    values: [...values].map(([destination, value]) => ({ value, labels: { destination } })),
+  });
+  return [
+    gauge('skyrelay_deliveries_pending', 'Deliveries not yet finished (pending or in flight), by destination', pending),
+    gauge(
+      'skyrelay_deliveries_dead',
+      'Deliveries that gave up and wait for a replay or retention, by destination',
+      dead,
+    ),
+    {
+      name: 'skyrelay_oldest_pending_delivery_age_seconds',
+      help: 'Age of the oldest unfinished delivery (0 when none)',
       type: 'gauge',
       aggregator: 'first',
-      values: [...values].map(([destination, value]) => ({ value, labels: { destination } })),
-    });
-    return [
-      gauge(
-        'skyrelay_deliveries_pending',
-        'Deliveries not yet finished (pending or in flight), by destination',
-        pending,
-      ),
-      gauge(
-        'skyrelay_deliveries_dead',
-        'Deliveries that gave up and wait for a replay or retention, by destination',
-        dead,
-      ),
-      {
-        name: 'skyrelay_oldest_pending_delivery_age_seconds',
-        help: 'Age of the oldest unfinished delivery (0 when none)',
-        type: 'gauge',
-        aggregator: 'first',
-        values: [{ value: since === null ? 0 : Math.max(0, (now - since) / 1000), labels: {} }],
-      },
-    ];
-  };
+      values: [{ value: since === undefined ? 0 : Math.max(0, (now - since) / 1000), labels: {} }],
+    },
+  ];
 }

@@ -1,14 +1,15 @@
 import Router from '@koa/router';
-import type Database from 'better-sqlite3';
 import { AggregatorRegistry } from 'prom-client';
 import type { Logger } from '../log';
 import type { ProcessMetrics } from './collect';
 import type { MetricsPublisher } from './publisher';
-import { prepareQueueGauges } from './queue-gauges';
-import { groupSamples, orderSamples, type MetricFamily } from './samples';
+import type { InspectStore } from '../store/store';
+import { queueGauges } from './queue-gauges';
+import type { MetricFamily } from '../store/types';
+import { groupSamples, orderSamples } from './samples';
 
 export interface MetricsRouteDeps {
-  db: Database.Database;
+  store: InspectStore;
   path: string;
   metrics: ProcessMetrics;
   publisher: MetricsPublisher;
@@ -28,11 +29,10 @@ export interface MetricsRouteDeps {
  */
 export function createMetricsRouter(deps: MetricsRouteDeps): Router {
   const router = new Router({ strict: true, sensitive: true });
-  const readGauges = prepareQueueGauges(deps.db, deps.destinations);
   router.get(deps.path, async (ctx) => {
     let families: MetricFamily[][];
     try {
-      families = readClusterView(deps, readGauges);
+      families = await readClusterView(deps);
     } catch (err) {
       // The database is in trouble: still show this process, and say the view is partial.
       deps.logger.warn({ err }, 'metrics: shared view unavailable, serving this process only');
@@ -49,11 +49,11 @@ export function createMetricsRouter(deps: MetricsRouteDeps): Router {
   return router;
 }
 
-function readClusterView(deps: MetricsRouteDeps, readGauges: (now: number) => MetricFamily[]): MetricFamily[][] {
+async function readClusterView(deps: MetricsRouteDeps): Promise<MetricFamily[][]> {
   const now = Date.now();
   const { shared } = deps.publisher;
-  const totals = groupSamples(orderSamples(shared.readTotals()));
-  const processes = shared.readProcesses(now - deps.publisher.staleAfterMs).map((p) =>
+  const totals = groupSamples(orderSamples(await shared.readMetricTotals()));
+  const processes = (await shared.readMetricProcesses(now - deps.publisher.staleAfterMs)).map((p) =>
     p.families.map((f) => ({
       ...f,
       // Each series is one process's own; 'first' keeps it (the default 'omit' would drop start time).
@@ -64,7 +64,7 @@ function readClusterView(deps: MetricsRouteDeps, readGauges: (now: number) => Me
   return [
     totals,
     ...processes,
-    readGauges(now),
+    queueGauges(await deps.store.readQueueState(), deps.destinations, now),
     [viewGauge(processes.length, 'Processes whose metrics this scrape covers')],
   ];
 }

@@ -3,28 +3,7 @@
  * so deltas can be added to shared totals and the totals turned back into
  * the JSON that AggregatorRegistry.aggregate renders. Pure functions only.
  */
-
-export type LabelSet = Record<string, string | number>;
-
-export interface MetricFamily {
-  name: string;
-  help: string;
-  type: string;
-  aggregator?: string;
-  values: { value: number; labels: LabelSet; metricName?: string }[];
-}
-
-export interface Sample {
-  /** Stable key: sample name plus sorted labels. */
-  series: string;
-  family: string;
-  type: string;
-  help: string;
-  /** The exposed name: the family's, or e.g. `<family>_bucket` for a histogram. */
-  sample: string;
-  labels: LabelSet;
-  value: number;
-}
+import type { LabelSet, MetricFamily, Sample } from '../store/types';
 
 function sortLabels(labels: LabelSet): LabelSet {
   return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

@@ -6,7 +6,7 @@ import type { RuleConfig } from './schema';
 export interface CompiledRule {
   readonly name: string;
   readonly to: readonly string[];
-  /** Whether planRoutes offers this rule skyrelay's own events (see namesSystemEvents). */
+  /** Whether the planner (plan.ts) offers this rule skyrelay's own events (see namesSystemEvents). */
   readonly receivesSystemEvents: boolean;
   matches(event: RelayEvent): boolean;
 }
@@ -37,20 +37,12 @@ function compileRule(rule: RuleConfig): CompiledRule {
 }
 
 /**
- * skyrelay's own events (refused callbacks, dead deliveries) reach a rule
+ * skyrelay's own events (rejected callbacks, dead deliveries) reach a rule
  * only when its match names `source` or `type`: a catch-all ledger feed
  * written before those events existed must not start receiving alerts.
  */
 export function namesSystemEvents(rule: RuleConfig): boolean {
   return rule.match !== undefined && (Object.hasOwn(rule.match, 'source') || Object.hasOwn(rule.match, 'type'));
-}
-
-/** routeEvent under that policy: what the daemon, alerts and replays use. */
-export function planRoutes(event: RelayEvent, compiledRules: readonly CompiledRule[]): Route[] {
-  return routeEvent(
-    event,
-    event.source === 'skyrelay' ? compiledRules.filter((r) => r.receivesSystemEvents) : compiledRules,
-  );
 }
 
 /**

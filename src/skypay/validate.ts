@@ -11,13 +11,12 @@ import {
   create,
   type Infer,
 } from 'superstruct';
-import { InvalidCallbackError } from '../errors';
 import { parseDealTime } from './time';
 import type { PayType } from '../event';
 
 /**
  * SkyPay's field table (section 3.2), as superstruct. `type()` rather than
- * `object()`: SkyPay may add fields, and unknown ones are kept, not refused.
+ * `object()`: SkyPay may add fields, and unknown ones are kept, not rejected.
  */
 const CONTROL_NUMBER = /^[A-Za-z0-9]{13,15}$/;
 const PAY_TYPE_TEXT = /^[1-6]$/;
@@ -61,17 +60,19 @@ export function createCallbackStruct(offsetMinutes: number) {
 export type CallbackStruct = ReturnType<typeof createCallbackStruct>;
 export type SkyPayCallback = Infer<CallbackStruct>;
 
-/** Validates a decrypted, authenticated body; throws InvalidCallbackError naming the first bad field. */
-export function validateCallback(body: Record<string, unknown>, struct: CallbackStruct): SkyPayCallback {
+/** A body checked against SkyPay's field table: the callback, or the first field that breaks a rule and the rule. */
+export type FieldCheck = { ok: true; callback: SkyPayCallback } | { ok: false; field: string; rule: string };
+
+/** Checks a decrypted, authenticated body against the table, naming the first bad field. */
+export function checkCallbackFields(body: Record<string, unknown>, struct: CallbackStruct): FieldCheck {
   const valid = acceptWellFormed(body);
-  if (valid) return valid;
+  if (valid) return { ok: true, callback: valid };
   try {
-    return create(body, struct);
+    return { ok: true, callback: create(body, struct) };
   } catch (err) {
     if (!(err instanceof StructError)) throw err;
     const failure = err.failures()[0] ?? err;
-    const field = failure.path.join('.') || 'body';
-    throw new InvalidCallbackError(field, describeFailure(failure));
+    return { ok: false, field: failure.path.join('.') || 'body', rule: describeFailure(failure) };
   }
 }
 
@@ -83,7 +84,7 @@ const isName = (v: unknown): v is string => typeof v === 'string' && v.length >=
  * The same rules as the struct, checked by hand for the common case of a
  * body that passes: superstruct's create() costs several times more. Any
  * doubt returns undefined, and the struct then decides and names the field,
- * so refusals read exactly as before. dealTime's validity does not depend
+ * so rejections read exactly as before. dealTime's validity does not depend
  * on the offset, which only shifts the instant.
  */
 function acceptWellFormed(b: Record<string, unknown>): SkyPayCallback | undefined {

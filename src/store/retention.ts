@@ -1,5 +1,6 @@
-import type Database from 'better-sqlite3';
 import type { Logger } from '../log';
+import type { ClusterJobs, RetentionStore } from './store';
+import type { PruneCounts, PruneCutoffs } from './types';
 
 /**
  * Retention: events older than the cut-off go with their deliveries,
@@ -11,22 +12,6 @@ import type { Logger } from '../log';
  * transactions with a yield between them, so callbacks waiting for the write
  * lock never wait for more than one batch.
  */
-export interface PruneCutoffs {
-  eventsBeforeMs: number;
-  rejectionsBeforeMs: number;
-  /** Undefined: callback identities are kept forever. */
-  keysBeforeMs?: number;
-}
-
-export interface PruneCounts {
-  events: number;
-  deliveries: number;
-  attempts: number;
-  rejections: number;
-  /** Callback identities (dedup keys) removed. */
-  keys: number;
-}
-
 const DAY_MS = 86_400_000;
 
 export function cutoffsFor(
@@ -42,64 +27,15 @@ export function cutoffsFor(
   };
 }
 
-const PRUNABLE_EVENTS = `SELECT id FROM events e WHERE e.received_ms < @before
-  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state IN ('pending', 'inflight'))`;
-
-export function preparePruner(db: Database.Database) {
-  const pickEvents = db.prepare(`${PRUNABLE_EVENTS} LIMIT @limit`).pluck();
-  const inIds = 'IN (SELECT value FROM json_each(@ids))';
-  const dropAttempts = db.prepare(
-    `DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id ${inIds})`,
-  );
-  const dropDeliveries = db.prepare(`DELETE FROM deliveries WHERE event_id ${inIds}`);
-  const dropEvents = db.prepare(`DELETE FROM events WHERE id ${inIds}`);
-  const dropCopies = db.prepare(`DELETE FROM callback_copies WHERE event_id ${inIds}`);
-  // A copy that arrived after its event was pruned has no event to go with: it goes by its own age.
-  const dropOrphanCopies = db.prepare(`DELETE FROM callback_copies WHERE id IN (SELECT c.id FROM callback_copies c
-    WHERE c.received_ms < @before AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = c.event_id) LIMIT @limit)`);
-  // A key whose event is still kept (a pending delivery, a longer event retention) is what dedups it: it stays.
-  const dropKeys = db.prepare(`DELETE FROM callback_keys WHERE (partner, control_number, pay_type, deal_time) IN (
-    SELECT partner, control_number, pay_type, deal_time FROM callback_keys k
-    WHERE k.received_ms < @before AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = k.event_id) LIMIT @limit)`);
-  const dropRejections = db.prepare(
-    'DELETE FROM rejections WHERE id IN (SELECT id FROM rejections WHERE received_ms < @before LIMIT @limit)',
-  );
-  const countEvents = db.prepare(`SELECT count(*) FROM (${PRUNABLE_EVENTS})`).pluck();
-  const countRejections = db.prepare('SELECT count(*) FROM rejections WHERE received_ms < @before').pluck();
-
-  /** One transaction: at most `limit` events (with their rows) and `limit` rejections. */
-  const batch = db.transaction((cut: PruneCutoffs, limit: number): PruneCounts => {
-    const ids = JSON.stringify(pickEvents.all({ before: cut.eventsBeforeMs, limit }));
-    const attempts = dropAttempts.run({ ids }).changes;
-    const deliveries = dropDeliveries.run({ ids }).changes;
-    const events = dropEvents.run({ ids }).changes;
-    dropCopies.run({ ids });
-    dropOrphanCopies.run({ before: cut.eventsBeforeMs, limit });
-    const rejections = dropRejections.run({ before: cut.rejectionsBeforeMs, limit }).changes;
-    const keys = cut.keysBeforeMs === undefined ? 0 : dropKeys.run({ before: cut.keysBeforeMs, limit }).changes;
-    return { events, deliveries, attempts, rejections, keys };
-  });
-
-  return {
-    batch: (cut: PruneCutoffs, limit: number) => batch.immediate(cut, limit),
-    /** What a prune would delete now (deliveries and attempts not counted): for --dry-run. */
-    count: (cut: PruneCutoffs) => ({
-      events: countEvents.get({ before: cut.eventsBeforeMs }) as number,
-      rejections: countRejections.get({ before: cut.rejectionsBeforeMs }) as number,
-    }),
-  };
-}
-
 /** Prunes batch after batch until nothing is left or `shouldStop` says so. */
 export async function pruneAll(
-  db: Database.Database,
+  store: RetentionStore,
   cut: PruneCutoffs,
   options: { batchSize: number; shouldStop?: () => boolean },
 ): Promise<PruneCounts> {
-  const pruner = preparePruner(db);
   const total: PruneCounts = { events: 0, deliveries: 0, attempts: 0, rejections: 0, keys: 0 };
   for (;;) {
-    const n = pruner.batch(cut, options.batchSize);
+    const n = await store.pruneBatch(cut, options.batchSize);
     total.events += n.events;
     total.deliveries += n.deliveries;
     total.attempts += n.attempts;
@@ -121,8 +57,11 @@ export interface RetentionJobOptions {
   batchSize: number;
 }
 
-/** The daemon's periodic prune: first run shortly after start, then every intervalMs. */
-export function startRetentionJob(db: Database.Database, options: RetentionJobOptions, logger: Logger) {
+/** The lock that keeps two processes (pm2 cluster workers, hosts) from pruning at once. */
+export const RETENTION_JOB = 'retention';
+
+/** The daemon's periodic prune: first run shortly after start, then every intervalMs, in one process at a time. */
+export function startRetentionJob(store: RetentionStore & ClusterJobs, options: RetentionJobOptions, logger: Logger) {
   let stopped = false;
   let running: Promise<void> | undefined;
   const run = async (): Promise<void> => {
@@ -133,8 +72,10 @@ export function startRetentionJob(db: Database.Database, options: RetentionJobOp
         Date.now(),
         options.dedupRetentionDays,
       );
-      const n = await pruneAll(db, cut, { batchSize: options.batchSize, shouldStop: () => stopped });
-      if (n.events + n.rejections + n.keys > 0) logger.info({ ...n }, 'retention pruned old rows');
+      const n = await store.runExclusive(RETENTION_JOB, () =>
+        pruneAll(store, cut, { batchSize: options.batchSize, shouldStop: () => stopped }),
+      );
+      if (n && n.events + n.rejections + n.keys > 0) logger.info({ ...n }, 'retention pruned old rows');
     } catch (err) {
       logger.error({ err }, 'retention job failed; will try again');
     }

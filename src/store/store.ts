@@ -177,6 +177,11 @@ export interface Store
     HealthStore,
     ClusterJobs {
   readonly kind: 'sqlite' | 'postgres';
+  /**
+   * The daemon now answers requests: waits that were fine while starting (SQLite's busy handler, which sleeps on
+   * the event loop) are shortened. Nothing to do where waits never block the event loop.
+   */
+  markServing(): void;
   /** Flushes group commits and closes; a second call returns the first's promise. */
   close(): Promise<void>;
 }

@@ -268,29 +268,3 @@ export interface Sample {
   labels: LabelSet;
   value: number;
 }
-
-// The old role interfaces, until their callers move onto store.ts (next commits).
-export interface IngestStore {
-  /**
-   * Stores an event with its deliveries in one transaction, unless a callback
-   * with the same identity was ever accepted: then counts the duplicate (or
-   * keeps the copy, when its content differs) and writes no deliveries.
-   * Resolves only after the commit.
-   */
-  saveEvent(event: RelayEvent, deliveries: NewDelivery[]): Promise<SaveOutcome>;
-  saveRejection(rejection: NewRejection): Promise<void>;
-  /** Adds counts of refusals not kept to the `suppressed` column of rows that were. */
-  addSuppressed(counts: SuppressedRejections[]): Promise<void>;
-  /** Resolves when the database answers a trivial query. */
-  ping(): Promise<void>;
-  close(): Promise<void>;
-}
-
-export interface OutboxStore {
-  claimDeliveries(options: ClaimOptions): Promise<ClaimedDelivery[]>;
-  /** Records the attempt and moves the delivery on, if the lease is still ours. */
-  finishAttempt(delivery: ClaimedDelivery, owner: string, attempt: AttemptRecord, next: DeliveryNext): Promise<void>;
-  /** When the next pending delivery falls due or a lease expires (ms epoch), if ever. */
-  nextWakeAt(): Promise<number | undefined>;
-}
-

@@ -1,5 +1,4 @@
-import Database from 'better-sqlite3';
-import { migrate } from '../../src/store/migrations';
+import { migrateSqlite, openSqliteFile } from '../support/sqlite';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 const SCRAMBLE = 2_654_435_761n;
@@ -29,11 +28,11 @@ function formatDealTime(ms: number): string {
  * schema is exactly the shipped one.
  */
 export function seedStore(dbPath: string, count: number, report: (done: number) => void): void {
-  const db = new Database(dbPath);
+  const db = openSqliteFile(dbPath);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');
   db.pragma('cache_size = -262144');
-  migrate(db);
+  migrateSqlite(db);
   const insertEvent = db.prepare(`INSERT INTO events
     (id, source, type, partner, control_number, pay_type, status, deal_time, body, received_ms)
     VALUES (?, 'skypay', 'payout', 'AppName@skypay', ?, ?, ?, ?, ?, ?)`);

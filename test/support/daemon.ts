@@ -7,6 +7,7 @@ import type { Config } from '../../src/config/schema';
 import { Daemon, type DaemonHooks } from '../../src/daemon';
 import { createLogger } from '../../src/log';
 import { mergeDeep, readDefaultConfig } from './config';
+import { hangUpIdleRawSockets } from './raw-http';
 
 export { mergeDeep, readDefaultConfig };
 
@@ -65,8 +66,34 @@ export async function startTestDaemon(
     callbackUrl: `${baseUrl}${config.skypay.path}`,
     dbPath,
     logs,
-    stop: () => daemon.stop(),
+    stop: () => {
+      hangUpIdleConnections();
+      return daemon.stop();
+    },
   };
+}
+
+/** Where Node's fetch keeps its connection pool (undici's global dispatcher, shared by every undici copy). */
+const FETCH_POOL = Symbol.for('undici.globalDispatcher.1');
+
+interface FetchPool {
+  close(): Promise<void>;
+}
+
+/**
+ * Hangs up this process's idle keep-alive connections, as a client that is done would. A stopping daemon lets
+ * idle connections expire rather than cut them (a client may be sending its next callback on one right then), so
+ * a test that fetched and then stops its daemon would otherwise wait out server.shutdownTimeoutMs every time.
+ * Requests in flight finish on the old pool; later ones open a fresh one.
+ */
+export function hangUpIdleConnections(): void {
+  const global = globalThis as unknown as Record<symbol, FetchPool | undefined>;
+  const pool = global[FETCH_POOL];
+  if (pool) {
+    global[FETCH_POOL] = new (pool.constructor as new () => FetchPool)();
+    void pool.close();
+  }
+  hangUpIdleRawSockets();
 }
 
 /** Polls a condition instead of sleeping; fails with `what` if it does not hold in time. */

@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
+import { noteRun } from './notes';
 
 /** The script that starts, stops and restarts the test server; it lives in the source tree, next to this file's source. */
 export const POSTGRES_SERVER_SCRIPT = path.join(__dirname, '..', '..', '..', 'test', 'support', 'postgres-server.sh');
@@ -82,27 +83,19 @@ const SKIP_NO_URL = 'PostgreSQL tests skipped: set SKYRELAY_TEST_DATABASE_URL or
 const SKIP_NO_CONTROL =
   'PostgreSQL stop/start tests skipped: SKYRELAY_TEST_DATABASE_URL is a server this run did not start ' +
   '(no SKYRELAY_TEST_PG_DATA); npm run test:postgres starts one they can stop';
-const notices = new Set<string>();
-
-/** Prints each reason for leaving suites out once per run, however many suites it leaves out. */
-function noticeOnce(line: string): void {
-  if (notices.has(line)) return;
-  notices.add(line);
-  console.log(line);
-}
 
 /**
  * `describe` for suites that need PostgreSQL. With a server, it is plain
  * describe. Without one, it registers nothing (no pending tests left behind)
- * and the run prints one line saying why and how to run them.
+ * and the run shows one line saying why and how to run them (notes.ts: after the summary).
  */
 export function describePostgres(
   title: string,
   fn: (this: Mocha.Suite) => void,
   options: DescribePostgresOptions = {},
 ): void {
-  if (testDatabaseUrl() === undefined) return noticeOnce(SKIP_NO_URL);
-  if (options.stopsServer && !canStopPostgres()) return noticeOnce(SKIP_NO_CONTROL);
+  if (testDatabaseUrl() === undefined) return noteRun(SKIP_NO_URL);
+  if (options.stopsServer && !canStopPostgres()) return noteRun(SKIP_NO_CONTROL);
   describe(title, fn);
 }
 

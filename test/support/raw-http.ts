@@ -8,6 +8,11 @@ export interface RawResponse {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
+/** Closes this agent's idle keep-alive sockets (see hangUpIdleConnections in daemon.ts). */
+export function hangUpIdleRawSockets(): void {
+  for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+}
+
 /**
  * A request whose target is sent exactly as given: fetch (the WHATWG URL
  * parser) would resolve `/./`, turn `\` into `/` and refuse some spellings

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type Database from 'better-sqlite3';
 import { makeTempDir } from './daemon';
+import { type SqliteHandle } from './sqlite';
 
 /**
  * A place for a database whose disk can be filled up and emptied again.
@@ -16,9 +16,9 @@ export interface SmallDisk {
   kind: 'tmpfs' | 'page-cap';
   dir: string;
   /** Leaves no room for the database to grow. */
-  fill(db: Database.Database): void;
+  fill(db: SqliteHandle): void;
   /** Gives the room back. */
-  clear(db: Database.Database): void;
+  clear(db: SqliteHandle): void;
   release(): void;
 }
 

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { waitUntil } from './daemon';
+import { hangUpIdleConnections, waitUntil } from './daemon';
 
 export const REPO_ROOT = path.join(__dirname, '..', '..', '..');
 export const DAEMON_ENTRY = path.join(REPO_ROOT, 'dist', 'main.js');
@@ -85,6 +85,12 @@ function startProcess(config: Record<string, unknown>, env: Record<string, strin
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Tests stop it with child.kill('SIGTERM'): the test's own idle connections go first, or the drain waits them out.
+  const kill = child.kill.bind(child);
+  child.kill = (signal?: NodeJS.Signals | number): boolean => {
+    if (signal !== 'SIGKILL' && signal !== 9) hangUpIdleConnections();
+    return kill(signal);
+  };
   let out = '';
   child.stdout?.on('data', (d: Buffer) => {
     out += d.toString('utf8');

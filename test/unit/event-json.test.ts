@@ -4,9 +4,10 @@ import type { PayoutEvent } from '../../src/event';
 import { extraText, keepExtraTexts, parseEvent, stringifyEvent } from '../../src/event-json';
 import { minifyJson, scanMembers } from '../../src/raw-json';
 import { digestContent, listDifferences } from '../../src/skypay/identity';
-import { compileRules, planRoutes } from '../../src/routing/match';
+import { compileRules } from '../../src/routing/match';
+import { planRoutes } from '../../src/routing/plan';
 import { normalizeCallback } from '../../src/skypay/normalize';
-import { buildPayoutEvent } from '../support/events';
+import { buildPayoutEvent } from '../support/fixtures';
 
 const BIG = '12345678901234567890.123';
 

@@ -272,6 +272,9 @@ export class PostgresStore implements Store {
   }
 
   /** A trivial read that gives up after pingTimeoutMs, whether the pool is full or the server silent. */
+  /** Nothing to shorten: waits for PostgreSQL never block the event loop. */
+  markServing(): void {}
+
   async ping(): Promise<void> {
     this.assertOpen();
     let timer: NodeJS.Timeout | undefined;

@@ -1,12 +1,9 @@
+import { openStore } from '../../../src/store';
 import type { Store } from '../../../src/store/store';
+import { createLogger } from '../../../src/log';
 
-/**
- * How the contract suite opens the SQLite store on a temp file. Branch s moves SQLite behind the Store interface
- * (src/store/index.ts `openStore`); until that is merged this build has no SQLite Store, and the suite runs against
- * PostgreSQL only. At the merge, switch it on:
- *
- *   export const openSqliteStore: OpenSqliteStore | undefined = (path) => openStore({ path }, silentLogger);
- */
+/** How the contract suite opens the SQLite store on a temp file: the way the daemon and the CLI do. */
 export type OpenSqliteStore = (path: string) => Promise<Store>;
 
-export const openSqliteStore: OpenSqliteStore | undefined = undefined;
+export const openSqliteStore: OpenSqliteStore | undefined = (path) =>
+  openStore({ path, synchronous: 'NORMAL' }, createLogger({ level: 'silent' }));

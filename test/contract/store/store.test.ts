@@ -8,7 +8,7 @@ import type { PayoutEvent, RelayEvent } from '../../../src/event';
 import { ReplayCountChangedError } from '../../../src/store/errors';
 import type { Store } from '../../../src/store/store';
 import type { ClaimOptions, NewRejection, Sample } from '../../../src/store/types';
-import { buildPayoutEvent } from '../../support/events';
+import { buildPayoutEvent } from '../../support/fixtures';
 import { STORE_FACTORIES, type StoreHarness } from './factories';
 
 const MINUTE = 60_000;
@@ -522,17 +522,26 @@ for (const factory of STORE_FACTORIES) {
       it('runs a cluster job in one instance at a time', async () => {
         let release!: () => void;
         const held = new Promise<void>((resolve) => (release = resolve));
-        const running = a.runExclusive('retention', async () => {
-          await held;
-          return 'a';
-        });
-        // Wait until a holds the lock: b is refused while a's job runs.
-        let refused: string | undefined = 'not tried';
-        for (const deadline = Date.now() + 10_000; refused !== undefined && Date.now() < deadline;) {
-          refused = await b.runExclusive('retention', () => Promise.resolve('b'));
-          if (refused !== undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+        // a takes the job (again if b's first try happened to hold the lock at that instant), then b is refused.
+        let entered = false;
+        const running = (async () => {
+          for (;;) {
+            const result = await a.runExclusive('retention', async () => {
+              entered = true;
+              await held;
+              return 'a';
+            });
+            if (result !== undefined) return result;
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        })();
+        for (const deadline = Date.now() + 10_000; !entered && Date.now() < deadline;) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
         }
-        expect(refused, 'b ran while a held the job').to.equal(undefined);
+        expect(entered, 'a took the job').to.equal(true);
+        expect(await b.runExclusive('retention', () => Promise.resolve('b')), 'b ran while a held the job').to.equal(
+          undefined,
+        );
         expect(await b.runExclusive('other-job', () => Promise.resolve('other'))).to.equal('other');
         release();
         expect(await running).to.equal('a');

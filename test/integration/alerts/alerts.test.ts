@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import Database from 'better-sqlite3';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
+import { ALL, withStore } from '../../support/store';
 import { replies, startReceiver, type RecordedRequest, type Receiver } from '../../support/receiver';
 import { SAMPLE_AUTH, buildCallback, postCallback } from '../../support/skypay';
 
@@ -13,15 +13,6 @@ interface Envelope {
 const envelope = (r: RecordedRequest): Envelope => r.json as Envelope;
 const ofType = (requests: readonly RecordedRequest[], type: string) =>
   requests.filter((r) => envelope(r).type === type);
-
-function count(dbPath: string, sql: string): number {
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    return db.prepare(sql).pluck().get() as number;
-  } finally {
-    db.close();
-  }
-}
 
 describe('alerts about skyrelay itself (real daemon, real receivers)', function () {
   this.timeout(20_000);
@@ -93,7 +84,9 @@ describe('alerts about skyrelay itself (real daemon, real receivers)', function 
       /^2 more callbacks refused \(invalid\)/,
     );
     // Three refusals were kept, two alerts went out: nothing lost, nothing repeated.
-    expect(count(t.dbPath, "SELECT count(*) FROM rejections WHERE reason = 'invalid'")).to.equal(3);
+    expect(
+      await withStore(t.dbPath, async (s) => (await s.listRejections({ reason: 'invalid', limit: ALL })).length),
+    ).to.equal(3);
     expect(invalid(ops.requests)).to.have.length(2);
   });
 
@@ -113,16 +106,16 @@ describe('alerts about skyrelay itself (real daemon, real receivers)', function 
     });
     // The alert also went to the broken destination and died there: wait for that, then drain.
     await waitUntil(
-      () =>
-        count(
-          t.dbPath,
-          `SELECT count(*) FROM deliveries d JOIN events e ON e.id = d.event_id
-      WHERE e.type = 'delivery.dead' AND d.state = 'dead'`,
-        ) === 1,
+      async () =>
+        (await withStore(t.dbPath, (s) => s.listDeliveries({ state: 'dead', limit: ALL }))).filter(
+          (d) => d.eventType === 'skyrelay.delivery.dead',
+        ).length === 1,
       'the alert to the broken destination to die',
     );
     await t.stop();
-    expect(count(t.dbPath, "SELECT count(*) FROM events WHERE type = 'delivery.dead'")).to.equal(1);
+    expect(
+      await withStore(t.dbPath, async (s) => (await s.listEvents({ type: 'delivery.dead', limit: ALL })).length),
+    ).to.equal(1);
     expect(ofType(ops.requests, 'skyrelay.delivery.dead')).to.have.length(1);
   });
 });

@@ -1,9 +1,11 @@
 import { expect } from 'chai';
-import Database from 'better-sqlite3';
 import { startTestDaemon, type TestDaemon } from '../../support/daemon';
 import { replies, getRefusedUrl, startReceiver, type Receiver } from '../../support/receiver';
 import { SAMPLE_AUTH, SAMPLE_ENCRYPT_KEY, buildCallback, postCallback } from '../../support/skypay';
 import { runCli } from './run-cli';
+import { openSqliteFile, openSqliteStore, type SqliteHandle } from '../../support/sqlite';
+import { ALL } from '../../support/store';
+import type { Store } from '../../../src/store';
 
 const SECRET = `whsec_${Buffer.from('cli-act-signing-secret-00000001').toString('base64')}`;
 const ENC_AUTH = 'ENC-PARTNER-AUTH-KEY-0001';
@@ -13,9 +15,12 @@ describe('skyrelay CLI: replay, test-destination, simulate, prune', function () 
   let t: TestDaemon;
   let hook: Receiver;
   let config: Record<string, unknown>;
-  let db: Database.Database;
-  const deadIds = () =>
-    db.prepare("SELECT id FROM deliveries WHERE state = 'dead' ORDER BY id").pluck().all() as string[];
+  /** Only for fixture rows the interface has no verb for (an event from long ago). */
+  let db: SqliteHandle;
+  /** What the CLI itself reads: results are checked through it. */
+  let store: Store;
+  const deadIds = async () => (await store.listDeliveries({ state: 'dead', limit: ALL })).map((d) => d.id).sort();
+  const eventIds = async () => (await store.listEvents({ limit: ALL })).map((e) => e.id);
   const webhookIds = () => hook.requests.map((r) => String(r.headers['webhook-id']));
 
   before(async () => {
@@ -34,19 +39,21 @@ describe('skyrelay CLI: replay, test-destination, simulate, prune', function () 
     };
     t = await startTestDaemon(overrides);
     config = { ...overrides, server: { host: '127.0.0.1', port: t.daemon.address.port }, store: { path: t.dbPath } };
-    db = new Database(t.dbPath);
+    db = openSqliteFile(t.dbPath);
+    store = openSqliteStore(t.dbPath);
     for (let i = 0; i < 3; i++) await postCallback(t.callbackUrl, buildCallback({ payType: '2' }));
     await hook.waitFor(3);
   });
   after(async () => {
     db.close();
+    await store.close();
     await t.stop();
     await hook.close();
   });
 
   it('replay <id>: the running daemon sends it again; unknown ids and mixed modes fail', async () => {
     hook.respondWith(replies.ok());
-    const [id] = deadIds();
+    const [id] = await deadIds();
     const r = await runCli(['replay', id ?? ''], config);
     expect(r.code).to.equal(0);
     expect(r.stdout).to.match(new RegExp(`^requeued ${id}\n1 delivery queued`));
@@ -61,13 +68,13 @@ describe('skyrelay CLI: replay, test-destination, simulate, prune', function () 
   });
 
   it('replay --dead --destination, and replay --event', async () => {
-    const dead = deadIds();
+    const dead = await deadIds();
     expect(dead).to.have.length(2);
     const r = await runCli(['replay', '--dead', '--destination', 'hook', '--since', '1h'], config);
     expect(r.code).to.equal(0);
     expect(r.stdout).to.contain('2 deliveries queued');
     await hook.waitFor((rs) => dead.every((id) => rs.filter((q) => q.headers['webhook-id'] === id).length === 2));
-    const eventId = db.prepare('SELECT event_id FROM deliveries WHERE id = ?').pluck().get(dead[0]) as string;
+    const eventId = (await store.listDeliveries({ limit: ALL })).find((d) => d.id === dead[0])?.eventId ?? '';
     const again = await runCli(['replay', '--event', eventId], config);
     expect(again.code).to.equal(0);
     await hook.waitFor(() => webhookIds().filter((id) => id === dead[0]).length === 3);
@@ -89,7 +96,7 @@ describe('skyrelay CLI: replay, test-destination, simulate, prune', function () 
     );
     const unknown = await runCli(['test-destination', 'nope'], config);
     expect(unknown.stderr).to.contain('no destination "nope" (configured: hook)');
-    expect(db.prepare("SELECT count(*) FROM events WHERE control_number = 'SKYRELAYTEST00'").pluck().get()).to.equal(0);
+    expect(await store.findEventsByControlNumber('SKYRELAYTEST00')).to.deep.equal([]);
   });
 
   it('simulate: a plain and an encrypted callback reach the daemon and are stored; the key never shows', async () => {
@@ -99,7 +106,10 @@ describe('skyrelay CLI: replay, test-destination, simulate, prune', function () 
     const enc = await runCli(['simulate', '--partner', 'Enc@skypay', '--encrypt', '--pay-type', '2'], config);
     expect(enc.code).to.equal(0);
     expect(enc.stdout).to.contain('(encrypted)').and.contain('"responseCode":"1000"');
-    const rows = db.prepare("SELECT partner, status FROM events WHERE control_number LIKE 'SIM%' ORDER BY id").all();
+    const rows = (await store.listEvents({ limit: ALL }))
+      .filter((e) => e.controlNumber?.startsWith('SIM'))
+      .reverse()
+      .map((e) => ({ partner: e.partner, status: e.status }));
     expect(rows).to.deep.equal([
       { partner: 'AppName@skypay', status: 'failure' },
       { partner: 'Enc@skypay', status: 'paid' },
@@ -130,11 +140,11 @@ describe('skyrelay CLI: replay, test-destination, simulate, prune', function () 
     ).run(old);
     const dry = await runCli(['prune', '--older-than', '7d', '--rejections-older-than', '7d', '--dry-run'], config);
     expect(dry.stdout).to.match(/^would delete 1 events received before .* and 1 refusals before/);
-    expect(db.prepare("SELECT count(*) FROM events WHERE id = 'evt_ancient'").pluck().get()).to.equal(1);
+    expect(await eventIds()).to.include('evt_ancient');
     const real = await runCli(['prune', '--older-than', '7d', '--rejections-older-than', '7d'], config);
     expect(real.code).to.equal(0);
     expect(real.stdout).to.match(/^deleted 1 events received before .*\ndeleted 1 refusals before/);
-    expect(db.prepare("SELECT count(*) FROM events WHERE id IN ('evt_ancient')").pluck().get()).to.equal(0);
-    expect(db.prepare('SELECT count(*) FROM events').pluck().get()).to.equal(5);
+    expect(await eventIds()).not.to.include('evt_ancient');
+    expect(await eventIds()).to.have.length(5);
   });
 });

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
-import Database from 'better-sqlite3';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
+import { openSqliteStore } from '../../support/sqlite';
+import { ALL } from '../../support/store';
+import type { Store } from '../../../src/store';
 import { startReceiver, type Receiver } from '../../support/receiver';
 import { buildCallback, postCallback } from '../../support/skypay';
 import { runCli, runCliOnTty } from './run-cli';
@@ -12,11 +14,12 @@ describe('skyrelay replay --delivered: a filter and a confirmation', function ()
   let t: TestDaemon;
   let hook: Receiver;
   let config: Record<string, unknown>;
-  let db: Database.Database;
-  const pending = () =>
-    db.prepare("SELECT count(*) FROM deliveries WHERE state IN ('pending', 'inflight')").pluck().get() as number;
+  let store: Store;
+  const pending = async () =>
+    (await store.listDeliveries({ state: 'pending', limit: ALL })).length +
+    (await store.listDeliveries({ state: 'inflight', limit: ALL })).length;
   // Each test starts from two delivered deliveries and nothing queued, whatever ran before it.
-  const settled = () => waitUntil(() => pending() === 0, 'nothing queued');
+  const settled = () => waitUntil(async () => (await pending()) === 0, 'nothing queued');
 
   before(async () => {
     hook = await startReceiver();
@@ -27,12 +30,12 @@ describe('skyrelay replay --delivered: a filter and a confirmation', function ()
     };
     t = await startTestDaemon(overrides);
     config = { ...overrides, server: { host: '127.0.0.1', port: t.daemon.address.port }, store: { path: t.dbPath } };
-    db = new Database(t.dbPath, { readonly: true });
+    store = openSqliteStore(t.dbPath);
     for (let i = 0; i < 2; i++) await postCallback(t.callbackUrl, buildCallback({ payType: '2' }));
     await hook.waitFor(2);
   });
   after(async () => {
-    db.close();
+    await store.close();
     await t.stop();
     await hook.close();
   });
@@ -48,7 +51,7 @@ describe('skyrelay replay --delivered: a filter and a confirmation', function ()
     expect(bare.stderr).to.contain('--delivered needs --since or --destination');
     expect(noTty.code).to.equal(1);
     expect(noTty.stderr).to.contain('2 delivered deliveries would be sent again; no terminal to ask on: add --yes');
-    expect(pending()).to.equal(0);
+    expect(await pending()).to.equal(0);
     expect(hook.requests).to.have.length(sent);
   });
 
@@ -59,7 +62,7 @@ describe('skyrelay replay --delivered: a filter and a confirmation', function ()
     expect(declined.stdout).to.contain('requeue 2 deliveries? [y/N]');
     expect(declined.stdout).to.contain('not confirmed: nothing was replayed');
     expect(declined.code).to.equal(1);
-    expect(pending()).to.equal(0);
+    expect(await pending()).to.equal(0);
     const accepted = await runCliOnTty(['replay', '--delivered', '--destination', 'hook'], config, '[y/N]', 'y');
     expect(accepted.code, accepted.stdout).to.equal(0);
     expect(accepted.stdout).to.contain('2 deliveries queued');

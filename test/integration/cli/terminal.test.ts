@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import Database from 'better-sqlite3';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
+import { ALL, withStore } from '../../support/store';
 import { replies, startReceiver, type Receiver } from '../../support/receiver';
 import { buildCallback, postCallback } from '../../support/skypay';
 import { runCli } from './run-cli';
@@ -31,15 +31,12 @@ describe("skyrelay CLI: untrusted text on the operator's terminal", function () 
     const body = buildCallback({ payType: '4', failDescription: EVIL, referenceNumber: `REF\x1b[1A\u009b31m` });
     controlNumber = String(body['controlNumber']);
     expect((await postCallback(t.callbackUrl, body)).json?.['responseCode']).to.equal('1000');
-    const db = new Database(t.dbPath, { readonly: true });
-    try {
-      await waitUntil(
-        () => db.prepare("SELECT count(*) FROM deliveries WHERE state = 'dead'").pluck().get() === 1,
+    await withStore(t.dbPath, (store) =>
+      waitUntil(
+        async () => (await store.listDeliveries({ state: 'dead', limit: ALL })).length === 1,
         'the delivery to die',
-      );
-    } finally {
-      db.close();
-    }
+      ),
+    );
   });
   after(async () => {
     await t.stop();

@@ -2,11 +2,12 @@ import { expect } from 'chai';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import Database from 'better-sqlite3';
 import { makeTempDir, waitUntil } from '../../support/daemon';
 import { getRefusedUrl } from '../../support/receiver';
 import { spawnDaemon } from '../../support/spawn';
 import { buildCallback, postCallback } from '../../support/skypay';
+import { openSqliteFile } from '../../support/sqlite';
+import { ALL, withStore } from '../../support/store';
 
 const SECRET = `whsec_${Buffer.from('crash-test-secret-0123456789').toString('base64')}`;
 
@@ -64,7 +65,7 @@ describe('durability across crashes (built daemon)', function () {
     const acks = await Promise.all(sent.map((body) => postCallback(first.callbackUrl, body)));
     expect(acks.every((a) => a.json?.['responseCode'] === '1000')).to.equal(true);
     // The consumer is down: attempts fail and are recorded, nothing is delivered.
-    const db = new Database(dbPath, { readonly: true });
+    const db = openSqliteFile(dbPath, { readonly: true });
     const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
     await waitUntil(
       () => count('SELECT count(DISTINCT delivery_id) AS n FROM attempts') >= 10,
@@ -120,10 +121,8 @@ describe('durability across crashes (built daemon)', function () {
       d.child.kill('SIGTERM');
       expect(await d.exited).to.equal(0);
       expect(Date.now() - signalled).to.be.at.least(500);
-      const db = new Database(dbPath, { readonly: true });
-      const row = db.prepare('SELECT state, attempts FROM deliveries').get() as { state: string; attempts: number };
-      db.close();
-      expect(row).to.deep.equal({ state: 'delivered', attempts: 1 });
+      const [row] = await withStore(dbPath, (store) => store.listDeliveries({ limit: ALL }));
+      expect(row).to.include({ state: 'delivered', attempts: 1 });
     } finally {
       await consumer.close();
     }

@@ -1,48 +1,36 @@
 import { expect } from 'chai';
-import Database from 'better-sqlite3';
 import { Webhook } from 'standardwebhooks';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
 import { getRefusedUrl, replies, startReceiver, type Receiver, type RecordedRequest } from '../../support/receiver';
 import { startSmtpServer, type SmtpServerHandle } from '../../support/smtp';
 import { SAMPLE_AUTH, buildCallback, postCallback } from '../../support/skypay';
+import { ALL, withStore } from '../../support/store';
+import type { AttemptView, DeliveryState, DeliveryView } from '../../../src/store/types';
 
 const SECRET = `whsec_${Buffer.from('a'.repeat(32)).toString('base64')}`;
 const SMTP_PASS = 'smtp-pa55-word';
 
-interface DeliveryRow {
-  id: string;
-  destination: string;
-  rules: string;
-  state: string;
-  attempts: number;
-  event_id: string;
-}
-interface AttemptRow {
-  attempt: number;
-  outcome: string;
-  status: number | null;
-  error: string | null;
-  started_ms: number;
-  response: string | null;
+type DeliveryRow = DeliveryView & { attemptLog: AttemptView[] };
+
+/** A payout's deliveries, as `skyrelay show` sees them, by destination. */
+async function deliveriesOf(t: TestDaemon, controlNumber: unknown): Promise<DeliveryRow[]> {
+  const events = await withStore(t.dbPath, (store) => store.findEventsByControlNumber(String(controlNumber)));
+  return events
+    .flatMap((e) => e.deliveries)
+    .sort((a, b) => (a.destination < b.destination ? -1 : a.destination > b.destination ? 1 : 0));
 }
 
-function query<T>(t: TestDaemon, sql: string, ...params: unknown[]): T[] {
-  const db = new Database(t.dbPath, { readonly: true });
-  try {
-    return db.prepare(sql).all(...params) as T[];
-  } finally {
-    db.close();
-  }
+/** One delivery's attempts, oldest first. */
+function attemptsOf(t: TestDaemon, deliveryId: string): Promise<AttemptView[]> {
+  return withStore(t.dbPath, async (store) => {
+    const delivery = (await store.listDeliveries({ limit: ALL })).find((d) => d.id === deliveryId);
+    const detail = delivery && (await store.getEvent(delivery.eventId));
+    return detail?.deliveries.find((d) => d.id === deliveryId)?.attemptLog ?? [];
+  });
 }
 
-const deliveriesOf = (t: TestDaemon, controlNumber: unknown) =>
-  query<DeliveryRow>(
-    t,
-    `SELECT d.* FROM deliveries d JOIN events e ON e.id = d.event_id WHERE e.control_number = ? ORDER BY d.destination`,
-    controlNumber,
-  );
-const attemptsOf = (t: TestDaemon, deliveryId: string) =>
-  query<AttemptRow>(t, 'SELECT * FROM attempts WHERE delivery_id = ? ORDER BY attempt', deliveryId);
+const countDeliveries = (t: TestDaemon, filter: { state: DeliveryState; destination?: string }) =>
+  withStore(t.dbPath, async (store) => (await store.listDeliveries({ ...filter, limit: ALL })).length);
 
 async function waitForState(
   t: TestDaemon,
@@ -52,8 +40,8 @@ async function waitForState(
 ): Promise<DeliveryRow> {
   let row: DeliveryRow | undefined;
   await waitUntil(
-    () => {
-      row = deliveriesOf(t, controlNumber).find((d) => d.destination === destination);
+    async () => {
+      row = (await deliveriesOf(t, controlNumber)).find((d) => d.destination === destination);
       return row?.state === state;
     },
     `${destination} delivery of ${String(controlNumber)} to be ${state} (is ${row?.state})`,
@@ -146,14 +134,14 @@ describe('outbox delivery (real receivers)', function () {
     });
     expect(hook.headers['x-team']).to.equal('ledger');
 
-    const rows = deliveriesOf(t, body['controlNumber']);
+    const rows = await deliveriesOf(t, body['controlNumber']);
     await waitUntil(
-      () => deliveriesOf(t, body['controlNumber']).every((d) => d.state === 'delivered'),
+      async () => (await deliveriesOf(t, body['controlNumber'])).every((d) => d.state === 'delivered'),
       'all delivered',
     );
     expect(rows.map((r) => r.destination)).to.deep.equal(['ledger', 'ops-email', 'ops-slack']);
     // Two rules chose the ledger: one delivery, both names recorded.
-    expect(JSON.parse(rows[0]?.rules ?? '[]')).to.deep.equal(['ledger-feed', 'ledger-failures']);
+    expect(rows[0]?.rules).to.deep.equal(['ledger-feed', 'ledger-failures']);
     expect(hook.headers['webhook-id']).to.equal(rows[0]?.id);
     for (const secret of [SECRET, SMTP_PASS, SAMPLE_AUTH, 'B000/XXXX']) {
       expect(hook.body + slackMsg?.body + mail?.raw).not.to.contain(secret);
@@ -165,7 +153,7 @@ describe('outbox delivery (real receivers)', function () {
     await postCallback(t.callbackUrl, body);
     await postCallback(t.callbackUrl, body);
     await waitForState(t, body['controlNumber'], 'ledger', 'delivered');
-    expect(deliveriesOf(t, body['controlNumber']).map((d) => d.destination)).to.deep.equal(['ledger']);
+    expect((await deliveriesOf(t, body['controlNumber'])).map((d) => d.destination)).to.deep.equal(['ledger']);
     expect(ledger.requests.filter(byControlNumber(body['controlNumber']))).to.have.length(1);
   });
 
@@ -174,12 +162,12 @@ describe('outbox delivery (real receivers)', function () {
     const body = buildCallback({ payType: '1' });
     await postCallback(t.callbackUrl, body);
     const row = await waitForState(t, body['controlNumber'], 'ledger', 'delivered');
-    const attempts = attemptsOf(t, row.id);
+    const attempts = await attemptsOf(t, row.id);
     expect(attempts.map((a) => [a.outcome, a.status])).to.deep.equal([
       ['retry', 429],
       ['delivered', 200],
     ]);
-    expect((attempts[1]?.started_ms ?? 0) - (attempts[0]?.started_ms ?? 0)).to.be.at.least(1000);
+    expect(Date.parse(attempts[1]?.startedAt ?? '') - Date.parse(attempts[0]?.startedAt ?? '')).to.be.at.least(1000);
     const ids = ledger.requests.filter(byControlNumber(body['controlNumber'])).map((r) => r.headers['webhook-id']);
     expect(ids).to.deep.equal([row.id, row.id]);
   });
@@ -189,7 +177,7 @@ describe('outbox delivery (real receivers)', function () {
     const body = buildCallback({ payType: '3' });
     await postCallback(t.callbackUrl, body);
     const row = await waitForState(t, body['controlNumber'], 'ledger', 'delivered');
-    const attempts = attemptsOf(t, row.id);
+    const attempts = await attemptsOf(t, row.id);
     expect(attempts.map((a) => a.outcome)).to.deep.equal(['retry', 'retry', 'delivered']);
     expect(attempts[0]?.status).to.equal(503);
     expect(attempts[0]?.response).to.contain('unavailable');
@@ -205,7 +193,7 @@ describe('outbox delivery (real receivers)', function () {
     const slackRow = await waitForState(t, body['controlNumber'], 'ops-slack', 'dead');
     expect(hook.attempts).to.equal(1);
     expect(slackRow.attempts).to.equal(1);
-    expect(attemptsOf(t, hook.id)[0]).to.include({ outcome: 'dead', status: 400 });
+    expect((await attemptsOf(t, hook.id))[0]).to.include({ outcome: 'dead', status: 400 });
     // Email was unaffected by the other destinations' failures.
     await waitForState(t, body['controlNumber'], 'ops-email', 'delivered');
   });
@@ -220,7 +208,9 @@ describe('outbox delivery (real receivers)', function () {
     const later = buildCallback({ payType: '4' });
     await postCallback(t.callbackUrl, later);
     await waitUntil(
-      () => (deliveriesOf(t, later['controlNumber']).find((d) => d.destination === 'ops-email')?.attempts ?? 0) >= 2,
+      async () =>
+        ((await deliveriesOf(t, later['controlNumber'])).find((d) => d.destination === 'ops-email')?.attempts ?? 0) >=
+        2,
       'a second email attempt after 451',
     );
     smtp.setMode({ kind: 'accept' });
@@ -241,7 +231,7 @@ describe('outbox delivery limits', function () {
       const body = buildCallback();
       await postCallback(t.callbackUrl, body);
       const row = await waitForState(t, body['controlNumber'], 'gone', 'dead');
-      const attempts = attemptsOf(t, row.id);
+      const attempts = await attemptsOf(t, row.id);
       expect(attempts.map((a) => a.outcome)).to.deep.equal(['retry', 'retry', 'dead']);
       expect(attempts[2]?.error).to.match(/gave up after 3 attempts/);
       expect(attempts[0]?.status).to.equal(null);
@@ -269,14 +259,10 @@ describe('outbox delivery limits', function () {
       await fast.waitFor(6);
       // Every event reached the fast receiver while the slow one was never sent more than two.
       expect(slow.requests).to.have.length(2);
-      const inflight = query<{ n: number }>(
-        t,
-        "SELECT count(*) AS n FROM deliveries WHERE destination = 'slow' AND state = 'inflight'",
-      );
-      expect(inflight[0]?.n).to.equal(2);
+      expect(await countDeliveries(t, { state: 'inflight', destination: 'slow' })).to.equal(2);
       slow.respondWith(replies.ok());
       await waitUntil(
-        () => query<{ n: number }>(t, "SELECT count(*) AS n FROM deliveries WHERE state = 'delivered'")[0]?.n === 12,
+        async () => (await countDeliveries(t, { state: 'delivered' })) === 12,
         'all twelve deliveries done',
       );
     } finally {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import Database from 'better-sqlite3';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
+import { ALL, withStore } from '../../support/store';
 import { replies, startReceiver, type RecordedRequest, type Receiver } from '../../support/receiver';
 import { buildCallback, postCallback } from '../../support/skypay';
 
@@ -32,16 +32,19 @@ function quoteUrl(request: RecordedRequest): string {
   );
 }
 
-function readAll(dbPath: string): { attempts: string; lastErrors: string } {
-  const db = new Database(dbPath, { readonly: true });
-  try {
+/** What `skyrelay show` and GET /admin/events/:id would show of every attempt and every delivery's last error. */
+async function readAll(dbPath: string): Promise<{ attempts: string; lastErrors: string }> {
+  return withStore(dbPath, async (store) => {
+    const events = await store.listEvents({ limit: ALL });
+    const details = await Promise.all(events.map((e) => store.getEvent(e.id)));
+    const deliveries = details.flatMap((d) => d?.deliveries ?? []);
     return {
-      attempts: JSON.stringify(db.prepare('SELECT error, response FROM attempts').all()),
-      lastErrors: JSON.stringify(db.prepare('SELECT last_error FROM deliveries').all()),
+      attempts: JSON.stringify(
+        deliveries.flatMap((d) => d.attemptLog.map((a) => ({ error: a.error, response: a.response }))),
+      ),
+      lastErrors: JSON.stringify(deliveries.map((d) => ({ last_error: d.lastError }))),
     };
-  } finally {
-    db.close();
-  }
+  });
 }
 
 describe("secrets in receivers' answers (real daemon, receivers quoting their URL)", function () {
@@ -83,7 +86,7 @@ describe("secrets in receivers' answers (real daemon, receivers quoting their UR
     );
     // The receivers did quote them: the test would see a leak.
     expect(slack.requests[0]?.url).to.equal(`${SLACK_PATH}${SLACK_QUERY}`);
-    const { attempts, lastErrors } = readAll(t.dbPath);
+    const { attempts, lastErrors } = await readAll(t.dbPath);
     const places = { attempts, lastErrors, logs: t.logs.join(''), alerts: alerts.map((a) => a.body).join('\n') };
     for (const [place, text] of Object.entries(places)) {
       for (const part of URL_PARTS) expect(text, `${part} in ${place}`).not.to.include(part);

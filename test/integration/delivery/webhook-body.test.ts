@@ -3,7 +3,6 @@ import { Webhook } from 'standardwebhooks';
 import type { IncomingHttpHeaders } from 'node:http';
 import { startTestDaemon, type TestDaemon } from '../../support/daemon';
 import { replies, startReceiver, type Receiver } from '../../support/receiver';
-import Database from 'better-sqlite3';
 import { deriveAesKey, encryptBody } from '../../../src/skypay/crypto';
 import {
   SAMPLE_AUTH,
@@ -13,6 +12,7 @@ import {
   nextControlNumber,
   postCallback,
 } from '../../support/skypay';
+import { openSqliteFile } from '../../support/sqlite';
 
 const CRYPTO_PARTNER = 'Sealed@skypay';
 const CRYPTO_AUTH = 'SEALED-PARTNER-KEY-0000-1111';
@@ -89,7 +89,7 @@ describe('webhook bodies through the running daemon', function () {
       const [request] = await consumer.waitFor(1);
       for (const exact of EXACT) expect(request?.body).to.include(exact);
       expect(() => new Webhook(SECRET).verify(request?.body ?? '', flatten(request?.headers ?? {}))).not.to.throw();
-      const db = new Database(t.dbPath, { readonly: true });
+      const db = openSqliteFile(t.dbPath, { readonly: true });
       let id: string;
       try {
         const row = db.prepare('SELECT id, body FROM events WHERE control_number = ?').get(cn) as {

@@ -4,7 +4,7 @@ import type { EmailDestinationConfig } from '../../../src/destinations/schema';
 import { PermanentDeliveryError, RetryableDeliveryError } from '../../../src/destinations/types';
 import type { Destination } from '../../../src/destinations/types';
 import { catchDeliveryError, dumpError } from '../../support/delivery-errors';
-import { buildDeliveryRequest, buildPayoutEvent, buildRejectionEvent } from '../../support/events';
+import { buildDeliveryRequest, buildPayoutEvent, buildRejectionEvent } from '../../support/fixtures';
 import { getRefusedUrl } from '../../support/receiver';
 import { startSmtpServer } from '../../support/smtp';
 import type { SmtpServerHandle } from '../../support/smtp';

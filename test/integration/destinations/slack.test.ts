@@ -3,7 +3,7 @@ import { createSlackDestination } from '../../../src/destinations/slack';
 import { PermanentDeliveryError, RetryableDeliveryError } from '../../../src/destinations/types';
 import type { Destination } from '../../../src/destinations/types';
 import { catchDeliveryError, dumpError } from '../../support/delivery-errors';
-import { buildDeliveryRequest, buildPayoutEvent, buildRejectionEvent } from '../../support/events';
+import { buildDeliveryRequest, buildPayoutEvent, buildRejectionEvent } from '../../support/fixtures';
 import { getRefusedUrl, replies, startReceiver } from '../../support/receiver';
 import type { Receiver } from '../../support/receiver';
 

@@ -10,7 +10,7 @@ import {
 import type { Destination } from '../../../src/destinations/types';
 import { createWebhookDestination } from '../../../src/destinations/webhook';
 import { catchDeliveryError, dumpError } from '../../support/delivery-errors';
-import { buildDeliveryRequest, buildPayoutEvent, buildRejectionEvent } from '../../support/events';
+import { buildDeliveryRequest, buildPayoutEvent, buildRejectionEvent } from '../../support/fixtures';
 import { getRefusedUrl, replies, startReceiver } from '../../support/receiver';
 import type { Receiver } from '../../support/receiver';
 

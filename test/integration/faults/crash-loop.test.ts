@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { makeTempDir } from '../../support/daemon';
+import { ALL, withStore } from '../../support/store';
 import { startReceiver, type Receiver } from '../../support/receiver';
 import { spawnDaemon, type SpawnedDaemon } from '../../support/spawn';
 import { startTraffic } from '../../support/traffic';
@@ -71,7 +71,7 @@ describe('crash loop: SIGKILL the built daemon five times under steady callbacks
     expect(acked.length, 'the client got through to every incarnation').to.be.greaterThan(30);
 
     // Every stored event (acknowledged or cut off before its reply) must arrive; the lease of a killed sender expires first.
-    const stored = readEvents(dbPath);
+    const stored = await readEvents(dbPath);
     const delivered = (): Map<string, Set<string>> => groupWebhookIds(receiver);
     await receiver
       .waitFor(() => stored.every((e) => delivered().has(e.control_number)), 30_000)
@@ -82,7 +82,7 @@ describe('crash loop: SIGKILL the built daemon five times under steady callbacks
     expect(await current.exited).to.equal(0);
     current = undefined;
 
-    const byControl = new Map(readEvents(dbPath).map((e) => [e.control_number, e]));
+    const byControl = new Map((await readEvents(dbPath)).map((e) => [e.control_number, e]));
     const ids = delivered();
     for (const cn of acked) {
       expect(byControl.get(cn)?.n, `acknowledged ${cn} stored once`).to.equal(1);
@@ -93,19 +93,18 @@ describe('crash loop: SIGKILL the built daemon five times under steady callbacks
   });
 });
 
-function readEvents(dbPath: string): StoredEvent[] {
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    return db
-      .prepare(
-        `
-      SELECT e.control_number, count(DISTINCT e.id) AS n, group_concat(d.id) AS delivery_ids
-      FROM events e JOIN deliveries d ON d.event_id = e.id GROUP BY e.control_number`,
-      )
-      .all() as StoredEvent[];
-  } finally {
-    db.close();
+/** Events with deliveries, by control number: how many events, and their delivery ids. */
+async function readEvents(dbPath: string): Promise<StoredEvent[]> {
+  const deliveries = await withStore(dbPath, (store) => store.listDeliveries({ limit: ALL }));
+  const byControl = new Map<string, { events: Set<string>; ids: string[] }>();
+  for (const d of [...deliveries].reverse()) {
+    if (d.controlNumber === null) continue;
+    const entry = byControl.get(d.controlNumber) ?? { events: new Set<string>(), ids: [] };
+    entry.events.add(d.eventId);
+    entry.ids.push(d.id);
+    byControl.set(d.controlNumber, entry);
   }
+  return [...byControl].map(([cn, e]) => ({ control_number: cn, n: e.events.size, delivery_ids: e.ids.join(',') }));
 }
 
 function groupWebhookIds(receiver: Receiver): Map<string, Set<string>> {

@@ -43,7 +43,7 @@ describe('database file removed or replaced under the daemon', function () {
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
-  async function expectRefusedFromNowOn(): Promise<void> {
+  async function expectRejectedFromNowOn(): Promise<void> {
     for (let i = 0; i < 5; i++) {
       const res = await postCallback(t.callbackUrl, buildCallback({ payType: String((i % 6) + 1) }));
       expect(res.status, 'a callback that cannot be kept is refused').to.equal(503);
@@ -68,18 +68,18 @@ describe('database file removed or replaced under the daemon', function () {
     const event = (alert?.json as { data: { source: string; data: Record<string, unknown> } }).data;
     expect(event.source).to.equal('skyrelay');
     expect(event.data).to.include({ reason: REASON, path: t.dbPath });
-    await expectRefusedFromNowOn();
+    await expectRejectedFromNowOn();
     expectLoggedOnce();
     expect(fs.existsSync(t.dbPath), 'nothing recreated the file behind the operator').to.equal(false);
   });
 
   it('after a rename: 503 from the next callback on, and still 503 once the file is renamed back', async () => {
     for (const suffix of SIDE_FILES) fs.renameSync(`${t.dbPath}${suffix}`, `${t.dbPath}.moved${suffix}`);
-    await expectRefusedFromNowOn();
+    await expectRejectedFromNowOn();
     await receiver.waitFor(1, 5_000);
     // Until a restart opens the file afresh, nothing is acknowledged again, even with the file back in place.
     for (const suffix of SIDE_FILES) fs.renameSync(`${t.dbPath}.moved${suffix}`, `${t.dbPath}${suffix}`);
-    await expectRefusedFromNowOn();
+    await expectRejectedFromNowOn();
     expectLoggedOnce();
     expect(receiver.requests, 'one alert').to.have.length(1);
   });

@@ -5,6 +5,7 @@ import { makeTempDir } from '../../support/daemon';
 import { openRaw, postHead, type RawConnection } from '../../support/raw-socket';
 import { buildCallback, postCallback } from '../../support/skypay';
 import { spawnDaemon, type SpawnedDaemon } from '../../support/spawn';
+import { note } from '../../support/notes';
 
 const SOCKETS = 500;
 const DECLARED = 1_000_000;
@@ -61,10 +62,10 @@ describe('500 connections each sending most of 1 MB and stalling (built daemon, 
     const peak = memoryOf(pid);
     for (const c of sockets) c.socket.destroy();
     const after = await postCallback(daemon.callbackUrl, buildCallback());
-    console.log(
-      `      (VmRSS ${before.rssMiB.toFixed(0)} MiB before, ${peak.rssMiB.toFixed(0)} MiB ` +
+    note(
+      `VmRSS ${before.rssMiB.toFixed(0)} MiB before, ${peak.rssMiB.toFixed(0)} MiB ` +
         `with ${stalled} of ${SOCKETS} ` +
-        `connections still open; VmHWM ${memoryOf(pid).hwmMiB.toFixed(0)} MiB)`,
+        `connections still open; VmHWM ${memoryOf(pid).hwmMiB.toFixed(0)} MiB`,
     );
     expect(during.json?.['responseCode']).to.equal('1000');
     expect(after.json?.['responseCode']).to.equal('1000');

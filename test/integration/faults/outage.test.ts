@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import Database from 'better-sqlite3';
 import type { AttemptReport } from '../../../src/delivery/worker';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
+import { ALL, withStore } from '../../support/store';
 import { startReceiver, type Receiver } from '../../support/receiver';
 import { buildCallback, postCallback } from '../../support/skypay';
 
@@ -87,7 +87,7 @@ describe('receiver outage: the consumer refuses connections for a while, then re
     }
     const all = { delivered: during.length + 1 };
     await waitUntil(
-      () => JSON.stringify(readStates(t.dbPath)) === JSON.stringify(all),
+      async () => JSON.stringify(await readStates(t.dbPath)) === JSON.stringify(all),
       'every delivery to be recorded as delivered',
       5_000,
     );
@@ -95,15 +95,9 @@ describe('receiver outage: the consumer refuses connections for a while, then re
   });
 });
 
-function readStates(dbPath: string): Record<string, number> {
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    const rows = db.prepare('SELECT state, count(*) AS n FROM deliveries GROUP BY state').all() as {
-      state: string;
-      n: number;
-    }[];
-    return Object.fromEntries(rows.map((r) => [r.state, r.n]));
-  } finally {
-    db.close();
-  }
+async function readStates(dbPath: string): Promise<Record<string, number>> {
+  const deliveries = await withStore(dbPath, (store) => store.listDeliveries({ limit: ALL }));
+  const states: Record<string, number> = {};
+  for (const d of deliveries) states[d.state] = (states[d.state] ?? 0) + 1;
+  return states;
 }

@@ -1,15 +1,16 @@
 import { expect } from 'chai';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
+import { withStore } from '../../support/store';
 import { startReceiver, type Receiver } from '../../support/receiver';
 import { buildCallback, postCallback } from '../../support/skypay';
 import { prepareSmallDisk, type SmallDisk } from '../../support/small-disk';
+import { sqliteHandle } from '../../support/sqlite';
 
 /**
  * The disk fills up, or the database stops taking writes: callbacks are
  * answered 503 (never 1000), /readyz says why, and both come back on their
- * own once the fault clears, with the refused callbacks accepted when SkyPay
+ * own once the fault clears, with the rejected callbacks accepted when SkyPay
  * sends them again.
  *
  * A file cannot be made read-only under an open connection for real: the
@@ -53,14 +54,14 @@ describe('storage faults', function () {
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
-  /** Sends fresh callbacks until `refusals` of them were refused (or `max` were sent); returns who got what. */
-  async function sendUntilRefused(
-    refusals: number,
+  /** Sends fresh callbacks until `rejections` of them were rejected (or `max` were sent); returns who got what. */
+  async function sendUntilRejected(
+    rejections: number,
     max: number,
-  ): Promise<{ acked: Record<string, unknown>[]; refused: Record<string, unknown>[] }> {
+  ): Promise<{ acked: Record<string, unknown>[]; rejected: Record<string, unknown>[] }> {
     const acked: Record<string, unknown>[] = [];
-    const refused: Record<string, unknown>[] = [];
-    for (let i = 0; i < max && refused.length < refusals; i++) {
+    const rejected: Record<string, unknown>[] = [];
+    for (let i = 0; i < max && rejected.length < rejections; i++) {
       const body = buildCallback({ payType: '4', failDescription: 'x'.repeat(2_000) });
       const res = await postCallback(t.callbackUrl, body);
       if (res.json?.['responseCode'] === '1000') {
@@ -68,44 +69,44 @@ describe('storage faults', function () {
       } else {
         expect(res.status, 'a write that did not commit is answered 503').to.equal(503);
         expect(res.json).to.include({ responseCode: '503' });
-        refused.push(body);
+        rejected.push(body);
       }
     }
-    return { acked, refused };
+    return { acked, rejected };
   }
 
-  async function expectRecovery(refused: Record<string, unknown>[], acked: Record<string, unknown>[]): Promise<void> {
+  async function expectRecovery(rejected: Record<string, unknown>[], acked: Record<string, unknown>[]): Promise<void> {
     await waitUntil(async () => (await readiness()).status === 200, '/readyz to recover once the fault cleared');
-    for (const body of refused)
+    for (const body of rejected)
       expect((await postCallback(t.callbackUrl, body)).json?.['responseCode'], 'sent again').to.equal('1000');
-    const counts = countEvents(
+    const counts = await countEvents(
       t.dbPath,
-      [...acked, ...refused].map((b) => String(b['controlNumber'])),
+      [...acked, ...rejected].map((b) => String(b['controlNumber'])),
     );
     expect(
       counts.filter((n) => n !== 1),
       'every acknowledged callback stored exactly once',
     ).to.deep.equal([]);
-    const all = [...acked, ...refused].map((b) => `"controlNumber":"${String(b['controlNumber'])}"`);
+    const all = [...acked, ...rejected].map((b) => `"controlNumber":"${String(b['controlNumber'])}"`);
     await receiver.waitFor((rs) => all.every((cn) => rs.some((r) => r.body.includes(cn))), 10_000);
   }
 
   it('answers 503 on a full disk, never 1000, says so on /readyz, and recovers when space returns', async function () {
     if (this.test) this.test.title += ` (${disk.kind})`;
     expect((await postCallback(t.callbackUrl, buildCallback())).json?.['responseCode']).to.equal('1000');
-    disk.fill(t.daemon.store.db);
+    disk.fill(sqliteHandle(t.daemon.store));
     let during;
     try {
-      during = await sendUntilRefused(10, 500);
-      expect(during.refused, 'the full disk must show').to.have.length(10);
+      during = await sendUntilRejected(10, 500);
+      expect(during.rejected, 'the full disk must show').to.have.length(10);
       // A 1000 during the fault is allowed only if the write really fitted; expectRecovery proves it was stored.
       expect(
-        countEvents(
+        await countEvents(
           t.dbPath,
-          during.refused.map((b) => String(b['controlNumber'])),
+          during.rejected.map((b) => String(b['controlNumber'])),
         ),
         '503 means not stored',
-      ).to.deep.equal(during.refused.map(() => 0));
+      ).to.deep.equal(during.rejected.map(() => 0));
       // Under the page cap (no tmpfs) the probe's one-row write still fits in an existing page, so only a real full disk shows here.
       if (disk.kind === 'tmpfs')
         expect(await readiness()).to.deep.include({
@@ -113,34 +114,30 @@ describe('storage faults', function () {
           body: { status: 'unavailable', database: 'SQLITE_FULL' },
         });
     } finally {
-      disk.clear(t.daemon.store.db);
+      disk.clear(sqliteHandle(t.daemon.store));
     }
-    await expectRecovery(during.refused, during.acked);
+    await expectRecovery(during.rejected, during.acked);
   });
 
   it('answers 503 while the database refuses writes (read-only), says so on /readyz, and recovers', async () => {
-    t.daemon.store.db.pragma('query_only = ON');
+    sqliteHandle(t.daemon.store).pragma('query_only = ON');
     let during;
     try {
-      during = await sendUntilRefused(5, 5);
+      during = await sendUntilRejected(5, 5);
       expect(during.acked, 'nothing can be acknowledged while nothing can be written').to.deep.equal([]);
       expect(await readiness()).to.deep.include({
         status: 503,
         body: { status: 'unavailable', database: 'SQLITE_READONLY' },
       });
     } finally {
-      t.daemon.store.db.pragma('query_only = OFF');
+      sqliteHandle(t.daemon.store).pragma('query_only = OFF');
     }
-    await expectRecovery(during.refused, []);
+    await expectRecovery(during.rejected, []);
   });
 });
 
-function countEvents(dbPath: string, controlNumbers: string[]): number[] {
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    const count = db.prepare('SELECT count(*) AS n FROM events WHERE control_number = ?').pluck();
-    return controlNumbers.map((cn) => count.get(cn) as number);
-  } finally {
-    db.close();
-  }
+function countEvents(dbPath: string, controlNumbers: string[]): Promise<number[]> {
+  return withStore(dbPath, (store) =>
+    Promise.all(controlNumbers.map(async (cn) => (await store.findEventsByControlNumber(cn)).length)),
+  );
 }

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import Database from 'better-sqlite3';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
 import { buildCallback, postCallback } from '../../support/skypay';
+import { note } from '../../support/notes';
+import { openSqliteFile, type SqliteHandle } from '../../support/sqlite';
 
 /**
  * Another process (here: another connection, which SQLite locks against in
@@ -13,11 +14,11 @@ describe('a write lock held by another process', function () {
   this.timeout(20_000);
   const BUSY_TIMEOUT_MS = 800;
   let t: TestDaemon;
-  let other: Database.Database;
+  let other: SqliteHandle;
 
   beforeEach(async () => {
     t = await startTestDaemon({ store: { busyTimeoutMs: BUSY_TIMEOUT_MS } });
-    other = new Database(t.dbPath);
+    other = openSqliteFile(t.dbPath);
     // The first requests of a fresh process (connection, JIT) are slow whatever the database does.
     for (const path of ['/healthz', '/readyz', '/healthz', '/readyz'])
       await fetch(`${t.baseUrl}${path}`).then((r) => r.arrayBuffer());
@@ -65,11 +66,11 @@ describe('a write lock held by another process', function () {
     const sent = performance.now();
     const pending = postCallback(t.callbackUrl, body);
     const worst = await expectProbesFast(BUSY_TIMEOUT_MS / 2);
-    const refused = await pending;
+    const rejected = await pending;
     const waited = performance.now() - sent;
-    expect(refused.status).to.equal(503);
-    expect(refused.json).to.include({ responseCode: '503' });
-    expect(refused.text, 'the reply names no internal code').not.to.match(/sqlite/i);
+    expect(rejected.status).to.equal(503);
+    expect(rejected.json).to.include({ responseCode: '503' });
+    expect(rejected.text, 'the reply names no internal code').not.to.match(/sqlite/i);
     expect(waited, 'it waited for the lock first').to.be.at.least(BUSY_TIMEOUT_MS - 50);
     expect(
       t.logs.some((l) => l.includes('"outcome":"refused"') && l.includes('"code":"SQLITE_BUSY"')),
@@ -85,8 +86,8 @@ describe('a write lock held by another process', function () {
     other.exec('ROLLBACK');
     await waitUntil(async () => (await probe('/readyz')).status === 200, 'readiness once the lock is released');
     expect((await postCallback(t.callbackUrl, body)).json?.['responseCode'], 'sent again').to.equal('1000');
-    process.stdout.write(
-      `      (slowest while locked: /healthz ${worst.healthz.toFixed(1)} ms, /readyz ${worst.readyz.toFixed(1)} ms; 503 after ${Math.round(waited)} ms)\n`,
+    note(
+      `slowest while locked: /healthz ${worst.healthz.toFixed(1)} ms, /readyz ${worst.readyz.toFixed(1)} ms; 503 after ${Math.round(waited)} ms`,
     );
   });
 

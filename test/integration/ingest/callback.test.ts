@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import Database from 'better-sqlite3';
 import { startTestDaemon, type TestDaemon } from '../../support/daemon';
 import {
   SAMPLE_AUTH,
@@ -9,11 +8,19 @@ import {
   decryptReply,
   postCallback,
 } from '../../support/skypay';
+import { openSqliteFile } from '../../support/sqlite';
+import { withStore } from '../../support/store';
 
 const RESPONSE_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{4}$/;
 
+/** Every event of one payout, as `skyrelay show <controlNumber>` lists them. */
+function readEvents(dbPath: string, controlNumber: unknown) {
+  return withStore(dbPath, (store) => store.findEventsByControlNumber(String(controlNumber)));
+}
+
+/** The stored row itself: what reached the disk (no key in it), below what the store gives back. */
 function readRows(dbPath: string, sql: string, ...params: unknown[]): Record<string, unknown>[] {
-  const db = new Database(dbPath, { readonly: true });
+  const db = openSqliteFile(dbPath, { readonly: true });
   try {
     return db.prepare(sql).all(...params) as Record<string, unknown>[];
   } finally {
@@ -38,8 +45,7 @@ describe('POST /callbacks/skypay (plain JSON)', () => {
     expect(Object.keys(res.json ?? {})).to.deep.equal(['responseTime', 'responseCode', 'responseDescription']);
     expect(res.json).to.include({ responseCode: '1000', responseDescription: 'Success' });
     expect(res.json?.['responseTime']).to.match(RESPONSE_TIME);
-    const rows = readRows(t.dbPath, 'SELECT * FROM events WHERE control_number = ?', body['controlNumber']);
-    expect(rows).to.have.length(1);
+    expect(await readEvents(t.dbPath, body['controlNumber'])).to.have.length(1);
   });
 
   it('acknowledges every payType, failures included, and stores the normalized event without the key', async () => {
@@ -76,19 +82,13 @@ describe('POST /callbacks/skypay (plain JSON)', () => {
     const body = buildCallback({ payType: '2' });
     for (let i = 0; i < 3; i++)
       expect((await postCallback(t.callbackUrl, body)).json?.['responseCode']).to.equal('1000');
-    const rows = readRows(
-      t.dbPath,
-      'SELECT duplicates, last_seen_ms FROM events WHERE control_number = ?',
-      body['controlNumber'],
-    );
-    expect(rows).to.have.length(1);
-    expect(rows[0]?.['duplicates']).to.equal(2);
-    expect(rows[0]?.['last_seen_ms']).to.be.a('number');
+    const events = await readEvents(t.dbPath, body['controlNumber']);
+    expect(events).to.have.length(1);
+    expect(events[0]?.duplicates).to.equal(2);
+    expect(events[0]?.lastSeenAt).to.be.a('string');
     // A later status of the same payout is a new event, not a duplicate.
     await postCallback(t.callbackUrl, { ...body, payType: '4', dealTime: '2018-08-07 12:30:00' });
-    expect(readRows(t.dbPath, 'SELECT id FROM events WHERE control_number = ?', body['controlNumber'])).to.have.length(
-      2,
-    );
+    expect(await readEvents(t.dbPath, body['controlNumber'])).to.have.length(2);
   });
 
   it('logs one line per callback with outcome, controlNumber, payType, duplicate and ms, and no secret', async () => {
@@ -128,8 +128,8 @@ describe('POST /callbacks/skypay (encrypted)', () => {
     const reply = decryptReply(res.text, SAMPLE_ENCRYPT_KEY) as Record<string, unknown>;
     expect(reply).to.include({ responseCode: '1000', responseDescription: 'Success' });
     expect(reply['responseTime']).to.match(RESPONSE_TIME);
-    const rows = readRows(t.dbPath, 'SELECT body FROM events WHERE control_number = ?', 'SK99123456789');
-    expect(JSON.parse(String(rows[0]?.['body']))).to.include({ referenceNumber: 'MLA001041380755361119' });
+    const [stored] = await readEvents(t.dbPath, 'SK99123456789');
+    expect(stored?.event).to.include({ referenceNumber: 'MLA001041380755361119' });
   });
 
   it('accepts the new key during rotation and answers under the key that opened the request', async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import Database from 'better-sqlite3';
 import { startTestDaemon, type TestDaemon } from '../../support/daemon';
 import { buildCallback, dealTimeFromNow, postCallback } from '../../support/skypay';
+import { openSqliteFile } from '../../support/sqlite';
 
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
@@ -18,7 +18,7 @@ describe('skypay.maxAgeDays and skypay.maxFutureMinutes (production values: 30 d
   });
 
   function rejectionsFor(controlNumber: string): { status: number; reason: string; description: string }[] {
-    const db = new Database(t.dbPath, { readonly: true });
+    const db = openSqliteFile(t.dbPath, { readonly: true });
     try {
       return db
         .prepare('SELECT status, reason, description FROM rejections WHERE body LIKE ?')

@@ -1,20 +1,13 @@
 import { expect } from 'chai';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { makeTempDir, startTestDaemon } from '../../support/daemon';
+import { withStore } from '../../support/store';
 import { spawnDaemon, type SpawnedDaemon } from '../../support/spawn';
 import { buildCallback, postCallback } from '../../support/skypay';
 
-function countEvents(dbPath: string, controlNumber: unknown): { events: number; duplicates: number } {
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    const rows = db.prepare('SELECT duplicates FROM events WHERE control_number = ?').all(controlNumber) as {
-      duplicates: number;
-    }[];
-    return { events: rows.length, duplicates: rows.reduce((n, r) => n + r.duplicates, 0) };
-  } finally {
-    db.close();
-  }
+async function countEvents(dbPath: string, controlNumber: unknown): Promise<{ events: number; duplicates: number }> {
+  const rows = await withStore(dbPath, (store) => store.findEventsByControlNumber(String(controlNumber)));
+  return { events: rows.length, duplicates: rows.reduce((n, r) => n + r.duplicates, 0) };
 }
 
 describe('dedup', () => {
@@ -24,7 +17,7 @@ describe('dedup', () => {
       const body = buildCallback({ payType: '4', failDescription: 'Invalid account' });
       const replies = await Promise.all(Array.from({ length: 50 }, () => postCallback(t.callbackUrl, body)));
       expect(replies.every((r) => r.status === 200 && r.json?.['responseCode'] === '1000')).to.equal(true);
-      expect(countEvents(t.dbPath, body['controlNumber'])).to.deep.equal({ events: 1, duplicates: 49 });
+      expect(await countEvents(t.dbPath, body['controlNumber'])).to.deep.equal({ events: 1, duplicates: 49 });
     } finally {
       await t.stop();
     }
@@ -39,7 +32,7 @@ describe('dedup', () => {
     const second = await startTestDaemon({}, { dbPath });
     try {
       expect((await postCallback(second.callbackUrl, body)).json?.['responseCode']).to.equal('1000');
-      expect(countEvents(dbPath, body['controlNumber'])).to.deep.equal({ events: 1, duplicates: 1 });
+      expect(await countEvents(dbPath, body['controlNumber'])).to.deep.equal({ events: 1, duplicates: 1 });
     } finally {
       await second.stop();
     }
@@ -67,7 +60,7 @@ describe('dedup', () => {
         ),
       );
       expect(replies.map((r) => r.json?.['responseCode'])).to.deep.equal(Array(50).fill('1000'));
-      expect(countEvents(dbPath, body['controlNumber'])).to.deep.equal({ events: 1, duplicates: 49 });
+      expect(await countEvents(dbPath, body['controlNumber'])).to.deep.equal({ events: 1, duplicates: 49 });
     });
   });
 });

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import { migrate } from '../../../src/store/migrations';
+import { migrateSqlite, openSqliteFile } from '../../support/sqlite';
 import { makeTempDir, startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
 import { startReceiver, type Receiver, type RecordedRequest } from '../../support/receiver';
 import { SAMPLE_AUTH, SAMPLE_PARTNER, buildCallback, nextControlNumber, postCallback } from '../../support/skypay';
@@ -14,7 +13,7 @@ const OTHER_AUTH = 'OTHER-PARTNER-KEY-0000-1111-2222';
 const DAY = 86_400_000;
 
 function query<T>(dbPath: string, sql: string, ...params: unknown[]): T[] {
-  const db = new Database(dbPath, { readonly: true });
+  const db = openSqliteFile(dbPath, { readonly: true });
   try {
     return db.prepare(sql).all(...params) as T[];
   } finally {
@@ -24,7 +23,7 @@ function query<T>(dbPath: string, sql: string, ...params: unknown[]): T[] {
 const countOf = (dbPath: string, sql: string, ...params: unknown[]): number =>
   Object.values(query<Record<string, number>>(dbPath, sql, ...params)[0] ?? {})[0] ?? 0;
 const write = (dbPath: string, sql: string, ...params: unknown[]): void => {
-  const db = new Database(dbPath);
+  const db = openSqliteFile(dbPath);
   try {
     db.prepare(sql).run(...params);
   } finally {
@@ -275,10 +274,10 @@ describe('a database written by the previous schema', function () {
     const dbPath = path.join(makeTempDir(), 'old.db');
     const cn = nextControlNumber();
     const dealTime = '2018-08-07 11:58:33';
-    const old = new Database(dbPath);
+    const old = openSqliteFile(dbPath);
     old.pragma('journal_mode = WAL');
     // The two migrations the last release shipped; the identity index then had no partner.
-    migrate(old, 2);
+    migrateSqlite(old, 2);
     const receivedMs = Date.now() - DAY;
     const body = JSON.stringify({
       id: 'evt_old',

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import net from 'node:net';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { makeTempDir } from '../../support/daemon';
+import { ALL, withStore } from '../../support/store';
 import { spawnDaemon } from '../../support/spawn';
 import { buildCallback } from '../../support/skypay';
 
@@ -40,9 +40,7 @@ describe('process lifecycle (built daemon)', function () {
     expect(d.output()).to.contain('skyrelay stopped');
 
     // The database was closed cleanly: the WAL was checkpointed and the event is there.
-    const db = new Database(dbPath, { readonly: true });
-    const count = (db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
-    db.close();
+    const count = await withStore(dbPath, async (store) => (await store.listEvents({ limit: ALL })).length);
     expect(count).to.equal(1);
   });
 

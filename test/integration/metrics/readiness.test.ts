@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import net from 'node:net';
-import Database from 'better-sqlite3';
 import { startTestDaemon, type TestDaemon } from '../../support/daemon';
 import { buildCallback, postCallback } from '../../support/skypay';
+import { openSqliteFile } from '../../support/sqlite';
 
 async function readiness(baseUrl: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${baseUrl}/readyz`);
@@ -26,13 +26,13 @@ describe('GET /readyz', function () {
 
   it('answers 503 after a failed write while a probe write also fails, and recovers without traffic once writes work', async () => {
     // Real SQLite failures, injected with triggers on the same file from another connection.
-    const admin = new Database(t.dbPath);
+    const admin = openSqliteFile(t.dbPath);
     try {
       admin.exec(`CREATE TRIGGER fail_events BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk is full'); END;
         CREATE TRIGGER fail_probe BEFORE UPDATE ON health_probe BEGIN SELECT RAISE(ABORT, 'disk is full'); END;
         CREATE TRIGGER fail_probe_insert BEFORE INSERT ON health_probe BEGIN SELECT RAISE(ABORT, 'disk is full'); END;`);
-      const refused = await postCallback(t.callbackUrl, buildCallback());
-      expect(refused.status).to.equal(503);
+      const rejected = await postCallback(t.callbackUrl, buildCallback());
+      expect(rejected.status).to.equal(503);
       const down = await readiness(t.baseUrl);
       expect(down.status).to.equal(503);
       expect(down.body).to.include({ status: 'unavailable' });

@@ -3,11 +3,12 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import Database from 'better-sqlite3';
 import { makeTempDir, waitUntil } from '../../support/daemon';
 import { getRefusedUrl } from '../../support/receiver';
 import { REPO_ROOT } from '../../support/spawn';
 import { buildCallback, postCallback } from '../../support/skypay';
+import { note } from '../../support/notes';
+import { ALL, withStore } from '../../support/store';
 
 const run = promisify(execFile);
 const PM2 = path.join(REPO_ROOT, 'node_modules', '.bin', 'pm2');
@@ -94,17 +95,11 @@ describe('pm2 reload under a steady stream of callbacks', function () {
     expect(after.map((p) => p.pm2_env.status)).to.deep.equal(['online', 'online']);
     expect(after.map((p) => p.pid).filter((pid) => before.includes(pid))).to.deep.equal([]);
     expect(failures).to.deep.equal([]);
-    const db = new Database(dbPath, { readonly: true });
-    try {
-      const stored = db.prepare('SELECT control_number, count(*) AS n FROM events GROUP BY control_number').all() as {
-        control_number: string;
-        n: number;
-      }[];
-      expect(stored.filter((r) => r.n !== 1)).to.deep.equal([]);
-      expect(stored.map((r) => r.control_number).sort()).to.deep.equal([...sent].sort());
-    } finally {
-      db.close();
-    }
+    const events = await withStore(dbPath, (store) => store.listEvents({ limit: ALL }));
+    const stored = new Map<string | null, number>();
+    for (const e of events) stored.set(e.controlNumber, (stored.get(e.controlNumber) ?? 0) + 1);
+    expect([...stored].filter(([, n]) => n !== 1)).to.deep.equal([]);
+    expect([...stored.keys()].sort()).to.deep.equal([...sent].sort());
     // pm2 asked the old workers to stop with SIGINT and waited for them to drain (no SIGKILL).
     const out = fs.readFileSync(path.join(dir, 'skyrelay.out.log'), 'utf8');
     for (const pid of before) {
@@ -121,8 +116,6 @@ describe('pm2 reload under a steady stream of callbacks', function () {
     for (const id of [0, 1])
       expect(pm2Log).to.contain(`App [skyrelay:_old_${id}] exited with code [0] via signal [SIGINT]`);
     expect(pm2Log).not.to.match(/SIGKILL/);
-    process.stdout.write(
-      `      (${sent.length} callbacks: ${beforeReload} before, ${duringReload} during and the rest after the reload)\n`,
-    );
+    note(`${sent.length} callbacks: ${beforeReload} before, ${duringReload} during and the rest after the reload`);
   });
 });

@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { StoreBusyError, StoreUnavailableError } from '../../../src/store/errors';
 import { PostgresStore } from '../../../src/store/postgres/postgres-store';
-import { buildPayoutEvent } from '../../support/events';
+import { buildPayoutEvent } from '../../support/fixtures';
 import {
   createTestDatabase,
   describePostgres,

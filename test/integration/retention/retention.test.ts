@@ -1,20 +1,21 @@
 import { expect } from 'chai';
-import Database from 'better-sqlite3';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
 import { buildCallback, postCallback } from '../../support/skypay';
+import { openSqliteFile, type SqliteHandle } from '../../support/sqlite';
+import { ALL, withStore } from '../../support/store';
 
 const DAY = 86_400_000;
 
 describe('retention job in the running daemon', function () {
   this.timeout(20_000);
   let t: TestDaemon;
-  let db: Database.Database;
+  let db: SqliteHandle;
 
   before(async () => {
     t = await startTestDaemon({
       store: { retentionDays: 7, rejectionRetentionDays: 2, retentionIntervalMs: 150, retentionBatchSize: 2 },
     });
-    db = new Database(t.dbPath);
+    db = openSqliteFile(t.dbPath);
   });
   after(async () => {
     db.close();
@@ -58,26 +59,29 @@ describe('retention job in the running daemon', function () {
     insertRejection.run('rej_old', Date.now() - 3 * DAY);
     insertRejection.run('rej_recent', Date.now() - DAY);
 
-    const oldLeft = () =>
-      db.prepare("SELECT count(*) FROM events WHERE id LIKE 'evt_old_done_%'").pluck().get() as number;
+    const eventIds = () => withStore(t.dbPath, async (s) => (await s.listEvents({ limit: ALL })).map((e) => e.id));
+    const rejectionIds = () =>
+      withStore(t.dbPath, async (s) => (await s.listRejections({ limit: ALL })).map((r) => r.id));
+    const oldLeft = async () => (await eventIds()).filter((id) => id.startsWith('evt_old_done_')).length;
     const fresh = buildCallback();
     expect((await postCallback(t.callbackUrl, fresh)).json?.['responseCode']).to.equal('1000');
-    await waitUntil(() => oldLeft() === 0, 'the old finished events to be pruned', 5000);
+    await waitUntil(async () => (await oldLeft()) === 0, 'the old finished events to be pruned', 5000);
 
-    const ids = db.prepare('SELECT id FROM events WHERE control_number IS NULL ORDER BY id').pluck().all();
+    const ids = (await withStore(t.dbPath, (s) => s.listEvents({ limit: ALL })))
+      .filter((e) => e.controlNumber === null)
+      .map((e) => e.id)
+      .sort();
     expect(ids).to.deep.equal(['evt_old_inflight', 'evt_old_pending', 'evt_recent']);
+    // No orphans left under the store: these rows would not show through the interface.
     expect(db.prepare("SELECT count(*) FROM deliveries WHERE id LIKE 'evt_old_done_%'").pluck().get()).to.equal(0);
     expect(db.prepare("SELECT count(*) FROM attempts WHERE delivery_id LIKE 'evt_old_done_%'").pluck().get()).to.equal(
       0,
     );
     expect(
-      db.prepare('SELECT count(*) FROM events WHERE control_number = ?').pluck().get(fresh['controlNumber']),
-    ).to.equal(1);
-    await waitUntil(
-      () => db.prepare("SELECT count(*) FROM rejections WHERE id = 'rej_old'").pluck().get() === 0,
-      'the old refusal to go',
-    );
-    expect(db.prepare('SELECT id FROM rejections').pluck().all()).to.deep.equal(['rej_recent']);
+      await withStore(t.dbPath, (s) => s.findEventsByControlNumber(String(fresh['controlNumber']))),
+    ).to.have.length(1);
+    await waitUntil(async () => !(await rejectionIds()).includes('rej_old'), 'the old refusal to go');
+    expect(await rejectionIds()).to.deep.equal(['rej_recent']);
     expect(t.logs.some((l) => l.includes('retention pruned old rows'))).to.equal(true);
   });
 });

@@ -1,13 +1,14 @@
 import { expect } from 'chai';
 import { buildDeadDeliveryEvent, buildRejectionEvent, carriesDeadAlert } from '../../../src/alerts/build';
 import type { AttemptReport } from '../../../src/delivery/worker';
-import { compileRules, planRoutes } from '../../../src/routing/match';
+import { compileRules } from '../../../src/routing/match';
+import { planRoutes } from '../../../src/routing/plan';
 import type { RuleConfig } from '../../../src/routing/schema';
 import {
   buildDeadDeliveryEvent as sampleDead,
   buildPayoutEvent,
   buildRejectionEvent as sampleRejection,
-} from '../../support/events';
+} from '../../support/fixtures';
 
 const rules: RuleConfig[] = [
   { name: 'ledger-feed', to: ['ledger'] },

@@ -1,10 +1,9 @@
 import { expect } from 'chai';
 import path from 'node:path';
-import type Database from 'better-sqlite3';
-import { prepareAlertWindows } from '../../../src/alerts/windows';
-import { openDatabase } from '../../../src/store/sqlite';
+import type { Store } from '../../../src/store';
 import type { NewRejection } from '../../../src/store/types';
 import { makeTempDir } from '../../support/daemon';
+import { openSqliteStore, sqliteHandle } from '../../support/sqlite';
 
 const WINDOW = 60_000;
 
@@ -24,36 +23,40 @@ function refusal(reason: string, description = 'wrong authentication key'): NewR
   };
 }
 
-describe('rejection alert windows (rate limit kept in SQLite)', () => {
+describe('rejection alert windows (rate limit kept in the store)', () => {
   let file: string;
-  let db: Database.Database;
+  let store: Store;
   beforeEach(() => {
     file = path.join(makeTempDir(), 'w.db');
-    db = openDatabase({ path: file, synchronous: 'NORMAL' });
+    store = openSqliteStore(file);
   });
-  afterEach(() => db.close());
+  afterEach(() => store.close());
 
-  it('admits the first refusal per reason and destination, and folds the rest of the window', () => {
-    const w = prepareAlertWindows(db, WINDOW);
-    expect(w.admit(refusal('unauthenticated'), ['slack', 'email'], 0)).to.deep.equal([
+  it('admits the first refusal per reason and destination, and folds the rest of the window', async () => {
+    expect(await store.admitRejectionAlert(refusal('unauthenticated'), ['slack', 'email'], 0, WINDOW)).to.deep.equal([
       { destination: 'slack', folded: 0 },
       { destination: 'email', folded: 0 },
     ]);
-    expect(w.admit(refusal('unauthenticated'), ['slack', 'email'], 1_000)).to.deep.equal([]);
-    expect(w.admit(refusal('unauthenticated'), ['slack'], 59_999)).to.deep.equal([]);
+    expect(
+      await store.admitRejectionAlert(refusal('unauthenticated'), ['slack', 'email'], 1_000, WINDOW),
+    ).to.deep.equal([]);
+    expect(await store.admitRejectionAlert(refusal('unauthenticated'), ['slack'], 59_999, WINDOW)).to.deep.equal([]);
     // Another reason has its own window.
-    expect(w.admit(refusal('invalid'), ['slack'], 2_000)).to.deep.equal([{ destination: 'slack', folded: 0 }]);
+    expect(await store.admitRejectionAlert(refusal('invalid'), ['slack'], 2_000, WINDOW)).to.deep.equal([
+      { destination: 'slack', folded: 0 },
+    ]);
     // A refusal after the window carries what was folded, when no summary went out meanwhile.
-    expect(w.admit(refusal('unauthenticated'), ['slack'], 60_000)).to.deep.equal([{ destination: 'slack', folded: 2 }]);
+    expect(await store.admitRejectionAlert(refusal('unauthenticated'), ['slack'], 60_000, WINDOW)).to.deep.equal([
+      { destination: 'slack', folded: 2 },
+    ]);
   });
 
-  it('closes expired windows once: a summary for folded refusals, and drops quiet ones', () => {
-    const w = prepareAlertWindows(db, WINDOW);
-    w.admit(refusal('unauthenticated'), ['slack'], 0);
-    w.admit(refusal('invalid'), ['slack'], 0);
-    w.admit(refusal('unauthenticated', 'unknown partner'), ['slack'], 10_000);
-    expect(w.closeExpired(59_999)).to.deep.equal([]);
-    const closed = w.closeExpired(60_000);
+  it('closes expired windows once: a summary for folded refusals, and drops quiet ones', async () => {
+    await store.admitRejectionAlert(refusal('unauthenticated'), ['slack'], 0, WINDOW);
+    await store.admitRejectionAlert(refusal('invalid'), ['slack'], 0, WINDOW);
+    await store.admitRejectionAlert(refusal('unauthenticated', 'unknown partner'), ['slack'], 10_000, WINDOW);
+    expect(await store.closeExpiredAlertWindows(59_999, WINDOW)).to.deep.equal([]);
+    const closed = await store.closeExpiredAlertWindows(60_000, WINDOW);
     expect(closed).to.deep.equal([
       {
         destination: 'slack',
@@ -67,19 +70,21 @@ describe('rejection alert windows (rate limit kept in SQLite)', () => {
       },
     ]);
     // A second closer (another process) finds nothing left to send.
-    expect(w.closeExpired(60_001)).to.deep.equal([]);
+    expect(await store.closeExpiredAlertWindows(60_001, WINDOW)).to.deep.equal([]);
     // The summary opened a new window: a steady stream yields one alert per window.
-    expect(w.admit(refusal('unauthenticated'), ['slack'], 61_000)).to.deep.equal([]);
-    expect(db.prepare('SELECT reason FROM alert_windows').pluck().all()).to.deep.equal(['unauthenticated']);
+    expect(await store.admitRejectionAlert(refusal('unauthenticated'), ['slack'], 61_000, WINDOW)).to.deep.equal([]);
+    expect(sqliteHandle(store).prepare('SELECT reason FROM alert_windows').pluck().all()).to.deep.equal([
+      'unauthenticated',
+    ]);
   });
 
-  it('survives a restart: a new connection to the file sees the open window', () => {
-    prepareAlertWindows(db, WINDOW).admit(refusal('unauthenticated'), ['slack'], 0);
-    const other = openDatabase({ path: file, synchronous: 'NORMAL' });
+  it('survives a restart: a new store on the file sees the open window', async () => {
+    await store.admitRejectionAlert(refusal('unauthenticated'), ['slack'], 0, WINDOW);
+    const other = openSqliteStore(file);
     try {
-      expect(prepareAlertWindows(other, WINDOW).admit(refusal('unauthenticated'), ['slack'], 5_000)).to.deep.equal([]);
+      expect(await other.admitRejectionAlert(refusal('unauthenticated'), ['slack'], 5_000, WINDOW)).to.deep.equal([]);
     } finally {
-      other.close();
+      await other.close();
     }
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { decideAfterFailure, isRetryable, nextDelay, type RetryPolicy } from '../../../src/delivery/backoff';
+import { decideAfterFailure, nextDelay, type RetryPolicy } from '../../../src/delivery/backoff';
 
 const policy: RetryPolicy = { maxAttempts: 8, initialBackoffMs: 1000, maxBackoffMs: 60_000 };
 const low = () => 0;
@@ -109,42 +109,5 @@ describe('delivery/backoff', () => {
         assert.match(verdict.reason, /permanent.*HTTP 404/);
       }
     });
-  });
-
-  describe('isRetryable', () => {
-    const table: Array<[{ status?: number; code?: string }, boolean]> = [
-      [{ status: 408 }, true],
-      [{ status: 429 }, true],
-      [{ status: 500 }, true],
-      [{ status: 502 }, true],
-      [{ status: 503 }, true],
-      [{ status: 599 }, true],
-      [{ status: 400 }, false],
-      [{ status: 401 }, false],
-      [{ status: 403 }, false],
-      [{ status: 404 }, false],
-      [{ status: 410 }, false],
-      [{ status: 422 }, false],
-      [{ status: 301 }, false],
-      [{ status: 302 }, false],
-      [{ status: 404, code: 'ECONNRESET' }, false],
-      [{ code: 'ECONNREFUSED' }, true],
-      [{ code: 'ECONNRESET' }, true],
-      [{ code: 'ETIMEDOUT' }, true],
-      [{ code: 'EPIPE' }, true],
-      [{ code: 'ENOTFOUND' }, true],
-      [{ code: 'EAI_AGAIN' }, true],
-      [{ code: 'ABORT_ERR' }, true],
-      [{ code: 'TimeoutError' }, true],
-      [{ code: 'UND_ERR_CONNECT_TIMEOUT' }, true],
-      [{ code: 'UND_ERR_SOCKET' }, true],
-      [{ code: 'SOMETHING_ODD' }, true],
-      [{}, true],
-    ];
-    for (const [input, expected] of table) {
-      it(`${JSON.stringify(input)} -> ${expected}`, () => {
-        assert.equal(isRetryable(input), expected);
-      });
-    }
   });
 });

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { buildEmailContent, buildMessageId, buildSubject } from '../../../src/destinations/email-content';
+import { describeTimezone } from '../../../src/destinations/present';
 import { buildSlackMessage, describeFallback } from '../../../src/destinations/slack';
 import { buildEnvelope, describeEnvelopeType } from '../../../src/destinations/webhook';
 import { buildConflictEvent } from '../../../src/alerts/build';
-import { buildDeadDeliveryEvent, buildPaidEvent, buildPayoutEvent, buildRejectionEvent } from '../../support/events';
+import { buildDeadDeliveryEvent, buildPaidEvent, buildPayoutEvent, buildRejectionEvent } from '../../support/fixtures';
 
 describe('Slack message', () => {
   it('says what happened, to which payout, and how to trace it', () => {
@@ -184,5 +185,30 @@ describe('callback.conflict alert', () => {
     expect(buildSubject(event, '[skyrelay]')).to.equal(
       '[skyrelay] Conflicting callback: referenceNumber, extra.branchCode',
     );
+  });
+});
+
+describe('deal time clock (skypay.timezone)', () => {
+  it('names the configured offset, not a fixed GMT+8', () => {
+    expect(['+08:00', '+07:00', '+05:30', '-03:00', '+00:00'].map(describeTimezone)).to.deep.equal([
+      'GMT+8',
+      'GMT+7',
+      'GMT+5:30',
+      'GMT-3',
+      'GMT',
+    ]);
+  });
+
+  it('shows the deal time in Slack and mail in the clock it is given', () => {
+    const slack = JSON.stringify(buildSlackMessage(buildPayoutEvent(), 'dlv_1', '+07:00').blocks);
+    expect(slack).to.contain('2018-08-07 11:58:33 GMT+7').and.not.to.contain('GMT+8');
+    const mail = buildEmailContent(buildPayoutEvent(), {
+      deliveryId: 'dlv_1',
+      rules: [],
+      subjectPrefix: '[s]',
+      timezone: '+07:00',
+    });
+    expect(mail.text).to.contain('Deal time: 2018-08-07 11:58:33 GMT+7');
+    expect(mail.html).to.contain('2018-08-07 11:58:33 GMT+7');
   });
 });

@@ -1,10 +1,7 @@
 import { expect } from 'chai';
-import {
-  classifyHttpStatus,
-  decodeUtf8Prefix,
-  parseRetryAfter,
-  truncateSnippet,
-} from '../../../src/destinations/retry-after';
+import { classifyHttpStatus } from '../../../src/destinations/status';
+import { decodeUtf8Prefix, truncateSnippet } from '../../../src/destinations/snippet';
+import { parseRetryAfter } from '../../../src/destinations/retry-after';
 
 describe('parseRetryAfter', () => {
   const now = Date.parse('2024-05-01T12:00:00Z');
@@ -49,6 +46,11 @@ describe('classifyHttpStatus', () => {
     for (const status of [100, 301, 302, 307, 400, 401, 403, 404, 410, 413, 422]) {
       expect(classifyHttpStatus(status), String(status)).to.equal('permanent');
     }
+  });
+
+  // delivery/backoff.ts had a second classifier (isRetryable) that retried these; the one in use never did.
+  it('gives up on codes outside the standard range, like any other considered answer', () => {
+    for (const status of [0, 99, 600, 999]) expect(classifyHttpStatus(status), String(status)).to.equal('permanent');
   });
 });
 

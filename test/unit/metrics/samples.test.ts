@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import { AggregatorRegistry } from 'prom-client';
 import path from 'node:path';
 import { ProcessMetrics } from '../../../src/metrics/collect';
-import { diffSamples, flattenFamilies, groupSamples, orderSamples, type Sample } from '../../../src/metrics/samples';
-import { prepareSharedMetrics } from '../../../src/metrics/shared';
-import { openDatabase } from '../../../src/store/sqlite';
+import { diffSamples, flattenFamilies, groupSamples, orderSamples } from '../../../src/metrics/samples';
+import type { Sample } from '../../../src/store/types';
 import { makeTempDir } from '../../support/daemon';
+import { openSqliteStore } from '../../support/sqlite';
 
 const asMap = (samples: readonly Sample[]) => new Map(samples.map((s) => [s.series, s.value]));
 
@@ -30,20 +30,21 @@ describe('metric samples (shared totals across processes)', () => {
   });
 
   it("adds two processes' deltas in SQLite and renders one valid histogram, buckets in order", async () => {
-    const db = openDatabase({ path: path.join(makeTempDir(), 'm.db'), synchronous: 'NORMAL' });
+    const store = openSqliteStore(path.join(makeTempDir(), 'm.db'));
     try {
-      const shared = prepareSharedMetrics(db);
       for (const ms of [2, 40]) {
         const m = new ProcessMetrics();
         m.recordOutcome('accepted', ms);
-        shared.flush(diffSamples(new Map(), flattenFamilies(await m.readCounters())), {
+        await store.publishMetrics(diffSamples(new Map(), flattenFamilies(await m.readCounters())), {
           instance: `p${ms}`,
           pid: ms,
           now: 0,
           families: [],
         });
       }
-      const text = await AggregatorRegistry.aggregate([groupSamples(orderSamples(shared.readTotals()))]).metrics();
+      const text = await AggregatorRegistry.aggregate([
+        groupSamples(orderSamples(await store.readMetricTotals())),
+      ]).metrics();
       expect(text).to.contain('skyrelay_callbacks_total{outcome="accepted"} 2');
       expect(text).to.contain('skyrelay_callback_duration_seconds_count{outcome="accepted"} 2');
       expect(text).to.contain('skyrelay_callback_duration_seconds_bucket{le="0.0025",outcome="accepted"} 1');
@@ -53,7 +54,7 @@ describe('metric samples (shared totals across processes)', () => {
       expect(les[les.length - 1]).to.equal('+Inf');
       expect(les.slice(0, -1).map(Number)).to.deep.equal([...les.slice(0, -1).map(Number)].sort((a, b) => a - b));
     } finally {
-      db.close();
+      await store.close();
     }
   });
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import type { RelayEvent } from '../../../src/event';
+import type { PayoutEvent, RelayEvent } from '../../../src/event';
 import { compileRules, describeRule, routeEvent } from '../../../src/routing/match';
 import type { MatcherValue, RuleConfig } from '../../../src/routing/schema';
-import { makeFailure, makePayout, makeSystem } from './fixtures';
+import { buildDeadDeliveryEvent, buildPaidEvent, buildPayoutEvent } from '../../support/fixtures';
 
 /** True when a single-condition rule routes `event`. */
 function fires(field: string, matcher: MatcherValue, event: RelayEvent): boolean {
@@ -10,9 +10,21 @@ function fires(field: string, matcher: MatcherValue, event: RelayEvent): boolean
   return routeEvent(event, rules).length === 1;
 }
 
-const paid = makePayout();
-const failure = makeFailure();
-const system = makeSystem();
+// The values the cases below test, spelled out here rather than left to the fixtures' defaults.
+const payoutFields = {
+  action: 'payout.notify',
+  partner: 'ACME-PH',
+  controlNumber: 'CN0012345',
+  dealTime: '2024-05-01 10:20:30',
+  referenceNumber: 'REF-77',
+  extra: { amount: '100', currency: 'PHP', express: true, 'extra.dotted': 'literal' },
+};
+const paid = buildPaidEvent(payoutFields);
+const failure = buildPayoutEvent({ ...payoutFields, failDescription: 'Account closed' });
+const amendedFailure: PayoutEvent = { ...failure, payType: 6, status: 'amendedFailure' };
+const system = buildDeadDeliveryEvent({
+  data: { destination: 'ops-slack', attempts: 5, permanent: false, reason: null },
+});
 
 type Case = [label: string, field: string, matcher: MatcherValue, event: RelayEvent, expected: boolean];
 
@@ -76,19 +88,13 @@ const cases: Case[] = [
   ['payType by numeric string', 'payType', '4', failure, true],
   ['payType by other name', 'payType', 'failure', paid, false],
   ['payType any-of mixing spellings', 'payType', ['upload', 4, '6'], failure, true],
-  [
-    'payType prefix on the name',
-    'payType',
-    { prefix: 'amended' },
-    makeFailure({ payType: 6, status: 'amendedFailure' }),
-    true,
-  ],
+  ['payType prefix on the name', 'payType', { prefix: 'amended' }, amendedFailure, true],
   ['payType regex on the number', 'payType', { regex: '^[46]$' }, failure, true],
   ['payType not', 'payType', { not: ['failure', 'amendedFailure'] }, paid, true],
   ['status by name', 'status', 'paid', paid, true],
   ['status by number', 'status', 2, paid, true],
   ['status by numeric string', 'status', '4', paid, false],
-  ['status contains', 'status', { contains: 'Fail' }, makeFailure({ payType: 6, status: 'amendedFailure' }), true],
+  ['status contains', 'status', { contains: 'Fail' }, amendedFailure, true],
   ['payType on a system event is missing', 'payType', 'failure', system, false],
   ['payType exists false on a system event', 'payType', { exists: false }, system, true],
   // other payout fields
@@ -118,7 +124,7 @@ describe('routing/match', () => {
     it('requires every key of a match to hold', () => {
       const rules = compileRules([{ name: 'r', match: { payType: 'failure', partner: 'OTHER' }, to: ['d'] }]);
       assert.deepEqual(routeEvent(failure, rules), []);
-      assert.deepEqual(routeEvent(makeFailure({ partner: 'OTHER' }), rules), [{ destination: 'd', rules: ['r'] }]);
+      assert.deepEqual(routeEvent({ ...failure, partner: 'OTHER' }, rules), [{ destination: 'd', rules: ['r'] }]);
     });
 
     it('a rule without match matches every event', () => {

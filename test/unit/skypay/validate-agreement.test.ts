@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { create } from 'superstruct';
-import { createCallbackStruct, validateCallback } from '../../../src/skypay/validate';
+import { createCallbackStruct } from '../../../src/skypay/validate';
+import { validateCallback } from '../../../src/ingest/validate';
 
 /**
  * validateCallback takes a hand-written fast path for bodies that pass and

@@ -1,20 +1,10 @@
 import { expect } from 'chai';
 import path from 'node:path';
-import type Database from 'better-sqlite3';
 import type { RelayEvent } from '../../../src/event';
-import {
-  findEventsByControlNumber,
-  getEvent,
-  listDeliveries,
-  listEvents,
-  listRejections,
-  replayDeliveries,
-  replayEvent,
-  replayMatching,
-} from '../../../src/store/queries';
-import { SqliteStore } from '../../../src/store/sqlite-store';
+import type { SqliteStore } from '../../../src/store/sqlite/store';
 import { makeTempDir } from '../../support/daemon';
-import { buildPaidEvent, buildPayoutEvent, buildRejectionEvent } from '../../support/events';
+import { buildPaidEvent, buildPayoutEvent, buildRejectionEvent } from '../../support/fixtures';
+import { openSqliteStore, sqliteHandle, type SqliteHandle } from '../../support/sqlite';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 let seq = 0;
@@ -25,7 +15,7 @@ function idAt(prefix: string, ms: number): string {
   return `${prefix}_${String(ms).padStart(14, '0')}${String(seq).padStart(6, '0')}`;
 }
 
-function setState(db: Database.Database, id: string, state: string, updatedMs = T0): void {
+function setState(db: SqliteHandle, id: string, state: string, updatedMs = T0): void {
   db.prepare('UPDATE deliveries SET state = ?, attempts = 3, updated_ms = ?, last_error = ? WHERE id = ?').run(
     state,
     updatedMs,
@@ -36,12 +26,12 @@ function setState(db: Database.Database, id: string, state: string, updatedMs = 
 
 describe('store queries (shared by the CLI and the admin API)', () => {
   let store: SqliteStore;
-  let db: Database.Database;
+  let db: SqliteHandle;
   const ids: Record<string, string> = {};
 
   before(async () => {
-    store = new SqliteStore({ path: path.join(makeTempDir(), 'q.db'), synchronous: 'NORMAL' });
-    db = store.db;
+    store = openSqliteStore(path.join(makeTempDir(), 'q.db'));
+    db = sqliteHandle(store);
     const save = async (name: string, event: RelayEvent, destinations: string[]) => {
       const deliveries = destinations.map((d) => ({
         id: idAt('dlv', Date.parse(event.receivedAt)),
@@ -91,37 +81,39 @@ describe('store queries (shared by the CLI and the admin API)', () => {
     await store.close();
   });
 
-  it('lists events newest first with delivery counts, and filters by control number, status, type and time', () => {
-    const all = listEvents(db, { limit: 10 });
+  it('lists events newest first with delivery counts, and filters by control number, status, type and time', async () => {
+    const all = await store.listEvents({ limit: 10 });
     expect(all.map((e) => e.id)).to.deep.equal([ids['rej'], ids['other'], ids['fail'], ids['paid']]);
     expect(all[2]?.deliveries).to.deep.equal({ pending: 0, inflight: 0, delivered: 1, dead: 1 });
-    expect(listEvents(db, { controlNumber: 'CN0000000000001', limit: 10 }).map((e) => e.id)).to.deep.equal([
+    expect((await store.listEvents({ controlNumber: 'CN0000000000001', limit: 10 })).map((e) => e.id)).to.deep.equal([
       ids['fail'],
       ids['paid'],
     ]);
-    expect(listEvents(db, { status: 'failure', limit: 10 }).map((e) => e.id)).to.deep.equal([
+    expect((await store.listEvents({ status: 'failure', limit: 10 })).map((e) => e.id)).to.deep.equal([
       ids['other'],
       ids['fail'],
     ]);
-    expect(listEvents(db, { type: 'rejection', limit: 10 }).map((e) => e.id)).to.deep.equal([ids['rej']]);
-    expect(listEvents(db, { sinceMs: T0 + 2000, limit: 10 }).map((e) => e.id)).to.deep.equal([
+    expect((await store.listEvents({ type: 'rejection', limit: 10 })).map((e) => e.id)).to.deep.equal([ids['rej']]);
+    expect((await store.listEvents({ sinceMs: T0 + 2000, limit: 10 })).map((e) => e.id)).to.deep.equal([
       ids['rej'],
       ids['other'],
     ]);
   });
 
-  it("pages with the previous page's last id as the cursor, without gaps or repeats", () => {
-    const first = listEvents(db, { limit: 2 });
-    const second = listEvents(db, { limit: 2, before: first[1]?.id });
-    expect([...first, ...second].map((e) => e.id)).to.deep.equal(listEvents(db, { limit: 10 }).map((e) => e.id));
+  it("pages with the previous page's last id as the cursor, without gaps or repeats", async () => {
+    const first = await store.listEvents({ limit: 2 });
+    const second = await store.listEvents({ limit: 2, before: first[1]?.id });
+    expect([...first, ...second].map((e) => e.id)).to.deep.equal(
+      (await store.listEvents({ limit: 10 })).map((e) => e.id),
+    );
   });
 
-  it('shows an event with its deliveries and attempts, by id or by control number (oldest first)', () => {
+  it('shows an event with its deliveries and attempts, by id or by control number (oldest first)', async () => {
     db.prepare(
       `INSERT INTO attempts (delivery_id, attempt, started_ms, duration_ms, outcome, status, error)
       VALUES (?, 1, ?, 12, 'dead', 400, 'HTTP 400')`,
     ).run(ids['fail.0'], T0 + 4000);
-    const detail = getEvent(db, ids['fail'] as string);
+    const detail = await store.getEvent(ids['fail'] as string);
     expect(detail?.event).to.include({ id: ids['fail'], status: 'failure' });
     expect(detail?.deliveries.map((d) => [d.destination, d.state])).to.deep.equal([
       ['ledger', 'dead'],
@@ -138,50 +130,50 @@ describe('store queries (shared by the CLI and the admin API)', () => {
         response: null,
       },
     ]);
-    expect(findEventsByControlNumber(db, 'CN0000000000001').map((d) => d.event.id)).to.deep.equal([
+    expect((await store.findEventsByControlNumber('CN0000000000001')).map((d) => d.event.id)).to.deep.equal([
       ids['paid'],
       ids['fail'],
     ]);
-    expect(getEvent(db, 'evt_nope')).to.equal(undefined);
+    expect(await store.getEvent('evt_nope')).to.equal(undefined);
   });
 
-  it('lists deliveries by state, destination and time of the last change', () => {
-    expect(listDeliveries(db, { state: 'dead', limit: 10 }).map((d) => d.id)).to.deep.equal([
+  it('lists deliveries by state, destination and time of the last change', async () => {
+    expect((await store.listDeliveries({ state: 'dead', limit: 10 })).map((d) => d.id)).to.deep.equal([
       ids['fail.0'],
       ids['paid.0'],
     ]);
-    expect(listDeliveries(db, { state: 'dead', sinceMs: T0, limit: 10 }).map((d) => d.id)).to.deep.equal([
+    expect((await store.listDeliveries({ state: 'dead', sinceMs: T0, limit: 10 })).map((d) => d.id)).to.deep.equal([
       ids['fail.0'],
     ]);
-    expect(listDeliveries(db, { destination: 'slack', limit: 10 }).map((d) => d.eventType)).to.deep.equal([
+    expect((await store.listDeliveries({ destination: 'slack', limit: 10 })).map((d) => d.eventType)).to.deep.equal([
       'skyrelay.rejection',
       'skypay.payout',
     ]);
   });
 
-  it('replays named finished deliveries with a fresh attempt budget and leaves queued ones alone', () => {
-    const r = replayDeliveries(db, [ids['fail.1'] as string, ids['rej.0'] as string, 'dlv_missing'], T0 + 9000);
+  it('replays named finished deliveries with a fresh attempt budget and leaves queued ones alone', async () => {
+    const r = await store.replayDeliveries([ids['fail.1'] as string, ids['rej.0'] as string, 'dlv_missing'], T0 + 9000);
     expect(r.requeued).to.deep.equal([ids['fail.1']]);
     expect(r.skipped).to.deep.equal([
       { id: ids['rej.0'], reason: 'already pending' },
       { id: 'dlv_missing', reason: 'no such delivery' },
     ]);
-    const row = db.prepare('SELECT state, attempts, next_attempt_ms FROM deliveries WHERE id = ?').get(ids['fail.1']);
-    expect(row).to.deep.equal({ state: 'pending', attempts: 0, next_attempt_ms: T0 + 9000 });
+    const deliveries = (await store.getEvent(ids['fail'] as string))?.deliveries ?? [];
+    const row = deliveries.find((d) => d.id === ids['fail.1']);
+    expect(row).to.include({ state: 'pending', attempts: 0, nextAttemptAt: new Date(T0 + 9000).toISOString() });
     // The history stays for `show`.
-    expect(db.prepare('SELECT count(*) FROM attempts WHERE delivery_id = ?').pluck().get(ids['fail.0'])).to.equal(1);
+    expect(deliveries.find((d) => d.id === ids['fail.0'])?.attemptLog).to.have.length(1);
   });
 
-  it('replays dead deliveries by destination and since, in one transaction', () => {
-    const r = replayMatching(db, { state: 'dead', destination: 'ledger', sinceMs: T0 }, T0 + 9000);
+  it('replays dead deliveries by destination and since, in one transaction', async () => {
+    const r = await store.replayMatching({ state: 'dead', destination: 'ledger', sinceMs: T0 }, T0 + 9000);
     expect(r.requeued).to.deep.equal([ids['fail.0']]);
-    expect(listDeliveries(db, { state: 'dead', limit: 10 }).map((d) => d.id)).to.deep.equal([ids['paid.0']]);
+    expect((await store.listDeliveries({ state: 'dead', limit: 10 })).map((d) => d.id)).to.deep.equal([ids['paid.0']]);
   });
 
-  it('replays an event to the destinations the current rules choose, adding new ones and naming dropped ones', () => {
+  it('replays an event to the destinations the current rules choose, adding new ones and naming dropped ones', async () => {
     setState(db, ids['paid.0'] as string, 'delivered');
-    const r = replayEvent(
-      db,
+    const r = await store.replayEvent(
       ids['paid'] as string,
       () => [
         { id: 'dlv_new', destination: 'email', rules: ['new-rule'] },
@@ -191,12 +183,13 @@ describe('store queries (shared by the CLI and the admin API)', () => {
     );
     expect(r?.created).to.deep.equal(['dlv_new']);
     expect(r?.requeued).to.deep.equal([ids['paid.0']]);
-    expect(db.prepare('SELECT rules FROM deliveries WHERE id = ?').pluck().get(ids['paid.0'])).to.equal('["r2"]');
-    const dropped = replayEvent(db, ids['rej'] as string, () => [], T0);
+    const paid = await store.getEvent(ids['paid'] as string);
+    expect(paid?.deliveries.find((d) => d.id === ids['paid.0'])?.rules).to.deep.equal(['r2']);
+    const dropped = await store.replayEvent(ids['rej'] as string, () => [], T0);
     expect(dropped?.skipped).to.deep.equal([
       { id: ids['rej.0'], reason: 'the rules no longer route this event to slack' },
     ]);
-    expect(replayEvent(db, 'evt_missing', () => [])).to.equal(undefined);
+    expect(await store.replayEvent('evt_missing', () => [])).to.equal(undefined);
   });
 
   it('lists refused callbacks newest first, by reason and time, in pages, without their bodies', async () => {
@@ -220,12 +213,15 @@ describe('store queries (shared by the CLI and the admin API)', () => {
     const a = await refuse(T0, 'unauthenticated', 'Acme@skypay');
     const b = await refuse(T0 + 1000, 'invalid');
     const c = await refuse(T0 + 2000, 'unauthenticated');
-    expect(listRejections(db, { limit: 10 }).map((r) => r.id)).to.deep.equal([c, b, a]);
-    expect(listRejections(db, { reason: 'unauthenticated', limit: 10 }).map((r) => r.id)).to.deep.equal([c, a]);
-    expect(listRejections(db, { sinceMs: T0 + 1000, limit: 10 }).map((r) => r.id)).to.deep.equal([c, b]);
-    expect(listRejections(db, { before: c, limit: 1 }).map((r) => r.id)).to.deep.equal([b]);
-    expect(listRejections(db, { before: a, limit: 10 })).to.deep.equal([]);
-    expect(listRejections(db, { limit: 10 })[2]).to.deep.equal({
+    expect((await store.listRejections({ limit: 10 })).map((r) => r.id)).to.deep.equal([c, b, a]);
+    expect((await store.listRejections({ reason: 'unauthenticated', limit: 10 })).map((r) => r.id)).to.deep.equal([
+      c,
+      a,
+    ]);
+    expect((await store.listRejections({ sinceMs: T0 + 1000, limit: 10 })).map((r) => r.id)).to.deep.equal([c, b]);
+    expect((await store.listRejections({ before: c, limit: 1 })).map((r) => r.id)).to.deep.equal([b]);
+    expect(await store.listRejections({ before: a, limit: 10 })).to.deep.equal([]);
+    expect((await store.listRejections({ limit: 10 }))[2]).to.deep.equal({
       id: a,
       receivedAt: new Date(T0).toISOString(),
       remoteAddress: '10.0.0.1',

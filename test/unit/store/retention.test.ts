@@ -1,14 +1,14 @@
 import { expect } from 'chai';
 import path from 'node:path';
-import type Database from 'better-sqlite3';
-import { cutoffsFor, preparePruner, pruneAll } from '../../../src/store/retention';
-import { openDatabase } from '../../../src/store/sqlite';
+import type { Store } from '../../../src/store';
+import { cutoffsFor, pruneAll } from '../../../src/store/retention';
 import { makeTempDir } from '../../support/daemon';
+import { openSqliteStore, sqliteHandle, type SqliteHandle } from '../../support/sqlite';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-06-01T00:00:00Z');
 
-function addEvent(db: Database.Database, id: string, ageDays: number, deliveryStates: string[]): void {
+function addEvent(db: SqliteHandle, id: string, ageDays: number, deliveryStates: string[]): void {
   const at = NOW - ageDays * DAY;
   db.prepare(`INSERT INTO events (id, source, type, body, received_ms) VALUES (?, 'skypay', 'payout', '{}', ?)`).run(
     id,
@@ -26,22 +26,24 @@ function addEvent(db: Database.Database, id: string, ageDays: number, deliverySt
   });
 }
 
-function addRejection(db: Database.Database, id: string, ageDays: number): void {
+function addRejection(db: SqliteHandle, id: string, ageDays: number): void {
   db.prepare(
     `INSERT INTO rejections (id, received_ms, method, path, status, reason, description)
     VALUES (?, ?, 'POST', '/x', 401, 'unauthenticated', 'wrong key')`,
   ).run(id, NOW - ageDays * DAY);
 }
 
-const count = (db: Database.Database, table: string): number =>
+const count = (db: SqliteHandle, table: string): number =>
   db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
 
 describe('retention', () => {
-  let db: Database.Database;
+  let store: Store;
+  let db: SqliteHandle;
   beforeEach(() => {
-    db = openDatabase({ path: path.join(makeTempDir(), 'r.db'), synchronous: 'NORMAL' });
+    store = openSqliteStore(path.join(makeTempDir(), 'r.db'));
+    db = sqliteHandle(store);
   });
-  afterEach(() => db.close());
+  afterEach(() => store.close());
 
   it('deletes old events with their finished deliveries and attempts, never one with a pending or in-flight delivery', async () => {
     addEvent(db, 'old-done', 100, ['delivered', 'dead']);
@@ -49,7 +51,7 @@ describe('retention', () => {
     addEvent(db, 'old-pending', 100, ['delivered', 'pending']);
     addEvent(db, 'old-inflight', 100, ['inflight']);
     addEvent(db, 'young', 10, ['delivered']);
-    const n = await pruneAll(db, cutoffsFor(90, 30, NOW), { batchSize: 500 });
+    const n = await pruneAll(store, cutoffsFor(90, 30, NOW), { batchSize: 500 });
     expect(n).to.deep.equal({ events: 2, deliveries: 2, attempts: 2, rejections: 0, keys: 0 });
     expect(db.prepare('SELECT id FROM events ORDER BY id').pluck().all()).to.deep.equal([
       'old-inflight',
@@ -64,7 +66,7 @@ describe('retention', () => {
     addRejection(db, 'rej-old', 31);
     addRejection(db, 'rej-young', 29);
     addEvent(db, 'event-40d', 40, []);
-    const n = await pruneAll(db, cutoffsFor(90, 30, NOW), { batchSize: 500 });
+    const n = await pruneAll(store, cutoffsFor(90, 30, NOW), { batchSize: 500 });
     expect(n.rejections).to.equal(1);
     expect(db.prepare('SELECT id FROM rejections').pluck().all()).to.deep.equal(['rej-young']);
     expect(count(db, 'events')).to.equal(1);
@@ -74,32 +76,34 @@ describe('retention', () => {
     for (let i = 0; i < 7; i++) addEvent(db, `e${i}`, 100, ['delivered']);
     for (let i = 0; i < 5; i++) addRejection(db, `r${i}`, 40);
     const cut = cutoffsFor(90, 30, NOW);
-    expect(preparePruner(db).count(cut)).to.deep.equal({ events: 7, rejections: 5 });
-    expect(preparePruner(db).batch(cut, 3)).to.deep.equal({
+    expect(await store.countPrunable(cut)).to.deep.equal({ events: 7, rejections: 5 });
+    expect(await store.pruneBatch(cut, 3)).to.deep.equal({
       events: 3,
       deliveries: 3,
       attempts: 3,
       rejections: 3,
       keys: 0,
     });
-    const rest = await pruneAll(db, cut, { batchSize: 3 });
+    const rest = await pruneAll(store, cut, { batchSize: 3 });
     expect(rest).to.deep.equal({ events: 4, deliveries: 4, attempts: 4, rejections: 2, keys: 0 });
     expect(count(db, 'events') + count(db, 'rejections')).to.equal(0);
   });
 
   it('stops between batches when asked (the daemon is stopping)', async () => {
     for (let i = 0; i < 6; i++) addEvent(db, `e${i}`, 100, []);
-    const n = await pruneAll(db, cutoffsFor(90, 30, NOW), { batchSize: 2, shouldStop: () => true });
+    const n = await pruneAll(store, cutoffsFor(90, 30, NOW), { batchSize: 2, shouldStop: () => true });
     expect(n.events).to.equal(2);
   });
 });
 
 describe('retention of callback identities (dedup keys)', () => {
-  let db: Database.Database;
+  let store: Store;
+  let db: SqliteHandle;
   beforeEach(() => {
-    db = openDatabase({ path: path.join(makeTempDir(), 'k.db'), synchronous: 'NORMAL' });
+    store = openSqliteStore(path.join(makeTempDir(), 'k.db'));
+    db = sqliteHandle(store);
   });
-  afterEach(() => db.close());
+  afterEach(() => store.close());
 
   function addKey(controlNumber: string, ageDays: number, eventId: string): void {
     db.prepare(
@@ -113,7 +117,7 @@ describe('retention of callback identities (dedup keys)', () => {
     addEvent(db, 'old', 100, ['delivered']);
     addKey('SK0000000000001', 100, 'old');
     addKey('SK0000000000002', 5000, 'long-gone');
-    const n = await pruneAll(db, cutoffsFor(90, 30, NOW), { batchSize: 500 });
+    const n = await pruneAll(store, cutoffsFor(90, 30, NOW), { batchSize: 500 });
     expect(n).to.include({ events: 1, keys: 0 });
     expect(keys()).to.deep.equal(['SK0000000000001', 'SK0000000000002']);
   });
@@ -123,18 +127,20 @@ describe('retention of callback identities (dedup keys)', () => {
     addKey('SK0000000000001', 400, 'kept-pending');
     addKey('SK0000000000002', 400, 'gone');
     addKey('SK0000000000003', 300, 'gone-too');
-    const n = await pruneAll(db, cutoffsFor(90, 30, NOW, 365), { batchSize: 500 });
+    const n = await pruneAll(store, cutoffsFor(90, 30, NOW, 365), { batchSize: 500 });
     expect(n.keys).to.equal(1);
     expect(keys()).to.deep.equal(['SK0000000000001', 'SK0000000000003']);
   });
 });
 
 describe('retention of conflicting copies', () => {
-  let db: Database.Database;
+  let store: Store;
+  let db: SqliteHandle;
   beforeEach(() => {
-    db = openDatabase({ path: path.join(makeTempDir(), 'c.db'), synchronous: 'NORMAL' });
+    store = openSqliteStore(path.join(makeTempDir(), 'c.db'));
+    db = sqliteHandle(store);
   });
-  afterEach(() => db.close());
+  afterEach(() => store.close());
 
   const addCopy = (id: string, eventId: string, ageDays: number): void => {
     db.prepare(`INSERT INTO callback_copies (id, event_id, received_ms, body, digest) VALUES (?, ?, ?, '{}', ?)`).run(
@@ -152,7 +158,7 @@ describe('retention of conflicting copies', () => {
     addCopy('cpy-of-kept', 'kept', 100);
     addCopy('cpy-orphan-old', 'gone', 100);
     addCopy('cpy-orphan-young', 'gone', 10);
-    await pruneAll(db, cutoffsFor(90, 30, NOW), { batchSize: 500 });
+    await pruneAll(store, cutoffsFor(90, 30, NOW), { batchSize: 500 });
     expect(db.prepare('SELECT id FROM callback_copies ORDER BY id').pluck().all()).to.deep.equal([
       'cpy-of-kept',
       'cpy-orphan-young',

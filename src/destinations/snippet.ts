@@ -1,0 +1,55 @@
+import { RESPONSE_SNIPPET_BYTES } from './types';
+
+/** What is recorded of a receiver's answer: at most RESPONSE_SNIPPET_BYTES, never a split character. */
+
+/**
+ * Decodes at most `maxBytes` of UTF-8, cutting before a character that would
+ * otherwise be split so the snippet never ends in a replacement character.
+ */
+export function decodeUtf8Prefix(bytes: Uint8Array, maxBytes: number = RESPONSE_SNIPPET_BYTES): string {
+  let end = Math.min(bytes.length, Math.max(0, maxBytes));
+  if (end < bytes.length) {
+    // Step back over continuation bytes (10xxxxxx) to the start of the split character.
+    while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
+  }
+  return Buffer.from(bytes.buffer, bytes.byteOffset, end).toString('utf8');
+}
+
+/** Cuts text to at most `maxBytes` of UTF-8 without splitting a character. */
+export function truncateSnippet(text: string, maxBytes: number = RESPONSE_SNIPPET_BYTES): string {
+  const bytes = Buffer.from(text, 'utf8');
+  return bytes.length <= maxBytes ? text : decodeUtf8Prefix(bytes, maxBytes);
+}
+
+/** Body-reading interface of a fetch Response; lets tests and wrappers pass their own. */
+interface BodySource {
+  body: ReadableStream<Uint8Array> | null;
+}
+
+/**
+ * Reads at most `maxBytes` of a response body and drops the rest, so a
+ * receiver answering with megabytes (or streaming forever) costs us nothing.
+ * Throws if the body errors, e.g. when the request's signal aborts mid-read.
+ */
+export async function readBodySnippet(
+  response: BodySource,
+  maxBytes: number = RESPONSE_SNIPPET_BYTES,
+): Promise<string> {
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    // Read one byte past the limit's worth so a character split at the limit can be cut cleanly.
+    while (total <= maxBytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      total += value.byteLength;
+    }
+  } finally {
+    // Cancelling releases the connection instead of draining what we will not read.
+    reader.cancel().catch(() => undefined);
+  }
+  return decodeUtf8Prefix(Buffer.concat(chunks), maxBytes);
+}

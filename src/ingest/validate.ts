@@ -1,0 +1,9 @@
+import { checkCallbackFields, type CallbackStruct, type SkyPayCallback } from '../skypay/validate';
+import { InvalidCallbackError } from './rejections';
+
+/** Validates a decrypted, authenticated body; throws InvalidCallbackError naming the first bad field. */
+export function validateCallback(body: Record<string, unknown>, struct: CallbackStruct): SkyPayCallback {
+  const checked = checkCallbackFields(body, struct);
+  if (checked.ok) return checked.callback;
+  throw new InvalidCallbackError(checked.field, checked.rule);
+}

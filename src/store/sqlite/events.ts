@@ -1,0 +1,160 @@
+import type Database from 'better-sqlite3';
+import type { PayoutEvent, RelayEvent } from '../../event';
+import { parseEvent, stringifyEvent } from '../../event-json';
+import { createId } from '../../ids';
+import { digestContent, listDifferences } from '../../skypay/identity';
+import type { NewDelivery, NewRejection, SaveOutcome, SuppressedRejections } from '../types';
+
+export interface EventWrite {
+  event: RelayEvent;
+  deliveries: NewDelivery[];
+}
+
+interface KeyRow {
+  event_id: string;
+  digest: Buffer | null;
+}
+
+/**
+ * Prepares the statements once and returns the function the group-commit
+ * batcher calls: one IMMEDIATE transaction for the whole batch, so the
+ * dedup check, the conflict check and the insert cannot interleave with
+ * another process.
+ */
+export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]) => SaveOutcome[] {
+  const insertEvent = db.prepare(`
+    INSERT INTO events (id, source, type, partner, control_number, pay_type, status, deal_time, body, received_ms)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const identity = 'partner = ? AND control_number = ? AND pay_type = ? AND deal_time = ?';
+  const insertKey = db.prepare(`
+    INSERT INTO callback_keys (partner, control_number, pay_type, deal_time, event_id, received_ms, digest)
+    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`);
+  const selectKey = db.prepare(`SELECT event_id, digest FROM callback_keys WHERE ${identity}`);
+  const setDigest = db.prepare(`UPDATE callback_keys SET digest = ? WHERE ${identity}`);
+  const selectBody = db.prepare('SELECT body FROM events WHERE id = ?').pluck();
+  const countDuplicate = db
+    .prepare(
+      `
+    UPDATE events SET duplicates = duplicates + 1, last_seen_ms = ? WHERE id = ? RETURNING duplicates`,
+    )
+    .pluck();
+  const insertCopy = db.prepare(`
+    INSERT INTO callback_copies (id, event_id, received_ms, body, digest) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (event_id, digest) DO UPDATE SET repeats = repeats + 1 RETURNING id, repeats`);
+  const insertDelivery = db.prepare(`
+    INSERT INTO deliveries (id, event_id, destination, rules, state, next_attempt_ms, created_ms, updated_ms)
+    VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`);
+
+  /** A known identity: a counted duplicate when the content matches (or cannot be compared), else a kept copy. */
+  const receiveAgain = (payout: PayoutEvent, receivedMs: number, digest: Buffer): SaveOutcome => {
+    const key = [payout.partner, payout.controlNumber, payout.payType, payout.dealTime];
+    const row = selectKey.get(...key) as KeyRow;
+    // The first event's body is read only when needed: a plain duplicate is decided by the digests alone.
+    const readFirst = (): PayoutEvent | undefined => {
+      const body = selectBody.get(row.event_id) as string | undefined;
+      return body === undefined ? undefined : (parseEvent(body) as PayoutEvent);
+    };
+    let first: PayoutEvent | undefined;
+    let known = row.digest;
+    if (known === null) {
+      first = readFirst();
+      // A key carried over from before the key table: its digest comes from the event, once.
+      if (first) {
+        known = digestContent(first);
+        setDigest.run(known, ...key);
+      }
+    }
+    if (known === null || known.equals(digest)) {
+      const duplicates = countDuplicate.get(receivedMs, row.event_id) as number | undefined;
+      return { eventId: row.event_id, duplicate: true, duplicates: duplicates ?? 0 };
+    }
+    first ??= readFirst();
+    const newId = createId('cpy');
+    const copy = insertCopy.get(newId, row.event_id, receivedMs, stringifyEvent({ ...payout, id: newId }), digest) as {
+      id: string;
+      repeats: number;
+    };
+    return {
+      eventId: row.event_id,
+      duplicate: true,
+      duplicates: 0,
+      conflict: {
+        copyId: copy.id,
+        repeat: copy.repeats > 0,
+        differs: first ? listDifferences(first, payout) : undefined,
+      },
+    };
+  };
+
+  const writeOne = ({ event, deliveries }: EventWrite): SaveOutcome => {
+    const receivedMs = Date.parse(event.receivedAt);
+    const payout = event.source === 'skypay' ? event : undefined;
+    if (payout) {
+      const digest = digestContent(payout);
+      const added = insertKey.run(
+        payout.partner,
+        payout.controlNumber,
+        payout.payType,
+        payout.dealTime,
+        event.id,
+        receivedMs,
+        digest,
+      );
+      if (added.changes === 0) return receiveAgain(payout, receivedMs, digest);
+    }
+    // Positional parameters: binding from an object costs a property lookup per name on every insert.
+    insertEvent.run(
+      event.id,
+      event.source,
+      event.type,
+      payout?.partner ?? null,
+      payout?.controlNumber ?? null,
+      payout?.payType ?? null,
+      payout?.status ?? null,
+      payout?.dealTime ?? null,
+      stringifyEvent(event),
+      receivedMs,
+    );
+    for (const d of deliveries) {
+      insertDelivery.run(d.id, event.id, d.destination, JSON.stringify(d.rules), receivedMs, receivedMs, receivedMs);
+    }
+    return { eventId: event.id, duplicate: false, duplicates: 0 };
+  };
+
+  const writeAll = db.transaction((writes: EventWrite[]) => writes.map(writeOne));
+  return (writes) => writeAll.immediate(writes);
+}
+export function prepareRejectionWriter(db: Database.Database): (rejections: NewRejection[]) => void[] {
+  const insert = db.prepare(`
+    INSERT INTO rejections (id, received_ms, remote_address, method, path, content_type, status, reason, description,
+      partner, body, body_bytes, content_type_bytes)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const writeAll = db.transaction((rows: NewRejection[]) =>
+    rows.map((r) => {
+      insert.run(
+        r.id,
+        r.receivedAt.getTime(),
+        r.remoteAddress ?? null,
+        r.method,
+        r.path,
+        r.contentType ?? null,
+        r.status,
+        r.reason,
+        r.description,
+        r.partner ?? null,
+        r.body ?? null,
+        r.bodyBytes ?? null,
+        r.contentTypeBytes ?? null,
+      );
+    }),
+  );
+  return (rows) => writeAll.immediate(rows);
+}
+
+export function prepareSuppressedWriter(db: Database.Database): (counts: SuppressedRejections[]) => void {
+  const add = db.prepare('UPDATE rejections SET suppressed = suppressed + ? WHERE id = ?');
+  const addAll = db.transaction((counts: SuppressedRejections[]) => {
+    for (const c of counts) add.run(c.count, c.rejectionId);
+  });
+  return (counts) => addAll.immediate(counts);
+}

@@ -1,0 +1,179 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Versioned schema, applied in order inside one IMMEDIATE transaction, so two
+ * processes starting together on one file cannot both migrate. Append only:
+ * never edit a migration that has shipped.
+ */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE events (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    type TEXT NOT NULL,
+    partner TEXT,
+    control_number TEXT,
+    pay_type INTEGER,
+    status TEXT,
+    deal_time TEXT,
+    body TEXT NOT NULL,
+    received_ms INTEGER NOT NULL,
+    duplicates INTEGER NOT NULL DEFAULT 0,
+    last_seen_ms INTEGER
+  );
+  -- A callback's identity. NULLs are distinct, so system events never collide.
+  CREATE UNIQUE INDEX events_identity ON events(control_number, pay_type, deal_time);
+  CREATE INDEX events_received ON events(received_ms);
+
+  CREATE TABLE deliveries (
+    id TEXT PRIMARY KEY,
+    event_id TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    destination TEXT NOT NULL,
+    rules TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'inflight', 'delivered', 'dead')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms INTEGER NOT NULL,
+    lease_until_ms INTEGER,
+    lease_owner TEXT,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    last_status INTEGER,
+    last_error TEXT
+  );
+  CREATE INDEX deliveries_due ON deliveries(state, next_attempt_ms);
+  CREATE INDEX deliveries_event ON deliveries(event_id);
+  CREATE INDEX deliveries_destination ON deliveries(destination, state);
+
+  CREATE TABLE attempts (
+    id INTEGER PRIMARY KEY,
+    delivery_id TEXT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+    attempt INTEGER NOT NULL,
+    started_ms INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    status INTEGER,
+    error TEXT,
+    response TEXT
+  );
+  CREATE INDEX attempts_delivery ON attempts(delivery_id);
+
+  CREATE TABLE rejections (
+    id TEXT PRIMARY KEY,
+    received_ms INTEGER NOT NULL,
+    remote_address TEXT,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    content_type TEXT,
+    status INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    description TEXT NOT NULL,
+    partner TEXT,
+    body TEXT
+  );
+  CREATE INDEX rejections_received ON rejections(received_ms);
+  `,
+  `
+  -- Cluster-wide metric totals: every process adds its deltas here, so a
+  -- scrape of any one process sees all of them, and totals survive reloads.
+  CREATE TABLE metric_series (
+    series TEXT PRIMARY KEY,
+    family TEXT NOT NULL,
+    type TEXT NOT NULL,
+    help TEXT NOT NULL,
+    sample TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    value REAL NOT NULL
+  );
+  -- Each live process's own process metrics (memory, CPU, event loop), by instance.
+  CREATE TABLE metric_processes (
+    instance TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    body TEXT NOT NULL
+  );
+  -- Rejection-alert rate limit per reason and destination, shared by processes and restarts.
+  CREATE TABLE alert_windows (
+    reason TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    opened_ms INTEGER NOT NULL,
+    folded INTEGER NOT NULL DEFAULT 0,
+    last_status INTEGER,
+    last_partner TEXT,
+    last_remote_address TEXT,
+    last_description TEXT,
+    PRIMARY KEY (reason, destination)
+  );
+  -- A one-row table /readyz writes to when the last real write failed.
+  CREATE TABLE health_probe (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    written_ms INTEGER NOT NULL
+  );
+  CREATE INDEX deliveries_state_updated ON deliveries(state, updated_ms);
+  `,
+  `
+  -- The identity of every callback ever accepted, partner included: dedup must outlive the event, which retention
+  -- removes. No body, only a digest of the content, to tell a conflicting copy from a duplicate. Keys carried
+  -- over from existing events get their digest when a copy is first compared with the event.
+  CREATE TABLE callback_keys (
+    partner TEXT NOT NULL,
+    control_number TEXT NOT NULL,
+    pay_type INTEGER NOT NULL,
+    deal_time TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    received_ms INTEGER NOT NULL,
+    digest BLOB,
+    PRIMARY KEY (partner, control_number, pay_type, deal_time)
+  ) WITHOUT ROWID;
+  CREATE INDEX callback_keys_received ON callback_keys(received_ms);
+  INSERT OR IGNORE INTO callback_keys (partner, control_number, pay_type, deal_time, event_id, received_ms)
+    SELECT partner, control_number, pay_type, deal_time, id, received_ms FROM events
+    WHERE source = 'skypay' AND partner IS NOT NULL AND control_number IS NOT NULL AND pay_type IS NOT NULL
+      AND deal_time IS NOT NULL
+    ORDER BY received_ms;
+  -- The old identity had no partner: another partner's callback for the same payout is an event of its own.
+  DROP INDEX events_identity;
+  CREATE INDEX events_control_number ON events(control_number);
+  -- Copies that came with a known identity but different content, linked to the first event; the same
+  -- different content again is counted on its copy, not kept twice.
+  CREATE TABLE callback_copies (
+    id TEXT PRIMARY KEY,
+    event_id TEXT NOT NULL,
+    received_ms INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    digest BLOB NOT NULL,
+    repeats INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (event_id, digest)
+  );
+  CREATE INDEX callback_copies_received ON callback_copies(received_ms);
+  `,
+  `
+  -- Refused bodies and echoed headers are kept cut short: how long they were, and how many refusals
+  -- of the same reason and address were only counted (not kept) after this row in its minute.
+  ALTER TABLE rejections ADD COLUMN body_bytes INTEGER;
+  ALTER TABLE rejections ADD COLUMN content_type_bytes INTEGER;
+  ALTER TABLE rejections ADD COLUMN suppressed INTEGER NOT NULL DEFAULT 0;
+  `,
+  `
+  -- Jobs that run in one process at a time (retention, the alert-window closer): who holds each, until when.
+  -- An expired row belongs to a process that died; the next one to ask takes it.
+  CREATE TABLE job_locks (
+    name TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    until_ms INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
+];
+
+/** `upTo` stops at an older schema version: tests build a database as an older release left it. */
+export function migrate(db: Database.Database, upTo = MIGRATIONS.length): number {
+  const target = Math.min(upTo, MIGRATIONS.length);
+  const apply = db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    for (let v = current; v < target; v++) {
+      db.exec(MIGRATIONS[v] as string);
+    }
+    if (current < target) db.pragma(`user_version = ${target}`);
+    return target;
+  });
+  return apply.immediate();
+}

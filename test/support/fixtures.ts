@@ -1,0 +1,91 @@
+import type { PayoutEvent, SystemEvent } from '../../src/event';
+import type { DeliveryRequest } from '../../src/destinations/types';
+
+/**
+ * The events and delivery requests every test builds, in one place (callback bodies, which SkyPay sends rather
+ * than skyrelay stores, are built next to the code that sends them: buildCallback in skypay.ts).
+ *
+ * Shaped like real ones: the payout failure sets every field, including extras SkyPay did not document and text
+ * that needs escaping, so a test that checks "every field shows" really checks every field. A test whose
+ * assertions depend on particular values passes them as overrides, so a reader sees them in the test.
+ */
+
+export function buildPayoutEvent(overrides: Partial<PayoutEvent> = {}): PayoutEvent {
+  return {
+    id: 'evt_01J8Z6Q3K2M4N5P6R7S8T9V0W1',
+    source: 'skypay',
+    type: 'payout',
+    action: 'notify',
+    partner: 'ACME Remit <PH>',
+    controlNumber: 'SK99123456789',
+    payType: 4,
+    status: 'failure',
+    dealTime: '2018-08-07 11:58:33',
+    dealTimeUtc: '2018-08-07T03:58:33.000Z',
+    failDescription: 'Beneficiary account closed & "frozen"',
+    referenceNumber: 'REF-2018-0807-001',
+    extra: { branchCode: 'MNL-042', retryCount: 2, note: 'señor' },
+    receivedAt: '2018-08-07T03:58:35.120Z',
+    duplicates: 0,
+    ...overrides,
+  };
+}
+
+export function buildPaidEvent(overrides: Partial<PayoutEvent> = {}): PayoutEvent {
+  return buildPayoutEvent({
+    payType: 2,
+    status: 'paid',
+    failDescription: null,
+    referenceNumber: null,
+    extra: {},
+    ...overrides,
+  });
+}
+
+export function buildRejectionEvent(overrides: Partial<SystemEvent> = {}): SystemEvent {
+  return {
+    id: 'sys_01J8Z6Q3K2M4N5P6R7S8T9V0W2',
+    source: 'skyrelay',
+    type: 'rejection',
+    receivedAt: '2018-08-07T04:00:00.000Z',
+    data: {
+      reason: 'authentication key mismatch',
+      partner: 'ACME Remit <PH>',
+      remoteAddress: '203.0.113.7',
+      status: 401,
+    },
+    ...overrides,
+  };
+}
+
+export function buildDeadDeliveryEvent(overrides: Partial<SystemEvent> = {}): SystemEvent {
+  return {
+    id: 'sys_01J8Z6Q3K2M4N5P6R7S8T9V0W3',
+    source: 'skyrelay',
+    type: 'delivery.dead',
+    receivedAt: '2018-08-07T05:00:00.000Z',
+    data: {
+      destination: 'ops-webhook',
+      deliveryId: 'dlv_123',
+      attempts: 8,
+      lastError: 'HTTP 503',
+      controlNumber: 'SK99123456789',
+    },
+    ...overrides,
+  };
+}
+
+/** A first attempt with a signal that never aborts unless the test passes its own. */
+export function buildDeliveryRequest(
+  event: DeliveryRequest['event'],
+  overrides: Partial<DeliveryRequest> = {},
+): DeliveryRequest {
+  return {
+    deliveryId: 'dlv_01J8Z6Q3K2M4N5P6R7S8T9V0X1',
+    attempt: 1,
+    event,
+    rules: ['payout-failures'],
+    signal: new AbortController().signal,
+    ...overrides,
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * What a test measured or a run left out, for the person reading the run: tests never write to stdout themselves
+ * (run-tests.ts fails the run if anything but the reporter does). The reporter (reporter.ts) prints a test's notes
+ * under its line and the run's notes after the summary; when another reporter runs (e.g. `npx mocha --no-config`),
+ * whatever nobody printed goes to stderr as the process exits.
+ */
+
+const forTest: string[] = [];
+const forRun = new Set<string>();
+
+/** A line about the test running now, e.g. what it measured: shown in brackets under the test's title. */
+export function note(line: string): void {
+  forTest.push(line);
+}
+
+/** A line about the whole run, shown once however many times it is given (e.g. why some suites were left out). */
+export function noteRun(line: string): void {
+  forRun.add(line);
+}
+
+/** For the reporter: the notes given since the last call. */
+export function takeTestNotes(): string[] {
+  return forTest.splice(0);
+}
+
+/** For the reporter: the run's notes, each once. */
+export function takeRunNotes(): string[] {
+  const lines = [...forRun];
+  forRun.clear();
+  return lines;
+}
+
+process.once('exit', () => {
+  for (const line of [...takeTestNotes(), ...takeRunNotes()]) process.stderr.write(`${line}\n`);
+});

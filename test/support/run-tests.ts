@@ -1,0 +1,118 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+
+/**
+ * `npm test`, `npm run test:unit`, `npm run test:integration`: runs mocha (options from .mocharc.json) on the
+ * compiled tests of the areas named, the folders under test/ (all but support/ and bench/ when none is named),
+ * and fails the run if anything but the reporter wrote to stdout.
+ *
+ *   node .build-test/test/support/run-tests.js [AREA|SPEC ...] [MOCHA OPTION ...]
+ *
+ * How it tells the reporter from the rest: mocha runs as a child whose stdout is a pipe read here, while the
+ * reporter (reporter.ts) writes to a second pipe (fd 3), copied here to stdout. So every byte on the child's
+ * stdout is someone else's: a console.log in a test, a daemon logging in-process, a library, or a process a test
+ * started with inherited stdio. Checking calls to process.stdout.write inside mocha's process would miss the
+ * last two kinds (and pino, which writes to fd 1 directly), and diffing the output against the reporter's
+ * lines afterwards cannot tell a stray line that happens to look like the reporter's.
+ */
+
+const TESTS = path.join(__dirname, '..');
+const SOURCES = path.join(TESTS, '..', '..', 'test');
+const MOCHA = require.resolve('mocha/bin/mocha.js');
+/** How long stdout may stay open after mocha exits: longer means a process a test started still holds it. */
+const CLOSE_GRACE_MS = 2000;
+const SHOWN_BYTES = 4096;
+
+function mochaArgs(argv: string[]): string[] {
+  const firstOption = argv.findIndex((a) => a.startsWith('-'));
+  const named = firstOption === -1 ? argv : argv.slice(0, firstOption);
+  const options = firstOption === -1 ? [] : argv.slice(firstOption);
+  const areas = named.length > 0 ? named : defaultAreas();
+  const specs = areas.map((a) => (/^[a-z-]+$/.test(a) ? path.join(TESTS, a, '**', '*.test.js') : a));
+  const color = process.stdout.isTTY && !options.some((o) => /^--(no-)?colou?rs?$/.test(o)) ? ['--color'] : [];
+  return [...specs, ...color, ...options];
+}
+
+function defaultAreas(): string[] {
+  return fs
+    .readdirSync(TESTS, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && d.name !== 'support' && d.name !== 'bench')
+    .map((d) => d.name)
+    .sort((a, b) => order(a) - order(b) || a.localeCompare(b));
+}
+
+/** Fast feedback first: pure units, then the store contract, then the running daemon. */
+function order(area: string): number {
+  const i = ['unit', 'contract', 'integration'].indexOf(area);
+  return i === -1 ? 3 : i;
+}
+
+/**
+ * tsc never deletes what it emitted for a source that is gone, and mocha would still run a renamed test's old
+ * copy: remove compiled files whose .ts no longer exists.
+ */
+function removeOrphans(dir = TESTS): void {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      removeOrphans(file);
+      continue;
+    }
+    const source = /^(.*)\.js(\.map)?$/.exec(path.relative(TESTS, file))?.[1];
+    if (source !== undefined && !fs.existsSync(path.join(SOURCES, `${source}.ts`))) fs.rmSync(file);
+  }
+}
+
+function main(): void {
+  removeOrphans();
+  const child = spawn(process.execPath, [MOCHA, ...mochaArgs(process.argv.slice(2))], {
+    stdio: ['ignore', 'pipe', 'inherit', 'pipe'],
+    env: { ...process.env, SKYRELAY_REPORTER_FD: '3' },
+  });
+  const { stdout } = child;
+  const reporter = child.stdio[3];
+  if (!stdout || !(reporter instanceof Readable)) throw new Error('run-tests: mocha started without its pipes');
+  reporter.pipe(process.stdout);
+  const stray: Buffer[] = [];
+  let strayBytes = 0;
+  stdout.on('data', (chunk: Buffer) => {
+    if (strayBytes < SHOWN_BYTES) stray.push(chunk);
+    strayBytes += chunk.length;
+  });
+  const closed = Promise.all([once(stdout, 'end'), once(reporter, 'end')]);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+
+  child.on('exit', (code, signal) => {
+    void Promise.race([closed.then(() => true), delay(CLOSE_GRACE_MS).then(() => false)]).then((allClosed) => {
+      let status = code ?? (signal ? 1 : 0);
+      if (!allClosed) {
+        process.stderr.write(
+          `\nrun-tests: stdout still open ${CLOSE_GRACE_MS} ms after mocha exited: a process a test started ` +
+            'outlived the run with the test run’s stdout\n',
+        );
+        stdout.destroy();
+        status ||= 1;
+      }
+      if (strayBytes > 0) {
+        const shown = Buffer.concat(stray).subarray(0, SHOWN_BYTES).toString('utf8');
+        process.stderr.write(
+          `\nrun-tests: ${strayBytes} bytes reached stdout from something other than the mocha reporter ` +
+            '(a test, a daemon, a library or a child process); route them to a file, a buffer or notes.ts. ' +
+            `They began:\n${shown}\n`,
+        );
+        status ||= 1;
+      }
+      process.exitCode = status;
+      // Whatever still holds a pipe must not keep this process waiting.
+      setImmediate(() => process.exit(status));
+    });
+  });
+}
+
+const once = (stream: Readable, event: string): Promise<void> =>
+  new Promise((resolve) => stream.once(event, () => resolve()));
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+main();

@@ -1,0 +1,18 @@
+import { createLogger } from '../../src/log';
+import { openStore, type Store } from '../../src/store';
+
+/**
+ * Opens the store at `file` (never creating one) the way the CLI does, runs `work`, closes it: how tests read
+ * results, through the same interface the CLI and the admin API use.
+ */
+export async function withStore<T>(file: string, work: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore({ path: file, mustExist: true }, createLogger({ level: 'silent' }));
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Enough for any listing a test makes. */
+export const ALL = 1_000_000;
