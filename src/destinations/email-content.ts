@@ -15,7 +15,7 @@ export interface EmailContext {
   rules: readonly string[];
   subjectPrefix: string;
   /** skypay.timezone, the clock of the deal time shown. */
-  timezone?: string;
+  timezone?: string | undefined;
 }
 
 const SUBJECT_MAX = 200;

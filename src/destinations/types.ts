@@ -15,9 +15,9 @@ export interface DeliveryRequest {
 
 /** What the receiver answered on success; recorded with the attempt. */
 export interface DeliveryResult {
-  status?: number;
+  status?: number | undefined;
   /** The first bytes of the receiver's answer (at most RESPONSE_SNIPPET_BYTES). */
-  response?: string;
+  response?: string | undefined;
 }
 
 export const RESPONSE_SNIPPET_BYTES = 512;
@@ -35,18 +35,18 @@ export interface Destination {
 }
 
 export interface DeliveryErrorDetails {
-  status?: number;
-  response?: string;
+  status?: number | undefined;
+  response?: string | undefined;
   /** From Retry-After (or an SMTP hint): the receiver asked us to wait this long. */
-  retryAfterMs?: number;
+  retryAfterMs?: number | undefined;
   cause?: unknown;
 }
 
 export abstract class DeliveryError extends Error {
   abstract readonly retryable: boolean;
-  readonly status?: number;
-  readonly response?: string;
-  readonly retryAfterMs?: number;
+  readonly status?: number | undefined;
+  readonly response?: string | undefined;
+  readonly retryAfterMs?: number | undefined;
   constructor(message: string, details: DeliveryErrorDetails = {}) {
     super(message, { cause: details.cause });
     this.name = new.target.name;

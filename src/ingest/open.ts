@@ -9,7 +9,7 @@ export interface OpenedBody {
   /** The AES key that opened the body; undefined for plain JSON. */
   key?: Buffer;
   /** The JSON text the body was parsed from: extra fields are kept as this text has them. */
-  text?: string;
+  text?: string | undefined;
 }
 
 /**

@@ -48,7 +48,7 @@ export interface CallbackFacts {
   eventId?: string;
   /** The kept copy's id, when the callback repeated an identity with different content. */
   conflict?: string;
-  differs?: string[];
+  differs?: string[] | undefined;
 }
 
 /** SkyPay's reply, ready to send. */

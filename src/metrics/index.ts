@@ -17,7 +17,7 @@ export interface MetricsDeps {
   /** The scrape path (metrics.path). */
   path: string;
   /** metrics.token: when set, every spelling of the path needs it, checked before routing. */
-  token?: string;
+  token?: string | undefined;
   logger: Logger;
 }
 

@@ -52,7 +52,7 @@ export interface RetentionJobOptions {
   retentionDays: number;
   rejectionRetentionDays: number;
   /** Undefined: callback identities are kept forever. */
-  dedupRetentionDays?: number;
+  dedupRetentionDays?: number | undefined;
   intervalMs: number;
   batchSize: number;
 }

@@ -97,7 +97,7 @@ export interface ReplayStore {
   /** Puts finished deliveries back in the queue with a fresh attempt budget; pending or inflight ones are skipped. */
   replayDeliveries(ids: readonly string[], now?: number): Promise<ReplayResult>;
   /** Every delivery matching, in one transaction; with `confirm`, only if exactly that many match (else ReplayCountChangedError). */
-  replayMatching(filter: ReplayFilter & { confirm?: number }, now?: number): Promise<ReplayResult>;
+  replayMatching(filter: ReplayFilter & { confirm?: number | undefined }, now?: number): Promise<ReplayResult>;
   /** Sends an event again as `plan` routes it now; undefined when there is no such event. */
   replayEvent(
     eventId: string,

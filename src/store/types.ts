@@ -63,9 +63,9 @@ export interface AttemptRecord {
   startedAt: number;
   durationMs: number;
   outcome: 'delivered' | 'retry' | 'dead';
-  status?: number;
-  error?: string;
-  response?: string;
+  status?: number | undefined;
+  error?: string | undefined;
+  response?: string | undefined;
 }
 
 export type DeliveryNext = { state: 'delivered' } | { state: 'pending'; nextAttemptMs: number } | { state: 'dead' };
@@ -90,14 +90,14 @@ export type DeliveryState = 'pending' | 'inflight' | 'delivered' | 'dead';
 export const DELIVERY_STATES: readonly DeliveryState[] = ['pending', 'inflight', 'delivered', 'dead'];
 
 export interface EventFilter {
-  controlNumber?: string;
+  controlNumber?: string | undefined;
   /** Payout status name (failure, paid, ...). */
-  status?: string;
+  status?: string | undefined;
   /** payout, rejection, delivery.dead or database.lost. */
-  type?: string;
-  sinceMs?: number;
+  type?: string | undefined;
+  sinceMs?: number | undefined;
   /** Only ids older than this one (the previous page's last id). */
-  before?: string;
+  before?: string | undefined;
   limit: number;
 }
 
@@ -117,9 +117,9 @@ export interface EventSummary {
 
 export interface RejectionFilter {
   /** A refusal reason (unauthenticated, invalid, malformed, ...). */
-  reason?: string;
-  sinceMs?: number;
-  before?: string;
+  reason?: string | undefined;
+  sinceMs?: number | undefined;
+  before?: string | undefined;
   limit: number;
 }
 
@@ -141,11 +141,11 @@ export interface RejectionView {
 }
 
 export interface DeliveryFilter {
-  state?: DeliveryState;
-  destination?: string;
+  state?: DeliveryState | undefined;
+  destination?: string | undefined;
   /** Last state change at or after this instant. */
-  sinceMs?: number;
-  before?: string;
+  sinceMs?: number | undefined;
+  before?: string | undefined;
   limit: number;
 }
 
@@ -203,8 +203,8 @@ export interface ReplayResult {
 
 export interface ReplayFilter {
   state: 'dead' | 'delivered';
-  destination?: string;
-  sinceMs?: number;
+  destination?: string | undefined;
+  sinceMs?: number | undefined;
 }
 
 export interface PruneCutoffs {

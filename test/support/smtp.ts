@@ -21,7 +21,7 @@ export interface ReceivedMail {
   raw: string;
   parsed: ParsedMail;
   /** The user that logged in, if any. */
-  user?: string;
+  user?: string | undefined;
 }
 
 export type SmtpMode =

@@ -212,7 +212,7 @@ export class PostgresStore implements Store {
     return this.transaction((c) => queries.replayDeliveries(c, ids, now));
   }
 
-  replayMatching(filter: ReplayFilter & { confirm?: number }, now = Date.now()): Promise<ReplayResult> {
+  replayMatching(filter: ReplayFilter & { confirm?: number | undefined }, now = Date.now()): Promise<ReplayResult> {
     return this.transaction(async (c) => {
       const ids = await queries.selectMatchingForReplay(c, filter);
       if (filter.confirm !== undefined && ids.length !== filter.confirm) {

@@ -224,7 +224,7 @@ export function countMatching(db: Database.Database, f: ReplayFilter): number {
  */
 export function replayMatching(
   db: Database.Database,
-  f: ReplayFilter & { confirm?: number },
+  f: ReplayFilter & { confirm?: number | undefined },
   now = Date.now(),
 ): ReplayResult {
   // Select and requeue in one transaction, so a delivery dying meanwhile is either in or out, never half.

@@ -302,7 +302,7 @@ export class SqliteStore implements Store {
     return this.read(() => queries.replayDeliveries(this.db, ids, now));
   }
 
-  replayMatching(filter: ReplayFilter & { confirm?: number }, now = Date.now()): Promise<ReplayResult> {
+  replayMatching(filter: ReplayFilter & { confirm?: number | undefined }, now = Date.now()): Promise<ReplayResult> {
     return this.read(() => queries.replayMatching(this.db, filter, now));
   }
 
