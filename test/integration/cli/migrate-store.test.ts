@@ -193,3 +193,22 @@ describePostgres(
     });
   },
 );
+
+describe('skyrelay migrate-store: usage', function () {
+  this.timeout(20_000);
+
+  it('refuses a --to that is not a postgres:// URL with exit 2, without echoing it', async () => {
+    const run = await runCli(['migrate-store', '--to', 'mysql://user:s3cret@host/db'], {});
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.match(/--to must be a postgres:\/\/ URL/);
+    expect(run.stderr).not.to.contain('s3cret');
+  });
+
+  it('fails with exit 1 naming store.path when there is no SQLite file to copy', async () => {
+    const run = await runCli(['migrate-store', '--to', 'postgres://127.0.0.1:1/none'], {
+      store: { path: '/nonexistent/skyrelay.db' },
+    });
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.match(/no database at \/nonexistent\/skyrelay\.db: point store\.path/);
+  });
+});
