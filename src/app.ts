@@ -12,7 +12,8 @@ export type AppState = IngestState;
 export interface AppDeps {
   trustProxy: boolean;
   logger: Logger;
-  callbacks: CallbackRouteDeps;
+  /** The callback route; left out on an instance without the ingest role, whose callback path then answers 404. */
+  callbacks?: CallbackRouteDeps;
   /** GET /healthz asks it for a trivial read. */
   health: HealthStore;
   /** GET /readyz; without it only liveness (/healthz) is served. */
@@ -51,7 +52,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   const router = new Router<AppState>();
   router.get('/healthz', serveHealth(deps.health));
   if (deps.readiness) router.get('/readyz', serveReadiness(deps.readiness));
-  mountCallbackRoute(router, deps.callbacks);
+  if (deps.callbacks) mountCallbackRoute(router, deps.callbacks);
 
   for (const guard of deps.guards ?? []) app.use(guard);
   app.use(router.routes());

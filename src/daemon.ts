@@ -9,6 +9,7 @@ import { collectSecrets, secretsOfDestinations } from './destinations/secrets';
 import type { Destination } from './destinations/types';
 import { DeliveryWorker, type AttemptReport } from './delivery/worker';
 import type { Lifecycle } from './http/health';
+import type { CallbackRouteDeps } from './ingest/route';
 import { startRejectionKeeper, type RejectionKeeper } from './ingest/rejection-keeper';
 import { BodyBudget, parseSize } from './ingest/body';
 import { listen, type RunningServer } from './http/server';
@@ -169,48 +170,53 @@ export class Daemon {
       perMinute: this.config.store.maxRejectionsPerMinute,
     });
     this.rejectionKeeper = keeper;
+    // Without the ingest role the callback route is not mounted: its path answers 404 like any unknown path (see
+    // README, "Running on several hosts"), so a load balancer sending callbacks here shows as misrouted, not down.
+    const callbacks: CallbackRouteDeps | undefined = this.config.roles.includes('ingest')
+      ? {
+          path: this.config.skypay.path,
+          bodyLimit: this.config.server.bodyLimit,
+          receive: {
+            partners: preparePartners(this.config.skypay.partners),
+            callbackStruct: createCallbackStruct(offsetMinutes),
+            offsetMinutes,
+            bodyLimits: {
+              limitBytes: parseSize(this.config.server.bodyLimit),
+              timeoutMs: this.config.server.bodyTimeoutMs,
+              budget: new BodyBudget(parseSize(this.config.server.maxBodyMemory)),
+            },
+            dealTimeWindow: {
+              maxAgeDays: this.config.skypay.maxAgeDays,
+              maxFutureMinutes: this.config.skypay.maxFutureMinutes,
+            },
+            store: this.store,
+            plan: this.planDeliveries,
+            onStored: (event, outcome, deliveries) => {
+              if (!outcome.duplicate && deliveries.length > 0) this.wakeWorker();
+              if (outcome.conflict && event.source === 'skypay') this.alerts?.onStored(event, outcome);
+            },
+          },
+          answer: {
+            store: this.store,
+            logger: this.logger,
+            offsetMinutes,
+            secrets,
+            keep: (rejection) => keeper.keep(rejection),
+            onRejected: (rejection) => {
+              this.alerts?.onRejected(rejection);
+              this.hooks.onRejected?.(rejection);
+            },
+            onOutcome: (outcome, ms) => {
+              this.metrics?.recordOutcome(outcome, ms);
+              this.hooks.onOutcome?.(outcome, ms);
+            },
+          },
+        }
+      : undefined;
     const app = createApp({
       trustProxy: this.config.server.trustProxy,
       logger: this.logger,
-      callbacks: {
-        path: this.config.skypay.path,
-        bodyLimit: this.config.server.bodyLimit,
-        receive: {
-          partners: preparePartners(this.config.skypay.partners),
-          callbackStruct: createCallbackStruct(offsetMinutes),
-          offsetMinutes,
-          bodyLimits: {
-            limitBytes: parseSize(this.config.server.bodyLimit),
-            timeoutMs: this.config.server.bodyTimeoutMs,
-            budget: new BodyBudget(parseSize(this.config.server.maxBodyMemory)),
-          },
-          dealTimeWindow: {
-            maxAgeDays: this.config.skypay.maxAgeDays,
-            maxFutureMinutes: this.config.skypay.maxFutureMinutes,
-          },
-          store: this.store,
-          plan: this.planDeliveries,
-          onStored: (event, outcome, deliveries) => {
-            if (!outcome.duplicate && deliveries.length > 0) this.wakeWorker();
-            if (outcome.conflict && event.source === 'skypay') this.alerts?.onStored(event, outcome);
-          },
-        },
-        answer: {
-          store: this.store,
-          logger: this.logger,
-          offsetMinutes,
-          secrets,
-          keep: (rejection) => keeper.keep(rejection),
-          onRejected: (rejection) => {
-            this.alerts?.onRejected(rejection);
-            this.hooks.onRejected?.(rejection);
-          },
-          onOutcome: (outcome, ms) => {
-            this.metrics?.recordOutcome(outcome, ms);
-            this.hooks.onOutcome?.(outcome, ms);
-          },
-        },
-      },
+      ...(callbacks ? { callbacks } : {}),
       readiness: {
         lifecycle: () => this.state,
         lastWriteFailure: () => this.store.lastWriteFailure,
@@ -224,10 +230,14 @@ export class Daemon {
     this.server = await listen(app, this.config.server.host, this.config.server.port, {
       maxConnections: this.config.server.maxConnections,
     });
-    this.worker.start();
+    // Without the delivery role deliveries are written for other instances to send; the worker stays idle.
+    if (this.config.roles.includes('delivery')) this.worker.start();
     this.store.markServing();
     this.state = 'ready';
-    this.logger.info({ address: this.address, callbackPath: this.config.skypay.path }, 'skyrelay listening');
+    this.logger.info(
+      { address: this.address, callbackPath: this.config.skypay.path, roles: this.config.roles },
+      'skyrelay listening',
+    );
   }
 
   /** Stop accepting, finish requests and sends in flight, close the database. */

@@ -7,6 +7,7 @@ import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodeOf } from './context';
 import { registerDeliveries } from './deliveries';
 import { registerEvents } from './events';
 import { escapeControls } from './format';
+import { registerMigrateStore } from './migrate-store';
 import { registerPrune } from './prune';
 import { registerRejections } from './rejections';
 import { registerReplay } from './replay';
@@ -34,6 +35,7 @@ function buildProgram(): Command {
   registerTestDestination(program);
   registerSimulate(program);
   registerPrune(program);
+  registerMigrateStore(program);
   return program;
 }
 

@@ -1,6 +1,7 @@
 import {
   array,
   boolean,
+  coerce,
   defaulted,
   enums,
   integer,
@@ -31,6 +32,26 @@ const DatabaseUrl = refine(
 const UrlPath = refine(string(), 'path', (v) => /^\/\S*$/.test(v) || 'must be a URL path starting with "/"');
 const Key = size(string(), 1, 200);
 
+export const ROLES = ['ingest', 'delivery'] as const;
+export type Role = (typeof ROLES)[number];
+/**
+ * What this instance does: `ingest` mounts the callback route, `delivery` runs the delivery worker. A list, or
+ * the comma-separated text SKYRELAY_ROLES gives ("ingest,delivery"); at least one, each named once.
+ */
+const Roles = coerce(
+  refine(
+    size(array(enums(ROLES)), 1, ROLES.length),
+    'roles',
+    (v) => new Set(v).size === v.length || 'names a role twice',
+  ),
+  string(),
+  (v) =>
+    v
+      .split(',')
+      .map((r) => r.trim())
+      .filter((r) => r !== ''),
+);
+
 const Partner = object({
   userName: size(string(), 1, 50),
   authentication: size(array(Key), 1, 20),
@@ -38,6 +59,8 @@ const Partner = object({
 });
 
 export const ConfigStruct = object({
+  /** Both by default; SQLite allows any mix across the processes of one host, PostgreSQL across hosts. */
+  roles: defaulted(Roles, ['ingest', 'delivery']),
   server: defaulted(
     object({
       host: defaulted(string(), '0.0.0.0'),

@@ -51,3 +51,14 @@ export class ReplayCountChangedError extends Error {
     this.name = 'ReplayCountChangedError';
   }
 }
+
+/**
+ * `skyrelay migrate-store` found data in the target PostgreSQL database that no earlier run of it copied: merging
+ * two deployments could collide on attempt ids, so it copies only into a fresh database (or continues its own copy).
+ */
+export class MigrationTargetNotEmptyError extends Error {
+  constructor(readonly table: string) {
+    super(`the target database already holds ${table} that migrate-store did not copy: migrate into a fresh database`);
+    this.name = 'MigrationTargetNotEmptyError';
+  }
+}

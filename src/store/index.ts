@@ -15,3 +15,9 @@ export async function openStore(options: StoreOptions, logger: Logger): Promise<
   logger.debug({ path: options.path }, 'store opened (SQLite)');
   return Promise.resolve(store);
 }
+
+export { copyStore, type CopyProgress, type MigrationSource, type MigrationTarget } from './migration';
+/** The SQLite file a `skyrelay migrate-store` copies from. */
+export { openSqliteMigrationSource } from './sqlite/export';
+/** The PostgreSQL database it copies into (its schema migrated first). */
+export { openPostgresMigrationTarget } from './postgres/import';

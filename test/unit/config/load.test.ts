@@ -66,6 +66,9 @@ describe('config/load', () => {
     ['the metrics path at the root', { metrics: { path: '/' } }, /^metrics\.path: must not be \/healthz or a path/m],
     ['a callback path under /admin', { skypay: { path: '//admin/cb' } }, /^skypay\.path: must not be under \/admin/],
     ['a short metrics token', { metrics: { token: 'short' } }, /^metrics\.token: /],
+    ['an unknown role', { roles: 'ingest,relay' }, /^roles\.1: expected one of `"ingest","delivery"`/],
+    ['no role at all', { roles: '' }, /^roles: /],
+    ['a role named twice', { roles: ['delivery', 'delivery'] }, /^roles: names a role twice/],
   ];
   for (const [name, overrides, expected] of cases) {
     it(`refuses ${name}, naming the key`, () => {
@@ -83,6 +86,15 @@ describe('config/load', () => {
     expect(config.skypay).to.include({ maxAgeDays: 30, maxFutureMinutes: 10 });
     const defaults = validateConfig(readDefaultConfig()).skypay;
     expect([defaults.maxAgeDays, defaults.maxFutureMinutes]).to.deep.equal([undefined, undefined]);
+  });
+
+  it('gives both roles by default and reads SKYRELAY_ROLES as a comma-separated list', () => {
+    expect(validateConfig(readDefaultConfig()).roles).to.deep.equal(['ingest', 'delivery']);
+    expect(validateConfig(mergeDeep(readDefaultConfig(), { roles: ' delivery ' })).roles).to.deep.equal(['delivery']);
+    expect(validateConfig(mergeDeep(readDefaultConfig(), { roles: 'delivery,ingest' })).roles).to.deep.equal([
+      'delivery',
+      'ingest',
+    ]);
   });
 
   it('defaults metrics.path to /metrics and leaves metrics.token unset', () => {

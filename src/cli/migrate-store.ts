@@ -1,0 +1,91 @@
+import type { Command } from 'commander';
+import {
+  copyStore,
+  openPostgresMigrationTarget,
+  openSqliteMigrationSource,
+  type CopyProgress,
+  type MigrationSource,
+} from '../store';
+import { MigrationTargetNotEmptyError, StoreNotFoundError, StoreUnavailableError } from '../store/errors';
+import { CommandFailed, UsageError, loadCliConfig, parseFlag, print } from './context';
+import { escapeControls } from './format';
+
+interface MigrateFlags {
+  to?: string;
+  batchSize?: string;
+}
+
+const DEFAULT_BATCH = 500;
+
+export function registerMigrateStore(program: Command): void {
+  program
+    .command('migrate-store')
+    .description(
+      'copy events, deliveries, attempts, callback keys and rejections from the SQLite file at store.path into ' +
+        'PostgreSQL; run it again to continue an interrupted copy (nothing is copied twice)',
+    )
+    .requiredOption('--to <url>', 'the PostgreSQL database: postgres://user:password@host:5432/skyrelay')
+    .option('--batch-size <n>', `rows per transaction (default ${DEFAULT_BATCH})`)
+    .action(async (flags: MigrateFlags) => {
+      const url = flags.to ?? '';
+      // The URL is never echoed: it may hold a password.
+      if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError('--to must be a postgres:// URL');
+      const batchSize = parseFlag(() => parseBatchSize(flags.batchSize));
+      const config = loadCliConfig();
+      const source = openSource(config.store.path);
+      try {
+        const target = await openPostgresMigrationTarget(url).catch(describeTargetFailure);
+        try {
+          const inserted = await copyStore(source, target, { batchSize, onProgress: printProgress }).catch(
+            describeTargetFailure,
+          );
+          const total = [...inserted.values()].reduce((a, b) => a + b, 0);
+          print(
+            `copied ${total} rows from ${config.store.path}: ` +
+              [...inserted].map(([table, n]) => `${n} ${table}`).join(', '),
+          );
+        } finally {
+          await target.close();
+        }
+      } finally {
+        await source.close();
+      }
+    });
+}
+
+function parseBatchSize(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_BATCH;
+  const n = Number(text);
+  // 65535 bind parameters per statement, 14 columns in the widest table.
+  if (!Number.isInteger(n) || n < 1 || n > 4000) throw new UsageError('--batch-size must be an integer from 1 to 4000');
+  return n;
+}
+
+function openSource(path: string): MigrationSource {
+  try {
+    return openSqliteMigrationSource(path);
+  } catch (err) {
+    if (err instanceof StoreNotFoundError) {
+      throw new CommandFailed(`no database at ${path}: point store.path (SKYRELAY_DB_PATH) at the SQLite file to copy`);
+    }
+    throw err;
+  }
+}
+
+/** One line per committed page, on stderr so stdout keeps only the result. */
+function printProgress(p: CopyProgress): void {
+  process.stderr.write(
+    escapeControls(`migrate-store: ${p.table} ${p.done}/${p.total} (${p.inserted} new this run)`) + '\n',
+  );
+}
+
+function describeTargetFailure(err: unknown): never {
+  if (err instanceof MigrationTargetNotEmptyError) throw new CommandFailed(err.message);
+  if (err instanceof StoreUnavailableError) {
+    throw new CommandFailed(
+      `could not write to the PostgreSQL database (${err.code ?? 'unavailable'}); ` +
+        'run migrate-store again to continue where it stopped',
+    );
+  }
+  throw err;
+}

@@ -1,0 +1,214 @@
+import { expect } from 'chai';
+import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
+import { createTestDatabase, describePostgres, type TestDatabase } from '../../support/postgres';
+import { getRefusedUrl, startReceiver, type Receiver } from '../../support/receiver';
+import { SAMPLE_AUTH, buildCallback, postCallback } from '../../support/skypay';
+import { ALL, withStore } from '../../support/store';
+import { createLogger } from '../../../src/log';
+import {
+  copyStore,
+  openPostgresMigrationTarget,
+  openSqliteMigrationSource,
+  openStore,
+  type MigrationTarget,
+  type Store,
+} from '../../../src/store';
+import type { CopyProgress } from '../../../src/store/migration';
+import { runCli } from './run-cli';
+
+const SECRET = `whsec_${Buffer.from('migrate-store-test-secret-0123456').toString('base64')}`;
+
+/** Everything the admin API and CLI show, read through one store. */
+async function snapshot(store: Store) {
+  const events = await store.listEvents({ limit: ALL });
+  return {
+    events,
+    details: await Promise.all(events.map((e) => store.getEvent(e.id))),
+    deliveries: await store.listDeliveries({ limit: ALL }),
+    rejections: await store.listRejections({ limit: ALL }),
+  };
+}
+
+function openPostgres(url: string): Promise<Store> {
+  return openStore({ path: 'unused.db', url }, createLogger({ level: 'silent' }));
+}
+
+describePostgres(
+  'skyrelay migrate-store: SQLite to PostgreSQL (real daemon, real receiver, real PostgreSQL)',
+  function () {
+    this.timeout(60_000);
+    let receiver: Receiver;
+    let sqlite: TestDaemon;
+    let db: TestDatabase;
+    let first: Record<string, unknown>;
+
+    before(async () => {
+      receiver = await startReceiver();
+      sqlite = await startTestDaemon({
+        destinations: {
+          ledger: { type: 'webhook', url: `${receiver.url}/hooks`, secret: SECRET },
+          broken: { type: 'webhook', url: await getRefusedUrl(), secret: SECRET },
+        },
+        rules: [{ name: 'all', to: ['ledger', 'broken'] }],
+        delivery: { maxAttempts: 1, pollIntervalMs: 50 },
+      });
+      // Three events, the first also with a conflicting copy; each delivered to ledger and dead at broken.
+      first = buildCallback({ payType: '4', failDescription: 'Invalid account', referenceNumber: 'REF-1' });
+      for (const body of [first, { ...first, referenceNumber: 'REF-2' }, buildCallback(), buildCallback()]) {
+        expect((await postCallback(sqlite.callbackUrl, body)).json?.['responseCode']).to.equal('1000');
+      }
+      // Two rejections.
+      await postCallback(sqlite.callbackUrl, buildCallback({ authentication: 'not-the-key' }));
+      await postCallback(sqlite.callbackUrl, { nonsense: true });
+      await waitUntil(async () => {
+        const all = await withStore(sqlite.dbPath, (s) => s.listDeliveries({ limit: ALL }));
+        return all.length === 6 && all.every((d) => d.state === 'delivered' || d.state === 'dead');
+      }, 'every delivery to be delivered or dead');
+      await sqlite.stop();
+      db = await createTestDatabase();
+    });
+
+    after(async () => {
+      await db?.drop();
+      await receiver?.close();
+    });
+
+    it('copies everything; PostgreSQL then answers as SQLite did and dedups a replayed callback', async () => {
+      const run = await runCli(['migrate-store', '--to', db.url, '--batch-size', '2'], {
+        store: { path: sqlite.dbPath },
+      });
+      expect(run.stderr).to.match(/^migrate-store: events 3\/3 \(3 new this run\)$/m);
+      expect(run.stderr).to.match(/^migrate-store: deliveries 6\/6 \(6 new this run\)$/m);
+      expect(run.stderr).not.to.contain(db.url);
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.stdout).to.match(
+        /^copied \d+ rows from .*: 3 events, 6 deliveries, 6 attempts, 3 callback_keys, 1 callback_copies, 2 rejections$/m,
+      );
+
+      const before = await withStore(sqlite.dbPath, snapshot);
+      expect(before.deliveries.map((d) => d.state).sort()).to.deep.equal([
+        'dead',
+        'dead',
+        'dead',
+        'delivered',
+        'delivered',
+        'delivered',
+      ]);
+      expect(before.details.find((d) => d?.conflicts.length)?.conflicts).to.have.length(1);
+      const pg = await openPostgres(db.url);
+      try {
+        expect(await snapshot(pg)).to.deep.equal(before);
+      } finally {
+        await pg.close();
+      }
+
+      // A daemon on PostgreSQL knows the first callback: its replay is a duplicate, not a new event.
+      const daemon = await startTestDaemon({ store: { url: db.url } });
+      try {
+        const reply = await postCallback(daemon.callbackUrl, first);
+        expect(reply.json?.['responseCode']).to.equal('1000');
+        const events = await daemon.daemon.store.listEvents({ limit: ALL });
+        expect(events).to.have.length(3);
+        const again = events.find((e) => e.controlNumber === first['controlNumber']);
+        expect(again?.duplicates).to.equal(1);
+        expect(await daemon.daemon.store.listDeliveries({ limit: ALL })).to.have.length(6);
+      } finally {
+        await daemon.stop();
+      }
+    });
+
+    it('a second run copies nothing new', async () => {
+      const run = await runCli(['migrate-store', '--to', db.url], { store: { path: sqlite.dbPath } });
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.stdout).to.match(/^copied 0 rows from /m);
+      expect(run.stderr).to.match(/^migrate-store: events 3\/3 \(0 new this run\)$/m);
+    });
+
+    it('refuses a database that holds data it did not copy, naming the problem', async () => {
+      const other = await createTestDatabase();
+      try {
+        const daemon = await startTestDaemon({ store: { url: other.url } });
+        await postCallback(daemon.callbackUrl, buildCallback());
+        await daemon.stop();
+        const run = await runCli(['migrate-store', '--to', other.url], { store: { path: sqlite.dbPath } });
+        expect(run.code).to.equal(1);
+        expect(run.stderr).to.match(/already holds events that migrate-store did not copy/);
+        expect(run.stderr).not.to.contain(SAMPLE_AUTH);
+      } finally {
+        await other.drop();
+      }
+    });
+
+    it('continues an interrupted copy where it stopped, never twice', async () => {
+      const fresh = await createTestDatabase();
+      try {
+        // The connection to PostgreSQL fails after the first page of deliveries committed.
+        const real = await openPostgresMigrationTarget(fresh.url);
+        let pages = 0;
+        const failing: MigrationTarget = {
+          readProgress: () => real.readProgress(),
+          importRows: (table, rows, lastKey) => {
+            if (table === 'deliveries' && ++pages > 1) return Promise.reject(new Error('connection lost'));
+            return real.importRows(table, rows, lastKey);
+          },
+          close: () => real.close(),
+        };
+        const source = openSqliteMigrationSource(sqlite.dbPath);
+        try {
+          await copyStore(source, failing, { batchSize: 2 }).then(
+            () => expect.fail('the copy should have stopped'),
+            (err: Error) => expect(err.message).to.equal('connection lost'),
+          );
+        } finally {
+          await failing.close();
+        }
+
+        const target = await openPostgresMigrationTarget(fresh.url);
+        const lines: CopyProgress[] = [];
+        try {
+          const inserted = await copyStore(source, target, { batchSize: 2, onProgress: (p) => lines.push(p) });
+          expect(Object.fromEntries(inserted)).to.deep.equal({
+            events: 0,
+            deliveries: 4,
+            attempts: 6,
+            callback_keys: 3,
+            callback_copies: 1,
+            rejections: 2,
+          });
+          // Counted from the page already there, not from zero.
+          expect(lines.filter((l) => l.table === 'deliveries').map((l) => l.done)).to.deep.equal([4, 6]);
+        } finally {
+          await target.close();
+          await source.close();
+        }
+        const pg = await openPostgres(fresh.url);
+        try {
+          expect(await snapshot(pg)).to.deep.equal(await withStore(sqlite.dbPath, snapshot));
+        } finally {
+          await pg.close();
+        }
+      } finally {
+        await fresh.drop();
+      }
+    });
+  },
+);
+
+describe('skyrelay migrate-store: usage', function () {
+  this.timeout(20_000);
+
+  it('refuses a --to that is not a postgres:// URL with exit 2, without echoing it', async () => {
+    const run = await runCli(['migrate-store', '--to', 'mysql://user:s3cret@host/db'], {});
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.match(/--to must be a postgres:\/\/ URL/);
+    expect(run.stderr).not.to.contain('s3cret');
+  });
+
+  it('fails with exit 1 naming store.path when there is no SQLite file to copy', async () => {
+    const run = await runCli(['migrate-store', '--to', 'postgres://127.0.0.1:1/none'], {
+      store: { path: '/nonexistent/skyrelay.db' },
+    });
+    expect(run.code).to.equal(1);
+    expect(run.stderr).to.match(/no database at \/nonexistent\/skyrelay\.db: point store\.path/);
+  });
+});
