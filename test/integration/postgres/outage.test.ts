@@ -65,8 +65,9 @@ describePostgres(
       await traffic.waitForAcks(30);
       expect(await readiness(), '/readyz before the outage').to.equal(200);
 
-      await stopPostgres();
+      // Before the await: if the test fails while the server is stopping, after() still brings it back.
       down = true;
+      await stopPostgres();
       const downFrom = Date.now();
       await waitUntil(async () => (await readiness()) === 503, '/readyz to turn red while PostgreSQL is down', 5_000);
       const readinessWhileDown: number[] = [];
