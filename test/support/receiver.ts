@@ -23,6 +23,8 @@ export interface RecordedRequest {
   body: string;
   /** The body parsed as JSON, or undefined when it is not JSON. */
   json: unknown;
+  /** When the whole request had arrived (Date.now()). */
+  receivedAt: number;
 }
 
 export type Reply =
@@ -30,6 +32,8 @@ export type Reply =
   | { kind: 'reply'; status: number; body?: string; headers?: Record<string, string> }
   /** Answer with a body made from the request (a receiver quoting what it was sent). */
   | { kind: 'echo'; status: number; body: (request: RecordedRequest) => string }
+  /** Answer like 'reply', but only after `ms` (a slow consumer, so sends are still running when a sender dies). */
+  | { kind: 'delayed'; ms: number; status: number }
   /** Read the request, then never answer (until close()). */
   | { kind: 'hang' }
   /** Send status and headers, then never finish the body (until close()). */
@@ -54,6 +58,7 @@ export const replies = {
     headers,
   }),
   echo: (status: number, body: (request: RecordedRequest) => string): Reply => ({ kind: 'echo', status, body }),
+  delayed: (ms: number, status = 200): Reply => ({ kind: 'delayed', ms, status }),
   hang: (): Reply => ({ kind: 'hang' }),
   stallBody: (status = 200): Reply => ({ kind: 'stall-body', status }),
 };
@@ -97,6 +102,10 @@ export async function startReceiver(options: { port?: number } = {}): Promise<Re
 
   const answer = (reply: Reply, res: ServerResponse, request: RecordedRequest): void => {
     if (reply.kind === 'hang') return;
+    if (reply.kind === 'delayed') {
+      setTimeout(() => answer({ kind: 'reply', status: reply.status, body: 'ok' }, res, request), reply.ms);
+      return;
+    }
     if (reply.kind === 'echo') {
       res.writeHead(reply.status, { 'content-type': 'text/plain' });
       res.end(reply.body(request));
@@ -122,6 +131,7 @@ export async function startReceiver(options: { port?: number } = {}): Promise<Re
         headers: req.headers,
         body,
         json: parseJson(body),
+        receivedAt: Date.now(),
       };
       recorder.add(request);
       answer(queue.shift() ?? standing, res, request);

@@ -2,11 +2,12 @@ import { createLogger } from '../../src/log';
 import { openStore, type Store } from '../../src/store';
 
 /**
- * Opens the store at `file` (never creating one) the way the CLI does, runs `work`, closes it: how tests read
- * results, through the same interface the CLI and the admin API use.
+ * Opens the store at `file` (never creating one) the way the CLI does, or the PostgreSQL database at `{ url }`,
+ * runs `work`, closes it: how tests read results, through the same interface the CLI and the admin API use.
  */
-export async function withStore<T>(file: string, work: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore({ path: file, mustExist: true }, createLogger({ level: 'silent' }));
+export async function withStore<T>(at: string | { url: string }, work: (store: Store) => Promise<T>): Promise<T> {
+  const options = typeof at === 'string' ? { path: at, mustExist: true } : { path: '', url: at.url, poolSize: 2 };
+  const store = await openStore(options, createLogger({ level: 'silent' }));
   try {
     return await work(store);
   } finally {

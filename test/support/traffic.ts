@@ -18,7 +18,12 @@ export interface Traffic {
 
 export function startTraffic(
   target: () => string | undefined,
-  options: { senders?: number; pauseMs?: number } = {},
+  options: {
+    senders?: number;
+    pauseMs?: number;
+    /** Told of every answer as it arrives: its status ('1000' for an acknowledgement, else as in `refused`). */
+    onAnswer?: (body: Record<string, unknown>, answer: string, sentAt: number) => void;
+  } = {},
 ): Traffic {
   const acked = new Map<string, Record<string, unknown>>();
   const refused = new Map<string, number>();
@@ -30,6 +35,7 @@ export function startTraffic(
 
   const sendOne = async (url: string): Promise<void> => {
     const body = buildCallback({ payType: String(1 + Math.floor(Math.random() * 6)) });
+    const sentAt = Date.now();
     try {
       const res = await fetch(url, {
         method: 'POST',
@@ -40,12 +46,15 @@ export function startTraffic(
       const reply = (await res.json().catch(() => undefined)) as { responseCode?: string } | undefined;
       if (res.status === 200 && reply?.responseCode === '1000') {
         acked.set(String(body['controlNumber']), body);
+        options.onAnswer?.(body, '1000', sentAt);
         for (const wake of [...waiters]) wake();
       } else {
         count(String(res.status));
+        options.onAnswer?.(body, String(res.status), sentAt);
       }
     } catch {
       count('error');
+      options.onAnswer?.(body, 'error', sentAt);
     }
   };
 

@@ -48,6 +48,12 @@ export function createClient(o: Pick<PoolOptions, 'url' | 'connectTimeoutMs'>): 
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  // The pool stops listening for 'error' on a client it hands out, and a server that goes away mid-transaction
+  // emits one: unheard, it would end the process. The statement in progress rejects with the same error.
+  const onError = (err: Error): void => {
+    broken = err;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await fn(client);
@@ -60,6 +66,7 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
     });
     throw err;
   } finally {
+    client.removeListener('error', onError);
     client.release(broken);
   }
 }

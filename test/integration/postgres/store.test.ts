@@ -5,6 +5,7 @@
  * same Store instance, without re-creating it, once the server is back.
  */
 import { expect } from 'chai';
+import { Client } from 'pg';
 import { StoreBusyError, StoreUnavailableError } from '../../../src/store/errors';
 import { PostgresStore } from '../../../src/store/postgres/postgres-store';
 import { buildPayoutEvent } from '../../support/fixtures';
@@ -14,8 +15,10 @@ import {
   holdTableLock,
   startPostgres,
   stopPostgres,
+  testDatabaseUrl,
   type TestDatabase,
 } from '../../support/postgres';
+import { waitUntil } from '../../support/daemon';
 import { Recorder } from '../../support/wait';
 
 let serial = 0;
@@ -145,6 +148,47 @@ describePostgres('PostgreSQL store: a lock held by another session', function ()
     }
     expect((await store.saveEvent(payout(), [])).duplicate).to.equal(false);
     expect(store.lastWriteFailure).to.equal(undefined);
+  });
+});
+
+describePostgres('PostgreSQL store: its connection ended in the middle of a transaction', function () {
+  let db: TestDatabase;
+  let store: PostgresStore;
+  let admin: Client;
+
+  before(async () => {
+    db = await createTestDatabase();
+    store = await PostgresStore.open({ url: db.url });
+    admin = new Client({ connectionString: testDatabaseUrl() });
+    await admin.connect();
+  });
+
+  after(async () => {
+    await admin?.end();
+    await store?.close();
+    await db?.drop();
+  });
+
+  it('fails that write with StoreUnavailableError, nothing else (no unheard error ends the process), and writes again', async () => {
+    const lock = await holdTableLock(db.url, 'events');
+    try {
+      // The write waits for the lock inside its transaction, on a connection the pool has handed out.
+      const write = rejectionOf(store.saveEvent(payout(), []));
+      const waiting = async (): Promise<number[]> => {
+        const { rows } = await admin.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity
+            WHERE datname = $1 AND application_name = 'skyrelay' AND wait_event_type = 'Lock'`,
+          [new URL(db.url).pathname.slice(1)],
+        );
+        return rows.map((r) => r.pid);
+      };
+      await waitUntil(async () => (await waiting()).length > 0, 'the write to wait for the lock');
+      for (const pid of await waiting()) await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      expect(await write).to.be.instanceOf(StoreUnavailableError);
+    } finally {
+      await lock.release();
+    }
+    expect((await store.saveEvent(payout(), [])).duplicate).to.equal(false);
   });
 });
 
