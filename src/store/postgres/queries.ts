@@ -1,10 +1,8 @@
 import type { ClientBase } from 'pg';
-import type { PayoutEvent, RelayEvent } from '../../event';
+import type { RelayEvent } from '../../event';
 import { parseEvent } from '../../event-json';
-import { listDifferences } from '../../skypay/identity';
 import type { QueueState } from '../store';
 import type {
-  ConflictingCopy,
   DeliveryFilter,
   DeliveryState,
   DeliveryView,
@@ -17,6 +15,16 @@ import type {
   ReplayFilter,
   ReplayResult,
 } from '../types';
+import {
+  iso,
+  numOrNull,
+  strOrNull,
+  toAttemptView,
+  toConflictingCopy,
+  toDeliveryView,
+  toRejectionView,
+  type Row,
+} from '../rows';
 import { WORK_CHANNEL } from './locks';
 
 /**
@@ -24,12 +32,7 @@ import { WORK_CHANNEL } from './locks';
  * time-sortable) and paging (a page's last id is the next cursor) as the
  * SQLite store, so the CLI and admin API cannot tell them apart.
  */
-type Row = Record<string, unknown>;
 type Queryable = Pick<ClientBase, 'query'>;
-
-const iso = (ms: unknown): string => new Date(Number(ms)).toISOString();
-const numOrNull = (v: unknown): number | null => (typeof v === 'number' ? v : null);
-const strOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 /** `WHERE a = $1 AND b = $2` from the conditions whose value is set; `$?` in a condition is its parameter. */
 function where(conditions: [string, unknown][], first = 1): { sql: string; params: unknown[] } {
@@ -87,40 +90,11 @@ export async function listRejections(db: Queryable, f: RejectionFilter): Promise
      FROM rejections ${w.sql} ORDER BY id DESC LIMIT $${w.params.length + 1}`,
     [...w.params, f.limit],
   );
-  return rows.map((r) => ({
-    id: String(r['id']),
-    receivedAt: iso(r['received_ms']),
-    remoteAddress: strOrNull(r['remote_address']),
-    method: String(r['method']),
-    path: String(r['path']),
-    status: Number(r['status']),
-    reason: String(r['reason']),
-    partner: strOrNull(r['partner']),
-    description: String(r['description']),
-    suppressed: Number(r['suppressed'] ?? 0),
-  }));
+  return rows.map(toRejectionView);
 }
 
 const DELIVERY_SELECT = `SELECT d.*, e.control_number, e.source || '.' || e.type AS event_type
   FROM deliveries d JOIN events e ON e.id = d.event_id`;
-
-function toDeliveryView(r: Row): DeliveryView {
-  return {
-    id: String(r['id']),
-    eventId: String(r['event_id']),
-    destination: String(r['destination']),
-    rules: JSON.parse(String(r['rules'])) as string[],
-    state: r['state'] as DeliveryState,
-    attempts: Number(r['attempts']),
-    nextAttemptAt: iso(r['next_attempt_ms']),
-    createdAt: iso(r['created_ms']),
-    updatedAt: iso(r['updated_ms']),
-    lastStatus: numOrNull(r['last_status']),
-    lastError: strOrNull(r['last_error']),
-    controlNumber: strOrNull(r['control_number']),
-    eventType: String(r['event_type']),
-  };
-}
 
 export async function listDeliveries(db: Queryable, f: DeliveryFilter): Promise<DeliveryView[]> {
   const w = where([
@@ -148,17 +122,7 @@ export async function getEvent(db: Queryable, id: string): Promise<EventDetail |
   ).rows;
   const deliveries = deliveryRows.map((r) => ({
     ...toDeliveryView(r),
-    attemptLog: attemptRows
-      .filter((a) => a['delivery_id'] === r['id'])
-      .map((a) => ({
-        attempt: Number(a['attempt']),
-        startedAt: iso(a['started_ms']),
-        durationMs: Number(a['duration_ms']),
-        outcome: String(a['outcome']),
-        status: numOrNull(a['status']),
-        error: strOrNull(a['error']),
-        response: strOrNull(a['response']),
-      })),
+    attemptLog: attemptRows.filter((a) => a['delivery_id'] === r['id']).map(toAttemptView),
   }));
   const event = parseEvent(String(row['body']));
   const duplicates = Number(row['duplicates']);
@@ -168,16 +132,7 @@ export async function getEvent(db: Queryable, id: string): Promise<EventDetail |
     'SELECT id, received_ms, repeats, body FROM callback_copies WHERE event_id = $1 ORDER BY received_ms, id',
     [id],
   );
-  const conflicts = copies.rows.map((c): ConflictingCopy => {
-    const copy = parseEvent(String(c['body'])) as PayoutEvent;
-    return {
-      id: String(c['id']),
-      receivedAt: iso(c['received_ms']),
-      repeats: Number(c['repeats']),
-      differs: event.source === 'skypay' ? listDifferences(event, copy) : [],
-      copy,
-    };
-  });
+  const conflicts = copies.rows.map((c) => toConflictingCopy(c, event));
   const lastSeenAt = row['last_seen_ms'] == null ? null : iso(row['last_seen_ms']);
   return { event, duplicates, lastSeenAt, deliveries, conflicts };
 }

@@ -1,10 +1,8 @@
 import type Database from 'better-sqlite3';
-import type { PayoutEvent, RelayEvent } from '../../event';
+import type { RelayEvent } from '../../event';
 import { parseEvent } from '../../event-json';
-import { listDifferences } from '../../skypay/identity';
 import { ReplayCountChangedError } from '../errors';
 import type {
-  ConflictingCopy,
   DeliveryFilter,
   DeliveryState,
   DeliveryView,
@@ -17,11 +15,16 @@ import type {
   ReplayFilter,
   ReplayResult,
 } from '../types';
-
-type Row = Record<string, unknown>;
-const iso = (ms: unknown): string => new Date(Number(ms)).toISOString();
-const numOrNull = (v: unknown): number | null => (typeof v === 'number' ? v : null);
-const strOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+import {
+  iso,
+  numOrNull,
+  strOrNull,
+  toAttemptView,
+  toConflictingCopy,
+  toDeliveryView,
+  toRejectionView,
+  type Row,
+} from '../rows';
 
 function where(conditions: [string, unknown][]): { sql: string; params: unknown[] } {
   const used = conditions.filter(([, value]) => value !== undefined);
@@ -76,40 +79,11 @@ export function listRejections(db: Database.Database, f: RejectionFilter): Rejec
     suppressed FROM rejections ${w.sql} ORDER BY id DESC LIMIT ?`,
     )
     .all(...w.params, f.limit) as Row[];
-  return rows.map((r) => ({
-    id: String(r['id']),
-    receivedAt: iso(r['received_ms']),
-    remoteAddress: strOrNull(r['remote_address']),
-    method: String(r['method']),
-    path: String(r['path']),
-    status: Number(r['status']),
-    reason: String(r['reason']),
-    partner: strOrNull(r['partner']),
-    description: String(r['description']),
-    suppressed: Number(r['suppressed'] ?? 0),
-  }));
+  return rows.map(toRejectionView);
 }
 
 const DELIVERY_SELECT = `SELECT d.*, e.control_number, e.source || '.' || e.type AS event_type
   FROM deliveries d JOIN events e ON e.id = d.event_id`;
-
-function toDeliveryView(r: Row): DeliveryView {
-  return {
-    id: String(r['id']),
-    eventId: String(r['event_id']),
-    destination: String(r['destination']),
-    rules: JSON.parse(String(r['rules'])) as string[],
-    state: r['state'] as DeliveryState,
-    attempts: Number(r['attempts']),
-    nextAttemptAt: iso(r['next_attempt_ms']),
-    createdAt: iso(r['created_ms']),
-    updatedAt: iso(r['updated_ms']),
-    lastStatus: numOrNull(r['last_status']),
-    lastError: strOrNull(r['last_error']),
-    controlNumber: strOrNull(r['control_number']),
-    eventType: String(r['event_type']),
-  };
-}
 
 export function listDeliveries(db: Database.Database, f: DeliveryFilter): DeliveryView[] {
   const w = where([
@@ -130,15 +104,7 @@ export function getEvent(db: Database.Database, id: string): EventDetail | undef
   const deliveries = (db.prepare(`${DELIVERY_SELECT} WHERE d.event_id = ? ORDER BY d.id`).all(id) as Row[]).map(
     (r) => ({
       ...toDeliveryView(r),
-      attemptLog: (attempts.all(r['id']) as Row[]).map((a) => ({
-        attempt: Number(a['attempt']),
-        startedAt: iso(a['started_ms']),
-        durationMs: Number(a['duration_ms']),
-        outcome: String(a['outcome']),
-        status: numOrNull(a['status']),
-        error: strOrNull(a['error']),
-        response: strOrNull(a['response']),
-      })),
+      attemptLog: (attempts.all(r['id']) as Row[]).map(toAttemptView),
     }),
   );
   const event = parseEvent(String(row['body']));
@@ -151,16 +117,7 @@ export function getEvent(db: Database.Database, id: string): EventDetail | undef
     ORDER BY received_ms, id`,
     )
     .all(id) as Row[];
-  const conflicts = copies.map((c): ConflictingCopy => {
-    const copy = parseEvent(String(c['body'])) as PayoutEvent;
-    return {
-      id: String(c['id']),
-      receivedAt: iso(c['received_ms']),
-      repeats: Number(c['repeats']),
-      differs: event.source === 'skypay' ? listDifferences(event, copy) : [],
-      copy,
-    };
-  });
+  const conflicts = copies.map((c) => toConflictingCopy(c, event));
   const lastSeenAt = row['last_seen_ms'] == null ? null : iso(row['last_seen_ms']);
   return { event, duplicates, lastSeenAt, deliveries, conflicts };
 }
