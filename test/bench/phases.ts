@@ -52,7 +52,7 @@ export interface PhaseOptions {
 
 /** Warm up (and let that drain), then measure one load phase against a server; the sink is optional (bare Koa delivers nothing). */
 export async function measurePhase(server: BenchServer, sink: Sink | undefined, o: PhaseOptions): Promise<PhaseResult> {
-  const warm = await driveLoad(server.callbackUrl, {
+  const warm = await driveSplitLoad(server, {
     connections: o.connections,
     seconds: o.warmupSeconds,
     prefix: o.prefix,
@@ -60,7 +60,7 @@ export async function measurePhase(server: BenchServer, sink: Sink | undefined, 
   if (sink) await collectReceipts(sink, warm.ackedAt, o.drainMs);
   const cpuBefore = server.readCpuMs();
   const loadStart = now();
-  const load = await driveLoad(server.callbackUrl, {
+  const load = await driveSplitLoad(server, {
     connections: o.connections,
     seconds: o.seconds,
     prefix: o.prefix,
@@ -70,6 +70,34 @@ export async function measurePhase(server: BenchServer, sink: Sink | undefined, 
   const receipts = sink ? await collectReceipts(sink, load.ackedAt, o.drainMs) : [];
   const cpuMsPerAck = (server.readCpuMs() - cpuBefore) / load.acked;
   return { ...summarize(server, load, receipts, loadStart, loadEnd, sink !== undefined), cpuMsPerAck };
+}
+
+/**
+ * One server: driveLoad as it is. Several (combineServers): the connections
+ * and any fixed rate split evenly, all driven at once, the observations
+ * merged; control numbers stay unique because they share one sequence.
+ */
+async function driveSplitLoad(server: BenchServer, options: Parameters<typeof driveLoad>[1]): Promise<LoadResult> {
+  const urls = server.callbackUrls ?? [server.callbackUrl];
+  if (urls.length === 1) return driveLoad(server.callbackUrl, options);
+  const results = await Promise.all(
+    urls.map((url, i) =>
+      driveLoad(url, {
+        ...options,
+        connections: Math.floor(options.connections / urls.length) + (i < options.connections % urls.length ? 1 : 0),
+        ...(options.rate ? { rate: options.rate / urls.length } : {}),
+      }),
+    ),
+  );
+  const ackedAt = new Map<string, number>();
+  for (const r of results) for (const [controlNumber, at] of r.ackedAt) ackedAt.set(controlNumber, at);
+  return {
+    durationS: Math.max(...results.map((r) => r.durationS)),
+    acked: ackedAt.size,
+    failed: results.reduce((n, r) => n + r.failed, 0),
+    latenciesMs: results.flatMap((r) => r.latenciesMs),
+    ackedAt,
+  };
 }
 
 /**

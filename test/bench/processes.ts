@@ -9,6 +9,8 @@ export interface BenchServer {
   label: string;
   pid: number;
   callbackUrl: string;
+  /** Several daemons measured as one (combineServers): the load is split across these. */
+  callbackUrls?: readonly string[];
   /** Peak resident set (VmHWM) so far, in MiB. */
   readPeakRssMb(): number;
   /** CPU time (user + system) the process has used so far, in ms. */
@@ -28,6 +30,8 @@ export const BENCH_AUTH = 'skyrelay-bench-key-0001';
 export interface BenchDaemonOptions {
   label: string;
   dbPath: string;
+  /** A PostgreSQL database (store.url) instead of the SQLite file at dbPath. */
+  databaseUrl?: string;
   sinkUrl: string;
   synchronous: 'FULL' | 'NORMAL';
   logFile: string;
@@ -48,7 +52,10 @@ export async function spawnBenchDaemon(options: BenchDaemonOptions): Promise<Ben
   };
   const config = {
     server: { host: '127.0.0.1', port: 0 },
-    store: { path: options.dbPath, synchronous: options.synchronous },
+    store:
+      options.databaseUrl === undefined
+        ? { path: options.dbPath, synchronous: options.synchronous }
+        : { url: options.databaseUrl },
     skypay: { partners: [{ userName: 'AppName@skypay', authentication: [BENCH_AUTH] }] },
     destinations: options.ingestOnly ? {} : { sink },
     rules: options.ingestOnly ? [] : [{ name: 'all', to: ['sink'] }],
@@ -131,6 +138,27 @@ function describeServer(
       const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
       await exited.promise;
       clearTimeout(killer);
+    },
+  };
+}
+
+/**
+ * Several daemons measured as one: CPU summed, peak RSS the worst process's
+ * (each has its own limit), stopped together. The load is split across
+ * their callback URLs (see measurePhase).
+ */
+export function combineServers(label: string, servers: readonly BenchServer[]): BenchServer {
+  const first = servers[0];
+  if (first === undefined) throw new Error(`${label}: no servers`);
+  return {
+    label,
+    pid: first.pid,
+    callbackUrl: first.callbackUrl,
+    callbackUrls: servers.map((s) => s.callbackUrl),
+    readPeakRssMb: () => Math.max(...servers.map((s) => s.readPeakRssMb())),
+    readCpuMs: () => servers.reduce((sum, s) => sum + s.readCpuMs(), 0),
+    async stop() {
+      await Promise.all(servers.map((s) => s.stop()));
     },
   };
 }

@@ -8,6 +8,10 @@ export interface Rounds {
   seeded: PhaseResult[];
   normal: PhaseResult[];
   baseline: PhaseResult[];
+  /** skyrelay on PostgreSQL (store.url), one instance. */
+  postgres: PhaseResult[];
+  /** Two instances on one PostgreSQL database, the load split between them. */
+  postgresPair: PhaseResult[];
 }
 
 const med = (results: PhaseResult[], pick: (r: PhaseResult) => number): number => median(results.map(pick));
@@ -103,6 +107,35 @@ export function formatTable(rounds: Rounds, seedEvents: number): string {
         med(rounds.normal, (r) => r.consumerP50Ms),
         1,
       )} ms`,
+      '',
+      '',
+    ]);
+  }
+  const onPostgres: [string, PhaseResult[]][] = [
+    ['PostgreSQL, one instance', rounds.postgres],
+    ['PostgreSQL, two instances on one database (summed)', rounds.postgresPair],
+  ];
+  for (const [name, results] of onPostgres) {
+    if (results.length === 0) continue;
+    const pgAcks = med(results, (r) => r.ackedPerS);
+    rows.push([
+      `(${name}) acks/s; ratio to bare Koa`,
+      `${formatNumber(pgAcks)}; ${formatNumber(pgAcks / bare, 2)}`,
+      '',
+      '',
+    ]);
+    rows.push([
+      `(${name}) ack p99; deliveries/s`,
+      `${formatNumber(
+        med(results, (r) => r.ackP99Ms),
+        2,
+      )} ms; ${formatNumber(med(results, (r) => r.deliveriesPerS))}`,
+      '',
+      '',
+    ]);
+    rows.push([
+      `(${name}) acknowledged but never delivered / delivered under two webhook-ids`,
+      `${results.reduce((n, r) => n + r.undelivered, 0)} / ${results.reduce((n, r) => n + r.conflictingIds, 0)}`,
       '',
       '',
     ]);

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connectSink, measurePhase, type PhaseOptions, type PhaseResult, type Sink } from './phases';
-import { forkHelper, spawnBenchDaemon, type BenchServer } from './processes';
+import { startBenchPostgres, wantsPostgres, type BenchPostgres } from './postgres';
+import { combineServers, forkHelper, spawnBenchDaemon, type BenchServer } from './processes';
 import { describeMachine, formatPhase, formatTable, type Rounds } from './report';
 import { seedStore } from './seed';
 
@@ -21,6 +22,8 @@ interface Settings {
   ingestOnly: boolean;
   /** BENCH_BASELINE_ENTRY: another build's dist/main.js, measured in every round too (before vs after). */
   baselineEntry: string | undefined;
+  /** BENCH_POSTGRES: skyrelay on PostgreSQL too, one instance and two on one database. */
+  postgres: boolean;
   workDir: string;
 }
 
@@ -43,6 +46,7 @@ function readSettings(): Settings {
     maxInFlight: process.env['BENCH_MAX_IN_FLIGHT'] === 'default' ? undefined : int('BENCH_MAX_IN_FLIGHT', 32),
     ingestOnly: process.env['BENCH_INGEST_ONLY'] === '1',
     baselineEntry: process.env['BENCH_BASELINE_ENTRY'],
+    postgres: wantsPostgres().on,
     workDir: fs.mkdtempSync(path.join(process.env['BENCH_DIR'] ?? os.tmpdir(), 'skyrelay-bench-')),
   };
 }
@@ -59,17 +63,38 @@ async function main(): Promise<void> {
   const seededPath = path.join(s.workDir, 'seeded.db');
   if (s.seedEvents > 0) seedOnce(seededPath, s.seedEvents);
 
-  const sinkProcess = await forkHelper('sink', 'sink.js');
+  const why = wantsPostgres().why;
+  if (why !== undefined) log(why);
+  const postgres = s.postgres ? startPostgresForRun() : undefined;
+  const sinkProcess = await forkHelper('sink', 'sink.js').catch((err: unknown) => {
+    postgres?.stop();
+    throw err;
+  });
   const sink = connectSink(sinkProcess.child);
   const sinkUrl = `http://127.0.0.1:${sinkProcess.port}`;
-  const rounds: Rounds = { skyrelay: [], bare: [], seeded: [], normal: [], baseline: [] };
+  const rounds: Rounds = {
+    skyrelay: [],
+    bare: [],
+    seeded: [],
+    normal: [],
+    baseline: [],
+    postgres: [],
+    postgresPair: [],
+  };
   try {
     for (let round = 1; round <= s.rounds; round++) {
       const fresh = (label: string) => path.join(s.workDir, `round${round}-${label}.db`);
-      const daemon = (label: string, dbPath: string, synchronous: 'FULL' | 'NORMAL', entry?: string) =>
+      const daemon = (
+        label: string,
+        dbPath: string,
+        synchronous: 'FULL' | 'NORMAL',
+        entry?: string,
+        databaseUrl?: string,
+      ) =>
         spawnBenchDaemon({
           label,
           dbPath,
+          ...(databaseUrl === undefined ? {} : { databaseUrl }),
           sinkUrl,
           synchronous,
           logFile: path.join(s.workDir, `round${round}-${label}.log`),
@@ -96,12 +121,37 @@ async function main(): Promise<void> {
         rounds.normal.push(
           await runPhase(round, await daemon('skyrelay-normal', fresh('normal'), 'NORMAL'), delivering, s),
         );
+      if (postgres !== undefined) {
+        const database = await postgres.createDatabase();
+        try {
+          const server = await daemon('skyrelay-postgres', fresh('unused'), 'FULL', undefined, database.url);
+          rounds.postgres.push(await runPhase(round, server, delivering, s));
+        } finally {
+          await database.drop();
+        }
+        const shared = await postgres.createDatabase();
+        try {
+          // One after the other: the second finds the schema the first migrated (under its advisory lock anyway).
+          const first = await daemon('skyrelay-postgres-a', fresh('unused'), 'FULL', undefined, shared.url);
+          const second = await daemon('skyrelay-postgres-b', fresh('unused'), 'FULL', undefined, shared.url).catch(
+            async (err: unknown) => {
+              await first.stop();
+              throw err;
+            },
+          );
+          const pair = combineServers('skyrelay-postgres-2', [first, second]);
+          rounds.postgresPair.push(await runPhase(round, pair, delivering, s));
+        } finally {
+          await shared.drop();
+        }
+      }
       removeStore(fresh('skyrelay'));
       removeStore(fresh('normal'));
       removeStore(fresh('baseline'));
     }
   } finally {
     await sinkProcess.server.stop();
+    postgres?.stop();
     removeStore(seededPath);
     // The daemons' logs stay for a look with BENCH_KEEP_LOGS=1; otherwise nothing is left in $TMPDIR.
     if (process.env['BENCH_KEEP_LOGS'] === '1') log(`logs kept in ${s.workDir}`);
@@ -119,6 +169,20 @@ async function main(): Promise<void> {
       ? 'no destination (ingest only)'
       : `one webhook destination, maxInFlight ${s.maxInFlight ?? '4 (default)'}`);
   process.stdout.write(`\nMeasured on ${describeMachine()}; ${setup}.\n\n${formatTable(rounds, s.seedEvents)}\n`);
+}
+
+/** The run's PostgreSQL server, stopped on the way out even when the run is interrupted. */
+function startPostgresForRun(): BenchPostgres {
+  const started = Date.now();
+  const postgres = startBenchPostgres();
+  log(`PostgreSQL started in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      postgres.stop();
+      process.exit(130);
+    });
+  }
+  return postgres;
 }
 
 function seedOnce(dbPath: string, count: number): void {
