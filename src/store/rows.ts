@@ -1,7 +1,7 @@
 import type { PayoutEvent, RelayEvent } from '../event';
 import { parseEvent } from '../event-json';
 import { listDifferences } from '../skypay/identity';
-import type { AttemptView, ConflictingCopy, DeliveryState, DeliveryView, RejectionView } from './types';
+import type { AttemptView, ConflictingCopy, DeliveryState, DeliveryView, FoldedWindow, RejectionView } from './types';
 
 /**
  * Rows as both drivers return them, turned into the views the Store answers with. One mapping for SQLite and
@@ -69,5 +69,31 @@ export function toConflictingCopy(c: Row, event: RelayEvent): ConflictingCopy {
     repeats: Number(c['repeats']),
     differs: event.source === 'skypay' ? listDifferences(event, copy) : [],
     copy,
+  };
+}
+
+/** A row of alert_windows, as both drivers read it. */
+export interface AlertWindowRow {
+  reason: string;
+  destination: string;
+  opened_ms: number;
+  folded: number;
+  last_status: number | null;
+  last_partner: string | null;
+  last_remote_address: string | null;
+  last_description: string | null;
+}
+
+/** A closing window with rejections folded into it: the summary alert it becomes. */
+export function toFoldedWindow(row: AlertWindowRow, windowMs: number): FoldedWindow & { destination: string } {
+  return {
+    destination: row.destination,
+    reason: row.reason,
+    folded: row.folded,
+    windowMs,
+    lastStatus: row.last_status,
+    lastPartner: row.last_partner,
+    lastRemoteAddress: row.last_remote_address,
+    lastDescription: row.last_description,
   };
 }

@@ -1,23 +1,13 @@
 import type { ClientBase } from 'pg';
 import type { MetricProcess } from '../store';
 import type { Admission, FoldedWindow, LabelSet, NewRejection, Sample } from '../types';
+import { toFoldedWindow, type AlertWindowRow } from '../rows';
 
 /**
  * State every instance shares through PostgreSQL: the rejection-alert windows
  * (so alerts are not doubled across hosts) and the metric totals (so any
  * instance's /metrics answers for all).
  */
-
-interface WindowRow {
-  reason: string;
-  destination: string;
-  opened_ms: number;
-  folded: number;
-  last_status: number | null;
-  last_partner: string | null;
-  last_remote_address: string | null;
-  last_description: string | null;
-}
 
 /**
  * Which destinations get an alert for this rejection now, in the caller's
@@ -43,7 +33,7 @@ export async function admitRejectionAlert(
       admitted.push({ destination, folded: 0 });
       continue;
     }
-    const { rows } = await client.query<WindowRow>(
+    const { rows } = await client.query<AlertWindowRow>(
       'SELECT * FROM alert_windows WHERE reason = $1 AND destination = $2 FOR UPDATE',
       [r.reason, destination],
     );
@@ -78,7 +68,7 @@ export async function closeExpiredAlertWindows(
   now: number,
   windowMs: number,
 ): Promise<(FoldedWindow & { destination: string })[]> {
-  const { rows } = await client.query<WindowRow>(
+  const { rows } = await client.query<AlertWindowRow>(
     'SELECT * FROM alert_windows WHERE opened_ms <= $1 ORDER BY reason, destination FOR UPDATE SKIP LOCKED',
     [now - windowMs],
   );
@@ -96,16 +86,7 @@ export async function closeExpiredAlertWindows(
       row.reason,
       row.destination,
     ]);
-    summaries.push({
-      destination: row.destination,
-      reason: row.reason,
-      folded: row.folded,
-      windowMs,
-      lastStatus: row.last_status,
-      lastPartner: row.last_partner,
-      lastRemoteAddress: row.last_remote_address,
-      lastDescription: row.last_description,
-    });
+    summaries.push(toFoldedWindow(row, windowMs));
   }
   return summaries;
 }

@@ -1,16 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Admission, FoldedWindow, NewRejection } from '../types';
-
-interface WindowRow {
-  reason: string;
-  destination: string;
-  opened_ms: number;
-  folded: number;
-  last_status: number | null;
-  last_partner: string | null;
-  last_remote_address: string | null;
-  last_description: string | null;
-}
+import { toFoldedWindow, type AlertWindowRow } from '../rows';
 
 /**
  * The rejection-alert windows' SQL: per reason and destination, the first rejection is sent, later ones within
@@ -31,7 +21,7 @@ export function prepareAlertWindows(db: Database.Database) {
     (r: NewRejection, destinations: readonly string[], now: number, windowMs: number): Admission[] => {
       const admitted: Admission[] = [];
       for (const destination of destinations) {
-        const row = get.get(r.reason, destination) as WindowRow | undefined;
+        const row = get.get(r.reason, destination) as AlertWindowRow | undefined;
         if (row && now - row.opened_ms < windowMs) {
           fold.run(r.status, r.partner ?? null, r.remoteAddress ?? null, r.description, r.reason, destination);
           continue;
@@ -50,22 +40,13 @@ export function prepareAlertWindows(db: Database.Database) {
    */
   const closeExpired = db.transaction((now: number, windowMs: number): (FoldedWindow & { destination: string })[] => {
     const summaries: (FoldedWindow & { destination: string })[] = [];
-    for (const row of expired.all(now - windowMs) as WindowRow[]) {
+    for (const row of expired.all(now - windowMs) as AlertWindowRow[]) {
       if (row.folded === 0) {
         close.run(row.reason, row.destination);
         continue;
       }
       reopen.run(now, row.reason, row.destination);
-      summaries.push({
-        destination: row.destination,
-        reason: row.reason,
-        folded: row.folded,
-        windowMs,
-        lastStatus: row.last_status,
-        lastPartner: row.last_partner,
-        lastRemoteAddress: row.last_remote_address,
-        lastDescription: row.last_description,
-      });
+      summaries.push(toFoldedWindow(row, windowMs));
     }
     return summaries;
   });
