@@ -7,53 +7,58 @@ import type { Config } from './config/schema';
 import { createDestinations } from './destinations';
 import { collectSecrets, secretsOfDestinations } from './destinations/secrets';
 import type { Destination } from './destinations/types';
-import { DeliveryWorker, type AttemptReport } from './delivery/worker';
+import { DeliveryWorker } from './delivery/worker';
 import type { Lifecycle } from './http/health';
 import type { CallbackRouteDeps } from './ingest/route';
 import { startRejectionKeeper, type RejectionKeeper } from './ingest/rejection-keeper';
 import { BodyBudget, parseSize } from './ingest/body';
 import { listen, type RunningServer } from './http/server';
 import { createMetrics, type Metrics } from './metrics';
-import type { NewRejection } from './store/types';
 import type { Logger } from './log';
 import { createPlanner, type Plan, type Planner } from './routing/plan';
+import { Components, once } from './runtime/components';
+import { RuntimeEvents } from './runtime/events';
 import { listPartnerSecrets, preparePartners } from './skypay/partners';
 import { parseOffsetMinutes } from './skypay/time';
 import { createCallbackStruct } from './skypay/validate';
 import { openStore, type Store } from './store';
 import { startRetentionJob } from './store/retention';
-import type { CallbackOutcome } from './ingest/answer';
 
-export interface DaemonHooks {
-  onOutcome?: (outcome: CallbackOutcome, ms: number) => void;
-  onRejected?: (rejection: NewRejection) => void;
-  onAttempt?: (report: AttemptReport) => void;
+export interface DaemonOptions {
+  /** Extra routers mounted after the built-in ones, behind the same guards (embedding, tests). */
   routers?: Router[];
 }
 
 /**
- * The whole daemon: store, HTTP ingest and the delivery worker, with one
- * start() and one stop() that drains. Everything it needs comes in through
- * the validated config; nothing here reads the environment.
+ * The whole daemon, as components started in order and stopped in reverse (src/runtime/components.ts):
+ *
+ *   store -> destinations -> metrics -> retention -> alerts -> delivery worker -> rejection keeper -> HTTP server
+ *
+ * so a stop closes the server first (no new callbacks), lets the worker finish its sends, and closes the store
+ * last. What happens inside (callback outcomes, rejections, attempts, a lost database file) is told on one typed bus,
+ * `events`, that metrics and alerts subscribe to. Everything comes in through the validated config; nothing here
+ * reads the environment.
  */
 export class Daemon {
-  private opened: { store: Store; worker: DeliveryWorker } | undefined;
+  /** callback outcomes, rejections, attempts, a lost store: subscribe before start() to hear all of them. */
+  readonly events: RuntimeEvents;
   readonly destinations: Map<string, Destination>;
   /** Where every event (payouts, alerts, replays) is routed: the configured rules, compiled once. */
   readonly planDeliveries: Plan;
   private readonly planner: Planner;
-  private metrics: Metrics | undefined;
-  private alerts: Alerts | undefined;
-  private retention: ReturnType<typeof startRetentionJob> | undefined;
-  private rejectionKeeper: RejectionKeeper | undefined;
+  private readonly components: Components;
+  private opened: { store: Store; worker: DeliveryWorker } | undefined;
   private server: RunningServer | undefined;
   private state: Lifecycle = 'idle';
+  readonly stop: () => Promise<void>;
 
   constructor(
     private readonly config: Config,
     private readonly logger: Logger,
-    private readonly hooks: DaemonHooks = {},
+    private readonly options: DaemonOptions = {},
   ) {
+    this.events = new RuntimeEvents(logger);
+    this.components = new Components(logger);
     this.destinations = createDestinations(config.destinations, {
       timeoutMs: config.delivery.timeoutMs,
       logger,
@@ -61,6 +66,7 @@ export class Daemon {
     });
     this.planner = createPlanner(config.rules);
     this.planDeliveries = this.planner.plan;
+    this.stop = once(() => this.drain());
   }
 
   /** The open store (from start() on): the one interface the CLI and admin API use too. */
@@ -74,55 +80,258 @@ export class Daemon {
     return this.opened.worker;
   }
 
-  /** Opens the configured store (migrating it) and builds what reads and writes it. */
-  private async openStore(): Promise<void> {
-    const { config, logger, hooks } = this;
-    const store = await openStore(
-      {
-        path: config.store.path,
-        url: config.store.url,
-        poolSize: config.store.poolSize,
-        busyTimeoutMs: config.store.busyTimeoutMs,
-        synchronous: config.store.synchronous,
-        onLost: (reason) => this.onDatabaseLost(reason),
-      },
-      logger,
+  get ready(): boolean {
+    return this.state === 'ready';
+  }
+
+  get address(): { host: string; port: number } {
+    if (!this.server) throw new Error('daemon is not listening');
+    return { host: this.server.address.address, port: this.server.address.port };
+  }
+
+  /** Starts every component in order; if one fails, those already started are stopped and the error is thrown. */
+  async start(): Promise<void> {
+    this.state = 'starting';
+    try {
+      await this.startComponents();
+    } catch (err) {
+      this.state = 'draining';
+      await this.components.stop();
+      this.state = 'stopped';
+      throw err;
+    }
+    this.store.markServing();
+    this.state = 'ready';
+    this.logger.info(
+      { address: this.address, callbackPath: this.config.skypay.path, roles: this.config.roles },
+      'skyrelay listening',
     );
-    const limits = new Map<string, number>();
-    for (const [name, d] of Object.entries(config.destinations)) if (d.maxInFlight) limits.set(name, d.maxInFlight);
-    this.metrics = config.metrics.enabled
-      ? createMetrics({
-          store,
-          destinations: Object.keys(config.destinations),
-          publishIntervalMs: config.metrics.publishIntervalMs,
-          path: config.metrics.path,
-          token: config.metrics.token,
-          logger,
-        })
-      : undefined;
+  }
+
+  private async startComponents(): Promise<void> {
+    const { config, logger, events, components } = this;
+    const store = await this.openStore();
+    await components.start({
+      name: 'destinations',
+      start: () => undefined,
+      stop: async () => {
+        await Promise.allSettled([...this.destinations.values()].map((d) => d.close()));
+      },
+    });
+    const metrics = config.metrics.enabled ? await components.start(this.metricsComponent(store)) : undefined;
+    await components.start(this.retentionComponent(store));
+    // Alerts only when some rule asks for skyrelay's own events: otherwise nothing would carry them.
+    if (this.planner.routesSystemEvents) await components.start(this.alertsComponent(store));
     const worker = new DeliveryWorker(
       {
         store,
         destinations: this.destinations,
-        destinationLimits: limits,
+        destinationLimits: destinationLimits(config),
         logger,
         secrets: this.listSecrets(),
-        onAttempt: (report) => {
-          this.metrics?.recordAttempt(report);
-          this.alerts?.onAttempt(report);
-          hooks.onAttempt?.(report);
-        },
+        onAttempt: (report) => events.emit('delivery.attempt', report),
       },
       config.delivery,
     );
-    // PostgreSQL tells of work other hosts wrote; SQLite never calls it (the worker polls).
-    this.unsubscribeNewWork = store.onNewWork(() => worker.notify());
     this.opened = { store, worker };
+    await components.start(this.workerComponent(store, worker));
+    const keeper = await components.start(this.rejectionKeeperComponent(store));
+    const app = createApp({
+      trustProxy: config.server.trustProxy,
+      logger,
+      ...(config.roles.includes('ingest') ? { callbacks: this.callbackRoute(store, keeper.keeper) } : {}),
+      readiness: {
+        lifecycle: () => this.state,
+        lastWriteFailure: () => store.lastWriteFailure,
+        probeWrite: () => store.probeWrite(),
+        databaseLost: () => store.lostReason,
+      },
+      health: store,
+      guards: this.operationsGuards(metrics),
+      routers: [...this.operationsRouters(store, metrics), ...(this.options.routers ?? [])],
+    });
+    await components.start({
+      name: 'http server',
+      start: async () => {
+        this.server = await listen(app, config.server.host, config.server.port, {
+          maxConnections: config.server.maxConnections,
+        });
+      },
+      stop: () => this.server?.close(config.server.shutdownTimeoutMs),
+    });
   }
 
-  private unsubscribeNewWork: (() => void) | undefined;
+  /** Opens the configured store (migrating it); it is the first component, so it closes last. */
+  private async openStore(): Promise<Store> {
+    const { config, logger } = this;
+    let store: Store | undefined;
+    await this.components.start({
+      name: 'store',
+      start: async () => {
+        store = await openStore(
+          {
+            path: config.store.path,
+            url: config.store.url,
+            poolSize: config.store.poolSize,
+            busyTimeoutMs: config.store.busyTimeoutMs,
+            synchronous: config.store.synchronous,
+            onLost: (reason) => this.onDatabaseLost(reason),
+          },
+          logger,
+        );
+      },
+      stop: () => store?.close(),
+    });
+    if (!store) throw new Error('store did not open');
+    return store;
+  }
 
-  private wakePending = false;
+  private metricsComponent(store: Store): Metrics & { name: string } {
+    const { config, events } = this;
+    const metrics = createMetrics({
+      store,
+      destinations: Object.keys(config.destinations),
+      publishIntervalMs: config.metrics.publishIntervalMs,
+      path: config.metrics.path,
+      token: config.metrics.token,
+      logger: this.logger,
+    });
+    events.on('callback.outcome', ({ outcome, ms }) => metrics.recordOutcome(outcome, ms));
+    events.on('delivery.attempt', (report) => metrics.recordAttempt(report));
+    return { name: 'metrics', ...metrics };
+  }
+
+  private retentionComponent(store: Store) {
+    const { store: s } = this.config;
+    let job: ReturnType<typeof startRetentionJob> | undefined;
+    return {
+      name: 'retention',
+      start: () => {
+        job = startRetentionJob(
+          store,
+          {
+            retentionDays: s.retentionDays,
+            rejectionRetentionDays: s.rejectionRetentionDays,
+            dedupRetentionDays: s.dedupRetentionDays,
+            intervalMs: s.retentionIntervalMs,
+            batchSize: s.retentionBatchSize,
+          },
+          this.logger,
+        );
+      },
+      stop: () => job?.stop(),
+    };
+  }
+
+  private alertsComponent(store: Store): Alerts & { name: string } {
+    const { events } = this;
+    const alerts = createAlerts({
+      store,
+      plan: this.planDeliveries,
+      secrets: this.listSecrets(),
+      rejectionWindowMs: this.config.alerts.rejectionWindowMs,
+      logger: this.logger,
+      onStored: () => this.worker.notify(),
+    });
+    events.on('callback.rejection', (rejection) => alerts.onRejected(rejection));
+    events.on('delivery.attempt', (report) => alerts.onAttempt(report));
+    events.on('event.stored', ({ event, outcome }) => {
+      if (outcome.conflict && event.source === 'skypay') alerts.onStored(event, outcome);
+    });
+    events.on('store.lost', ({ reason }) => alerts.onDatabaseLost(reason, this.config.store.path));
+    return { name: 'alerts', ...alerts };
+  }
+
+  private workerComponent(store: Store, worker: DeliveryWorker) {
+    const { config, events } = this;
+    const unsubscribe: Array<() => void> = [];
+    return {
+      name: 'delivery worker',
+      start: () => {
+        // Without the delivery role deliveries are written for other instances to send; the worker stays idle.
+        if (!config.roles.includes('delivery')) return;
+        unsubscribe.push(
+          events.on('event.stored', ({ outcome, deliveries }) => {
+            if (!outcome.duplicate && deliveries.length > 0) worker.notify();
+          }),
+          // PostgreSQL tells of work other hosts wrote; SQLite never calls it (the worker polls).
+          store.onNewWork(() => worker.notify()),
+        );
+        worker.start();
+      },
+      stop: async () => {
+        for (const off of unsubscribe) off();
+        await worker.stop();
+      },
+    };
+  }
+
+  private rejectionKeeperComponent(store: Store) {
+    let keeper: RejectionKeeper | undefined;
+    return {
+      name: 'rejection keeper',
+      get keeper(): RejectionKeeper {
+        if (!keeper) throw new Error('rejection keeper is not started');
+        return keeper;
+      },
+      start: () => {
+        keeper = startRejectionKeeper({
+          store,
+          logger: this.logger,
+          perMinute: this.config.store.maxRejectionsPerMinute,
+        });
+      },
+      stop: () => keeper?.stop(),
+    };
+  }
+
+  /**
+   * The callback route. Without the ingest role it is not mounted: its path answers 404 like any unknown path (see
+   * README, "Running on several hosts"), so a load balancer sending callbacks here shows as misrouted, not down.
+   */
+  private callbackRoute(store: Store, keeper: RejectionKeeper): CallbackRouteDeps {
+    const { config, events } = this;
+    const offsetMinutes = parseOffsetMinutes(config.skypay.timezone);
+    const tokens = [config.admin.token, config.metrics.token].filter((t): t is string => t !== undefined);
+    return {
+      path: config.skypay.path,
+      bodyLimit: config.server.bodyLimit,
+      receive: {
+        partners: preparePartners(config.skypay.partners),
+        callbackStruct: createCallbackStruct(offsetMinutes),
+        offsetMinutes,
+        bodyLimits: {
+          limitBytes: parseSize(config.server.bodyLimit),
+          timeoutMs: config.server.bodyTimeoutMs,
+          budget: new BodyBudget(parseSize(config.server.maxBodyMemory)),
+        },
+        dealTimeWindow: {
+          maxAgeDays: config.skypay.maxAgeDays,
+          maxFutureMinutes: config.skypay.maxFutureMinutes,
+        },
+        store,
+        plan: this.planDeliveries,
+        onStored: (event, outcome, deliveries) => events.emit('event.stored', { event, outcome, deliveries }),
+      },
+      answer: {
+        store,
+        logger: this.logger,
+        offsetMinutes,
+        secrets: [...listPartnerSecrets(config.skypay.partners), ...tokens],
+        keep: (rejection) => keeper.keep(rejection),
+        onRejected: (rejection) => events.emit('callback.rejection', rejection),
+        onOutcome: (outcome, ms) => events.emit('callback.outcome', { outcome, ms }),
+      },
+    };
+  }
+
+  /** Stop accepting, finish requests and sends in flight, close the database: each step on its own. */
+  private async drain(): Promise<void> {
+    this.state = 'draining';
+    await this.components.stop();
+    this.state = 'stopped';
+    this.logger.info('skyrelay stopped');
+  }
 
   /** Every configured secret: partner keys, admin and metrics tokens, destinations' credentials and URL parts. */
   private listSecrets(): string[] {
@@ -134,160 +343,9 @@ export class Daemon {
     ]);
   }
 
-  /**
-   * A group commit acknowledges many events at once; each notify() costs the
-   * worker a claim transaction, so the batch wakes it once (bench, default
-   * maxInFlight: 329 -> 983 acks/s).
-   */
-  private wakeWorker(): void {
-    if (this.wakePending) return;
-    this.wakePending = true;
-    queueMicrotask(() => {
-      this.wakePending = false;
-      this.worker.notify();
-    });
-  }
-
-  get ready(): boolean {
-    return this.state === 'ready';
-  }
-
-  get address(): { host: string; port: number } {
-    if (!this.server) throw new Error('daemon is not listening');
-    return { host: this.server.address.address, port: this.server.address.port };
-  }
-
-  async start(): Promise<void> {
-    this.state = 'starting';
-    const offsetMinutes = parseOffsetMinutes(this.config.skypay.timezone);
-    const tokens = [this.config.admin.token, this.config.metrics.token].filter((t): t is string => t !== undefined);
-    const secrets = [...listPartnerSecrets(this.config.skypay.partners), ...tokens];
-    await this.openStore();
-    this.startOperations();
-    const keeper = startRejectionKeeper({
-      store: this.store,
-      logger: this.logger,
-      perMinute: this.config.store.maxRejectionsPerMinute,
-    });
-    this.rejectionKeeper = keeper;
-    // Without the ingest role the callback route is not mounted: its path answers 404 like any unknown path (see
-    // README, "Running on several hosts"), so a load balancer sending callbacks here shows as misrouted, not down.
-    const callbacks: CallbackRouteDeps | undefined = this.config.roles.includes('ingest')
-      ? {
-          path: this.config.skypay.path,
-          bodyLimit: this.config.server.bodyLimit,
-          receive: {
-            partners: preparePartners(this.config.skypay.partners),
-            callbackStruct: createCallbackStruct(offsetMinutes),
-            offsetMinutes,
-            bodyLimits: {
-              limitBytes: parseSize(this.config.server.bodyLimit),
-              timeoutMs: this.config.server.bodyTimeoutMs,
-              budget: new BodyBudget(parseSize(this.config.server.maxBodyMemory)),
-            },
-            dealTimeWindow: {
-              maxAgeDays: this.config.skypay.maxAgeDays,
-              maxFutureMinutes: this.config.skypay.maxFutureMinutes,
-            },
-            store: this.store,
-            plan: this.planDeliveries,
-            onStored: (event, outcome, deliveries) => {
-              if (!outcome.duplicate && deliveries.length > 0) this.wakeWorker();
-              if (outcome.conflict && event.source === 'skypay') this.alerts?.onStored(event, outcome);
-            },
-          },
-          answer: {
-            store: this.store,
-            logger: this.logger,
-            offsetMinutes,
-            secrets,
-            keep: (rejection) => keeper.keep(rejection),
-            onRejected: (rejection) => {
-              this.alerts?.onRejected(rejection);
-              this.hooks.onRejected?.(rejection);
-            },
-            onOutcome: (outcome, ms) => {
-              this.metrics?.recordOutcome(outcome, ms);
-              this.hooks.onOutcome?.(outcome, ms);
-            },
-          },
-        }
-      : undefined;
-    const app = createApp({
-      trustProxy: this.config.server.trustProxy,
-      logger: this.logger,
-      ...(callbacks ? { callbacks } : {}),
-      readiness: {
-        lifecycle: () => this.state,
-        lastWriteFailure: () => this.store.lastWriteFailure,
-        probeWrite: () => this.store.probeWrite(),
-        databaseLost: () => this.store.lostReason,
-      },
-      health: this.store,
-      guards: this.operationsGuards(),
-      routers: [...this.operationsRouters(), ...(this.hooks.routers ?? [])],
-    });
-    this.server = await listen(app, this.config.server.host, this.config.server.port, {
-      maxConnections: this.config.server.maxConnections,
-    });
-    // Without the delivery role deliveries are written for other instances to send; the worker stays idle.
-    if (this.config.roles.includes('delivery')) this.worker.start();
-    this.store.markServing();
-    this.state = 'ready';
-    this.logger.info(
-      { address: this.address, callbackPath: this.config.skypay.path, roles: this.config.roles },
-      'skyrelay listening',
-    );
-  }
-
-  /** Stop accepting, finish requests and sends in flight, close the database. */
-  async stop(): Promise<void> {
-    if (this.state === 'stopped' || this.state === 'draining') return;
-    this.state = 'draining';
-    await this.server?.close(this.config.server.shutdownTimeoutMs);
-    await this.rejectionKeeper?.stop();
-    this.unsubscribeNewWork?.();
-    await this.opened?.worker.stop();
-    // After the worker: its last attempts may raise alerts and count in metrics.
-    await this.alerts?.stop();
-    await this.retention?.stop();
-    await this.metrics?.stop();
-    await Promise.allSettled([...this.destinations.values()].map((d) => d.close()));
-    await this.opened?.store.close();
-    this.state = 'stopped';
-    this.logger.info('skyrelay stopped');
-  }
-
-  /** Metrics publishing, retention and alerts; alerts only when some rule asks for skyrelay's own events. */
-  private startOperations(): void {
-    this.metrics?.start();
-    const { store: s } = this.config;
-    this.retention = startRetentionJob(
-      this.store,
-      {
-        retentionDays: s.retentionDays,
-        rejectionRetentionDays: s.rejectionRetentionDays,
-        dedupRetentionDays: s.dedupRetentionDays,
-        intervalMs: s.retentionIntervalMs,
-        batchSize: s.retentionBatchSize,
-      },
-      this.logger,
-    );
-    if (!this.planner.routesSystemEvents) return;
-    this.alerts = createAlerts({
-      store: this.store,
-      plan: this.planDeliveries,
-      secrets: this.listSecrets(),
-      rejectionWindowMs: this.config.alerts.rejectionWindowMs,
-      logger: this.logger,
-      onStored: () => this.worker.notify(),
-    });
-    this.alerts.start();
-  }
-
-  private operationsGuards(): Koa.Middleware[] {
+  private operationsGuards(metrics: Metrics | undefined): Koa.Middleware[] {
     const token = this.config.admin.token;
-    return [...(this.metrics?.guards ?? []), ...(token ? [guardAdmin({ token, logger: this.logger })] : [])];
+    return [...(metrics?.guards ?? []), ...(token ? [guardAdmin({ token, logger: this.logger })] : [])];
   }
 
   /**
@@ -300,17 +358,17 @@ export class Daemon {
       { path: this.config.store.path, reason },
       'database file was removed or replaced: callbacks are refused with 503 until skyrelay is restarted on a real file',
     );
-    this.alerts?.onDatabaseLost(reason, this.config.store.path);
+    this.events.emit('store.lost', { reason });
   }
 
-  private operationsRouters(): Router[] {
-    const routers = this.metrics ? [this.metrics.router] : [];
+  private operationsRouters(store: Store, metrics: Metrics | undefined): Router[] {
+    const routers = metrics ? [metrics.router] : [];
     const token = this.config.admin.token;
     if (token) {
       routers.push(
         createAdminRouter({
           token,
-          store: this.store,
+          store,
           plan: this.planDeliveries,
           onReplayed: () => this.worker.notify(),
           logger: this.logger,
@@ -319,4 +377,11 @@ export class Daemon {
     }
     return routers;
   }
+}
+
+/** Each destination's own maxInFlight, where it sets one; the worker's default covers the rest. */
+function destinationLimits(config: Config): Map<string, number> {
+  const limits = new Map<string, number>();
+  for (const [name, d] of Object.entries(config.destinations)) if (d.maxInFlight) limits.set(name, d.maxInFlight);
+  return limits;
 }

@@ -46,13 +46,13 @@ export function parseEventType(text: string): string {
 }
 
 /**
- * A refusal reason as stored (unauthenticated, invalid, ...). Not checked
+ * A rejection reason as stored (unauthenticated, invalid, ...). Not checked
  * against a list: rows keep the reasons of older and newer versions, and an
  * unknown one simply matches nothing.
  */
 export function parseReason(text: string): string {
   if (/^[a-z][a-z_]{0,39}$/.test(text)) return text;
-  throw new FilterError(`reason: expected a refusal reason such as unauthenticated or invalid (got "${text}")`);
+  throw new FilterError(`reason: expected a rejection reason such as unauthenticated or invalid (got "${text}")`);
 }
 
 /**

@@ -28,7 +28,7 @@ export function describeConfig(config: Config): string[] {
   const lines = ['configuration is valid', ''];
   lines.push(`server:      ${config.server.host}:${config.server.port}, callbacks at ${config.skypay.path}`);
   lines.push(
-    `store:       ${config.store.path} (events kept ${config.store.retentionDays} d, refusals ${config.store.rejectionRetentionDays} d)`,
+    `store:       ${config.store.path} (events kept ${config.store.retentionDays} d, rejections ${config.store.rejectionRetentionDays} d)`,
   );
   lines.push(`admin API:   ${config.admin.token ? 'enabled (token set)' : 'disabled (no admin.token)'}`);
   lines.push(`metrics:     ${config.metrics.enabled ? 'GET /metrics' : 'disabled'}`, '', 'partners:');

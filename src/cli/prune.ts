@@ -14,10 +14,10 @@ export function registerPrune(program: Command): void {
   program
     .command('prune')
     .description(
-      'delete old events (with their finished deliveries and attempts) and old refusals now, as the retention job does',
+      'delete old events (with their finished deliveries and attempts) and old rejections now, as the retention job does',
     )
     .option('--older-than <age>', 'events older than this (default: store.retentionDays)')
-    .option('--rejections-older-than <age>', 'refusals older than this (default: store.rejectionRetentionDays)')
+    .option('--rejections-older-than <age>', 'rejections older than this (default: store.rejectionRetentionDays)')
     .option('--dry-run', 'only count what would go')
     .action(async (flags: PruneFlags) => {
       const config = loadCliConfig();
@@ -37,17 +37,17 @@ export function registerPrune(program: Command): void {
           : { keysBeforeMs: now - config.store.dedupRetentionDays * 86_400_000 }),
       }));
       const events = `events received before ${new Date(cut.eventsBeforeMs).toISOString()}`;
-      const refusals = `refusals before ${new Date(cut.rejectionsBeforeMs).toISOString()}`;
+      const rejections = `rejections before ${new Date(cut.rejectionsBeforeMs).toISOString()}`;
       if (flags.dryRun) {
         const n = await withStore(config, (store) => store.countPrunable(cut));
-        print(`would delete ${n.events} ${events} (none with a pending delivery) and ${n.rejections} ${refusals}`);
+        print(`would delete ${n.events} ${events} (none with a pending delivery) and ${n.rejections} ${rejections}`);
         return;
       }
       const n = await withStore(config, (store) =>
         pruneAll(store, cut, { batchSize: config.store.retentionBatchSize }),
       );
       print(`deleted ${n.events} ${events}, with ${n.deliveries} deliveries and ${n.attempts} attempts`);
-      print(`deleted ${n.rejections} ${refusals}`);
+      print(`deleted ${n.rejections} ${rejections}`);
       if (cut.keysBeforeMs !== undefined) print(`deleted ${n.keys} callback identities (dedup keys) of pruned events`);
     });
 }

@@ -16,7 +16,7 @@ export function registerRejections(program: Command): void {
     .command('rejections')
     .description('list refused callbacks, newest first (every one, whatever the rules route)')
     .option('--since <when>', 'received within this long (24h, 7d) or since an ISO time')
-    .option('--reason <reason>', 'only this refusal reason (unauthenticated, invalid, malformed, too_large, …)')
+    .option('--reason <reason>', 'only this rejection reason (unauthenticated, invalid, malformed, too_large, …)')
     .option('--limit <n>', 'at most this many', '50')
     .option('--json', 'one JSON object per line')
     .action(async (flags: RejectionsFlags) => {

@@ -31,7 +31,8 @@ export class ProcessMetrics {
     const registers = [this.counters];
     this.callbacks = new Counter({
       name: 'skyrelay_callbacks_total',
-      help: 'SkyPay callbacks received, by outcome (accepted, duplicate, conflict, refused) and refusal reason',
+      // The label value stays "refused" (dashboards and alerts on it exist); the code's word is rejection.
+      help: 'SkyPay callbacks received, by outcome (accepted, duplicate, conflict, refused) and rejection reason',
       labelNames: ['outcome', 'reason'],
       registers,
     });
@@ -58,9 +59,9 @@ export class ProcessMetrics {
   }
 
   recordOutcome(outcome: CallbackOutcome, ms: number): void {
-    const refused = outcome.startsWith('refused:');
-    const kind = refused ? 'refused' : outcome;
-    this.callbacks.inc(refused ? { outcome: kind, reason: outcome.slice('refused:'.length) } : { outcome: kind });
+    const rejected = outcome.startsWith('refused:');
+    const kind = rejected ? 'refused' : outcome;
+    this.callbacks.inc(rejected ? { outcome: kind, reason: outcome.slice('refused:'.length) } : { outcome: kind });
     this.callbackSeconds.observe({ outcome: kind }, ms / 1000);
   }
 

@@ -42,7 +42,7 @@ export interface NewRejection {
   contentTypeBytes?: number | undefined;
 }
 
-/** Refusals counted but not kept, added to the last row kept in their window. */
+/** Rejections counted but not kept, added to the last row kept in their window. */
 export interface SuppressedRejections {
   rejectionId: string;
   count: number;
@@ -116,7 +116,7 @@ export interface EventSummary {
 }
 
 export interface RejectionFilter {
-  /** A refusal reason (unauthenticated, invalid, malformed, ...). */
+  /** A rejection reason (unauthenticated, invalid, malformed, ...). */
   reason?: string | undefined;
   sinceMs?: number | undefined;
   before?: string | undefined;
@@ -136,7 +136,7 @@ export interface RejectionView {
   /** The partner the body claimed, once known. */
   partner: string | null;
   description: string;
-  /** Refusals of the same reason and address in its minute that were only counted, not kept (a flood). */
+  /** Rejections of the same reason and address in its minute that were only counted, not kept (a flood). */
   suppressed: number;
 }
 
@@ -226,16 +226,16 @@ export interface PruneCounts {
 /**
  * The rejection-alert rate limit, kept in the store so that cluster workers
  * share it and a restart does not reopen every window: per reason and
- * destination, the first refusal is sent, later ones within windowMs are
+ * destination, the first rejection is sent, later ones within windowMs are
  * only counted, and whoever closes the window (any process) sends the count.
  */
 export interface Admission {
   destination: string;
-  /** Refusals folded into the window that just expired, carried by this alert. */
+  /** Rejections folded into the window that just expired, carried by this alert. */
   folded: number;
 }
 
-/** A closed rejection-alert window that folded refusals: what its summary alert says. */
+/** A closed rejection-alert window that folded rejections: what its summary alert says. */
 export interface FoldedWindow {
   reason: string;
   folded: number;

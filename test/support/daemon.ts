@@ -4,7 +4,11 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { validateConfig } from '../../src/config/load';
 import type { Config } from '../../src/config/schema';
-import { Daemon, type DaemonHooks } from '../../src/daemon';
+import type Router from '@koa/router';
+import { Daemon } from '../../src/daemon';
+import type { AttemptReport } from '../../src/delivery/worker';
+import type { CallbackOutcome } from '../../src/ingest/answer';
+import type { NewRejection } from '../../src/store/types';
 import { createLogger } from '../../src/log';
 import { mergeDeep, readDefaultConfig } from './config';
 import { hangUpIdleRawSockets } from './raw-http';
@@ -14,6 +18,14 @@ export { mergeDeep, readDefaultConfig };
 /** A fresh temp folder per test run; removed by the caller's cleanup. */
 export function makeTempDir(label = 'skyrelay-test'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `${label}-`));
+}
+
+/** What a test listens to (through the daemon's event bus, subscribed before start) and extra routers it mounts. */
+export interface TestHooks {
+  onOutcome?: (outcome: CallbackOutcome, ms: number) => void;
+  onRejected?: (rejection: NewRejection) => void;
+  onAttempt?: (report: AttemptReport) => void;
+  routers?: Router[];
 }
 
 export interface TestDaemon {
@@ -34,7 +46,7 @@ export interface TestDaemon {
  */
 export async function startTestDaemon(
   overrides: Record<string, unknown> = {},
-  options: { dbPath?: string; hooks?: DaemonHooks } = {},
+  options: { dbPath?: string; hooks?: TestHooks } = {},
 ): Promise<TestDaemon> {
   const dbPath = options.dbPath ?? path.join(makeTempDir(), 'skyrelay.db');
   const raw = mergeDeep(
@@ -55,7 +67,16 @@ export async function startTestDaemon(
       cb();
     },
   });
-  const daemon = new Daemon(config, createLogger({ level: config.log.level, destination: sink }), options.hooks);
+  const hooks = options.hooks ?? {};
+  const daemon = new Daemon(
+    config,
+    createLogger({ level: config.log.level, destination: sink }),
+    hooks.routers ? { routers: hooks.routers } : {},
+  );
+  const { onOutcome, onRejected, onAttempt } = hooks;
+  if (onOutcome) daemon.events.on('callback.outcome', ({ outcome, ms }) => onOutcome(outcome, ms));
+  if (onRejected) daemon.events.on('callback.rejection', onRejected);
+  if (onAttempt) daemon.events.on('delivery.attempt', onAttempt);
   await daemon.start();
   const { port } = daemon.address;
   const baseUrl = `http://127.0.0.1:${port}`;

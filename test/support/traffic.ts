@@ -83,7 +83,7 @@ export function startTraffic(
           waiters.delete(wake);
           reject(
             new Error(
-              `traffic: waited ${timeoutMs} ms for ${n} more acknowledgements; refusals so far ${JSON.stringify([...refused])}`,
+              `traffic: waited ${timeoutMs} ms for ${n} more acknowledgements; rejections so far ${JSON.stringify([...refused])}`,
             ),
           );
         }, timeoutMs);

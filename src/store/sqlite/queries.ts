@@ -65,7 +65,7 @@ export function listEvents(db: Database.Database, f: EventFilter): EventSummary[
 /**
  * Every refused callback, newest first. This is also what `type=rejection`
  * lists: a rejection *event* exists only when a rule routes skyrelay's own
- * events (and is rate-limited), while every refusal has its row here.
+ * events (and is rate-limited), while every rejection has its row here.
  */
 export function listRejections(db: Database.Database, f: RejectionFilter): RejectionView[] {
   const w = where([

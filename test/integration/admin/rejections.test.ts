@@ -39,7 +39,7 @@ describe('admin API: refused callbacks (/admin/rejections, /admin/events?type=re
   }
 
   before(async () => {
-    // No rule routes skyrelay's own events: no rejection event is ever stored, yet every refusal must be listed.
+    // No rule routes skyrelay's own events: no rejection event is ever stored, yet every rejection must be listed.
     t = await startTestDaemon({ admin: { token: TOKEN } });
     await send(() => postCallback(t.callbackUrl, buildCallback({ payType: '2' })));
     await send(() => postCallback(t.callbackUrl, buildCallback({ authentication: 'GUESS-0000' })));
@@ -54,7 +54,7 @@ describe('admin API: refused callbacks (/admin/rejections, /admin/events?type=re
     await t?.stop();
   });
 
-  it('lists every refusal newest first: time, address, reason, partner, description; never the body', async () => {
+  it('lists every rejection newest first: time, address, reason, partner, description; never the body', async () => {
     const res = await call('/admin/rejections');
     expect(res.status).to.equal(200);
     expect(res.body['next']).to.equal(null);

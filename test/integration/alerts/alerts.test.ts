@@ -83,7 +83,7 @@ describe('alerts about skyrelay itself (real daemon, real receivers)', function 
     expect(String(summary ? envelope(summary).data.data['description'] : '')).to.match(
       /^2 more callbacks refused \(invalid\)/,
     );
-    // Three refusals were kept, two alerts went out: nothing lost, nothing repeated.
+    // Three rejections were kept, two alerts went out: nothing lost, nothing repeated.
     expect(
       await withStore(t.dbPath, async (s) => (await s.listRejections({ reason: 'invalid', limit: ALL })).length),
     ).to.equal(3);

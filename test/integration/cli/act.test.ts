@@ -129,7 +129,7 @@ describe('skyrelay CLI: replay, test-destination, simulate, prune', function () 
     expect(down.stderr).to.match(/could not reach .*ECONNREFUSED/);
   });
 
-  it('prune: counts on --dry-run, then deletes old finished events and refusals', async () => {
+  it('prune: counts on --dry-run, then deletes old finished events and rejections', async () => {
     const old = Date.now() - 10 * 86_400_000;
     db.prepare(
       `INSERT INTO events (id, source, type, body, received_ms) VALUES ('evt_ancient', 'skypay', 'payout', '{}', ?)`,
@@ -139,11 +139,11 @@ describe('skyrelay CLI: replay, test-destination, simulate, prune', function () 
       VALUES ('rej_ancient', ?, 'POST', '/', 401, 'unauthenticated', 'x')`,
     ).run(old);
     const dry = await runCli(['prune', '--older-than', '7d', '--rejections-older-than', '7d', '--dry-run'], config);
-    expect(dry.stdout).to.match(/^would delete 1 events received before .* and 1 refusals before/);
+    expect(dry.stdout).to.match(/^would delete 1 events received before .* and 1 rejections before/);
     expect(await eventIds()).to.include('evt_ancient');
     const real = await runCli(['prune', '--older-than', '7d', '--rejections-older-than', '7d'], config);
     expect(real.code).to.equal(0);
-    expect(real.stdout).to.match(/^deleted 1 events received before .*\ndeleted 1 refusals before/);
+    expect(real.stdout).to.match(/^deleted 1 events received before .*\ndeleted 1 rejections before/);
     expect(await eventIds()).not.to.include('evt_ancient');
     expect(await eventIds()).to.have.length(5);
   });

@@ -20,7 +20,7 @@ describe('skyrelay CLI: rejections, and events --type rejection', function () {
   }
 
   before(async () => {
-    // No rule routes skyrelay's own events, so no rejection event exists: the refusals must be listed anyway.
+    // No rule routes skyrelay's own events, so no rejection event exists: the rejections must be listed anyway.
     t = await startTestDaemon();
     config = { server: { host: '127.0.0.1', port: t.daemon.address.port }, store: { path: t.dbPath } };
     await send(() => postCallback(t.callbackUrl, buildCallback({ payType: '4' })));
@@ -63,7 +63,7 @@ describe('skyrelay CLI: rejections, and events --type rejection', function () {
     expect(rows(filtered.stdout).map((x) => x['reason'])).to.deep.equal(['invalid']);
   });
 
-  it('events --type rejection lists the same refusals, whatever the rules say', async () => {
+  it('events --type rejection lists the same rejections, whatever the rules say', async () => {
     const [events, rejections, sinceLimited] = await Promise.all([
       runCli(['events', '--type', 'rejection'], config),
       runCli(['rejections'], config),
@@ -96,7 +96,7 @@ describe('skyrelay CLI: rejections, and events --type rejection', function () {
       runCli(['events', '--type', 'rejection', '--status', 'failure'], config),
     ]);
     expect([badReason.code, withStatus.code]).to.deep.equal([2, 2]);
-    expect(badReason.stderr).to.contain('reason: expected a refusal reason');
+    expect(badReason.stderr).to.contain('reason: expected a rejection reason');
     expect(withStatus.stderr).to.contain('--status: does not apply to type rejection');
   });
 });

@@ -62,7 +62,7 @@ describe('a flood of rejected callbacks (real daemon, real HTTP)', function () {
       const before = dbBytes();
       const result = await floodPosts(t.callbackUrl, { count: FLOOD, concurrency: 8, body });
       expect([...result.statuses]).to.deep.equal([[401, FLOOD]]);
-      // The counts of refusals not kept are written every few seconds and on stop.
+      // The counts of rejections not kept are written every few seconds and on stop.
       await t.stop();
       const growth = dbBytes() - before;
       const kept = rows();
@@ -83,7 +83,7 @@ describe('a flood of rejected callbacks (real daemon, real HTTP)', function () {
     },
   );
 
-  it('counts every refusal in /metrics, kept or not', async () => {
+  it('counts every rejection in /metrics, kept or not', async () => {
     const body = Buffer.from(JSON.stringify(buildCallback({ authentication: 'WRONG-KEY-FLOOD-0001' })));
     await floodPosts(t.callbackUrl, { count: 60, concurrency: 4, body });
     const counted = /skyrelay_callbacks_total\{[^}]*outcome="refused"[^}]*reason="unauthenticated"[^}]*\} 60\n/;

@@ -159,7 +159,7 @@ describe('rejected callbacks', () => {
     expect(res.headers.get('allow')).to.equal('POST');
   });
 
-  it('logs every refusal with its reason and never the key', () => {
+  it('logs every rejection with its reason and never the key', () => {
     const rejected = t.logs
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .filter((l) => l['outcome'] === 'refused');

@@ -49,7 +49,7 @@ describe('GET /metrics', function () {
     await Promise.all([ok.close(), down.close()]);
   });
 
-  it('counts callbacks by outcome and refusal reason, deliveries by destination and outcome, and the queue', async () => {
+  it('counts callbacks by outcome and rejection reason, deliveries by destination and outcome, and the queue', async () => {
     const paid = buildCallback({ payType: '2' });
     await postCallback(a.callbackUrl, paid);
     await postCallback(a.callbackUrl, paid);

@@ -80,7 +80,7 @@ describe('retention job in the running daemon', function () {
     expect(
       await withStore(t.dbPath, (s) => s.findEventsByControlNumber(String(fresh['controlNumber']))),
     ).to.have.length(1);
-    await waitUntil(async () => !(await rejectionIds()).includes('rej_old'), 'the old refusal to go');
+    await waitUntil(async () => !(await rejectionIds()).includes('rej_old'), 'the old rejection to go');
     expect(await rejectionIds()).to.deep.equal(['rej_recent']);
     expect(t.logs.some((l) => l.includes('retention pruned old rows'))).to.equal(true);
   });

@@ -35,7 +35,7 @@ describe("routing of skyrelay's own events", () => {
 describe('alert events', () => {
   const secret = '30AC21B2-9EAA-4503-B0F0-7BE5C277ED75';
 
-  it('describe a refusal with reason, status, partner and address, and mask any secret in the description', () => {
+  it('describe a rejection with reason, status, partner and address, and mask any secret in the description', () => {
     const event = buildRejectionEvent(
       {
         id: 'rej_1',

@@ -54,6 +54,6 @@ describe('ingest/authenticate', () => {
       expect((err as Error).message).not.to.contain('GUESSED-SECRET');
       return;
     }
-    throw new Error('expected a refusal');
+    throw new Error('expected a rejection');
   });
 });

@@ -4,7 +4,7 @@ import { RejectionSampler } from '../../../src/ingest/rejection-sampler';
 describe('ingest/rejection-sampler', () => {
   const sampler = (maxSources = 100) => new RejectionSampler({ perWindow: 2, windowMs: 60_000, maxSources });
 
-  it('keeps the first perWindow refusals per reason and address in a window, counts the rest on the last', () => {
+  it('keeps the first perWindow rejections per reason and address in a window, counts the rest on the last', () => {
     const s = sampler();
     const kept = [1, 2, 3, 4].map((i) => s.admit('unauthenticated', '10.0.0.1', `rej_${i}`, 1_000 + i));
     expect(kept).to.deep.equal([true, true, false, false]);
@@ -21,7 +21,7 @@ describe('ingest/rejection-sampler', () => {
     expect(s.drain(60_001).counts).to.deep.equal([{ rejectionId: 'rej_1', count: 3 }]);
   });
 
-  it('tracks at most maxSources pairs, counting refusals beyond them as overflow', () => {
+  it('tracks at most maxSources pairs, counting rejections beyond them as overflow', () => {
     const s = sampler(2);
     expect(s.admit('r', 'a', 'x1', 0)).to.equal(true);
     expect(s.admit('r', 'b', 'x2', 0)).to.equal(true);

@@ -62,7 +62,7 @@ describe('retention', () => {
     expect(count(db, 'attempts')).to.equal(4);
   });
 
-  it('keeps refusals for their own, shorter period', async () => {
+  it('keeps rejections for their own, shorter period', async () => {
     addRejection(db, 'rej-old', 31);
     addRejection(db, 'rej-young', 29);
     addEvent(db, 'event-40d', 40, []);

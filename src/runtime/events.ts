@@ -1,0 +1,55 @@
+import type { AttemptReport } from '../delivery/worker';
+import type { CallbackOutcome } from '../ingest/answer';
+import type { Logger } from '../log';
+import type { RelayEvent } from '../event';
+import type { NewDelivery, NewRejection, SaveOutcome } from '../store/types';
+
+/** What happens in the daemon that metrics, alerts (and tests) want to hear of, by name. */
+export interface RuntimeEventMap {
+  /** A callback got its answer: what it was, and how long it took (ms). */
+  'callback.outcome': { outcome: CallbackOutcome; ms: number };
+  /** A callback was rejected (a row may or may not be kept: see the rejection keeper). */
+  'callback.rejection': NewRejection;
+  /** A callback's event was committed (or found a duplicate): with the deliveries written in its transaction. */
+  'event.stored': { event: RelayEvent; outcome: SaveOutcome; deliveries: NewDelivery[] };
+  /** One try of a delivery finished, whatever its result. */
+  'delivery.attempt': AttemptReport;
+  /** The SQLite file was removed or replaced under the running daemon. */
+  'store.lost': { reason: string };
+}
+
+export type RuntimeEventName = keyof RuntimeEventMap;
+type Listener<K extends RuntimeEventName> = (payload: RuntimeEventMap[K]) => void;
+
+/**
+ * A small typed event bus. Listeners run synchronously in subscription order; one that throws is logged and does
+ * not stop the others nor the code that emitted (a metric must never fail a callback).
+ */
+export class RuntimeEvents {
+  private readonly listeners = new Map<RuntimeEventName, Set<Listener<never>>>();
+
+  constructor(private readonly logger: Logger) {}
+
+  /** Returns the unsubscribe function. */
+  on<K extends RuntimeEventName>(name: K, listener: Listener<K>): () => void {
+    let set = this.listeners.get(name);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(name, set);
+    }
+    set.add(listener as Listener<never>);
+    return () => set.delete(listener as Listener<never>);
+  }
+
+  emit<K extends RuntimeEventName>(name: K, payload: RuntimeEventMap[K]): void {
+    const set = this.listeners.get(name);
+    if (!set) return;
+    for (const listener of set) {
+      try {
+        (listener as Listener<K>)(payload);
+      } catch (err) {
+        this.logger.error({ err, event: name }, 'a listener failed; the others still ran');
+      }
+    }
+  }
+}
