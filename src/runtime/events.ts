@@ -37,8 +37,8 @@ export class RuntimeEvents {
       set = new Set();
       this.listeners.set(name, set);
     }
-    set.add(listener as Listener<never>);
-    return () => set.delete(listener as Listener<never>);
+    set.add(listener);
+    return () => set.delete(listener);
   }
 
   emit<K extends RuntimeEventName>(name: K, payload: RuntimeEventMap[K]): void {
