@@ -23,6 +23,7 @@ import { createCallbackStruct } from './skypay/validate';
 import { openStore, type Store } from './store';
 import { startRetentionJob } from './store/retention';
 import type { CallbackOutcome } from './ingest/answer';
+import { listConfigWarnings } from './config/load';
 
 export interface DaemonHooks {
   onOutcome?: (outcome: CallbackOutcome, ms: number) => void;
@@ -213,10 +214,18 @@ export class Daemon {
           },
         }
       : undefined;
+    // skypay.financePath: the same pipeline and answers, taking only financeNotification.
+    const financePath = this.config.skypay.financePath;
+    const financeCallbacks =
+      callbacks && financePath !== undefined
+        ? { ...callbacks, path: financePath, receive: { ...callbacks.receive, financeOnly: true } }
+        : undefined;
+    for (const warning of listConfigWarnings(this.config)) this.logger.warn({ warning }, 'configuration warning');
     const app = createApp({
       trustProxy: this.config.server.trustProxy,
       logger: this.logger,
       ...(callbacks ? { callbacks } : {}),
+      ...(financeCallbacks ? { financeCallbacks } : {}),
       readiness: {
         lifecycle: () => this.state,
         lastWriteFailure: () => this.store.lastWriteFailure,
