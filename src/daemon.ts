@@ -244,7 +244,12 @@ export class Daemon {
     this.store.markServing();
     this.state = 'ready';
     this.logger.info(
-      { address: this.address, callbackPath: this.config.skypay.path, roles: this.config.roles },
+      {
+        address: this.address,
+        callbackPath: this.config.skypay.path,
+        financePath: this.config.skypay.financePath,
+        roles: this.config.roles,
+      },
       'skyrelay listening',
     );
   }
