@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { buildConflictEvent } from '../../../src/alerts/build';
 import { buildEmailContent, buildSubject } from '../../../src/destinations/email-content';
 import { buildSlackMessage, describeFallback } from '../../../src/destinations/slack';
 import { describeEnvelopeType } from '../../../src/destinations/webhook';
@@ -55,5 +56,27 @@ describe('finance notifications, as people read them', () => {
   it('webhook: typed skypay.finance.<signType>', () => {
     expect(describeEnvelopeType(buildFinanceEvent())).to.equal('skypay.finance.recharge');
     expect(describeEnvelopeType(buildFinanceEvent({ signType: 'reduce' }))).to.equal('skypay.finance.reduce');
+  });
+});
+
+describe('a conflicting finance notification, as an alert', () => {
+  it('names the finance identity and the fields that differ, no payout fields', () => {
+    const alert = buildConflictEvent(
+      buildFinanceEvent({ amount: 1 }),
+      'evt_first',
+      { copyId: 'cpy_1', repeat: false, differs: ['amount'] },
+      new Date('2026-11-27T00:00:00Z'),
+    );
+    expect(alert.type).to.equal('callback.conflict');
+    expect(alert.data).to.deep.include({
+      eventId: 'evt_first',
+      copyId: 'cpy_1',
+      callback: 'financeNotification',
+      referenceNumber: 'D-20231204-001',
+      accountNo: '091234567899',
+      statementType: 1,
+      differs: 'amount',
+    });
+    expect(alert.data).not.to.have.property('controlNumber');
   });
 });
