@@ -232,6 +232,29 @@ function parseObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
+/** skypay.statusQuery and skypay.partners, as the validated config holds them. */
+export interface StatusQuerySettings {
+  statusQuery: { url?: string | undefined; partner?: string | undefined; timeoutMs: number };
+  partners: readonly { userName: string; authentication: readonly string[]; encryptKeys: readonly string[] }[];
+}
+
+/**
+ * The client skypay.statusQuery describes: its partner's userName, first authentication key and first encrypt key
+ * (the convention is newest first). Undefined while the query is off (no url). The config loader has already
+ * refused a missing or unknown partner and one without an encrypt key; this throws if called on one anyway.
+ */
+export function createStatusQueryClient(settings: StatusQuerySettings): StatusQueryClient | undefined {
+  const { url, partner: name, timeoutMs } = settings.statusQuery;
+  if (url === undefined) return undefined;
+  const partner = settings.partners.find((p) => p.userName === name);
+  const authentication = partner?.authentication[0];
+  const encryptKey = partner?.encryptKeys[0];
+  if (!partner || authentication === undefined || encryptKey === undefined) {
+    throw new Error('skypay.statusQuery.partner must name a configured partner with an encrypt key');
+  }
+  return new StatusQueryClient({ url, userName: partner.userName, authentication, encryptKey, timeoutMs });
+}
+
 /** The client: one configured partner, one URL. Each query() is one POST; nothing is retried here. */
 export class StatusQueryClient {
   private readonly aesKey: Buffer;

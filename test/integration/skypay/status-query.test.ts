@@ -8,10 +8,13 @@ import {
   StatusQueryTimeoutError,
   StatusQueryTransportError,
   StatusQueryUnreadableError,
+  createStatusQueryClient,
   type StatusQueryOptions,
 } from '../../../src/skypay/status-query';
 import { encryptCallback, SAMPLE_AUTH, SAMPLE_ENCRYPT_KEY, SAMPLE_PARTNER } from '../../support/skypay';
 import { SkyPaySimulator } from '../../support/skypay-simulator';
+import { mergeDeep, readDefaultConfig } from '../../support/config';
+import { validateConfig } from '../../../src/config/load';
 
 const PARTNER = { userName: SAMPLE_PARTNER, authentication: SAMPLE_AUTH, encryptKey: SAMPLE_ENCRYPT_KEY };
 const CN = (n: number): string => `SKY99${String(n).padStart(10, '0')}`;
@@ -192,5 +195,29 @@ describe('skypay status query client against the SkyPay simulator', () => {
     expect(refused).to.be.instanceOf(StatusQueryTransportError);
     expect(refused).to.include({ code: 'ECONNREFUSED' });
     sim = await SkyPaySimulator.start(PARTNER);
+  });
+
+  it("is built from skypay.statusQuery with the partner's first authentication and encrypt keys, or not at all", async () => {
+    const config = validateConfig(
+      mergeDeep(readDefaultConfig(), {
+        skypay: {
+          partners: [
+            {
+              userName: SAMPLE_PARTNER,
+              authentication: [SAMPLE_AUTH, 'OLDER-KEY-1'],
+              encryptKeys: [SAMPLE_ENCRYPT_KEY, 'older'],
+            },
+          ],
+          statusQuery: { url: sim.url, partner: SAMPLE_PARTNER, timeoutMs: 2000 },
+        },
+      }),
+    );
+    sim.set({ controlNumber: CN(7), status: '2' });
+    const result = await createStatusQueryClient(config.skypay)?.query([CN(7)]);
+    expect(result?.payouts.map((p) => p.status)).to.deep.equal([2]);
+    expect(sim.requests[0]?.body).to.include({ userName: SAMPLE_PARTNER, authentication: SAMPLE_AUTH });
+    expect(createStatusQueryClient(validateConfig(readDefaultConfig()).skypay), 'off without a url').to.equal(
+      undefined,
+    );
   });
 });
