@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
 import { startReceiver, type Receiver, type RecordedRequest } from '../../support/receiver';
+import { startSmtpServer, type SmtpServerHandle } from '../../support/smtp';
 import { decryptReply, postCallback, SAMPLE_AUTH, SAMPLE_ENCRYPT_KEY, SAMPLE_PARTNER } from '../../support/skypay';
 
 const SECRET = `whsec_${Buffer.from('finance-test-signing-secret-0001').toString('base64')}`;
@@ -40,10 +41,12 @@ describe('financeNotification through the running daemon', function () {
   let t: TestDaemon;
   let ledger: Receiver;
   let slack: Receiver;
+  let smtp: SmtpServerHandle;
 
   before(async () => {
     ledger = await startReceiver();
     slack = await startReceiver();
+    smtp = await startSmtpServer();
     t = await startTestDaemon({
       skypay: {
         financePath: FINANCE_PATH,
@@ -55,10 +58,17 @@ describe('financeNotification through the running daemon', function () {
       destinations: {
         ledger: { type: 'webhook', url: `${ledger.url}/hooks`, secret: SECRET },
         'ops-slack': { type: 'slack', url: `${slack.url}/services/T000/B000/finance` },
+        'finance-mail': {
+          type: 'email',
+          transport: smtp.url,
+          from: 'skyrelay@example.com',
+          to: ['finance@example.com'],
+        },
       },
       rules: [
         { name: 'top-ups', match: { statementType: 1, signType: 'recharge' }, to: ['ops-slack'] },
         { name: 'finance-ledger', match: { action: 'financeNotification' }, to: ['ledger'] },
+        { name: 'withdrawals', match: { statementType: [5, 6], signType: 'reduce' }, to: ['finance-mail'] },
       ],
       delivery: { initialBackoffMs: 50, maxBackoffMs: 200 },
     });
@@ -68,6 +78,7 @@ describe('financeNotification through the running daemon', function () {
     await t?.stop();
     await ledger?.close();
     await slack?.close();
+    await smtp?.close();
   });
 
   const financeUrl = (): string => `${t.baseUrl}${FINANCE_PATH}`;
@@ -122,17 +133,25 @@ describe('financeNotification through the running daemon', function () {
     expect(messages[0]?.body).to.include('2023-06-18 17:52:10 GMT+8');
   });
 
-  it('routes a payout-account withdrawal (statementType 6, reduce) to the ledger only, as skypay.finance.reduce', async () => {
+  it('routes a payout-account withdrawal (statementType 6, reduce) to the ledger and by email, not to Slack', async () => {
     const body = financeNotification({ statementType: 6, signType: 'reduce', sourceAccountNo: '091234567899' });
     expect((await postCallback(t.callbackUrl, body, { encryptKey: SAMPLE_ENCRYPT_KEY })).status).to.equal(200);
     const hooks = (await ledger.waitFor((rs) => rs.some(about(body['referenceNumber'])))).filter(
       about(body['referenceNumber']),
     );
     expect((hooks[0]?.json as { type: string }).type).to.equal('skypay.finance.reduce');
-    // The ledger got it, so its delivery was planned with Slack's (if any) in the same commit.
+    // Every delivery is planned in the event's own commit, so these are all it will ever get.
     const detail = await t.daemon.store.getEvent((hooks[0]?.json as { data: { id: string } }).data.id);
-    expect(detail?.deliveries.map((d) => d.destination)).to.deep.equal(['ledger']);
+    expect(detail?.deliveries.map((d) => d.destination).sort()).to.deep.equal(['finance-mail', 'ledger']);
     expect(slack.requests.filter(about(body['referenceNumber']))).to.have.length(0);
+
+    // Mailed readably: the subject says debit, amount as sent with its currency, and the account.
+    const mails = await smtp.waitFor((ms) => ms.some((m) => m.raw.includes(String(body['referenceNumber']))));
+    const mail = mails.find((m) => m.raw.includes(String(body['referenceNumber'])));
+    expect(mail?.parsed.subject).to.equal('[skyrelay] Finance reduce 12000000 PHP account 091234567899');
+    expect(mail?.parsed.text).to.include('Account debited: withdrawal from the payout account');
+    expect(mail?.parsed.text).to.include('Amount: 12000000 PHP');
+    expect(mail?.parsed.text).to.include('Source account: 091234567899');
   });
 
   it('counts an identical copy as a duplicate: 1000 again, one event, relayed once', async () => {
