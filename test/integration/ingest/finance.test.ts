@@ -82,10 +82,14 @@ describe('financeNotification through the running daemon', function () {
   });
 
   const financeUrl = (): string => `${t.baseUrl}${FINANCE_PATH}`;
-  const financeEvents = async (reference: unknown) =>
-    (await t.daemon.store.listEvents({ type: 'finance', limit: 500 })).filter((e) =>
-      t.logs.some((line) => line.includes(e.id) && line.includes(String(reference))),
+  /** The finance events stored under one reference number, read through the store interface. */
+  const financeEvents = async (reference: unknown) => {
+    const listed = await t.daemon.store.listEvents({ type: 'finance', limit: 500 });
+    const details = await Promise.all(listed.map((e) => t.daemon.store.getEvent(e.id)));
+    return details.filter(
+      (d) => d?.event.source === 'skypay' && d.event.type === 'finance' && d.event.referenceNumber === reference,
     );
+  };
 
   it('acknowledges an encrypted notification encrypted, and relays it as skypay.finance.recharge', async () => {
     const body = financeNotification();
