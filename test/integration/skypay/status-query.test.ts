@@ -115,6 +115,30 @@ describe('skypay status query client against the SkyPay simulator', () => {
     expect(sim.requests[0]?.body?.['authentication']).to.equal('not-the-key');
   });
 
+  it('is checked by the simulator for userName and action as well, and for a body its key does not open', async () => {
+    const wrongUser = await client({ userName: 'Other@skypay' })
+      .query([CN(1)])
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(wrongUser).to.be.instanceOf(StatusQueryRejectedError);
+    expect(sim.requests[0]?.answered).to.equal('-1000');
+    const body = {
+      userName: SAMPLE_PARTNER,
+      action: 'payoutQueuePayout',
+      authentication: SAMPLE_AUTH,
+      controlNumbers: [{ controlNumber: CN(1) }],
+    };
+    await fetch(sim.url, { method: 'POST', body: encryptCallback(body, SAMPLE_ENCRYPT_KEY) });
+    await fetch(sim.url, {
+      method: 'POST',
+      body: encryptCallback({ ...body, action: 'payoutQueryStatus' }, 'another key'),
+    });
+    expect(sim.requests.map((r) => r.answered)).to.deep.equal(['-1000', '-1000', '-1000']);
+    expect(sim.requests[2]?.body, 'not opened').to.equal(undefined);
+  });
+
   it('reports -9999 (service not available) as a StatusQueryRejectedError with code -9999', async () => {
     sim.mode = { kind: 'code', code: '-9999', description: 'Service not available' };
     const err = await client()
