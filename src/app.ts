@@ -14,6 +14,8 @@ export interface AppDeps {
   logger: Logger;
   /** The callback route; left out on an instance without the ingest role, whose callback path then answers 404. */
   callbacks?: CallbackRouteDeps;
+  /** skypay.financePath: the same pipeline, taking only financeNotification. */
+  financeCallbacks?: CallbackRouteDeps;
   /** GET /healthz asks it for a trivial read. */
   health: HealthStore;
   /** GET /readyz; without it only liveness (/healthz) is served. */
@@ -53,6 +55,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   router.get('/healthz', serveHealth(deps.health));
   if (deps.readiness) router.get('/readyz', serveReadiness(deps.readiness));
   if (deps.callbacks) mountCallbackRoute(router, deps.callbacks);
+  if (deps.financeCallbacks) mountCallbackRoute(router, deps.financeCallbacks);
 
   for (const guard of deps.guards ?? []) app.use(guard);
   app.use(router.routes());

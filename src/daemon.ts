@@ -23,6 +23,7 @@ import { parseOffsetMinutes } from './skypay/time';
 import { createCallbackStruct } from './skypay/validate';
 import { openStore, type Store } from './store';
 import { startRetentionJob } from './store/retention';
+import { listConfigWarnings } from './config/load';
 
 export interface DaemonOptions {
   /** Extra routers mounted after the built-in ones, behind the same guards (embedding, tests). */
@@ -92,6 +93,7 @@ export class Daemon {
   /** Starts every component in order; if one fails, those already started are stopped and the error is thrown. */
   async start(): Promise<void> {
     this.state = 'starting';
+    for (const warning of listConfigWarnings(this.config)) this.logger.warn({ warning }, 'configuration warning');
     try {
       await this.startComponents();
     } catch (err) {
@@ -103,7 +105,12 @@ export class Daemon {
     this.store.markServing();
     this.state = 'ready';
     this.logger.info(
-      { address: this.address, callbackPath: this.config.skypay.path, roles: this.config.roles },
+      {
+        address: this.address,
+        callbackPath: this.config.skypay.path,
+        financePath: this.config.skypay.financePath,
+        roles: this.config.roles,
+      },
       'skyrelay listening',
     );
   }
@@ -136,10 +143,18 @@ export class Daemon {
     this.opened = { store, worker };
     await components.start(this.workerComponent(store, worker));
     const keeper = await components.start(this.rejectionKeeperComponent(store));
+    const callbacks = config.roles.includes('ingest') ? this.callbackRoute(store, keeper.keeper) : undefined;
+    // skypay.financePath: the same pipeline and answers, taking only financeNotification.
+    const financePath = config.skypay.financePath;
+    const financeCallbacks =
+      callbacks && financePath !== undefined
+        ? { ...callbacks, path: financePath, receive: { ...callbacks.receive, financeOnly: true } }
+        : undefined;
     const app = createApp({
       trustProxy: config.server.trustProxy,
       logger,
-      ...(config.roles.includes('ingest') ? { callbacks: this.callbackRoute(store, keeper.keeper) } : {}),
+      ...(callbacks ? { callbacks } : {}),
+      ...(financeCallbacks ? { financeCallbacks } : {}),
       readiness: {
         lifecycle: () => this.state,
         lastWriteFailure: () => store.lastWriteFailure,

@@ -1,4 +1,4 @@
-import type { PayoutEvent, RelayEvent } from './event';
+import type { CallbackEvent, RelayEvent } from './event';
 import { minifyJson, scanMembers } from './raw-json';
 
 /**
@@ -64,7 +64,7 @@ export function parseEvent(text: string): RelayEvent {
 }
 
 /** The extra fields as sorted [key, minified text] pairs: what "the same content" compares. */
-export function canonicalExtra(event: PayoutEvent): [string, string][] {
+export function canonicalExtra(event: CallbackEvent): [string, string][] {
   return Object.keys(event.extra)
     .sort()
     .map((key) => [key, minifyJson(extraText(event.extra, key) ?? 'null')]);

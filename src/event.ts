@@ -46,6 +46,56 @@ export interface PayoutEvent {
   duplicates: number;
 }
 
+/** SkyPay 8.1 statementType: what moved money on the account (finance-notification.md). */
+export const STATEMENT_TYPES = {
+  1: 'payout account top-up',
+  2: 'collection settlement into the payout account',
+  3: 'transfer between accounts',
+  4: 'collection transactions settled',
+  5: 'withdrawal from the collection account',
+  6: 'withdrawal from the payout account',
+} as const;
+
+export type StatementType = keyof typeof STATEMENT_TYPES;
+export type SignType = 'recharge' | 'reduce';
+
+/**
+ * A financeNotification (SkyPay 8.1): money booked on one of the partner's
+ * accounts. Its identity is (partner, referenceNumber, accountNo,
+ * statementType): a transfer notifies both accounts under one reference.
+ */
+export interface FinanceEvent {
+  id: string;
+  source: 'skypay';
+  type: 'finance';
+  action: 'financeNotification';
+  partner: string;
+  referenceNumber: string;
+  accountNo: string;
+  statementType: StatementType;
+  /** recharge: credit; reduce: debit. */
+  signType: SignType;
+  /** As SkyPay sent it: its unit (pesos or centavos) is not documented. */
+  amount: number;
+  currency: string;
+  /** SkyPay's `transctionDate` (so spelled on the wire), as sent: `yyyy-MM-dd HH:mm:ss` in SkyPay's zone. */
+  transactionDate: string;
+  /** The same instant as UTC ISO-8601. */
+  transactionDateUtc: string;
+  companyPrefix: string;
+  companyName: string;
+  /** The bank account the money came from ("" when SkyPay sends none). */
+  sourceAccountNo: string;
+  /** The bank account the money went to ("" when SkyPay sends none). */
+  beneficiaryAccountNo: string;
+  extra: Record<string, unknown>;
+  receivedAt: string;
+  duplicates: number;
+}
+
+/** What a SkyPay callback becomes: a payout status or a finance notification. */
+export type CallbackEvent = PayoutEvent | FinanceEvent;
+
 /** Events skyrelay raises about itself (rejected callbacks, dead deliveries, conflicting copies). */
 export interface SystemEvent {
   id: string;
@@ -56,4 +106,4 @@ export interface SystemEvent {
   data: Record<string, string | number | boolean | null>;
 }
 
-export type RelayEvent = PayoutEvent | SystemEvent;
+export type RelayEvent = PayoutEvent | FinanceEvent | SystemEvent;

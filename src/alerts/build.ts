@@ -1,5 +1,5 @@
 import type { AttemptReport } from '../delivery/worker';
-import type { PayoutEvent, SystemEvent } from '../event';
+import type { CallbackEvent, SystemEvent } from '../event';
 import { createId } from '../ids';
 import { maskSenderText } from '../skypay/mask';
 import type { CallbackConflict, FoldedWindow, NewRejection } from '../store/types';
@@ -65,8 +65,8 @@ export function buildDeadDeliveryEvent(report: AttemptReport, now: Date): System
       attempts: delivery.attempt,
       lastError: report.deadReason ?? attempt.error ?? null,
       lastStatus: attempt.status ?? null,
-      controlNumber: original.source === 'skypay' ? original.controlNumber : null,
-      payoutStatus: original.source === 'skypay' ? original.status : null,
+      controlNumber: original.source === 'skypay' && original.type === 'payout' ? original.controlNumber : null,
+      payoutStatus: original.source === 'skypay' && original.type === 'payout' ? original.status : null,
       partner: original.source === 'skypay' ? original.partner : null,
       rules: delivery.rules.join(', '),
     },
@@ -78,7 +78,7 @@ export function buildDeadDeliveryEvent(report: AttemptReport, now: Date): System
  * copy, never relayed. Field names only; the values are the sender's text.
  */
 export function buildConflictEvent(
-  copy: PayoutEvent,
+  copy: CallbackEvent,
   eventId: string,
   conflict: CallbackConflict,
   now: Date,
@@ -92,10 +92,20 @@ export function buildConflictEvent(
       eventId,
       copyId: conflict.copyId,
       partner: copy.partner,
-      controlNumber: copy.controlNumber,
-      payType: copy.payType,
-      payoutStatus: copy.status,
-      dealTime: copy.dealTime,
+      ...(copy.type === 'finance'
+        ? {
+            callback: 'financeNotification',
+            referenceNumber: copy.referenceNumber,
+            accountNo: copy.accountNo,
+            statementType: copy.statementType,
+            transactionDate: copy.transactionDate,
+          }
+        : {
+            controlNumber: copy.controlNumber,
+            payType: copy.payType,
+            payoutStatus: copy.status,
+            dealTime: copy.dealTime,
+          }),
       differs: conflict.differs?.join(', ') ?? 'unknown (the first event was pruned; only its identity is kept)',
     },
   };

@@ -1,5 +1,5 @@
 import type { Plan } from '../routing/plan';
-import type { PayoutEvent, RelayEvent } from '../event';
+import type { CallbackEvent, RelayEvent } from '../event';
 import type { Logger } from '../log';
 import type { IngestStore } from '../store/store';
 import type { SaveOutcome } from '../store/types';
@@ -22,7 +22,7 @@ export class ConflictAlerter {
 
   constructor(private readonly deps: ConflictAlertDeps) {}
 
-  onStored(copy: PayoutEvent, outcome: SaveOutcome): void {
+  onStored(copy: CallbackEvent, outcome: SaveOutcome): void {
     const conflict = outcome.conflict;
     if (!conflict || conflict.repeat) return;
     const work = this.raise(buildConflictEvent(copy, outcome.eventId, conflict, new Date())).catch((err: unknown) =>

@@ -1,6 +1,6 @@
 import type { Plan } from '../routing/plan';
 import type { AttemptReport } from '../delivery/worker';
-import type { PayoutEvent } from '../event';
+import type { CallbackEvent } from '../event';
 import type { Logger } from '../log';
 import type { AlertWindowStore, ClusterJobs, IngestStore } from '../store/store';
 import type { NewRejection, SaveOutcome } from '../store/types';
@@ -27,7 +27,7 @@ export function createAlerts(deps: AlertsDeps) {
     start: () => rejections.start(),
     onRejected: (rejection: NewRejection) => rejections.onRejected(rejection),
     onAttempt: (report: AttemptReport) => dead.onAttempt(report),
-    onStored: (event: PayoutEvent, outcome: SaveOutcome) => conflicts.onStored(event, outcome),
+    onStored: (event: CallbackEvent, outcome: SaveOutcome) => conflicts.onStored(event, outcome),
     onDatabaseLost: (reason: string, file: string) => {
       const event = buildDatabaseLostEvent(reason, file, new Date());
       const deliveries = deps.plan(event);

@@ -54,7 +54,8 @@ function renderEvents(events: readonly EventSummary[]): string[] {
     events.map((e) => [
       shortTime(e.receivedAt),
       e.id,
-      e.source === 'skypay' ? (e.status ?? '—') : e.type,
+      // A finance notification has no payout status: its type says what it is.
+      e.source === 'skypay' ? (e.status ?? e.type) : e.type,
       e.controlNumber ?? '—',
       clip(e.partner, 24),
       String(e.duplicates),

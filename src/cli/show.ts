@@ -29,10 +29,17 @@ function renderDetail(d: EventDetail): string[] {
   const e = d.event;
   const lines: string[] = [];
   if (e.source === 'skypay') {
-    lines.push(`event ${e.id}: payout ${e.status} (payType ${e.payType}), received ${e.receivedAt}`);
-    lines.push(`  control number   ${e.controlNumber}`, `  partner          ${e.partner}`);
-    lines.push(`  deal time        ${e.dealTime} (SkyPay time; ${e.dealTimeUtc})`);
-    lines.push(`  reference        ${e.referenceNumber ?? '—'}`, `  fail description ${e.failDescription ?? '—'}`);
+    if (e.type === 'finance') {
+      lines.push(`event ${e.id}: finance ${e.signType} (statementType ${e.statementType}), received ${e.receivedAt}`);
+      lines.push(`  reference        ${e.referenceNumber}`, `  account          ${e.accountNo}`);
+      lines.push(`  partner          ${e.partner}`, `  amount           ${e.amount} ${e.currency}`);
+      lines.push(`  transaction date ${e.transactionDate} (SkyPay time; ${e.transactionDateUtc})`);
+    } else {
+      lines.push(`event ${e.id}: payout ${e.status} (payType ${e.payType}), received ${e.receivedAt}`);
+      lines.push(`  control number   ${e.controlNumber}`, `  partner          ${e.partner}`);
+      lines.push(`  deal time        ${e.dealTime} (SkyPay time; ${e.dealTimeUtc})`);
+      lines.push(`  reference        ${e.referenceNumber ?? '—'}`, `  fail description ${e.failDescription ?? '—'}`);
+    }
     if (Object.keys(e.extra).length) lines.push(`  extra fields     ${stringifyExtra(e.extra)}`);
     lines.push(`  copies after it  ${d.duplicates}${d.lastSeenAt ? ` (last ${d.lastSeenAt})` : ''}`);
     if (d.conflicts.length) {

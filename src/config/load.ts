@@ -35,6 +35,7 @@ export function validateConfig(raw: unknown, options: { production?: boolean } =
     ...checkRules(config.rules, Object.keys(config.destinations)),
     ...checkPartners(config),
     ...checkPaths(config),
+    ...checkStatusQuery(config),
     ...(options.production ? checkNoSampleKey(config) : []),
   ];
   if (problems.length > 0) throw new ConfigError(problems);
@@ -114,6 +115,36 @@ export function checkNumericEnv(
   return Object.entries(m).flatMap(([k, v]) => checkNumericEnv(v, env, [...at, k]));
 }
 
+/** Where the status query is on, it must name a partner that can encrypt: SkyPay takes only encrypted queries. */
+function checkStatusQuery(config: Config): string[] {
+  const query = config.skypay.statusQuery;
+  if (query.url === undefined) return [];
+  const key = 'skypay.statusQuery.partner';
+  const names = config.skypay.partners.map((p) => p.userName);
+  if (query.partner === undefined) return [`${key}: is required when skypay.statusQuery.url is set`];
+  const partner = config.skypay.partners.find((p) => p.userName === query.partner);
+  if (!partner) return [`${key}: "${query.partner}" is not a configured partner (configured: ${names.join(', ')})`];
+  if (partner.encryptKeys.length === 0) {
+    return [`${key}: partner "${query.partner}" has no encryptKeys; SkyPay takes only encrypted status queries`];
+  }
+  return [];
+}
+
+/** SkyPay's own advice; a lower interval is allowed (tests, a catch-up) but said at start. */
+export const STATUS_QUERY_ADVISED_INTERVAL_MS = 1_800_000;
+
+/** What a valid configuration still deserves a warning for, logged once at start. */
+export function listConfigWarnings(config: Config): string[] {
+  const query = config.skypay.statusQuery;
+  if (query.url !== undefined && query.intervalMs < STATUS_QUERY_ADVISED_INTERVAL_MS) {
+    return [
+      `skypay.statusQuery.intervalMs: ${query.intervalMs} is below SkyPay's advice of one status query every ` +
+        `30 minutes (${STATUS_QUERY_ADVISED_INTERVAL_MS})`,
+    ];
+  }
+  return [];
+}
+
 function checkPartners(config: Config): string[] {
   const seen = new Set<string>();
   const problems: string[] = [];
@@ -130,13 +161,24 @@ function checkPartners(config: Config): string[] {
  */
 function checkPaths(config: Config): string[] {
   const problems: string[] = [];
+  const financePath = config.skypay.financePath;
   const fixed = [
     ['skypay.path', config.skypay.path],
+    ...(financePath === undefined ? [] : [['skypay.financePath', financePath] as const]),
     ['/healthz', '/healthz'],
     ['/readyz', '/readyz'],
   ] as const;
   const underAdmin = "must not be under /admin (the admin API's path)";
   if (isWithin(config.skypay.path, '/admin')) problems.push(`skypay.path: ${underAdmin}`);
+  if (financePath !== undefined) {
+    if (isWithin(financePath, '/admin')) problems.push(`skypay.financePath: ${underAdmin}`);
+    if (financePath === config.skypay.path) {
+      problems.push('skypay.financePath: must differ from skypay.path (which takes financeNotification already)');
+    }
+    for (const other of ['/healthz', '/readyz']) {
+      if (financePath === other) problems.push(`skypay.financePath: must not be ${other}`);
+    }
+  }
   if (config.metrics.enabled) {
     const metricsPath = config.metrics.path;
     if (isWithin(metricsPath, '/admin')) problems.push(`metrics.path: ${underAdmin}`);

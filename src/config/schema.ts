@@ -31,6 +31,36 @@ const DatabaseUrl = refine(
 );
 const UrlPath = refine(string(), 'path', (v) => /^\/\S*$/.test(v) || 'must be a URL path starting with "/"');
 const Key = size(string(), 1, 200);
+/** Only the scheme is checked and said: SkyPay's URL names the partner's callerName. */
+const HttpUrl = refine(size(string(), 1, 2048), 'http url', (v) => {
+  try {
+    const url = new URL(v);
+    return url.protocol === 'https:' || url.protocol === 'http:' || 'must be an http:// or https:// URL';
+  } catch {
+    return 'must be an http:// or https:// URL';
+  }
+});
+/** SkyPay answers at most 50 control numbers per status query. */
+const StatusQueryBatch = refine(
+  integer(),
+  'batchSize',
+  (v) => (v >= 1 && v <= 50) || 'must be an integer from 1 to 50',
+);
+
+/**
+ * SkyPay's 7.1 status query (payoutQueryStatus): off while `url` is absent. `partner` names a configured partner
+ * whose userName, first authentication key and first encrypt key sign and encrypt the query (checked at start).
+ */
+const StatusQuery = object({
+  url: optional(HttpUrl),
+  partner: optional(size(string(), 1, 50)),
+  /** SkyPay asks for no more than one query every 30 minutes; lower is allowed, with a warning at start. */
+  intervalMs: defaulted(PositiveInt, 1_800_000),
+  /** SkyPay asks not to query a payout until 300 s after it was sent. */
+  minAgeMs: defaulted(PositiveInt, 300_000),
+  batchSize: defaulted(StatusQueryBatch, 50),
+  timeoutMs: defaulted(PositiveInt, 10_000),
+});
 
 export const ROLES = ['ingest', 'delivery'] as const;
 export type Role = (typeof ROLES)[number];
@@ -99,6 +129,9 @@ export const ConfigStruct = object({
   ),
   skypay: object({
     path: defaulted(UrlPath, '/callbacks/skypay'),
+    /** A path of its own for financeNotification callbacks (skypay.path takes them too). */
+    financePath: optional(UrlPath),
+    statusQuery: defaulted(StatusQuery, {}),
     timezone: defaulted(Offset, '+08:00'),
     /** Off unless set: callbacks whose dealTime is older, or further ahead of now, are rejected with 400. */
     maxAgeDays: optional(PositiveInt),

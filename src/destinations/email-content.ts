@@ -1,6 +1,6 @@
 import addressparser from 'nodemailer/lib/addressparser';
 import type { RelayEvent } from '../event';
-import { describeHeadline, describeReason, listAllFields, spellStatus, toOneLine } from './present';
+import { describeHeadline, describeReason, formatAmount, listAllFields, spellStatus, toOneLine } from './present';
 import type { Field } from './present';
 
 /** What a person reads in the mail; built apart from sending so it can be checked alone. */
@@ -32,7 +32,9 @@ export function escapeHtml(text: string): string {
 /** `[skyrelay] Payout failure SK99123456789`: sortable and searchable by control number. */
 export function buildSubject(event: RelayEvent, prefix: string): string {
   let topic: string;
-  if (event.source === 'skypay') {
+  if (event.source === 'skypay' && event.type === 'finance') {
+    topic = `Finance ${event.signType} ${formatAmount(event)} account ${event.accountNo}`;
+  } else if (event.source === 'skypay') {
     topic = `Payout ${spellStatus(event.status)} ${event.controlNumber}`;
   } else {
     const label = {

@@ -1,4 +1,11 @@
-import type { PayStatus, PayoutEvent, RelayEvent, SystemEvent } from '../event';
+import {
+  STATEMENT_TYPES,
+  type FinanceEvent,
+  type PayStatus,
+  type PayoutEvent,
+  type RelayEvent,
+  type SystemEvent,
+} from '../event';
 import { extraText } from '../event-json';
 
 /**
@@ -26,7 +33,23 @@ export const SYSTEM_HEADLINES: Readonly<Record<SystemEvent['type'], string>> = {
 export const EMPTY_VALUE = '—';
 
 export function describeHeadline(event: RelayEvent): string {
-  return event.source === 'skypay' ? PAYOUT_HEADLINES[event.status] : SYSTEM_HEADLINES[event.type];
+  if (event.source === 'skyrelay') return SYSTEM_HEADLINES[event.type];
+  if (event.type === 'finance') return `${FINANCE_HEADLINES[event.signType]}: ${STATEMENT_TYPES[event.statementType]}`;
+  return PAYOUT_HEADLINES[event.status];
+}
+
+/** signType: `recharge` is a credit to the account, `reduce` a debit. */
+export const FINANCE_HEADLINES: Readonly<Record<FinanceEvent['signType'], string>> = {
+  recharge: 'Account credited',
+  reduce: 'Account debited',
+};
+
+/**
+ * The amount exactly as SkyPay sent it, with its currency: whether 12000000 PHP means pesos or centavos is not
+ * documented, so skyrelay neither scales nor formats it.
+ */
+export function formatAmount(event: FinanceEvent): string {
+  return `${event.amount} ${event.currency}`;
 }
 
 /** `amendedFailure` -> `amended failure`. */
@@ -87,6 +110,21 @@ export function listKeyPayoutFields(event: PayoutEvent, timezone: string = SKYPA
   ];
 }
 
+/** The fields a person needs to understand a finance notification, in the order they look for them. */
+export function listKeyFinanceFields(event: FinanceEvent, timezone: string = SKYPAY_TIMEZONE): Field[] {
+  return [
+    ['Amount', formatAmount(event)],
+    ['Direction', event.signType === 'recharge' ? 'recharge (credit)' : 'reduce (debit)'],
+    ['Statement', `${event.statementType}: ${STATEMENT_TYPES[event.statementType]}`],
+    ['Account number', event.accountNo],
+    ['Reference number', event.referenceNumber],
+    ['Partner', event.partner],
+    ['Transaction time', formatDealTime(event.transactionDate, timezone)],
+    ['Source account', formatValue(event.sourceAccountNo)],
+    ['Beneficiary account', formatValue(event.beneficiaryAccountNo)],
+  ];
+}
+
 /** Every field of the event, including SkyPay's undocumented extras, for the full record in mail. */
 export function listAllFields(event: RelayEvent, timezone: string = SKYPAY_TIMEZONE): Field[] {
   if (event.source === 'skyrelay') {
@@ -97,11 +135,22 @@ export function listAllFields(event: RelayEvent, timezone: string = SKYPAY_TIMEZ
       ...Object.entries(event.data).map(([key, value]): Field => [key, formatValue(value)]),
     ];
   }
+  const documented: Field[] =
+    event.type === 'finance'
+      ? [
+          ...listKeyFinanceFields(event, timezone),
+          ['Company', `${formatValue(event.companyName)} (${formatValue(event.companyPrefix)})`],
+          ['Action', event.action],
+          ['Transaction time (UTC)', event.transactionDateUtc],
+        ]
+      : [
+          ...listKeyPayoutFields(event, timezone),
+          ['Status', `${event.status} (pay type ${event.payType})`],
+          ['Action', formatValue(event.action)],
+          ['Deal time (UTC)', event.dealTimeUtc],
+        ];
   return [
-    ...listKeyPayoutFields(event, timezone),
-    ['Status', `${event.status} (pay type ${event.payType})`],
-    ['Action', formatValue(event.action)],
-    ['Deal time (UTC)', event.dealTimeUtc],
+    ...documented,
     ['Event id', event.id],
     ['Event type', `${event.source} ${event.type}`],
     ['Received at', event.receivedAt],

@@ -7,7 +7,16 @@ import { describeRequestFailure } from './request-failure';
 import { readBodySnippet, truncateSnippet } from './snippet';
 import { escapeMrkdwnWithin } from './mrkdwn';
 import type { DestinationOptions } from './options';
-import { EMPTY_VALUE, describeHeadline, describeReason, formatValue, listKeyPayoutFields, toOneLine } from './present';
+import {
+  EMPTY_VALUE,
+  describeHeadline,
+  describeReason,
+  formatAmount,
+  formatValue,
+  listKeyFinanceFields,
+  listKeyPayoutFields,
+  toOneLine,
+} from './present';
 import type { Field } from './present';
 import { classifyHttpStatus } from './status';
 import { parseRetryAfter } from './retry-after';
@@ -36,13 +45,19 @@ function capFields(fields: Field[]): Field[] {
 }
 
 function listFields(event: RelayEvent, timezone: string | undefined): Field[] {
-  if (event.source === 'skypay') return listKeyPayoutFields(event, timezone);
+  if (event.source === 'skypay') {
+    return event.type === 'finance' ? listKeyFinanceFields(event, timezone) : listKeyPayoutFields(event, timezone);
+  }
   return capFields(Object.entries(event.data).map(([key, value]): Field => [key, formatValue(value)]));
 }
 
 /** The plain text Slack shows in notifications and where blocks cannot render. */
 export function describeFallback(event: RelayEvent): string {
   const headline = describeHeadline(event);
+  if (event.source === 'skypay' && event.type === 'finance') {
+    const what = `${formatAmount(event)} on account ${event.accountNo}, reference ${event.referenceNumber}`;
+    return escapeMrkdwnWithin(`${headline} — ${what}`, TEXT_MAX);
+  }
   if (event.source === 'skypay') {
     const description = event.failDescription ?? EMPTY_VALUE;
     return escapeMrkdwnWithin(`${headline} — ${event.controlNumber} (${event.status}): ${description}`, TEXT_MAX);

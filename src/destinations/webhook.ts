@@ -23,9 +23,10 @@ export interface WebhookEnvelope {
   data: RelayEvent;
 }
 
-/** `skypay.payout.failure`, `skyrelay.rejection`, `skyrelay.delivery.dead`. */
+/** `skypay.payout.failure`, `skypay.finance.recharge`, `skyrelay.rejection`, `skyrelay.delivery.dead`. */
 export function describeEnvelopeType(event: RelayEvent): string {
-  return event.source === 'skypay' ? `skypay.payout.${event.status}` : `skyrelay.${event.type}`;
+  if (event.source === 'skyrelay') return `skyrelay.${event.type}`;
+  return event.type === 'finance' ? `skypay.finance.${event.signType}` : `skypay.payout.${event.status}`;
 }
 
 export function buildEnvelope(event: RelayEvent): WebhookEnvelope {

@@ -14,17 +14,20 @@ const MINUTE_MS = 60_000;
  * something SkyPay sends today: reject it before it becomes an event.
  * Pure: the caller passes the instant of dealTime and its own clock.
  */
-export function checkDealTimeWindow(dealTimeUtc: Date, now: Date, window: DealTimeWindow): void {
+export function checkDealTimeWindow(
+  dealTimeUtc: Date,
+  now: Date,
+  window: DealTimeWindow,
+  /** The field named in the rejection: a financeNotification's time is its `transctionDate`. */
+  field = 'dealTime',
+): void {
   const ageMs = now.getTime() - dealTimeUtc.getTime();
   if (window.maxAgeDays !== undefined && ageMs > window.maxAgeDays * DAY_MS) {
-    throw new InvalidCallbackError(
-      'dealTime',
-      `is more than ${plural(window.maxAgeDays, 'day')} old (skypay.maxAgeDays)`,
-    );
+    throw new InvalidCallbackError(field, `is more than ${plural(window.maxAgeDays, 'day')} old (skypay.maxAgeDays)`);
   }
   if (window.maxFutureMinutes !== undefined && -ageMs > window.maxFutureMinutes * MINUTE_MS) {
     throw new InvalidCallbackError(
-      'dealTime',
+      field,
       `is more than ${plural(window.maxFutureMinutes, 'minute')} in the future (skypay.maxFutureMinutes)`,
     );
   }

@@ -1,4 +1,5 @@
-import type { RelayEvent } from '../event';
+import type { CallbackEvent, RelayEvent } from '../event';
+import { FINANCE_ACTION, normalizeFinance } from '../skypay/finance';
 import { normalizeCallback } from '../skypay/normalize';
 import type { Partner } from '../skypay/partners';
 import { buildReply, encodeReply, SUCCESS_CODE } from '../skypay/reply';
@@ -12,7 +13,7 @@ import { requireCallbackContentType, type CallbackMediaType } from './content-ty
 import { checkDealTimeWindow, type DealTimeWindow } from './deal-time-window';
 import { openBody, type OpenedBody } from './open';
 import { toRejection, type RejectionError, type RejectionReason } from './rejections';
-import { validateCallback } from './validate';
+import { validateCallback, validateFinance } from './validate';
 
 export interface ReceiveDeps {
   partners: Map<string, Partner>;
@@ -29,6 +30,11 @@ export interface ReceiveDeps {
   onStored?: (event: RelayEvent, outcome: SaveOutcome, deliveries: NewDelivery[]) => void;
   /** The clock the dealTime window is judged on. */
   now?: () => Date;
+  /**
+   * skypay.financePath: only financeNotification is taken here, whatever `action` says (a payout callback is
+   * refused as a financeNotification with the wrong action). Elsewhere `action` picks the field table.
+   */
+  financeOnly?: boolean;
 }
 
 /** A callback as the HTTP layer hands it over: its headers, and a way to read its body. */
@@ -43,6 +49,10 @@ export interface CallbackRequest extends BodySource {
 export interface CallbackFacts {
   controlNumber?: string;
   payType?: number;
+  /** A financeNotification's identity, bar the partner. */
+  referenceNumber?: string;
+  accountNo?: string;
+  statementType?: number;
   partner?: string;
   duplicate?: boolean;
   eventId?: string;
@@ -102,12 +112,8 @@ export async function receiveCallback(request: CallbackRequest, deps: ReceiveDep
     opened = openBody(read.parsed, read.raw, mediaType, deps.partners);
     requireSafeBody(opened.body);
     facts.partner = authenticateCallback(opened.body, deps.partners, opened.key).userName;
-    const callback = validateCallback(opened.body, deps.callbackStruct);
     const now = deps.now?.() ?? new Date();
-    const event = normalizeCallback(callback, opened.body, deps.offsetMinutes, now, opened.text);
-    if (deps.dealTimeWindow) checkDealTimeWindow(new Date(event.dealTimeUtc), now, deps.dealTimeWindow);
-    facts.controlNumber = event.controlNumber;
-    facts.payType = event.payType;
+    const event = readEvent(opened, deps, now, facts);
     const deliveries = deps.plan(event);
     const saved = await deps.store.saveEvent(event, deliveries);
     facts.duplicate = saved.duplicate;
@@ -123,6 +129,27 @@ export async function receiveCallback(request: CallbackRequest, deps: ReceiveDep
     // A rejection of a decrypted callback is answered under the same key.
     return rejected(err, deps.offsetMinutes, { facts, rawBody: rawBody ?? bodyOf(err), replyKey: opened?.key });
   }
+}
+
+/** Validates and normalizes the body by its field table (payout or finance), within the time window. */
+function readEvent(opened: OpenedBody, deps: ReceiveDeps, now: Date, facts: CallbackFacts): CallbackEvent {
+  if (deps.financeOnly || opened.body['action'] === FINANCE_ACTION) {
+    const fields = validateFinance(opened.body);
+    const event = normalizeFinance(fields, opened.body, deps.offsetMinutes, now, opened.text);
+    if (deps.dealTimeWindow) {
+      checkDealTimeWindow(new Date(event.transactionDateUtc), now, deps.dealTimeWindow, 'transctionDate');
+    }
+    facts.referenceNumber = event.referenceNumber;
+    facts.accountNo = event.accountNo;
+    facts.statementType = event.statementType;
+    return event;
+  }
+  const callback = validateCallback(opened.body, deps.callbackStruct);
+  const event = normalizeCallback(callback, opened.body, deps.offsetMinutes, now, opened.text);
+  if (deps.dealTimeWindow) checkDealTimeWindow(new Date(event.dealTimeUtc), now, deps.dealTimeWindow);
+  facts.controlNumber = event.controlNumber;
+  facts.payType = event.payType;
+  return event;
 }
 
 /** The result for anything thrown: a rejection (its status and reason), or an internal error (500). */

@@ -1,4 +1,4 @@
-import type { PayoutEvent, RelayEvent } from '../event';
+import type { FinanceEvent, PayoutEvent, RelayEvent } from '../event';
 
 /** Payout properties a rule may name directly; anything else is looked up in `extra`. */
 const PAYOUT_FIELDS = [
@@ -15,6 +15,27 @@ const PAYOUT_FIELDS = [
 ] as const satisfies readonly (keyof PayoutEvent)[];
 
 const PAYOUT_FIELD_SET: ReadonlySet<string> = new Set(PAYOUT_FIELDS);
+
+/** Finance notification properties a rule may name directly (SkyPay's `transctionDate` as `transactionDate`). */
+const FINANCE_FIELDS = [
+  'statementType',
+  'signType',
+  'amount',
+  'currency',
+  'accountNo',
+  'referenceNumber',
+  'partner',
+  'source',
+  'type',
+  'action',
+  'transactionDate',
+  'companyPrefix',
+  'companyName',
+  'sourceAccountNo',
+  'beneficiaryAccountNo',
+] as const satisfies readonly (keyof FinanceEvent)[];
+
+const FINANCE_FIELD_SET: ReadonlySet<string> = new Set(FINANCE_FIELDS);
 const EXTRA_PREFIX = 'extra.';
 
 export type FieldReader = (event: RelayEvent) => unknown;
@@ -27,12 +48,15 @@ export type FieldReader = (event: RelayEvent) => unknown;
 export function compileFieldReader(field: string): FieldReader {
   const extraName = field.startsWith(EXTRA_PREFIX) ? field.slice(EXTRA_PREFIX.length) : undefined;
   const isPayoutField = PAYOUT_FIELD_SET.has(field);
+  const isFinanceField = FINANCE_FIELD_SET.has(field);
   return (event) => {
     if (event.source === 'skyrelay') {
       if (field === 'source' || field === 'type') return event[field];
       return readOwn(event.data, field);
     }
-    if (isPayoutField) return event[field as (typeof PAYOUT_FIELDS)[number]];
+    if (event.type === 'finance') {
+      if (isFinanceField) return event[field as (typeof FINANCE_FIELDS)[number]];
+    } else if (isPayoutField) return event[field as (typeof PAYOUT_FIELDS)[number]];
     // A literal extra key containing a dot ("extra.x" sent by SkyPay) still wins over the prefix form.
     if (extraName !== undefined && !Object.hasOwn(event.extra, field)) return readOwn(event.extra, extraName);
     return readOwn(event.extra, field);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { PayoutEvent } from '../event';
+import type { CallbackEvent } from '../event';
 import { canonicalExtra } from '../event-json';
 
 /**
@@ -9,17 +9,50 @@ import { canonicalExtra } from '../event-json';
  * same identity and the same content is a duplicate, one whose content
  * differs is a conflict that someone must look at.
  */
-export function listContent(event: PayoutEvent): Map<string, string> {
+export function listContent(event: CallbackEvent): Map<string, string> {
+  const documented: [string, unknown][] =
+    event.type === 'finance'
+      ? [
+          ['action', event.action],
+          ['transactionDate', event.transactionDate],
+          ['signType', event.signType],
+          ['amount', event.amount],
+          ['currency', event.currency],
+          ['companyPrefix', event.companyPrefix],
+          ['companyName', event.companyName],
+          ['sourceAccountNo', event.sourceAccountNo],
+          ['beneficiaryAccountNo', event.beneficiaryAccountNo],
+        ]
+      : [
+          ['action', event.action],
+          ['failDescription', event.failDescription],
+          ['referenceNumber', event.referenceNumber],
+        ];
   return new Map([
-    ['action', JSON.stringify(event.action)],
-    ['failDescription', JSON.stringify(event.failDescription)],
-    ['referenceNumber', JSON.stringify(event.referenceNumber)],
+    ...documented.map(([key, value]): [string, string] => [key, JSON.stringify(value)]),
     ...canonicalExtra(event).map(([key, text]): [string, string] => [`extra.${key}`, text]),
   ]);
 }
 
+/** A callback's row in the permanent key table: its (partner, control_number, pay_type, deal_time) columns. */
+export type IdentityKey = [partner: string, controlNumber: string, payType: number, dealTime: string];
+
+/**
+ * A payout callback's identity is (partner, controlNumber, payType, dealTime). A financeNotification's is
+ * (partner, referenceNumber, accountNo, statementType): one reference number names one booking, and a transfer
+ * between two accounts notifies each of them under it. Both live in the one permanent key table, so retention,
+ * `store.dedupRetentionDays` and `skyrelay migrate-store` treat them alike: a finance key holds the
+ * referenceNumber in control_number, the accountNo in deal_time and minus the statementType in pay_type, a range
+ * payouts (1 to 6) never use, so the two kinds cannot collide.
+ */
+export function identityKey(event: CallbackEvent): IdentityKey {
+  return event.type === 'finance'
+    ? [event.partner, event.referenceNumber, -event.statementType, event.accountNo]
+    : [event.partner, event.controlNumber, event.payType, event.dealTime];
+}
+
 /** 16 bytes that stand for the content in the key table, which outlives the event and its body. */
-export function digestContent(event: PayoutEvent): Buffer {
+export function digestContent(event: CallbackEvent): Buffer {
   return createHash('sha256')
     .update(JSON.stringify([...listContent(event)]))
     .digest()
@@ -27,7 +60,7 @@ export function digestContent(event: PayoutEvent): Buffer {
 }
 
 /** The names of the fields whose content differs (extra fields as `extra.<name>`), in a stable order. */
-export function listDifferences(first: PayoutEvent, copy: PayoutEvent): string[] {
+export function listDifferences(first: CallbackEvent, copy: CallbackEvent): string[] {
   const a = listContent(first);
   const b = listContent(copy);
   const names = [...new Set([...a.keys(), ...b.keys()])];

@@ -1,4 +1,4 @@
-import type { PayoutEvent, RelayEvent } from '../event';
+import type { CallbackEvent, RelayEvent } from '../event';
 import { parseEvent } from '../event-json';
 import { listDifferences } from '../skypay/identity';
 import type { AttemptView, ConflictingCopy, DeliveryState, DeliveryView, FoldedWindow, RejectionView } from './types';
@@ -62,7 +62,7 @@ export function toAttemptView(a: Row): AttemptView {
 
 /** A conflicting copy of `event`, with the fields in which it differs. */
 export function toConflictingCopy(c: Row, event: RelayEvent): ConflictingCopy {
-  const copy = parseEvent(String(c['body'])) as PayoutEvent;
+  const copy = parseEvent(String(c['body'])) as CallbackEvent;
   return {
     id: String(c['id']),
     receivedAt: iso(c['received_ms']),
@@ -96,4 +96,14 @@ export function toFoldedWindow(row: AlertWindowRow, windowMs: number): FoldedWin
     lastRemoteAddress: row.last_remote_address,
     lastDescription: row.last_description,
   };
+}
+
+/** The events table's partner, control_number, pay_type, status and deal_time of an event (null where none). */
+export function eventColumns(
+  event: RelayEvent,
+): [string | null, string | null, number | null, string | null, string | null] {
+  if (event.source === 'skyrelay') return [null, null, null, null, null];
+  // A finance notification names no payout: listings show its transctionDate where a payout shows its dealTime.
+  if (event.type === 'finance') return [event.partner, null, null, null, event.transactionDate];
+  return [event.partner, event.controlNumber, event.payType, event.status, event.dealTime];
 }

@@ -1,4 +1,4 @@
-import type { PayoutEvent, RelayEvent } from '../event';
+import type { CallbackEvent, RelayEvent } from '../event';
 
 /** The shapes the store takes and gives (store.ts names them); none of them knows SQL or a driver. */
 export interface NewDelivery {
@@ -191,7 +191,7 @@ export interface ConflictingCopy {
   repeats: number;
   /** The fields that differ from the event (extra fields as `extra.<name>`). */
   differs: string[];
-  copy: PayoutEvent;
+  copy: CallbackEvent;
 }
 
 export interface ReplayResult {

@@ -1,4 +1,4 @@
-import type { PayoutEvent, SystemEvent } from '../../src/event';
+import type { FinanceEvent, PayoutEvent, SystemEvent } from '../../src/event';
 import type { DeliveryRequest } from '../../src/destinations/types';
 
 /**
@@ -40,6 +40,33 @@ export function buildPaidEvent(overrides: Partial<PayoutEvent> = {}): PayoutEven
     extra: {},
     ...overrides,
   });
+}
+
+/** SkyPay's 8.1 sample, as skyrelay stores it: a top-up (statementType 1) of the payout account. */
+export function buildFinanceEvent(overrides: Partial<FinanceEvent> = {}): FinanceEvent {
+  return {
+    id: 'evt_01J8Z6Q3K2M4N5P6R7S8T9F1N1',
+    source: 'skypay',
+    type: 'finance',
+    action: 'financeNotification',
+    partner: 'AppName@skypay',
+    referenceNumber: 'D-20231204-001',
+    accountNo: '091234567899',
+    statementType: 1,
+    signType: 'recharge',
+    amount: 12000000,
+    currency: 'PHP',
+    transactionDate: '2023-06-18 17:52:10',
+    transactionDateUtc: '2023-06-18T09:52:10.000Z',
+    companyPrefix: 'SKY98',
+    companyName: 'SKYPAY',
+    sourceAccountNo: '',
+    beneficiaryAccountNo: '001234567899',
+    extra: {},
+    receivedAt: '2023-06-18T09:52:11.000Z',
+    duplicates: 0,
+    ...overrides,
+  };
 }
 
 export function buildRejectionEvent(overrides: Partial<SystemEvent> = {}): SystemEvent {

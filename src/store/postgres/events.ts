@@ -1,8 +1,9 @@
 import type { ClientBase } from 'pg';
-import type { PayoutEvent, RelayEvent } from '../../event';
+import type { CallbackEvent, RelayEvent } from '../../event';
 import { parseEvent, stringifyEvent } from '../../event-json';
 import { createId } from '../../ids';
-import { digestContent, listDifferences } from '../../skypay/identity';
+import { digestContent, identityKey, listDifferences } from '../../skypay/identity';
+import { eventColumns } from '../rows';
 import type { NewDelivery, NewRejection, SaveOutcome, SuppressedRejections } from '../types';
 import { WORK_CHANNEL } from './locks';
 
@@ -35,10 +36,7 @@ export async function writeEvents(client: ClientBase, writes: readonly EventWrit
 }
 
 function identityOrder(a: EventWrite, b: EventWrite): number {
-  const key = (w: EventWrite) =>
-    w.event.source === 'skypay'
-      ? JSON.stringify([w.event.partner, w.event.controlNumber, w.event.payType, w.event.dealTime])
-      : '';
+  const key = (w: EventWrite) => (w.event.source === 'skypay' ? JSON.stringify(identityKey(w.event)) : '');
   const ka = key(a);
   const kb = key(b);
   return ka < kb ? -1 : ka > kb ? 1 : 0;
@@ -52,25 +50,14 @@ async function writeOne(client: ClientBase, { event, deliveries }: EventWrite): 
     const added = await client.query(
       `INSERT INTO callback_keys (partner, control_number, pay_type, deal_time, event_id, received_ms, digest)
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-      [payout.partner, payout.controlNumber, payout.payType, payout.dealTime, event.id, receivedMs, digest],
+      [...identityKey(payout), event.id, receivedMs, digest],
     );
     if (added.rowCount === 0) return receiveAgain(client, payout, receivedMs, digest);
   }
   await client.query(
     `INSERT INTO events (id, source, type, partner, control_number, pay_type, status, deal_time, body, received_ms)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [
-      event.id,
-      event.source,
-      event.type,
-      payout?.partner ?? null,
-      payout?.controlNumber ?? null,
-      payout?.payType ?? null,
-      payout?.status ?? null,
-      payout?.dealTime ?? null,
-      stringifyEvent(event),
-      receivedMs,
-    ],
+    [event.id, event.source, event.type, ...eventColumns(event), stringifyEvent(event), receivedMs],
   );
   if (deliveries.length > 0) {
     await client.query(
@@ -92,11 +79,11 @@ async function writeOne(client: ClientBase, { event, deliveries }: EventWrite): 
 /** A known identity: a counted duplicate when the content matches (or cannot be compared), else a kept copy. */
 async function receiveAgain(
   client: ClientBase,
-  payout: PayoutEvent,
+  payout: CallbackEvent,
   receivedMs: number,
   digest: Buffer,
 ): Promise<SaveOutcome> {
-  const key = [payout.partner, payout.controlNumber, payout.payType, payout.dealTime];
+  const key = identityKey(payout);
   const identity = 'partner = $1 AND control_number = $2 AND pay_type = $3 AND deal_time = $4';
   // A statement of its own sees the winner's committed row (READ COMMITTED), even when it committed a moment ago.
   const { rows } = await client.query<{ event_id: string; digest: Buffer | null }>(
@@ -105,12 +92,12 @@ async function receiveAgain(
   );
   const row = rows[0];
   if (!row) throw new Error('callback key vanished between its conflict and its read');
-  const readFirst = async (): Promise<PayoutEvent | undefined> => {
+  const readFirst = async (): Promise<CallbackEvent | undefined> => {
     const r = await client.query<{ body: string }>('SELECT body FROM events WHERE id = $1', [row.event_id]);
     const body = r.rows[0]?.body;
-    return body === undefined ? undefined : (parseEvent(body) as PayoutEvent);
+    return body === undefined ? undefined : (parseEvent(body) as CallbackEvent);
   };
-  let first: PayoutEvent | undefined;
+  let first: CallbackEvent | undefined;
   let known = row.digest;
   if (known === null) {
     // A key copied in without its digest (a migrated store): the digest comes from the event, once.

@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
-import type { PayoutEvent, RelayEvent } from '../../event';
+import type { CallbackEvent, RelayEvent } from '../../event';
 import { parseEvent, stringifyEvent } from '../../event-json';
 import { createId } from '../../ids';
-import { digestContent, listDifferences } from '../../skypay/identity';
+import { digestContent, identityKey, listDifferences } from '../../skypay/identity';
+import { eventColumns } from '../rows';
 import type { NewDelivery, NewRejection, SaveOutcome, SuppressedRejections } from '../types';
 
 export interface EventWrite {
@@ -46,15 +47,15 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
     VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`);
 
   /** A known identity: a counted duplicate when the content matches (or cannot be compared), else a kept copy. */
-  const receiveAgain = (payout: PayoutEvent, receivedMs: number, digest: Buffer): SaveOutcome => {
-    const key = [payout.partner, payout.controlNumber, payout.payType, payout.dealTime];
+  const receiveAgain = (payout: CallbackEvent, receivedMs: number, digest: Buffer): SaveOutcome => {
+    const key = identityKey(payout);
     const row = selectKey.get(...key) as KeyRow;
     // The first event's body is read only when needed: a plain duplicate is decided by the digests alone.
-    const readFirst = (): PayoutEvent | undefined => {
+    const readFirst = (): CallbackEvent | undefined => {
       const body = selectBody.get(row.event_id) as string | undefined;
-      return body === undefined ? undefined : (parseEvent(body) as PayoutEvent);
+      return body === undefined ? undefined : (parseEvent(body) as CallbackEvent);
     };
-    let first: PayoutEvent | undefined;
+    let first: CallbackEvent | undefined;
     let known = row.digest;
     if (known === null) {
       first = readFirst();
@@ -91,30 +92,11 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
     const payout = event.source === 'skypay' ? event : undefined;
     if (payout) {
       const digest = digestContent(payout);
-      const added = insertKey.run(
-        payout.partner,
-        payout.controlNumber,
-        payout.payType,
-        payout.dealTime,
-        event.id,
-        receivedMs,
-        digest,
-      );
+      const added = insertKey.run(...identityKey(payout), event.id, receivedMs, digest);
       if (added.changes === 0) return receiveAgain(payout, receivedMs, digest);
     }
     // Positional parameters: binding from an object costs a property lookup per name on every insert.
-    insertEvent.run(
-      event.id,
-      event.source,
-      event.type,
-      payout?.partner ?? null,
-      payout?.controlNumber ?? null,
-      payout?.payType ?? null,
-      payout?.status ?? null,
-      payout?.dealTime ?? null,
-      stringifyEvent(event),
-      receivedMs,
-    );
+    insertEvent.run(event.id, event.source, event.type, ...eventColumns(event), stringifyEvent(event), receivedMs);
     for (const d of deliveries) {
       insertDelivery.run(d.id, event.id, d.destination, JSON.stringify(d.rules), receivedMs, receivedMs, receivedMs);
     }

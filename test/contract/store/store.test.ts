@@ -8,7 +8,7 @@ import type { PayoutEvent, RelayEvent } from '../../../src/event';
 import { ReplayCountChangedError } from '../../../src/store/errors';
 import type { Store } from '../../../src/store/store';
 import type { ClaimOptions, NewRejection, Sample } from '../../../src/store/types';
-import { buildPayoutEvent } from '../../support/fixtures';
+import { buildFinanceEvent, buildPayoutEvent } from '../../support/fixtures';
 import { STORE_FACTORIES, type StoreHarness } from './factories';
 
 const MINUTE = 60_000;
@@ -118,6 +118,40 @@ for (const factory of STORE_FACTORIES) {
         expect(detail?.conflicts).to.have.length(1);
         expect(detail?.conflicts[0]).to.deep.include({ repeats: 1, differs: ['referenceNumber'] });
         expect(detail?.conflicts[0]?.copy.referenceNumber).to.equal('REF-2');
+      });
+
+      it('dedups a finance notification by (partner, referenceNumber, accountNo, statementType), apart from payouts', async () => {
+        serial += 1;
+        const reference = `D-${serial}`;
+        const first = buildFinanceEvent({ id: `evt_fin_${serial}`, referenceNumber: reference });
+        expect(await a.saveEvent(first, [delivery('ledger')])).to.deep.include({ duplicate: false });
+        const copy = await b.saveEvent({ ...first, id: `evt_fin_${serial}_copy` }, [delivery('ledger')]);
+        expect(copy).to.deep.include({ eventId: first.id, duplicate: true, duplicates: 1 });
+        expect(copy.conflict).to.equal(undefined);
+
+        const changed = await b.saveEvent({ ...first, id: `evt_fin_${serial}_amount`, amount: 1 }, [
+          delivery('ledger'),
+        ]);
+        expect(changed.conflict?.differs).to.deep.equal(['amount']);
+        expect(changed.eventId).to.equal(first.id);
+
+        // A transfer notifies both accounts under one reference; another statement type is another booking.
+        const otherAccount = { ...first, id: `evt_fin_${serial}_acct`, accountNo: '009999999999' };
+        const otherStatement = { ...first, id: `evt_fin_${serial}_stmt`, statementType: 3 as const };
+        expect((await a.saveEvent(otherAccount, [])).duplicate).to.equal(false);
+        expect((await a.saveEvent(otherStatement, [])).duplicate).to.equal(false);
+        // A payout whose control number is the reference number, and payType the statement type, is its own event.
+        const lookalike = payout({ controlNumber: reference, payType: 1, status: 'upload', dealTime: first.accountNo });
+        expect((await b.saveEvent(lookalike, [])).duplicate).to.equal(false);
+
+        const detail = await a.getEvent(first.id);
+        expect(detail?.event).to.deep.include({ type: 'finance', amount: 12000000, referenceNumber: reference });
+        expect(detail?.duplicates).to.equal(1);
+        expect(detail?.deliveries).to.have.length(1);
+        expect(detail?.conflicts.map((c) => c.differs)).to.deep.equal([['amount']]);
+        const listed = await b.listEvents({ type: 'finance', limit: 10 });
+        expect(listed.map((e) => e.id)).to.include.members([first.id, otherAccount.id, otherStatement.id]);
+        expect(listed.find((e) => e.id === first.id)).to.include({ controlNumber: null, partner: first.partner });
       });
 
       it('commits the other events of a group commit when one of them fails', async () => {

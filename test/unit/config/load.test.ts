@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { ConfigError, checkNumericEnv, validateConfig } from '../../../src/config/load';
+import { ConfigError, checkNumericEnv, listConfigWarnings, validateConfig } from '../../../src/config/load';
 import { mergeDeep, readDefaultConfig } from '../../support/config';
 
 function problemsOf(overrides: Record<string, unknown>): string[] {
@@ -127,5 +127,114 @@ describe('config/load', () => {
     expect(checkNumericEnv(mapping, { SKYRELAY_PORT: '8081' })).to.deep.equal([]);
     expect(checkNumericEnv(mapping, { SKYRELAY_PORT: '' })).to.deep.equal([]);
     expect(checkNumericEnv(mapping, {})).to.deep.equal([]);
+  });
+});
+
+describe('config/load: skypay.financePath and skypay.statusQuery', () => {
+  const ENCRYPTING = {
+    userName: 'Acme@skypay',
+    authentication: ['ACME-AUTH-KEY-1'],
+    encryptKeys: ['ACME-ENCRYPT-KEY-1'],
+  };
+  const PLAIN = { userName: 'Plain@skypay', authentication: ['PLAIN-AUTH-KEY-1'], encryptKeys: [] };
+  const withQuery = (statusQuery: Record<string, unknown>, partners: unknown[] = [ENCRYPTING, PLAIN]) => ({
+    skypay: { partners, statusQuery },
+  });
+
+  it('leaves financePath unset and the status query off, with its documented defaults', () => {
+    const { skypay } = validateConfig(readDefaultConfig());
+    expect(skypay.financePath).to.equal(undefined);
+    expect(skypay.statusQuery).to.deep.equal({
+      intervalMs: 1_800_000,
+      minAgeMs: 300_000,
+      batchSize: 50,
+      timeoutMs: 10_000,
+    });
+    expect(listConfigWarnings(validateConfig(readDefaultConfig()))).to.deep.equal([]);
+  });
+
+  it('takes a status query naming an encrypting partner', () => {
+    const config = validateConfig(
+      mergeDeep(
+        readDefaultConfig(),
+        withQuery({ url: 'https://test.skypay.ph/services/acme', partner: 'Acme@skypay' }),
+      ),
+    );
+    expect(config.skypay.statusQuery).to.include({
+      url: 'https://test.skypay.ph/services/acme',
+      partner: 'Acme@skypay',
+    });
+  });
+
+  const refused: [string, Record<string, unknown>, RegExp][] = [
+    [
+      'a financePath under /admin',
+      { skypay: { financePath: '/admin/finance' } },
+      /^skypay\.financePath: must not be under \/admin/,
+    ],
+    [
+      'a financePath equal to skypay.path',
+      { skypay: { financePath: '/callbacks/skypay' } },
+      /^skypay\.financePath: must differ/,
+    ],
+    [
+      'a financePath that is not a path',
+      { skypay: { financePath: 'finance' } },
+      /^skypay\.financePath: must be a URL path/,
+    ],
+    [
+      'a metrics path above financePath',
+      { skypay: { financePath: '/f/skypay' }, metrics: { path: '/f' } },
+      /^metrics\.path: must not be skypay\.financePath/,
+    ],
+    [
+      'a status query URL that is not http(s)',
+      withQuery({ url: 'ftp://skypay.ph/x', partner: 'Acme@skypay' }),
+      /^skypay\.statusQuery\.url: must be an http/,
+    ],
+    [
+      'a status query without a partner',
+      withQuery({ url: 'https://test.skypay.ph/services/acme' }),
+      /^skypay\.statusQuery\.partner: is required/,
+    ],
+    [
+      'a status query naming an unknown partner',
+      withQuery({ url: 'https://x.test/s', partner: 'Nobody' }),
+      /^skypay\.statusQuery\.partner: "Nobody" is not a configured partner \(configured: Acme@skypay, Plain@skypay\)/,
+    ],
+    [
+      'a status query by a partner without encryptKeys',
+      withQuery({ url: 'https://x.test/s', partner: 'Plain@skypay' }),
+      /^skypay\.statusQuery\.partner: partner "Plain@skypay" has no encryptKeys/,
+    ],
+    [
+      'a batchSize over 50',
+      withQuery({ batchSize: 51 }),
+      /^skypay\.statusQuery\.batchSize: must be an integer from 1 to 50/,
+    ],
+    ['a zero intervalMs', withQuery({ intervalMs: 0 }), /^skypay\.statusQuery\.intervalMs: must be a positive integer/],
+    ['a misspelt status query key', withQuery({ timeout: 5 }), /^skypay\.statusQuery\.timeout: is not a known setting/],
+  ];
+  for (const [name, overrides, expected] of refused) {
+    it(`refuses ${name}, naming the key`, () => {
+      expect(problemsOf(overrides).join('\n')).to.match(expected);
+    });
+  }
+
+  it('never echoes a partner key when refusing a status query', () => {
+    const problems = problemsOf(withQuery({ url: 'https://x.test/s', partner: 'Plain@skypay' }));
+    expect(problems.join('\n')).not.to.match(/PLAIN-AUTH-KEY-1|ACME-ENCRYPT-KEY-1|ACME-AUTH-KEY-1/);
+  });
+
+  it('allows an interval under 30 minutes, with a warning naming the key', () => {
+    const config = validateConfig(
+      mergeDeep(
+        readDefaultConfig(),
+        withQuery({ url: 'https://x.test/s', partner: 'Acme@skypay', intervalMs: 60_000 }),
+      ),
+    );
+    expect(listConfigWarnings(config)).to.deep.equal([
+      "skypay.statusQuery.intervalMs: 60000 is below SkyPay's advice of one status query every 30 minutes (1800000)",
+    ]);
   });
 });

@@ -23,6 +23,12 @@ describe('ingest/deal-time-window checkDealTimeWindow', () => {
     );
   });
 
+  it("names the field it was given: a financeNotification's transctionDate", () => {
+    expect(() => checkDealTimeWindow(at(-31 * 86_400_000), now, window, 'transctionDate'))
+      .to.throw(InvalidCallbackError)
+      .with.property('message', 'transctionDate: is more than 30 days old (skypay.maxAgeDays)');
+  });
+
   it('checks nothing for a limit left unset', () => {
     expect(() => checkDealTimeWindow(new Date('2018-08-07T03:58:33Z'), now, {})).not.to.throw();
     expect(() => checkDealTimeWindow(new Date('2099-01-01T00:00:00Z'), now, { maxAgeDays: 1 })).not.to.throw();
