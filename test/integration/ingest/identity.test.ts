@@ -6,6 +6,7 @@ import { makeTempDir, startTestDaemon, waitUntil, type TestDaemon } from '../../
 import { startReceiver, type Receiver, type RecordedRequest } from '../../support/receiver';
 import { SAMPLE_AUTH, SAMPLE_PARTNER, buildCallback, nextControlNumber, postCallback } from '../../support/skypay';
 import { runCli } from '../cli/run-cli';
+import { buildPaidEvent } from '../../support/fixtures';
 import type { Store } from '../../../src/store/store';
 import type { CallbackIdentity, EventDetail } from '../../../src/store/types';
 
@@ -280,23 +281,20 @@ describe('a database written by the previous schema', function () {
     // The two migrations the last release shipped; the identity index then had no partner.
     migrateSqlite(old, 2);
     const receivedMs = Date.now() - DAY;
-    const body = JSON.stringify({
-      id: 'evt_old',
-      source: 'skypay',
-      type: 'payout',
-      action: 'payoutQueuePayout',
-      partner: SAMPLE_PARTNER,
-      controlNumber: cn,
-      payType: 2,
-      status: 'paid',
-      dealTime,
-      dealTimeUtc: '2018-08-07T03:58:33.000Z',
-      failDescription: null,
-      referenceNumber: 'REF-OLD',
-      extra: { branch: 'MNL-042' },
-      receivedAt: new Date(receivedMs).toISOString(),
-      duplicates: 0,
-    });
+    // The event as that release stored it: its body had the same shape as today's.
+    const body = JSON.stringify(
+      buildPaidEvent({
+        id: 'evt_old',
+        action: 'payoutQueuePayout',
+        partner: SAMPLE_PARTNER,
+        controlNumber: cn,
+        dealTime,
+        dealTimeUtc: '2018-08-07T03:58:33.000Z',
+        referenceNumber: 'REF-OLD',
+        extra: { branch: 'MNL-042' },
+        receivedAt: new Date(receivedMs).toISOString(),
+      }),
+    );
     old
       .prepare(
         `INSERT INTO events
