@@ -123,7 +123,7 @@ export interface RejectionFilter {
   limit: number;
 }
 
-/** A refused callback as operators see it: never its body, which stays in the table for forensics. */
+/** A refused callback as operators list it: never its body, which only getRejection shows (forensics). */
 export interface RejectionView {
   id: string;
   receivedAt: string;
