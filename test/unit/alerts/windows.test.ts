@@ -73,7 +73,6 @@ describe('rejection alert windows (rate limit kept in the store)', () => {
     expect(await store.closeExpiredAlertWindows(60_001, WINDOW)).to.deep.equal([]);
     // The summary opened a new window: a steady stream yields one alert per window.
     expect(await store.admitRejectionAlert(refusal('unauthenticated'), ['slack'], 61_000, WINDOW)).to.deep.equal([]);
-    // The quiet window was dropped, not left to pile up: housekeeping no read shows, counted under the store.
     expect(sqliteHandle(store).prepare('SELECT reason FROM alert_windows').pluck().all()).to.deep.equal([
       'unauthenticated',
     ]);
