@@ -1,7 +1,16 @@
 import type { CallbackEvent, RelayEvent } from '../event';
 import { parseEvent } from '../event-json';
 import { listDifferences } from '../skypay/identity';
-import type { AttemptView, ConflictingCopy, DeliveryState, DeliveryView, FoldedWindow, RejectionView } from './types';
+import type {
+  AttemptView,
+  CallbackIdentity,
+  ConflictingCopy,
+  DeliveryState,
+  DeliveryView,
+  FoldedWindow,
+  RejectionDetail,
+  RejectionView,
+} from './types';
 
 /**
  * Rows as both drivers return them, turned into the views the Store answers with. One mapping for SQLite and
@@ -26,6 +35,27 @@ export function toRejectionView(r: Row): RejectionView {
     partner: strOrNull(r['partner']),
     description: String(r['description']),
     suppressed: Number(r['suppressed'] ?? 0),
+  };
+}
+
+export function toRejectionDetail(r: Row): RejectionDetail {
+  return {
+    ...toRejectionView(r),
+    contentType: strOrNull(r['content_type']),
+    contentTypeBytes: r['content_type_bytes'] == null ? null : Number(r['content_type_bytes']),
+    body: strOrNull(r['body']),
+    bodyBytes: r['body_bytes'] == null ? null : Number(r['body_bytes']),
+  };
+}
+
+export function toCallbackIdentity(r: Row): CallbackIdentity {
+  return {
+    partner: String(r['partner']),
+    controlNumber: String(r['control_number']),
+    payType: Number(r['pay_type']),
+    dealTime: String(r['deal_time']),
+    eventId: String(r['event_id']),
+    receivedAt: iso(r['received_ms']),
   };
 }
 

@@ -2,6 +2,7 @@ import type { RelayEvent } from '../event';
 import type {
   Admission,
   AttemptRecord,
+  CallbackIdentity,
   ClaimOptions,
   ClaimedDelivery,
   DeliveryFilter,
@@ -17,6 +18,7 @@ import type {
   NewRejection,
   PruneCounts,
   PruneCutoffs,
+  RejectionDetail,
   RejectionFilter,
   RejectionView,
   ReplayFilter,
@@ -88,6 +90,10 @@ export interface InspectStore {
   findEventsByControlNumber(controlNumber: string): Promise<EventDetail[]>;
   listDeliveries(filter: DeliveryFilter): Promise<DeliveryView[]>;
   listRejections(filter: RejectionFilter): Promise<RejectionView[]>;
+  /** One refusal with what was kept of it for forensics (masked, cut body; sizes before cutting). */
+  getRejection(id: string): Promise<RejectionDetail | undefined>;
+  /** The identities dedup keeps for one payout, oldest first: they outlive their events (store.dedupRetentionDays). */
+  findCallbackIdentities(controlNumber: string): Promise<CallbackIdentity[]>;
   /** How many deliveries a bulk replay with this filter would requeue now: what a confirmation must repeat. */
   countReplayable(filter: ReplayFilter): Promise<number>;
   readQueueState(): Promise<QueueState>;

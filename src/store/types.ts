@@ -123,7 +123,7 @@ export interface RejectionFilter {
   limit: number;
 }
 
-/** A refused callback as operators see it: never its body, which stays in the table for forensics. */
+/** A refused callback as operators list it: never its body, which only getRejection shows (forensics). */
 export interface RejectionView {
   id: string;
   receivedAt: string;
@@ -138,6 +138,18 @@ export interface RejectionView {
   description: string;
   /** Rejections of the same reason and address in its minute that were only counted, not kept (a flood). */
   suppressed: number;
+}
+
+/** One refused callback for forensics: what was kept of it, masked and cut, and how large it was before cutting. */
+export interface RejectionDetail extends RejectionView {
+  /** The Content-Type header as kept (its first 256 bytes). */
+  contentType: string | null;
+  /** The header's length in bytes before cutting; null when there was none (or the row predates the column). */
+  contentTypeBytes: number | null;
+  /** The body with secrets masked, its first 2 KB; null when there was none. */
+  body: string | null;
+  /** The body's size in bytes before cutting. */
+  bodyBytes: number | null;
 }
 
 export interface DeliveryFilter {
@@ -182,6 +194,20 @@ export interface EventDetail {
   deliveries: (DeliveryView & { attemptLog: AttemptView[] })[];
   /** Later copies with the same identity but different content, oldest first; never delivered. */
   conflicts: ConflictingCopy[];
+}
+
+/**
+ * The identity of an accepted callback (partner, control number, payType, dealTime): what dedup compares. It
+ * outlives its event (store.dedupRetentionDays), so a callback answered as a duplicate of a pruned event has one.
+ */
+export interface CallbackIdentity {
+  partner: string;
+  controlNumber: string;
+  payType: number;
+  dealTime: string;
+  /** The event first accepted with it (possibly pruned since). */
+  eventId: string;
+  receivedAt: string;
 }
 
 export interface ConflictingCopy {

@@ -4,11 +4,19 @@ import { migrate } from '../../src/store/sqlite/migrations';
 import { SqliteStore } from '../../src/store/sqlite/store';
 
 /**
- * The one place tests reach under the store on purpose: fault injection (PRAGMA query_only, a held write lock,
- * a full disk), an old-schema database for the migration test, fixtures the interface has no verb for, and the
- * bench seed. Results are read through the Store interface, as the CLI and the admin API do.
+ * The one place tests reach under the store. Results are never read here: tests read them through the Store
+ * interface (the daemon's `t.daemon.store`, or withStore in ./store.ts), as the CLI and the admin API do. What is
+ * left, and all it may be used for:
+ * - fault injection: PRAGMA query_only, a full disk (small-disk.ts), a closed connection, a held write lock
+ *   (BEGIN IMMEDIATE from another connection), triggers that fail writes, a cluster lock whose holder died;
+ * - an old release's database for the migration test (migrateSqlite up to a version, rows in the old schema),
+ *   and that test's check of the migration's own bookkeeping (every carried-over identity gets its digest);
+ * - fixtures the interface has no verb for: back-dated rows (an arrival days ago, deliveries already finished or
+ *   leased, identities or copies whose event is gone), set straight in the tables;
+ * - housekeeping no read can show, counted in the tables: a quiet alert window dropped, copies whose event is gone;
+ * - the bench seed (test/bench/seed.ts), which writes a million rows faster than the interface would.
+ * openSqliteStore is not reaching under: it opens a SQLite Store directly, for unit tests of what runs on one.
  */
-
 /** The open SQLite handle under a store the daemon opened. */
 export function sqliteHandle(store: Store): Database.Database {
   if (!(store instanceof SqliteStore)) throw new Error(`not a SQLite store (kind: ${store.kind})`);

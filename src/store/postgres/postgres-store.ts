@@ -5,6 +5,7 @@ import type { MetricProcess, QueueState, Store } from '../store';
 import type {
   Admission,
   AttemptRecord,
+  CallbackIdentity,
   ClaimOptions,
   ClaimedDelivery,
   DeliveryFilter,
@@ -18,6 +19,7 @@ import type {
   NewRejection,
   PruneCounts,
   PruneCutoffs,
+  RejectionDetail,
   RejectionFilter,
   RejectionView,
   ReplayFilter,
@@ -198,6 +200,14 @@ export class PostgresStore implements Store {
 
   listRejections(filter: RejectionFilter): Promise<RejectionView[]> {
     return this.run((pool) => queries.listRejections(pool, filter));
+  }
+
+  getRejection(id: string): Promise<RejectionDetail | undefined> {
+    return this.run((pool) => queries.getRejection(pool, id));
+  }
+
+  findCallbackIdentities(controlNumber: string): Promise<CallbackIdentity[]> {
+    return this.run((pool) => queries.findCallbackIdentities(pool, controlNumber));
   }
 
   countReplayable(filter: ReplayFilter): Promise<number> {

@@ -3,6 +3,7 @@ import type { RelayEvent } from '../../event';
 import { parseEvent } from '../../event-json';
 import type { QueueState } from '../store';
 import type {
+  CallbackIdentity,
   DeliveryFilter,
   DeliveryState,
   DeliveryView,
@@ -10,6 +11,7 @@ import type {
   EventFilter,
   EventSummary,
   NewDelivery,
+  RejectionDetail,
   RejectionFilter,
   RejectionView,
   ReplayFilter,
@@ -21,7 +23,9 @@ import {
   strOrNull,
   toAttemptView,
   toConflictingCopy,
+  toCallbackIdentity,
   toDeliveryView,
+  toRejectionDetail,
   toRejectionView,
   type Row,
 } from '../rows';
@@ -91,6 +95,19 @@ export async function listRejections(db: Queryable, f: RejectionFilter): Promise
     [...w.params, f.limit],
   );
   return rows.map(toRejectionView);
+}
+
+export async function getRejection(db: Queryable, id: string): Promise<RejectionDetail | undefined> {
+  const { rows } = await db.query<Row>('SELECT * FROM rejections WHERE id = $1', [id]);
+  return rows[0] && toRejectionDetail(rows[0]);
+}
+
+export async function findCallbackIdentities(db: Queryable, controlNumber: string): Promise<CallbackIdentity[]> {
+  const { rows } = await db.query<Row>(
+    'SELECT * FROM callback_keys WHERE control_number = $1 ORDER BY received_ms, event_id',
+    [controlNumber],
+  );
+  return rows.map(toCallbackIdentity);
 }
 
 const DELIVERY_SELECT = `SELECT d.*, e.control_number, e.source || '.' || e.type AS event_type

@@ -3,6 +3,7 @@ import type { RelayEvent } from '../../event';
 import { parseEvent } from '../../event-json';
 import { ReplayCountChangedError } from '../errors';
 import type {
+  CallbackIdentity,
   DeliveryFilter,
   DeliveryState,
   DeliveryView,
@@ -10,6 +11,7 @@ import type {
   EventFilter,
   EventSummary,
   NewDelivery,
+  RejectionDetail,
   RejectionFilter,
   RejectionView,
   ReplayFilter,
@@ -21,7 +23,9 @@ import {
   strOrNull,
   toAttemptView,
   toConflictingCopy,
+  toCallbackIdentity,
   toDeliveryView,
+  toRejectionDetail,
   toRejectionView,
   type Row,
 } from '../rows';
@@ -80,6 +84,18 @@ export function listRejections(db: Database.Database, f: RejectionFilter): Rejec
     )
     .all(...w.params, f.limit) as Row[];
   return rows.map(toRejectionView);
+}
+
+export function getRejection(db: Database.Database, id: string): RejectionDetail | undefined {
+  const row = db.prepare('SELECT * FROM rejections WHERE id = ?').get(id) as Row | undefined;
+  return row && toRejectionDetail(row);
+}
+
+export function findCallbackIdentities(db: Database.Database, controlNumber: string): CallbackIdentity[] {
+  const rows = db
+    .prepare('SELECT * FROM callback_keys WHERE control_number = ? ORDER BY received_ms, event_id')
+    .all(controlNumber) as Row[];
+  return rows.map(toCallbackIdentity);
 }
 
 const DELIVERY_SELECT = `SELECT d.*, e.control_number, e.source || '.' || e.type AS event_type

@@ -16,6 +16,7 @@ import type { MetricProcess, QueueState, Store, StoreOptions } from '../store';
 import type {
   Admission,
   AttemptRecord,
+  CallbackIdentity,
   ClaimOptions,
   ClaimedDelivery,
   DeliveryFilter,
@@ -29,6 +30,7 @@ import type {
   NewRejection,
   PruneCounts,
   PruneCutoffs,
+  RejectionDetail,
   RejectionFilter,
   RejectionView,
   ReplayFilter,
@@ -288,6 +290,14 @@ export class SqliteStore implements Store {
 
   listRejections(filter: RejectionFilter): Promise<RejectionView[]> {
     return this.read(() => queries.listRejections(this.db, filter));
+  }
+
+  getRejection(id: string): Promise<RejectionDetail | undefined> {
+    return this.read(() => queries.getRejection(this.db, id));
+  }
+
+  findCallbackIdentities(controlNumber: string): Promise<CallbackIdentity[]> {
+    return this.read(() => queries.findCallbackIdentities(this.db, controlNumber));
   }
 
   countReplayable(filter: ReplayFilter): Promise<number> {

@@ -367,6 +367,74 @@ for (const factory of STORE_FACTORIES) {
         const next = await b.listRejections({ reason: 'unauthenticated', limit: 1, before: byReason[0]!.id });
         expect(next.map((r) => r.id)).to.deep.equal([kept[0]!.id]);
       });
+
+      it('shows one rejection with its kept body and content type, and their sizes before cutting', async () => {
+        const kept = rejection({
+          contentType: `text/x-${'a'.repeat(249)}`,
+          contentTypeBytes: 15_007,
+          body: '{"authentication":"***","payType":"0"}',
+          bodyBytes: 102_400,
+        });
+        await a.saveRejection(kept);
+        const bare = rejection({
+          contentType: undefined,
+          contentTypeBytes: undefined,
+          body: undefined,
+          bodyBytes: undefined,
+        });
+        await a.saveRejection(bare);
+
+        expect(await b.getRejection(kept.id)).to.deep.equal({
+          id: kept.id,
+          receivedAt: kept.receivedAt.toISOString(),
+          remoteAddress: '203.0.113.7',
+          method: 'POST',
+          path: '/callbacks/skypay',
+          status: 401,
+          reason: 'unauthenticated',
+          partner: 'ACME',
+          description: 'wrong key',
+          suppressed: 0,
+          contentType: kept.contentType,
+          contentTypeBytes: 15_007,
+          body: '{"authentication":"***","payType":"0"}',
+          bodyBytes: 102_400,
+        });
+        expect(await b.getRejection(bare.id)).to.deep.include({
+          contentType: null,
+          contentTypeBytes: null,
+          body: null,
+          bodyBytes: null,
+        });
+        expect(await b.getRejection('rej_none')).to.equal(undefined);
+      });
+
+      it("lists a payout's callback identities, oldest first, and keeps them after their event is pruned", async () => {
+        const first = payout({ payType: 1, status: 'upload' }, 100 * DAY);
+        const paid = payout({ controlNumber: first.controlNumber, payType: 2, status: 'paid' }, 99 * DAY);
+        const otherPartner = payout({ controlNumber: first.controlNumber, partner: 'Other', payType: 2 }, 98 * DAY);
+        for (const e of [first, paid, otherPartner]) await a.saveEvent(e, []);
+        await a.saveEvent({ ...paid, id: 'evt_paid_again' }, []);
+        await a.saveEvent(payout(), []);
+
+        const identity = (e: PayoutEvent) => ({
+          partner: e.partner,
+          controlNumber: e.controlNumber,
+          payType: e.payType,
+          dealTime: e.dealTime,
+          eventId: e.id,
+          receivedAt: e.receivedAt,
+        });
+        const all = [first, paid, otherPartner].map(identity);
+        expect(await b.findCallbackIdentities(first.controlNumber)).to.deep.equal(all);
+
+        await b.pruneBatch({ eventsBeforeMs: Date.now() - DAY, rejectionsBeforeMs: 0 }, 500);
+        expect(await a.findEventsByControlNumber(first.controlNumber)).to.deep.equal([]);
+        expect(await a.findCallbackIdentities(first.controlNumber), 'dedup outlives the events').to.deep.equal(all);
+        await b.pruneBatch({ eventsBeforeMs: 0, rejectionsBeforeMs: 0, keysBeforeMs: Date.now() - DAY }, 500);
+        expect(await a.findCallbackIdentities(first.controlNumber)).to.deep.equal([]);
+        expect(await a.findCallbackIdentities('SKNOSUCHPAYOUT')).to.deep.equal([]);
+      });
     });
 
     describe('replay', () => {

@@ -3,7 +3,7 @@ import { startTestDaemon, type TestDaemon } from '../../support/daemon';
 import { replies, getRefusedUrl, startReceiver, type Receiver } from '../../support/receiver';
 import { SAMPLE_AUTH, SAMPLE_ENCRYPT_KEY, buildCallback, postCallback } from '../../support/skypay';
 import { runCli } from './run-cli';
-import { openSqliteFile, openSqliteStore, type SqliteHandle } from '../../support/sqlite';
+import { buildPayoutEvent } from '../../support/fixtures';
 import { ALL } from '../../support/store';
 import type { Store } from '../../../src/store';
 
@@ -15,12 +15,11 @@ describe('skyrelay CLI: replay, test-destination, simulate, prune', function () 
   let t: TestDaemon;
   let hook: Receiver;
   let config: Record<string, unknown>;
-  /** Only for fixture rows the interface has no verb for (an event from long ago). */
-  let db: SqliteHandle;
-  /** What the CLI itself reads: results are checked through it. */
+  /** The daemon's own store, what the CLI itself reads: results are checked through it. */
   let store: Store;
   const deadIds = async () => (await store.listDeliveries({ state: 'dead', limit: ALL })).map((d) => d.id).sort();
   const eventIds = async () => (await store.listEvents({ limit: ALL })).map((e) => e.id);
+  const rejectionIds = async () => (await store.listRejections({ limit: ALL })).map((r) => r.id);
   const webhookIds = () => hook.requests.map((r) => String(r.headers['webhook-id']));
 
   before(async () => {
@@ -39,14 +38,11 @@ describe('skyrelay CLI: replay, test-destination, simulate, prune', function () 
     };
     t = await startTestDaemon(overrides);
     config = { ...overrides, server: { host: '127.0.0.1', port: t.daemon.address.port }, store: { path: t.dbPath } };
-    db = openSqliteFile(t.dbPath);
-    store = openSqliteStore(t.dbPath);
+    store = t.daemon.store;
     for (let i = 0; i < 3; i++) await postCallback(t.callbackUrl, buildCallback({ payType: '2' }));
     await hook.waitFor(3);
   });
   after(async () => {
-    db.close();
-    await store.close();
     await t.stop();
     await hook.close();
   });
@@ -131,20 +127,30 @@ describe('skyrelay CLI: replay, test-destination, simulate, prune', function () 
 
   it('prune: counts on --dry-run, then deletes old finished events and rejections', async () => {
     const old = Date.now() - 10 * 86_400_000;
-    db.prepare(
-      `INSERT INTO events (id, source, type, body, received_ms) VALUES ('evt_ancient', 'skypay', 'payout', '{}', ?)`,
-    ).run(old);
-    db.prepare(
-      `INSERT INTO rejections (id, received_ms, method, path, status, reason, description)
-      VALUES ('rej_ancient', ?, 'POST', '/', 401, 'unauthenticated', 'x')`,
-    ).run(old);
+    // Stored as if received ten days ago: saveEvent and saveRejection take the arrival time they are given.
+    await store.saveEvent(buildPayoutEvent({ id: 'evt_ancient', receivedAt: new Date(old).toISOString() }), []);
+    await store.saveRejection({
+      id: 'rej_ancient',
+      receivedAt: new Date(old),
+      remoteAddress: undefined,
+      method: 'POST',
+      path: '/',
+      contentType: undefined,
+      status: 401,
+      reason: 'unauthenticated',
+      description: 'x',
+      partner: undefined,
+      body: undefined,
+    });
     const dry = await runCli(['prune', '--older-than', '7d', '--rejections-older-than', '7d', '--dry-run'], config);
     expect(dry.stdout).to.match(/^would delete 1 events received before .* and 1 rejections before/);
     expect(await eventIds()).to.include('evt_ancient');
+    expect(await rejectionIds()).to.include('rej_ancient');
     const real = await runCli(['prune', '--older-than', '7d', '--rejections-older-than', '7d'], config);
     expect(real.code).to.equal(0);
     expect(real.stdout).to.match(/^deleted 1 events received before .*\ndeleted 1 rejections before/);
     expect(await eventIds()).not.to.include('evt_ancient');
+    expect(await rejectionIds()).not.to.include('rej_ancient');
     expect(await eventIds()).to.have.length(5);
   });
 });

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
-import { openSqliteStore } from '../../support/sqlite';
 import { ALL } from '../../support/store';
 import type { Store } from '../../../src/store';
 import { startReceiver, type Receiver } from '../../support/receiver';
@@ -14,6 +13,7 @@ describe('skyrelay replay --delivered: a filter and a confirmation', function ()
   let t: TestDaemon;
   let hook: Receiver;
   let config: Record<string, unknown>;
+  /** The daemon's own store: the interface the CLI reads too. */
   let store: Store;
   const pending = async () =>
     (await store.listDeliveries({ state: 'pending', limit: ALL })).length +
@@ -30,12 +30,11 @@ describe('skyrelay replay --delivered: a filter and a confirmation', function ()
     };
     t = await startTestDaemon(overrides);
     config = { ...overrides, server: { host: '127.0.0.1', port: t.daemon.address.port }, store: { path: t.dbPath } };
-    store = openSqliteStore(t.dbPath);
+    store = t.daemon.store;
     for (let i = 0; i < 2; i++) await postCallback(t.callbackUrl, buildCallback({ payType: '2' }));
     await hook.waitFor(2);
   });
   after(async () => {
-    await store.close();
     await t.stop();
     await hook.close();
   });

@@ -6,7 +6,6 @@ import { makeTempDir, waitUntil } from '../../support/daemon';
 import { getRefusedUrl } from '../../support/receiver';
 import { spawnDaemon } from '../../support/spawn';
 import { buildCallback, postCallback } from '../../support/skypay';
-import { openSqliteFile } from '../../support/sqlite';
 import { ALL, withStore } from '../../support/store';
 
 const SECRET = `whsec_${Buffer.from('crash-test-secret-0123456789').toString('base64')}`;
@@ -65,10 +64,11 @@ describe('durability across crashes (built daemon)', function () {
     const acks = await Promise.all(sent.map((body) => postCallback(first.callbackUrl, body)));
     expect(acks.every((a) => a.json?.['responseCode'] === '1000')).to.equal(true);
     // The consumer is down: attempts fail and are recorded, nothing is delivered.
-    const db = openSqliteFile(dbPath, { readonly: true });
-    const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+    // Read beside the running daemon, the way the CLI does.
+    const deliveries = () => withStore(dbPath, (store) => store.listDeliveries({ limit: ALL }));
+    const inState = async (state: string) => (await deliveries()).filter((d) => d.state === state).length;
     await waitUntil(
-      () => count('SELECT count(DISTINCT delivery_id) AS n FROM attempts') >= 10,
+      async () => (await deliveries()).filter((d) => d.lastError !== null || d.lastStatus !== null).length >= 10,
       'failed attempts to be recorded',
     );
     first.child.kill('SIGKILL');
@@ -82,11 +82,8 @@ describe('durability across crashes (built daemon)', function () {
         'all 40 callbacks to reach the consumer',
         30_000,
       );
-      await waitUntil(
-        () => count("SELECT count(*) AS n FROM deliveries WHERE state = 'delivered'") === 40,
-        'all delivered',
-      );
-      expect(count("SELECT count(*) AS n FROM deliveries WHERE state = 'dead'")).to.equal(0);
+      await waitUntil(async () => (await inState('delivered')) === 40, 'all delivered');
+      expect(await inState('dead')).to.equal(0);
       // At-least-once with a stable id: any repeat carries the same webhook-id as the first.
       const idsByControl = new Map<string, Set<string>>();
       for (const r of consumer.received)
@@ -94,7 +91,6 @@ describe('durability across crashes (built daemon)', function () {
       expect([...idsByControl.values()].every((ids) => ids.size === 1)).to.equal(true);
       expect([...idsByControl.keys()].sort()).to.deep.equal(sent.map((b) => String(b['controlNumber'])).sort());
     } finally {
-      db.close();
       second.child.kill('SIGTERM');
       await second.exited;
       await consumer.close();

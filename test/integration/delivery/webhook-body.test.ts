@@ -12,7 +12,7 @@ import {
   nextControlNumber,
   postCallback,
 } from '../../support/skypay';
-import { openSqliteFile } from '../../support/sqlite';
+import { stringifyEvent } from '../../../src/event-json';
 
 const CRYPTO_PARTNER = 'Sealed@skypay';
 const CRYPTO_AUTH = 'SEALED-PARTNER-KEY-0000-1111';
@@ -89,18 +89,12 @@ describe('webhook bodies through the running daemon', function () {
       const [request] = await consumer.waitFor(1);
       for (const exact of EXACT) expect(request?.body).to.include(exact);
       expect(() => new Webhook(SECRET).verify(request?.body ?? '', flatten(request?.headers ?? {}))).not.to.throw();
-      const db = openSqliteFile(t.dbPath, { readonly: true });
-      let id: string;
-      try {
-        const row = db.prepare('SELECT id, body FROM events WHERE control_number = ?').get(cn) as {
-          id: string;
-          body: string;
-        };
-        for (const exact of EXACT) expect(row.body).to.include(exact);
-        id = row.id;
-      } finally {
-        db.close();
-      }
+      const stored = await t.daemon.store.findEventsByControlNumber(cn);
+      expect(stored).to.have.length(1);
+      // What the store wrote and reads back, as text: the exact numbers survive the round trip through the disk.
+      const storedText = stringifyEvent(stored[0]!.event);
+      for (const exact of EXACT) expect(storedText).to.include(exact);
+      const id = stored[0]!.event.id;
       const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
       const detail = await fetch(`${t.baseUrl}/admin/events/${id}`, { headers: auth });
       const detailText = await detail.text();

@@ -8,24 +8,14 @@ import {
   decryptReply,
   postCallback,
 } from '../../support/skypay';
-import { openSqliteFile } from '../../support/sqlite';
-import { withStore } from '../../support/store';
+import { stringifyEvent } from '../../../src/event-json';
+import type { Store } from '../../../src/store/store';
 
 const RESPONSE_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{4}$/;
 
 /** Every event of one payout, as `skyrelay show <controlNumber>` lists them. */
-function readEvents(dbPath: string, controlNumber: unknown) {
-  return withStore(dbPath, (store) => store.findEventsByControlNumber(String(controlNumber)));
-}
-
-/** The stored row itself: what reached the disk (no key in it), below what the store gives back. */
-function readRows(dbPath: string, sql: string, ...params: unknown[]): Record<string, unknown>[] {
-  const db = openSqliteFile(dbPath, { readonly: true });
-  try {
-    return db.prepare(sql).all(...params) as Record<string, unknown>[];
-  } finally {
-    db.close();
-  }
+function readEvents(store: Store, controlNumber: unknown) {
+  return store.findEventsByControlNumber(String(controlNumber));
 }
 
 describe('POST /callbacks/skypay (plain JSON)', () => {
@@ -45,7 +35,7 @@ describe('POST /callbacks/skypay (plain JSON)', () => {
     expect(Object.keys(res.json ?? {})).to.deep.equal(['responseTime', 'responseCode', 'responseDescription']);
     expect(res.json).to.include({ responseCode: '1000', responseDescription: 'Success' });
     expect(res.json?.['responseTime']).to.match(RESPONSE_TIME);
-    expect(await readEvents(t.dbPath, body['controlNumber'])).to.have.length(1);
+    expect(await readEvents(t.daemon.store, body['controlNumber'])).to.have.length(1);
   });
 
   it('acknowledges every payType, failures included, and stores the normalized event without the key', async () => {
@@ -58,8 +48,10 @@ describe('POST /callbacks/skypay (plain JSON)', () => {
       });
       const res = await postCallback(t.callbackUrl, body);
       expect(res.json?.['responseCode'], `payType ${payType}`).to.equal('1000');
-      const [row] = readRows(t.dbPath, 'SELECT body FROM events WHERE control_number = ?', body['controlNumber']);
-      const event = JSON.parse(String(row?.['body'])) as Record<string, unknown>;
+      const stored = await readEvents(t.daemon.store, body['controlNumber']);
+      expect(stored, `payType ${payType}`).to.have.length(1);
+      // The text as written to the disk (stringifyEvent gives back what parseEvent read), not only the parsed view.
+      const event = JSON.parse(stringifyEvent(stored[0]!.event)) as Record<string, unknown>;
       expect(event).to.include({
         source: 'skypay',
         action: 'payoutQueuePayout',
@@ -82,13 +74,13 @@ describe('POST /callbacks/skypay (plain JSON)', () => {
     const body = buildCallback({ payType: '2' });
     for (let i = 0; i < 3; i++)
       expect((await postCallback(t.callbackUrl, body)).json?.['responseCode']).to.equal('1000');
-    const events = await readEvents(t.dbPath, body['controlNumber']);
+    const events = await readEvents(t.daemon.store, body['controlNumber']);
     expect(events).to.have.length(1);
     expect(events[0]?.duplicates).to.equal(2);
     expect(events[0]?.lastSeenAt).to.be.a('string');
     // A later status of the same payout is a new event, not a duplicate.
     await postCallback(t.callbackUrl, { ...body, payType: '4', dealTime: '2018-08-07 12:30:00' });
-    expect(await readEvents(t.dbPath, body['controlNumber'])).to.have.length(2);
+    expect(await readEvents(t.daemon.store, body['controlNumber'])).to.have.length(2);
   });
 
   it('logs one line per callback with outcome, controlNumber, payType, duplicate and ms, and no secret', async () => {
@@ -128,7 +120,7 @@ describe('POST /callbacks/skypay (encrypted)', () => {
     const reply = decryptReply(res.text, SAMPLE_ENCRYPT_KEY) as Record<string, unknown>;
     expect(reply).to.include({ responseCode: '1000', responseDescription: 'Success' });
     expect(reply['responseTime']).to.match(RESPONSE_TIME);
-    const [stored] = await readEvents(t.dbPath, 'SK99123456789');
+    const [stored] = await readEvents(t.daemon.store, 'SK99123456789');
     expect(stored?.event).to.include({ referenceNumber: 'MLA001041380755361119' });
   });
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { startTestDaemon, type TestDaemon } from '../../support/daemon';
 import { buildCallback, dealTimeFromNow, postCallback } from '../../support/skypay';
-import { openSqliteFile } from '../../support/sqlite';
+import { ALL } from '../../support/store';
 
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
@@ -17,15 +17,19 @@ describe('skypay.maxAgeDays and skypay.maxFutureMinutes (production values: 30 d
     await t.stop();
   });
 
-  function rejectionsFor(controlNumber: string): { status: number; reason: string; description: string }[] {
-    const db = openSqliteFile(t.dbPath, { readonly: true });
-    try {
-      return db
-        .prepare('SELECT status, reason, description FROM rejections WHERE body LIKE ?')
-        .all(`%${controlNumber}%`) as { status: number; reason: string; description: string }[];
-    } finally {
-      db.close();
+  /** The kept rejections whose (masked) body names this payout, as `skyrelay rejections` would find them. */
+  async function rejectionsFor(
+    controlNumber: string,
+  ): Promise<{ status: number; reason: string; description: string }[]> {
+    const store = t.daemon.store;
+    const found = [];
+    for (const listed of await store.listRejections({ limit: ALL })) {
+      const kept = await store.getRejection(listed.id);
+      if (kept?.body?.includes(controlNumber)) {
+        found.push({ status: kept.status, reason: kept.reason, description: kept.description });
+      }
     }
+    return found;
   }
 
   const cases = [
@@ -52,14 +56,14 @@ describe('skypay.maxAgeDays and skypay.maxFutureMinutes (production values: 30 d
       if (c.accepted) {
         expect(res.status, res.text).to.equal(200);
         expect(res.json?.['responseCode']).to.equal('1000');
-        expect(rejectionsFor(controlNumber)).to.deep.equal([]);
+        expect(await rejectionsFor(controlNumber)).to.deep.equal([]);
         return;
       }
       expect(res.status, res.text).to.equal(400);
       expect(res.json?.['responseCode']).to.equal('400');
       expect(res.json?.['responseDescription']).to.equal(c.description);
       const kept = [{ status: 400, reason: 'invalid', description: c.description }];
-      expect(rejectionsFor(controlNumber)).to.deep.equal(kept);
+      expect(await rejectionsFor(controlNumber)).to.deep.equal(kept);
     });
   }
 });

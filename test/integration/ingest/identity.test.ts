@@ -1,10 +1,14 @@
 import { expect } from 'chai';
 import path from 'node:path';
+import { stringifyEvent } from '../../../src/event-json';
 import { migrateSqlite, openSqliteFile } from '../../support/sqlite';
 import { makeTempDir, startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
 import { startReceiver, type Receiver, type RecordedRequest } from '../../support/receiver';
 import { SAMPLE_AUTH, SAMPLE_PARTNER, buildCallback, nextControlNumber, postCallback } from '../../support/skypay';
 import { runCli } from '../cli/run-cli';
+import { buildPaidEvent } from '../../support/fixtures';
+import type { Store } from '../../../src/store/store';
+import type { CallbackIdentity, EventDetail } from '../../../src/store/types';
 
 const TOKEN = 'identity-admin-token-0123456789';
 const SECRET = `whsec_${Buffer.from('identity-test-signing-secret-01').toString('base64')}`;
@@ -12,6 +16,7 @@ const OTHER_PARTNER = 'Other@skypay';
 const OTHER_AUTH = 'OTHER-PARTNER-KEY-0000-1111-2222';
 const DAY = 86_400_000;
 
+/** Old-schema fixture and migration checks only: results are read through the store below. */
 function query<T>(dbPath: string, sql: string, ...params: unknown[]): T[] {
   const db = openSqliteFile(dbPath, { readonly: true });
   try {
@@ -22,6 +27,7 @@ function query<T>(dbPath: string, sql: string, ...params: unknown[]): T[] {
 }
 const countOf = (dbPath: string, sql: string, ...params: unknown[]): number =>
   Object.values(query<Record<string, number>>(dbPath, sql, ...params)[0] ?? {})[0] ?? 0;
+/** Back-dates rows (the interface has no verb for an older arrival), instead of waiting days. */
 const write = (dbPath: string, sql: string, ...params: unknown[]): void => {
   const db = openSqliteFile(dbPath);
   try {
@@ -30,6 +36,14 @@ const write = (dbPath: string, sql: string, ...params: unknown[]): void => {
     db.close();
   }
 };
+
+/** Every event of one payout, oldest first, as `skyrelay show <controlNumber>` lists them. */
+const eventsOf = (store: Store, cn: unknown): Promise<EventDetail[]> => store.findEventsByControlNumber(String(cn));
+/** The identities dedup keeps for one payout: they outlive its events. */
+const identitiesOf = (store: Store, cn: unknown): Promise<CallbackIdentity[]> =>
+  store.findCallbackIdentities(String(cn));
+const partnerOf = (detail: EventDetail): string | undefined =>
+  detail.event.source === 'skypay' ? detail.event.partner : undefined;
 
 const about =
   (cn: unknown) =>
@@ -87,26 +101,22 @@ describe('callback identity: partner, permanent dedup, conflicting copies (real 
     await ack(t.callbackUrl, body);
     await ledger.waitFor((rs) => rs.some(about(cn)));
     await waitUntil(
-      () =>
-        countOf(
-          t.dbPath,
-          `SELECT count(*) FROM deliveries d JOIN events e ON e.id = d.event_id
-      WHERE e.control_number = ? AND d.state = 'delivered'`,
-          cn,
-        ) === 1,
+      async () => (await eventsOf(t.daemon.store, cn))[0]?.deliveries.map((d) => d.state).join() === 'delivered',
       'the delivery to finish',
     );
     // Ten seconds old instead of a sleep: prune --older-than 1s then takes it.
     write(t.dbPath, 'UPDATE events SET received_ms = received_ms - 10000 WHERE control_number = ?', cn);
     const cli = await runCli(['prune', '--older-than', '1s'], { ...overrides, store: { path: t.dbPath } });
     expect(cli.code, cli.stderr).to.equal(0);
-    expect(countOf(t.dbPath, 'SELECT count(*) FROM events WHERE control_number = ?', cn)).to.equal(0);
+    expect(await eventsOf(t.daemon.store, cn)).to.deep.equal([]);
 
     await ack(t.callbackUrl, body);
     await settle();
     expect(ledger.requests.filter(about(cn))).to.have.length(1);
-    expect(countOf(t.dbPath, 'SELECT count(*) FROM events WHERE control_number = ?', cn)).to.equal(0);
-    expect(countOf(t.dbPath, 'SELECT count(*) FROM callback_keys WHERE control_number = ?', cn)).to.equal(1);
+    expect(await eventsOf(t.daemon.store, cn)).to.deep.equal([]);
+    expect((await identitiesOf(t.daemon.store, cn)).map((k) => [k.partner, k.payType])).to.deep.equal([
+      [SAMPLE_PARTNER, 2],
+    ]);
     const lines = t.logs.filter((l) => l.includes(String(cn)) && l.includes('"msg":"callback"'));
     expect(lines.map((l) => (JSON.parse(l) as { outcome: string }).outcome)).to.deep.equal(['accepted', 'duplicate']);
   });
@@ -123,11 +133,7 @@ describe('callback identity: partner, permanent dedup, conflicting copies (real 
     await ack(t.callbackUrl, fromB);
     await ack(t.callbackUrl, fromA);
     await ack(t.callbackUrl, fromA);
-    const rows = query<{ partner: string; duplicates: number }>(
-      t.dbPath,
-      'SELECT partner, duplicates FROM events WHERE control_number = ? ORDER BY id',
-      cn,
-    );
+    const rows = (await eventsOf(t.daemon.store, cn)).map((d) => ({ partner: partnerOf(d), duplicates: d.duplicates }));
     expect(rows).to.deep.equal([
       { partner: OTHER_PARTNER, duplicates: 0 },
       { partner: SAMPLE_PARTNER, duplicates: 1 },
@@ -144,19 +150,14 @@ describe('callback identity: partner, permanent dedup, conflicting copies (real 
     await ack(t.callbackUrl, { ...first });
     await ack(t.callbackUrl, { ...first, referenceNumber: 'REF-2', branch: 'MNL-042' });
 
-    const [event] = query<{ id: string; duplicates: number }>(
-      t.dbPath,
-      'SELECT id, duplicates FROM events WHERE control_number = ?',
-      cn,
-    );
+    const [stored, ...others] = (await eventsOf(t.daemon.store, cn)).map((d) => ({ ...d, id: d.event.id }));
+    expect(others, 'the copy is no event').to.deep.equal([]);
+    const event = stored;
     expect(event?.duplicates, 'the identical copy is counted').to.equal(1);
-    const copies = query<{ id: string; event_id: string; body: string }>(
-      t.dbPath,
-      'SELECT id, event_id, body FROM callback_copies WHERE event_id = ?',
-      event?.id,
-    );
+    // Kept as it reached the disk: the copy's exact stored text, without the key.
+    const copies = (event?.conflicts ?? []).map((c) => ({ id: c.id, body: stringifyEvent(c.copy) }));
     expect(copies).to.have.length(1);
-    expect(copies[0]?.body).to.include('REF-2').and.not.include(SAMPLE_AUTH);
+    expect(copies[0]?.body).to.include('"referenceNumber":"REF-2"').and.not.include(SAMPLE_AUTH);
 
     const alerts = await ops.waitFor((rs) => rs.some(about(cn)));
     type Alert = { type: string; data: { source: string; type: string; data: Record<string, unknown> } };
@@ -197,16 +198,11 @@ describe('callback identity: partner, permanent dedup, conflicting copies (real 
     const a = buildCallback({ payType: '6', failDescription: 'Closed' });
     const b = { ...a, failDescription: 'Frozen' };
     await Promise.all(Array.from({ length: 20 }, (_, i) => ack(t.callbackUrl, i % 2 ? a : b)));
-    const [event] = query<{ id: string; duplicates: number }>(
-      t.dbPath,
-      'SELECT id, duplicates FROM events WHERE control_number = ?',
-      a['controlNumber'],
-    );
+    const events = await eventsOf(t.daemon.store, a['controlNumber']);
+    expect(events, 'one event').to.have.length(1);
     // Whichever came first, the nine others like it are duplicates and the ten unlike it one copy, sent ten times.
-    expect(event?.duplicates).to.equal(9);
-    expect(query(t.dbPath, 'SELECT repeats FROM callback_copies WHERE event_id = ?', event?.id)).to.deep.equal([
-      { repeats: 9 },
-    ]);
+    expect(events[0]?.duplicates).to.equal(9);
+    expect(events[0]?.conflicts.map((c) => c.repeats)).to.deep.equal([9]);
     await ops.waitFor((rs) => rs.some(about(a['controlNumber'])));
     await settle();
     expect(ops.requests.filter(about(a['controlNumber'])), 'one alert for one conflicting content').to.have.length(1);
@@ -225,11 +221,14 @@ describe("permanent dedup under the daemon's own retention job", function () {
       write(t.dbPath, 'UPDATE events SET received_ms = received_ms - ? WHERE control_number = ?', 3 * DAY, cn);
       write(t.dbPath, 'UPDATE callback_keys SET received_ms = received_ms - ? WHERE control_number = ?', 3 * DAY, cn);
       await waitUntil(
-        () => countOf(t.dbPath, 'SELECT count(*) FROM callback_keys WHERE control_number = ?', cn) === 0,
+        async () => (await identitiesOf(t.daemon.store, cn)).length === 0,
         'the retention job to drop the identity',
       );
+      expect(await eventsOf(t.daemon.store, cn), 'the event went first').to.deep.equal([]);
       await ack(t.callbackUrl, body);
-      expect(countOf(t.dbPath, 'SELECT count(*) FROM events WHERE control_number = ?', cn)).to.equal(1);
+      const events = await eventsOf(t.daemon.store, cn);
+      expect(events.map((d) => d.duplicates)).to.deep.equal([0]);
+      expect(await identitiesOf(t.daemon.store, cn)).to.have.length(1);
     } finally {
       await t.stop();
     }
@@ -247,11 +246,13 @@ describe("permanent dedup under the daemon's own retention job", function () {
       const cn = body['controlNumber'];
       await ack(t.callbackUrl, body);
       await ledger.waitFor(1);
-      const delivered = "SELECT count(*) FROM deliveries WHERE state = 'delivered'";
-      await waitUntil(() => countOf(t.dbPath, delivered) === 1, 'the delivery to finish');
+      await waitUntil(
+        async () => (await eventsOf(t.daemon.store, cn))[0]?.deliveries.map((d) => d.state).join() === 'delivered',
+        'the delivery to finish',
+      );
       write(t.dbPath, 'UPDATE events SET received_ms = received_ms - ? WHERE control_number = ?', 2 * DAY, cn);
       await waitUntil(
-        () => countOf(t.dbPath, 'SELECT count(*) FROM events WHERE control_number = ?', cn) === 0,
+        async () => (await eventsOf(t.daemon.store, cn)).length === 0,
         'the retention job to prune the event',
       );
       await ack(t.callbackUrl, body);
@@ -259,7 +260,8 @@ describe("permanent dedup under the daemon's own retention job", function () {
       await ack(t.callbackUrl, marker);
       await ledger.waitFor((rs) => rs.some(about(marker['controlNumber'])));
       expect(ledger.requests.filter(about(cn))).to.have.length(1);
-      expect(countOf(t.dbPath, 'SELECT count(*) FROM events WHERE control_number = ?', cn)).to.equal(0);
+      expect(await eventsOf(t.daemon.store, cn)).to.deep.equal([]);
+      expect(await identitiesOf(t.daemon.store, cn), 'what made it a duplicate').to.have.length(1);
     } finally {
       await t.stop();
       await ledger.close();
@@ -279,23 +281,20 @@ describe('a database written by the previous schema', function () {
     // The two migrations the last release shipped; the identity index then had no partner.
     migrateSqlite(old, 2);
     const receivedMs = Date.now() - DAY;
-    const body = JSON.stringify({
-      id: 'evt_old',
-      source: 'skypay',
-      type: 'payout',
-      action: 'payoutQueuePayout',
-      partner: SAMPLE_PARTNER,
-      controlNumber: cn,
-      payType: 2,
-      status: 'paid',
-      dealTime,
-      dealTimeUtc: '2018-08-07T03:58:33.000Z',
-      failDescription: null,
-      referenceNumber: 'REF-OLD',
-      extra: { branch: 'MNL-042' },
-      receivedAt: new Date(receivedMs).toISOString(),
-      duplicates: 0,
-    });
+    // The event as that release stored it: its body had the same shape as today's.
+    const body = JSON.stringify(
+      buildPaidEvent({
+        id: 'evt_old',
+        action: 'payoutQueuePayout',
+        partner: SAMPLE_PARTNER,
+        controlNumber: cn,
+        dealTime,
+        dealTimeUtc: '2018-08-07T03:58:33.000Z',
+        referenceNumber: 'REF-OLD',
+        extra: { branch: 'MNL-042' },
+        receivedAt: new Date(receivedMs).toISOString(),
+      }),
+    );
     old
       .prepare(
         `INSERT INTO events
@@ -307,10 +306,15 @@ describe('a database written by the previous schema', function () {
 
     const t = await startTestDaemon({ skypay: { partners } }, { dbPath });
     try {
-      expect(
-        query(dbPath, 'SELECT partner, control_number, pay_type, deal_time, event_id FROM callback_keys'),
-      ).to.deep.equal([
-        { partner: SAMPLE_PARTNER, control_number: cn, pay_type: 2, deal_time: dealTime, event_id: 'evt_old' },
+      expect(await identitiesOf(t.daemon.store, cn)).to.deep.equal([
+        {
+          partner: SAMPLE_PARTNER,
+          controlNumber: cn,
+          payType: 2,
+          dealTime,
+          eventId: 'evt_old',
+          receivedAt: new Date(receivedMs).toISOString(),
+        },
       ]);
       const same = buildCallback({
         controlNumber: cn,
@@ -322,18 +326,19 @@ describe('a database written by the previous schema', function () {
       await ack(t.callbackUrl, same);
       await ack(t.callbackUrl, { ...same, userName: OTHER_PARTNER, authentication: OTHER_AUTH });
       await ack(t.callbackUrl, { ...same, referenceNumber: 'REF-NEW' });
+      const events = await eventsOf(t.daemon.store, cn);
       expect(
-        query(dbPath, 'SELECT id, partner, duplicates FROM events WHERE control_number = ? ORDER BY partner', cn).map(
-          (r) => {
-            const { id, ...rest } = r as { id: string };
-            return { old: id === 'evt_old', ...rest };
-          },
-        ),
+        events
+          .map((d) => ({ old: d.event.id === 'evt_old', partner: partnerOf(d), duplicates: d.duplicates }))
+          .sort((x, y) => String(x.partner).localeCompare(String(y.partner))),
       ).to.deep.equal([
         { old: true, partner: SAMPLE_PARTNER, duplicates: 1 },
         { old: false, partner: OTHER_PARTNER, duplicates: 0 },
       ]);
-      expect(countOf(dbPath, "SELECT count(*) FROM callback_copies WHERE event_id = 'evt_old'")).to.equal(1);
+      expect(events.find((d) => d.event.id === 'evt_old')?.conflicts.map((c) => c.copy.referenceNumber)).to.deep.equal([
+        'REF-NEW',
+      ]);
+      // The migration's own bookkeeping, below the interface: every carried-over key got its digest on first use.
       expect(countOf(dbPath, 'SELECT count(*) FROM callback_keys WHERE digest IS NULL')).to.equal(0);
     } finally {
       await t.stop();

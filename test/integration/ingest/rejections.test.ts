@@ -1,19 +1,9 @@
 import { expect } from 'chai';
 import { startTestDaemon, type TestDaemon } from '../../support/daemon';
 import { SAMPLE_AUTH, buildCallback, postCallback } from '../../support/skypay';
-import { sqliteHandle, openSqliteFile } from '../../support/sqlite';
-
-interface RejectionRow {
-  status: number;
-  reason: string;
-  description: string;
-  partner: string | null;
-  body: string | null;
-  remote_address: string | null;
-  method: string;
-  content_type: string | null;
-  received_ms: number;
-}
+import { sqliteHandle } from '../../support/sqlite';
+import { ALL } from '../../support/store';
+import type { RejectionDetail } from '../../../src/store/types';
 
 describe('rejected callbacks', () => {
   let t: TestDaemon;
@@ -24,13 +14,17 @@ describe('rejected callbacks', () => {
     await t.stop();
   });
 
-  function lastRejection(): RejectionRow {
-    const db = openSqliteFile(t.dbPath, { readonly: true });
-    try {
-      return db.prepare('SELECT * FROM rejections ORDER BY rowid DESC LIMIT 1').get() as RejectionRow;
-    } finally {
-      db.close();
-    }
+  const keptIds = async (): Promise<string[]> => (await t.daemon.store.listRejections({ limit: ALL })).map((r) => r.id);
+
+  /** Sends, and returns the one rejection that sending kept (none kept, or two, fails). */
+  async function keptBy<T>(send: () => Promise<T>): Promise<{ result: T; row: RejectionDetail }> {
+    const before = new Set(await keptIds());
+    const result = await send();
+    const added = (await keptIds()).filter((id) => !before.has(id));
+    expect(added, 'rejections kept by this request').to.have.length(1);
+    const row = await t.daemon.store.getRejection(added[0]!);
+    expect(row).to.not.equal(undefined);
+    return { result, row: row! };
   }
 
   const cases: {
@@ -133,22 +127,20 @@ describe('rejected callbacks', () => {
 
   for (const c of cases) {
     it(`answers ${c.name} with ${c.status}, never 1000, and keeps it with the key masked`, async () => {
-      const res = await c.send();
+      const { result: res, row } = await keptBy(c.send);
       expect(res.status).to.equal(c.status);
       expect(res.json?.['responseCode']).to.equal(String(c.status));
       expect(String(res.json?.['responseDescription'])).to.match(c.description);
-      const row = lastRejection();
       expect(row).to.include({ status: c.status, reason: c.reason });
       expect(row.description).to.match(c.description);
-      expect(row.remote_address).to.match(/127\.0\.0\.1/);
-      expect(row.received_ms).to.be.closeTo(Date.now(), 10_000);
+      expect(row.remoteAddress).to.match(/127\.0\.0\.1/);
+      expect(Date.parse(row.receivedAt)).to.be.closeTo(Date.now(), 10_000);
       expect(row.body ?? '').not.to.contain(SAMPLE_AUTH);
     });
   }
 
   it('keeps the refused body with the authentication value masked, and the partner it claimed', async () => {
-    await postCallback(t.callbackUrl, buildCallback({ payType: '0' }));
-    const row = lastRejection();
+    const { row } = await keptBy(() => postCallback(t.callbackUrl, buildCallback({ payType: '0' })));
     expect(row.partner).to.equal('AppName@skypay');
     expect(row.body).to.contain('"authentication":"***"').and.to.contain('"payType":"0"');
   });
