@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import type Koa from 'koa';
 import { createAdminRouter, guardAdmin } from './admin/router';
 import { createAlerts, type Alerts } from './alerts';
+import { Silences } from './alerts/silences';
 import { createApp } from './app';
 import type { Config } from './config/schema';
 import { createDestinations } from './destinations';
@@ -48,6 +49,8 @@ export class Daemon {
   private rejectionKeeper: RejectionKeeper | undefined;
   private server: RunningServer | undefined;
   private state: Lifecycle = 'idle';
+  /** Active silences (issue 11): narrow the plan of callbacks and alerts; replays ignore them. */
+  private silences: Silences | undefined;
 
   constructor(
     private readonly config: Config,
@@ -163,6 +166,15 @@ export class Daemon {
     const tokens = [this.config.admin.token, this.config.metrics.token].filter((t): t is string => t !== undefined);
     const secrets = [...listPartnerSecrets(this.config.skypay.partners), ...tokens];
     await this.openStore();
+    // Silences: loaded before the first callback is planned, then read again every refreshIntervalMs.
+    this.silences = new Silences({
+      store: this.store,
+      plan: this.planDeliveries,
+      typeOf: (name) => this.config.destinations[name]?.type,
+      refreshIntervalMs: this.config.silences.refreshIntervalMs,
+      logger: this.logger,
+    });
+    await this.silences.start();
     this.startOperations();
     const keeper = startRejectionKeeper({
       store: this.store,
@@ -190,7 +202,7 @@ export class Daemon {
               maxFutureMinutes: this.config.skypay.maxFutureMinutes,
             },
             store: this.store,
-            plan: this.planDeliveries,
+            plan: this.silences.plan,
             onStored: (event, outcome, deliveries) => {
               if (!outcome.duplicate && deliveries.length > 0) this.wakeWorker();
               if (outcome.conflict && event.source === 'skypay') this.alerts?.onStored(event, outcome);
@@ -251,6 +263,7 @@ export class Daemon {
     // After the worker: its last attempts may raise alerts and count in metrics.
     await this.alerts?.stop();
     await this.retention?.stop();
+    await this.silences?.stop();
     await this.metrics?.stop();
     await Promise.allSettled([...this.destinations.values()].map((d) => d.close()));
     await this.opened?.store.close();
@@ -276,7 +289,7 @@ export class Daemon {
     if (!this.planner.routesSystemEvents) return;
     this.alerts = createAlerts({
       store: this.store,
-      plan: this.planDeliveries,
+      plan: this.silences?.plan ?? this.planDeliveries,
       secrets: this.listSecrets(),
       rejectionWindowMs: this.config.alerts.rejectionWindowMs,
       logger: this.logger,
@@ -314,6 +327,13 @@ export class Daemon {
           plan: this.planDeliveries,
           onReplayed: () => this.worker.notify(),
           logger: this.logger,
+          ...(this.silences && {
+            silences: {
+              store: this.store,
+              destinations: Object.keys(this.config.destinations),
+              onChanged: () => this.silences?.refresh() ?? Promise.resolve(),
+            },
+          }),
         }),
       );
     }

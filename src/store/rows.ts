@@ -1,7 +1,17 @@
 import type { PayoutEvent, RelayEvent } from '../event';
 import { parseEvent } from '../event-json';
 import { listDifferences } from '../skypay/identity';
-import type { AttemptView, ConflictingCopy, DeliveryState, DeliveryView, FoldedWindow, RejectionView } from './types';
+import type {
+  AttemptView,
+  ConflictingCopy,
+  DeliveryState,
+  DeliveryView,
+  FoldedWindow,
+  NewSilence,
+  RejectionView,
+  SilencedRoute,
+  SilenceView,
+} from './types';
 
 /**
  * Rows as both drivers return them, turned into the views the Store answers with. One mapping for SQLite and
@@ -97,3 +107,42 @@ export function toFoldedWindow(row: AlertWindowRow, windowMs: number): FoldedWin
     lastDescription: row.last_description,
   };
 }
+
+export function toSilenceView(r: Row): SilenceView {
+  return {
+    id: String(r['id']),
+    matchers: JSON.parse(String(r['matchers'])) as Record<string, unknown>,
+    destinations: r['destinations'] == null ? null : (JSON.parse(String(r['destinations'])) as string[]),
+    startsAt: iso(r['starts_ms']),
+    endsAt: iso(r['ends_ms']),
+    createdBy: String(r['created_by']),
+    createdAt: iso(r['created_ms']),
+    comment: String(r['comment']),
+    expiredBy: strOrNull(r['expired_by']),
+    expiredAt: r['expired_ms'] == null ? null : iso(r['expired_ms']),
+  };
+}
+
+export function toSilencedRoute(r: Row): SilencedRoute {
+  return {
+    destination: String(r['destination']),
+    silenceId: String(r['silence_id']),
+    rules: JSON.parse(String(r['rules'])) as string[],
+  };
+}
+
+/** The values of a new silence, in the column order of SILENCE_COLUMNS. */
+export function silenceValues(s: NewSilence): unknown[] {
+  return [
+    s.id,
+    JSON.stringify(s.matchers),
+    s.destinations === null ? null : JSON.stringify(s.destinations),
+    s.startsAtMs,
+    s.endsAtMs,
+    s.createdBy,
+    s.createdAtMs,
+    s.comment,
+  ];
+}
+
+export const SILENCE_COLUMNS = 'id, matchers, destinations, starts_ms, ends_ms, created_by, created_ms, comment';
