@@ -38,7 +38,9 @@ export function parseSilence(body: unknown, destinationNames: readonly string[],
     problems.push(`matchers: at most ${MAX_MATCHERS} fields`);
   } else {
     const [failure] = validate(matchers, Match);
-    for (const f of failure?.failures() ?? []) problems.push(`matchers.${f.path.join('.')}: ${f.message}`);
+    for (const f of failure?.failures() ?? []) {
+      problems.push(f.path.length === 0 ? `matchers: ${f.message}` : `matchers.${f.path.join('.')}: ${f.message}`);
+    }
   }
   const startsAtMs = body['startsAt'] === undefined ? now : parseTime(body['startsAt'], 'startsAt', problems);
   const endsAtMs = parseTime(body['endsAt'], 'endsAt', problems);
