@@ -185,7 +185,7 @@ const MIGRATIONS: string[] = [
     silence_id TEXT NOT NULL,
     rules TEXT NOT NULL,
     PRIMARY KEY (event_id, destination)
-  ) WITHOUT ROWID;
+  );
   `,
 ];
 
