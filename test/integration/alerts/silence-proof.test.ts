@@ -78,6 +78,10 @@ describe('silence proof: CLI silence, admin expiry (real Slack receiver and SMTP
       expect((await eventOf(t.baseUrl, control)).silenced.map((s) => s.silenceId)).to.deep.equal([id, id]);
     }
 
+    const shown = await runCli(['show', silenced[0] ?? ''], cliConfig);
+    expect(shown.stdout).to.include(`ops-email: silenced by ${id ?? ''} (not sent; rules problems)`);
+    expect(shown.stdout).to.include(`ops-slack: silenced by ${id ?? ''} (not sent; rules problems)`);
+
     const listed = await runCli(['silence', 'list'], cliConfig);
     expect(listed.stdout).to.match(
       new RegExp(`${id}\\s+active\\s+payType=failure partner=Acme@skypay\\s+slack\\+email`),
