@@ -5,7 +5,7 @@ import { silenceState } from '../alerts/silence-match';
 import type { Logger } from '../log';
 import { SilenceEndedError } from '../store/errors';
 import type { SilenceStore } from '../store/store';
-import type { SilenceView } from '../store/types';
+import type { NewSilence, SilenceView } from '../store/types';
 import { FilterError, parseLimit } from './filters';
 
 export interface SilenceRoutesDeps {
@@ -30,7 +30,7 @@ export function addSilenceRoutes(router: Router, deps: SilenceRoutesDeps): void 
   const now = deps.now ?? Date.now;
 
   router.post('/silences', async (ctx) => {
-    let silence;
+    let silence: NewSilence;
     try {
       silence = parseSilence(ctx.request.body, deps.destinations, now());
     } catch (err) {
