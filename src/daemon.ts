@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import type Koa from 'koa';
 import { createAdminRouter, guardAdmin } from './admin/router';
 import { createAlerts, type Alerts } from './alerts';
+import { Silences } from './alerts/silences';
 import { createApp } from './app';
 import type { Config } from './config/schema';
 import { createDestinations } from './destinations';
@@ -51,6 +52,8 @@ export class Daemon {
   private opened: { store: Store; worker: DeliveryWorker } | undefined;
   private server: RunningServer | undefined;
   private state: Lifecycle = 'idle';
+  /** Active silences (issue 11): narrow the plan of callbacks and alerts; replays ignore them. */
+  private silences: Silences | undefined;
   readonly stop: () => Promise<void>;
 
   constructor(
@@ -125,6 +128,16 @@ export class Daemon {
         await Promise.allSettled([...this.destinations.values()].map((d) => d.close()));
       },
     });
+    // Silences: loaded before the first callback is planned, then read again every refreshIntervalMs.
+    const silences = new Silences({
+      store,
+      plan: this.planDeliveries,
+      typeOf: (name) => config.destinations[name]?.type,
+      refreshIntervalMs: config.silences.refreshIntervalMs,
+      logger,
+    });
+    await components.start({ name: 'silences', start: () => silences.start(), stop: () => silences.stop() });
+    this.silences = silences;
     const metrics = config.metrics.enabled ? await components.start(this.metricsComponent(store)) : undefined;
     await components.start(this.retentionComponent(store));
     // Alerts only when some rule asks for skyrelay's own events: otherwise nothing would carry them.
@@ -242,7 +255,7 @@ export class Daemon {
     const { events } = this;
     const alerts = createAlerts({
       store,
-      plan: this.planDeliveries,
+      plan: this.silences?.plan ?? this.planDeliveries,
       secrets: this.listSecrets(),
       rejectionWindowMs: this.config.alerts.rejectionWindowMs,
       logger: this.logger,
@@ -325,7 +338,7 @@ export class Daemon {
           maxFutureMinutes: config.skypay.maxFutureMinutes,
         },
         store,
-        plan: this.planDeliveries,
+        plan: this.silences?.plan ?? this.planDeliveries,
         onStored: (event, outcome, deliveries) => events.emit('event.stored', { event, outcome, deliveries }),
       },
       answer: {
@@ -387,6 +400,13 @@ export class Daemon {
           plan: this.planDeliveries,
           onReplayed: () => this.worker.notify(),
           logger: this.logger,
+          ...(this.silences && {
+            silences: {
+              store: this.store,
+              destinations: Object.keys(this.config.destinations),
+              onChanged: () => this.silences?.refresh() ?? Promise.resolve(),
+            },
+          }),
         }),
       );
     }

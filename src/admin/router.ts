@@ -10,6 +10,7 @@ import type { RejectionFilter, ReplayResult } from '../store/types';
 import type { NewDelivery } from '../store/types';
 import { guardPrefix } from '../http/path-guard';
 import { requireBearerToken } from './auth';
+import { addSilenceRoutes, type SilenceRoutesDeps } from './silences';
 import {
   FilterError,
   checkRejectionFilters,
@@ -28,6 +29,8 @@ export interface AdminDeps {
   /** Wakes the delivery worker after a replay, so requeued work goes out at once. */
   onReplayed: () => void;
   logger: Logger;
+  /** /admin/silences; left out where silences are not served. */
+  silences?: Omit<SilenceRoutesDeps, 'logger'>;
 }
 
 const DEFAULT_LIMIT = 50;
@@ -157,6 +160,8 @@ export function createAdminRouter(deps: AdminDeps): Router {
     if (!result) return notFound(ctx, 'no such event');
     answerReplay(ctx, result, deps);
   });
+
+  if (deps.silences) addSilenceRoutes(router, { ...deps.silences, logger: deps.logger });
 
   return router;
 }

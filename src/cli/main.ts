@@ -12,6 +12,7 @@ import { registerPrune } from './prune';
 import { registerRejections } from './rejections';
 import { registerReplay } from './replay';
 import { registerShow } from './show';
+import { registerSilence } from './silence';
 import { registerSimulate } from './simulate';
 import { registerTestDestination } from './test-destination';
 
@@ -36,6 +37,7 @@ function buildProgram(): Command {
   registerSimulate(program);
   registerPrune(program);
   registerMigrateStore(program);
+  registerSilence(program);
   return program;
 }
 

@@ -56,7 +56,12 @@ function renderDetail(d: EventDetail): string[] {
     for (const [key, value] of Object.entries(e.data))
       lines.push(`  ${key.padEnd(16)} ${value === null ? '—' : String(value)}`);
   }
-  if (d.deliveries.length === 0) lines.push('  deliveries: none (no rule chose a destination)');
+  if (d.deliveries.length === 0 && d.silenced.length === 0) {
+    lines.push('  deliveries: none (no rule chose a destination)');
+  }
+  for (const s of d.silenced) {
+    lines.push(`  ${s.destination}: silenced by ${s.silenceId} (not sent; rules ${s.rules.join(', ')})`);
+  }
   for (const dl of d.deliveries) {
     lines.push(
       `  delivery ${dl.id} → ${dl.destination}: ${dl.state}, ${dl.attempts} attempt(s) in this round, rules ${dl.rules.join(', ')}`,

@@ -176,6 +176,13 @@ export const ConfigStruct = object({
     }),
     {},
   ),
+  silences: defaulted(
+    object({
+      /** How often each process reads the silences again: a silence made elsewhere holds here within this long. */
+      refreshIntervalMs: defaulted(PositiveInt, 1_000),
+    }),
+    {},
+  ),
   log: defaulted(
     object({
       level: defaulted(enums(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),

@@ -1,6 +1,14 @@
 import addressparser from 'nodemailer/lib/addressparser';
 import type { RelayEvent } from '../event';
-import { describeHeadline, describeReason, formatAmount, listAllFields, spellStatus, toOneLine } from './present';
+import {
+  describeHeadline,
+  describeReason,
+  formatAmount,
+  formatValue,
+  listAllFields,
+  spellStatus,
+  toOneLine,
+} from './present';
 import type { Field } from './present';
 
 /** What a person reads in the mail; built apart from sending so it can be checked alone. */
@@ -33,9 +41,9 @@ export function escapeHtml(text: string): string {
 export function buildSubject(event: RelayEvent, prefix: string): string {
   let topic: string;
   if (event.source === 'skypay' && event.type === 'finance') {
-    topic = `Finance ${event.signType} ${formatAmount(event)} account ${event.accountNo}`;
+    topic = `Finance ${event.signType} ${formatAmount(event)} account ${formatValue(event.accountNo)}`;
   } else if (event.source === 'skypay') {
-    topic = `Payout ${spellStatus(event.status)} ${event.controlNumber}`;
+    topic = `Payout ${spellStatus(event.status)} ${formatValue(event.controlNumber)}`;
   } else {
     const label = {
       rejection: 'Refused callback',

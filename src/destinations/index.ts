@@ -1,4 +1,5 @@
 import { createEmailDestination } from './email';
+import { applyMasking, hasMasking, type Masking } from './masking';
 import type { DestinationOptions } from './options';
 import type { DestinationConfig, DestinationsConfig } from './schema';
 import { createSlackDestination } from './slack';
@@ -9,6 +10,10 @@ export type { DestinationLogger, DestinationOptions } from './options';
 export type { DestinationConfig, DestinationsConfig } from './schema';
 
 export function createDestination(name: string, config: DestinationConfig, options: DestinationOptions): Destination {
+  return withMasking(createSender(name, config, options), { omit: config.omit ?? [], mask: config.mask ?? [] });
+}
+
+function createSender(name: string, config: DestinationConfig, options: DestinationOptions): Destination {
   switch (config.type) {
     case 'slack':
       return createSlackDestination(name, config, options);
@@ -17,6 +22,20 @@ export function createDestination(name: string, config: DestinationConfig, optio
     case 'webhook':
       return createWebhookDestination(name, config, options);
   }
+}
+
+/**
+ * The destination's `omit` and `mask`, applied to the event before any formatting: Slack, email and webhook bodies
+ * then hide the same fields the same way, and the stored event (which the worker reads) stays whole.
+ */
+function withMasking(destination: Destination, masking: Masking): Destination {
+  if (!hasMasking(masking)) return destination;
+  return {
+    name: destination.name,
+    type: destination.type,
+    send: (request) => destination.send({ ...request, event: applyMasking(request.event, masking) }),
+    close: () => destination.close(),
+  };
 }
 
 /** One Destination per configured name; the worker looks them up by the name rules route to. */

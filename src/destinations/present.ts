@@ -101,13 +101,22 @@ export type Field = readonly [label: string, value: string];
 
 /** The fields a person needs to act on a payout, in the order they look for them. */
 export function listKeyPayoutFields(event: PayoutEvent, timezone: string = SKYPAY_TIMEZONE): Field[] {
-  return [
-    ['Control number', event.controlNumber],
-    ['Partner', event.partner],
-    ['Deal time', formatDealTime(event.dealTime, timezone)],
-    ['Reference number', formatValue(event.referenceNumber)],
-    ['Failure description', formatValue(event.failDescription)],
+  const fields: [string, unknown, string][] = [
+    ['Control number', event.controlNumber, formatValue(event.controlNumber)],
+    ['Partner', event.partner, formatValue(event.partner)],
+    ['Deal time', event.dealTime, formatDealTime(event.dealTime, timezone)],
+    ['Reference number', event.referenceNumber, formatValue(event.referenceNumber)],
+    ['Failure description', event.failDescription, formatValue(event.failDescription)],
   ];
+  return fields.filter(([, value]) => !isOmitted(value)).map(([label, , shown]): Field => [label, shown]);
+}
+
+/**
+ * A field a destination omits (see masking.ts) is absent from the event it is handed: no row for it, where a field
+ * SkyPay left empty (null) still shows as "—".
+ */
+function isOmitted(value: unknown): boolean {
+  return value === undefined;
 }
 
 /** The fields a person needs to understand a finance notification, in the order they look for them. */
@@ -147,7 +156,7 @@ export function listAllFields(event: RelayEvent, timezone: string = SKYPAY_TIMEZ
           ...listKeyPayoutFields(event, timezone),
           ['Status', `${event.status} (pay type ${event.payType})`],
           ['Action', formatValue(event.action)],
-          ['Deal time (UTC)', event.dealTimeUtc],
+          ...(isOmitted(event.dealTimeUtc) ? [] : [['Deal time (UTC)', event.dealTimeUtc] as const]),
         ];
   return [
     ...documented,

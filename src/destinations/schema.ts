@@ -3,6 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import { array, define, dynamic, literal, optional, record, refine, string, type } from 'superstruct';
 import type { Infer, Struct } from 'superstruct';
 import { isRecord } from '../is-record';
+import { findMaskFieldProblem } from './masking';
 
 /**
  * Destination config as operators write it. Every message says what was
@@ -127,30 +128,65 @@ function refuseUnknownKeys<T extends object, S>(struct: Struct<T, S>): Struct<T,
   });
 }
 
-export const SlackDestinationConfig = refuseUnknownKeys(
-  type({ type: literal('slack'), url: HttpUrl, maxInFlight: optional(PositiveInteger) }),
+/**
+ * A field a destination omits or masks. An unknown name is refused at start rather than ignored: a typo
+ * (`referenceNo`) would otherwise silently send what the operator meant to hide.
+ */
+const MaskField = define<string>('field name', (value) =>
+  typeof value === 'string' ? (findMaskFieldProblem(value) ?? true) : 'Expected a field name',
+);
+const MaskFields = array(MaskField);
+
+/** A field both omitted and masked is a contradiction worth saying, not a choice to make silently. */
+function refuseOmittedAndMasked<T extends { omit?: string[] | undefined; mask?: string[] | undefined }, S>(
+  struct: Struct<T, S>,
+): Struct<T, S> {
+  return refine(struct, 'omit or mask', (value) => {
+    const both = (value.omit ?? []).filter((f) => (value.mask ?? []).includes(f));
+    return both.length === 0 || `${both.map((f) => JSON.stringify(f)).join(', ')}: in both omit and mask; pick one`;
+  });
+}
+
+export const SlackDestinationConfig = refuseOmittedAndMasked(
+  refuseUnknownKeys(
+    type({
+      type: literal('slack'),
+      url: HttpUrl,
+      maxInFlight: optional(PositiveInteger),
+      omit: optional(MaskFields),
+      mask: optional(MaskFields),
+    }),
+  ),
 );
 
-export const EmailDestinationConfig = refuseUnknownKeys(
-  type({
-    type: literal('email'),
-    transport: Transport,
-    from: EmailAddress,
-    to: AddressList,
-    cc: optional(array(EmailAddress)),
-    subjectPrefix: optional(string()),
-    maxInFlight: optional(PositiveInteger),
-  }),
+export const EmailDestinationConfig = refuseOmittedAndMasked(
+  refuseUnknownKeys(
+    type({
+      type: literal('email'),
+      transport: Transport,
+      from: EmailAddress,
+      to: AddressList,
+      cc: optional(array(EmailAddress)),
+      subjectPrefix: optional(string()),
+      maxInFlight: optional(PositiveInteger),
+      omit: optional(MaskFields),
+      mask: optional(MaskFields),
+    }),
+  ),
 );
 
-export const WebhookDestinationConfig = refuseUnknownKeys(
-  type({
-    type: literal('webhook'),
-    url: HttpUrl,
-    secret: WebhookSecret,
-    headers: optional(record(HeaderName, HeaderValue)),
-    maxInFlight: optional(PositiveInteger),
-  }),
+export const WebhookDestinationConfig = refuseOmittedAndMasked(
+  refuseUnknownKeys(
+    type({
+      type: literal('webhook'),
+      url: HttpUrl,
+      secret: WebhookSecret,
+      headers: optional(record(HeaderName, HeaderValue)),
+      maxInFlight: optional(PositiveInteger),
+      omit: optional(MaskFields),
+      mask: optional(MaskFields),
+    }),
+  ),
 );
 
 export type SlackDestinationConfig = Infer<typeof SlackDestinationConfig>;

@@ -60,7 +60,8 @@ export function describeFallback(event: RelayEvent): string {
   }
   if (event.source === 'skypay') {
     const description = event.failDescription ?? EMPTY_VALUE;
-    return escapeMrkdwnWithin(`${headline} — ${event.controlNumber} (${event.status}): ${description}`, TEXT_MAX);
+    const controlNumber = formatValue(event.controlNumber);
+    return escapeMrkdwnWithin(`${headline} — ${controlNumber} (${event.status}): ${description}`, TEXT_MAX);
   }
   const reason = describeReason(event);
   return escapeMrkdwnWithin(reason === undefined ? headline : `${headline}: ${reason}`, TEXT_MAX);

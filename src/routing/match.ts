@@ -1,7 +1,7 @@
 import { PAY_STATUSES, type PayStatus, type PayType, type RelayEvent } from '../event';
 import { compileFieldReader } from './fields';
 import { compileMatcher } from './matcher';
-import type { RuleConfig } from './schema';
+import type { MatcherValue, RuleConfig } from './schema';
 
 export interface CompiledRule {
   readonly name: string;
@@ -23,17 +23,25 @@ export function compileRules(rules: readonly RuleConfig[]): CompiledRule[] {
 }
 
 function compileRule(rule: RuleConfig): CompiledRule {
-  const conditions = Object.entries(rule.match ?? {}).map(([field, matcher]) => {
-    const read = compileFieldReader(field);
-    const test = compileMatcher(field, matcher);
-    return (event: RelayEvent) => test(read(event));
-  });
   return {
     name: rule.name,
     to: [...rule.to],
     receivesSystemEvents: namesSystemEvents(rule),
-    matches: (event) => conditions.every((condition) => condition(event)),
+    matches: compileMatch(rule.match ?? {}),
   };
+}
+
+/**
+ * A rule's `match` as one test: every field's matcher must hold. Rules and silences share it, so a silence's
+ * matchers mean exactly what the same text means in a rule.
+ */
+export function compileMatch(match: Readonly<Record<string, MatcherValue>>): (event: RelayEvent) => boolean {
+  const conditions = Object.entries(match).map(([field, matcher]) => {
+    const read = compileFieldReader(field);
+    const test = compileMatcher(field, matcher);
+    return (event: RelayEvent) => test(read(event));
+  });
+  return (event) => conditions.every((condition) => condition(event));
 }
 
 /**

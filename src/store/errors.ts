@@ -62,3 +62,11 @@ export class MigrationTargetNotEmptyError extends Error {
     this.name = 'MigrationTargetNotEmptyError';
   }
 }
+
+/** A silence asked to expire had already ended (expired by someone, or past its endsAt): nothing was changed. */
+export class SilenceEndedError extends Error {
+  constructor(readonly silenceId: string) {
+    super(`silence ${silenceId} has already ended`);
+    this.name = 'SilenceEndedError';
+  }
+}

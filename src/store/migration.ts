@@ -13,6 +13,8 @@ export const COPIED_TABLES = [
   'callback_keys',
   'callback_copies',
   'rejections',
+  'silences',
+  'event_silences',
 ] as const;
 export type CopiedTable = (typeof COPIED_TABLES)[number];
 

@@ -8,8 +8,11 @@ import type {
   DeliveryState,
   DeliveryView,
   FoldedWindow,
+  NewSilence,
   RejectionDetail,
   RejectionView,
+  SilencedRoute,
+  SilenceView,
 } from './types';
 
 /**
@@ -137,3 +140,41 @@ export function eventColumns(
   if (event.type === 'finance') return [event.partner, null, null, null, event.transactionDate];
   return [event.partner, event.controlNumber, event.payType, event.status, event.dealTime];
 }
+export function toSilenceView(r: Row): SilenceView {
+  return {
+    id: String(r['id']),
+    matchers: JSON.parse(String(r['matchers'])) as Record<string, unknown>,
+    destinations: r['destinations'] == null ? null : (JSON.parse(String(r['destinations'])) as string[]),
+    startsAt: iso(r['starts_ms']),
+    endsAt: iso(r['ends_ms']),
+    createdBy: String(r['created_by']),
+    createdAt: iso(r['created_ms']),
+    comment: String(r['comment']),
+    expiredBy: strOrNull(r['expired_by']),
+    expiredAt: r['expired_ms'] == null ? null : iso(r['expired_ms']),
+  };
+}
+
+export function toSilencedRoute(r: Row): SilencedRoute {
+  return {
+    destination: String(r['destination']),
+    silenceId: String(r['silence_id']),
+    rules: JSON.parse(String(r['rules'])) as string[],
+  };
+}
+
+/** The values of a new silence, in the column order of SILENCE_COLUMNS. */
+export function silenceValues(s: NewSilence): unknown[] {
+  return [
+    s.id,
+    JSON.stringify(s.matchers),
+    s.destinations === null ? null : JSON.stringify(s.destinations),
+    s.startsAtMs,
+    s.endsAtMs,
+    s.createdBy,
+    s.createdAtMs,
+    s.comment,
+  ];
+}
+
+export const SILENCE_COLUMNS = 'id, matchers, destinations, starts_ms, ends_ms, created_by, created_ms, comment';

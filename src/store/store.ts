@@ -25,6 +25,9 @@ import type {
   ReplayResult,
   Sample,
   SaveOutcome,
+  SilenceFilter,
+  SilenceView,
+  NewSilence,
   SuppressedRejections,
 } from './types';
 
@@ -35,7 +38,8 @@ import type {
  * store's own errors (src/store/errors.ts) or, for a caller's mistake, a plain Error: StoreUnavailableError (could
  * not reach or commit: the caller answers 503 or retries later), StoreBusyError (a lock was held too long) and
  * DatabaseLostError (the SQLite file was removed or replaced; permanent until restart), both StoreUnavailableErrors,
- * StoreClosedError (used after close()), ReplayCountChangedError (a confirmed bulk replay found another count).
+ * StoreClosedError (used after close()), ReplayCountChangedError (a confirmed bulk replay found another count),
+ * SilenceEndedError (expiring a silence that had already ended).
  */
 
 export interface IngestStore {
@@ -134,6 +138,20 @@ export interface AlertWindowStore {
   closeExpiredAlertWindows(now: number, windowMs: number): Promise<(FoldedWindow & { destination: string })[]>;
 }
 
+/** Silences and their audit trail (who created and expired each, when); matching happens outside the store. */
+export interface SilenceStore {
+  createSilence(silence: NewSilence): Promise<SilenceView>;
+  /** Every silence (active, yet to start and ended), newest first. */
+  listSilences(filter: SilenceFilter): Promise<SilenceView[]>;
+  /** Silences not ended at `now` (active or yet to start): what routing reads again on every refresh. */
+  listCurrentSilences(now: number): Promise<SilenceView[]>;
+  /**
+   * Ends a silence now, recording who did it. Undefined when there is no such silence; SilenceEndedError when it had
+   * already ended (its first expiry is kept).
+   */
+  expireSilence(id: string, expiredBy: string, now: number): Promise<SilenceView | undefined>;
+}
+
 /** One process's own metrics row, as every process's scrape shows it. */
 export interface MetricProcess {
   instance: string;
@@ -181,7 +199,8 @@ export interface Store
     AlertWindowStore,
     MetricTotalsStore,
     HealthStore,
-    ClusterJobs {
+    ClusterJobs,
+    SilenceStore {
   readonly kind: 'sqlite' | 'postgres';
   /**
    * The daemon now answers requests: waits that were fine while starting (SQLite's busy handler, which sleeps on

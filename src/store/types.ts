@@ -5,6 +5,11 @@ export interface NewDelivery {
   id: string;
   destination: string;
   rules: string[];
+  /**
+   * Set when an active silence holds this route back: no delivery is written, and the event records which silence
+   * did it (EventDetail.silenced), so nothing looks lost.
+   */
+  silencedBy?: string | undefined;
 }
 
 export interface SaveOutcome {
@@ -194,6 +199,51 @@ export interface EventDetail {
   deliveries: (DeliveryView & { attemptLog: AttemptView[] })[];
   /** Later copies with the same identity but different content, oldest first; never delivered. */
   conflicts: ConflictingCopy[];
+  /** Destinations the rules chose but an active silence held back, by destination name. */
+  silenced: SilencedRoute[];
+}
+
+/** A destination an event did not go to because a silence was active when it was stored. */
+export interface SilencedRoute {
+  destination: string;
+  silenceId: string;
+  rules: string[];
+}
+
+/**
+ * A silence: while active (startsAt <= now < endsAt, not expired), events its matchers match create no deliveries
+ * to the destinations it covers. `matchers` has a rule's `match` syntax, validated before it reaches the store.
+ */
+export interface NewSilence {
+  id: string;
+  matchers: Record<string, unknown>;
+  /** Null: every Slack and email destination. Else exactly these destinations (webhooks only when named). */
+  destinations: string[] | null;
+  startsAtMs: number;
+  endsAtMs: number;
+  createdBy: string;
+  createdAtMs: number;
+  comment: string;
+}
+
+export interface SilenceView {
+  id: string;
+  matchers: Record<string, unknown>;
+  destinations: string[] | null;
+  startsAt: string;
+  endsAt: string;
+  createdBy: string;
+  createdAt: string;
+  comment: string;
+  /** Set when someone ended it before endsAt (DELETE /admin/silences/:id, `skyrelay silence expire`). */
+  expiredBy: string | null;
+  expiredAt: string | null;
+}
+
+export interface SilenceFilter {
+  /** Only ids older than this one (the previous page's last id). */
+  before?: string | undefined;
+  limit: number;
 }
 
 /**

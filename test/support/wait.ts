@@ -34,3 +34,17 @@ export class Recorder<T> {
     });
   }
 }
+
+/** Checks `condition` every `intervalMs` until it holds; rejects after timeoutMs. For state with no event to wait on. */
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+  intervalMs = 50,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() >= deadline) throw new Error(`condition did not hold within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

@@ -42,7 +42,9 @@ function identityOrder(a: EventWrite, b: EventWrite): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
-async function writeOne(client: ClientBase, { event, deliveries }: EventWrite): Promise<SaveOutcome> {
+async function writeOne(client: ClientBase, { event, deliveries: routes }: EventWrite): Promise<SaveOutcome> {
+  const deliveries = routes.filter((d) => d.silencedBy === undefined);
+  const silenced = routes.filter((d) => d.silencedBy !== undefined);
   const receivedMs = Date.parse(event.receivedAt);
   const payout = event.source === 'skypay' ? event : undefined;
   if (payout) {
@@ -70,6 +72,19 @@ async function writeOne(client: ClientBase, { event, deliveries }: EventWrite): 
         deliveries.map((d) => d.id),
         deliveries.map((d) => d.destination),
         deliveries.map((d) => JSON.stringify(d.rules)),
+      ],
+    );
+  }
+  if (silenced.length > 0) {
+    await client.query(
+      `INSERT INTO event_silences (event_id, destination, silence_id, rules)
+       SELECT $1, s.destination, s.silence_id, s.rules FROM unnest($2::text[], $3::text[], $4::text[])
+       AS s (destination, silence_id, rules)`,
+      [
+        event.id,
+        silenced.map((d) => d.destination),
+        silenced.map((d) => d.silencedBy),
+        silenced.map((d) => JSON.stringify(d.rules)),
       ],
     );
   }

@@ -55,6 +55,19 @@ const COLUMNS: Record<CopiedTable, readonly string[]> = {
     'content_type_bytes',
     'suppressed',
   ],
+  silences: [
+    'id',
+    'matchers',
+    'destinations',
+    'starts_ms',
+    'ends_ms',
+    'created_by',
+    'created_ms',
+    'comment',
+    'expired_by',
+    'expired_ms',
+  ],
+  event_silences: ['event_id', 'destination', 'silence_id', 'rules'],
 };
 
 /**

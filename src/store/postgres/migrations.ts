@@ -140,6 +140,31 @@ const MIGRATIONS: string[] = [
     written_ms bigint NOT NULL
   );
   `,
+  `
+  -- Silences (issue 11): while one is active, the events its matchers match get no deliveries to the destinations it
+  -- covers. Kept after they end, for the audit (who created and expired each, when).
+  CREATE TABLE silences (
+    id text PRIMARY KEY,
+    matchers text NOT NULL,
+    destinations text,
+    starts_ms bigint NOT NULL,
+    ends_ms bigint NOT NULL,
+    created_by text NOT NULL,
+    created_ms bigint NOT NULL,
+    comment text NOT NULL,
+    expired_by text,
+    expired_ms bigint
+  );
+  CREATE INDEX silences_current ON silences(ends_ms) WHERE expired_ms IS NULL;
+  -- The routes an active silence held back: an event records "silenced by <id>" per destination instead of a delivery.
+  CREATE TABLE event_silences (
+    event_id text NOT NULL,
+    destination text NOT NULL,
+    silence_id text NOT NULL,
+    rules text NOT NULL,
+    PRIMARY KEY (event_id, destination)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

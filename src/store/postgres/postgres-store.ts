@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { RelayEvent } from '../../event';
-import { ReplayCountChangedError, StoreClosedError, StoreUnavailableError } from '../errors';
+import { ReplayCountChangedError, SilenceEndedError, StoreClosedError, StoreUnavailableError } from '../errors';
 import type { MetricProcess, QueueState, Store } from '../store';
 import type {
   Admission,
@@ -27,6 +27,9 @@ import type {
   Sample,
   SaveOutcome,
   SuppressedRejections,
+  NewSilence,
+  SilenceFilter,
+  SilenceView,
 } from '../types';
 import { addSuppressed, writeEvents, writeRejections, type EventWrite } from './events';
 import { describeFailure, failsAll, toStoreError } from './failure';
@@ -39,6 +42,7 @@ import { createClient, createPool, inTransaction } from './pool';
 import * as queries from './queries';
 import * as retention from './retention';
 import * as shared from './shared-state';
+import * as silences from './silences';
 
 export interface PostgresStoreOptions {
   /** postgres://… (store.url). May hold a password: never logged. */
@@ -277,6 +281,22 @@ export class PostgresStore implements Store {
     await this.run((pool) => pool.query('DELETE FROM metric_processes WHERE instance = $1', [instance]));
   }
 
+  createSilence(silence: NewSilence): Promise<SilenceView> {
+    return this.run((pool) => silences.createSilence(pool, silence));
+  }
+
+  listSilences(filter: SilenceFilter): Promise<SilenceView[]> {
+    return this.run((pool) => silences.listSilences(pool, filter));
+  }
+
+  listCurrentSilences(now: number): Promise<SilenceView[]> {
+    return this.run((pool) => silences.listCurrentSilences(pool, now));
+  }
+
+  expireSilence(id: string, expiredBy: string, now: number): Promise<SilenceView | undefined> {
+    return this.transaction((c) => silences.expireSilence(c, id, expiredBy, now));
+  }
+
   async dropStaleMetricProcesses(beforeMs: number): Promise<void> {
     await this.run((pool) => pool.query('DELETE FROM metric_processes WHERE updated_ms < $1', [beforeMs]));
   }
@@ -384,7 +404,7 @@ export class PostgresStore implements Store {
     try {
       return await inTransaction(this.pool, fn);
     } catch (err) {
-      if (err instanceof ReplayCountChangedError) throw err;
+      if (err instanceof ReplayCountChangedError || err instanceof SilenceEndedError) throw err;
       return toStoreError(err);
     }
   }

@@ -27,6 +27,7 @@ import {
   toDeliveryView,
   toRejectionDetail,
   toRejectionView,
+  toSilencedRoute,
   type Row,
 } from '../rows';
 import { WORK_CHANNEL } from './locks';
@@ -151,7 +152,10 @@ export async function getEvent(db: Queryable, id: string): Promise<EventDetail |
   );
   const conflicts = copies.rows.map((c) => toConflictingCopy(c, event));
   const lastSeenAt = row['last_seen_ms'] == null ? null : iso(row['last_seen_ms']);
-  return { event, duplicates, lastSeenAt, deliveries, conflicts };
+  const silenced = (
+    await db.query<Row>('SELECT * FROM event_silences WHERE event_id = $1 ORDER BY destination', [id])
+  ).rows.map(toSilencedRoute);
+  return { event, duplicates, lastSeenAt, deliveries, conflicts, silenced };
 }
 
 export async function findEventsByControlNumber(db: Queryable, controlNumber: string): Promise<EventDetail[]> {

@@ -35,6 +35,7 @@ export async function pruneBatch(client: ClientBase, cut: PruneCutoffs, limit: n
   );
   const deliveries = await client.query('DELETE FROM deliveries WHERE event_id = ANY($1)', [ids]);
   await client.query('DELETE FROM callback_copies WHERE event_id = ANY($1)', [ids]);
+  await client.query('DELETE FROM event_silences WHERE event_id = ANY($1)', [ids]);
   const events = await client.query('DELETE FROM events WHERE id = ANY($1)', [ids]);
   // A copy that arrived after its event was pruned has no event to go with: it goes by its own age.
   await client.query(

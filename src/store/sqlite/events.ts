@@ -45,6 +45,9 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
   const insertDelivery = db.prepare(`
     INSERT INTO deliveries (id, event_id, destination, rules, state, next_attempt_ms, created_ms, updated_ms)
     VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`);
+  const insertSilenced = db.prepare(
+    'INSERT INTO event_silences (event_id, destination, silence_id, rules) VALUES (?, ?, ?, ?)',
+  );
 
   /** A known identity: a counted duplicate when the content matches (or cannot be compared), else a kept copy. */
   const receiveAgain = (payout: CallbackEvent, receivedMs: number, digest: Buffer): SaveOutcome => {
@@ -98,6 +101,10 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
     // Positional parameters: binding from an object costs a property lookup per name on every insert.
     insertEvent.run(event.id, event.source, event.type, ...eventColumns(event), stringifyEvent(event), receivedMs);
     for (const d of deliveries) {
+      if (d.silencedBy !== undefined) {
+        insertSilenced.run(event.id, d.destination, d.silencedBy, JSON.stringify(d.rules));
+        continue;
+      }
       insertDelivery.run(d.id, event.id, d.destination, JSON.stringify(d.rules), receivedMs, receivedMs, receivedMs);
     }
     return { eventId: event.id, duplicate: false, duplicates: 0 };

@@ -162,6 +162,31 @@ const MIGRATIONS: string[] = [
     until_ms INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  -- Silences (issue 11): while one is active, the events its matchers match get no deliveries to the destinations it
+  -- covers. Kept after they end, for the audit (who created and expired each, when).
+  CREATE TABLE silences (
+    id TEXT PRIMARY KEY,
+    matchers TEXT NOT NULL,
+    destinations TEXT,
+    starts_ms INTEGER NOT NULL,
+    ends_ms INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    comment TEXT NOT NULL,
+    expired_by TEXT,
+    expired_ms INTEGER
+  );
+  CREATE INDEX silences_current ON silences(ends_ms) WHERE expired_ms IS NULL;
+  -- The routes an active silence held back: an event records "silenced by <id>" per destination instead of a delivery.
+  CREATE TABLE event_silences (
+    event_id TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    silence_id TEXT NOT NULL,
+    rules TEXT NOT NULL,
+    PRIMARY KEY (event_id, destination)
+  );
+  `,
 ];
 
 /** `upTo` stops at an older schema version: tests build a database as an older release left it. */

@@ -27,6 +27,7 @@ import {
   toDeliveryView,
   toRejectionDetail,
   toRejectionView,
+  toSilencedRoute,
   type Row,
 } from '../rows';
 
@@ -135,7 +136,10 @@ export function getEvent(db: Database.Database, id: string): EventDetail | undef
     .all(id) as Row[];
   const conflicts = copies.map((c) => toConflictingCopy(c, event));
   const lastSeenAt = row['last_seen_ms'] == null ? null : iso(row['last_seen_ms']);
-  return { event, duplicates, lastSeenAt, deliveries, conflicts };
+  const silenced = (
+    db.prepare('SELECT * FROM event_silences WHERE event_id = ? ORDER BY destination').all(id) as Row[]
+  ).map(toSilencedRoute);
+  return { event, duplicates, lastSeenAt, deliveries, conflicts, silenced };
 }
 
 /** Every event of one payout (each status SkyPay reported), oldest first. */

@@ -17,6 +17,7 @@ export function preparePruner(db: Database.Database) {
   const dropDeliveries = db.prepare(`DELETE FROM deliveries WHERE event_id ${inIds}`);
   const dropEvents = db.prepare(`DELETE FROM events WHERE id ${inIds}`);
   const dropCopies = db.prepare(`DELETE FROM callback_copies WHERE event_id ${inIds}`);
+  const dropSilenced = db.prepare(`DELETE FROM event_silences WHERE event_id ${inIds}`);
   // A copy that arrived after its event was pruned has no event to go with: it goes by its own age.
   const dropOrphanCopies = db.prepare(`DELETE FROM callback_copies WHERE id IN (SELECT c.id FROM callback_copies c
     WHERE c.received_ms < @before AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = c.event_id) LIMIT @limit)`);
@@ -37,6 +38,7 @@ export function preparePruner(db: Database.Database) {
     const deliveries = dropDeliveries.run({ ids }).changes;
     const events = dropEvents.run({ ids }).changes;
     dropCopies.run({ ids });
+    dropSilenced.run({ ids });
     dropOrphanCopies.run({ before: cut.eventsBeforeMs, limit });
     const rejections = dropRejections.run({ before: cut.rejectionsBeforeMs, limit }).changes;
     const keys = cut.keysBeforeMs === undefined ? 0 : dropKeys.run({ before: cut.keysBeforeMs, limit }).changes;

@@ -6,6 +6,7 @@ import type { RelayEvent } from '../../event';
 import {
   DatabaseLostError,
   ReplayCountChangedError,
+  SilenceEndedError,
   StoreBusyError,
   StoreClosedError,
   StoreNotFoundError,
@@ -37,6 +38,9 @@ import type {
   ReplayResult,
   Sample,
   SaveOutcome,
+  NewSilence,
+  SilenceFilter,
+  SilenceView,
   SuppressedRejections,
 } from '../types';
 import { prepareAlertWindows } from './alert-windows';
@@ -48,6 +52,7 @@ import { prepareOutbox } from './outbox';
 import * as queries from './queries';
 import { prepareQueueState } from './queue-state';
 import { preparePruner } from './retention';
+import { prepareSilences } from './silences';
 
 interface FinishWrite {
   delivery: ClaimedDelivery;
@@ -86,6 +91,7 @@ export class SqliteStore implements Store {
   private readonly pruner: ReturnType<typeof preparePruner>;
   private readonly queueState: () => QueueState;
   private readonly jobLocks: ReturnType<typeof prepareJobLocks>;
+  private readonly silences: ReturnType<typeof prepareSilences>;
   /** Who holds job locks taken through this store: unique per store, so two stores on one file are two holders. */
   private readonly jobOwner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   private readonly jobsHeld = new Set<string>();
@@ -134,6 +140,7 @@ export class SqliteStore implements Store {
     this.pruner = preparePruner(this.db);
     this.queueState = prepareQueueState(this.db);
     this.jobLocks = prepareJobLocks(this.db);
+    this.silences = prepareSilences(this.db);
     if (this.file) {
       this.fileWatch = setInterval(() => this.checkFile(), FILE_CHECK_INTERVAL_MS);
       this.fileWatch.unref();
@@ -361,6 +368,22 @@ export class SqliteStore implements Store {
     await this.read(() => this.metricTotals.dropProcess(instance));
   }
 
+  createSilence(silence: NewSilence): Promise<SilenceView> {
+    return this.read(() => this.silences.create(silence));
+  }
+
+  listSilences(filter: SilenceFilter): Promise<SilenceView[]> {
+    return this.read(() => this.silences.list(filter));
+  }
+
+  listCurrentSilences(now: number): Promise<SilenceView[]> {
+    return this.read(() => this.silences.current(now));
+  }
+
+  expireSilence(id: string, expiredBy: string, now: number): Promise<SilenceView | undefined> {
+    return this.read(() => this.silences.expire(id, expiredBy, now));
+  }
+
   async dropStaleMetricProcesses(beforeMs: number): Promise<void> {
     await this.read(() => this.metricTotals.dropStale(beforeMs));
   }
@@ -457,7 +480,7 @@ export class SqliteStore implements Store {
     try {
       return work();
     } catch (err) {
-      if (err instanceof ReplayCountChangedError) throw err;
+      if (err instanceof ReplayCountChangedError || err instanceof SilenceEndedError) throw err;
       return toStorageError(err);
     }
   }

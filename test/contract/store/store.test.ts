@@ -5,9 +5,9 @@
  */
 import { expect } from 'chai';
 import type { PayoutEvent, RelayEvent } from '../../../src/event';
-import { ReplayCountChangedError } from '../../../src/store/errors';
+import { ReplayCountChangedError, SilenceEndedError } from '../../../src/store/errors';
 import type { Store } from '../../../src/store/store';
-import type { ClaimOptions, NewRejection, Sample } from '../../../src/store/types';
+import type { ClaimOptions, NewRejection, NewSilence, Sample } from '../../../src/store/types';
 import { buildFinanceEvent, buildPayoutEvent } from '../../support/fixtures';
 import { STORE_FACTORIES, type StoreHarness } from './factories';
 
@@ -548,6 +548,100 @@ for (const factory of STORE_FACTORIES) {
         expect(keys.keys, 'only the key of the pruned event').to.equal(1);
         const fresh = await a.saveEvent({ ...finishedEvent, id: 'evt_after_key_pruned' }, []);
         expect(fresh.duplicate).to.equal(false);
+      });
+    });
+
+    describe('silences', () => {
+      function silence(overrides: Partial<NewSilence> = {}): NewSilence {
+        serial += 1;
+        const now = Date.now();
+        return {
+          id: `sil_${String(serial).padStart(8, '0')}`,
+          matchers: { payType: ['failure', 'amendedFailure'], failDescription: { contains: 'closed' } },
+          destinations: null,
+          startsAtMs: now,
+          endsAtMs: now + 2 * 3_600_000,
+          createdBy: 'alice',
+          createdAtMs: now,
+          comment: 'channel outage, ticket 123',
+          ...overrides,
+        };
+      }
+
+      it('keeps a silence with its audit, lists it newest first with paging, and shows it to another instance', async () => {
+        const first = silence({ destinations: ['ledger'] });
+        const made = await a.createSilence(first);
+        expect(made).to.deep.equal({
+          id: first.id,
+          matchers: first.matchers,
+          destinations: ['ledger'],
+          startsAt: new Date(first.startsAtMs).toISOString(),
+          endsAt: new Date(first.endsAtMs).toISOString(),
+          createdBy: 'alice',
+          createdAt: new Date(first.createdAtMs).toISOString(),
+          comment: 'channel outage, ticket 123',
+          expiredBy: null,
+          expiredAt: null,
+        });
+        const second = await a.createSilence(silence());
+        const third = await a.createSilence(silence());
+        expect((await b.listSilences({ limit: 10 })).map((s) => s.id)).to.deep.equal([third.id, second.id, first.id]);
+        expect((await b.listSilences({ limit: 2 })).map((s) => s.id)).to.deep.equal([third.id, second.id]);
+        expect((await b.listSilences({ before: second.id, limit: 2 })).map((s) => s.id)).to.deep.equal([first.id]);
+        expect(await b.listSilences({ limit: 10 })).to.deep.include(made);
+      });
+
+      it('lists as current only silences not yet ended, those yet to start included', async () => {
+        const now = Date.now();
+        const active = await a.createSilence(silence());
+        const later = await a.createSilence(silence({ startsAtMs: now + 3_600_000, endsAtMs: now + 7_200_000 }));
+        await a.createSilence(silence({ startsAtMs: now - 7_200_000, endsAtMs: now - 1 }));
+        const expired = await a.createSilence(silence());
+        await a.expireSilence(expired.id, 'bob', now);
+        expect((await b.listCurrentSilences(now)).map((s) => s.id)).to.deep.equal([active.id, later.id]);
+        expect((await b.listCurrentSilences(now + 7_200_000)).map((s) => s.id)).to.deep.equal([]);
+      });
+
+      it('expires once, recording who and when; a second expiry or an ended silence is SilenceEndedError', async () => {
+        const made = await a.createSilence(silence());
+        const at = Date.now();
+        const expired = await b.expireSilence(made.id, 'bob', at);
+        expect(expired).to.deep.include({ id: made.id, expiredBy: 'bob', expiredAt: new Date(at).toISOString() });
+        expect(expired?.endsAt, 'the end asked for stays, for the audit').to.equal(made.endsAt);
+        const again = await a.expireSilence(made.id, 'carol', at + 1).catch((err: unknown) => err);
+        expect(again).to.be.instanceOf(SilenceEndedError);
+        const [listed] = await a.listSilences({ limit: 1 });
+        expect(listed).to.deep.include({ expiredBy: 'bob', expiredAt: new Date(at).toISOString() });
+        const ended = await a.createSilence(silence({ startsAtMs: at - 2_000, endsAtMs: at - 1_000 }));
+        expect(await a.expireSilence(ended.id, 'bob', at).catch((err: unknown) => err)).to.be.instanceOf(
+          SilenceEndedError,
+        );
+        expect(await a.expireSilence('sil_none', 'bob', at)).to.equal(undefined);
+      });
+
+      it('records silenced routes on the event instead of deliveries, and prunes them with it', async () => {
+        const made = await a.createSilence(silence());
+        const event = payout({}, 100 * DAY);
+        await a.saveEvent(event, [
+          { ...delivery('ops-slack'), rules: ['problems'], silencedBy: made.id },
+          { ...delivery('ops-email'), rules: ['problems', 'all'], silencedBy: made.id },
+          delivery('ledger'),
+        ]);
+        const detail = await b.getEvent(event.id);
+        expect(detail?.deliveries.map((d) => d.destination)).to.deep.equal(['ledger']);
+        expect(detail?.silenced).to.deep.equal([
+          { destination: 'ops-email', silenceId: made.id, rules: ['problems', 'all'] },
+          { destination: 'ops-slack', silenceId: made.id, rules: ['problems'] },
+        ]);
+        expect(await b.claimDeliveries(claimOptions('w'))).to.have.length(1);
+        const [claimed] = await b.claimDeliveries(claimOptions('w', { now: Date.now() + 60_000, leaseMs: 1 }));
+        if (claimed) await b.finishAttempt(claimed, 'w', attempt('delivered'), { state: 'delivered' });
+        const cut = { eventsBeforeMs: Date.now() - 90 * DAY, rejectionsBeforeMs: Date.now() - 30 * DAY };
+        await b.pruneBatch(cut, 500);
+        expect(await a.getEvent(event.id)).to.equal(undefined);
+        // The same event id again (as after a restore) starts with no silenced routes left over.
+        await a.saveEvent({ ...event, controlNumber: 'SKCREUSED', receivedAt: new Date().toISOString() }, []);
+        expect((await a.getEvent(event.id))?.silenced).to.deep.equal([]);
       });
     });
 

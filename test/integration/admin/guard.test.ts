@@ -14,6 +14,11 @@ const ROUTES: { method: string; path: string; body?: string; served: number }[] 
   // A destination that does not exist: served, and requeues nothing.
   { method: 'POST', path: '/admin/replay', body: '{"state":"dead","destination":"nowhere"}', served: 200 },
   { method: 'POST', path: '/admin/events/evt_unknown/replay', served: 404 },
+  { method: 'GET', path: '/admin/silences', served: 200 },
+  // Served and refused by the route itself: a silence needs matchers, endsAt, createdBy and comment.
+  { method: 'POST', path: '/admin/silences', body: '{}', served: 400 },
+  // Without expiredBy the route itself refuses (Node sends a DELETE body unframed, so none here).
+  { method: 'DELETE', path: '/admin/silences/sil_unknown', served: 400 },
 ];
 
 const hex = (c: string) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
@@ -49,7 +54,7 @@ const UNKNOWN = [
   '/admin/events/evt_1/nope',
   '/ADMIN/nope',
   '/%61dmin',
-  '/admin/silences',
+  '/admin/silences/sil_1/nope',
   '/admin/events/evt_1/replay/again',
   '//admin//',
 ];

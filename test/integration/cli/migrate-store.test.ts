@@ -26,6 +26,7 @@ async function snapshot(store: Store) {
     details: await Promise.all(events.map((e) => store.getEvent(e.id))),
     deliveries: await store.listDeliveries({ limit: ALL }),
     rejections: await store.listRejections({ limit: ALL }),
+    silences: await store.listSilences({ limit: ALL }),
   };
 }
 
@@ -57,6 +58,20 @@ describePostgres(
       for (const body of [first, { ...first, referenceNumber: 'REF-2' }, buildCallback(), buildCallback()]) {
         expect((await postCallback(sqlite.callbackUrl, body)).json?.['responseCode']).to.equal('1000');
       }
+      // A silence (matching none of them), with its audit.
+      await withStore(sqlite.dbPath, async (s) => {
+        const made = await s.createSilence({
+          id: 'sil_migrated',
+          matchers: { controlNumber: 'NONE' },
+          destinations: ['ledger'],
+          startsAtMs: Date.now(),
+          endsAtMs: Date.now() + 3_600_000,
+          createdBy: 'alice',
+          createdAtMs: Date.now(),
+          comment: 'copied too',
+        });
+        await s.expireSilence(made.id, 'bob', Date.now());
+      });
       // Two rejections.
       await postCallback(sqlite.callbackUrl, buildCallback({ authentication: 'not-the-key' }));
       await postCallback(sqlite.callbackUrl, { nonsense: true });
@@ -82,7 +97,7 @@ describePostgres(
       expect(run.stderr).not.to.contain(db.url);
       expect(run.code, run.stderr).to.equal(0);
       expect(run.stdout).to.match(
-        /^copied \d+ rows from .*: 3 events, 6 deliveries, 6 attempts, 3 callback_keys, 1 callback_copies, 2 rejections$/m,
+        /^copied \d+ rows from .*: 3 events, 6 deliveries, 6 attempts, 3 callback_keys, 1 callback_copies, 2 rejections, 1 silences, 0 event_silences$/m,
       );
 
       const before = await withStore(sqlite.dbPath, snapshot);
@@ -174,6 +189,8 @@ describePostgres(
             callback_keys: 3,
             callback_copies: 1,
             rejections: 2,
+            silences: 1,
+            event_silences: 0,
           });
           // Counted from the page already there, not from zero.
           expect(lines.filter((l) => l.table === 'deliveries').map((l) => l.done)).to.deep.equal([4, 6]);

@@ -145,7 +145,9 @@ describe('destination config schema', () => {
 
     it('an unknown key, naming the key but not its value', () => {
       const message = failureOf({ type: 'webhook', url: 'https://x.io', secret: SECRET, sekret: SECRET });
-      expect(message).to.equal('Unknown key "sekret"; expected only type, url, secret, headers, maxInFlight');
+      expect(message).to.equal(
+        'Unknown key "sekret"; expected only type, url, secret, headers, maxInFlight, omit, mask',
+      );
     });
 
     it('without echoing secrets or URLs back', () => {

@@ -1,0 +1,100 @@
+import type Router from '@koa/router';
+import type Koa from 'koa';
+import { SilenceInputError, parseSilence, MAX_AUTHOR_CHARS } from '../alerts/silence-input';
+import { silenceState } from '../alerts/silence-match';
+import type { Logger } from '../log';
+import { SilenceEndedError } from '../store/errors';
+import type { SilenceStore } from '../store/store';
+import type { NewSilence, SilenceView } from '../store/types';
+import { FilterError, parseLimit } from './filters';
+
+export interface SilenceRoutesDeps {
+  store: SilenceStore;
+  /** The configured destination names a silence may name. */
+  destinations: readonly string[];
+  /** After a silence is made or expired here: this process applies it at once instead of at its next refresh. */
+  onChanged: () => Promise<void>;
+  logger: Logger;
+  now?: () => number;
+}
+
+const DEFAULT_LIMIT = 50;
+
+/** A silence as the API and the CLI show it: the stored record plus what it is now. */
+export function describeSilence(view: SilenceView, now: number): SilenceView & { state: string } {
+  return { ...view, state: silenceState(view, now) };
+}
+
+/** POST, GET and DELETE /admin/silences, mounted on the admin router (behind its token). */
+export function addSilenceRoutes(router: Router, deps: SilenceRoutesDeps): void {
+  const now = deps.now ?? Date.now;
+
+  router.post('/silences', async (ctx) => {
+    let silence: NewSilence;
+    try {
+      silence = parseSilence(ctx.request.body, deps.destinations, now());
+    } catch (err) {
+      if (!(err instanceof SilenceInputError)) throw err;
+      ctx.status = 400;
+      ctx.body = { error: err.message, problems: err.problems };
+      return;
+    }
+    const view = await deps.store.createSilence(silence);
+    await deps.onChanged();
+    deps.logger.info({ silenceId: view.id, createdBy: view.createdBy }, 'silence created');
+    ctx.status = 201;
+    ctx.body = describeSilence(view, now());
+  });
+
+  router.get('/silences', async (ctx) => {
+    const cursor = lastValue(ctx.query['cursor']);
+    const limitText = lastValue(ctx.query['limit']);
+    const limit = limitText ? parseLimit(limitText) : DEFAULT_LIMIT;
+    const rows = await deps.store.listSilences({ before: cursor, limit: limit + 1 });
+    const at = now();
+    const items = rows.slice(0, limit).map((v) => describeSilence(v, at));
+    const last = items[items.length - 1];
+    let next: string | null = null;
+    if (rows.length > limit && last) {
+      const params = new URLSearchParams(ctx.querystring);
+      params.set('cursor', last.id);
+      params.set('limit', String(limit));
+      next = `${ctx.path}?${params.toString()}`;
+    }
+    ctx.body = { items, next };
+  });
+
+  router.delete('/silences/:id', async (ctx) => {
+    const expiredBy = readExpiredBy(ctx);
+    try {
+      const view = await deps.store.expireSilence(ctx.params['id'] ?? '', expiredBy, now());
+      if (!view) {
+        ctx.status = 404;
+        ctx.body = { error: 'no such silence' };
+        return;
+      }
+      await deps.onChanged();
+      deps.logger.info({ silenceId: view.id, expiredBy }, 'silence expired');
+      ctx.body = describeSilence(view, now());
+    } catch (err) {
+      if (!(err instanceof SilenceEndedError)) throw err;
+      ctx.status = 409;
+      ctx.body = { error: err.message };
+    }
+  });
+}
+
+/** Who ends it, from `?expiredBy=` or a JSON body's `expiredBy`: the audit needs a name. */
+function readExpiredBy(ctx: Koa.Context): string {
+  const body = ctx.request.body as Record<string, unknown> | undefined;
+  const value = lastValue(ctx.query['expiredBy']) ?? body?.['expiredBy'];
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new FilterError('expiredBy: required (a query parameter or JSON body field naming who expires the silence)');
+  }
+  if (value.length > MAX_AUTHOR_CHARS) throw new FilterError(`expiredBy: at most ${MAX_AUTHOR_CHARS} characters`);
+  return value;
+}
+
+function lastValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[v.length - 1] : v;
+}

@@ -1,0 +1,145 @@
+import type { Command } from 'commander';
+import { parseDuration, parseLimit } from '../admin/filters';
+import { describeSilence } from '../admin/silences';
+import { SilenceInputError, parseMatchFlags, parseSilence } from '../alerts/silence-input';
+import { SilenceEndedError } from '../store/errors';
+import type { SilenceView } from '../store/types';
+import { CommandFailed, UsageError, loadCliConfig, parseFlag, print, withStore } from './context';
+import { clip, jsonLines, renderTable, shortTime } from './format';
+
+interface AddFlags {
+  match: string[];
+  for?: string;
+  endsAt?: string;
+  startsAt?: string;
+  by: string;
+  comment: string;
+  destination?: string[];
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/**
+ * `skyrelay silence add|list|expire`: the admin API's /admin/silences, straight on the store. A running daemon
+ * applies what this writes within silences.refreshIntervalMs (1 s), as it does for another host's silences.
+ */
+export function registerSilence(program: Command): void {
+  const silence = program.command('silence').description('silence Slack and email for matching events for a while');
+
+  silence
+    .command('add')
+    .description('make a silence: matching events get no Slack or email deliveries while it is active')
+    .requiredOption('--match <field=value>', "a rule's match condition (repeat: all must hold)", collect)
+    .option('--for <duration>', 'how long from its start (30m, 2h, 1d)')
+    .option('--ends-at <time>', 'when it ends (ISO-8601 with a zone), instead of --for')
+    .option('--starts-at <time>', 'when it starts (ISO-8601 with a zone); default now')
+    .requiredOption('--by <name>', 'who makes it (kept for the audit)')
+    .requiredOption('--comment <text>', 'why (a ticket, an outage)')
+    .option('--destination <name>', 'silence only this destination (repeat; webhooks only when named)', collect)
+    .option('--json', 'print the silence as JSON')
+    .action(async (flags: AddFlags) => {
+      const config = loadCliConfig();
+      const now = Date.now();
+      const body = parseFlag(() => toBody(flags, now));
+      let made: SilenceView;
+      try {
+        const input = parseSilence(body, Object.keys(config.destinations), now);
+        made = await withStore(config, (store) => store.createSilence(input));
+      } catch (err) {
+        if (err instanceof SilenceInputError) throw new UsageError(err.problems.join('\n'));
+        throw err;
+      }
+      if (flags.json) for (const line of jsonLines([describeSilence(made, Date.now())])) print(line);
+      else print(`${made.id}: silences ${describeMatchers(made)} until ${made.endsAt}`);
+    });
+
+  silence
+    .command('list')
+    .description('list silences (active, pending and expired), newest first')
+    .option('--limit <n>', 'at most this many', '50')
+    .option('--json', 'one JSON object per line')
+    .action(async (flags: { limit: string; json?: boolean }) => {
+      const limit = parseFlag(() => parseLimit(flags.limit));
+      const rows = await withStore(loadCliConfig(), (store) => store.listSilences({ limit }));
+      const now = Date.now();
+      if (flags.json) {
+        for (const line of jsonLines(rows.map((r) => describeSilence(r, now)))) print(line);
+        return;
+      }
+      if (rows.length === 0) return print('no silences');
+      const table = renderTable(
+        ['ID', 'STATE', 'MATCHERS', 'DESTINATIONS', 'STARTS', 'ENDS', 'BY', 'COMMENT'],
+        rows.map((r) => {
+          const s = describeSilence(r, now);
+          const ends = r.expiredAt
+            ? `${shortTime(r.expiredAt)} (expired by ${r.expiredBy ?? '?'})`
+            : shortTime(r.endsAt);
+          return [
+            r.id,
+            s.state,
+            clip(describeMatchers(r), 50),
+            r.destinations?.join(',') ?? 'slack+email',
+            shortTime(r.startsAt),
+            ends,
+            clip(r.createdBy, 20),
+            clip(r.comment, 40),
+          ];
+        }),
+      );
+      for (const line of table) print(line);
+    });
+
+  silence
+    .command('expire')
+    .description('end a silence now (events from then on are sent again; nothing silenced is sent afterwards)')
+    .argument('<id>', 'the silence id (sil_…)')
+    .requiredOption('--by <name>', 'who ends it (kept for the audit)')
+    .action(async (id: string, flags: { by: string }) => {
+      if (flags.by.trim() === '') throw new UsageError('--by: a name is required');
+      const view = await withStore(loadCliConfig(), async (store) => {
+        try {
+          return await store.expireSilence(id, flags.by, Date.now());
+        } catch (err) {
+          if (err instanceof SilenceEndedError) throw new CommandFailed(err.message);
+          throw err;
+        }
+      });
+      if (!view) throw new CommandFailed(`no silence with id "${id}"`);
+      print(`${view.id}: expired at ${view.expiredAt ?? ''} by ${view.expiredBy ?? ''}`);
+    });
+}
+
+/** The flags as the admin API's body, so both go through the same validation. */
+function toBody(flags: AddFlags, now: number): Record<string, unknown> {
+  if ((flags.for === undefined) === (flags.endsAt === undefined)) {
+    throw new UsageError('give exactly one of --for and --ends-at');
+  }
+  let matchers: Record<string, unknown>;
+  try {
+    matchers = parseMatchFlags(flags.match);
+  } catch (err) {
+    if (err instanceof SilenceInputError) throw new UsageError(err.message);
+    throw err;
+  }
+  const startsAt = flags.startsAt;
+  const startMs = startsAt === undefined ? now : Date.parse(startsAt);
+  const endsAt =
+    flags.for !== undefined
+      ? new Date((Number.isNaN(startMs) ? now : startMs) + parseDuration(flags.for, '--for')).toISOString()
+      : flags.endsAt;
+  return {
+    matchers,
+    ...(startsAt !== undefined && { startsAt }),
+    endsAt,
+    createdBy: flags.by,
+    comment: flags.comment,
+    ...(flags.destination && { destinations: flags.destination }),
+  };
+}
+
+function describeMatchers(view: SilenceView): string {
+  return Object.entries(view.matchers)
+    .map(([field, value]) => `${field}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(' ');
+}

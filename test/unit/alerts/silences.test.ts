@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { SilenceInputError, parseMatchFlags, parseSilence } from '../../../src/alerts/silence-input';
+import { applySilences, compileSilence, silenceState, type CompiledSilence } from '../../../src/alerts/silence-match';
+import type { NewDelivery, SilenceView } from '../../../src/store/types';
+import { buildDeadDeliveryEvent, buildPaidEvent, buildPayoutEvent } from '../../support/fixtures';
+
+const T0 = Date.parse('2026-11-27T10:00:00.000Z');
+const HOUR = 3_600_000;
+const TYPES: Record<string, string> = { 'ops-slack': 'slack', 'ops-email': 'email', ledger: 'webhook' };
+const typeOf = (name: string): string | undefined => TYPES[name];
+
+function view(overrides: Partial<SilenceView> = {}): SilenceView {
+  return {
+    id: 'sil_1',
+    matchers: { payType: 'failure', partner: 'Acme@skypay' },
+    destinations: null,
+    startsAt: new Date(T0).toISOString(),
+    endsAt: new Date(T0 + 2 * HOUR).toISOString(),
+    createdBy: 'alice',
+    createdAt: new Date(T0).toISOString(),
+    comment: 'channel outage',
+    expiredBy: null,
+    expiredAt: null,
+    ...overrides,
+  };
+}
+
+function compiled(overrides: Partial<SilenceView> = {}): CompiledSilence {
+  const silence = compileSilence(view(overrides));
+  assert.ok(silence);
+  return silence;
+}
+
+const planned: NewDelivery[] = [
+  { id: 'dlv_s', destination: 'ops-slack', rules: ['problems'] },
+  { id: 'dlv_e', destination: 'ops-email', rules: ['problems'] },
+  { id: 'dlv_w', destination: 'ledger', rules: ['feed'] },
+];
+const acmeFailure = buildPayoutEvent({ partner: 'Acme@skypay' });
+
+/** Destination -> silence id (or undefined) for each planned delivery. */
+function silencedBy(deliveries: NewDelivery[]): Record<string, string | undefined> {
+  return Object.fromEntries(deliveries.map((d) => [d.destination, d.silencedBy]));
+}
+
+describe('silence matching (pure)', () => {
+  it('holds back Slack and email for a matching event, never the webhook unless named', () => {
+    const out = applySilences(acmeFailure, planned, [compiled()], typeOf, T0 + HOUR);
+    assert.deepEqual(silencedBy(out), { 'ops-slack': 'sil_1', 'ops-email': 'sil_1', ledger: undefined });
+    // The ids and rules of the plan are kept: only the mark is added.
+    assert.deepEqual(
+      out.map((d) => [d.id, d.rules]),
+      planned.map((d) => [d.id, d.rules]),
+    );
+  });
+
+  it('leaves events that do not match every matcher alone', () => {
+    const otherPartner = buildPayoutEvent({ partner: 'Other@skypay' });
+    const paid = buildPaidEvent({ partner: 'Acme@skypay' });
+    for (const event of [otherPartner, paid]) {
+      const out = applySilences(event, planned, [compiled()], typeOf, T0 + HOUR);
+      assert.deepEqual(silencedBy(out), { 'ops-slack': undefined, 'ops-email': undefined, ledger: undefined });
+    }
+  });
+
+  it("uses the rules' matcher syntax: operators, lists and status numbers", () => {
+    const silence = compiled({ matchers: { payType: [4, 'amendedFailure'], failDescription: { contains: 'closed' } } });
+    const out = applySilences(buildPayoutEvent(), planned, [silence], typeOf, T0 + HOUR);
+    assert.equal(silencedBy(out)['ops-slack'], 'sil_1');
+    const noMatch = applySilences(buildPayoutEvent({ failDescription: 'timeout' }), planned, [silence], typeOf, T0);
+    assert.equal(silencedBy(noMatch)['ops-slack'], undefined);
+  });
+
+  it('covers exactly the named destinations when it names any, webhooks included', () => {
+    const silence = compiled({ destinations: ['ledger', 'ops-email'] });
+    const out = applySilences(acmeFailure, planned, [silence], typeOf, T0 + HOUR);
+    assert.deepEqual(silencedBy(out), { 'ops-slack': undefined, 'ops-email': 'sil_1', ledger: 'sil_1' });
+  });
+
+  it('is active from startsAt (inclusive) to endsAt (exclusive), and ends early when expired', () => {
+    const silence = compiled({ startsAt: new Date(T0 + HOUR).toISOString() });
+    const at = (ms: number) => silencedBy(applySilences(acmeFailure, planned, [silence], typeOf, ms))['ops-slack'];
+    assert.equal(at(T0 + HOUR - 1), undefined);
+    assert.equal(at(T0 + HOUR), 'sil_1');
+    assert.equal(at(T0 + 2 * HOUR - 1), 'sil_1');
+    assert.equal(at(T0 + 2 * HOUR), undefined);
+    const expired = compiled({ expiredAt: new Date(T0 + 30 * 60_000).toISOString(), expiredBy: 'bob' });
+    const atExpired = (ms: number) =>
+      silencedBy(applySilences(acmeFailure, planned, [expired], typeOf, ms))['ops-slack'];
+    assert.equal(atExpired(T0 + 29 * 60_000), 'sil_1');
+    assert.equal(atExpired(T0 + 30 * 60_000), undefined);
+  });
+
+  it("reaches skyrelay's own events only when its matchers name source or type, as rules do", () => {
+    const dead = buildDeadDeliveryEvent({ data: { destination: 'ledger', controlNumber: 'SK99123456789' } });
+    const byControlNumber = compiled({ matchers: { controlNumber: 'SK99123456789' } });
+    const byType = compiled({ matchers: { type: 'delivery.dead' } });
+    assert.equal(silencedBy(applySilences(dead, planned, [byControlNumber], typeOf, T0))['ops-slack'], undefined);
+    assert.equal(silencedBy(applySilences(dead, planned, [byType], typeOf, T0))['ops-slack'], 'sil_1');
+  });
+
+  it('ignores a stored silence whose matchers no longer validate', () => {
+    assert.equal(compileSilence(view({ matchers: { payType: 'nonsense' } })), undefined);
+    assert.equal(compileSilence(view({ matchers: {} })), undefined);
+  });
+
+  it('says pending, active or expired', () => {
+    const v = view({ startsAt: new Date(T0 + HOUR).toISOString() });
+    assert.equal(silenceState(v, T0), 'pending');
+    assert.equal(silenceState(v, T0 + HOUR), 'active');
+    assert.equal(silenceState(v, T0 + 2 * HOUR), 'expired');
+    assert.equal(silenceState({ ...v, expiredAt: new Date(T0).toISOString(), expiredBy: 'bob' }, T0 + HOUR), 'expired');
+  });
+});
+
+describe('silence input (pure)', () => {
+  const names = ['ops-slack', 'ops-email', 'ledger'];
+  const valid = {
+    matchers: { payType: 'failure' },
+    endsAt: '2026-11-27T12:00:00Z',
+    createdBy: 'alice',
+    comment: 'channel outage, ticket 123',
+  };
+
+  it('makes a silence starting now by default', () => {
+    const s = parseSilence(valid, names, T0);
+    assert.match(s.id, /^sil_[0-9a-z]{26}$/);
+    assert.deepEqual(
+      { ...s, id: undefined },
+      {
+        id: undefined,
+        matchers: { payType: 'failure' },
+        destinations: null,
+        startsAtMs: T0,
+        endsAtMs: T0 + 2 * HOUR,
+        createdBy: 'alice',
+        createdAtMs: T0,
+        comment: 'channel outage, ticket 123',
+      },
+    );
+  });
+
+  function problemsOf(body: unknown): string[] {
+    try {
+      parseSilence(body, names, T0);
+    } catch (err) {
+      assert.ok(err instanceof SilenceInputError);
+      return err.problems;
+    }
+    assert.fail('expected a SilenceInputError');
+  }
+
+  it('names every missing required field', () => {
+    assert.deepEqual(problemsOf({}), [
+      'matchers: required, an object like a rule\'s "match" with at least one field',
+      'endsAt: required, expected an ISO-8601 time with a zone',
+      'createdBy: required, a non-empty string',
+      'comment: required, a non-empty string',
+    ]);
+    assert.deepEqual(problemsOf([]), ['body: expected a JSON object']);
+  });
+
+  it('refuses bad matchers, times and destinations with messages naming the field', () => {
+    assert.deepEqual(problemsOf({ ...valid, matchers: { payType: 'nonsense' } }), [
+      'matchers: payType: unknown status "nonsense" (expected one of upload, paid, cancel, failure, amendedSuccess, amendedFailure or a number 1-6)',
+    ]);
+    assert.deepEqual(problemsOf({ ...valid, matchers: { failDescription: { regex: '(' } } }), [
+      'matchers.failDescription: invalid regex "(": Invalid regular expression: /(/: Unterminated group',
+    ]);
+    assert.deepEqual(problemsOf({ ...valid, endsAt: '2026-11-27 12:00' }), [
+      'endsAt: expected an ISO-8601 time with a zone',
+    ]);
+    assert.deepEqual(problemsOf({ ...valid, startsAt: '2026-11-27T13:00:00Z' }), ['endsAt: must be after startsAt']);
+    assert.deepEqual(problemsOf({ ...valid, endsAt: '2026-11-27T09:00:00Z', startsAt: '2026-11-27T08:00:00Z' }), [
+      'endsAt: must be in the future',
+    ]);
+    assert.deepEqual(problemsOf({ ...valid, destinations: ['nope'] }), [
+      'destinations: unknown destination "nope" (configured: ops-slack, ops-email, ledger)',
+    ]);
+    assert.deepEqual(problemsOf({ ...valid, comment: 'x'.repeat(2001), surprise: 1 }), [
+      '"surprise": unknown field (expected matchers, startsAt, endsAt, createdBy, comment, destinations)',
+      'comment: at most 2000 characters',
+    ]);
+  });
+
+  it('reads --match flags: text, JSON operators, and a repeated field as any of', () => {
+    assert.deepEqual(
+      parseMatchFlags([
+        'payType=failure',
+        'partner=Acme@skypay',
+        'payType=amendedFailure',
+        'failDescription={"contains":"x=y"}',
+      ]),
+      { payType: ['failure', 'amendedFailure'], partner: 'Acme@skypay', failDescription: { contains: 'x=y' } },
+    );
+    assert.throws(() => parseMatchFlags(['payType']), /expected FIELD=VALUE/);
+    assert.throws(() => parseMatchFlags(['x={oops']), /must be JSON/);
+  });
+});
