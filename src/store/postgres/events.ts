@@ -3,12 +3,15 @@ import type { PayoutEvent, RelayEvent } from '../../event';
 import { parseEvent, stringifyEvent } from '../../event-json';
 import { createId } from '../../ids';
 import { digestContent, listDifferences } from '../../skypay/identity';
-import type { NewDelivery, NewRejection, SaveOutcome, SuppressedRejections } from '../types';
+import type { NewDelivery, NewRejection, PayoutPolicy, SaveOutcome, SuppressedRejections } from '../types';
+import { applyPayout } from './payouts';
 import { WORK_CHANNEL } from './locks';
 
 export interface EventWrite {
   event: RelayEvent;
   deliveries: NewDelivery[];
+  /** A payout event judged against its payout in this transaction (savePayoutEvent); its deliveries come from it. */
+  policy?: PayoutPolicy;
 }
 
 /**
@@ -44,9 +47,11 @@ function identityOrder(a: EventWrite, b: EventWrite): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
-async function writeOne(client: ClientBase, { event, deliveries }: EventWrite): Promise<SaveOutcome> {
+async function writeOne(client: ClientBase, { event, deliveries: planned, policy }: EventWrite): Promise<SaveOutcome> {
   const receivedMs = Date.parse(event.receivedAt);
   const payout = event.source === 'skypay' ? event : undefined;
+  let deliveries = planned;
+  let raised: SaveOutcome['raised'];
   if (payout) {
     const digest = digestContent(payout);
     const added = await client.query(
@@ -55,6 +60,10 @@ async function writeOne(client: ClientBase, { event, deliveries }: EventWrite): 
       [payout.partner, payout.controlNumber, payout.payType, payout.dealTime, event.id, receivedMs, digest],
     );
     if (added.rowCount === 0) return receiveAgain(client, payout, receivedMs, digest);
+    if (policy) {
+      raised = await applyPayout(client, payout, policy);
+      deliveries = policy.plan(payout);
+    }
   }
   await client.query(
     `INSERT INTO events (id, source, type, partner, control_number, pay_type, status, deal_time, body, received_ms)
@@ -86,7 +95,12 @@ async function writeOne(client: ClientBase, { event, deliveries }: EventWrite): 
       ],
     );
   }
-  return { eventId: event.id, duplicate: false, duplicates: 0 };
+  return {
+    eventId: event.id,
+    duplicate: false,
+    duplicates: 0,
+    ...(payout?.transition && policy ? { transition: payout.transition, raised: raised ?? [] } : {}),
+  };
 }
 
 /** A known identity: a counted duplicate when the content matches (or cannot be compared), else a kept copy. */

@@ -3,11 +3,14 @@ import type { PayoutEvent, RelayEvent } from '../../event';
 import { parseEvent, stringifyEvent } from '../../event-json';
 import { createId } from '../../ids';
 import { digestContent, listDifferences } from '../../skypay/identity';
-import type { NewDelivery, NewRejection, SaveOutcome, SuppressedRejections } from '../types';
+import type { NewDelivery, NewRejection, PayoutPolicy, SaveOutcome, SuppressedRejections } from '../types';
+import { preparePayouts } from './payouts';
 
 export interface EventWrite {
   event: RelayEvent;
   deliveries: NewDelivery[];
+  /** A payout event judged against its payout in this transaction (savePayoutEvent); its deliveries come from it. */
+  policy?: PayoutPolicy;
 }
 
 interface KeyRow {
@@ -86,9 +89,13 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
     };
   };
 
-  const writeOne = ({ event, deliveries }: EventWrite): SaveOutcome => {
+  const payouts = preparePayouts(db);
+
+  const writeOne = ({ event, deliveries: planned, policy }: EventWrite): SaveOutcome => {
     const receivedMs = Date.parse(event.receivedAt);
     const payout = event.source === 'skypay' ? event : undefined;
+    let deliveries = planned;
+    let raised: SaveOutcome['raised'];
     if (payout) {
       const digest = digestContent(payout);
       const added = insertKey.run(
@@ -101,6 +108,10 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
         digest,
       );
       if (added.changes === 0) return receiveAgain(payout, receivedMs, digest);
+      if (policy) {
+        raised = payouts.apply(payout, policy);
+        deliveries = policy.plan(payout);
+      }
     }
     // Positional parameters: binding from an object costs a property lookup per name on every insert.
     insertEvent.run(
@@ -118,7 +129,12 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
     for (const d of deliveries) {
       insertDelivery.run(d.id, event.id, d.destination, JSON.stringify(d.rules), receivedMs, receivedMs, receivedMs);
     }
-    return { eventId: event.id, duplicate: false, duplicates: 0 };
+    return {
+      eventId: event.id,
+      duplicate: false,
+      duplicates: 0,
+      ...(payout?.transition && policy ? { transition: payout.transition, raised: raised ?? [] } : {}),
+    };
   };
 
   const writeAll = db.transaction((writes: EventWrite[]) => writes.map(writeOne));
