@@ -23,6 +23,9 @@ import { createCallbackStruct } from './skypay/validate';
 import { openStore, type Store } from './store';
 import { startRetentionJob } from './store/retention';
 import type { CallbackOutcome } from './ingest/answer';
+import { createPayoutPolicy } from './payouts/policy';
+import { StuckWatcher } from './payouts/stuck';
+import { isAnomaly } from './payouts/lifecycle';
 
 export interface DaemonHooks {
   onOutcome?: (outcome: CallbackOutcome, ms: number) => void;
@@ -46,6 +49,8 @@ export class Daemon {
   private alerts: Alerts | undefined;
   private retention: ReturnType<typeof startRetentionJob> | undefined;
   private rejectionKeeper: RejectionKeeper | undefined;
+  // Payouts (issue 10): the stuck check, one process of the cluster at a time.
+  private stuckWatcher: StuckWatcher | undefined;
   private server: RunningServer | undefined;
   private state: Lifecycle = 'idle';
 
@@ -191,8 +196,12 @@ export class Daemon {
             },
             store: this.store,
             plan: this.planDeliveries,
+            payoutPolicy: createPayoutPolicy(this.planDeliveries),
             onStored: (event, outcome, deliveries) => {
               if (!outcome.duplicate && deliveries.length > 0) this.wakeWorker();
+              if (outcome.transition && isAnomaly(outcome.transition)) {
+                this.metrics?.recordPayoutAnomaly(outcome.transition.kind);
+              }
               if (outcome.conflict && event.source === 'skypay') this.alerts?.onStored(event, outcome);
             },
           },
@@ -251,6 +260,7 @@ export class Daemon {
     // After the worker: its last attempts may raise alerts and count in metrics.
     await this.alerts?.stop();
     await this.retention?.stop();
+    await this.stuckWatcher?.stop();
     await this.metrics?.stop();
     await Promise.allSettled([...this.destinations.values()].map((d) => d.close()));
     await this.opened?.store.close();
@@ -273,6 +283,11 @@ export class Daemon {
       },
       this.logger,
     );
+    this.stuckWatcher = new StuckWatcher(
+      { store: this.store, plan: this.planDeliveries, logger: this.logger, onRaised: () => this.worker.notify() },
+      this.config.payouts,
+    );
+    this.stuckWatcher.start();
     if (!this.planner.routesSystemEvents) return;
     this.alerts = createAlerts({
       store: this.store,

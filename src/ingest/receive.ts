@@ -1,10 +1,10 @@
-import type { RelayEvent } from '../event';
+import type { PayoutEvent, RelayEvent } from '../event';
 import { normalizeCallback } from '../skypay/normalize';
 import type { Partner } from '../skypay/partners';
 import { buildReply, encodeReply, SUCCESS_CODE } from '../skypay/reply';
 import type { CallbackStruct } from '../skypay/validate';
 import type { IngestStore } from '../store/store';
-import type { NewDelivery, SaveOutcome } from '../store/types';
+import type { NewDelivery, PayoutPolicy, SaveOutcome } from '../store/types';
 import { authenticateCallback } from './authenticate';
 import { readBodyWithin, type BodyLimits, type BodySource } from './body';
 import { requireSafeBody } from './body-shape';
@@ -25,6 +25,11 @@ export interface ReceiveDeps {
   store: IngestStore;
   /** Which destinations the event goes to; written in the event's own transaction. */
   plan: (event: RelayEvent) => NewDelivery[];
+  /**
+   * The payout lifecycle (src/payouts/policy.ts): when given, the event is judged against its payout in its own
+   * transaction and planned after that with the policy's plan (so rules see the transition), instead of `plan`.
+   */
+  payoutPolicy?: PayoutPolicy;
   /** Called after the commit, before the reply: wakes the delivery worker. */
   onStored?: (event: RelayEvent, outcome: SaveOutcome, deliveries: NewDelivery[]) => void;
   /** The clock the dealTime window is judged on. */
@@ -108,8 +113,7 @@ export async function receiveCallback(request: CallbackRequest, deps: ReceiveDep
     if (deps.dealTimeWindow) checkDealTimeWindow(new Date(event.dealTimeUtc), now, deps.dealTimeWindow);
     facts.controlNumber = event.controlNumber;
     facts.payType = event.payType;
-    const deliveries = deps.plan(event);
-    const saved = await deps.store.saveEvent(event, deliveries);
+    const { saved, deliveries } = await save(event, deps);
     facts.duplicate = saved.duplicate;
     facts.eventId = saved.eventId;
     if (saved.conflict) {
@@ -123,6 +127,34 @@ export async function receiveCallback(request: CallbackRequest, deps: ReceiveDep
     // A rejection of a decrypted callback is answered under the same key.
     return rejected(err, deps.offsetMinutes, { facts, rawBody: rawBody ?? bodyOf(err), replyKey: opened?.key });
   }
+}
+
+/** Stores the event (judged against its payout when there is a policy) and returns every delivery it planned. */
+async function save(
+  event: PayoutEvent,
+  deps: ReceiveDeps,
+): Promise<{ saved: SaveOutcome; deliveries: NewDelivery[] }> {
+  const policy = deps.payoutPolicy;
+  if (!policy) {
+    const deliveries = deps.plan(event);
+    return { saved: await deps.store.saveEvent(event, deliveries), deliveries };
+  }
+  // Planned inside the store's transaction: what it planned (the event's and any raised event's) wakes the worker.
+  let deliveries: NewDelivery[] = [];
+  const saved = await deps.store.savePayoutEvent(event, {
+    ...policy,
+    // A write tried again (a busy lock, a batch split up) judges again: only the last try's plans count.
+    judge: (before, e) => {
+      deliveries = [];
+      return policy.judge(before, e);
+    },
+    plan: (e) => {
+      const planned = policy.plan(e);
+      deliveries = [...deliveries, ...planned];
+      return planned;
+    },
+  });
+  return { saved, deliveries: saved.duplicate ? [] : deliveries };
 }
 
 /** The result for anything thrown: a rejection (its status and reason), or an internal error (500). */

@@ -1,4 +1,4 @@
-import type { PayoutEvent, RelayEvent } from '../event';
+import type { PayoutEvent, RelayEvent, Transition } from '../event';
 
 /** Payout properties a rule may name directly; anything else is looked up in `extra`. */
 const PAYOUT_FIELDS = [
@@ -15,6 +15,21 @@ const PAYOUT_FIELDS = [
 ] as const satisfies readonly (keyof PayoutEvent)[];
 
 const PAYOUT_FIELD_SET: ReadonlySet<string> = new Set(PAYOUT_FIELDS);
+
+/**
+ * How the callback moved its payout (set when it was stored): `transition.kind` (first, forward, amendment, late,
+ * after-final, conflict), `transition.from`, `transition.to`, and `state`, the payout's state after it (the same
+ * name skyrelay's payout events carry in their data).
+ */
+const TRANSITION_FIELDS: Readonly<Record<string, (t: Transition) => unknown>> = {
+  'transition.kind': (t) => t.kind,
+  'transition.from': (t) => t.from,
+  'transition.to': (t) => t.to,
+  state: (t) => t.to,
+};
+
+/** Field names a rule may give that speak of the payout's lifecycle: their values are checked when config loads. */
+export const LIFECYCLE_FIELDS: ReadonlySet<string> = new Set(Object.keys(TRANSITION_FIELDS));
 const EXTRA_PREFIX = 'extra.';
 
 export type FieldReader = (event: RelayEvent) => unknown;
@@ -27,12 +42,15 @@ export type FieldReader = (event: RelayEvent) => unknown;
 export function compileFieldReader(field: string): FieldReader {
   const extraName = field.startsWith(EXTRA_PREFIX) ? field.slice(EXTRA_PREFIX.length) : undefined;
   const isPayoutField = PAYOUT_FIELD_SET.has(field);
+  const readTransition = Object.hasOwn(TRANSITION_FIELDS, field) ? TRANSITION_FIELDS[field] : undefined;
   return (event) => {
     if (event.source === 'skyrelay') {
       if (field === 'source' || field === 'type') return event[field];
       return readOwn(event.data, field);
     }
     if (isPayoutField) return event[field as (typeof PAYOUT_FIELDS)[number]];
+    // An extra field SkyPay sent under the same name is shadowed: the lifecycle is skyrelay's own word for it.
+    if (readTransition) return event.transition ? readTransition(event.transition) : undefined;
     // A literal extra key containing a dot ("extra.x" sent by SkyPay) still wins over the prefix form.
     if (extraName !== undefined && !Object.hasOwn(event.extra, field)) return readOwn(event.extra, extraName);
     return readOwn(event.extra, field);
