@@ -130,10 +130,7 @@ export async function receiveCallback(request: CallbackRequest, deps: ReceiveDep
 }
 
 /** Stores the event (judged against its payout when there is a policy) and returns every delivery it planned. */
-async function save(
-  event: PayoutEvent,
-  deps: ReceiveDeps,
-): Promise<{ saved: SaveOutcome; deliveries: NewDelivery[] }> {
+async function save(event: PayoutEvent, deps: ReceiveDeps): Promise<{ saved: SaveOutcome; deliveries: NewDelivery[] }> {
   const policy = deps.payoutPolicy;
   if (!policy) {
     const deliveries = deps.plan(event);

@@ -66,7 +66,12 @@ export function buildStuckEvent(payout: PayoutRecord, now: Date): SystemEvent {
   };
 }
 
-export function buildUnstuckEvent(event: PayoutEvent, before: PayoutRecord, after: PayoutRecord, now: Date): SystemEvent {
+export function buildUnstuckEvent(
+  event: PayoutEvent,
+  before: PayoutRecord,
+  after: PayoutRecord,
+  now: Date,
+): SystemEvent {
   return {
     id: createId('evt'),
     source: 'skyrelay',

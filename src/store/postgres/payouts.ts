@@ -1,5 +1,11 @@
 import type { ClientBase } from 'pg';
-import { FINAL_PAYOUT_STATES, type PayoutEvent, type PayoutHistoryEntry, type PayoutState, type SystemEvent } from '../../event';
+import {
+  FINAL_PAYOUT_STATES,
+  type PayoutEvent,
+  type PayoutHistoryEntry,
+  type PayoutState,
+  type SystemEvent,
+} from '../../event';
 import { stringifyEvent } from '../../event-json';
 import { PAYOUT_COLUMNS, payoutParams, toPayoutHistory, toPayoutRecord, toPayoutView, type Row } from '../rows';
 import type { NewDelivery, PayoutFilter, PayoutPolicy, PayoutRecord, PayoutView, StuckCheck } from '../types';
@@ -35,10 +41,13 @@ async function history(client: Queryable, partner: string, controlNumber: string
 /** A system event about a payout, with its deliveries, stored like any other system event. */
 async function insertSystemEvent(client: Queryable, event: SystemEvent, deliveries: NewDelivery[]): Promise<void> {
   const ms = Date.parse(event.receivedAt);
-  await client.query(
-    `INSERT INTO events (id, source, type, body, received_ms) VALUES ($1, $2, $3, $4, $5)`,
-    [event.id, event.source, event.type, stringifyEvent(event), ms],
-  );
+  await client.query(`INSERT INTO events (id, source, type, body, received_ms) VALUES ($1, $2, $3, $4, $5)`, [
+    event.id,
+    event.source,
+    event.type,
+    stringifyEvent(event),
+    ms,
+  ]);
   if (deliveries.length === 0) return;
   await client.query(
     `INSERT INTO deliveries (id, event_id, destination, rules, state, next_attempt_ms, created_ms, updated_ms)
@@ -147,7 +156,11 @@ export async function findPayouts(db: Queryable, controlNumber: string, partner?
   return rows.map(toPayoutRecord);
 }
 
-export async function listOpenPayouts(db: Queryable, firstSeenBeforeMs: number, limit: number): Promise<PayoutRecord[]> {
+export async function listOpenPayouts(
+  db: Queryable,
+  firstSeenBeforeMs: number,
+  limit: number,
+): Promise<PayoutRecord[]> {
   const { rows } = await db.query<Row>(
     `SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE state NOT IN (${FINAL_LIST}) AND first_seen_ms < $1
      ORDER BY first_seen_ms, id LIMIT $2`,

@@ -1,14 +1,13 @@
 import type Database from 'better-sqlite3';
-import { FINAL_PAYOUT_STATES, type PayoutEvent, type PayoutHistoryEntry, type PayoutState, type SystemEvent } from '../../event';
-import { stringifyEvent } from '../../event-json';
 import {
-  PAYOUT_COLUMNS,
-  payoutParams,
-  toPayoutHistory,
-  toPayoutRecord,
-  toPayoutView,
-  type Row,
-} from '../rows';
+  FINAL_PAYOUT_STATES,
+  type PayoutEvent,
+  type PayoutHistoryEntry,
+  type PayoutState,
+  type SystemEvent,
+} from '../../event';
+import { stringifyEvent } from '../../event-json';
+import { PAYOUT_COLUMNS, payoutParams, toPayoutHistory, toPayoutRecord, toPayoutView, type Row } from '../rows';
 import type { NewDelivery, PayoutFilter, PayoutPolicy, PayoutRecord, PayoutView, StuckCheck } from '../types';
 
 const FINAL_LIST = FINAL_PAYOUT_STATES.map((s) => `'${s}'`).join(', ');
