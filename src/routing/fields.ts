@@ -15,17 +15,18 @@ const PAYOUT_FIELDS = [
 ] as const satisfies readonly (keyof PayoutEvent)[];
 
 const PAYOUT_FIELD_SET: ReadonlySet<string> = new Set(PAYOUT_FIELDS);
+const PAYOUT_STATE_FIELD = 'payout.state';
 
 /**
  * How the callback moved its payout (set when it was stored): `transition.kind` (first, forward, amendment, late,
- * after-final, conflict), `transition.from`, `transition.to`, and `state`, the payout's state after it (the same
- * name skyrelay's payout events carry in their data).
+ * after-final, conflict), `transition.from`, `transition.to`, and `payout.state`, the payout's state after it.
+ * Dotted names, so they never shadow an extra field SkyPay might send as `state`.
  */
 const TRANSITION_FIELDS: Readonly<Record<string, (t: Transition) => unknown>> = {
   'transition.kind': (t) => t.kind,
   'transition.from': (t) => t.from,
   'transition.to': (t) => t.to,
-  state: (t) => t.to,
+  [PAYOUT_STATE_FIELD]: (t) => t.to,
 };
 
 /** Field names a rule may give that speak of the payout's lifecycle: their values are checked when config loads. */
@@ -46,10 +47,11 @@ export function compileFieldReader(field: string): FieldReader {
   return (event) => {
     if (event.source === 'skyrelay') {
       if (field === 'source' || field === 'type') return event[field];
+      // skyrelay's payout events (stuck, unstuck, anomaly) carry the payout's state as data.state.
+      if (field === PAYOUT_STATE_FIELD && !Object.hasOwn(event.data, field)) return readOwn(event.data, 'state');
       return readOwn(event.data, field);
     }
     if (isPayoutField) return event[field as (typeof PAYOUT_FIELDS)[number]];
-    // An extra field SkyPay sent under the same name is shadowed: the lifecycle is skyrelay's own word for it.
     if (readTransition) return event.transition ? readTransition(event.transition) : undefined;
     // A literal extra key containing a dot ("extra.x" sent by SkyPay) still wins over the prefix form.
     if (extraName !== undefined && !Object.hasOwn(event.extra, field)) return readOwn(event.extra, extraName);
