@@ -144,10 +144,11 @@ describe('payouts through the running daemon (real HTTP, real receivers)', funct
 
   it('shows a payout and lists payouts in the CLI and the admin API, and counts them in /metrics', async () => {
     const cn = nextControlNumber('SKSEE');
+    const paidAt = dealTimeFromNow(-2 * MINUTE);
     await send(cn, '1', dealTimeFromNow(-3 * MINUTE));
-    await send(cn, '2', dealTimeFromNow(-2 * MINUTE));
+    await send(cn, '2', paidAt);
     await send(cn, '1', dealTimeFromNow(-MINUTE));
-    await send(cn, '2', dealTimeFromNow(-2 * MINUTE)); // a duplicate of the paid callback
+    await send(cn, '2', paidAt); // a duplicate of the paid callback
     const other = nextControlNumber('SKSEE');
     await send(other, '2', dealTimeFromNow(-2 * MINUTE));
     await send(other, '4', dealTimeFromNow(-MINUTE));
