@@ -99,6 +99,7 @@ export function parseOlderThan(text: string, now = Date.now()): number {
 
 /** A control number or partner as a filter: SkyPay's are short printable text; anything else matches nothing. */
 export function parseName(text: string, name: string): string {
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point of this check
   if (text.length >= 1 && text.length <= 100 && !/[\u0000-\u001f\u007f]/.test(text)) return text;
   throw new FilterError(`${name}: expected 1 to 100 printable characters`);
 }
