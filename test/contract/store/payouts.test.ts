@@ -168,6 +168,23 @@ for (const factory of STORE_FACTORIES) {
       }
     });
 
+    it('two instances racing on a payout they both know: judged one after the other (the row is locked)', async () => {
+      for (let round = 0; round < 10; round++) {
+        const cn = nextControlNumber();
+        await a.savePayoutEvent(status(cn, 1, '2026-11-27 10:00:00'), policy);
+        const results = await Promise.all([
+          a.savePayoutEvent(status(cn, 2, '2026-11-27 11:00:00'), policy),
+          b.savePayoutEvent(status(cn, 4, '2026-11-27 11:00:01'), policy),
+        ]);
+        // Read apart, both would move an uploaded payout forward and the last write would win.
+        expect(results.map((r) => r.transition?.kind).sort()).to.deep.equal(['conflict', 'forward']);
+        const [detail] = await b.getPayouts(cn);
+        expect(detail?.payout.anomalies).to.equal(1);
+        const winner = results.find((r) => r.transition?.kind === 'forward')?.transition?.to;
+        expect(detail?.payout.state).to.equal(winner);
+      }
+    });
+
     it('lists payouts by state, partner, age and anomalies, newest first, paged by id; counts them by state', async () => {
       const old = new Date(Date.now() - 7 * 3_600_000);
       const cns = [nextControlNumber(), nextControlNumber(), nextControlNumber()];
