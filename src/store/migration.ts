@@ -13,6 +13,7 @@ export const COPIED_TABLES = [
   'callback_keys',
   'callback_copies',
   'rejections',
+  'payouts',
 ] as const;
 export type CopiedTable = (typeof COPIED_TABLES)[number];
 

@@ -26,6 +26,7 @@ async function snapshot(store: Store) {
     details: await Promise.all(events.map((e) => store.getEvent(e.id))),
     deliveries: await store.listDeliveries({ limit: ALL }),
     rejections: await store.listRejections({ limit: ALL }),
+    payouts: await store.listPayouts({ limit: ALL }),
   };
 }
 
@@ -82,7 +83,7 @@ describePostgres(
       expect(run.stderr).not.to.contain(db.url);
       expect(run.code, run.stderr).to.equal(0);
       expect(run.stdout).to.match(
-        /^copied \d+ rows from .*: 3 events, 6 deliveries, 6 attempts, 3 callback_keys, 1 callback_copies, 2 rejections$/m,
+        /^copied \d+ rows from .*: 3 events, 6 deliveries, 6 attempts, 3 callback_keys, 1 callback_copies, 2 rejections, 3 payouts$/m,
       );
 
       const before = await withStore(sqlite.dbPath, snapshot);
@@ -174,6 +175,7 @@ describePostgres(
             callback_keys: 3,
             callback_copies: 1,
             rejections: 2,
+            payouts: 3,
           });
           // Counted from the page already there, not from zero.
           expect(lines.filter((l) => l.table === 'deliveries').map((l) => l.done)).to.deep.equal([4, 6]);
