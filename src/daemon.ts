@@ -25,6 +25,9 @@ import { createCallbackStruct } from './skypay/validate';
 import { openStore, type Store } from './store';
 import { startRetentionJob } from './store/retention';
 import { listConfigWarnings } from './config/load';
+import { createPayoutPolicy } from './payouts/policy';
+import { StuckWatcher } from './payouts/stuck';
+import { isAnomaly } from './payouts/lifecycle';
 
 export interface DaemonOptions {
   /** Extra routers mounted after the built-in ones, behind the same guards (embedding, tests). */
@@ -71,6 +74,11 @@ export class Daemon {
     this.planner = createPlanner(config.rules);
     this.planDeliveries = this.planner.plan;
     this.stop = once(() => this.drain());
+  }
+
+  /** How new events are routed: the rules, less what an active silence holds back (replays ignore silences). */
+  private get routedPlan(): Plan {
+    return this.silences?.plan ?? this.planDeliveries;
   }
 
   /** The open store (from start() on): the one interface the CLI and admin API use too. */
@@ -140,6 +148,12 @@ export class Daemon {
     this.silences = silences;
     const metrics = config.metrics.enabled ? await components.start(this.metricsComponent(store)) : undefined;
     await components.start(this.retentionComponent(store));
+    // Payouts (issue 10): the stuck check, one process of the cluster at a time.
+    const stuck = new StuckWatcher(
+      { store, plan: this.routedPlan, logger, onRaised: () => this.worker.notify() },
+      config.payouts,
+    );
+    await components.start({ name: 'stuck payouts', start: () => stuck.start(), stop: () => stuck.stop() });
     // Alerts only when some rule asks for skyrelay's own events: otherwise nothing would carry them.
     if (this.planner.routesSystemEvents) await components.start(this.alertsComponent(store));
     const worker = new DeliveryWorker(
@@ -226,6 +240,9 @@ export class Daemon {
     });
     events.on('callback.outcome', ({ outcome, ms }) => metrics.recordOutcome(outcome, ms));
     events.on('delivery.attempt', (report) => metrics.recordAttempt(report));
+    events.on('event.stored', ({ outcome }) => {
+      if (outcome.transition && isAnomaly(outcome.transition)) metrics.recordPayoutAnomaly(outcome.transition.kind);
+    });
     return { name: 'metrics', ...metrics };
   }
 
@@ -255,7 +272,7 @@ export class Daemon {
     const { events } = this;
     const alerts = createAlerts({
       store,
-      plan: this.silences?.plan ?? this.planDeliveries,
+      plan: this.routedPlan,
       secrets: this.listSecrets(),
       rejectionWindowMs: this.config.alerts.rejectionWindowMs,
       logger: this.logger,
@@ -338,7 +355,8 @@ export class Daemon {
           maxFutureMinutes: config.skypay.maxFutureMinutes,
         },
         store,
-        plan: this.silences?.plan ?? this.planDeliveries,
+        plan: this.routedPlan,
+        payoutPolicy: createPayoutPolicy(this.routedPlan),
         onStored: (event, outcome, deliveries) => events.emit('event.stored', { event, outcome, deliveries }),
       },
       answer: {

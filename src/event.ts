@@ -44,6 +44,11 @@ export interface PayoutEvent {
   extra: Record<string, unknown>;
   receivedAt: string;
   duplicates: number;
+  /**
+   * How this callback moved its payout, judged in the transaction that stored it (src/payouts/lifecycle.ts).
+   * Absent on events stored before payouts were kept.
+   */
+  transition?: Transition;
 }
 
 /** SkyPay 8.1 statementType: what moved money on the account (finance-notification.md). */
@@ -96,14 +101,75 @@ export interface FinanceEvent {
 /** What a SkyPay callback becomes: a payout status or a finance notification. */
 export type CallbackEvent = PayoutEvent | FinanceEvent;
 
-/** Events skyrelay raises about itself (rejected callbacks, dead deliveries, conflicting copies). */
+/** A payout's state: one per payType; paid, cancelled and failed are final, the others leave it open. */
+export type PayoutState = 'uploaded' | 'paid' | 'cancelled' | 'failed' | 'amendedSuccess' | 'amendedFailure';
+
+export const PAYOUT_STATES: readonly PayoutState[] = [
+  'uploaded',
+  'paid',
+  'cancelled',
+  'failed',
+  'amendedSuccess',
+  'amendedFailure',
+];
+
+/** SkyPay's final statuses: nothing is supposed to follow them. */
+export const FINAL_PAYOUT_STATES: readonly PayoutState[] = ['paid', 'cancelled', 'failed'];
+
+export function isFinalState(state: PayoutState): boolean {
+  return FINAL_PAYOUT_STATES.includes(state);
+}
+
+/** first: the payout was unknown; late: older dealTime than a status already seen; see lifecycle.md. */
+export type TransitionKind = 'first' | 'forward' | 'amendment' | 'late' | 'after-final' | 'conflict';
+
+export const TRANSITION_KINDS: readonly TransitionKind[] = [
+  'first',
+  'forward',
+  'amendment',
+  'late',
+  'after-final',
+  'conflict',
+];
+
+export interface Transition {
+  /** The payout's state before this callback; null when it was unknown. */
+  from: PayoutState | null;
+  /** Its state after: a late or impossible status leaves it where it was. */
+  to: PayoutState;
+  kind: TransitionKind;
+}
+
+/** Events skyrelay raises about itself (rejected callbacks, dead deliveries, conflicting copies, payouts). */
 export interface SystemEvent {
   id: string;
   source: 'skyrelay';
-  type: 'rejection' | 'delivery.dead' | 'callback.conflict' | 'database.lost';
+  type:
+    | 'rejection'
+    | 'delivery.dead'
+    | 'callback.conflict'
+    | 'database.lost'
+    | 'payout.anomaly'
+    | 'payout.stuck'
+    | 'payout.unstuck';
   receivedAt: string;
-  /** Flat, secret-free facts about what happened; routable like payout fields. */
-  data: Record<string, string | number | boolean | null>;
+  /**
+   * Secret-free facts about what happened; routable like payout fields. Flat, except a payout event's `history`
+   * (its timeline, for the reader).
+   */
+  data: Record<string, string | number | boolean | null | readonly PayoutHistoryEntry[]>;
+}
+
+/** One status a payout received, as a payout event's `history` carries it. */
+export interface PayoutHistoryEntry {
+  eventId: string;
+  status: PayStatus;
+  dealTime: string;
+  receivedAt: string;
+  /** The transition's kind; null for events stored before payouts were kept. */
+  kind: TransitionKind | null;
+  /** Set for a conflicting copy of an earlier callback (same identity, different content): the copy's id. */
+  copyOf?: string;
 }
 
 export type RelayEvent = PayoutEvent | FinanceEvent | SystemEvent;

@@ -7,7 +7,7 @@ const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
  * "since" filters can use the id order, and ids created in one millisecond by
  * several processes still never collide (80 random bits).
  */
-export function createId(prefix: 'evt' | 'dlv' | 'rej' | 'cpy' | 'sil'): string {
+export function createId(prefix: 'evt' | 'dlv' | 'rej' | 'cpy' | 'sil' | 'pay'): string {
   let time = Date.now();
   let head = '';
   for (let i = 0; i < 10; i++) {

@@ -1,4 +1,4 @@
-import { PAY_STATUSES, payTypeOf } from '../event';
+import { PAYOUT_STATES, PAY_STATUSES, payTypeOf, type PayoutState } from '../event';
 import { DELIVERY_STATES, type DeliveryState } from '../store/types';
 
 /**
@@ -38,7 +38,16 @@ export function parseStatus(text: string): string {
   throw new FilterError(`status: expected one of ${Object.values(PAY_STATUSES).join(', ')} or 1 to 6 (got "${text}")`);
 }
 
-const EVENT_TYPES = ['payout', 'rejection', 'delivery.dead', 'callback.conflict', 'database.lost'];
+const EVENT_TYPES = [
+  'payout',
+  'rejection',
+  'delivery.dead',
+  'callback.conflict',
+  'database.lost',
+  'payout.anomaly',
+  'payout.stuck',
+  'payout.unstuck',
+];
 
 export function parseEventType(text: string): string {
   if (EVENT_TYPES.includes(text)) return text;
@@ -76,4 +85,21 @@ export function parseLimit(text: string, max = 1000): number {
   if (!/^\d+$/.test(text.trim()) || n < 1 || n > max)
     throw new FilterError(`limit: expected a whole number from 1 to ${max} (got "${text}")`);
   return n;
+}
+
+export function parsePayoutState(text: string): PayoutState {
+  if ((PAYOUT_STATES as readonly string[]).includes(text)) return text as PayoutState;
+  throw new FilterError(`state: expected one of ${PAYOUT_STATES.join(', ')} (got "${text}")`);
+}
+
+/** `--older-than 6h`: payouts in their state since before that long ago, as ms epoch. */
+export function parseOlderThan(text: string, now = Date.now()): number {
+  return now - parseDuration(text, 'older-than');
+}
+
+/** A control number or partner as a filter: SkyPay's are short printable text; anything else matches nothing. */
+export function parseName(text: string, name: string): string {
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point of this check
+  if (text.length >= 1 && text.length <= 100 && !/[\u0000-\u001f\u007f]/.test(text)) return text;
+  throw new FilterError(`${name}: expected 1 to 100 printable characters`);
 }

@@ -3,9 +3,9 @@ import type Koa from 'koa';
 import bodyParser from 'koa-bodyparser';
 import type { RelayEvent } from '../event';
 import type { Logger } from '../log';
-import { stringifyEventDetail } from '../store/detail-json';
+import { stringifyEventDetail, stringifyPayoutDetail } from '../store/detail-json';
 import { ReplayCountChangedError, StoreUnavailableError } from '../store/errors';
-import type { InspectStore, ReplayStore } from '../store/store';
+import type { InspectStore, PayoutStore, ReplayStore } from '../store/store';
 import type { RejectionFilter, ReplayResult } from '../store/types';
 import type { NewDelivery } from '../store/types';
 import { guardPrefix } from '../http/path-guard';
@@ -16,6 +16,9 @@ import {
   checkRejectionFilters,
   parseEventType,
   parseLimit,
+  parseName,
+  parseOlderThan,
+  parsePayoutState,
   parseReason,
   parseSince,
   parseState,
@@ -24,7 +27,7 @@ import {
 
 export interface AdminDeps {
   token: string;
-  store: InspectStore & ReplayStore;
+  store: InspectStore & ReplayStore & PayoutStore;
   plan: (event: RelayEvent) => NewDelivery[];
   /** Wakes the delivery worker after a replay, so requeued work goes out at once. */
   onReplayed: () => void;
@@ -155,6 +158,30 @@ export function createAdminRouter(deps: AdminDeps): Router {
     }
   });
 
+  router.get('/payouts', async (ctx) => {
+    const q = readQuery(ctx);
+    const limit = q['limit'] ? parseLimit(q['limit']) : DEFAULT_LIMIT;
+    const items = await deps.store.listPayouts({
+      state: q['state'] ? parsePayoutState(q['state']) : undefined,
+      partner: q['partner'] ? parseName(q['partner'], 'partner') : undefined,
+      stateSinceBeforeMs: q['olderThan'] ? parseOlderThan(q['olderThan']) : undefined,
+      anomalies: parseFlagParam(q['anomalies'], 'anomalies'),
+      before: q['cursor'],
+      limit: limit + 1,
+    });
+    ctx.body = page(ctx, items, limit);
+  });
+
+  // A control number may name a payout of several partners: all of them, or ?partner= for one.
+  router.get('/payouts/:controlNumber', async (ctx) => {
+    const q = readQuery(ctx);
+    const partner = q['partner'] ? parseName(q['partner'], 'partner') : undefined;
+    const found = await deps.store.getPayouts(ctx.params['controlNumber'] ?? '', partner);
+    if (found.length === 0) return notFound(ctx, 'no such payout');
+    ctx.type = 'application/json';
+    ctx.body = `{"items":[${found.map(stringifyPayoutDetail).join(',')}]}`;
+  });
+
   router.post('/events/:id/replay', async (ctx) => {
     const result = await deps.store.replayEvent(ctx.params['id'] ?? '', deps.plan);
     if (!result) return notFound(ctx, 'no such event');
@@ -173,6 +200,13 @@ function answerReplay(ctx: Koa.Context, result: ReplayResult, deps: AdminDeps): 
     'admin replay',
   );
   ctx.body = result;
+}
+
+/** `?anomalies=true|1`: on; `false|0` or absent: off. */
+function parseFlagParam(value: string | undefined, name: string): boolean | undefined {
+  if (value === undefined || value === '' || value === 'false' || value === '0') return undefined;
+  if (value === 'true' || value === '1') return true;
+  throw new FilterError(`${name}: expected true or false (got "${value}")`);
 }
 
 /** Fetches limit + 1 rows, for page(). */

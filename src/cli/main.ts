@@ -8,6 +8,7 @@ import { registerDeliveries } from './deliveries';
 import { registerEvents } from './events';
 import { escapeControls } from './format';
 import { registerMigrateStore } from './migrate-store';
+import { registerPayouts } from './payouts';
 import { registerPrune } from './prune';
 import { registerRejections } from './rejections';
 import { registerReplay } from './replay';
@@ -30,6 +31,7 @@ function buildProgram(): Command {
   registerConfigCheck(program);
   registerEvents(program);
   registerShow(program);
+  registerPayouts(program);
   registerDeliveries(program);
   registerRejections(program);
   registerReplay(program);

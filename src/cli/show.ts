@@ -41,6 +41,10 @@ function renderDetail(d: EventDetail): string[] {
       lines.push(`  reference        ${e.referenceNumber ?? '—'}`, `  fail description ${e.failDescription ?? '—'}`);
     }
     if (Object.keys(e.extra).length) lines.push(`  extra fields     ${stringifyExtra(e.extra)}`);
+    if (e.type === 'payout' && e.transition) {
+      const t = e.transition;
+      lines.push(`  transition       ${t.kind} (${t.from ?? '—'} → ${t.to})`);
+    }
     lines.push(`  copies after it  ${d.duplicates}${d.lastSeenAt ? ` (last ${d.lastSeenAt})` : ''}`);
     if (d.conflicts.length) {
       lines.push(`  conflicting copies ${d.conflicts.length} (same identity, other content; kept, not relayed)`);
@@ -54,7 +58,9 @@ function renderDetail(d: EventDetail): string[] {
   } else {
     lines.push(`event ${e.id}: skyrelay ${e.type}, raised ${e.receivedAt}`);
     for (const [key, value] of Object.entries(e.data))
-      lines.push(`  ${key.padEnd(16)} ${value === null ? '—' : String(value)}`);
+      lines.push(
+        `  ${key.padEnd(16)} ${value === null ? '—' : typeof value === 'object' ? JSON.stringify(value) : String(value)}`,
+      );
   }
   if (d.deliveries.length === 0 && d.silenced.length === 0) {
     lines.push('  deliveries: none (no rule chose a destination)');

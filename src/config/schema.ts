@@ -16,6 +16,7 @@ import { DestinationsConfig } from '../destinations/schema';
 import { RulesConfig } from '../routing/schema';
 
 const PositiveInt = refine(integer(), 'positive', (v) => v > 0 || 'must be a positive integer');
+const NonNegativeInt = refine(integer(), 'non-negative', (v) => v >= 0 || 'must be an integer, 0 or more');
 const Port = refine(integer(), 'port', (v) => (v >= 0 && v <= 65535) || 'must be an integer from 0 to 65535');
 const BodyLimit = refine(
   string(),
@@ -167,6 +168,15 @@ export const ConfigStruct = object({
     object({
       /** At most one rejection alert per reason and destination in this window; the rest are counted. */
       rejectionWindowMs: defaulted(PositiveInt, 60_000),
+    }),
+    {},
+  ),
+  payouts: defaulted(
+    object({
+      /** An open payout (uploaded or amended) with no final status this long raises payout.stuck; 0 turns it off. */
+      stuckAfterMs: defaulted(NonNegativeInt, 6 * 3_600_000),
+      /** How often one process of the cluster looks for stuck payouts. */
+      checkIntervalMs: defaulted(PositiveInt, 60_000),
     }),
     {},
   ),

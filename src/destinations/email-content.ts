@@ -50,6 +50,9 @@ export function buildSubject(event: RelayEvent, prefix: string): string {
       'delivery.dead': 'Dead delivery',
       'callback.conflict': 'Conflicting callback',
       'database.lost': 'Database lost',
+      'payout.anomaly': 'Payout anomaly',
+      'payout.stuck': 'Payout stuck',
+      'payout.unstuck': 'Payout no longer stuck',
     }[event.type];
     topic = `${label}: ${describeReason(event) ?? 'no reason recorded'}`;
   }

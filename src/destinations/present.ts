@@ -3,6 +3,7 @@ import {
   type FinanceEvent,
   type PayStatus,
   type PayoutEvent,
+  type PayoutHistoryEntry,
   type RelayEvent,
   type SystemEvent,
 } from '../event';
@@ -27,6 +28,9 @@ export const SYSTEM_HEADLINES: Readonly<Record<SystemEvent['type'], string>> = {
   'delivery.dead': 'skyrelay delivery dead',
   'callback.conflict': 'skyrelay kept a conflicting callback copy',
   'database.lost': 'skyrelay database file lost',
+  'payout.anomaly': 'Payout anomaly: a final payout got another status (SkyPay error or forged callback)',
+  'payout.stuck': 'Payout stuck: no final status in time',
+  'payout.unstuck': 'Payout no longer stuck: final status received',
 };
 
 /** Shown for missing values, so an empty cell reads as "nothing" rather than a glitch. */
@@ -82,7 +86,23 @@ export function formatValue(value: unknown): string {
   if (value === null || value === undefined || value === '') return EMPTY_VALUE;
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value) && value.every(isHistoryEntry)) return formatHistory(value);
   return JSON.stringify(value) ?? EMPTY_VALUE;
+}
+
+function isHistoryEntry(value: unknown): value is PayoutHistoryEntry {
+  return typeof value === 'object' && value !== null && 'status' in value && 'dealTime' in value;
+}
+
+/** A payout's timeline, one status a line, as people read it in Slack and mail. */
+export function formatHistory(history: readonly PayoutHistoryEntry[]): string {
+  if (history.length === 0) return EMPTY_VALUE;
+  return history
+    .map((h) => {
+      const kind = h.copyOf === undefined ? (h.kind ?? 'before payouts were kept') : `conflicting copy of ${h.copyOf}`;
+      return `${h.status} dealTime ${h.dealTime}, received ${h.receivedAt} (${kind})`;
+    })
+    .join('\n');
 }
 
 // `differs`: what a callback.conflict is about (which fields a copy changed).

@@ -1,11 +1,11 @@
-import type { CallbackEvent, RelayEvent } from '../event';
+import type { CallbackEvent, PayoutEvent, RelayEvent } from '../event';
 import { FINANCE_ACTION, normalizeFinance } from '../skypay/finance';
 import { normalizeCallback } from '../skypay/normalize';
 import type { Partner } from '../skypay/partners';
 import { buildReply, encodeReply, SUCCESS_CODE } from '../skypay/reply';
 import type { CallbackStruct } from '../skypay/validate';
 import type { IngestStore } from '../store/store';
-import type { NewDelivery, SaveOutcome } from '../store/types';
+import type { NewDelivery, PayoutPolicy, SaveOutcome } from '../store/types';
 import { authenticateCallback } from './authenticate';
 import { readBodyWithin, type BodyLimits, type BodySource } from './body';
 import { requireSafeBody } from './body-shape';
@@ -26,6 +26,11 @@ export interface ReceiveDeps {
   store: IngestStore;
   /** Which destinations the event goes to; written in the event's own transaction. */
   plan: (event: RelayEvent) => NewDelivery[];
+  /**
+   * The payout lifecycle (src/payouts/policy.ts): when given, the event is judged against its payout in its own
+   * transaction and planned after that with the policy's plan (so rules see the transition), instead of `plan`.
+   */
+  payoutPolicy?: PayoutPolicy;
   /** Called after the commit, before the reply: wakes the delivery worker. */
   onStored?: (event: RelayEvent, outcome: SaveOutcome, deliveries: NewDelivery[]) => void;
   /** The clock the dealTime window is judged on. */
@@ -114,8 +119,7 @@ export async function receiveCallback(request: CallbackRequest, deps: ReceiveDep
     facts.partner = authenticateCallback(opened.body, deps.partners, opened.key).userName;
     const now = deps.now?.() ?? new Date();
     const event = readEvent(opened, deps, now, facts);
-    const deliveries = deps.plan(event);
-    const saved = await deps.store.saveEvent(event, deliveries);
+    const { saved, deliveries } = await save(event, deps);
     facts.duplicate = saved.duplicate;
     facts.eventId = saved.eventId;
     if (saved.conflict) {
@@ -150,6 +154,35 @@ function readEvent(opened: OpenedBody, deps: ReceiveDeps, now: Date, facts: Call
   facts.controlNumber = event.controlNumber;
   facts.payType = event.payType;
   return event;
+}
+
+/** Stores the event (judged against its payout when there is a policy) and returns every delivery it planned. */
+async function save(
+  event: CallbackEvent,
+  deps: ReceiveDeps,
+): Promise<{ saved: SaveOutcome; deliveries: NewDelivery[] }> {
+  const policy = deps.payoutPolicy;
+  // A finance notification names no payout: it is stored as it is.
+  if (!policy || event.type === 'finance') {
+    const deliveries = deps.plan(event);
+    return { saved: await deps.store.saveEvent(event, deliveries), deliveries };
+  }
+  // Planned inside the store's transaction: what it planned (the event's and any raised event's) wakes the worker.
+  let deliveries: NewDelivery[] = [];
+  const saved = await deps.store.savePayoutEvent(event, {
+    ...policy,
+    // A write tried again (a busy lock, a batch split up) judges again: only the last try's plans count.
+    judge: (before, e) => {
+      deliveries = [];
+      return policy.judge(before, e);
+    },
+    plan: (e) => {
+      const planned = policy.plan(e);
+      deliveries = [...deliveries, ...planned];
+      return planned;
+    },
+  });
+  return { saved, deliveries: saved.duplicate ? [] : deliveries };
 }
 
 /** The result for anything thrown: a rejection (its status and reason), or an internal error (500). */

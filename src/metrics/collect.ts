@@ -1,5 +1,6 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AttemptReport } from '../delivery/worker';
+import type { TransitionKind } from '../event';
 import type { CallbackOutcome } from '../ingest/answer';
 import type { MetricFamily } from '../store/types';
 
@@ -26,6 +27,7 @@ export class ProcessMetrics {
   private readonly callbackSeconds: Histogram<'outcome'>;
   private readonly attempts: Counter<'destination' | 'outcome'>;
   private readonly attemptSeconds: Histogram<'destination'>;
+  private readonly payoutAnomalies: Counter<'kind'>;
 
   constructor() {
     const registers = [this.counters];
@@ -56,6 +58,16 @@ export class ProcessMetrics {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
+    this.payoutAnomalies = new Counter({
+      name: 'skyrelay_payout_anomalies_total',
+      help: 'Callbacks that did something impossible to their payout, by transition kind (after-final, conflict)',
+      labelNames: ['kind'],
+      registers,
+    });
+  }
+
+  recordPayoutAnomaly(kind: TransitionKind): void {
+    this.payoutAnomalies.inc({ kind });
   }
 
   recordOutcome(outcome: CallbackOutcome, ms: number): void {

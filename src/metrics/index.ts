@@ -5,13 +5,14 @@ import type { CallbackOutcome } from '../ingest/answer';
 import { requireBearerToken } from '../admin/auth';
 import { guardPrefix } from '../http/path-guard';
 import type { Logger } from '../log';
-import type { InspectStore, MetricTotalsStore } from '../store/store';
+import type { TransitionKind } from '../event';
+import type { InspectStore, MetricTotalsStore, PayoutStore } from '../store/store';
 import { ProcessMetrics } from './collect';
 import { MetricsPublisher } from './publisher';
 import { createMetricsRouter } from './router';
 
 export interface MetricsDeps {
-  store: MetricTotalsStore & InspectStore;
+  store: MetricTotalsStore & InspectStore & PayoutStore;
   destinations: readonly string[];
   publishIntervalMs: number;
   /** The scrape path (metrics.path). */
@@ -34,6 +35,7 @@ export function createMetrics(deps: MetricsDeps) {
     guards,
     recordOutcome: (outcome: CallbackOutcome, ms: number) => metrics.recordOutcome(outcome, ms),
     recordAttempt: (report: AttemptReport) => metrics.recordAttempt(report),
+    recordPayoutAnomaly: (kind: TransitionKind) => metrics.recordPayoutAnomaly(kind),
     start: () => publisher.start(),
     stop: () => publisher.stop(),
   };

@@ -3,13 +3,14 @@ import { AggregatorRegistry } from 'prom-client';
 import type { Logger } from '../log';
 import type { ProcessMetrics } from './collect';
 import type { MetricsPublisher } from './publisher';
-import type { InspectStore } from '../store/store';
+import type { InspectStore, PayoutStore } from '../store/store';
+import { payoutGauges } from './payout-gauges';
 import { queueGauges } from './queue-gauges';
 import type { MetricFamily } from '../store/types';
 import { groupSamples, orderSamples } from './samples';
 
 export interface MetricsRouteDeps {
-  store: InspectStore;
+  store: InspectStore & PayoutStore;
   path: string;
   metrics: ProcessMetrics;
   publisher: MetricsPublisher;
@@ -65,6 +66,7 @@ async function readClusterView(deps: MetricsRouteDeps): Promise<MetricFamily[][]
     totals,
     ...processes,
     queueGauges(await deps.store.readQueueState(), deps.destinations, now),
+    payoutGauges(await deps.store.countPayoutsByState()),
     [viewGauge(processes.length, 'Processes whose metrics this scrape covers')],
   ];
 }

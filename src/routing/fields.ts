@@ -1,4 +1,4 @@
-import type { FinanceEvent, PayoutEvent, RelayEvent } from '../event';
+import type { FinanceEvent, PayoutEvent, RelayEvent, Transition } from '../event';
 
 /** Payout properties a rule may name directly; anything else is looked up in `extra`. */
 const PAYOUT_FIELDS = [
@@ -36,6 +36,23 @@ const FINANCE_FIELDS = [
 ] as const satisfies readonly (keyof FinanceEvent)[];
 
 const FINANCE_FIELD_SET: ReadonlySet<string> = new Set(FINANCE_FIELDS);
+
+const PAYOUT_STATE_FIELD = 'payout.state';
+
+/**
+ * How the callback moved its payout (set when it was stored): `transition.kind` (first, forward, amendment, late,
+ * after-final, conflict), `transition.from`, `transition.to`, and `payout.state`, the payout's state after it.
+ * Dotted names, so they never shadow an extra field SkyPay might send as `state`.
+ */
+const TRANSITION_FIELDS: Readonly<Record<string, (t: Transition) => unknown>> = {
+  'transition.kind': (t) => t.kind,
+  'transition.from': (t) => t.from,
+  'transition.to': (t) => t.to,
+  [PAYOUT_STATE_FIELD]: (t) => t.to,
+};
+
+/** Field names a rule may give that speak of the payout's lifecycle: their values are checked when config loads. */
+export const LIFECYCLE_FIELDS: ReadonlySet<string> = new Set(Object.keys(TRANSITION_FIELDS));
 const EXTRA_PREFIX = 'extra.';
 
 export type FieldReader = (event: RelayEvent) => unknown;
@@ -49,14 +66,20 @@ export function compileFieldReader(field: string): FieldReader {
   const extraName = field.startsWith(EXTRA_PREFIX) ? field.slice(EXTRA_PREFIX.length) : undefined;
   const isPayoutField = PAYOUT_FIELD_SET.has(field);
   const isFinanceField = FINANCE_FIELD_SET.has(field);
+  const readTransition = Object.hasOwn(TRANSITION_FIELDS, field) ? TRANSITION_FIELDS[field] : undefined;
   return (event) => {
     if (event.source === 'skyrelay') {
       if (field === 'source' || field === 'type') return event[field];
+      // skyrelay's payout events (stuck, unstuck, anomaly) carry the payout's state as data.state.
+      if (field === PAYOUT_STATE_FIELD && !Object.hasOwn(event.data, field)) return readOwn(event.data, 'state');
       return readOwn(event.data, field);
     }
     if (event.type === 'finance') {
       if (isFinanceField) return event[field as (typeof FINANCE_FIELDS)[number]];
-    } else if (isPayoutField) return event[field as (typeof PAYOUT_FIELDS)[number]];
+    } else {
+      if (isPayoutField) return event[field as (typeof PAYOUT_FIELDS)[number]];
+      if (readTransition) return event.transition ? readTransition(event.transition) : undefined;
+    }
     // A literal extra key containing a dot ("extra.x" sent by SkyPay) still wins over the prefix form.
     if (extraName !== undefined && !Object.hasOwn(event.extra, field)) return readOwn(event.extra, extraName);
     return readOwn(event.extra, field);

@@ -1,4 +1,6 @@
 import { array, define, nonempty, object, optional, record, refine, string, type Infer } from 'superstruct';
+import { PAYOUT_STATES, TRANSITION_KINDS } from '../event';
+import { LIFECYCLE_FIELDS } from './fields';
 import { STATUS_FIELDS, describeStatusProblem, resolvePayType } from './pay-type';
 
 export type Scalar = string | number | boolean;
@@ -91,8 +93,23 @@ function listEqualityValues(matcher: MatcherValue): Scalar[] {
   return 'not' in matcher ? listEqualityValues(matcher.not) : [];
 }
 
+/** transition.kind and the payout states must name a real one, for the same reason. */
+function findLifecycleProblems(match: Record<string, MatcherValue>): string[] {
+  const problems: string[] = [];
+  for (const [field, matcher] of Object.entries(match)) {
+    if (!LIFECYCLE_FIELDS.has(field)) continue;
+    const known: readonly string[] = field === 'transition.kind' ? TRANSITION_KINDS : PAYOUT_STATES;
+    for (const value of listEqualityValues(matcher)) {
+      if (typeof value !== 'string' || !known.includes(value)) {
+        problems.push(`${field}: unknown value ${JSON.stringify(value)} (expected one of ${known.join(', ')})`);
+      }
+    }
+  }
+  return problems;
+}
+
 export const Match = refine(record(nonempty(string()), Matcher), 'StatusNames', (match) => {
-  const problems = findStatusProblems(match);
+  const problems = [...findStatusProblems(match), ...findLifecycleProblems(match)];
   return problems.length === 0 ? true : problems.map((message) => ({ message }));
 });
 

@@ -15,6 +15,7 @@ export const COPIED_TABLES = [
   'rejections',
   'silences',
   'event_silences',
+  'payouts',
 ] as const;
 export type CopiedTable = (typeof COPIED_TABLES)[number];
 

@@ -1,4 +1,11 @@
-import type { CallbackEvent, RelayEvent } from '../event';
+import {
+  isFinalState,
+  type CallbackEvent,
+  type PayoutEvent,
+  type PayoutHistoryEntry,
+  type PayoutState,
+  type RelayEvent,
+} from '../event';
 import { parseEvent } from '../event-json';
 import { listDifferences } from '../skypay/identity';
 import type {
@@ -9,6 +16,8 @@ import type {
   DeliveryView,
   FoldedWindow,
   NewSilence,
+  PayoutRecord,
+  PayoutView,
   RejectionDetail,
   RejectionView,
   SilencedRoute,
@@ -178,3 +187,85 @@ export function silenceValues(s: NewSilence): unknown[] {
 }
 
 export const SILENCE_COLUMNS = 'id, matchers, destinations, starts_ms, ends_ms, created_by, created_ms, comment';
+
+export function toPayoutRecord(r: Row): PayoutRecord {
+  return {
+    id: String(r['id']),
+    partner: String(r['partner']),
+    controlNumber: String(r['control_number']),
+    state: r['state'] as PayoutState,
+    firstSeenMs: Number(r['first_seen_ms']),
+    lastSeenMs: Number(r['last_seen_ms']),
+    lastDealTime: String(r['last_deal_time']),
+    stateSinceMs: Number(r['state_since_ms']),
+    stuckState: (strOrNull(r['stuck_state']) as PayoutState | null) ?? null,
+    anomalies: Number(r['anomalies']),
+  };
+}
+
+export function toPayoutView(p: PayoutRecord): PayoutView {
+  return {
+    id: p.id,
+    partner: p.partner,
+    controlNumber: p.controlNumber,
+    state: p.state,
+    final: isFinalState(p.state),
+    firstSeenAt: iso(p.firstSeenMs),
+    lastSeenAt: iso(p.lastSeenMs),
+    lastDealTime: p.lastDealTime,
+    stateSince: iso(p.stateSinceMs),
+    stuckState: p.stuckState,
+    anomalies: p.anomalies,
+  };
+}
+
+/** The parameters of a payout row, in the column order of PAYOUT_COLUMNS. */
+export function payoutParams(p: PayoutRecord): unknown[] {
+  return [
+    p.id,
+    p.partner,
+    p.controlNumber,
+    p.state,
+    p.firstSeenMs,
+    p.lastSeenMs,
+    p.lastDealTime,
+    p.stateSinceMs,
+    p.stuckState,
+    p.anomalies,
+  ];
+}
+
+export const PAYOUT_COLUMNS =
+  'id, partner, control_number, state, first_seen_ms, last_seen_ms, last_deal_time, state_since_ms, stuck_state, anomalies';
+
+/**
+ * A payout's timeline from its events' rows (id, body, received_ms) and its conflicting copies' rows (id, event_id,
+ * body, received_ms), ordered by dealTime then received time.
+ */
+export function toPayoutHistory(events: Row[], copies: Row[]): PayoutHistoryEntry[] {
+  const entries: PayoutHistoryEntry[] = [];
+  for (const r of events) {
+    const e = parseEvent(String(r['body'])) as PayoutEvent;
+    entries.push({
+      eventId: String(r['id']),
+      status: e.status,
+      dealTime: e.dealTime,
+      receivedAt: iso(r['received_ms']),
+      kind: e.transition?.kind ?? null,
+    });
+  }
+  for (const r of copies) {
+    const c = parseEvent(String(r['body'])) as PayoutEvent;
+    entries.push({
+      eventId: String(r['id']),
+      status: c.status,
+      dealTime: c.dealTime,
+      receivedAt: iso(r['received_ms']),
+      kind: null,
+      copyOf: String(r['event_id']),
+    });
+  }
+  return entries.sort((a, b) =>
+    a.dealTime === b.dealTime ? a.receivedAt.localeCompare(b.receivedAt) : a.dealTime < b.dealTime ? -1 : 1,
+  );
+}

@@ -1,4 +1,4 @@
-import type { RelayEvent } from '../event';
+import type { PayoutEvent, PayoutState, RelayEvent, SystemEvent } from '../event';
 import type {
   Admission,
   AttemptRecord,
@@ -16,6 +16,11 @@ import type {
   MetricFamily,
   NewDelivery,
   NewRejection,
+  PayoutDetail,
+  PayoutFilter,
+  PayoutPolicy,
+  PayoutRecord,
+  PayoutView,
   PruneCounts,
   PruneCutoffs,
   RejectionDetail,
@@ -28,6 +33,7 @@ import type {
   SilenceFilter,
   SilenceView,
   NewSilence,
+  StuckCheck,
   SuppressedRejections,
 } from './types';
 
@@ -57,6 +63,27 @@ export interface IngestStore {
    * which reads the same handle, sends it. Where nothing can be lost (PostgreSQL) it is saveEvent.
    */
   saveEventDespiteLoss(event: RelayEvent, deliveries: NewDelivery[]): Promise<void>;
+  /**
+   * saveEvent for a payout event, judged against its payout in the same transaction (and group commit): the
+   * payout row is updated, `event.transition` is set before it is stored, deliveries are planned after that, and
+   * what the policy raises (payout.anomaly, payout.unstuck) is stored with it. A duplicate or conflicting copy
+   * changes nothing. Also how reconciliation applies a status it observed: as an event of its own.
+   */
+  savePayoutEvent(event: PayoutEvent, policy: PayoutPolicy): Promise<SaveOutcome>;
+}
+
+/** Payouts (issue 10): one row per (partner, controlNumber), kept by savePayoutEvent. */
+export interface PayoutStore {
+  /** Newest first by id, paged like events. */
+  listPayouts(filter: PayoutFilter): Promise<PayoutView[]>;
+  /** The payouts with this control number (one per partner, or only `partner`'s), each with its events. */
+  getPayouts(controlNumber: string, partner?: string): Promise<PayoutDetail[]>;
+  /** Open payouts first seen before `firstSeenBeforeMs`, oldest first, at most `limit`: what reconciliation asks about. */
+  listOpenPayouts(options: { firstSeenBeforeMs: number; limit: number }): Promise<PayoutRecord[]>;
+  /** Marks open payouts stuck in their state and stores one event each (check.build), in one transaction. */
+  raiseStuckPayouts(check: StuckCheck): Promise<SystemEvent[]>;
+  /** How many payouts are in each state (states with none are absent). */
+  countPayoutsByState(): Promise<Partial<Record<PayoutState, number>>>;
 }
 
 export interface OutboxStore {
@@ -200,7 +227,8 @@ export interface Store
     MetricTotalsStore,
     HealthStore,
     ClusterJobs,
-    SilenceStore {
+    SilenceStore,
+    PayoutStore {
   readonly kind: 'sqlite' | 'postgres';
   /**
    * The daemon now answers requests: waits that were fine while starting (SQLite's busy handler, which sleeps on

@@ -1,4 +1,12 @@
-import type { CallbackEvent, RelayEvent } from '../event';
+import type {
+  CallbackEvent,
+  PayoutEvent,
+  PayoutHistoryEntry,
+  PayoutState,
+  RelayEvent,
+  SystemEvent,
+  Transition,
+} from '../event';
 
 /** The shapes the store takes and gives (store.ts names them); none of them knows SQL or a driver. */
 export interface NewDelivery {
@@ -19,6 +27,9 @@ export interface SaveOutcome {
   duplicates: number;
   /** Set when the copy had the identity of an earlier callback but different content: it was kept, not counted. */
   conflict?: CallbackConflict;
+  /** savePayoutEvent of a new event: how it moved its payout, and the events that raised (anomaly, unstuck). */
+  transition?: Transition;
+  raised?: SystemEvent[];
 }
 
 export interface CallbackConflict {
@@ -343,4 +354,87 @@ export interface Sample {
   sample: string;
   labels: LabelSet;
   value: number;
+}
+
+/** A payout as the store keeps it: one row per (partner, controlNumber), updated in its events' transactions. */
+export interface PayoutRecord {
+  /** Time-sortable (pay_...), given at first sight: what listings page by. */
+  id: string;
+  partner: string;
+  controlNumber: string;
+  state: PayoutState;
+  firstSeenMs: number;
+  lastSeenMs: number;
+  /** The newest dealTime among its statuses, as SkyPay sent it. */
+  lastDealTime: string;
+  /** When it entered its state (received time): what "stuck" measures. */
+  stateSinceMs: number;
+  /** The state a payout.stuck was raised for (at most once per state); null when never. */
+  stuckState: PayoutState | null;
+  /** How many after-final and conflict transitions it had. */
+  anomalies: number;
+}
+
+/**
+ * What the store asks of the payout lifecycle while it stores a payout event (src/payouts/policy.ts): handed in,
+ * since the state machine and the rules live above the store. Every call is synchronous and pure, made inside the
+ * event's transaction.
+ */
+export interface PayoutPolicy {
+  /** The event's transition and the payout after it; `before` is undefined for a payout never seen. */
+  judge(before: PayoutRecord | undefined, event: PayoutEvent): { transition: Transition; after: PayoutRecord };
+  /** Whether raise() needs the payout's history (read only then: most callbacks raise nothing). */
+  needsHistory(transition: Transition, before: PayoutRecord | undefined): boolean;
+  /** Events the transition raises (payout.anomaly, payout.unstuck), stored in the same transaction. */
+  raise(context: {
+    event: PayoutEvent;
+    transition: Transition;
+    before: PayoutRecord | undefined;
+    after: PayoutRecord;
+    history: PayoutHistoryEntry[];
+  }): SystemEvent[];
+  /** The deliveries of the stored event and of each raised one, planned after judging so rules see the transition. */
+  plan(event: RelayEvent): NewDelivery[];
+}
+
+export interface PayoutFilter {
+  state?: PayoutState | undefined;
+  partner?: string | undefined;
+  /** Only payouts in their state since before this instant (e.g. `--older-than 6h`). */
+  stateSinceBeforeMs?: number | undefined;
+  /** Only payouts with at least one after-final or conflict transition. */
+  anomalies?: boolean | undefined;
+  /** Only ids older than this one (the previous page's last id). */
+  before?: string | undefined;
+  limit: number;
+}
+
+/** A payout as operators see it. */
+export interface PayoutView {
+  id: string;
+  partner: string;
+  controlNumber: string;
+  state: PayoutState;
+  final: boolean;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  lastDealTime: string;
+  stateSince: string;
+  stuckState: PayoutState | null;
+  anomalies: number;
+}
+
+/** One payout with its events (each with duplicates, conflicting copies and deliveries), oldest first. */
+export interface PayoutDetail {
+  payout: PayoutView;
+  events: EventDetail[];
+}
+
+/** Payout events the stuck check raises, one per payout, in the transaction that marks them. */
+export interface StuckCheck {
+  /** Open payouts in their state since before this instant, not yet reported stuck in it. */
+  stateSinceBeforeMs: number;
+  limit: number;
+  build(payout: PayoutRecord): SystemEvent;
+  plan(event: RelayEvent): NewDelivery[];
 }

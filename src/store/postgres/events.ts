@@ -4,12 +4,15 @@ import { parseEvent, stringifyEvent } from '../../event-json';
 import { createId } from '../../ids';
 import { digestContent, identityKey, listDifferences } from '../../skypay/identity';
 import { eventColumns } from '../rows';
-import type { NewDelivery, NewRejection, SaveOutcome, SuppressedRejections } from '../types';
+import type { NewDelivery, NewRejection, PayoutPolicy, SaveOutcome, SuppressedRejections } from '../types';
+import { applyPayout, insertSilencedRoutes } from './payouts';
 import { WORK_CHANNEL } from './locks';
 
 export interface EventWrite {
   event: RelayEvent;
   deliveries: NewDelivery[];
+  /** A payout event judged against its payout in this transaction (savePayoutEvent); its deliveries come from it. */
+  policy?: PayoutPolicy;
 }
 
 /**
@@ -42,11 +45,11 @@ function identityOrder(a: EventWrite, b: EventWrite): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
-async function writeOne(client: ClientBase, { event, deliveries: routes }: EventWrite): Promise<SaveOutcome> {
-  const deliveries = routes.filter((d) => d.silencedBy === undefined);
-  const silenced = routes.filter((d) => d.silencedBy !== undefined);
+async function writeOne(client: ClientBase, { event, deliveries: planned, policy }: EventWrite): Promise<SaveOutcome> {
   const receivedMs = Date.parse(event.receivedAt);
   const payout = event.source === 'skypay' ? event : undefined;
+  let deliveries = planned;
+  let raised: SaveOutcome['raised'];
   if (payout) {
     const digest = digestContent(payout);
     const added = await client.query(
@@ -55,7 +58,13 @@ async function writeOne(client: ClientBase, { event, deliveries: routes }: Event
       [...identityKey(payout), event.id, receivedMs, digest],
     );
     if (added.rowCount === 0) return receiveAgain(client, payout, receivedMs, digest);
+    if (policy && payout.type === 'payout') {
+      raised = await applyPayout(client, payout, policy);
+      deliveries = policy.plan(payout);
+    }
   }
+  const silenced = deliveries.filter((d) => d.silencedBy !== undefined);
+  deliveries = deliveries.filter((d) => d.silencedBy === undefined);
   await client.query(
     `INSERT INTO events (id, source, type, partner, control_number, pay_type, status, deal_time, body, received_ms)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
@@ -75,20 +84,15 @@ async function writeOne(client: ClientBase, { event, deliveries: routes }: Event
       ],
     );
   }
-  if (silenced.length > 0) {
-    await client.query(
-      `INSERT INTO event_silences (event_id, destination, silence_id, rules)
-       SELECT $1, s.destination, s.silence_id, s.rules FROM unnest($2::text[], $3::text[], $4::text[])
-       AS s (destination, silence_id, rules)`,
-      [
-        event.id,
-        silenced.map((d) => d.destination),
-        silenced.map((d) => d.silencedBy),
-        silenced.map((d) => JSON.stringify(d.rules)),
-      ],
-    );
-  }
-  return { eventId: event.id, duplicate: false, duplicates: 0 };
+  await insertSilencedRoutes(client, event.id, silenced);
+  return {
+    eventId: event.id,
+    duplicate: false,
+    duplicates: 0,
+    ...(payout?.type === 'payout' && payout.transition && policy
+      ? { transition: payout.transition, raised: raised ?? [] }
+      : {}),
+  };
 }
 
 /** A known identity: a counted duplicate when the content matches (or cannot be compared), else a kept copy. */

@@ -39,6 +39,18 @@ const COLUMNS: Record<CopiedTable, readonly string[]> = {
   attempts: ['id', 'delivery_id', 'attempt', 'started_ms', 'duration_ms', 'outcome', 'status', 'error', 'response'],
   callback_keys: ['partner', 'control_number', 'pay_type', 'deal_time', 'event_id', 'received_ms', 'digest'],
   callback_copies: ['id', 'event_id', 'received_ms', 'body', 'digest', 'repeats'],
+  payouts: [
+    'id',
+    'partner',
+    'control_number',
+    'state',
+    'first_seen_ms',
+    'last_seen_ms',
+    'last_deal_time',
+    'state_since_ms',
+    'stuck_state',
+    'anomalies',
+  ],
   rejections: [
     'id',
     'received_ms',

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { RelayEvent } from '../../event';
+import type { PayoutEvent, PayoutState, RelayEvent, SystemEvent } from '../../event';
 import { ReplayCountChangedError, SilenceEndedError, StoreClosedError, StoreUnavailableError } from '../errors';
 import type { MetricProcess, QueueState, Store } from '../store';
 import type {
@@ -17,6 +17,11 @@ import type {
   FoldedWindow,
   NewDelivery,
   NewRejection,
+  PayoutDetail,
+  PayoutFilter,
+  PayoutPolicy,
+  PayoutRecord,
+  PayoutView,
   PruneCounts,
   PruneCutoffs,
   RejectionDetail,
@@ -26,11 +31,14 @@ import type {
   ReplayResult,
   Sample,
   SaveOutcome,
+  StuckCheck,
   SuppressedRejections,
   NewSilence,
   SilenceFilter,
   SilenceView,
 } from '../types';
+import { toPayoutView } from '../rows';
+import * as payouts from './payouts';
 import { addSuppressed, writeEvents, writeRejections, type EventWrite } from './events';
 import { describeFailure, failsAll, toStoreError } from './failure';
 import { createAsyncBatcher, type AsyncBatcher } from './group-commit';
@@ -130,8 +138,44 @@ export class PostgresStore implements Store {
   }
 
   async saveEvent(event: RelayEvent, deliveries: NewDelivery[]): Promise<SaveOutcome> {
+    return this.submitEvent({ event, deliveries });
+  }
+
+  async savePayoutEvent(event: PayoutEvent, policy: PayoutPolicy): Promise<SaveOutcome> {
+    return this.submitEvent({ event, deliveries: [], policy });
+  }
+
+  listPayouts(filter: PayoutFilter): Promise<PayoutView[]> {
+    return this.run((pool) => payouts.listPayouts(pool, filter));
+  }
+
+  getPayouts(controlNumber: string, partner?: string): Promise<PayoutDetail[]> {
+    return this.run(async (pool) => {
+      const found = await payouts.findPayouts(pool, controlNumber, partner);
+      if (found.length === 0) return [];
+      const events = await queries.findEventsByControlNumber(pool, controlNumber);
+      return found.map((p) => ({
+        payout: toPayoutView(p),
+        events: events.filter((e) => e.event.source === 'skypay' && e.event.partner === p.partner),
+      }));
+    });
+  }
+
+  listOpenPayouts(options: { firstSeenBeforeMs: number; limit: number }): Promise<PayoutRecord[]> {
+    return this.run((pool) => payouts.listOpenPayouts(pool, options.firstSeenBeforeMs, options.limit));
+  }
+
+  raiseStuckPayouts(check: StuckCheck): Promise<SystemEvent[]> {
+    return this.transaction((c) => payouts.raiseStuck(c, check));
+  }
+
+  countPayoutsByState(): Promise<Partial<Record<PayoutState, number>>> {
+    return this.run((pool) => payouts.countPayoutsByState(pool));
+  }
+
+  private async submitEvent(write: EventWrite): Promise<SaveOutcome> {
     this.assertOpen();
-    return this.events.submit({ event, deliveries }).then(
+    return this.events.submit(write).then(
       (outcome) => {
         this.writeFailure = undefined;
         return outcome;

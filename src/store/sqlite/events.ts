@@ -4,11 +4,14 @@ import { parseEvent, stringifyEvent } from '../../event-json';
 import { createId } from '../../ids';
 import { digestContent, identityKey, listDifferences } from '../../skypay/identity';
 import { eventColumns } from '../rows';
-import type { NewDelivery, NewRejection, SaveOutcome, SuppressedRejections } from '../types';
+import type { NewDelivery, NewRejection, PayoutPolicy, SaveOutcome, SuppressedRejections } from '../types';
+import { preparePayouts } from './payouts';
 
 export interface EventWrite {
   event: RelayEvent;
   deliveries: NewDelivery[];
+  /** A payout event judged against its payout in this transaction (savePayoutEvent); its deliveries come from it. */
+  policy?: PayoutPolicy;
 }
 
 interface KeyRow {
@@ -90,13 +93,21 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
     };
   };
 
-  const writeOne = ({ event, deliveries }: EventWrite): SaveOutcome => {
+  const payouts = preparePayouts(db);
+
+  const writeOne = ({ event, deliveries: planned, policy }: EventWrite): SaveOutcome => {
     const receivedMs = Date.parse(event.receivedAt);
     const payout = event.source === 'skypay' ? event : undefined;
+    let deliveries = planned;
+    let raised: SaveOutcome['raised'];
     if (payout) {
       const digest = digestContent(payout);
       const added = insertKey.run(...identityKey(payout), event.id, receivedMs, digest);
       if (added.changes === 0) return receiveAgain(payout, receivedMs, digest);
+      if (policy && payout.type === 'payout') {
+        raised = payouts.apply(payout, policy);
+        deliveries = policy.plan(payout);
+      }
     }
     // Positional parameters: binding from an object costs a property lookup per name on every insert.
     insertEvent.run(event.id, event.source, event.type, ...eventColumns(event), stringifyEvent(event), receivedMs);
@@ -107,7 +118,14 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
       }
       insertDelivery.run(d.id, event.id, d.destination, JSON.stringify(d.rules), receivedMs, receivedMs, receivedMs);
     }
-    return { eventId: event.id, duplicate: false, duplicates: 0 };
+    return {
+      eventId: event.id,
+      duplicate: false,
+      duplicates: 0,
+      ...(payout?.type === 'payout' && payout.transition && policy
+        ? { transition: payout.transition, raised: raised ?? [] }
+        : {}),
+    };
   };
 
   const writeAll = db.transaction((writes: EventWrite[]) => writes.map(writeOne));

@@ -31,6 +31,15 @@ const BY_CALLBACK_KEY: Paging = {
   params: (cursor) => JSON.parse(cursor) as unknown[],
 };
 
+/** payouts has no rowid either: paged by (partner, control_number). */
+const PAYOUT_KEY_COLUMNS = ['partner', 'control_number'];
+const BY_PAYOUT_KEY: Paging = {
+  key: `(${PAYOUT_KEY_COLUMNS.join(', ')})`,
+  order: PAYOUT_KEY_COLUMNS.join(', '),
+  select: (row) => JSON.stringify(PAYOUT_KEY_COLUMNS.map((c) => row[c])),
+  params: (cursor) => JSON.parse(cursor) as unknown[],
+};
+
 interface TableStatements {
   paging: Paging;
   first: Database.Statement<[number], CopiedRow & { rowkey?: number }>;
@@ -40,9 +49,10 @@ interface TableStatements {
 }
 
 function prepareTable(db: Database.Database, table: CopiedTable): TableStatements {
-  const paging = table === 'callback_keys' ? BY_CALLBACK_KEY : BY_ROWID;
+  const paging = table === 'callback_keys' ? BY_CALLBACK_KEY : table === 'payouts' ? BY_PAYOUT_KEY : BY_ROWID;
   const columns = paging === BY_ROWID ? 'rowid AS rowkey, *' : '*';
-  const marks = paging === BY_ROWID ? '?' : `(${KEY_COLUMNS.map(() => '?').join(', ')})`;
+  const keyColumns = paging === BY_PAYOUT_KEY ? PAYOUT_KEY_COLUMNS : KEY_COLUMNS;
+  const marks = paging === BY_ROWID ? '?' : `(${keyColumns.map(() => '?').join(', ')})`;
   return {
     paging,
     first: db.prepare(`SELECT ${columns} FROM ${table} ORDER BY ${paging.order} LIMIT ?`),

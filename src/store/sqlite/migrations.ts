@@ -187,6 +187,51 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (event_id, destination)
   );
   `,
+  `
+  -- Payouts (issue 10): one row per (partner, control number), judged and updated in the transaction of each of its
+  -- events. Built here from the events already stored, so an upgrade keeps each payout's history; events stored
+  -- before this have no transition of their own.
+  CREATE TABLE payouts (
+    id TEXT NOT NULL UNIQUE,
+    partner TEXT NOT NULL,
+    control_number TEXT NOT NULL,
+    state TEXT NOT NULL,
+    first_seen_ms INTEGER NOT NULL,
+    last_seen_ms INTEGER NOT NULL,
+    last_deal_time TEXT NOT NULL,
+    state_since_ms INTEGER NOT NULL,
+    stuck_state TEXT,
+    anomalies INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (partner, control_number)
+  ) WITHOUT ROWID;
+  CREATE INDEX payouts_state_since ON payouts(state, state_since_ms);
+  CREATE INDEX payouts_first_seen ON payouts(first_seen_ms);
+  CREATE INDEX payouts_control_number ON payouts(control_number);
+  WITH p AS (
+    SELECT id, partner, control_number, pay_type, deal_time, received_ms,
+      coalesce(last_seen_ms, received_ms) AS seen_ms, pay_type IN (2, 3, 4) AS final
+    FROM events
+    WHERE source = 'skypay' AND partner IS NOT NULL AND control_number IS NOT NULL AND pay_type IS NOT NULL
+      AND deal_time IS NOT NULL
+  ), g AS (
+    SELECT partner, control_number, min(id) AS first_id, min(received_ms) AS first_ms, max(seen_ms) AS last_ms,
+      max(deal_time) AS last_deal, count(DISTINCT CASE WHEN final THEN pay_type END) AS finals
+    FROM p GROUP BY partner, control_number
+  ), s AS (
+    -- The state: the first final status received, else the newest status by dealTime.
+    SELECT partner, control_number, pay_type, received_ms, row_number() OVER (
+      PARTITION BY partner, control_number
+      ORDER BY final DESC, CASE WHEN final THEN received_ms END ASC, deal_time DESC, received_ms DESC) AS rn
+    FROM p
+  )
+  INSERT INTO payouts (id, partner, control_number, state, first_seen_ms, last_seen_ms, last_deal_time,
+    state_since_ms, stuck_state, anomalies)
+  SELECT 'pay_' || substr(g.first_id, 5), g.partner, g.control_number,
+    CASE s.pay_type WHEN 1 THEN 'uploaded' WHEN 2 THEN 'paid' WHEN 3 THEN 'cancelled' WHEN 4 THEN 'failed'
+      WHEN 5 THEN 'amendedSuccess' ELSE 'amendedFailure' END,
+    g.first_ms, g.last_ms, g.last_deal, s.received_ms, NULL, max(g.finals - 1, 0)
+  FROM g JOIN s ON s.partner = g.partner AND s.control_number = g.control_number AND s.rn = 1;
+  `,
 ];
 
 /** `upTo` stops at an older schema version: tests build a database as an older release left it. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
-import type { RelayEvent } from '../../event';
+import type { PayoutEvent, PayoutState, RelayEvent, SystemEvent } from '../../event';
 import {
   DatabaseLostError,
   ReplayCountChangedError,
@@ -29,6 +29,11 @@ import type {
   FoldedWindow,
   NewDelivery,
   NewRejection,
+  PayoutDetail,
+  PayoutFilter,
+  PayoutPolicy,
+  PayoutRecord,
+  PayoutView,
   PruneCounts,
   PruneCutoffs,
   RejectionDetail,
@@ -41,6 +46,7 @@ import type {
   NewSilence,
   SilenceFilter,
   SilenceView,
+  StuckCheck,
   SuppressedRejections,
 } from '../types';
 import { prepareAlertWindows } from './alert-windows';
@@ -49,7 +55,9 @@ import { prepareEventWriter, prepareRejectionWriter, prepareSuppressedWriter, ty
 import { prepareJobLocks } from './job-locks';
 import { prepareSharedMetrics } from './metric-totals';
 import { prepareOutbox } from './outbox';
+import { preparePayouts } from './payouts';
 import * as queries from './queries';
+import { toPayoutView } from '../rows';
 import { prepareQueueState } from './queue-state';
 import { preparePruner } from './retention';
 import { prepareSilences } from './silences';
@@ -92,6 +100,7 @@ export class SqliteStore implements Store {
   private readonly queueState: () => QueueState;
   private readonly jobLocks: ReturnType<typeof prepareJobLocks>;
   private readonly silences: ReturnType<typeof prepareSilences>;
+  private readonly payouts: ReturnType<typeof preparePayouts>;
   /** Who holds job locks taken through this store: unique per store, so two stores on one file are two holders. */
   private readonly jobOwner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   private readonly jobsHeld = new Set<string>();
@@ -141,6 +150,7 @@ export class SqliteStore implements Store {
     this.queueState = prepareQueueState(this.db);
     this.jobLocks = prepareJobLocks(this.db);
     this.silences = prepareSilences(this.db);
+    this.payouts = preparePayouts(this.db);
     if (this.file) {
       this.fileWatch = setInterval(() => this.checkFile(), FILE_CHECK_INTERVAL_MS);
       this.fileWatch.unref();
@@ -187,8 +197,44 @@ export class SqliteStore implements Store {
   }
 
   async saveEvent(event: RelayEvent, deliveries: NewDelivery[]): Promise<SaveOutcome> {
+    return this.submitEvent({ event, deliveries });
+  }
+
+  async savePayoutEvent(event: PayoutEvent, policy: PayoutPolicy): Promise<SaveOutcome> {
+    return this.submitEvent({ event, deliveries: [], policy });
+  }
+
+  listPayouts(filter: PayoutFilter): Promise<PayoutView[]> {
+    return this.read(() => this.payouts.list(filter));
+  }
+
+  getPayouts(controlNumber: string, partner?: string): Promise<PayoutDetail[]> {
+    return this.read(() => {
+      const found = this.payouts.find(controlNumber, partner);
+      if (found.length === 0) return [];
+      const events = queries.findEventsByControlNumber(this.db, controlNumber);
+      return found.map((p) => ({
+        payout: toPayoutView(p),
+        events: events.filter((e) => e.event.source === 'skypay' && e.event.partner === p.partner),
+      }));
+    });
+  }
+
+  listOpenPayouts(options: { firstSeenBeforeMs: number; limit: number }): Promise<PayoutRecord[]> {
+    return this.read(() => this.payouts.listOpen(options.firstSeenBeforeMs, options.limit));
+  }
+
+  raiseStuckPayouts(check: StuckCheck): Promise<SystemEvent[]> {
+    return this.read(() => this.payouts.raiseStuck(check));
+  }
+
+  countPayoutsByState(): Promise<Partial<Record<PayoutState, number>>> {
+    return this.read(() => this.payouts.countByState());
+  }
+
+  private async submitEvent(write: EventWrite): Promise<SaveOutcome> {
     this.assertOpen();
-    return this.events.submit({ event, deliveries }).then(
+    return this.events.submit(write).then(
       (outcome) => {
         this.writeFailure = undefined;
         return outcome;

@@ -27,6 +27,7 @@ async function snapshot(store: Store) {
     deliveries: await store.listDeliveries({ limit: ALL }),
     rejections: await store.listRejections({ limit: ALL }),
     silences: await store.listSilences({ limit: ALL }),
+    payouts: await store.listPayouts({ limit: ALL }),
   };
 }
 
@@ -97,7 +98,7 @@ describePostgres(
       expect(run.stderr).not.to.contain(db.url);
       expect(run.code, run.stderr).to.equal(0);
       expect(run.stdout).to.match(
-        /^copied \d+ rows from .*: 3 events, 6 deliveries, 6 attempts, 3 callback_keys, 1 callback_copies, 2 rejections, 1 silences, 0 event_silences$/m,
+        /^copied \d+ rows from .*: 3 events, 6 deliveries, 6 attempts, 3 callback_keys, 1 callback_copies, 2 rejections, 1 silences, 0 event_silences, 3 payouts$/m,
       );
 
       const before = await withStore(sqlite.dbPath, snapshot);
@@ -191,6 +192,7 @@ describePostgres(
             rejections: 2,
             silences: 1,
             event_silences: 0,
+            payouts: 3,
           });
           // Counted from the page already there, not from zero.
           expect(lines.filter((l) => l.table === 'deliveries').map((l) => l.done)).to.deep.equal([4, 6]);

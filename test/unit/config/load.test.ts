@@ -23,6 +23,15 @@ describe('config/load', () => {
     expect(config.destinations).to.deep.equal({});
   });
 
+  it('stuck payouts: 6 h and a check a minute by default; 0 turns the check off', () => {
+    expect(validateConfig(readDefaultConfig()).payouts).to.deep.equal({
+      stuckAfterMs: 21_600_000,
+      checkIntervalMs: 60_000,
+    });
+    const off = validateConfig(mergeDeep(readDefaultConfig(), { payouts: { stuckAfterMs: 0 } }));
+    expect(off.payouts.stuckAfterMs).to.equal(0);
+  });
+
   it('fills in defaults for sections left out', () => {
     const config = validateConfig({ skypay: { partners: [{ userName: 'a', authentication: ['k'] }] } });
     expect(config.skypay.partners[0]?.encryptKeys).to.deep.equal([]);
@@ -69,6 +78,30 @@ describe('config/load', () => {
     ['an unknown role', { roles: 'ingest,relay' }, /^roles\.1: expected one of `"ingest","delivery"`/],
     ['no role at all', { roles: '' }, /^roles: /],
     ['a role named twice', { roles: ['delivery', 'delivery'] }, /^roles: names a role twice/],
+    [
+      'a negative payouts.stuckAfterMs',
+      { payouts: { stuckAfterMs: -1 } },
+      /^payouts\.stuckAfterMs: must be an integer, 0 or more/,
+    ],
+    [
+      'a zero payouts.checkIntervalMs',
+      { payouts: { checkIntervalMs: 0 } },
+      /^payouts\.checkIntervalMs: must be a positive/,
+    ],
+    [
+      'a rule on an unknown transition kind',
+      {
+        destinations: {
+          d: {
+            type: 'webhook',
+            url: 'https://x.example/h',
+            secret: `whsec_${Buffer.from('0123456789abcdef0123').toString('base64')}`,
+          },
+        },
+        rules: [{ name: 'r', match: { 'transition.kind': 'afterfinal' }, to: ['d'] }],
+      },
+      /^rules\.0\.match: transition\.kind: unknown value "afterfinal"/m,
+    ],
   ];
   for (const [name, overrides, expected] of cases) {
     it(`refuses ${name}, naming the key`, () => {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { buildEmailContent, buildMessageId, buildSubject } from '../../../src/destinations/email-content';
 import { describeTimezone } from '../../../src/destinations/present';
 import { buildSlackMessage, describeFallback } from '../../../src/destinations/slack';
+import { buildAnomalyEvent } from '../../../src/payouts/events';
 import { buildEnvelope, describeEnvelopeType } from '../../../src/destinations/webhook';
 import { buildConflictEvent } from '../../../src/alerts/build';
 import { buildDeadDeliveryEvent, buildPaidEvent, buildPayoutEvent, buildRejectionEvent } from '../../support/fixtures';
@@ -210,5 +211,45 @@ describe('deal time clock (skypay.timezone)', () => {
     });
     expect(mail.text).to.contain('Deal time: 2018-08-07 11:58:33 GMT+7');
     expect(mail.html).to.contain('2018-08-07 11:58:33 GMT+7');
+  });
+});
+
+describe('payout anomaly messages', () => {
+  const anomaly = buildAnomalyEvent(
+    buildPayoutEvent({ controlNumber: 'SK99123456789', partner: 'Acme@skypay', dealTime: '2026-11-27 10:02:31' }),
+    { from: 'paid', to: 'paid', kind: 'conflict' },
+    [
+      {
+        eventId: 'evt_a',
+        status: 'paid',
+        dealTime: '2026-11-27 09:41:10',
+        receivedAt: '2026-11-27T01:41:12.480Z',
+        kind: 'first',
+      },
+      {
+        eventId: 'evt_b',
+        status: 'failure',
+        dealTime: '2026-11-27 10:02:31',
+        receivedAt: '2026-11-27T02:02:33.900Z',
+        kind: 'conflict',
+      },
+    ],
+    new Date('2026-11-27T02:02:34.000Z'),
+  );
+
+  it('say plainly in Slack that a final payout changed: a SkyPay error or a forged callback', () => {
+    expect(describeFallback(anomaly)).to.match(/^Payout anomaly: a final payout got another status/);
+    expect(describeFallback(anomaly)).to.match(/either a SkyPay error or a forged callback/);
+    const blocks = JSON.stringify(buildSlackMessage(anomaly, 'dlv_1').blocks);
+    expect(blocks).to.contain('paid dealTime 2026-11-27 09:41:10, received 2026-11-27T01:41:12.480Z (first)');
+  });
+
+  it('say it in the mail subject and body, with the history one status a line', () => {
+    const mail = buildEmailContent(anomaly, { deliveryId: 'dlv_1', rules: ['r'], subjectPrefix: '[skyrelay]' });
+    expect(mail.subject).to.match(/^\[skyrelay\] Payout anomaly: Payout SK99123456789 of Acme@skypay was already paid/);
+    expect(mail.text).to.match(/either a SkyPay error or a forged callback/);
+    expect(mail.text).to.contain(
+      'history: paid dealTime 2026-11-27 09:41:10, received 2026-11-27T01:41:12.480Z (first)\nfailure dealTime 2026-11-27 10:02:31',
+    );
   });
 });

@@ -1,0 +1,90 @@
+import type { SystemEvent } from '../event';
+import type { Logger } from '../log';
+import type { Plan } from '../routing/plan';
+import type { ClusterJobs, PayoutStore } from '../store/store';
+import { buildStuckEvent } from './events';
+
+export interface StuckWatcherOptions {
+  /** payouts.stuckAfterMs: 0 turns the watcher off. */
+  stuckAfterMs: number;
+  /** payouts.checkIntervalMs. */
+  checkIntervalMs: number;
+}
+
+export interface StuckWatcherDeps {
+  store: PayoutStore & ClusterJobs;
+  plan: Plan;
+  logger: Logger;
+  /** Told after each commit that raised events: wakes the delivery worker. */
+  onRaised?: (events: SystemEvent[]) => void;
+  now?: () => Date;
+}
+
+/** The cluster-wide lock (the store's runExclusive): one process of the cluster checks at a time. */
+export const STUCK_JOB = 'payouts.stuck';
+/** Payouts marked per transaction: a backlog (a long outage, a first start) is worked through in short commits. */
+const BATCH = 100;
+
+/**
+ * Raises payout.stuck for open payouts that stayed in their state longer than stuckAfterMs, once per state. State
+ * lives in the store (the payout row remembers which state it was reported stuck in), so a restart or another
+ * process taking over never repeats one. payout.unstuck is raised where the final status is stored (the policy).
+ */
+export class StuckWatcher {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    private readonly deps: StuckWatcherDeps,
+    private readonly options: StuckWatcherOptions,
+  ) {}
+
+  start(): void {
+    if (this.options.stuckAfterMs === 0 || this.timer || this.stopping) return;
+    this.timer = setInterval(() => this.tick(), this.options.checkIntervalMs);
+    this.timer.unref();
+    // A first look soon after start, not a whole interval later.
+    setImmediate(() => this.tick());
+  }
+
+  /** One check now, in this process if it gets the lock: the events raised (undefined when another process holds it). */
+  async check(): Promise<SystemEvent[] | undefined> {
+    const now = this.deps.now?.() ?? new Date();
+    return this.deps.store.runExclusive(STUCK_JOB, async () => {
+      const raised: SystemEvent[] = [];
+      for (;;) {
+        const batch = await this.deps.store.raiseStuckPayouts({
+          stateSinceBeforeMs: now.getTime() - this.options.stuckAfterMs,
+          limit: BATCH,
+          build: (payout) => buildStuckEvent(payout, now),
+          plan: this.deps.plan,
+        });
+        raised.push(...batch);
+        if (batch.length > 0) this.deps.onRaised?.(batch);
+        if (batch.length < BATCH || this.stopping) return raised;
+      }
+    });
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.timer) clearInterval(this.timer);
+      this.timer = undefined;
+      await this.running;
+    })();
+    return this.stopping;
+  }
+
+  private tick(): void {
+    if (this.running || this.stopping) return;
+    this.running = this.check()
+      .then((raised) => {
+        if (raised && raised.length > 0) this.deps.logger.info({ count: raised.length }, 'payouts reported stuck');
+      })
+      .catch((err: unknown) => this.deps.logger.error({ err }, 'stuck payout check failed; will try again'))
+      .finally(() => {
+        this.running = undefined;
+      });
+  }
+}

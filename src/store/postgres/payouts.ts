@@ -1,0 +1,201 @@
+import type { ClientBase } from 'pg';
+import {
+  FINAL_PAYOUT_STATES,
+  type PayoutEvent,
+  type PayoutHistoryEntry,
+  type PayoutState,
+  type SystemEvent,
+} from '../../event';
+import { stringifyEvent } from '../../event-json';
+import { PAYOUT_COLUMNS, payoutParams, toPayoutHistory, toPayoutRecord, toPayoutView, type Row } from '../rows';
+import type { NewDelivery, PayoutFilter, PayoutPolicy, PayoutRecord, PayoutView, StuckCheck } from '../types';
+import { WORK_CHANNEL } from './locks';
+
+type Queryable = Pick<ClientBase, 'query'>;
+
+const FINAL_LIST = FINAL_PAYOUT_STATES.map((s) => `'${s}'`).join(', ');
+const VALUES = '$1, $2, $3, $4, $5, $6, $7, $8, $9, $10';
+
+async function lock(client: Queryable, partner: string, controlNumber: string): Promise<PayoutRecord | undefined> {
+  const { rows } = await client.query<Row>(
+    `SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE partner = $1 AND control_number = $2 FOR UPDATE`,
+    [partner, controlNumber],
+  );
+  return rows[0] ? toPayoutRecord(rows[0]) : undefined;
+}
+
+async function history(client: Queryable, partner: string, controlNumber: string): Promise<PayoutHistoryEntry[]> {
+  const events = await client.query<Row>(
+    `SELECT id, body, received_ms FROM events
+     WHERE control_number = $1 AND partner = $2 AND source = 'skypay' ORDER BY id`,
+    [controlNumber, partner],
+  );
+  const copies = await client.query<Row>(
+    `SELECT c.id, c.event_id, c.body, c.received_ms FROM callback_copies c JOIN events e ON e.id = c.event_id
+     WHERE e.control_number = $1 AND e.partner = $2 AND e.source = 'skypay' ORDER BY c.id`,
+    [controlNumber, partner],
+  );
+  return toPayoutHistory(events.rows, copies.rows);
+}
+
+/** A system event about a payout, with its deliveries, stored like any other system event. */
+async function insertSystemEvent(client: Queryable, event: SystemEvent, routes: NewDelivery[]): Promise<void> {
+  const ms = Date.parse(event.receivedAt);
+  await client.query(`INSERT INTO events (id, source, type, body, received_ms) VALUES ($1, $2, $3, $4, $5)`, [
+    event.id,
+    event.source,
+    event.type,
+    stringifyEvent(event),
+    ms,
+  ]);
+  await insertSilencedRoutes(
+    client,
+    event.id,
+    routes.filter((d) => d.silencedBy !== undefined),
+  );
+  const deliveries = routes.filter((d) => d.silencedBy === undefined);
+  if (deliveries.length === 0) return;
+  await client.query(
+    `INSERT INTO deliveries (id, event_id, destination, rules, state, next_attempt_ms, created_ms, updated_ms)
+     SELECT d.id, $1, d.destination, d.rules, 'pending', $2, $2, $2
+     FROM unnest($3::text[], $4::text[], $5::text[]) AS d (id, destination, rules)`,
+    [
+      event.id,
+      ms,
+      deliveries.map((d) => d.id),
+      deliveries.map((d) => d.destination),
+      deliveries.map((d) => JSON.stringify(d.rules)),
+    ],
+  );
+  await client.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, 'event']);
+}
+
+async function update(client: Queryable, p: PayoutRecord): Promise<void> {
+  await client.query(
+    `UPDATE payouts SET state = $3, last_seen_ms = $4, last_deal_time = $5, state_since_ms = $6, stuck_state = $7,
+       anomalies = $8 WHERE partner = $1 AND control_number = $2`,
+    [p.partner, p.controlNumber, p.state, p.lastSeenMs, p.lastDealTime, p.stateSinceMs, p.stuckState, p.anomalies],
+  );
+}
+
+/**
+ * Judges `event` (whose identity is new) against its payout inside the event's transaction: the payout row is
+ * locked FOR UPDATE, so two callbacks of one payout in two processes are judged one after the other. A payout
+ * never seen is inserted with ON CONFLICT DO NOTHING: when another transaction inserted it meanwhile, this one
+ * waits for it, then locks that row and judges again.
+ */
+export async function applyPayout(client: Queryable, event: PayoutEvent, policy: PayoutPolicy): Promise<SystemEvent[]> {
+  let before = await lock(client, event.partner, event.controlNumber);
+  let judged = policy.judge(before, event);
+  if (before) {
+    await update(client, judged.after);
+  } else {
+    const added = await client.query(
+      `INSERT INTO payouts (${PAYOUT_COLUMNS}) VALUES (${VALUES}) ON CONFLICT (partner, control_number) DO NOTHING`,
+      payoutParams(judged.after),
+    );
+    if (added.rowCount === 0) {
+      before = await lock(client, event.partner, event.controlNumber);
+      judged = policy.judge(before, event);
+      await update(client, judged.after);
+    }
+  }
+  const { transition, after } = judged;
+  event.transition = transition;
+  const past = policy.needsHistory(transition, before) ? await history(client, event.partner, event.controlNumber) : [];
+  const entry: PayoutHistoryEntry = {
+    eventId: event.id,
+    status: event.status,
+    dealTime: event.dealTime,
+    receivedAt: event.receivedAt,
+    kind: transition.kind,
+  };
+  const raised = policy.raise({ event, transition, before, after, history: [...past, entry] });
+  for (const r of raised) await insertSystemEvent(client, r, policy.plan(r));
+  return raised;
+}
+
+export async function raiseStuck(client: Queryable, check: StuckCheck): Promise<SystemEvent[]> {
+  // SKIP LOCKED: a payout whose callback is being stored right now is looked at on the next round.
+  const { rows } = await client.query<Row>(
+    `SELECT ${PAYOUT_COLUMNS} FROM payouts
+     WHERE state NOT IN (${FINAL_LIST}) AND state_since_ms < $1 AND (stuck_state IS NULL OR stuck_state <> state)
+     ORDER BY state_since_ms LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    [check.stateSinceBeforeMs, check.limit],
+  );
+  const raised: SystemEvent[] = [];
+  for (const p of rows.map(toPayoutRecord)) {
+    await client.query('UPDATE payouts SET stuck_state = state WHERE partner = $1 AND control_number = $2', [
+      p.partner,
+      p.controlNumber,
+    ]);
+    const event = check.build(p);
+    await insertSystemEvent(client, event, check.plan(event));
+    raised.push(event);
+  }
+  return raised;
+}
+
+export async function listPayouts(db: Queryable, f: PayoutFilter): Promise<PayoutView[]> {
+  const conditions: [string, unknown][] = [
+    ['state = $?', f.state],
+    ['partner = $?', f.partner],
+    ['state_since_ms < $?', f.stateSinceBeforeMs],
+    ['anomalies > $?', f.anomalies ? 0 : undefined],
+    ['id < $?', f.before],
+  ];
+  const used = conditions.filter(([, v]) => v !== undefined);
+  const sql = used.map(([c], i) => c.replace('$?', `$${i + 1}`)).join(' AND ');
+  const { rows } = await db.query<Row>(
+    `SELECT ${PAYOUT_COLUMNS} FROM payouts ${used.length ? `WHERE ${sql}` : ''} ORDER BY id DESC LIMIT $${used.length + 1}`,
+    [...used.map(([, v]) => v), f.limit],
+  );
+  return rows.map((r) => toPayoutView(toPayoutRecord(r)));
+}
+
+export async function findPayouts(db: Queryable, controlNumber: string, partner?: string): Promise<PayoutRecord[]> {
+  const { rows } = await db.query<Row>(
+    `SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE control_number = $1${partner === undefined ? '' : ' AND partner = $2'}
+     ORDER BY partner`,
+    partner === undefined ? [controlNumber] : [controlNumber, partner],
+  );
+  return rows.map(toPayoutRecord);
+}
+
+export async function listOpenPayouts(
+  db: Queryable,
+  firstSeenBeforeMs: number,
+  limit: number,
+): Promise<PayoutRecord[]> {
+  const { rows } = await db.query<Row>(
+    `SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE state NOT IN (${FINAL_LIST}) AND first_seen_ms < $1
+     ORDER BY first_seen_ms, id LIMIT $2`,
+    [firstSeenBeforeMs, limit],
+  );
+  return rows.map(toPayoutRecord);
+}
+
+export async function countPayoutsByState(db: Queryable): Promise<Partial<Record<PayoutState, number>>> {
+  const { rows } = await db.query<{ state: PayoutState; n: string | number }>(
+    'SELECT state, count(*) AS n FROM payouts GROUP BY state',
+  );
+  const counts: Partial<Record<PayoutState, number>> = {};
+  for (const r of rows) counts[r.state] = Number(r.n);
+  return counts;
+}
+
+/** Routes a silence held back: recorded on the event ("silenced by"), so nothing looks lost. */
+export async function insertSilencedRoutes(client: Queryable, eventId: string, silenced: NewDelivery[]): Promise<void> {
+  if (silenced.length === 0) return;
+  await client.query(
+    `INSERT INTO event_silences (event_id, destination, silence_id, rules)
+     SELECT $1, s.destination, s.silence_id, s.rules FROM unnest($2::text[], $3::text[], $4::text[])
+     AS s (destination, silence_id, rules)`,
+    [
+      eventId,
+      silenced.map((d) => d.destination),
+      silenced.map((d) => d.silencedBy),
+      silenced.map((d) => JSON.stringify(d.rules)),
+    ],
+  );
+}
