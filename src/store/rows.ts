@@ -1,7 +1,15 @@
 import type { PayoutEvent, RelayEvent } from '../event';
 import { parseEvent } from '../event-json';
 import { listDifferences } from '../skypay/identity';
-import type { AttemptView, ConflictingCopy, DeliveryState, DeliveryView, FoldedWindow, RejectionView } from './types';
+import type {
+  AttemptView,
+  ConflictingCopy,
+  DeliveryState,
+  DeliveryView,
+  DestinationActivity,
+  FoldedWindow,
+  RejectionView,
+} from './types';
 
 /**
  * Rows as both drivers return them, turned into the views the Store answers with. One mapping for SQLite and
@@ -96,4 +104,26 @@ export function toFoldedWindow(row: AlertWindowRow, windowMs: number): FoldedWin
     lastRemoteAddress: row.last_remote_address,
     lastDescription: row.last_description,
   };
+}
+
+/** Last successes and last failures (each driver's SQL gives the same columns) to one row per destination, by name. */
+export function toDestinationActivity(successes: Row[], failures: Row[]): DestinationActivity[] {
+  const byName = new Map<string, DestinationActivity>();
+  const entry = (destination: string): DestinationActivity => {
+    let found = byName.get(destination);
+    if (!found) {
+      found = { destination, lastSuccessAt: null, lastErrorAt: null, lastErrorStatus: null, lastError: null };
+      byName.set(destination, found);
+    }
+    return found;
+  };
+  for (const r of successes) entry(String(r['destination'])).lastSuccessAt = iso(r['at']);
+  for (const r of failures) {
+    Object.assign(entry(String(r['destination'])), {
+      lastErrorAt: iso(r['started_ms']),
+      lastErrorStatus: numOrNull(r['status']),
+      lastError: strOrNull(r['error']),
+    });
+  }
+  return [...byName.values()].sort((x, y) => x.destination.localeCompare(y.destination));
 }

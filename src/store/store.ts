@@ -1,6 +1,8 @@
 import type { RelayEvent } from '../event';
 import type {
   Admission,
+  CallbackMinute,
+  DestinationActivity,
   AttemptRecord,
   ClaimOptions,
   ClaimedDelivery,
@@ -165,6 +167,16 @@ export interface ClusterJobs {
   runExclusive<T>(name: string, job: () => Promise<T>): Promise<T | undefined>;
 }
 
+/** What only the dashboard (src/ui/) asks: callbacks per minute for its chart, and destinations' last outcomes. */
+export interface DashboardStore {
+  /** Adds these counts to the shared per-minute totals and drops minutes before `pruneBeforeMs`, in one transaction. */
+  addCallbackMinutes(counts: readonly CallbackMinute[], pruneBeforeMs: number): Promise<void>;
+  /** The per-minute totals from `sinceMs` on, oldest first; minutes with no callbacks are absent. */
+  readCallbackMinutes(sinceMs: number): Promise<CallbackMinute[]>;
+  /** One row per destination that has attempts on record, by name. */
+  readDestinationActivity(): Promise<DestinationActivity[]>;
+}
+
 export interface Store
   extends
     IngestStore,
@@ -175,7 +187,8 @@ export interface Store
     AlertWindowStore,
     MetricTotalsStore,
     HealthStore,
-    ClusterJobs {
+    ClusterJobs,
+    DashboardStore {
   readonly kind: 'sqlite' | 'postgres';
   /**
    * The daemon now answers requests: waits that were fine while starting (SQLite's busy handler, which sleeps on

@@ -140,6 +140,16 @@ const MIGRATIONS: string[] = [
     written_ms bigint NOT NULL
   );
   `,
+  `
+  -- The dashboard's chart: callbacks answered per minute and outcome (accepted, duplicate, rejected), summed over
+  -- every instance; only the last hours are kept.
+  CREATE TABLE IF NOT EXISTS callback_minutes (
+    minute_ms bigint NOT NULL,
+    outcome text COLLATE "C" NOT NULL,
+    count bigint NOT NULL,
+    PRIMARY KEY (minute_ms, outcome)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -4,6 +4,8 @@ import { ReplayCountChangedError, StoreClosedError, StoreUnavailableError } from
 import type { MetricProcess, QueueState, Store } from '../store';
 import type {
   Admission,
+  CallbackMinute,
+  DestinationActivity,
   AttemptRecord,
   ClaimOptions,
   ClaimedDelivery,
@@ -37,6 +39,7 @@ import { createClient, createPool, inTransaction } from './pool';
 import * as queries from './queries';
 import * as retention from './retention';
 import * as shared from './shared-state';
+import * as dashboard from './dashboard';
 
 export interface PostgresStoreOptions {
   /** postgres://… (store.url). May hold a password: never logged. */
@@ -206,6 +209,18 @@ export class PostgresStore implements Store {
 
   readQueueState(): Promise<QueueState> {
     return this.run((pool) => queries.readQueueState(pool));
+  }
+
+  addCallbackMinutes(counts: readonly CallbackMinute[], pruneBeforeMs: number): Promise<void> {
+    return this.transaction((c) => dashboard.addCallbackMinutes(c, counts, pruneBeforeMs));
+  }
+
+  readCallbackMinutes(sinceMs: number): Promise<CallbackMinute[]> {
+    return this.run((pool) => dashboard.readCallbackMinutes(pool, sinceMs));
+  }
+
+  readDestinationActivity(): Promise<DestinationActivity[]> {
+    return this.run((pool) => dashboard.readDestinationActivity(pool));
   }
 
   replayDeliveries(ids: readonly string[], now = Date.now()): Promise<ReplayResult> {

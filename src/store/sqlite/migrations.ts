@@ -162,6 +162,16 @@ const MIGRATIONS: string[] = [
     until_ms INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  -- The dashboard's chart: callbacks answered per minute and outcome (accepted, duplicate, rejected), summed over
+  -- every process; only the last hours are kept.
+  CREATE TABLE IF NOT EXISTS callback_minutes (
+    minute_ms INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (minute_ms, outcome)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** `upTo` stops at an older schema version: tests build a database as an older release left it. */

@@ -15,6 +15,8 @@ import { createBatcher, type Batcher } from '../group-commit';
 import type { MetricProcess, QueueState, Store, StoreOptions } from '../store';
 import type {
   Admission,
+  CallbackMinute,
+  DestinationActivity,
   AttemptRecord,
   ClaimOptions,
   ClaimedDelivery,
@@ -38,6 +40,7 @@ import type {
   SuppressedRejections,
 } from '../types';
 import { prepareAlertWindows } from './alert-windows';
+import { prepareDashboard } from './dashboard';
 import { openDatabase } from './database';
 import { prepareEventWriter, prepareRejectionWriter, prepareSuppressedWriter, type EventWrite } from './events';
 import { prepareJobLocks } from './job-locks';
@@ -84,6 +87,7 @@ export class SqliteStore implements Store {
   private readonly pruner: ReturnType<typeof preparePruner>;
   private readonly queueState: () => QueueState;
   private readonly jobLocks: ReturnType<typeof prepareJobLocks>;
+  private readonly dashboard: ReturnType<typeof prepareDashboard>;
   /** Who holds job locks taken through this store: unique per store, so two stores on one file are two holders. */
   private readonly jobOwner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   private readonly jobsHeld = new Set<string>();
@@ -132,6 +136,7 @@ export class SqliteStore implements Store {
     this.pruner = preparePruner(this.db);
     this.queueState = prepareQueueState(this.db);
     this.jobLocks = prepareJobLocks(this.db);
+    this.dashboard = prepareDashboard(this.db);
     if (this.file) {
       this.fileWatch = setInterval(() => this.checkFile(), FILE_CHECK_INTERVAL_MS);
       this.fileWatch.unref();
@@ -296,6 +301,18 @@ export class SqliteStore implements Store {
 
   readQueueState(): Promise<QueueState> {
     return this.read(() => this.queueState());
+  }
+
+  addCallbackMinutes(counts: readonly CallbackMinute[], pruneBeforeMs: number): Promise<void> {
+    return this.read(() => this.dashboard.addCallbackMinutes(counts, pruneBeforeMs));
+  }
+
+  readCallbackMinutes(sinceMs: number): Promise<CallbackMinute[]> {
+    return this.read(() => this.dashboard.readCallbackMinutes(sinceMs));
+  }
+
+  readDestinationActivity(): Promise<DestinationActivity[]> {
+    return this.read(() => this.dashboard.readDestinationActivity());
   }
 
   replayDeliveries(ids: readonly string[], now = Date.now()): Promise<ReplayResult> {
