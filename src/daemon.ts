@@ -23,6 +23,7 @@ import { createCallbackStruct } from './skypay/validate';
 import { openStore, type Store } from './store';
 import { startRetentionJob } from './store/retention';
 import type { CallbackOutcome } from './ingest/answer';
+import { Dashboard } from './ui';
 
 export interface DaemonHooks {
   onOutcome?: (outcome: CallbackOutcome, ms: number) => void;
@@ -48,6 +49,8 @@ export class Daemon {
   private rejectionKeeper: RejectionKeeper | undefined;
   private server: RunningServer | undefined;
   private state: Lifecycle = 'idle';
+  /** The dashboard at /ui (issue 12), when admin.token is set. */
+  private dashboard: Dashboard | undefined;
 
   constructor(
     private readonly config: Config,
@@ -58,6 +61,8 @@ export class Daemon {
       timeoutMs: config.delivery.timeoutMs,
       logger,
       timezone: config.skypay.timezone,
+      // Links to the dashboard only where there is one.
+      publicUrl: config.admin.token ? config.ui.publicUrl : undefined,
     });
     this.planner = createPlanner(config.rules);
     this.planDeliveries = this.planner.plan;
@@ -208,6 +213,7 @@ export class Daemon {
             },
             onOutcome: (outcome, ms) => {
               this.metrics?.recordOutcome(outcome, ms);
+              this.dashboard?.recordOutcome(outcome);
               this.hooks.onOutcome?.(outcome, ms);
             },
           },
@@ -252,6 +258,7 @@ export class Daemon {
     await this.alerts?.stop();
     await this.retention?.stop();
     await this.metrics?.stop();
+    await this.dashboard?.stop();
     await Promise.allSettled([...this.destinations.values()].map((d) => d.close()));
     await this.opened?.store.close();
     this.state = 'stopped';
@@ -273,6 +280,7 @@ export class Daemon {
       },
       this.logger,
     );
+    this.startDashboard();
     if (!this.planner.routesSystemEvents) return;
     this.alerts = createAlerts({
       store: this.store,
@@ -287,7 +295,11 @@ export class Daemon {
 
   private operationsGuards(): Koa.Middleware[] {
     const token = this.config.admin.token;
-    return [...(this.metrics?.guards ?? []), ...(token ? [guardAdmin({ token, logger: this.logger })] : [])];
+    return [
+      ...(this.metrics?.guards ?? []),
+      ...(token ? [guardAdmin({ token, logger: this.logger })] : []),
+      ...(this.dashboard ? [this.dashboard.guard] : []),
+    ];
   }
 
   /**
@@ -303,8 +315,37 @@ export class Daemon {
     this.alerts?.onDatabaseLost(reason, this.config.store.path);
   }
 
+  /** The dashboard: only with admin.token, whose holder signs in with it. */
+  private startDashboard(): void {
+    const token = this.config.admin.token;
+    if (!token) return;
+    this.dashboard = new Dashboard({
+      token,
+      store: this.store,
+      destinations: this.config.destinations,
+      destinationOptions: {
+        timeoutMs: this.config.delivery.timeoutMs,
+        timezone: this.config.skypay.timezone,
+        publicUrl: this.config.ui.publicUrl,
+      },
+      plan: this.planDeliveries,
+      onReplayed: () => this.worker.notify(),
+      readiness: () => {
+        const reason =
+          this.state !== 'ready' ? this.state : (this.store.lostReason ?? this.store.lastWriteFailure ?? undefined);
+        return { ready: reason === undefined, reason };
+      },
+      logger: this.logger,
+      trustProxy: this.config.server.trustProxy,
+      sessionHours: this.config.ui.sessionHours,
+      timezone: this.config.skypay.timezone,
+    });
+    this.dashboard.start();
+  }
+
   private operationsRouters(): Router[] {
     const routers = this.metrics ? [this.metrics.router] : [];
+    if (this.dashboard) routers.push(this.dashboard.router);
     const token = this.config.admin.token;
     if (token) {
       routers.push(

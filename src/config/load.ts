@@ -137,6 +137,11 @@ function checkPaths(config: Config): string[] {
   ] as const;
   const underAdmin = "must not be under /admin (the admin API's path)";
   if (isWithin(config.skypay.path, '/admin')) problems.push(`skypay.path: ${underAdmin}`);
+  // The dashboard's guard covers /ui in every spelling, as the admin guard does /admin.
+  const underUi = "must not be under /ui (the dashboard's path, served when admin.token is set)";
+  if (config.admin.token !== undefined && isWithin(config.skypay.path, '/ui')) problems.push(`skypay.path: ${underUi}`);
+  if (config.admin.token !== undefined && config.metrics.enabled && isWithin(config.metrics.path, '/ui'))
+    problems.push(`metrics.path: ${underUi}`);
   if (config.metrics.enabled) {
     const metricsPath = config.metrics.path;
     if (isWithin(metricsPath, '/admin')) problems.push(`metrics.path: ${underAdmin}`);

@@ -31,6 +31,13 @@ const DatabaseUrl = refine(
 );
 const UrlPath = refine(string(), 'path', (v) => /^\/\S*$/.test(v) || 'must be a URL path starting with "/"');
 const Key = size(string(), 1, 200);
+/** Where people reach skyrelay (scheme, host, optional path), e.g. https://relay.example.com: no query or fragment. */
+const PublicUrl = refine(
+  size(string(), 1, 2048),
+  'public url',
+  (v) =>
+    /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(v) || 'must be an http:// or https:// URL without query or fragment',
+);
 
 export const ROLES = ['ingest', 'delivery'] as const;
 export type Role = (typeof ROLES)[number];
@@ -140,6 +147,19 @@ export const ConfigStruct = object({
   admin: defaulted(
     object({
       token: optional(size(string(), 16, 512)),
+    }),
+    {},
+  ),
+  /** The dashboard at /ui, served only when admin.token is set (its sign-in takes that token). */
+  ui: defaulted(
+    object({
+      /** skyrelay's address as people reach it: Slack and email messages then link to the event's dashboard page. */
+      publicUrl: optional(PublicUrl),
+      /** How long a dashboard sign-in lasts. */
+      sessionHours: defaulted(
+        refine(integer(), 'hours', (v) => (v >= 1 && v <= 168) || 'must be from 1 to 168'),
+        8,
+      ),
     }),
     {},
   ),
