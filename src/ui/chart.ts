@@ -35,8 +35,8 @@ const LABELS: Record<CallbackTally, string> = { accepted: 'accepted', duplicate:
 export function renderChart(series: MinuteSeries): Html {
   const width = 600;
   const height = 160;
-  const top = 10;
-  const bottom = 20;
+  const top = 6;
+  const bottom = 2;
   const plot = height - top - bottom;
   const stacked = series.minutes.map((_, i) => CALLBACK_TALLIES.reduce((n, t) => n + (series.counts[t][i] ?? 0), 0));
   const max = Math.max(1, ...stacked);
@@ -64,11 +64,11 @@ export function renderChart(series: MinuteSeries): Html {
   return html`<figure class="chart">
     <svg viewBox="0 0 ${width} ${height}" role="img" aria-label="${label}" preserveAspectRatio="none">
       <line x1="0" y1="${top + plot}" x2="${width}" y2="${top + plot}" stroke="#888" />
-      <text x="0" y="${height - 4}" font-size="11">60 min ago</text>
-      <text x="${width}" y="${height - 4}" font-size="11" text-anchor="end">now</text>
-      <text x="2" y="${top + 2}" font-size="11" dominant-baseline="hanging">${max}/min</text>
       ${bars}
     </svg>
+    <div class="axis">
+      <span>60 min ago</span><span>busiest minute: ${Math.max(0, ...stacked)}</span><span>now</span>
+    </div>
     <figcaption>
       ${CALLBACK_TALLIES.map(
         (t) =>
