@@ -175,6 +175,12 @@ export interface DashboardStore {
   readCallbackMinutes(sinceMs: number): Promise<CallbackMinute[]>;
   /** One row per destination that has attempts on record, by name. */
   readDestinationActivity(): Promise<DestinationActivity[]>;
+  /**
+   * Records that a dashboard session was signed out, so its cookie is refused by every process until it would
+   * have expired anyway; drops the records of sessions already expired.
+   */
+  endSession(sessionId: string, expiresMs: number, now?: number): Promise<void>;
+  isSessionEnded(sessionId: string): Promise<boolean>;
 }
 
 export interface Store

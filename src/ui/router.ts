@@ -100,7 +100,9 @@ export function guardDashboard(deps: DashboardDeps, keys: SessionKeys): Koa.Midd
         await next();
         return;
       }
-      const session = keys.verify(ctx.cookies.get(SESSION_COOKIE), now());
+      const verified = keys.verify(ctx.cookies.get(SESSION_COOKIE), now());
+      // Signed but signed out: refused by every process until it would have expired.
+      const session = verified && !(await deps.store.isSessionEnded(verified.id)) ? verified : undefined;
       const reading = ctx.method === 'GET' || ctx.method === 'HEAD';
       if (!session) {
         if (reading && ctx.get('x-skyrelay-fragment') === '') {
@@ -246,7 +248,9 @@ export function createDashboardRouter(deps: DashboardDeps, keys: SessionKeys): R
     ctx.redirect(next);
   });
 
-  router.post('/ui/sign-out', (ctx) => {
+  router.post('/ui/sign-out', async (ctx) => {
+    const session = ctx.state.session;
+    if (session) await deps.store.endSession(session.id, session.expiresMs);
     setCookie(ctx, '', 0);
     ctx.status = 303;
     ctx.redirect('/ui/sign-in');

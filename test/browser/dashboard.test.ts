@@ -219,12 +219,17 @@ describeBrowser('dashboard in Chromium', function () {
 
   it('signs out, after which /ui asks for the token again', async () => {
     await signIn();
+    const session = await browser.context.cookies();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Admin token').waitFor();
     await page.goto(`${t.baseUrl}/ui`);
     expect(new URL(page.url()).pathname).to.equal('/ui/sign-in');
     await page.getByLabel('Admin token').waitFor();
     expect(await browser.context.cookies()).to.deep.equal([]);
+    // A copy of the old cookie is no way back in.
+    await browser.context.addCookies(session);
+    await page.goto(`${t.baseUrl}/ui/events`);
+    expect(new URL(page.url()).pathname).to.equal('/ui/sign-in');
   });
 
   it('updates the overview without a reload', async () => {

@@ -42,3 +42,16 @@ export async function readDestinationActivity(db: Queryable): Promise<Destinatio
     ORDER BY d.destination, a.started_ms DESC, a.id DESC`);
   return toDestinationActivity(successes.rows, failures.rows);
 }
+
+export async function endSession(client: Queryable, id: string, expiresMs: number, now: number): Promise<void> {
+  await client.query('DELETE FROM ui_sessions_ended WHERE expires_ms <= $1', [now]);
+  await client.query('INSERT INTO ui_sessions_ended (id, expires_ms) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [
+    id,
+    expiresMs,
+  ]);
+}
+
+export async function isSessionEnded(db: Queryable, id: string): Promise<boolean> {
+  const { rows } = await db.query('SELECT 1 FROM ui_sessions_ended WHERE id = $1', [id]);
+  return rows.length > 0;
+}

@@ -149,6 +149,11 @@ const MIGRATIONS: string[] = [
     count bigint NOT NULL,
     PRIMARY KEY (minute_ms, outcome)
   );
+  -- Dashboard sessions signed out before they expire: their cookies are refused until then.
+  CREATE TABLE IF NOT EXISTS ui_sessions_ended (
+    id text COLLATE "C" PRIMARY KEY,
+    expires_ms bigint NOT NULL
+  );
   `,
 ];
 

@@ -223,6 +223,14 @@ export class PostgresStore implements Store {
     return this.run((pool) => dashboard.readDestinationActivity(pool));
   }
 
+  endSession(sessionId: string, expiresMs: number, now = Date.now()): Promise<void> {
+    return this.transaction((c) => dashboard.endSession(c, sessionId, expiresMs, now));
+  }
+
+  isSessionEnded(sessionId: string): Promise<boolean> {
+    return this.run((pool) => dashboard.isSessionEnded(pool, sessionId));
+  }
+
   replayDeliveries(ids: readonly string[], now = Date.now()): Promise<ReplayResult> {
     return this.transaction((c) => queries.replayDeliveries(c, ids, now));
   }

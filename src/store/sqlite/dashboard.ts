@@ -17,6 +17,15 @@ export function prepareDashboard(db: Database.Database) {
         row_number() OVER (PARTITION BY d.destination ORDER BY a.started_ms DESC, a.id DESC) AS n
       FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE a.outcome <> 'delivered'
     ) WHERE n = 1`);
+  const endSession = db.prepare(
+    'INSERT INTO ui_sessions_ended (id, expires_ms) VALUES (?, ?) ON CONFLICT (id) DO NOTHING',
+  );
+  const dropEnded = db.prepare('DELETE FROM ui_sessions_ended WHERE expires_ms <= ?');
+  const isEnded = db.prepare('SELECT 1 FROM ui_sessions_ended WHERE id = ?').pluck();
+  const endAndDrop = db.transaction((id: string, expiresMs: number, now: number) => {
+    dropEnded.run(now);
+    endSession.run(id, expiresMs);
+  });
   const addAll = db.transaction((counts: readonly CallbackMinute[], pruneBeforeMs: number) => {
     for (const c of counts) add.run(c.minuteMs, c.outcome, c.count);
     prune.run(pruneBeforeMs);
@@ -32,6 +41,10 @@ export function prepareDashboard(db: Database.Database) {
         outcome: String(r['outcome']) as CallbackMinute['outcome'],
         count: Number(r['count']),
       })),
+    endSession: (id: string, expiresMs: number, now: number): void => {
+      endAndDrop.immediate(id, expiresMs, now);
+    },
+    isSessionEnded: (id: string): boolean => isEnded.get(id) !== undefined,
     readDestinationActivity: (): DestinationActivity[] =>
       toDestinationActivity(successes.all() as Row[], failures.all() as Row[]),
   };

@@ -171,6 +171,11 @@ const MIGRATIONS: string[] = [
     count INTEGER NOT NULL,
     PRIMARY KEY (minute_ms, outcome)
   ) WITHOUT ROWID;
+  -- Dashboard sessions signed out before they expire: their cookies are refused until then.
+  CREATE TABLE IF NOT EXISTS ui_sessions_ended (
+    id TEXT PRIMARY KEY,
+    expires_ms INTEGER NOT NULL
+  ) WITHOUT ROWID;
   `,
 ];
 

@@ -315,6 +315,14 @@ export class SqliteStore implements Store {
     return this.read(() => this.dashboard.readDestinationActivity());
   }
 
+  endSession(sessionId: string, expiresMs: number, now = Date.now()): Promise<void> {
+    return this.read(() => this.dashboard.endSession(sessionId, expiresMs, now));
+  }
+
+  isSessionEnded(sessionId: string): Promise<boolean> {
+    return this.read(() => this.dashboard.isSessionEnded(sessionId));
+  }
+
   replayDeliveries(ids: readonly string[], now = Date.now()): Promise<ReplayResult> {
     return this.read(() => queries.replayDeliveries(this.db, ids, now));
   }

@@ -374,6 +374,20 @@ for (const factory of STORE_FACTORIES) {
         expect(await b.readCallbackMinutes(0)).to.have.length(3);
       });
 
+      it('keeps a signed-out session ended for every instance until it expires, then forgets it', async () => {
+        const now = Date.now();
+        expect(await b.isSessionEnded('sess_a')).to.equal(false);
+        await a.endSession('sess_a', now + MINUTE, now);
+        await a.endSession('sess_a', now + MINUTE, now);
+        await a.endSession('sess_b', now + 2 * MINUTE, now);
+        expect(await b.isSessionEnded('sess_a')).to.equal(true);
+        expect(await b.isSessionEnded('sess_other')).to.equal(false);
+        // A later sign-out drops the records of sessions that have expired since.
+        await b.endSession('sess_c', now + 3 * MINUTE, now + MINUTE);
+        expect(await a.isSessionEnded('sess_a')).to.equal(false);
+        expect(await a.isSessionEnded('sess_b')).to.equal(true);
+      });
+
       it("tells each destination's last success and last failed attempt", async () => {
         expect(await b.readDestinationActivity()).to.deep.equal([]);
         await a.saveEvent(payout(), [delivery('ledger'), delivery('slack')]);

@@ -115,6 +115,24 @@ describe('dashboard over plain HTTP: absent without admin.token, sessions that c
       expect((await get(`${t.baseUrl}/ui/static/nothing.js`)).status).to.equal(404);
     });
 
+    it('ends a session on sign-out for good: the same cookie, replayed, is refused', async () => {
+      const cookie = (await signIn(t)).setCookie!.split(';')[0]!;
+      const page = await get(`${t.baseUrl}/ui`, cookie);
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1];
+      expect(csrf).to.be.a('string');
+      const out = await fetch(`${t.baseUrl}/ui/sign-out`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie },
+        body: new URLSearchParams({ _csrf: csrf! }),
+      });
+      expect(out.status).to.equal(303);
+      expect(out.headers.get('set-cookie')).to.match(/^skyrelay_session=; Path=\/ui; Max-Age=0;/);
+      const again = await get(`${t.baseUrl}/ui`, cookie);
+      expect(again.status).to.equal(303);
+      expect(again.location).to.match(/^\/ui\/sign-in/);
+    });
+
     it('sends the pages with a strict Content-Security-Policy and never caches them', async () => {
       const cookie = (await signIn(t)).setCookie!.split(';')[0]!;
       const res = await get(`${t.baseUrl}/ui`, cookie);
