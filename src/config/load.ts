@@ -137,6 +137,8 @@ function checkPaths(config: Config): string[] {
   ] as const;
   const underAdmin = "must not be under /admin (the admin API's path)";
   if (isWithin(config.skypay.path, '/admin')) problems.push(`skypay.path: ${underAdmin}`);
+  if (config.ui.publicUrl !== undefined && config.admin.token === undefined)
+    problems.push('ui.publicUrl: needs admin.token (the dashboard it links to is served only when that is set)');
   // The dashboard's guard covers /ui in every spelling, as the admin guard does /admin.
   const underUi = "must not be under /ui (the dashboard's path, served when admin.token is set)";
   if (config.admin.token !== undefined && isWithin(config.skypay.path, '/ui')) problems.push(`skypay.path: ${underUi}`);
