@@ -160,6 +160,8 @@ export function guardDashboard(deps: DashboardDeps, keys: SessionKeys): Koa.Midd
 
 function loadAssets(): Map<string, { type: string; body: Buffer }> {
   const dir = path.join(__dirname, 'static');
+  // tsc does not copy them: npm run build (and build:test) does.
+  if (!fs.existsSync(dir)) throw new Error(`dashboard assets missing at ${dir}: run npm run build`);
   const types: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
   const assets = new Map<string, { type: string; body: Buffer }>();
   for (const name of fs.readdirSync(dir)) {

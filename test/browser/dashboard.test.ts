@@ -243,6 +243,37 @@ describeBrowser('dashboard in Chromium', function () {
     await waitUntil(async () => (await accepted()) > first, 'the chart to count the new callback', 20_000);
   });
 
+  it('adds a new event to the first page of events without a reload', async () => {
+    await signIn();
+    await page.goto(`${t.baseUrl}/ui/events`);
+    const { controlNumber } = await callback();
+    await page.locator('tbody tr', { hasText: controlNumber }).waitFor({ timeout: 15_000 });
+  });
+
+  it('signs in with the keyboard alone and reaches a page through the nav', async () => {
+    await page.goto(`${t.baseUrl}/ui`);
+    // The token field has focus: type, Enter submits.
+    await page.keyboard.type(TOKEN);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByRole('link', { name: 'Destinations' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Destinations' }).waitFor();
+  });
+
+  it('sends a test event to a destination from its page', async () => {
+    hook.respondWith(replies.ok('test received'));
+    const before = hook.requests.length;
+    await signIn();
+    await page.getByRole('link', { name: 'Destinations' }).click();
+    await page.getByRole('button', { name: 'Send test to hook' }).click();
+    await page.getByRole('status').filter({ hasText: 'The receiver answered HTTP 200' }).waitFor();
+    const [request] = (await hook.waitFor(before + 1)).slice(before);
+    expect(request?.body).to.contain('SKYRELAYTEST00');
+    // Outside the queue: nothing was stored for it.
+    expect(await t.daemon.store.listEvents({ controlNumber: 'SKYRELAYTEST00', limit: 1 })).to.deep.equal([]);
+  });
+
   if (SCREENSHOTS) {
     it('takes the README screenshots (SKYRELAY_SCREENSHOTS=1)', async () => {
       hook.respondWith(replies.badRequest('account closed'));
