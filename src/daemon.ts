@@ -28,6 +28,7 @@ import { listConfigWarnings } from './config/load';
 import { createPayoutPolicy } from './payouts/policy';
 import { StuckWatcher } from './payouts/stuck';
 import { isAnomaly } from './payouts/lifecycle';
+import { Dashboard } from './ui';
 
 export interface DaemonOptions {
   /** Extra routers mounted after the built-in ones, behind the same guards (embedding, tests). */
@@ -57,6 +58,8 @@ export class Daemon {
   private state: Lifecycle = 'idle';
   /** Active silences (issue 11): narrow the plan of callbacks and alerts; replays ignore them. */
   private silences: Silences | undefined;
+  /** The dashboard at /ui (issue 12), when admin.token is set. */
+  private dashboard: Dashboard | undefined;
   readonly stop: () => Promise<void>;
 
   constructor(
@@ -70,6 +73,8 @@ export class Daemon {
       timeoutMs: config.delivery.timeoutMs,
       logger,
       timezone: config.skypay.timezone,
+      // Links to the dashboard only where there is one.
+      publicUrl: config.admin.token ? config.ui.publicUrl : undefined,
     });
     this.planner = createPlanner(config.rules);
     this.planDeliveries = this.planner.plan;
@@ -156,6 +161,7 @@ export class Daemon {
     await components.start({ name: 'stuck payouts', start: () => stuck.start(), stop: () => stuck.stop() });
     // Alerts only when some rule asks for skyrelay's own events: otherwise nothing would carry them.
     if (this.planner.routesSystemEvents) await components.start(this.alertsComponent(store));
+    if (config.admin.token) await components.start(this.dashboardComponent(store, config.admin.token));
     const worker = new DeliveryWorker(
       {
         store,
@@ -244,6 +250,34 @@ export class Daemon {
       if (outcome.transition && isAnomaly(outcome.transition)) metrics.recordPayoutAnomaly(outcome.transition.kind);
     });
     return { name: 'metrics', ...metrics };
+  }
+
+  /** The dashboard: only with admin.token, whose holder signs in with it. */
+  private dashboardComponent(store: Store, token: string): Dashboard & { name: string } {
+    const { config, events } = this;
+    const dashboard = new Dashboard({
+      token,
+      store,
+      destinations: config.destinations,
+      destinationOptions: {
+        timeoutMs: config.delivery.timeoutMs,
+        timezone: config.skypay.timezone,
+        publicUrl: config.ui.publicUrl,
+      },
+      plan: this.planDeliveries,
+      onReplayed: () => this.worker.notify(),
+      readiness: () => {
+        const reason = this.state !== 'ready' ? this.state : (store.lostReason ?? store.lastWriteFailure ?? undefined);
+        return { ready: reason === undefined, reason };
+      },
+      logger: this.logger,
+      trustProxy: config.server.trustProxy,
+      sessionHours: config.ui.sessionHours,
+      timezone: config.skypay.timezone,
+    });
+    events.on('callback.outcome', ({ outcome }) => dashboard.recordOutcome(outcome));
+    this.dashboard = dashboard;
+    return Object.assign(dashboard, { name: 'dashboard' });
   }
 
   private retentionComponent(store: Store) {
@@ -391,7 +425,11 @@ export class Daemon {
 
   private operationsGuards(metrics: Metrics | undefined): Koa.Middleware[] {
     const token = this.config.admin.token;
-    return [...(metrics?.guards ?? []), ...(token ? [guardAdmin({ token, logger: this.logger })] : [])];
+    return [
+      ...(metrics?.guards ?? []),
+      ...(token ? [guardAdmin({ token, logger: this.logger })] : []),
+      ...(this.dashboard ? [this.dashboard.guard] : []),
+    ];
   }
 
   /**
@@ -409,6 +447,7 @@ export class Daemon {
 
   private operationsRouters(store: Store, metrics: Metrics | undefined): Router[] {
     const routers = metrics ? [metrics.router] : [];
+    if (this.dashboard) routers.push(this.dashboard.router);
     const token = this.config.admin.token;
     if (token) {
       routers.push(

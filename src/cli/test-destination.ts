@@ -1,14 +1,11 @@
 import type { Command } from 'commander';
 import { parseStatus } from '../admin/filters';
-import { createDestination } from '../destinations';
+import { sendTestEvent } from '../destinations/test-event';
 import { DeliveryError } from '../destinations/types';
-import { payTypeOf, type PayoutEvent, type PayStatus } from '../event';
-import { createId } from '../ids';
+import type { PayStatus } from '../event';
 import { CommandFailed, loadCliConfig, parseFlag, print } from './context';
 
-/** Marks that no receiver can mistake for a real payout. */
-export const TEST_CONTROL_NUMBER = 'SKYRELAYTEST00';
-export const TEST_PARTNER = 'skyrelay test-destination';
+export { TEST_CONTROL_NUMBER, TEST_PARTNER, buildSampleEvent } from '../destinations/test-event';
 
 export function registerTestDestination(program: Command): void {
   program
@@ -24,22 +21,16 @@ export function registerTestDestination(program: Command): void {
         const known = Object.keys(config.destinations);
         throw new CommandFailed(`no destination "${name}" (configured: ${known.length ? known.join(', ') : 'none'})`);
       }
-      const destination = createDestination(name, destConfig, {
-        timeoutMs: config.delivery.timeoutMs,
-        timezone: config.skypay.timezone,
-      });
-      const deliveryId = createId('dlv');
-      const started = performance.now();
       try {
-        const result = await destination.send({
-          deliveryId,
-          attempt: 1,
-          event: buildSampleEvent(status),
-          rules: ['skyrelay test-destination'],
-          signal: new AbortController().signal,
-        });
-        const ms = Math.round(performance.now() - started);
-        print(`sent a sample ${status} event to ${name} (${destConfig.type}) in ${ms} ms, delivery id ${deliveryId}`);
+        const result = await sendTestEvent(
+          name,
+          destConfig,
+          { timeoutMs: config.delivery.timeoutMs, timezone: config.skypay.timezone },
+          status,
+        );
+        print(
+          `sent a sample ${status} event to ${name} (${destConfig.type}) in ${result.ms} ms, delivery id ${result.deliveryId}`,
+        );
         print(
           `receiver answered: ${result.status === undefined ? 'accepted' : `HTTP ${result.status}`}${result.response ? `: ${result.response}` : ''}`,
         );
@@ -48,28 +39,6 @@ export function registerTestDestination(program: Command): void {
         // Destinations scrub their own secrets out of these messages, and already quote the status and answer in them.
         const kind = err.retryable ? 'temporary: the daemon would retry' : 'permanent: the daemon would give up';
         throw new CommandFailed(`sending to ${name} failed: ${err.message} (${kind})`);
-      } finally {
-        await destination.close();
       }
     });
-}
-
-export function buildSampleEvent(status: PayStatus, now = new Date()): PayoutEvent {
-  return {
-    id: createId('evt'),
-    source: 'skypay',
-    type: 'payout',
-    action: 'payoutQueuePayout',
-    partner: TEST_PARTNER,
-    controlNumber: TEST_CONTROL_NUMBER,
-    payType: payTypeOf(status) ?? 4,
-    status,
-    dealTime: '2000-01-01 00:00:00',
-    dealTimeUtc: '1999-12-31T16:00:00.000Z',
-    failDescription: 'TEST from skyrelay test-destination: not a real payout, no action needed',
-    referenceNumber: 'TEST',
-    extra: { test: true, sentBy: 'skyrelay test-destination' },
-    receivedAt: now.toISOString(),
-    duplicates: 0,
-  };
 }

@@ -179,6 +179,13 @@ function checkPaths(config: Config): string[] {
       if (financePath === other) problems.push(`skypay.financePath: must not be ${other}`);
     }
   }
+  if (config.ui.publicUrl !== undefined && config.admin.token === undefined)
+    problems.push('ui.publicUrl: needs admin.token (the dashboard it links to is served only when that is set)');
+  // The dashboard's guard covers /ui in every spelling, as the admin guard does /admin.
+  const underUi = "must not be under /ui (the dashboard's path, served when admin.token is set)";
+  if (config.admin.token !== undefined && isWithin(config.skypay.path, '/ui')) problems.push(`skypay.path: ${underUi}`);
+  if (config.admin.token !== undefined && config.metrics.enabled && isWithin(config.metrics.path, '/ui'))
+    problems.push(`metrics.path: ${underUi}`);
   if (config.metrics.enabled) {
     const metricsPath = config.metrics.path;
     if (isWithin(metricsPath, '/admin')) problems.push(`metrics.path: ${underAdmin}`);

@@ -62,6 +62,13 @@ const StatusQuery = object({
   batchSize: defaulted(StatusQueryBatch, 50),
   timeoutMs: defaulted(PositiveInt, 10_000),
 });
+/** Where people reach skyrelay (scheme, host, optional path), e.g. https://relay.example.com: no query or fragment. */
+const PublicUrl = refine(
+  size(string(), 1, 2048),
+  'public url',
+  (v) =>
+    /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(v) || 'must be an http:// or https:// URL without query or fragment',
+);
 
 export const ROLES = ['ingest', 'delivery'] as const;
 export type Role = (typeof ROLES)[number];
@@ -190,6 +197,19 @@ export const ConfigStruct = object({
     object({
       /** How often each process reads the silences again: a silence made elsewhere holds here within this long. */
       refreshIntervalMs: defaulted(PositiveInt, 1_000),
+    }),
+    {},
+  ),
+  /** The dashboard at /ui, served only when admin.token is set (its sign-in takes that token). */
+  ui: defaulted(
+    object({
+      /** skyrelay's address as people reach it: Slack and email messages then link to the event's dashboard page. */
+      publicUrl: optional(PublicUrl),
+      /** How long a dashboard sign-in lasts. */
+      sessionHours: defaulted(
+        refine(integer(), 'hours', (v) => (v >= 1 && v <= 168) || 'must be from 1 to 168'),
+        8,
+      ),
     }),
     {},
   ),

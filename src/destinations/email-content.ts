@@ -3,6 +3,7 @@ import type { RelayEvent } from '../event';
 import {
   describeHeadline,
   describeReason,
+  eventPageUrl,
   formatAmount,
   formatValue,
   listAllFields,
@@ -24,6 +25,8 @@ export interface EmailContext {
   subjectPrefix: string;
   /** skypay.timezone, the clock of the deal time shown. */
   timezone?: string | undefined;
+  /** ui.publicUrl: the mail links to the event's dashboard page. */
+  publicUrl?: string | undefined;
 }
 
 const SUBJECT_MAX = 200;
@@ -71,7 +74,16 @@ export function buildEmailContent(event: RelayEvent, context: EmailContext): Ema
   const fields = listAllFields(event, context.timezone);
   const trace = listTraceFields(context);
   const textLines = (list: Field[]): string[] => list.map(([label, value]) => `${label}: ${value}`);
-  const text = [headline, '', ...textLines(fields), '', ...textLines(trace), ''].join('\n');
+  const page = eventPageUrl(context.publicUrl, event.id);
+  const text = [
+    headline,
+    '',
+    ...textLines(fields),
+    '',
+    ...textLines(trace),
+    ...(page === undefined ? [] : ['', `Open in dashboard: ${page}`]),
+    '',
+  ].join('\n');
   const row = ([label, value]: Field): string =>
     `<tr><th align="left" valign="top" style="padding:4px 12px 4px 0">${escapeHtml(label)}</th>` +
     `<td style="padding:4px 0">${escapeHtml(value).replace(/\r?\n/g, '<br>')}</td></tr>`;
@@ -81,6 +93,7 @@ export function buildEmailContent(event: RelayEvent, context: EmailContext): Ema
     `<h2>${escapeHtml(headline)}</h2>`,
     `<table cellspacing="0">${fields.map(row).join('')}</table>`,
     `<table cellspacing="0" style="color:#666;font-size:12px;margin-top:16px">${trace.map(row).join('')}</table>`,
+    ...(page === undefined ? [] : [`<p><a href="${escapeHtml(page)}">Open in dashboard</a></p>`]),
     '</body></html>',
   ].join('\n');
   return { subject: buildSubject(event, context.subjectPrefix), text, html };

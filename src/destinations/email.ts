@@ -120,6 +120,7 @@ export function createEmailDestination(
         rules: request.rules,
         subjectPrefix,
         timezone: options.timezone,
+        publicUrl: options.publicUrl,
       });
       const attempt = createAttemptSignal(request.signal, options.timeoutMs);
       const { signal } = attempt;

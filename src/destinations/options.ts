@@ -10,4 +10,6 @@ export interface DestinationOptions {
   logger?: DestinationLogger;
   /** skypay.timezone: deal times in Slack and mail name it (default SkyPay's own, +08:00). */
   timezone?: string;
+  /** ui.publicUrl: Slack and email messages link to the event's dashboard page under it. */
+  publicUrl?: string | undefined;
 }

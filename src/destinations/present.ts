@@ -197,3 +197,12 @@ export function toOneLine(text: string, maxChars: number): string {
   const line = text.replace(/\s+/g, ' ').trim();
   return line.length <= maxChars ? line : `${line.slice(0, maxChars - 1)}…`;
 }
+
+/**
+ * The event's page on the dashboard (ui.publicUrl + /ui/events/<id>), or undefined when no public URL is set. Our
+ * ids are plain; anything else is percent-encoded, so the link cannot carry markup or a second path.
+ */
+export function eventPageUrl(publicUrl: string | undefined, eventId: string): string | undefined {
+  if (publicUrl === undefined) return undefined;
+  return `${publicUrl.replace(/\/+$/, '')}/ui/events/${encodeURIComponent(eventId)}`;
+}

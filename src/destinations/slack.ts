@@ -11,6 +11,7 @@ import {
   EMPTY_VALUE,
   describeHeadline,
   describeReason,
+  eventPageUrl,
   formatAmount,
   formatValue,
   listKeyFinanceFields,
@@ -76,7 +77,12 @@ export function buildSlackMessage(
   deliveryId: string,
   /** skypay.timezone, the clock of the deal time shown. */
   timezone?: string,
+  /** ui.publicUrl: the message links to the event's dashboard page. */
+  publicUrl?: string,
 ): IncomingWebhookSendArguments {
+  const page = eventPageUrl(publicUrl, event.id);
+  // Slack reads `<url|text>`: an encoded id leaves no `|` or `>` that could end the link early.
+  const link = page === undefined ? '' : ` · <${page.replace(/[|<>]/g, encodeURIComponent)}|Open in dashboard>`;
   const blocks: SlackBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: toOneLine(describeHeadline(event), HEADER_MAX) } },
     {
@@ -88,7 +94,7 @@ export function buildSlackMessage(
     },
     {
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: `Event ${showId(event.id)} · Delivery ${showId(deliveryId)}` }],
+      elements: [{ type: 'mrkdwn', text: `Event ${showId(event.id)} · Delivery ${showId(deliveryId)}${link}` }],
     },
   ];
   return { text: describeFallback(event), blocks };
@@ -174,7 +180,9 @@ export function createSlackDestination(
         fetch: createRecordingFetch(attempt.signal, answer),
       });
       try {
-        const result = await webhook.send(buildSlackMessage(request.event, request.deliveryId, options.timezone));
+        const result = await webhook.send(
+          buildSlackMessage(request.event, request.deliveryId, options.timezone, options.publicUrl),
+        );
         return { status: answer.status ?? 200, response: truncateSnippet(maskSecrets(result.text, secrets)) };
       } catch (error) {
         throw toDeliveryError(error, answer, { name, timeoutMs: options.timeoutMs, signal: request.signal, secrets });

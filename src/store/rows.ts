@@ -14,6 +14,7 @@ import type {
   ConflictingCopy,
   DeliveryState,
   DeliveryView,
+  DestinationActivity,
   FoldedWindow,
   NewSilence,
   PayoutRecord,
@@ -268,4 +269,26 @@ export function toPayoutHistory(events: Row[], copies: Row[]): PayoutHistoryEntr
   return entries.sort((a, b) =>
     a.dealTime === b.dealTime ? a.receivedAt.localeCompare(b.receivedAt) : a.dealTime < b.dealTime ? -1 : 1,
   );
+}
+
+/** Last successes and last failures (each driver's SQL gives the same columns) to one row per destination, by name. */
+export function toDestinationActivity(successes: Row[], failures: Row[]): DestinationActivity[] {
+  const byName = new Map<string, DestinationActivity>();
+  const entry = (destination: string): DestinationActivity => {
+    let found = byName.get(destination);
+    if (!found) {
+      found = { destination, lastSuccessAt: null, lastErrorAt: null, lastErrorStatus: null, lastError: null };
+      byName.set(destination, found);
+    }
+    return found;
+  };
+  for (const r of successes) entry(String(r['destination'])).lastSuccessAt = iso(r['at']);
+  for (const r of failures) {
+    Object.assign(entry(String(r['destination'])), {
+      lastErrorAt: iso(r['started_ms']),
+      lastErrorStatus: numOrNull(r['status']),
+      lastError: strOrNull(r['error']),
+    });
+  }
+  return [...byName.values()].sort((x, y) => x.destination.localeCompare(y.destination));
 }

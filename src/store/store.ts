@@ -1,6 +1,8 @@
 import type { PayoutEvent, PayoutState, RelayEvent, SystemEvent } from '../event';
 import type {
   Admission,
+  CallbackMinute,
+  DestinationActivity,
   AttemptRecord,
   CallbackIdentity,
   ClaimOptions,
@@ -216,6 +218,22 @@ export interface ClusterJobs {
   runExclusive<T>(name: string, job: () => Promise<T>): Promise<T | undefined>;
 }
 
+/** What only the dashboard (src/ui/) asks: callbacks per minute for its chart, and destinations' last outcomes. */
+export interface DashboardStore {
+  /** Adds these counts to the shared per-minute totals and drops minutes before `pruneBeforeMs`, in one transaction. */
+  addCallbackMinutes(counts: readonly CallbackMinute[], pruneBeforeMs: number): Promise<void>;
+  /** The per-minute totals from `sinceMs` on, oldest first; minutes with no callbacks are absent. */
+  readCallbackMinutes(sinceMs: number): Promise<CallbackMinute[]>;
+  /** One row per destination that has attempts on record, by name. */
+  readDestinationActivity(): Promise<DestinationActivity[]>;
+  /**
+   * Records that a dashboard session was signed out, so its cookie is refused by every process until it would
+   * have expired anyway; drops the records of sessions already expired.
+   */
+  endSession(sessionId: string, expiresMs: number, now?: number): Promise<void>;
+  isSessionEnded(sessionId: string): Promise<boolean>;
+}
+
 export interface Store
   extends
     IngestStore,
@@ -228,7 +246,8 @@ export interface Store
     HealthStore,
     ClusterJobs,
     SilenceStore,
-    PayoutStore {
+    PayoutStore,
+    DashboardStore {
   readonly kind: 'sqlite' | 'postgres';
   /**
    * The daemon now answers requests: waits that were fine while starting (SQLite's busy handler, which sleeps on

@@ -111,7 +111,11 @@ export interface EventFilter {
   status?: string | undefined;
   /** payout, rejection, delivery.dead or database.lost. */
   type?: string | undefined;
+  /** The partner (SkyPay userName) the callback came from. */
+  partner?: string | undefined;
   sinceMs?: number | undefined;
+  /** Received before this instant (ms epoch): with sinceMs, a time range. */
+  untilMs?: number | undefined;
   /** Only ids older than this one (the previous page's last id). */
   before?: string | undefined;
   limit: number;
@@ -437,4 +441,27 @@ export interface StuckCheck {
   limit: number;
   build(payout: PayoutRecord): SystemEvent;
   plan(event: RelayEvent): NewDelivery[];
+}
+
+/** How a callback was answered, as the dashboard's chart counts it (a conflicting copy counts as a duplicate). */
+export type CallbackTally = 'accepted' | 'duplicate' | 'rejected';
+export const CALLBACK_TALLIES: readonly CallbackTally[] = ['accepted', 'duplicate', 'rejected'];
+
+/** Callbacks answered one way in one minute, summed over every process. */
+export interface CallbackMinute {
+  /** The minute's start, ms epoch. */
+  minuteMs: number;
+  outcome: CallbackTally;
+  count: number;
+}
+
+/** What a destination did last, from its attempts: the dashboard's destinations page. */
+export interface DestinationActivity {
+  destination: string;
+  /** When its last delivered attempt started; null if none is on record. */
+  lastSuccessAt: string | null;
+  /** Its last failed attempt (retried or dead): when, the status and what went wrong. */
+  lastErrorAt: string | null;
+  lastErrorStatus: number | null;
+  lastError: string | null;
 }

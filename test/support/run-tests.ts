@@ -43,10 +43,10 @@ function defaultAreas(): string[] {
     .sort((a, b) => order(a) - order(b) || a.localeCompare(b));
 }
 
-/** Fast feedback first: pure units, then the store contract, then the running daemon. */
+/** Fast feedback first: pure units, then the store contract, then the running daemon, then it in Chromium. */
 function order(area: string): number {
-  const i = ['unit', 'contract', 'integration'].indexOf(area);
-  return i === -1 ? 3 : i;
+  const i = ['unit', 'contract', 'integration', 'browser'].indexOf(area);
+  return i === -1 ? 4 : i;
 }
 
 /**

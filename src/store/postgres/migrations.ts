@@ -166,6 +166,21 @@ const MIGRATIONS: string[] = [
   );
   `,
   `
+  -- The dashboard's chart: callbacks answered per minute and outcome (accepted, duplicate, rejected), summed over
+  -- every instance; only the last hours are kept.
+  CREATE TABLE IF NOT EXISTS callback_minutes (
+    minute_ms bigint NOT NULL,
+    outcome text COLLATE "C" NOT NULL,
+    count bigint NOT NULL,
+    PRIMARY KEY (minute_ms, outcome)
+  );
+  -- Dashboard sessions signed out before they expire: their cookies are refused until then.
+  CREATE TABLE IF NOT EXISTS ui_sessions_ended (
+    id text COLLATE "C" PRIMARY KEY,
+    expires_ms bigint NOT NULL
+  );
+  `,
+  `
   -- Payouts (issue 10): one row per (partner, control number), judged and updated in the transaction of each of its
   -- events (the row is locked FOR UPDATE). Built here from the events already stored, so an upgrade keeps each
   -- payout's history; events stored before this have no transition of their own.

@@ -4,6 +4,8 @@ import { ReplayCountChangedError, SilenceEndedError, StoreClosedError, StoreUnav
 import type { MetricProcess, QueueState, Store } from '../store';
 import type {
   Admission,
+  CallbackMinute,
+  DestinationActivity,
   AttemptRecord,
   CallbackIdentity,
   ClaimOptions,
@@ -51,6 +53,7 @@ import * as queries from './queries';
 import * as retention from './retention';
 import * as shared from './shared-state';
 import * as silences from './silences';
+import * as dashboard from './dashboard';
 
 export interface PostgresStoreOptions {
   /** postgres://… (store.url). May hold a password: never logged. */
@@ -264,6 +267,26 @@ export class PostgresStore implements Store {
 
   readQueueState(): Promise<QueueState> {
     return this.run((pool) => queries.readQueueState(pool));
+  }
+
+  addCallbackMinutes(counts: readonly CallbackMinute[], pruneBeforeMs: number): Promise<void> {
+    return this.transaction((c) => dashboard.addCallbackMinutes(c, counts, pruneBeforeMs));
+  }
+
+  readCallbackMinutes(sinceMs: number): Promise<CallbackMinute[]> {
+    return this.run((pool) => dashboard.readCallbackMinutes(pool, sinceMs));
+  }
+
+  readDestinationActivity(): Promise<DestinationActivity[]> {
+    return this.run((pool) => dashboard.readDestinationActivity(pool));
+  }
+
+  endSession(sessionId: string, expiresMs: number, now = Date.now()): Promise<void> {
+    return this.transaction((c) => dashboard.endSession(c, sessionId, expiresMs, now));
+  }
+
+  isSessionEnded(sessionId: string): Promise<boolean> {
+    return this.run((pool) => dashboard.isSessionEnded(pool, sessionId));
   }
 
   replayDeliveries(ids: readonly string[], now = Date.now()): Promise<ReplayResult> {

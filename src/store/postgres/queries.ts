@@ -51,7 +51,9 @@ export async function listEvents(db: Queryable, f: EventFilter): Promise<EventSu
     ['e.control_number = $?', f.controlNumber],
     ['e.status = $?', f.status],
     ['e.type = $?', f.type],
+    ['e.partner = $?', f.partner],
     ['e.received_ms >= $?', f.sinceMs],
+    ['e.received_ms < $?', f.untilMs],
     ['e.id < $?', f.before],
   ]);
   const { rows } = await db.query<Row>(

@@ -188,6 +188,21 @@ const MIGRATIONS: string[] = [
   );
   `,
   `
+  -- The dashboard's chart: callbacks answered per minute and outcome (accepted, duplicate, rejected), summed over
+  -- every process; only the last hours are kept.
+  CREATE TABLE IF NOT EXISTS callback_minutes (
+    minute_ms INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (minute_ms, outcome)
+  ) WITHOUT ROWID;
+  -- Dashboard sessions signed out before they expire: their cookies are refused until then.
+  CREATE TABLE IF NOT EXISTS ui_sessions_ended (
+    id TEXT PRIMARY KEY,
+    expires_ms INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
+  `
   -- Payouts (issue 10): one row per (partner, control number), judged and updated in the transaction of each of its
   -- events. Built here from the events already stored, so an upgrade keeps each payout's history; events stored
   -- before this have no transition of their own.

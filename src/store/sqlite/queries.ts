@@ -41,7 +41,9 @@ export function listEvents(db: Database.Database, f: EventFilter): EventSummary[
     ['e.control_number = ?', f.controlNumber],
     ['e.status = ?', f.status],
     ['e.type = ?', f.type],
+    ['e.partner = ?', f.partner],
     ['e.received_ms >= ?', f.sinceMs],
+    ['e.received_ms < ?', f.untilMs],
     ['e.id < ?', f.before],
   ]);
   const rows = db

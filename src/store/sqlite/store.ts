@@ -16,6 +16,8 @@ import { createBatcher, type Batcher } from '../group-commit';
 import type { MetricProcess, QueueState, Store, StoreOptions } from '../store';
 import type {
   Admission,
+  CallbackMinute,
+  DestinationActivity,
   AttemptRecord,
   CallbackIdentity,
   ClaimOptions,
@@ -50,6 +52,7 @@ import type {
   SuppressedRejections,
 } from '../types';
 import { prepareAlertWindows } from './alert-windows';
+import { prepareDashboard } from './dashboard';
 import { openDatabase } from './database';
 import { prepareEventWriter, prepareRejectionWriter, prepareSuppressedWriter, type EventWrite } from './events';
 import { prepareJobLocks } from './job-locks';
@@ -101,6 +104,7 @@ export class SqliteStore implements Store {
   private readonly jobLocks: ReturnType<typeof prepareJobLocks>;
   private readonly silences: ReturnType<typeof prepareSilences>;
   private readonly payouts: ReturnType<typeof preparePayouts>;
+  private readonly dashboard: ReturnType<typeof prepareDashboard>;
   /** Who holds job locks taken through this store: unique per store, so two stores on one file are two holders. */
   private readonly jobOwner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   private readonly jobsHeld = new Set<string>();
@@ -151,6 +155,7 @@ export class SqliteStore implements Store {
     this.jobLocks = prepareJobLocks(this.db);
     this.silences = prepareSilences(this.db);
     this.payouts = preparePayouts(this.db);
+    this.dashboard = prepareDashboard(this.db);
     if (this.file) {
       this.fileWatch = setInterval(() => this.checkFile(), FILE_CHECK_INTERVAL_MS);
       this.fileWatch.unref();
@@ -359,6 +364,26 @@ export class SqliteStore implements Store {
 
   readQueueState(): Promise<QueueState> {
     return this.read(() => this.queueState());
+  }
+
+  addCallbackMinutes(counts: readonly CallbackMinute[], pruneBeforeMs: number): Promise<void> {
+    return this.read(() => this.dashboard.addCallbackMinutes(counts, pruneBeforeMs));
+  }
+
+  readCallbackMinutes(sinceMs: number): Promise<CallbackMinute[]> {
+    return this.read(() => this.dashboard.readCallbackMinutes(sinceMs));
+  }
+
+  readDestinationActivity(): Promise<DestinationActivity[]> {
+    return this.read(() => this.dashboard.readDestinationActivity());
+  }
+
+  endSession(sessionId: string, expiresMs: number, now = Date.now()): Promise<void> {
+    return this.read(() => this.dashboard.endSession(sessionId, expiresMs, now));
+  }
+
+  isSessionEnded(sessionId: string): Promise<boolean> {
+    return this.read(() => this.dashboard.isSessionEnded(sessionId));
   }
 
   replayDeliveries(ids: readonly string[], now = Date.now()): Promise<ReplayResult> {

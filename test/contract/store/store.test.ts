@@ -437,6 +437,84 @@ for (const factory of STORE_FACTORIES) {
       });
     });
 
+    describe('dashboard', () => {
+      it('filters events by partner and by a time range', async () => {
+        await a.saveEvent(payout({ id: 'evt_t1', partner: 'ACME@skypay' }, 3 * MINUTE), []);
+        await a.saveEvent(payout({ id: 'evt_t2', partner: 'OTHER@skypay' }, 2 * MINUTE), []);
+        await a.saveEvent(payout({ id: 'evt_t3', partner: 'ACME@skypay' }, 0), []);
+        const ids = async (f: Parameters<Store['listEvents']>[0]) => (await b.listEvents(f)).map((e) => e.id);
+        expect(await ids({ partner: 'ACME@skypay', limit: 10 })).to.deep.equal(['evt_t3', 'evt_t1']);
+        expect(await ids({ untilMs: Date.now() - 90_000, limit: 10 })).to.deep.equal(['evt_t2', 'evt_t1']);
+        const range = { sinceMs: Date.now() - 150_000, untilMs: Date.now() - 30_000, limit: 10 };
+        expect(await ids(range)).to.deep.equal(['evt_t2']);
+        expect(await ids({ ...range, partner: 'ACME@skypay' })).to.deep.equal([]);
+      });
+
+      it('sums callbacks per minute across processes, reads from an instant on, and drops old minutes', async () => {
+        const now = Math.floor(Date.now() / MINUTE) * MINUTE;
+        await a.addCallbackMinutes(
+          [
+            { minuteMs: now - 3 * 60 * MINUTE, outcome: 'accepted', count: 9 },
+            { minuteMs: now - MINUTE, outcome: 'accepted', count: 2 },
+            { minuteMs: now, outcome: 'rejected', count: 1 },
+          ],
+          now - 4 * 60 * MINUTE,
+        );
+        await b.addCallbackMinutes(
+          [
+            { minuteMs: now - MINUTE, outcome: 'accepted', count: 3 },
+            { minuteMs: now, outcome: 'duplicate', count: 4 },
+          ],
+          now - 2 * 60 * MINUTE,
+        );
+        expect(await a.readCallbackMinutes(now - 60 * MINUTE)).to.deep.equal([
+          { minuteMs: now - MINUTE, outcome: 'accepted', count: 5 },
+          { minuteMs: now, outcome: 'duplicate', count: 4 },
+          { minuteMs: now, outcome: 'rejected', count: 1 },
+        ]);
+        // b's prune dropped the minute three hours back, which a had kept.
+        expect(await b.readCallbackMinutes(0)).to.have.length(3);
+      });
+
+      it('keeps a signed-out session ended for every instance until it expires, then forgets it', async () => {
+        const now = Date.now();
+        expect(await b.isSessionEnded('sess_a')).to.equal(false);
+        await a.endSession('sess_a', now + MINUTE, now);
+        await a.endSession('sess_a', now + MINUTE, now);
+        await a.endSession('sess_b', now + 2 * MINUTE, now);
+        expect(await b.isSessionEnded('sess_a')).to.equal(true);
+        expect(await b.isSessionEnded('sess_other')).to.equal(false);
+        // A later sign-out drops the records of sessions that have expired since.
+        await b.endSession('sess_c', now + 3 * MINUTE, now + MINUTE);
+        expect(await a.isSessionEnded('sess_a')).to.equal(false);
+        expect(await a.isSessionEnded('sess_b')).to.equal(true);
+      });
+
+      it("tells each destination's last success and last failed attempt", async () => {
+        expect(await b.readDestinationActivity()).to.deep.equal([]);
+        await a.saveEvent(payout(), [delivery('ledger'), delivery('slack')]);
+        await a.saveEvent(payout(), [delivery('ledger')]);
+        const claimed = await a.claimDeliveries(claimOptions('worker-a'));
+        const started = Date.now() - 5_000;
+        for (const [i, d] of claimed.entries()) {
+          const failed = d.destination === 'slack' || i === 0;
+          const record = failed
+            ? { startedAt: started + i, durationMs: 3, outcome: 'dead' as const, status: 400, error: `HTTP 400 #${i}` }
+            : { startedAt: started + i, durationMs: 3, outcome: 'delivered' as const, status: 200 };
+          await a.finishAttempt(d, 'worker-a', record, { state: failed ? 'dead' : 'delivered' });
+        }
+        const activity = await b.readDestinationActivity();
+        expect(activity.map((r) => r.destination)).to.deep.equal(['ledger', 'slack']);
+        const slack = activity[1]!;
+        expect(slack).to.deep.include({ lastSuccessAt: null, lastErrorStatus: 400 });
+        expect(slack.lastError).to.match(/^HTTP 400 #\d$/);
+        const ledger = activity[0]!;
+        expect(ledger.lastSuccessAt).to.be.a('string');
+        expect(Date.parse(ledger.lastSuccessAt!)).to.be.within(started, started + 10);
+        expect(ledger.lastErrorAt === null || Date.parse(ledger.lastErrorAt) >= started).to.equal(true);
+      });
+    });
+
     describe('replay', () => {
       async function finished(store: Store, state: 'delivered' | 'dead', destination = 'ledger'): Promise<string> {
         const d = delivery(destination);

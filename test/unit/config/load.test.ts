@@ -77,6 +77,17 @@ describe('config/load', () => {
     ['a short metrics token', { metrics: { token: 'short' } }, /^metrics\.token: /],
     ['an unknown role', { roles: 'ingest,relay' }, /^roles\.1: expected one of `"ingest","delivery"`/],
     ['no role at all', { roles: '' }, /^roles: /],
+    [
+      'a callback path under the dashboard',
+      { admin: { token: 'a-dashboard-token-0123' }, skypay: { path: '/UI/cb' } },
+      /^skypay\.path: must not be under \/ui/,
+    ],
+    ['ui.publicUrl without admin.token', { ui: { publicUrl: 'https://relay.example.com' } }, /^ui\.publicUrl: needs/],
+    [
+      'a ui.publicUrl with a query',
+      { admin: { token: 'a-dashboard-token-0123' }, ui: { publicUrl: 'https://x.example/?a=1' } },
+      /^ui\.publicUrl: must be an http/,
+    ],
     ['a role named twice', { roles: ['delivery', 'delivery'] }, /^roles: names a role twice/],
     [
       'a negative payouts.stuckAfterMs',

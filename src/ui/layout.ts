@@ -1,0 +1,111 @@
+import { html, type Fragment, type Html } from './html';
+
+export const UI_PREFIX = '/ui';
+
+/**
+ * The navigation, in order: one entry per page. Payouts and silences join here when they exist (issue 12 §1), so
+ * adding a page is one line.
+ */
+export const NAV: readonly { path: string; label: string }[] = [
+  { path: '/ui', label: 'Overview' },
+  { path: '/ui/events', label: 'Events' },
+  { path: '/ui/deliveries', label: 'Deliveries' },
+  { path: '/ui/rejections', label: 'Refused callbacks' },
+  { path: '/ui/destinations', label: 'Destinations' },
+];
+
+/** What a page handler gives the layout. */
+export interface Page {
+  title: string;
+  body: Html;
+  /** The overview and first page of events refresh themselves (static/app.js). */
+  live?: boolean;
+  status?: number;
+}
+
+export interface LayoutContext {
+  /** The page's path, to mark the current nav entry. */
+  path: string;
+  /** Present when signed in: the nav and the sign-out form (with its CSRF token) are shown. */
+  csrf?: string;
+}
+
+export function renderLayout(page: Page, ctx: LayoutContext): string {
+  const current = NAV.filter((n) => ctx.path === n.path || ctx.path.startsWith(`${n.path}/`)).pop()?.path;
+  const nav =
+    ctx.csrf === undefined
+      ? html``
+      : html`<nav aria-label="Dashboard">
+            <ul>
+              ${NAV.map(
+                (n) =>
+                  html`<li>
+                    <a href="${n.path}" ${n.path === current ? html`aria-current="page"` : ''}>${n.label}</a>
+                  </li>`,
+              )}
+            </ul>
+          </nav>
+          <form method="post" action="/ui/sign-out" class="sign-out">
+            ${csrfField(ctx.csrf)}<button type="submit">Sign out</button>
+          </form>`;
+  return html`<!DOCTYPE html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${page.title} · skyrelay</title>
+        <link rel="stylesheet" href="/ui/static/app.css" />
+        <script src="/ui/static/app.js" defer></script>
+      </head>
+      <body>
+        <a class="skip" href="#main">Skip to content</a>
+        <header><span class="brand">skyrelay</span> ${nav}</header>
+        <main id="main" ${page.live ? html`data-live="5000"` : ''}>${page.body}</main>
+      </body>
+    </html>`.text;
+}
+
+export function csrfField(token: string): Html {
+  return html`<input type="hidden" name="_csrf" value="${token}" />`;
+}
+
+/** `2026-11-27 07:01:02 UTC` in a <time> element, or a dash. */
+export function showTime(isoOrMs: string | number | null | undefined): Html {
+  if (isoOrMs === null || isoOrMs === undefined) return html`<span class="none">—</span>`;
+  const d = new Date(isoOrMs);
+  if (Number.isNaN(d.getTime())) return html`<span class="none">—</span>`;
+  const iso = d.toISOString();
+  return html`<time datetime="${iso}">${iso.slice(0, 19).replace('T', ' ')} UTC</time>`;
+}
+
+/** `42 s`, `7 min`, `3 h 5 min`, `2 d 4 h`. */
+export function showAge(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h} h ${m % 60} min`;
+  return `${Math.floor(h / 24)} d ${h % 24} h`;
+}
+
+export function orDash(value: Fragment): Fragment {
+  return value === null || value === undefined || value === '' ? html`<span class="none">—</span>` : value;
+}
+
+/** The banner a redirect after a replay asks for (?requeued=..): numbers only, so nothing else can be injected. */
+export function replayNotice(q: Record<string, string | undefined>): Html {
+  if (q['requeued'] === undefined) return html``;
+  const n = (k: string): number => (/^\d{1,6}$/.test(q[k] ?? '') ? Number(q[k]) : 0);
+  return html`<p class="notice" role="status">
+    Replay: ${n('requeued')} requeued, ${n('created')} new deliveries, ${n('skipped')} skipped (not dead or delivered).
+  </p>`;
+}
+
+export function errorBox(message: string): Html {
+  return html`<p class="error" role="alert">${message}</p>`;
+}
+
+export function statePill(state: string): Html {
+  return html`<span class="pill pill-${/^[a-z]+$/.test(state) ? state : 'other'}">${state}</span>`;
+}

@@ -1,0 +1,126 @@
+import { listAllFields } from '../../destinations/present';
+import type { EventDetail } from '../../store/types';
+import { html } from '../html';
+import { csrfField, orDash, replayNotice, showTime, statePill, type Page } from '../layout';
+
+const REPLAYABLE = new Set(['dead', 'delivered']);
+
+export function renderEvent(
+  detail: EventDetail,
+  q: Record<string, string | undefined>,
+  csrf: string,
+  timezone: string,
+): Page {
+  const { event } = detail;
+  const here = `/ui/events/${encodeURIComponent(event.id)}`;
+  const title =
+    event.source === 'skyrelay'
+      ? `skyrelay ${event.type}`
+      : event.type === 'finance'
+        ? `finance ${event.signType} ${event.referenceNumber}`
+        : `${event.controlNumber} ${event.status}`;
+  const body = html`<p><a href="/ui/events">← Events</a></p>
+    <h1>Event ${title}</h1>
+    ${replayNotice(q)}
+    <form method="post" action="${here}/replay" class="inline">
+      ${csrfField(csrf)}
+      <button type="submit">Replay event</button>
+      <small>Sends it again to every destination the rules route it to now.</small>
+    </form>
+    <section aria-labelledby="h-fields">
+      <h2 id="h-fields">Callback fields</h2>
+      <dl class="fields">
+        ${listAllFields(event, timezone).map(
+          ([label, value]) =>
+            html`<dt>${label}</dt>
+              <dd>${value}</dd>`,
+        )}
+      </dl>
+    </section>
+    <section aria-labelledby="h-copies">
+      <h2 id="h-copies">Copies</h2>
+      <p>
+        ${detail.duplicates} duplicate
+        callbacks${detail.lastSeenAt ? html`, the last at ${showTime(detail.lastSeenAt)}` : ''}.
+      </p>
+      ${
+        detail.conflicts.length === 0
+          ? html`<p>No conflicting copies.</p>`
+          : html`<ul>
+              ${detail.conflicts.map(
+                (c) =>
+                  html`<li>
+                    ${showTime(c.receivedAt)}: differs in ${c.differs.join(', ')}
+                    ${c.repeats > 0 ? html`(came ${c.repeats + 1} times)` : ''}
+                    <details>
+                      <summary>Copy ${c.id}</summary>
+                      <pre>${JSON.stringify(c.copy, null, 2)}</pre>
+                    </details>
+                  </li>`,
+              )}
+            </ul>`
+      }
+    </section>
+    <section aria-labelledby="h-deliveries">
+      <h2 id="h-deliveries">Deliveries</h2>
+      ${detail.deliveries.length === 0 ? html`<p>No destination was routed this event.</p>` : ''}
+      ${detail.deliveries.map(
+        (d) =>
+          html`<article class="delivery" id="delivery-${d.id}" aria-labelledby="h-${d.id}">
+            <h3 id="h-${d.id}">${d.destination} ${statePill(d.state)}</h3>
+            <p class="meta">
+              Delivery ${d.id} · ${d.attempts} attempts · rules ${d.rules.join(', ')}
+              ${d.state === 'pending' ? html`· next attempt ${showTime(d.nextAttemptAt)}` : ''}
+            </p>
+            ${
+              REPLAYABLE.has(d.state)
+                ? html`<form method="post" action="/ui/deliveries/${encodeURIComponent(d.id)}/replay" class="inline">
+                    ${csrfField(csrf)}<input type="hidden" name="back" value="${here}" />
+                    <button type="submit" aria-label="Replay delivery to ${d.destination}">Replay</button>
+                  </form>`
+                : ''
+            }
+            <div class="scroll">
+              <table>
+                <caption class="visually-hidden">
+                  Attempts to deliver to ${d.destination}
+                </caption>
+                <thead>
+                  <tr>
+                    <th scope="col">#</th>
+                    <th scope="col">Started</th>
+                    <th scope="col">Duration</th>
+                    <th scope="col">Outcome</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Answer</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${
+                    d.attemptLog.length === 0
+                      ? html`<tr>
+                          <td colspan="6">No attempt yet.</td>
+                        </tr>`
+                      : ''
+                  }
+                  ${d.attemptLog.map(
+                    (a) =>
+                      html`<tr class="attempt">
+                        <td>${a.attempt}</td>
+                        <td>${showTime(a.startedAt)}</td>
+                        <td>${a.durationMs} ms</td>
+                        <td>${a.outcome}</td>
+                        <td>${orDash(a.status)}</td>
+                        <td class="snippet">
+                          ${a.error ? html`<span class="bad">${a.error}</span><br />` : ''}${orDash(a.response)}
+                        </td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>
+          </article>`,
+      )}
+    </section>`;
+  return { title: `Event ${title}`, body };
+}

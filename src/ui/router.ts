@@ -1,0 +1,385 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Router from '@koa/router';
+import type Koa from 'koa';
+import bodyParser from 'koa-bodyparser';
+import { FilterError, parseSince, parseState } from '../admin/filters';
+import type { DestinationOptions } from '../destinations/options';
+import type { DestinationsConfig } from '../destinations/schema';
+import { sendTestEvent } from '../destinations/test-event';
+import { DeliveryError } from '../destinations/types';
+import type { RelayEvent } from '../event';
+import { canonicalPath, guardPrefix } from '../http/path-guard';
+import type { Logger } from '../log';
+import { ReplayCountChangedError, StoreUnavailableError } from '../store/errors';
+import type { DashboardStore, InspectStore, ReplayStore } from '../store/store';
+import type { NewDelivery, ReplayResult } from '../store/types';
+import { html } from './html';
+import { errorBox, renderLayout, UI_PREFIX, type Page } from './layout';
+import { renderDeliveries, renderReplayConfirmation } from './pages/deliveries';
+import { renderDestinations } from './pages/destinations';
+import { renderEvent } from './pages/event';
+import { ID_PATTERN, renderEvents } from './pages/events';
+import { renderOverview, type Readiness } from './pages/overview';
+import { renderRejections } from './pages/rejections';
+import { renderSignIn } from './pages/sign-in';
+import { SESSION_COOKIE, type SessionKeys, type Session } from './session';
+
+export interface DashboardDeps {
+  token: string;
+  store: InspectStore & ReplayStore & DashboardStore;
+  destinations: DestinationsConfig;
+  /** How Send test builds a destination: as the daemon does. */
+  destinationOptions: DestinationOptions;
+  plan: (event: RelayEvent) => NewDelivery[];
+  /** Wakes the delivery worker after a replay. */
+  onReplayed: () => void;
+  readiness: () => Readiness;
+  logger: Logger;
+  /** server.trustProxy: the session cookie is then Secure (TLS ends at the proxy). */
+  trustProxy: boolean;
+  sessionHours: number;
+  timezone: string;
+  now?: () => number;
+}
+
+interface UiState {
+  session?: Session;
+}
+type Ctx = Koa.ParameterizedContext<UiState>;
+
+/** Paths that need no session: the sign-in page and the static assets it uses. */
+function isOpen(canonical: string): boolean {
+  return canonical === '/ui/sign-in' || canonical.startsWith('/ui/static/');
+}
+
+/** A same-site path under /ui to return to: anything else (another host, `//evil`, `\`) becomes /ui. */
+export function safeBack(text: string | undefined): string {
+  if (text === undefined || !/^\/ui(?:[/?#][^\\\s]*)?$/.test(text) || text.includes('//')) return UI_PREFIX;
+  return text;
+}
+
+const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join('; ');
+
+function send(ctx: Ctx, page: Page, csrf: string | undefined): void {
+  ctx.status = page.status ?? 200;
+  ctx.set('Cache-Control', 'no-store');
+  ctx.set('Content-Security-Policy', CSP);
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.set('Referrer-Policy', 'same-origin');
+  ctx.type = 'text/html; charset=utf-8';
+  // The live pages refresh by asking for their <main> only (static/app.js).
+  if (ctx.get('x-skyrelay-fragment') === 'main') {
+    ctx.body = page.body.text;
+    return;
+  }
+  ctx.body = renderLayout(page, { path: ctx.path, ...(csrf === undefined ? {} : { csrf }) });
+}
+
+/**
+ * Runs before any routing: every path under /ui, in any spelling, needs a valid session, except the sign-in page
+ * and the static assets; every state-changing request also needs the session's CSRF token. A page asked for
+ * without a session is sent to sign-in; anything else gets 401. Errors below /ui are answered as pages.
+ */
+export function guardDashboard(deps: DashboardDeps, keys: SessionKeys): Koa.Middleware {
+  const now = deps.now ?? Date.now;
+  const parseForm = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });
+  return guardPrefix(UI_PREFIX, async (ctx: Ctx, next) => {
+    try {
+      const canonical = canonicalPath(ctx.path);
+      if (isOpen(canonical)) {
+        await next();
+        return;
+      }
+      const verified = keys.verify(ctx.cookies.get(SESSION_COOKIE), now());
+      // Signed but signed out: refused by every process until it would have expired.
+      const session = verified && !(await deps.store.isSessionEnded(verified.id)) ? verified : undefined;
+      const reading = ctx.method === 'GET' || ctx.method === 'HEAD';
+      if (!session) {
+        if (reading && ctx.get('x-skyrelay-fragment') === '') {
+          ctx.redirect(`/ui/sign-in?next=${encodeURIComponent(safeBack(ctx.originalUrl))}`);
+          ctx.status = 303;
+        } else {
+          ctx.status = 401;
+          ctx.type = 'text/plain';
+          ctx.body = 'sign in at /ui/sign-in first';
+        }
+        return;
+      }
+      ctx.state.session = session;
+      if (!reading) {
+        await parseForm(ctx, () => Promise.resolve());
+        const form = (ctx.request.body ?? {}) as Record<string, unknown>;
+        const presented = typeof form['_csrf'] === 'string' ? form['_csrf'] : ctx.get('x-csrf-token') || undefined;
+        if (!keys.checkCsrf(session, presented)) {
+          send(
+            ctx,
+            {
+              title: 'Refused',
+              status: 403,
+              body: errorBox('This request did not carry the page’s CSRF token; nothing was done. Reload the page.'),
+            },
+            keys.csrfToken(session),
+          );
+          return;
+        }
+      }
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        send(ctx, { title: 'Not found', status: 404, body: errorBox('No such page.') }, keys.csrfToken(session));
+      }
+    } catch (err) {
+      const status =
+        err instanceof FilterError
+          ? 400
+          : err instanceof StoreUnavailableError
+            ? 503
+            : ((err as { status?: number }).status ?? 500);
+      const code = status >= 400 && status < 600 ? status : 500;
+      if (code === 500) deps.logger.error({ err }, 'dashboard request failed');
+      const message =
+        code === 500
+          ? 'Internal error (logged).'
+          : code === 503
+            ? 'The database is not answering; try again shortly.'
+            : (err as Error).message;
+      const session = ctx.state.session;
+      send(ctx, { title: 'Error', status: code, body: errorBox(message) }, session && keys.csrfToken(session));
+    }
+  });
+}
+
+function loadAssets(): Map<string, { type: string; body: Buffer }> {
+  const dir = path.join(__dirname, 'static');
+  // tsc does not copy them: npm run build (and build:test) does.
+  if (!fs.existsSync(dir)) throw new Error(`dashboard assets missing at ${dir}: run npm run build`);
+  const types: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
+  const assets = new Map<string, { type: string; body: Buffer }>();
+  for (const name of fs.readdirSync(dir)) {
+    const type = types[path.extname(name)];
+    if (type) assets.set(name, { type, body: fs.readFileSync(path.join(dir, name)) });
+  }
+  return assets;
+}
+
+function readQuery(ctx: Koa.Context): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(ctx.query)) out[k] = Array.isArray(v) ? v[v.length - 1] : v;
+  return out;
+}
+
+function formOf(ctx: Koa.Context): Record<string, string | string[] | undefined> {
+  return (ctx.request.body ?? {}) as Record<string, string | string[] | undefined>;
+}
+
+function formText(form: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const v = form[name];
+  const text = Array.isArray(v) ? v[v.length - 1] : v;
+  return text === undefined || text.trim() === '' ? undefined : text.trim();
+}
+
+export function createDashboardRouter(deps: DashboardDeps, keys: SessionKeys): Router {
+  const now = deps.now ?? Date.now;
+  const router = new Router<UiState>({ strict: true, sensitive: true });
+  const assets = loadAssets();
+  const lifetimeMs = deps.sessionHours * 3_600_000;
+  const csrfOf = (ctx: Ctx): string => {
+    const session = ctx.state.session;
+    if (!session) throw new Error('dashboard route reached without a session');
+    return keys.csrfToken(session);
+  };
+  const page = (ctx: Ctx, p: Page): void => send(ctx, p, csrfOf(ctx));
+  const destinationNames = Object.keys(deps.destinations).sort();
+
+  const setCookie = (ctx: Ctx, value: string, maxAgeSeconds: number): void => {
+    const secure = ctx.secure || deps.trustProxy ? '; Secure' : '';
+    ctx.append(
+      'Set-Cookie',
+      `${SESSION_COOKIE}=${value}; Path=${UI_PREFIX}; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Strict${secure}`,
+    );
+  };
+
+  const afterReplay = (ctx: Ctx, result: ReplayResult, back: string): void => {
+    if (result.requeued.length + result.created.length > 0) deps.onReplayed();
+    deps.logger.info(
+      { requeued: result.requeued.length, created: result.created.length, skipped: result.skipped.length },
+      'dashboard replay',
+    );
+    const url = new URL(safeBack(back), 'http://skyrelay.invalid');
+    url.searchParams.set('requeued', String(result.requeued.length));
+    url.searchParams.set('created', String(result.created.length));
+    url.searchParams.set('skipped', String(result.skipped.length));
+    ctx.status = 303;
+    ctx.redirect(`${url.pathname}${url.search}${url.hash}`);
+  };
+
+  router.get('/ui/static/:name', (ctx) => {
+    const asset = assets.get(ctx.params['name'] ?? '');
+    if (!asset) return;
+    ctx.type = asset.type;
+    ctx.set('Cache-Control', 'no-cache');
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.body = asset.body;
+  });
+
+  router.get('/ui/sign-in', (ctx) => {
+    send(ctx, renderSignIn(safeBack(readQuery(ctx)['next'])), undefined);
+  });
+
+  router.post('/ui/sign-in', bodyParser({ enableTypes: ['form'], formLimit: '8kb' }), (ctx) => {
+    const form = formOf(ctx);
+    const next = safeBack(formText(form, 'next'));
+    const token = form['token'];
+    if (typeof token !== 'string' || !keys.checkToken(token)) {
+      deps.logger.warn({ remoteAddress: ctx.ip }, 'dashboard sign-in with a wrong token');
+      send(ctx, renderSignIn(next, 'That is not the admin token.'), undefined);
+      return;
+    }
+    const { cookie } = keys.issue(now(), lifetimeMs);
+    setCookie(ctx, cookie, Math.floor(lifetimeMs / 1000));
+    ctx.status = 303;
+    ctx.redirect(next);
+  });
+
+  router.post('/ui/sign-out', async (ctx) => {
+    const session = ctx.state.session;
+    if (session) await deps.store.endSession(session.id, session.expiresMs);
+    setCookie(ctx, '', 0);
+    ctx.status = 303;
+    ctx.redirect('/ui/sign-in');
+  });
+
+  router.get('/ui/', (ctx) => {
+    ctx.status = 301;
+    ctx.redirect('/ui');
+  });
+  router.get('/ui', async (ctx) => {
+    page(
+      ctx,
+      await renderOverview({
+        store: deps.store,
+        destinations: destinationNames,
+        readiness: deps.readiness,
+        now,
+      }),
+    );
+  });
+  router.get('/ui/events', async (ctx) => {
+    page(ctx, await renderEvents(deps.store, readQuery(ctx), now()));
+  });
+
+  router.get('/ui/events/:id', async (ctx) => {
+    const id = ctx.params['id'] ?? '';
+    const detail = ID_PATTERN.test(id) ? await deps.store.getEvent(id) : undefined;
+    if (!detail) {
+      page(ctx, { title: 'No such event', status: 404, body: errorBox('No such event (it may have been pruned).') });
+      return;
+    }
+    page(ctx, renderEvent(detail, readQuery(ctx), csrfOf(ctx), deps.timezone));
+  });
+
+  router.post('/ui/events/:id/replay', async (ctx) => {
+    const id = ctx.params['id'] ?? '';
+    const result = ID_PATTERN.test(id) ? await deps.store.replayEvent(id, deps.plan) : undefined;
+    if (!result) {
+      page(ctx, { title: 'No such event', status: 404, body: errorBox('No such event.') });
+      return;
+    }
+    afterReplay(ctx, result, `/ui/events/${encodeURIComponent(id)}`);
+  });
+
+  router.get('/ui/deliveries', async (ctx) => {
+    page(ctx, await renderDeliveries(deps.store, destinationNames, readQuery(ctx), csrfOf(ctx), now()));
+  });
+
+  router.post('/ui/deliveries/:id/replay', async (ctx) => {
+    const id = ctx.params['id'] ?? '';
+    if (!ID_PATTERN.test(id)) throw new FilterError('not a delivery id');
+    const result = await deps.store.replayDeliveries([id]);
+    afterReplay(ctx, result, formText(formOf(ctx), 'back') ?? '/ui/deliveries');
+  });
+
+  router.post('/ui/deliveries/replay', async (ctx) => {
+    const form = formOf(ctx);
+    const raw = form['id'];
+    const ids = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((id) => ID_PATTERN.test(id));
+    if (ids.length === 0) throw new FilterError('Select at least one delivery to replay.');
+    if (ids.length > 1000) throw new FilterError('At most 1000 deliveries at once.');
+    afterReplay(ctx, await deps.store.replayDeliveries(ids), formText(form, 'back') ?? '/ui/deliveries');
+  });
+
+  router.post('/ui/deliveries/replay-matching', async (ctx) => {
+    const form = formOf(ctx);
+    const state = parseState(formText(form, 'state') ?? 'dead');
+    if (state !== 'dead' && state !== 'delivered')
+      throw new FilterError('state: only dead or delivered deliveries can be replayed');
+    const destination = formText(form, 'destination');
+    const since = formText(form, 'since');
+    const sinceMs = since === undefined ? undefined : parseSince(since, now());
+    if (state === 'delivered' && destination === undefined && sinceMs === undefined) {
+      throw new FilterError(
+        'Replaying delivered deliveries needs a destination or a since: they were all received once already.',
+      );
+    }
+    const filter = { state, destination, sinceMs };
+    const shown = { state, destination, since };
+    const confirmText = formText(form, 'confirm');
+    if (confirmText === undefined) {
+      page(ctx, renderReplayConfirmation(shown, await deps.store.countReplayable(filter), csrfOf(ctx)));
+      return;
+    }
+    if (!/^\d{1,9}$/.test(confirmText)) throw new FilterError('confirm: expected the count shown');
+    const confirm = Number(confirmText);
+    try {
+      const result = await deps.store.replayMatching({ ...filter, confirm });
+      const back = `/ui/deliveries?state=${state}${destination ? `&destination=${encodeURIComponent(destination)}` : ''}`;
+      afterReplay(ctx, result, back);
+    } catch (err) {
+      if (!(err instanceof ReplayCountChangedError)) throw err;
+      page(ctx, { ...renderReplayConfirmation(shown, err.count, csrfOf(ctx), confirm), status: 409 });
+    }
+  });
+
+  router.get('/ui/rejections', async (ctx) => {
+    page(ctx, await renderRejections(deps.store, readQuery(ctx), now()));
+  });
+
+  router.get('/ui/destinations', async (ctx) => {
+    page(ctx, await renderDestinations(deps.store, deps.destinations, csrfOf(ctx)));
+  });
+
+  router.post('/ui/destinations/:name/test', async (ctx) => {
+    const name = ctx.params['name'] ?? '';
+    const config = Object.hasOwn(deps.destinations, name) ? deps.destinations[name] : undefined;
+    if (!config) {
+      page(ctx, { title: 'No such destination', status: 404, body: errorBox('No such destination.') });
+      return;
+    }
+    let result;
+    try {
+      const sent = await sendTestEvent(name, config, deps.destinationOptions);
+      const answer = sent.status === undefined ? 'accepted' : `HTTP ${sent.status}`;
+      result = html`<p class="notice" role="status">
+        Sent a sample event to ${name} in ${sent.ms} ms (delivery id ${sent.deliveryId}). The receiver answered
+        ${answer}${sent.response ? html`: <q class="snippet">${sent.response}</q>` : ''}.
+      </p>`;
+    } catch (err) {
+      if (!(err instanceof DeliveryError)) throw err;
+      // Destinations scrub their own secrets out of these messages.
+      result = errorBox(`Sending to ${name} failed: ${err.message}`);
+    }
+    deps.logger.info({ destination: name }, 'dashboard test-destination');
+    page(ctx, await renderDestinations(deps.store, deps.destinations, csrfOf(ctx), result));
+  });
+
+  return router;
+}
