@@ -17,6 +17,9 @@ import { createMetrics, type Metrics } from './metrics';
 import type { NewRejection } from './store/types';
 import type { Logger } from './log';
 import { createPlanner, type Plan, type Planner } from './routing/plan';
+import { GroupFlusher } from './alerts/grouping/flusher';
+import { resolveMinIntervals } from './destinations/rate';
+import { resolveGroupings, withGrouping } from './routing/group';
 import { listPartnerSecrets, preparePartners } from './skypay/partners';
 import { parseOffsetMinutes } from './skypay/time';
 import { createCallbackStruct } from './skypay/validate';
@@ -60,7 +63,8 @@ export class Daemon {
       timezone: config.skypay.timezone,
     });
     this.planner = createPlanner(config.rules);
-    this.planDeliveries = this.planner.plan;
+    // Grouping destinations (issue 11): payouts routed there join their group instead of getting a delivery each.
+    this.planDeliveries = withGrouping(this.planner.plan, resolveGroupings(config.destinations));
   }
 
   /** The open store (from start() on): the one interface the CLI and admin API use too. */
@@ -105,6 +109,7 @@ export class Daemon {
         store,
         destinations: this.destinations,
         destinationLimits: limits,
+        minIntervals: resolveMinIntervals(config.destinations),
         logger,
         secrets: this.listSecrets(),
         onAttempt: (report) => {
@@ -118,7 +123,12 @@ export class Daemon {
     // PostgreSQL tells of work other hosts wrote; SQLite never calls it (the worker polls).
     this.unsubscribeNewWork = store.onNewWork(() => worker.notify());
     this.opened = { store, worker };
+    // Grouping (issue 11): closes group windows into messages the worker then sends.
+    const groupings = resolveGroupings(config.destinations);
+    this.groupFlusher = new GroupFlusher({ store, groupings, logger, onFlushed: () => worker.notify() });
   }
+
+  private groupFlusher: GroupFlusher | undefined;
 
   private unsubscribeNewWork: (() => void) | undefined;
 
@@ -232,6 +242,7 @@ export class Daemon {
     });
     // Without the delivery role deliveries are written for other instances to send; the worker stays idle.
     if (this.config.roles.includes('delivery')) this.worker.start();
+    if (this.config.roles.includes('delivery')) this.groupFlusher?.start();
     this.store.markServing();
     this.state = 'ready';
     this.logger.info(
@@ -247,6 +258,7 @@ export class Daemon {
     await this.server?.close(this.config.server.shutdownTimeoutMs);
     await this.rejectionKeeper?.stop();
     this.unsubscribeNewWork?.();
+    await this.groupFlusher?.stop();
     await this.opened?.worker.stop();
     // After the worker: its last attempts may raise alerts and count in metrics.
     await this.alerts?.stop();

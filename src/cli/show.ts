@@ -49,7 +49,16 @@ function renderDetail(d: EventDetail): string[] {
     for (const [key, value] of Object.entries(e.data))
       lines.push(`  ${key.padEnd(16)} ${value === null ? '—' : String(value)}`);
   }
-  if (d.deliveries.length === 0) lines.push('  deliveries: none (no rule chose a destination)');
+  for (const g of d.groups) {
+    const carried =
+      g.messageEventId === null
+        ? `waiting in its group since ${g.joinedAt}`
+        : `carried by group message ${g.messageEventId} (delivery ${g.deliveryId ?? '—'}: ${g.state})`;
+    lines.push(`  grouped → ${g.destination}: ${carried}, rules ${g.rules.join(', ')}`);
+  }
+  if (d.deliveries.length === 0 && d.groups.length === 0) {
+    lines.push('  deliveries: none (no rule chose a destination)');
+  }
   for (const dl of d.deliveries) {
     lines.push(
       `  delivery ${dl.id} → ${dl.destination}: ${dl.state}, ${dl.attempts} attempt(s) in this round, rules ${dl.rules.join(', ')}`,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Destination } from '../destinations/types';
 import { StoreBusyError } from '../store/errors';
-import type { OutboxStore } from '../store/store';
+import type { OutboxStore, RateLimitStore } from '../store/store';
 import type { AttemptRecord, ClaimedDelivery, DeliveryNext } from '../store/types';
 import { decideAfterFailure, type RetryPolicy } from './backoff';
 import { maskSecrets } from '../mask';
@@ -32,9 +32,15 @@ export interface AttemptReport {
 }
 
 export interface WorkerDeps {
-  store: OutboxStore;
+  /** Without pauseDestination a 429 delays only its own delivery. */
+  store: OutboxStore & Partial<RateLimitStore>;
   destinations: ReadonlyMap<string, Destination>;
   destinationLimits: ReadonlyMap<string, number>;
+  /**
+   * Rate-limited destinations (Slack: 1000 / ratePerSecond ms between sends, across processes). A 429 from one
+   * of them pauses all its deliveries for the Retry-After it sent.
+   */
+  minIntervals?: ReadonlyMap<string, number>;
   logger: Logger;
   /** Every configured secret (destinations, partners, admin token), longest first: scrubbed from what is recorded. */
   secrets?: readonly string[];
@@ -150,6 +156,7 @@ export class DeliveryWorker {
           leaseMs: this.leaseMs,
           maxInFlight: (name) => this.deps.destinationLimits.get(name) ?? this.options.maxInFlight,
           max: room,
+          minIntervalMs: (name) => this.deps.minIntervals?.get(name),
         });
         if (!this.running) {
           if (claimed.length > 0) await this.release(claimed);
@@ -221,6 +228,7 @@ export class DeliveryWorker {
           ...(failure.status !== undefined ? { status: failure.status } : {}),
           ...(failure.response !== undefined ? { response: failure.response } : {}),
         };
+        await this.pauseAfter429(delivery.destination, failure);
         if (verdict.kind === 'retry') {
           attempt = { ...base, ...extra, outcome: 'retry' };
           next = { state: 'pending', nextAttemptMs: this.now() + verdict.delayMs };
@@ -257,6 +265,25 @@ export class DeliveryWorker {
       'delivery attempt',
     );
     this.deps.onAttempt?.({ delivery, attempt, next, ...(deadReason ? { deadReason } : {}) });
+  }
+
+  /**
+   * Slack asks a webhook flooded past its rate to wait: every delivery to it waits, not only this one, so the
+   * queue drains at Slack's pace instead of each delivery meeting its own 429. Capped like any Retry-After.
+   */
+  private async pauseAfter429(destination: string, failure: { status?: number; retryAfterMs?: number }) {
+    const pause = this.deps.store.pauseDestination?.bind(this.deps.store);
+    if (failure.status !== 429 || failure.retryAfterMs === undefined || !this.deps.minIntervals?.has(destination))
+      return;
+    if (!pause) return;
+    const pauseMs = Math.min(failure.retryAfterMs, this.options.maxBackoffMs);
+    try {
+      await pause(destination, this.now() + pauseMs);
+      this.deps.logger.warn({ destination, pauseMs }, 'destination answered 429: paused for its Retry-After');
+    } catch (err) {
+      // This delivery still waits its own Retry-After; the others meet their 429 and pause it again.
+      this.deps.logger.warn({ err, destination }, 'could not pause a destination after 429');
+    }
   }
 
   private async send(destination: Destination, delivery: ClaimedDelivery) {

@@ -1,5 +1,6 @@
 import addressparser from 'nodemailer/lib/addressparser';
-import type { RelayEvent } from '../event';
+import { isGroupEvent, type GroupEvent, type RelayEvent } from '../event';
+import { describeGroupBy, describeGroupHeadline, describeMember, describeMore } from './group-present';
 import { describeHeadline, describeReason, listAllFields, spellStatus, toOneLine } from './present';
 import type { Field } from './present';
 
@@ -34,12 +35,15 @@ export function buildSubject(event: RelayEvent, prefix: string): string {
   let topic: string;
   if (event.source === 'skypay') {
     topic = `Payout ${spellStatus(event.status)} ${event.controlNumber}`;
+  } else if (isGroupEvent(event)) {
+    topic = `${describeGroupHeadline(event)} (${describeGroupBy(event)})`;
   } else {
     const label = {
       rejection: 'Refused callback',
       'delivery.dead': 'Dead delivery',
       'callback.conflict': 'Conflicting callback',
       'database.lost': 'Database lost',
+      group: 'Grouped events',
     }[event.type];
     topic = `${label}: ${describeReason(event) ?? 'no reason recorded'}`;
   }
@@ -53,7 +57,49 @@ function listTraceFields(context: EmailContext): Field[] {
   ];
 }
 
+const MEMBER_COLUMNS = ['Control number', 'Partner', 'Status', 'Deal time', 'Failure description'] as const;
+
+/** A group message: the members as a table (text: one line each), "and N more", then the trace. */
+export function buildGroupEmailContent(event: GroupEvent, context: EmailContext): EmailContent {
+  const headline = describeGroupHeadline(event);
+  const by = describeGroupBy(event);
+  const members = event.group.listed.map((line) => {
+    const m = describeMember(line, context.timezone);
+    return [m.controlNumber, m.partner, m.status, m.dealTime, m.failDescription];
+  });
+  const more = describeMore(event);
+  const trace = [['Group message', event.id] as const, ...listTraceFields(context)];
+  const text = [
+    headline,
+    `Group: ${by}`,
+    '',
+    ...members.map((cells) => cells.join(' | ')),
+    ...(more === undefined ? [] : [more]),
+    '',
+    ...trace.map(([label, value]) => `${label}: ${value}`),
+    '',
+  ].join('\n');
+  const cell = (tag: 'th' | 'td', value: string): string =>
+    `<${tag} align="left" valign="top" style="padding:4px 12px 4px 0">${escapeHtml(value)}</${tag}>`;
+  const html = [
+    '<!DOCTYPE html>',
+    '<html><body style="font-family:sans-serif">',
+    `<h2>${escapeHtml(headline)}</h2>`,
+    `<p>Group: ${escapeHtml(by)}</p>`,
+    `<table cellspacing="0"><tr>${MEMBER_COLUMNS.map((c) => cell('th', c)).join('')}</tr>`,
+    ...members.map((cells) => `<tr>${cells.map((c) => cell('td', c)).join('')}</tr>`),
+    '</table>',
+    ...(more === undefined ? [] : [`<p>${escapeHtml(more)}</p>`]),
+    `<table cellspacing="0" style="color:#666;font-size:12px;margin-top:16px">${trace
+      .map(([label, value]) => `<tr>${cell('th', label)}${cell('td', value)}</tr>`)
+      .join('')}</table>`,
+    '</body></html>',
+  ].join('\n');
+  return { subject: buildSubject(event, context.subjectPrefix), text, html };
+}
+
 export function buildEmailContent(event: RelayEvent, context: EmailContext): EmailContent {
+  if (isGroupEvent(event)) return buildGroupEmailContent(event, context);
   const headline = describeHeadline(event);
   const fields = listAllFields(event, context.timezone);
   const trace = listTraceFields(context);

@@ -20,6 +20,7 @@ export const SYSTEM_HEADLINES: Readonly<Record<SystemEvent['type'], string>> = {
   'delivery.dead': 'skyrelay delivery dead',
   'callback.conflict': 'skyrelay kept a conflicting callback copy',
   'database.lost': 'skyrelay database file lost',
+  group: 'Grouped payout events',
 };
 
 /** Shown for missing values, so an empty cell reads as "nothing" rather than a glitch. */

@@ -1,11 +1,12 @@
 import { maskSecrets } from '../mask';
 import { IncomingWebhook, IncomingWebhookHTTPError } from '@slack/webhook';
 import type { FetchFunction, IncomingWebhookSendArguments } from '@slack/webhook';
-import type { RelayEvent } from '../event';
+import { isGroupEvent, type GroupEvent, type RelayEvent } from '../event';
+import { describeGroupBy, describeGroupHeadline, describeMember, describeMore } from './group-present';
 import { createAttemptSignal } from './attempt-signal';
 import { describeRequestFailure } from './request-failure';
 import { readBodySnippet, truncateSnippet } from './snippet';
-import { escapeMrkdwnWithin } from './mrkdwn';
+import { escapeMrkdwn, escapeMrkdwnWithin } from './mrkdwn';
 import type { DestinationOptions } from './options';
 import { EMPTY_VALUE, describeHeadline, describeReason, formatValue, listKeyPayoutFields, toOneLine } from './present';
 import type { Field } from './present';
@@ -52,6 +53,38 @@ export function describeFallback(event: RelayEvent): string {
 }
 
 /**
+ * A group message: the count per status (header), what the members share, one line per listed member, and
+ * "and N more". Members' text is the sender's, so every piece is escaped; the list stays within Slack's 3,000.
+ */
+export function buildSlackGroupMessage(
+  event: GroupEvent,
+  deliveryId: string,
+  timezone?: string,
+): IncomingWebhookSendArguments {
+  const headline = describeGroupHeadline(event);
+  const lines = event.group.listed.map((line) => {
+    const m = describeMember(line, timezone);
+    return escapeMrkdwnWithin(`${m.controlNumber} · ${m.dealTime} · ${m.status} · ${m.failDescription}`, 130);
+  });
+  const more = describeMore(event);
+  // 20 lines of at most 132 characters and the "more" line stay under the 3,000 a section takes.
+  const list = [...lines.map((l) => `• ${l}`), ...(more === undefined ? [] : [escapeMrkdwn(more)])].join('\n');
+  const blocks: SlackBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: toOneLine(headline, HEADER_MAX) } },
+    {
+      type: 'section',
+      text: { type: 'mrkdwn', text: `*Group*\n${escapeMrkdwnWithin(describeGroupBy(event), FIELD_MAX - 8)}` },
+    },
+    { type: 'section', text: { type: 'mrkdwn', text: list } },
+    {
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `Group message ${showId(event.id)} · Delivery ${showId(deliveryId)}` }],
+    },
+  ];
+  return { text: escapeMrkdwnWithin(`${headline} (${describeGroupBy(event)})`, TEXT_MAX), blocks };
+}
+
+/**
  * A message readable at a glance: what happened (header), to what (fields), and ids to trace it.
  * Every value may hold a sender's text, so each is escaped and capped within Slack's limits.
  */
@@ -61,6 +94,7 @@ export function buildSlackMessage(
   /** skypay.timezone, the clock of the deal time shown. */
   timezone?: string,
 ): IncomingWebhookSendArguments {
+  if (isGroupEvent(event)) return buildSlackGroupMessage(event, deliveryId, timezone);
   const blocks: SlackBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: toOneLine(describeHeadline(event), HEADER_MAX) } },
     {

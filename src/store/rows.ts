@@ -1,7 +1,15 @@
 import type { PayoutEvent, RelayEvent } from '../event';
 import { parseEvent } from '../event-json';
 import { listDifferences } from '../skypay/identity';
-import type { AttemptView, ConflictingCopy, DeliveryState, DeliveryView, FoldedWindow, RejectionView } from './types';
+import type {
+  AttemptView,
+  ConflictingCopy,
+  DeliveryState,
+  DeliveryView,
+  FoldedWindow,
+  GroupMembership,
+  RejectionView,
+} from './types';
 
 /**
  * Rows as both drivers return them, turned into the views the Store answers with. One mapping for SQLite and
@@ -96,4 +104,33 @@ export function toFoldedWindow(row: AlertWindowRow, windowMs: number): FoldedWin
     lastRemoteAddress: row.last_remote_address,
     lastDescription: row.last_description,
   };
+}
+
+/** A row of group_members joined with its message's delivery (delivery_id, state). */
+export function toGroupMembership(r: Row): GroupMembership {
+  const message = strOrNull(r['message_event_id']);
+  return {
+    destination: String(r['destination']),
+    groupKey: String(r['group_key']),
+    rules: JSON.parse(String(r['rules'])) as string[],
+    joinedAt: iso(r['created_ms']),
+    messageEventId: message,
+    deliveryId: strOrNull(r['delivery_id']),
+    // Retention may have removed the message (it is newer than its members, so rarely before them).
+    state: message === null ? 'waiting' : ((strOrNull(r['state']) as DeliveryState | null) ?? 'pruned'),
+  };
+}
+
+/** Why replaying an event does not send it to a grouped destination by itself: its group's message does. */
+export function describeGroupReplay(destination: string, message: string | null | undefined): string {
+  if (message === undefined) return `joined its group for ${destination}: the group's next message carries it`;
+  if (message === null) return `waiting in its group for ${destination}`;
+  return `carried by group message ${message} to ${destination}: replay that message's delivery`;
+}
+
+/** The rule names of several members' `rules` columns (JSON lists), each once, in first-seen order. */
+export function unionRules(columns: readonly string[]): string[] {
+  const names = new Set<string>();
+  for (const column of columns) for (const name of JSON.parse(column) as string[]) names.add(name);
+  return [...names];
 }

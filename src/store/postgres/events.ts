@@ -44,7 +44,7 @@ function identityOrder(a: EventWrite, b: EventWrite): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
-async function writeOne(client: ClientBase, { event, deliveries }: EventWrite): Promise<SaveOutcome> {
+async function writeOne(client: ClientBase, { event, deliveries: planned }: EventWrite): Promise<SaveOutcome> {
   const receivedMs = Date.parse(event.receivedAt);
   const payout = event.source === 'skypay' ? event : undefined;
   if (payout) {
@@ -72,6 +72,22 @@ async function writeOne(client: ClientBase, { event, deliveries }: EventWrite): 
       receivedMs,
     ],
   );
+  const members = planned.filter((d) => d.groupKey !== undefined);
+  const deliveries = planned.filter((d) => d.groupKey === undefined);
+  if (members.length > 0) {
+    await client.query(
+      `INSERT INTO group_members (event_id, destination, group_key, rules, created_ms)
+       SELECT $1, m.destination, m.group_key, m.rules, $2
+       FROM unnest($3::text[], $4::text[], $5::text[]) AS m (destination, group_key, rules)`,
+      [
+        event.id,
+        receivedMs,
+        members.map((m) => m.destination),
+        members.map((m) => m.groupKey),
+        members.map((m) => JSON.stringify(m.rules)),
+      ],
+    );
+  }
   if (deliveries.length > 0) {
     await client.query(
       `INSERT INTO deliveries (id, event_id, destination, rules, state, next_attempt_ms, created_ms, updated_ms)

@@ -13,9 +13,12 @@ import type {
   EventDetail,
   EventFilter,
   EventSummary,
+  FlushedGroup,
   FoldedWindow,
+  GroupFlush,
   NewDelivery,
   NewRejection,
+  PendingGroup,
   PruneCounts,
   PruneCutoffs,
   RejectionFilter,
@@ -29,6 +32,7 @@ import type {
 import { addSuppressed, writeEvents, writeRejections, type EventWrite } from './events';
 import { describeFailure, failsAll, toStoreError } from './failure';
 import { createAsyncBatcher, type AsyncBatcher } from './group-commit';
+import * as groups from './groups';
 import { WorkListener } from './listener';
 import { LOCK_SPACE } from './locks';
 import { migrate } from './migrations';
@@ -172,7 +176,19 @@ export class PostgresStore implements Store {
   }
 
   nextWakeAt(): Promise<number | undefined> {
-    return this.run((pool) => outbox.nextWakeAt(pool));
+    return this.run((pool) => outbox.nextWakeAt(pool, Date.now()));
+  }
+
+  pauseDestination(destination: string, untilMs: number): Promise<void> {
+    return this.run((pool) => groups.pauseDestination(pool, destination, untilMs));
+  }
+
+  listPendingGroups(): Promise<PendingGroup[]> {
+    return this.run((pool) => groups.listPendingGroups(pool));
+  }
+
+  flushGroup(flush: GroupFlush): Promise<FlushedGroup | undefined> {
+    return this.transaction((c) => groups.flushGroup(c, flush));
   }
 
   onNewWork(listener: () => void): () => void {

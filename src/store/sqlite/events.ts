@@ -44,6 +44,8 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
   const insertDelivery = db.prepare(`
     INSERT INTO deliveries (id, event_id, destination, rules, state, next_attempt_ms, created_ms, updated_ms)
     VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`);
+  const insertMember = db.prepare(`
+    INSERT INTO group_members (event_id, destination, group_key, rules, created_ms) VALUES (?, ?, ?, ?, ?)`);
 
   /** A known identity: a counted duplicate when the content matches (or cannot be compared), else a kept copy. */
   const receiveAgain = (payout: PayoutEvent, receivedMs: number, digest: Buffer): SaveOutcome => {
@@ -116,6 +118,10 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
       receivedMs,
     );
     for (const d of deliveries) {
+      if (d.groupKey !== undefined) {
+        insertMember.run(event.id, d.destination, d.groupKey, JSON.stringify(d.rules), receivedMs);
+        continue;
+      }
       insertDelivery.run(d.id, event.id, d.destination, JSON.stringify(d.rules), receivedMs, receivedMs, receivedMs);
     }
     return { eventId: event.id, duplicate: false, duplicates: 0 };

@@ -24,9 +24,12 @@ import type {
   EventDetail,
   EventFilter,
   EventSummary,
+  FlushedGroup,
   FoldedWindow,
+  GroupFlush,
   NewDelivery,
   NewRejection,
+  PendingGroup,
   PruneCounts,
   PruneCutoffs,
   RejectionFilter,
@@ -40,6 +43,7 @@ import type {
 import { prepareAlertWindows } from './alert-windows';
 import { openDatabase } from './database';
 import { prepareEventWriter, prepareRejectionWriter, prepareSuppressedWriter, type EventWrite } from './events';
+import { prepareGroups } from './groups';
 import { prepareJobLocks } from './job-locks';
 import { prepareSharedMetrics } from './metric-totals';
 import { prepareOutbox } from './outbox';
@@ -84,6 +88,7 @@ export class SqliteStore implements Store {
   private readonly pruner: ReturnType<typeof preparePruner>;
   private readonly queueState: () => QueueState;
   private readonly jobLocks: ReturnType<typeof prepareJobLocks>;
+  private readonly groups: ReturnType<typeof prepareGroups>;
   /** Who holds job locks taken through this store: unique per store, so two stores on one file are two holders. */
   private readonly jobOwner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   private readonly jobsHeld = new Set<string>();
@@ -132,6 +137,7 @@ export class SqliteStore implements Store {
     this.pruner = preparePruner(this.db);
     this.queueState = prepareQueueState(this.db);
     this.jobLocks = prepareJobLocks(this.db);
+    this.groups = prepareGroups(this.db);
     if (this.file) {
       this.fileWatch = setInterval(() => this.checkFile(), FILE_CHECK_INTERVAL_MS);
       this.fileWatch.unref();
@@ -262,7 +268,19 @@ export class SqliteStore implements Store {
   }
 
   async nextWakeAt(): Promise<number | undefined> {
-    return this.read(() => this.outbox.nextWakeAt());
+    return this.read(() => this.outbox.nextWakeAt(Date.now()));
+  }
+
+  async pauseDestination(destination: string, untilMs: number): Promise<void> {
+    await this.read(() => this.groups.pause(destination, untilMs));
+  }
+
+  listPendingGroups(): Promise<PendingGroup[]> {
+    return this.read(() => this.groups.listPending());
+  }
+
+  flushGroup(flush: GroupFlush): Promise<FlushedGroup | undefined> {
+    return this.read(() => this.groups.flush(flush));
   }
 
   /** SQLite tells no one of another process's writes: the worker polls (nextWakeAt and its interval). */
