@@ -81,6 +81,11 @@ export interface GroupSummary {
   listed: GroupMemberLine[];
   /** Members not listed, per payout status ("and N more"). */
   moreCounts: Record<string, number>;
+  /**
+   * Control numbers of the members not listed, in arrival order, up to GROUP_NAMED: a reader (or a search in
+   * Slack or mail) finds every payout of the group, not only the first 20.
+   */
+  moreNames: string[];
 }
 
 /**

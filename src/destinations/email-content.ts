@@ -1,6 +1,13 @@
 import addressparser from 'nodemailer/lib/addressparser';
 import { isGroupEvent, type GroupEvent, type RelayEvent } from '../event';
-import { describeGroupBy, describeGroupHeadline, describeMember, describeMore } from './group-present';
+import {
+  describeGroupBy,
+  describeGroupHeadline,
+  describeMember,
+  describeMore,
+  describeUnnamed,
+  listMoreNames,
+} from './group-present';
 import { describeHeadline, describeReason, listAllFields, spellStatus, toOneLine } from './present';
 import type { Field } from './present';
 
@@ -68,13 +75,20 @@ export function buildGroupEmailContent(event: GroupEvent, context: EmailContext)
     return [m.controlNumber, m.partner, m.status, m.dealTime, m.failDescription];
   });
   const more = describeMore(event);
+  const names = listMoreNames(event).join(', ');
+  const unnamed = describeUnnamed(event);
+  const rest = [
+    ...(more === undefined ? [] : [`${more}:`]),
+    ...(names === '' ? [] : [names]),
+    ...(unnamed ? [unnamed] : []),
+  ];
   const trace = [['Group message', event.id] as const, ...listTraceFields(context)];
   const text = [
     headline,
     `Group: ${by}`,
     '',
     ...members.map((cells) => cells.join(' | ')),
-    ...(more === undefined ? [] : [more]),
+    ...rest,
     '',
     ...trace.map(([label, value]) => `${label}: ${value}`),
     '',
@@ -89,7 +103,7 @@ export function buildGroupEmailContent(event: GroupEvent, context: EmailContext)
     `<table cellspacing="0"><tr>${MEMBER_COLUMNS.map((c) => cell('th', c)).join('')}</tr>`,
     ...members.map((cells) => `<tr>${cells.map((c) => cell('td', c)).join('')}</tr>`),
     '</table>',
-    ...(more === undefined ? [] : [`<p>${escapeHtml(more)}</p>`]),
+    ...rest.map((line) => `<p>${escapeHtml(line)}</p>`),
     `<table cellspacing="0" style="color:#666;font-size:12px;margin-top:16px">${trace
       .map(([label, value]) => `<tr>${cell('th', label)}${cell('td', value)}</tr>`)
       .join('')}</table>`,

@@ -53,3 +53,15 @@ export function describeMore(event: GroupEvent): string | undefined {
   const counts = describeStatusCounts(event.group.moreCounts);
   return `and ${more} more${counts === '' ? '' : ` (${counts})`}`;
 }
+
+/** The control numbers of the members not listed (each on one line, capped), as the message names them. */
+export function listMoreNames(event: GroupEvent): string[] {
+  return event.group.moreNames.map((name) => toOneLine(name, 60));
+}
+
+/** `and 12 more not named here`, when the group had more members than a message names. */
+export function describeUnnamed(event: GroupEvent): string | undefined {
+  const { total, listed } = event.group;
+  const unnamed = total - listed.length - event.group.moreNames.length;
+  return unnamed > 0 ? `and ${unnamed} more not named here (skyrelay show <control number> finds each)` : undefined;
+}

@@ -2,7 +2,14 @@ import { maskSecrets } from '../mask';
 import { IncomingWebhook, IncomingWebhookHTTPError } from '@slack/webhook';
 import type { FetchFunction, IncomingWebhookSendArguments } from '@slack/webhook';
 import { isGroupEvent, type GroupEvent, type RelayEvent } from '../event';
-import { describeGroupBy, describeGroupHeadline, describeMember, describeMore } from './group-present';
+import {
+  describeGroupBy,
+  describeGroupHeadline,
+  describeMember,
+  describeMore,
+  describeUnnamed,
+  listMoreNames,
+} from './group-present';
 import { createAttemptSignal } from './attempt-signal';
 import { describeRequestFailure } from './request-failure';
 import { readBodySnippet, truncateSnippet } from './snippet';
@@ -52,6 +59,21 @@ export function describeFallback(event: RelayEvent): string {
   return escapeMrkdwnWithin(reason === undefined ? headline : `${headline}: ${reason}`, TEXT_MAX);
 }
 
+/** Names joined by ", " into texts of at most TEXT_MAX characters each (a name is at most 60, escaped ~300). */
+function chunkNames(names: readonly string[]): string[] {
+  const chunks: string[] = [];
+  let current = '';
+  for (const name of names) {
+    const next = current === '' ? name : `${current}, ${name}`;
+    if (next.length > TEXT_MAX - 10 && current !== '') {
+      chunks.push(current);
+      current = name;
+    } else current = next;
+  }
+  if (current !== '') chunks.push(current);
+  return chunks;
+}
+
 /**
  * A group message: the count per status (header), what the members share, one line per listed member, and
  * "and N more". Members' text is the sender's, so every piece is escaped; the list stays within Slack's 3,000.
@@ -68,7 +90,9 @@ export function buildSlackGroupMessage(
   });
   const more = describeMore(event);
   // 20 lines of at most 132 characters and the "more" line stay under the 3,000 a section takes.
-  const list = [...lines.map((l) => `• ${l}`), ...(more === undefined ? [] : [escapeMrkdwn(more)])].join('\n');
+  const list = [...lines.map((l) => `• ${l}`), ...(more === undefined ? [] : [`${escapeMrkdwn(more)}:`])].join('\n');
+  const unnamed = describeUnnamed(event);
+  const names = [...chunkNames(listMoreNames(event).map(escapeMrkdwn)), ...(unnamed ? [escapeMrkdwn(unnamed)] : [])];
   const blocks: SlackBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: toOneLine(headline, HEADER_MAX) } },
     {
@@ -76,6 +100,7 @@ export function buildSlackGroupMessage(
       text: { type: 'mrkdwn', text: `*Group*\n${escapeMrkdwnWithin(describeGroupBy(event), FIELD_MAX - 8)}` },
     },
     { type: 'section', text: { type: 'mrkdwn', text: list } },
+    ...names.map((text): SlackBlock => ({ type: 'section', text: { type: 'mrkdwn', text } })),
     {
       type: 'context',
       elements: [{ type: 'mrkdwn', text: `Group message ${showId(event.id)} · Delivery ${showId(deliveryId)}` }],

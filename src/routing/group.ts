@@ -36,7 +36,8 @@ function keyValue(field: string, value: unknown): string | null {
 /** The group an event joins: its values of the `by` fields, as a JSON object in `by` order (self-describing). */
 export function compileGroupKey(by: readonly string[]): (event: RelayEvent) => string {
   const readers: [string, FieldReader][] = by.map((field) => [field, compileFieldReader(field)]);
-  return (event) => JSON.stringify(Object.fromEntries(readers.map(([field, read]) => [field, keyValue(field, read(event))])));
+  return (event) =>
+    JSON.stringify(Object.fromEntries(readers.map(([field, read]) => [field, keyValue(field, read(event))])));
 }
 
 /** The `by` values back from a key; an unreadable key (never written by this code) reads as no values. */

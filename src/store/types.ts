@@ -312,6 +312,8 @@ export interface GroupContent {
   counts: Record<string, number>;
   /** Every rule that routed a member here. */
   rules: string[];
+  /** Control numbers (or event ids) of the members after the listed ones, in arrival order, at most nameLimit. */
+  moreNames: string[];
 }
 
 export interface GroupFlush {
@@ -320,6 +322,8 @@ export interface GroupFlush {
   now: number;
   /** How many members the message lists in full. */
   listLimit: number;
+  /** How many of the members after those it names by control number only. */
+  nameLimit: number;
   /** Judged again under the group's lock: another process may just have flushed it. */
   isDue: (group: { firstMs: number; lastFlushMs: number | undefined }) => boolean;
   /** The message and its one delivery, from what the group holds now. */

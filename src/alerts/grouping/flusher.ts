@@ -2,7 +2,7 @@ import type { Logger } from '../../log';
 import type { Grouping } from '../../routing/group';
 import type { GroupStore } from '../../store/store';
 import type { PendingGroup } from '../../store/types';
-import { GROUP_LISTED, buildGroupMessage } from './message';
+import { GROUP_LISTED, GROUP_NAMED, buildGroupMessage } from './message';
 import { groupDueAt, isGroupDue, type GroupTiming } from './window';
 
 export interface GroupFlusherDeps {
@@ -76,6 +76,7 @@ export class GroupFlusher {
       groupKey: group.groupKey,
       now,
       listLimit: GROUP_LISTED,
+      nameLimit: GROUP_NAMED,
       isDue: (state) => isGroupDue(state, timing, now),
       build: (content) => buildGroupMessage(group.destination, group.groupKey, content, new Date(now)),
     });

@@ -6,6 +6,8 @@ import type { GroupContent, NewDelivery } from '../../store/types';
 
 /** How many members a group message lists in full; the rest are counted per status ("and N more"). */
 export const GROUP_LISTED = 20;
+/** How many more members it names by control number only; beyond that, `skyrelay show` has them. */
+export const GROUP_NAMED = 500;
 
 function toLine(event: RelayEvent): GroupMemberLine {
   if (event.source === 'skypay') {
@@ -61,7 +63,15 @@ export function buildGroupMessage(
       statuses: describeStatusCounts(content.counts),
       ...Object.fromEntries(Object.entries(by).map(([field, value]) => [`by.${field}`, value])),
     },
-    group: { destination, by, total: content.total, counts: { ...content.counts }, listed, moreCounts },
+    group: {
+      destination,
+      by,
+      total: content.total,
+      counts: { ...content.counts },
+      listed,
+      moreCounts,
+      moreNames: content.moreNames.slice(0, GROUP_NAMED),
+    },
   };
   return { event, delivery: { id: createId('dlv'), destination, rules: content.rules } };
 }

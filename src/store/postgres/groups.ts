@@ -27,10 +27,7 @@ export async function listPendingGroups(pool: Pool): Promise<PendingGroup[]> {
 
 export async function flushGroup(client: ClientBase, f: GroupFlush): Promise<FlushedGroup | undefined> {
   const key = [f.destination, f.groupKey];
-  await client.query(
-    'INSERT INTO group_windows (destination, group_key) VALUES ($1, $2) ON CONFLICT DO NOTHING',
-    key,
-  );
+  await client.query('INSERT INTO group_windows (destination, group_key) VALUES ($1, $2) ON CONFLICT DO NOTHING', key);
   const window = await client.query<{ last_flush_ms: number | null }>(
     'SELECT last_flush_ms FROM group_windows WHERE destination = $1 AND group_key = $2 FOR UPDATE',
     key,
@@ -66,7 +63,14 @@ export async function flushGroup(client: ClientBase, f: GroupFlush): Promise<Flu
     [...key, ids],
   );
   const rules = unionRules(ruleRows.rows.map((r) => r.rules));
-  const { event, delivery } = f.build({ listed, total: ids.length, counts, rules });
+  const namedIds = ids.slice(f.listLimit, f.listLimit + f.nameLimit);
+  const names = await client.query<{ id: string; name: string }>(
+    'SELECT id, coalesce(control_number, id) AS name FROM events WHERE id = ANY($1)',
+    [namedIds],
+  );
+  const nameOf = new Map(names.rows.map((r) => [r.id, r.name]));
+  const moreNames = namedIds.flatMap((id) => nameOf.get(id) ?? []);
+  const { event, delivery } = f.build({ listed, total: ids.length, counts, rules, moreNames });
   await client.query('INSERT INTO events (id, source, type, body, received_ms) VALUES ($1, $2, $3, $4, $5)', [
     event.id,
     event.source,

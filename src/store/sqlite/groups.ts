@@ -26,6 +26,13 @@ export function prepareGroups(db: Database.Database) {
        ORDER BY m.created_ms, m.event_id LIMIT ?`,
     )
     .pluck();
+  const selectNames = db
+    .prepare(
+      `SELECT coalesce(e.control_number, e.id) FROM group_members m JOIN events e ON e.id = m.event_id
+       WHERE m.destination = ? AND m.group_key = ? AND m.message_event_id IS NULL
+       ORDER BY m.created_ms, m.event_id LIMIT ? OFFSET ?`,
+    )
+    .pluck();
   const countByStatus = db.prepare(`
     SELECT coalesce(e.status, e.type) AS status, count(*) AS n FROM group_members m JOIN events e ON e.id = m.event_id
     WHERE m.destination = ? AND m.group_key = ? AND m.message_event_id IS NULL GROUP BY 1`);
@@ -59,9 +66,18 @@ export function prepareGroups(db: Database.Database) {
       counts[r.status] = r.n;
     }
     const rules = unionRules(selectRules.all(f.destination, f.groupKey) as string[]);
-    const { event, delivery } = f.build({ listed, total: waiting.n, counts, rules });
+    const moreNames = selectNames.all(f.destination, f.groupKey, f.nameLimit, f.listLimit) as string[];
+    const { event, delivery } = f.build({ listed, total: waiting.n, counts, rules, moreNames });
     insertEvent.run(event.id, event.source, event.type, stringifyEvent(event), f.now);
-    insertDelivery.run(delivery.id, event.id, delivery.destination, JSON.stringify(delivery.rules), f.now, f.now, f.now);
+    insertDelivery.run(
+      delivery.id,
+      event.id,
+      delivery.destination,
+      JSON.stringify(delivery.rules),
+      f.now,
+      f.now,
+      f.now,
+    );
     const members = link.run(event.id, f.destination, f.groupKey).changes;
     setWindow.run(f.destination, f.groupKey, f.now);
     return { messageEventId: event.id, deliveryId: delivery.id, members };

@@ -68,7 +68,8 @@ export function prepareOutbox(db: Database.Database) {
     const inFlight = new Map<string, number>();
     for (const r of countInFlight.all(o.now) as { destination: string; n: number }[]) inFlight.set(r.destination, r.n);
     const slots = new Map<string, number>();
-    for (const r of selectSlots.all() as { destination: string; next_ms: number }[]) slots.set(r.destination, r.next_ms);
+    for (const r of selectSlots.all() as { destination: string; next_ms: number }[])
+      slots.set(r.destination, r.next_ms);
     // Look further than `max` so one saturated destination does not hide others' work.
     const rows = selectDue({ now: o.now, limit: o.max * 8 });
     const claimed: ClaimedDelivery[] = [];

@@ -42,7 +42,13 @@ describe('group message (pure)', () => {
     const { event, delivery } = buildGroupMessage(
       'ops-slack',
       key,
-      { listed, total: 25, counts: { failure: 23, amendedFailure: 2 }, rules: ['problems'] },
+      {
+        listed,
+        total: 25,
+        counts: { failure: 23, amendedFailure: 2 },
+        rules: ['problems'],
+        moreNames: ['SK20', 'SK21'],
+      },
       new Date('2026-11-27T08:00:00Z'),
     );
     expect(event).to.include({ source: 'skyrelay', type: 'group', receivedAt: '2026-11-27T08:00:00.000Z' });
@@ -55,6 +61,7 @@ describe('group message (pure)', () => {
     });
     expect(event.group.total).to.equal(25);
     expect(event.group.moreCounts).to.deep.equal({ failure: 3, amendedFailure: 2 });
+    expect(event.group.moreNames).to.deep.equal(['SK20', 'SK21']);
     expect(event.group.by).to.deep.equal({ payType: 'failure', partner: 'Acme@skypay' });
     expect(event.data).to.deep.include({
       destination: 'ops-slack',
@@ -71,7 +78,7 @@ describe('group message (pure)', () => {
     const { event } = buildGroupMessage(
       'ops-email',
       key,
-      { listed: [buildPayoutEvent()], total: 1, counts: { failure: 1 }, rules: [] },
+      { listed: [buildPayoutEvent()], total: 1, counts: { failure: 1 }, rules: [], moreNames: [] },
       new Date(),
     );
     expect(event.group.moreCounts).to.deep.equal({});

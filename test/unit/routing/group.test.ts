@@ -20,7 +20,11 @@ const destinations = {
 describe('grouping in the planner', () => {
   it('fills in the defaults (by payType and partner, 30 s, 5 min) and never groups webhooks', () => {
     const groupings = resolveGroupings(destinations);
-    expect(groupings.get('ops-slack')).to.deep.equal({ by: ['payType', 'partner'], waitMs: 30_000, intervalMs: 300_000 });
+    expect(groupings.get('ops-slack')).to.deep.equal({
+      by: ['payType', 'partner'],
+      waitMs: 30_000,
+      intervalMs: 300_000,
+    });
     expect(groupings.get('ops-email')).to.deep.equal({ by: ['partner'], waitMs: 0, intervalMs: 10 });
     expect(groupings.has('plain-slack')).to.equal(false);
     expect(groupings.has('ledger')).to.equal(false);
