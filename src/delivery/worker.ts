@@ -218,6 +218,7 @@ export class DeliveryWorker {
     } else {
       try {
         const result = await this.send(destination, delivery);
+        await this.holdDestination(delivery.destination);
         attempt = { startedAt: started, durationMs: this.now() - started, outcome: 'delivered', ...result };
         next = { state: 'delivered' };
       } catch (err) {
@@ -228,7 +229,7 @@ export class DeliveryWorker {
           ...(failure.status !== undefined ? { status: failure.status } : {}),
           ...(failure.response !== undefined ? { response: failure.response } : {}),
         };
-        await this.pauseAfter429(delivery.destination, failure);
+        await this.holdDestination(delivery.destination, failure);
         if (verdict.kind === 'retry') {
           attempt = { ...base, ...extra, outcome: 'retry' };
           next = { state: 'pending', nextAttemptMs: this.now() + verdict.delayMs };
@@ -268,21 +269,24 @@ export class DeliveryWorker {
   }
 
   /**
-   * Slack asks a webhook flooded past its rate to wait: every delivery to it waits, not only this one, so the
-   * queue drains at Slack's pace instead of each delivery meeting its own 429. Capped like any Retry-After.
+   * A rate-limited destination's next send waits `interval` from this answer, not only from this claim: a slow
+   * send (a cold connection) would otherwise reach the receiver less than `interval` before the next. A 429 with
+   * Retry-After holds every delivery to it that long (capped like any Retry-After), not only this one, so the
+   * queue drains at the receiver's pace instead of each delivery meeting its own 429.
    */
-  private async pauseAfter429(destination: string, failure: { status?: number; retryAfterMs?: number }) {
+  private async holdDestination(destination: string, failure?: { status?: number; retryAfterMs?: number }) {
+    const interval = this.deps.minIntervals?.get(destination);
     const pause = this.deps.store.pauseDestination?.bind(this.deps.store);
-    if (failure.status !== 429 || failure.retryAfterMs === undefined || !this.deps.minIntervals?.has(destination))
-      return;
-    if (!pause) return;
-    const pauseMs = Math.min(failure.retryAfterMs, this.options.maxBackoffMs);
+    if (interval === undefined || !pause) return;
+    const asked = failure?.status === 429 ? Math.min(failure.retryAfterMs ?? 0, this.options.maxBackoffMs) : 0;
+    const holdMs = Math.max(interval, asked);
     try {
-      await pause(destination, this.now() + pauseMs);
-      this.deps.logger.warn({ destination, pauseMs }, 'destination answered 429: paused for its Retry-After');
+      await pause(destination, this.now() + holdMs);
+      if (asked > 0)
+        this.deps.logger.warn({ destination, pauseMs: asked }, 'destination answered 429: paused for its Retry-After');
     } catch (err) {
-      // This delivery still waits its own Retry-After; the others meet their 429 and pause it again.
-      this.deps.logger.warn({ err, destination }, 'could not pause a destination after 429');
+      // The claim's slot still spaced this send; a 429's own delivery still waits its Retry-After.
+      this.deps.logger.warn({ err, destination }, 'could not hold a rate-limited destination');
     }
   }
 
