@@ -4,9 +4,11 @@ import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemo
 import { note } from '../../support/notes';
 import { replies, startReceiver, type Receiver } from '../../support/receiver';
 import { buildCallback, nextControlNumber, postCallback, SAMPLE_PARTNER } from '../../support/skypay';
+import { runCli } from '../cli/run-cli';
 import { countNamed, readGroupMessages, sendFailuresPaced } from '../../support/slack-groups';
 import { startSmtpServer, type SmtpServerHandle } from '../../support/smtp';
 
+const ADMIN_TOKEN = 'admin-token-for-grouping-tests';
 const FAST_RETRIES = {
   maxAttempts: 5,
   initialBackoffMs: 100,
@@ -95,6 +97,7 @@ describe('grouping and Slack rate limit (real daemon, real receivers)', function
       },
       rules: [{ name: 'problems', match: { payType: 'failure' }, to: ['ops-email'] }],
       delivery: FAST_RETRIES,
+      admin: { token: ADMIN_TOKEN },
     });
     const controls = Array.from({ length: 8 }, () => nextControlNumber('SKGRE'));
     for (const controlNumber of controls) {
@@ -116,6 +119,21 @@ describe('grouping and Slack rate limit (real daemon, real receivers)', function
     }, 'the member to follow its delivered message');
     // Nothing more: one group, one mail.
     expect(smtp.messages).to.have.length(1);
+
+    // The admin event view and `skyrelay show` say which message carried a member, and its delivery's state.
+    const member = (await t.daemon.store.findEventsByControlNumber(controls[3] ?? ''))[0];
+    const res = await fetch(`${t.baseUrl}/admin/events/${member?.event.id ?? ''}`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    const view = (await res.json()) as { groups: { destination: string; messageEventId: string; state: string }[] };
+    expect(view.groups).to.have.length(1);
+    expect(view.groups[0]).to.include({ destination: 'ops-email', state: 'delivered' });
+    const shown = await runCli(['show', controls[3] ?? ''], { store: { path: t.dbPath } });
+    expect(shown.code, shown.stderr).to.equal(0);
+    expect(shown.stdout).to.include(
+      `grouped → ops-email: carried by group message ${view.groups[0]?.messageEventId ?? ''} (delivery`,
+    );
+    expect(shown.stdout).to.include(': delivered), rules problems');
   });
 
   it('sends at most one Slack message per second by default (ratePerSecond 1), whatever the backlog', async () => {
