@@ -1,4 +1,5 @@
 import type { Logger } from '../../log';
+import { StoreBusyError } from '../../store/errors';
 import type { Grouping } from '../../routing/group';
 import type { GroupStore } from '../../store/store';
 import type { PendingGroup } from '../../store/types';
@@ -15,6 +16,9 @@ export interface GroupFlusherDeps {
   /** How often to look for groups other processes filled; a group this process knows of is flushed on time. */
   pollIntervalMs?: number;
 }
+
+/** How soon to look again when another process held the write lock. */
+const BUSY_RETRY_MS = 100;
 
 /** Members of a destination that no longer groups (config changed) go out at once, in one last message. */
 const NO_LONGER_GROUPED: GroupTiming = { waitMs: 0, intervalMs: 0 };
@@ -102,8 +106,11 @@ export class GroupFlusher {
       const next = await this.flushDue();
       if (next !== undefined) wait = Math.min(wait, Math.max(0, next - this.now()));
     } catch (err) {
-      // Members stay in the store; the next pass tries again.
-      this.deps.logger.warn({ err }, 'could not flush groups; will try again');
+      // Members stay in the store; the next pass tries again. A cluster peer holding the write lock is routine.
+      if (err instanceof StoreBusyError) {
+        this.deps.logger.debug({ code: err.code }, 'groups locked by another process');
+        wait = Math.min(wait, BUSY_RETRY_MS);
+      } else this.deps.logger.warn({ err }, 'could not flush groups; will try again');
     }
     this.schedule(wait);
   }
