@@ -140,6 +140,10 @@ const MIGRATIONS: string[] = [
     written_ms bigint NOT NULL
   );
   `,
+  `
+  -- Claims read each destination's pending deliveries oldest first, no more than it has room for (issue 13).
+  CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (state, destination, next_attempt_ms);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

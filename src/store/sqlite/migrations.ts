@@ -162,6 +162,10 @@ const MIGRATIONS: string[] = [
     until_ms INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  -- Claims read each destination's pending deliveries oldest first, no more than it has room for (issue 13).
+  CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(state, destination, next_attempt_ms);
+  `,
 ];
 
 /** `upTo` stops at an older schema version: tests build a database as an older release left it. */

@@ -197,6 +197,19 @@ for (const factory of STORE_FACTORIES) {
         expect(all.filter((d) => d.destination === 'fast')).to.have.length(2);
       });
 
+      it('finds a destination with room behind a long backlog of a saturated one', async () => {
+        // Older than anything of 'fast': a claim that read the oldest due rows first would see only these.
+        await seed(a, 40, 'slow');
+        await seed(a, 1, 'fast');
+        const limit = { maxInFlight: (d: string) => (d === 'slow' ? 1 : 10), max: 2 };
+        const first = await a.claimDeliveries(claimOptions('worker-a', limit));
+        expect(first.map((d) => d.destination).sort()).to.deep.equal(['fast', 'slow']);
+        // 'slow' is at its limit now: 39 of its deliveries are due, and none is claimed (nor hides anything).
+        await seed(a, 1, 'fast');
+        const second = await b.claimDeliveries(claimOptions('worker-b', limit));
+        expect(second.map((d) => d.destination)).to.deep.equal(['fast']);
+      });
+
       it('lets another worker take a delivery whose lease expired, and ignores the old owner finishing it', async () => {
         const [id] = await seed(a, 1);
         const now = Date.now();
