@@ -191,8 +191,11 @@ export class Daemon {
             },
             store: this.store,
             plan: this.planDeliveries,
+            // Leased at ingest (issue 13): sent from memory; only what did not fit is claimed.
+            ...(this.config.roles.includes('delivery') ? { lease: () => this.worker.leaseForIngest() } : {}),
             onStored: (event, outcome, deliveries) => {
-              if (!outcome.duplicate && deliveries.length > 0) this.wakeWorker();
+              this.worker.takeLeased(event, outcome, deliveries);
+              if (!outcome.duplicate && deliveries.length > (outcome.leased?.length ?? 0)) this.wakeWorker();
               if (outcome.conflict && event.source === 'skypay') this.alerts?.onStored(event, outcome);
             },
           },

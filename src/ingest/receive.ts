@@ -4,7 +4,7 @@ import type { Partner } from '../skypay/partners';
 import { buildReply, encodeReply, SUCCESS_CODE } from '../skypay/reply';
 import type { CallbackStruct } from '../skypay/validate';
 import type { IngestStore } from '../store/store';
-import type { NewDelivery, SaveOutcome } from '../store/types';
+import type { IngestLease, NewDelivery, SaveOutcome } from '../store/types';
 import { authenticateCallback } from './authenticate';
 import { readBodyWithin, type BodyLimits, type BodySource } from './body';
 import { requireSafeBody } from './body-shape';
@@ -25,7 +25,9 @@ export interface ReceiveDeps {
   store: IngestStore;
   /** Which destinations the event goes to; written in the event's own transaction. */
   plan: (event: RelayEvent) => NewDelivery[];
-  /** Called after the commit, before the reply: wakes the delivery worker. */
+  /** The delivery worker's lease for the event's deliveries (written in flight to it), if it takes any now. */
+  lease?: () => IngestLease | undefined;
+  /** Called after the commit, before the reply: hands leased deliveries to the worker, wakes it for the rest. */
   onStored?: (event: RelayEvent, outcome: SaveOutcome, deliveries: NewDelivery[]) => void;
   /** The clock the dealTime window is judged on. */
   now?: () => Date;
@@ -109,7 +111,8 @@ export async function receiveCallback(request: CallbackRequest, deps: ReceiveDep
     facts.controlNumber = event.controlNumber;
     facts.payType = event.payType;
     const deliveries = deps.plan(event);
-    const saved = await deps.store.saveEvent(event, deliveries);
+    const lease = deliveries.length > 0 ? deps.lease?.() : undefined;
+    const saved = await deps.store.saveEvent(event, deliveries, lease);
     facts.duplicate = saved.duplicate;
     facts.eventId = saved.eventId;
     if (saved.conflict) {

@@ -12,6 +12,7 @@ import type {
   EventFilter,
   EventSummary,
   FoldedWindow,
+  IngestLease,
   MetricFamily,
   NewDelivery,
   NewRejection,
@@ -40,9 +41,9 @@ export interface IngestStore {
   /**
    * Stores an event with its deliveries in one transaction, unless a callback with the same identity was ever
    * accepted: then counts the duplicate (or keeps the copy, when its content differs) and writes no deliveries.
-   * Resolves only after the commit.
+   * Resolves only after the commit. With `lease`, deliveries with room are written leased to its owner.
    */
-  saveEvent(event: RelayEvent, deliveries: NewDelivery[]): Promise<SaveOutcome>;
+  saveEvent(event: RelayEvent, deliveries: NewDelivery[], lease?: IngestLease): Promise<SaveOutcome>;
   saveRejection(rejection: NewRejection): Promise<void>;
   /** Adds counts of rejections not kept to the `suppressed` column of rows that were (after those rows). */
   addSuppressed(counts: SuppressedRejections[]): Promise<void>;

@@ -3,12 +3,13 @@ import type { PayoutEvent, RelayEvent } from '../../event';
 import { parseEvent, stringifyEvent } from '../../event-json';
 import { createId } from '../../ids';
 import { digestContent, listDifferences } from '../../skypay/identity';
-import type { NewDelivery, NewRejection, SaveOutcome, SuppressedRejections } from '../types';
-import { WORK_CHANNEL } from './locks';
+import type { IngestLease, NewDelivery, NewRejection, SaveOutcome, SuppressedRejections } from '../types';
+import { LOCK_SPACE, WORK_CHANNEL } from './locks';
 
 export interface EventWrite {
   event: RelayEvent;
   deliveries: NewDelivery[];
+  lease?: IngestLease | undefined;
 }
 
 /**
@@ -29,9 +30,59 @@ export async function writeEvents(client: ClientBase, writes: readonly EventWrit
     if (!outcome.duplicate && write.deliveries.length > 0) newWork = true;
     outcomes[i] = outcome;
   }
+  await leaseAtIngest(client, writes, outcomes);
   // Delivered to listeners at COMMIT, once per transaction, and never for a batch that rolled back.
   if (newWork) await client.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, 'event']);
   return outcomes;
+}
+
+/**
+ * Deliveries of new events whose writer asked for a lease go in flight to it, as far as each destination's
+ * maxInFlight allows across instances: counted under the same per-destination advisory locks claims take, in
+ * name order. Taken last in the transaction, after every key row, so a holder of these locks never waits for a
+ * key another batch holds: no deadlock with other ingesting instances.
+ */
+async function leaseAtIngest(client: ClientBase, writes: readonly EventWrite[], outcomes: SaveOutcome[]) {
+  const asking = writes.flatMap((w, i) => (w.lease && !outcomes[i]?.duplicate && w.deliveries.length > 0 ? [i] : []));
+  if (asking.length === 0) return;
+  const destinations = [
+    ...new Set(asking.flatMap((i) => (writes[i] as EventWrite).deliveries.map((d) => d.destination))),
+  ];
+  destinations.sort();
+  for (const destination of destinations) {
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_SPACE.destination, destination]);
+  }
+  const counts = await client.query<{ destination: string; n: number }>(
+    `SELECT destination, count(*) AS n FROM deliveries
+     WHERE state = 'inflight' AND lease_until_ms >= $1 AND destination = ANY($2) GROUP BY destination`,
+    [Date.now(), destinations],
+  );
+  const inFlight = new Map(counts.rows.map((r) => [r.destination, r.n]));
+  const ids: string[] = [];
+  const owners: string[] = [];
+  const untils: number[] = [];
+  for (const i of asking) {
+    const { deliveries, lease } = writes[i] as EventWrite & { lease: IngestLease };
+    const leased: string[] = [];
+    for (const d of deliveries) {
+      const busy = inFlight.get(d.destination) ?? 0;
+      if (busy >= lease.maxInFlight(d.destination)) continue;
+      inFlight.set(d.destination, busy + 1);
+      leased.push(d.id);
+      ids.push(d.id);
+      owners.push(lease.owner);
+      untils.push(lease.untilMs);
+    }
+    (outcomes[i] as SaveOutcome).leased = leased;
+  }
+  if (ids.length === 0) return;
+  // In flight with the first attempt counted, as a claim would have left them.
+  await client.query(
+    `UPDATE deliveries AS d SET state = 'inflight', attempts = 1, lease_owner = l.owner, lease_until_ms = l.until,
+       updated_ms = $4
+     FROM unnest($1::text[], $2::text[], $3::bigint[]) AS l (id, owner, until) WHERE d.id = l.id`,
+    [ids, owners, untils, Date.now()],
+  );
 }
 
 function identityOrder(a: EventWrite, b: EventWrite): number {

@@ -14,6 +14,7 @@ import type {
   EventFilter,
   EventSummary,
   FoldedWindow,
+  IngestLease,
   NewDelivery,
   NewRejection,
   PruneCounts,
@@ -123,9 +124,9 @@ export class PostgresStore implements Store {
     return this.writeFailure;
   }
 
-  async saveEvent(event: RelayEvent, deliveries: NewDelivery[]): Promise<SaveOutcome> {
+  async saveEvent(event: RelayEvent, deliveries: NewDelivery[], lease?: IngestLease): Promise<SaveOutcome> {
     this.assertOpen();
-    return this.events.submit({ event, deliveries }).then(
+    return this.events.submit({ event, deliveries, lease }).then(
       (outcome) => {
         this.writeFailure = undefined;
         return outcome;

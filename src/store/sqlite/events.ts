@@ -3,11 +3,12 @@ import type { PayoutEvent, RelayEvent } from '../../event';
 import { parseEvent, stringifyEvent } from '../../event-json';
 import { createId } from '../../ids';
 import { digestContent, listDifferences } from '../../skypay/identity';
-import type { NewDelivery, NewRejection, SaveOutcome, SuppressedRejections } from '../types';
+import type { IngestLease, NewDelivery, NewRejection, SaveOutcome, SuppressedRejections } from '../types';
 
 export interface EventWrite {
   event: RelayEvent;
   deliveries: NewDelivery[];
+  lease?: IngestLease | undefined;
 }
 
 interface KeyRow {
@@ -21,7 +22,14 @@ interface KeyRow {
  * dedup check, the conflict check and the insert cannot interleave with
  * another process.
  */
-export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]) => SaveOutcome[] {
+export interface EventWriter {
+  /** A batch in its own IMMEDIATE transaction. */
+  write(writes: EventWrite[]): SaveOutcome[];
+  /** A batch inside a transaction the caller holds (a group commit that also carries finished attempts). */
+  writeWithin(writes: EventWrite[]): SaveOutcome[];
+}
+
+export function prepareEventWriter(db: Database.Database): EventWriter {
   const insertEvent = db.prepare(`
     INSERT INTO events (id, source, type, partner, control_number, pay_type, status, deal_time, body, received_ms)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -44,6 +52,14 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
   const insertDelivery = db.prepare(`
     INSERT INTO deliveries (id, event_id, destination, rules, state, next_attempt_ms, created_ms, updated_ms)
     VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`);
+  // Leased at ingest: in flight with its first attempt counted, as a claim would have left it.
+  const insertLeased = db.prepare(`
+    INSERT INTO deliveries (id, event_id, destination, rules, state, attempts, next_attempt_ms, lease_owner,
+      lease_until_ms, created_ms, updated_ms)
+    VALUES (?, ?, ?, ?, 'inflight', 1, ?, ?, ?, ?, ?)`);
+  const countInFlight = db
+    .prepare(`SELECT count(*) FROM deliveries WHERE destination = ? AND state = 'inflight' AND lease_until_ms >= ?`)
+    .pluck();
 
   /** A known identity: a counted duplicate when the content matches (or cannot be compared), else a kept copy. */
   const receiveAgain = (payout: PayoutEvent, receivedMs: number, digest: Buffer): SaveOutcome => {
@@ -86,7 +102,37 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
     };
   };
 
-  const writeOne = ({ event, deliveries }: EventWrite): SaveOutcome => {
+  /**
+   * In the batch's IMMEDIATE transaction, so the count includes every process's leases and claims: the same
+   * per-destination limit a claim holds. `inFlight` carries the counts through the batch.
+   */
+  const insertDeliveries = (
+    eventId: string,
+    receivedMs: number,
+    deliveries: NewDelivery[],
+    lease: IngestLease | undefined,
+    inFlight: Map<string, number>,
+  ): string[] => {
+    const leased: string[] = [];
+    const now = Date.now();
+    for (const d of deliveries) {
+      const rules = JSON.stringify(d.rules);
+      if (lease !== undefined) {
+        const busy = inFlight.get(d.destination) ?? (countInFlight.get(d.destination, now) as number);
+        if (busy < lease.maxInFlight(d.destination)) {
+          inFlight.set(d.destination, busy + 1);
+          insertLeased.run(d.id, eventId, d.destination, rules, receivedMs, lease.owner, lease.untilMs, now, now);
+          leased.push(d.id);
+          continue;
+        }
+        inFlight.set(d.destination, busy);
+      }
+      insertDelivery.run(d.id, eventId, d.destination, rules, receivedMs, receivedMs, receivedMs);
+    }
+    return leased;
+  };
+
+  const writeOne = ({ event, deliveries, lease }: EventWrite, inFlight: Map<string, number>): SaveOutcome => {
     const receivedMs = Date.parse(event.receivedAt);
     const payout = event.source === 'skypay' ? event : undefined;
     if (payout) {
@@ -115,14 +161,16 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
       stringifyEvent(event),
       receivedMs,
     );
-    for (const d of deliveries) {
-      insertDelivery.run(d.id, event.id, d.destination, JSON.stringify(d.rules), receivedMs, receivedMs, receivedMs);
-    }
-    return { eventId: event.id, duplicate: false, duplicates: 0 };
+    const leased = insertDeliveries(event.id, receivedMs, deliveries, lease, inFlight);
+    return { eventId: event.id, duplicate: false, duplicates: 0, ...(lease === undefined ? {} : { leased }) };
   };
 
-  const writeAll = db.transaction((writes: EventWrite[]) => writes.map(writeOne));
-  return (writes) => writeAll.immediate(writes);
+  const writeWithin = (writes: EventWrite[]): SaveOutcome[] => {
+    const inFlight = new Map<string, number>();
+    return writes.map((w) => writeOne(w, inFlight));
+  };
+  const writeAll = db.transaction(writeWithin);
+  return { write: (writes) => writeAll.immediate(writes), writeWithin };
 }
 export function prepareRejectionWriter(db: Database.Database): (rejections: NewRejection[]) => void[] {
   const insert = db.prepare(`
