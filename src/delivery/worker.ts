@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Logger } from 'pino';
+import { createFlatLogger, type Logger } from '../log';
 import type { Destination } from '../destinations/types';
 import { StoreBusyError } from '../store/errors';
 import type { OutboxStore } from '../store/store';
@@ -82,12 +82,15 @@ export class DeliveryWorker {
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
+  /** One line per attempt, from flat fields with secrets already scrubbed: see createFlatLogger. */
+  private readonly attemptLogger: Logger;
 
   constructor(
     private readonly deps: WorkerDeps,
     private readonly options: WorkerOptions,
   ) {
     this.now = deps.now ?? Date.now;
+    this.attemptLogger = createFlatLogger(deps.logger);
   }
 
   start(): void {
@@ -318,7 +321,7 @@ export class DeliveryWorker {
     } finally {
       this.leases.delete(delivery.id);
     }
-    this.deps.logger.info(
+    this.attemptLogger.info(
       {
         deliveryId: delivery.id,
         eventId: delivery.eventId,

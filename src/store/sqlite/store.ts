@@ -115,17 +115,14 @@ export class SqliteStore implements Store {
     // A lost file fails only the events (their callers must not get a 1000); attempts still go to the open handle,
     // which the worker reads too, as before.
     const writeGroup = this.db.transaction((items: GroupWrite[]) => {
+      // Finishes first: the in-flight slots they free count for the leases of the events after them.
+      for (const i of items) {
+        if ('finish' in i) this.outbox.finish(i.finish.delivery, i.finish.owner, i.finish.attempt, i.finish.next);
+      }
       const lost = items.some((i) => 'event' in i) ? this.lostError() : undefined;
       const events = lost ? [] : eventWriter.writeWithin(items.flatMap((i) => ('event' in i ? [i.event] : [])));
       let e = 0;
-      return items.map((i) => {
-        if ('finish' in i) {
-          const f = i.finish;
-          this.outbox.finish(f.delivery, f.owner, f.attempt, f.next);
-          return undefined;
-        }
-        return lost ?? events[e++];
-      });
+      return items.map((i) => ('finish' in i ? undefined : (lost ?? events[e++])));
     });
     // One stat per group commit, not per callback: a removed file must not take another 1000.
     this.writes = createBatcher((items: GroupWrite[]) => writeGroup.immediate(items), batching);
@@ -246,7 +243,10 @@ export class SqliteStore implements Store {
     next: DeliveryNext,
   ): Promise<void> {
     this.assertOpen();
-    return this.writes.submit({ finish: { delivery, owner, attempt, next } }).then(() => undefined, toStorageError);
+    // Joins the next group commit of callbacks instead of paying a commit (and fsync) of its own.
+    return this.writes
+      .submit({ finish: { delivery, owner, attempt, next } }, true)
+      .then(() => undefined, toStorageError);
   }
 
   async renewLeases(owner: string, deliveryIds: readonly string[], leaseUntilMs: number): Promise<void> {
