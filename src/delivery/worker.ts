@@ -78,6 +78,12 @@ export class DeliveryWorker {
   private pumpRun: Promise<void> | undefined;
   private running = false;
   private pumping = false;
+  /**
+   * Whether the outbox may hold deliveries due now (pending past their time): false once a pump found none, so
+   * a send of a handed-over delivery finishing costs no claim transaction. New work, retries and the poll wake
+   * the worker through notify() as before.
+   */
+  private dueMaybe = true;
   private again = false;
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
@@ -259,12 +265,13 @@ export class DeliveryWorker {
       this.inFlight.delete(send);
       // A finished send frees a slot: first for what ingest handed over, then for a claim.
       this.startHanded();
-      if (this.handed.length === 0) this.notify();
+      if (this.handed.length === 0 && this.dueMaybe) this.notify();
     });
   }
 
   private async scheduleNextWake(): Promise<void> {
     const due = await this.deps.store.nextWakeAt();
+    this.dueMaybe = due !== undefined && due <= this.now();
     const wait = due === undefined ? this.options.pollIntervalMs : Math.max(0, due - this.now());
     this.schedule(Math.min(wait, this.options.pollIntervalMs));
   }
@@ -335,6 +342,8 @@ export class DeliveryWorker {
       'delivery attempt',
     );
     this.deps.onAttempt?.({ delivery, attempt, next, ...(deadReason ? { deadReason } : {}) });
+    // A retry is due later: a pump schedules the wake for it.
+    if (next.state === 'pending') this.notify();
   }
 
   private async send(destination: Destination, delivery: ClaimedDelivery) {

@@ -57,7 +57,16 @@ async function leaseAtIngest(client: ClientBase, writes: readonly EventWrite[], 
      WHERE state = 'inflight' AND lease_until_ms >= $1 AND destination = ANY($2) GROUP BY destination`,
     [Date.now(), destinations],
   );
-  const inFlight = new Map(counts.rows.map((r) => [r.destination, r.n]));
+  const inFlight = new Map<string, number>(counts.rows.map((r) => [r.destination, r.n]));
+  // A destination with deliveries already waiting (not this batch's own) gets none leased: they go first.
+  const batch = asking.flatMap((i) => (writes[i] as EventWrite).deliveries.map((d) => d.id));
+  const waiting = await client.query<{ destination: string }>(
+    `SELECT name AS destination FROM unnest($1::text[]) AS name WHERE EXISTS (
+       SELECT 1 FROM deliveries WHERE state = 'pending' AND destination = name AND next_attempt_ms <= $2
+         AND id <> ALL($3))`,
+    [destinations, Date.now(), batch],
+  );
+  for (const { destination } of waiting.rows) inFlight.set(destination, Infinity);
   const ids: string[] = [];
   const owners: string[] = [];
   const untils: number[] = [];

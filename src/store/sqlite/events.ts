@@ -60,6 +60,12 @@ export function prepareEventWriter(db: Database.Database): EventWriter {
   const countInFlight = db
     .prepare(`SELECT count(*) FROM deliveries WHERE destination = ? AND state = 'inflight' AND lease_until_ms >= ?`)
     .pluck();
+  const hasBacklog = db
+    .prepare(
+      `SELECT EXISTS (SELECT 1 FROM deliveries INDEXED BY deliveries_pending
+         WHERE state = 'pending' AND destination = ? AND next_attempt_ms <= ?)`,
+    )
+    .pluck();
 
   /** A known identity: a counted duplicate when the content matches (or cannot be compared), else a kept copy. */
   const receiveAgain = (payout: PayoutEvent, receivedMs: number, digest: Buffer): SaveOutcome => {
@@ -118,7 +124,10 @@ export function prepareEventWriter(db: Database.Database): EventWriter {
     for (const d of deliveries) {
       const rules = JSON.stringify(d.rules);
       if (lease !== undefined) {
-        const busy = inFlight.get(d.destination) ?? (countInFlight.get(d.destination, now) as number);
+        // A destination with deliveries already waiting gets none leased: they go first (claims are oldest first).
+        const busy =
+          inFlight.get(d.destination) ??
+          (hasBacklog.get(d.destination, now) === 1 ? Infinity : (countInFlight.get(d.destination, now) as number));
         if (busy < lease.maxInFlight(d.destination)) {
           inFlight.set(d.destination, busy + 1);
           insertLeased.run(d.id, eventId, d.destination, rules, receivedMs, lease.owner, lease.untilMs, now, now);

@@ -258,6 +258,17 @@ for (const factory of STORE_FACTORIES) {
         ]);
       });
 
+      it('leases nothing at ingest for a destination whose deliveries wait already: they go first', async () => {
+        const lease = { owner: 'a', untilMs: Date.now() + 60_000, maxInFlight: () => 10 };
+        await seed(b, 1, 'slow');
+        const saved = await a.saveEvent(
+          payout(),
+          [delivery('slow', 'dlv_behind'), delivery('fast', 'dlv_free')],
+          lease,
+        );
+        expect(saved.leased).to.deep.equal(['dlv_free']);
+      });
+
       it('returns deliveries leased at ingest to the queue at once when released, attempt not counted', async () => {
         const now = Date.now();
         const lease = { owner: 'a', untilMs: now + 60_000, maxInFlight: () => 10 };
