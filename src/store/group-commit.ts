@@ -4,11 +4,7 @@
  * has committed (or failed). One fsync then serves a whole burst.
  */
 export interface Batcher<T, R> {
-  /**
-   * `joinNext`: the item need not be written at once; it waits (at most JOIN_WAIT_MS) to join the next batch
-   * someone else starts, saving a commit of its own. For bookkeeping nobody waits on (finished attempts).
-   */
-  submit(item: T, joinNext?: boolean): Promise<R>;
+  submit(item: T): Promise<R>;
   /** Writes whatever is queued now; resolves when it is done. */
   flush(): Promise<void>;
 }
@@ -38,8 +34,6 @@ interface Pending<T, R> {
 /** First retry after a refused lock, and the most a retry waits: short, since the lock is often held only briefly. */
 const FIRST_RETRY_MS = 5;
 const MAX_RETRY_MS = 100;
-/** How long a joinNext item waits for a batch to join before it starts one itself. */
-export const JOIN_WAIT_MS = 20;
 
 export function createBatcher<T, R>(writeBatch: (items: T[]) => R[], options: BatcherOptions): Batcher<T, R> {
   const now = options.now ?? Date.now;
@@ -48,15 +42,10 @@ export function createBatcher<T, R>(writeBatch: (items: T[]) => R[], options: Ba
   let scheduled = false;
   let retryTimer: NodeJS.Timeout | undefined;
   let retryDelay = 0;
-  let joinTimer: NodeJS.Timeout | undefined;
 
   /** Writes queued batches until the queue is empty or the lock is refused; `final` fails what is refused. */
   const run = (final = false): void => {
     scheduled = false;
-    if (joinTimer !== undefined) {
-      clearTimeout(joinTimer);
-      joinTimer = undefined;
-    }
     while (queue.length > 0) {
       const batch = queue.slice(0, options.maxBatch);
       queue = queue.slice(batch.length);
@@ -112,28 +101,18 @@ export function createBatcher<T, R>(writeBatch: (items: T[]) => R[], options: Ba
   };
 
   return {
-    submit(item, joinNext = false) {
+    submit(item) {
       return new Promise<R>((resolve, reject) => {
         queue.push({ item, submittedAt: now(), resolve, reject });
         // While waiting for another process's lock, new items join the retry instead of trying on their own.
-        if (scheduled || retryTimer !== undefined) return;
-        if (joinNext) {
-          joinTimer ??= setTimeout(() => {
-            joinTimer = undefined;
-            if (!scheduled && retryTimer === undefined) run();
-          }, JOIN_WAIT_MS);
-          return;
+        if (!scheduled && retryTimer === undefined) {
+          scheduled = true;
+          // setImmediate lets every request already parsed in this turn join the batch.
+          setImmediate(run);
         }
-        scheduled = true;
-        // setImmediate lets every request already parsed in this turn join the batch.
-        setImmediate(run);
       });
     },
     async flush() {
-      if (joinTimer !== undefined) {
-        clearTimeout(joinTimer);
-        joinTimer = undefined;
-      }
       if (retryTimer !== undefined) {
         clearTimeout(retryTimer);
         retryTimer = undefined;

@@ -243,10 +243,8 @@ export class SqliteStore implements Store {
     next: DeliveryNext,
   ): Promise<void> {
     this.assertOpen();
-    // Joins the next group commit of callbacks instead of paying a commit (and fsync) of its own.
-    return this.writes
-      .submit({ finish: { delivery, owner, attempt, next } }, true)
-      .then(() => undefined, toStorageError);
+    // Shares the group commit of whatever else is written in this turn (callbacks, other finishes).
+    return this.writes.submit({ finish: { delivery, owner, attempt, next } }).then(() => undefined, toStorageError);
   }
 
   async renewLeases(owner: string, deliveryIds: readonly string[], leaseUntilMs: number): Promise<void> {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { JOIN_WAIT_MS, createBatcher } from '../../../src/store/group-commit';
+import { createBatcher } from '../../../src/store/group-commit';
 
 class Busy extends Error {
   readonly code = 'SQLITE_BUSY';
@@ -67,26 +67,5 @@ describe('store/group-commit', () => {
     );
     const outcomes = await Promise.allSettled([1, 2, 3].map((i) => batcher.submit(i)));
     expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
-  });
-
-  it('lets a joinNext item wait for the next batch, and writes it alone after JOIN_WAIT_MS at most', async () => {
-    const batches: number[][] = [];
-    const batcher = createBatcher(
-      (items: number[]) => {
-        batches.push(items);
-        return items;
-      },
-      { maxBatch: 10 },
-    );
-    const finished = batcher.submit(1, true);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(batches, 'not written on its own turn').to.deep.equal([]);
-    await Promise.all([finished, batcher.submit(2)]);
-    expect(batches, 'joined the next batch').to.deep.equal([[1, 2]]);
-
-    const started = Date.now();
-    expect(await batcher.submit(3, true)).to.equal(3);
-    expect(Date.now() - started).to.be.below(JOIN_WAIT_MS * 10);
-    expect(batches).to.deep.equal([[1, 2], [3]]);
   });
 });
