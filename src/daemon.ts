@@ -345,8 +345,9 @@ export class Daemon {
         // Without the delivery role deliveries are written for other instances to send; the worker stays idle.
         if (!config.roles.includes('delivery')) return;
         unsubscribe.push(
-          events.on('event.stored', ({ outcome, deliveries }) => {
-            if (!outcome.duplicate && deliveries.length > 0) worker.notify();
+          events.on('event.stored', ({ event, outcome, deliveries }) => {
+            worker.takeLeased(event, outcome, deliveries);
+            if (!outcome.duplicate && deliveries.length > (outcome.leased?.length ?? 0)) worker.notify();
           }),
           // PostgreSQL tells of work other hosts wrote; SQLite never calls it (the worker polls).
           store.onNewWork(() => worker.notify()),
@@ -406,6 +407,8 @@ export class Daemon {
         store,
         plan: this.routedPlan,
         payoutPolicy: createPayoutPolicy(this.routedPlan),
+        // Leased at ingest (issue 13): sent from memory; only what did not fit is claimed.
+        ...(config.roles.includes('delivery') ? { lease: () => this.worker.leaseForIngest() } : {}),
         onStored: (event, outcome, deliveries) => events.emit('event.stored', { event, outcome, deliveries }),
       },
       answer: {

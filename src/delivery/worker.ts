@@ -1,15 +1,29 @@
 import { randomBytes } from 'node:crypto';
-import type { Logger } from 'pino';
+import { createFlatLogger, type Logger } from '../log';
 import type { Destination } from '../destinations/types';
 import { StoreBusyError } from '../store/errors';
 import type { OutboxStore, RateLimitStore } from '../store/store';
-import type { AttemptRecord, ClaimedDelivery, DeliveryNext } from '../store/types';
+import type { RelayEvent } from '../event';
+import type {
+  AttemptRecord,
+  ClaimedDelivery,
+  DeliveryNext,
+  IngestLease,
+  NewDelivery,
+  SaveOutcome,
+} from '../store/types';
 import { decideAfterFailure, type RetryPolicy } from './backoff';
 import { maskSecrets } from '../mask';
 import { describeFailure, scrubAttempt } from './failure';
 
 /** How soon to claim again when another process held the write lock. */
 const BUSY_RETRY_MS = 50;
+
+/**
+ * At most this many deliveries handed over by ingest wait in memory for a free send slot; past it, ingest
+ * writes them pending and claims take them later. Each also counts against its destination's maxInFlight.
+ */
+const MAX_HANDED = 1024;
 
 export interface WorkerOptions extends RetryPolicy {
   timeoutMs: number;
@@ -50,29 +64,45 @@ export interface WorkerDeps {
 }
 
 /**
- * Sends due deliveries from the outbox: woken at once by new work, by a
- * timer for retries, and by a poll for work other processes wrote. Each
- * send is bounded by timeoutMs, so stop() can drain in bounded time.
+ * Sends deliveries. Those of callbacks this process ingested come in memory:
+ * the ingest transaction wrote them already leased to this worker
+ * (leaseForIngest, takeLeased), so they need no claim. The rest (overflow,
+ * retries, other processes' work) are claimed from the outbox: woken at once
+ * by new work, by a timer for retries, and by a poll for work other processes
+ * wrote. Each send is bounded by timeoutMs, so stop() can drain in bounded
+ * time; handed-over deliveries not yet started go back to the queue at stop.
  */
 export class DeliveryWorker {
   readonly owner = `${process.pid}-${randomBytes(4).toString('hex')}`;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Leased at ingest, waiting for a free send slot (maxConcurrent). */
+  private readonly handed: ClaimedDelivery[] = [];
+  private stopping: Promise<void> | undefined;
   /** Sends running now, by delivery id, with when their lease ends: renewed past half the lease. */
   private readonly leases = new Map<string, number>();
   private leaseTimer: NodeJS.Timeout | undefined;
   private pumpRun: Promise<void> | undefined;
   private running = false;
   private pumping = false;
+  /**
+   * Whether the outbox may hold deliveries due now (pending past their time): false once a pump found none, so
+   * a send of a handed-over delivery finishing costs no claim transaction. New work, retries and the poll wake
+   * the worker through notify() as before.
+   */
+  private dueMaybe = true;
   private again = false;
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
+  /** One line per attempt, from flat fields with secrets already scrubbed: see createFlatLogger. */
+  private readonly attemptLogger: Logger;
 
   constructor(
     private readonly deps: WorkerDeps,
     private readonly options: WorkerOptions,
   ) {
     this.now = deps.now ?? Date.now;
+    this.attemptLogger = createFlatLogger(deps.logger);
   }
 
   start(): void {
@@ -106,12 +136,67 @@ export class DeliveryWorker {
    * Stops claiming and waits for sends in flight (each bounded by timeoutMs). Deliveries claimed but not yet
    * started go back to the queue at once, rather than waiting out their lease.
    */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    this.stopping ??= this.stopOnce();
+    return this.stopping;
+  }
+
+  private async stopOnce(): Promise<void> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     await this.pumpRun;
+    const unsent = this.handed.splice(0);
+    for (const d of unsent) this.leases.delete(d.id);
+    if (unsent.length > 0) await this.release(unsent);
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     if (this.leaseTimer) clearInterval(this.leaseTimer);
+  }
+
+  /**
+   * For the ingest transaction: write this event's deliveries leased to this worker, as far as each
+   * destination's maxInFlight allows. Undefined while stopped or when enough are already waiting.
+   */
+  leaseForIngest(): IngestLease | undefined {
+    if (!this.running || this.handed.length >= MAX_HANDED) return undefined;
+    return {
+      owner: this.owner,
+      untilMs: this.now() + this.leaseMs,
+      // A rate-limited destination (Slack) is never leased at ingest: its sends wait for their slot, taken by a claim.
+      maxInFlight: (name) =>
+        this.deps.minIntervals?.has(name) ? 0 : (this.deps.destinationLimits.get(name) ?? this.options.maxInFlight),
+    };
+  }
+
+  /** After the commit: the deliveries saveEvent wrote leased to this worker, sent from memory. */
+  takeLeased(event: RelayEvent, outcome: SaveOutcome, deliveries: readonly NewDelivery[]): void {
+    const leased = new Set(outcome.leased ?? []);
+    if (leased.size === 0) return;
+    const taken: ClaimedDelivery[] = deliveries
+      .filter((d) => leased.has(d.id))
+      .map((d) => ({
+        id: d.id,
+        eventId: outcome.eventId,
+        destination: d.destination,
+        rules: d.rules,
+        attempt: 1,
+        event,
+      }));
+    if (!this.running) {
+      // Stopped between the commit and here: back to the queue at once, not after the lease.
+      void this.release(taken);
+      return;
+    }
+    const until = this.now() + this.leaseMs;
+    for (const d of taken) this.leases.set(d.id, until);
+    this.handed.push(...taken);
+    this.startHanded();
+  }
+
+  private startHanded(): void {
+    const max = this.options.maxConcurrent ?? 64;
+    while (this.running && this.handed.length > 0 && this.inFlight.size < max) {
+      this.track(this.attempt(this.handed.shift() as ClaimedDelivery));
+    }
   }
 
   /** Sends past half their lease get a fresh one, so a slow send is never taken over by another process. */
@@ -147,14 +232,16 @@ export class DeliveryWorker {
     try {
       do {
         this.again = false;
-        const room = (this.options.maxConcurrent ?? 64) - this.inFlight.size;
+        const room = (this.options.maxConcurrent ?? 64) - this.inFlight.size - this.handed.length;
         if (room <= 0) break;
         const now = this.now();
         const claimed = await this.deps.store.claimDeliveries({
           owner: this.owner,
           now,
           leaseMs: this.leaseMs,
-          maxInFlight: (name) => this.deps.destinationLimits.get(name) ?? this.options.maxInFlight,
+          // A rate-limited destination (Slack) is never leased at ingest: its sends wait for their slot, taken by a claim.
+          maxInFlight: (name) =>
+            this.deps.minIntervals?.has(name) ? 0 : (this.deps.destinationLimits.get(name) ?? this.options.maxInFlight),
           max: room,
           minIntervalMs: (name) => this.deps.minIntervals?.get(name),
         });
@@ -187,13 +274,15 @@ export class DeliveryWorker {
     this.inFlight.add(send);
     void send.finally(() => {
       this.inFlight.delete(send);
-      // A finished send frees a slot for its destination.
-      this.notify();
+      // A finished send frees a slot: first for what ingest handed over, then for a claim.
+      this.startHanded();
+      if (this.handed.length === 0 && this.dueMaybe) this.notify();
     });
   }
 
   private async scheduleNextWake(): Promise<void> {
     const due = await this.deps.store.nextWakeAt();
+    this.dueMaybe = due !== undefined && due <= this.now();
     const wait = due === undefined ? this.options.pollIntervalMs : Math.max(0, due - this.now());
     this.schedule(Math.min(wait, this.options.pollIntervalMs));
   }
@@ -252,7 +341,7 @@ export class DeliveryWorker {
     } finally {
       this.leases.delete(delivery.id);
     }
-    this.deps.logger.info(
+    this.attemptLogger.info(
       {
         deliveryId: delivery.id,
         eventId: delivery.eventId,
@@ -266,6 +355,8 @@ export class DeliveryWorker {
       'delivery attempt',
     );
     this.deps.onAttempt?.({ delivery, attempt, next, ...(deadReason ? { deadReason } : {}) });
+    // A retry is due later: a pump schedules the wake for it.
+    if (next.state === 'pending') this.notify();
   }
 
   /**

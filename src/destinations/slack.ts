@@ -1,6 +1,8 @@
 import { maskSecrets } from '../mask';
 import { IncomingWebhook, IncomingWebhookHTTPError } from '@slack/webhook';
 import type { FetchFunction, IncomingWebhookSendArguments } from '@slack/webhook';
+import { STATUS_CODES } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { isGroupEvent, type GroupEvent, type RelayEvent } from '../event';
 import {
   describeGroupBy,
@@ -12,7 +14,8 @@ import {
 } from './group-present';
 import { createAttemptSignal } from './attempt-signal';
 import { describeRequestFailure } from './request-failure';
-import { readBodySnippet, truncateSnippet } from './snippet';
+import { createHttpClient, type HttpClient } from './http-client';
+import { truncateSnippet } from './snippet';
 import { escapeMrkdwn, escapeMrkdwnWithin } from './mrkdwn';
 import type { DestinationOptions } from './options';
 import {
@@ -159,30 +162,49 @@ export function buildSlackMessage(
   return { text: describeFallback(event), blocks };
 }
 
+/** The headers view of @slack/webhook's FetchResponse (the package does not export the type by name). */
+type FetchHeaders = Awaited<ReturnType<FetchFunction>>['headers'];
+
 interface Answer {
   status?: number;
-  headers?: Headers;
+  headers?: FetchHeaders;
+}
+
+/** node:http's header record as the small read-only view @slack/webhook's FetchResponse asks for. */
+function toFetchHeaders(headers: IncomingHttpHeaders): FetchHeaders {
+  const flat = (value: string | string[] | undefined): string | null =>
+    value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+  return {
+    get: (name) => flat(headers[name.toLowerCase()]),
+    entries: () =>
+      Object.entries(headers).flatMap(([key, value]): [string, string][] => {
+        const text = flat(value);
+        return text === null ? [] : [[key, text]];
+      }),
+  };
 }
 
 /**
- * IncomingWebhook's errors carry status and body but not headers, so this
- * fetch records the answer (for Retry-After), keeps redirects visible as 3xx,
- * and bounds how much body is read. It uses our attempt signal instead of the
- * library's: that one is an AbortSignal.timeout, and ours has the same deadline
- * plus the worker's abort.
+ * IncomingWebhook takes any fetch-shaped function (its documented `fetch`
+ * option), so its sends go through the destination's pooled keep-alive
+ * client (http-client.ts) instead of fetch. This one records the answer (for
+ * Retry-After), keeps redirects visible as 3xx, and bounds how much body is
+ * read. It uses our attempt signal instead of the library's: that one is an
+ * AbortSignal.timeout, and ours has the same deadline plus the worker's abort.
  */
-function createRecordingFetch(signal: AbortSignal, answer: Answer): FetchFunction {
+function createRecordingFetch(client: HttpClient, signal: AbortSignal, answer: Answer): FetchFunction {
   return async (url, init) => {
-    const response = await fetch(url, { ...init, redirect: 'manual', signal });
+    if (typeof init?.body !== 'string') throw new TypeError('Slack messages are sent as JSON text');
+    const response = await client.post(String(url), init.headers ?? {}, init.body, signal);
     answer.status = response.status;
-    answer.headers = response.headers;
-    const text = await readBodySnippet(response);
+    answer.headers = toFetchHeaders(response.headers);
+    const text = response.snippet;
     return {
-      ok: response.ok,
+      ok: response.status >= 200 && response.status < 300,
       status: response.status,
-      statusText: response.statusText,
-      url: response.url,
-      headers: response.headers,
+      statusText: STATUS_CODES[response.status] ?? '',
+      url: String(url),
+      headers: answer.headers,
       text: async () => text,
       json: async (): Promise<unknown> => JSON.parse(text),
       arrayBuffer: async () => new TextEncoder().encode(text).buffer,
@@ -227,6 +249,7 @@ export function createSlackDestination(
 ): Destination {
   // The hook URL is the credential: keep it out of everything we report.
   const secrets = secretsOfDestination(config);
+  const client = createHttpClient();
   return {
     name,
     type: 'slack',
@@ -236,7 +259,7 @@ export function createSlackDestination(
       const webhook = new IncomingWebhook(config.url, {
         // The outbox worker owns retries and backoff; the library must try once.
         retryConfig: { retries: 0 },
-        fetch: createRecordingFetch(attempt.signal, answer),
+        fetch: createRecordingFetch(client, attempt.signal, answer),
       });
       try {
         const result = await webhook.send(
@@ -250,7 +273,7 @@ export function createSlackDestination(
       }
     },
     async close(): Promise<void> {
-      // Each send builds its own client and fetch keeps no per-destination state.
+      client.close();
     },
   };
 }

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type Koa from 'koa';
-import type { Logger } from '../log';
+import { createFlatLogger, type Logger } from '../log';
 import { createId } from '../ids';
 import { maskSenderText } from '../skypay/mask';
 import type { IngestStore } from '../store/store';
@@ -37,6 +37,8 @@ export type CallbackOutcome = AcknowledgedOutcome | `refused:${RejectionReason |
  * unless skyrelay itself is broken, and even then the body is kept.
  */
 export function answerCallback(deps: AnswerDeps): Koa.Middleware<IngestState> {
+  // One line per accepted callback, from CallbackFacts only (flat, no sender text): the hottest log line.
+  const acceptedLogger = createFlatLogger(deps.logger);
   return async (ctx, next) => {
     const started = performance.now();
     let result: CallbackResult;
@@ -55,7 +57,7 @@ export function answerCallback(deps: AnswerDeps): Koa.Middleware<IngestState> {
       // Acknowledged, since it is kept, but a copy that contradicts the first one needs a person.
       const log = { outcome: result.outcome, ...result.facts, ms };
       if (result.outcome === 'conflict') deps.logger.warn(log, 'callback conflicts with an earlier copy');
-      else deps.logger.info(log, 'callback');
+      else acceptedLogger.info(log, 'callback');
       return;
     }
     if (result.status === 405) ctx.set('Allow', 'POST');

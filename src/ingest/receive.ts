@@ -5,7 +5,7 @@ import type { Partner } from '../skypay/partners';
 import { buildReply, encodeReply, SUCCESS_CODE } from '../skypay/reply';
 import type { CallbackStruct } from '../skypay/validate';
 import type { IngestStore } from '../store/store';
-import type { NewDelivery, PayoutPolicy, SaveOutcome } from '../store/types';
+import type { IngestLease, NewDelivery, PayoutPolicy, SaveOutcome } from '../store/types';
 import { authenticateCallback } from './authenticate';
 import { readBodyWithin, type BodyLimits, type BodySource } from './body';
 import { requireSafeBody } from './body-shape';
@@ -31,7 +31,9 @@ export interface ReceiveDeps {
    * transaction and planned after that with the policy's plan (so rules see the transition), instead of `plan`.
    */
   payoutPolicy?: PayoutPolicy;
-  /** Called after the commit, before the reply: wakes the delivery worker. */
+  /** The delivery worker's lease for the event's deliveries (written in flight to it), if it takes any now. */
+  lease?: () => IngestLease | undefined;
+  /** Called after the commit, before the reply: hands leased deliveries to the worker, wakes it for the rest. */
   onStored?: (event: RelayEvent, outcome: SaveOutcome, deliveries: NewDelivery[]) => void;
   /** The clock the dealTime window is judged on. */
   now?: () => Date;
@@ -165,23 +167,29 @@ async function save(
   // A finance notification names no payout: it is stored as it is.
   if (!policy || event.type === 'finance') {
     const deliveries = deps.plan(event);
-    return { saved: await deps.store.saveEvent(event, deliveries), deliveries };
+    const lease = deliveries.length > 0 ? deps.lease?.() : undefined;
+    return { saved: await deps.store.saveEvent(event, deliveries, lease), deliveries };
   }
   // Planned inside the store's transaction: what it planned (the event's and any raised event's) wakes the worker.
   let deliveries: NewDelivery[] = [];
-  const saved = await deps.store.savePayoutEvent(event, {
-    ...policy,
-    // A write tried again (a busy lock, a batch split up) judges again: only the last try's plans count.
-    judge: (before, e) => {
-      deliveries = [];
-      return policy.judge(before, e);
+  const saved = await deps.store.savePayoutEvent(
+    event,
+    {
+      ...policy,
+      // A write tried again (a busy lock, a batch split up) judges again: only the last try's plans count.
+      judge: (before, e) => {
+        deliveries = [];
+        return policy.judge(before, e);
+      },
+      plan: (e) => {
+        const planned = policy.plan(e);
+        deliveries = [...deliveries, ...planned];
+        return planned;
+      },
     },
-    plan: (e) => {
-      const planned = policy.plan(e);
-      deliveries = [...deliveries, ...planned];
-      return planned;
-    },
-  });
+    // Planned in the transaction, so whether there will be deliveries is not known yet: ask for the lease anyway.
+    deps.lease?.(),
+  );
   return { saved, deliveries: saved.duplicate ? [] : deliveries };
 }
 

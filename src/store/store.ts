@@ -17,6 +17,7 @@ import type {
   FlushedGroup,
   FoldedWindow,
   GroupFlush,
+  IngestLease,
   MetricFamily,
   NewDelivery,
   NewRejection,
@@ -57,9 +58,9 @@ export interface IngestStore {
   /**
    * Stores an event with its deliveries in one transaction, unless a callback with the same identity was ever
    * accepted: then counts the duplicate (or keeps the copy, when its content differs) and writes no deliveries.
-   * Resolves only after the commit.
+   * Resolves only after the commit. With `lease`, deliveries with room are written leased to its owner.
    */
-  saveEvent(event: RelayEvent, deliveries: NewDelivery[]): Promise<SaveOutcome>;
+  saveEvent(event: RelayEvent, deliveries: NewDelivery[], lease?: IngestLease): Promise<SaveOutcome>;
   saveRejection(rejection: NewRejection): Promise<void>;
   /** Adds counts of rejections not kept to the `suppressed` column of rows that were (after those rows). */
   addSuppressed(counts: SuppressedRejections[]): Promise<void>;
@@ -74,7 +75,7 @@ export interface IngestStore {
    * what the policy raises (payout.anomaly, payout.unstuck) is stored with it. A duplicate or conflicting copy
    * changes nothing. Also how reconciliation applies a status it observed: as an event of its own.
    */
-  savePayoutEvent(event: PayoutEvent, policy: PayoutPolicy): Promise<SaveOutcome>;
+  savePayoutEvent(event: PayoutEvent, policy: PayoutPolicy, lease?: IngestLease): Promise<SaveOutcome>;
 }
 
 /** Payouts (issue 10): one row per (partner, controlNumber), kept by savePayoutEvent. */

@@ -26,9 +26,24 @@ export interface NewDelivery {
   groupKey?: string | undefined;
 }
 
+/**
+ * Asked of saveEvent by the ingesting process's delivery worker: write the
+ * event's deliveries already leased to it (in flight, first attempt), so it
+ * sends them from memory without a claim. Each destination's maxInFlight
+ * still holds across processes (counted in the same transaction); what does
+ * not fit is written pending, for claims.
+ */
+export interface IngestLease {
+  owner: string;
+  untilMs: number;
+  maxInFlight: (destination: string) => number;
+}
+
 export interface SaveOutcome {
   eventId: string;
   duplicate: boolean;
+  /** Ids of the deliveries written leased to IngestLease.owner (none for a duplicate). */
+  leased?: string[];
   /** How many copies arrived after the first (0 for a new event, or when the event itself was pruned). */
   duplicates: number;
   /** Set when the copy had the identity of an earlier callback but different content: it was kept, not counted. */

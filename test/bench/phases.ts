@@ -16,6 +16,8 @@ export interface PhaseResult {
   consumerP99Ms: number;
   /** Deliveries the sink received while the load ran, per second of load. */
   deliveriesPerS: number;
+  /** From the end of the load until the last acknowledged callback reached the sink (0 if all came during the load). */
+  drainedMs: number;
   /** Acknowledged callbacks the sink had not seen when the drain wait ended. */
   undelivered: number;
   /** Control numbers delivered more than once with different webhook-ids. */
@@ -130,9 +132,11 @@ function summarize(
   const delays: number[] = [];
   const idsByControl = new Map<string, Set<string>>();
   let duringLoad = 0;
+  let lastReceipt = loadEnd;
   for (const r of receipts) {
     const ackAt = load.ackedAt.get(r.controlNumber);
     if (ackAt === undefined) continue;
+    lastReceipt = Math.max(lastReceipt, r.at);
     const ids = idsByControl.get(r.controlNumber) ?? new Set<string>();
     if (ids.size === 0) delays.push(r.at - ackAt);
     ids.add(r.webhookId);
@@ -148,6 +152,7 @@ function summarize(
     consumerP50Ms: delivers ? percentile(delays, 50) : NaN,
     consumerP99Ms: delivers ? percentile(delays, 99) : NaN,
     deliveriesPerS: delivers ? duringLoad / ((loadEnd - loadStart) / 1000) : NaN,
+    drainedMs: delivers ? lastReceipt - loadEnd : NaN,
     undelivered: delivers ? load.acked - idsByControl.size : 0,
     conflictingIds: [...idsByControl.values()].filter((ids) => ids.size > 1).length,
     peakRssMb: server.readPeakRssMb(),

@@ -9,7 +9,8 @@ import { seedStore } from './seed';
 
 /**
  * `npm run bench`: skyrelay (built, in its own process, one webhook
- * destination on a local sink) against bare Koa, alternating phases over
+ * destination on a local sink) against bare Koa and a minimal durable
+ * server (durable-koa.ts), alternating phases over
  * several rounds so that noise from the shared machine falls on both sides.
  * Settings come from BENCH_* environment variables; see readSettings().
  */
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
   const rounds: Rounds = {
     skyrelay: [],
     bare: [],
+    durable: [],
     seeded: [],
     normal: [],
     baseline: [],
@@ -105,6 +107,8 @@ async function main(): Promise<void> {
       const delivering = s.ingestOnly ? undefined : sink;
       rounds.skyrelay.push(await runPhase(round, await daemon('skyrelay', fresh('skyrelay'), 'FULL'), delivering, s));
       rounds.bare.push(await runPhase(round, (await forkHelper('bare-koa', 'bare-koa.js')).server, undefined, s));
+      const durable = await forkHelper('durable-koa', 'durable-koa.js', [fresh('durable')]);
+      rounds.durable.push(await runPhase(round, durable.server, undefined, s));
       if (s.seedEvents > 0)
         rounds.seeded.push(await runPhase(round, await daemon('skyrelay-seeded', seededPath, 'FULL'), delivering, s));
       if (s.baselineEntry !== undefined) {
@@ -148,6 +152,7 @@ async function main(): Promise<void> {
       removeStore(fresh('skyrelay'));
       removeStore(fresh('normal'));
       removeStore(fresh('baseline'));
+      removeStore(fresh('durable'));
     }
   } finally {
     await sinkProcess.server.stop();

@@ -4,15 +4,16 @@ import { parseEvent, stringifyEvent } from '../../event-json';
 import { createId } from '../../ids';
 import { digestContent, identityKey, listDifferences } from '../../skypay/identity';
 import { eventColumns } from '../rows';
-import type { NewDelivery, NewRejection, PayoutPolicy, SaveOutcome, SuppressedRejections } from '../types';
+import type { IngestLease, NewDelivery, NewRejection, PayoutPolicy, SaveOutcome, SuppressedRejections } from '../types';
 import { applyPayout, insertSilencedRoutes } from './payouts';
-import { WORK_CHANNEL } from './locks';
+import { LOCK_SPACE, WORK_CHANNEL } from './locks';
 
 export interface EventWrite {
   event: RelayEvent;
   deliveries: NewDelivery[];
   /** A payout event judged against its payout in this transaction (savePayoutEvent); its deliveries come from it. */
   policy?: PayoutPolicy;
+  lease?: IngestLease | undefined;
 }
 
 /**
@@ -23,19 +24,87 @@ export interface EventWrite {
  */
 export async function writeEvents(client: ClientBase, writes: readonly EventWrite[]): Promise<SaveOutcome[]> {
   const outcomes: SaveOutcome[] = new Array<SaveOutcome>(writes.length);
+  /** Per write, the deliveries written pending (not silenced, not grouped): what a lease may take. */
+  const pending: NewDelivery[][] = writes.map(() => []);
   let newWork = false;
   // Key rows are taken in identity order, so two instances' batches holding the same identities wait for each
   // other instead of deadlocking; the outcomes go back in the callers' order.
   const order = writes.map((_, i) => i).sort((a, b) => identityOrder(writes[a] as EventWrite, writes[b] as EventWrite));
   for (const i of order) {
     const write = writes[i] as EventWrite;
-    const outcome = await writeOne(client, write);
-    if (!outcome.duplicate && write.deliveries.length > 0) newWork = true;
+    const { outcome, written } = await writeOne(client, write);
+    if (!outcome.duplicate && written.length > 0) newWork = true;
     outcomes[i] = outcome;
+    pending[i] = written;
   }
+  await leaseAtIngest(client, writes, outcomes, pending);
   // Delivered to listeners at COMMIT, once per transaction, and never for a batch that rolled back.
   if (newWork) await client.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, 'event']);
   return outcomes;
+}
+
+/**
+ * Deliveries of new events whose writer asked for a lease go in flight to it, as far as each destination's
+ * maxInFlight allows across instances: counted under the same per-destination advisory locks claims take, in
+ * name order. Taken last in the transaction, after every key row, so a holder of these locks never waits for a
+ * key another batch holds: no deadlock with other ingesting instances.
+ */
+async function leaseAtIngest(
+  client: ClientBase,
+  writes: readonly EventWrite[],
+  outcomes: SaveOutcome[],
+  pending: readonly NewDelivery[][],
+) {
+  const asking = writes.flatMap((w, i) =>
+    w.lease && !outcomes[i]?.duplicate && (pending[i]?.length ?? 0) > 0 ? [i] : [],
+  );
+  if (asking.length === 0) return;
+  const destinations = [...new Set(asking.flatMap((i) => (pending[i] ?? []).map((d) => d.destination)))];
+  destinations.sort();
+  for (const destination of destinations) {
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_SPACE.destination, destination]);
+  }
+  const counts = await client.query<{ destination: string; n: number }>(
+    `SELECT destination, count(*) AS n FROM deliveries
+     WHERE state = 'inflight' AND lease_until_ms >= $1 AND destination = ANY($2) GROUP BY destination`,
+    [Date.now(), destinations],
+  );
+  const inFlight = new Map<string, number>(counts.rows.map((r) => [r.destination, r.n]));
+  // A destination with deliveries already waiting (not this batch's own) gets none leased: they go first.
+  const batch = asking.flatMap((i) => (pending[i] ?? []).map((d) => d.id));
+  const waiting = await client.query<{ destination: string }>(
+    `SELECT name AS destination FROM unnest($1::text[]) AS name WHERE EXISTS (
+       SELECT 1 FROM deliveries WHERE state = 'pending' AND destination = name AND next_attempt_ms <= $2
+         AND id <> ALL($3))`,
+    [destinations, Date.now(), batch],
+  );
+  for (const { destination } of waiting.rows) inFlight.set(destination, Infinity);
+  const ids: string[] = [];
+  const owners: string[] = [];
+  const untils: number[] = [];
+  for (const i of asking) {
+    const { lease } = writes[i] as EventWrite & { lease: IngestLease };
+    const deliveries = pending[i] ?? [];
+    const leased: string[] = [];
+    for (const d of deliveries) {
+      const busy = inFlight.get(d.destination) ?? 0;
+      if (busy >= lease.maxInFlight(d.destination)) continue;
+      inFlight.set(d.destination, busy + 1);
+      leased.push(d.id);
+      ids.push(d.id);
+      owners.push(lease.owner);
+      untils.push(lease.untilMs);
+    }
+    (outcomes[i] as SaveOutcome).leased = leased;
+  }
+  if (ids.length === 0) return;
+  // In flight with the first attempt counted, as a claim would have left them.
+  await client.query(
+    `UPDATE deliveries AS d SET state = 'inflight', attempts = 1, lease_owner = l.owner, lease_until_ms = l.until,
+       updated_ms = $4
+     FROM unnest($1::text[], $2::text[], $3::bigint[]) AS l (id, owner, until) WHERE d.id = l.id`,
+    [ids, owners, untils, Date.now()],
+  );
 }
 
 function identityOrder(a: EventWrite, b: EventWrite): number {
@@ -45,7 +114,11 @@ function identityOrder(a: EventWrite, b: EventWrite): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
-async function writeOne(client: ClientBase, { event, deliveries: planned, policy }: EventWrite): Promise<SaveOutcome> {
+/** Writes one event; `written` is what went to the deliveries table (pending), for leaseAtIngest. */
+async function writeOne(
+  client: ClientBase,
+  { event, deliveries: planned, policy }: EventWrite,
+): Promise<{ outcome: SaveOutcome; written: NewDelivery[] }> {
   const receivedMs = Date.parse(event.receivedAt);
   const payout = event.source === 'skypay' ? event : undefined;
   let deliveries = planned;
@@ -57,7 +130,7 @@ async function writeOne(client: ClientBase, { event, deliveries: planned, policy
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
       [...identityKey(payout), event.id, receivedMs, digest],
     );
-    if (added.rowCount === 0) return receiveAgain(client, payout, receivedMs, digest);
+    if (added.rowCount === 0) return { outcome: await receiveAgain(client, payout, receivedMs, digest), written: [] };
     if (policy && payout.type === 'payout') {
       raised = await applyPayout(client, payout, policy);
       deliveries = policy.plan(payout);
@@ -102,7 +175,7 @@ async function writeOne(client: ClientBase, { event, deliveries: planned, policy
     );
   }
   await insertSilencedRoutes(client, event.id, silenced);
-  return {
+  const outcome: SaveOutcome = {
     eventId: event.id,
     duplicate: false,
     duplicates: 0,
@@ -110,6 +183,7 @@ async function writeOne(client: ClientBase, { event, deliveries: planned, policy
       ? { transition: payout.transition, raised: raised ?? [] }
       : {}),
   };
+  return { outcome, written: deliveries };
 }
 
 /** A known identity: a counted duplicate when the content matches (or cannot be compared), else a kept copy. */

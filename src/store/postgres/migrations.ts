@@ -210,6 +210,10 @@ const MIGRATIONS: string[] = [
   );
   `,
   `
+  -- Claims read each destination's pending deliveries oldest first, no more than it has room for (issue 13).
+  CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (state, destination, next_attempt_ms);
+  `,
+  `
   -- Payouts (issue 10): one row per (partner, control number), judged and updated in the transaction of each of its
   -- events (the row is locked FOR UPDATE). Built here from the events already stored, so an upgrade keeps each
   -- payout's history; events stored before this have no transition of their own.

@@ -9,6 +9,7 @@ interface DueRow {
   destination: string;
   rules: string;
   attempts: number;
+  next_attempt_ms: number;
 }
 
 /**
@@ -20,15 +21,24 @@ interface DueRow {
  * deadlock), and the leases are written before that lock is let go at COMMIT.
  */
 export async function claim(client: ClientBase, o: ClaimOptions): Promise<ClaimedDelivery[]> {
-  // Look further than `max` so one saturated destination does not hide others' work.
-  const { rows } = await client.query<DueRow>(
-    `SELECT id, event_id, destination, rules, attempts FROM deliveries
-     WHERE (state = 'pending' AND next_attempt_ms <= $1) OR (state = 'inflight' AND lease_until_ms < $1)
-     ORDER BY next_attempt_ms LIMIT $2 FOR UPDATE SKIP LOCKED`,
-    [o.now, o.max * 8],
+  // Expired leases (a crashed instance's sends) are few: at most the in-flight limits' worth.
+  const expired = await client.query<DueRow>(
+    `SELECT id, event_id, destination, rules, attempts, next_attempt_ms FROM deliveries
+     WHERE state = 'inflight' AND lease_until_ms < $1 ORDER BY next_attempt_ms LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    [o.now, o.max],
   );
-  if (rows.length === 0) return [];
-  const destinations = [...new Set(rows.map((r) => r.destination))].sort();
+  // The destinations with pending work, one index probe each (a loose scan of deliveries_pending).
+  const pending = await client.query<{ name: string }>(
+    `WITH RECURSIVE pending(name) AS (
+       SELECT (SELECT min(destination) FROM deliveries WHERE state = 'pending')
+       UNION ALL
+       SELECT (SELECT min(destination) FROM deliveries WHERE state = 'pending' AND destination > pending.name)
+       FROM pending WHERE pending.name IS NOT NULL)
+     SELECT name FROM pending WHERE name IS NOT NULL`,
+  );
+  const destinations = [...new Set([...expired.rows.map((r) => r.destination), ...pending.rows.map((r) => r.name)])];
+  if (destinations.length === 0) return [];
+  destinations.sort();
   for (const destination of destinations) {
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_SPACE.destination, destination]);
   }
@@ -45,6 +55,23 @@ export async function claim(client: ClientBase, o: ClaimOptions): Promise<Claime
   );
   const slots = new Map(slotRows.rows.map((r) => [r.destination, Number(r.next_ms)]));
   const taken = new Map<string, number>();
+  // Each destination's read is limited to its free slots (and max): a saturated one locks and reads nothing.
+  const rows = [...expired.rows];
+  for (const { name } of pending.rows) {
+    // A destination waiting for its slot (a pause, a rate limit) reads nothing; a rate-limited one at most one row.
+    if ((slots.get(name) ?? 0) > o.now) continue;
+    const free = o.maxInFlight(name) - (inFlight.get(name) ?? 0);
+    const limit = Math.min(o.minIntervalMs?.(name) === undefined ? free : Math.min(free, 1), o.max);
+    if (limit <= 0) continue;
+    const due = await client.query<DueRow>(
+      `SELECT id, event_id, destination, rules, attempts, next_attempt_ms FROM deliveries
+       WHERE state = 'pending' AND destination = $1 AND next_attempt_ms <= $2
+       ORDER BY next_attempt_ms LIMIT $3 FOR UPDATE SKIP LOCKED`,
+      [name, o.now, limit],
+    );
+    rows.push(...due.rows);
+  }
+  rows.sort((a, b) => a.next_attempt_ms - b.next_attempt_ms);
   const chosen: DueRow[] = [];
   for (const row of rows) {
     if (chosen.length >= o.max) break;

@@ -19,6 +19,7 @@ import type {
   FlushedGroup,
   FoldedWindow,
   GroupFlush,
+  IngestLease,
   NewDelivery,
   NewRejection,
   PayoutDetail,
@@ -144,12 +145,12 @@ export class PostgresStore implements Store {
     return this.writeFailure;
   }
 
-  async saveEvent(event: RelayEvent, deliveries: NewDelivery[]): Promise<SaveOutcome> {
-    return this.submitEvent({ event, deliveries });
+  async saveEvent(event: RelayEvent, deliveries: NewDelivery[], lease?: IngestLease): Promise<SaveOutcome> {
+    return this.submitEvent({ event, deliveries, lease });
   }
 
-  async savePayoutEvent(event: PayoutEvent, policy: PayoutPolicy): Promise<SaveOutcome> {
-    return this.submitEvent({ event, deliveries: [], policy });
+  async savePayoutEvent(event: PayoutEvent, policy: PayoutPolicy, lease?: IngestLease): Promise<SaveOutcome> {
+    return this.submitEvent({ event, deliveries: [], policy, lease });
   }
 
   listPayouts(filter: PayoutFilter): Promise<PayoutView[]> {

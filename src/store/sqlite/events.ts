@@ -4,7 +4,7 @@ import { parseEvent, stringifyEvent } from '../../event-json';
 import { createId } from '../../ids';
 import { digestContent, identityKey, listDifferences } from '../../skypay/identity';
 import { eventColumns } from '../rows';
-import type { NewDelivery, NewRejection, PayoutPolicy, SaveOutcome, SuppressedRejections } from '../types';
+import type { IngestLease, NewDelivery, NewRejection, PayoutPolicy, SaveOutcome, SuppressedRejections } from '../types';
 import { preparePayouts } from './payouts';
 
 export interface EventWrite {
@@ -12,6 +12,7 @@ export interface EventWrite {
   deliveries: NewDelivery[];
   /** A payout event judged against its payout in this transaction (savePayoutEvent); its deliveries come from it. */
   policy?: PayoutPolicy;
+  lease?: IngestLease | undefined;
 }
 
 interface KeyRow {
@@ -25,7 +26,14 @@ interface KeyRow {
  * dedup check, the conflict check and the insert cannot interleave with
  * another process.
  */
-export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]) => SaveOutcome[] {
+export interface EventWriter {
+  /** A batch in its own IMMEDIATE transaction. */
+  write(writes: EventWrite[]): SaveOutcome[];
+  /** A batch inside a transaction the caller holds (a group commit that also carries finished attempts). */
+  writeWithin(writes: EventWrite[]): SaveOutcome[];
+}
+
+export function prepareEventWriter(db: Database.Database): EventWriter {
   const insertEvent = db.prepare(`
     INSERT INTO events (id, source, type, partner, control_number, pay_type, status, deal_time, body, received_ms)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -53,6 +61,20 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
   );
   const insertMember = db.prepare(`
     INSERT INTO group_members (event_id, destination, group_key, rules, created_ms) VALUES (?, ?, ?, ?, ?)`);
+  // Leased at ingest: in flight with its first attempt counted, as a claim would have left it.
+  const insertLeased = db.prepare(`
+    INSERT INTO deliveries (id, event_id, destination, rules, state, attempts, next_attempt_ms, lease_owner,
+      lease_until_ms, created_ms, updated_ms)
+    VALUES (?, ?, ?, ?, 'inflight', 1, ?, ?, ?, ?, ?)`);
+  const countInFlight = db
+    .prepare(`SELECT count(*) FROM deliveries WHERE destination = ? AND state = 'inflight' AND lease_until_ms >= ?`)
+    .pluck();
+  const hasBacklog = db
+    .prepare(
+      `SELECT EXISTS (SELECT 1 FROM deliveries INDEXED BY deliveries_pending
+         WHERE state = 'pending' AND destination = ? AND next_attempt_ms <= ?)`,
+    )
+    .pluck();
 
   /** A known identity: a counted duplicate when the content matches (or cannot be compared), else a kept copy. */
   const receiveAgain = (payout: CallbackEvent, receivedMs: number, digest: Buffer): SaveOutcome => {
@@ -95,9 +117,54 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
     };
   };
 
+  /**
+   * In the batch's IMMEDIATE transaction, so the count includes every process's leases and claims: the same
+   * per-destination limit a claim holds. `inFlight` carries the counts through the batch.
+   */
+  const insertDeliveries = (
+    eventId: string,
+    receivedMs: number,
+    deliveries: NewDelivery[],
+    lease: IngestLease | undefined,
+    inFlight: Map<string, number>,
+  ): string[] => {
+    const leased: string[] = [];
+    const now = Date.now();
+    for (const d of deliveries) {
+      const rules = JSON.stringify(d.rules);
+      // A route a silence held back is recorded on the event, not sent; a grouping destination gets a member row.
+      if (d.silencedBy !== undefined) {
+        insertSilenced.run(eventId, d.destination, d.silencedBy, rules);
+        continue;
+      }
+      if (d.groupKey !== undefined) {
+        insertMember.run(eventId, d.destination, d.groupKey, rules, receivedMs);
+        continue;
+      }
+      if (lease !== undefined) {
+        // A destination with deliveries already waiting gets none leased: they go first (claims are oldest first).
+        const busy =
+          inFlight.get(d.destination) ??
+          (hasBacklog.get(d.destination, now) === 1 ? Infinity : (countInFlight.get(d.destination, now) as number));
+        if (busy < lease.maxInFlight(d.destination)) {
+          inFlight.set(d.destination, busy + 1);
+          insertLeased.run(d.id, eventId, d.destination, rules, receivedMs, lease.owner, lease.untilMs, now, now);
+          leased.push(d.id);
+          continue;
+        }
+        inFlight.set(d.destination, busy);
+      }
+      insertDelivery.run(d.id, eventId, d.destination, rules, receivedMs, receivedMs, receivedMs);
+    }
+    return leased;
+  };
+
   const payouts = preparePayouts(db);
 
-  const writeOne = ({ event, deliveries: planned, policy }: EventWrite): SaveOutcome => {
+  const writeOne = (
+    { event, deliveries: planned, policy, lease }: EventWrite,
+    inFlight: Map<string, number>,
+  ): SaveOutcome => {
     const receivedMs = Date.parse(event.receivedAt);
     const payout = event.source === 'skypay' ? event : undefined;
     let deliveries = planned;
@@ -113,29 +180,24 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
     }
     // Positional parameters: binding from an object costs a property lookup per name on every insert.
     insertEvent.run(event.id, event.source, event.type, ...eventColumns(event), stringifyEvent(event), receivedMs);
-    for (const d of deliveries) {
-      if (d.silencedBy !== undefined) {
-        insertSilenced.run(event.id, d.destination, d.silencedBy, JSON.stringify(d.rules));
-        continue;
-      }
-      if (d.groupKey !== undefined) {
-        insertMember.run(event.id, d.destination, d.groupKey, JSON.stringify(d.rules), receivedMs);
-        continue;
-      }
-      insertDelivery.run(d.id, event.id, d.destination, JSON.stringify(d.rules), receivedMs, receivedMs, receivedMs);
-    }
+    const leased = insertDeliveries(event.id, receivedMs, deliveries, lease, inFlight);
     return {
       eventId: event.id,
       duplicate: false,
       duplicates: 0,
+      ...(lease === undefined ? {} : { leased }),
       ...(payout?.type === 'payout' && payout.transition && policy
         ? { transition: payout.transition, raised: raised ?? [] }
         : {}),
     };
   };
 
-  const writeAll = db.transaction((writes: EventWrite[]) => writes.map(writeOne));
-  return (writes) => writeAll.immediate(writes);
+  const writeWithin = (writes: EventWrite[]): SaveOutcome[] => {
+    const inFlight = new Map<string, number>();
+    return writes.map((w) => writeOne(w, inFlight));
+  };
+  const writeAll = db.transaction(writeWithin);
+  return { write: (writes) => writeAll.immediate(writes), writeWithin };
 }
 export function prepareRejectionWriter(db: Database.Database): (rejections: NewRejection[]) => void[] {
   const insert = db.prepare(`

@@ -17,19 +17,40 @@ interface DueRow {
  * per-destination in-flight count is global, not per process.
  */
 export function prepareOutbox(db: Database.Database) {
-  // Two index-ordered reads instead of one OR (which sorted every due row, bodies included, on each claim);
-  // bodies are read only for what is claimed.
-  const selectPending = db.prepare(`
-    SELECT id, event_id, destination, rules, attempts, next_attempt_ms FROM deliveries
-    WHERE state = 'pending' AND next_attempt_ms <= @now ORDER BY next_attempt_ms LIMIT @limit`);
+  // Expired leases (a crashed process's sends) are few: at most the in-flight limits' worth.
   const selectExpired = db.prepare(`
     SELECT id, event_id, destination, rules, attempts, next_attempt_ms FROM deliveries
     WHERE state = 'inflight' AND lease_until_ms < @now ORDER BY next_attempt_ms LIMIT @limit`);
+  // The destinations with pending work, one index seek each (a loose scan of deliveries_pending):
+  // what lets a claim read per destination no more rows than that destination has room for.
+  const selectPendingDestinations = db
+    .prepare(
+      `
+    WITH RECURSIVE pending(name) AS (
+      SELECT (SELECT min(destination) FROM deliveries WHERE state = 'pending')
+      UNION ALL
+      SELECT (SELECT min(destination) FROM deliveries WHERE state = 'pending' AND destination > pending.name)
+      FROM pending WHERE pending.name IS NOT NULL)
+    SELECT name FROM pending WHERE name IS NOT NULL`,
+    )
+    .pluck();
+  const selectPending = db.prepare(`
+    SELECT id, event_id, destination, rules, attempts, next_attempt_ms FROM deliveries INDEXED BY deliveries_pending
+    WHERE state = 'pending' AND destination = @destination AND next_attempt_ms <= @now
+    ORDER BY next_attempt_ms LIMIT @limit`);
   const selectBody = db.prepare('SELECT body FROM events WHERE id = ?').pluck();
-  const selectDue = (p: { now: number; limit: number }): DueRow[] =>
-    [...selectExpired.all(p), ...selectPending.all(p)]
-      .sort((a, b) => (a as DueRow).next_attempt_ms - (b as DueRow).next_attempt_ms)
-      .slice(0, p.limit) as DueRow[];
+  /**
+   * Due rows, oldest first: each destination's read is limited to its free in-flight slots (and `max`),
+   * so a saturated destination costs one index probe, not a read of its backlog.
+   */
+  const selectDue = (now: number, max: number, room: (destination: string) => number): DueRow[] => {
+    const rows = selectExpired.all({ now, limit: max }) as DueRow[];
+    for (const destination of selectPendingDestinations.all() as string[]) {
+      const limit = Math.min(room(destination), max);
+      if (limit > 0) rows.push(...(selectPending.all({ destination, now, limit }) as DueRow[]));
+    }
+    return rows.sort((a, b) => a.next_attempt_ms - b.next_attempt_ms);
+  };
   const countInFlight = db.prepare(`
     SELECT destination, count(*) AS n FROM deliveries
     WHERE state = 'inflight' AND lease_until_ms >= ? GROUP BY destination`);
@@ -70,8 +91,13 @@ export function prepareOutbox(db: Database.Database) {
     const slots = new Map<string, number>();
     for (const r of selectSlots.all() as { destination: string; next_ms: number }[])
       slots.set(r.destination, r.next_ms);
-    // Look further than `max` so one saturated destination does not hide others' work.
-    const rows = selectDue({ now: o.now, limit: o.max * 8 });
+    // A destination waiting for its slot (a pause, a rate limit) reads nothing; a rate-limited one at most one row.
+    const room = (name: string): number => {
+      if ((slots.get(name) ?? 0) > o.now) return 0;
+      const free = o.maxInFlight(name) - (inFlight.get(name) ?? 0);
+      return o.minIntervalMs?.(name) === undefined ? free : Math.min(free, 1);
+    };
+    const rows = selectDue(o.now, o.max, room);
     const claimed: ClaimedDelivery[] = [];
     for (const row of rows) {
       if (claimed.length >= o.max) break;

@@ -31,6 +31,7 @@ import type {
   FlushedGroup,
   FoldedWindow,
   GroupFlush,
+  IngestLease,
   NewDelivery,
   NewRejection,
   PayoutDetail,
@@ -76,6 +77,9 @@ interface FinishWrite {
   next: DeliveryNext;
 }
 
+/** What the one group commit carries: callbacks' events and the attempts that finished meanwhile. */
+type GroupWrite = { event: EventWrite } | { finish: FinishWrite };
+
 /** What /healthz, /readyz, the log and the alert say when the file under the open handle is gone. */
 export const DATABASE_LOST_REASON = 'database file was removed or replaced';
 /** Without traffic a removed file is still noticed (log, alert, probes) within this long. */
@@ -94,11 +98,11 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   /** The open handle: only for tests that inject faults under the store (test/support/sqlite-faults.ts). */
   readonly db: Database.Database;
-  private readonly events: Batcher<EventWrite, SaveOutcome>;
+  /** Events and finished attempts, one transaction (one fsync) for whatever arrived together. */
+  private readonly writes: Batcher<GroupWrite, SaveOutcome | DatabaseLostError | undefined>;
   private readonly rejections: Batcher<NewRejection, void>;
   private readonly suppressed: Batcher<SuppressedRejections, void>;
   private readonly outbox: ReturnType<typeof prepareOutbox>;
-  private readonly finishes: Batcher<FinishWrite, void>;
   private closing: Promise<void> | undefined;
   private closed = false;
   private readonly alertWindows: ReturnType<typeof prepareAlertWindows>;
@@ -130,16 +134,24 @@ export class SqliteStore implements Store {
     this.path = options.path;
     this.file = identify(options.path);
     const batching = { maxBatch: options.maxBatch ?? 256, busyTimeoutMs: options.busyTimeoutMs ?? 5_000, isBusy };
-    const writeEvents = prepareEventWriter(this.db);
-    this.writeEvents = writeEvents;
+    const eventWriter = prepareEventWriter(this.db);
+    this.writeEvents = eventWriter.write;
+    this.outbox = prepareOutbox(this.db);
+    // Sends that finish while callbacks arrive share their commit (one fsync) instead of paying one of their own.
+    // A lost file fails only the events (their callers must not get a 1000); attempts still go to the open handle,
+    // which the worker reads too, as before.
+    const writeGroup = this.db.transaction((items: GroupWrite[]) => {
+      // Finishes first: the in-flight slots they free count for the leases of the events after them.
+      for (const i of items) {
+        if ('finish' in i) this.outbox.finish(i.finish.delivery, i.finish.owner, i.finish.attempt, i.finish.next);
+      }
+      const lost = items.some((i) => 'event' in i) ? this.lostError() : undefined;
+      const events = lost ? [] : eventWriter.writeWithin(items.flatMap((i) => ('event' in i ? [i.event] : [])));
+      let e = 0;
+      return items.map((i) => ('finish' in i ? undefined : (lost ?? events[e++])));
+    });
     // One stat per group commit, not per callback: a removed file must not take another 1000.
-    this.events = createBatcher(
-      (writes: EventWrite[]) => {
-        this.requireFile();
-        return writeEvents(writes);
-      },
-      { ...batching, failsAll: (err) => err instanceof DatabaseLostError },
-    );
+    this.writes = createBatcher((items: GroupWrite[]) => writeGroup.immediate(items), batching);
     this.rejections = createBatcher(prepareRejectionWriter(this.db), batching);
     const writeSuppressed = prepareSuppressedWriter(this.db);
     // Through a batcher for its retries while another process holds the write lock.
@@ -147,12 +159,6 @@ export class SqliteStore implements Store {
       writeSuppressed(counts);
       return counts.map(() => undefined);
     }, batching);
-    this.outbox = prepareOutbox(this.db);
-    // Sends that finish in the same turn share one commit (one fsync) instead of paying one each.
-    const finishAll = this.db.transaction((items: FinishWrite[]) =>
-      items.map((f) => this.outbox.finish(f.delivery, f.owner, f.attempt, f.next)),
-    );
-    this.finishes = createBatcher((items: FinishWrite[]) => finishAll.immediate(items), batching);
     this.alertWindows = prepareAlertWindows(this.db);
     this.metricTotals = prepareSharedMetrics(this.db);
     this.pruner = preparePruner(this.db);
@@ -201,18 +207,17 @@ export class SqliteStore implements Store {
     return this.checkFile();
   }
 
-  private requireFile(): void {
-    if (this.checkFile() !== undefined) {
-      throw new DatabaseLostError('store unavailable; send again later', { code: 'DATABASE_FILE_LOST' });
-    }
+  private lostError(): DatabaseLostError | undefined {
+    if (this.checkFile() === undefined) return undefined;
+    return new DatabaseLostError('store unavailable; send again later', { code: 'DATABASE_FILE_LOST' });
   }
 
-  async saveEvent(event: RelayEvent, deliveries: NewDelivery[]): Promise<SaveOutcome> {
-    return this.submitEvent({ event, deliveries });
+  async saveEvent(event: RelayEvent, deliveries: NewDelivery[], lease?: IngestLease): Promise<SaveOutcome> {
+    return this.submitEvent({ event, deliveries, lease });
   }
 
-  async savePayoutEvent(event: PayoutEvent, policy: PayoutPolicy): Promise<SaveOutcome> {
-    return this.submitEvent({ event, deliveries: [], policy });
+  async savePayoutEvent(event: PayoutEvent, policy: PayoutPolicy, lease?: IngestLease): Promise<SaveOutcome> {
+    return this.submitEvent({ event, deliveries: [], policy, lease });
   }
 
   listPayouts(filter: PayoutFilter): Promise<PayoutView[]> {
@@ -245,16 +250,18 @@ export class SqliteStore implements Store {
 
   private async submitEvent(write: EventWrite): Promise<SaveOutcome> {
     this.assertOpen();
-    return this.events.submit(write).then(
-      (outcome) => {
+    return this.writes
+      .submit({ event: write })
+      .then((outcome) => {
+        if (outcome instanceof DatabaseLostError) throw outcome;
+        if (outcome === undefined) throw new Error('group commit returned no outcome for an event');
         this.writeFailure = undefined;
         return outcome;
-      },
-      (err: unknown) => {
+      })
+      .catch((err: unknown) => {
         this.writeFailure = describeCode(err);
         return toStorageError(err);
-      },
-    );
+      });
   }
 
   /**
@@ -302,7 +309,8 @@ export class SqliteStore implements Store {
     next: DeliveryNext,
   ): Promise<void> {
     this.assertOpen();
-    return this.finishes.submit({ delivery, owner, attempt, next }).catch(toStorageError);
+    // Shares the group commit of whatever else is written in this turn (callbacks, other finishes).
+    return this.writes.submit({ finish: { delivery, owner, attempt, next } }).then(() => undefined, toStorageError);
   }
 
   async renewLeases(owner: string, deliveryIds: readonly string[], leaseUntilMs: number): Promise<void> {
@@ -319,7 +327,7 @@ export class SqliteStore implements Store {
     this.assertOpen();
     if (deliveryIds.length === 0) return;
     // After finishes still queued: a delivery finished in the same turn is not handed back.
-    await this.finishes.flush();
+    await this.writes.flush();
     try {
       this.outbox.release(owner, deliveryIds, Date.now());
     } catch (err) {
@@ -551,7 +559,7 @@ export class SqliteStore implements Store {
 
   private async closeOnce(): Promise<void> {
     // Each flush on its own: one failing must not leave the file open.
-    for (const batcher of [this.events, this.rejections, this.suppressed, this.finishes]) {
+    for (const batcher of [this.writes, this.rejections, this.suppressed]) {
       await batcher.flush().catch(() => undefined);
     }
     this.closed = true;

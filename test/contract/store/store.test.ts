@@ -231,6 +231,89 @@ for (const factory of STORE_FACTORIES) {
         expect(all.filter((d) => d.destination === 'fast')).to.have.length(2);
       });
 
+      it('finds a destination with room behind a long backlog of a saturated one', async () => {
+        // Older than anything of 'fast': a claim that read the oldest due rows first would see only these.
+        await seed(a, 40, 'slow');
+        await seed(a, 1, 'fast');
+        const limit = { maxInFlight: (d: string) => (d === 'slow' ? 1 : 10), max: 2 };
+        const first = await a.claimDeliveries(claimOptions('worker-a', limit));
+        expect(first.map((d) => d.destination).sort()).to.deep.equal(['fast', 'slow']);
+        // 'slow' is at its limit now: 39 of its deliveries are due, and none is claimed (nor hides anything).
+        await seed(a, 1, 'fast');
+        const second = await b.claimDeliveries(claimOptions('worker-b', limit));
+        expect(second.map((d) => d.destination)).to.deep.equal(['fast']);
+      });
+
+      it('writes deliveries leased to the ingesting worker as far as each maxInFlight allows, across instances', async () => {
+        const now = Date.now();
+        const lease = (owner: string) => ({
+          owner,
+          untilMs: now + 1_000,
+          maxInFlight: (d: string) => (d === 'slow' ? 2 : 10),
+        });
+        await seed(b, 1, 'slow');
+        const [claimedByB] = await b.claimDeliveries(claimOptions('worker-b', { now }));
+        const first = payout();
+        const saved = await a.saveEvent(
+          first,
+          [delivery('slow', 'dlv_slow_1'), delivery('fast', 'dlv_fast_1')],
+          lease('a'),
+        );
+        expect(saved.leased).to.deep.equal(['dlv_slow_1', 'dlv_fast_1']);
+        // 'slow' holds 2 now (one claimed by b, one leased to a): the next is written pending, in one group commit too.
+        const [second, third] = await Promise.all([
+          b.saveEvent(payout(), [delivery('slow', 'dlv_slow_2')], lease('b')),
+          b.saveEvent(payout(), [delivery('fast', 'dlv_fast_2')], lease('b')),
+        ]);
+        expect(second?.leased).to.deep.equal([]);
+        expect(third?.leased).to.deep.equal(['dlv_fast_2']);
+        const duplicate = await b.saveEvent(
+          { ...first, id: 'evt_dup' },
+          [delivery('slow', 'dlv_slow_dup')],
+          lease('b'),
+        );
+        expect(duplicate.duplicate).to.equal(true);
+        expect(duplicate.leased ?? []).to.deep.equal([]);
+
+        // Nobody claims a leased one while its lease runs; the pending one waits for a free 'slow' slot.
+        const limit = { now, maxInFlight: (d: string) => (d === 'slow' ? 2 : 10) };
+        expect(await b.claimDeliveries(claimOptions('worker-c', limit))).to.deep.equal([]);
+        await b.finishAttempt(claimedByB!, 'worker-b', attempt('delivered'), { state: 'delivered' });
+        const [freed] = await a.claimDeliveries(claimOptions('worker-c', limit));
+        expect(freed).to.deep.include({ id: 'dlv_slow_2', attempt: 1 });
+
+        // Leased at ingest is a first attempt in flight: finished by its owner, or taken over once the lease ends.
+        const asClaimed = { id: 'dlv_fast_1', eventId: first.id, destination: 'fast', rules: ['contract'], attempt: 1 };
+        await a.finishAttempt({ ...asClaimed, event: first }, 'a', attempt('delivered'), { state: 'delivered' });
+        const taken = await a.claimDeliveries(claimOptions('worker-c', { now: now + 1_500 }));
+        expect(taken.map((d) => [d.id, d.attempt])).to.deep.equal([
+          ['dlv_slow_1', 2],
+          ['dlv_fast_2', 2],
+        ]);
+      });
+
+      it('leases nothing at ingest for a destination whose deliveries wait already: they go first', async () => {
+        const lease = { owner: 'a', untilMs: Date.now() + 60_000, maxInFlight: () => 10 };
+        await seed(b, 1, 'slow');
+        const saved = await a.saveEvent(
+          payout(),
+          [delivery('slow', 'dlv_behind'), delivery('fast', 'dlv_free')],
+          lease,
+        );
+        expect(saved.leased).to.deep.equal(['dlv_free']);
+      });
+
+      it('returns deliveries leased at ingest to the queue at once when released, attempt not counted', async () => {
+        const now = Date.now();
+        const lease = { owner: 'a', untilMs: now + 60_000, maxInFlight: () => 10 };
+        const saved = await a.saveEvent(payout(), [delivery('ledger', 'dlv_handed')], lease);
+        expect(saved.leased).to.deep.equal(['dlv_handed']);
+        expect(await b.claimDeliveries(claimOptions('worker-b'))).to.deep.equal([]);
+        await a.releaseLeases('a', ['dlv_handed']);
+        const [again] = await b.claimDeliveries(claimOptions('worker-b'));
+        expect(again).to.deep.include({ id: 'dlv_handed', attempt: 1 });
+      });
+
       it('lets another worker take a delivery whose lease expired, and ignores the old owner finishing it', async () => {
         const [id] = await seed(a, 1);
         const now = Date.now();

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { WebhookDestinationConfig } from '../../../src/destinations/schema';
@@ -174,6 +176,34 @@ describe('webhook destination (real HTTP receiver)', () => {
     const dump = dumpError(error);
     expectNoSecret(dump);
     expect(dump).not.to.include('token-in-path-abc123');
+  });
+
+  it('sends one attempt after another over one pooled keep-alive connection', async () => {
+    const connections: string[] = [];
+    const sockets = new Set<Socket>();
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    server.on('connection', (socket: Socket) => {
+      connections.push(`${socket.remotePort}`);
+      sockets.add(socket);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const pooled = createWebhook({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` });
+    try {
+      for (let i = 0; i < 3; i++) {
+        expect(await pooled.send(buildDeliveryRequest(buildPayoutEvent()))).to.deep.equal({
+          status: 200,
+          response: 'ok',
+        });
+      }
+      expect(connections).to.have.length(1);
+    } finally {
+      await pooled.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('scrubs the secret if a receiver echoes it back', async () => {
