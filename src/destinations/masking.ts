@@ -1,4 +1,4 @@
-import type { RelayEvent } from '../event';
+import { isGroupEvent, type GroupEvent, type GroupMemberLine, type RelayEvent } from '../event';
 import { extraText, keepExtraTexts } from '../event-json';
 
 /**
@@ -15,7 +15,17 @@ export interface Masking {
  * source, type, action, receivedAt) are what routing, the webhook `type` and a message's headline are made of, and
  * hide nothing. SkyPay's undocumented fields are named `extra.<name>`: they cannot be listed in advance.
  */
-export const MASKABLE_FIELDS = ['controlNumber', 'partner', 'referenceNumber', 'failDescription', 'dealTime'] as const;
+export const MASKABLE_FIELDS = [
+  'controlNumber',
+  'partner',
+  'referenceNumber',
+  'failDescription',
+  'dealTime',
+  // A finance notification's account numbers.
+  'accountNo',
+  'sourceAccountNo',
+  'beneficiaryAccountNo',
+] as const;
 const MASKABLE: ReadonlySet<string> = new Set(MASKABLE_FIELDS);
 const EXTRA_PREFIX = 'extra.';
 
@@ -52,6 +62,7 @@ export function applyMasking(event: RelayEvent, masking: Masking): RelayEvent {
   if (!hasMasking(masking)) return event;
   const omit = new Set(masking.omit);
   const mask = new Set(masking.mask);
+  if (isGroupEvent(event)) return maskGroup(event, omit, mask);
   if (event.source === 'skyrelay') {
     // Alerts carry some of the same facts (partner, controlNumber) flat in `data`: hidden alike.
     const data = { ...event.data };
@@ -63,6 +74,7 @@ export function applyMasking(event: RelayEvent, masking: Masking): RelayEvent {
   }
   const copy: Record<string, unknown> = { ...event };
   for (const field of MASKABLE_FIELDS) {
+    if (!Object.hasOwn(event, field)) continue;
     // The deal time is also in dealTimeUtc: hiding one and not the other would hide nothing.
     const fields = field === 'dealTime' ? ['dealTime', 'dealTimeUtc'] : [field];
     for (const f of fields) {
@@ -88,4 +100,31 @@ export function applyMasking(event: RelayEvent, masking: Masking): RelayEvent {
   keepExtraTexts(extra, texts);
   copy['extra'] = extra;
   return copy as unknown as RelayEvent;
+}
+
+/**
+ * A group message names its members (control number, partner, time, failure description) and what they share
+ * (`by`): the same fields are hidden there, so grouping never shows what the destination masks one by one.
+ */
+function maskGroup(event: GroupEvent, omit: ReadonlySet<string>, mask: ReadonlySet<string>): GroupEvent {
+  const hide = (field: string, value: string | null): string | null | undefined =>
+    omit.has(field) ? undefined : mask.has(field) ? maskValue(value) : value;
+  const line = (m: GroupMemberLine): GroupMemberLine => ({
+    ...m,
+    controlNumber: hide('controlNumber', m.controlNumber) ?? null,
+    partner: hide('partner', m.partner) ?? null,
+    dealTime: hide('dealTime', m.dealTime) ?? null,
+    failDescription: hide('failDescription', m.failDescription) ?? null,
+  });
+  const by: Record<string, string | null> = {};
+  for (const [key, value] of Object.entries(event.group.by)) {
+    const shown = hide(key, value);
+    if (shown !== undefined) by[key] = shown;
+  }
+  const moreNames = omit.has('controlNumber')
+    ? []
+    : mask.has('controlNumber')
+      ? event.group.moreNames.map((n) => maskValue(n) ?? '')
+      : event.group.moreNames;
+  return { ...event, group: { ...event.group, by, listed: event.group.listed.map(line), moreNames } };
 }

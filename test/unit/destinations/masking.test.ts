@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { assert as assertStruct } from 'superstruct';
+import { buildGroupMessage } from '../../../src/alerts/grouping/message';
 import { applyMasking, findMaskFieldProblem, maskValue } from '../../../src/destinations/masking';
 import { DestinationConfig } from '../../../src/destinations/schema';
 import type { PayoutEvent } from '../../../src/event';
@@ -68,5 +69,35 @@ describe('masking (pure)', () => {
       () => assertStruct({ ...config, omit: ['partner'], mask: ['partner'] }, DestinationConfig),
       /"partner": in both omit and mask/,
     );
+  });
+});
+
+describe('masking a group message', () => {
+  it('hides the masked fields of every member it names, and what the members share', () => {
+    const members = Array.from({ length: 25 }, (_, i) =>
+      buildPayoutEvent({
+        controlNumber: `SK9900000000${String(i).padStart(2, '0')}`,
+        failDescription: `bank said no ${i}`,
+      }),
+    );
+    const { event } = buildGroupMessage(
+      'ops-slack',
+      'failure|Acme@skypay',
+      {
+        listed: members.slice(0, 20),
+        total: 25,
+        counts: { failure: 25 },
+        rules: ['failures'],
+        moreNames: members.slice(20).map((m) => m.controlNumber),
+      },
+      new Date(),
+    );
+    const text = JSON.stringify(applyMasking(event, { omit: ['failDescription'], mask: ['controlNumber', 'partner'] }));
+    for (const m of members) assert.equal(text.includes(m.controlNumber), false, `${m.controlNumber} shown`);
+    assert.equal(text.includes('bank said no'), false);
+    assert.equal(text.includes(members[0]?.partner ?? '?'), false);
+    assert.match(text, /\*\*\*\*0024/);
+    // The message itself is untouched: the store keeps what the group really held.
+    assert.equal(JSON.stringify(event).includes(members[0]?.controlNumber ?? '?'), true);
   });
 });
