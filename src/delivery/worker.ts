@@ -239,9 +239,7 @@ export class DeliveryWorker {
           owner: this.owner,
           now,
           leaseMs: this.leaseMs,
-          // A rate-limited destination (Slack) is never leased at ingest: its sends wait for their slot, taken by a claim.
-          maxInFlight: (name) =>
-            this.deps.minIntervals?.has(name) ? 0 : (this.deps.destinationLimits.get(name) ?? this.options.maxInFlight),
+          maxInFlight: (name) => this.deps.destinationLimits.get(name) ?? this.options.maxInFlight,
           max: room,
           minIntervalMs: (name) => this.deps.minIntervals?.get(name),
         });
