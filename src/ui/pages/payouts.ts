@@ -59,12 +59,7 @@ export function payoutHref(p: Pick<PayoutView, 'controlNumber' | 'partner'>): st
   return `/ui/payouts/${encodeURIComponent(p.controlNumber)}${query({ partner: p.partner })}`;
 }
 
-export async function renderPayouts(
-  store: PayoutStore,
-  q: Query,
-  now: number,
-  stuckAfterMs: number,
-): Promise<Page> {
+export async function renderPayouts(store: PayoutStore, q: Query, now: number, stuckAfterMs: number): Promise<Page> {
   const view = payoutsViewOf(q);
   let filter: PayoutFilter | undefined;
   let problem: Html = html``;
@@ -82,11 +77,15 @@ export async function renderPayouts(
   const title = view === 'stuck' ? 'Stuck payouts' : view === 'anomalies' ? 'Payouts with anomalies' : 'Payouts';
   const intro =
     view === 'stuck'
-      ? html`<p>Open payouts (uploaded or amended) in their state for longer than ${showAge(stuckAfterMs)}
-          (payouts.stuckAfterMs), with no final status since.</p>`
+      ? html`<p>
+          Open payouts (uploaded or amended) in their state for longer than ${showAge(stuckAfterMs)}
+          (payouts.stuckAfterMs), with no final status since.
+        </p>`
       : view === 'anomalies'
-        ? html`<p>Payouts that received a status after a final one (after-final) or a different final status
-            (conflict): a SkyPay error or a forged callback. Look at each timeline.</p>`
+        ? html`<p>
+            Payouts that received a status after a final one (after-final) or a different final status (conflict): a
+            SkyPay error or a forged callback. Look at each timeline.
+          </p>`
         : html``;
   const body = html`<h1>${title}</h1>
     ${intro}
@@ -109,7 +108,13 @@ export async function renderPayouts(
         <input id="f-older" name="olderThan" value="${q['olderThan'] ?? ''}" placeholder="6h" autocomplete="off" />
       </div>
       <div class="field check">
-        <input id="f-anomalies" name="anomalies" type="checkbox" value="1" ${q['anomalies'] === '1' ? html`checked` : ''} />
+        <input
+          id="f-anomalies"
+          name="anomalies"
+          type="checkbox"
+          value="1"
+          ${q['anomalies'] === '1' ? html`checked` : ''}
+        />
         <label for="f-anomalies">Anomalies only</label>
       </div>
       <div class="field actions">
@@ -321,12 +326,7 @@ function renderOnePayout(detail: PayoutDetail, now: number): Html {
 }
 
 /** `/ui/payouts/:controlNumber[?partner=]`: every payout of that control number (one per partner), or one. */
-export async function renderPayout(
-  store: PayoutStore,
-  controlNumber: string,
-  q: Query,
-  now: number,
-): Promise<Page> {
+export async function renderPayout(store: PayoutStore, controlNumber: string, q: Query, now: number): Promise<Page> {
   const cn = parseName(controlNumber, 'control number');
   const partnerText = q['partner']?.trim();
   const partner = partnerText ? parseName(partnerText, 'partner') : undefined;

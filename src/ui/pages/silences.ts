@@ -41,7 +41,13 @@ export const EMPTY_SILENCE_FORM: SilenceForm = {
 /** A form field that may be given several times (qs makes an array, or an object past 20 items). */
 function list(form: Form, name: string): string[] {
   const v = form[name];
-  const items = Array.isArray(v) ? v : v !== null && typeof v === 'object' ? Object.values(v) : v === undefined ? [] : [v];
+  const items = Array.isArray(v)
+    ? v
+    : v !== null && typeof v === 'object'
+      ? Object.values(v)
+      : v === undefined
+        ? []
+        : [v];
   return items.filter((x): x is string => typeof x === 'string');
 }
 
@@ -144,14 +150,14 @@ function notice(q: Query): Html {
   const expired = q['expired'];
   if (created !== undefined && ID_PATTERN.test(created)) {
     return html`<p class="notice" role="status">
-      Silence <a href="#silence-${created}">${created}</a> created. This process applies it at once, the others
-      within silences.refreshIntervalMs.
+      Silence <a href="#silence-${created}">${created}</a> created. This process applies it at once, the others within
+      silences.refreshIntervalMs.
     </p>`;
   }
   if (expired !== undefined && ID_PATTERN.test(expired)) {
     return html`<p class="notice" role="status">
-      Silence <a href="#silence-${expired}">${expired}</a> expired: matching events are sent again from now on
-      (nothing held back is sent afterwards).
+      Silence <a href="#silence-${expired}">${expired}</a> expired: matching events are sent again from now on (nothing
+      held back is sent afterwards).
     </p>`;
   }
   return html``;
@@ -185,8 +191,8 @@ export async function renderSilences(input: SilencesPageInput): Promise<Page> {
   const body = html`<h1>Silences</h1>
     ${notice(q)} ${input.problem === undefined ? '' : errorBox(input.problem)}
     <p>
-      While a silence is active, events its matchers match get no Slack or email deliveries (webhooks only when it
-      names them); each such event says which silence held it back. Nothing is sent when it ends.
+      While a silence is active, events its matchers match get no Slack or email deliveries (webhooks only when it names
+      them); each such event says which silence held it back. Nothing is sent when it ends.
     </p>
     <section aria-labelledby="h-list">
       <h2 id="h-list">All silences</h2>
@@ -255,7 +261,12 @@ function renderSilenceRow(s: SilenceView, csrf: string, now: number): Html {
   </tr>`;
 }
 
-function renderCreateForm(form: SilenceForm, destinations: readonly string[], csrf: string, problems: readonly string[]) {
+function renderCreateForm(
+  form: SilenceForm,
+  destinations: readonly string[],
+  csrf: string,
+  problems: readonly string[],
+) {
   const rows = Array.from({ length: Math.max(MATCHER_ROWS, form.fields.length, form.values.length) }, (_, i) => i);
   return html`<section aria-labelledby="h-create">
     <h2 id="h-create">New silence</h2>
