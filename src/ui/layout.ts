@@ -22,7 +22,7 @@ export const NAV: readonly { path: string; label: string }[] = [
  * Whether a nav entry is the page at `url`: its path (or a page below it), and each parameter of an entry that
  * has a query (the payouts page's stuck and anomalies views). The last entry that fits is the current one.
  */
-function isCurrent(entry: string, url: string): boolean {
+export function isCurrent(entry: string, url: string): boolean {
   let here: URL;
   try {
     here = new URL(url, 'http://skyrelay.invalid');

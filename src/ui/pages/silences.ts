@@ -202,11 +202,9 @@ export async function renderSilences(input: SilencesPageInput): Promise<Page> {
           <thead>
             <tr>
               <th scope="col">Silence</th>
-              <th scope="col">State</th>
               <th scope="col">Matchers</th>
               <th scope="col">Destinations</th>
-              <th scope="col">Starts</th>
-              <th scope="col">Ends</th>
+              <th scope="col">When</th>
               <th scope="col">Made by</th>
               <th scope="col">Comment</th>
               <th scope="col">Expire</th>
@@ -216,7 +214,7 @@ export async function renderSilences(input: SilencesPageInput): Promise<Page> {
             ${
               items.length === 0
                 ? html`<tr>
-                    <td colspan="9">No silences yet.</td>
+                    <td colspan="7">No silences yet.</td>
                   </tr>`
                 : ''
             }
@@ -235,14 +233,12 @@ export async function renderSilences(input: SilencesPageInput): Promise<Page> {
 function renderSilenceRow(s: SilenceView, csrf: string, now: number): Html {
   const state = silenceState(s, now);
   return html`<tr class="silence" id="silence-${s.id}" data-silence="${s.id}">
-    <th scope="row"><code>${s.id}</code></th>
-    <td>${statePill(state)}</td>
-    <td class="snippet">${describeMatchers(s.matchers)}</td>
+    <th scope="row">${statePill(state)}<br /><code class="id">${s.id}</code></th>
+    <td class="snippet matchers">${describeMatchers(s.matchers)}</td>
     <td>${s.destinations === null ? 'every Slack and email destination' : s.destinations.join(', ')}</td>
-    <td>${showTime(s.startsAt)}</td>
     <td>
-      ${showTime(s.endsAt)}
-      ${s.expiredAt ? html`<br /><small>expired ${showTime(s.expiredAt)} by ${orDash(s.expiredBy)}</small>` : ''}
+      from ${showTime(s.startsAt)}<br />until ${showTime(s.endsAt)}
+      ${s.expiredAt ? html`<br /><strong>expired</strong> ${showTime(s.expiredAt)} by ${orDash(s.expiredBy)}` : ''}
     </td>
     <td>${s.createdBy}<br /><small>${showTime(s.createdAt)}</small></td>
     <td class="comment">${s.comment}</td>
