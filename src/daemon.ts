@@ -17,6 +17,9 @@ import { listen, type RunningServer } from './http/server';
 import { createMetrics, type Metrics } from './metrics';
 import type { Logger } from './log';
 import { createPlanner, type Plan, type Planner } from './routing/plan';
+import { GroupFlusher } from './alerts/grouping/flusher';
+import { resolveMinIntervals } from './destinations/rate';
+import { resolveGroupings, withGrouping } from './routing/group';
 import { Components, once } from './runtime/components';
 import { RuntimeEvents } from './runtime/events';
 import { listPartnerSecrets, preparePartners } from './skypay/partners';
@@ -77,7 +80,8 @@ export class Daemon {
       publicUrl: config.admin.token ? config.ui.publicUrl : undefined,
     });
     this.planner = createPlanner(config.rules);
-    this.planDeliveries = this.planner.plan;
+    // Grouping destinations (issue 11): payouts routed there join their group instead of getting a delivery each.
+    this.planDeliveries = withGrouping(this.planner.plan, resolveGroupings(config.destinations));
     this.stop = once(() => this.drain());
   }
 
@@ -167,6 +171,7 @@ export class Daemon {
         store,
         destinations: this.destinations,
         destinationLimits: destinationLimits(config),
+        minIntervals: resolveMinIntervals(config.destinations),
         logger,
         secrets: this.listSecrets(),
         onAttempt: (report) => events.emit('delivery.attempt', report),
@@ -175,6 +180,16 @@ export class Daemon {
     );
     this.opened = { store, worker };
     await components.start(this.workerComponent(store, worker));
+    // Grouping (issue 11): closes group windows into messages the worker then sends; only where the worker sends.
+    if (config.roles.includes('delivery')) {
+      const flusher = new GroupFlusher({
+        store,
+        groupings: resolveGroupings(config.destinations),
+        logger,
+        onFlushed: () => worker.notify(),
+      });
+      await components.start({ name: 'group flusher', start: () => flusher.start(), stop: () => flusher.stop() });
+    }
     const keeper = await components.start(this.rejectionKeeperComponent(store));
     const callbacks = config.roles.includes('ingest') ? this.callbackRoute(store, keeper.keeper) : undefined;
     // skypay.financePath: the same pipeline and answers, taking only financeNotification.

@@ -151,7 +151,8 @@ export interface SystemEvent {
     | 'database.lost'
     | 'payout.anomaly'
     | 'payout.stuck'
-    | 'payout.unstuck';
+    | 'payout.unstuck'
+    | 'group';
   receivedAt: string;
   /**
    * Secret-free facts about what happened; routable like payout fields. Flat, except a payout event's `history`
@@ -173,3 +174,43 @@ export interface PayoutHistoryEntry {
 }
 
 export type RelayEvent = PayoutEvent | FinanceEvent | SystemEvent;
+
+/** One member event as a group message lists it. */
+export interface GroupMemberLine {
+  eventId: string;
+  controlNumber: string | null;
+  partner: string | null;
+  status: string | null;
+  dealTime: string | null;
+  failDescription: string | null;
+  receivedAt: string;
+}
+
+/** What a group message says about its members: the first few in full, the rest counted per status. */
+export interface GroupSummary {
+  destination: string;
+  /** The values of the destination's `group.by` fields shared by every member. */
+  by: Record<string, string | null>;
+  total: number;
+  /** Members per payout status, all of them. */
+  counts: Record<string, number>;
+  /** The first members (by arrival), at most GROUP_LISTED. */
+  listed: GroupMemberLine[];
+  /** Members not listed, per payout status ("and N more"). */
+  moreCounts: Record<string, number>;
+  /**
+   * Control numbers of the members not listed, in arrival order, up to GROUP_NAMED: a reader (or a search in
+   * Slack or mail) finds every payout of the group, not only the first 20.
+   */
+  moreNames: string[];
+}
+
+/**
+ * A message carrying several events to one Slack or email destination (its `group` setting): an event of
+ * skyrelay's own, created with its one delivery when the group's window closes.
+ */
+export type GroupEvent = SystemEvent & { type: 'group'; group: GroupSummary };
+
+export function isGroupEvent(event: RelayEvent): event is GroupEvent {
+  return event.source === 'skyrelay' && event.type === 'group' && 'group' in event;
+}

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { parseSince } from '../admin/filters';
 import type { Config } from '../config/schema';
+import { resolveGroupings, withGrouping } from '../routing/group';
 import { createPlanner } from '../routing/plan';
 import { ReplayCountChangedError } from '../store/errors';
 import type { ReplayFilter, ReplayResult } from '../store/types';
@@ -52,7 +53,8 @@ export function registerReplay(program: Command): void {
       const sinceMs = flags.since === undefined ? undefined : parseFlag(() => parseSince(flags.since ?? ''));
       const config = loadCliConfig();
       if (flags.destination !== undefined) requireKnownDestination(config, flags.destination);
-      const { plan } = createPlanner(config.rules);
+      // As the daemon plans: a grouped destination's events join their group rather than go out alone.
+      const plan = withGrouping(createPlanner(config.rules).plan, resolveGroupings(config.destinations));
       const filter: ReplayFilter = {
         state: flags.delivered ? 'delivered' : 'dead',
         destination: flags.destination,

@@ -62,11 +62,18 @@ function renderDetail(d: EventDetail): string[] {
         `  ${key.padEnd(16)} ${value === null ? '—' : typeof value === 'object' ? JSON.stringify(value) : String(value)}`,
       );
   }
-  if (d.deliveries.length === 0 && d.silenced.length === 0) {
-    lines.push('  deliveries: none (no rule chose a destination)');
-  }
   for (const s of d.silenced) {
     lines.push(`  ${s.destination}: silenced by ${s.silenceId} (not sent; rules ${s.rules.join(', ')})`);
+  }
+  for (const g of d.groups) {
+    const carried =
+      g.messageEventId === null
+        ? `waiting in its group since ${g.joinedAt}`
+        : `carried by group message ${g.messageEventId} (delivery ${g.deliveryId ?? '—'}: ${g.state})`;
+    lines.push(`  grouped → ${g.destination}: ${carried}, rules ${g.rules.join(', ')}`);
+  }
+  if (d.deliveries.length === 0 && d.groups.length === 0 && d.silenced.length === 0) {
+    lines.push('  deliveries: none (no rule chose a destination)');
   }
   for (const dl of d.deliveries) {
     lines.push(

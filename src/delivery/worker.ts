@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Destination } from '../destinations/types';
 import { StoreBusyError } from '../store/errors';
-import type { OutboxStore } from '../store/store';
+import type { OutboxStore, RateLimitStore } from '../store/store';
 import type { AttemptRecord, ClaimedDelivery, DeliveryNext } from '../store/types';
 import { decideAfterFailure, type RetryPolicy } from './backoff';
 import { maskSecrets } from '../mask';
@@ -32,9 +32,15 @@ export interface AttemptReport {
 }
 
 export interface WorkerDeps {
-  store: OutboxStore;
+  /** Without pauseDestination a 429 delays only its own delivery. */
+  store: OutboxStore & Partial<RateLimitStore>;
   destinations: ReadonlyMap<string, Destination>;
   destinationLimits: ReadonlyMap<string, number>;
+  /**
+   * Rate-limited destinations (Slack: 1000 / ratePerSecond ms between sends, across processes). A 429 from one
+   * of them pauses all its deliveries for the Retry-After it sent.
+   */
+  minIntervals?: ReadonlyMap<string, number>;
   logger: Logger;
   /** Every configured secret (destinations, partners, admin token), longest first: scrubbed from what is recorded. */
   secrets?: readonly string[];
@@ -150,6 +156,7 @@ export class DeliveryWorker {
           leaseMs: this.leaseMs,
           maxInFlight: (name) => this.deps.destinationLimits.get(name) ?? this.options.maxInFlight,
           max: room,
+          minIntervalMs: (name) => this.deps.minIntervals?.get(name),
         });
         if (!this.running) {
           if (claimed.length > 0) await this.release(claimed);
@@ -211,6 +218,7 @@ export class DeliveryWorker {
     } else {
       try {
         const result = await this.send(destination, delivery);
+        await this.holdDestination(delivery.destination);
         attempt = { startedAt: started, durationMs: this.now() - started, outcome: 'delivered', ...result };
         next = { state: 'delivered' };
       } catch (err) {
@@ -221,6 +229,7 @@ export class DeliveryWorker {
           ...(failure.status !== undefined ? { status: failure.status } : {}),
           ...(failure.response !== undefined ? { response: failure.response } : {}),
         };
+        await this.holdDestination(delivery.destination, failure);
         if (verdict.kind === 'retry') {
           attempt = { ...base, ...extra, outcome: 'retry' };
           next = { state: 'pending', nextAttemptMs: this.now() + verdict.delayMs };
@@ -257,6 +266,28 @@ export class DeliveryWorker {
       'delivery attempt',
     );
     this.deps.onAttempt?.({ delivery, attempt, next, ...(deadReason ? { deadReason } : {}) });
+  }
+
+  /**
+   * A rate-limited destination's next send waits `interval` from this answer, not only from this claim: a slow
+   * send (a cold connection) would otherwise reach the receiver less than `interval` before the next. A 429 with
+   * Retry-After holds every delivery to it that long (capped like any Retry-After), not only this one, so the
+   * queue drains at the receiver's pace instead of each delivery meeting its own 429.
+   */
+  private async holdDestination(destination: string, failure?: { status?: number; retryAfterMs?: number }) {
+    const interval = this.deps.minIntervals?.get(destination);
+    const pause = this.deps.store.pauseDestination?.bind(this.deps.store);
+    if (interval === undefined || !pause) return;
+    const asked = failure?.status === 429 ? Math.min(failure.retryAfterMs ?? 0, this.options.maxBackoffMs) : 0;
+    const holdMs = Math.max(interval, asked);
+    try {
+      await pause(destination, this.now() + holdMs);
+      if (asked > 0)
+        this.deps.logger.warn({ destination, pauseMs: asked }, 'destination answered 429: paused for its Retry-After');
+    } catch (err) {
+      // The claim's slot still spaced this send; a 429's own delivery still waits its Retry-After.
+      this.deps.logger.warn({ err, destination }, 'could not hold a rate-limited destination');
+    }
   }
 
   private async send(destination: Destination, delivery: ClaimedDelivery) {

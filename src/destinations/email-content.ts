@@ -1,5 +1,13 @@
 import addressparser from 'nodemailer/lib/addressparser';
-import type { RelayEvent } from '../event';
+import { isGroupEvent, type GroupEvent, type RelayEvent } from '../event';
+import {
+  describeGroupBy,
+  describeGroupHeadline,
+  describeMember,
+  describeMore,
+  describeUnnamed,
+  listMoreNames,
+} from './group-present';
 import {
   describeHeadline,
   describeReason,
@@ -47,6 +55,8 @@ export function buildSubject(event: RelayEvent, prefix: string): string {
     topic = `Finance ${event.signType} ${formatAmount(event)} account ${formatValue(event.accountNo)}`;
   } else if (event.source === 'skypay') {
     topic = `Payout ${spellStatus(event.status)} ${formatValue(event.controlNumber)}`;
+  } else if (isGroupEvent(event)) {
+    topic = `${describeGroupHeadline(event)} (${describeGroupBy(event)})`;
   } else {
     const label = {
       rejection: 'Refused callback',
@@ -56,6 +66,7 @@ export function buildSubject(event: RelayEvent, prefix: string): string {
       'payout.anomaly': 'Payout anomaly',
       'payout.stuck': 'Payout stuck',
       'payout.unstuck': 'Payout no longer stuck',
+      group: 'Grouped events',
     }[event.type];
     topic = `${label}: ${describeReason(event) ?? 'no reason recorded'}`;
   }
@@ -69,7 +80,56 @@ function listTraceFields(context: EmailContext): Field[] {
   ];
 }
 
+const MEMBER_COLUMNS = ['Control number', 'Partner', 'Status', 'Deal time', 'Failure description'] as const;
+
+/** A group message: the members as a table (text: one line each), "and N more", then the trace. */
+export function buildGroupEmailContent(event: GroupEvent, context: EmailContext): EmailContent {
+  const headline = describeGroupHeadline(event);
+  const by = describeGroupBy(event);
+  const members = event.group.listed.map((line) => {
+    const m = describeMember(line, context.timezone);
+    return [m.controlNumber, m.partner, m.status, m.dealTime, m.failDescription];
+  });
+  const more = describeMore(event);
+  const names = listMoreNames(event).join(', ');
+  const unnamed = describeUnnamed(event);
+  const rest = [
+    ...(more === undefined ? [] : [`${more}:`]),
+    ...(names === '' ? [] : [names]),
+    ...(unnamed ? [unnamed] : []),
+  ];
+  const trace = [['Group message', event.id] as const, ...listTraceFields(context)];
+  const text = [
+    headline,
+    `Group: ${by}`,
+    '',
+    ...members.map((cells) => cells.join(' | ')),
+    ...rest,
+    '',
+    ...trace.map(([label, value]) => `${label}: ${value}`),
+    '',
+  ].join('\n');
+  const cell = (tag: 'th' | 'td', value: string): string =>
+    `<${tag} align="left" valign="top" style="padding:4px 12px 4px 0">${escapeHtml(value)}</${tag}>`;
+  const html = [
+    '<!DOCTYPE html>',
+    '<html><body style="font-family:sans-serif">',
+    `<h2>${escapeHtml(headline)}</h2>`,
+    `<p>Group: ${escapeHtml(by)}</p>`,
+    `<table cellspacing="0"><tr>${MEMBER_COLUMNS.map((c) => cell('th', c)).join('')}</tr>`,
+    ...members.map((cells) => `<tr>${cells.map((c) => cell('td', c)).join('')}</tr>`),
+    '</table>',
+    ...rest.map((line) => `<p>${escapeHtml(line)}</p>`),
+    `<table cellspacing="0" style="color:#666;font-size:12px;margin-top:16px">${trace
+      .map(([label, value]) => `<tr>${cell('th', label)}${cell('td', value)}</tr>`)
+      .join('')}</table>`,
+    '</body></html>',
+  ].join('\n');
+  return { subject: buildSubject(event, context.subjectPrefix), text, html };
+}
+
 export function buildEmailContent(event: RelayEvent, context: EmailContext): EmailContent {
+  if (isGroupEvent(event)) return buildGroupEmailContent(event, context);
   const headline = describeHeadline(event);
   const fields = listAllFields(event, context.timezone);
   const trace = listTraceFields(context);

@@ -31,6 +31,7 @@ export const SYSTEM_HEADLINES: Readonly<Record<SystemEvent['type'], string>> = {
   'payout.anomaly': 'Payout anomaly: a final payout got another status (SkyPay error or forged callback)',
   'payout.stuck': 'Payout stuck: no final status in time',
   'payout.unstuck': 'Payout no longer stuck: final status received',
+  group: 'Grouped payout events',
 };
 
 /** Shown for missing values, so an empty cell reads as "nothing" rather than a glitch. */

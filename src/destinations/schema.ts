@@ -128,6 +128,47 @@ function refuseUnknownKeys<T extends object, S>(struct: Struct<T, S>): Struct<T,
   });
 }
 
+const NonNegativeInteger = define<number>(
+  'non-negative integer',
+  (value) =>
+    (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) ||
+    'Expected a whole number of milliseconds, 0 or more',
+);
+
+const GroupField = define<string>(
+  'group field',
+  (value) =>
+    (typeof value === 'string' && value.trim() !== '') ||
+    'Expected an event field name, as in a rule match (payType, partner, extra.channel, ...)',
+);
+
+/** Alertmanager's group_by, group_wait and group_interval, for one Slack or email destination. */
+export const GroupConfig = refuseUnknownKeys(
+  type({
+    by: optional(refine(array(GroupField), 'non-empty', (v) => v.length > 0 || 'Expected at least one field')),
+    waitMs: optional(NonNegativeInteger),
+    intervalMs: optional(
+      define<number>(
+        'positive integer',
+        (value) =>
+          (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) ||
+          'Expected a whole number of milliseconds above 0',
+      ),
+    ),
+  }),
+);
+export type GroupConfig = Infer<typeof GroupConfig>;
+
+export const DEFAULT_GROUP = { by: ['payType', 'partner'], waitMs: 30_000, intervalMs: 300_000 } as const;
+export const DEFAULT_SLACK_RATE_PER_SECOND = 1;
+
+const RatePerSecond = define<number>(
+  'rate',
+  (value) =>
+    (typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= 1000) ||
+    'Expected a number of messages per second above 0 and at most 1000',
+);
+
 /**
  * A field a destination omits or masks. An unknown name is refused at start rather than ignored: a typo
  * (`referenceNo`) would otherwise silently send what the operator meant to hide.
@@ -153,6 +194,8 @@ export const SlackDestinationConfig = refuseOmittedAndMasked(
       type: literal('slack'),
       url: HttpUrl,
       maxInFlight: optional(PositiveInteger),
+      group: optional(GroupConfig),
+      ratePerSecond: optional(RatePerSecond),
       omit: optional(MaskFields),
       mask: optional(MaskFields),
     }),
@@ -169,6 +212,7 @@ export const EmailDestinationConfig = refuseOmittedAndMasked(
       cc: optional(array(EmailAddress)),
       subjectPrefix: optional(string()),
       maxInFlight: optional(PositiveInteger),
+      group: optional(GroupConfig),
       omit: optional(MaskFields),
       mask: optional(MaskFields),
     }),

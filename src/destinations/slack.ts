@@ -1,11 +1,19 @@
 import { maskSecrets } from '../mask';
 import { IncomingWebhook, IncomingWebhookHTTPError } from '@slack/webhook';
 import type { FetchFunction, IncomingWebhookSendArguments } from '@slack/webhook';
-import type { RelayEvent } from '../event';
+import { isGroupEvent, type GroupEvent, type RelayEvent } from '../event';
+import {
+  describeGroupBy,
+  describeGroupHeadline,
+  describeMember,
+  describeMore,
+  describeUnnamed,
+  listMoreNames,
+} from './group-present';
 import { createAttemptSignal } from './attempt-signal';
 import { describeRequestFailure } from './request-failure';
 import { readBodySnippet, truncateSnippet } from './snippet';
-import { escapeMrkdwnWithin } from './mrkdwn';
+import { escapeMrkdwn, escapeMrkdwnWithin } from './mrkdwn';
 import type { DestinationOptions } from './options';
 import {
   EMPTY_VALUE,
@@ -68,6 +76,56 @@ export function describeFallback(event: RelayEvent): string {
   return escapeMrkdwnWithin(reason === undefined ? headline : `${headline}: ${reason}`, TEXT_MAX);
 }
 
+/** Names joined by ", " into texts of at most TEXT_MAX characters each (a name is at most 60, escaped ~300). */
+function chunkNames(names: readonly string[]): string[] {
+  const chunks: string[] = [];
+  let current = '';
+  for (const name of names) {
+    const next = current === '' ? name : `${current}, ${name}`;
+    if (next.length > TEXT_MAX - 10 && current !== '') {
+      chunks.push(current);
+      current = name;
+    } else current = next;
+  }
+  if (current !== '') chunks.push(current);
+  return chunks;
+}
+
+/**
+ * A group message: the count per status (header), what the members share, one line per listed member, and
+ * "and N more". Members' text is the sender's, so every piece is escaped; the list stays within Slack's 3,000.
+ */
+export function buildSlackGroupMessage(
+  event: GroupEvent,
+  deliveryId: string,
+  timezone?: string,
+): IncomingWebhookSendArguments {
+  const headline = describeGroupHeadline(event);
+  const lines = event.group.listed.map((line) => {
+    const m = describeMember(line, timezone);
+    return escapeMrkdwnWithin(`${m.controlNumber} · ${m.dealTime} · ${m.status} · ${m.failDescription}`, 130);
+  });
+  const more = describeMore(event);
+  // 20 lines of at most 132 characters and the "more" line stay under the 3,000 a section takes.
+  const list = [...lines.map((l) => `• ${l}`), ...(more === undefined ? [] : [`${escapeMrkdwn(more)}:`])].join('\n');
+  const unnamed = describeUnnamed(event);
+  const names = [...chunkNames(listMoreNames(event).map(escapeMrkdwn)), ...(unnamed ? [escapeMrkdwn(unnamed)] : [])];
+  const blocks: SlackBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: toOneLine(headline, HEADER_MAX) } },
+    {
+      type: 'section',
+      text: { type: 'mrkdwn', text: `*Group*\n${escapeMrkdwnWithin(describeGroupBy(event), FIELD_MAX - 8)}` },
+    },
+    { type: 'section', text: { type: 'mrkdwn', text: list } },
+    ...names.map((text): SlackBlock => ({ type: 'section', text: { type: 'mrkdwn', text } })),
+    {
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `Group message ${showId(event.id)} · Delivery ${showId(deliveryId)}` }],
+    },
+  ];
+  return { text: escapeMrkdwnWithin(`${headline} (${describeGroupBy(event)})`, TEXT_MAX), blocks };
+}
+
 /**
  * A message readable at a glance: what happened (header), to what (fields), and ids to trace it.
  * Every value may hold a sender's text, so each is escaped and capped within Slack's limits.
@@ -80,6 +138,7 @@ export function buildSlackMessage(
   /** ui.publicUrl: the message links to the event's dashboard page. */
   publicUrl?: string,
 ): IncomingWebhookSendArguments {
+  if (isGroupEvent(event)) return buildSlackGroupMessage(event, deliveryId, timezone);
   const page = eventPageUrl(publicUrl, event.id);
   // Slack reads `<url|text>`: an encoded id leaves no `|` or `>` that could end the link early.
   const link = page === undefined ? '' : ` · <${page.replace(/[|<>]/g, encodeURIComponent)}|Open in dashboard>`;

@@ -16,6 +16,7 @@ import type {
   DeliveryView,
   DestinationActivity,
   FoldedWindow,
+  GroupMembership,
   NewSilence,
   PayoutRecord,
   PayoutView,
@@ -291,4 +292,33 @@ export function toDestinationActivity(successes: Row[], failures: Row[]): Destin
     });
   }
   return [...byName.values()].sort((x, y) => x.destination.localeCompare(y.destination));
+}
+
+/** A row of group_members joined with its message's delivery (delivery_id, state). */
+export function toGroupMembership(r: Row): GroupMembership {
+  const message = strOrNull(r['message_event_id']);
+  return {
+    destination: String(r['destination']),
+    groupKey: String(r['group_key']),
+    rules: JSON.parse(String(r['rules'])) as string[],
+    joinedAt: iso(r['created_ms']),
+    messageEventId: message,
+    deliveryId: strOrNull(r['delivery_id']),
+    // Retention may have removed the message (it is newer than its members, so rarely before them).
+    state: message === null ? 'waiting' : ((strOrNull(r['state']) as DeliveryState | null) ?? 'pruned'),
+  };
+}
+
+/** Why replaying an event does not send it to a grouped destination by itself: its group's message does. */
+export function describeGroupReplay(destination: string, message: string | null | undefined): string {
+  if (message === undefined) return `joined its group for ${destination}: the group's next message carries it`;
+  if (message === null) return `waiting in its group for ${destination}`;
+  return `carried by group message ${message} to ${destination}: replay that message's delivery`;
+}
+
+/** The rule names of several members' `rules` columns (JSON lists), each once, in first-seen order. */
+export function unionRules(columns: readonly string[]): string[] {
+  const names = new Set<string>();
+  for (const column of columns) for (const name of JSON.parse(column) as string[]) names.add(name);
+  return [...names];
 }

@@ -14,7 +14,9 @@ import type {
   EventDetail,
   EventFilter,
   EventSummary,
+  FlushedGroup,
   FoldedWindow,
+  GroupFlush,
   MetricFamily,
   NewDelivery,
   NewRejection,
@@ -24,6 +26,7 @@ import type {
   PayoutPolicy,
   PayoutRecord,
   PayoutView,
+  PendingGroup,
   PruneCounts,
   PruneCutoffs,
   RejectionDetail,
@@ -103,13 +106,22 @@ export interface OutboxStore {
    * not counted. Deliveries no longer leased to `owner` are left alone.
    */
   releaseLeases(owner: string, deliveryIds: readonly string[]): Promise<void>;
-  /** When the next pending delivery falls due or a lease expires (ms epoch), if ever. */
+  /**
+   * When the next pending delivery falls due or a lease expires (ms epoch), if ever. A pending delivery to a
+   * destination whose rate slot or pause has not ended counts from when it ends.
+   */
   nextWakeAt(): Promise<number | undefined>;
   /**
    * Tells `listener` when another process wrote new work (PostgreSQL LISTEN/NOTIFY). SQLite has no notification:
    * the listener is never called and the worker polls. Returns the unsubscribe.
    */
   onNewWork(listener: () => void): () => void;
+}
+
+/** Slack's rate limit: rate slots are taken by claimDeliveries (ClaimOptions.minIntervalMs); a 429 pauses. */
+export interface RateLimitStore {
+  /** Nothing is claimed for `destination` before `untilMs` (a 429's Retry-After), in any process; never shortens. */
+  pauseDestination(destination: string, untilMs: number): Promise<void>;
 }
 
 /** The outbox as /metrics shows it: counts by destination and state, and the oldest unfinished delivery. */
@@ -184,6 +196,17 @@ export interface SilenceStore {
   expireSilence(id: string, expiredBy: string, now: number): Promise<SilenceView | undefined>;
 }
 
+/**
+ * Grouping for Slack and email destinations: events join groups as members (saveEvent, NewDelivery.groupKey), and
+ * a group's window closing turns its waiting members into one message, an event of skyrelay's own with one
+ * delivery, in one transaction under the group's lock, so one group is one message whatever the processes.
+ */
+export interface GroupStore {
+  listPendingGroups(): Promise<PendingGroup[]>;
+  /** Creates the group's message if it is still due: undefined when not (or nothing waits any more). */
+  flushGroup(flush: GroupFlush): Promise<FlushedGroup | undefined>;
+}
+
 /** One process's own metrics row, as every process's scrape shows it. */
 export interface MetricProcess {
   instance: string;
@@ -241,10 +264,12 @@ export interface Store
   extends
     IngestStore,
     OutboxStore,
+    RateLimitStore,
     InspectStore,
     ReplayStore,
     RetentionStore,
     AlertWindowStore,
+    GroupStore,
     MetricTotalsStore,
     HealthStore,
     ClusterJobs,

@@ -1,5 +1,6 @@
 import type {
   CallbackEvent,
+  GroupEvent,
   PayoutEvent,
   PayoutHistoryEntry,
   PayoutState,
@@ -18,6 +19,11 @@ export interface NewDelivery {
    * did it (EventDetail.silenced), so nothing looks lost.
    */
   silencedBy?: string | undefined;
+  /**
+   * Set for a destination that groups (its `group` setting): the event joins this group as a member instead of
+   * getting a delivery of its own; the group's message carries it.
+   */
+  groupKey?: string | undefined;
 }
 
 export interface SaveOutcome {
@@ -94,6 +100,11 @@ export interface ClaimOptions {
   /** At most this many deliveries in flight per destination, across all processes. */
   maxInFlight: (destination: string) => number;
   max: number;
+  /**
+   * For a rate-limited destination (Slack's ratePerSecond), the least time between two sends to it, across all
+   * processes: a claim takes its slot, and nothing is claimed for it before the slot (or a pause) ends.
+   */
+  minIntervalMs?: ((destination: string) => number | undefined) | undefined;
 }
 
 /**
@@ -214,6 +225,8 @@ export interface EventDetail {
   deliveries: (DeliveryView & { attemptLog: AttemptView[] })[];
   /** Later copies with the same identity but different content, oldest first; never delivered. */
   conflicts: ConflictingCopy[];
+  /** Grouped destinations this event went to as a member of a group, and the message that carried it. */
+  groups: GroupMembership[];
   /** Destinations the rules chose but an active silence held back, by destination name. */
   silenced: SilencedRoute[];
 }
@@ -273,6 +286,19 @@ export interface CallbackIdentity {
   /** The event first accepted with it (possibly pruned since). */
   eventId: string;
   receivedAt: string;
+}
+
+/** An event's place in a group: waiting for its window, or carried by a group message (whose delivery it follows). */
+export interface GroupMembership {
+  destination: string;
+  groupKey: string;
+  rules: string[];
+  joinedAt: string;
+  /** The group message's event, once the window closed. */
+  messageEventId: string | null;
+  deliveryId: string | null;
+  /** `waiting` until the message exists, then its delivery's state (`pruned` once retention removed the message). */
+  state: 'waiting' | DeliveryState | 'pruned';
 }
 
 export interface ConflictingCopy {
@@ -469,4 +495,46 @@ export interface DestinationActivity {
   lastErrorAt: string | null;
   lastErrorStatus: number | null;
   lastError: string | null;
+}
+
+/** A group with members that no message carries yet. */
+export interface PendingGroup {
+  destination: string;
+  groupKey: string;
+  /** When its oldest waiting member arrived (ms epoch). */
+  firstMs: number;
+  members: number;
+  /** When its last message was created, if ever. */
+  lastFlushMs: number | undefined;
+}
+
+/** What a group message is built from: the first members in full, and counts of all by payout status. */
+export interface GroupContent {
+  listed: RelayEvent[];
+  total: number;
+  counts: Record<string, number>;
+  /** Every rule that routed a member here. */
+  rules: string[];
+  /** Control numbers (or event ids) of the members after the listed ones, in arrival order, at most nameLimit. */
+  moreNames: string[];
+}
+
+export interface GroupFlush {
+  destination: string;
+  groupKey: string;
+  now: number;
+  /** How many members the message lists in full. */
+  listLimit: number;
+  /** How many of the members after those it names by control number only. */
+  nameLimit: number;
+  /** Judged again under the group's lock: another process may just have flushed it. */
+  isDue: (group: { firstMs: number; lastFlushMs: number | undefined }) => boolean;
+  /** The message and its one delivery, from what the group holds now. */
+  build: (content: GroupContent) => { event: GroupEvent; delivery: NewDelivery };
+}
+
+export interface FlushedGroup {
+  messageEventId: string;
+  deliveryId: string;
+  members: number;
 }

@@ -65,11 +65,28 @@ async function writeOne(client: ClientBase, { event, deliveries: planned, policy
   }
   const silenced = deliveries.filter((d) => d.silencedBy !== undefined);
   deliveries = deliveries.filter((d) => d.silencedBy === undefined);
+  // A destination that groups gets a member row; the group's message carries the event.
+  const members = deliveries.filter((d) => d.groupKey !== undefined);
+  deliveries = deliveries.filter((d) => d.groupKey === undefined);
   await client.query(
     `INSERT INTO events (id, source, type, partner, control_number, pay_type, status, deal_time, body, received_ms)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
     [event.id, event.source, event.type, ...eventColumns(event), stringifyEvent(event), receivedMs],
   );
+  if (members.length > 0) {
+    await client.query(
+      `INSERT INTO group_members (event_id, destination, group_key, rules, created_ms)
+       SELECT $1, m.destination, m.group_key, m.rules, $2
+       FROM unnest($3::text[], $4::text[], $5::text[]) AS m (destination, group_key, rules)`,
+      [
+        event.id,
+        receivedMs,
+        members.map((m) => m.destination),
+        members.map((m) => m.groupKey),
+        members.map((m) => JSON.stringify(m.rules)),
+      ],
+    );
+  }
   if (deliveries.length > 0) {
     await client.query(
       `INSERT INTO deliveries (id, event_id, destination, rules, state, next_attempt_ms, created_ms, updated_ms)

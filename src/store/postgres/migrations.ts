@@ -181,6 +181,35 @@ const MIGRATIONS: string[] = [
   );
   `,
   `
+  -- Grouping (issue 11): an event routed to a grouping destination becomes a member of its group instead of a
+  -- delivery; when the group's window closes, one message (an event of skyrelay's own, with one delivery) carries
+  -- every waiting member, and message_event_id records which.
+  CREATE TABLE group_members (
+    event_id text COLLATE "C" NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    destination text NOT NULL,
+    group_key text NOT NULL,
+    rules text NOT NULL,
+    created_ms bigint NOT NULL,
+    message_event_id text COLLATE "C",
+    PRIMARY KEY (event_id, destination)
+  );
+  CREATE INDEX group_members_waiting ON group_members (destination, group_key, created_ms)
+    WHERE message_event_id IS NULL;
+  CREATE INDEX group_members_message ON group_members (message_event_id);
+  -- When each group last sent: the next message waits for its interval. Its row is also the group's lock.
+  CREATE TABLE group_windows (
+    destination text NOT NULL,
+    group_key text NOT NULL,
+    last_flush_ms bigint,
+    PRIMARY KEY (destination, group_key)
+  );
+  -- Rate-limited destinations (Slack): nothing is claimed for one before next_ms, on any host.
+  CREATE TABLE destination_slots (
+    destination text PRIMARY KEY,
+    next_ms bigint NOT NULL
+  );
+  `,
+  `
   -- Payouts (issue 10): one row per (partner, control number), judged and updated in the transaction of each of its
   -- events (the row is locked FOR UPDATE). Built here from the events already stored, so an upgrade keeps each
   -- payout's history; events stored before this have no transition of their own.

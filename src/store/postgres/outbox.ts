@@ -38,13 +38,34 @@ export async function claim(client: ClientBase, o: ClaimOptions): Promise<Claime
     [o.now, destinations],
   );
   const inFlight = new Map(counts.rows.map((r) => [r.destination, r.n]));
+  // Slots are read and taken under the destinations' locks above, so two hosts never take the same one.
+  const slotRows = await client.query<{ destination: string; next_ms: number }>(
+    'SELECT destination, next_ms FROM destination_slots WHERE destination = ANY($1)',
+    [destinations],
+  );
+  const slots = new Map(slotRows.rows.map((r) => [r.destination, Number(r.next_ms)]));
+  const taken = new Map<string, number>();
   const chosen: DueRow[] = [];
   for (const row of rows) {
     if (chosen.length >= o.max) break;
     const busy = inFlight.get(row.destination) ?? 0;
     if (busy >= o.maxInFlight(row.destination)) continue;
+    // Paused (a 429) or rate-limited: its slot must have come, and taking it sets the next one.
+    if ((slots.get(row.destination) ?? 0) > o.now) continue;
+    const interval = o.minIntervalMs?.(row.destination);
+    if (interval !== undefined) {
+      slots.set(row.destination, o.now + interval);
+      taken.set(row.destination, o.now + interval);
+    }
     inFlight.set(row.destination, busy + 1);
     chosen.push(row);
+  }
+  if (taken.size > 0) {
+    await client.query(
+      `INSERT INTO destination_slots (destination, next_ms) SELECT * FROM unnest($1::text[], $2::bigint[])
+       ON CONFLICT (destination) DO UPDATE SET next_ms = excluded.next_ms`,
+      [[...taken.keys()], [...taken.values()]],
+    );
   }
   if (chosen.length === 0) return [];
   const ids = chosen.map((r) => r.id);
@@ -125,11 +146,19 @@ export async function release(client: ClientBase, owner: string, ids: readonly s
   if (rowCount) await client.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, 'released']);
 }
 
-export async function nextWakeAt(pool: Pool): Promise<number | undefined> {
+/**
+ * A destination waiting for its rate slot or a pause counts from when that ends, not from its deliveries' due
+ * times, which have passed: else the worker would claim again every few ms for nothing.
+ */
+export async function nextWakeAt(pool: Pool, now: number): Promise<number | undefined> {
   const { rows } = await pool.query<{ t: number | null }>(
     `SELECT least(
-       (SELECT min(next_attempt_ms) FROM deliveries WHERE state = 'pending'),
+       (SELECT min(next_attempt_ms) FROM deliveries WHERE state = 'pending'
+          AND destination NOT IN (SELECT destination FROM destination_slots WHERE next_ms > $1)),
+       (SELECT min(s.next_ms) FROM destination_slots s WHERE s.next_ms > $1
+          AND EXISTS (SELECT 1 FROM deliveries d WHERE d.destination = s.destination AND d.state = 'pending')),
        (SELECT min(lease_until_ms) FROM deliveries WHERE state = 'inflight')) AS t`,
+    [now],
   );
   return rows[0]?.t ?? undefined;
 }

@@ -16,7 +16,9 @@ import type {
   EventDetail,
   EventFilter,
   EventSummary,
+  FlushedGroup,
   FoldedWindow,
+  GroupFlush,
   NewDelivery,
   NewRejection,
   PayoutDetail,
@@ -25,6 +27,7 @@ import type {
   PayoutPolicy,
   PayoutRecord,
   PayoutView,
+  PendingGroup,
   PruneCounts,
   PruneCutoffs,
   RejectionDetail,
@@ -45,6 +48,7 @@ import * as payouts from './payouts';
 import { addSuppressed, writeEvents, writeRejections, type EventWrite } from './events';
 import { describeFailure, failsAll, toStoreError } from './failure';
 import { createAsyncBatcher, type AsyncBatcher } from './group-commit';
+import * as groups from './groups';
 import { WorkListener } from './listener';
 import { LOCK_SPACE } from './locks';
 import { migrate } from './migrations';
@@ -230,7 +234,19 @@ export class PostgresStore implements Store {
   }
 
   nextWakeAt(): Promise<number | undefined> {
-    return this.run((pool) => outbox.nextWakeAt(pool));
+    return this.run((pool) => outbox.nextWakeAt(pool, Date.now()));
+  }
+
+  pauseDestination(destination: string, untilMs: number): Promise<void> {
+    return this.run((pool) => groups.pauseDestination(pool, destination, untilMs));
+  }
+
+  listPendingGroups(): Promise<PendingGroup[]> {
+    return this.run((pool) => groups.listPendingGroups(pool));
+  }
+
+  flushGroup(flush: GroupFlush): Promise<FlushedGroup | undefined> {
+    return this.transaction((c) => groups.flushGroup(c, flush));
   }
 
   onNewWork(listener: () => void): () => void {

@@ -18,6 +18,7 @@ import type {
   ReplayResult,
 } from '../types';
 import {
+  describeGroupReplay,
   iso,
   numOrNull,
   strOrNull,
@@ -26,6 +27,7 @@ import {
   toCallbackIdentity,
   toDeliveryView,
   toRejectionDetail,
+  toGroupMembership,
   toRejectionView,
   toSilencedRoute,
   type Row,
@@ -157,7 +159,21 @@ export async function getEvent(db: Queryable, id: string): Promise<EventDetail |
   const silenced = (
     await db.query<Row>('SELECT * FROM event_silences WHERE event_id = $1 ORDER BY destination', [id])
   ).rows.map(toSilencedRoute);
-  return { event, duplicates, lastSeenAt, deliveries, conflicts, silenced };
+  const members = await db.query<Row>(
+    `SELECT m.destination, m.group_key, m.rules, m.created_ms, m.message_event_id, d.id AS delivery_id, d.state
+     FROM group_members m LEFT JOIN deliveries d ON d.event_id = m.message_event_id
+     WHERE m.event_id = $1 ORDER BY m.destination`,
+    [id],
+  );
+  return {
+    event,
+    duplicates,
+    lastSeenAt,
+    deliveries,
+    conflicts,
+    silenced,
+    groups: members.rows.map(toGroupMembership),
+  };
 }
 
 export async function findEventsByControlNumber(db: Queryable, controlNumber: string): Promise<EventDetail[]> {
@@ -263,6 +279,22 @@ export async function replayEvent(
   );
   const result: ReplayResult = { requeued: [], created: [], skipped: [] };
   for (const p of planned) {
+    if (p.groupKey !== undefined) {
+      const member = await client.query<{ message_event_id: string | null }>(
+        'SELECT message_event_id FROM group_members WHERE event_id = $1 AND destination = $2',
+        [eventId, p.destination],
+      );
+      const message = member.rows[0]?.message_event_id;
+      if (message === undefined) {
+        await client.query(
+          `INSERT INTO group_members (event_id, destination, group_key, rules, created_ms) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT DO NOTHING`,
+          [eventId, p.destination, p.groupKey, JSON.stringify(p.rules), now],
+        );
+      }
+      result.skipped.push({ id: p.id, reason: describeGroupReplay(p.destination, message) });
+      continue;
+    }
     const row = rows.find((r) => r.destination === p.destination);
     if (!row) {
       await client.query(

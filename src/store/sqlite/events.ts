@@ -51,6 +51,8 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
   const insertSilenced = db.prepare(
     'INSERT INTO event_silences (event_id, destination, silence_id, rules) VALUES (?, ?, ?, ?)',
   );
+  const insertMember = db.prepare(`
+    INSERT INTO group_members (event_id, destination, group_key, rules, created_ms) VALUES (?, ?, ?, ?, ?)`);
 
   /** A known identity: a counted duplicate when the content matches (or cannot be compared), else a kept copy. */
   const receiveAgain = (payout: CallbackEvent, receivedMs: number, digest: Buffer): SaveOutcome => {
@@ -114,6 +116,10 @@ export function prepareEventWriter(db: Database.Database): (writes: EventWrite[]
     for (const d of deliveries) {
       if (d.silencedBy !== undefined) {
         insertSilenced.run(event.id, d.destination, d.silencedBy, JSON.stringify(d.rules));
+        continue;
+      }
+      if (d.groupKey !== undefined) {
+        insertMember.run(event.id, d.destination, d.groupKey, JSON.stringify(d.rules), receivedMs);
         continue;
       }
       insertDelivery.run(d.id, event.id, d.destination, JSON.stringify(d.rules), receivedMs, receivedMs, receivedMs);

@@ -203,6 +203,35 @@ const MIGRATIONS: string[] = [
   ) WITHOUT ROWID;
   `,
   `
+  -- Grouping (issue 11): an event routed to a grouping destination becomes a member of its group instead of a
+  -- delivery; when the group's window closes, one message (an event of skyrelay's own, with one delivery) carries
+  -- every waiting member, and message_event_id records which.
+  CREATE TABLE group_members (
+    event_id TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    destination TEXT NOT NULL,
+    group_key TEXT NOT NULL,
+    rules TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    message_event_id TEXT,
+    PRIMARY KEY (event_id, destination)
+  );
+  CREATE INDEX group_members_waiting ON group_members(destination, group_key, created_ms)
+    WHERE message_event_id IS NULL;
+  CREATE INDEX group_members_message ON group_members(message_event_id);
+  -- When each group last sent: the next message waits for its interval. Its row is also the group's lock.
+  CREATE TABLE group_windows (
+    destination TEXT NOT NULL,
+    group_key TEXT NOT NULL,
+    last_flush_ms INTEGER,
+    PRIMARY KEY (destination, group_key)
+  ) WITHOUT ROWID;
+  -- Rate-limited destinations (Slack): nothing is claimed for one before next_ms, in any process.
+  CREATE TABLE destination_slots (
+    destination TEXT PRIMARY KEY,
+    next_ms INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
+  `
   -- Payouts (issue 10): one row per (partner, control number), judged and updated in the transaction of each of its
   -- events. Built here from the events already stored, so an upgrade keeps each payout's history; events stored
   -- before this have no transition of their own.

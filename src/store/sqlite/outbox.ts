@@ -50,14 +50,26 @@ export function prepareOutbox(db: Database.Database) {
     UPDATE deliveries SET state = 'pending', attempts = max(attempts - 1, 0), next_attempt_ms = @now,
       lease_owner = NULL, lease_until_ms = NULL, updated_ms = @now
     WHERE id = @id AND state = 'inflight' AND lease_owner = @owner`);
+  // A destination waiting for its rate slot or a pause counts from when that ends, not from its deliveries' due
+  // times, which have passed: else the worker would claim again every few ms for nothing.
   const nextWake = db.prepare(`
     SELECT min(t) AS t FROM (
       SELECT min(next_attempt_ms) AS t FROM deliveries WHERE state = 'pending'
+        AND destination NOT IN (SELECT destination FROM destination_slots WHERE next_ms > @now)
+      UNION ALL SELECT min(s.next_ms) FROM destination_slots s WHERE s.next_ms > @now
+        AND EXISTS (SELECT 1 FROM deliveries d WHERE d.destination = s.destination AND d.state = 'pending')
       UNION ALL SELECT min(lease_until_ms) FROM deliveries WHERE state = 'inflight')`);
+  const selectSlots = db.prepare('SELECT destination, next_ms FROM destination_slots');
+  const takeSlot = db.prepare(`
+    INSERT INTO destination_slots (destination, next_ms) VALUES (?, ?)
+    ON CONFLICT (destination) DO UPDATE SET next_ms = excluded.next_ms`);
 
   const claim = db.transaction((o: ClaimOptions): ClaimedDelivery[] => {
     const inFlight = new Map<string, number>();
     for (const r of countInFlight.all(o.now) as { destination: string; n: number }[]) inFlight.set(r.destination, r.n);
+    const slots = new Map<string, number>();
+    for (const r of selectSlots.all() as { destination: string; next_ms: number }[])
+      slots.set(r.destination, r.next_ms);
     // Look further than `max` so one saturated destination does not hide others' work.
     const rows = selectDue({ now: o.now, limit: o.max * 8 });
     const claimed: ClaimedDelivery[] = [];
@@ -65,6 +77,13 @@ export function prepareOutbox(db: Database.Database) {
       if (claimed.length >= o.max) break;
       const busy = inFlight.get(row.destination) ?? 0;
       if (busy >= o.maxInFlight(row.destination)) continue;
+      // Paused (a 429) or rate-limited: its slot must have come, and taking it sets the next one.
+      if ((slots.get(row.destination) ?? 0) > o.now) continue;
+      const interval = o.minIntervalMs?.(row.destination);
+      if (interval !== undefined) {
+        slots.set(row.destination, o.now + interval);
+        takeSlot.run(row.destination, o.now + interval);
+      }
       inFlight.set(row.destination, busy + 1);
       lease.run(o.owner, o.now + o.leaseMs, o.now, row.id);
       claimed.push({
@@ -114,6 +133,6 @@ export function prepareOutbox(db: Database.Database) {
       finish.immediate(d, owner, a, next),
     renew: (owner: string, ids: readonly string[], until: number) => renewAll.immediate(owner, ids, until),
     release: (owner: string, ids: readonly string[], now: number) => releaseAll.immediate(owner, ids, now),
-    nextWakeAt: () => (nextWake.get() as { t: number | null }).t ?? undefined,
+    nextWakeAt: (now: number) => (nextWake.get({ now }) as { t: number | null }).t ?? undefined,
   };
 }

@@ -18,6 +18,8 @@ import type {
   ReplayResult,
 } from '../types';
 import {
+  describeGroupReplay,
+  toGroupMembership,
   iso,
   numOrNull,
   strOrNull,
@@ -141,7 +143,16 @@ export function getEvent(db: Database.Database, id: string): EventDetail | undef
   const silenced = (
     db.prepare('SELECT * FROM event_silences WHERE event_id = ? ORDER BY destination').all(id) as Row[]
   ).map(toSilencedRoute);
-  return { event, duplicates, lastSeenAt, deliveries, conflicts, silenced };
+  const groups = (
+    db
+      .prepare(
+        `SELECT m.destination, m.group_key, m.rules, m.created_ms, m.message_event_id, d.id AS delivery_id, d.state
+         FROM group_members m LEFT JOIN deliveries d ON d.event_id = m.message_event_id
+         WHERE m.event_id = ? ORDER BY m.destination`,
+      )
+      .all(id) as Row[]
+  ).map(toGroupMembership);
+  return { event, duplicates, lastSeenAt, deliveries, conflicts, silenced, groups };
 }
 
 /** Every event of one payout (each status SkyPay reported), oldest first. */
@@ -234,10 +245,21 @@ export function replayEvent(
     db.prepare(`INSERT INTO deliveries (id, event_id, destination, rules, state, next_attempt_ms, created_ms,
     updated_ms) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`);
   const setRules = db.prepare('UPDATE deliveries SET rules = ? WHERE id = ?');
+  const member = db
+    .prepare('SELECT message_event_id FROM group_members WHERE event_id = ? AND destination = ?')
+    .pluck();
+  const insertMember = db.prepare(`
+    INSERT INTO group_members (event_id, destination, group_key, rules, created_ms) VALUES (?, ?, ?, ?, ?)`);
   const run = db.transaction(() => {
     const rows = existing.all(eventId) as { id: string; destination: string; state: string }[];
     const result: ReplayResult = { requeued: [], created: [], skipped: [] };
     for (const p of planned) {
+      if (p.groupKey !== undefined) {
+        const message = member.get(eventId, p.destination) as string | null | undefined;
+        if (message === undefined) insertMember.run(eventId, p.destination, p.groupKey, JSON.stringify(p.rules), now);
+        result.skipped.push({ id: p.id, reason: describeGroupReplay(p.destination, message) });
+        continue;
+      }
       const row = rows.find((r) => r.destination === p.destination);
       if (!row) {
         insert.run(p.id, eventId, p.destination, JSON.stringify(p.rules), now, now, now);

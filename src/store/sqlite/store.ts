@@ -28,7 +28,9 @@ import type {
   EventDetail,
   EventFilter,
   EventSummary,
+  FlushedGroup,
   FoldedWindow,
+  GroupFlush,
   NewDelivery,
   NewRejection,
   PayoutDetail,
@@ -37,6 +39,7 @@ import type {
   PayoutPolicy,
   PayoutRecord,
   PayoutView,
+  PendingGroup,
   PruneCounts,
   PruneCutoffs,
   RejectionDetail,
@@ -56,6 +59,7 @@ import { prepareAlertWindows } from './alert-windows';
 import { prepareDashboard } from './dashboard';
 import { openDatabase } from './database';
 import { prepareEventWriter, prepareRejectionWriter, prepareSuppressedWriter, type EventWrite } from './events';
+import { prepareGroups } from './groups';
 import { prepareJobLocks } from './job-locks';
 import { prepareSharedMetrics } from './metric-totals';
 import { prepareOutbox } from './outbox';
@@ -106,6 +110,7 @@ export class SqliteStore implements Store {
   private readonly silences: ReturnType<typeof prepareSilences>;
   private readonly payouts: ReturnType<typeof preparePayouts>;
   private readonly dashboard: ReturnType<typeof prepareDashboard>;
+  private readonly groups: ReturnType<typeof prepareGroups>;
   /** Who holds job locks taken through this store: unique per store, so two stores on one file are two holders. */
   private readonly jobOwner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   private readonly jobsHeld = new Set<string>();
@@ -157,6 +162,7 @@ export class SqliteStore implements Store {
     this.silences = prepareSilences(this.db);
     this.payouts = preparePayouts(this.db);
     this.dashboard = prepareDashboard(this.db);
+    this.groups = prepareGroups(this.db);
     if (this.file) {
       this.fileWatch = setInterval(() => this.checkFile(), FILE_CHECK_INTERVAL_MS);
       this.fileWatch.unref();
@@ -327,7 +333,19 @@ export class SqliteStore implements Store {
   }
 
   async nextWakeAt(): Promise<number | undefined> {
-    return this.read(() => this.outbox.nextWakeAt());
+    return this.read(() => this.outbox.nextWakeAt(Date.now()));
+  }
+
+  async pauseDestination(destination: string, untilMs: number): Promise<void> {
+    await this.read(() => this.groups.pause(destination, untilMs));
+  }
+
+  listPendingGroups(): Promise<PendingGroup[]> {
+    return this.read(() => this.groups.listPending());
+  }
+
+  flushGroup(flush: GroupFlush): Promise<FlushedGroup | undefined> {
+    return this.read(() => this.groups.flush(flush));
   }
 
   /** SQLite tells no one of another process's writes: the worker polls (nextWakeAt and its interval). */
