@@ -225,6 +225,8 @@ function renderOnePayout(detail: PayoutDetail, now: number): Html {
   const p = detail.payout;
   const deliveries = detail.events.flatMap((e) => e.deliveries.map((d) => ({ ...d, event: e.event })));
   const silenced = detail.events.flatMap((e) => e.silenced.map((s) => ({ ...s, eventId: e.event.id })));
+  // Grouped destinations (issue 11 §1): the event went out as a member of one group message.
+  const grouped = detail.events.flatMap((e) => e.groups.map((g) => ({ ...g, eventId: e.event.id })));
   const key = `${p.partner}-${p.controlNumber}`.replace(/[^A-Za-z0-9_-]/g, '_');
   return html`<section class="payout-detail" aria-labelledby="h-${key}">
     <h2 id="h-${key}">${p.controlNumber} of ${p.partner} ${statePill(p.state)}</h2>
@@ -276,9 +278,9 @@ function renderOnePayout(detail: PayoutDetail, now: number): Html {
       </table>
     </div>
     <h3>Deliveries</h3>
-    ${deliveries.length === 0 && silenced.length === 0 ? html`<p>No rule chose a destination for these events.</p>` : ''}
+    ${deliveries.length + silenced.length + grouped.length === 0 ? html`<p>No rule chose a destination for these events.</p>` : ''}
     ${
-      deliveries.length === 0 && silenced.length === 0
+      deliveries.length + silenced.length + grouped.length === 0
         ? ''
         : html`<div class="scroll">
             <table>
@@ -304,6 +306,24 @@ function renderOnePayout(detail: PayoutDetail, now: number): Html {
                       <td>${statePill(d.state)}</td>
                       <td>${d.attempts}</td>
                       <td>${d.rules.join(', ')}</td>
+                    </tr>`,
+                )}
+                ${grouped.map(
+                  (g) =>
+                    html`<tr>
+                      <td><a href="/ui/events/${encodeURIComponent(g.eventId)}">${g.eventId}</a></td>
+                      <td>${g.destination}</td>
+                      <td>
+                        ${statePill(g.state)} in a group
+                        message${
+                          g.messageEventId
+                            ? html` (<a href="/ui/events/${encodeURIComponent(g.messageEventId)}">${g.messageEventId}</a
+                                >)`
+                            : ''
+                        }
+                      </td>
+                      <td>${orDash(null)}</td>
+                      <td>${g.rules.join(', ')}</td>
                     </tr>`,
                 )}
                 ${silenced.map(

@@ -54,6 +54,7 @@ describe('dashboard: a payout timeline', () => {
     lastSeenAt: null,
     deliveries: [],
     conflicts: [],
+    groups: [],
     silenced: [],
     ...extra,
   });
