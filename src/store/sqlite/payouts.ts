@@ -118,6 +118,7 @@ export function preparePayouts(db: Database.Database) {
       ['partner = ?', f.partner],
       ['state_since_ms < ?', f.stateSinceBeforeMs],
       ['anomalies > ?', f.anomalies ? 0 : undefined],
+      // Open has no value of its own: `1 = ?` keeps every condition one parameter, so the list stays uniform.
       [`state NOT IN (${FINAL_LIST}) AND 1 = ?`, f.open ? 1 : undefined],
       ['id < ?', f.before],
     ];
