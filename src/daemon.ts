@@ -289,6 +289,9 @@ export class Daemon {
       trustProxy: config.server.trustProxy,
       sessionHours: config.ui.sessionHours,
       timezone: config.skypay.timezone,
+      // Payouts and silences pages (issue 12 §1).
+      stuckAfterMs: config.payouts.stuckAfterMs,
+      onSilencesChanged: () => this.silences?.refresh() ?? Promise.resolve(),
     });
     events.on('callback.outcome', ({ outcome }) => dashboard.recordOutcome(outcome));
     this.dashboard = dashboard;

@@ -22,6 +22,7 @@ import type {
   NewDelivery,
   NewRejection,
   PayoutDetail,
+  PayoutCountFilter,
   PayoutFilter,
   PayoutPolicy,
   PayoutRecord,
@@ -90,6 +91,8 @@ export interface PayoutStore {
   raiseStuckPayouts(check: StuckCheck): Promise<SystemEvent[]>;
   /** How many payouts are in each state (states with none are absent). */
   countPayoutsByState(): Promise<Partial<Record<PayoutState, number>>>;
+  /** How many payouts a listing with these filters would hold in all its pages: the dashboard's stuck and anomalies counts. */
+  countPayouts(filter: PayoutCountFilter): Promise<number>;
 }
 
 export interface OutboxStore {

@@ -449,10 +449,15 @@ export interface PayoutFilter {
   stateSinceBeforeMs?: number | undefined;
   /** Only payouts with at least one after-final or conflict transition. */
   anomalies?: boolean | undefined;
+  /** Only payouts not in a final state (uploaded, amendedSuccess, amendedFailure): with stateSinceBeforeMs, the stuck ones. */
+  open?: boolean | undefined;
   /** Only ids older than this one (the previous page's last id). */
   before?: string | undefined;
   limit: number;
 }
+
+/** What countPayouts counts: a listing's filters, without its page. */
+export type PayoutCountFilter = Omit<PayoutFilter, 'before' | 'limit'>;
 
 /** A payout as operators see it. */
 export interface PayoutView {

@@ -9,10 +9,30 @@ export const UI_PREFIX = '/ui';
 export const NAV: readonly { path: string; label: string }[] = [
   { path: '/ui', label: 'Overview' },
   { path: '/ui/events', label: 'Events' },
+  { path: '/ui/payouts', label: 'Payouts' },
+  { path: '/ui/payouts?view=stuck', label: 'Stuck' },
+  { path: '/ui/payouts?anomalies=1', label: 'Anomalies' },
   { path: '/ui/deliveries', label: 'Deliveries' },
   { path: '/ui/rejections', label: 'Refused callbacks' },
   { path: '/ui/destinations', label: 'Destinations' },
+  { path: '/ui/silences', label: 'Silences' },
 ];
+
+/**
+ * Whether a nav entry is the page at `url`: its path (or a page below it), and each parameter of an entry that
+ * has a query (the payouts page's stuck and anomalies views). The last entry that fits is the current one.
+ */
+export function isCurrent(entry: string, url: string): boolean {
+  let here: URL;
+  try {
+    here = new URL(url, 'http://skyrelay.invalid');
+  } catch {
+    return false;
+  }
+  const target = new URL(entry, 'http://skyrelay.invalid');
+  if (here.pathname !== target.pathname && !here.pathname.startsWith(`${target.pathname}/`)) return false;
+  return [...target.searchParams].every(([k, v]) => here.searchParams.get(k) === v);
+}
 
 /** What a page handler gives the layout. */
 export interface Page {
@@ -24,14 +44,14 @@ export interface Page {
 }
 
 export interface LayoutContext {
-  /** The page's path, to mark the current nav entry. */
+  /** The page's path and query, to mark the current nav entry. */
   path: string;
   /** Present when signed in: the nav and the sign-out form (with its CSRF token) are shown. */
   csrf?: string;
 }
 
 export function renderLayout(page: Page, ctx: LayoutContext): string {
-  const current = NAV.filter((n) => ctx.path === n.path || ctx.path.startsWith(`${n.path}/`)).pop()?.path;
+  const current = NAV.filter((n) => isCurrent(n.path, ctx.path)).pop()?.path;
   const nav =
     ctx.csrf === undefined
       ? html``

@@ -11,8 +11,9 @@ import { DeliveryError } from '../destinations/types';
 import type { RelayEvent } from '../event';
 import { canonicalPath, guardPrefix } from '../http/path-guard';
 import type { Logger } from '../log';
-import { ReplayCountChangedError, StoreUnavailableError } from '../store/errors';
-import type { DashboardStore, InspectStore, ReplayStore } from '../store/store';
+import { SilenceInputError, MAX_AUTHOR_CHARS } from '../alerts/silence-input';
+import { ReplayCountChangedError, SilenceEndedError, StoreUnavailableError } from '../store/errors';
+import type { DashboardStore, InspectStore, PayoutStore, ReplayStore, SilenceStore } from '../store/store';
 import type { NewDelivery, ReplayResult } from '../store/types';
 import { html } from './html';
 import { errorBox, renderLayout, UI_PREFIX, type Page } from './layout';
@@ -21,13 +22,15 @@ import { renderDestinations } from './pages/destinations';
 import { renderEvent } from './pages/event';
 import { ID_PATTERN, renderEvents } from './pages/events';
 import { renderOverview, type Readiness } from './pages/overview';
+import { renderPayout, renderPayouts } from './pages/payouts';
 import { renderRejections } from './pages/rejections';
+import { readSilenceForm, renderSilences, toNewSilence } from './pages/silences';
 import { renderSignIn } from './pages/sign-in';
 import { SESSION_COOKIE, type SessionKeys, type Session } from './session';
 
 export interface DashboardDeps {
   token: string;
-  store: InspectStore & ReplayStore & DashboardStore;
+  store: InspectStore & ReplayStore & DashboardStore & PayoutStore & SilenceStore;
   destinations: DestinationsConfig;
   /** How Send test builds a destination: as the daemon does. */
   destinationOptions: DestinationOptions;
@@ -40,6 +43,10 @@ export interface DashboardDeps {
   trustProxy: boolean;
   sessionHours: number;
   timezone: string;
+  /** payouts.stuckAfterMs: what the stuck view and count call stuck (0: the check is off). */
+  stuckAfterMs: number;
+  /** After a silence is made or expired here: this process applies it at once, as the admin API does. */
+  onSilencesChanged: () => Promise<void>;
   now?: () => number;
 }
 
@@ -82,7 +89,7 @@ function send(ctx: Ctx, page: Page, csrf: string | undefined): void {
     ctx.body = page.body.text;
     return;
   }
-  ctx.body = renderLayout(page, { path: ctx.path, ...(csrf === undefined ? {} : { csrf }) });
+  ctx.body = renderLayout(page, { path: ctx.url, ...(csrf === undefined ? {} : { csrf }) });
 }
 
 /**
@@ -268,6 +275,7 @@ export function createDashboardRouter(deps: DashboardDeps, keys: SessionKeys): R
       await renderOverview({
         store: deps.store,
         destinations: destinationNames,
+        stuckAfterMs: deps.stuckAfterMs,
         readiness: deps.readiness,
         now,
       }),
@@ -351,6 +359,69 @@ export function createDashboardRouter(deps: DashboardDeps, keys: SessionKeys): R
 
   router.get('/ui/rejections', async (ctx) => {
     page(ctx, await renderRejections(deps.store, readQuery(ctx), now()));
+  });
+
+  router.get('/ui/payouts', async (ctx) => {
+    page(ctx, await renderPayouts(deps.store, readQuery(ctx), now(), deps.stuckAfterMs));
+  });
+
+  router.get('/ui/payouts/:controlNumber', async (ctx) => {
+    page(ctx, await renderPayout(deps.store, ctx.params['controlNumber'] ?? '', readQuery(ctx), now()));
+  });
+
+  const silencesPage = (ctx: Ctx, extra: Partial<Parameters<typeof renderSilences>[0]> = {}) =>
+    renderSilences({
+      store: deps.store,
+      destinations: destinationNames,
+      q: readQuery(ctx),
+      csrf: csrfOf(ctx),
+      now: now(),
+      ...extra,
+    });
+
+  router.get('/ui/silences', async (ctx) => {
+    page(ctx, await silencesPage(ctx));
+  });
+
+  router.post('/ui/silences', async (ctx) => {
+    const form = readSilenceForm(formOf(ctx));
+    let silence;
+    try {
+      silence = toNewSilence(form, destinationNames, now());
+    } catch (err) {
+      if (!(err instanceof SilenceInputError)) throw err;
+      page(ctx, await silencesPage(ctx, { q: {}, form, problems: err.problems, status: 400 }));
+      return;
+    }
+    const view = await deps.store.createSilence(silence);
+    await deps.onSilencesChanged();
+    deps.logger.info({ silenceId: view.id, createdBy: view.createdBy }, 'dashboard: silence created');
+    ctx.status = 303;
+    ctx.redirect(`/ui/silences?created=${encodeURIComponent(view.id)}`);
+  });
+
+  router.post('/ui/silences/:id/expire', async (ctx) => {
+    const id = ctx.params['id'] ?? '';
+    const expiredBy = formText(formOf(ctx), 'expiredBy');
+    const refuse = async (status: number, problem: string) =>
+      page(ctx, await silencesPage(ctx, { q: {}, problem, status }));
+    if (!ID_PATTERN.test(id)) return refuse(404, 'No such silence.');
+    if (expiredBy === undefined) return refuse(400, `Expiring ${id}: give your name (kept for the audit).`);
+    if (expiredBy.length > MAX_AUTHOR_CHARS) {
+      return refuse(400, `Expiring ${id}: the name is at most ${MAX_AUTHOR_CHARS} characters.`);
+    }
+    let view;
+    try {
+      view = await deps.store.expireSilence(id, expiredBy, now());
+    } catch (err) {
+      if (!(err instanceof SilenceEndedError)) throw err;
+      return refuse(409, err.message);
+    }
+    if (!view) return refuse(404, 'No such silence.');
+    await deps.onSilencesChanged();
+    deps.logger.info({ silenceId: view.id, expiredBy }, 'dashboard: silence expired');
+    ctx.status = 303;
+    ctx.redirect(`/ui/silences?expired=${encodeURIComponent(view.id)}`);
   });
 
   router.get('/ui/destinations', async (ctx) => {

@@ -8,7 +8,15 @@ import {
 } from '../../event';
 import { stringifyEvent } from '../../event-json';
 import { PAYOUT_COLUMNS, payoutParams, toPayoutHistory, toPayoutRecord, toPayoutView, type Row } from '../rows';
-import type { NewDelivery, PayoutFilter, PayoutPolicy, PayoutRecord, PayoutView, StuckCheck } from '../types';
+import type {
+  NewDelivery,
+  PayoutCountFilter,
+  PayoutFilter,
+  PayoutPolicy,
+  PayoutRecord,
+  PayoutView,
+  StuckCheck,
+} from '../types';
 import { WORK_CHANNEL } from './locks';
 
 type Queryable = Pick<ClientBase, 'query'>;
@@ -136,21 +144,35 @@ export async function raiseStuck(client: Queryable, check: StuckCheck): Promise<
   return raised;
 }
 
-export async function listPayouts(db: Queryable, f: PayoutFilter): Promise<PayoutView[]> {
+/** The WHERE of a listing or a count, numbering its parameters from $1. */
+function payoutWhere(f: PayoutCountFilter & { before?: string | undefined }): { sql: string; params: unknown[] } {
   const conditions: [string, unknown][] = [
     ['state = $?', f.state],
     ['partner = $?', f.partner],
     ['state_since_ms < $?', f.stateSinceBeforeMs],
     ['anomalies > $?', f.anomalies ? 0 : undefined],
+    // Open has no value of its own: `1 = ?` keeps every condition one parameter, so the list stays uniform.
+    [`state NOT IN (${FINAL_LIST}) AND 1 = $?`, f.open ? 1 : undefined],
     ['id < $?', f.before],
   ];
   const used = conditions.filter(([, v]) => v !== undefined);
   const sql = used.map(([c], i) => c.replace('$?', `$${i + 1}`)).join(' AND ');
+  return { sql: used.length ? `WHERE ${sql}` : '', params: used.map(([, v]) => v) };
+}
+
+export async function listPayouts(db: Queryable, f: PayoutFilter): Promise<PayoutView[]> {
+  const w = payoutWhere(f);
   const { rows } = await db.query<Row>(
-    `SELECT ${PAYOUT_COLUMNS} FROM payouts ${used.length ? `WHERE ${sql}` : ''} ORDER BY id DESC LIMIT $${used.length + 1}`,
-    [...used.map(([, v]) => v), f.limit],
+    `SELECT ${PAYOUT_COLUMNS} FROM payouts ${w.sql} ORDER BY id DESC LIMIT $${w.params.length + 1}`,
+    [...w.params, f.limit],
   );
   return rows.map((r) => toPayoutView(toPayoutRecord(r)));
+}
+
+export async function countPayouts(db: Queryable, f: PayoutCountFilter): Promise<number> {
+  const w = payoutWhere(f);
+  const { rows } = await db.query<{ n: string | number }>(`SELECT count(*) AS n FROM payouts ${w.sql}`, w.params);
+  return Number(rows[0]?.n ?? 0);
 }
 
 export async function findPayouts(db: Queryable, controlNumber: string, partner?: string): Promise<PayoutRecord[]> {

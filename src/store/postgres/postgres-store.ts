@@ -23,6 +23,7 @@ import type {
   NewDelivery,
   NewRejection,
   PayoutDetail,
+  PayoutCountFilter,
   PayoutFilter,
   PayoutPolicy,
   PayoutRecord,
@@ -179,6 +180,10 @@ export class PostgresStore implements Store {
 
   countPayoutsByState(): Promise<Partial<Record<PayoutState, number>>> {
     return this.run((pool) => payouts.countPayoutsByState(pool));
+  }
+
+  countPayouts(filter: PayoutCountFilter): Promise<number> {
+    return this.run((pool) => payouts.countPayouts(pool, filter));
   }
 
   private async submitEvent(write: EventWrite): Promise<SaveOutcome> {

@@ -8,7 +8,15 @@ import {
 } from '../../event';
 import { stringifyEvent } from '../../event-json';
 import { PAYOUT_COLUMNS, payoutParams, toPayoutHistory, toPayoutRecord, toPayoutView, type Row } from '../rows';
-import type { NewDelivery, PayoutFilter, PayoutPolicy, PayoutRecord, PayoutView, StuckCheck } from '../types';
+import type {
+  NewDelivery,
+  PayoutCountFilter,
+  PayoutFilter,
+  PayoutPolicy,
+  PayoutRecord,
+  PayoutView,
+  StuckCheck,
+} from '../types';
 
 const FINAL_LIST = FINAL_PAYOUT_STATES.map((s) => `'${s}'`).join(', ');
 
@@ -103,20 +111,35 @@ export function preparePayouts(db: Database.Database) {
     });
   });
 
-  const list = (f: PayoutFilter): PayoutView[] => {
+  /** The WHERE of a listing or a count: each filter that is set, ANDed. */
+  const where = (f: PayoutCountFilter & { before?: string | undefined }): { sql: string; params: unknown[] } => {
     const conditions: [string, unknown][] = [
       ['state = ?', f.state],
       ['partner = ?', f.partner],
       ['state_since_ms < ?', f.stateSinceBeforeMs],
       ['anomalies > ?', f.anomalies ? 0 : undefined],
+      // Open has no value of its own: `1 = ?` keeps every condition one parameter, so the list stays uniform.
+      [`state NOT IN (${FINAL_LIST}) AND 1 = ?`, f.open ? 1 : undefined],
       ['id < ?', f.before],
     ];
     const used = conditions.filter(([, v]) => v !== undefined);
-    const where = used.length ? `WHERE ${used.map(([c]) => c).join(' AND ')}` : '';
+    return {
+      sql: used.length ? `WHERE ${used.map(([c]) => c).join(' AND ')}` : '',
+      params: used.map(([, v]) => v),
+    };
+  };
+
+  const list = (f: PayoutFilter): PayoutView[] => {
+    const w = where(f);
     const rows = db
-      .prepare(`SELECT ${PAYOUT_COLUMNS} FROM payouts ${where} ORDER BY id DESC LIMIT ?`)
-      .all(...used.map(([, v]) => v), f.limit) as Row[];
+      .prepare(`SELECT ${PAYOUT_COLUMNS} FROM payouts ${w.sql} ORDER BY id DESC LIMIT ?`)
+      .all(...w.params, f.limit) as Row[];
     return rows.map((r) => toPayoutView(toPayoutRecord(r)));
+  };
+
+  const count = (f: PayoutCountFilter): number => {
+    const w = where(f);
+    return (db.prepare(`SELECT count(*) AS n FROM payouts ${w.sql}`).get(...w.params) as { n: number }).n;
   };
 
   const find = (controlNumber: string, partner: string | undefined): PayoutRecord[] => {
@@ -133,6 +156,7 @@ export function preparePayouts(db: Database.Database) {
     apply,
     raiseStuck: (check: StuckCheck) => raiseStuck.immediate(check),
     list,
+    count,
     find,
     listOpen: (firstSeenBeforeMs: number, limit: number): PayoutRecord[] =>
       (selectOpen.all(firstSeenBeforeMs, limit) as Row[]).map(toPayoutRecord),

@@ -35,6 +35,7 @@ import type {
   NewDelivery,
   NewRejection,
   PayoutDetail,
+  PayoutCountFilter,
   PayoutFilter,
   PayoutPolicy,
   PayoutRecord,
@@ -246,6 +247,10 @@ export class SqliteStore implements Store {
 
   countPayoutsByState(): Promise<Partial<Record<PayoutState, number>>> {
     return this.read(() => this.payouts.countByState());
+  }
+
+  countPayouts(filter: PayoutCountFilter): Promise<number> {
+    return this.read(() => this.payouts.count(filter));
   }
 
   private async submitEvent(write: EventWrite): Promise<SaveOutcome> {

@@ -1,6 +1,7 @@
 import { listAllFields } from '../../destinations/present';
 import type { EventDetail } from '../../store/types';
 import { html } from '../html';
+import { payoutHref } from './payouts';
 import { csrfField, orDash, replayNotice, showTime, statePill, type Page } from '../layout';
 
 const REPLAYABLE = new Set(['dead', 'delivered']);
@@ -21,6 +22,19 @@ export function renderEvent(
         : `${event.controlNumber} ${event.status}`;
   const body = html`<p><a href="/ui/events">← Events</a></p>
     <h1>Event ${title}</h1>
+    ${
+      event.source === 'skypay' && event.type === 'payout'
+        ? html`<p>
+            Payout
+            <a href="${payoutHref(event)}" data-testid="payout-link">${event.controlNumber} of ${event.partner}</a>${
+              event.transition
+                ? html`: this status was <strong>${event.transition.kind}</strong> (${event.transition.from ?? '—'} →
+                    ${event.transition.to})`
+                : ''
+            }
+          </p>`
+        : ''
+    }
     ${replayNotice(q)}
     <form method="post" action="${here}/replay" class="inline">
       ${csrfField(csrf)}
@@ -63,7 +77,22 @@ export function renderEvent(
     </section>
     <section aria-labelledby="h-deliveries">
       <h2 id="h-deliveries">Deliveries</h2>
-      ${detail.deliveries.length === 0 ? html`<p>No destination was routed this event.</p>` : ''}
+      ${
+        detail.deliveries.length === 0 && detail.silenced.length === 0
+          ? html`<p>No destination was routed this event.</p>`
+          : ''
+      }
+      ${detail.silenced.map(
+        (s, i) =>
+          html`<article class="delivery silenced" aria-labelledby="h-silenced-${i}">
+            <h3 id="h-silenced-${i}">${s.destination} ${statePill('silenced')}</h3>
+            <p class="meta" data-testid="silenced-${s.destination}">
+              Not sent: silenced by
+              <a href="/ui/silences#silence-${encodeURIComponent(s.silenceId)}">${s.silenceId}</a> · rules
+              ${s.rules.join(', ')}
+            </p>
+          </article>`,
+      )}
       ${detail.deliveries.map(
         (d) =>
           html`<article class="delivery" id="delivery-${d.id}" aria-labelledby="h-${d.id}">

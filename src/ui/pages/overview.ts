@@ -1,4 +1,5 @@
-import type { InspectStore, DashboardStore } from '../../store/store';
+import { silenceState } from '../../alerts/silence-match';
+import type { InspectStore, DashboardStore, PayoutStore, SilenceStore } from '../../store/store';
 import { renderChart, toMinuteSeries } from '../chart';
 import { html } from '../html';
 import { showAge, showTime, type Page } from '../layout';
@@ -10,20 +11,28 @@ export interface Readiness {
 }
 
 export interface OverviewDeps {
-  store: InspectStore & DashboardStore;
+  store: InspectStore & DashboardStore & PayoutStore & SilenceStore;
   destinations: readonly string[];
+  /** payouts.stuckAfterMs: 0 when the stuck check is off. */
+  stuckAfterMs: number;
   readiness: () => Readiness;
   now: () => number;
 }
 
 export async function renderOverview(deps: OverviewDeps): Promise<Page> {
   const now = deps.now();
-  const [minutes, queue, [lastEvent], [lastRejection]] = await Promise.all([
+  const stuckOn = deps.stuckAfterMs > 0;
+  const [minutes, queue, [lastEvent], [lastRejection], open, stuck, anomalies, current] = await Promise.all([
     deps.store.readCallbackMinutes(now - 60 * 60_000),
     deps.store.readQueueState(),
     deps.store.listEvents({ type: 'payout', limit: 1 }),
     deps.store.listRejections({ limit: 1 }),
+    deps.store.countPayouts({ open: true }),
+    stuckOn ? deps.store.countPayouts({ open: true, stateSinceBeforeMs: now - deps.stuckAfterMs }) : 0,
+    deps.store.countPayouts({ anomalies: true }),
+    deps.store.listCurrentSilences(now),
   ]);
+  const activeSilences = current.filter((s) => silenceState(s, now) === 'active').length;
   const names = new Set([...deps.destinations, ...queue.byDestination.map((r) => r.destination)]);
   const count = (destination: string, states: string[]): number =>
     queue.byDestination
@@ -44,6 +53,30 @@ export async function renderOverview(deps: OverviewDeps): Promise<Page> {
         <h3>Last callback</h3>
         <p>Accepted: ${showTime(lastEvent?.receivedAt)}</p>
         <p>Refused: ${showTime(lastRejection?.receivedAt)}</p>
+      </div>
+      <div class="card">
+        <h3>Payouts</h3>
+        <p>Open: <a href="/ui/payouts?state=open" data-testid="open-payouts">${open}</a></p>
+        <p>
+          Stuck:
+          ${
+            stuckOn
+              ? html`<a href="/ui/payouts?view=stuck" data-testid="stuck-payouts" class="${stuck > 0 ? 'bad' : ''}"
+                  >${stuck}</a
+                >`
+              : html`<span class="none">check off</span>`
+          }
+        </p>
+        <p>
+          With anomalies:
+          <a href="/ui/payouts?anomalies=1" data-testid="anomalies" class="${anomalies > 0 ? 'bad' : ''}"
+            >${anomalies}</a
+          >
+        </p>
+      </div>
+      <div class="card">
+        <h3>Silences</h3>
+        <p>Active: <a href="/ui/silences" data-testid="active-silences">${activeSilences}</a></p>
       </div>
       <div class="card">
         <h3>Oldest pending delivery</h3>

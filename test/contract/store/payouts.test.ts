@@ -214,6 +214,37 @@ for (const factory of STORE_FACTORIES) {
       expect(await a.countPayoutsByState()).to.deep.equal({ uploaded: 2, paid: 1 });
     });
 
+    it('lists and counts open payouts (the stuck view) and anomalies; a count ignores paging', async () => {
+      const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000);
+      const partner = `P${nextControlNumber()}`;
+      const [up, amended, paid, fresh, odd] = Array.from({ length: 5 }, nextControlNumber) as [
+        string,
+        string,
+        string,
+        string,
+        string,
+      ];
+      const mine = { partner };
+      await a.savePayoutEvent(status(up, 1, '2026-11-27 10:00:00', mine, hoursAgo(8)), policy);
+      await a.savePayoutEvent(status(amended, 5, '2026-11-27 10:00:00', mine, hoursAgo(9)), policy);
+      await a.savePayoutEvent(status(paid, 2, '2026-11-27 10:00:00', mine, hoursAgo(10)), policy);
+      await a.savePayoutEvent(status(fresh, 1, '2026-11-27 10:00:00', mine), policy);
+      await a.savePayoutEvent(status(odd, 2, '2026-11-27 10:00:00', mine, hoursAgo(7)), policy);
+      await a.savePayoutEvent(status(odd, 4, '2026-11-27 10:00:01', mine, hoursAgo(7)), policy);
+
+      const stuckFilter = { partner, open: true, stateSinceBeforeMs: Date.now() - 6 * 3_600_000 };
+      const stuck = await b.listPayouts({ ...stuckFilter, limit: 10 });
+      expect(stuck.map((p) => p.controlNumber).sort()).to.deep.equal([up, amended].sort());
+      expect(await b.countPayouts(stuckFilter)).to.equal(2);
+      const open = await b.listPayouts({ partner, open: true, limit: 10 });
+      expect(open.map((p) => p.controlNumber).sort()).to.deep.equal([up, amended, fresh].sort());
+      expect(await b.countPayouts({ partner, open: true })).to.equal(3);
+      expect(await b.countPayouts({ partner, anomalies: true })).to.equal(1);
+      expect(await b.countPayouts({ partner })).to.equal(5);
+      expect(await b.countPayouts({ partner, state: 'paid' })).to.equal(2);
+      expect(await b.countPayouts({ partner: `${partner}-none` })).to.equal(0);
+    });
+
     it('lists open payouts oldest first, older than a minimum age, at most a limit', async () => {
       const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000);
       const [c1, c2, c3, c4] = [nextControlNumber(), nextControlNumber(), nextControlNumber(), nextControlNumber()];
