@@ -29,6 +29,8 @@ import type {
   FoldedWindow,
   NewDelivery,
   NewRejection,
+  NewReconciliation,
+  OpenPayoutQuery,
   PayoutDetail,
   PayoutFilter,
   PayoutPolicy,
@@ -216,12 +218,17 @@ export class SqliteStore implements Store {
       return found.map((p) => ({
         payout: toPayoutView(p),
         events: events.filter((e) => e.event.source === 'skypay' && e.event.partner === p.partner),
+        reconciliations: this.payouts.reconciliationsOf(p.partner, p.controlNumber),
       }));
     });
   }
 
-  listOpenPayouts(options: { firstSeenBeforeMs: number; limit: number }): Promise<PayoutRecord[]> {
-    return this.read(() => this.payouts.listOpen(options.firstSeenBeforeMs, options.limit));
+  listOpenPayouts(options: OpenPayoutQuery): Promise<PayoutRecord[]> {
+    return this.read(() => this.payouts.listOpen(options));
+  }
+
+  recordReconciliations(results: readonly NewReconciliation[]): Promise<void> {
+    return this.read(() => this.payouts.recordReconciliations(results));
   }
 
   raiseStuckPayouts(check: StuckCheck): Promise<SystemEvent[]> {
