@@ -1,4 +1,4 @@
-import type { CallbackEvent, PayoutEvent, RelayEvent } from '../event';
+import type { CallbackEvent, RelayEvent } from '../event';
 import { FINANCE_ACTION, normalizeFinance } from '../skypay/finance';
 import { normalizeCallback } from '../skypay/normalize';
 import type { Partner } from '../skypay/partners';
