@@ -25,6 +25,11 @@ function status(partner: string, controlNumber: string, payType: PayType, receiv
     status: PAY_STATUSES[payType],
     dealTime: '2026-11-27 10:00:00',
     receivedAt: receivedAt.toISOString(),
+    // A plain callback's content, as the status query gives it.
+    action: 'payoutQueuePayout',
+    failDescription: null,
+    referenceNumber: null,
+    extra: {},
   });
 }
 
@@ -142,6 +147,29 @@ for (const factory of STORE_FACTORIES) {
       const later = await b.listOpenPayouts({ ...base, partner: 'ACME', notCheckedSinceMs: checked + 1 });
       expect(later.map((p) => p.controlNumber)).to.deep.equal([c1, c2]);
       expect((await b.listOpenPayouts(base)).map((p) => p.controlNumber)).to.deep.equal([c1, c2, c3]);
+    });
+
+    it("SkyPay's late callback for an event reconciliation created is a duplicate that completes it, not a conflict", async () => {
+      const cn = nextControlNumber();
+      await a.savePayoutEvent(status('ACME', cn, 1, new Date()), policy);
+      const created = status('ACME', cn, 4, new Date());
+      await a.savePayoutEvent({ ...created, origin: 'reconciliation', failDescription: null }, policy);
+      const real = { ...status('ACME', cn, 4, new Date()), failDescription: 'account closed' };
+      const late = await b.savePayoutEvent(real, policy);
+      expect(late).to.deep.include({ eventId: created.id, duplicate: true, duplicates: 1 });
+      expect(late.conflict).to.equal(undefined);
+      const again = await a.savePayoutEvent({ ...real, id: `evt_r${String(++serial).padStart(10, '0')}` }, policy);
+      expect(again).to.deep.include({ duplicate: true, duplicates: 2 });
+      expect(again.conflict).to.equal(undefined);
+      const stored = await b.getEvent(created.id);
+      expect(stored?.event).to.include({ origin: 'reconciliation', failDescription: 'account closed' });
+      expect(stored?.conflicts).to.deep.equal([]);
+      // A third, different content is a conflicting copy as for any callback.
+      const odd = await b.savePayoutEvent(
+        { ...real, id: `evt_r${String(++serial).padStart(10, '0')}`, failDescription: 'other' },
+        policy,
+      );
+      expect(odd.conflict?.differs).to.deep.equal(['failDescription']);
     });
 
     it('two instances recording the same answer at once: both counted on one row', async () => {
