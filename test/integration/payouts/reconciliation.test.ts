@@ -51,8 +51,14 @@ function overrides(sim: SkyPaySimulator, ledger: Receiver, ops: Receiver, status
   };
 }
 
-async function send(t: TestDaemon, controlNumber: string, payType: string, dealTime: string): Promise<void> {
-  const res = await postCallback(t.callbackUrl, buildCallback({ controlNumber, payType, dealTime }), {
+async function send(
+  t: TestDaemon,
+  controlNumber: string,
+  payType: string,
+  dealTime: string,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  const res = await postCallback(t.callbackUrl, buildCallback({ controlNumber, payType, dealTime, ...extra }), {
     encryptKey: SAMPLE_ENCRYPT_KEY,
   });
   const reply = decryptReply(res.text, SAMPLE_ENCRYPT_KEY) as Record<string, unknown>;
@@ -285,6 +291,17 @@ describe('reconciliation with SkyPay status query through the running daemon (si
       missed,
     );
     expect(failed?.data).to.include({ origin: 'reconciliation', dealTime: failedAt });
+    // SkyPay's real failure callback, with the failDescription the query does not give: a duplicate that completes it.
+    await send(d, missed, '4', failedAt, { failDescription: 'account closed' });
+    const completed = await runCli(['payout', missed, '--json'], cliNow);
+    const [event] = (
+      JSON.parse(completed.stdout) as {
+        events: { event: Record<string, unknown>; duplicates: number; conflicts: unknown[] }[];
+      }
+    ).events.filter((e) => e.event['status'] === 'failure');
+    expect(event?.event).to.include({ origin: 'reconciliation', failDescription: 'account closed' });
+    expect(event?.duplicates).to.equal(1);
+    expect(event?.conflicts).to.deep.equal([]);
     const [anomaly] = about(
       await ops.waitFor((rs) => about(rs, 'skyrelay.payout.anomaly', paid).length >= 1, 10_000),
       'skyrelay.payout.anomaly',
