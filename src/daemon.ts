@@ -32,6 +32,7 @@ import { createPayoutPolicy } from './payouts/policy';
 import { StuckWatcher } from './payouts/stuck';
 import { isAnomaly } from './payouts/lifecycle';
 import { Dashboard } from './ui';
+import { createReconciler } from './payouts/reconciler-factory';
 
 export interface DaemonOptions {
   /** Extra routers mounted after the built-in ones, behind the same guards (embedding, tests). */
@@ -163,6 +164,16 @@ export class Daemon {
       config.payouts,
     );
     await components.start({ name: 'stuck payouts', start: () => stuck.start(), stop: () => stuck.stop() });
+    // Reconciliation with SkyPay's status query (issue 10 §3): only when skypay.statusQuery.url is set.
+    const reconciler = createReconciler(config, store, createPayoutPolicy(this.routedPlan), logger, {
+      onStored: (event, outcome, deliveries) => {
+        if (!outcome.duplicate && deliveries > 0) this.opened?.worker.notify();
+        if (event.source === 'skypay') events.emit('event.stored', { event, outcome, deliveries: [] });
+      },
+      onQuery: (outcome) => events.emit('status.query', { outcome }),
+      onResult: (outcome) => events.emit('payout.reconciled', { outcome }),
+    });
+    if (reconciler) await components.start(reconciler);
     // Alerts only when some rule asks for skyrelay's own events: otherwise nothing would carry them.
     if (this.planner.routesSystemEvents) await components.start(this.alertsComponent(store));
     if (config.admin.token) await components.start(this.dashboardComponent(store, config.admin.token));
@@ -263,6 +274,10 @@ export class Daemon {
     events.on('delivery.attempt', (report) => metrics.recordAttempt(report));
     events.on('event.stored', ({ outcome }) => {
       if (outcome.transition && isAnomaly(outcome.transition)) metrics.recordPayoutAnomaly(outcome.transition.kind);
+    });
+    events.on('status.query', ({ outcome }) => metrics.recordStatusQuery(outcome));
+    events.on('payout.reconciled', ({ outcome }) => {
+      if (outcome === 'contradiction') metrics.recordPayoutAnomaly('reconciliation');
     });
     return { name: 'metrics', ...metrics };
   }

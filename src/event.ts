@@ -49,6 +49,12 @@ export interface PayoutEvent {
    * Absent on events stored before payouts were kept.
    */
   transition?: Transition;
+  /**
+   * Set on an event skyrelay made itself because SkyPay's status query reported a status no callback brought
+   * (src/payouts/reconciler.ts). Absent on callbacks. Not part of the content a copy is compared on, so the real
+   * callback arriving late is a duplicate of it.
+   */
+  origin?: 'reconciliation';
 }
 
 /** SkyPay 8.1 statementType: what moved money on the account (finance-notification.md). */

@@ -10,6 +10,7 @@ import { escapeControls } from './format';
 import { registerMigrateStore } from './migrate-store';
 import { registerPayouts } from './payouts';
 import { registerPrune } from './prune';
+import { registerReconcile } from './reconcile';
 import { registerRejections } from './rejections';
 import { registerReplay } from './replay';
 import { registerShow } from './show';
@@ -32,6 +33,7 @@ function buildProgram(): Command {
   registerEvents(program);
   registerShow(program);
   registerPayouts(program);
+  registerReconcile(program);
   registerDeliveries(program);
   registerRejections(program);
   registerReplay(program);

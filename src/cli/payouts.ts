@@ -103,7 +103,8 @@ export function renderPayout(d: PayoutDetail): string[] {
     const ev = e.event as PayoutEvent;
     const t = ev.transition;
     const moved = t ? `${t.kind} ${t.from ?? '—'} → ${t.to}` : '(before payouts were kept)';
-    rows.push([ev.dealTime, shortTime(ev.receivedAt), ev.status, moved, ev.id, String(e.duplicates)]);
+    const origin = ev.origin === 'reconciliation' ? ' (from reconciliation)' : '';
+    rows.push([ev.dealTime, shortTime(ev.receivedAt), ev.status, `${moved}${origin}`, ev.id, String(e.duplicates)]);
     for (const c of e.conflicts) {
       // A payout's copies are payout callbacks: its identity names a control number.
       if (c.copy.type !== 'payout') continue;
@@ -123,6 +124,23 @@ export function renderPayout(d: PayoutDetail): string[] {
       (l) => `    ${l}`,
     ),
   );
+  // What SkyPay's status query said of it (reconciliation), each answer with how often it was given.
+  if (d.reconciliations.length > 0) {
+    lines.push("  reconciliation (SkyPay's status query):");
+    const checks = d.reconciliations.map((r) => [
+      shortTime(r.lastCheckedAt),
+      r.status === null ? '—' : `${r.status} ${r.statusDesc}`.trim(),
+      r.outcome,
+      r.checks > 1 ? `×${r.checks} since ${shortTime(r.firstCheckedAt)}` : '',
+      r.detail,
+      r.eventId ?? '—',
+    ]);
+    lines.push(
+      ...renderTable(['CHECKED', 'SKYPAY STATUS', 'OUTCOME', 'TIMES', 'DETAIL', 'EVENT'], checks).map(
+        (l) => `    ${l}`,
+      ),
+    );
+  }
   const deliveries = events.flatMap((e) => e.deliveries);
   lines.push(deliveries.length ? '  deliveries:' : '  deliveries: none (no rule chose a destination)');
   for (const dl of deliveries) {

@@ -28,6 +28,7 @@ export class ProcessMetrics {
   private readonly attempts: Counter<'destination' | 'outcome'>;
   private readonly attemptSeconds: Histogram<'destination'>;
   private readonly payoutAnomalies: Counter<'kind'>;
+  private readonly statusQueries: Counter<'outcome'>;
 
   constructor() {
     const registers = [this.counters];
@@ -60,14 +61,24 @@ export class ProcessMetrics {
     });
     this.payoutAnomalies = new Counter({
       name: 'skyrelay_payout_anomalies_total',
-      help: 'Callbacks that did something impossible to their payout, by transition kind (after-final, conflict)',
+      help: 'Payouts that did something impossible, by kind (after-final, conflict; reconciliation: SkyPay says otherwise)',
       labelNames: ['kind'],
+      registers,
+    });
+    this.statusQueries = new Counter({
+      name: 'skyrelay_status_queries_total',
+      help: 'SkyPay status queries (7.1) by outcome (ok, rejected, timeout, transport, unreadable, request)',
+      labelNames: ['outcome'],
       registers,
     });
   }
 
-  recordPayoutAnomaly(kind: TransitionKind): void {
+  recordPayoutAnomaly(kind: TransitionKind | 'reconciliation'): void {
     this.payoutAnomalies.inc({ kind });
+  }
+
+  recordStatusQuery(outcome: string): void {
+    this.statusQueries.inc({ outcome });
   }
 
   recordOutcome(outcome: CallbackOutcome, ms: number): void {

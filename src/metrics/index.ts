@@ -35,7 +35,8 @@ export function createMetrics(deps: MetricsDeps) {
     guards,
     recordOutcome: (outcome: CallbackOutcome, ms: number) => metrics.recordOutcome(outcome, ms),
     recordAttempt: (report: AttemptReport) => metrics.recordAttempt(report),
-    recordPayoutAnomaly: (kind: TransitionKind) => metrics.recordPayoutAnomaly(kind),
+    recordPayoutAnomaly: (kind: TransitionKind | 'reconciliation') => metrics.recordPayoutAnomaly(kind),
+    recordStatusQuery: (outcome: string) => metrics.recordStatusQuery(outcome),
     start: () => publisher.start(),
     stop: () => publisher.stop(),
   };

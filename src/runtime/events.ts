@@ -2,7 +2,8 @@ import type { AttemptReport } from '../delivery/worker';
 import type { CallbackOutcome } from '../ingest/answer';
 import type { Logger } from '../log';
 import type { RelayEvent } from '../event';
-import type { NewDelivery, NewRejection, SaveOutcome } from '../store/types';
+import type { StatusQueryOutcome } from '../payouts/reconciler';
+import type { NewDelivery, NewRejection, ReconciliationOutcome, SaveOutcome } from '../store/types';
 
 /** What happens in the daemon that metrics, alerts (and tests) want to hear of, by name. */
 export interface RuntimeEventMap {
@@ -16,6 +17,10 @@ export interface RuntimeEventMap {
   'delivery.attempt': AttemptReport;
   /** The SQLite file was removed or replaced under the running daemon. */
   'store.lost': { reason: string };
+  /** One SkyPay status query (reconciliation) ended: ok, or why not. */
+  'status.query': { outcome: StatusQueryOutcome };
+  /** Reconciliation acted on SkyPay's answer for one payout. */
+  'payout.reconciled': { outcome: ReconciliationOutcome };
 }
 
 export type RuntimeEventName = keyof RuntimeEventMap;

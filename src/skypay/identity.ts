@@ -66,3 +66,27 @@ export function listDifferences(first: CallbackEvent, copy: CallbackEvent): stri
   const names = [...new Set([...a.keys(), ...b.keys()])];
   return names.filter((name) => a.get(name) !== b.get(name));
 }
+
+/**
+ * SkyPay's real callback for a status skyrelay created from the status query (origin reconciliation), when its
+ * content differs (a failDescription, a referenceNumber, extra fields the query does not give): not a conflict,
+ * the callback completing what the query said. Returns the stored event with the callback's content (origin kept),
+ * to be stored in its place with the callback's digest; undefined when `first` is not such an event or was completed.
+ */
+export function completeReconciled(
+  first: CallbackEvent | undefined,
+  callback: CallbackEvent,
+): CallbackEvent | undefined {
+  if (first?.type !== 'payout' || first.origin !== 'reconciliation' || callback.type !== 'payout') return undefined;
+  // Completed once: after that the event holds SkyPay's content, and another content is a conflict as usual.
+  const plain =
+    first.failDescription === null && first.referenceNumber === null && Object.keys(first.extra).length === 0;
+  if (!plain) return undefined;
+  return {
+    ...first,
+    action: callback.action,
+    failDescription: callback.failDescription,
+    referenceNumber: callback.referenceNumber,
+    extra: callback.extra,
+  };
+}

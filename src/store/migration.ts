@@ -16,6 +16,7 @@ export const COPIED_TABLES = [
   'silences',
   'event_silences',
   'payouts',
+  'payout_reconciliations',
 ] as const;
 export type CopiedTable = (typeof COPIED_TABLES)[number];
 

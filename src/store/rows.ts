@@ -20,6 +20,8 @@ import type {
   NewSilence,
   PayoutRecord,
   PayoutView,
+  ReconciliationOutcome,
+  ReconciliationView,
   RejectionDetail,
   RejectionView,
   SilencedRoute,
@@ -321,4 +323,20 @@ export function unionRules(columns: readonly string[]): string[] {
   const names = new Set<string>();
   for (const column of columns) for (const name of JSON.parse(column) as string[]) names.add(name);
   return [...names];
+}
+
+export const RECONCILIATION_COLUMNS = 'first_ms, last_ms, checks, status, status_desc, outcome, detail, event_id';
+
+/** A reconciliation row (RECONCILIATION_COLUMNS) as a payout's timeline shows it. */
+export function toReconciliationView(r: Row): ReconciliationView {
+  return {
+    firstCheckedAt: new Date(Number(r['first_ms'])).toISOString(),
+    lastCheckedAt: new Date(Number(r['last_ms'])).toISOString(),
+    checks: Number(r['checks']),
+    status: r['status'] === null || r['status'] === undefined ? null : Number(r['status']),
+    statusDesc: String(r['status_desc']),
+    outcome: r['outcome'] as ReconciliationOutcome,
+    detail: String(r['detail']),
+    eventId: strOrNull(r['event_id']),
+  };
 }

@@ -20,7 +20,9 @@ import type {
   IngestLease,
   MetricFamily,
   NewDelivery,
+  NewReconciliation,
   NewRejection,
+  OpenPayoutQuery,
   PayoutDetail,
   PayoutCountFilter,
   PayoutFilter,
@@ -86,7 +88,12 @@ export interface PayoutStore {
   /** The payouts with this control number (one per partner, or only `partner`'s), each with its events. */
   getPayouts(controlNumber: string, partner?: string): Promise<PayoutDetail[]>;
   /** Open payouts first seen before `firstSeenBeforeMs`, oldest first, at most `limit`: what reconciliation asks about. */
-  listOpenPayouts(options: { firstSeenBeforeMs: number; limit: number }): Promise<PayoutRecord[]>;
+  listOpenPayouts(options: OpenPayoutQuery): Promise<PayoutRecord[]>;
+  /**
+   * Records reconciliation results, in one transaction: each on its payout's timeline, counted on the payout's
+   * latest row when it says the same (status, outcome, detail) again.
+   */
+  recordReconciliations(results: readonly NewReconciliation[]): Promise<void>;
   /** Marks open payouts stuck in their state and stores one event each (check.build), in one transaction. */
   raiseStuckPayouts(check: StuckCheck): Promise<SystemEvent[]>;
   /** How many payouts are in each state (states with none are absent). */

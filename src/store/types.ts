@@ -478,6 +478,70 @@ export interface PayoutView {
 export interface PayoutDetail {
   payout: PayoutView;
   events: EventDetail[];
+  /** What SkyPay's status query said of it, oldest first (issue 10 §3). */
+  reconciliations: ReconciliationView[];
+}
+
+/**
+ * What reconciliation did with SkyPay's answer for one payout: `created` the event skyrelay missed, `duplicate` (that
+ * event was already stored), `agrees` (SkyPay says what skyrelay holds), `contradiction` (a payout.anomaly was raised),
+ * `open` (still open on both sides), `record` (a status that says nothing of the lifecycle: 0, 10, 11),
+ * `unkeyed` (a final status without any time to key its event by), `missing` (left out of SkyPay's answer),
+ * `unreadable` (its item in the answer could not be read).
+ */
+export type ReconciliationOutcome =
+  'created' | 'duplicate' | 'agrees' | 'contradiction' | 'open' | 'record' | 'unkeyed' | 'missing' | 'unreadable';
+
+export const RECONCILIATION_OUTCOMES: readonly ReconciliationOutcome[] = [
+  'created',
+  'duplicate',
+  'agrees',
+  'contradiction',
+  'open',
+  'record',
+  'unkeyed',
+  'missing',
+  'unreadable',
+];
+
+/** One payout's reconciliation result, as the reconciler records it. */
+export interface NewReconciliation {
+  partner: string;
+  controlNumber: string;
+  checkedMs: number;
+  /** SkyPay's status code; null when the payout was missing from the answer or unreadable. */
+  status: number | null;
+  statusDesc: string;
+  outcome: ReconciliationOutcome;
+  /** What it means and what was done, in words (no secret: only what SkyPay said of the payout). */
+  detail: string;
+  /** The event created, or the anomaly raised. */
+  eventId: string | null;
+}
+
+/**
+ * A reconciliation result on a payout's timeline. The same answer asked again (same status, outcome and detail) is
+ * counted on the row it repeats, so a payout open for days keeps a few rows, not one per interval.
+ */
+export interface ReconciliationView {
+  firstCheckedAt: string;
+  lastCheckedAt: string;
+  checks: number;
+  status: number | null;
+  statusDesc: string;
+  outcome: ReconciliationOutcome;
+  detail: string;
+  eventId: string | null;
+}
+
+/** Which open payouts a reconciliation round asks about (Store.listOpenPayouts). */
+export interface OpenPayoutQuery {
+  firstSeenBeforeMs: number;
+  limit: number;
+  /** Only this partner's (the status query asks with one partner's credentials). */
+  partner?: string | undefined;
+  /** Only payouts not reconciled since this instant: what makes one round per interval across the cluster. */
+  notCheckedSinceMs?: number | undefined;
 }
 
 /** Payout events the stuck check raises, one per payout, in the transaction that marks them. */

@@ -2,7 +2,7 @@ import type { ClientBase } from 'pg';
 import type { CallbackEvent, RelayEvent } from '../../event';
 import { parseEvent, stringifyEvent } from '../../event-json';
 import { createId } from '../../ids';
-import { digestContent, identityKey, listDifferences } from '../../skypay/identity';
+import { completeReconciled, digestContent, identityKey, listDifferences } from '../../skypay/identity';
 import { eventColumns } from '../rows';
 import type { IngestLease, NewDelivery, NewRejection, PayoutPolicy, SaveOutcome, SuppressedRejections } from '../types';
 import { applyPayout, insertSilencedRoutes } from './payouts';
@@ -225,6 +225,16 @@ async function receiveAgain(
     return { eventId: row.event_id, duplicate: true, duplicates: counted.rows[0]?.duplicates ?? 0 };
   }
   first ??= await readFirst();
+  const completed = completeReconciled(first, payout);
+  if (completed) {
+    await client.query(`UPDATE callback_keys SET digest = $5 WHERE ${identity}`, [...key, digest]);
+    const counted = await client.query<{ duplicates: number }>(
+      `UPDATE events SET body = $3, duplicates = duplicates + 1, last_seen_ms = $1 WHERE id = $2
+       RETURNING duplicates`,
+      [receivedMs, row.event_id, stringifyEvent(completed)],
+    );
+    return { eventId: row.event_id, duplicate: true, duplicates: counted.rows[0]?.duplicates ?? 0 };
+  }
   const newId = createId('cpy');
   const copy = await client.query<{ id: string; repeats: number }>(
     `INSERT INTO callback_copies (id, event_id, received_ms, body, digest) VALUES ($1, $2, $3, $4, $5)

@@ -80,6 +80,19 @@ const COLUMNS: Record<CopiedTable, readonly string[]> = {
     'expired_ms',
   ],
   event_silences: ['event_id', 'destination', 'silence_id', 'rules'],
+  payout_reconciliations: [
+    'id',
+    'partner',
+    'control_number',
+    'first_ms',
+    'last_ms',
+    'checks',
+    'status',
+    'status_desc',
+    'outcome',
+    'detail',
+    'event_id',
+  ],
 };
 
 /**
@@ -143,15 +156,17 @@ async function importPage(client: pg.Client, table: CopiedTable, rows: readonly 
         for (const c of columns) values.push(row[c] ?? null);
         return `(${columns.map((_, i) => `$${start + i + 1}`).join(', ')})`;
       });
-      // attempts.id is GENERATED ALWAYS: the source's ids are kept, and the sequence moved past them below.
-      const overriding = table === 'attempts' ? ' OVERRIDING SYSTEM VALUE' : '';
+      // attempts.id and payout_reconciliations.id are GENERATED ALWAYS: the source's ids are kept (a payout's
+      // latest result is its highest id), and the sequence moved past them below.
+      const generated = table === 'attempts' || table === 'payout_reconciliations';
+      const overriding = generated ? ' OVERRIDING SYSTEM VALUE' : '';
       const result = await client.query(
         `INSERT INTO ${table} (${columns.join(', ')})${overriding} VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`,
         values,
       );
       inserted = result.rowCount ?? 0;
-      if (table === 'attempts') {
-        await client.query(`SELECT setval(pg_get_serial_sequence('attempts', 'id'), (SELECT max(id) FROM attempts))`);
+      if (generated) {
+        await client.query(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), (SELECT max(id) FROM ${table}))`);
       }
     }
     await client.query(

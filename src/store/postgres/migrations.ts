@@ -258,6 +258,26 @@ const MIGRATIONS: string[] = [
     g.first_ms, g.last_ms, g.last_deal, s.received_ms, NULL, greatest(g.finals - 1, 0)
   FROM g JOIN s ON s.partner = g.partner AND s.control_number = g.control_number AND s.rn = 1;
   `,
+  `
+  -- Reconciliation (issue 10 §3): what SkyPay's status query said of each payout, on its timeline. The same answer
+  -- again is counted on the payout's latest row (checks, last_ms), so an open payout keeps a few rows, not one per
+  -- interval; last_ms is also what makes a payout due again (one question per interval across the cluster).
+  CREATE TABLE IF NOT EXISTS payout_reconciliations (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    partner text NOT NULL,
+    control_number text NOT NULL,
+    first_ms bigint NOT NULL,
+    last_ms bigint NOT NULL,
+    checks integer NOT NULL DEFAULT 1,
+    status integer,
+    status_desc text NOT NULL,
+    outcome text NOT NULL,
+    detail text NOT NULL,
+    event_id text
+  );
+  CREATE INDEX IF NOT EXISTS payout_reconciliations_payout
+    ON payout_reconciliations (partner, control_number, last_ms);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

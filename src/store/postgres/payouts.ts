@@ -7,14 +7,26 @@ import {
   type SystemEvent,
 } from '../../event';
 import { stringifyEvent } from '../../event-json';
-import { PAYOUT_COLUMNS, payoutParams, toPayoutHistory, toPayoutRecord, toPayoutView, type Row } from '../rows';
+import {
+  PAYOUT_COLUMNS,
+  RECONCILIATION_COLUMNS,
+  payoutParams,
+  toPayoutHistory,
+  toPayoutRecord,
+  toPayoutView,
+  toReconciliationView,
+  type Row,
+} from '../rows';
 import type {
   NewDelivery,
+  NewReconciliation,
+  OpenPayoutQuery,
   PayoutCountFilter,
   PayoutFilter,
   PayoutPolicy,
   PayoutRecord,
   PayoutView,
+  ReconciliationView,
   StuckCheck,
 } from '../types';
 import { WORK_CHANNEL } from './locks';
@@ -184,17 +196,71 @@ export async function findPayouts(db: Queryable, controlNumber: string, partner?
   return rows.map(toPayoutRecord);
 }
 
-export async function listOpenPayouts(
-  db: Queryable,
-  firstSeenBeforeMs: number,
-  limit: number,
-): Promise<PayoutRecord[]> {
+/** Open payouts oldest first; `notCheckedSinceMs` leaves out those a reconciliation row shows asked since then. */
+export async function listOpenPayouts(db: Queryable, q: OpenPayoutQuery): Promise<PayoutRecord[]> {
+  const conditions: [string, unknown][] = [
+    ['first_seen_ms < $?', q.firstSeenBeforeMs],
+    ['partner = $?', q.partner],
+    [
+      `NOT EXISTS (SELECT 1 FROM payout_reconciliations r WHERE r.partner = payouts.partner
+        AND r.control_number = payouts.control_number AND r.last_ms >= $?)`,
+      q.notCheckedSinceMs,
+    ],
+  ];
+  const used = conditions.filter(([, v]) => v !== undefined);
+  const sql = used.map(([c], i) => c.replace('$?', `$${i + 1}`)).join(' AND ');
   const { rows } = await db.query<Row>(
-    `SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE state NOT IN (${FINAL_LIST}) AND first_seen_ms < $1
-     ORDER BY first_seen_ms, id LIMIT $2`,
-    [firstSeenBeforeMs, limit],
+    `SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE state NOT IN (${FINAL_LIST}) AND ${sql}
+     ORDER BY first_seen_ms, id LIMIT $${used.length + 1}`,
+    [...used.map(([, v]) => v), q.limit],
   );
   return rows.map(toPayoutRecord);
+}
+
+/**
+ * Records reconciliation results in the caller's transaction. Each payout's latest row is locked FOR UPDATE, so two
+ * processes recording the same payout (a CLI round next to the daemon's) count on one row, one after the other.
+ */
+export async function recordReconciliations(client: Queryable, results: readonly NewReconciliation[]): Promise<void> {
+  for (const r of results) {
+    const { rows } = await client.query<Row>(
+      `SELECT id, status, outcome, detail, event_id FROM payout_reconciliations
+       WHERE partner = $1 AND control_number = $2 ORDER BY id DESC LIMIT 1 FOR UPDATE`,
+      [r.partner, r.controlNumber],
+    );
+    const latest = rows[0];
+    if (
+      latest &&
+      (latest['status'] ?? null) === r.status &&
+      latest['outcome'] === r.outcome &&
+      latest['detail'] === r.detail &&
+      (latest['event_id'] ?? null) === r.eventId
+    ) {
+      await client.query(
+        'UPDATE payout_reconciliations SET checks = checks + 1, last_ms = greatest(last_ms, $1) WHERE id = $2',
+        [r.checkedMs, latest['id']],
+      );
+      continue;
+    }
+    await client.query(
+      `INSERT INTO payout_reconciliations (partner, control_number, first_ms, last_ms, status, status_desc, outcome,
+         detail, event_id) VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8)`,
+      [r.partner, r.controlNumber, r.checkedMs, r.status, r.statusDesc, r.outcome, r.detail, r.eventId],
+    );
+  }
+}
+
+export async function listReconciliations(
+  db: Queryable,
+  partner: string,
+  controlNumber: string,
+): Promise<ReconciliationView[]> {
+  const { rows } = await db.query<Row>(
+    `SELECT ${RECONCILIATION_COLUMNS} FROM payout_reconciliations WHERE partner = $1 AND control_number = $2
+     ORDER BY id`,
+    [partner, controlNumber],
+  );
+  return rows.map(toReconciliationView);
 }
 
 export async function countPayoutsByState(db: Queryable): Promise<Partial<Record<PayoutState, number>>> {

@@ -22,6 +22,8 @@ import type {
   IngestLease,
   NewDelivery,
   NewRejection,
+  NewReconciliation,
+  OpenPayoutQuery,
   PayoutDetail,
   PayoutCountFilter,
   PayoutFilter,
@@ -163,15 +165,24 @@ export class PostgresStore implements Store {
       const found = await payouts.findPayouts(pool, controlNumber, partner);
       if (found.length === 0) return [];
       const events = await queries.findEventsByControlNumber(pool, controlNumber);
-      return found.map((p) => ({
-        payout: toPayoutView(p),
-        events: events.filter((e) => e.event.source === 'skypay' && e.event.partner === p.partner),
-      }));
+      const details: PayoutDetail[] = [];
+      for (const p of found) {
+        details.push({
+          payout: toPayoutView(p),
+          events: events.filter((e) => e.event.source === 'skypay' && e.event.partner === p.partner),
+          reconciliations: await payouts.listReconciliations(pool, p.partner, p.controlNumber),
+        });
+      }
+      return details;
     });
   }
 
-  listOpenPayouts(options: { firstSeenBeforeMs: number; limit: number }): Promise<PayoutRecord[]> {
-    return this.run((pool) => payouts.listOpenPayouts(pool, options.firstSeenBeforeMs, options.limit));
+  listOpenPayouts(options: OpenPayoutQuery): Promise<PayoutRecord[]> {
+    return this.run((pool) => payouts.listOpenPayouts(pool, options));
+  }
+
+  recordReconciliations(results: readonly NewReconciliation[]): Promise<void> {
+    return this.transaction((c) => payouts.recordReconciliations(c, results));
   }
 
   raiseStuckPayouts(check: StuckCheck): Promise<SystemEvent[]> {

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { CallbackEvent, RelayEvent } from '../../event';
 import { parseEvent, stringifyEvent } from '../../event-json';
 import { createId } from '../../ids';
-import { digestContent, identityKey, listDifferences } from '../../skypay/identity';
+import { completeReconciled, digestContent, identityKey, listDifferences } from '../../skypay/identity';
 import { eventColumns } from '../rows';
 import type { IngestLease, NewDelivery, NewRejection, PayoutPolicy, SaveOutcome, SuppressedRejections } from '../types';
 import { preparePayouts } from './payouts';
@@ -48,6 +48,12 @@ export function prepareEventWriter(db: Database.Database): EventWriter {
     .prepare(
       `
     UPDATE events SET duplicates = duplicates + 1, last_seen_ms = ? WHERE id = ? RETURNING duplicates`,
+    )
+    .pluck();
+  // The real callback of an event reconciliation created: it completes that event (see completeReconciled).
+  const completeDuplicate = db
+    .prepare(
+      'UPDATE events SET body = ?, duplicates = duplicates + 1, last_seen_ms = ? WHERE id = ? RETURNING duplicates',
     )
     .pluck();
   const insertCopy = db.prepare(`
@@ -100,6 +106,13 @@ export function prepareEventWriter(db: Database.Database): EventWriter {
       return { eventId: row.event_id, duplicate: true, duplicates: duplicates ?? 0 };
     }
     first ??= readFirst();
+    const completed = completeReconciled(first, payout);
+    if (completed) {
+      setDigest.run(digest, ...key);
+      const duplicates = completeDuplicate.get(stringifyEvent(completed), receivedMs, row.event_id) as
+        number | undefined;
+      return { eventId: row.event_id, duplicate: true, duplicates: duplicates ?? 0 };
+    }
     const newId = createId('cpy');
     const copy = insertCopy.get(newId, row.event_id, receivedMs, stringifyEvent({ ...payout, id: newId }), digest) as {
       id: string;

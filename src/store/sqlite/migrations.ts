@@ -280,6 +280,26 @@ const MIGRATIONS: string[] = [
     g.first_ms, g.last_ms, g.last_deal, s.received_ms, NULL, max(g.finals - 1, 0)
   FROM g JOIN s ON s.partner = g.partner AND s.control_number = g.control_number AND s.rn = 1;
   `,
+  `
+  -- Reconciliation (issue 10 §3): what SkyPay's status query said of each payout, on its timeline. The same answer
+  -- again is counted on the payout's latest row (checks, last_ms), so an open payout keeps a few rows, not one per
+  -- interval; last_ms is also what makes a payout due again (one question per interval across the cluster).
+  CREATE TABLE IF NOT EXISTS payout_reconciliations (
+    id INTEGER PRIMARY KEY,
+    partner TEXT NOT NULL,
+    control_number TEXT NOT NULL,
+    first_ms INTEGER NOT NULL,
+    last_ms INTEGER NOT NULL,
+    checks INTEGER NOT NULL DEFAULT 1,
+    status INTEGER,
+    status_desc TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    event_id TEXT
+  );
+  CREATE INDEX IF NOT EXISTS payout_reconciliations_payout
+    ON payout_reconciliations(partner, control_number, last_ms);
+  `,
 ];
 
 /** `upTo` stops at an older schema version: tests build a database as an older release left it. */

@@ -7,14 +7,26 @@ import {
   type SystemEvent,
 } from '../../event';
 import { stringifyEvent } from '../../event-json';
-import { PAYOUT_COLUMNS, payoutParams, toPayoutHistory, toPayoutRecord, toPayoutView, type Row } from '../rows';
+import {
+  PAYOUT_COLUMNS,
+  RECONCILIATION_COLUMNS,
+  payoutParams,
+  toPayoutHistory,
+  toPayoutRecord,
+  toPayoutView,
+  toReconciliationView,
+  type Row,
+} from '../rows';
 import type {
   NewDelivery,
+  NewReconciliation,
+  OpenPayoutQuery,
   PayoutCountFilter,
   PayoutFilter,
   PayoutPolicy,
   PayoutRecord,
   PayoutView,
+  ReconciliationView,
   StuckCheck,
 } from '../types';
 
@@ -45,9 +57,17 @@ export function preparePayouts(db: Database.Database) {
     WHERE state NOT IN (${FINAL_LIST}) AND state_since_ms < ? AND (stuck_state IS NULL OR stuck_state <> state)
     ORDER BY state_since_ms LIMIT ?`);
   const markStuck = db.prepare('UPDATE payouts SET stuck_state = state WHERE partner = ? AND control_number = ?');
-  const selectOpen = db.prepare(`
-    SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE state NOT IN (${FINAL_LIST}) AND first_seen_ms < ?
-    ORDER BY first_seen_ms, id LIMIT ?`);
+  const selectLatestReconciliation = db.prepare(`
+    SELECT id, status, outcome, detail, event_id FROM payout_reconciliations
+    WHERE partner = ? AND control_number = ? ORDER BY id DESC LIMIT 1`);
+  const repeatReconciliation = db.prepare(
+    'UPDATE payout_reconciliations SET checks = checks + 1, last_ms = max(last_ms, ?) WHERE id = ?',
+  );
+  const insertReconciliation = db.prepare(`
+    INSERT INTO payout_reconciliations (partner, control_number, first_ms, last_ms, status, status_desc, outcome,
+      detail, event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const selectReconciliations = db.prepare(`
+    SELECT ${RECONCILIATION_COLUMNS} FROM payout_reconciliations WHERE partner = ? AND control_number = ? ORDER BY id`);
   const countStates = db.prepare('SELECT state, count(*) AS n FROM payouts GROUP BY state');
   const insertSilenced = db.prepare(
     'INSERT INTO event_silences (event_id, destination, silence_id, rules) VALUES (?, ?, ?, ?)',
@@ -152,14 +172,64 @@ export function preparePayouts(db: Database.Database) {
     return rows.map(toPayoutRecord);
   };
 
+  /** Open payouts oldest first; `notCheckedSinceMs` leaves out those a reconciliation row shows asked since then. */
+  const listOpen = (q: OpenPayoutQuery): PayoutRecord[] => {
+    const conditions: [string, unknown][] = [
+      ['first_seen_ms < ?', q.firstSeenBeforeMs],
+      ['partner = ?', q.partner],
+      [
+        `NOT EXISTS (SELECT 1 FROM payout_reconciliations r WHERE r.partner = payouts.partner
+          AND r.control_number = payouts.control_number AND r.last_ms >= ?)`,
+        q.notCheckedSinceMs,
+      ],
+    ];
+    const used = conditions.filter(([, v]) => v !== undefined);
+    const rows = db
+      .prepare(
+        `SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE state NOT IN (${FINAL_LIST}) AND ${used.map(([c]) => c).join(' AND ')}
+         ORDER BY first_seen_ms, id LIMIT ?`,
+      )
+      .all(...used.map(([, v]) => v), q.limit) as Row[];
+    return rows.map(toPayoutRecord);
+  };
+
+  const recordReconciliations = db.transaction((results: readonly NewReconciliation[]) => {
+    for (const r of results) {
+      const latest = selectLatestReconciliation.get(r.partner, r.controlNumber) as Row | undefined;
+      if (
+        latest &&
+        (latest['status'] ?? null) === r.status &&
+        latest['outcome'] === r.outcome &&
+        latest['detail'] === r.detail &&
+        (latest['event_id'] ?? null) === r.eventId
+      ) {
+        repeatReconciliation.run(r.checkedMs, latest['id']);
+        continue;
+      }
+      insertReconciliation.run(
+        r.partner,
+        r.controlNumber,
+        r.checkedMs,
+        r.checkedMs,
+        r.status,
+        r.statusDesc,
+        r.outcome,
+        r.detail,
+        r.eventId,
+      );
+    }
+  });
+
   return {
     apply,
+    listOpen,
+    recordReconciliations: (results: readonly NewReconciliation[]) => recordReconciliations.immediate(results),
+    reconciliationsOf: (partner: string, controlNumber: string): ReconciliationView[] =>
+      (selectReconciliations.all(partner, controlNumber) as Row[]).map(toReconciliationView),
     raiseStuck: (check: StuckCheck) => raiseStuck.immediate(check),
     list,
     count,
     find,
-    listOpen: (firstSeenBeforeMs: number, limit: number): PayoutRecord[] =>
-      (selectOpen.all(firstSeenBeforeMs, limit) as Row[]).map(toPayoutRecord),
     countByState: (): Partial<Record<PayoutState, number>> => {
       const counts: Partial<Record<PayoutState, number>> = {};
       for (const r of countStates.all() as { state: PayoutState; n: number }[]) counts[r.state] = r.n;

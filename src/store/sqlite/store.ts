@@ -34,6 +34,8 @@ import type {
   IngestLease,
   NewDelivery,
   NewRejection,
+  NewReconciliation,
+  OpenPayoutQuery,
   PayoutDetail,
   PayoutCountFilter,
   PayoutFilter,
@@ -233,12 +235,17 @@ export class SqliteStore implements Store {
       return found.map((p) => ({
         payout: toPayoutView(p),
         events: events.filter((e) => e.event.source === 'skypay' && e.event.partner === p.partner),
+        reconciliations: this.payouts.reconciliationsOf(p.partner, p.controlNumber),
       }));
     });
   }
 
-  listOpenPayouts(options: { firstSeenBeforeMs: number; limit: number }): Promise<PayoutRecord[]> {
-    return this.read(() => this.payouts.listOpen(options.firstSeenBeforeMs, options.limit));
+  listOpenPayouts(options: OpenPayoutQuery): Promise<PayoutRecord[]> {
+    return this.read(() => this.payouts.listOpen(options));
+  }
+
+  recordReconciliations(results: readonly NewReconciliation[]): Promise<void> {
+    return this.read(() => this.payouts.recordReconciliations(results));
   }
 
   raiseStuckPayouts(check: StuckCheck): Promise<SystemEvent[]> {

@@ -277,6 +277,42 @@ function renderOnePayout(detail: PayoutDetail, now: number): Html {
         </tbody>
       </table>
     </div>
+    <h3>Reconciliation with SkyPay</h3>
+    ${
+      detail.reconciliations.length === 0
+        ? html`<p>Not asked about through SkyPay's status query yet.</p>`
+        : html`<div class="scroll">
+            <table class="reconciliations">
+              <thead>
+                <tr>
+                  <th scope="col">Last asked</th>
+                  <th scope="col">Times</th>
+                  <th scope="col">SkyPay says</th>
+                  <th scope="col">Outcome</th>
+                  <th scope="col">Detail</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${detail.reconciliations.map(
+                  (r) =>
+                    html`<tr>
+                      <td>${showTime(r.lastCheckedAt)}</td>
+                      <td>${r.checks}</td>
+                      <td>${r.status === null ? orDash(null) : `${r.status} ${r.statusDesc}`}</td>
+                      <td class="${r.outcome === 'contradiction' ? 'bad' : ''}">${r.outcome}</td>
+                      <td>
+                        ${r.detail}${
+                          r.eventId
+                            ? html` (<a href="/ui/events/${encodeURIComponent(r.eventId)}">${r.eventId}</a>)`
+                            : ''
+                        }
+                      </td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>
+          </div>`
+    }
     <h3>Deliveries</h3>
     ${deliveries.length + silenced.length + grouped.length === 0 ? html`<p>No rule chose a destination for these events.</p>` : ''}
     ${

@@ -65,6 +65,9 @@ async function expectBuilt(store: Store): Promise<void> {
   expect(rows.every((p) => p.id.startsWith('pay_'))).to.equal(true);
 }
 
+/** Tables of the migrations appended after the payouts one (one table each), undone with it. */
+const AFTER_PAYOUTS = ['payout_reconciliations'];
+
 describe('payouts migration: SQLite', () => {
   let dir: string;
   beforeEach(() => {
@@ -79,8 +82,9 @@ describe('payouts migration: SQLite', () => {
     await before.close();
     const db = openSqliteFile(file);
     const version = db.pragma('user_version', { simple: true }) as number;
-    db.exec('DROP TABLE payouts');
-    db.pragma(`user_version = ${version - 1}`);
+    // Back to the schema before the payouts migration: undo it and the migrations appended after it.
+    db.exec(`DROP TABLE payouts; ${AFTER_PAYOUTS.map((t) => `DROP TABLE ${t};`).join(' ')}`);
+    db.pragma(`user_version = ${version - 1 - AFTER_PAYOUTS.length}`);
     db.close();
     const after = openSqliteStore(file);
     try {
@@ -101,7 +105,11 @@ describePostgres('payouts migration: PostgreSQL', () => {
       const client = new Client({ connectionString: database.url });
       await client.connect();
       await client.query('DROP TABLE payouts');
-      await client.query('DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)');
+      for (const table of AFTER_PAYOUTS) await client.query(`DROP TABLE ${table}`);
+      await client.query(
+        'DELETE FROM schema_migrations WHERE version > (SELECT max(version) FROM schema_migrations) - $1',
+        [1 + AFTER_PAYOUTS.length],
+      );
       await client.end();
       const after = await PostgresStore.open({ url: database.url, poolSize: 2 });
       try {

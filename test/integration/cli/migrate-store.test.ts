@@ -14,6 +14,7 @@ import {
   type Store,
 } from '../../../src/store';
 import type { CopyProgress } from '../../../src/store/migration';
+import type { NewReconciliation } from '../../../src/store/types';
 import { runCli } from './run-cli';
 
 const SECRET = `whsec_${Buffer.from('migrate-store-test-secret-0123456').toString('base64')}`;
@@ -28,6 +29,9 @@ async function snapshot(store: Store) {
     rejections: await store.listRejections({ limit: ALL }),
     silences: await store.listSilences({ limit: ALL }),
     payouts: await store.listPayouts({ limit: ALL }),
+    timelines: await Promise.all(
+      (await store.listPayouts({ limit: ALL })).map((p) => store.getPayouts(p.controlNumber, p.partner)),
+    ),
   };
 }
 
@@ -72,6 +76,25 @@ describePostgres(
           comment: 'copied too',
         });
         await s.expireSilence(made.id, 'bob', Date.now());
+        // What SkyPay's status query said of the first payout, twice the same then once more.
+        const [payout] = await s.listPayouts({ limit: 1 });
+        const result: Omit<NewReconciliation, 'checkedMs'> = {
+          partner: payout?.partner ?? '',
+          controlNumber: payout?.controlNumber ?? '',
+          status: 2,
+          statusDesc: 'Uploaded',
+          outcome: 'open',
+          detail: 'still open',
+          eventId: null,
+        };
+        const t0 = Date.now();
+        await s.recordReconciliations([
+          { ...result, checkedMs: t0 },
+          { ...result, checkedMs: t0 + 1 },
+        ]);
+        await s.recordReconciliations([
+          { ...result, checkedMs: t0 + 2, status: 10, statusDesc: 'Inquiry Success', outcome: 'record' },
+        ]);
       });
       // Two rejections.
       await postCallback(sqlite.callbackUrl, buildCallback({ authentication: 'not-the-key' }));
@@ -98,7 +121,7 @@ describePostgres(
       expect(run.stderr).not.to.contain(db.url);
       expect(run.code, run.stderr).to.equal(0);
       expect(run.stdout).to.match(
-        /^copied \d+ rows from .*: 3 events, 6 deliveries, 6 attempts, 3 callback_keys, 1 callback_copies, 2 rejections, 1 silences, 0 event_silences, 3 payouts$/m,
+        /^copied \d+ rows from .*: 3 events, 6 deliveries, 6 attempts, 3 callback_keys, 1 callback_copies, 2 rejections, 1 silences, 0 event_silences, 3 payouts, 2 payout_reconciliations$/m,
       );
 
       const before = await withStore(sqlite.dbPath, snapshot);
@@ -193,6 +216,7 @@ describePostgres(
             silences: 1,
             event_silences: 0,
             payouts: 3,
+            payout_reconciliations: 2,
           });
           // Counted from the page already there, not from zero.
           expect(lines.filter((l) => l.table === 'deliveries').map((l) => l.done)).to.deep.equal([4, 6]);

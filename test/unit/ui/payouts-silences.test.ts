@@ -4,7 +4,7 @@ import { SilenceInputError } from '../../../src/alerts/silence-input';
 import type { PayoutEvent } from '../../../src/event';
 import type { EventDetail, PayoutDetail } from '../../../src/store/types';
 import { isCurrent, renderLayout } from '../../../src/ui/layout';
-import { buildTimeline, payoutHref, readPayoutFilter } from '../../../src/ui/pages/payouts';
+import { buildTimeline, payoutHref, readPayoutFilter, renderPayout } from '../../../src/ui/pages/payouts';
 import { EMPTY_SILENCE_FORM, readSilenceForm, toNewSilence, type SilenceForm } from '../../../src/ui/pages/silences';
 import { html } from '../../../src/ui/html';
 import { buildPayoutEvent } from '../../support/fixtures';
@@ -63,6 +63,7 @@ describe('dashboard: a payout timeline', () => {
     const paid = buildPayoutEvent({ id: 'evt_b', payType: 2, status: 'paid', dealTime: '2026-11-27 10:00:00' });
     const payout: PayoutDetail = {
       payout: {} as PayoutDetail['payout'],
+      reconciliations: [],
       events: [
         detail({
           id: 'evt_c',
@@ -214,5 +215,45 @@ describe('dashboard: the nav', () => {
     expect(current('/ui/payouts?anomalies=1')).to.deep.equal(['/ui/payouts?anomalies=1']);
     expect(current('/ui/payouts/SK1')).to.deep.equal(['/ui/payouts']);
     expect(current('/ui/silences')).to.deep.equal(['/ui/silences']);
+  });
+});
+
+describe('payout page: reconciliation results', () => {
+  it('lists what SkyPay said, escaped, with the event a reconciliation created', async () => {
+    const detail: PayoutDetail = {
+      payout: {
+        id: 'pay_1',
+        partner: 'Acme@skypay',
+        controlNumber: 'SK99123456789',
+        state: 'paid',
+        final: true,
+        firstSeenAt: '2026-11-27T01:00:00.000Z',
+        lastSeenAt: '2026-11-27T02:00:00.000Z',
+        lastDealTime: '2026-11-27 10:00:00',
+        stateSince: '2026-11-27T02:00:00.000Z',
+        stuckState: null,
+        anomalies: 0,
+      },
+      events: [],
+      reconciliations: [
+        {
+          firstCheckedAt: '2026-11-27T02:00:00.000Z',
+          lastCheckedAt: '2026-11-27T02:30:00.000Z',
+          checks: 2,
+          status: 1,
+          statusDesc: 'Completed <b>',
+          outcome: 'created',
+          detail: 'SkyPay says paid; the missed paid event was created',
+          eventId: 'evt_rec1',
+        },
+      ],
+    };
+    const store = { getPayouts: () => Promise.resolve([detail]) } as unknown as Parameters<typeof renderPayout>[0];
+    const page = await renderPayout(store, 'SK99123456789', {}, Date.parse('2026-11-27T03:00:00Z'));
+    const text = page.body.toString();
+    expect(text).to.contain('Reconciliation with SkyPay');
+    expect(text).to.contain('1 Completed &#60;b&#62;');
+    expect(text).to.contain('href="/ui/events/evt_rec1"');
+    expect(text).to.contain('created');
   });
 });
