@@ -2,7 +2,7 @@
  * What a test measured or a run left out, for the person reading the run: tests never write to stdout themselves
  * (run-tests.ts fails the run if anything but the reporter does). The reporter (reporter.ts) prints a test's notes
  * under its line and the run's notes after the summary; when another reporter runs (e.g. `npx mocha --no-config`),
- * whatever nobody printed goes to stderr as the process exits.
+ * whatever nobody printed goes to stderr as the process exits, as it does in a parallel run (mocha's workers).
  */
 
 const forTest: string[] = [];
@@ -10,6 +10,12 @@ const forRun = new Set<string>();
 
 /** A line about the test running now, e.g. what it measured: shown in brackets under the test's title. */
 export function note(line: string): void {
+  // In a parallel run (run-tests.ts) tests run in mocha's worker processes and the reporter in the main one, which
+  // never sees this list: the line goes to stderr at once, beside the test that wrote it rather than under it.
+  if (process.env['MOCHA_WORKER_ID'] !== undefined) {
+    process.stderr.write(`  (${line})\n`);
+    return;
+  }
   forTest.push(line);
 }
 

@@ -22,7 +22,8 @@ function runTests(writer: string): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [RUN_TESTS, WRITERS], {
       cwd: REPO_ROOT,
-      env: { ...process.env, STDOUT_WRITER: writer },
+      // One process: the reporter itself prints a test's notes under its line (a parallel run sends them to stderr).
+      env: { ...process.env, STDOUT_WRITER: writer, SKYRELAY_TEST_JOBS: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
