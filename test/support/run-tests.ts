@@ -25,22 +25,50 @@ const MOCHA = require.resolve('mocha/bin/mocha.js');
 const CLOSE_GRACE_MS = 2000;
 const SHOWN_BYTES = 4096;
 
-function mochaArgs(argv: string[]): string[] {
+interface Run {
+  specs: string[];
+  options: string[];
+}
+
+/**
+ * What to run: the areas or spec files named (every area when none is), with the mocha options given after them.
+ * With parallelism (below), files that stop the shared PostgreSQL server (they call stopPostgres) run afterwards in
+ * a run of their own, one at a time: while they stop it, any other file using it would fail.
+ */
+function planRuns(argv: string[]): Run[] {
   const firstOption = argv.findIndex((a) => a.startsWith('-'));
   const named = firstOption === -1 ? argv : argv.slice(0, firstOption);
   const options = firstOption === -1 ? [] : argv.slice(firstOption);
   const areas = named.length > 0 ? named : defaultAreas();
-  const specs = areas.map((a) => (/^[a-z-]+$/.test(a) ? path.join(TESTS, a, '**', '*.test.js') : a));
   const color = process.stdout.isTTY && !options.some((o) => /^--(no-)?colou?rs?$/.test(o)) ? ['--color'] : [];
-  return [...specs, ...color, ...parallelism(options), ...options];
+  const parallel = parallelism(options);
+  if (parallel.length === 0) {
+    const specs = areas.map((a) => (/^[a-z-]+$/.test(a) ? path.join(TESTS, a, '**', '*.test.js') : a));
+    return [{ specs, options: [...color, ...options] }];
+  }
+  const files = areas.flatMap((a) => (/^[a-z-]+$/.test(a) ? listTestFiles(path.join(TESTS, a)) : [a]));
+  const alone = files.filter((f) => fs.readFileSync(f, 'utf8').includes('stopPostgres'));
+  const shared = files.filter((f) => !alone.includes(f));
+  return [
+    { specs: shared, options: [...color, ...parallel, ...options] },
+    ...(alone.length > 0 ? [{ specs: alone, options: [...color, ...options] }] : []),
+  ];
+}
+
+function listTestFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return (fs.readdirSync(dir, { recursive: true }) as string[])
+    .filter((f) => f.endsWith('.test.js'))
+    .map((f) => path.join(dir, f))
+    .sort();
 }
 
 /**
  * Test files run in SKYRELAY_TEST_JOBS processes (3 unless set; 1 runs them in one process): most integration
  * tests wait on timers and receivers rather than the CPU, so on two cores three files at once took the suite
  * from 4 min 33 s to 2 min 21 s (925 tests). Each test starts its own daemon on an ephemeral port with its own
- * temp files or database, so files share nothing. Options of the caller's own (--parallel, --jobs, --grep, a
- * single spec) decide for themselves.
+ * temp files or database, so files share nothing but the PostgreSQL server (see planRuns). Options of the caller's
+ * own (--parallel, --jobs, --grep) decide for themselves.
  */
 function parallelism(options: string[]): string[] {
   if (options.some((o) => /^--(no-)?parallel$|^--jobs|^-j$|^--grep|^-g$/.test(o))) return [];
@@ -78,16 +106,30 @@ function removeOrphans(dir = TESTS): void {
   }
 }
 
-function main(): void {
+async function main(): Promise<void> {
   removeOrphans();
-  const child = spawn(process.execPath, [MOCHA, ...mochaArgs(process.argv.slice(2))], {
+  let status = 0;
+  for (const run of planRuns(process.argv.slice(2))) {
+    if (run.specs.length === 0) continue;
+    // A failed first run does not skip the second: both results are worth seeing.
+    status ||= await runMocha([...run.specs, ...run.options]);
+  }
+  process.exitCode = status;
+  // Whatever still holds a pipe must not keep this process waiting.
+  setImmediate(() => process.exit(status));
+}
+
+/** One mocha run; resolves to its exit status, made non-zero by anything but the reporter on stdout. */
+function runMocha(args: string[]): Promise<number> {
+  const child = spawn(process.execPath, [MOCHA, ...args], {
     stdio: ['ignore', 'pipe', 'inherit', 'pipe'],
-    env: { ...process.env, SKYRELAY_REPORTER_FD: '3' },
+    // Run from inside another run's worker (the test-runner tests), the id would tell notes.ts it is a worker too.
+    env: { ...process.env, SKYRELAY_REPORTER_FD: '3', MOCHA_WORKER_ID: undefined },
   });
   const { stdout } = child;
   const reporter = child.stdio[3];
   if (!stdout || !(reporter instanceof Readable)) throw new Error('run-tests: mocha started without its pipes');
-  reporter.pipe(process.stdout);
+  reporter.pipe(process.stdout, { end: false });
   const stray: Buffer[] = [];
   let strayBytes = 0;
   stdout.on('data', (chunk: Buffer) => {
@@ -95,31 +137,35 @@ function main(): void {
     strayBytes += chunk.length;
   });
   const closed = Promise.all([once(stdout, 'end'), once(reporter, 'end')]);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
 
-  child.on('exit', (code, signal) => {
-    void Promise.race([closed.then(() => true), delay(CLOSE_GRACE_MS).then(() => false)]).then((allClosed) => {
-      let status = code ?? (signal ? 1 : 0);
-      if (!allClosed) {
-        process.stderr.write(
-          `\nrun-tests: stdout still open ${CLOSE_GRACE_MS} ms after mocha exited: a process a test started ` +
-            'outlived the run with the test run’s stdout\n',
-        );
-        stdout.destroy();
-        status ||= 1;
-      }
-      if (strayBytes > 0) {
-        const shown = Buffer.concat(stray).subarray(0, SHOWN_BYTES).toString('utf8');
-        process.stderr.write(
-          `\nrun-tests: ${strayBytes} bytes reached stdout from something other than the mocha reporter ` +
-            '(a test, a daemon, a library or a child process); route them to a file, a buffer or notes.ts. ' +
-            `They began:\n${shown}\n`,
-        );
-        status ||= 1;
-      }
-      process.exitCode = status;
-      // Whatever still holds a pipe must not keep this process waiting.
-      setImmediate(() => process.exit(status));
+  return new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      void Promise.race([closed.then(() => true), delay(CLOSE_GRACE_MS).then(() => false)]).then((allClosed) => {
+        process.off('SIGINT', forward);
+        process.off('SIGTERM', forward);
+        let status = code ?? (signal ? 1 : 0);
+        if (!allClosed) {
+          process.stderr.write(
+            `\nrun-tests: stdout still open ${CLOSE_GRACE_MS} ms after mocha exited: a process a test started ` +
+              'outlived the run with the test run’s stdout\n',
+          );
+          stdout.destroy();
+          status ||= 1;
+        }
+        if (strayBytes > 0) {
+          const shown = Buffer.concat(stray).subarray(0, SHOWN_BYTES).toString('utf8');
+          process.stderr.write(
+            `\nrun-tests: ${strayBytes} bytes reached stdout from something other than the mocha reporter ` +
+              '(a test, a daemon, a library or a child process); route them to a file, a buffer or notes.ts. ' +
+              `They began:\n${shown}\n`,
+          );
+          status ||= 1;
+        }
+        resolve(status);
+      });
     });
   });
 }
@@ -128,4 +174,4 @@ const once = (stream: Readable, event: string): Promise<void> =>
   new Promise((resolve) => stream.once(event, () => resolve()));
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-main();
+void main();
