@@ -1,5 +1,6 @@
 import type { PayoutState, RelayEvent } from '../event';
 import type { Logger } from '../log';
+import { Periodic } from '../periodic';
 import {
   StatusQueryError,
   StatusQueryRejectedError,
@@ -105,30 +106,33 @@ export interface RoundOptions {
  */
 export class Reconciler {
   readonly name = 'reconciler';
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
-  private stopping: Promise<void> | undefined;
+  private readonly periodic: Periodic;
 
   constructor(
     private readonly deps: ReconcilerDeps,
     private readonly options: ReconcilerOptions,
-  ) {}
+  ) {
+    this.periodic = new Periodic(
+      { name: 'reconciliation round', intervalMs: options.intervalMs, logger: deps.logger },
+      async () => {
+        const report = await this.runExclusive({ dueOnly: true });
+        if (report && report.calls > 0) {
+          this.deps.logger.info(
+            { calls: report.calls, asked: report.asked, failed: report.failure?.outcome },
+            'reconciliation round done',
+          );
+        }
+      },
+    );
+  }
 
+  /** A first round soon after start: payouts asked within the last interval are not due, so a restart asks nothing twice. */
   start(): void {
-    if (this.timer || this.stopping) return;
-    this.timer = setInterval(() => this.tick(), this.options.intervalMs);
-    this.timer.unref();
-    // A first round soon after start: payouts asked within the last interval are not due, so a restart asks nothing twice.
-    setImmediate(() => this.tick());
+    this.periodic.start();
   }
 
   stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      if (this.timer) clearInterval(this.timer);
-      this.timer = undefined;
-      await this.running;
-    })();
-    return this.stopping;
+    return this.periodic.stop();
   }
 
   /** One round in this process if it gets the cluster lock; undefined when another process holds it. */
@@ -157,7 +161,7 @@ export class Reconciler {
           ).map((p) => p.controlNumber);
     const report: RoundReport = { dryRun, calls: 0, asked: 0, items: [] };
     for (let i = 0; i < targets.length && report.calls < MAX_CALLS_PER_ROUND; i += batchSize) {
-      if (this.stopping) break;
+      if (this.periodic.stopping) break;
       const chunk = targets.slice(i, i + batchSize);
       report.calls += 1;
       report.asked += chunk.length;
@@ -295,22 +299,5 @@ export class Reconciler {
 
   private now(): Date {
     return this.deps.now?.() ?? new Date();
-  }
-
-  private tick(): void {
-    if (this.running || this.stopping) return;
-    this.running = this.runExclusive({ dueOnly: true })
-      .then((report) => {
-        if (report && report.calls > 0) {
-          this.deps.logger.info(
-            { calls: report.calls, asked: report.asked, failed: report.failure?.outcome },
-            'reconciliation round done',
-          );
-        }
-      })
-      .catch((err: unknown) => this.deps.logger.error({ err }, 'reconciliation round failed; will try again'))
-      .finally(() => {
-        this.running = undefined;
-      });
   }
 }

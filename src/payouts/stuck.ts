@@ -1,5 +1,6 @@
 import type { SystemEvent } from '../event';
 import type { Logger } from '../log';
+import { Periodic } from '../periodic';
 import type { Plan } from '../routing/plan';
 import type { ClusterJobs, PayoutStore } from '../store/store';
 import { buildStuckEvent } from './events';
@@ -31,21 +32,28 @@ const BATCH = 100;
  * process taking over never repeats one. payout.unstuck is raised where the final status is stored (the policy).
  */
 export class StuckWatcher {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
-  private stopping: Promise<void> | undefined;
+  private readonly periodic: Periodic;
 
   constructor(
     private readonly deps: StuckWatcherDeps,
     private readonly options: StuckWatcherOptions,
-  ) {}
+  ) {
+    this.periodic = new Periodic(
+      { name: 'stuck payout check', intervalMs: options.checkIntervalMs, logger: deps.logger },
+      async () => {
+        const raised = await this.check();
+        if (raised && raised.length > 0) this.deps.logger.info({ count: raised.length }, 'payouts reported stuck');
+      },
+    );
+  }
 
   start(): void {
-    if (this.options.stuckAfterMs === 0 || this.timer || this.stopping) return;
-    this.timer = setInterval(() => this.tick(), this.options.checkIntervalMs);
-    this.timer.unref();
     // A first look soon after start, not a whole interval later.
-    setImmediate(() => this.tick());
+    if (this.options.stuckAfterMs > 0) this.periodic.start();
+  }
+
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** One check now, in this process if it gets the lock: the events raised (undefined when another process holds it). */
@@ -62,29 +70,8 @@ export class StuckWatcher {
         });
         raised.push(...batch);
         if (batch.length > 0) this.deps.onRaised?.(batch);
-        if (batch.length < BATCH || this.stopping) return raised;
+        if (batch.length < BATCH || this.periodic.stopping) return raised;
       }
     });
-  }
-
-  stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      if (this.timer) clearInterval(this.timer);
-      this.timer = undefined;
-      await this.running;
-    })();
-    return this.stopping;
-  }
-
-  private tick(): void {
-    if (this.running || this.stopping) return;
-    this.running = this.check()
-      .then((raised) => {
-        if (raised && raised.length > 0) this.deps.logger.info({ count: raised.length }, 'payouts reported stuck');
-      })
-      .catch((err: unknown) => this.deps.logger.error({ err }, 'stuck payout check failed; will try again'))
-      .finally(() => {
-        this.running = undefined;
-      });
   }
 }

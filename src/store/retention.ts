@@ -1,4 +1,5 @@
 import type { Logger } from '../log';
+import { Periodic } from '../periodic';
 import type { ClusterJobs, RetentionStore } from './store';
 import type { PruneCounts, PruneCutoffs } from './types';
 
@@ -62,10 +63,15 @@ export const RETENTION_JOB = 'retention';
 
 /** The daemon's periodic prune: first run shortly after start, then every intervalMs, in one process at a time. */
 export function startRetentionJob(store: RetentionStore & ClusterJobs, options: RetentionJobOptions, logger: Logger) {
-  let stopped = false;
-  let running: Promise<void> | undefined;
-  const run = async (): Promise<void> => {
-    try {
+  const job: Periodic = new Periodic(
+    // The first run waits a little: start-up (migrations, other processes starting) goes first.
+    {
+      name: 'retention job',
+      intervalMs: options.intervalMs,
+      firstDelayMs: Math.min(options.intervalMs, 5_000),
+      logger,
+    },
+    async () => {
       const cut = cutoffsFor(
         options.retentionDays,
         options.rejectionRetentionDays,
@@ -73,29 +79,11 @@ export function startRetentionJob(store: RetentionStore & ClusterJobs, options: 
         options.dedupRetentionDays,
       );
       const n = await store.runExclusive(RETENTION_JOB, () =>
-        pruneAll(store, cut, { batchSize: options.batchSize, shouldStop: () => stopped }),
+        pruneAll(store, cut, { batchSize: options.batchSize, shouldStop: () => job.stopping }),
       );
       if (n && n.events + n.rejections + n.keys > 0) logger.info({ ...n }, 'retention pruned old rows');
-    } catch (err) {
-      logger.error({ err }, 'retention job failed; will try again');
-    }
-  };
-  const tick = (): void => {
-    if (stopped || running) return;
-    running = run().finally(() => {
-      running = undefined;
-    });
-  };
-  const first = setTimeout(tick, Math.min(options.intervalMs, 5_000));
-  const timer = setInterval(tick, options.intervalMs);
-  first.unref();
-  timer.unref();
-  return {
-    async stop(): Promise<void> {
-      stopped = true;
-      clearTimeout(first);
-      clearInterval(timer);
-      await running;
     },
-  };
+  );
+  job.start();
+  return { stop: () => job.stop() };
 }
