@@ -6,7 +6,8 @@ import { completeReconciled, digestContent, identityKey, listDifferences } from 
 import { eventColumns } from '../rows';
 import type { IngestLease, NewDelivery, NewRejection, PayoutPolicy, SaveOutcome, SuppressedRejections } from '../types';
 import { applyPayout, insertSilencedRoutes } from './payouts';
-import { LOCK_SPACE, WORK_CHANNEL } from './locks';
+import { WORK_CHANNEL } from './locks';
+import { insertDeliveries, lockDestinations } from './outbox';
 
 export interface EventWrite {
   event: RelayEvent;
@@ -60,16 +61,7 @@ async function leaseAtIngest(
   );
   if (asking.length === 0) return;
   const destinations = [...new Set(asking.flatMap((i) => (pending[i] ?? []).map((d) => d.destination)))];
-  destinations.sort();
-  for (const destination of destinations) {
-    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_SPACE.destination, destination]);
-  }
-  const counts = await client.query<{ destination: string; n: number }>(
-    `SELECT destination, count(*) AS n FROM deliveries
-     WHERE state = 'inflight' AND lease_until_ms >= $1 AND destination = ANY($2) GROUP BY destination`,
-    [Date.now(), destinations],
-  );
-  const inFlight = new Map<string, number>(counts.rows.map((r) => [r.destination, r.n]));
+  const inFlight = await lockDestinations(client, destinations, Date.now());
   // A destination with deliveries already waiting (not this batch's own) gets none leased: they go first.
   const batch = asking.flatMap((i) => (pending[i] ?? []).map((d) => d.id));
   const waiting = await client.query<{ destination: string }>(
@@ -160,20 +152,7 @@ async function writeOne(
       ],
     );
   }
-  if (deliveries.length > 0) {
-    await client.query(
-      `INSERT INTO deliveries (id, event_id, destination, rules, state, next_attempt_ms, created_ms, updated_ms)
-       SELECT d.id, $1, d.destination, d.rules, 'pending', $2, $2, $2
-       FROM unnest($3::text[], $4::text[], $5::text[]) AS d (id, destination, rules)`,
-      [
-        event.id,
-        receivedMs,
-        deliveries.map((d) => d.id),
-        deliveries.map((d) => d.destination),
-        deliveries.map((d) => JSON.stringify(d.rules)),
-      ],
-    );
-  }
+  await insertDeliveries(client, event.id, receivedMs, deliveries);
   await insertSilencedRoutes(client, event.id, silenced);
   const outcome: SaveOutcome = {
     eventId: event.id,

@@ -1,6 +1,6 @@
 import type { ClientBase, Pool } from 'pg';
 import { parseEvent } from '../../event-json';
-import type { AttemptRecord, ClaimOptions, ClaimedDelivery, DeliveryNext } from '../types';
+import type { AttemptRecord, ClaimOptions, ClaimedDelivery, DeliveryNext, NewDelivery } from '../types';
 import { LOCK_SPACE, WORK_CHANNEL } from './locks';
 
 interface DueRow {
@@ -20,6 +20,49 @@ interface DueRow {
  * lock for that destination (taken in name order, so claimers cannot
  * deadlock), and the leases are written before that lock is let go at COMMIT.
  */
+/** New deliveries of one event, pending from `ms`, in one statement. */
+export async function insertDeliveries(
+  client: Pick<ClientBase, 'query'>,
+  eventId: string,
+  ms: number,
+  deliveries: readonly NewDelivery[],
+): Promise<void> {
+  if (deliveries.length === 0) return;
+  await client.query(
+    `INSERT INTO deliveries (id, event_id, destination, rules, state, next_attempt_ms, created_ms, updated_ms)
+     SELECT d.id, $1, d.destination, d.rules, 'pending', $2, $2, $2
+     FROM unnest($3::text[], $4::text[], $5::text[]) AS d (id, destination, rules)`,
+    [
+      eventId,
+      ms,
+      deliveries.map((d) => d.id),
+      deliveries.map((d) => d.destination),
+      deliveries.map((d) => JSON.stringify(d.rules)),
+    ],
+  );
+}
+
+/**
+ * Takes each destination's advisory lock, in name order so two holders cannot deadlock, and counts its live
+ * in-flight deliveries: what a claim and a lease at ingest both check maxInFlight against. The locks are held until
+ * the transaction ends, so no other instance counts meanwhile.
+ */
+export async function lockDestinations(
+  client: ClientBase,
+  destinations: readonly string[],
+  now: number,
+): Promise<Map<string, number>> {
+  for (const destination of [...destinations].sort()) {
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_SPACE.destination, destination]);
+  }
+  const counts = await client.query<{ destination: string; n: number }>(
+    `SELECT destination, count(*) AS n FROM deliveries
+     WHERE state = 'inflight' AND lease_until_ms >= $1 AND destination = ANY($2) GROUP BY destination`,
+    [now, destinations],
+  );
+  return new Map(counts.rows.map((r) => [r.destination, r.n]));
+}
+
 export async function claim(client: ClientBase, o: ClaimOptions): Promise<ClaimedDelivery[]> {
   // Expired leases (a crashed instance's sends) are few: at most the in-flight limits' worth.
   const expired = await client.query<DueRow>(
@@ -38,16 +81,7 @@ export async function claim(client: ClientBase, o: ClaimOptions): Promise<Claime
   );
   const destinations = [...new Set([...expired.rows.map((r) => r.destination), ...pending.rows.map((r) => r.name)])];
   if (destinations.length === 0) return [];
-  destinations.sort();
-  for (const destination of destinations) {
-    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_SPACE.destination, destination]);
-  }
-  const counts = await client.query<{ destination: string; n: number }>(
-    `SELECT destination, count(*) AS n FROM deliveries
-     WHERE state = 'inflight' AND lease_until_ms >= $1 AND destination = ANY($2) GROUP BY destination`,
-    [o.now, destinations],
-  );
-  const inFlight = new Map(counts.rows.map((r) => [r.destination, r.n]));
+  const inFlight = await lockDestinations(client, destinations, o.now);
   // Slots are read and taken under the destinations' locks above, so two hosts never take the same one.
   const slotRows = await client.query<{ destination: string; next_ms: number }>(
     'SELECT destination, next_ms FROM destination_slots WHERE destination = ANY($1)',

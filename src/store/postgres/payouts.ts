@@ -30,6 +30,7 @@ import type {
   StuckCheck,
 } from '../types';
 import { WORK_CHANNEL } from './locks';
+import { insertDeliveries } from './outbox';
 
 type Queryable = Pick<ClientBase, 'query'>;
 
@@ -75,18 +76,7 @@ async function insertSystemEvent(client: Queryable, event: SystemEvent, routes: 
   );
   const deliveries = routes.filter((d) => d.silencedBy === undefined);
   if (deliveries.length === 0) return;
-  await client.query(
-    `INSERT INTO deliveries (id, event_id, destination, rules, state, next_attempt_ms, created_ms, updated_ms)
-     SELECT d.id, $1, d.destination, d.rules, 'pending', $2, $2, $2
-     FROM unnest($3::text[], $4::text[], $5::text[]) AS d (id, destination, rules)`,
-    [
-      event.id,
-      ms,
-      deliveries.map((d) => d.id),
-      deliveries.map((d) => d.destination),
-      deliveries.map((d) => JSON.stringify(d.rules)),
-    ],
-  );
+  await insertDeliveries(client, event.id, ms, deliveries);
   await client.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, 'event']);
 }
 
