@@ -1,4 +1,5 @@
 import { PAYOUT_STATES, PAY_STATUSES, payTypeOf, type PayoutState } from '../event';
+import { StoreUnavailableError } from '../store/errors';
 import { DELIVERY_STATES, type DeliveryState } from '../store/types';
 
 /**
@@ -102,4 +103,19 @@ export function parseName(text: string, name: string): string {
   // eslint-disable-next-line no-control-regex -- refusing control characters is the point of this check
   if (text.length >= 1 && text.length <= 100 && !/[\u0000-\u001f\u007f]/.test(text)) return text;
   throw new FilterError(`${name}: expected 1 to 100 printable characters`);
+}
+
+/**
+ * The HTTP status of what an admin API or dashboard request threw: a bad filter is 400, a store that cannot answer
+ * 503 (as for callbacks: only HTTP maps the store's errors to a status), an error carrying a 4xx or 5xx its own,
+ * anything else 500.
+ */
+export function statusOfError(err: unknown): number {
+  const status =
+    err instanceof FilterError
+      ? 400
+      : err instanceof StoreUnavailableError
+        ? 503
+        : ((err as { status?: number }).status ?? 500);
+  return status >= 400 && status < 600 ? status : 500;
 }

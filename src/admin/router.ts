@@ -4,7 +4,7 @@ import bodyParser from 'koa-bodyparser';
 import type { RelayEvent } from '../event';
 import type { Logger } from '../log';
 import { stringifyEventDetail, stringifyPayoutDetail } from '../store/detail-json';
-import { ReplayCountChangedError, StoreUnavailableError } from '../store/errors';
+import { ReplayCountChangedError } from '../store/errors';
 import type { InspectStore, PayoutStore, ReplayStore } from '../store/store';
 import type { RejectionFilter, ReplayResult } from '../store/types';
 import type { NewDelivery } from '../store/types';
@@ -23,6 +23,7 @@ import {
   parseSince,
   parseState,
   parseStatus,
+  statusOfError,
 } from './filters';
 
 export interface AdminDeps {
@@ -255,14 +256,7 @@ function answerErrorsAsJson(logger: Logger): Koa.Middleware {
         ctx.body = { error: 'no such admin endpoint' };
       }
     } catch (err) {
-      // Only HTTP maps the store's errors to a status: a store that cannot answer is a 503, as for callbacks.
-      const status =
-        err instanceof FilterError
-          ? 400
-          : err instanceof StoreUnavailableError
-            ? 503
-            : ((err as { status?: number }).status ?? 500);
-      ctx.status = status >= 400 && status < 600 ? status : 500;
+      ctx.status = statusOfError(err);
       ctx.body = { error: ctx.status === 500 ? 'internal error' : (err as Error).message };
       if (ctx.status === 500) logger.error({ err }, 'admin request failed');
     }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import Router from '@koa/router';
 import type Koa from 'koa';
 import bodyParser from 'koa-bodyparser';
-import { FilterError, parseSince, parseState } from '../admin/filters';
+import { FilterError, parseSince, parseState, statusOfError } from '../admin/filters';
 import type { DestinationOptions } from '../destinations/options';
 import type { DestinationsConfig } from '../destinations/schema';
 import { sendTestEvent } from '../destinations/test-event';
@@ -12,7 +12,7 @@ import type { RelayEvent } from '../event';
 import { canonicalPath, guardPrefix } from '../http/path-guard';
 import type { Logger } from '../log';
 import { SilenceInputError, MAX_AUTHOR_CHARS } from '../alerts/silence-input';
-import { ReplayCountChangedError, SilenceEndedError, StoreUnavailableError } from '../store/errors';
+import { ReplayCountChangedError, SilenceEndedError } from '../store/errors';
 import type { DashboardStore, InspectStore, PayoutStore, ReplayStore, SilenceStore } from '../store/store';
 import type { NewDelivery, ReplayResult } from '../store/types';
 import { html } from './html';
@@ -145,13 +145,7 @@ export function guardDashboard(deps: DashboardDeps, keys: SessionKeys): Koa.Midd
         send(ctx, { title: 'Not found', status: 404, body: errorBox('No such page.') }, keys.csrfToken(session));
       }
     } catch (err) {
-      const status =
-        err instanceof FilterError
-          ? 400
-          : err instanceof StoreUnavailableError
-            ? 503
-            : ((err as { status?: number }).status ?? 500);
-      const code = status >= 400 && status < 600 ? status : 500;
+      const code = statusOfError(err);
       if (code === 500) deps.logger.error({ err }, 'dashboard request failed');
       const message =
         code === 500
