@@ -1,5 +1,4 @@
 import { parseEvent } from '../event-json';
-import type { GroupCommit } from './commit';
 import type { StoreContext } from './context';
 import { LOCK_SPACE } from './locks';
 import { all, get, lockNames, notifyWork, rows, run, type Dialect, type RowSource, type Script } from './sql';
@@ -208,7 +207,13 @@ function* nextWakeAt(now: number): Script<number | undefined> {
   return row?.t == null ? undefined : Number(row.t);
 }
 
-export function createOutboxStore(ctx: StoreContext, commit: GroupCommit): OutboxStore & RateLimitStore {
+/** The group commit finished attempts share with callbacks (src/store/commit.ts). */
+interface FinishCommit {
+  finish(finish: FinishWrite): Promise<void>;
+  flush(): Promise<void>;
+}
+
+export function createOutboxStore(ctx: StoreContext, commit: FinishCommit): OutboxStore & RateLimitStore {
   const { read, write, d, driver } = ctx;
   return {
     claimDeliveries: (options) => write(() => claim(d, options)),

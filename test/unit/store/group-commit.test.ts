@@ -39,8 +39,9 @@ describe('store/group-commit', () => {
     expect(outcomes.map((o) => o.status)).to.deep.equal(['rejected', 'rejected']);
     expect((outcomes[0] as PromiseRejectedResult).reason).to.be.instanceOf(Busy);
     expect(Date.now() - started).to.be.at.least(55);
-    // Backoff from 5 ms, doubling: a handful of attempts, not one per millisecond or per item.
-    expect(writes).to.be.within(3, 8);
+    // Backoff from 5 ms, doubling: a handful of attempts, not one per millisecond or per item (a busy machine may
+    // delay the timers so that only one retry fits).
+    expect(writes).to.be.within(2, 8);
   });
 
   it('fails the whole batch at once on an error that no item can escape, without retrying items one by one', async () => {
