@@ -128,20 +128,26 @@ export type RulesConfig = Infer<typeof RulesConfig>;
 /**
  * Cross-references a struct cannot see: destinations live in another config
  * section, and uniqueness spans the whole list. Returns problems for the
- * config loader to report, empty when all is well.
+ * config loader to report, empty when all is well. Takes what it reads of each
+ * rule, so a rule whose match is invalid is still checked (a name it lacks is
+ * not compared).
  */
-export function checkRules(rules: readonly RuleConfig[], destinationNames: readonly string[]): string[] {
+export function checkRules(
+  rules: readonly { name?: string | undefined; to: readonly string[] }[],
+  destinationNames: readonly string[],
+): string[] {
   const problems: string[] = [];
   const known = new Set(destinationNames);
   const configured = destinationNames.length === 0 ? 'none' : destinationNames.join(', ');
   const firstIndexByName = new Map<string, number>();
   rules.forEach((rule, index) => {
-    const first = firstIndexByName.get(rule.name);
-    if (first === undefined) firstIndexByName.set(rule.name, index);
-    else problems.push(`rules[${index}].name: duplicate rule name "${rule.name}" (also rules[${first}])`);
+    const first = rule.name === undefined ? undefined : firstIndexByName.get(rule.name);
+    if (rule.name !== undefined && first === undefined) firstIndexByName.set(rule.name, index);
+    else if (rule.name !== undefined)
+      problems.push(`rules.${index}.name: duplicate rule name "${rule.name}" (also rules.${first})`);
     for (const destination of rule.to) {
       if (!known.has(destination)) {
-        problems.push(`rules[${index}].to: unknown destination "${destination}" (configured: ${configured})`);
+        problems.push(`rules.${index}.to: unknown destination "${destination}" (configured: ${configured})`);
       }
     }
   });

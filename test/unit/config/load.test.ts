@@ -120,6 +120,50 @@ describe('config/load', () => {
     });
   }
 
+  it('reports every problem at once, each naming its key, whichever stage finds it', () => {
+    const problems = problemsOf({
+      server: { port: 'eighty' },
+      skypay: {
+        partners: [
+          { userName: 'a', authentication: ['k'] },
+          { userName: 'a', authentication: ['j'] },
+        ],
+      },
+      metrics: { path: '/admin/metrics' },
+      destinations: {
+        ops: { type: 'slack', url: 'https://hooks.slack.example/x', mask: ['referenceNo'] },
+        broken: { type: 'webhook', url: 'https://x.example/h', secret: 'not-a-whsec' },
+      },
+      rules: [
+        { name: 'r', to: ['ops', 'broken', 'nowhere'] },
+        { name: 'r', match: { status: 'paied' }, to: ['ops'] },
+      ],
+    });
+    expect(problems).to.have.length(8);
+    const [port, mask, secret, status, ...across] = problems;
+    expect(port).to.equal('server.port: expected an integer (got a string)');
+    expect(mask).to.match(/^destinations\.ops\.mask\.0: unknown field "referenceNo" \(expected one of .*\)$/);
+    expect(secret).to.match(/^destinations\.broken\.secret: expected a whsec_ secret/);
+    expect(status).to.match(/^rules\.1\.match: status: /);
+    // The checks across sections still run: the rule's destinations, the partners, the paths.
+    expect(across).to.deep.equal([
+      'rules.0.to: unknown destination "nowhere" (configured: ops, broken)',
+      'rules.1.name: duplicate rule name "r" (also rules.0)',
+      'skypay.partners.1.userName: "a" is configured twice',
+      "metrics.path: must not be under /admin (the admin API's path)",
+    ]);
+    // "(got ...)" only where the type is what is wrong: never after a message about a string's content.
+    for (const p of problems.slice(1)) expect(p).not.to.contain('(got');
+  });
+
+  it('says the type it got only when the type is wrong', () => {
+    expect(problemsOf({ server: { trustProxy: 'yes' } })).to.deep.equal([
+      'server.trustProxy: expected a value of type `boolean` (got a string)',
+    ]);
+    expect(problemsOf({ server: { port: 70000 } })).to.deep.equal(['server.port: must be an integer from 0 to 65535']);
+    expect(problemsOf({ log: { level: 'loud' } })[0]).to.match(/^log\.level: expected one of .*"info".*[^)]$/);
+  });
+
   it('production.json refuses dealTimes over 30 days old or 10 minutes ahead; default.json leaves both off', () => {
     const dir = path.join(__dirname, '..', '..', '..', '..', 'config');
     const production = JSON.parse(fs.readFileSync(path.join(dir, 'production.json'), 'utf8')) as Record<
