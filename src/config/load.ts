@@ -1,6 +1,8 @@
 import { validate, type Struct } from 'superstruct';
 import { isWithin } from '../http/path-guard';
 import { isRecord } from '../is-record';
+import { listReceivedTypes } from '../routing/event-types';
+import { namesSystemEvents } from '../routing/match';
 import { checkRules } from '../routing/schema';
 import { checkNodeConfigJson, describeLoadError } from './parse-errors';
 import { ConfigStruct, type Config } from './schema';
@@ -207,14 +209,24 @@ export const STATUS_QUERY_ADVISED_INTERVAL_MS = 1_800_000;
 
 /** What a valid configuration still deserves a warning for, logged once at start. */
 export function listConfigWarnings(config: Config): string[] {
+  const warnings: string[] = [];
   const query = config.skypay.statusQuery;
   if (query.url !== undefined && query.intervalMs < STATUS_QUERY_ADVISED_INTERVAL_MS) {
-    return [
+    warnings.push(
       `skypay.statusQuery.intervalMs: ${query.intervalMs} is below SkyPay's advice of one status query every ` +
         `30 minutes (${STATUS_QUERY_ADVISED_INTERVAL_MS})`,
-    ];
+    );
   }
-  return [];
+  // Not an error: a finance notification or skyrelay event could carry a status as an extra field.
+  config.rules.forEach((rule, i) => {
+    if (listReceivedTypes(rule.match, namesSystemEvents(rule)).length === 0) {
+      warnings.push(
+        `rules.${i}.match: no event type has the source, type, payType, status and signType it asks for; ` +
+          `rule "${rule.name}" will never fire`,
+      );
+    }
+  });
+  return warnings;
 }
 
 function checkPartners(skypay: Config['skypay']): string[] {
