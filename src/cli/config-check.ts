@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { listConfigWarnings } from '../config/load';
 import type { Config } from '../config/schema';
 import type { DestinationConfig } from '../destinations/schema';
+import { describeStuckWaits, isStuckCheckOn, resolveStuckWaits } from '../payouts/stuck-after';
 import { EVENT_KINDS, listReceivedTypes } from '../routing/event-types';
 import { namesSystemEvents } from '../routing/match';
 import type { RuleConfig } from '../routing/schema';
@@ -34,7 +35,10 @@ export function describeConfig(config: Config): string[] {
     `store:       ${config.store.path} (events kept ${config.store.retentionDays} d, rejections ${config.store.rejectionRetentionDays} d)`,
   );
   lines.push(`admin API:   ${config.admin.token ? 'enabled (token set)' : 'disabled (no admin.token)'}`);
-  lines.push(`metrics:     ${config.metrics.enabled ? 'GET /metrics' : 'disabled'}`, '', 'partners:');
+  lines.push(`metrics:     ${config.metrics.enabled ? 'GET /metrics' : 'disabled'}`);
+  const waits = resolveStuckWaits(config.payouts);
+  lines.push(`stuck after: ${isStuckCheckOn(waits) ? describeStuckWaits(waits) : 'never (the check is off)'}`);
+  lines.push('', 'partners:');
   for (const p of config.skypay.partners) {
     const enc = p.encryptKeys.length ? `must encrypt, ${describeKeys(p.encryptKeys)}` : 'plain JSON allowed';
     lines.push(`  ${p.userName}  authentication ${describeKeys(p.authentication)}; ${enc}`);

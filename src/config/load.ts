@@ -99,6 +99,7 @@ function checkAcross(
     problems.push(...checkPartners(c.skypay), ...checkStatusQuery(c.skypay));
     if (options.production) problems.push(...checkNoSampleKey(c.skypay));
   }
+  if (c.payouts && c.skypay) problems.push(...checkStuckPartners(c.payouts, c.skypay));
   if (c.skypay && c.ui && c.admin && c.metrics) {
     problems.push(...checkPaths({ skypay: c.skypay, ui: c.ui, admin: c.admin, metrics: c.metrics }));
   }
@@ -227,6 +228,16 @@ export function listConfigWarnings(config: Config): string[] {
     }
   });
   return warnings;
+}
+
+/** A wait for a partner that is not configured would never apply: most likely a misspelt userName. */
+function checkStuckPartners(payouts: Config['payouts'], skypay: Config['skypay']): string[] {
+  const names = skypay.partners.map((p) => p.userName);
+  return Object.keys(payouts.stuckAfterByPartner)
+    .filter((partner) => !names.includes(partner))
+    .map(
+      (partner) => `payouts.stuckAfterByPartner.${partner}: not a configured partner (configured: ${names.join(', ')})`,
+    );
 }
 
 function checkPartners(skypay: Config['skypay']): string[] {

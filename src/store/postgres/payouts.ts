@@ -28,6 +28,7 @@ import type {
   PayoutView,
   ReconciliationView,
   StuckCheck,
+  StuckCutoff,
 } from '../types';
 import { WORK_CHANNEL } from './locks';
 import { insertDeliveries } from './outbox';
@@ -127,11 +128,12 @@ export async function applyPayout(client: Queryable, event: PayoutEvent, policy:
 
 export async function raiseStuck(client: Queryable, check: StuckCheck): Promise<SystemEvent[]> {
   // SKIP LOCKED: a payout whose callback is being stored right now is looked at on the next round.
+  const stuck = stuckCondition(check.cutoffs, 1);
   const { rows } = await client.query<Row>(
     `SELECT ${PAYOUT_COLUMNS} FROM payouts
-     WHERE state NOT IN (${FINAL_LIST}) AND state_since_ms < $1 AND (stuck_state IS NULL OR stuck_state <> state)
-     ORDER BY state_since_ms LIMIT $2 FOR UPDATE SKIP LOCKED`,
-    [check.stateSinceBeforeMs, check.limit],
+     WHERE state NOT IN (${FINAL_LIST}) AND ${stuck.sql} AND (stuck_state IS NULL OR stuck_state <> state)
+     ORDER BY state_since_ms LIMIT $${stuck.params.length + 1} FOR UPDATE SKIP LOCKED`,
+    [...stuck.params, check.limit],
   );
   const raised: SystemEvent[] = [];
   for (const p of rows.map(toPayoutRecord)) {
@@ -158,8 +160,33 @@ function payoutWhere(f: PayoutCountFilter & { before?: string | undefined }): { 
     ['id < $?', f.before],
   ];
   const used = conditions.filter(([, v]) => v !== undefined);
-  const sql = used.map(([c], i) => c.replace('$?', `$${i + 1}`)).join(' AND ');
-  return { sql: used.length ? `WHERE ${sql}` : '', params: used.map(([, v]) => v) };
+  const sql = used.map(([c], i) => c.replace('$?', `$${i + 1}`));
+  const params = used.map(([, v]) => v);
+  if (f.stuck !== undefined) {
+    const stuck = stuckCondition(f.stuck, params.length + 1);
+    sql.push(stuck.sql);
+    params.push(...stuck.params);
+  }
+  return { sql: sql.length ? `WHERE ${sql.join(' AND ')}` : '', params };
+}
+
+/** Past any of the cutoffs (see StuckCutoff), numbering parameters from $first; nothing when there are none. */
+function stuckCondition(cutoffs: readonly StuckCutoff[], first: number): { sql: string; params: unknown[] } {
+  if (cutoffs.length === 0) return { sql: '0 = 1', params: [] };
+  const params: unknown[] = [];
+  const next = (value: unknown): string => {
+    params.push(value);
+    return `$${first + params.length - 1}`;
+  };
+  const parts = cutoffs.map((c) => {
+    const conditions = [`state = ${next(c.state)}`, `state_since_ms < ${next(c.stateSinceBeforeMs)}`];
+    if (c.partner !== undefined) conditions.push(`partner = ${next(c.partner)}`);
+    if (c.exceptPartners !== undefined && c.exceptPartners.length > 0) {
+      conditions.push(`partner <> ALL(${next([...c.exceptPartners])}::text[])`);
+    }
+    return `(${conditions.join(' AND ')})`;
+  });
+  return { sql: `(${parts.join(' OR ')})`, params };
 }
 
 export async function listPayouts(db: Queryable, f: PayoutFilter): Promise<PayoutView[]> {

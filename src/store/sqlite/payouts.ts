@@ -28,9 +28,30 @@ import type {
   PayoutView,
   ReconciliationView,
   StuckCheck,
+  StuckCutoff,
 } from '../types';
 
 const FINAL_LIST = FINAL_PAYOUT_STATES.map((s) => `'${s}'`).join(', ');
+
+/** Past any of the cutoffs (see StuckCutoff); nothing when there are none. */
+function stuckCondition(cutoffs: readonly StuckCutoff[]): { sql: string; params: unknown[] } {
+  if (cutoffs.length === 0) return { sql: '0 = 1', params: [] };
+  const params: unknown[] = [];
+  const parts = cutoffs.map((c) => {
+    const conditions = ['state = ?', 'state_since_ms < ?'];
+    params.push(c.state, c.stateSinceBeforeMs);
+    if (c.partner !== undefined) {
+      conditions.push('partner = ?');
+      params.push(c.partner);
+    }
+    if (c.exceptPartners !== undefined && c.exceptPartners.length > 0) {
+      conditions.push(`partner NOT IN (${c.exceptPartners.map(() => '?').join(', ')})`);
+      params.push(...c.exceptPartners);
+    }
+    return `(${conditions.join(' AND ')})`;
+  });
+  return { sql: `(${parts.join(' OR ')})`, params };
+}
 
 /** The payouts table's SQL: called inside the event writer's transaction, and for reads and the stuck check. */
 export function preparePayouts(db: Database.Database) {
@@ -52,10 +73,17 @@ export function preparePayouts(db: Database.Database) {
   const insertDelivery = db.prepare(`
     INSERT INTO deliveries (id, event_id, destination, rules, state, next_attempt_ms, created_ms, updated_ms)
     VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`);
-  const selectStuck = db.prepare(`
-    SELECT ${PAYOUT_COLUMNS} FROM payouts
-    WHERE state NOT IN (${FINAL_LIST}) AND state_since_ms < ? AND (stuck_state IS NULL OR stuck_state <> state)
-    ORDER BY state_since_ms LIMIT ?`);
+  // Prepared per check: its cutoffs (one per state, and per partner with a wait of its own) come from the config.
+  const selectStuck = (check: StuckCheck): Row[] => {
+    const stuck = stuckCondition(check.cutoffs);
+    return db
+      .prepare(
+        `SELECT ${PAYOUT_COLUMNS} FROM payouts
+         WHERE state NOT IN (${FINAL_LIST}) AND ${stuck.sql} AND (stuck_state IS NULL OR stuck_state <> state)
+         ORDER BY state_since_ms LIMIT ?`,
+      )
+      .all(...stuck.params, check.limit) as Row[];
+  };
   const markStuck = db.prepare('UPDATE payouts SET stuck_state = state WHERE partner = ? AND control_number = ?');
   const selectLatestReconciliation = db.prepare(`
     SELECT id, status, outcome, detail, event_id FROM payout_reconciliations
@@ -122,7 +150,7 @@ export function preparePayouts(db: Database.Database) {
   };
 
   const raiseStuck = db.transaction((check: StuckCheck): SystemEvent[] => {
-    const rows = (selectStuck.all(check.stateSinceBeforeMs, check.limit) as Row[]).map(toPayoutRecord);
+    const rows = selectStuck(check).map(toPayoutRecord);
     return rows.map((p) => {
       markStuck.run(p.partner, p.controlNumber);
       const event = check.build(p);
@@ -143,10 +171,14 @@ export function preparePayouts(db: Database.Database) {
       ['id < ?', f.before],
     ];
     const used = conditions.filter(([, v]) => v !== undefined);
-    return {
-      sql: used.length ? `WHERE ${used.map(([c]) => c).join(' AND ')}` : '',
-      params: used.map(([, v]) => v),
-    };
+    const sql = used.map(([c]) => c);
+    const params = used.map(([, v]) => v);
+    if (f.stuck !== undefined) {
+      const stuck = stuckCondition(f.stuck);
+      sql.push(stuck.sql);
+      params.push(...stuck.params);
+    }
+    return { sql: sql.length ? `WHERE ${sql.join(' AND ')}` : '', params };
   };
 
   const list = (f: PayoutFilter): PayoutView[] => {

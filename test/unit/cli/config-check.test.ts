@@ -18,6 +18,10 @@ describe('cli/config-check: describeConfig', () => {
   );
   const lines = describeConfig(config);
 
+  it('says how long a payout may wait in each open state', () => {
+    expect(lines).to.include('stuck after: uploaded 3 d, amendedSuccess 3 d, amendedFailure 24 h');
+  });
+
   it('says a whole family of types once', () => {
     const at = lines.indexOf('  everything → hook');
     expect(lines.slice(at + 1, at + 3)).to.deep.equal([

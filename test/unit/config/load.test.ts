@@ -23,13 +23,35 @@ describe('config/load', () => {
     expect(config.destinations).to.deep.equal({});
   });
 
-  it('stuck payouts: 6 h and a check a minute by default; 0 turns the check off', () => {
+  it('stuck payouts: no wait set by default (the built-in waits per state apply), a check a minute', () => {
     expect(validateConfig(readDefaultConfig()).payouts).to.deep.equal({
-      stuckAfterMs: 21_600_000,
+      stuckAfter: {},
+      stuckAfterByPartner: {},
       checkIntervalMs: 60_000,
     });
     const off = validateConfig(mergeDeep(readDefaultConfig(), { payouts: { stuckAfterMs: 0 } }));
     expect(off.payouts.stuckAfterMs).to.equal(0);
+  });
+
+  it('stuck payouts: waits in milliseconds or as durations, per state and per configured partner', () => {
+    const { payouts } = validateConfig(
+      mergeDeep(readDefaultConfig(), {
+        payouts: {
+          stuckAfterMs: 7_200_000,
+          stuckAfter: { uploaded: '3d', amendedFailure: 0 },
+          stuckAfterByPartner: { 'AppName@skypay': { uploaded: '90m' } },
+        },
+      }),
+    );
+    expect(payouts).to.deep.include({
+      stuckAfterMs: 7_200_000,
+      stuckAfter: { uploaded: 259_200_000, amendedFailure: 0 },
+      stuckAfterByPartner: { 'AppName@skypay': { uploaded: 5_400_000 } },
+    });
+    expect(
+      validateConfig(mergeDeep(readDefaultConfig(), { payouts: { stuckAfterByPartner: { 'AppName@skypay': '4h' } } }))
+        .payouts.stuckAfterByPartner,
+    ).to.deep.equal({ 'AppName@skypay': 14_400_000 });
   });
 
   it('fills in defaults for sections left out', () => {
@@ -93,6 +115,26 @@ describe('config/load', () => {
       'a negative payouts.stuckAfterMs',
       { payouts: { stuckAfterMs: -1 } },
       /^payouts\.stuckAfterMs: must be an integer, 0 or more/,
+    ],
+    [
+      'a wait that is not a duration',
+      { payouts: { stuckAfter: { uploaded: 'three days' } } },
+      /^payouts\.stuckAfter\.uploaded: must be milliseconds \(0 or more\) or a duration such as "90m", "6h" or "3d"$/,
+    ],
+    [
+      'a wait for a final state',
+      { payouts: { stuckAfter: { paid: '1h' } } },
+      /^payouts\.stuckAfter\.paid: is not a known/,
+    ],
+    [
+      'a per-partner wait for a partner not configured',
+      { payouts: { stuckAfterByPartner: { 'Remit@skypay': '3d' } } },
+      /^payouts\.stuckAfterByPartner\.Remit@skypay: not a configured partner \(configured: AppName@skypay\)$/,
+    ],
+    [
+      'a per-partner wait per state with a bad value',
+      { payouts: { stuckAfterByPartner: { 'AppName@skypay': { amendedSuccess: -5 } } } },
+      /^payouts\.stuckAfterByPartner\.AppName@skypay\.amendedSuccess: must be milliseconds/,
     ],
     [
       'a zero payouts.checkIntervalMs',
