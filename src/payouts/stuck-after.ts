@@ -40,7 +40,7 @@ export const DEFAULT_STUCK_AFTER: StateWaits = {
 
 /**
  * Each state's wait, most specific first: the partner's wait for the state, the partner's one wait, stuckAfter's
- * wait for the state, stuckAfterMs (the default for every state, as before there were states), the built-in wait.
+ * wait for the state, stuckAfterMs (the wait of every state, where set), the built-in wait.
  */
 export function resolveStuckWaits(payouts: Config['payouts']): StuckWaits {
   const all = waitsOver(payouts.stuckAfter, (state) => payouts.stuckAfterMs ?? DEFAULT_STUCK_AFTER[state]);
