@@ -11,7 +11,7 @@ export type { Store, StoreOptions } from './store';
  */
 export async function openStore(options: StoreOptions, logger: Logger): Promise<Store> {
   if (options.url !== undefined) return openPostgresStore({ ...options, url: options.url }, logger);
-  const store = new SqliteStore(options);
+  const store = new SqliteStore(options, logger);
   logger.debug({ path: options.path }, 'store opened (SQLite)');
   return Promise.resolve(store);
 }

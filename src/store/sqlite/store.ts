@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
+import type { Logger } from '../../log';
 import type { PayoutEvent, PayoutState, RelayEvent, SystemEvent } from '../../event';
 import {
   DatabaseLostError,
@@ -85,12 +86,27 @@ type GroupWrite = { event: EventWrite } | { finish: FinishWrite };
 
 /** What /healthz, /readyz, the log and the alert say when the file under the open handle is gone. */
 export const DATABASE_LOST_REASON = 'database file was removed or replaced';
+/**
+ * The same for SQLite's write-ahead log and its index. Commits go to the -wal until a checkpoint copies them into
+ * the main file: one removed under the open handle takes every later commit (and any not yet copied) with it at the
+ * next restart, and a second process opening the folder would start a log of its own beside it.
+ */
+export const DATABASE_WAL_LOST_REASON = 'database -wal file was removed or replaced';
+export const DATABASE_SHM_LOST_REASON = 'database -shm file was removed or replaced';
 /** Without traffic a removed file is still noticed (log, alert, probes) within this long. */
 const FILE_CHECK_INTERVAL_MS = 1_000;
 
 interface FileIdentity {
   dev: bigint;
   ino: bigint;
+}
+
+/** A file SQLite opens beside the database: checked like it, once it exists (SQLite makes them on first use). */
+interface SideFile {
+  path: string;
+  reason: string;
+  /** Undefined until the file is first seen: SQLite may not have made it yet when the store opens. */
+  identity: FileIdentity | undefined;
 }
 
 /** How long a job lock is held without renewal: a process that died holding one blocks the job this long. */
@@ -123,19 +139,37 @@ export class SqliteStore implements Store {
   private readonly path: string;
   /** The file as it was when opened; undefined for an in-memory database. */
   private readonly file: FileIdentity | undefined;
+  /** The -wal and -shm files; none in memory. */
+  private readonly sideFiles: SideFile[];
   private lost: string | undefined;
+  /** Whether the lost file is the -wal while the database file is still there: its commits can be copied home. */
+  private walLost = false;
+  /** Why copying the lost -wal home last failed; undefined when it last succeeded (or was never needed). */
+  private writeBackFailed: string | undefined;
+  private wroteBack = false;
   private readonly fileWatch: NodeJS.Timeout | undefined;
   private readonly writeEvents: (writes: EventWrite[]) => SaveOutcome[];
   /** The last write failure, cleared by the next successful write: what /readyz reports. */
   private writeFailure: string | undefined;
 
-  constructor(private readonly options: StoreOptions) {
+  constructor(
+    private readonly options: StoreOptions,
+    /** For what only the store sees (a removed -wal copied home); the CLI and tests may leave it out. */
+    private readonly logger?: Logger,
+  ) {
     if (options.mustExist && options.path !== ':memory:' && !fs.existsSync(options.path)) {
       throw new StoreNotFoundError(`no database at ${options.path}`);
     }
     this.db = openDatabase(options);
     this.path = options.path;
     this.file = identify(options.path);
+    this.sideFiles = this.file
+      ? [
+          { path: `${options.path}-wal`, reason: DATABASE_WAL_LOST_REASON, identity: undefined },
+          { path: `${options.path}-shm`, reason: DATABASE_SHM_LOST_REASON, identity: undefined },
+        ]
+      : [];
+    this.checkFile();
     const batching = { maxBatch: options.maxBatch ?? 256, busyTimeoutMs: options.busyTimeoutMs ?? 5_000, isBusy };
     const eventWriter = prepareEventWriter(this.db);
     this.writeEvents = eventWriter.write;
@@ -153,8 +187,16 @@ export class SqliteStore implements Store {
       let e = 0;
       return items.map((i) => ('finish' in i ? undefined : (lost ?? events[e++])));
     });
-    // One stat per group commit, not per callback: a removed file must not take another 1000.
-    this.writes = createBatcher((items: GroupWrite[]) => writeGroup.immediate(items), batching);
+    // One look at the files per group commit, not per callback: a removed file must not take another 1000. Before
+    // the commit (inside it) and again after: a -wal removed while the group committed took the group with it, so
+    // its callers get a 503 too, and what it held is copied into the database file before anyone is answered.
+    this.writes = createBatcher((items: GroupWrite[]) => {
+      const outcomes = writeGroup.immediate(items);
+      if (this.checkFile() === undefined) return outcomes;
+      this.writeBackLostLog();
+      const lost = this.lostError();
+      return outcomes.map((o) => (o === undefined ? undefined : (lost ?? o)));
+    }, batching);
     this.rejections = createBatcher(prepareRejectionWriter(this.db), batching);
     const writeSuppressed = prepareSuppressedWriter(this.db);
     // Through a batcher for its retries while another process holds the write lock.
@@ -172,7 +214,9 @@ export class SqliteStore implements Store {
     this.dashboard = prepareDashboard(this.db);
     this.groups = prepareGroups(this.db);
     if (this.file) {
-      this.fileWatch = setInterval(() => this.checkFile(), FILE_CHECK_INTERVAL_MS);
+      this.fileWatch = setInterval(() => {
+        if (this.checkFile() !== undefined) this.writeBackLostLog();
+      }, FILE_CHECK_INTERVAL_MS);
       this.fileWatch.unref();
     }
   }
@@ -184,12 +228,60 @@ export class SqliteStore implements Store {
    */
   checkFile(): string | undefined {
     if (this.lost !== undefined || !this.file) return this.lost;
-    const now = identify(this.path, true);
-    if (now && now.dev === this.file.dev && now.ino === this.file.ino) return undefined;
-    this.lost = DATABASE_LOST_REASON;
+    const reason = this.findLostFile(this.file);
+    if (reason === undefined) return undefined;
+    this.lost = reason;
+    this.walLost = reason === DATABASE_WAL_LOST_REASON;
     const onLost = this.options.onLost;
-    if (onLost) setImmediate(() => onLost(DATABASE_LOST_REASON));
+    if (onLost) setImmediate(() => onLost(reason));
     return this.lost;
+  }
+
+  /** The reason for the first of the database file, its -wal and its -shm that is not the file opened. */
+  private findLostFile(file: FileIdentity): string | undefined {
+    if (!sameFile(identify(this.path, true), file)) return DATABASE_LOST_REASON;
+    for (const side of this.sideFiles) {
+      const now = identify(side.path, true);
+      // Not made yet (or not yet seen): the first file SQLite puts there is the one this handle uses.
+      if (side.identity === undefined) side.identity = now;
+      else if (!sameFile(now, side.identity)) return side.reason;
+    }
+    return undefined;
+  }
+
+  /**
+   * After the -wal was removed, SQLite keeps committing into the removed file, which is gone for good when the
+   * process ends: acknowledged callbacks not yet copied into the database file would go with it. A checkpoint
+   * copies them now. Only while nothing has taken the -wal's place: a file there is another process's log, and
+   * copying this one under it would corrupt what that process reads. Repeated every check, for the alert and the
+   * attempts still written through this handle.
+   */
+  private writeBackLostLog(): void {
+    if (!this.walLost || this.closed || fs.existsSync(`${this.path}-wal`)) return;
+    try {
+      const [result] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      if (result?.busy !== 0) return this.writeBackFailure('another connection is reading or writing');
+      if (this.writeBackFailed !== undefined || !this.wroteBack) {
+        this.logger?.warn(
+          { path: this.path },
+          'commits in the removed -wal file were copied into the database file; restart skyrelay on this folder',
+        );
+      }
+      this.wroteBack = true;
+      this.writeBackFailed = undefined;
+    } catch (err) {
+      this.writeBackFailure(describeCode(err));
+    }
+  }
+
+  private writeBackFailure(why: string): void {
+    // Tried again at the next check; logged once per kind of failure, not every second.
+    if (this.writeBackFailed === why) return;
+    this.writeBackFailed = why;
+    this.logger?.error(
+      { path: this.path, reason: why },
+      'could not copy the removed -wal file into the database file yet; trying again every second',
+    );
   }
 
   /**
@@ -602,6 +694,10 @@ export class SqliteStore implements Store {
  * check may take.
  */
 const SYNC_BUSY_WAIT_MS = 10;
+
+function sameFile(a: FileIdentity | undefined, b: FileIdentity): boolean {
+  return a !== undefined && a.dev === b.dev && a.ino === b.ino;
+}
 
 /** Device and inode of the file at `file`; undefined in memory, or (when `quiet`) if nothing is there. */
 function identify(file: string, quiet = false): FileIdentity | undefined {
