@@ -240,6 +240,8 @@ export class SqliteStore implements Store {
   /** The reason for the first of the database file, its -wal and its -shm that is not the file opened. */
   private findLostFile(file: FileIdentity): string | undefined {
     if (!sameFile(identify(this.path, true), file)) return DATABASE_LOST_REASON;
+    // A closed handle uses neither (SQLite removes the -wal as the last connection closes): it fails on its own.
+    if (!this.db.open) return undefined;
     for (const side of this.sideFiles) {
       const now = identify(side.path, true);
       // Not made yet (or not yet seen): the first file SQLite puts there is the one this handle uses.
