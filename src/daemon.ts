@@ -211,6 +211,7 @@ export class Daemon {
         : undefined;
     const app = createApp({
       trustProxy: config.server.trustProxy,
+      proxyHops: config.server.proxyHops,
       logger,
       ...(callbacks ? { callbacks } : {}),
       ...(financeCallbacks ? { financeCallbacks } : {}),
@@ -392,6 +393,7 @@ export class Daemon {
           store,
           logger: this.logger,
           perMinute: this.config.store.maxRejectionsPerMinute,
+          totalPerMinute: this.config.store.maxRejectionsPerMinuteTotal,
         });
       },
       stop: () => keeper?.stop(),

@@ -285,3 +285,23 @@ export async function addSuppressed(
     [counts.map((c) => c.rejectionId), counts.map((c) => c.count)],
   );
 }
+
+/** Store.takeRejectionRows: one UPDATE of the one quota row (every SET reads the row as it was). */
+export async function takeRejectionRows(
+  db: Pick<ClientBase, 'query'>,
+  minuteMs: number,
+  want: number,
+  cap: number,
+): Promise<number> {
+  const { rows } = await db.query<{ granted: number }>(
+    `UPDATE rejection_quota SET
+       granted = greatest(0, least($2::int, $3::int - CASE WHEN minute_ms >= $1 THEN taken ELSE 0 END)),
+       taken = CASE WHEN minute_ms >= $1 THEN taken ELSE 0 END
+         + greatest(0, least($2::int, $3::int - CASE WHEN minute_ms >= $1 THEN taken ELSE 0 END)),
+       minute_ms = greatest(minute_ms, $1)
+     WHERE id = 1
+     RETURNING granted`,
+    [minuteMs, want, cap],
+  );
+  return rows[0]?.granted ?? 0;
+}

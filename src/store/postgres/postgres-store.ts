@@ -48,7 +48,7 @@ import type {
 } from '../types';
 import { toPayoutView } from '../rows';
 import * as payouts from './payouts';
-import { addSuppressed, writeEvents, writeRejections, type EventWrite } from './events';
+import { addSuppressed, takeRejectionRows, writeEvents, writeRejections, type EventWrite } from './events';
 import { describeFailure, failsAll, toStoreError } from './failure';
 import { createAsyncBatcher, type AsyncBatcher } from './group-commit';
 import * as groups from './groups';
@@ -227,6 +227,10 @@ export class PostgresStore implements Store {
     // After the rows they count: a kept row still queued in the batcher is written first.
     await this.rejections.flush();
     await this.run((pool) => addSuppressed(pool, counts));
+  }
+
+  takeRejectionRows(minuteMs: number, want: number, cap: number): Promise<number> {
+    return this.run((pool) => takeRejectionRows(pool, minuteMs, want, cap));
   }
 
   claimDeliveries(options: ClaimOptions): Promise<ClaimedDelivery[]> {

@@ -246,3 +246,16 @@ export function prepareSuppressedWriter(db: Database.Database): (counts: Suppres
   });
   return (counts) => addAll.immediate(counts);
 }
+
+/** Store.takeRejectionRows: one UPDATE of the one quota row (every SET reads the row as it was). */
+export function prepareRejectionQuota(db: Database.Database): (minuteMs: number, want: number, cap: number) => number {
+  const take = db.prepare(`
+    UPDATE rejection_quota SET
+      granted = max(0, min(@want, @cap - CASE WHEN minute_ms >= @minute THEN taken ELSE 0 END)),
+      taken = CASE WHEN minute_ms >= @minute THEN taken ELSE 0 END
+        + max(0, min(@want, @cap - CASE WHEN minute_ms >= @minute THEN taken ELSE 0 END)),
+      minute_ms = max(minute_ms, @minute)
+    WHERE id = 1
+    RETURNING granted`);
+  return (minute, want, cap) => (take.get({ minute, want, cap }) as { granted: number } | undefined)?.granted ?? 0;
+}

@@ -62,7 +62,13 @@ import type {
 import { prepareAlertWindows } from './alert-windows';
 import { prepareDashboard } from './dashboard';
 import { openDatabase } from './database';
-import { prepareEventWriter, prepareRejectionWriter, prepareSuppressedWriter, type EventWrite } from './events';
+import {
+  prepareEventWriter,
+  prepareRejectionQuota,
+  prepareRejectionWriter,
+  prepareSuppressedWriter,
+  type EventWrite,
+} from './events';
 import { prepareGroups } from './groups';
 import { prepareJobLocks } from './job-locks';
 import { prepareSharedMetrics } from './metric-totals';
@@ -121,6 +127,7 @@ export class SqliteStore implements Store {
   private readonly writes: Batcher<GroupWrite, SaveOutcome | DatabaseLostError | undefined>;
   private readonly rejections: Batcher<NewRejection, void>;
   private readonly suppressed: Batcher<SuppressedRejections, void>;
+  private readonly rejectionQuota: ReturnType<typeof prepareRejectionQuota>;
   private readonly outbox: ReturnType<typeof prepareOutbox>;
   private closing: Promise<void> | undefined;
   private closed = false;
@@ -204,6 +211,7 @@ export class SqliteStore implements Store {
       writeSuppressed(counts);
       return counts.map(() => undefined);
     }, batching);
+    this.rejectionQuota = prepareRejectionQuota(this.db);
     this.alertWindows = prepareAlertWindows(this.db);
     this.metricTotals = prepareSharedMetrics(this.db);
     this.pruner = preparePruner(this.db);
@@ -397,6 +405,10 @@ export class SqliteStore implements Store {
     // After the rows they count: a kept row still queued in the batcher is written first.
     await this.rejections.flush();
     await Promise.all(counts.map((c) => this.suppressed.submit(c))).catch(toStorageError);
+  }
+
+  takeRejectionRows(minuteMs: number, want: number, cap: number): Promise<number> {
+    return this.read(() => this.rejectionQuota(minuteMs, want, cap));
   }
 
   async claimDeliveries(options: ClaimOptions): Promise<ClaimedDelivery[]> {
