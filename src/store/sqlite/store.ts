@@ -170,6 +170,7 @@ export class SqliteStore implements Store {
     this.db = openDatabase(options);
     this.path = options.path;
     this.file = identify(options.path);
+    // The -wal first: after a commit, checkFile(true) looks at it alone.
     this.sideFiles = this.file
       ? [
           { path: `${options.path}-wal`, reason: DATABASE_WAL_LOST_REASON, identity: undefined },
@@ -195,11 +196,12 @@ export class SqliteStore implements Store {
       return items.map((i) => ('finish' in i ? undefined : (lost ?? events[e++])));
     });
     // One look at the files per group commit, not per callback: a removed file must not take another 1000. Before
-    // the commit (inside it) and again after: a -wal removed while the group committed took the group with it, so
-    // its callers get a 503 too, and what it held is copied into the database file before anyone is answered.
+    // the commit (inside it) and at the -wal again after: one removed while the group committed took the group
+    // with it, so its callers get a 503 too, and what it held is copied into the database file before anyone is
+    // answered.
     this.writes = createBatcher((items: GroupWrite[]) => {
       const outcomes = writeGroup.immediate(items);
-      if (this.checkFile() === undefined) return outcomes;
+      if (this.checkFile(true) === undefined) return outcomes;
       this.writeBackLostLog();
       const lost = this.lostError();
       return outcomes.map((o) => (o === undefined ? undefined : (lost ?? o)));
@@ -230,13 +232,14 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Why the open database is no longer the file at store.path, or undefined
-   * while it is (one stat: same device and inode as when opened). Sticky: a
-   * file put back is not trusted again until a restart opens it afresh.
+   * Why the open database is no longer the file at store.path (or its -wal or -shm no longer the one SQLite
+   * uses), or undefined while they are (one stat each: same device and inode as when first seen). Sticky: a
+   * file put back is not trusted again until a restart opens it afresh. `onlyLog` looks at the -wal alone: after
+   * a commit, the one file the commit went to.
    */
-  checkFile(): string | undefined {
+  checkFile(onlyLog = false): string | undefined {
     if (this.lost !== undefined || !this.file) return this.lost;
-    const reason = this.findLostFile(this.file);
+    const reason = this.findLostFile(this.file, onlyLog);
     if (reason === undefined) return undefined;
     this.lost = reason;
     this.walLost = reason === DATABASE_WAL_LOST_REASON;
@@ -246,11 +249,11 @@ export class SqliteStore implements Store {
   }
 
   /** The reason for the first of the database file, its -wal and its -shm that is not the file opened. */
-  private findLostFile(file: FileIdentity): string | undefined {
-    if (!sameFile(identify(this.path, true), file)) return DATABASE_LOST_REASON;
+  private findLostFile(file: FileIdentity, onlyLog: boolean): string | undefined {
+    if (!onlyLog && !sameFile(identify(this.path, true), file)) return DATABASE_LOST_REASON;
     // A closed handle uses neither (SQLite removes the -wal as the last connection closes): it fails on its own.
     if (!this.db.open) return undefined;
-    for (const side of this.sideFiles) {
+    for (const side of onlyLog ? this.sideFiles.slice(0, 1) : this.sideFiles) {
       const now = identify(side.path, true);
       // Not made yet (or not yet seen): the first file SQLite puts there is the one this handle uses.
       if (side.identity === undefined) side.identity = now;
