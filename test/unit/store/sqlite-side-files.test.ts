@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseLostError } from '../../../src/store/errors';
-import { DATABASE_WAL_LOST_REASON } from '../../../src/store/sqlite/store';
+import { DATABASE_WAL_LOST_REASON } from '../../../src/store/sqlite/driver';
 import { makeTempDir } from '../../support/daemon';
 import { buildPayoutEvent } from '../../support/fixtures';
 import { openSqliteFile, openSqliteStore } from '../../support/sqlite';
