@@ -213,6 +213,7 @@ export class Daemon {
         : undefined;
     const app = createApp({
       trustProxy: config.server.trustProxy,
+      proxyHops: config.server.proxyHops,
       logger,
       ...(callbacks ? { callbacks } : {}),
       ...(financeCallbacks ? { financeCallbacks } : {}),
@@ -395,6 +396,7 @@ export class Daemon {
           store,
           logger: this.logger,
           perMinute: this.config.store.maxRejectionsPerMinute,
+          totalPerMinute: this.config.store.maxRejectionsPerMinuteTotal,
         });
       },
       stop: () => keeper?.stop(),
