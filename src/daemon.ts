@@ -33,6 +33,7 @@ import { StuckWatcher } from './payouts/stuck';
 import { isAnomaly } from './payouts/lifecycle';
 import { Dashboard } from './ui';
 import { createReconciler } from './payouts/reconciler-factory';
+import { dedupRules } from './ingest/dedup';
 
 export interface DaemonOptions {
   /** Extra routers mounted after the built-in ones, behind the same guards (embedding, tests). */
@@ -245,6 +246,7 @@ export class Daemon {
       start: async () => {
         store = await openStore(
           {
+            rules: dedupRules,
             path: config.store.path,
             url: config.store.url,
             poolSize: config.store.poolSize,
