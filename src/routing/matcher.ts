@@ -1,5 +1,6 @@
 import { statusOf } from '../event';
 import { STATUS_FIELDS, resolvePayType } from './pay-type';
+import { compilePattern } from './pattern';
 import { isScalar, type MatcherValue, type Scalar } from './schema';
 
 export type ValueTest = (value: unknown) => boolean;
@@ -100,6 +101,5 @@ function compileTextTest(
     const needle = matcher.contains;
     return (text) => text.includes(needle);
   }
-  const regex = new RegExp(matcher.regex);
-  return (text) => regex.test(text);
+  return compilePattern(matcher.regex);
 }
