@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
+import { fingerprint } from './admin/auth';
 import { createAdminRouter, guardAdmin } from './admin/router';
 import { createAlerts, type Alerts } from './alerts';
 import { Silences } from './alerts/silences';
@@ -307,6 +308,7 @@ export class Daemon {
       // Payouts and silences pages (issue 12 §1).
       stuckAfterMs: config.payouts.stuckAfterMs,
       onSilencesChanged: () => this.silences?.refresh() ?? Promise.resolve(),
+      silenceMaxDurationMs: config.silences.maxDurationMs,
     });
     events.on('callback.outcome', ({ outcome }) => dashboard.recordOutcome(outcome));
     this.dashboard = dashboard;
@@ -497,6 +499,8 @@ export class Daemon {
             silences: {
               store: this.store,
               destinations: Object.keys(this.config.destinations),
+              maxDurationMs: this.config.silences.maxDurationMs,
+              via: `admin token ${fingerprint(token)}`,
               onChanged: () => this.silences?.refresh() ?? Promise.resolve(),
             },
           }),

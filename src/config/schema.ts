@@ -197,6 +197,8 @@ export const ConfigStruct = object({
     object({
       /** How often each process reads the silences again: a silence made elsewhere holds here within this long. */
       refreshIntervalMs: defaulted(PositiveInt, 1_000),
+      /** The longest a silence may last: one that outlives the outage it was made for hides the next one. */
+      maxDurationMs: defaulted(PositiveInt, 7 * 86_400_000),
     }),
     {},
   ),

@@ -11,7 +11,8 @@ import { DeliveryError } from '../destinations/types';
 import type { RelayEvent } from '../event';
 import { canonicalPath, guardPrefix } from '../http/path-guard';
 import type { Logger } from '../log';
-import { SilenceInputError, MAX_AUTHOR_CHARS } from '../alerts/silence-input';
+import { SilenceInputError, MAX_AUTHOR_CHARS, type SilenceActor } from '../alerts/silence-input';
+import { fingerprint } from '../admin/auth';
 import { ReplayCountChangedError, SilenceEndedError } from '../store/errors';
 import type { DashboardStore, InspectStore, PayoutStore, ReplayStore, SilenceStore } from '../store/store';
 import type { NewDelivery, ReplayResult } from '../store/types';
@@ -47,6 +48,8 @@ export interface DashboardDeps {
   stuckAfterMs: number;
   /** After a silence is made or expired here: this process applies it at once, as the admin API does. */
   onSilencesChanged: () => Promise<void>;
+  /** silences.maxDurationMs. */
+  silenceMaxDurationMs: number;
   now?: () => number;
 }
 
@@ -200,6 +203,13 @@ export function createDashboardRouter(deps: DashboardDeps, keys: SessionKeys): R
   };
   const page = (ctx: Ctx, p: Page): void => send(ctx, p, csrfOf(ctx));
   const destinationNames = Object.keys(deps.destinations).sort();
+  const tokenPrint = fingerprint(deps.token);
+  /** Who acts on a silence: the session (its id's fingerprint, never the id) signed in with the admin token. */
+  const actorOf = (ctx: Ctx): SilenceActor => {
+    const session = ctx.state.session;
+    const via = `dashboard session ${session ? fingerprint(session.id) : '?'} (admin token ${tokenPrint})`;
+    return { name: via, via, from: ctx.ip || null };
+  };
 
   const setCookie = (ctx: Ctx, value: string, maxAgeSeconds: number): void => {
     const secure = ctx.secure || deps.trustProxy ? '; Secure' : '';
@@ -381,7 +391,12 @@ export function createDashboardRouter(deps: DashboardDeps, keys: SessionKeys): R
     const form = readSilenceForm(formOf(ctx));
     let silence;
     try {
-      silence = toNewSilence(form, destinationNames, now());
+      silence = toNewSilence(form, {
+        destinations: destinationNames,
+        now: now(),
+        maxDurationMs: deps.silenceMaxDurationMs,
+        actor: actorOf(ctx),
+      });
     } catch (err) {
       if (!(err instanceof SilenceInputError)) throw err;
       page(ctx, await silencesPage(ctx, { q: {}, form, problems: err.problems, status: 400 }));
@@ -389,31 +404,34 @@ export function createDashboardRouter(deps: DashboardDeps, keys: SessionKeys): R
     }
     const view = await deps.store.createSilence(silence);
     await deps.onSilencesChanged();
-    deps.logger.info({ silenceId: view.id, createdBy: view.createdBy }, 'dashboard: silence created');
+    deps.logger.info(
+      { silenceId: view.id, createdBy: view.createdBy, via: view.createdVia, from: view.createdFrom },
+      'dashboard: silence created',
+    );
     ctx.status = 303;
     ctx.redirect(`/ui/silences?created=${encodeURIComponent(view.id)}`);
   });
 
   router.post('/ui/silences/:id/expire', async (ctx) => {
     const id = ctx.params['id'] ?? '';
-    const expiredBy = formText(formOf(ctx), 'expiredBy');
+    const actor = actorOf(ctx);
+    const expiredBy = formText(formOf(ctx), 'expiredBy') ?? actor.name;
     const refuse = async (status: number, problem: string) =>
       page(ctx, await silencesPage(ctx, { q: {}, problem, status }));
     if (!ID_PATTERN.test(id)) return refuse(404, 'No such silence.');
-    if (expiredBy === undefined) return refuse(400, `Expiring ${id}: give your name (kept for the audit).`);
     if (expiredBy.length > MAX_AUTHOR_CHARS) {
       return refuse(400, `Expiring ${id}: the name is at most ${MAX_AUTHOR_CHARS} characters.`);
     }
     let view;
     try {
-      view = await deps.store.expireSilence(id, expiredBy, now());
+      view = await deps.store.expireSilence(id, expiredBy, now(), { via: actor.via, from: actor.from });
     } catch (err) {
       if (!(err instanceof SilenceEndedError)) throw err;
       return refuse(409, err.message);
     }
     if (!view) return refuse(404, 'No such silence.');
     await deps.onSilencesChanged();
-    deps.logger.info({ silenceId: view.id, expiredBy }, 'dashboard: silence expired');
+    deps.logger.info({ silenceId: view.id, expiredBy, via: actor.via, from: actor.from }, 'dashboard: silence expired');
     ctx.status = 303;
     ctx.redirect(`/ui/silences?expired=${encodeURIComponent(view.id)}`);
   });

@@ -278,6 +278,14 @@ const MIGRATIONS: string[] = [
   CREATE INDEX IF NOT EXISTS payout_reconciliations_payout
     ON payout_reconciliations (partner, control_number, last_ms);
   `,
+  `
+  -- Who made and ended each silence as the credential tells it (the admin token's fingerprint, a dashboard session,
+  -- the OS user of the CLI) and from which address, beside the name typed; NULL for silences made before.
+  ALTER TABLE silences ADD COLUMN created_via text;
+  ALTER TABLE silences ADD COLUMN created_from text;
+  ALTER TABLE silences ADD COLUMN expired_via text;
+  ALTER TABLE silences ADD COLUMN expired_from text;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -45,6 +45,7 @@ import type {
   NewSilence,
   SilenceFilter,
   SilenceView,
+  SilenceAudit,
 } from '../types';
 import { toPayoutView } from '../rows';
 import * as payouts from './payouts';
@@ -393,8 +394,8 @@ export class PostgresStore implements Store {
     return this.run((pool) => silences.listCurrentSilences(pool, now));
   }
 
-  expireSilence(id: string, expiredBy: string, now: number): Promise<SilenceView | undefined> {
-    return this.transaction((c) => silences.expireSilence(c, id, expiredBy, now));
+  expireSilence(id: string, expiredBy: string, now: number, audit?: SilenceAudit): Promise<SilenceView | undefined> {
+    return this.transaction((c) => silences.expireSilence(c, id, expiredBy, now, audit));
   }
 
   async dropStaleMetricProcesses(beforeMs: number): Promise<void> {

@@ -1,12 +1,12 @@
 import type { ClientBase, Pool } from 'pg';
 import { SilenceEndedError } from '../errors';
 import { SILENCE_COLUMNS, silenceValues, toSilenceView, type Row } from '../rows';
-import type { NewSilence, SilenceFilter, SilenceView } from '../types';
+import type { NewSilence, SilenceAudit, SilenceFilter, SilenceView } from '../types';
 
 /** Silences' SQL for PostgreSQL: rare, small writes; every instance reads them again each refresh. */
 export async function createSilence(pool: Pool, s: NewSilence): Promise<SilenceView> {
   const { rows } = await pool.query<Row>(
-    `INSERT INTO silences (${SILENCE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+    `INSERT INTO silences (${SILENCE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
     silenceValues(s),
   );
   return toSilenceView(rows[0] as Row);
@@ -34,11 +34,13 @@ export async function expireSilence(
   id: string,
   by: string,
   now: number,
+  audit?: SilenceAudit,
 ): Promise<SilenceView | undefined> {
   const { rows } = await client.query<Row>(
-    `UPDATE silences SET expired_by = $1, expired_ms = $2 WHERE id = $3 AND expired_ms IS NULL AND ends_ms > $2
+    `UPDATE silences SET expired_by = $1, expired_ms = $2, expired_via = $4, expired_from = $5
+     WHERE id = $3 AND expired_ms IS NULL AND ends_ms > $2
      RETURNING *`,
-    [by, now, id],
+    [by, now, id, audit?.via ?? null, audit?.from ?? null],
   );
   if (rows[0]) return toSilenceView(rows[0]);
   const found = await client.query('SELECT 1 FROM silences WHERE id = $1', [id]);

@@ -55,6 +55,7 @@ import type {
   NewSilence,
   SilenceFilter,
   SilenceView,
+  SilenceAudit,
   StuckCheck,
   SuppressedRejections,
 } from '../types';
@@ -489,8 +490,8 @@ export class SqliteStore implements Store {
     return this.read(() => this.silences.current(now));
   }
 
-  expireSilence(id: string, expiredBy: string, now: number): Promise<SilenceView | undefined> {
-    return this.read(() => this.silences.expire(id, expiredBy, now));
+  expireSilence(id: string, expiredBy: string, now: number, audit?: SilenceAudit): Promise<SilenceView | undefined> {
+    return this.read(() => this.silences.expire(id, expiredBy, now, audit));
   }
 
   async dropStaleMetricProcesses(beforeMs: number): Promise<void> {
