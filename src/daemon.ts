@@ -1,7 +1,8 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import { fingerprint } from './admin/auth';
-import { createAdminRouter, guardAdmin } from './admin/router';
+import { ADMIN_PREFIX, createAdminRouter, guardAdmin } from './admin/router';
+import { refuseAmbiguousSeparators } from './http/path-guard';
 import { createAlerts, type Alerts } from './alerts';
 import { Silences } from './alerts/silences';
 import { createApp } from './app';
@@ -33,6 +34,7 @@ import { createPayoutPolicy } from './payouts/policy';
 import { StuckWatcher } from './payouts/stuck';
 import { isAnomaly } from './payouts/lifecycle';
 import { Dashboard } from './ui';
+import { UI_PREFIX } from './ui/layout';
 import { createReconciler } from './payouts/reconciler-factory';
 
 export interface DaemonOptions {
@@ -463,7 +465,9 @@ export class Daemon {
 
   private operationsGuards(metrics: Metrics | undefined): Koa.Middleware[] {
     const token = this.config.admin.token;
+    const { metrics: m } = this.config;
     return [
+      refuseAmbiguousSeparators([ADMIN_PREFIX, UI_PREFIX, ...(m.enabled ? [m.path] : [])]),
       ...(metrics?.guards ?? []),
       ...(token ? [guardAdmin({ token, logger: this.logger })] : []),
       ...(this.dashboard ? [this.dashboard.guard] : []),
