@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import type Koa from 'koa';
 import { fingerprint } from './admin/auth';
 import { ADMIN_PREFIX, createAdminRouter, guardAdmin } from './admin/router';
+import { AuthGate } from './http/auth-gate';
 import { refuseAmbiguousSeparators } from './http/path-guard';
 import { createAlerts, type Alerts } from './alerts';
 import { Silences } from './alerts/silences';
@@ -67,6 +68,8 @@ export class Daemon {
   private silences: Silences | undefined;
   /** The dashboard at /ui (issue 12), when admin.token is set. */
   private dashboard: Dashboard | undefined;
+  /** Wrong tokens per address, for /admin, /metrics and the dashboard's sign-in alike. */
+  private readonly authGate: AuthGate;
   readonly stop: () => Promise<void>;
 
   constructor(
@@ -87,6 +90,10 @@ export class Daemon {
     // Grouping destinations (issue 11): payouts routed there join their group instead of getting a delivery each.
     this.planDeliveries = withGrouping(this.planner.plan, resolveGroupings(config.destinations));
     this.stop = once(() => this.drain());
+    this.authGate = new AuthGate(config.server.authThrottle, {
+      logger,
+      onRefused: (surface, outcome) => this.events.emit('auth.refused', { surface, outcome }),
+    });
   }
 
   /** How new events are routed: the rules, less what an active silence holds back (replays ignore silences). */
@@ -271,6 +278,7 @@ export class Daemon {
       publishIntervalMs: config.metrics.publishIntervalMs,
       path: config.metrics.path,
       token: config.metrics.token,
+      gate: this.authGate,
       logger: this.logger,
     });
     events.on('callback.outcome', ({ outcome, ms }) => metrics.recordOutcome(outcome, ms));
@@ -279,6 +287,7 @@ export class Daemon {
       if (outcome.transition && isAnomaly(outcome.transition)) metrics.recordPayoutAnomaly(outcome.transition.kind);
     });
     events.on('status.query', ({ outcome }) => metrics.recordStatusQuery(outcome));
+    events.on('auth.refused', ({ surface, outcome }) => metrics.recordAuthRefusal(surface, outcome));
     events.on('payout.reconciled', ({ outcome }) => {
       if (outcome === 'contradiction') metrics.recordPayoutAnomaly('reconciliation');
     });
@@ -311,6 +320,7 @@ export class Daemon {
       stuckAfterMs: config.payouts.stuckAfterMs,
       onSilencesChanged: () => this.silences?.refresh() ?? Promise.resolve(),
       silenceMaxDurationMs: config.silences.maxDurationMs,
+      gate: this.authGate,
     });
     events.on('callback.outcome', ({ outcome }) => dashboard.recordOutcome(outcome));
     this.dashboard = dashboard;
@@ -469,7 +479,7 @@ export class Daemon {
     return [
       refuseAmbiguousSeparators([ADMIN_PREFIX, UI_PREFIX, ...(m.enabled ? [m.path] : [])]),
       ...(metrics?.guards ?? []),
-      ...(token ? [guardAdmin({ token, logger: this.logger })] : []),
+      ...(token ? [guardAdmin({ token, logger: this.logger, gate: this.authGate })] : []),
       ...(this.dashboard ? [this.dashboard.guard] : []),
     ];
   }

@@ -111,6 +111,20 @@ export const ConfigStruct = object({
       maxConnections: defaulted(PositiveInt, 1024),
       trustProxy: defaulted(boolean(), false),
       shutdownTimeoutMs: defaulted(PositiveInt, 10_000),
+      /**
+       * Wrong admin, metrics or dashboard tokens from one address: after maxFailures within windowMs it gets 429
+       * for lockoutMs, doubling up to maxLockoutMs; at most maxAddresses are tracked.
+       */
+      authThrottle: defaulted(
+        object({
+          maxFailures: defaulted(PositiveInt, 10),
+          windowMs: defaulted(PositiveInt, 60_000),
+          lockoutMs: defaulted(PositiveInt, 60_000),
+          maxLockoutMs: defaulted(PositiveInt, 3_600_000),
+          maxAddresses: defaulted(PositiveInt, 10_000),
+        }),
+        {},
+      ),
     }),
     {},
   ),

@@ -13,6 +13,7 @@ import { guardPrefix } from '../http/path-guard';
 import type { Logger } from '../log';
 import { SilenceInputError, MAX_AUTHOR_CHARS, type SilenceActor } from '../alerts/silence-input';
 import { fingerprint } from '../admin/auth';
+import type { AuthGate } from '../http/auth-gate';
 import { ReplayCountChangedError, SilenceEndedError } from '../store/errors';
 import type { DashboardStore, InspectStore, PayoutStore, ReplayStore, SilenceStore } from '../store/store';
 import type { NewDelivery, ReplayResult } from '../store/types';
@@ -50,6 +51,8 @@ export interface DashboardDeps {
   onSilencesChanged: () => Promise<void>;
   /** silences.maxDurationMs. */
   silenceMaxDurationMs: number;
+  /** Locks out an address that keeps signing in with wrong tokens (shared with /admin and /metrics). */
+  gate?: AuthGate;
   now?: () => number;
 }
 
@@ -223,12 +226,21 @@ export function createOpenDashboardRouter(deps: DashboardDeps, keys: SessionKeys
   router.post('/ui/sign-in', bodyParser({ enableTypes: ['form'], formLimit: '8kb' }), (ctx) => {
     const form = formOf(ctx);
     const next = safeBack(formText(form, 'next'));
+    const tooMany = (seconds: number) => {
+      const problem = `Too many wrong tokens from your address: try again in ${seconds} s.`;
+      send(ctx, { ...renderSignIn(next, problem), status: 429 }, undefined);
+    };
+    if (deps.gate && !deps.gate.admit(ctx, 'dashboard', tooMany)) return;
     const token = form['token'];
     if (typeof token !== 'string' || !keys.checkToken(token)) {
-      deps.logger.warn({ remoteAddress: ctx.ip }, 'dashboard sign-in with a wrong token');
+      // Logged by the gate, sampled: a guessing flood must not write a line per guess.
+      if (deps.gate) {
+        if (typeof token === 'string' && token !== '') deps.gate.failed(ctx, 'dashboard');
+      } else deps.logger.warn({ remoteAddress: ctx.ip }, 'dashboard sign-in with a wrong token');
       send(ctx, renderSignIn(next, 'That is not the admin token.'), undefined);
       return;
     }
+    deps.gate?.succeeded(ctx);
     const { cookie } = keys.issue(now(), lifetimeMs);
     setCookie(ctx, deps.trustProxy, cookie, Math.floor(lifetimeMs / 1000));
     ctx.status = 303;

@@ -74,7 +74,8 @@ describe('admin API guard: authentication before routing', function () {
     );
 
   before(async () => {
-    t = await startTestDaemon({ admin: { token: TOKEN } });
+    // Hundreds of wrong tokens from one address on purpose: the lockout (auth-throttle.test.ts) would answer 429.
+    t = await startTestDaemon({ admin: { token: TOKEN }, server: { authThrottle: { maxFailures: 1_000_000 } } });
   });
   after(async () => {
     await t.stop();
