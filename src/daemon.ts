@@ -37,6 +37,7 @@ import { isAnomaly } from './payouts/lifecycle';
 import { Dashboard } from './ui';
 import { UI_PREFIX } from './ui/layout';
 import { createReconciler } from './payouts/reconciler-factory';
+import { dedupRules } from './ingest/dedup';
 
 export interface DaemonOptions {
   /** Extra routers mounted after the built-in ones, behind the same guards (embedding, tests). */
@@ -254,6 +255,7 @@ export class Daemon {
       start: async () => {
         store = await openStore(
           {
+            rules: dedupRules,
             path: config.store.path,
             url: config.store.url,
             poolSize: config.store.poolSize,
