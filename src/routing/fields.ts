@@ -91,7 +91,8 @@ function readOwn(record: Record<string, unknown>, key: string): unknown {
 }
 
 /**
- * The data fields of skyrelay's own events (src/alerts/build.ts, src/payouts/events.ts, the group message), which a
+ * The data fields of skyrelay's own events (src/alerts/build.ts, src/payouts/events.ts and reconcile.ts, the group
+ * message), which a
  * rule or silence reads by name. A builder that adds a field adds it here, or no rule can name it (a unit test
  * builds every kind of event and checks).
  */
@@ -137,6 +138,12 @@ export const SYSTEM_FIELDS = [
   'groupKey',
   'members',
   'statuses',
+  'skyrelaySays',
+  'skypaySays',
+  'queriedStatus',
+  'queriedStatusDesc',
+  'payTime',
+  'cancelTime',
 ] as const;
 
 /** A group message's `by.<field>`: the values its members share. */

@@ -10,6 +10,7 @@ import { buildGroupMessage } from '../../../src/alerts/grouping/message';
 import type { AttemptReport } from '../../../src/delivery/worker';
 import type { SystemEvent } from '../../../src/event';
 import { buildAnomalyEvent, buildStuckEvent, buildUnstuckEvent } from '../../../src/payouts/events';
+import { buildReconciliationAnomaly } from '../../../src/payouts/reconcile';
 import { findFieldNameProblem } from '../../../src/routing/fields';
 import type { PayoutRecord } from '../../../src/store/types';
 import { buildFinanceEvent, buildPayoutEvent } from '../../support/fixtures';
@@ -76,6 +77,24 @@ function everySystemEvent(): SystemEvent[] {
     buildAnomalyEvent(payout, transition, [], NOW),
     buildStuckEvent(record, NOW),
     buildUnstuckEvent(payout, record, { ...record, state: 'paid' }, NOW),
+    buildReconciliationAnomaly(
+      payout.partner,
+      payout.controlNumber,
+      'paid',
+      {
+        controlNumber: payout.controlNumber,
+        status: 4,
+        statusDesc: 'Failed',
+        transactionDate: payout.dealTime,
+        payTime: '',
+        cancelTime: '',
+        withdrawChannel: 'Bank',
+        referenceNo: '',
+        traceNo: '',
+      },
+      { kind: 'open', state: 'uploaded', reason: 'pending' },
+      NOW,
+    ),
     group,
   ];
 }
