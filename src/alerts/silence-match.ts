@@ -3,7 +3,7 @@ import type { RelayEvent } from '../event';
 import { compileMatch } from '../routing/match';
 import { Match } from '../routing/schema';
 import type { NewDelivery, SilenceView } from '../store/types';
-import { isHealthAlert } from './silence-scope';
+import { isHealthAlert, namesSystemEvents } from './silence-scope';
 
 /** The destination types a silence without `destinations` covers: people's channels, never machines' feeds. */
 export const SILENCED_BY_DEFAULT: ReadonlySet<string> = new Set(['slack', 'email']);
@@ -31,7 +31,7 @@ export function compileSilence(view: SilenceView): CompiledSilence | undefined {
     startsAtMs: Date.parse(view.startsAt),
     endsAtMs: Math.min(Date.parse(view.endsAt), expiredMs),
     destinations: view.destinations === null ? undefined : new Set(view.destinations),
-    matchesSystemEvents: Object.hasOwn(view.matchers, 'source') || Object.hasOwn(view.matchers, 'type'),
+    matchesSystemEvents: namesSystemEvents(view.matchers),
     matches: compileMatch(view.matchers),
   };
 }
