@@ -1,0 +1,29 @@
+/**
+ * What the operations return and take, as the fronts name them: the store's views and filters, passed through here
+ * so that no front imports the store.
+ */
+export type {
+  CallbackMinute,
+  CallbackTally,
+  DeliveryFilter,
+  DeliveryState,
+  DeliveryView,
+  DestinationActivity,
+  EventDetail,
+  EventFilter,
+  EventSummary,
+  NewSilence,
+  PayoutDetail,
+  PayoutFilter,
+  PayoutView,
+  PruneCounts,
+  PruneCutoffs,
+  RejectionFilter,
+  RejectionView,
+  ReplayResult,
+  SilenceView,
+  StuckCutoff,
+} from '../store/types';
+export type { QueueState } from '../store/store';
+export { CALLBACK_TALLIES, DELIVERY_STATES } from '../store/types';
+export { stringifyEventDetail, stringifyPayoutDetail } from '../store/detail-json';
