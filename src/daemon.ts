@@ -36,9 +36,9 @@ import { StuckWatcher } from './payouts/stuck';
 import { resolveStuckWaits } from './payouts/stuck-after';
 import { isAnomaly } from './payouts/lifecycle';
 import { Dashboard } from './ui';
+import { createOperations, storeOptionsOf, type Operations } from './operations';
 import { UI_PREFIX } from './ui/layout';
 import { createReconciler } from './payouts/reconciler-factory';
-import { dedupRules } from './ingest/dedup';
 
 export interface DaemonOptions {
   /** Extra routers mounted after the built-in ones, behind the same guards (embedding, tests). */
@@ -68,6 +68,8 @@ export class Daemon {
   private state: Lifecycle = 'idle';
   /** Active silences (issue 11): narrow the plan of callbacks and alerts; replays ignore them. */
   private silences: Silences | undefined;
+  /** The use cases the admin API and the dashboard share with the CLI (from start() on). */
+  private operations: Operations | undefined;
   /** The dashboard at /ui (issue 12), when admin.token is set. */
   private dashboard: Dashboard | undefined;
   /** Wrong tokens per address, for /admin, /metrics and the dashboard's sign-in alike. */
@@ -169,6 +171,22 @@ export class Daemon {
     });
     await components.start({ name: 'silences', start: () => silences.start(), stop: () => silences.stop() });
     this.silences = silences;
+    // What the admin API and the dashboard do, as the CLI does it: replays wake this worker, silences apply at once.
+    const operations = createOperations({
+      store,
+      config,
+      logger,
+      plan: this.planDeliveries,
+      wake: () => this.worker.notify(),
+      onSilencesChanged: () => silences.refresh(),
+      destinationOptions: {
+        timeoutMs: config.delivery.timeoutMs,
+        timezone: config.skypay.timezone,
+        publicUrl: config.ui.publicUrl,
+        secrets: this.listSecrets(),
+      },
+    });
+    this.operations = operations;
     const metrics = config.metrics.enabled ? await components.start(this.metricsComponent(store)) : undefined;
     await components.start(this.retentionComponent(store));
     // Payouts (issue 10): the stuck check, one process of the cluster at a time.
@@ -189,7 +207,7 @@ export class Daemon {
     if (reconciler) await components.start(reconciler);
     // Alerts only when some rule asks for skyrelay's own events: otherwise nothing would carry them.
     if (this.planner.routesSystemEvents) await components.start(this.alertsComponent(store));
-    if (config.admin.token) await components.start(this.dashboardComponent(store, config.admin.token));
+    if (config.admin.token) await components.start(this.dashboardComponent(store, operations, config.admin.token));
     const worker = new DeliveryWorker(
       {
         store,
@@ -256,18 +274,8 @@ export class Daemon {
     await this.components.start({
       name: 'store',
       start: async () => {
-        store = await openStore(
-          {
-            rules: dedupRules,
-            path: config.store.path,
-            url: config.store.url,
-            poolSize: config.store.poolSize,
-            busyTimeoutMs: config.store.busyTimeoutMs,
-            synchronous: config.store.synchronous,
-            onLost: (reason) => this.onDatabaseLost(reason),
-          },
-          logger,
-        );
+        const onLost = (reason: string) => this.onDatabaseLost(reason);
+        store = await openStore({ ...storeOptionsOf(config), onLost }, logger);
       },
       stop: () => store?.close(),
     });
@@ -300,20 +308,12 @@ export class Daemon {
   }
 
   /** The dashboard: only with admin.token, whose holder signs in with it. */
-  private dashboardComponent(store: Store, token: string): Dashboard & { name: string } {
+  private dashboardComponent(store: Store, operations: Operations, token: string): Dashboard & { name: string } {
     const { config, events } = this;
     const dashboard = new Dashboard({
       token,
-      store,
+      operations,
       destinations: config.destinations,
-      destinationOptions: {
-        timeoutMs: config.delivery.timeoutMs,
-        timezone: config.skypay.timezone,
-        publicUrl: config.ui.publicUrl,
-        secrets: this.listSecrets(),
-      },
-      plan: this.planDeliveries,
-      onReplayed: () => this.worker.notify(),
       readiness: () => {
         const reason = this.state !== 'ready' ? this.state : (store.lostReason ?? store.lastWriteFailure ?? undefined);
         return { ready: reason === undefined, reason };
@@ -324,8 +324,6 @@ export class Daemon {
       timezone: config.skypay.timezone,
       // Payouts and silences pages (issue 12 §1).
       stuckWaits: resolveStuckWaits(config.payouts),
-      onSilencesChanged: () => this.silences?.refresh() ?? Promise.resolve(),
-      silenceMaxDurationMs: config.silences.maxDurationMs,
       gate: this.authGate,
     });
     events.on('callback.outcome', ({ outcome }) => dashboard.recordOutcome(outcome));
@@ -503,25 +501,8 @@ export class Daemon {
     const routers = metrics ? [metrics.router] : [];
     if (this.dashboard) routers.push(this.dashboard.router);
     const token = this.config.admin.token;
-    if (token) {
-      routers.push(
-        createAdminRouter({
-          token,
-          store,
-          plan: this.planDeliveries,
-          onReplayed: () => this.worker.notify(),
-          logger: this.logger,
-          ...(this.silences && {
-            silences: {
-              store: this.store,
-              destinations: Object.keys(this.config.destinations),
-              maxDurationMs: this.config.silences.maxDurationMs,
-              via: `admin token ${fingerprint(token)}`,
-              onChanged: () => this.silences?.refresh() ?? Promise.resolve(),
-            },
-          }),
-        }),
-      );
+    if (token && this.operations) {
+      routers.push(createAdminRouter({ token, operations: this.operations, via: `admin token ${fingerprint(token)}` }));
     }
     return routers;
   }

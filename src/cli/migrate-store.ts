@@ -1,13 +1,6 @@
 import type { Command } from 'commander';
-import {
-  copyStore,
-  openPostgresMigrationTarget,
-  openSqliteMigrationSource,
-  type CopyProgress,
-  type MigrationSource,
-} from '../store';
-import { MigrationTargetNotEmptyError, StoreNotFoundError, StoreUnavailableError } from '../store/errors';
-import { CommandFailed, UsageError, loadCliConfig, parseFlag, print } from './context';
+import { migrateStore, type CopyProgress } from '../operations/migrate-store';
+import { UsageError, loadCliConfig, parseFlag, print } from './context';
 import { escapeControls } from './format';
 
 interface MigrateFlags {
@@ -32,24 +25,10 @@ export function registerMigrateStore(program: Command): void {
       if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError('--to must be a postgres:// URL');
       const batchSize = parseFlag(() => parseBatchSize(flags.batchSize));
       const config = loadCliConfig();
-      const source = openSource(config.store.path);
-      try {
-        const target = await openPostgresMigrationTarget(url).catch(describeTargetFailure);
-        try {
-          const inserted = await copyStore(source, target, { batchSize, onProgress: printProgress }).catch(
-            describeTargetFailure,
-          );
-          const total = [...inserted.values()].reduce((a, b) => a + b, 0);
-          print(
-            `copied ${total} rows from ${config.store.path}: ` +
-              [...inserted].map(([table, n]) => `${n} ${table}`).join(', '),
-          );
-        } finally {
-          await target.close();
-        }
-      } finally {
-        await source.close();
-      }
+      const from = config.store.path;
+      const inserted = await migrateStore({ from, to: url, batchSize, onProgress: printProgress });
+      const total = [...inserted.values()].reduce((a, b) => a + b, 0);
+      print(`copied ${total} rows from ${from}: ` + [...inserted].map(([table, n]) => `${n} ${table}`).join(', '));
     });
 }
 
@@ -61,31 +40,9 @@ function parseBatchSize(text: string | undefined): number {
   return n;
 }
 
-function openSource(path: string): MigrationSource {
-  try {
-    return openSqliteMigrationSource(path);
-  } catch (err) {
-    if (err instanceof StoreNotFoundError) {
-      throw new CommandFailed(`no database at ${path}: point store.path (SKYRELAY_DB_PATH) at the SQLite file to copy`);
-    }
-    throw err;
-  }
-}
-
 /** One line per committed page, on stderr so stdout keeps only the result. */
 function printProgress(p: CopyProgress): void {
   process.stderr.write(
     escapeControls(`migrate-store: ${p.table} ${p.done}/${p.total} (${p.inserted} new this run)`) + '\n',
   );
-}
-
-function describeTargetFailure(err: unknown): never {
-  if (err instanceof MigrationTargetNotEmptyError) throw new CommandFailed(err.message);
-  if (err instanceof StoreUnavailableError) {
-    throw new CommandFailed(
-      `could not write to the PostgreSQL database (${err.code ?? 'unavailable'}); ` +
-        'run migrate-store again to continue where it stopped',
-    );
-  }
-  throw err;
 }

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { parseLimit, parseName, parseOlderThan, parsePayoutState } from '../admin/filters';
+import { parseLimit, parseName, parseOlderThan, parsePayoutState } from '../operations/filters';
 import type { PayoutEvent } from '../event';
-import { stringifyPayoutDetail } from '../store/detail-json';
-import type { PayoutDetail, PayoutView } from '../store/types';
-import { CommandFailed, loadCliConfig, parseFlag, print, withStore } from './context';
+import { stringifyPayoutDetail, type PayoutDetail, type PayoutView } from '../operations/views';
+import { loadCliConfig, parseFlag, print, withOperations } from './context';
 import { clip, escapeJson, jsonLines, renderTable, shortTime } from './format';
 
 interface PayoutsFlags {
@@ -26,8 +25,7 @@ export function registerPayouts(program: Command): void {
     .option('--json', 'one JSON object per payout')
     .action(async (controlNumber: string, flags: { partner?: string; json?: boolean }) => {
       const partner = parseFlag(() => (flags.partner === undefined ? undefined : parseName(flags.partner, 'partner')));
-      const found = await withStore(loadCliConfig(), (store) => store.getPayouts(controlNumber, partner));
-      if (found.length === 0) throw new CommandFailed(`no payout with control number "${controlNumber}"`);
+      const found = await withOperations(loadCliConfig(), (o) => o.queries.getPayouts(controlNumber, partner));
       const lines = flags.json
         ? found.map((d) => escapeJson(stringifyPayoutDetail(d)))
         : found.flatMap((d, i) => [...(i ? [''] : []), ...renderPayout(d)]);
@@ -51,20 +49,16 @@ export function registerPayouts(program: Command): void {
         anomalies: flags.anomalies === true ? true : undefined,
         partner: flags.partner === undefined ? undefined : parseName(flags.partner, 'partner'),
         before: flags.before,
-        limit: parseLimit(flags.limit),
       }));
-      const rows = await withStore(loadCliConfig(), (store) =>
-        store.listPayouts({ ...filter, limit: filter.limit + 1 }),
-      );
-      const items = rows.slice(0, filter.limit);
+      const limit = parseFlag(() => parseLimit(flags.limit));
+      const { items, next } = await withOperations(loadCliConfig(), (o) => o.queries.listPayouts(filter, limit));
       if (flags.json) {
         for (const line of jsonLines(items)) print(line);
         return;
       }
       if (items.length === 0) return print('no payouts match');
       for (const line of renderPayouts(items)) print(line);
-      const last = items[items.length - 1];
-      if (rows.length > filter.limit && last) print(`more: --before ${last.id}`);
+      if (next !== undefined) print(`more: --before ${next}`);
     });
 }
 

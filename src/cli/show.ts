@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { stringifyExtra } from '../event-json';
 import { listContent } from '../skypay/identity';
-import { stringifyEventDetail } from '../store/detail-json';
-import type { EventDetail } from '../store/types';
-import { CommandFailed, loadCliConfig, print, withStore } from './context';
+import { stringifyEventDetail, type EventDetail } from '../operations/views';
+import { loadCliConfig, print, withOperations } from './context';
 import { escapeJson } from './format';
 
 export function registerShow(program: Command): void {
@@ -13,11 +12,7 @@ export function registerShow(program: Command): void {
     .argument('<ref>', 'an event id (evt_…) or a control number')
     .option('--json', 'one JSON object per event')
     .action(async (ref: string, flags: { json?: boolean }) => {
-      const found = await withStore(loadCliConfig(), async (store) => {
-        const byId = await store.getEvent(ref);
-        return byId ? [byId] : store.findEventsByControlNumber(ref);
-      });
-      if (found.length === 0) throw new CommandFailed(`no event with id or control number "${ref}"`);
+      const found = await withOperations(loadCliConfig(), (o) => o.queries.findEvents(ref));
       const lines = flags.json
         ? found.map((d) => escapeJson(stringifyEventDetail(d)))
         : found.flatMap((e, i) => [...(i ? [''] : []), ...renderDetail(e)]);

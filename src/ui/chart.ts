@@ -1,4 +1,4 @@
-import { CALLBACK_TALLIES, type CallbackMinute, type CallbackTally } from '../store/types';
+import { CALLBACK_TALLIES, type CallbackMinute, type CallbackTally } from '../operations/views';
 import { html, type Html } from './html';
 import { MINUTE_MS } from './tally';
 

@@ -6,7 +6,7 @@ import { SessionKeys } from './session';
 import { CallbackTallies } from './tally';
 
 export type { DashboardDeps } from './router';
-export type { Readiness } from './pages/overview';
+export type { Readiness } from './respond';
 
 /**
  * The ops dashboard at /ui (issue 12): a guard that runs before routing, its pages, and the per-minute callback
@@ -22,7 +22,7 @@ export class Dashboard {
     const keys = new SessionKeys(deps.token);
     this.guard = guardDashboard(deps, keys, createOpenDashboardRouter(deps, keys));
     this.router = createDashboardRouter(deps, keys);
-    this.tallies = new CallbackTallies(deps.store, deps.logger);
+    this.tallies = new CallbackTallies(deps.operations.dashboard, deps.logger);
   }
 
   /** Told of every callback's outcome, like the metrics. */

@@ -1,15 +1,17 @@
 import type { DestinationsConfig } from '../../destinations/schema';
-import type { InspectStore, DashboardStore } from '../../store/store';
+import type { DashboardOperations } from '../../operations/dashboard';
+import { DeliveryError } from '../../operations/errors';
 import { html, type Html } from '../html';
-import { csrfField, orDash, showTime, type Page } from '../layout';
+import { csrfField, errorBox, orDash, showTime, type Page } from '../layout';
+import type { PageRoutes } from '../respond';
 
 export async function renderDestinations(
-  store: InspectStore & DashboardStore,
+  dashboard: Pick<DashboardOperations, 'readDestinations'>,
   configured: DestinationsConfig,
   csrf: string,
   result: Html = html``,
 ): Promise<Page> {
-  const [queue, activity] = await Promise.all([store.readQueueState(), store.readDestinationActivity()]);
+  const { queue, activity } = await dashboard.readDestinations();
   const names = [
     ...new Set([
       ...Object.keys(configured),
@@ -83,3 +85,28 @@ export async function renderDestinations(
     <p>Send test sends a clearly marked sample payout (control number SKYRELAYTEST00) now, outside the queue.</p>`;
   return { title: 'Destinations', body };
 }
+
+export const destinationsRoutes: PageRoutes = (router, { deps, csrfOf, page }) => {
+  const { dashboard, sendTest } = deps.operations;
+  router.get('/ui/destinations', async (ctx) => {
+    page(ctx, await renderDestinations(dashboard, deps.destinations, csrfOf(ctx)));
+  });
+
+  router.post('/ui/destinations/:name/test', async (ctx) => {
+    const name = ctx.params['name'] ?? '';
+    let result;
+    try {
+      const sent = await sendTest(name);
+      const answer = sent.status === undefined ? 'accepted' : `HTTP ${sent.status}`;
+      result = html`<p class="notice" role="status">
+        Sent a sample event to ${name} in ${sent.ms} ms (delivery id ${sent.deliveryId}). The receiver answered
+        ${answer}${sent.response ? html`: <q class="snippet">${sent.response}</q>` : ''}.
+      </p>`;
+    } catch (err) {
+      if (!(err instanceof DeliveryError)) throw err;
+      // Destinations scrub their own secrets out of these messages.
+      result = errorBox(`Sending to ${name} failed: ${err.message}`);
+    }
+    page(ctx, await renderDestinations(dashboard, deps.destinations, csrfOf(ctx), result));
+  });
+};

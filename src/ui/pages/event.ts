@@ -1,8 +1,11 @@
 import { listAllFields } from '../../destinations/present';
-import type { EventDetail } from '../../store/types';
+import { NotFoundError } from '../../operations/errors';
+import type { EventDetail } from '../../operations/views';
 import { html } from '../html';
 import { payoutHref } from './payouts';
 import { csrfField, orDash, replayNotice, showTime, statePill, type Page } from '../layout';
+import { readQuery, redirectAfterReplay, type PageRoutes } from '../respond';
+import { ID_PATTERN } from './events';
 
 const REPLAYABLE = new Set(['dead', 'delivered']);
 
@@ -153,3 +156,22 @@ export function renderEvent(
     </section>`;
   return { title: `Event ${title}`, body };
 }
+
+/** An id that cannot be one is not looked up: no such event. */
+function eventIdOf(id: string | undefined): string {
+  if (id === undefined || !ID_PATTERN.test(id)) throw new NotFoundError('no such event');
+  return id;
+}
+
+export const eventRoutes: PageRoutes = (router, { deps, csrfOf, page }) => {
+  const { queries, replays } = deps.operations;
+  router.get('/ui/events/:id', async (ctx) => {
+    const detail = await queries.getEvent(eventIdOf(ctx.params['id']));
+    page(ctx, renderEvent(detail, readQuery(ctx), csrfOf(ctx), deps.timezone));
+  });
+
+  router.post('/ui/events/:id/replay', async (ctx) => {
+    const id = eventIdOf(ctx.params['id']);
+    redirectAfterReplay(ctx, await replays.replayEvent(id), `/ui/events/${encodeURIComponent(id)}`);
+  });
+};

@@ -1,39 +1,20 @@
-import { silenceState } from '../../alerts/silence-match';
-import { isStuckCheckOn, stuckCutoffs, type StuckWaits } from '../../payouts/stuck-after';
-import type { InspectStore, DashboardStore, PayoutStore, SilenceStore } from '../../store/store';
+import type { DashboardOperations } from '../../operations/dashboard';
 import { renderChart, toMinuteSeries } from '../chart';
 import { html } from '../html';
 import { showAge, showTime, type Page } from '../layout';
-
-export interface Readiness {
-  ready: boolean;
-  /** Why not, in an operator's words (starting, draining, the database's failure). */
-  reason?: string | undefined;
-}
+import type { PageRoutes, Readiness } from '../respond';
 
 export interface OverviewDeps {
-  store: InspectStore & DashboardStore & PayoutStore & SilenceStore;
+  dashboard: Pick<DashboardOperations, 'readOverview'>;
   destinations: readonly string[];
-  /** The stuck check's waits per state and partner. */
-  stuckWaits: StuckWaits;
   readiness: () => Readiness;
   now: () => number;
 }
 
 export async function renderOverview(deps: OverviewDeps): Promise<Page> {
   const now = deps.now();
-  const stuckOn = isStuckCheckOn(deps.stuckWaits);
-  const [minutes, queue, [lastEvent], [lastRejection], open, stuck, anomalies, current] = await Promise.all([
-    deps.store.readCallbackMinutes(now - 60 * 60_000),
-    deps.store.readQueueState(),
-    deps.store.listEvents({ type: 'payout', limit: 1 }),
-    deps.store.listRejections({ limit: 1 }),
-    deps.store.countPayouts({ open: true }),
-    stuckOn ? deps.store.countPayouts({ open: true, stuck: stuckCutoffs(deps.stuckWaits, now) }) : 0,
-    deps.store.countPayouts({ anomalies: true }),
-    deps.store.listCurrentSilences(now),
-  ]);
-  const activeSilences = current.filter((s) => silenceState(s, now) === 'active').length;
+  const o = await deps.dashboard.readOverview(now);
+  const { queue } = o;
   const names = new Set([...deps.destinations, ...queue.byDestination.map((r) => r.destination)]);
   const count = (destination: string, states: string[]): number =>
     queue.byDestination
@@ -52,32 +33,35 @@ export async function renderOverview(deps: OverviewDeps): Promise<Page> {
       </div>
       <div class="card">
         <h3>Last callback</h3>
-        <p>Accepted: ${showTime(lastEvent?.receivedAt)}</p>
-        <p>Refused: ${showTime(lastRejection?.receivedAt)}</p>
+        <p>Accepted: ${showTime(o.lastEventAt)}</p>
+        <p>Refused: ${showTime(o.lastRejectionAt)}</p>
       </div>
       <div class="card">
         <h3>Payouts</h3>
-        <p>Open: <a href="/ui/payouts?state=open" data-testid="open-payouts">${open}</a></p>
+        <p>Open: <a href="/ui/payouts?state=open" data-testid="open-payouts">${o.openPayouts}</a></p>
         <p>
           Stuck:
           ${
-            stuckOn
-              ? html`<a href="/ui/payouts?view=stuck" data-testid="stuck-payouts" class="${stuck > 0 ? 'bad' : ''}"
-                  >${stuck}</a
+            o.stuckPayouts !== undefined
+              ? html`<a
+                  href="/ui/payouts?view=stuck"
+                  data-testid="stuck-payouts"
+                  class="${o.stuckPayouts > 0 ? 'bad' : ''}"
+                  >${o.stuckPayouts}</a
                 >`
               : html`<span class="none">check off</span>`
           }
         </p>
         <p>
           With anomalies:
-          <a href="/ui/payouts?anomalies=1" data-testid="anomalies" class="${anomalies > 0 ? 'bad' : ''}"
-            >${anomalies}</a
+          <a href="/ui/payouts?anomalies=1" data-testid="anomalies" class="${o.payoutsWithAnomalies > 0 ? 'bad' : ''}"
+            >${o.payoutsWithAnomalies}</a
           >
         </p>
       </div>
       <div class="card">
         <h3>Silences</h3>
-        <p>Active: <a href="/ui/silences" data-testid="active-silences">${activeSilences}</a></p>
+        <p>Active: <a href="/ui/silences" data-testid="active-silences">${o.activeSilences}</a></p>
       </div>
       <div class="card">
         <h3>Oldest pending delivery</h3>
@@ -86,7 +70,7 @@ export async function renderOverview(deps: OverviewDeps): Promise<Page> {
     </section>
     <section aria-labelledby="h-chart">
       <h2 id="h-chart">Callbacks per minute, last hour</h2>
-      ${renderChart(toMinuteSeries(minutes, now))}
+      ${renderChart(toMinuteSeries(o.minutes, now))}
     </section>
     <section aria-labelledby="h-queue">
       <h2 id="h-queue">Deliveries waiting and dead</h2>
@@ -123,3 +107,17 @@ export async function renderOverview(deps: OverviewDeps): Promise<Page> {
     <p class="updated">Updated ${showTime(now)}</p>`;
   return { title: 'Overview', body, live: true };
 }
+
+export const overviewRoutes: PageRoutes = (router, { deps, now, destinationNames, page }) => {
+  router.get('/ui/', (ctx) => {
+    ctx.status = 301;
+    ctx.redirect('/ui');
+  });
+  router.get('/ui', async (ctx) => {
+    const { readiness } = deps;
+    page(
+      ctx,
+      await renderOverview({ dashboard: deps.operations.dashboard, destinations: destinationNames, readiness, now }),
+    );
+  });
+};

@@ -1,13 +1,14 @@
-import { FilterError, parseName, parseOlderThan, parsePayoutState } from '../../admin/filters';
+import { FilterError, parseName, parseOlderThan, parsePayoutState } from '../../operations/filters';
 import { PAYOUT_STATES, type PayoutEvent } from '../../event';
-import type { PayoutStore } from '../../store/store';
+import type { Filter, Queries } from '../../operations/queries';
 import { describeStuckWaits, isStuckCheckOn, stuckCutoffs, type StuckWaits } from '../../payouts/stuck-after';
-import type { PayoutDetail, PayoutFilter, PayoutView, StuckCutoff } from '../../store/types';
+import type { PayoutDetail, PayoutFilter, PayoutView, StuckCutoff } from '../../operations/views';
 import { html, query, type Html } from '../html';
-import { errorBox, orDash, showAge, showTime, statePill, type Page } from '../layout';
+import { orDash, showAge, showTime, statePill, type Page } from '../layout';
+import { readListing, renderPager } from '../listing';
+import { readQuery, type PageRoutes } from '../respond';
 import { ID_PATTERN } from './events';
 
-const PAGE_SIZE = 50;
 type Query = Record<string, string | undefined>;
 
 /** The kinds of transition that make a payout an anomaly (a status after a final one): shown in red. */
@@ -26,7 +27,7 @@ export function payoutsViewOf(q: Query): PayoutsView {
  * a FilterError naming it). `state=open` is any state that is not final; `view=stuck` is the open payouts in their
  * state for longer than its wait (the stuck check's, per state and partner), which the other filters narrow further.
  */
-export function readPayoutFilter(q: Query, now: number, waits: StuckWaits): PayoutFilter {
+export function readPayoutFilter(q: Query, now: number, waits: StuckWaits): Filter<PayoutFilter> {
   const pick = (name: string): string | undefined => (q[name]?.trim() ? q[name]?.trim() : undefined);
   const cursor = pick('cursor');
   if (cursor !== undefined && !ID_PATTERN.test(cursor)) throw new FilterError('cursor: not a payout id');
@@ -55,7 +56,6 @@ export function readPayoutFilter(q: Query, now: number, waits: StuckWaits): Payo
     stateSinceBeforeMs,
     anomalies: anomalies === '1' ? true : undefined,
     before: cursor,
-    limit: PAGE_SIZE + 1,
   };
 }
 
@@ -64,21 +64,17 @@ export function payoutHref(p: Pick<PayoutView, 'controlNumber' | 'partner'>): st
   return `/ui/payouts/${encodeURIComponent(p.controlNumber)}${query({ partner: p.partner })}`;
 }
 
-export async function renderPayouts(store: PayoutStore, q: Query, now: number, waits: StuckWaits): Promise<Page> {
+export async function renderPayouts(
+  queries: Pick<Queries, 'listPayouts'>,
+  q: Query,
+  now: number,
+  waits: StuckWaits,
+): Promise<Page> {
   const view = payoutsViewOf(q);
-  let filter: PayoutFilter | undefined;
-  let problem: Html = html``;
-  try {
-    filter = readPayoutFilter(q, now, waits);
-  } catch (err) {
-    if (!(err instanceof FilterError)) throw err;
-    problem = errorBox(err.message);
-  }
-  const rows = filter ? await store.listPayouts(filter) : [];
-  const items = rows.slice(0, PAGE_SIZE);
-  const last = items[items.length - 1];
-  const keep = { ...q, cursor: undefined };
-  const next = rows.length > PAGE_SIZE && last ? `/ui/payouts${query({ ...keep, cursor: last.id })}` : undefined;
+  const { filter, problem, items, next } = await readListing(
+    () => readPayoutFilter(q, now, waits),
+    (f, limit) => queries.listPayouts(f, limit),
+  );
   const title = view === 'stuck' ? 'Stuck payouts' : view === 'anomalies' ? 'Payouts with anomalies' : 'Payouts';
   const intro =
     view === 'stuck'
@@ -167,10 +163,7 @@ export async function renderPayouts(store: PayoutStore, q: Query, now: number, w
         </tbody>
       </table>
     </div>
-    <nav class="pager" aria-label="Pages">
-      ${q['cursor'] ? html`<a href="/ui/payouts${query(keep)}">Newest</a>` : ''}
-      ${next ? html`<a href="${next}">Older</a>` : ''}
-    </nav>`;
+    ${renderPager('/ui/payouts', q, { ...q, cursor: undefined }, next)}`;
   return { title, body, status: filter ? 200 : 400 };
 }
 
@@ -388,22 +381,30 @@ function renderOnePayout(detail: PayoutDetail, now: number): Html {
 }
 
 /** `/ui/payouts/:controlNumber[?partner=]`: every payout of that control number (one per partner), or one. */
-export async function renderPayout(store: PayoutStore, controlNumber: string, q: Query, now: number): Promise<Page> {
+export async function renderPayout(
+  queries: Pick<Queries, 'getPayouts'>,
+  controlNumber: string,
+  q: Query,
+  now: number,
+): Promise<Page> {
   const cn = parseName(controlNumber, 'control number');
   const partnerText = q['partner']?.trim();
   const partner = partnerText ? parseName(partnerText, 'partner') : undefined;
-  const found = await store.getPayouts(cn, partner);
-  if (found.length === 0) {
-    return {
-      title: 'No such payout',
-      status: 404,
-      body: html`<p><a href="/ui/payouts">← Payouts</a></p>
-        ${errorBox(`No payout with control number ${cn}${partner ? ` of ${partner}` : ''}.`)}`,
-    };
-  }
+  const found = await queries.getPayouts(cn, partner);
   const body = html`<p><a href="/ui/payouts">← Payouts</a></p>
     <h1>Payout ${cn}</h1>
     ${found.length > 1 ? html`<p>This control number names ${found.length} payouts, one per partner.</p>` : ''}
     ${found.map((d) => renderOnePayout(d, now))}`;
   return { title: `Payout ${cn}`, body };
 }
+
+export const payoutsRoutes: PageRoutes = (router, { deps, now, page }) => {
+  const { queries } = deps.operations;
+  router.get('/ui/payouts', async (ctx) => {
+    page(ctx, await renderPayouts(queries, readQuery(ctx), now(), deps.stuckWaits));
+  });
+
+  router.get('/ui/payouts/:controlNumber', async (ctx) => {
+    page(ctx, await renderPayout(queries, ctx.params['controlNumber'] ?? '', readQuery(ctx), now()));
+  });
+};
