@@ -12,4 +12,6 @@ export interface DestinationOptions {
   timezone?: string;
   /** ui.publicUrl: Slack and email messages link to the event's dashboard page under it. */
   publicUrl?: string | undefined;
+  /** The clock attempts are stamped and signed by (webhook-timestamp, secrets' expiresAt); Date.now unless a test passes its own. */
+  now?: () => number;
 }
