@@ -30,6 +30,7 @@ import { startRetentionJob } from './store/retention';
 import { listConfigWarnings } from './config/load';
 import { createPayoutPolicy } from './payouts/policy';
 import { StuckWatcher } from './payouts/stuck';
+import { resolveStuckWaits } from './payouts/stuck-after';
 import { isAnomaly } from './payouts/lifecycle';
 import { Dashboard } from './ui';
 import { createReconciler } from './payouts/reconciler-factory';
@@ -162,7 +163,7 @@ export class Daemon {
     // Payouts (issue 10): the stuck check, one process of the cluster at a time.
     const stuck = new StuckWatcher(
       { store, plan: this.routedPlan, logger, onRaised: () => this.worker.notify() },
-      config.payouts,
+      { waits: resolveStuckWaits(config.payouts), checkIntervalMs: config.payouts.checkIntervalMs },
     );
     await components.start({ name: 'stuck payouts', start: () => stuck.start(), stop: () => stuck.stop() });
     // Reconciliation with SkyPay's status query (issue 10 §3): only when skypay.statusQuery.url is set.
@@ -212,6 +213,7 @@ export class Daemon {
         : undefined;
     const app = createApp({
       trustProxy: config.server.trustProxy,
+      proxyHops: config.server.proxyHops,
       logger,
       ...(callbacks ? { callbacks } : {}),
       ...(financeCallbacks ? { financeCallbacks } : {}),
@@ -307,7 +309,7 @@ export class Daemon {
       sessionHours: config.ui.sessionHours,
       timezone: config.skypay.timezone,
       // Payouts and silences pages (issue 12 §1).
-      stuckAfterMs: config.payouts.stuckAfterMs,
+      stuckWaits: resolveStuckWaits(config.payouts),
       onSilencesChanged: () => this.silences?.refresh() ?? Promise.resolve(),
     });
     events.on('callback.outcome', ({ outcome }) => dashboard.recordOutcome(outcome));
@@ -394,6 +396,7 @@ export class Daemon {
           store,
           logger: this.logger,
           perMinute: this.config.store.maxRejectionsPerMinute,
+          totalPerMinute: this.config.store.maxRejectionsPerMinuteTotal,
         });
       },
       stop: () => keeper?.stop(),

@@ -3,16 +3,21 @@ import {
   boolean,
   coerce,
   defaulted,
+  define,
+  dynamic,
   enums,
   integer,
   object,
   optional,
+  record,
   refine,
   size,
   string,
   type Infer,
+  type Struct,
 } from 'superstruct';
 import { DestinationsConfig } from '../destinations/schema';
+import { readDuration } from '../duration';
 import { RulesConfig } from '../routing/schema';
 
 const PositiveInt = refine(integer(), 'positive', (v) => v > 0 || 'must be a positive integer');
@@ -70,6 +75,30 @@ const PublicUrl = refine(
     /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(v) || 'must be an http:// or https:// URL without query or fragment',
 );
 
+/** A wait: milliseconds, or a duration such as "90m", "6h", "3d"; 0 turns the check off. */
+const Wait = coerce(
+  define<number>(
+    'wait',
+    (v) =>
+      (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) ||
+      'must be milliseconds (0 or more) or a duration such as "90m", "6h" or "3d"',
+  ),
+  string(),
+  (v) => (v.trim() === '0' ? 0 : (readDuration(v) ?? v)),
+);
+/** The open states' waits: a state left out takes the wait of the level below. */
+const StateWaits = object({
+  uploaded: optional(Wait),
+  amendedSuccess: optional(Wait),
+  amendedFailure: optional(Wait),
+});
+/** One wait for all of a partner's open states, or one per state. */
+type PartnerWaitsValue = number | Infer<typeof StateWaits>;
+// Struct<T> is invariant in T, but each branch only ever accepts values of the union: widening is sound.
+const PartnerWaits = dynamic<PartnerWaitsValue>(
+  (v) => (typeof v === 'object' && v !== null ? StateWaits : Wait) as unknown as Struct<PartnerWaitsValue, null>,
+);
+
 export const ROLES = ['ingest', 'delivery'] as const;
 export type Role = (typeof ROLES)[number];
 /**
@@ -110,6 +139,12 @@ export const ConfigStruct = object({
       maxBodyMemory: defaulted(BodyLimit, '64mb'),
       maxConnections: defaulted(PositiveInt, 1024),
       trustProxy: defaulted(boolean(), false),
+      /**
+       * With trustProxy: how many proxies in front append to X-Forwarded-For. The client's address is the entry
+       * that many from the right (what the outermost trusted proxy saw); entries left of it are the client's own
+       * text, never taken.
+       */
+      proxyHops: defaulted(PositiveInt, 1),
       shutdownTimeoutMs: defaulted(PositiveInt, 10_000),
     }),
     {},
@@ -130,8 +165,13 @@ export const ConfigStruct = object({
       /** How often the retention job runs, and how many rows one of its transactions deletes. */
       retentionIntervalMs: defaulted(PositiveInt, 3_600_000),
       retentionBatchSize: defaulted(PositiveInt, 500),
-      /** Rejected callbacks kept as rows per reason and remote address per minute; the rest are only counted. */
+      /**
+       * Rejected callbacks kept as rows per reason and address block (IPv4 /24, IPv6 /64) per minute; the rest are
+       * only counted.
+       */
       maxRejectionsPerMinute: defaulted(PositiveInt, 20),
+      /** Rejected callbacks kept as rows per minute across all addresses, by every process on the database. */
+      maxRejectionsPerMinuteTotal: defaulted(PositiveInt, 100),
     }),
     {},
   ),
@@ -180,8 +220,16 @@ export const ConfigStruct = object({
   ),
   payouts: defaulted(
     object({
-      /** An open payout (uploaded or amended) with no final status this long raises payout.stuck; 0 turns it off. */
-      stuckAfterMs: defaulted(NonNegativeInt, 6 * 3_600_000),
+      /**
+       * How long a payout may stay in an open state (uploaded or amended) with no final status before it raises
+       * payout.stuck, for every state and partner not set below; 0 turns it off. Unset: the built-in wait of each
+       * state (src/payouts/stuck-after.ts).
+       */
+      stuckAfterMs: optional(NonNegativeInt),
+      /** The wait per open state, over stuckAfterMs. */
+      stuckAfter: defaulted(StateWaits, {}),
+      /** The wait for one partner's payouts (a configured userName): one for all its open states, or per state. */
+      stuckAfterByPartner: defaulted(record(size(string(), 1, 50), PartnerWaits), {}),
       /** How often one process of the cluster looks for stuck payouts. */
       checkIntervalMs: defaulted(PositiveInt, 60_000),
     }),

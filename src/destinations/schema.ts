@@ -141,20 +141,11 @@ const Ed25519PrivateKey = define<string>('Ed25519 private key', (value) => {
   }
 });
 
-/** What is at `path` under `value` (for "got a list" in the message), or undefined. */
-function valueAt(value: unknown, path: ReadonlyArray<string | number>): unknown {
-  let at = value;
-  for (const key of path)
-    at = isRecord(at) || Array.isArray(at) ? (at as Record<string | number, unknown>)[key] : undefined;
-  return at;
-}
-
 /** findSigningProblems, each reported at the key it is about. */
 function refuseBadSigning<T extends SigningConfig, S>(struct: Struct<T, S>): Struct<T, S> {
   return refine(struct, 'signing', (value, context) =>
     findSigningProblems(value).map((problem) => ({
       path: [...context.path, ...problem.path],
-      value: valueAt(value, problem.path),
       message: problem.message,
     })),
   );

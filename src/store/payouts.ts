@@ -15,7 +15,14 @@ import {
 } from './rows';
 import { all, get, rows, run, where, type Dialect, type RowSource, type Script } from './sql';
 import type { PayoutStore } from './store';
-import type { NewReconciliation, PayoutCountFilter, PayoutPolicy, PayoutRecord, StuckCheck } from './types';
+import type {
+  NewReconciliation,
+  PayoutCountFilter,
+  PayoutPolicy,
+  PayoutRecord,
+  StuckCheck,
+  StuckCutoff,
+} from './types';
 import { insertEvents } from './writes';
 
 const FINAL_LIST = FINAL_PAYOUT_STATES.map((s) => `'${s}'`).join(', ');
@@ -134,8 +141,8 @@ function* readHistory(partner: string, controlNumber: string): Script<PayoutHist
 }
 
 /** The WHERE of a listing or a count: each filter that is set, ANDed. */
-function payoutWhere(f: PayoutCountFilter & { before?: string | undefined }) {
-  return where([
+function payoutWhere(d: Dialect, f: PayoutCountFilter & { before?: string | undefined }) {
+  const w = where([
     ['state = ?', f.state],
     ['partner = ?', f.partner],
     ['state_since_ms < ?', f.stateSinceBeforeMs],
@@ -143,16 +150,43 @@ function payoutWhere(f: PayoutCountFilter & { before?: string | undefined }) {
     [`state NOT IN (${FINAL_LIST})`, f.open],
     ['id < ?', f.before],
   ]);
+  if (f.stuck === undefined) return w;
+  const stuck = stuckCondition(d, f.stuck);
+  return { sql: `${w.sql ? `${w.sql} AND` : 'WHERE'} ${stuck.sql}`, params: [...w.params, ...stuck.params] };
+}
+
+/**
+ * Past any of the cutoffs (see StuckCutoff): computed outside the store from the waits per state and partner, so
+ * the stuck check, the dashboard's stuck view and its count agree. Nothing when there are none.
+ */
+function stuckCondition(d: Dialect, cutoffs: readonly StuckCutoff[]): { sql: string; params: unknown[] } {
+  if (cutoffs.length === 0) return { sql: '0 = 1', params: [] };
+  const params: unknown[] = [];
+  const parts = cutoffs.map((c) => {
+    const conditions = ['state = ?', 'state_since_ms < ?'];
+    params.push(c.state, c.stateSinceBeforeMs);
+    if (c.partner !== undefined) {
+      conditions.push('partner = ?');
+      params.push(c.partner);
+    }
+    if (c.exceptPartners !== undefined && c.exceptPartners.length > 0) {
+      conditions.push(`NOT (partner ${d.inList})`);
+      params.push(d.list(c.exceptPartners));
+    }
+    return `(${conditions.join(' AND ')})`;
+  });
+  return { sql: `(${parts.join(' OR ')})`, params };
 }
 
 /** Marks open payouts stuck in their state and stores one event each, in one transaction. */
 function* raiseStuck(d: Dialect, check: StuckCheck): Script<SystemEvent[]> {
+  const stuckAt = stuckCondition(d, check.cutoffs);
   // SKIP LOCKED: a payout whose callback is being stored right now is looked at on the next round.
   const found = yield* all(
     `SELECT ${PAYOUT_COLUMNS} FROM payouts
-     WHERE state NOT IN (${FINAL_LIST}) AND state_since_ms < ? AND (stuck_state IS NULL OR stuck_state <> state)
+     WHERE state NOT IN (${FINAL_LIST}) AND ${stuckAt.sql} AND (stuck_state IS NULL OR stuck_state <> state)
      ORDER BY state_since_ms LIMIT ?${d.forUpdateSkipLocked}`,
-    [check.stateSinceBeforeMs, check.limit],
+    [...stuckAt.params, check.limit],
   );
   const stuck = found.map(toPayoutRecord);
   yield* rows(
@@ -217,7 +251,7 @@ export function createPayoutStore(ctx: StoreContext): PayoutStore {
   return {
     listPayouts: (f) =>
       read(function* () {
-        const w = payoutWhere(f);
+        const w = payoutWhere(d, f);
         const found = yield* all(`SELECT ${PAYOUT_COLUMNS} FROM payouts ${w.sql} ORDER BY id DESC LIMIT ?`, [
           ...w.params,
           f.limit,
@@ -226,7 +260,7 @@ export function createPayoutStore(ctx: StoreContext): PayoutStore {
       }),
     countPayouts: (f) =>
       read(function* () {
-        const w = payoutWhere(f);
+        const w = payoutWhere(d, f);
         const row = yield* get<{ n: number }>(`SELECT count(*) AS n FROM payouts ${w.sql}`, w.params);
         return Number(row?.n ?? 0);
       }),

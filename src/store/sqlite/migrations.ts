@@ -300,6 +300,17 @@ const MIGRATIONS: string[] = [
   CREATE INDEX IF NOT EXISTS payout_reconciliations_payout
     ON payout_reconciliations(partner, control_number, last_ms);
   `,
+  `
+  -- How many rejection rows every process on this file together may still keep this minute: one row, whose
+  -- minute_ms moves on with the clock. granted is what the last take got, read back by RETURNING.
+  CREATE TABLE IF NOT EXISTS rejection_quota (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    minute_ms INTEGER NOT NULL,
+    taken INTEGER NOT NULL,
+    granted INTEGER NOT NULL
+  );
+  INSERT OR IGNORE INTO rejection_quota (id, minute_ms, taken, granted) VALUES (1, 0, 0, 0);
+  `,
 ];
 
 /** `upTo` stops at an older schema version: tests build a database as an older release left it. */

@@ -66,7 +66,7 @@ async function expectBuilt(store: Store): Promise<void> {
 }
 
 /** Tables of the migrations appended after the payouts one (one table each), undone with it. */
-const AFTER_PAYOUTS = ['payout_reconciliations'];
+const AFTER_PAYOUTS = ['payout_reconciliations', 'rejection_quota'];
 
 describe('payouts migration: SQLite', () => {
   let dir: string;
