@@ -1,12 +1,15 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import { createAdminRouter, guardAdmin } from './admin/router';
+import { fingerprint } from './admin/auth';
+import { ADMIN_PREFIX, createAdminRouter, guardAdmin } from './admin/router';
+import { AuthGate } from './http/auth-gate';
+import { refuseAmbiguousSeparators } from './http/path-guard';
 import { createAlerts, type Alerts } from './alerts';
 import { Silences } from './alerts/silences';
 import { createApp } from './app';
 import type { Config } from './config/schema';
 import { createDestinations } from './destinations';
-import { collectSecrets, secretsOfDestinations } from './destinations/secrets';
+import { secretsOfConfig } from './destinations/secrets';
 import type { Destination } from './destinations/types';
 import { DeliveryWorker } from './delivery/worker';
 import type { Lifecycle } from './http/health';
@@ -33,6 +36,7 @@ import { StuckWatcher } from './payouts/stuck';
 import { resolveStuckWaits } from './payouts/stuck-after';
 import { isAnomaly } from './payouts/lifecycle';
 import { Dashboard } from './ui';
+import { UI_PREFIX } from './ui/layout';
 import { createReconciler } from './payouts/reconciler-factory';
 import { dedupRules } from './ingest/dedup';
 
@@ -66,6 +70,8 @@ export class Daemon {
   private silences: Silences | undefined;
   /** The dashboard at /ui (issue 12), when admin.token is set. */
   private dashboard: Dashboard | undefined;
+  /** Wrong tokens per address, for /admin, /metrics and the dashboard's sign-in alike. */
+  private readonly authGate: AuthGate;
   readonly stop: () => Promise<void>;
 
   constructor(
@@ -81,11 +87,16 @@ export class Daemon {
       timezone: config.skypay.timezone,
       // Links to the dashboard only where there is one.
       publicUrl: config.admin.token ? config.ui.publicUrl : undefined,
+      secrets: secretsOfConfig(config),
     });
     this.planner = createPlanner(config.rules);
     // Grouping destinations (issue 11): payouts routed there join their group instead of getting a delivery each.
     this.planDeliveries = withGrouping(this.planner.plan, resolveGroupings(config.destinations));
     this.stop = once(() => this.drain());
+    this.authGate = new AuthGate(config.server.authThrottle, {
+      logger,
+      onRefused: (surface, outcome) => this.events.emit('auth.refused', { surface, outcome }),
+    });
   }
 
   /** How new events are routed: the rules, less what an active silence holds back (replays ignore silences). */
@@ -272,6 +283,7 @@ export class Daemon {
       publishIntervalMs: config.metrics.publishIntervalMs,
       path: config.metrics.path,
       token: config.metrics.token,
+      gate: this.authGate,
       logger: this.logger,
     });
     events.on('callback.outcome', ({ outcome, ms }) => metrics.recordOutcome(outcome, ms));
@@ -280,6 +292,7 @@ export class Daemon {
       if (outcome.transition && isAnomaly(outcome.transition)) metrics.recordPayoutAnomaly(outcome.transition.kind);
     });
     events.on('status.query', ({ outcome }) => metrics.recordStatusQuery(outcome));
+    events.on('auth.refused', ({ surface, outcome }) => metrics.recordAuthRefusal(surface, outcome));
     events.on('payout.reconciled', ({ outcome }) => {
       if (outcome === 'contradiction') metrics.recordPayoutAnomaly('reconciliation');
     });
@@ -297,6 +310,7 @@ export class Daemon {
         timeoutMs: config.delivery.timeoutMs,
         timezone: config.skypay.timezone,
         publicUrl: config.ui.publicUrl,
+        secrets: this.listSecrets(),
       },
       plan: this.planDeliveries,
       onReplayed: () => this.worker.notify(),
@@ -311,6 +325,8 @@ export class Daemon {
       // Payouts and silences pages (issue 12 §1).
       stuckWaits: resolveStuckWaits(config.payouts),
       onSilencesChanged: () => this.silences?.refresh() ?? Promise.resolve(),
+      silenceMaxDurationMs: config.silences.maxDurationMs,
+      gate: this.authGate,
     });
     events.on('callback.outcome', ({ outcome }) => dashboard.recordOutcome(outcome));
     this.dashboard = dashboard;
@@ -456,19 +472,16 @@ export class Daemon {
 
   /** Every configured secret: partner keys, admin and metrics tokens, destinations' credentials and URL parts. */
   private listSecrets(): string[] {
-    return collectSecrets([
-      ...listPartnerSecrets(this.config.skypay.partners),
-      this.config.admin.token,
-      this.config.metrics.token,
-      ...secretsOfDestinations(this.config.destinations),
-    ]);
+    return secretsOfConfig(this.config);
   }
 
   private operationsGuards(metrics: Metrics | undefined): Koa.Middleware[] {
     const token = this.config.admin.token;
+    const { metrics: m } = this.config;
     return [
+      refuseAmbiguousSeparators([ADMIN_PREFIX, UI_PREFIX, ...(m.enabled ? [m.path] : [])]),
       ...(metrics?.guards ?? []),
-      ...(token ? [guardAdmin({ token, logger: this.logger })] : []),
+      ...(token ? [guardAdmin({ token, logger: this.logger, gate: this.authGate })] : []),
       ...(this.dashboard ? [this.dashboard.guard] : []),
     ];
   }
@@ -502,6 +515,8 @@ export class Daemon {
             silences: {
               store: this.store,
               destinations: Object.keys(this.config.destinations),
+              maxDurationMs: this.config.silences.maxDurationMs,
+              via: `admin token ${fingerprint(token)}`,
               onChanged: () => this.silences?.refresh() ?? Promise.resolve(),
             },
           }),

@@ -311,6 +311,14 @@ const MIGRATIONS: string[] = [
   );
   INSERT OR IGNORE INTO rejection_quota (id, minute_ms, taken, granted) VALUES (1, 0, 0, 0);
   `,
+  `
+  -- Who made and ended each silence as the credential tells it (the admin token's fingerprint, a dashboard session,
+  -- the OS user of the CLI) and from which address, beside the name typed; NULL for silences made before.
+  ALTER TABLE silences ADD COLUMN created_via TEXT;
+  ALTER TABLE silences ADD COLUMN created_from TEXT;
+  ALTER TABLE silences ADD COLUMN expired_via TEXT;
+  ALTER TABLE silences ADD COLUMN expired_from TEXT;
+  `,
 ];
 
 /** `upTo` stops at an older schema version: tests build a database as an older release left it. */
