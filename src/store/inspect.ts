@@ -13,7 +13,7 @@ import {
   toRejectionView,
   toSilencedRoute,
 } from './rows';
-import { all, get, where, type Dialect, type Script } from './sql';
+import { all, get, where, type Dialect, type Row, type Script } from './sql';
 import type { InspectStore, QueueState } from './store';
 import type { DeliveryState, EventDetail, EventSummary, ReplayFilter } from './types';
 
@@ -94,6 +94,22 @@ export function* selectReplayable(d: Dialect, f: ReplayFilter, lock = false): Sc
   return found.map((r) => r.id);
 }
 
+/**
+ * The partner and control number a listed event names: a callback's columns, or for skyrelay's own events (a
+ * payout.anomaly, a dead delivery) the ones their data names, which have no columns of their own.
+ */
+function namedPayoutOf(r: Row): Pick<EventSummary, 'partner' | 'controlNumber'> {
+  const named = { partner: strOrNull(r['partner']), controlNumber: strOrNull(r['control_number']) };
+  if (r['system_body'] == null) return named;
+  const event = parseEvent(String(r['system_body']));
+  if (event.source !== 'skyrelay') return named;
+  const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
+  return {
+    partner: named.partner ?? text(event.data['partner']),
+    controlNumber: named.controlNumber ?? text(event.data['controlNumber']),
+  };
+}
+
 export function createInspectStore(ctx: StoreContext): InspectStore {
   const { read, d } = ctx;
   return {
@@ -111,7 +127,7 @@ export function createInspectStore(ctx: StoreContext): InspectStore {
         const found = yield* all(
           `SELECT e.id, e.source, e.type, e.partner, e.control_number, e.pay_type, e.status, e.deal_time,
              e.received_ms, e.duplicates, ${countIn('pending')}, ${countIn('inflight')}, ${countIn('delivered')},
-             ${countIn('dead')}
+             ${countIn('dead')}, CASE WHEN e.source = 'skyrelay' THEN e.body END AS system_body
            FROM events e ${w.sql} ORDER BY e.id DESC LIMIT ?`,
           [...w.params, f.limit],
         );
@@ -119,8 +135,7 @@ export function createInspectStore(ctx: StoreContext): InspectStore {
           id: String(r['id']),
           source: String(r['source']),
           type: String(r['type']),
-          partner: strOrNull(r['partner']),
-          controlNumber: strOrNull(r['control_number']),
+          ...namedPayoutOf(r),
           payType: numOrNull(r['pay_type']),
           status: strOrNull(r['status']),
           dealTime: strOrNull(r['deal_time']),
