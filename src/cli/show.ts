@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { formatValue } from '../destinations/present';
 import { stringifyExtra } from '../event-json';
+import { describeAttemptCount, numberAttempts } from '../operations/attempts';
 import { listContent } from '../skypay/identity';
 import { stringifyEventDetail, type EventDetail } from '../operations/views';
 import { loadCliConfig, print, withOperations } from './context';
@@ -33,7 +35,8 @@ function renderDetail(d: EventDetail): string[] {
       lines.push(`event ${e.id}: payout ${e.status} (payType ${e.payType}), received ${e.receivedAt}`);
       lines.push(`  control number   ${e.controlNumber}`, `  partner          ${e.partner}`);
       lines.push(`  deal time        ${e.dealTime} (SkyPay time; ${e.dealTimeUtc})`);
-      lines.push(`  reference        ${e.referenceNumber ?? '—'}`, `  fail description ${e.failDescription ?? '—'}`);
+      lines.push(`  reference        ${formatValue(e.referenceNumber)}`);
+      lines.push(`  fail description ${formatValue(e.failDescription)}`);
     }
     if (Object.keys(e.extra).length) lines.push(`  extra fields     ${stringifyExtra(e.extra)}`);
     if (e.type === 'payout' && e.transition) {
@@ -54,7 +57,7 @@ function renderDetail(d: EventDetail): string[] {
     lines.push(`event ${e.id}: skyrelay ${e.type}, raised ${e.receivedAt}`);
     for (const [key, value] of Object.entries(e.data))
       lines.push(
-        `  ${key.padEnd(16)} ${value === null ? '—' : typeof value === 'object' ? JSON.stringify(value) : String(value)}`,
+        `  ${key.padEnd(16)} ${value !== null && typeof value === 'object' ? JSON.stringify(value) : formatValue(value)}`,
       );
   }
   for (const s of d.silenced) {
@@ -72,13 +75,16 @@ function renderDetail(d: EventDetail): string[] {
   }
   for (const dl of d.deliveries) {
     lines.push(
-      `  delivery ${dl.id} → ${dl.destination}: ${dl.state}, ${dl.attempts} attempt(s) in this round, rules ${dl.rules.join(', ')}`,
+      `  delivery ${dl.id} → ${dl.destination}: ${dl.state}, ${describeAttemptCount(dl)}, rules ${dl.rules.join(', ')}`,
     );
     if (dl.state === 'pending') lines.push(`    next attempt ${dl.nextAttemptAt}`);
-    for (const a of dl.attemptLog) {
+    let round = 1;
+    for (const a of numberAttempts(dl.attemptLog)) {
+      if (a.round !== round) lines.push('    (replayed)');
+      round = a.round;
       const status = a.status === null ? '' : ` HTTP ${a.status}`;
       const why = a.error ? `: ${a.error}` : a.response ? `: ${a.response.slice(0, 120)}` : '';
-      lines.push(`    #${a.attempt} ${a.startedAt} ${a.outcome}${status} in ${a.durationMs} ms${why}`);
+      lines.push(`    #${a.number} ${a.startedAt} ${a.outcome}${status} in ${a.durationMs} ms${why}`);
     }
   }
   return lines;

@@ -3,6 +3,7 @@
  * so that no front imports the store.
  */
 export type {
+  AttemptView,
   CallbackMinute,
   CallbackTally,
   DeliveryFilter,
@@ -12,6 +13,7 @@ export type {
   EventDetail,
   EventFilter,
   EventSummary,
+  GroupMembership,
   NewSilence,
   PayoutDetail,
   PayoutFilter,
@@ -21,6 +23,7 @@ export type {
   RejectionFilter,
   RejectionView,
   ReplayResult,
+  SilencedRoute,
   SilenceView,
   StuckCutoff,
 } from '../store/types';

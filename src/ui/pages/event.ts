@@ -1,7 +1,8 @@
 import { listAllFields } from '../../destinations/present';
+import { describeAttemptCount, numberAttempts } from '../../operations/attempts';
 import { NotFoundError } from '../../operations/errors';
-import type { EventDetail } from '../../operations/views';
-import { html } from '../html';
+import type { EventDetail, GroupMembership, SilencedRoute } from '../../operations/views';
+import { html, type Html } from '../html';
 import { payoutHref } from './payouts';
 import { csrfField, orDash, replayNotice, showTime, statePill, type Page } from '../layout';
 import { readQuery, redirectAfterReplay, type PageRoutes } from '../respond';
@@ -81,80 +82,101 @@ export function renderEvent(
     <section aria-labelledby="h-deliveries">
       <h2 id="h-deliveries">Deliveries</h2>
       ${
-        detail.deliveries.length === 0 && detail.silenced.length === 0
+        detail.deliveries.length + detail.groups.length + detail.silenced.length === 0
           ? html`<p>No destination was routed this event.</p>`
           : ''
       }
-      ${detail.silenced.map(
-        (s, i) =>
-          html`<article class="delivery silenced" aria-labelledby="h-silenced-${i}">
-            <h3 id="h-silenced-${i}">${s.destination} ${statePill('silenced')}</h3>
-            <p class="meta" data-testid="silenced-${s.destination}">
-              Not sent: silenced by
-              <a href="/ui/silences#silence-${encodeURIComponent(s.silenceId)}">${s.silenceId}</a> · rules
-              ${s.rules.join(', ')}
-            </p>
-          </article>`,
-      )}
-      ${detail.deliveries.map(
-        (d) =>
-          html`<article class="delivery" id="delivery-${d.id}" aria-labelledby="h-${d.id}">
-            <h3 id="h-${d.id}">${d.destination} ${statePill(d.state)}</h3>
-            <p class="meta">
-              Delivery ${d.id} · ${d.attempts} attempts · rules ${d.rules.join(', ')}
-              ${d.state === 'pending' ? html`· next attempt ${showTime(d.nextAttemptAt)}` : ''}
-            </p>
-            ${
-              REPLAYABLE.has(d.state)
-                ? html`<form method="post" action="/ui/deliveries/${encodeURIComponent(d.id)}/replay" class="inline">
-                    ${csrfField(csrf)}<input type="hidden" name="back" value="${here}" />
-                    <button type="submit" aria-label="Replay delivery to ${d.destination}">Replay</button>
-                  </form>`
-                : ''
-            }
-            <div class="scroll">
-              <table>
-                <caption class="visually-hidden">
-                  Attempts to deliver to ${d.destination}
-                </caption>
-                <thead>
-                  <tr>
-                    <th scope="col">#</th>
-                    <th scope="col">Started</th>
-                    <th scope="col">Duration</th>
-                    <th scope="col">Outcome</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Answer</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${
-                    d.attemptLog.length === 0
-                      ? html`<tr>
-                          <td colspan="6">No attempt yet.</td>
-                        </tr>`
-                      : ''
-                  }
-                  ${d.attemptLog.map(
-                    (a) =>
-                      html`<tr class="attempt">
-                        <td>${a.attempt}</td>
-                        <td>${showTime(a.startedAt)}</td>
-                        <td>${a.durationMs} ms</td>
-                        <td>${a.outcome}</td>
-                        <td>${orDash(a.status)}</td>
-                        <td class="snippet">
-                          ${a.error ? html`<span class="bad">${a.error}</span><br />` : ''}${orDash(a.response)}
-                        </td>
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>
-            </div>
-          </article>`,
-      )}
+      ${detail.silenced.map(renderSilencedRoute)} ${detail.groups.map(renderGroupRoute)}
+      ${detail.deliveries.map((d) => renderDelivery(d, csrf, here))}
     </section>`;
   return { title: `Event ${title}`, body };
+}
+
+function renderSilencedRoute(s: SilencedRoute, i: number): Html {
+  return html`<article class="delivery silenced" aria-labelledby="h-silenced-${i}">
+    <h3 id="h-silenced-${i}">${s.destination} ${statePill('silenced')}</h3>
+    <p class="meta" data-testid="silenced-${s.destination}">
+      Not sent: silenced by
+      <a href="/ui/silences#silence-${encodeURIComponent(s.silenceId)}">${s.silenceId}</a> · rules ${s.rules.join(', ')}
+    </p>
+  </article>`;
+}
+
+/** A grouped destination: the event went out (or waits to go) as a member of one group message. */
+function renderGroupRoute(g: GroupMembership, i: number): Html {
+  const message = g.messageEventId;
+  return html`<article class="delivery grouped" aria-labelledby="h-grouped-${i}">
+    <h3 id="h-grouped-${i}">${g.destination} ${statePill(g.state)}</h3>
+    <p class="meta" data-testid="grouped-${g.destination}">
+      ${
+        message === null
+          ? html`Grouped: waiting in its group since ${showTime(g.joinedAt)}`
+          : html`Grouped: carried by group message <a href="/ui/events/${encodeURIComponent(message)}">${message}</a>${
+                g.deliveryId === null ? '' : html` (delivery ${g.deliveryId})`
+              }`
+      }
+      · rules ${g.rules.join(', ')}
+    </p>
+  </article>`;
+}
+
+function renderDelivery(d: EventDetail['deliveries'][number], csrf: string, here: string): Html {
+  return html`<article class="delivery" id="delivery-${d.id}" aria-labelledby="h-${d.id}">
+    <h3 id="h-${d.id}">${d.destination} ${statePill(d.state)}</h3>
+    <p class="meta">
+      Delivery ${d.id} · ${describeAttemptCount(d)} · rules ${d.rules.join(', ')}
+      ${d.state === 'pending' ? html`· next attempt ${showTime(d.nextAttemptAt)}` : ''}
+    </p>
+    ${
+      REPLAYABLE.has(d.state)
+        ? html`<form method="post" action="/ui/deliveries/${encodeURIComponent(d.id)}/replay" class="inline">
+            ${csrfField(csrf)}<input type="hidden" name="back" value="${here}" />
+            <button type="submit" aria-label="Replay delivery to ${d.destination}">Replay</button>
+          </form>`
+        : ''
+    }
+    <div class="scroll">
+      <table>
+        <caption class="visually-hidden">
+          Attempts to deliver to ${d.destination}
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">#</th>
+            <th scope="col">Started</th>
+            <th scope="col">Duration</th>
+            <th scope="col">Outcome</th>
+            <th scope="col">Status</th>
+            <th scope="col">Answer</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${
+            d.attemptLog.length === 0
+              ? html`<tr>
+                  <td colspan="6">No attempt yet.</td>
+                </tr>`
+              : ''
+          }
+          ${numberAttempts(d.attemptLog).map(
+            (a, i, all) =>
+              html`<tr class="attempt">
+                <td>
+                  ${a.number}${a.round !== all[i - 1]?.round && a.round > 1 ? html` <small>(replayed)</small>` : ''}
+                </td>
+                <td>${showTime(a.startedAt)}</td>
+                <td>${a.durationMs} ms</td>
+                <td>${a.outcome}</td>
+                <td>${orDash(a.status)}</td>
+                <td class="snippet">
+                  ${a.error ? html`<span class="bad">${a.error}</span><br />` : ''}${orDash(a.response)}
+                </td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>
+  </article>`;
 }
 
 /** An id that cannot be one is not looked up: no such event. */

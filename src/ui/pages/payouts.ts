@@ -1,5 +1,5 @@
 import { FilterError, parseName, parseOlderThan, parsePayoutState } from '../../operations/filters';
-import { PAYOUT_STATES, type PayoutEvent } from '../../event';
+import { PAYOUT_STATES, type PayoutEvent, type RelayEvent } from '../../event';
 import type { Filter, Queries } from '../../operations/queries';
 import { describeStuckWaits, isStuckCheckOn, stuckCutoffs, type StuckWaits } from '../../payouts/stuck-after';
 import type { PayoutDetail, PayoutFilter, PayoutView, StuckCutoff } from '../../operations/views';
@@ -220,12 +220,17 @@ export function buildTimeline(detail: PayoutDetail): TimelineRow[] {
   return rows;
 }
 
+/** The Status column of a payout's deliveries: the status of the event each went out for. */
+function statusOf(event: RelayEvent): string {
+  return event.source === 'skypay' && event.type === 'payout' ? event.status : event.id;
+}
+
 function renderOnePayout(detail: PayoutDetail, now: number): Html {
   const p = detail.payout;
   const deliveries = detail.events.flatMap((e) => e.deliveries.map((d) => ({ ...d, event: e.event })));
-  const silenced = detail.events.flatMap((e) => e.silenced.map((s) => ({ ...s, eventId: e.event.id })));
+  const silenced = detail.events.flatMap((e) => e.silenced.map((s) => ({ ...s, eventId: e.event.id, event: e.event })));
   // Grouped destinations (issue 11 §1): the event went out as a member of one group message.
-  const grouped = detail.events.flatMap((e) => e.groups.map((g) => ({ ...g, eventId: e.event.id })));
+  const grouped = detail.events.flatMap((e) => e.groups.map((g) => ({ ...g, eventId: e.event.id, event: e.event })));
   const key = `${p.partner}-${p.controlNumber}`.replace(/[^A-Za-z0-9_-]/g, '_');
   return html`<section class="payout-detail" aria-labelledby="h-${key}">
     <h2 id="h-${key}">${p.controlNumber} of ${p.partner} ${statePill(p.state)}</h2>
@@ -333,9 +338,7 @@ function renderOnePayout(detail: PayoutDetail, now: number): Html {
                   (d) =>
                     html`<tr>
                       <td>
-                        <a href="/ui/events/${encodeURIComponent(d.eventId)}#delivery-${d.id}"
-                          >${d.event.source === 'skypay' && d.event.type === 'payout' ? d.event.status : d.eventId}</a
-                        >
+                        <a href="/ui/events/${encodeURIComponent(d.eventId)}#delivery-${d.id}">${statusOf(d.event)}</a>
                       </td>
                       <td>${d.destination}</td>
                       <td>${statePill(d.state)}</td>
@@ -346,7 +349,7 @@ function renderOnePayout(detail: PayoutDetail, now: number): Html {
                 ${grouped.map(
                   (g) =>
                     html`<tr>
-                      <td><a href="/ui/events/${encodeURIComponent(g.eventId)}">${g.eventId}</a></td>
+                      <td><a href="/ui/events/${encodeURIComponent(g.eventId)}">${statusOf(g.event)}</a></td>
                       <td>${g.destination}</td>
                       <td>
                         ${statePill(g.state)} in a group
@@ -364,7 +367,7 @@ function renderOnePayout(detail: PayoutDetail, now: number): Html {
                 ${silenced.map(
                   (s) =>
                     html`<tr>
-                      <td><a href="/ui/events/${encodeURIComponent(s.eventId)}">${s.eventId}</a></td>
+                      <td><a href="/ui/events/${encodeURIComponent(s.eventId)}">${statusOf(s.event)}</a></td>
                       <td>${s.destination}</td>
                       <td>
                         silenced by <a href="/ui/silences#silence-${encodeURIComponent(s.silenceId)}">${s.silenceId}</a>
