@@ -1,7 +1,8 @@
 import type { DestinationsConfig } from '../../destinations/schema';
 import type { DashboardOperations } from '../../operations/dashboard';
 import { DeliveryError } from '../../operations/errors';
-import { html, type Html } from '../html';
+import type { DestinationActivity } from '../../operations/views';
+import { html, type Fragment, type Html } from '../html';
 import { csrfField, errorBox, orDash, showTime, type Page } from '../layout';
 import type { PageRoutes } from '../respond';
 
@@ -55,15 +56,7 @@ export async function renderDestinations(
               <td>${count(name, ['pending', 'inflight'])}</td>
               <td>${count(name, ['dead'])}</td>
               <td>${showTime(a?.lastSuccessAt)}</td>
-              <td class="snippet">
-                ${
-                  a?.lastErrorAt
-                    ? html`${showTime(a.lastErrorAt)}<br />${a.lastErrorStatus === null ? '' : `HTTP ${a.lastErrorStatus} `}${orDash(
-                          a.lastError,
-                        )}`
-                    : orDash(null)
-                }
-              </td>
+              <td class="snippet">${a ? renderLastError(a) : orDash(null)}</td>
               <td>
                 ${
                   config
@@ -110,3 +103,22 @@ export const destinationsRoutes: PageRoutes = (router, { deps, csrfOf, page }) =
     page(ctx, await renderDestinations(dashboard, deps.destinations, csrfOf(ctx), result));
   });
 };
+
+/**
+ * A destination's last failed attempt, and whether it is behind it: a 429 or 503 that a later attempt got past is
+ * history, not an outage, and says so.
+ */
+function renderLastError(a: DestinationActivity): Fragment {
+  if (a.lastErrorAt === null) return orDash(null);
+  const recovered = a.lastSuccessAt !== null && Date.parse(a.lastSuccessAt) > Date.parse(a.lastErrorAt);
+  return html`${showTime(a.lastErrorAt)}<br />${a.lastErrorStatus === null ? '' : `HTTP ${a.lastErrorStatus} `}${orDash(
+      a.lastError,
+    )}
+    ${
+      recovered
+        ? html`<br /><small class="ok" data-testid="recovered-${a.destination}"
+              >Delivered since: a later attempt succeeded.</small
+            >`
+        : ''
+    }`;
+}

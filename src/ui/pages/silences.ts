@@ -162,6 +162,10 @@ function renderCreateForm(
       ${csrfField(csrf)}
       <fieldset>
         <legend>Matchers (a rule's match syntax; all must hold)</legend>
+        <p class="meta hint" id="matcher-example">
+          For example: field <code>payType</code>, value <code>failure</code>; field <code>partner</code>, value
+          <code>Acme@skypay</code>.
+        </p>
         ${rows.map(
           (i) =>
             html`<div class="matcher-row">
@@ -171,7 +175,7 @@ function renderCreateForm(
                   id="m-field-${i}"
                   name="matchField"
                   value="${form.fields[i] ?? ''}"
-                  placeholder="${i === 0 ? 'payType' : i === 1 ? 'partner' : ''}"
+                  aria-describedby="matcher-example"
                   autocomplete="off"
                 />
               </div>
@@ -181,7 +185,7 @@ function renderCreateForm(
                   id="m-value-${i}"
                   name="matchValue"
                   value="${form.values[i] ?? ''}"
-                  placeholder="${i === 0 ? 'failure' : i === 1 ? 'Acme@skypay' : ''}"
+                  aria-describedby="matcher-example"
                   autocomplete="off"
                 />
               </div>
@@ -193,22 +197,25 @@ function renderCreateForm(
         </p>
         <div class="field">
           <label for="m-json">Or all matchers as JSON</label>
-          <textarea id="m-json" name="matchers" rows="3" placeholder='{"payType": "failure"}'>${form.json}</textarea>
+          <textarea id="m-json" name="matchers" rows="3" aria-describedby="json-example">${form.json}</textarea>
+          <small class="hint" id="json-example">For example: <code>{"payType": "failure"}</code></small>
         </div>
       </fieldset>
       <fieldset>
         <legend>When</legend>
         <div class="field">
           <label for="s-starts">Starts at (ISO-8601 with a zone; empty: now)</label>
-          <input id="s-starts" name="startsAt" value="${form.startsAt}" placeholder="2026-11-27T10:00:00Z" />
+          <input id="s-starts" name="startsAt" value="${form.startsAt}" aria-describedby="starts-example" />
+          <small class="hint" id="starts-example">For example: <code>2026-11-27T10:00:00Z</code></small>
         </div>
         <div class="field">
           <label for="s-duration">For (30m, 2h, 1d)</label>
-          <input id="s-duration" name="duration" value="${form.duration}" placeholder="2h" autocomplete="off" />
+          <input id="s-duration" name="duration" value="${form.duration}" autocomplete="off" />
         </div>
         <div class="field">
           <label for="s-ends">Or ends at (ISO-8601 with a zone)</label>
-          <input id="s-ends" name="endsAt" value="${form.endsAt}" placeholder="2026-11-27T12:00:00Z" />
+          <input id="s-ends" name="endsAt" value="${form.endsAt}" aria-describedby="ends-example" />
+          <small class="hint" id="ends-example">For example: <code>2026-11-27T12:00:00Z</code></small>
         </div>
       </fieldset>
       <fieldset>
