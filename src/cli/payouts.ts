@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { describeAttemptCount } from '../operations/attempts';
 import { parseLimit, parseName, parseOlderThan, parsePayoutState } from '../operations/filters';
 import type { PayoutEvent } from '../event';
 import { stringifyPayoutDetail, type PayoutDetail, type PayoutView } from '../operations/views';
@@ -139,7 +140,7 @@ export function renderPayout(d: PayoutDetail): string[] {
   lines.push(deliveries.length ? '  deliveries:' : '  deliveries: none (no rule chose a destination)');
   for (const dl of deliveries) {
     lines.push(
-      `    ${dl.eventId} → ${dl.destination}: ${dl.state}, ${dl.attempts} attempt(s), rules ${dl.rules.join(', ')}`,
+      `    ${dl.eventId} → ${dl.destination}: ${dl.state}, ${describeAttemptCount(dl)}, rules ${dl.rules.join(', ')}`,
     );
   }
   return lines;

@@ -1,5 +1,6 @@
 import { FilterError, parseName, parseOlderThan, parsePayoutState } from '../../operations/filters';
 import { PAYOUT_STATES, type PayoutEvent, type RelayEvent } from '../../event';
+import { describeAttemptCount } from '../../operations/attempts';
 import type { Filter, Queries } from '../../operations/queries';
 import { describeStuckWaits, isStuckCheckOn, stuckCutoffs, type StuckWaits } from '../../payouts/stuck-after';
 import type { PayoutDetail, PayoutFilter, PayoutView, StuckCutoff } from '../../operations/views';
@@ -342,7 +343,7 @@ function renderOnePayout(detail: PayoutDetail, now: number): Html {
                       </td>
                       <td>${d.destination}</td>
                       <td>${statePill(d.state)}</td>
-                      <td>${d.attempts}</td>
+                      <td>${describeAttemptCount(d)}</td>
                       <td>${d.rules.join(', ')}</td>
                     </tr>`,
                 )}
