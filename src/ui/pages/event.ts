@@ -181,7 +181,7 @@ function renderDelivery(d: EventDetail['deliveries'][number], csrf: string, here
 
 /** An id that cannot be one is not looked up: no such event. */
 function eventIdOf(id: string | undefined): string {
-  if (id === undefined || !ID_PATTERN.test(id)) throw new NotFoundError('no such event');
+  if (id === undefined || !ID_PATTERN.test(id)) throw new NotFoundError(`no event with id "${id ?? ''}"`);
   return id;
 }
 
