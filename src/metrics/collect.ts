@@ -31,7 +31,8 @@ export class ProcessMetrics {
   private readonly statusQueries: Counter<'outcome'>;
   private readonly authRefusals: Counter<'surface' | 'outcome'>;
 
-  constructor() {
+  /** @param storeStatements how many statements the store has run so far (Store.statements). */
+  constructor(private readonly storeStatements?: () => number) {
     const registers = [this.counters];
     this.callbacks = new Counter({
       name: 'skyrelay_callbacks_total',
@@ -112,6 +113,16 @@ export class ProcessMetrics {
   }
 
   async readProcess(): Promise<MetricFamily[]> {
-    return (await this.process.getMetricsAsJSON()) as unknown as MetricFamily[];
+    const families = (await this.process.getMetricsAsJSON()) as unknown as MetricFamily[];
+    if (this.storeStatements === undefined) return families;
+    return [
+      ...families,
+      {
+        name: 'skyrelay_store_statements_total',
+        help: 'Statements this process sent to the store since it started (PostgreSQL: each one a round trip)',
+        type: 'counter',
+        values: [{ value: this.storeStatements(), labels: {} }],
+      },
+    ];
   }
 }

@@ -249,6 +249,8 @@ export interface HealthStore {
   readonly lastWriteFailure: string | undefined;
   /** Set when the store is gone for good until restart (SQLite file removed or replaced); undefined otherwise. */
   readonly lostReason: string | undefined;
+  /** Statements run since the store opened (PostgreSQL: each one a round trip, BEGIN and COMMIT included). */
+  readonly statements: number;
 }
 
 export interface ClusterJobs {
