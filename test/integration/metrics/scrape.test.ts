@@ -29,6 +29,16 @@ describe('GET /metrics: read-only scrapes, metrics.token and metrics.path', func
       const published = async () => /^skyrelay_metrics_processes 1$/m.test(await scrape());
       await waitUntil(published, 'the first publication');
       const files = [t.dbPath, `${t.dbPath}-wal`];
+      // The checkpoint thread copies what was committed into the database file on its own: wait until it has
+      // (two looks in a row the same), so what changes after is the scrapes' doing.
+      let settled = files.map(digest).join();
+      await waitUntil(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const now = files.map(digest).join();
+        const same = now === settled;
+        settled = now;
+        return same;
+      }, 'the checkpoint of what was committed');
       const before = files.map(digest);
       for (let i = 0; i < 20; i++) {
         const answers = await Promise.all(Array.from({ length: 10 }, () => fetch(`${t.baseUrl}/metrics`)));
