@@ -19,6 +19,7 @@ import {
   parseName,
   parseOlderThan,
   parsePayoutState,
+  parseConfirmation,
   parseReason,
   parseSince,
   parseState,
@@ -167,6 +168,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
       partner: q['partner'] ? parseName(q['partner'], 'partner') : undefined,
       stateSinceBeforeMs: q['olderThan'] ? parseOlderThan(q['olderThan']) : undefined,
       anomalies: parseFlagParam(q['anomalies'], 'anomalies'),
+      confirmation: q['confirmation'] ? parseConfirmation(q['confirmation']) : undefined,
       before: q['cursor'],
       limit: limit + 1,
     });

@@ -31,6 +31,7 @@ export const SYSTEM_HEADLINES: Readonly<Record<SystemEvent['type'], string>> = {
   'payout.anomaly': 'Payout anomaly: a final payout got another status (SkyPay error or forged callback)',
   'payout.stuck': 'Payout stuck: no final status in time',
   'payout.unstuck': 'Payout no longer stuck: final status received',
+  'payout.confirmed': "Payout confirmed: SkyPay's status query agrees with its final status",
   group: 'Grouped payout events',
 };
 

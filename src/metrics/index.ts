@@ -5,7 +5,7 @@ import type { CallbackOutcome } from '../ingest/answer';
 import { requireBearerToken } from '../admin/auth';
 import { guardPrefix } from '../http/path-guard';
 import type { Logger } from '../log';
-import type { TransitionKind } from '../event';
+import type { PayoutAnomalyKind } from '../event';
 import type { InspectStore, MetricTotalsStore, PayoutStore } from '../store/store';
 import { ProcessMetrics } from './collect';
 import { MetricsPublisher } from './publisher';
@@ -35,7 +35,7 @@ export function createMetrics(deps: MetricsDeps) {
     guards,
     recordOutcome: (outcome: CallbackOutcome, ms: number) => metrics.recordOutcome(outcome, ms),
     recordAttempt: (report: AttemptReport) => metrics.recordAttempt(report),
-    recordPayoutAnomaly: (kind: TransitionKind | 'reconciliation') => metrics.recordPayoutAnomaly(kind),
+    recordPayoutAnomaly: (kind: PayoutAnomalyKind) => metrics.recordPayoutAnomaly(kind),
     recordStatusQuery: (outcome: string) => metrics.recordStatusQuery(outcome),
     start: () => publisher.start(),
     stop: () => publisher.stop(),

@@ -1,6 +1,6 @@
 import { array, define, nonempty, object, optional, record, refine, string, type Infer } from 'superstruct';
-import { PAYOUT_STATES, TRANSITION_KINDS } from '../event';
-import { LIFECYCLE_FIELDS } from './fields';
+import { PAYOUT_CONFIRMATIONS, PAYOUT_STATES, TRANSITION_KINDS } from '../event';
+import { CONFIRMATION_FIELD, LIFECYCLE_FIELDS } from './fields';
 import { STATUS_FIELDS, describeStatusProblem, resolvePayType } from './pay-type';
 
 export type Scalar = string | number | boolean;
@@ -98,7 +98,12 @@ function findLifecycleProblems(match: Record<string, MatcherValue>): string[] {
   const problems: string[] = [];
   for (const [field, matcher] of Object.entries(match)) {
     if (!LIFECYCLE_FIELDS.has(field)) continue;
-    const known: readonly string[] = field === 'transition.kind' ? TRANSITION_KINDS : PAYOUT_STATES;
+    const known: readonly string[] =
+      field === 'transition.kind'
+        ? TRANSITION_KINDS
+        : field === CONFIRMATION_FIELD
+          ? PAYOUT_CONFIRMATIONS
+          : PAYOUT_STATES;
     for (const value of listEqualityValues(matcher)) {
       if (typeof value !== 'string' || !known.includes(value)) {
         problems.push(`${field}: unknown value ${JSON.stringify(value)} (expected one of ${known.join(', ')})`);

@@ -1,7 +1,7 @@
 import type { AttemptReport } from '../delivery/worker';
 import type { CallbackOutcome } from '../ingest/answer';
 import type { Logger } from '../log';
-import type { RelayEvent } from '../event';
+import type { PayoutAnomalyKind, RelayEvent } from '../event';
 import type { StatusQueryOutcome } from '../payouts/reconciler';
 import type { NewDelivery, NewRejection, ReconciliationOutcome, SaveOutcome } from '../store/types';
 
@@ -20,7 +20,7 @@ export interface RuntimeEventMap {
   /** One SkyPay status query (reconciliation) ended: ok, or why not. */
   'status.query': { outcome: StatusQueryOutcome };
   /** Reconciliation acted on SkyPay's answer for one payout. */
-  'payout.reconciled': { outcome: ReconciliationOutcome };
+  'payout.reconciled': { outcome: ReconciliationOutcome; anomaly: PayoutAnomalyKind | undefined };
 }
 
 export type RuntimeEventName = keyof RuntimeEventMap;

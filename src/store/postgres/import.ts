@@ -50,6 +50,7 @@ const COLUMNS: Record<CopiedTable, readonly string[]> = {
     'state_since_ms',
     'stuck_state',
     'anomalies',
+    'confirmation',
   ],
   rejections: [
     'id',

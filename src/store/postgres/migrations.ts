@@ -278,6 +278,13 @@ const MIGRATIONS: string[] = [
   CREATE INDEX IF NOT EXISTS payout_reconciliations_payout
     ON payout_reconciliations (partner, control_number, last_ms);
   `,
+  `
+  -- Confirmation: whether SkyPay's status query has confirmed a final status a callback brought (AES-ECB callbacks
+  -- have no integrity, so one may be forged). Payouts final before this were never asked: off. Reconciliation looks
+  -- up the pending ones oldest first; they are few, so the index holds only them.
+  ALTER TABLE payouts ADD COLUMN confirmation text NOT NULL DEFAULT 'off';
+  CREATE INDEX payouts_confirmation_pending ON payouts (state_since_ms) WHERE confirmation = 'pending';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

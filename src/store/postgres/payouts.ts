@@ -18,6 +18,7 @@ import {
   type Row,
 } from '../rows';
 import type {
+  ConfirmationSettlement,
   NewDelivery,
   NewReconciliation,
   OpenPayoutQuery,
@@ -26,6 +27,7 @@ import type {
   PayoutPolicy,
   PayoutRecord,
   PayoutView,
+  PendingConfirmationQuery,
   ReconciliationView,
   StuckCheck,
 } from '../types';
@@ -35,7 +37,7 @@ import { insertDeliveries } from './outbox';
 type Queryable = Pick<ClientBase, 'query'>;
 
 const FINAL_LIST = FINAL_PAYOUT_STATES.map((s) => `'${s}'`).join(', ');
-const VALUES = '$1, $2, $3, $4, $5, $6, $7, $8, $9, $10';
+const VALUES = '$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11';
 
 async function lock(client: Queryable, partner: string, controlNumber: string): Promise<PayoutRecord | undefined> {
   const { rows } = await client.query<Row>(
@@ -83,8 +85,18 @@ async function insertSystemEvent(client: Queryable, event: SystemEvent, routes: 
 async function update(client: Queryable, p: PayoutRecord): Promise<void> {
   await client.query(
     `UPDATE payouts SET state = $3, last_seen_ms = $4, last_deal_time = $5, state_since_ms = $6, stuck_state = $7,
-       anomalies = $8 WHERE partner = $1 AND control_number = $2`,
-    [p.partner, p.controlNumber, p.state, p.lastSeenMs, p.lastDealTime, p.stateSinceMs, p.stuckState, p.anomalies],
+       anomalies = $8, confirmation = $9 WHERE partner = $1 AND control_number = $2`,
+    [
+      p.partner,
+      p.controlNumber,
+      p.state,
+      p.lastSeenMs,
+      p.lastDealTime,
+      p.stateSinceMs,
+      p.stuckState,
+      p.anomalies,
+      p.confirmation,
+    ],
   );
 }
 
@@ -95,8 +107,11 @@ async function update(client: Queryable, p: PayoutRecord): Promise<void> {
  * waits for it, then locks that row and judges again.
  */
 export async function applyPayout(client: Queryable, event: PayoutEvent, policy: PayoutPolicy): Promise<SystemEvent[]> {
+  const pastOf = (before: PayoutRecord | undefined): Promise<PayoutHistoryEntry[]> | PayoutHistoryEntry[] =>
+    policy.needsHistory(before, event) ? history(client, event.partner, event.controlNumber) : [];
   let before = await lock(client, event.partner, event.controlNumber);
-  let judged = policy.judge(before, event);
+  let past = await pastOf(before);
+  let judged = policy.judge(before, event, past);
   if (before) {
     await update(client, judged.after);
   } else {
@@ -106,13 +121,14 @@ export async function applyPayout(client: Queryable, event: PayoutEvent, policy:
     );
     if (added.rowCount === 0) {
       before = await lock(client, event.partner, event.controlNumber);
-      judged = policy.judge(before, event);
+      past = await pastOf(before);
+      judged = policy.judge(before, event, past);
       await update(client, judged.after);
     }
   }
   const { transition, after } = judged;
   event.transition = transition;
-  const past = policy.needsHistory(transition, before) ? await history(client, event.partner, event.controlNumber) : [];
+  event.confirmation = after.confirmation;
   const entry: PayoutHistoryEntry = {
     eventId: event.id,
     status: event.status,
@@ -153,6 +169,7 @@ function payoutWhere(f: PayoutCountFilter & { before?: string | undefined }): { 
     ['partner = $?', f.partner],
     ['state_since_ms < $?', f.stateSinceBeforeMs],
     ['anomalies > $?', f.anomalies ? 0 : undefined],
+    ['confirmation = $?', f.confirmation],
     // Open has no value of its own: `1 = ?` keeps every condition one parameter, so the list stays uniform.
     [`state NOT IN (${FINAL_LIST}) AND 1 = $?`, f.open ? 1 : undefined],
     ['id < $?', f.before],
@@ -205,6 +222,34 @@ export async function listOpenPayouts(db: Queryable, q: OpenPayoutQuery): Promis
     [...used.map(([, v]) => v), q.limit],
   );
   return rows.map(toPayoutRecord);
+}
+
+/** Final payouts pending confirmation, oldest in their state first; `notCheckedSinceMs` as listOpenPayouts. */
+export async function listPendingConfirmations(db: Queryable, q: PendingConfirmationQuery): Promise<PayoutRecord[]> {
+  const { rows } = await db.query<Row>(
+    `SELECT ${PAYOUT_COLUMNS} FROM payouts
+     WHERE confirmation = 'pending' AND state_since_ms < $1 AND ($2::text IS NULL OR partner = $2)
+       AND ($3::bigint IS NULL OR NOT EXISTS (SELECT 1 FROM payout_reconciliations r WHERE r.partner = payouts.partner
+         AND r.control_number = payouts.control_number AND r.last_ms >= $3))
+     ORDER BY state_since_ms, id LIMIT $4`,
+    [q.stateSinceBeforeMs, q.partner ?? null, q.notCheckedSinceMs ?? null, q.limit],
+  );
+  return rows.map(toPayoutRecord);
+}
+
+/**
+ * Settles a pending confirmation in the caller's transaction: the conditional UPDATE takes the payout's row lock,
+ * so of two processes settling it at once, the second finds it no longer pending and stores nothing.
+ */
+export async function settleConfirmation(client: Queryable, c: ConfirmationSettlement): Promise<boolean> {
+  const updated = await client.query(
+    `UPDATE payouts SET confirmation = $1, anomalies = anomalies + $2
+     WHERE partner = $3 AND control_number = $4 AND state = $5 AND confirmation = 'pending'`,
+    [c.confirmation, c.confirmation === 'contradicted' ? 1 : 0, c.partner, c.controlNumber, c.state],
+  );
+  if (updated.rowCount === 0) return false;
+  await insertSystemEvent(client, c.event, c.deliveries);
+  return true;
 }
 
 /**

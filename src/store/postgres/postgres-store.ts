@@ -24,6 +24,8 @@ import type {
   NewRejection,
   NewReconciliation,
   OpenPayoutQuery,
+  PendingConfirmationQuery,
+  ConfirmationSettlement,
   PayoutDetail,
   PayoutCountFilter,
   PayoutFilter,
@@ -183,6 +185,14 @@ export class PostgresStore implements Store {
 
   recordReconciliations(results: readonly NewReconciliation[]): Promise<void> {
     return this.transaction((c) => payouts.recordReconciliations(c, results));
+  }
+
+  listPendingConfirmations(query: PendingConfirmationQuery): Promise<PayoutRecord[]> {
+    return this.run((pool) => payouts.listPendingConfirmations(pool, query));
+  }
+
+  settleConfirmation(settlement: ConfirmationSettlement): Promise<boolean> {
+    return this.transaction((c) => payouts.settleConfirmation(c, settlement));
   }
 
   raiseStuckPayouts(check: StuckCheck): Promise<SystemEvent[]> {

@@ -18,6 +18,7 @@ import {
   type Row,
 } from '../rows';
 import type {
+  ConfirmationSettlement,
   NewDelivery,
   NewReconciliation,
   OpenPayoutQuery,
@@ -26,6 +27,7 @@ import type {
   PayoutPolicy,
   PayoutRecord,
   PayoutView,
+  PendingConfirmationQuery,
   ReconciliationView,
   StuckCheck,
 } from '../types';
@@ -36,10 +38,11 @@ const FINAL_LIST = FINAL_PAYOUT_STATES.map((s) => `'${s}'`).join(', ');
 export function preparePayouts(db: Database.Database) {
   const select = db.prepare(`SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE partner = ? AND control_number = ?`);
   const upsert = db.prepare(`
-    INSERT INTO payouts (${PAYOUT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    INSERT INTO payouts (${PAYOUT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (partner, control_number) DO UPDATE SET state = excluded.state,
       last_seen_ms = excluded.last_seen_ms, last_deal_time = excluded.last_deal_time,
-      state_since_ms = excluded.state_since_ms, stuck_state = excluded.stuck_state, anomalies = excluded.anomalies`);
+      state_since_ms = excluded.state_since_ms, stuck_state = excluded.stuck_state, anomalies = excluded.anomalies,
+      confirmation = excluded.confirmation`);
   const selectEvents = db.prepare(`
     SELECT id, body, received_ms FROM events
     WHERE control_number = ? AND partner = ? AND source = 'skypay' ORDER BY id`);
@@ -69,6 +72,15 @@ export function preparePayouts(db: Database.Database) {
   const selectReconciliations = db.prepare(`
     SELECT ${RECONCILIATION_COLUMNS} FROM payout_reconciliations WHERE partner = ? AND control_number = ? ORDER BY id`);
   const countStates = db.prepare('SELECT state, count(*) AS n FROM payouts GROUP BY state');
+  const selectPendingConfirmations = db.prepare(`
+    SELECT ${PAYOUT_COLUMNS} FROM payouts
+    WHERE confirmation = 'pending' AND state_since_ms < ? AND (? IS NULL OR partner = ?)
+      AND (? IS NULL OR NOT EXISTS (SELECT 1 FROM payout_reconciliations r WHERE r.partner = payouts.partner
+        AND r.control_number = payouts.control_number AND r.last_ms >= ?))
+    ORDER BY state_since_ms, id LIMIT ?`);
+  const settle = db.prepare(`
+    UPDATE payouts SET confirmation = ?, anomalies = anomalies + ?
+    WHERE partner = ? AND control_number = ? AND state = ? AND confirmation = 'pending'`);
   const insertSilenced = db.prepare(
     'INSERT INTO event_silences (event_id, destination, silence_id, rules) VALUES (?, ?, ?, ?)',
   );
@@ -105,10 +117,11 @@ export function preparePayouts(db: Database.Database) {
    */
   const apply = (event: PayoutEvent, policy: PayoutPolicy): SystemEvent[] => {
     const before = get(event.partner, event.controlNumber);
-    const { transition, after } = policy.judge(before, event);
+    const past = policy.needsHistory(before, event) ? history(event.partner, event.controlNumber) : [];
+    const { transition, after } = policy.judge(before, event, past);
     event.transition = transition;
+    event.confirmation = after.confirmation;
     upsert.run(...payoutParams(after));
-    const past = policy.needsHistory(transition, before) ? history(event.partner, event.controlNumber) : [];
     const entry: PayoutHistoryEntry = {
       eventId: event.id,
       status: event.status,
@@ -138,6 +151,7 @@ export function preparePayouts(db: Database.Database) {
       ['partner = ?', f.partner],
       ['state_since_ms < ?', f.stateSinceBeforeMs],
       ['anomalies > ?', f.anomalies ? 0 : undefined],
+      ['confirmation = ?', f.confirmation],
       // Open has no value of its own: `1 = ?` keeps every condition one parameter, so the list stays uniform.
       [`state NOT IN (${FINAL_LIST}) AND 1 = ?`, f.open ? 1 : undefined],
       ['id < ?', f.before],
@@ -220,9 +234,27 @@ export function preparePayouts(db: Database.Database) {
     }
   });
 
+  const listPending = (q: PendingConfirmationQuery): PayoutRecord[] => {
+    const partner = q.partner ?? null;
+    const checked = q.notCheckedSinceMs ?? null;
+    return (
+      selectPendingConfirmations.all(q.stateSinceBeforeMs, partner, partner, checked, checked, q.limit) as Row[]
+    ).map(toPayoutRecord);
+  };
+
+  /** The payout leaves `pending` and the event is stored with it, or neither (no longer pending in that state). */
+  const settleConfirmation = db.transaction((c: ConfirmationSettlement): boolean => {
+    const anomaly = c.confirmation === 'contradicted' ? 1 : 0;
+    if (settle.run(c.confirmation, anomaly, c.partner, c.controlNumber, c.state).changes === 0) return false;
+    insertSystemEvent(c.event, c.deliveries);
+    return true;
+  });
+
   return {
     apply,
     listOpen,
+    listPending,
+    settleConfirmation: (c: ConfirmationSettlement) => settleConfirmation.immediate(c),
     recordReconciliations: (results: readonly NewReconciliation[]) => recordReconciliations.immediate(results),
     reconciliationsOf: (partner: string, controlNumber: string): ReconciliationView[] =>
       (selectReconciliations.all(partner, controlNumber) as Row[]).map(toReconciliationView),

@@ -36,6 +36,8 @@ import type {
   NewRejection,
   NewReconciliation,
   OpenPayoutQuery,
+  PendingConfirmationQuery,
+  ConfirmationSettlement,
   PayoutDetail,
   PayoutCountFilter,
   PayoutFilter,
@@ -246,6 +248,14 @@ export class SqliteStore implements Store {
 
   recordReconciliations(results: readonly NewReconciliation[]): Promise<void> {
     return this.read(() => this.payouts.recordReconciliations(results));
+  }
+
+  listPendingConfirmations(query: PendingConfirmationQuery): Promise<PayoutRecord[]> {
+    return this.read(() => this.payouts.listPending(query));
+  }
+
+  settleConfirmation(settlement: ConfirmationSettlement): Promise<boolean> {
+    return this.read(() => this.payouts.settleConfirmation(settlement));
   }
 
   raiseStuckPayouts(check: StuckCheck): Promise<SystemEvent[]> {

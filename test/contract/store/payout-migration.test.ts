@@ -63,10 +63,14 @@ async function expectBuilt(store: Store): Promise<void> {
   expect(detail?.events.map((e) => (e.event as PayoutEvent).status)).to.deep.equal(['upload', 'paid']);
   expect(await store.countPayoutsByState()).to.deep.equal({ paid: 2, amendedSuccess: 1, cancelled: 1 });
   expect(rows.every((p) => p.id.startsWith('pay_'))).to.equal(true);
+  // Never asked: statuses from before confirmation was kept have nothing to wait for.
+  expect(rows.map((p) => p.confirmation)).to.deep.equal(['off', 'off', 'off', 'off']);
 }
 
 /** Tables of the migrations appended after the payouts one (one table each), undone with it. */
 const AFTER_PAYOUTS = ['payout_reconciliations'];
+/** Those migrations, and the ones that only change the payouts table (its confirmation column): gone with it. */
+const LATER_MIGRATIONS = AFTER_PAYOUTS.length + 1;
 
 describe('payouts migration: SQLite', () => {
   let dir: string;
@@ -84,7 +88,7 @@ describe('payouts migration: SQLite', () => {
     const version = db.pragma('user_version', { simple: true }) as number;
     // Back to the schema before the payouts migration: undo it and the migrations appended after it.
     db.exec(`DROP TABLE payouts; ${AFTER_PAYOUTS.map((t) => `DROP TABLE ${t};`).join(' ')}`);
-    db.pragma(`user_version = ${version - 1 - AFTER_PAYOUTS.length}`);
+    db.pragma(`user_version = ${version - 1 - LATER_MIGRATIONS}`);
     db.close();
     const after = openSqliteStore(file);
     try {
@@ -108,7 +112,7 @@ describePostgres('payouts migration: PostgreSQL', () => {
       for (const table of AFTER_PAYOUTS) await client.query(`DROP TABLE ${table}`);
       await client.query(
         'DELETE FROM schema_migrations WHERE version > (SELECT max(version) FROM schema_migrations) - $1',
-        [1 + AFTER_PAYOUTS.length],
+        [1 + LATER_MIGRATIONS],
       );
       await client.end();
       const after = await PostgresStore.open({ url: database.url, poolSize: 2 });

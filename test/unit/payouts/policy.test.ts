@@ -30,6 +30,7 @@ function record(overrides: Partial<PayoutRecord> = {}): PayoutRecord {
     stateSinceMs: 1_000,
     stuckState: null,
     anomalies: 0,
+    confirmation: 'off',
     ...overrides,
   };
 }
@@ -37,7 +38,7 @@ function record(overrides: Partial<PayoutRecord> = {}): PayoutRecord {
 describe('payout policy', () => {
   it('starts a payout at its first callback', () => {
     const event = upload({ receivedAt: '2026-11-27T02:00:01.000Z' });
-    const { transition, after } = policy.judge(undefined, event);
+    const { transition, after } = policy.judge(undefined, event, []);
     expect(transition.kind).to.equal('first');
     expect(after).to.include({ state: 'uploaded', stuckState: null, anomalies: 0, lastDealTime: event.dealTime });
     expect(after.firstSeenMs).to.equal(Date.parse(event.receivedAt));
@@ -47,14 +48,14 @@ describe('payout policy', () => {
 
   it('moves the state and its since on forward, keeps first seen and the newest dealTime', () => {
     const paid = buildPaidEvent({ dealTime: '2026-11-27 11:00:00', receivedAt: '2026-11-27T03:00:00.000Z' });
-    const { after } = policy.judge(record(), paid);
+    const { after } = policy.judge(record(), paid, []);
     expect(after).to.include({ state: 'paid', firstSeenMs: 1_000, lastDealTime: '2026-11-27 11:00:00' });
     expect(after.stateSinceMs).to.equal(Date.parse(paid.receivedAt));
   });
 
   it('a late status keeps the state, its since and the newest dealTime', () => {
     const late = upload({ dealTime: '2026-11-27 09:00:00', receivedAt: '2026-11-27T03:00:00.000Z' });
-    const { transition, after } = policy.judge(record({ state: 'paid', stateSinceMs: 1_500 }), late);
+    const { transition, after } = policy.judge(record({ state: 'paid', stateSinceMs: 1_500 }), late, []);
     expect(transition.kind).to.equal('late');
     expect(after).to.include({ state: 'paid', stateSinceMs: 1_500, lastDealTime: '2026-11-27 10:00:00' });
   });
@@ -62,10 +63,10 @@ describe('payout policy', () => {
   it('counts an anomaly and raises payout.anomaly with the history and a plain warning', () => {
     const before = record({ state: 'paid' });
     const failure = buildPayoutEvent({ dealTime: '2026-11-27 12:00:00' });
-    const { transition, after } = policy.judge(before, failure);
+    const { transition, after } = policy.judge(before, failure, []);
     expect(transition).to.deep.equal({ from: 'paid', to: 'paid', kind: 'conflict' });
     expect(after.anomalies).to.equal(1);
-    expect(policy.needsHistory(transition, before)).to.equal(true);
+    expect(policy.needsHistory(before, failure)).to.equal(true);
     const history = [
       {
         eventId: 'evt_a',
@@ -85,15 +86,15 @@ describe('payout policy', () => {
 
   it('raises nothing for ordinary transitions, and reads no history for them', () => {
     const paid = buildPaidEvent({ dealTime: '2026-11-27 11:00:00' });
-    const { transition, after } = policy.judge(record(), paid);
-    expect(policy.needsHistory(transition, record())).to.equal(false);
+    const { transition, after } = policy.judge(record(), paid, []);
+    expect(policy.needsHistory(record(), paid)).to.equal(false);
     expect(policy.raise({ event: paid, transition, before: record(), after, history: [] })).to.deep.equal([]);
   });
 
   it('raises payout.unstuck when a payout reported stuck gets its final status', () => {
     const before = record({ stuckState: 'uploaded' });
     const paid = buildPaidEvent({ dealTime: '2026-11-27 11:00:00' });
-    const { transition, after } = policy.judge(before, paid);
+    const { transition, after } = policy.judge(before, paid, []);
     expect(after.stuckState).to.equal('uploaded');
     const raised = policy.raise({ event: paid, transition, before, after, history: [] });
     expect(raised.map((e) => e.type)).to.deep.equal(['payout.unstuck']);
