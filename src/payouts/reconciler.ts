@@ -120,10 +120,11 @@ export interface RoundOptions {
 
 /**
  * Reconciliation with SkyPay's status query: every intervalMs, in one process of the cluster, asks about the
- * partner's final statuses waiting for confirmation (in their state for more than minAgeMs) and then its open payouts
- * first seen more than minAgeMs ago, each oldest first, batchSize per call in the same calls (SkyPay asks for no more
- * than one query per interval), and acts on each answer (see decide() in ./reconcile.ts). What it found is recorded on each payout's timeline; the newest
- * record is also what makes a payout due again, so a cluster asks about each payout once per interval.
+ * partner's final statuses waiting for confirmation (in their state for more than minAgeMs) and then its open
+ * payouts first seen more than minAgeMs ago, each oldest first, batchSize per call, both in the same calls (SkyPay
+ * asks for no more than one query per interval), and acts on each answer (see decide() in ./reconcile.ts). What it
+ * found is recorded on each payout's timeline; the newest record is also what makes a payout due again, so a
+ * cluster asks about each payout once per interval.
  * A failed query (an error code, a timeout, a broken connection, garbage) is logged, counted and ends the round:
  * those payouts stay due and are asked at the next interval.
  */
