@@ -169,7 +169,12 @@ for (const factory of STORE_FACTORIES) {
 
     it('lists pending confirmations oldest in their state first, older than an instant, by partner, not asked since', async () => {
       const cns = [nextControlNumber(), nextControlNumber(), nextControlNumber()];
-      for (const cn of cns) await a.savePayoutEvent(status(cn, 2, '2026-11-27 10:00:00'), policy);
+      // Final one after the other (a ms apart: the order is by the time each entered its state).
+      const base = Date.now() - 60_000;
+      for (const [i, cn] of cns.entries()) {
+        const receivedAt = new Date(base + i).toISOString();
+        await a.savePayoutEvent(status(cn, 2, '2026-11-27 10:00:00', { receivedAt }), policy);
+      }
       // Pending for a status query that asked with OTHER's credentials (a config since changed): left out by partner.
       const otherQuery = createPayoutPolicy(plan, undefined, { statusQueryPartner: 'OTHER' });
       await a.savePayoutEvent(status(nextControlNumber(), 2, '2026-11-27 10:00:00', { partner: 'OTHER' }), otherQuery);
