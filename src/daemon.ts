@@ -31,8 +31,10 @@ import { listConfigWarnings } from './config/load';
 import { createPayoutPolicy } from './payouts/policy';
 import { StuckWatcher } from './payouts/stuck';
 import { isPayoutAnomalyKind } from './event';
+import { resolveStuckWaits } from './payouts/stuck-after';
 import { Dashboard } from './ui';
 import { confirmationOptions, createReconciler } from './payouts/reconciler-factory';
+import { dedupRules } from './ingest/dedup';
 
 export interface DaemonOptions {
   /** Extra routers mounted after the built-in ones, behind the same guards (embedding, tests). */
@@ -161,7 +163,7 @@ export class Daemon {
     // Payouts (issue 10): the stuck check, one process of the cluster at a time.
     const stuck = new StuckWatcher(
       { store, plan: this.routedPlan, logger, onRaised: () => this.worker.notify() },
-      config.payouts,
+      { waits: resolveStuckWaits(config.payouts), checkIntervalMs: config.payouts.checkIntervalMs },
     );
     await components.start({ name: 'stuck payouts', start: () => stuck.start(), stop: () => stuck.stop() });
     // Reconciliation with SkyPay's status query (issue 10 §3): only when skypay.statusQuery.url is set.
@@ -250,6 +252,7 @@ export class Daemon {
       start: async () => {
         store = await openStore(
           {
+            rules: dedupRules,
             path: config.store.path,
             url: config.store.url,
             poolSize: config.store.poolSize,
@@ -315,7 +318,7 @@ export class Daemon {
       sessionHours: config.ui.sessionHours,
       timezone: config.skypay.timezone,
       // Payouts and silences pages (issue 12 §1).
-      stuckAfterMs: config.payouts.stuckAfterMs,
+      stuckWaits: resolveStuckWaits(config.payouts),
       onSilencesChanged: () => this.silences?.refresh() ?? Promise.resolve(),
     });
     events.on('callback.outcome', ({ outcome }) => dashboard.recordOutcome(outcome));

@@ -209,6 +209,30 @@ export interface SystemEvent {
   data: Record<string, string | number | boolean | null | readonly PayoutHistoryEntry[]>;
 }
 
+/**
+ * skyrelay's own event types the rules route. A group is not among them: it is made with its one delivery, to the
+ * destination whose window closed.
+ */
+export const ROUTED_SYSTEM_TYPES = [
+  'rejection',
+  'delivery.dead',
+  'callback.conflict',
+  'database.lost',
+  'payout.anomaly',
+  'payout.stuck',
+  'payout.unstuck',
+  'payout.confirmed',
+] as const satisfies readonly SystemEvent['type'][];
+
+/**
+ * An event's type as webhook bodies name it, and so as consumers know it: `skypay.payout.failure`,
+ * `skypay.finance.recharge`, `skyrelay.payout.anomaly`. Rules accept it beside the event's own `type`.
+ */
+export function publicTypeOf(event: RelayEvent): string {
+  if (event.source === 'skyrelay') return `skyrelay.${event.type}`;
+  return event.type === 'finance' ? `skypay.finance.${event.signType}` : `skypay.payout.${event.status}`;
+}
+
 /** One status a payout received, as a payout event's `history` carries it. */
 export interface PayoutHistoryEntry {
   eventId: string;

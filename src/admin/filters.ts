@@ -1,3 +1,4 @@
+import { readDuration } from '../duration';
 import {
   PAYOUT_CONFIRMATIONS,
   PAYOUT_STATES,
@@ -20,13 +21,13 @@ export class FilterError extends Error {
   }
 }
 
-const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
 /** `90d`, `24h`, `15m`, `30s`, `2w` in milliseconds. */
 export function parseDuration(text: string, name: string): number {
-  const m = /^(\d+)\s*([smhdw])$/.exec(text.trim());
-  if (!m) throw new FilterError(`${name}: expected a duration such as 30s, 15m, 24h, 90d or 2w (got "${text}")`);
-  return Number(m[1]) * (UNITS[m[2] as string] ?? 0);
+  const ms = readDuration(text);
+  if (ms === undefined) {
+    throw new FilterError(`${name}: expected a duration such as 30s, 15m, 24h, 90d or 2w (got "${text}")`);
+  }
+  return ms;
 }
 
 /** A duration back from now (`24h`) or an ISO-8601 instant, as ms epoch. */

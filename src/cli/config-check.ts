@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
+import { listConfigWarnings } from '../config/load';
 import type { Config } from '../config/schema';
 import type { DestinationConfig } from '../destinations/schema';
-import { describeRule, namesSystemEvents } from '../routing/match';
-import { compileMatcher } from '../routing/matcher';
+import { describeStuckWaits, isStuckCheckOn, resolveStuckWaits } from '../payouts/stuck-after';
+import { EVENT_KINDS, listReceivedTypes } from '../routing/event-types';
+import { namesSystemEvents } from '../routing/match';
 import type { RuleConfig } from '../routing/schema';
 import { loadCliConfig, print } from './context';
 
@@ -26,12 +28,17 @@ export function registerConfigCheck(program: Command): void {
 
 export function describeConfig(config: Config): string[] {
   const lines = ['configuration is valid', ''];
+  const warnings = listConfigWarnings(config);
+  if (warnings.length > 0) lines.push('warnings:', ...warnings.map((w) => `  - ${w}`), '');
   lines.push(`server:      ${config.server.host}:${config.server.port}, callbacks at ${config.skypay.path}`);
   lines.push(
     `store:       ${config.store.path} (events kept ${config.store.retentionDays} d, rejections ${config.store.rejectionRetentionDays} d)`,
   );
   lines.push(`admin API:   ${config.admin.token ? 'enabled (token set)' : 'disabled (no admin.token)'}`);
-  lines.push(`metrics:     ${config.metrics.enabled ? 'GET /metrics' : 'disabled'}`, '', 'partners:');
+  lines.push(`metrics:     ${config.metrics.enabled ? 'GET /metrics' : 'disabled'}`);
+  const waits = resolveStuckWaits(config.payouts);
+  lines.push(`stuck after: ${isStuckCheckOn(waits) ? describeStuckWaits(waits) : 'never (the check is off)'}`);
+  lines.push('', 'partners:');
   for (const p of config.skypay.partners) {
     const enc = p.encryptKeys.length ? `must encrypt, ${describeKeys(p.encryptKeys)}` : 'plain JSON allowed';
     lines.push(`  ${p.userName}  authentication ${describeKeys(p.authentication)}; ${enc}`);
@@ -40,15 +47,13 @@ export function describeConfig(config: Config): string[] {
   const names = Object.keys(config.destinations);
   if (names.length === 0) lines.push('  (none)');
   for (const [name, d] of Object.entries(config.destinations)) lines.push(`  ${name}  ${d.type}  ${describeTarget(d)}`);
-  lines.push('', 'rules:');
+  lines.push('', 'rules (receives: the event types, as webhook bodies name them, by source, type, payType, status');
+  lines.push('and signType; other fields are judged per event):');
   if (config.rules.length === 0) lines.push('  (none: events are stored but sent nowhere)');
   for (const rule of config.rules) {
     lines.push(`  ${rule.name} → ${rule.to.join(', ')}`);
-    lines.push(`    match:           ${rule.match ? JSON.stringify(rule.match) : '(everything)'}`);
-    const statuses = describePayoutStatuses(rule);
-    lines.push(`    payouts:         ${statuses.length ? statuses.join(', ') : 'none'}`);
-    const system = describeSystemEvents(rule);
-    lines.push(`    skyrelay events: ${system.length ? system.join(', ') : 'none'}`);
+    lines.push(`    match:    ${rule.match ? JSON.stringify(rule.match) : '(every payout and finance notification)'}`);
+    lines.push(`    receives: ${describeReceivedTypes(rule)}`);
   }
   return lines;
 }
@@ -87,22 +92,20 @@ function originOf(url: string): string {
   }
 }
 
-/** describeRule, narrowed by source/type: a rule that only takes skyrelay's events fires on no payout. */
-export function describePayoutStatuses(rule: RuleConfig): string[] {
-  return acceptsIdentity(rule, 'skypay', 'payout') ? describeRule(rule) : [];
-}
-
-/** Which of skyrelay's own events the rule receives (only when its match names source or type). */
-export function describeSystemEvents(rule: RuleConfig): string[] {
-  if (!namesSystemEvents(rule)) return [];
-  return ['rejection', 'delivery.dead', 'database.lost'].filter((type) => acceptsIdentity(rule, 'skyrelay', type));
-}
-
-function acceptsIdentity(rule: RuleConfig, source: string, type: string): boolean {
-  const sourceMatcher = rule.match?.['source'];
-  const typeMatcher = rule.match?.['type'];
-  return (
-    (sourceMatcher === undefined || compileMatcher('source', sourceMatcher)(source)) &&
-    (typeMatcher === undefined || compileMatcher('type', typeMatcher)(type))
-  );
+/**
+ * The event types a rule can receive, skyrelay's own included, with a family it receives whole said once
+ * (`skypay.payout.*`).
+ */
+export function describeReceivedTypes(rule: RuleConfig): string {
+  const names = listReceivedTypes(rule.match, namesSystemEvents(rule));
+  if (names.length === 0) return 'none';
+  const families = ['skypay.payout.', 'skypay.finance.', 'skyrelay.'];
+  const shown: string[] = [];
+  for (const name of names) {
+    const family = families.find((f) => name.startsWith(f)) ?? name;
+    const whole = EVENT_KINDS.filter((k) => k.name.startsWith(family)).every((k) => names.includes(k.name));
+    const label = whole ? `${family}*` : name;
+    if (!shown.includes(label)) shown.push(label);
+  }
+  return shown.join(', ');
 }

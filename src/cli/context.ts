@@ -5,6 +5,7 @@ import { createLogger } from '../log';
 import { openStore, type Store } from '../store';
 import { StoreNotFoundError } from '../store/errors';
 import { escapeControls } from './format';
+import { dedupRules } from '../ingest/dedup';
 
 /** Exit codes every command keeps: 0 done, 1 failed, 2 the command line itself is wrong. */
 export const EXIT_OK = 0;
@@ -50,6 +51,7 @@ export async function openConfiguredStore(config: Config): Promise<Store> {
   try {
     return await openStore(
       {
+        rules: dedupRules,
         path: config.store.path,
         url: config.store.url,
         poolSize: config.store.poolSize,

@@ -1,6 +1,10 @@
-import { StructError, create } from 'superstruct';
+import { validate, type Struct } from 'superstruct';
 import { isWithin } from '../http/path-guard';
+import { isRecord } from '../is-record';
+import { listReceivedTypes } from '../routing/event-types';
+import { namesSystemEvents } from '../routing/match';
 import { checkRules } from '../routing/schema';
+import { checkNodeConfigJson, describeLoadError } from './parse-errors';
 import { ConfigStruct, type Config } from './schema';
 
 /**
@@ -21,34 +25,102 @@ export class ConfigError extends Error {
 
 /**
  * Validates a merged configuration object once, at start. Modules receive
- * the result; none of them reads process.env.
+ * the result; none of them reads process.env. Every problem is reported at
+ * once (see checkConfig), each naming its key.
  */
 export function validateConfig(raw: unknown, options: { production?: boolean } = {}): Config {
-  let config: Config;
-  try {
-    config = create(raw, ConfigStruct);
-  } catch (err) {
-    if (err instanceof StructError) throw new ConfigError(err.failures().map(describeFailure));
-    throw err;
-  }
-  const problems = [
-    ...checkRules(config.rules, Object.keys(config.destinations)),
-    ...checkPartners(config),
-    ...checkPaths(config),
-    ...checkStatusQuery(config),
-    ...(options.production ? checkNoSampleKey(config) : []),
-  ];
-  if (problems.length > 0) throw new ConfigError(problems);
+  const { config, problems } = checkConfig(raw, options);
+  if (config === undefined || problems.length > 0) throw new ConfigError(problems);
   return config;
 }
 
-/** Reads node-config (config/*.json, NODE_ENV overlays, environment variables, NODE_CONFIG) and validates it. */
+/**
+ * The configuration and everything wrong with it. A section that fails its schema does not hide the problems of
+ * the others: the checks across sections (rules against destinations, paths against each other, partners) run on
+ * every section that is valid by itself, so fixing one problem never brings up the next.
+ */
+export function checkConfig(
+  raw: unknown,
+  options: { production?: boolean } = {},
+): { config?: Config; problems: string[] } {
+  const [error, config] = validate(raw, ConfigStruct, { coerce: true });
+  if (error === undefined) {
+    return { config, problems: checkAcross(config, Object.keys(config.destinations), options) };
+  }
+  const failures = error.failures();
+  const sections = readValidSections(raw, new Set(failures.map((f) => String(f.path[0] ?? ''))));
+  // A destination with a bad field still has its name: rules naming it are not said to name an unknown one.
+  const rawDestinations = isRecord(raw) ? raw['destinations'] : undefined;
+  const names = sections.destinations
+    ? Object.keys(sections.destinations)
+    : isRecord(rawDestinations)
+      ? Object.keys(rawDestinations)
+      : undefined;
+  const rules = sections.rules ?? readRuleReferences(isRecord(raw) ? raw['rules'] : undefined);
+  return { problems: [...failures.map(describeFailure), ...checkAcross(sections, names, options, rules)] };
+}
+
+type RuleReferences = Parameters<typeof checkRules>[0][number];
+
+/** What checkRules reads of rules that fail their schema: a rule with a bad match still names its destinations. */
+function readRuleReferences(raw: unknown): RuleReferences[] | undefined {
+  if (!Array.isArray(raw)) return undefined;
+  return raw.map((rule: unknown) => {
+    const name = isRecord(rule) && typeof rule['name'] === 'string' && rule['name'] !== '' ? rule['name'] : undefined;
+    const to = isRecord(rule) && Array.isArray(rule['to']) ? rule['to'] : [];
+    return { name, to: to.filter((d): d is string => typeof d === 'string' && d !== '') };
+  });
+}
+
+/** The top-level sections that pass their own schema (with their defaults), when the whole does not. */
+function readValidSections(raw: unknown, failed: ReadonlySet<string>): Partial<Config> {
+  if (!isRecord(raw) || failed.has('')) return {};
+  const sections: Record<string, unknown> = {};
+  // Struct<T> is invariant in T: each section's struct only ever reads an unknown value, so the widening is sound.
+  const structs = ConfigStruct.schema as unknown as Record<string, Struct<unknown, unknown>>;
+  for (const [key, struct] of Object.entries(structs)) {
+    if (failed.has(key)) continue;
+    const [error, value] = validate(raw[key], struct, { coerce: true });
+    if (error === undefined) sections[key] = value;
+  }
+  return sections;
+}
+
+/** The checks a struct cannot make, each run when the sections it reads are valid. */
+function checkAcross(
+  c: Partial<Config>,
+  destinationNames: readonly string[] | undefined,
+  options: { production?: boolean },
+  rules: readonly RuleReferences[] | undefined = c.rules,
+): string[] {
+  const problems: string[] = [];
+  if (rules && destinationNames) problems.push(...checkRules(rules, destinationNames));
+  if (c.skypay) {
+    problems.push(...checkPartners(c.skypay), ...checkStatusQuery(c.skypay));
+    if (options.production) problems.push(...checkNoSampleKey(c.skypay));
+  }
+  if (c.payouts && c.skypay) problems.push(...checkStuckPartners(c.payouts, c.skypay));
+  if (c.skypay && c.ui && c.admin && c.metrics) {
+    problems.push(...checkPaths({ skypay: c.skypay, ui: c.ui, admin: c.admin, metrics: c.metrics }));
+  }
+  return problems;
+}
+
+/**
+ * Reads node-config (config/*.json, NODE_ENV overlays, environment variables, NODE_CONFIG) and validates it. A file
+ * or variable that does not parse is a ConfigError like any other (exit 78: restarting cannot fix it).
+ */
 export function loadConfig(): Config {
-  // Required lazily: node-config reads the environment when first loaded, and only the entry points should.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const nodeConfig = require('config') as NodeConfig;
+  const parseProblems = checkNodeConfigJson(process.env, process.argv);
+  let nodeConfig: NodeConfig;
+  try {
+    // Required lazily: node-config reads the environment when first loaded, and only the entry points should.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    nodeConfig = require('config') as NodeConfig;
+  } catch (err) {
+    throw new ConfigError([...parseProblems, describeLoadError(err)]);
+  }
   const envProblems = checkNumericEnv(customEnvMapping(nodeConfig.util.getConfigSources()), process.env);
-  if (envProblems.length > 0) throw new ConfigError(envProblems);
   // NODE_CONFIG_ENV picks node-config's overlays instead of NODE_ENV; either naming production counts.
   const production = ['NODE_ENV', 'NODE_CONFIG_ENV'].some((name) =>
     (nodeConfig.util.getEnv(name) ?? '')
@@ -56,7 +128,10 @@ export function loadConfig(): Config {
       .map((e) => e.trim())
       .includes('production'),
   );
-  return validateConfig(nodeConfig.util.toObject(), { production });
+  const { config, problems } = checkConfig(nodeConfig.util.toObject(), { production });
+  const all = [...parseProblems, ...envProblems, ...problems];
+  if (config === undefined || all.length > 0) throw new ConfigError(all);
+  return config;
 }
 
 interface NodeConfig {
@@ -71,9 +146,9 @@ interface NodeConfig {
 export const SAMPLE_AUTHENTICATION = '30AC21B2-9EAA-4503-B0F0-7BE5C277ED75';
 
 /** In production a public key would let anyone have callbacks acknowledged and relayed as genuine. */
-function checkNoSampleKey(config: Config): string[] {
+function checkNoSampleKey(skypay: Config['skypay']): string[] {
   const problems: string[] = [];
-  config.skypay.partners.forEach((p, i) => {
+  skypay.partners.forEach((p, i) => {
     if (p.authentication.includes(SAMPLE_AUTHENTICATION)) {
       problems.push(
         `skypay.partners.${i}.authentication: the public sample key from SkyPay's documentation ` +
@@ -116,13 +191,13 @@ export function checkNumericEnv(
 }
 
 /** Where the status query is on, it must name a partner that can encrypt: SkyPay takes only encrypted queries. */
-function checkStatusQuery(config: Config): string[] {
-  const query = config.skypay.statusQuery;
+function checkStatusQuery(skypay: Config['skypay']): string[] {
+  const query = skypay.statusQuery;
   if (query.url === undefined) return [];
   const key = 'skypay.statusQuery.partner';
-  const names = config.skypay.partners.map((p) => p.userName);
+  const names = skypay.partners.map((p) => p.userName);
   if (query.partner === undefined) return [`${key}: is required when skypay.statusQuery.url is set`];
-  const partner = config.skypay.partners.find((p) => p.userName === query.partner);
+  const partner = skypay.partners.find((p) => p.userName === query.partner);
   if (!partner) return [`${key}: "${query.partner}" is not a configured partner (configured: ${names.join(', ')})`];
   if (partner.encryptKeys.length === 0) {
     return [`${key}: partner "${query.partner}" has no encryptKeys; SkyPay takes only encrypted status queries`];
@@ -135,20 +210,40 @@ export const STATUS_QUERY_ADVISED_INTERVAL_MS = 1_800_000;
 
 /** What a valid configuration still deserves a warning for, logged once at start. */
 export function listConfigWarnings(config: Config): string[] {
+  const warnings: string[] = [];
   const query = config.skypay.statusQuery;
   if (query.url !== undefined && query.intervalMs < STATUS_QUERY_ADVISED_INTERVAL_MS) {
-    return [
+    warnings.push(
       `skypay.statusQuery.intervalMs: ${query.intervalMs} is below SkyPay's advice of one status query every ` +
         `30 minutes (${STATUS_QUERY_ADVISED_INTERVAL_MS})`,
-    ];
+    );
   }
-  return [];
+  // Not an error: a finance notification or skyrelay event could carry a status as an extra field.
+  config.rules.forEach((rule, i) => {
+    if (listReceivedTypes(rule.match, namesSystemEvents(rule)).length === 0) {
+      warnings.push(
+        `rules.${i}.match: no event type has the source, type, payType, status and signType it asks for; ` +
+          `rule "${rule.name}" will never fire`,
+      );
+    }
+  });
+  return warnings;
 }
 
-function checkPartners(config: Config): string[] {
+/** A wait for a partner that is not configured would never apply: most likely a misspelt userName. */
+function checkStuckPartners(payouts: Config['payouts'], skypay: Config['skypay']): string[] {
+  const names = skypay.partners.map((p) => p.userName);
+  return Object.keys(payouts.stuckAfterByPartner)
+    .filter((partner) => !names.includes(partner))
+    .map(
+      (partner) => `payouts.stuckAfterByPartner.${partner}: not a configured partner (configured: ${names.join(', ')})`,
+    );
+}
+
+function checkPartners(skypay: Config['skypay']): string[] {
   const seen = new Set<string>();
   const problems: string[] = [];
-  config.skypay.partners.forEach((p, i) => {
+  skypay.partners.forEach((p, i) => {
     if (seen.has(p.userName)) problems.push(`skypay.partners.${i}.userName: "${p.userName}" is configured twice`);
     seen.add(p.userName);
   });
@@ -159,7 +254,7 @@ function checkPartners(config: Config): string[] {
  * The admin and metrics guards cover every path under theirs, in any
  * spelling: a callback or health path under one of them would need its token.
  */
-function checkPaths(config: Config): string[] {
+function checkPaths(config: Pick<Config, 'skypay' | 'ui' | 'admin' | 'metrics'>): string[] {
   const problems: string[] = [];
   const financePath = config.skypay.financePath;
   const fixed = [
@@ -198,18 +293,31 @@ function checkPaths(config: Config): string[] {
 
 /**
  * superstruct's messages end with "but received: <value>"; the value may be a
- * secret (a malformed webhook secret, an SMTP URL), so only its type is said.
+ * secret (a malformed webhook secret, an SMTP URL), so only its type is said,
+ * and only where the type is what is wrong: a refinement (a port out of range)
+ * or a validator of our own (a mask field, a URL) already says what it wanted
+ * of a value of the right type.
  */
 function describeFailure(failure: {
   path: (string | number)[];
   type: string;
+  refinement?: string | undefined;
   message: string;
   value: unknown;
 }): string {
   const key = failure.path.join('.') || '(root)';
   if (failure.type === 'never') return `${key}: is not a known setting (check the spelling)`;
   const rule = failure.message.replace(/,? but received:? .*$/s, '').replace(/^Expected/, 'expected');
-  const got =
-    failure.value === undefined ? 'nothing' : Array.isArray(failure.value) ? 'a list' : `a ${typeof failure.value}`;
-  return `${key}: ${rule} (got ${got})`;
+  if (failure.refinement !== undefined || !TYPE_STRUCTS.has(failure.type)) return `${key}: ${rule}`;
+  return `${key}: ${rule} (got ${describeType(failure.value)})`;
+}
+
+/** superstruct's own types, whose failures mean the value has the wrong type (enums and literal list the values). */
+const TYPE_STRUCTS = new Set(['array', 'boolean', 'integer', 'number', 'object', 'record', 'string', 'type', 'union']);
+
+function describeType(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

@@ -3,16 +3,21 @@ import {
   boolean,
   coerce,
   defaulted,
+  define,
+  dynamic,
   enums,
   integer,
   object,
   optional,
+  record,
   refine,
   size,
   string,
   type Infer,
+  type Struct,
 } from 'superstruct';
 import { DestinationsConfig } from '../destinations/schema';
+import { readDuration } from '../duration';
 import { RulesConfig } from '../routing/schema';
 
 const PositiveInt = refine(integer(), 'positive', (v) => v > 0 || 'must be a positive integer');
@@ -68,6 +73,30 @@ const PublicUrl = refine(
   'public url',
   (v) =>
     /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(v) || 'must be an http:// or https:// URL without query or fragment',
+);
+
+/** A wait: milliseconds, or a duration such as "90m", "6h", "3d"; 0 turns the check off. */
+const Wait = coerce(
+  define<number>(
+    'wait',
+    (v) =>
+      (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) ||
+      'must be milliseconds (0 or more) or a duration such as "90m", "6h" or "3d"',
+  ),
+  string(),
+  (v) => (v.trim() === '0' ? 0 : (readDuration(v) ?? v)),
+);
+/** The open states' waits: a state left out takes the wait of the level below. */
+const StateWaits = object({
+  uploaded: optional(Wait),
+  amendedSuccess: optional(Wait),
+  amendedFailure: optional(Wait),
+});
+/** One wait for all of a partner's open states, or one per state. */
+type PartnerWaitsValue = number | Infer<typeof StateWaits>;
+// Struct<T> is invariant in T, but each branch only ever accepts values of the union: widening is sound.
+const PartnerWaits = dynamic<PartnerWaitsValue>(
+  (v) => (typeof v === 'object' && v !== null ? StateWaits : Wait) as unknown as Struct<PartnerWaitsValue, null>,
 );
 
 export const ROLES = ['ingest', 'delivery'] as const;
@@ -180,8 +209,16 @@ export const ConfigStruct = object({
   ),
   payouts: defaulted(
     object({
-      /** An open payout (uploaded or amended) with no final status this long raises payout.stuck; 0 turns it off. */
-      stuckAfterMs: defaulted(NonNegativeInt, 6 * 3_600_000),
+      /**
+       * How long a payout may stay in an open state (uploaded or amended) with no final status before it raises
+       * payout.stuck, for every state and partner not set below; 0 turns it off. Unset: the built-in wait of each
+       * state (src/payouts/stuck-after.ts).
+       */
+      stuckAfterMs: optional(NonNegativeInt),
+      /** The wait per open state, over stuckAfterMs. */
+      stuckAfter: defaulted(StateWaits, {}),
+      /** The wait for one partner's payouts (a configured userName): one for all its open states, or per state. */
+      stuckAfterByPartner: defaulted(record(size(string(), 1, 50), PartnerWaits), {}),
       /** How often one process of the cluster looks for stuck payouts. */
       checkIntervalMs: defaulted(PositiveInt, 60_000),
     }),

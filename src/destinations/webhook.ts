@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { maskSecrets } from '../mask';
 import { Webhook } from 'standardwebhooks';
-import type { RelayEvent } from '../event';
+import { publicTypeOf, type RelayEvent } from '../event';
 import { stringifyEvent, stringifyWith } from '../event-json';
 import { createAttemptSignal } from './attempt-signal';
 import { createHttpClient } from './http-client';
@@ -26,8 +26,7 @@ export interface WebhookEnvelope {
 
 /** `skypay.payout.failure`, `skypay.finance.recharge`, `skyrelay.rejection`, `skyrelay.delivery.dead`. */
 export function describeEnvelopeType(event: RelayEvent): string {
-  if (event.source === 'skyrelay') return `skyrelay.${event.type}`;
-  return event.type === 'finance' ? `skypay.finance.${event.signType}` : `skypay.payout.${event.status}`;
+  return publicTypeOf(event);
 }
 
 export function buildEnvelope(event: RelayEvent): WebhookEnvelope {

@@ -4,10 +4,11 @@ import { Periodic } from '../periodic';
 import type { Plan } from '../routing/plan';
 import type { ClusterJobs, PayoutStore } from '../store/store';
 import { buildStuckEvent } from './events';
+import { isStuckCheckOn, stuckCutoffs, type StuckWaits } from './stuck-after';
 
 export interface StuckWatcherOptions {
-  /** payouts.stuckAfterMs: 0 turns the watcher off. */
-  stuckAfterMs: number;
+  /** The waits per state and partner (resolveStuckWaits of payouts.*); all 0 turns the watcher off. */
+  waits: StuckWaits;
   /** payouts.checkIntervalMs. */
   checkIntervalMs: number;
 }
@@ -27,7 +28,8 @@ export const STUCK_JOB = 'payouts.stuck';
 const BATCH = 100;
 
 /**
- * Raises payout.stuck for open payouts that stayed in their state longer than stuckAfterMs, once per state. State
+ * Raises payout.stuck for open payouts that stayed in their state longer than its wait (per state, and per partner
+ * where one is configured: stuck-after.ts), once per state. State
  * lives in the store (the payout row remembers which state it was reported stuck in), so a restart or another
  * process taking over never repeats one. payout.unstuck is raised where the final status is stored (the policy).
  */
@@ -49,7 +51,7 @@ export class StuckWatcher {
 
   start(): void {
     // A first look soon after start, not a whole interval later.
-    if (this.options.stuckAfterMs > 0) this.periodic.start();
+    if (isStuckCheckOn(this.options.waits)) this.periodic.start();
   }
 
   stop(): Promise<void> {
@@ -63,7 +65,7 @@ export class StuckWatcher {
       const raised: SystemEvent[] = [];
       for (;;) {
         const batch = await this.deps.store.raiseStuckPayouts({
-          stateSinceBeforeMs: now.getTime() - this.options.stuckAfterMs,
+          cutoffs: stuckCutoffs(this.options.waits, now.getTime()),
           limit: BATCH,
           build: (payout) => buildStuckEvent(payout, now),
           plan: this.deps.plan,

@@ -1,4 +1,5 @@
 import { PAY_STATUSES, type PayStatus, type PayType, type RelayEvent } from '../event';
+import { readTypeNames } from './event-types';
 import { compileFieldReader } from './fields';
 import { compileMatcher } from './matcher';
 import type { MatcherValue, RuleConfig } from './schema';
@@ -32,12 +33,13 @@ function compileRule(rule: RuleConfig): CompiledRule {
 }
 
 /**
- * A rule's `match` as one test: every field's matcher must hold. Rules and silences share it, so a silence's
+ * A rule's `match` as one test: every field's matcher must hold. `type` is tested against both names an event goes
+ * by (its own type and its webhook name: readTypeNames). Rules and silences share it, so a silence's
  * matchers mean exactly what the same text means in a rule.
  */
 export function compileMatch(match: Readonly<Record<string, MatcherValue>>): (event: RelayEvent) => boolean {
   const conditions = Object.entries(match).map(([field, matcher]) => {
-    const read = compileFieldReader(field);
+    const read = field === 'type' ? readTypeNames : compileFieldReader(field);
     const test = compileMatcher(field, matcher);
     return (event: RelayEvent) => test(read(event));
   });

@@ -1,6 +1,6 @@
 import { statusOf } from '../event';
 import { STATUS_FIELDS, resolvePayType } from './pay-type';
-import { isScalar, type MatcherValue, type Scalar } from './schema';
+import { isScalar, type MatcherValue, type Scalar } from './matcher-value';
 
 export type ValueTest = (value: unknown) => boolean;
 
@@ -62,13 +62,27 @@ const statusComparison: Comparison = {
   },
 };
 
+/**
+ * `type` is read as every name the event goes by (readTypeNames in event-types.ts): its own type and its name in
+ * webhook bodies. A value equals when it equals one of them; pattern operators see each.
+ */
+const namesComparison: Comparison = {
+  compileEquals: (expected) => (value) => namesOf(value).some((name) => equalsLoosely(name, expected)),
+  textsOf: (value) => namesOf(value).map(stringify),
+};
+
+function namesOf(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [value];
+}
+
 function isPresent(value: unknown): boolean {
   return value !== null && value !== undefined;
 }
 
 /** Compiles once at start-up: regexes are built here, never per event. */
 export function compileMatcher(field: string, matcher: MatcherValue): ValueTest {
-  return compileNode(matcher, STATUS_FIELDS.has(field) ? statusComparison : plainComparison);
+  const comparison = field === 'type' ? namesComparison : STATUS_FIELDS.has(field) ? statusComparison : plainComparison;
+  return compileNode(matcher, comparison);
 }
 
 function compileNode(matcher: MatcherValue, comparison: Comparison): ValueTest {

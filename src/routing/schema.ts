@@ -1,19 +1,19 @@
 import { array, define, nonempty, object, optional, record, refine, string, type Infer } from 'superstruct';
 import { PAYOUT_CONFIRMATIONS, PAYOUT_STATES, TRANSITION_KINDS } from '../event';
+import { findIdentityProblems } from './event-types';
 import { CONFIRMATION_FIELD, LIFECYCLE_FIELDS } from './fields';
 import { STATUS_FIELDS, describeStatusProblem, resolvePayType } from './pay-type';
+import { OPERATORS, isScalar, type MatcherValue, type Scalar } from './matcher-value';
 
-export type Scalar = string | number | boolean;
-export type MatcherOperator =
-  { prefix: string } | { regex: string } | { contains: string } | { exists: boolean } | { not: MatcherValue };
-export type MatcherValue = Scalar | Scalar[] | MatcherOperator;
-
-export const OPERATORS = ['prefix', 'regex', 'contains', 'exists', 'not'] as const;
-export type OperatorName = (typeof OPERATORS)[number];
-
-export function isScalar(value: unknown): value is Scalar {
-  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
-}
+// In a module of their own so the matcher (matcher.ts) can use them while this schema uses the matcher.
+export {
+  OPERATORS,
+  isScalar,
+  type MatcherOperator,
+  type MatcherValue,
+  type OperatorName,
+  type Scalar,
+} from './matcher-value';
 
 /**
  * A hand-written validator rather than a superstruct union: a union can only
@@ -114,7 +114,7 @@ function findLifecycleProblems(match: Record<string, MatcherValue>): string[] {
 }
 
 export const Match = refine(record(nonempty(string()), Matcher), 'StatusNames', (match) => {
-  const problems = [...findStatusProblems(match), ...findLifecycleProblems(match)];
+  const problems = [...findStatusProblems(match), ...findLifecycleProblems(match), ...findIdentityProblems(match)];
   return problems.length === 0 ? true : problems.map((message) => ({ message }));
 });
 
@@ -133,20 +133,26 @@ export type RulesConfig = Infer<typeof RulesConfig>;
 /**
  * Cross-references a struct cannot see: destinations live in another config
  * section, and uniqueness spans the whole list. Returns problems for the
- * config loader to report, empty when all is well.
+ * config loader to report, empty when all is well. Takes what it reads of each
+ * rule, so a rule whose match is invalid is still checked (a name it lacks is
+ * not compared).
  */
-export function checkRules(rules: readonly RuleConfig[], destinationNames: readonly string[]): string[] {
+export function checkRules(
+  rules: readonly { name?: string | undefined; to: readonly string[] }[],
+  destinationNames: readonly string[],
+): string[] {
   const problems: string[] = [];
   const known = new Set(destinationNames);
   const configured = destinationNames.length === 0 ? 'none' : destinationNames.join(', ');
   const firstIndexByName = new Map<string, number>();
   rules.forEach((rule, index) => {
-    const first = firstIndexByName.get(rule.name);
-    if (first === undefined) firstIndexByName.set(rule.name, index);
-    else problems.push(`rules[${index}].name: duplicate rule name "${rule.name}" (also rules[${first}])`);
+    const first = rule.name === undefined ? undefined : firstIndexByName.get(rule.name);
+    if (rule.name !== undefined && first === undefined) firstIndexByName.set(rule.name, index);
+    else if (rule.name !== undefined)
+      problems.push(`rules.${index}.name: duplicate rule name "${rule.name}" (also rules.${first})`);
     for (const destination of rule.to) {
       if (!known.has(destination)) {
-        problems.push(`rules[${index}].to: unknown destination "${destination}" (configured: ${configured})`);
+        problems.push(`rules.${index}.to: unknown destination "${destination}" (configured: ${configured})`);
       }
     }
   });

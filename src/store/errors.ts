@@ -23,6 +23,18 @@ export class StoreBusyError extends StoreUnavailableError {}
  */
 export class DatabaseLostError extends StoreUnavailableError {}
 
+/**
+ * A rule of the store refused what was asked (a confirmed count changed, a silence had already ended): thrown on
+ * purpose inside a transaction script, so it passes through as it is, never as "store unavailable".
+ */
+export class StoreRuleError extends Error {}
+
+/**
+ * Another process stored something this transaction assumed absent (a payout first seen in both at once): the
+ * transaction is rolled back and written again, which then finds it. Only PostgreSQL's concurrent writers meet it.
+ */
+export class WriteRaceError extends Error {}
+
 /** The store was used after close(). */
 export class StoreClosedError extends StoreUnavailableError {
   constructor() {
@@ -42,7 +54,7 @@ export class StoreNotFoundError extends Error {
  * A bulk replay confirmed for one count found another: deliveries finished or a `since` window moved between
  * asking and confirming. Nothing was requeued.
  */
-export class ReplayCountChangedError extends Error {
+export class ReplayCountChangedError extends StoreRuleError {
   constructor(
     readonly confirmed: number,
     readonly count: number,
@@ -56,7 +68,7 @@ export class ReplayCountChangedError extends Error {
  * `skyrelay migrate-store` found data in the target PostgreSQL database that no earlier run of it copied: merging
  * two deployments could collide on attempt ids, so it copies only into a fresh database (or continues its own copy).
  */
-export class MigrationTargetNotEmptyError extends Error {
+export class MigrationTargetNotEmptyError extends StoreRuleError {
   constructor(readonly table: string) {
     super(`the target database already holds ${table} that migrate-store did not copy: migrate into a fresh database`);
     this.name = 'MigrationTargetNotEmptyError';
@@ -64,7 +76,7 @@ export class MigrationTargetNotEmptyError extends Error {
 }
 
 /** A silence asked to expire had already ended (expired by someone, or past its endsAt): nothing was changed. */
-export class SilenceEndedError extends Error {
+export class SilenceEndedError extends StoreRuleError {
   constructor(readonly silenceId: string) {
     super(`silence ${silenceId} has already ended`);
     this.name = 'SilenceEndedError';

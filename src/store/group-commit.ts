@@ -1,22 +1,22 @@
 /**
- * Group commit: requests that arrive together are written in one
- * transaction, and each caller's promise settles when that transaction
- * has committed (or failed). One fsync then serves a whole burst.
+ * Group commit: writes that arrive together share one transaction, and each caller's promise settles when that
+ * transaction has committed (or failed). One batch is written at a time: while it commits, new writes queue and go
+ * together into the next, so one fsync (SQLite) or one COMMIT round trip (PostgreSQL) serves a whole burst, and a
+ * slow commit makes the next batch larger instead of opening more transactions.
  */
 export interface Batcher<T, R> {
   submit(item: T): Promise<R>;
-  /** Writes whatever is queued now; resolves when it is done. */
+  /** Writes whatever is queued now, failing what a held lock refuses instead of waiting; resolves when all settled. */
   flush(): Promise<void>;
 }
 
 export interface BatcherOptions {
   maxBatch: number;
   /**
-   * How long an item may wait for a lock another process holds. The wait is
-   * asynchronous (retries with backoff), so the event loop keeps serving
-   * health checks meanwhile; 0 fails the item at the first refusal.
+   * How long an item may wait for a lock another process holds. The wait is asynchronous (retries with backoff),
+   * so the event loop keeps serving health checks meanwhile; 0 fails the item at the first refusal.
    */
-  busyTimeoutMs?: number;
+  busyTimeoutMs?: number | undefined;
   /** The write failed only because another connection holds the lock: try the batch again later. */
   isBusy?: (err: unknown) => boolean;
   /** Whatever the item, this write cannot succeed (the database is gone): fail the batch without trying each item. */
@@ -35,34 +35,54 @@ interface Pending<T, R> {
 const FIRST_RETRY_MS = 5;
 const MAX_RETRY_MS = 100;
 
-export function createBatcher<T, R>(writeBatch: (items: T[]) => R[], options: BatcherOptions): Batcher<T, R> {
+export function createBatcher<T, R>(writeBatch: (items: T[]) => Promise<R[]>, options: BatcherOptions): Batcher<T, R> {
   const now = options.now ?? Date.now;
   const busyTimeoutMs = options.busyTimeoutMs ?? 0;
   let queue: Pending<T, R>[] = [];
   let scheduled = false;
+  let writing: Promise<void> | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let retryDelay = 0;
+  let final = false;
 
-  /** Writes queued batches until the queue is empty or the lock is refused; `final` fails what is refused. */
-  const run = (final = false): void => {
+  /** Writes queued batches, one at a time, until the queue is empty or a lock is refused. */
+  const drain = async (): Promise<void> => {
     scheduled = false;
     while (queue.length > 0) {
       const batch = queue.slice(0, options.maxBatch);
       queue = queue.slice(batch.length);
-      const refused = writeOrIsolate(batch);
+      const refused = await writeOrIsolate(batch);
       if (refused) {
         queue = [...refused.left, ...queue];
-        waitForLock(refused.err, final);
+        waitForLock(refused.err);
         return;
       }
     }
     retryDelay = 0;
   };
 
+  const start = (): void => {
+    if (writing !== undefined || retryTimer !== undefined) return;
+    writing = drain().finally(() => {
+      writing = undefined;
+      // Writes submitted while the last batch committed go now, together.
+      if (queue.length > 0 && retryTimer === undefined) schedule();
+    });
+  };
+
+  const schedule = (): void => {
+    if (scheduled) return;
+    scheduled = true;
+    // setImmediate lets every request already parsed in this turn join the batch.
+    setImmediate(start);
+  };
+
   /** Settles the batch, or returns the items still waiting because the lock was refused. */
-  const writeOrIsolate = (batch: Pending<T, R>[]): { left: Pending<T, R>[]; err: unknown } | undefined => {
+  const writeOrIsolate = async (
+    batch: Pending<T, R>[],
+  ): Promise<{ left: Pending<T, R>[]; err: unknown } | undefined> => {
     try {
-      const results = writeBatch(batch.map((p) => p.item));
+      const results = await writeBatch(batch.map((p) => p.item));
       batch.forEach((p, i) => p.resolve(results[i] as R));
       return undefined;
     } catch (err) {
@@ -73,14 +93,14 @@ export function createBatcher<T, R>(writeBatch: (items: T[]) => R[], options: Ba
       }
       // One bad item must not sink its neighbours: retry each on its own.
       for (let i = 0; i < batch.length; i++) {
-        const refused = writeOrIsolate([batch[i] as Pending<T, R>]);
+        const refused = await writeOrIsolate([batch[i] as Pending<T, R>]);
         if (refused) return { left: batch.slice(i), err: refused.err };
       }
       return undefined;
     }
   };
 
-  const waitForLock = (err: unknown, final: boolean): void => {
+  const waitForLock = (err: unknown): void => {
     const t = now();
     const expired = final ? queue : queue.filter((p) => t - p.submittedAt >= busyTimeoutMs);
     if (expired.length > 0) {
@@ -94,7 +114,7 @@ export function createBatcher<T, R>(writeBatch: (items: T[]) => R[], options: Ba
     retryTimer = setTimeout(
       () => {
         retryTimer = undefined;
-        run();
+        start();
       },
       Math.max(1, Math.min(retryDelay, firstDeadline - t)),
     );
@@ -104,20 +124,24 @@ export function createBatcher<T, R>(writeBatch: (items: T[]) => R[], options: Ba
     submit(item) {
       return new Promise<R>((resolve, reject) => {
         queue.push({ item, submittedAt: now(), resolve, reject });
-        // While waiting for another process's lock, new items join the retry instead of trying on their own.
-        if (!scheduled && retryTimer === undefined) {
-          scheduled = true;
-          // setImmediate lets every request already parsed in this turn join the batch.
-          setImmediate(run);
-        }
+        // While a batch commits or waits for another process's lock, new items join the next one.
+        if (writing === undefined && retryTimer === undefined) schedule();
       });
     },
     async flush() {
-      if (retryTimer !== undefined) {
-        clearTimeout(retryTimer);
-        retryTimer = undefined;
+      final = true;
+      try {
+        if (retryTimer !== undefined) {
+          clearTimeout(retryTimer);
+          retryTimer = undefined;
+        }
+        while (writing !== undefined || queue.length > 0) {
+          if (writing === undefined) start();
+          await writing;
+        }
+      } finally {
+        final = false;
       }
-      if (queue.length > 0) run(true);
     },
   };
 }

@@ -8,7 +8,6 @@ import {
   type RelayEvent,
 } from '../event';
 import { parseEvent } from '../event-json';
-import { listDifferences } from '../skypay/identity';
 import type {
   AttemptView,
   CallbackIdentity,
@@ -34,7 +33,8 @@ import type {
  * PostgreSQL, so the CLI and admin API cannot tell the stores apart (PostgreSQL's bigint times arrive as strings,
  * SQLite's as numbers: Number() reads both).
  */
-export type Row = Record<string, unknown>;
+export type { Row } from './sql';
+import type { Row } from './sql';
 
 export const iso = (ms: unknown): string => new Date(Number(ms)).toISOString();
 export const numOrNull = (v: unknown): number | null => (typeof v === 'number' ? v : null);
@@ -108,7 +108,11 @@ export function toAttemptView(a: Row): AttemptView {
 }
 
 /** A conflicting copy of `event`, with the fields in which it differs. */
-export function toConflictingCopy(c: Row, event: RelayEvent): ConflictingCopy {
+export function toConflictingCopy(
+  c: Row,
+  event: RelayEvent,
+  listDifferences: (first: CallbackEvent, copy: CallbackEvent) => string[],
+): ConflictingCopy {
   const copy = parseEvent(String(c['body'])) as CallbackEvent;
   return {
     id: String(c['id']),
@@ -274,6 +278,11 @@ export function toPayoutHistory(events: Row[], copies: Row[]): PayoutHistoryEntr
       copyOf: String(r['event_id']),
     });
   }
+  return sortHistory(entries);
+}
+
+/** A timeline in order: by dealTime (SkyPay's text sorts as time), then by when each arrived. */
+export function sortHistory(entries: PayoutHistoryEntry[]): PayoutHistoryEntry[] {
   return entries.sort((a, b) =>
     a.dealTime === b.dealTime ? a.receivedAt.localeCompare(b.receivedAt) : a.dealTime < b.dealTime ? -1 : 1,
   );

@@ -1,4 +1,5 @@
 import type { PayoutEvent, PayoutState, RelayEvent, SystemEvent } from '../event';
+import type { DedupRules } from './context';
 import type {
   Admission,
   CallbackMinute,
@@ -49,9 +50,9 @@ import type {
 } from './types';
 
 /**
- * The one async interface everything outside src/store/ talks to. Two implementations stand behind it:
- * src/store/sqlite/ (one file, the embedded default) and src/store/postgres/ (several hosts). Split into role
- * parts so each caller asks for only what it uses; `Store` is all of them. Every method rejects only with the
+ * The one async interface everything outside src/store/ talks to, split into role parts so each caller asks for
+ * only what it uses; `Store` is all of them. Each role is built once (src/store/assemble.ts) over a driver: the
+ * embedded SQLite file (src/store/sqlite/) or PostgreSQL for several hosts (src/store/postgres/). Every method rejects only with the
  * store's own errors (src/store/errors.ts) or, for a caller's mistake, a plain Error: StoreUnavailableError (could
  * not reach or commit: the caller answers 503 or retries later), StoreBusyError (a lock was held too long) and
  * DatabaseLostError (the SQLite file was removed or replaced; permanent until restart), both StoreUnavailableErrors,
@@ -303,8 +304,10 @@ export interface Store
   close(): Promise<void>;
 }
 
-/** What openStore (src/store/index.ts) needs: config.store, plus a hook for the daemon. */
+/** What openStore (src/store/index.ts) needs: config.store, the dedup rules, and a hook for the daemon. */
 export interface StoreOptions {
+  /** The decisions about callbacks the store executes (src/ingest/dedup.ts). */
+  rules: DedupRules;
   /** SQLite file (store.path), used when `url` is not set. */
   path: string;
   /** postgres://... (store.url): selects PostgreSQL. May hold a password: never log it. */
@@ -321,4 +324,8 @@ export interface StoreOptions {
   onLost?: (reason: string) => void;
   /** Fail instead of creating an empty database (the CLI inspects an existing one). */
   mustExist?: boolean;
+  /** PostgreSQL: how long getting a connection may take before a call fails as unavailable. */
+  connectTimeoutMs?: number;
+  /** PostgreSQL: the longest ping waits for an answer (liveness must answer fast). */
+  pingTimeoutMs?: number;
 }

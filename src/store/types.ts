@@ -468,8 +468,10 @@ export interface PayoutFilter {
   anomalies?: boolean | undefined;
   /** Only payouts whose confirmation is this (e.g. `pending`: final statuses SkyPay has not confirmed yet). */
   confirmation?: PayoutConfirmation | undefined;
-  /** Only payouts not in a final state (uploaded, amendedSuccess, amendedFailure): with stateSinceBeforeMs, the stuck ones. */
+  /** Only payouts not in a final state (uploaded, amendedSuccess, amendedFailure). */
   open?: boolean | undefined;
+  /** Only payouts past one of these cutoffs (the stuck ones, as StuckCheck); none when it is empty. */
+  stuck?: readonly StuckCutoff[] | undefined;
   /** Only ids older than this one (the previous page's last id). */
   before?: string | undefined;
   limit: number;
@@ -605,9 +607,21 @@ export interface ConfirmationSettlement {
 }
 
 /** Payout events the stuck check raises, one per payout, in the transaction that marks them. */
-export interface StuckCheck {
-  /** Open payouts in their state since before this instant, not yet reported stuck in it. */
+/**
+ * Payouts in `state` since before `stateSinceBeforeMs` are stuck: only `partner`'s when it is set, else every
+ * partner's but those in `exceptPartners` (which have cutoffs of their own). Computed outside the store
+ * (src/payouts/stuck-after.ts): the waits per state and partner are configuration.
+ */
+export interface StuckCutoff {
+  state: PayoutState;
   stateSinceBeforeMs: number;
+  partner?: string | undefined;
+  exceptPartners?: readonly string[] | undefined;
+}
+
+export interface StuckCheck {
+  /** Open payouts past any of these cutoffs, not yet reported stuck in their state; none when it is empty. */
+  cutoffs: readonly StuckCutoff[];
   limit: number;
   build(payout: PayoutRecord): SystemEvent;
   plan(event: RelayEvent): NewDelivery[];

@@ -11,6 +11,7 @@ import { DeliveryError } from '../destinations/types';
 import type { RelayEvent } from '../event';
 import { canonicalPath, guardPrefix } from '../http/path-guard';
 import type { Logger } from '../log';
+import type { StuckWaits } from '../payouts/stuck-after';
 import { SilenceInputError, MAX_AUTHOR_CHARS } from '../alerts/silence-input';
 import { ReplayCountChangedError, SilenceEndedError } from '../store/errors';
 import type { DashboardStore, InspectStore, PayoutStore, ReplayStore, SilenceStore } from '../store/store';
@@ -43,8 +44,8 @@ export interface DashboardDeps {
   trustProxy: boolean;
   sessionHours: number;
   timezone: string;
-  /** payouts.stuckAfterMs: what the stuck view and count call stuck (0: the check is off). */
-  stuckAfterMs: number;
+  /** The stuck check's waits per state and partner: what the stuck view and count call stuck. */
+  stuckWaits: StuckWaits;
   /** After a silence is made or expired here: this process applies it at once, as the admin API does. */
   onSilencesChanged: () => Promise<void>;
   now?: () => number;
@@ -269,7 +270,7 @@ export function createDashboardRouter(deps: DashboardDeps, keys: SessionKeys): R
       await renderOverview({
         store: deps.store,
         destinations: destinationNames,
-        stuckAfterMs: deps.stuckAfterMs,
+        stuckWaits: deps.stuckWaits,
         readiness: deps.readiness,
         now,
       }),
@@ -356,7 +357,7 @@ export function createDashboardRouter(deps: DashboardDeps, keys: SessionKeys): R
   });
 
   router.get('/ui/payouts', async (ctx) => {
-    page(ctx, await renderPayouts(deps.store, readQuery(ctx), now(), deps.stuckAfterMs));
+    page(ctx, await renderPayouts(deps.store, readQuery(ctx), now(), deps.stuckWaits));
   });
 
   router.get('/ui/payouts/:controlNumber', async (ctx) => {

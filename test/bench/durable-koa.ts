@@ -25,7 +25,7 @@ function startDurableKoa(dbPath: string): void {
     VALUES (?, 'skypay', 'payout', ?, ?, ?, 'success', ?, ?, ?) ON CONFLICT DO NOTHING`);
   type Row = [string, string, string, number, string, string, number];
   const writeAll = db.transaction((rows: Row[]) => rows.map((r) => void insert.run(...r)));
-  const batcher = createBatcher((rows: Row[]) => writeAll.immediate(rows), { maxBatch: 256 });
+  const batcher = createBatcher(async (rows: Row[]) => writeAll.immediate(rows), { maxBatch: 256 });
 
   const app = new Koa();
   app.silent = true;

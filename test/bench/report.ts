@@ -31,7 +31,7 @@ export function formatPhase(round: number, r: PhaseResult): string {
   );
 }
 
-/** The markdown table README carries: medians over the rounds, with the targets from issue 13. */
+/** The markdown table docs/performance.md carries: medians over the rounds, with their targets. */
 export function formatTable(rounds: Rounds, seedEvents: number): string {
   const acks = med(rounds.skyrelay, (r) => r.ackedPerS);
   const bare = med(rounds.bare, (r) => r.ackedPerS);

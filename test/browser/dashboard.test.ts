@@ -10,7 +10,7 @@ import { REPO_ROOT } from '../support/spawn';
 
 const TOKEN = 'dashboard-browser-token-0123456789';
 const SECRET = `whsec_${Buffer.from('dashboard-browser-secret-0000001').toString('base64')}`;
-/** Set to take the README's screenshots (docs/*.png) in the same run: SKYRELAY_SCREENSHOTS=1. */
+/** Set to take the screenshots in docs/images/ in the same run: SKYRELAY_SCREENSHOTS=1. */
 const SCREENSHOTS = process.env['SKYRELAY_SCREENSHOTS'] === '1';
 
 describeBrowser('dashboard in Chromium', function () {
@@ -275,7 +275,7 @@ describeBrowser('dashboard in Chromium', function () {
   });
 
   if (SCREENSHOTS) {
-    it('takes the README screenshots (SKYRELAY_SCREENSHOTS=1)', async () => {
+    it('takes the screenshots in docs/images/ (SKYRELAY_SCREENSHOTS=1)', async () => {
       hook.respondWith(replies.badRequest('account closed'));
       const { id } = await callback({ payType: '4', failDescription: 'Beneficiary account closed' });
       await postCallback(t.callbackUrl, buildCallback({ authentication: 'WRONG-KEY' }));
@@ -286,7 +286,7 @@ describeBrowser('dashboard in Chromium', function () {
         'the chart to have its counts',
       );
       await signIn();
-      const dir = path.join(REPO_ROOT, 'docs');
+      const dir = path.join(REPO_ROOT, 'docs', 'images');
       fs.mkdirSync(dir, { recursive: true });
       const shots: [string, string][] = [
         ['/ui', 'dashboard-overview.png'],

@@ -11,7 +11,7 @@ import { REPO_ROOT } from '../support/spawn';
 
 const TOKEN = 'payouts-silences-browser-token-01';
 const SECRET = `whsec_${Buffer.from('payouts-silences-browser-secret1').toString('base64')}`;
-/** Set to take the README's screenshots (docs/*.png) in the same run: SKYRELAY_SCREENSHOTS=1. */
+/** Set to take the screenshots in docs/images/ in the same run: SKYRELAY_SCREENSHOTS=1. */
 const SCREENSHOTS = process.env['SKYRELAY_SCREENSHOTS'] === '1';
 /** Short, so the stuck view has something to show within a test; the check itself runs rarely. */
 const STUCK_AFTER_MS = 3_000;
@@ -311,7 +311,7 @@ describeBrowser('dashboard payouts and silences pages in Chromium', function () 
   });
 
   if (SCREENSHOTS) {
-    it('takes the README screenshots of the payouts and silences pages (SKYRELAY_SCREENSHOTS=1)', async () => {
+    it('takes the screenshots of the payouts and silences pages (SKYRELAY_SCREENSHOTS=1)', async () => {
       hook.respondWith(replies.ok());
       const { controlNumber } = await anomalousPayout();
       await status(nextControlNumber(), '1', -60_000);
@@ -326,7 +326,7 @@ describeBrowser('dashboard payouts and silences pages in Chromium', function () 
       await page.getByLabel('Comment (why: an outage, a ticket)').fill('GCash channel outage, ticket OPS-123');
       await page.getByRole('button', { name: 'Create silence' }).click();
       await page.getByRole('status').filter({ hasText: 'created' }).waitFor();
-      const dir = path.join(REPO_ROOT, 'docs');
+      const dir = path.join(REPO_ROOT, 'docs', 'images');
       fs.mkdirSync(dir, { recursive: true });
       const shots: [string, string][] = [
         ['/ui/payouts', 'dashboard-payouts.png'],

@@ -1,6 +1,6 @@
 /**
  * An independent reading of what skyrelay must accept, written from
- * README's rules and SkyPay's field table rather than from src/, so the
+ * docs/skypay.md's rules and SkyPay's field table rather than from src/, so the
  * fuzz tests compare the daemon against the specification, not itself.
  */
 
@@ -56,7 +56,7 @@ export function judgeCallbackObject(
   return { valid: true, identity: identityOf(cn, payType, dealTime) };
 }
 
-/** A callback's identity as README defines it: (controlNumber, payType, dealTime). */
+/** A callback's identity as docs/skypay.md defines it: (controlNumber, payType, dealTime). */
 export function identityOf(controlNumber: string, payType: number, dealTime: string): string {
   return `${controlNumber}|${payType}|${dealTime}`;
 }

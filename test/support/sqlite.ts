@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
-import type { Store, StoreOptions } from '../../src/store';
+import { dedupRules } from '../../src/ingest/dedup';
+import { openSqliteStore as openSqlite, sqliteHandleOf, type Store, type StoreOptions } from '../../src/store';
 import { migrate } from '../../src/store/sqlite/migrations';
-import { SqliteStore } from '../../src/store/sqlite/store';
 
 /**
  * The one place tests reach under the store. Results are never read here: tests read them through the Store
@@ -19,13 +19,14 @@ import { SqliteStore } from '../../src/store/sqlite/store';
  */
 /** The open SQLite handle under a store the daemon opened. */
 export function sqliteHandle(store: Store): Database.Database {
-  if (!(store instanceof SqliteStore)) throw new Error(`not a SQLite store (kind: ${store.kind})`);
-  return store.db;
+  const handle = sqliteHandleOf(store);
+  if (!handle) throw new Error(`not a SQLite store (kind: ${store.kind})`);
+  return handle;
 }
 
 /** A SQLite store on `file`, as openStore would give it. */
-export function openSqliteStore(file: string, options: Partial<StoreOptions> = {}): SqliteStore {
-  return new SqliteStore({ path: file, synchronous: 'NORMAL', ...options });
+export function openSqliteStore(file: string, options: Partial<StoreOptions> = {}): Store {
+  return openSqlite({ path: file, synchronous: 'NORMAL', rules: dedupRules, ...options });
 }
 
 /** A connection under the store. */

@@ -1,5 +1,6 @@
 import { createLogger } from '../../src/log';
-import { openStore, type Store } from '../../src/store';
+import { dedupRules } from '../../src/ingest/dedup';
+import { openStore, type Store, type StoreOptions } from '../../src/store';
 
 /**
  * Opens the store at `file` (never creating one) the way the CLI does, or the PostgreSQL database at `{ url }`,
@@ -7,7 +8,7 @@ import { openStore, type Store } from '../../src/store';
  */
 export async function withStore<T>(at: string | { url: string }, work: (store: Store) => Promise<T>): Promise<T> {
   const options = typeof at === 'string' ? { path: at, mustExist: true } : { path: '', url: at.url, poolSize: 2 };
-  const store = await openStore(options, createLogger({ level: 'silent' }));
+  const store = await openStore({ ...options, rules: dedupRules }, createLogger({ level: 'silent' }));
   try {
     return await work(store);
   } finally {
@@ -17,3 +18,10 @@ export async function withStore<T>(at: string | { url: string }, work: (store: S
 
 /** Enough for any listing a test makes. */
 export const ALL = 1_000_000;
+
+/** A PostgreSQL store on `url`, opened as the daemon opens one (its schema migrated first). */
+export function openPostgresStore(
+  options: Omit<StoreOptions, 'path' | 'rules' | 'url'> & { url: string },
+): Promise<Store> {
+  return openStore({ path: '', rules: dedupRules, ...options }, createLogger({ level: 'silent' }));
+}

@@ -1,4 +1,4 @@
-import { StoreBusyError, StoreUnavailableError } from '../errors';
+import { StoreUnavailableError } from '../errors';
 
 /**
  * node-postgres failures that mean "the server cannot be reached or cannot
@@ -47,21 +47,4 @@ export function failsAll(err: unknown): boolean {
 export function isBusy(err: unknown): boolean {
   const code = codeOf(err);
   return code !== undefined && BUSY_STATES.has(code);
-}
-
-export function describeFailure(err: unknown): string {
-  return codeOf(err) ?? (err instanceof Error ? err.message : String(err));
-}
-
-/**
- * Any failure on a store call means "not done": never a 1000. The message
- * may reach SkyPay, so it names no internal code; the code rides along for
- * the log and /readyz.
- */
-export function toStoreError(err: unknown): never {
-  if (err instanceof StoreUnavailableError) throw err;
-  const code = codeOf(err);
-  const options = { cause: err, ...(code ? { code } : {}) };
-  if (isBusy(err)) throw new StoreBusyError('store busy; send again later', options);
-  throw new StoreUnavailableError('store unavailable; send again later', options);
 }

@@ -1,9 +1,12 @@
 import type pg from 'pg';
 import { MigrationTargetNotEmptyError } from '../errors';
 import { COPIED_TABLES, type CopiedRow, type CopiedTable, type MigrationTarget } from '../migration';
-import { toStoreError } from './failure';
+import { toStoreError as toStoreErrorOf } from '../driver';
+import { postgresFailures } from './driver';
 import { migrate } from './migrations';
 import { createClient } from './pool';
+
+const toStoreError = (err: unknown): never => toStoreErrorOf(err, postgresFailures);
 
 /** The columns copied, as this schema names them (the SQLite schema uses the same names). */
 const COLUMNS: Record<CopiedTable, readonly string[]> = {

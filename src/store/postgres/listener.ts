@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { WORK_CHANNEL } from './locks';
+import { WORK_CHANNEL } from '../locks';
 
 const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 5_000;

@@ -1,5 +1,5 @@
 import type { ClientBase } from 'pg';
-import { LOCK_SPACE } from './locks';
+import { LOCK_SPACE } from '../locks';
 
 /**
  * The PostgreSQL schema: the same data model as the SQLite store's, in

@@ -1,4 +1,5 @@
 import { silenceState } from '../../alerts/silence-match';
+import { isStuckCheckOn, stuckCutoffs, type StuckWaits } from '../../payouts/stuck-after';
 import type { InspectStore, DashboardStore, PayoutStore, SilenceStore } from '../../store/store';
 import { renderChart, toMinuteSeries } from '../chart';
 import { html } from '../html';
@@ -13,22 +14,22 @@ export interface Readiness {
 export interface OverviewDeps {
   store: InspectStore & DashboardStore & PayoutStore & SilenceStore;
   destinations: readonly string[];
-  /** payouts.stuckAfterMs: 0 when the stuck check is off. */
-  stuckAfterMs: number;
+  /** The stuck check's waits per state and partner. */
+  stuckWaits: StuckWaits;
   readiness: () => Readiness;
   now: () => number;
 }
 
 export async function renderOverview(deps: OverviewDeps): Promise<Page> {
   const now = deps.now();
-  const stuckOn = deps.stuckAfterMs > 0;
+  const stuckOn = isStuckCheckOn(deps.stuckWaits);
   const [minutes, queue, [lastEvent], [lastRejection], open, stuck, anomalies, current] = await Promise.all([
     deps.store.readCallbackMinutes(now - 60 * 60_000),
     deps.store.readQueueState(),
     deps.store.listEvents({ type: 'payout', limit: 1 }),
     deps.store.listRejections({ limit: 1 }),
     deps.store.countPayouts({ open: true }),
-    stuckOn ? deps.store.countPayouts({ open: true, stateSinceBeforeMs: now - deps.stuckAfterMs }) : 0,
+    stuckOn ? deps.store.countPayouts({ open: true, stuck: stuckCutoffs(deps.stuckWaits, now) }) : 0,
     deps.store.countPayouts({ anomalies: true }),
     deps.store.listCurrentSilences(now),
   ]);

@@ -2,7 +2,8 @@ import { FilterError, parseConfirmation, parseName, parseOlderThan, parsePayoutS
 import { PAYOUT_CONFIRMATIONS, PAYOUT_STATES, type PayoutEvent } from '../../event';
 import { describeConfirmation } from '../../payouts/lifecycle';
 import type { PayoutStore } from '../../store/store';
-import type { PayoutDetail, PayoutFilter, PayoutView } from '../../store/types';
+import { describeStuckWaits, isStuckCheckOn, stuckCutoffs, type StuckWaits } from '../../payouts/stuck-after';
+import type { PayoutDetail, PayoutFilter, PayoutView, StuckCutoff } from '../../store/types';
 import { html, query, type Html } from '../html';
 import { errorBox, orDash, showAge, showTime, statePill, type Page } from '../layout';
 import { ID_PATTERN } from './events';
@@ -13,7 +14,7 @@ type Query = Record<string, string | undefined>;
 /** The kinds of transition that make a payout an anomaly (a status after a final one): shown in red. */
 const ANOMALY_KINDS = new Set(['after-final', 'conflict']);
 
-/** The payouts page's views: every payout, the stuck ones (open longer than payouts.stuckAfterMs), the anomalies. */
+/** The payouts page's views: every payout, the stuck ones (open longer than their wait), the anomalies. */
 export type PayoutsView = 'all' | 'stuck' | 'anomalies';
 
 export function payoutsViewOf(q: Query): PayoutsView {
@@ -24,9 +25,9 @@ export function payoutsViewOf(q: Query): PayoutsView {
 /**
  * The payouts page's filters from its query string, parsed as the admin API and the CLI parse theirs (a bad one is
  * a FilterError naming it). `state=open` is any state that is not final; `view=stuck` is the open payouts in their
- * state for longer than stuckAfterMs, which the other filters narrow further.
+ * state for longer than its wait (the stuck check's, per state and partner), which the other filters narrow further.
  */
-export function readPayoutFilter(q: Query, now: number, stuckAfterMs: number): PayoutFilter {
+export function readPayoutFilter(q: Query, now: number, waits: StuckWaits): PayoutFilter {
   const pick = (name: string): string | undefined => (q[name]?.trim() ? q[name]?.trim() : undefined);
   const cursor = pick('cursor');
   if (cursor !== undefined && !ID_PATTERN.test(cursor)) throw new FilterError('cursor: not a payout id');
@@ -36,18 +37,22 @@ export function readPayoutFilter(q: Query, now: number, stuckAfterMs: number): P
   const anomalies = pick('anomalies');
   const confirmation = pick('confirmation');
   if (anomalies !== undefined && anomalies !== '1') throw new FilterError('anomalies: expected 1 (or nothing)');
-  let stateSinceBeforeMs = olderThan === undefined ? undefined : parseOlderThan(olderThan, now);
+  const stateSinceBeforeMs = olderThan === undefined ? undefined : parseOlderThan(olderThan, now);
   let open = state === 'open' ? true : undefined;
+  let stuck: StuckCutoff[] | undefined;
   if (q['view'] === 'stuck') {
-    if (stuckAfterMs === 0) {
-      throw new FilterError('stuck: the stuck check is off (payouts.stuckAfterMs is 0); filter by state and age');
+    if (!isStuckCheckOn(waits)) {
+      throw new FilterError(
+        'stuck: the stuck check is off (every payouts.stuckAfter wait is 0); filter by state and age',
+      );
     }
     open = true;
-    stateSinceBeforeMs = Math.min(stateSinceBeforeMs ?? Infinity, now - stuckAfterMs);
+    stuck = stuckCutoffs(waits, now);
   }
   return {
     state: state === undefined || state === 'open' ? undefined : parsePayoutState(state),
     open,
+    stuck,
     partner: partner === undefined ? undefined : parseName(partner, 'partner'),
     stateSinceBeforeMs,
     anomalies: anomalies === '1' ? true : undefined,
@@ -62,12 +67,12 @@ export function payoutHref(p: Pick<PayoutView, 'controlNumber' | 'partner'>): st
   return `/ui/payouts/${encodeURIComponent(p.controlNumber)}${query({ partner: p.partner })}`;
 }
 
-export async function renderPayouts(store: PayoutStore, q: Query, now: number, stuckAfterMs: number): Promise<Page> {
+export async function renderPayouts(store: PayoutStore, q: Query, now: number, waits: StuckWaits): Promise<Page> {
   const view = payoutsViewOf(q);
   let filter: PayoutFilter | undefined;
   let problem: Html = html``;
   try {
-    filter = readPayoutFilter(q, now, stuckAfterMs);
+    filter = readPayoutFilter(q, now, waits);
   } catch (err) {
     if (!(err instanceof FilterError)) throw err;
     problem = errorBox(err.message);
@@ -81,8 +86,8 @@ export async function renderPayouts(store: PayoutStore, q: Query, now: number, s
   const intro =
     view === 'stuck'
       ? html`<p>
-          Open payouts (uploaded or amended) in their state for longer than ${showAge(stuckAfterMs)}
-          (payouts.stuckAfterMs), with no final status since.
+          Open payouts (uploaded or amended) in their state for longer than its wait, with no final status since
+          (payouts.stuckAfter: ${describeStuckWaits(waits)}).
         </p>`
       : view === 'anomalies'
         ? html`<p>

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PostgresStore } from '../../../src/store/postgres/postgres-store';
+import { openPostgresStore } from '../../support/store';
 import type { Store } from '../../../src/store/store';
 import { createTestDatabase, describePostgres } from '../../support/postgres';
 import { openSqliteStore } from './sqlite';
@@ -65,7 +65,7 @@ const postgres: StoreFactory = {
   async create() {
     const db = await createTestDatabase();
     return harness(
-      () => PostgresStore.open({ url: db.url, poolSize: 4 }),
+      () => openPostgresStore({ url: db.url, poolSize: 4 }),
       () => db.drop(),
     );
   },

@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import { Client } from 'pg';
 import type { PayType, PayoutEvent } from '../../../src/event';
 import { PAY_STATUSES } from '../../../src/event';
-import { PostgresStore } from '../../../src/store/postgres/postgres-store';
+import { openPostgresStore } from '../../support/store';
 import type { Store } from '../../../src/store/store';
 import { buildPayoutEvent } from '../../support/fixtures';
 import { createTestDatabase, describePostgres } from '../../support/postgres';
@@ -103,7 +103,7 @@ describePostgres('payouts migration: PostgreSQL', () => {
   it('builds payouts from the events already stored', async () => {
     const database = await createTestDatabase();
     try {
-      const before = await PostgresStore.open({ url: database.url, poolSize: 2 });
+      const before = await openPostgresStore({ url: database.url, poolSize: 2 });
       await storeOldEvents(before);
       await before.close();
       const client = new Client({ connectionString: database.url });
@@ -115,7 +115,7 @@ describePostgres('payouts migration: PostgreSQL', () => {
         [1 + LATER_MIGRATIONS],
       );
       await client.end();
-      const after = await PostgresStore.open({ url: database.url, poolSize: 2 });
+      const after = await openPostgresStore({ url: database.url, poolSize: 2 });
       try {
         await expectBuilt(after);
       } finally {

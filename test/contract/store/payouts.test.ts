@@ -8,7 +8,8 @@ import { PAY_STATUSES } from '../../../src/event';
 import { buildStuckEvent } from '../../../src/payouts/events';
 import { createPayoutPolicy } from '../../../src/payouts/policy';
 import type { Store } from '../../../src/store/store';
-import type { NewDelivery } from '../../../src/store/types';
+import type { NewDelivery, StuckCutoff } from '../../../src/store/types';
+import { OPEN_STATES } from '../../../src/payouts/stuck-after';
 import { buildPayoutEvent } from '../../support/fixtures';
 import { STORE_FACTORIES, type StoreHarness } from './factories';
 
@@ -262,7 +263,7 @@ for (const factory of STORE_FACTORIES) {
       const cn = nextControlNumber();
       await a.savePayoutEvent(status(cn, 1, '2026-11-27 10:00:00', {}, new Date(Date.now() - 3_600_000)), policy);
       const check = () => ({
-        stateSinceBeforeMs: Date.now() - 60_000,
+        cutoffs: OPEN_STATES.map((state) => ({ state, stateSinceBeforeMs: Date.now() - 60_000 })),
         limit: 10,
         build: (p: Parameters<typeof buildStuckEvent>[0]) => buildStuckEvent(p, new Date()),
         plan,
@@ -285,6 +286,55 @@ for (const factory of STORE_FACTORIES) {
       expect(await a.raiseStuckPayouts(check())).to.deep.equal([]);
       const stuckEvents = await a.listEvents({ type: 'payout.stuck', limit: 10 });
       expect(stuckEvents.map((e) => e.deliveries.pending)).to.deep.equal([1, 1]);
+    });
+
+    it('raises payout.stuck past the cutoff of its state and partner only; lists and counts the same payouts', async () => {
+      const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000);
+      const [c1, c2, c3, c4, c5] = [1, 2, 3, 4, 5].map(() => nextControlNumber());
+      const acme = { partner: 'ACME' };
+      const remit = { partner: 'REMIT' };
+      await a.savePayoutEvent(status(c1 as string, 1, '2026-11-27 10:00:00', acme, hoursAgo(3)), policy);
+      await a.savePayoutEvent(status(c2 as string, 1, '2026-11-27 10:00:00', acme, hoursAgo(3)), policy);
+      await a.savePayoutEvent(status(c2 as string, 6, '2026-11-27 10:05:00', acme, hoursAgo(3)), policy);
+      await a.savePayoutEvent(status(c3 as string, 1, '2026-11-27 10:00:00', remit, hoursAgo(3)), policy);
+      await a.savePayoutEvent(status(c4 as string, 1, '2026-11-27 10:00:00', remit, hoursAgo(30)), policy);
+      await a.savePayoutEvent(
+        status(c5 as string, 1, '2026-11-27 10:00:00', { partner: 'BETA' }, hoursAgo(1.5)),
+        policy,
+      );
+      // Uploaded: 1 h for everyone but REMIT (and a partner with no payouts), 24 h for REMIT; amendedFailure: never.
+      const uploaded = [
+        { state: 'uploaded' as const, stateSinceBeforeMs: hoursAgo(1).getTime(), exceptPartners: ['REMIT', 'NONE'] },
+        { state: 'uploaded' as const, stateSinceBeforeMs: hoursAgo(24).getTime(), partner: 'REMIT' },
+      ];
+      const check = (cutoffs: StuckCutoff[]) => ({
+        cutoffs,
+        limit: 10,
+        build: (p: Parameters<typeof buildStuckEvent>[0]) => buildStuckEvent(p, new Date()),
+        plan,
+      });
+      const stuckNow = [c4, c1, c5];
+      expect(await b.countPayouts({ open: true, stuck: uploaded })).to.equal(3);
+      const listed = await b.listPayouts({ stuck: uploaded, limit: 10 });
+      expect(listed.map((p) => p.controlNumber).sort()).to.deep.equal([...stuckNow].sort());
+      expect(await b.countPayouts({ stuck: [] })).to.equal(0);
+      expect(await a.raiseStuckPayouts(check([]))).to.deep.equal([]);
+
+      const raised = await a.raiseStuckPayouts(check(uploaded));
+      // Oldest in its state first.
+      expect(raised.map((e) => [e.data['controlNumber'], e.data['partner'], e.data['state']])).to.deep.equal([
+        [c4, 'REMIT', 'uploaded'],
+        [c1, 'ACME', 'uploaded'],
+        [c5, 'BETA', 'uploaded'],
+      ]);
+      expect(await b.raiseStuckPayouts(check(uploaded))).to.deep.equal([]);
+      // A wait for amendedFailure reaches the amended payout, and only it.
+      const amended = [{ state: 'amendedFailure' as const, stateSinceBeforeMs: hoursAgo(2).getTime() }];
+      expect(
+        (await b.raiseStuckPayouts(check([...uploaded, ...amended]))).map((e) => e.data['controlNumber']),
+      ).to.deep.equal([c2]);
+      const [remitFresh] = await b.getPayouts(c3 as string);
+      expect(remitFresh?.payout.stuckState).to.equal(null);
     });
 
     it('returns a control number of two partners as two payouts, or one with its partner', async () => {

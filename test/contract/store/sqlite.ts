@@ -1,3 +1,4 @@
+import { dedupRules } from '../../../src/ingest/dedup';
 import { openStore } from '../../../src/store';
 import type { Store } from '../../../src/store/store';
 import { createLogger } from '../../../src/log';
@@ -6,4 +7,4 @@ import { createLogger } from '../../../src/log';
 export type OpenSqliteStore = (path: string) => Promise<Store>;
 
 export const openSqliteStore: OpenSqliteStore | undefined = (path) =>
-  openStore({ path, synchronous: 'NORMAL' }, createLogger({ level: 'silent' }));
+  openStore({ path, synchronous: 'NORMAL', rules: dedupRules }, createLogger({ level: 'silent' }));

@@ -23,6 +23,8 @@ describe('skyrelay CLI: config check, events, show, deliveries, usage', function
       rules: [
         { name: 'failures', match: { status: ['failure', 'amendedFailure'] }, to: ['hook'] },
         { name: 'alerts', match: { source: 'skyrelay', type: 'rejection' }, to: ['hook'] },
+        { name: 'anomalies', match: { type: 'payout.anomaly' }, to: ['hook'] },
+        { name: 'recharges', match: { type: ['skypay.finance.recharge', 'skyrelay.payout.stuck'] }, to: ['hook'] },
       ],
     };
     t = await startTestDaemon(overrides);
@@ -39,13 +41,20 @@ describe('skyrelay CLI: config check, events, show, deliveries, usage', function
     await hook.close();
   });
 
-  it('config check: valid, keys and URLs masked, and the statuses and skyrelay events each rule fires on', async () => {
+  it('config check: valid, keys and URLs masked, and the event types each rule receives, skyrelay events included', async () => {
     const r = await runCli(['config', 'check'], config);
     expect(r.code).to.equal(0);
     expect(r.stdout).to.contain('configuration is valid');
     expect(r.stdout).to.match(/AppName@skypay {2}authentication 1 key \(fingerprint [0-9a-f]{8}\)/);
-    expect(r.stdout).to.match(/failures → hook\n.*\n {4}payouts: +failure, amendedFailure\n {4}skyrelay events: none/);
-    expect(r.stdout).to.match(/alerts → hook\n.*\n {4}payouts: +none\n {4}skyrelay events: rejection$/m);
+    expect(r.stdout).to.match(
+      /failures → hook\n.*\n {4}receives: skypay\.payout\.failure, skypay\.payout\.amendedFailure\n/,
+    );
+    expect(r.stdout).to.match(/alerts → hook\n.*\n {4}receives: skyrelay\.rejection\n/);
+    expect(r.stdout).to.match(/anomalies → hook\n.*\n {4}receives: skyrelay\.payout\.anomaly\n/);
+    expect(r.stdout).to.match(
+      /recharges → hook\n.*\n {4}receives: skypay\.finance\.recharge, skyrelay\.payout\.stuck\n/,
+    );
+    expect(r.stdout).not.to.contain('warnings:');
     expect(r.stdout).to.contain('admin API:   enabled (token set)');
     for (const secret of [SAMPLE_AUTH, SECRET, 'private-path-token', TOKEN])
       expect(r.stdout + r.stderr).not.to.contain(secret);

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { dedupRules } from '../../../src/ingest/dedup';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
 import { createTestDatabase, describePostgres, type TestDatabase } from '../../support/postgres';
 import { getRefusedUrl, startReceiver, type Receiver } from '../../support/receiver';
@@ -36,7 +37,7 @@ async function snapshot(store: Store) {
 }
 
 function openPostgres(url: string): Promise<Store> {
-  return openStore({ path: 'unused.db', url }, createLogger({ level: 'silent' }));
+  return openStore({ path: 'unused.db', url, rules: dedupRules }, createLogger({ level: 'silent' }));
 }
 
 describePostgres(

@@ -52,7 +52,7 @@ describe('destination configuration (built daemon)', function () {
       destinations: { ledger: { type: 'webhook', url: 'https://ledger.internal/hooks', secret: ENV_SECRET } },
       rules: [{ name: 'feed', to: ['ledgr'] }],
     });
-    expect(message).to.match(/rules\[0\]\.to: unknown destination "ledgr"/);
+    expect(message).to.match(/rules\.0\.to: unknown destination "ledgr"/);
   });
 
   it('refuses a short webhook secret, a non-http URL and a bad regex, without echoing the secret', async () => {

@@ -1,13 +1,22 @@
 import { expect } from 'chai';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
 import { replies, startReceiver, type Receiver, type RecordedRequest } from '../../support/receiver';
-import { SAMPLE_AUTH, buildCallback, dealTimeFromNow, nextControlNumber, postCallback } from '../../support/skypay';
+import {
+  SAMPLE_AUTH,
+  SAMPLE_PARTNER,
+  buildCallback,
+  dealTimeFromNow,
+  nextControlNumber,
+  postCallback,
+} from '../../support/skypay';
 import { createTestDatabase, describePostgres } from '../../support/postgres';
 import { runCli } from '../cli/run-cli';
 
 const SECRET = `whsec_${Buffer.from('payouts-test-signing-secret-01').toString('base64')}`;
 const TOKEN = 'payouts-admin-token-0123456789';
 const MINUTE = 60_000;
+const REMIT = 'Remit@skypay';
+const REMIT_AUTH = 'REMIT-PARTNER-KEY-0000-1111-2222';
 
 interface Envelope {
   type: string;
@@ -81,7 +90,14 @@ for (const s of STORES)
           { name: 'payout-ops', match: { type: ['payout.anomaly', 'payout.stuck', 'payout.unstuck'] }, to: ['ops'] },
           { name: 'impossible', match: { 'transition.kind': ['after-final', 'conflict'] }, to: ['watch'] },
         ],
-        payouts: { stuckAfterMs: 1_500, checkIntervalMs: 200 },
+        skypay: {
+          partners: [
+            { userName: SAMPLE_PARTNER, authentication: [SAMPLE_AUTH] },
+            { userName: REMIT, authentication: [REMIT_AUTH] },
+          ],
+        },
+        // 1.5 s for every state, but a day for REMIT's uploads (cash waiting at a counter).
+        payouts: { stuckAfterMs: 1_500, stuckAfterByPartner: { [REMIT]: { uploaded: '1d' } }, checkIntervalMs: 200 },
         metrics: { publishIntervalMs: 200 },
         admin: { token: TOKEN },
         delivery: { pollIntervalMs: 100 },
@@ -166,6 +182,30 @@ for (const s of STORES)
       expect(unstuck?.data.data).to.include({ state: 'paid', stuckState: 'uploaded' });
       // Several checks ran meanwhile: still one stuck event for that state.
       expect(about(ops.requests, 'skyrelay.payout.stuck', cn)).to.have.length(1);
+    });
+
+    it("waits per partner: a partner's uploads with a day's wait are not stuck when the others' are", async () => {
+      const remitCn = nextControlNumber('SKRMT');
+      const remitRes = await postCallback(
+        t.callbackUrl,
+        buildCallback({
+          userName: REMIT,
+          authentication: REMIT_AUTH,
+          controlNumber: remitCn,
+          payType: '1',
+          dealTime: dealTimeFromNow(-MINUTE),
+        }),
+      );
+      expect(remitRes.json?.['responseCode']).to.equal('1000');
+      // Stored after REMIT's: by the time it is reported stuck, REMIT's would have been too, on the default wait.
+      const cn = nextControlNumber('SKSTK');
+      await send(cn, '1', dealTimeFromNow(-MINUTE));
+      await ops.waitFor((rs) => about(rs, 'skyrelay.payout.stuck', cn).length >= 1, 10_000);
+      expect(about(ops.requests, 'skyrelay.payout.stuck', remitCn)).to.deep.equal([]);
+      const [remit] = (await admin(`/admin/payouts/${remitCn}`)).body['items'] as {
+        payout: { state: string; stuckState: string | null };
+      }[];
+      expect(remit?.payout).to.include({ state: 'uploaded', stuckState: null });
     });
 
     it('shows a payout and lists payouts in the CLI and the admin API, and counts them in /metrics', async () => {

@@ -7,7 +7,8 @@
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { StoreBusyError, StoreUnavailableError } from '../../../src/store/errors';
-import { PostgresStore } from '../../../src/store/postgres/postgres-store';
+import type { Store } from '../../../src/store';
+import { openPostgresStore } from '../../support/store';
 import { buildPayoutEvent } from '../../support/fixtures';
 import {
   createTestDatabase,
@@ -40,12 +41,12 @@ async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
 
 describePostgres('PostgreSQL store: notifications', function () {
   let db: TestDatabase;
-  let a: PostgresStore;
-  let b: PostgresStore;
+  let a: Store;
+  let b: Store;
 
   beforeEach(async () => {
     db = await createTestDatabase();
-    [a, b] = await Promise.all([PostgresStore.open({ url: db.url }), PostgresStore.open({ url: db.url })]);
+    [a, b] = await Promise.all([openPostgresStore({ url: db.url }), openPostgresStore({ url: db.url })]);
   });
 
   afterEach(async () => {
@@ -84,7 +85,7 @@ describePostgres('PostgreSQL store: notifications', function () {
 
 describePostgres('PostgreSQL store: start-up', function () {
   let db: TestDatabase;
-  const stores: PostgresStore[] = [];
+  const stores: Store[] = [];
 
   before(async () => {
     db = await createTestDatabase();
@@ -98,7 +99,7 @@ describePostgres('PostgreSQL store: start-up', function () {
   it('migrates once when several instances start at the same time on an empty database', async () => {
     // Without the advisory lock, concurrent CREATE TABLEs of one schema fail (a duplicate type or relation).
     stores.push(
-      ...(await Promise.all(Array.from({ length: 4 }, () => PostgresStore.open({ url: db.url, poolSize: 2 })))),
+      ...(await Promise.all(Array.from({ length: 4 }, () => openPostgresStore({ url: db.url, poolSize: 2 })))),
     );
     const outcomes = await Promise.all(stores.map((s) => s.saveEvent(payout(), [])));
     expect(outcomes.every((o) => !o.duplicate)).to.equal(true);
@@ -108,7 +109,7 @@ describePostgres('PostgreSQL store: start-up', function () {
   it('fails to open with StoreUnavailableError when nothing listens at the URL', async () => {
     const url = new URL(db.url);
     url.port = '1';
-    const err = await rejectionOf(PostgresStore.open({ url: url.toString(), connectTimeoutMs: 1_000 }));
+    const err = await rejectionOf(openPostgresStore({ url: url.toString(), connectTimeoutMs: 1_000 }));
     expect(err).to.be.instanceOf(StoreUnavailableError);
     expect((err as StoreUnavailableError).code).to.equal('ECONNREFUSED');
   });
@@ -116,11 +117,11 @@ describePostgres('PostgreSQL store: start-up', function () {
 
 describePostgres('PostgreSQL store: a lock held by another session', function () {
   let db: TestDatabase;
-  let store: PostgresStore;
+  let store: Store;
 
   before(async () => {
     db = await createTestDatabase();
-    store = await PostgresStore.open({ url: db.url, busyTimeoutMs: 300 });
+    store = await openPostgresStore({ url: db.url, busyTimeoutMs: 300 });
   });
 
   after(async () => {
@@ -153,12 +154,12 @@ describePostgres('PostgreSQL store: a lock held by another session', function ()
 
 describePostgres('PostgreSQL store: its connection ended in the middle of a transaction', function () {
   let db: TestDatabase;
-  let store: PostgresStore;
+  let store: Store;
   let admin: Client;
 
   before(async () => {
     db = await createTestDatabase();
-    store = await PostgresStore.open({ url: db.url });
+    store = await openPostgresStore({ url: db.url });
     admin = new Client({ connectionString: testDatabaseUrl() });
     await admin.connect();
   });
@@ -196,14 +197,14 @@ describePostgres(
   'PostgreSQL store: the server stopped and started again',
   function () {
     let db: TestDatabase;
-    let store: PostgresStore;
-    let other: PostgresStore;
+    let store: Store;
+    let other: Store;
     let down = false;
 
     before(async () => {
       db = await createTestDatabase();
-      store = await PostgresStore.open({ url: db.url, connectTimeoutMs: 2_000, pingTimeoutMs: 500 });
-      other = await PostgresStore.open({ url: db.url });
+      store = await openPostgresStore({ url: db.url, connectTimeoutMs: 2_000, pingTimeoutMs: 500 });
+      other = await openPostgresStore({ url: db.url });
     });
 
     after(async () => {

@@ -23,13 +23,35 @@ describe('config/load', () => {
     expect(config.destinations).to.deep.equal({});
   });
 
-  it('stuck payouts: 6 h and a check a minute by default; 0 turns the check off', () => {
+  it('stuck payouts: no wait set by default (the built-in waits per state apply), a check a minute', () => {
     expect(validateConfig(readDefaultConfig()).payouts).to.deep.equal({
-      stuckAfterMs: 21_600_000,
+      stuckAfter: {},
+      stuckAfterByPartner: {},
       checkIntervalMs: 60_000,
     });
     const off = validateConfig(mergeDeep(readDefaultConfig(), { payouts: { stuckAfterMs: 0 } }));
     expect(off.payouts.stuckAfterMs).to.equal(0);
+  });
+
+  it('stuck payouts: waits in milliseconds or as durations, per state and per configured partner', () => {
+    const { payouts } = validateConfig(
+      mergeDeep(readDefaultConfig(), {
+        payouts: {
+          stuckAfterMs: 7_200_000,
+          stuckAfter: { uploaded: '3d', amendedFailure: 0 },
+          stuckAfterByPartner: { 'AppName@skypay': { uploaded: '90m' } },
+        },
+      }),
+    );
+    expect(payouts).to.deep.include({
+      stuckAfterMs: 7_200_000,
+      stuckAfter: { uploaded: 259_200_000, amendedFailure: 0 },
+      stuckAfterByPartner: { 'AppName@skypay': { uploaded: 5_400_000 } },
+    });
+    expect(
+      validateConfig(mergeDeep(readDefaultConfig(), { payouts: { stuckAfterByPartner: { 'AppName@skypay': '4h' } } }))
+        .payouts.stuckAfterByPartner,
+    ).to.deep.equal({ 'AppName@skypay': 14_400_000 });
   });
 
   it('fills in defaults for sections left out', () => {
@@ -95,6 +117,26 @@ describe('config/load', () => {
       /^payouts\.stuckAfterMs: must be an integer, 0 or more/,
     ],
     [
+      'a wait that is not a duration',
+      { payouts: { stuckAfter: { uploaded: 'three days' } } },
+      /^payouts\.stuckAfter\.uploaded: must be milliseconds \(0 or more\) or a duration such as "90m", "6h" or "3d"$/,
+    ],
+    [
+      'a wait for a final state',
+      { payouts: { stuckAfter: { paid: '1h' } } },
+      /^payouts\.stuckAfter\.paid: is not a known/,
+    ],
+    [
+      'a per-partner wait for a partner not configured',
+      { payouts: { stuckAfterByPartner: { 'Remit@skypay': '3d' } } },
+      /^payouts\.stuckAfterByPartner\.Remit@skypay: not a configured partner \(configured: AppName@skypay\)$/,
+    ],
+    [
+      'a per-partner wait per state with a bad value',
+      { payouts: { stuckAfterByPartner: { 'AppName@skypay': { amendedSuccess: -5 } } } },
+      /^payouts\.stuckAfterByPartner\.AppName@skypay\.amendedSuccess: must be milliseconds/,
+    ],
+    [
       'a zero payouts.checkIntervalMs',
       { payouts: { checkIntervalMs: 0 } },
       /^payouts\.checkIntervalMs: must be a positive/,
@@ -119,6 +161,50 @@ describe('config/load', () => {
       expect(problemsOf(overrides).join('\n')).to.match(expected);
     });
   }
+
+  it('reports every problem at once, each naming its key, whichever stage finds it', () => {
+    const problems = problemsOf({
+      server: { port: 'eighty' },
+      skypay: {
+        partners: [
+          { userName: 'a', authentication: ['k'] },
+          { userName: 'a', authentication: ['j'] },
+        ],
+      },
+      metrics: { path: '/admin/metrics' },
+      destinations: {
+        ops: { type: 'slack', url: 'https://hooks.slack.example/x', mask: ['referenceNo'] },
+        broken: { type: 'webhook', url: 'https://x.example/h', secret: 'not-a-whsec' },
+      },
+      rules: [
+        { name: 'r', to: ['ops', 'broken', 'nowhere'] },
+        { name: 'r', match: { status: 'paied' }, to: ['ops'] },
+      ],
+    });
+    expect(problems).to.have.length(8);
+    const [port, mask, secret, status, ...across] = problems;
+    expect(port).to.equal('server.port: expected an integer (got a string)');
+    expect(mask).to.match(/^destinations\.ops\.mask\.0: unknown field "referenceNo" \(expected one of .*\)$/);
+    expect(secret).to.match(/^destinations\.broken\.secret: expected a whsec_ secret/);
+    expect(status).to.match(/^rules\.1\.match: status: /);
+    // The checks across sections still run: the rule's destinations, the partners, the paths.
+    expect(across).to.deep.equal([
+      'rules.0.to: unknown destination "nowhere" (configured: ops, broken)',
+      'rules.1.name: duplicate rule name "r" (also rules.0)',
+      'skypay.partners.1.userName: "a" is configured twice',
+      "metrics.path: must not be under /admin (the admin API's path)",
+    ]);
+    // "(got ...)" only where the type is what is wrong: never after a message about a string's content.
+    for (const p of problems.slice(1)) expect(p).not.to.contain('(got');
+  });
+
+  it('says the type it got only when the type is wrong', () => {
+    expect(problemsOf({ server: { trustProxy: 'yes' } })).to.deep.equal([
+      'server.trustProxy: expected a value of type `boolean` (got a string)',
+    ]);
+    expect(problemsOf({ server: { port: 70000 } })).to.deep.equal(['server.port: must be an integer from 0 to 65535']);
+    expect(problemsOf({ log: { level: 'loud' } })[0]).to.match(/^log\.level: expected one of .*"info".*[^)]$/);
+  });
 
   it('production.json refuses dealTimes over 30 days old or 10 minutes ahead; default.json leaves both off', () => {
     const dir = path.join(__dirname, '..', '..', '..', '..', 'config');

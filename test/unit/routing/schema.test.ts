@@ -126,13 +126,13 @@ describe('routing/schema', () => {
         { name: 'b', to: ['ledgr'] },
       ];
       assert.deepEqual(checkRules(rules, ['ops-slack', 'ledger']), [
-        'rules[1].to: unknown destination "ledgr" (configured: ops-slack, ledger)',
+        'rules.1.to: unknown destination "ledgr" (configured: ops-slack, ledger)',
       ]);
     });
 
     it('says when no destinations are configured', () => {
       assert.deepEqual(checkRules([{ name: 'a', to: ['x'] }], []), [
-        'rules[0].to: unknown destination "x" (configured: none)',
+        'rules.0.to: unknown destination "x" (configured: none)',
       ]);
     });
 
@@ -142,7 +142,7 @@ describe('routing/schema', () => {
         { name: 'b', to: ['d'] },
         { name: 'a', to: ['d'] },
       ];
-      assert.deepEqual(checkRules(rules, ['d']), ['rules[2].name: duplicate rule name "a" (also rules[0])']);
+      assert.deepEqual(checkRules(rules, ['d']), ['rules.2.name: duplicate rule name "a" (also rules.0)']);
     });
   });
 });

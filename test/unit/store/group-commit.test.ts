@@ -13,7 +13,7 @@ describe('store/group-commit', () => {
     let refusals = 2;
     const batches: number[][] = [];
     const batcher = createBatcher(
-      (items: number[]) => {
+      async (items: number[]) => {
         if (refusals-- > 0) throw new Busy('locked');
         batches.push(items);
         return items.map((i) => i * 10);
@@ -28,7 +28,7 @@ describe('store/group-commit', () => {
   it('fails items that waited busyTimeoutMs with the busy error, and tries each item once at most per retry', async () => {
     let writes = 0;
     const batcher = createBatcher(
-      (items: number[]) => {
+      async (items: number[]) => {
         writes += 1;
         throw new Busy(`locked (${items.length})`);
       },
@@ -39,14 +39,15 @@ describe('store/group-commit', () => {
     expect(outcomes.map((o) => o.status)).to.deep.equal(['rejected', 'rejected']);
     expect((outcomes[0] as PromiseRejectedResult).reason).to.be.instanceOf(Busy);
     expect(Date.now() - started).to.be.at.least(55);
-    // Backoff from 5 ms, doubling: a handful of attempts, not one per millisecond or per item.
-    expect(writes).to.be.within(3, 8);
+    // Backoff from 5 ms, doubling: a handful of attempts, not one per millisecond or per item (a busy machine may
+    // delay the timers so that only one retry fits).
+    expect(writes).to.be.within(2, 8);
   });
 
   it('fails the whole batch at once on an error that no item can escape, without retrying items one by one', async () => {
     let writes = 0;
     const batcher = createBatcher(
-      (): number[] => {
+      async (): Promise<number[]> => {
         writes += 1;
         throw new Gone('file removed');
       },
@@ -59,7 +60,7 @@ describe('store/group-commit', () => {
 
   it('still isolates one bad item from its neighbours', async () => {
     const batcher = createBatcher(
-      (items: number[]) => {
+      async (items: number[]) => {
         if (items.includes(2)) throw new Error('bad item');
         return items;
       },

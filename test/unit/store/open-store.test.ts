@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { dedupRules } from '../../../src/ingest/dedup';
 import path from 'node:path';
 import { createLogger } from '../../../src/log';
 import { openStore } from '../../../src/store';
@@ -9,7 +10,7 @@ const logger = createLogger({ level: 'silent' });
 
 describe('openStore (the implementation picked from config)', () => {
   it('opens the SQLite file at store.path when no store.url is set', async () => {
-    const store = await openStore({ path: path.join(makeTempDir(), 'open.db') }, logger);
+    const store = await openStore({ rules: dedupRules, path: path.join(makeTempDir(), 'open.db') }, logger);
     try {
       expect(store.kind).to.equal('sqlite');
       await store.ping();
@@ -20,7 +21,11 @@ describe('openStore (the implementation picked from config)', () => {
 
   it('opens PostgreSQL for store.url, and an unreachable server fails with StoreUnavailableError, never repeating the url (it may hold a password)', async () => {
     const err = await openStore(
-      { path: path.join(makeTempDir(), 'unused.db'), url: 'postgres://relay:s3cret-pw@127.0.0.1:1/skyrelay' },
+      {
+        rules: dedupRules,
+        path: path.join(makeTempDir(), 'unused.db'),
+        url: 'postgres://relay:s3cret-pw@127.0.0.1:1/skyrelay',
+      },
       logger,
     ).then(
       () => undefined,
@@ -32,7 +37,7 @@ describe('openStore (the implementation picked from config)', () => {
 
   it('does not create an empty database when asked to open an existing one', async () => {
     const file = path.join(makeTempDir(), 'missing.db');
-    const err = await openStore({ path: file, mustExist: true }, logger).then(
+    const err = await openStore({ rules: dedupRules, path: file, mustExist: true }, logger).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -40,7 +45,7 @@ describe('openStore (the implementation picked from config)', () => {
   });
 
   it("closes once: a second close() returns the first one's promise", async () => {
-    const store = await openStore({ path: path.join(makeTempDir(), 'twice.db') }, logger);
+    const store = await openStore({ rules: dedupRules, path: path.join(makeTempDir(), 'twice.db') }, logger);
     const first = store.close();
     expect(store.close()).to.equal(first);
     await first;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import path from 'node:path';
 import type { RelayEvent } from '../../../src/event';
-import type { SqliteStore } from '../../../src/store/sqlite/store';
+import type { Store } from '../../../src/store';
 import { makeTempDir } from '../../support/daemon';
 import { buildPaidEvent, buildPayoutEvent, buildRejectionEvent } from '../../support/fixtures';
 import { openSqliteStore, sqliteHandle, type SqliteHandle } from '../../support/sqlite';
@@ -25,7 +25,7 @@ function setState(db: SqliteHandle, id: string, state: string, updatedMs = T0): 
 }
 
 describe('store queries (shared by the CLI and the admin API)', () => {
-  let store: SqliteStore;
+  let store: Store;
   let db: SqliteHandle;
   const ids: Record<string, string> = {};
 

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { FilterError } from '../../../src/admin/filters';
 import { SilenceInputError } from '../../../src/alerts/silence-input';
 import type { PayoutEvent } from '../../../src/event';
+import { resolveStuckWaits, stuckCutoffs } from '../../../src/payouts/stuck-after';
 import type { EventDetail, PayoutDetail } from '../../../src/store/types';
 import { isCurrent, renderLayout } from '../../../src/ui/layout';
 import { buildTimeline, payoutHref, readPayoutFilter, renderPayout } from '../../../src/ui/pages/payouts';
@@ -11,33 +12,41 @@ import { buildPayoutEvent } from '../../support/fixtures';
 
 const NOW = Date.parse('2026-11-27T08:00:00Z');
 const HOUR = 3_600_000;
+const SIX_HOURS = resolveStuckWaits({
+  stuckAfterMs: 6 * HOUR,
+  stuckAfter: {},
+  stuckAfterByPartner: {},
+  checkIntervalMs: 1,
+});
+const OFF = resolveStuckWaits({ stuckAfterMs: 0, stuckAfter: {}, stuckAfterByPartner: {}, checkIntervalMs: 1 });
 
 describe('dashboard: payouts page filters', () => {
   it('reads state, partner, older-than and anomalies as the admin API does, plus open and the stuck view', () => {
-    expect(readPayoutFilter({}, NOW, 6 * HOUR)).to.deep.include({ limit: 51, open: undefined, anomalies: undefined });
+    expect(readPayoutFilter({}, NOW, SIX_HOURS)).to.deep.include({ limit: 51, open: undefined, anomalies: undefined });
     expect(
-      readPayoutFilter({ state: 'paid', partner: 'Acme@skypay', olderThan: '2h', anomalies: '1' }, NOW, 0),
+      readPayoutFilter({ state: 'paid', partner: 'Acme@skypay', olderThan: '2h', anomalies: '1' }, NOW, OFF),
     ).to.deep.include({ state: 'paid', partner: 'Acme@skypay', stateSinceBeforeMs: NOW - 2 * HOUR, anomalies: true });
-    expect(readPayoutFilter({ state: 'open' }, NOW, 0)).to.deep.include({ state: undefined, open: true });
-    // The stuck view: open, in their state since before stuckAfterMs ago, or longer if older-than says so.
-    expect(readPayoutFilter({ view: 'stuck' }, NOW, 6 * HOUR)).to.deep.include({
+    expect(readPayoutFilter({ state: 'open' }, NOW, OFF)).to.deep.include({ state: undefined, open: true });
+    // The stuck view: open and past the stuck check's cutoffs, narrowed further by older-than.
+    expect(readPayoutFilter({ view: 'stuck' }, NOW, SIX_HOURS)).to.deep.include({
       open: true,
-      stateSinceBeforeMs: NOW - 6 * HOUR,
+      stuck: stuckCutoffs(SIX_HOURS, NOW),
+      stateSinceBeforeMs: undefined,
     });
-    expect(readPayoutFilter({ view: 'stuck', olderThan: '1d' }, NOW, 6 * HOUR)).to.deep.include({
+    expect(readPayoutFilter({ view: 'stuck', olderThan: '1d' }, NOW, SIX_HOURS)).to.deep.include({
       stateSinceBeforeMs: NOW - 24 * HOUR,
     });
   });
 
   it('names the filter a bad value came in', () => {
     const bad = (q: Record<string, string>, message: RegExp) =>
-      expect(() => readPayoutFilter(q, NOW, 6 * HOUR)).to.throw(FilterError, message);
+      expect(() => readPayoutFilter(q, NOW, SIX_HOURS)).to.throw(FilterError, message);
     bad({ state: 'lost' }, /^state: expected one of uploaded/);
     bad({ olderThan: 'soon' }, /^older-than: expected a duration/);
     bad({ partner: 'a\u0000b' }, /^partner:/);
     bad({ anomalies: 'yes' }, /^anomalies:/);
     bad({ cursor: '../x' }, /^cursor:/);
-    expect(() => readPayoutFilter({ view: 'stuck' }, NOW, 0)).to.throw(FilterError, /stuckAfterMs is 0/);
+    expect(() => readPayoutFilter({ view: 'stuck' }, NOW, OFF)).to.throw(FilterError, /the stuck check is off/);
   });
 
   it('links a payout to its page with its partner, escaped for a URL', () => {

@@ -1,0 +1,66 @@
+import type { StoreContext } from './context';
+import { describeFailure, toStoreError } from './driver';
+import { WriteRaceError } from './errors';
+import { createBatcher } from './group-commit';
+import { commitGroup, type EventWrite, type GroupItem } from './ingest';
+import type { FinishWrite } from './outbox';
+import type { SaveOutcome } from './types';
+
+/** The one group commit of a store: callbacks' events and finished attempts, one transaction per burst. */
+export interface GroupCommit {
+  save(write: EventWrite): Promise<SaveOutcome>;
+  finish(finish: FinishWrite): Promise<void>;
+  flush(): Promise<void>;
+  /** Undefined while writes succeed; else why the last one failed: what /readyz reports. */
+  readonly lastFailure: string | undefined;
+  /** A write succeeded elsewhere (the readiness probe): the last failure is forgotten. */
+  clearFailure(): void;
+}
+
+export interface GroupCommitOptions {
+  maxBatch?: number | undefined;
+  busyTimeoutMs?: number | undefined;
+}
+
+export function createGroupCommit(ctx: StoreContext, options: GroupCommitOptions): GroupCommit {
+  const { driver, d, rules } = ctx;
+  const failures = driver.failures;
+  let lastFailure: string | undefined;
+  const batcher = createBatcher(
+    (items: GroupItem[]) => {
+      // One check of the file per group commit, not per callback: a removed file must not take another 1000.
+      const lost = items.some((i) => 'event' in i) ? driver.lostError?.() : undefined;
+      return driver.writeRaw(() => commitGroup(d, rules, items, lost));
+    },
+    {
+      maxBatch: options.maxBatch ?? 256,
+      busyTimeoutMs: options.busyTimeoutMs ?? 5_000,
+      // Another process stored a payout first: the batch is written again, and finds it.
+      isBusy: (err) => err instanceof WriteRaceError || failures.isBusy(err),
+      failsAll: (err) => failures.failsAll(err),
+    },
+  );
+  const fail = (err: unknown): never => {
+    lastFailure = describeFailure(err, failures);
+    return toStoreError(err, failures);
+  };
+  return {
+    async save(write) {
+      const outcome = await batcher.submit({ event: write }).catch(fail);
+      if (outcome instanceof Error) return fail(outcome);
+      if (outcome === undefined) throw new Error('group commit returned no outcome for an event');
+      lastFailure = undefined;
+      return outcome;
+    },
+    async finish(finish) {
+      await batcher.submit({ finish }).catch((err: unknown) => toStoreError(err, failures));
+    },
+    flush: () => batcher.flush(),
+    get lastFailure() {
+      return lastFailure;
+    },
+    clearFailure() {
+      lastFailure = undefined;
+    },
+  };
+}

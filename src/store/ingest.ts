@@ -1,0 +1,300 @@
+import type { CallbackEvent, RelayEvent } from '../event';
+import { parseEvent, stringifyEvent } from '../event-json';
+import { createId } from '../ids';
+import type { DedupRules } from './context';
+import { finishAttempts, type FinishWrite } from './outbox';
+import { judgePayouts } from './payouts';
+import { get, lockNames, rows, run, type Dialect, type RowSource, type Script } from './sql';
+import { LOCK_SPACE } from './locks';
+import type { IngestLease, NewDelivery, NewRejection, PayoutPolicy, SaveOutcome } from './types';
+import { insertEvents, type EventInsert } from './writes';
+
+/** One event to store in the group commit: planned already (`deliveries`), or judged and planned by `policy`. */
+export interface EventWrite {
+  event: RelayEvent;
+  deliveries: NewDelivery[];
+  /** A payout event judged against its payout in this transaction (savePayoutEvent); its deliveries come from it. */
+  policy?: PayoutPolicy | undefined;
+  lease?: IngestLease | undefined;
+}
+
+/** What one group commit carries: callbacks' events and the attempts that finished meanwhile. */
+export type GroupItem = { event: EventWrite } | { finish: FinishWrite };
+
+const KEY_COLUMNS: RowSource['columns'] = [
+  ['partner', 'text'],
+  ['control_number', 'text'],
+  ['pay_type', 'int'],
+  ['deal_time', 'text'],
+  ['event_id', 'text'],
+  ['received_ms', 'bigint'],
+  ['digest', 'bytea'],
+];
+
+/**
+ * One group commit: finished attempts first (the in-flight slots they free count for the leases of the events
+ * after them), then the events. `lost` fails the events alone (their callers must not get a 1000) while attempts
+ * are still written to the open handle, which the worker reads too.
+ */
+export function* commitGroup(
+  d: Dialect,
+  rules: DedupRules,
+  items: readonly GroupItem[],
+  lost: Error | undefined,
+): Script<(SaveOutcome | Error | undefined)[]> {
+  const now = Date.now();
+  yield* finishAttempts(
+    items.flatMap((i) => ('finish' in i ? [i.finish] : [])),
+    now,
+  );
+  const writes = items.flatMap((i) => ('event' in i ? [i.event] : []));
+  const saved = lost || writes.length === 0 ? [] : yield* saveEvents(d, rules, writes, now);
+  let e = 0;
+  return items.map((i) => ('finish' in i ? undefined : (lost ?? saved[e++])));
+}
+
+/**
+ * Stores each event with its routes, unless a callback with the same identity was ever accepted: then the repeat
+ * is counted (or kept as a conflicting copy, when its content differs) and writes no deliveries. Identities go in
+ * first with ON CONFLICT DO NOTHING, in identity order: of copies racing from many processes, the one whose key
+ * commits first is the event, and two batches holding the same identities wait for each other, never deadlock.
+ */
+function* saveEvents(d: Dialect, rules: DedupRules, writes: readonly EventWrite[], now: number): Script<SaveOutcome[]> {
+  const receivedMs = writes.map((w) => Date.parse(w.event.receivedAt));
+  const keyed = writes
+    .map((w, i) => ({ i, event: w.event }))
+    .filter((x): x is { i: number; event: CallbackEvent } => x.event.source === 'skypay')
+    .map(({ i, event }) => ({ i, event, key: rules.identityKey(event), digest: rules.digestContent(event) }))
+    .sort((a, b) => compareText(JSON.stringify(a.key), JSON.stringify(b.key)));
+  const won = yield* rows<{ event_id: string }>(
+    `INSERT INTO callback_keys (partner, control_number, pay_type, deal_time, event_id, received_ms, digest)
+     SELECT r.partner, r.control_number, r.pay_type, r.deal_time, r.event_id, r.received_ms, r.digest
+     FROM :rows AS r WHERE true ON CONFLICT DO NOTHING RETURNING event_id`,
+    {
+      columns: KEY_COLUMNS,
+      rows: keyed.map((k) => [...k.key, k.event.id, receivedMs[k.i], k.digest]),
+    },
+  );
+  const wonIds = new Set(won.map((r) => r.event_id));
+  const repeats = keyed.filter((k) => !wonIds.has(k.event.id));
+  const repeated = new Set(repeats.map((k) => k.i));
+  const fresh = writes.map((_, i) => i).filter((i) => !repeated.has(i));
+
+  // Payout events are judged against their payouts; their routes are planned after, so rules see the transition.
+  const judged = fresh.filter((i) => {
+    const { event, policy } = writes[i] as EventWrite;
+    return policy !== undefined && event.source === 'skypay' && event.type === 'payout';
+  });
+  const raised = yield* judgePayouts(
+    d,
+    judged.map((i) => {
+      const w = writes[i] as EventWrite & { event: { type: 'payout' }; policy: PayoutPolicy };
+      return { event: w.event, policy: w.policy };
+    }),
+  );
+  const raisedOf = new Map(judged.map((i, j) => [i, raised[j] ?? []]));
+  const routesOf = (i: number): NewDelivery[] => {
+    const w = writes[i] as EventWrite;
+    return w.policy && raisedOf.has(i) ? w.policy.plan(w.event) : w.deliveries;
+  };
+  const inserts: EventInsert[] = [];
+  const outcomes: SaveOutcome[] = new Array<SaveOutcome>(writes.length);
+  const planned = fresh.map((i) => ({ i, routes: routesOf(i) }));
+  const leases = yield* leaseAtIngest(d, writes, planned, now);
+  for (const { i, routes } of planned) {
+    const w = writes[i] as EventWrite;
+    const leased = leases.get(i);
+    inserts.push({ event: w.event, receivedMs: receivedMs[i] as number, routes, leased });
+    const outcome: SaveOutcome = { eventId: w.event.id, duplicate: false, duplicates: 0 };
+    if (w.lease !== undefined) outcome.leased = leased ? [...leased.ids] : [];
+    const judgedRaised = raisedOf.get(i);
+    if (judgedRaised !== undefined && w.event.source === 'skypay' && w.event.type === 'payout' && w.event.transition) {
+      outcome.transition = w.event.transition;
+      outcome.raised = judgedRaised;
+      for (const r of judgedRaised) {
+        inserts.push({ event: r, receivedMs: Date.parse(r.receivedAt), routes: (w.policy as PayoutPolicy).plan(r) });
+      }
+    }
+    outcomes[i] = outcome;
+  }
+  yield* insertEvents(d, inserts, now);
+  // After the new events: a repeat of an identity first seen in this same batch finds its event.
+  for (const k of repeats) {
+    outcomes[k.i] = yield* receiveAgain(d, rules, k.event, receivedMs[k.i] as number, k.key, k.digest);
+  }
+  return outcomes;
+}
+
+/**
+ * The deliveries of events whose writer asked for a lease go in flight to it, as far as each destination's
+ * maxInFlight allows across processes: counted in the same transaction (PostgreSQL: under per-destination locks taken
+ * in name order, after every key row, so a holder of these locks never waits for a key another batch holds). A
+ * destination with deliveries already waiting gets none leased: they go first (claims are oldest first).
+ */
+function* leaseAtIngest(
+  d: Dialect,
+  writes: readonly EventWrite[],
+  planned: readonly { i: number; routes: readonly NewDelivery[] }[],
+  now: number,
+): Script<Map<number, NonNullable<EventInsert['leased']>>> {
+  const leases = new Map<number, NonNullable<EventInsert['leased']>>();
+  const sendable = (r: NewDelivery) => r.silencedBy === undefined && r.groupKey === undefined;
+  const asking = planned.filter(({ i, routes }) => writes[i]?.lease !== undefined && routes.some(sendable));
+  if (asking.length === 0) return leases;
+  const destinations = [...new Set(asking.flatMap(({ routes }) => routes.filter(sendable).map((r) => r.destination)))];
+  yield* lockNames(d, LOCK_SPACE.destination, destinations);
+  const busy = yield* rows<{ destination: string; n: number; waiting: number }>(
+    `SELECT r.destination,
+       (SELECT count(*) FROM deliveries WHERE state = 'inflight' AND destination = r.destination
+          AND lease_until_ms >= ?) AS n,
+       (SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE state = 'pending' AND destination = r.destination
+          AND next_attempt_ms <= ? LIMIT 1) AS w) AS waiting
+     FROM :rows AS r`,
+    { columns: [['destination', 'text']], rows: destinations.map((n) => [n]) },
+    [now, now],
+  );
+  const inFlight = new Map(busy.map((b) => [b.destination, Number(b.waiting) > 0 ? Infinity : Number(b.n)]));
+  for (const { i, routes } of asking) {
+    const lease = writes[i]?.lease as IngestLease;
+    const ids = new Set<string>();
+    for (const r of routes.filter(sendable)) {
+      const count = inFlight.get(r.destination) ?? 0;
+      if (count >= lease.maxInFlight(r.destination)) continue;
+      inFlight.set(r.destination, count + 1);
+      ids.add(r.id);
+    }
+    leases.set(i, { owner: lease.owner, untilMs: lease.untilMs, ids });
+  }
+  return leases;
+}
+
+/** A known identity: a counted duplicate when the content matches (or cannot be compared), else a kept copy. */
+function* receiveAgain(
+  d: Dialect,
+  rules: DedupRules,
+  copy: CallbackEvent,
+  receivedMs: number,
+  key: readonly unknown[],
+  digest: Buffer,
+): Script<SaveOutcome> {
+  const identity = 'partner = ? AND control_number = ? AND pay_type = ? AND deal_time = ?';
+  // A statement of its own sees the winner's committed row (PostgreSQL's READ COMMITTED), even a moment old.
+  const row = yield* get<{ event_id: string; digest: Buffer | null }>(
+    `SELECT event_id, digest FROM callback_keys WHERE ${identity}`,
+    key,
+  );
+  if (!row) throw new Error('callback key vanished between its conflict and its read');
+  // The first event's body is read only when needed: a plain duplicate is decided by the digests alone.
+  const readFirst = function* (): Script<CallbackEvent | undefined> {
+    const found = yield* get<{ body: string }>('SELECT body FROM events WHERE id = ?', [row.event_id]);
+    return found === undefined ? undefined : (parseEvent(found.body) as CallbackEvent);
+  };
+  let first: CallbackEvent | undefined;
+  let known = row.digest;
+  if (known === null) {
+    // A key carried over from before the key table (or copied without one): its digest comes from the event, once.
+    first = yield* readFirst();
+    if (first) {
+      known = rules.digestContent(first);
+      yield* run(`UPDATE callback_keys SET digest = ? WHERE ${identity}`, [known, ...key]);
+    }
+  }
+  const count = function* (body?: string): Script<number> {
+    const counted = yield* get<{ duplicates: number }>(
+      `UPDATE events SET ${body === undefined ? '' : 'body = ?, '}duplicates = duplicates + 1, last_seen_ms = ?
+       WHERE id = ? RETURNING duplicates`,
+      body === undefined ? [receivedMs, row.event_id] : [body, receivedMs, row.event_id],
+    );
+    return Number(counted?.duplicates ?? 0);
+  };
+  if (known === null || Buffer.from(known).equals(digest)) {
+    return { eventId: row.event_id, duplicate: true, duplicates: yield* count() };
+  }
+  first ??= yield* readFirst();
+  // The real callback of an event reconciliation created: it completes that event.
+  const completed = rules.completeReconciled(first, copy);
+  if (completed) {
+    yield* run(`UPDATE callback_keys SET digest = ? WHERE ${identity}`, [digest, ...key]);
+    return { eventId: row.event_id, duplicate: true, duplicates: yield* count(stringifyEvent(completed)) };
+  }
+  const newId = createId('cpy');
+  const kept = yield* get<{ id: string; repeats: number }>(
+    `INSERT INTO callback_copies (id, event_id, received_ms, body, digest) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (event_id, digest) DO UPDATE SET repeats = callback_copies.repeats + 1 RETURNING id, repeats`,
+    [newId, row.event_id, receivedMs, stringifyEvent({ ...copy, id: newId }), digest],
+  );
+  return {
+    eventId: row.event_id,
+    duplicate: true,
+    duplicates: 0,
+    conflict: {
+      copyId: String(kept?.id),
+      repeat: Number(kept?.repeats ?? 0) > 0,
+      differs: first ? rules.listDifferences(first, copy) : undefined,
+    },
+  };
+}
+
+const REJECTION_COLUMNS: RowSource['columns'] = [
+  ['id', 'text'],
+  ['received_ms', 'bigint'],
+  ['remote_address', 'text'],
+  ['method', 'text'],
+  ['path', 'text'],
+  ['content_type', 'text'],
+  ['status', 'int'],
+  ['reason', 'text'],
+  ['description', 'text'],
+  ['partner', 'text'],
+  ['body', 'text'],
+  ['body_bytes', 'int'],
+  ['content_type_bytes', 'int'],
+];
+
+/** Rejections that arrive together go in as one set. */
+export function* insertRejections(rejections: readonly NewRejection[]): Script<void> {
+  yield* rows(
+    `INSERT INTO rejections (id, received_ms, remote_address, method, path, content_type, status, reason, description,
+       partner, body, body_bytes, content_type_bytes)
+     SELECT r.id, r.received_ms, r.remote_address, r.method, r.path, r.content_type, r.status, r.reason,
+       r.description, r.partner, r.body, r.body_bytes, r.content_type_bytes FROM :rows AS r`,
+    {
+      columns: REJECTION_COLUMNS,
+      rows: rejections.map((r) => [
+        r.id,
+        r.receivedAt.getTime(),
+        r.remoteAddress ?? null,
+        r.method,
+        r.path,
+        r.contentType ?? null,
+        r.status,
+        r.reason,
+        r.description,
+        r.partner ?? null,
+        r.body ?? null,
+        r.bodyBytes ?? null,
+        r.contentTypeBytes ?? null,
+      ]),
+    },
+  );
+}
+
+/** Adds counts of rejections not kept to the rows that were, one update per row however many counts it gets. */
+export function* addSuppressed(counts: readonly { rejectionId: string; count: number }[]): Script<void> {
+  const sums = new Map<string, number>();
+  for (const c of counts) sums.set(c.rejectionId, (sums.get(c.rejectionId) ?? 0) + c.count);
+  yield* rows(
+    'UPDATE rejections SET suppressed = rejections.suppressed + r.n FROM :rows AS r WHERE rejections.id = r.id',
+    {
+      columns: [
+        ['id', 'text'],
+        ['n', 'int'],
+      ],
+      rows: [...sums],
+    },
+  );
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

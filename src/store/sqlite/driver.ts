@@ -1,0 +1,306 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { hostname } from 'node:os';
+import type Database from 'better-sqlite3';
+import { describeFailure, toStoreError, type Driver, type FailureKinds } from '../driver';
+import { DatabaseLostError, StoreClosedError, StoreNotFoundError, StoreUnavailableError } from '../errors';
+import { run, runScriptSync, type Dialect, type RowSource, type Script, type Statement } from '../sql';
+import type { StoreOptions } from '../store';
+import { openDatabase } from './database';
+
+/** What /healthz, /readyz, the log and the alert say when the file under the open handle is gone. */
+export const DATABASE_LOST_REASON = 'database file was removed or replaced';
+/** Without traffic a removed file is still noticed (log, alert, probes) within this long. */
+const FILE_CHECK_INTERVAL_MS = 1_000;
+/** How long a job lock is held without renewal: a process that died holding one blocks the job this long. */
+const JOB_LOCK_MS = 30_000;
+/**
+ * The longest one statement may block the event loop waiting for another process's write lock (SQLite's
+ * busy_timeout) once the daemon serves. Several writes can meet a held lock in one turn; together they stay well
+ * under the 100 ms a health check may take. Longer waits are the group commit's asynchronous retries.
+ */
+const SYNC_BUSY_WAIT_MS = 10;
+
+export const sqliteDialect: Dialect = {
+  name: 'sqlite',
+  forUpdate: '',
+  forUpdateSkipLocked: '',
+  forShare: '',
+  greatest: 'max',
+  least: 'min',
+  inList: 'IN (SELECT value FROM json_each(?))',
+  list: (values) => JSON.stringify(values),
+  byteOrder: '',
+  lockNames: undefined,
+  notify: undefined,
+};
+
+interface FileIdentity {
+  dev: bigint;
+  ino: bigint;
+}
+
+const failures: FailureKinds = {
+  isBusy: (err) => codeOf(err)?.startsWith('SQLITE_BUSY') ?? false,
+  // The file is gone: no item can be written to it.
+  failsAll: (err) => err instanceof DatabaseLostError,
+  codeOf,
+};
+
+function codeOf(err: unknown): string | undefined {
+  if (err instanceof StoreUnavailableError) return err.code;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * The embedded store's driver: one SQLite file in WAL mode, shared safely by several processes on one host.
+ * Scripts run synchronously inside one IMMEDIATE transaction (writes) or a deferred one (reads, for a consistent
+ * snapshot); statements are prepared once per SQL text.
+ */
+export class SqliteDriver implements Driver {
+  readonly kind = 'sqlite';
+  readonly d = sqliteDialect;
+  readonly failures = failures;
+  /** The open handle: for tests that inject faults under the store (test/support/sqlite.ts). */
+  readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly inWrite: Database.Transaction<(script: () => Script<unknown>) => unknown>;
+  private readonly inRead: Database.Transaction<(script: () => Script<unknown>) => unknown>;
+  private readonly file: FileIdentity | undefined;
+  private readonly fileWatch: NodeJS.Timeout | undefined;
+  private lost: string | undefined;
+  private closing: Promise<void> | undefined;
+  /** Who holds job locks taken through this driver: unique per store, so two stores on one file are two holders. */
+  private readonly jobOwner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  private readonly jobsHeld = new Set<string>();
+
+  constructor(private readonly options: StoreOptions) {
+    if (options.mustExist && options.path !== ':memory:' && !fs.existsSync(options.path)) {
+      throw new StoreNotFoundError(`no database at ${options.path}`);
+    }
+    this.db = openDatabase(options);
+    this.file = identify(options.path);
+    const runIn = (script: () => Script<unknown>): unknown => runScriptSync(script(), (s) => this.execute(s));
+    this.inWrite = this.db.transaction(runIn);
+    this.inRead = this.db.transaction(runIn);
+    if (this.file) {
+      this.fileWatch = setInterval(() => this.checkFile(), FILE_CHECK_INTERVAL_MS);
+      this.fileWatch.unref();
+    }
+  }
+
+  read<R>(script: () => Script<R>): Promise<R> {
+    return this.guard(() => this.inRead.deferred(script) as R);
+  }
+
+  write<R>(script: () => Script<R>): Promise<R> {
+    return this.guard(() => this.inWrite.immediate(script) as R);
+  }
+
+  writeRaw<R>(script: () => Script<R>): Promise<R> {
+    this.assertOpen();
+    try {
+      return Promise.resolve(this.inWrite.immediate(script) as R);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** The same write, returning synchronously: only for the alert that the file is lost (saveEventDespiteLoss). */
+  writeNow<R>(script: () => Script<R>): R {
+    return this.inWrite.immediate(script) as R;
+  }
+
+  /**
+   * Why the open database is no longer the file at store.path, or undefined while it is (one stat: same device
+   * and inode as when opened). Sticky: a file put back is not trusted again until a restart opens it afresh.
+   */
+  checkFile(): string | undefined {
+    if (this.lost !== undefined || !this.file) return this.lost;
+    const now = identify(this.options.path, true);
+    if (now && now.dev === this.file.dev && now.ino === this.file.ino) return undefined;
+    this.lost = DATABASE_LOST_REASON;
+    const onLost = this.options.onLost;
+    if (onLost) setImmediate(() => onLost(DATABASE_LOST_REASON));
+    return this.lost;
+  }
+
+  get lostReason(): string | undefined {
+    return this.checkFile();
+  }
+
+  /** The error a write gets once the file is lost (checked once per group commit, not per callback). */
+  lostError(): DatabaseLostError | undefined {
+    if (this.checkFile() === undefined) return undefined;
+    return new DatabaseLostError('store unavailable; send again later', { code: 'DATABASE_FILE_LOST' });
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen();
+    const lost = this.checkFile();
+    if (lost !== undefined) throw new DatabaseLostError(lost, { code: 'DATABASE_FILE_LOST' });
+    try {
+      this.prepare('SELECT 1').get();
+    } catch (err) {
+      toStoreError(err, failures);
+    }
+  }
+
+  /** SQLite tells no one of another process's writes: the worker polls (nextWakeAt and its interval). */
+  onNewWork(_listener: () => void): () => void {
+    return () => undefined;
+  }
+
+  /**
+   * Until the daemon serves (migrations, every component starting), SQLite's busy handler waits up to
+   * busyTimeoutMs, as nothing is being answered yet: with 10 ms a second process starting on the same file beside
+   * the first could fail with "database is locked". From here on that handler, which sleeps on the event loop,
+   * only bridges other processes' short commits.
+   */
+  markServing(): void {
+    this.db.pragma(`busy_timeout = ${Math.min(SYNC_BUSY_WAIT_MS, this.options.busyTimeoutMs ?? SYNC_BUSY_WAIT_MS)}`);
+  }
+
+  /**
+   * One host: the lock is a row with an owner and an expiry, renewed while the job runs, so pm2 cluster workers
+   * (or a CLI prune next to the daemon) never run the same job at once, and a holder that died frees it on expiry.
+   */
+  async runExclusive<T>(name: string, job: () => Promise<T>): Promise<T | undefined> {
+    this.assertOpen();
+    if (this.jobsHeld.has(name)) return undefined;
+    const now = Date.now();
+    const taken = await this.write(() => takeJobLock(name, this.jobOwner, now, now + JOB_LOCK_MS));
+    if (!taken) return undefined;
+    this.jobsHeld.add(name);
+    const renewal = setInterval(() => {
+      // A busy moment: the next renewal (well before expiry) tries again.
+      this.write(() => renewJobLock(name, this.jobOwner, Date.now() + JOB_LOCK_MS)).catch(() => undefined);
+    }, JOB_LOCK_MS / 3);
+    renewal.unref();
+    try {
+      return await job();
+    } finally {
+      clearInterval(renewal);
+      this.jobsHeld.delete(name);
+      // Left to expire when this fails: another process takes it after JOB_LOCK_MS.
+      if (this.closing === undefined)
+        await this.write(() => releaseJobLock(name, this.jobOwner)).catch(() => undefined);
+    }
+  }
+
+  describe(err: unknown): string {
+    return describeFailure(err, failures);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= Promise.resolve().then(() => {
+      if (this.fileWatch) clearInterval(this.fileWatch);
+      this.db.close();
+    });
+    return this.closing;
+  }
+
+  assertOpen(): void {
+    if (this.closing !== undefined) throw new StoreClosedError();
+  }
+
+  private guard<R>(work: () => R): Promise<R> {
+    this.assertOpen();
+    try {
+      return Promise.resolve(work());
+    } catch (err) {
+      return Promise.reject(toStoreErrorOrRule(err));
+    }
+  }
+
+  private execute(s: Statement): unknown {
+    if (s.op === 'rows') return this.executeRows(s.sql, s.params, s.source);
+    const statement = this.prepare(s.sql);
+    switch (s.op) {
+      case 'all':
+        return statement.all(...s.params);
+      case 'get':
+        return statement.get(...s.params);
+      case 'run':
+        return statement.run(...s.params).changes;
+    }
+  }
+
+  /** A set-based statement, once per row over a one-row source: no round trip to save in an embedded database. */
+  private executeRows(sql: string, params: readonly unknown[], source: RowSource): unknown[] {
+    const names = source.columns.map(([name]) => name);
+    const key = `${sql}\u0000${names.join(',')}`;
+    let statement = this.statements.get(key);
+    let split = splitAt.get(key);
+    if (!statement || split === undefined) {
+      const at = sql.indexOf(':rows');
+      split = countPlaceholders(sql.slice(0, at));
+      statement = this.db.prepare(sql.replace(':rows', `(SELECT ${names.map((n) => `? AS ${n}`).join(', ')})`));
+      this.statements.set(key, statement);
+      splitAt.set(key, split);
+    }
+    const before = params.slice(0, split);
+    const after = params.slice(split);
+    const out: unknown[] = [];
+    for (const row of source.rows) {
+      if (statement.reader) out.push(...statement.all(...before, ...row, ...after));
+      else statement.run(...before, ...row, ...after);
+    }
+    return out;
+  }
+
+  private prepare(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+/** Where a set-based statement's row values go among its other parameters, by statement. */
+const splitAt = new Map<string, number>();
+
+function countPlaceholders(sql: string): number {
+  return sql.split('?').length - 1;
+}
+
+function toStoreErrorOrRule(err: unknown): unknown {
+  try {
+    return toStoreError(err, failures);
+  } catch (mapped) {
+    return mapped;
+  }
+}
+
+/** Device and inode of the file at `file`; undefined in memory, or (when `quiet`) if nothing is there. */
+function identify(file: string, quiet = false): FileIdentity | undefined {
+  if (file === ':memory:' || file === '') return undefined;
+  try {
+    const stat = fs.statSync(file, { bigint: true });
+    return { dev: stat.dev, ino: stat.ino };
+  } catch (err) {
+    if (quiet) return undefined;
+    throw err;
+  }
+}
+
+function* takeJobLock(name: string, owner: string, now: number, until: number): Script<boolean> {
+  const changed = yield* run(
+    `INSERT INTO job_locks (name, owner, until_ms) VALUES (?, ?, ?)
+     ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until_ms = excluded.until_ms
+     WHERE job_locks.owner = excluded.owner OR job_locks.until_ms < ?`,
+    [name, owner, until, now],
+  );
+  return changed === 1;
+}
+
+function* renewJobLock(name: string, owner: string, until: number): Script<void> {
+  yield* run('UPDATE job_locks SET until_ms = ? WHERE name = ? AND owner = ?', [until, name, owner]);
+}
+
+function* releaseJobLock(name: string, owner: string): Script<void> {
+  yield* run('DELETE FROM job_locks WHERE name = ? AND owner = ?', [name, owner]);
+}
