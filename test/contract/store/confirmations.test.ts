@@ -167,6 +167,38 @@ for (const factory of STORE_FACTORIES) {
       expect((await a.getPayouts(reconciled))[0]?.payout).to.include({ anomalies: 0, confirmation: 'confirmed' });
     });
 
+    it('finds the same time among statuses of one payout that arrive in one group commit, and in what was stored before', async () => {
+      const [fresh, known] = [nextControlNumber(), nextControlNumber()];
+      // Submitted in one turn, so they share a transaction: the paid is judged after the upload, not yet stored.
+      const [, spliced] = await Promise.all([
+        a.savePayoutEvent(status(fresh, 1, '2026-11-27 10:00:00'), policy),
+        a.savePayoutEvent(status(fresh, 2, '2026-11-27 10:00:00'), policy),
+      ]);
+      expect(spliced.transition).to.deep.equal({ from: 'uploaded', to: 'paid', kind: 'forward' });
+      expect(spliced.raised?.map((e) => [e.data['kind'], e.data['previousStatus']])).to.deep.equal([
+        ['same-time', 'upload'],
+      ]);
+      expect((await b.getPayouts(fresh))[0]?.payout).to.include({
+        state: 'paid',
+        anomalies: 1,
+        confirmation: 'pending',
+      });
+
+      // The upload stored before; the amendment and the spliced paid together: the paid's history holds both.
+      await a.savePayoutEvent(status(known, 1, '2026-11-27 10:00:00'), policy);
+      const [, late] = await Promise.all([
+        a.savePayoutEvent(status(known, 5, '2026-11-27 10:30:00'), policy),
+        a.savePayoutEvent(status(known, 2, '2026-11-27 10:00:00'), policy),
+      ]);
+      expect(late.transition).to.deep.equal({ from: 'amendedSuccess', to: 'paid', kind: 'late' });
+      const [anomaly, ...more] = late.raised ?? [];
+      expect(more).to.deep.equal([]);
+      expect(anomaly?.data).to.include({ kind: 'same-time', previousStatus: 'upload', confirmation: 'pending' });
+      const history = anomaly?.data['history'] as readonly { status: string }[];
+      expect(history.map((h) => h.status)).to.deep.equal(['upload', 'amendedSuccess', 'paid']);
+      expect((await b.getPayouts(known))[0]?.payout).to.include({ state: 'paid', anomalies: 1 });
+    });
+
     it('lists pending confirmations oldest in their state first, older than an instant, by partner, not asked since', async () => {
       const cns = [nextControlNumber(), nextControlNumber(), nextControlNumber()];
       // Final one after the other (a ms apart: the order is by the time each entered its state).
