@@ -11,6 +11,8 @@ export type AppState = IngestState;
 
 export interface AppDeps {
   trustProxy: boolean;
+  /** server.proxyHops: with trustProxy, the client is the X-Forwarded-For entry this many from the right. */
+  proxyHops?: number;
   logger: Logger;
   /** The callback route; left out on an instance without the ingest role, whose callback path then answers 404. */
   callbacks?: CallbackRouteDeps;
@@ -38,7 +40,8 @@ const CONNECTION_CODES: ReadonlySet<string> = new Set([
 
 /** Health, the callback route (src/ingest/) and what the daemon adds, in one Koa app. */
 export function createApp(deps: AppDeps): Koa<AppState> {
-  const app = new Koa<AppState>({ proxy: deps.trustProxy });
+  // Only the right-most proxyHops entries were written by proxies: what is left of them is the client's own text.
+  const app = new Koa<AppState>({ proxy: deps.trustProxy, maxIpsCount: deps.proxyHops ?? 1 });
   // An error no route handled: Koa answers it (500 with no internals for anything not meant for the client), and
   // with a listener here it no longer prints to stderr; it is logged like everything else instead of hidden.
   app.on('error', (err: unknown, ctx?: Koa.Context) => {

@@ -6,7 +6,7 @@ import { Silences } from './alerts/silences';
 import { createApp } from './app';
 import type { Config } from './config/schema';
 import { createDestinations } from './destinations';
-import { collectSecrets, secretsOfDestinations } from './destinations/secrets';
+import { secretsOfConfig } from './destinations/secrets';
 import type { Destination } from './destinations/types';
 import { DeliveryWorker } from './delivery/worker';
 import type { Lifecycle } from './http/health';
@@ -81,6 +81,7 @@ export class Daemon {
       timezone: config.skypay.timezone,
       // Links to the dashboard only where there is one.
       publicUrl: config.admin.token ? config.ui.publicUrl : undefined,
+      secrets: secretsOfConfig(config),
     });
     this.planner = createPlanner(config.rules);
     // Grouping destinations (issue 11): payouts routed there join their group instead of getting a delivery each.
@@ -219,6 +220,7 @@ export class Daemon {
         : undefined;
     const app = createApp({
       trustProxy: config.server.trustProxy,
+      proxyHops: config.server.proxyHops,
       logger,
       ...(callbacks ? { callbacks } : {}),
       ...(financeCallbacks ? { financeCallbacks } : {}),
@@ -306,6 +308,7 @@ export class Daemon {
         timeoutMs: config.delivery.timeoutMs,
         timezone: config.skypay.timezone,
         publicUrl: config.ui.publicUrl,
+        secrets: this.listSecrets(),
       },
       plan: this.planDeliveries,
       onReplayed: () => this.worker.notify(),
@@ -405,6 +408,7 @@ export class Daemon {
           store,
           logger: this.logger,
           perMinute: this.config.store.maxRejectionsPerMinute,
+          totalPerMinute: this.config.store.maxRejectionsPerMinuteTotal,
         });
       },
       stop: () => keeper?.stop(),
@@ -464,12 +468,7 @@ export class Daemon {
 
   /** Every configured secret: partner keys, admin and metrics tokens, destinations' credentials and URL parts. */
   private listSecrets(): string[] {
-    return collectSecrets([
-      ...listPartnerSecrets(this.config.skypay.partners),
-      this.config.admin.token,
-      this.config.metrics.token,
-      ...secretsOfDestinations(this.config.destinations),
-    ]);
+    return secretsOfConfig(this.config);
   }
 
   private operationsGuards(metrics: Metrics | undefined): Koa.Middleware[] {

@@ -204,7 +204,8 @@ export interface SystemEvent {
   receivedAt: string;
   /**
    * Secret-free facts about what happened; routable like payout fields. Flat, except a payout event's `history`
-   * (its timeline, for the reader).
+   * (its timeline, for the reader). A payout's particulars that free text (a reason, an echoed error) may name are
+   * fields here too, under their payout names: destinations' masking hides them in the text by these values.
    */
   data: Record<string, string | number | boolean | null | readonly PayoutHistoryEntry[]>;
 }

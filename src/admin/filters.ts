@@ -21,21 +21,36 @@ export class FilterError extends Error {
   }
 }
 
+/**
+ * The longest duration a filter takes: nothing skyrelay keeps is older, and anything longer (`9999999999999h`)
+ * is past what the stores' 64-bit times hold, which PostgreSQL refuses as an error of its own.
+ */
+export const MAX_DURATION_DAYS = 36_500;
+const MAX_DURATION_MS = MAX_DURATION_DAYS * 86_400_000;
+/** The instants a filter takes: what both stores and Date.parse agree on. */
+const EARLIEST_MS = Date.UTC(1970, 0, 1);
+const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 /** `90d`, `24h`, `15m`, `30s`, `2w` in milliseconds. */
 export function parseDuration(text: string, name: string): number {
   const ms = readDuration(text);
   if (ms === undefined) {
     throw new FilterError(`${name}: expected a duration such as 30s, 15m, 24h, 90d or 2w (got "${text}")`);
   }
+  if (!(ms <= MAX_DURATION_MS)) {
+    throw new FilterError(`${name}: at most ${MAX_DURATION_DAYS}d (100 years) (got "${text}")`);
+  }
   return ms;
 }
 
-/** A duration back from now (`24h`) or an ISO-8601 instant, as ms epoch. */
+/** A duration back from now (`24h`) or an ISO-8601 instant, as ms epoch, from 1970 to the end of 9999. */
 export function parseSince(text: string, now = Date.now()): number {
-  if (/^\d+\s*[smhdw]$/.test(text.trim())) return now - parseDuration(text, 'since');
-  const at = Date.parse(text);
+  const at = /^\d+\s*[smhdw]$/.test(text.trim()) ? now - parseDuration(text, 'since') : Date.parse(text);
   if (Number.isNaN(at))
     throw new FilterError(`since: expected a duration such as 24h or an ISO-8601 time (got "${text}")`);
+  if (at < EARLIEST_MS || at > LATEST_MS) {
+    throw new FilterError(`since: expected a time from 1970 to 9999 (got "${text}")`);
+  }
   return at;
 }
 
@@ -115,9 +130,20 @@ export function parseOlderThan(text: string, now = Date.now()): number {
 
 /** A control number or partner as a filter: SkyPay's are short printable text; anything else matches nothing. */
 export function parseName(text: string, name: string): string {
-  // eslint-disable-next-line no-control-regex -- refusing control characters is the point of this check
-  if (text.length >= 1 && text.length <= 100 && !/[\u0000-\u001f\u007f]/.test(text)) return text;
+  if (text.length >= 1 && text.length <= 100 && !hasControlCharacters(text)) return text;
   throw new FilterError(`${name}: expected 1 to 100 printable characters`);
+}
+
+/** C0 controls (NUL among them, which PostgreSQL's text cannot hold) and DEL: no name or id skyrelay keeps has one. */
+export function hasControlCharacters(text: string): boolean {
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point of this check
+  return /[\u0000-\u001f\u007f]/.test(text);
+}
+
+/** A page cursor: the id of the last row of the page before, as skyrelay makes them (`evt_…`, `dlv_…`). */
+export function parseCursor(text: string): string {
+  if (/^[A-Za-z0-9_-]{1,100}$/.test(text)) return text;
+  throw new FilterError('cursor: expected the id of a row, as in the `next` link of the page before');
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   FilterError,
   checkRejectionFilters,
   parseEventType,
+  parseCursor,
   parseLimit,
   parseName,
   parseOlderThan,
@@ -75,11 +76,11 @@ export function createAdminRouter(deps: AdminDeps): Router {
       return;
     }
     const items = await deps.store.listEvents({
-      controlNumber: q['controlNumber'],
+      controlNumber: q['controlNumber'] ? parseName(q['controlNumber'], 'controlNumber') : undefined,
       status: q['status'] ? parseStatus(q['status']) : undefined,
       type,
       sinceMs: q['since'] ? parseSince(q['since']) : undefined,
-      before: q['cursor'],
+      before: q['cursor'] ? parseCursor(q['cursor']) : undefined,
       limit: limit + 1,
     });
     ctx.body = page(ctx, items, limit);
@@ -103,9 +104,9 @@ export function createAdminRouter(deps: AdminDeps): Router {
     const limit = q['limit'] ? parseLimit(q['limit']) : DEFAULT_LIMIT;
     const items = await deps.store.listDeliveries({
       state: q['state'] ? parseState(q['state']) : undefined,
-      destination: q['destination'],
+      destination: q['destination'] ? parseName(q['destination'], 'destination') : undefined,
       sinceMs: q['since'] ? parseSince(q['since']) : undefined,
-      before: q['cursor'],
+      before: q['cursor'] ? parseCursor(q['cursor']) : undefined,
       limit: limit + 1,
     });
     ctx.body = page(ctx, items, limit);
@@ -128,7 +129,8 @@ export function createAdminRouter(deps: AdminDeps): Router {
     const state = typeof body['state'] === 'string' ? parseState(body['state']) : 'dead';
     if (state !== 'dead' && state !== 'delivered')
       throw new FilterError('state: only dead or delivered deliveries can be replayed');
-    const destination = typeof body['destination'] === 'string' ? body['destination'] : undefined;
+    const destination =
+      typeof body['destination'] === 'string' ? parseName(body['destination'], 'destination') : undefined;
     const sinceMs = typeof body['since'] === 'string' ? parseSince(body['since']) : undefined;
     if (state === 'dead')
       return answerReplay(ctx, await deps.store.replayMatching({ state, destination, sinceMs }), deps);
@@ -169,7 +171,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
       stateSinceBeforeMs: q['olderThan'] ? parseOlderThan(q['olderThan']) : undefined,
       anomalies: parseFlagParam(q['anomalies'], 'anomalies'),
       confirmation: q['confirmation'] ? parseConfirmation(q['confirmation']) : undefined,
-      before: q['cursor'],
+      before: q['cursor'] ? parseCursor(q['cursor']) : undefined,
       limit: limit + 1,
     });
     ctx.body = page(ctx, items, limit);
@@ -217,7 +219,7 @@ function readRejectionFilter(q: Record<string, string | undefined>, limit: numbe
   return {
     reason: q['reason'] ? parseReason(q['reason']) : undefined,
     sinceMs: q['since'] ? parseSince(q['since']) : undefined,
-    before: q['cursor'],
+    before: q['cursor'] ? parseCursor(q['cursor']) : undefined,
     limit: limit + 1,
   };
 }

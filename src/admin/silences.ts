@@ -6,7 +6,7 @@ import type { Logger } from '../log';
 import { SilenceEndedError } from '../store/errors';
 import type { SilenceStore } from '../store/store';
 import type { NewSilence, SilenceView } from '../store/types';
-import { FilterError, parseLimit } from './filters';
+import { FilterError, parseCursor, parseLimit } from './filters';
 
 export interface SilenceRoutesDeps {
   store: SilenceStore;
@@ -50,7 +50,7 @@ export function addSilenceRoutes(router: Router, deps: SilenceRoutesDeps): void 
     const cursor = lastValue(ctx.query['cursor']);
     const limitText = lastValue(ctx.query['limit']);
     const limit = limitText ? parseLimit(limitText) : DEFAULT_LIMIT;
-    const rows = await deps.store.listSilences({ before: cursor, limit: limit + 1 });
+    const rows = await deps.store.listSilences({ before: cursor ? parseCursor(cursor) : undefined, limit: limit + 1 });
     const at = now();
     const items = rows.slice(0, limit).map((v) => describeSilence(v, at));
     const last = items[items.length - 1];

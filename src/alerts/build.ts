@@ -48,10 +48,16 @@ export function buildFoldedSummaryEvent(w: FoldedWindow, now: Date): SystemEvent
   };
 }
 
-/** A dead delivery, told to whoever the rules choose (for example email when Slack itself is broken). */
+/**
+ * A dead delivery, told to whoever the rules choose (for example email when Slack itself is broken). It names the
+ * payout (or notification) by its fields, not only in the error text: the receiver's error may quote any of them,
+ * and a destination's masking finds what to hide there by these values.
+ */
 export function buildDeadDeliveryEvent(report: AttemptReport, now: Date): SystemEvent {
   const { delivery, attempt } = report;
   const original = delivery.event;
+  const payout = original.source === 'skypay' && original.type === 'payout' ? original : undefined;
+  const finance = original.source === 'skypay' && original.type === 'finance' ? original : undefined;
   return {
     id: createId('evt'),
     source: 'skyrelay',
@@ -65,9 +71,12 @@ export function buildDeadDeliveryEvent(report: AttemptReport, now: Date): System
       attempts: delivery.attempt,
       lastError: report.deadReason ?? attempt.error ?? null,
       lastStatus: attempt.status ?? null,
-      controlNumber: original.source === 'skypay' && original.type === 'payout' ? original.controlNumber : null,
-      payoutStatus: original.source === 'skypay' && original.type === 'payout' ? original.status : null,
+      controlNumber: payout?.controlNumber ?? null,
+      payoutStatus: payout?.status ?? null,
       partner: original.source === 'skypay' ? original.partner : null,
+      dealTime: payout?.dealTime ?? null,
+      referenceNumber: payout?.referenceNumber ?? finance?.referenceNumber ?? null,
+      ...(finance ? { accountNo: finance.accountNo, transactionDate: finance.transactionDate } : {}),
       rules: delivery.rules.join(', '),
     },
   };

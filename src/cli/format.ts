@@ -1,15 +1,17 @@
+import { BIDI_CONTROL_RANGES } from '../bidi';
+
 /** Plain-text output helpers: aligned tables for people, one JSON object per line for tools. */
 
-// C0 (newline and tab included: either breaks a table row), DEL and C1 (U+009B is a one-character CSI).
-// eslint-disable-next-line no-control-regex -- matching control characters is this module's purpose
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+// C0 (newline and tab included: either breaks a table row), DEL and C1 (U+009B is a one-character CSI), and the
+// bidirectional formatting characters (an override reorders the rest of the line on a terminal that honours it).
+const CONTROL = new RegExp(`[\\u0000-\\u001f\\u007f-\\u009f${BIDI_CONTROL_RANGES}]`, 'g');
 const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /**
  * Makes text from outside (SkyPay's fields, receivers' answers, refused
  * bodies) safe to put on an operator's terminal: every control character
- * becomes a visible escape (`\x1b`, `\u009b`, `\n`), so nothing can clear the
- * screen, set the title, move the cursor or overwrite a line.
+ * becomes a visible escape (`\x1b`, `\u009b`, `\n`, `\u202e`), so nothing can clear
+ * the screen, set the title, move the cursor, overwrite a line or reorder it.
  */
 export function escapeControls(text: string): string {
   return text.replace(CONTROL, (c) => {
@@ -34,8 +36,9 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
 }
 
 /**
- * JSON.stringify escapes C0 but leaves DEL and C1 raw, and a terminal acts
- * on those too; `\u007f`..`\u009f` are valid JSON escapes for the same text.
+ * JSON.stringify escapes C0 but leaves DEL, C1 and the bidirectional
+ * controls raw, and a terminal acts on those too; `\u007f`, `\u202e` are
+ * valid JSON escapes for the same text.
  */
 export function jsonLines(items: readonly unknown[]): string[] {
   return items.map((item) => escapeJson(JSON.stringify(item)));

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { parseStatus } from '../admin/filters';
+import { secretsOfConfig } from '../destinations/secrets';
 import { sendTestEvent } from '../destinations/test-event';
 import { DeliveryError } from '../destinations/types';
 import type { PayStatus } from '../event';
@@ -25,7 +26,7 @@ export function registerTestDestination(program: Command): void {
         const result = await sendTestEvent(
           name,
           destConfig,
-          { timeoutMs: config.delivery.timeoutMs, timezone: config.skypay.timezone },
+          { timeoutMs: config.delivery.timeoutMs, timezone: config.skypay.timezone, secrets: secretsOfConfig(config) },
           status,
         );
         print(

@@ -139,6 +139,12 @@ export const ConfigStruct = object({
       maxBodyMemory: defaulted(BodyLimit, '64mb'),
       maxConnections: defaulted(PositiveInt, 1024),
       trustProxy: defaulted(boolean(), false),
+      /**
+       * With trustProxy: how many proxies in front append to X-Forwarded-For. The client's address is the entry
+       * that many from the right (what the outermost trusted proxy saw); entries left of it are the client's own
+       * text, never taken.
+       */
+      proxyHops: defaulted(PositiveInt, 1),
       shutdownTimeoutMs: defaulted(PositiveInt, 10_000),
     }),
     {},
@@ -159,8 +165,13 @@ export const ConfigStruct = object({
       /** How often the retention job runs, and how many rows one of its transactions deletes. */
       retentionIntervalMs: defaulted(PositiveInt, 3_600_000),
       retentionBatchSize: defaulted(PositiveInt, 500),
-      /** Rejected callbacks kept as rows per reason and remote address per minute; the rest are only counted. */
+      /**
+       * Rejected callbacks kept as rows per reason and address block (IPv4 /24, IPv6 /64) per minute; the rest are
+       * only counted.
+       */
       maxRejectionsPerMinute: defaulted(PositiveInt, 20),
+      /** Rejected callbacks kept as rows per minute across all addresses, by every process on the database. */
+      maxRejectionsPerMinuteTotal: defaulted(PositiveInt, 100),
     }),
     {},
   ),

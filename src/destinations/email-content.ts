@@ -1,4 +1,5 @@
 import addressparser from 'nodemailer/lib/addressparser';
+import { stripBidiControls } from '../bidi';
 import { isGroupEvent, type GroupEvent, type RelayEvent } from '../event';
 import {
   describeGroupBy,
@@ -46,6 +47,20 @@ export function escapeHtml(text: string): string {
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
     .replace(/'/g, '&#39;');
+}
+
+/**
+ * A value in the HTML part: escaped, and isolated in `<bdi>` so right-to-left text cannot reorder the words around
+ * it. The bidirectional controls themselves are stripped from the whole message (see finish): not every mail
+ * client honours `<bdi>`.
+ */
+function isolate(text: string): string {
+  return text === '' ? '' : `<bdi>${escapeHtml(text)}</bdi>`;
+}
+
+/** Mail is read in clients we do not control: no bidirectional control a sender wrote reaches them (toOneLine drops them from the subject). */
+function finish(content: EmailContent): EmailContent {
+  return { subject: content.subject, text: stripBidiControls(content.text), html: stripBidiControls(content.html) };
 }
 
 /** `[skyrelay] Payout failure SK99123456789`: sortable and searchable by control number. */
@@ -111,22 +126,22 @@ export function buildGroupEmailContent(event: GroupEvent, context: EmailContext)
     '',
   ].join('\n');
   const cell = (tag: 'th' | 'td', value: string): string =>
-    `<${tag} align="left" valign="top" style="padding:4px 12px 4px 0">${escapeHtml(value)}</${tag}>`;
+    `<${tag} align="left" valign="top" style="padding:4px 12px 4px 0">${tag === 'th' ? escapeHtml(value) : isolate(value)}</${tag}>`;
   const html = [
     '<!DOCTYPE html>',
     '<html><body style="font-family:sans-serif">',
-    `<h2>${escapeHtml(headline)}</h2>`,
-    `<p>Group: ${escapeHtml(by)}</p>`,
+    `<h2>${isolate(headline)}</h2>`,
+    `<p>Group: ${isolate(by)}</p>`,
     `<table cellspacing="0"><tr>${MEMBER_COLUMNS.map((c) => cell('th', c)).join('')}</tr>`,
     ...members.map((cells) => `<tr>${cells.map((c) => cell('td', c)).join('')}</tr>`),
     '</table>',
-    ...rest.map((line) => `<p>${escapeHtml(line)}</p>`),
+    ...rest.map((line) => `<p>${isolate(line)}</p>`),
     `<table cellspacing="0" style="color:#666;font-size:12px;margin-top:16px">${trace
       .map(([label, value]) => `<tr>${cell('th', label)}${cell('td', value)}</tr>`)
       .join('')}</table>`,
     '</body></html>',
   ].join('\n');
-  return { subject: buildSubject(event, context.subjectPrefix), text, html };
+  return finish({ subject: buildSubject(event, context.subjectPrefix), text, html });
 }
 
 export function buildEmailContent(event: RelayEvent, context: EmailContext): EmailContent {
@@ -146,18 +161,18 @@ export function buildEmailContent(event: RelayEvent, context: EmailContext): Ema
     '',
   ].join('\n');
   const row = ([label, value]: Field): string =>
-    `<tr><th align="left" valign="top" style="padding:4px 12px 4px 0">${escapeHtml(label)}</th>` +
-    `<td style="padding:4px 0">${escapeHtml(value).replace(/\r?\n/g, '<br>')}</td></tr>`;
+    `<tr><th align="left" valign="top" style="padding:4px 12px 4px 0">${isolate(label)}</th>` +
+    `<td style="padding:4px 0">${isolate(value).replace(/\r?\n/g, '<br>')}</td></tr>`;
   const html = [
     '<!DOCTYPE html>',
     '<html><body style="font-family:sans-serif">',
-    `<h2>${escapeHtml(headline)}</h2>`,
+    `<h2>${isolate(headline)}</h2>`,
     `<table cellspacing="0">${fields.map(row).join('')}</table>`,
     `<table cellspacing="0" style="color:#666;font-size:12px;margin-top:16px">${trace.map(row).join('')}</table>`,
     ...(page === undefined ? [] : [`<p><a href="${escapeHtml(page)}">Open in dashboard</a></p>`]),
     '</body></html>',
   ].join('\n');
-  return { subject: buildSubject(event, context.subjectPrefix), text, html };
+  return finish({ subject: buildSubject(event, context.subjectPrefix), text, html });
 }
 
 const SAFE_ID = /^[A-Za-z0-9_-]+$/;

@@ -7,10 +7,10 @@ import { describeRequestFailure, isAbortOrTimeout } from './request-failure';
 import { isRecord } from '../is-record';
 import type { DestinationOptions } from './options';
 import { toOneLine } from './present';
-import { truncateSnippet } from './snippet';
+import { scrubSnippet } from './snippet';
 import { DEFAULT_SUBJECT_PREFIX } from './schema';
 import type { EmailDestinationConfig } from './schema';
-import { secretsOfDestination, toSafeCause } from './secrets';
+import { secretsToScrub, toSafeCause } from './secrets';
 import { PermanentDeliveryError, RetryableDeliveryError } from './types';
 import type { DeliveryError, DeliveryResult, Destination } from './types';
 
@@ -64,14 +64,14 @@ function toDeliveryError(
   error: unknown,
   timeoutMs: number,
   signal: AbortSignal,
-  secrets: string[],
+  secrets: readonly string[],
 ): DeliveryError {
   const cause = toSafeCause(error, secrets);
   const fields = isRecord(error) ? error : {};
   const responseCode = typeof fields['responseCode'] === 'number' ? fields['responseCode'] : undefined;
   const code = readString(fields, 'code');
   const rawResponse = readString(fields, 'response');
-  const response = rawResponse === undefined ? undefined : truncateSnippet(maskSecrets(rawResponse, secrets));
+  const response = rawResponse === undefined ? undefined : scrubSnippet(rawResponse, secrets);
   if (responseCode !== undefined) {
     const command = readString(fields, 'command');
     const message = `Email destination ${name}: SMTP ${command === undefined ? '' : `${command} `}refused: ${toOneLine(response ?? String(responseCode), 300)}`;
@@ -92,13 +92,13 @@ function toDeliveryError(
 }
 
 /** The server's acceptance (`250 OK: queued as ...`): status is the SMTP code, not HTTP. */
-function readSmtpStatus(info: SentMessageInfo, secrets: string[]): DeliveryResult {
+function readSmtpStatus(info: SentMessageInfo, secrets: readonly string[]): DeliveryResult {
   const response = isRecord(info) ? readString(info, 'response') : undefined;
   if (response === undefined) return {};
   const code = /^(\d{3})/.exec(response)?.[1];
   return {
     status: code === undefined ? undefined : Number(code),
-    response: truncateSnippet(maskSecrets(response, secrets)),
+    response: scrubSnippet(response, secrets),
   };
 }
 
@@ -107,7 +107,7 @@ export function createEmailDestination(
   config: EmailDestinationConfig,
   options: DestinationOptions,
 ): Destination {
-  const secrets = secretsOfDestination(config);
+  const secrets = secretsToScrub(config, options.secrets);
   const transporter = createTransport(buildTransportOptions(config.transport, options.timeoutMs));
   const subjectPrefix = config.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX;
   return {

@@ -13,7 +13,10 @@ import { RESPONSE_SNIPPET_BYTES } from './types';
 export interface HttpAnswer {
   status: number;
   headers: http.IncomingHttpHeaders;
-  /** The first RESPONSE_SNIPPET_BYTES of the body, never a split character. */
+  /**
+   * The first `keepBytes` of the body, never a split character: more than is recorded (RESPONSE_SNIPPET_BYTES),
+   * so a secret crossing that cut is seen whole and masked before the cut (scrubSnippet).
+   */
   snippet: string;
 }
 
@@ -30,7 +33,10 @@ export interface HttpClient {
  */
 const DRAIN_LIMIT_BYTES = 64 * 1024;
 
-export function createHttpClient(): HttpClient {
+/** `keepBytes`: how much of each answer's body is kept (RESPONSE_SNIPPET_BYTES plus secretLookaheadBytes). */
+export function createHttpClient(keepBytes: number = RESPONSE_SNIPPET_BYTES): HttpClient {
+  // The rest of a body up to here is drained, so the connection goes back to the pool.
+  const drainLimit = Math.max(DRAIN_LIMIT_BYTES, keepBytes);
   const agentOptions = {
     keepAlive: true,
     // Idle pooled connections are closed before a receiver's usual 5 s keep-alive timeout closes them under us.
@@ -73,9 +79,9 @@ export function createHttpClient(): HttpClient {
           let total = 0;
           response.on('data', (chunk: Buffer) => {
             // One byte past the limit's worth is kept so a character split at the limit can be cut cleanly.
-            if (total <= RESPONSE_SNIPPET_BYTES) chunks.push(chunk);
+            if (total <= keepBytes) chunks.push(chunk);
             total += chunk.length;
-            if (total > DRAIN_LIMIT_BYTES) {
+            if (total > drainLimit) {
               finish();
               response.destroy();
             }
@@ -84,7 +90,7 @@ export function createHttpClient(): HttpClient {
             settle(undefined, {
               status: response.statusCode ?? 0,
               headers: response.headers,
-              snippet: decodeUtf8Prefix(Buffer.concat(chunks), RESPONSE_SNIPPET_BYTES),
+              snippet: decodeUtf8Prefix(Buffer.concat(chunks), keepBytes),
             });
           response.on('end', finish);
           response.on('error', (err) => settle(err));

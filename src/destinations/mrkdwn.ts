@@ -1,3 +1,5 @@
+import { stripBidiControls } from '../bidi';
+
 /**
  * Text from a callback (or from a receiver's answer) must reach Slack as
  * text, not as formatting or links. Slack decodes only &amp; &lt; &gt;, and
@@ -17,8 +19,9 @@ const REPLACEMENTS: Readonly<Record<string, string>> = {
 };
 const SPECIAL = /[&<>*~`]|(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu;
 
+/** Also drops bidirectional controls: Slack has no element to isolate a value in, and they would reorder the line. */
 export function escapeMrkdwn(text: string): string {
-  return text.replace(SPECIAL, (c) => REPLACEMENTS[c] ?? c);
+  return stripBidiControls(text).replace(SPECIAL, (c) => REPLACEMENTS[c] ?? c);
 }
 
 /**

@@ -12,4 +12,10 @@ export interface DestinationOptions {
   timezone?: string;
   /** ui.publicUrl: Slack and email messages link to the event's dashboard page under it. */
   publicUrl?: string | undefined;
+  /**
+   * Every configured secret (partner keys, tokens, other destinations' credentials): a receiver can echo any of
+   * them, and what it answered is cut to RESPONSE_SNIPPET_BYTES only after they are masked. Each destination adds
+   * its own.
+   */
+  secrets?: readonly string[];
 }

@@ -8,6 +8,7 @@ import {
   type SystemEvent,
 } from '../event';
 import { extraText } from '../event-json';
+import { stripBidiControls } from '../bidi';
 
 /**
  * How events read to people, shared by Slack and email so both say the same
@@ -195,9 +196,12 @@ export function listAllFields(event: RelayEvent, timezone: string = SKYPAY_TIMEZ
   ];
 }
 
-/** Collapses whitespace and caps length, for one-line places like subjects and headers. */
+/**
+ * Collapses whitespace and caps length, for one-line places like subjects and headers; drops bidirectional
+ * controls, which would reorder the rest of the line.
+ */
 export function toOneLine(text: string, maxChars: number): string {
-  const line = text.replace(/\s+/g, ' ').trim();
+  const line = stripBidiControls(text).replace(/\s+/g, ' ').trim();
   return line.length <= maxChars ? line : `${line.slice(0, maxChars - 1)}…`;
 }
 

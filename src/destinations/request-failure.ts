@@ -15,15 +15,20 @@ export function isTimeoutError(error: unknown): boolean {
   return false;
 }
 
+/** What a code looks like (ECONNREFUSED, UND_ERR_SOCKET, ERR_TLS_CERT_ALTNAME_INVALID): anything else is not quoted. */
+const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
+
 /**
  * The deepest error code (ECONNREFUSED, UND_ERR_SOCKET...) in a cause chain:
  * wrappers add their own generic codes on top of the one that says what broke.
+ * Only code-shaped words count: a library free to put any text there could
+ * put a URL (a credential) in it.
  */
 export function findErrorCode(error: unknown): string | undefined {
   let found: string | undefined;
   for (let e = error, depth = 0; isRecord(e) && depth < 4; depth++) {
     const code = e['code'];
-    if (typeof code === 'string' && code !== '') found = code;
+    if (typeof code === 'string' && ERROR_CODE.test(code)) found = code;
     e = e['cause'];
   }
   return found;

@@ -1,5 +1,7 @@
+import type { Config } from '../config/schema';
 import { MIN_SECRET_CHARS, maskSecrets } from '../mask';
 import { isRecord } from '../is-record';
+import { listPartnerSecrets } from '../skypay/partners';
 import type { DestinationConfig } from './schema';
 
 /**
@@ -98,9 +100,24 @@ export function secretsOfDestination(config: DestinationConfig): string[] {
   }
 }
 
+/** What one destination masks in what it records: its own secrets and every other configured one. */
+export function secretsToScrub(config: DestinationConfig, configured: readonly string[] = []): string[] {
+  return collectSecrets([...secretsOfDestination(config), ...configured]);
+}
+
 /** The secrets of every configured destination, longest first: one list the worker scrubs all it records with. */
 export function secretsOfDestinations(configs: Readonly<Record<string, DestinationConfig>>): string[] {
   return collectSecrets(Object.values(configs).flatMap(secretsOfDestination));
+}
+
+/** Every configured secret: partner keys, admin and metrics tokens, destinations' credentials and URL parts. */
+export function secretsOfConfig(config: Config): string[] {
+  return collectSecrets([
+    ...listPartnerSecrets(config.skypay.partners),
+    config.admin.token,
+    config.metrics.token,
+    ...secretsOfDestinations(config.destinations),
+  ]);
 }
 
 /**

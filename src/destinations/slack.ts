@@ -1,4 +1,4 @@
-import { maskSecrets } from '../mask';
+import { secretLookaheadBytes } from '../mask';
 import { IncomingWebhook, IncomingWebhookHTTPError } from '@slack/webhook';
 import type { FetchFunction, IncomingWebhookSendArguments } from '@slack/webhook';
 import { STATUS_CODES } from 'node:http';
@@ -15,7 +15,7 @@ import {
 import { createAttemptSignal } from './attempt-signal';
 import { describeRequestFailure } from './request-failure';
 import { createHttpClient, type HttpClient } from './http-client';
-import { truncateSnippet } from './snippet';
+import { scrubSnippet } from './snippet';
 import { escapeMrkdwn, escapeMrkdwnWithin } from './mrkdwn';
 import type { DestinationOptions } from './options';
 import {
@@ -33,8 +33,8 @@ import type { Field } from './present';
 import { classifyHttpStatus } from './status';
 import { parseRetryAfter } from './retry-after';
 import type { SlackDestinationConfig } from './schema';
-import { secretsOfDestination, toSafeCause } from './secrets';
-import { PermanentDeliveryError, RetryableDeliveryError } from './types';
+import { secretsToScrub, toSafeCause } from './secrets';
+import { PermanentDeliveryError, RESPONSE_SNIPPET_BYTES, RetryableDeliveryError } from './types';
 import type { DeliveryError, DeliveryResult, Destination } from './types';
 
 type SlackBlock = NonNullable<IncomingWebhookSendArguments['blocks']>[number];
@@ -216,7 +216,7 @@ interface FailureContext {
   name: string;
   timeoutMs: number;
   signal: AbortSignal;
-  secrets: string[];
+  secrets: readonly string[];
 }
 
 function toDeliveryError(
@@ -228,7 +228,7 @@ function toDeliveryError(
   if (error instanceof IncomingWebhookHTTPError) {
     const status = error.statusCode;
     // Slack says why in the body: invalid_token, no_service, channel_not_found, invalid_payload...
-    const response = truncateSnippet(maskSecrets(error.body, secrets));
+    const response = scrubSnippet(error.body, secrets);
     const message = `Slack destination ${name}: HTTP ${status}${response === '' ? '' : ` ${toOneLine(response, 200)}`}`;
     if (classifyHttpStatus(status) === 'retryable') {
       const retryAfterMs = parseRetryAfter(answer.headers?.get('retry-after'));
@@ -247,9 +247,9 @@ export function createSlackDestination(
   config: SlackDestinationConfig,
   options: DestinationOptions,
 ): Destination {
-  // The hook URL is the credential: keep it out of everything we report.
-  const secrets = secretsOfDestination(config);
-  const client = createHttpClient();
+  // The hook URL is the credential: keep it (and every other configured secret) out of everything we report.
+  const secrets = secretsToScrub(config, options.secrets);
+  const client = createHttpClient(RESPONSE_SNIPPET_BYTES + secretLookaheadBytes(secrets));
   return {
     name,
     type: 'slack',
@@ -265,7 +265,7 @@ export function createSlackDestination(
         const result = await webhook.send(
           buildSlackMessage(request.event, request.deliveryId, options.timezone, options.publicUrl),
         );
-        return { status: answer.status ?? 200, response: truncateSnippet(maskSecrets(result.text, secrets)) };
+        return { status: answer.status ?? 200, response: scrubSnippet(result.text, secrets) };
       } catch (error) {
         throw toDeliveryError(error, answer, { name, timeoutMs: options.timeoutMs, signal: request.signal, secrets });
       } finally {

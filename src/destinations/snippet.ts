@@ -1,3 +1,4 @@
+import { REDACTED, findSecrets } from '../mask';
 import { RESPONSE_SNIPPET_BYTES } from './types';
 
 /** What is recorded of a receiver's answer: at most RESPONSE_SNIPPET_BYTES, never a split character. */
@@ -19,6 +20,40 @@ export function decodeUtf8Prefix(bytes: Uint8Array, maxBytes: number = RESPONSE_
 export function truncateSnippet(text: string, maxBytes: number = RESPONSE_SNIPPET_BYTES): string {
   const bytes = Buffer.from(text, 'utf8');
   return bytes.length <= maxBytes ? text : decodeUtf8Prefix(bytes, maxBytes);
+}
+
+/**
+ * What is kept of a receiver's answer (or a server's reply): every secret masked, then cut to `maxBytes`. Masking
+ * comes first, so a secret crossing the cut is masked whole and its marker kept at the edge; cutting first would
+ * keep the secret's first half. `text` should run secretLookaheadBytes past the cut where there was more.
+ */
+export function scrubSnippet(
+  text: string,
+  secrets: readonly string[],
+  maxBytes: number = RESPONSE_SNIPPET_BYTES,
+  marker: string = REDACTED,
+): string {
+  const markerBytes = Buffer.byteLength(marker);
+  let out = '';
+  let outBytes = 0;
+  let from = 0;
+  for (const match of findSecrets(text, secrets)) {
+    const index = match.index ?? 0;
+    const plain = text.slice(from, index);
+    const plainBytes = Buffer.byteLength(plain);
+    // A secret starting at or past the cut leaves nothing of itself: no marker either.
+    if (outBytes + plainBytes >= maxBytes) return out + truncateSnippet(plain, maxBytes - outBytes);
+    out += plain;
+    outBytes += plainBytes;
+    if (outBytes + markerBytes > maxBytes) {
+      // The secret starts at the edge: what comes before it gives way, so the edge says a secret was there.
+      return markerBytes > maxBytes ? '' : truncateSnippet(out, maxBytes - markerBytes) + marker;
+    }
+    out += marker;
+    outBytes += markerBytes;
+    from = index + match[0].length;
+  }
+  return out + truncateSnippet(text.slice(from), maxBytes - outBytes);
 }
 
 /** Body-reading interface of a fetch Response; lets tests and wrappers pass their own. */

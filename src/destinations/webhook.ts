@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { maskSecrets } from '../mask';
+import { secretLookaheadBytes } from '../mask';
 import { Webhook } from 'standardwebhooks';
 import { publicTypeOf, type RelayEvent } from '../event';
 import { stringifyEvent, stringifyWith } from '../event-json';
@@ -12,8 +12,9 @@ import { toOneLine } from './present';
 import { classifyHttpStatus } from './status';
 import { parseRetryAfter } from './retry-after';
 import type { WebhookDestinationConfig } from './schema';
-import { secretsOfDestination, toSafeCause } from './secrets';
-import { PermanentDeliveryError, RetryableDeliveryError } from './types';
+import { secretsToScrub, toSafeCause } from './secrets';
+import { scrubSnippet } from './snippet';
+import { PermanentDeliveryError, RESPONSE_SNIPPET_BYTES, RetryableDeliveryError } from './types';
 import type { DeliveryResult, Destination } from './types';
 
 /** What receivers get: a Standard Webhooks style envelope around the event as we store it. */
@@ -69,10 +70,10 @@ export function createWebhookDestination(
   options: DestinationOptions,
 ): Destination {
   const sign = createSigner(config.secret);
-  const secrets = secretsOfDestination(config);
+  const secrets = secretsToScrub(config, options.secrets);
   const configuredHeaders = lowerCaseNames(config.headers);
   // One pool per destination; the worker bounds its sends in flight (maxInFlight), and so its connections.
-  const client = createHttpClient();
+  const client = createHttpClient(RESPONSE_SNIPPET_BYTES + secretLookaheadBytes(secrets));
   return {
     name,
     type: 'webhook',
@@ -98,7 +99,7 @@ export function createWebhookDestination(
         status = answer.status;
         const header = answer.headers['retry-after'];
         retryAfter = typeof header === 'string' ? header : null;
-        response = maskSecrets(answer.snippet, secrets);
+        response = scrubSnippet(answer.snippet, secrets);
       } catch (error) {
         const message = `Webhook destination ${name}: ${describeRequestFailure(error, options.timeoutMs, request.signal)}`;
         throw new RetryableDeliveryError(message, { cause: toSafeCause(error, secrets) });

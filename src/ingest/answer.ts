@@ -21,7 +21,7 @@ export interface AnswerDeps {
   /** Every configured secret: masked out of anything kept or logged. */
   secrets: readonly string[];
   /** Whether this rejection is kept as a row; the rest are only counted (see RejectionKeeper). Default: all. */
-  keep?: (rejection: NewRejection) => boolean;
+  keep?: (rejection: NewRejection) => boolean | Promise<boolean>;
   /** Told of every rejection, kept or only counted, after it is recorded (metrics, rejection alerts). */
   onRejected?: (rejection: NewRejection) => void;
   /** Told of every callback's outcome (metrics). */
@@ -70,37 +70,41 @@ export function answerCallback(deps: AnswerDeps): Koa.Middleware<IngestState> {
 async function recordRejection(ctx: Koa.Context, result: Rejected, started: number, deps: AnswerDeps): Promise<void> {
   const { rejection, facts } = result;
   const row = describeRejection(ctx, result, facts.partner ?? rejection?.partner, deps);
-  const kept = deps.keep?.(row) ?? true;
   const ms = elapsed(started);
   deps.onOutcome?.(`refused:${result.reason}`, ms);
   // The database's code (SQLITE_BUSY...) is for operators: logged here, never in the reply.
   const storeFailed = rejection instanceof StorageRejectionError;
   const code = storeFailed ? rejection.code : undefined;
-  const log = {
-    // "refused" is what log searches and the tests match on; the code's word for it is "rejection".
-    outcome: 'refused',
-    reason: result.reason,
-    status: result.status,
-    description: result.description,
-    ...(code ? { code } : {}),
-    ...facts,
-    remoteAddress: row.remoteAddress,
-    ms,
-    ...(kept ? {} : { kept: false }),
-  };
-  if (rejection) deps.logger.warn(log, 'callback');
-  else deps.logger.error({ ...log, err: maskError(result.cause, deps.secrets) }, 'callback');
-  // One only counted (a flood) is still told on, so alerts and their folded counts see every rejection.
-  const saved = kept ? deps.store.saveRejection(withBody(row, result.rawBody, deps.secrets)) : Promise.resolve();
-  const recorded = saved.then(
-    () => deps.onRejected?.(row),
-    (storeErr: unknown) => {
+  const record = async (): Promise<void> => {
+    // May ask the store for room (the rows every process may keep this minute).
+    const kept = (await deps.keep?.(row)) ?? true;
+    const log = {
+      // "refused" is what log searches and the tests match on; the code's word for it is "rejection".
+      outcome: 'refused',
+      reason: result.reason,
+      status: result.status,
+      description: result.description,
+      ...(code ? { code } : {}),
+      ...facts,
+      remoteAddress: row.remoteAddress,
+      ms,
+      ...(kept ? {} : { kept: false }),
+    };
+    if (rejection) deps.logger.warn(log, 'callback');
+    else deps.logger.error({ ...log, err: maskError(result.cause, deps.secrets) }, 'callback');
+    try {
+      if (kept) await deps.store.saveRejection(withBody(row, result.rawBody, deps.secrets));
+    } catch (storeErr) {
       deps.logger.error(
         { err: maskError(storeErr, deps.secrets), rejectionId: row.id },
         'could not keep rejected callback',
       );
-    },
-  );
+      return;
+    }
+    // One only counted (a flood) is still told on, so alerts and their folded counts see every rejection.
+    deps.onRejected?.(row);
+  };
+  const recorded = record();
   // A store that could not take the callback would hold its 503 for another busyTimeoutMs too: answer now.
   if (!storeFailed) await recorded;
 }

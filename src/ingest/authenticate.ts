@@ -5,7 +5,9 @@ import { digestKey, type Partner } from '../skypay/partners';
 /**
  * Checks userName and authentication before anything else in the body is
  * trusted. Keys are compared in constant time via fixed-length digests, so
- * neither a key's content nor its length leaks through timing.
+ * neither a key's content nor its length leaks through timing. The error
+ * says which check failed, for the log and the kept row; the client is only
+ * told that authentication failed (UnauthenticatedError.answerDescription).
  */
 export function authenticateCallback(
   body: Record<string, unknown>,
@@ -15,6 +17,8 @@ export function authenticateCallback(
   const userName = body['userName'];
   const key = body['authentication'];
   const partner = typeof userName === 'string' ? partners.get(userName) : undefined;
+  // The key is compared whether or not the partner exists, so the time taken does not tell a known name either.
+  const keyMatches = typeof key === 'string' && matchesAny(key, partner?.authenticationDigests ?? NO_PARTNER_DIGESTS);
   if (!partner) throw withPartner(new UnauthenticatedError('unknown partner (userName)'), userName);
   if (openedWith === undefined && partner.aesKeys.length > 0) {
     throw withPartner(new EncryptionRequiredError('this partner must send encrypted callbacks'), partner.userName);
@@ -23,11 +27,14 @@ export function authenticateCallback(
     // One partner's encrypt key must not vouch for another partner's name.
     throw withPartner(new UnauthenticatedError("body was not encrypted with this partner's key"), partner.userName);
   }
-  if (typeof key !== 'string' || !matchesAny(key, partner.authenticationDigests)) {
+  if (!keyMatches) {
     throw withPartner(new UnauthenticatedError('wrong authentication key'), partner.userName);
   }
   return partner;
 }
+
+/** Stands in for an unknown partner's keys: no key is known to hash to 32 zero bytes. */
+const NO_PARTNER_DIGESTS = [Buffer.alloc(32)];
 
 function matchesAny(candidate: string, keyDigests: Buffer[]): boolean {
   const probe = digestKey(candidate);

@@ -212,7 +212,8 @@ export function rejected(
     reason: rejection?.reason ?? 'internal',
     description,
     facts: context.facts ?? {},
-    answer: answerWith(status, String(status), description, offsetMinutes, key),
+    // The client's words: the same for every authentication failure, where the log and the row say which.
+    answer: answerWith(status, String(status), rejection?.answerDescription ?? description, offsetMinutes, key),
     rawBody: context.rawBody,
   };
 }

@@ -29,7 +29,19 @@ export abstract class RejectionError extends Error {
     super(message, options);
     this.name = new.target.name;
   }
+
+  /** What the client is told; the message itself is for the log line and the kept row. */
+  get answerDescription(): string {
+    return this.message;
+  }
 }
+
+/**
+ * The one description a client gets for every authentication failure: telling "unknown partner" from "wrong key"
+ * or "must encrypt" would let anyone find which partner names exist. The log line and the kept row say which.
+ */
+export const AUTHENTICATION_FAILED =
+  'authentication failed: check userName, the authentication key and the encrypt key';
 
 /** The body is not JSON (or not an object) once decrypted. */
 export class MalformedBodyError extends RejectionError {
@@ -53,6 +65,9 @@ export class InvalidCallbackError extends RejectionError {
 export class UnauthenticatedError extends RejectionError {
   readonly status = 401;
   readonly reason: RejectionReason = 'unauthenticated';
+  override get answerDescription(): string {
+    return AUTHENTICATION_FAILED;
+  }
 }
 
 /** Plain JSON for a partner configured with encrypt keys: no bypassing them. */

@@ -4,7 +4,9 @@ import type { PayoutRecord } from '../store/types';
 
 /**
  * skyrelay's events about payouts. Data is flat (plus the anomaly's history) and holds only what SkyPay sent about
- * the payout: no secret ever reaches it.
+ * the payout: no secret ever reaches it. Every value a reason names is also a field of the data under its own name
+ * (controlNumber, partner, dealTime): a destination that masks or omits a field finds it in the prose by that
+ * value (src/destinations/masking.ts), so a new kind of event is masked without being listed anywhere.
  */
 
 /** What every reader of a payout.anomaly must be told, in plain words. */

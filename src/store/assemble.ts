@@ -4,7 +4,7 @@ import { createDashboardStore } from './dashboard';
 import { describeFailure, toStoreError, type Driver } from './driver';
 import { StoreClosedError } from './errors';
 import { createBatcher } from './group-commit';
-import { addSuppressed, commitGroup, insertRejections } from './ingest';
+import { addSuppressed, commitGroup, insertRejections, takeRejectionRows } from './ingest';
 import { createInspectStore } from './inspect';
 import { createOutboxStore } from './outbox';
 import { createPayoutStore } from './payouts';
@@ -71,6 +71,10 @@ export function assembleStore(driver: Driver, rules: DedupRules, options: Assemb
       await Promise.all(counts.map((c) => suppressed.submit(c))).catch((err: unknown) =>
         toStoreError(err, driver.failures),
       );
+    },
+    takeRejectionRows: async (minuteMs, want, cap) => {
+      assertOpen();
+      return driver.write(() => takeRejectionRows(driver.d, minuteMs, want, cap));
     },
     // Straight through the open handle, lost file or not: the worker reads the same handle, so the alert that the
     // file is lost still goes out. Where nothing can be lost (PostgreSQL) it is an ordinary write.

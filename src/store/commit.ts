@@ -29,8 +29,17 @@ export function createGroupCommit(ctx: StoreContext, options: GroupCommitOptions
   const batcher = createBatcher(
     (items: GroupItem[]) => {
       // One check of the file per group commit, not per callback: a removed file must not take another 1000.
-      const lost = items.some((i) => 'event' in i) ? driver.lostError?.() : undefined;
-      return driver.writeRaw(() => commitGroup(d, rules, items, lost));
+      const events = items.some((i) => 'event' in i);
+      const lost = events ? driver.lostError?.() : undefined;
+      return driver
+        .writeRaw(() => commitGroup(d, rules, items, lost))
+        .then((outcomes) => {
+          // And after it, before anyone is answered: the file the commit went to may have gone meanwhile (and what
+          // it holds is saved now, not at the next timer).
+          const after = events ? driver.lostAfterCommit?.() : undefined;
+          const lostNow = lost ?? after;
+          return lostNow ? outcomes.map((o) => (o === undefined ? undefined : lostNow)) : outcomes;
+        });
     },
     {
       maxBatch: options.maxBatch ?? 256,

@@ -33,6 +33,11 @@ export interface Driver {
   readonly lostReason: string | undefined;
   /** The error a group commit's events get once the database is lost (checked once per commit). */
   lostError?(): Error | undefined;
+  /**
+   * The same, looked at again after a group commit: the commit may have gone to a file removed meanwhile (SQLite's
+   * -wal). The driver saves what it can before returning; the group's events get the error, never a 1000.
+   */
+  lostAfterCommit?(): Error | undefined;
   /** The daemon now answers requests: waits that blocked the event loop while starting are shortened. */
   markServing(): void;
   close(): Promise<void>;

@@ -17,7 +17,7 @@ const handles = new WeakMap<Store, Database.Database>();
  */
 export async function openStore(options: StoreOptions, logger: Logger): Promise<Store> {
   if (options.url === undefined) {
-    const store = openSqliteStore(options);
+    const store = openSqliteStore(options, logger);
     logger.debug({ path: options.path }, 'store opened (SQLite)');
     return store;
   }
@@ -34,9 +34,12 @@ export async function openStore(options: StoreOptions, logger: Logger): Promise<
   return assembleStore(driver, options.rules, options);
 }
 
-/** A SQLite store, opened synchronously: the file is created (with its folder) and migrated on first open. */
-export function openSqliteStore(options: StoreOptions): Store {
-  const driver = new SqliteDriver(options);
+/**
+ * A SQLite store, opened synchronously: the file is created (with its folder) and migrated on first open. `logger`
+ * takes what only the driver sees (a removed -wal copied back into the database file).
+ */
+export function openSqliteStore(options: StoreOptions, logger?: Logger): Store {
+  const driver = new SqliteDriver(options, logger);
   const store = assembleStore(driver, options.rules, options);
   handles.set(store, driver.db);
   return store;

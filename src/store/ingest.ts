@@ -295,6 +295,21 @@ export function* addSuppressed(counts: readonly { rejectionId: string; count: nu
   );
 }
 
+/**
+ * Store.takeRejectionRows: one UPDATE of the one quota row, so processes taking at once queue on its lock and
+ * never grant more than the cap between them (every SET reads the row as it was before the update).
+ */
+export function* takeRejectionRows(d: Dialect, minuteMs: number, want: number, cap: number): Script<number> {
+  const prior = 'CASE WHEN minute_ms >= ? THEN taken ELSE 0 END';
+  const grant = `${d.greatest}(0, ${d.least}(?, ? - ${prior}))`;
+  const row = yield* get<{ granted: number }>(
+    `UPDATE rejection_quota SET granted = ${grant}, taken = ${prior} + ${grant}, minute_ms = ${d.greatest}(minute_ms, ?)
+     WHERE id = 1 RETURNING granted`,
+    [want, cap, minuteMs, minuteMs, want, cap, minuteMs, minuteMs],
+  );
+  return Number(row?.granted ?? 0);
+}
+
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

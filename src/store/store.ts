@@ -71,6 +71,12 @@ export interface IngestStore {
   /** Adds counts of rejections not kept to the `suppressed` column of rows that were (after those rows). */
   addSuppressed(counts: SuppressedRejections[]): Promise<void>;
   /**
+   * Takes up to `want` of the `cap` rejection rows all processes on this database together may keep in the minute
+   * starting at `minuteMs`; resolves with how many it got (0 once the minute's rows are all taken). A process whose
+   * clock is behind is charged to the latest minute any process has taken from.
+   */
+  takeRejectionRows(minuteMs: number, want: number, cap: number): Promise<number>;
+  /**
    * Only for the alert that the store is lost (lostReason set): writes through what is still open, so the worker,
    * which reads the same handle, sends it. Where nothing can be lost (PostgreSQL) it is saveEvent.
    */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import Router from '@koa/router';
 import type Koa from 'koa';
 import bodyParser from 'koa-bodyparser';
-import { FilterError, parseSince, parseState, statusOfError } from '../admin/filters';
+import { FilterError, parseName, parseSince, parseState, statusOfError } from '../admin/filters';
 import type { DestinationOptions } from '../destinations/options';
 import type { DestinationsConfig } from '../destinations/schema';
 import { sendTestEvent } from '../destinations/test-event';
@@ -325,7 +325,8 @@ export function createDashboardRouter(deps: DashboardDeps, keys: SessionKeys): R
     const state = parseState(formText(form, 'state') ?? 'dead');
     if (state !== 'dead' && state !== 'delivered')
       throw new FilterError('state: only dead or delivered deliveries can be replayed');
-    const destination = formText(form, 'destination');
+    const destinationText = formText(form, 'destination');
+    const destination = destinationText === undefined ? undefined : parseName(destinationText, 'destination');
     const since = formText(form, 'since');
     const sinceMs = since === undefined ? undefined : parseSince(since, now());
     if (state === 'delivered' && destination === undefined && sinceMs === undefined) {

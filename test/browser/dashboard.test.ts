@@ -195,6 +195,52 @@ describeBrowser('dashboard in Chromium', function () {
     expect(dialogs).to.deep.equal([]);
   });
 
+  it('isolates bidirectional controls from callbacks and receivers in <bdi>, and keeps them out of attributes and titles', async () => {
+    const override = '\u202eTNEMYAP DELLECNAC\u2066\u200f';
+    hook.respondWith(replies.echo(400, () => `refused \u202eyaw siht`));
+    const { id, controlNumber } = await callback({
+      payType: '4',
+      failDescription: `closed ${override}`,
+      referenceNumber: `REF\u202eFER`,
+      note: `\u2067note\u202b`,
+    });
+    await signIn();
+    /** Text nodes holding a bidirectional control outside a <bdi>, attributes holding one, and the title's. */
+    const findLoose = (): Promise<{ isolated: number; loose: string[] }> =>
+      page.evaluate(`(() => {
+        const bidi = /[\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]/;
+        const loose = [];
+        let isolated = 0;
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node !== null; node = walker.nextNode()) {
+          if (!bidi.test(node.nodeValue)) continue;
+          if (node.parentElement.closest('bdi')) isolated++;
+          else loose.push('text in <' + node.parentElement.tagName + '>: ' + node.nodeValue);
+        }
+        for (const element of document.querySelectorAll('*')) {
+          for (const attribute of element.attributes) {
+            if (bidi.test(attribute.value)) loose.push(element.tagName + ' ' + attribute.name + '=' + attribute.value);
+          }
+        }
+        if (bidi.test(document.title)) loose.push('title: ' + document.title);
+        return { isolated, loose };
+      })()`);
+    // Pages showing the sender's and the receiver's text, and pages that show only skyrelay's words about them.
+    const pages: [url: string, showsIt: boolean][] = [
+      [`/ui/events/${id}`, true],
+      ['/ui/deliveries?state=dead', false],
+      [`/ui/payouts/${controlNumber}`, false],
+      [`/ui/events?controlNumber=${controlNumber}`, false],
+      [`/ui/events?controlNumber=${encodeURIComponent(`${controlNumber}\u202e`)}`, false],
+    ];
+    for (const [url, showsIt] of pages) {
+      await page.goto(`${t.baseUrl}${url}`);
+      const { isolated, loose } = await findLoose();
+      expect(JSON.stringify(loose), url).to.equal('[]');
+      if (showsIt) expect(isolated, url).to.be.greaterThan(0);
+    }
+  });
+
   it('refuses a POST without the page’s CSRF token, and takes it with the token', async () => {
     const { id } = await callback();
     await signIn();

@@ -279,6 +279,17 @@ const MIGRATIONS: string[] = [
     ON payout_reconciliations (partner, control_number, last_ms);
   `,
   `
+  -- How many rejection rows every host together may still keep this minute: one row, whose minute_ms moves on
+  -- with the clock. granted is what the last take got, read back by RETURNING.
+  CREATE TABLE IF NOT EXISTS rejection_quota (
+    id integer PRIMARY KEY CHECK (id = 1),
+    minute_ms bigint NOT NULL,
+    taken integer NOT NULL,
+    granted integer NOT NULL
+  );
+  INSERT INTO rejection_quota (id, minute_ms, taken, granted) VALUES (1, 0, 0, 0) ON CONFLICT (id) DO NOTHING;
+  `,
+  `
   -- Confirmation: whether SkyPay's status query has confirmed a final status a callback brought (AES-ECB callbacks
   -- have no integrity, so one may be forged). Payouts final before this were never asked: off. Reconciliation looks
   -- up the pending ones oldest first; they are few, so the index holds only them.

@@ -18,8 +18,38 @@ const types = {
       : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
 };
 
+/**
+ * PostgreSQL's text cannot hold U+0000: a statement with one in any parameter fails whole. A client can put one
+ * almost anywhere (a userName, a header, a receiver's answer), and the row would be lost and the request answered
+ * 503. Every string parameter has it replaced by U+FFFD, the replacement character, before it is sent; reads too,
+ * so a lookup for such text finds what was written for it (and otherwise nothing, as on SQLite). JSON text is not
+ * touched: JSON.stringify writes the character as the six characters \u0000, which text columns keep as they are.
+ */
+export function withoutNul(value: unknown): unknown {
+  if (typeof value === 'string') return value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
+  if (Array.isArray(value)) return value.map(withoutNul);
+  return value;
+}
+
+/** pg's Client, with every query's parameters passed through withoutNul: the one place all statements go through. */
+class NulSafeClient extends pg.Client {}
+const plainQuery = pg.Client.prototype.query;
+NulSafeClient.prototype.query = function query(this: pg.Client, ...args: unknown[]): unknown {
+  const [first, values] = args;
+  if (Array.isArray(values)) args[1] = values.map(withoutNul);
+  else if (isQueryConfig(first) && Array.isArray(first.values))
+    args[0] = { ...first, values: first.values.map(withoutNul) };
+  return Reflect.apply(plainQuery, this, args);
+} as typeof plainQuery;
+
+/** `{ text, values }`; not a Submittable (a Query or a cursor), which carries state of its own and is left alone. */
+function isQueryConfig(arg: unknown): arg is { values?: unknown } {
+  return typeof arg === 'object' && arg !== null && typeof (arg as { submit?: unknown }).submit !== 'function';
+}
+
 export function createPool(o: PoolOptions): pg.Pool {
   const pool = new pg.Pool({
+    Client: NulSafeClient,
     connectionString: o.url,
     max: o.poolSize,
     connectionTimeoutMillis: o.connectTimeoutMs,
@@ -35,7 +65,7 @@ export function createPool(o: PoolOptions): pg.Pool {
 
 /** A dedicated connection outside the pool (LISTEN, advisory locks held by a session, migrations). */
 export function createClient(o: Pick<PoolOptions, 'url' | 'connectTimeoutMs'>): pg.Client {
-  return new pg.Client({
+  return new NulSafeClient({
     connectionString: o.url,
     connectionTimeoutMillis: o.connectTimeoutMs,
     keepAlive: true,

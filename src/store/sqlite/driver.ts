@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
+import type { Logger } from '../../log';
 import { describeFailure, toStoreError, type Driver, type FailureKinds } from '../driver';
 import { DatabaseLostError, StoreClosedError, StoreNotFoundError, StoreUnavailableError } from '../errors';
 import { run, runScriptSync, type Dialect, type RowSource, type Script, type Statement } from '../sql';
@@ -10,6 +11,13 @@ import { openDatabase } from './database';
 
 /** What /healthz, /readyz, the log and the alert say when the file under the open handle is gone. */
 export const DATABASE_LOST_REASON = 'database file was removed or replaced';
+/**
+ * The same for SQLite's write-ahead log and its index. Commits go to the -wal until a checkpoint copies them into
+ * the main file: one removed under the open handle takes every later commit (and any not yet copied) with it at the
+ * next restart, and a second process opening the folder would start a log of its own beside it.
+ */
+export const DATABASE_WAL_LOST_REASON = 'database -wal file was removed or replaced';
+export const DATABASE_SHM_LOST_REASON = 'database -shm file was removed or replaced';
 /** Without traffic a removed file is still noticed (log, alert, probes) within this long. */
 const FILE_CHECK_INTERVAL_MS = 1_000;
 /** How long a job lock is held without renewal: a process that died holding one blocks the job this long. */
@@ -40,6 +48,14 @@ interface FileIdentity {
   ino: bigint;
 }
 
+/** A file SQLite opens beside the database: checked like it, once it exists (SQLite makes them on first use). */
+interface SideFile {
+  path: string;
+  reason: string;
+  /** Undefined until the file is first seen: SQLite may not have made it yet when the store opens. */
+  identity: FileIdentity | undefined;
+}
+
 const failures: FailureKinds = {
   isBusy: (err) => codeOf(err)?.startsWith('SQLITE_BUSY') ?? false,
   // The file is gone: no item can be written to it.
@@ -68,24 +84,45 @@ export class SqliteDriver implements Driver {
   private readonly inWrite: Database.Transaction<(script: () => Script<unknown>) => unknown>;
   private readonly inRead: Database.Transaction<(script: () => Script<unknown>) => unknown>;
   private readonly file: FileIdentity | undefined;
+  /** The -wal and -shm files; none in memory. */
+  private readonly sideFiles: SideFile[];
   private readonly fileWatch: NodeJS.Timeout | undefined;
   private lost: string | undefined;
+  /** Whether the lost file is the -wal while the database file is still there: its commits can be copied home. */
+  private walLost = false;
+  /** Why copying the lost -wal home last failed; undefined when it last succeeded (or was never needed). */
+  private writeBackFailed: string | undefined;
+  private wroteBack = false;
   private closing: Promise<void> | undefined;
   /** Who holds job locks taken through this driver: unique per store, so two stores on one file are two holders. */
   private readonly jobOwner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   private readonly jobsHeld = new Set<string>();
 
-  constructor(private readonly options: StoreOptions) {
+  constructor(
+    private readonly options: StoreOptions,
+    /** For what only the driver sees (a removed -wal copied home); the CLI and tests may leave it out. */
+    private readonly logger?: Logger,
+  ) {
     if (options.mustExist && options.path !== ':memory:' && !fs.existsSync(options.path)) {
       throw new StoreNotFoundError(`no database at ${options.path}`);
     }
     this.db = openDatabase(options);
     this.file = identify(options.path);
+    // The -wal first: after a commit, checkFile(true) looks at it alone.
+    this.sideFiles = this.file
+      ? [
+          { path: `${options.path}-wal`, reason: DATABASE_WAL_LOST_REASON, identity: undefined },
+          { path: `${options.path}-shm`, reason: DATABASE_SHM_LOST_REASON, identity: undefined },
+        ]
+      : [];
+    this.checkFile();
     const runIn = (script: () => Script<unknown>): unknown => runScriptSync(script(), (s) => this.execute(s));
     this.inWrite = this.db.transaction(runIn);
     this.inRead = this.db.transaction(runIn);
     if (this.file) {
-      this.fileWatch = setInterval(() => this.checkFile(), FILE_CHECK_INTERVAL_MS);
+      this.fileWatch = setInterval(() => {
+        if (this.checkFile() !== undefined) this.writeBackLostLog();
+      }, FILE_CHECK_INTERVAL_MS);
       this.fileWatch.unref();
     }
   }
@@ -113,17 +150,80 @@ export class SqliteDriver implements Driver {
   }
 
   /**
-   * Why the open database is no longer the file at store.path, or undefined while it is (one stat: same device
-   * and inode as when opened). Sticky: a file put back is not trusted again until a restart opens it afresh.
+   * Why the open database is no longer the file at store.path (or its -wal or -shm no longer the one SQLite
+   * uses), or undefined while they are (one stat each: same device and inode as when first seen). Sticky: a
+   * file put back is not trusted again until a restart opens it afresh. `onlyLog` looks at the -wal alone: after
+   * a commit, the one file the commit went to.
    */
-  checkFile(): string | undefined {
+  checkFile(onlyLog = false): string | undefined {
     if (this.lost !== undefined || !this.file) return this.lost;
-    const now = identify(this.options.path, true);
-    if (now && now.dev === this.file.dev && now.ino === this.file.ino) return undefined;
-    this.lost = DATABASE_LOST_REASON;
+    const reason = this.findLostFile(this.file, onlyLog);
+    if (reason === undefined) return undefined;
+    this.lost = reason;
+    this.walLost = reason === DATABASE_WAL_LOST_REASON;
     const onLost = this.options.onLost;
-    if (onLost) setImmediate(() => onLost(DATABASE_LOST_REASON));
+    if (onLost) setImmediate(() => onLost(reason));
     return this.lost;
+  }
+
+  /** The reason for the first of the database file, its -wal and its -shm that is not the file opened. */
+  private findLostFile(file: FileIdentity, onlyLog: boolean): string | undefined {
+    if (!onlyLog && !sameFile(identify(this.options.path, true), file)) return DATABASE_LOST_REASON;
+    // A closed handle uses neither (SQLite removes the -wal as the last connection closes): it fails on its own.
+    if (!this.db.open) return undefined;
+    for (const side of onlyLog ? this.sideFiles.slice(0, 1) : this.sideFiles) {
+      const now = identify(side.path, true);
+      // Not made yet (or not yet seen): the first file SQLite puts there is the one this handle uses.
+      if (side.identity === undefined) side.identity = now;
+      else if (!sameFile(now, side.identity)) return side.reason;
+    }
+    return undefined;
+  }
+
+  /**
+   * After a group commit: the -wal looked at again, as it may have been removed while the group committed (then
+   * the group went with it). If so, what it held is copied into the database file before anyone is answered, and
+   * the group's events get the error that keeps their callers from a 1000.
+   */
+  lostAfterCommit(): DatabaseLostError | undefined {
+    if (this.checkFile(true) === undefined) return undefined;
+    this.writeBackLostLog();
+    return this.lostError();
+  }
+
+  /**
+   * After the -wal was removed, SQLite keeps committing into the removed file, which is gone for good when the
+   * process ends: acknowledged callbacks not yet copied into the database file would go with it. A checkpoint
+   * copies them now. Only while nothing has taken the -wal's place: a file there is another process's log, and
+   * copying this one under it would corrupt what that process reads. Repeated every check, for the alert and the
+   * attempts still written through this handle.
+   */
+  private writeBackLostLog(): void {
+    if (!this.walLost || this.closing !== undefined || fs.existsSync(`${this.options.path}-wal`)) return;
+    try {
+      const [result] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      if (result?.busy !== 0) return this.writeBackFailure('another connection is reading or writing');
+      if (this.writeBackFailed !== undefined || !this.wroteBack) {
+        this.logger?.warn(
+          { path: this.options.path },
+          'commits in the removed -wal file were copied into the database file; restart skyrelay on this folder',
+        );
+      }
+      this.wroteBack = true;
+      this.writeBackFailed = undefined;
+    } catch (err) {
+      this.writeBackFailure(describeFailure(err, failures));
+    }
+  }
+
+  private writeBackFailure(why: string): void {
+    // Tried again at the next check; logged once per kind of failure, not every second.
+    if (this.writeBackFailed === why) return;
+    this.writeBackFailed = why;
+    this.logger?.error(
+      { path: this.options.path, reason: why },
+      'could not copy the removed -wal file into the database file yet; trying again every second',
+    );
   }
 
   get lostReason(): string | undefined {
@@ -273,6 +373,10 @@ function toStoreErrorOrRule(err: unknown): unknown {
   } catch (mapped) {
     return mapped;
   }
+}
+
+function sameFile(a: FileIdentity | undefined, b: FileIdentity): boolean {
+  return a !== undefined && a.dev === b.dev && a.ino === b.ino;
 }
 
 /** Device and inode of the file at `file`; undefined in memory, or (when `quiet`) if nothing is there. */

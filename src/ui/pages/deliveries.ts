@@ -1,4 +1,4 @@
-import { FilterError, parseSince, parseState } from '../../admin/filters';
+import { FilterError, hasControlCharacters, parseSince, parseState } from '../../admin/filters';
 import type { InspectStore } from '../../store/store';
 import { DELIVERY_STATES, type DeliveryFilter } from '../../store/types';
 import { html, query, type Html } from '../html';
@@ -14,6 +14,9 @@ export function readDeliveryFilter(q: Query, now: number): DeliveryFilter {
   if (cursor !== undefined && !ID_PATTERN.test(cursor)) throw new FilterError('cursor: not a delivery id');
   const destination = pick('destination');
   if (destination !== undefined && destination.length > 200) throw new FilterError('destination: too long');
+  if (destination !== undefined && hasControlCharacters(destination)) {
+    throw new FilterError('destination: control characters are not allowed');
+  }
   const state = pick('state');
   const since = pick('since');
   return {

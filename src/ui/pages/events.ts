@@ -1,4 +1,4 @@
-import { parseEventType, parseSince, parseStatus, FilterError } from '../../admin/filters';
+import { hasControlCharacters, parseEventType, parseSince, parseStatus, FilterError } from '../../admin/filters';
 import { PAY_STATUSES } from '../../event';
 import type { InspectStore } from '../../store/store';
 import type { EventFilter } from '../../store/types';
@@ -17,6 +17,7 @@ export function readEventFilter(q: Query, now: number): EventFilter {
     const v = q[name]?.trim();
     if (v === undefined || v === '') return undefined;
     if (v.length > max) throw new FilterError(`${name}: at most ${max} characters`);
+    if (hasControlCharacters(v)) throw new FilterError(`${name}: control characters are not allowed`);
     return v;
   };
   const cursor = text('cursor', 100);

@@ -227,11 +227,12 @@ export function buildTimeline(detail: PayoutDetail): TimelineRow[] {
     });
     for (const c of d.conflicts) {
       if (c.copy.type !== 'payout') continue;
+      const repeats = c.repeats ? html` ×${c.repeats + 1}` : '';
       rows.push({
         dealTime: c.copy.dealTime,
         receivedAt: c.receivedAt,
         status: c.copy.status,
-        transition: html`conflicting copy${c.repeats ? ` ×${c.repeats + 1}` : ''}: differs in ${c.differs.join(', ')}`,
+        transition: html`conflicting copy${repeats}: differs in ${c.differs.join(', ')}`,
         duplicates: null,
         eventId: event.id,
         anomaly: true,

@@ -68,7 +68,7 @@ async function expectBuilt(store: Store): Promise<void> {
 }
 
 /** Tables of the migrations appended after the payouts one (one table each), undone with it. */
-const AFTER_PAYOUTS = ['payout_reconciliations'];
+const AFTER_PAYOUTS = ['payout_reconciliations', 'rejection_quota'];
 /** Those migrations, and the ones that only change the payouts table (its confirmation column): gone with it. */
 const LATER_MIGRATIONS = AFTER_PAYOUTS.length + 1;
 

@@ -807,6 +807,23 @@ for (const factory of STORE_FACTORIES) {
     });
 
     describe('shared state', () => {
+      it('grants rejection rows up to the cap a minute across instances, and again from the next minute', async () => {
+        const minute = 1_800_000_000_000;
+        // 12 instances asking for 3 at once, 30 rows a minute between them: 30 granted, never more.
+        const takes = await Promise.all(
+          Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? a : b).takeRejectionRows(minute, 3, 30)),
+        );
+        expect(takes.reduce((n, x) => n + x, 0)).to.equal(30);
+        expect(takes.every((x) => x >= 0 && x <= 3)).to.equal(true);
+        expect(await b.takeRejectionRows(minute, 3, 30), 'the minute is used up').to.equal(0);
+        // Part of what is asked, when that is all that is left.
+        expect(await a.takeRejectionRows(minute + 60_000, 25, 30)).to.equal(25);
+        expect(await b.takeRejectionRows(minute + 60_000, 10, 30)).to.equal(5);
+        // A clock behind the others is charged to the latest minute, not given a fresh one.
+        expect(await a.takeRejectionRows(minute, 1, 30)).to.equal(0);
+        expect(await a.takeRejectionRows(minute + 120_000, 1, 30)).to.equal(1);
+      });
+
       it('admits one rejection alert per window across instances, and one instance sends the closed window', async () => {
         const windowMs = 60_000;
         const now = Date.now();

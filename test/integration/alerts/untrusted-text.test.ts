@@ -71,6 +71,30 @@ describe('attacker text in alerts and relayed payouts (real daemon, real Slack r
     expect(request.body).not.to.match(/<http|\*bold\*|_it_|~gone~|`code`/);
   });
 
+  it('strips bidirectional controls from Slack and plain-text mail, and isolates the text in HTML mail', async () => {
+    const bidi = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+    const claimed = 'Mallory\u202eyaP\u2066ykS\u2069\u200f@skypay';
+    const res = await postCallback(t.callbackUrl, buildCallback({ userName: claimed }));
+    expect(res.status).to.equal(401);
+    const failure = buildCallback({ payType: '4', failDescription: 'closed \u202eDIAP\u200e', note: '\u2067x\u202a' });
+    expect((await postCallback(t.callbackUrl, failure)).json?.['responseCode']).to.equal('1000');
+    const requests = await slack.waitFor(
+      (rs) =>
+        rs.some((r) => r.body.includes('MalloryyaPykS@skypay')) &&
+        rs.some((r) => r.body.includes(String(failure['controlNumber']))),
+    );
+    const mails = await smtp.waitFor((ms) => ms.some((m) => m.parsed.text.includes('MalloryyaPykS@skypay')));
+    const mail = mails.find((m) => m.parsed.text.includes('MalloryyaPykS@skypay'));
+    for (const r of requests) expect(bidi.test(r.body), r.body).to.equal(false);
+    const relayed = requests.find((r) => r.body.includes(String(failure['controlNumber'])));
+    expect(fieldTexts(slackBody(relayed!))).to.include('*Failure description*\nclosed DIAP');
+    expect(bidi.test(mail?.parsed.subject ?? ''), mail?.parsed.subject).to.equal(false);
+    expect(bidi.test(mail?.parsed.text ?? ''), mail?.parsed.text).to.equal(false);
+    const html = String(mail?.parsed.html);
+    expect(bidi.test(html)).to.equal(false);
+    expect(html).to.include('<bdi>MalloryyaPykS@skypay</bdi>');
+  });
+
   it("caps Slack text at 3,000 characters and every field within Block Kit's 2,000", async () => {
     const body = buildCallback({ payType: '4', failDescription: `${'&'.repeat(5_000)}${'x'.repeat(20_000)}` });
     expect((await postCallback(t.callbackUrl, body)).json?.['responseCode']).to.equal('1000');

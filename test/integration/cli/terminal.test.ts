@@ -2,7 +2,17 @@ import { expect } from 'chai';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
 import { ALL, withStore } from '../../support/store';
 import { replies, startReceiver, type Receiver } from '../../support/receiver';
-import { buildCallback, postCallback } from '../../support/skypay';
+import {
+  SAMPLE_AUTH,
+  SAMPLE_ENCRYPT_KEY,
+  SAMPLE_PARTNER,
+  buildCallback,
+  dealTimeFromNow,
+  decryptReply,
+  nextControlNumber,
+  postCallback,
+} from '../../support/skypay';
+import { SkyPaySimulator } from '../../support/skypay-simulator';
 import { runCli } from './run-cli';
 
 const SECRET = `whsec_${Buffer.from('cli-terminal-signing-secret-001').toString('base64')}`;
@@ -83,5 +93,74 @@ describe("skyrelay CLI: untrusted text on the operator's terminal", function () 
     expect(r.code).to.equal(1);
     expect(RAW_CONTROL.test(r.stderr)).to.equal(false);
     expect(r.stderr).to.contain('bad hook\\x1b[1A\\x1b[2K');
+  });
+});
+
+/** Right-to-left override, isolates and marks: invisible, and they reorder the rest of a terminal line. */
+const BIDI = '\u202e\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069\u200e\u200f\u061c';
+const RAW_BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+const ESCAPED_BIDI = '\\u202e\\u202a\\u202b\\u202c\\u202d\\u2066\\u2067\\u2068\\u2069\\u200e\\u200f\\u061c';
+
+describe("skyrelay CLI: bidirectional controls on the operator's terminal (show, reconcile)", function () {
+  this.timeout(30_000);
+  let t: TestDaemon;
+  let sim: SkyPaySimulator;
+  let config: Record<string, unknown>;
+  const controlNumber = nextControlNumber('SKBID');
+
+  before(async () => {
+    sim = await SkyPaySimulator.start({
+      userName: SAMPLE_PARTNER,
+      authentication: SAMPLE_AUTH,
+      encryptKey: SAMPLE_ENCRYPT_KEY,
+    });
+    const partners = [{ userName: SAMPLE_PARTNER, authentication: [SAMPLE_AUTH], encryptKeys: [SAMPLE_ENCRYPT_KEY] }];
+    t = await startTestDaemon({ skypay: { partners } });
+    // Only the CLI asks SkyPay here.
+    config = {
+      skypay: { partners, statusQuery: { url: sim.url, partner: SAMPLE_PARTNER, minAgeMs: 1, timeoutMs: 2000 } },
+      store: { path: t.dbPath },
+    };
+    const upload = buildCallback({
+      controlNumber,
+      payType: '1',
+      dealTime: dealTimeFromNow(-60_000),
+      referenceNumber: `REF${BIDI}gpj.exe`,
+    });
+    const reply = await postCallback(t.callbackUrl, upload, { encryptKey: SAMPLE_ENCRYPT_KEY });
+    expect((decryptReply(reply.text, SAMPLE_ENCRYPT_KEY) as Record<string, unknown>)['responseCode']).to.equal('1000');
+    sim.set({
+      controlNumber,
+      status: '0',
+      statusDesc: `Processing${BIDI}gnissecorp`,
+      transactionDate: dealTimeFromNow(-60_000),
+      payTime: '',
+      cancelTime: '',
+    });
+  });
+  after(async () => {
+    await t.stop();
+    await sim.stop();
+  });
+
+  it('show and reconcile print each one as a visible escape, in tables and in --json', async () => {
+    const [show, showJson, reconcile, reconcileJson] = await Promise.all([
+      runCli(['show', controlNumber], config),
+      runCli(['show', controlNumber, '--json'], config),
+      runCli(['reconcile', '--dry-run', '--control-number', controlNumber], config),
+      runCli(['reconcile', '--dry-run', '--json', '--control-number', controlNumber], config),
+    ]);
+    for (const r of [show, showJson, reconcile, reconcileJson]) {
+      expect(r.code, r.stderr).to.equal(0);
+      expect(RAW_BIDI.test(r.stdout + r.stderr), r.stdout).to.equal(false);
+    }
+    expect(show.stdout).to.contain(`reference        REF${ESCAPED_BIDI}gpj.exe`);
+    expect((JSON.parse(showJson.stdout) as { event: { referenceNumber: string } }).event.referenceNumber).to.equal(
+      `REF${BIDI}gpj.exe`,
+    );
+    expect(reconcile.stdout).to.contain(`Processing${ESCAPED_BIDI}gnissecorp`);
+    expect((JSON.parse(reconcileJson.stdout) as { statusDesc: string }).statusDesc).to.equal(
+      `Processing${BIDI}gnissecorp`,
+    );
   });
 });

@@ -11,6 +11,7 @@ import {
 import { stringifyEvent } from '../../../src/event-json';
 import type { Store } from '../../../src/store/store';
 
+const AUTHENTICATION_FAILED = 'authentication failed: check userName, the authentication key and the encrypt key';
 const RESPONSE_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{4}$/;
 
 /** Every event of one payout, as `skyrelay show <controlNumber>` lists them. */
@@ -134,7 +135,54 @@ describe('POST /callbacks/skypay (encrypted)', () => {
     const res = await postCallback(t.callbackUrl, buildCallback());
     expect(res.status).to.equal(401);
     expect(res.json?.['responseCode']).not.to.equal('1000');
-    expect(String(res.json?.['responseDescription'])).to.match(/must send encrypted/);
+    expect(String(res.json?.['responseDescription'])).to.equal(AUTHENTICATION_FAILED);
+  });
+
+  it('tells the client the same for every authentication failure, and keeps which one in the row and the log', async () => {
+    const sends: [detail: string, send: () => ReturnType<typeof postCallback>, key?: string][] = [
+      ['unknown partner (userName)', () => postCallback(t.callbackUrl, buildCallback({ userName: 'Nobody@skypay' }))],
+      [
+        'wrong authentication key',
+        () => postCallback(t.callbackUrl, buildCallback({ userName: 'Plain@skypay', authentication: 'GUESS-1' })),
+      ],
+      ['this partner must send encrypted callbacks', () => postCallback(t.callbackUrl, buildCallback())],
+      [
+        'no configured encrypt key decrypts this body',
+        () => postCallback(t.callbackUrl, buildCallback(), { encryptKey: 'SomeoneElsesKey' }),
+      ],
+      [
+        "body was not encrypted with this partner's key",
+        () =>
+          postCallback(t.callbackUrl, buildCallback({ userName: 'Plain@skypay' }), { encryptKey: SAMPLE_ENCRYPT_KEY }),
+        SAMPLE_ENCRYPT_KEY,
+      ],
+      [
+        'unknown partner (userName)',
+        () =>
+          postCallback(t.callbackUrl, buildCallback({ userName: 'Ghost@skypay' }), { encryptKey: SAMPLE_ENCRYPT_KEY }),
+        SAMPLE_ENCRYPT_KEY,
+      ],
+      [
+        'wrong authentication key',
+        () =>
+          postCallback(t.callbackUrl, buildCallback({ authentication: 'GUESS-2' }), { encryptKey: SAMPLE_ENCRYPT_KEY }),
+        SAMPLE_ENCRYPT_KEY,
+      ],
+    ];
+    const before = new Set((await t.daemon.store.listRejections({ limit: 1000 })).map((r) => r.id));
+    for (const [detail, send, key] of sends) {
+      const res = await send();
+      const reply = (key === undefined ? res.json : decryptReply(res.text, key)) as Record<string, unknown>;
+      expect(res.status, detail).to.equal(401);
+      expect(reply, detail).to.include({ responseCode: '401', responseDescription: AUTHENTICATION_FAILED });
+    }
+    const kept = (await t.daemon.store.listRejections({ limit: 1000 })).filter((r) => !before.has(r.id));
+    expect(kept.map((r) => r.description).sort()).to.deep.equal(sends.map(([detail]) => detail).sort());
+    const logged = t.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l['outcome'] === 'refused')
+      .map((l) => l['description']);
+    for (const [detail] of sends) expect(logged).to.include(detail);
   });
 
   it('refuses a body that no configured key decrypts with 401', async () => {

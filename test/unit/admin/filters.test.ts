@@ -1,10 +1,13 @@
 import { expect } from 'chai';
 import {
   FilterError,
+  hasControlCharacters,
   parseConfirmation,
+  parseCursor,
   parseDuration,
   parseEventType,
   parseLimit,
+  parseName,
   parseSince,
   parseState,
   parseStatus,
@@ -24,6 +27,25 @@ describe('filters shared by the CLI flags and the admin query string', () => {
     expect(parseSince('1h', 10_000_000)).to.equal(10_000_000 - 3_600_000);
     expect(parseSince('2026-01-01T00:00:00Z')).to.equal(Date.parse('2026-01-01T00:00:00Z'));
     expect(() => parseSince('yesterday')).to.throw(FilterError, /since:/);
+  });
+
+  it('refuses durations and times no store can hold, and cursors and names with control characters', () => {
+    expect(parseDuration('36500d', 'x')).to.equal(36_500 * 86_400_000);
+    for (const huge of ['36501d', '9999999999999h', `${'9'.repeat(400)}s`]) {
+      expect(() => parseDuration(huge, 'older-than'), huge).to.throw(FilterError, /^older-than: at most 36500d/);
+    }
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    expect(() => parseSince('9999999999999h', now)).to.throw(FilterError, /^since: at most/);
+    expect(() => parseSince('25000d', now)).to.throw(FilterError, /^since: expected a time from 1970 to 9999/);
+    expect(() => parseSince('+275760-09-13T00:00:00Z', now)).to.throw(FilterError, /from 1970 to 9999/);
+    expect(parseSince('9999-12-31T23:59:59Z', now)).to.equal(Date.parse('9999-12-31T23:59:59Z'));
+    expect(parseCursor('evt_01ABC-x')).to.equal('evt_01ABC-x');
+    for (const bad of ['evt_\u0000', 'a b', '', 'x'.repeat(101)]) {
+      expect(() => parseCursor(bad), JSON.stringify(bad)).to.throw(FilterError, /^cursor:/);
+    }
+    expect(() => parseName('ops\u0000', 'destination')).to.throw(FilterError, /^destination:/);
+    expect(hasControlCharacters('a\u0000b')).to.equal(true);
+    expect(hasControlCharacters('Plain@skypay')).to.equal(false);
   });
 
   it('accepts payout statuses by name or payType number, and known event types and delivery states', () => {

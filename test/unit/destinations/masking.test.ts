@@ -3,9 +3,10 @@ import { assert as assertStruct } from 'superstruct';
 import { buildGroupMessage } from '../../../src/alerts/grouping/message';
 import { applyMasking, findMaskFieldProblem, maskValue } from '../../../src/destinations/masking';
 import { DestinationConfig } from '../../../src/destinations/schema';
-import type { PayoutEvent } from '../../../src/event';
+import type { PayoutEvent, RelayEvent, SystemEvent } from '../../../src/event';
+import { buildAnomalyEvent } from '../../../src/payouts/events';
 import { parseEvent, stringifyEvent } from '../../../src/event-json';
-import { buildDeadDeliveryEvent, buildPayoutEvent } from '../../support/fixtures';
+import { buildDeadDeliveryEvent, buildPaidEvent, buildPayoutEvent } from '../../support/fixtures';
 
 describe('masking (pure)', () => {
   it('keeps the last 4 characters behind a fixed ****, and hides short values whole', () => {
@@ -99,5 +100,100 @@ describe('masking a group message', () => {
     assert.match(text, /\*\*\*\*0024/);
     // The message itself is untouched: the store keeps what the group really held.
     assert.equal(JSON.stringify(event).includes(members[0]?.controlNumber ?? '?'), true);
+  });
+});
+
+describe('masking the prose of events', () => {
+  const paid = buildPaidEvent({ controlNumber: 'SKYMKANOM000001', partner: 'Plain@skypay' });
+  const failed = buildPayoutEvent({
+    controlNumber: 'SKYMKANOM000001',
+    partner: 'Plain@skypay',
+    dealTime: '2026-11-27 10:00:00',
+    dealTimeUtc: '2026-11-27T02:00:00.000Z',
+  });
+  const anomaly = buildAnomalyEvent(
+    failed,
+    { from: 'paid', to: 'paid', kind: 'conflict' },
+    [
+      {
+        eventId: paid.id,
+        status: 'paid',
+        dealTime: '2026-11-27 09:00:00',
+        receivedAt: paid.receivedAt,
+        kind: 'forward',
+      },
+      {
+        eventId: failed.id,
+        status: 'failure',
+        dealTime: failed.dealTime,
+        receivedAt: failed.receivedAt,
+        kind: 'conflict',
+      },
+    ],
+    new Date('2026-11-27T02:00:05Z'),
+  );
+  const textOf = (event: RelayEvent): string => JSON.stringify(event);
+
+  it('rewrites an anomaly reason from the masked view, and hides the deal times of its timeline', () => {
+    const out = applyMasking(anomaly, { omit: [], mask: ['controlNumber', 'partner', 'dealTime'] });
+    assert.equal(out.source, 'skyrelay');
+    if (out.source !== 'skyrelay') return;
+    assert.match(
+      String(out.data['reason']),
+      /^Payout \*\*\*\*0001 of \*\*\*\*ypay was already paid \(final\) and then got a different final status, failure \(dealTime \*\*\*\*0:00\)\. /,
+    );
+    for (const value of ['SKYMKANOM000001', 'Plain@skypay', '2026-11-27 10:00:00', '2026-11-27 09:00:00']) {
+      assert.equal(textOf(out).includes(value), false, `${value} shown`);
+    }
+    // The stored event is whole.
+    assert.match(String(anomaly.data['reason']), /^Payout SKYMKANOM000001 of Plain@skypay/);
+  });
+
+  it('says [omitted] where an omitted value stood in the prose', () => {
+    const out = applyMasking(anomaly, { omit: ['controlNumber', 'partner'], mask: [] });
+    if (out.source !== 'skyrelay') throw new Error('expected a system event');
+    assert.match(String(out.data['reason']), /^Payout \[omitted\] of \[omitted\] was already paid/);
+    assert.equal(Object.hasOwn(out.data, 'controlNumber'), false);
+  });
+
+  it('hides the values in the prose of any kind of event, in any letter case, even one added later', () => {
+    // A kind this module has never heard of, whose prose names the payout and its time in its own words.
+    const later: SystemEvent = {
+      ...anomaly,
+      data: {
+        kind: 'same-time',
+        controlNumber: 'SKYMKANOM000001',
+        partner: 'Plain@skypay',
+        dealTime: '2026-11-27 10:00:00',
+        payTime: '2026-11-27 10:00:01',
+        reason: 'skymkanom000001 (PLAIN@SKYPAY) moved at 2026-11-27 10:00:00; SkyPay says paid at 2026-11-27 10:00:01',
+      },
+    };
+    const text = textOf(applyMasking(later, { omit: [], mask: ['controlNumber', 'partner', 'dealTime'] }));
+    for (const value of ['skymkanom000001', 'plain@skypay', '2026-11-27 10:00:0']) {
+      assert.equal(text.toLowerCase().includes(value), false, `${value} shown: ${text}`);
+    }
+    assert.match(text, /\*\*\*\*0001 \(\*\*\*\*ypay\) moved at \*\*\*\*0:00; SkyPay says paid at \*\*\*\*0:01/);
+  });
+
+  it("hides a payout's values where its own free text quotes them", () => {
+    const event = buildPayoutEvent({
+      controlNumber: 'SKYMKANOM000001',
+      failDescription: 'payout SKYMKANOM000001 refused',
+      extra: { note: 'for SKYMKANOM000001', ids: ['SKYMKANOM000001', 7] },
+    });
+    const out = applyMasking(event, { omit: [], mask: ['controlNumber'] });
+    assert.equal(stringifyEvent(out).includes('SKYMKANOM000001'), false, stringifyEvent(out));
+    assert.equal((out as PayoutEvent).failDescription, 'payout ****0001 refused');
+    assert.deepEqual((out as PayoutEvent).extra['ids'], ['****0001', 7]);
+  });
+
+  it('finds a short value only as a word of its own', () => {
+    const event = buildDeadDeliveryEvent({
+      data: { partner: 'AB', lastError: 'AB refused: ABC and TAB stay, (ab) goes' },
+    });
+    const out = applyMasking(event, { omit: [], mask: ['partner'] });
+    if (out.source !== 'skyrelay') throw new Error('expected a system event');
+    assert.equal(out.data['lastError'], '**** refused: ABC and TAB stay, (****) goes');
   });
 });

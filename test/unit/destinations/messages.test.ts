@@ -130,7 +130,7 @@ describe('email content', () => {
     ]) {
       expect(text).to.include(line);
     }
-    expect(html).to.include('<td style="padding:4px 0">ACME Remit &lt;PH&gt;</td>');
+    expect(html).to.include('<td style="padding:4px 0"><bdi>ACME Remit &lt;PH&gt;</bdi></td>');
     expect(html).to.include('Beneficiary account closed &amp; &quot;frozen&quot;');
     expect(html).to.include('dlv_9');
     expect(html).not.to.include('<PH>');

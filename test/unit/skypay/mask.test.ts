@@ -14,6 +14,13 @@ describe('skypay/mask', () => {
     expect(maskSenderText('{"note":"my key is SECRET-KEY-1"}', ['SECRET-KEY-1'])).to.equal('{"note":"my key is ***"}');
   });
 
+  it('masks a configured secret in any case, and its base64 and hex forms', () => {
+    const key = 'SECRET-KEY-0123456789';
+    const text = `{"note":"${key.toLowerCase()}","b64":"${Buffer.from(`k=${key}`).toString('base64')}","hex":"${Buffer.from(key).toString('hex').toUpperCase()}"}`;
+    const kept = maskSenderText(text, [key]);
+    expect(kept).to.match(/^\{"note":"\*\*\*","b64":"\w{0,3}\*\*\*\w{0,3}=*","hex":"\*\*\*"\}$/);
+  });
+
   it('caps what is kept', () => {
     const kept = maskSenderText('x'.repeat(100_000), []);
     expect(kept.length).to.be.lessThan(17_000);

@@ -107,7 +107,7 @@ describe('dashboard: a payout timeline', () => {
       ['evt_c', 'amendedFailure', 0, true],
     ]);
     expect(rows[0]?.transition.text).to.contain('stored before payouts were kept');
-    expect(rows[2]?.transition.text).to.contain('conflicting copy ×2: differs in failDescription');
+    expect(rows[2]?.transition.text).to.contain('conflicting copy ×2: differs in <bdi>failDescription</bdi>');
     expect(rows[3]?.transition.text).to.contain('after-final');
   });
 });

@@ -19,6 +19,20 @@ describe('dashboard: escaping', () => {
     expect(escapeHtml(`<>&"'\``)).to.equal('&#60;&#62;&#38;&#34;&#39;&#96;');
   });
 
+  it('isolates text between tags in <bdi>, and drops bidirectional controls where no element can go', () => {
+    const rlo = 'abc\u202edef\u2066\u200e';
+    expect(html`<p title="${rlo}">Payout ${rlo} of ${'x'} · ${7}${''}</p>`.text).to.equal(
+      `<p title="abcdef">Payout <bdi>${rlo}</bdi> of <bdi>x</bdi> · 7</p>`,
+    );
+    expect(html`<title>${rlo}</title>`.text).to.equal('<title>abcdef</title>');
+    expect(html`<textarea>${rlo}</textarea>`.text).to.equal('<textarea>abcdef</textarea>');
+    expect(html`<option value="${rlo}">${rlo}</option>`.text).to.equal('<option value="abcdef">abcdef</option>');
+    expect(html`<svg><text>${rlo}</text></svg>`.text).to.equal('<svg><text>abcdef</text></svg>');
+    expect(html`<td>${[rlo, html`<b>${rlo}</b>`]}</td>`.text).to.equal(
+      `<td><bdi>${rlo}</bdi><b><bdi>${rlo}</bdi></b></td>`,
+    );
+  });
+
   it('builds query strings from set parameters only', () => {
     expect(query({ a: 'x y', b: undefined, c: '' })).to.equal('?a=x+y');
     expect(query({})).to.equal('');
