@@ -1,6 +1,9 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import { createAdminRouter, guardAdmin } from './admin/router';
+import { fingerprint } from './admin/auth';
+import { ADMIN_PREFIX, createAdminRouter, guardAdmin } from './admin/router';
+import { AuthGate } from './http/auth-gate';
+import { refuseAmbiguousSeparators } from './http/path-guard';
 import { createAlerts, type Alerts } from './alerts';
 import { Silences } from './alerts/silences';
 import { createApp } from './app';
@@ -33,6 +36,7 @@ import { StuckWatcher } from './payouts/stuck';
 import { isPayoutAnomalyKind } from './event';
 import { resolveStuckWaits } from './payouts/stuck-after';
 import { Dashboard } from './ui';
+import { UI_PREFIX } from './ui/layout';
 import { confirmationOptions, createReconciler } from './payouts/reconciler-factory';
 import { dedupRules } from './ingest/dedup';
 
@@ -66,6 +70,8 @@ export class Daemon {
   private silences: Silences | undefined;
   /** The dashboard at /ui (issue 12), when admin.token is set. */
   private dashboard: Dashboard | undefined;
+  /** Wrong tokens per address, for /admin, /metrics and the dashboard's sign-in alike. */
+  private readonly authGate: AuthGate;
   readonly stop: () => Promise<void>;
 
   constructor(
@@ -87,6 +93,10 @@ export class Daemon {
     // Grouping destinations (issue 11): payouts routed there join their group instead of getting a delivery each.
     this.planDeliveries = withGrouping(this.planner.plan, resolveGroupings(config.destinations));
     this.stop = once(() => this.drain());
+    this.authGate = new AuthGate(config.server.authThrottle, {
+      logger,
+      onRefused: (surface, outcome) => this.events.emit('auth.refused', { surface, outcome }),
+    });
   }
 
   /** How new events are routed: the rules, less what an active silence holds back (replays ignore silences). */
@@ -279,6 +289,7 @@ export class Daemon {
       publishIntervalMs: config.metrics.publishIntervalMs,
       path: config.metrics.path,
       token: config.metrics.token,
+      gate: this.authGate,
       logger: this.logger,
     });
     events.on('callback.outcome', ({ outcome, ms }) => metrics.recordOutcome(outcome, ms));
@@ -291,6 +302,7 @@ export class Daemon {
       }
     });
     events.on('status.query', ({ outcome }) => metrics.recordStatusQuery(outcome));
+    events.on('auth.refused', ({ surface, outcome }) => metrics.recordAuthRefusal(surface, outcome));
     events.on('payout.reconciled', ({ anomaly }) => {
       if (anomaly !== undefined) metrics.recordPayoutAnomaly(anomaly);
     });
@@ -323,6 +335,8 @@ export class Daemon {
       // Payouts and silences pages (issue 12 §1).
       stuckWaits: resolveStuckWaits(config.payouts),
       onSilencesChanged: () => this.silences?.refresh() ?? Promise.resolve(),
+      silenceMaxDurationMs: config.silences.maxDurationMs,
+      gate: this.authGate,
     });
     events.on('callback.outcome', ({ outcome }) => dashboard.recordOutcome(outcome));
     this.dashboard = dashboard;
@@ -473,9 +487,11 @@ export class Daemon {
 
   private operationsGuards(metrics: Metrics | undefined): Koa.Middleware[] {
     const token = this.config.admin.token;
+    const { metrics: m } = this.config;
     return [
+      refuseAmbiguousSeparators([ADMIN_PREFIX, UI_PREFIX, ...(m.enabled ? [m.path] : [])]),
       ...(metrics?.guards ?? []),
-      ...(token ? [guardAdmin({ token, logger: this.logger })] : []),
+      ...(token ? [guardAdmin({ token, logger: this.logger, gate: this.authGate })] : []),
       ...(this.dashboard ? [this.dashboard.guard] : []),
     ];
   }
@@ -509,6 +525,8 @@ export class Daemon {
             silences: {
               store: this.store,
               destinations: Object.keys(this.config.destinations),
+              maxDurationMs: this.config.silences.maxDurationMs,
+              via: `admin token ${fingerprint(token)}`,
               onChanged: () => this.silences?.refresh() ?? Promise.resolve(),
             },
           }),

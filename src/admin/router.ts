@@ -9,7 +9,8 @@ import type { InspectStore, PayoutStore, ReplayStore } from '../store/store';
 import type { RejectionFilter, ReplayResult } from '../store/types';
 import type { NewDelivery } from '../store/types';
 import { guardPrefix } from '../http/path-guard';
-import { requireBearerToken } from './auth';
+import type { AuthGate } from '../http/auth-gate';
+import { ADMIN_BEARER, requireBearerToken } from './auth';
 import { addSilenceRoutes, type SilenceRoutesDeps } from './silences';
 import {
   FilterError,
@@ -48,8 +49,8 @@ export const ADMIN_PREFIX = '/admin';
  * only then does the strict, case-sensitive router decide between an answer
  * and a 404. Errors and 404s below /admin are answered as JSON.
  */
-export function guardAdmin(deps: Pick<AdminDeps, 'token' | 'logger'>): Koa.Middleware {
-  const authenticate = requireBearerToken(deps.token);
+export function guardAdmin(deps: Pick<AdminDeps, 'token' | 'logger'> & { gate?: AuthGate }): Koa.Middleware {
+  const authenticate = requireBearerToken(deps.token, ADMIN_BEARER, deps.gate);
   const answerAsJson = answerErrorsAsJson(deps.logger);
   return guardPrefix(ADMIN_PREFIX, (ctx, next) => authenticate(ctx, () => answerAsJson(ctx, next)));
 }

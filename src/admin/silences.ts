@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import { SilenceInputError, parseSilence, MAX_AUTHOR_CHARS } from '../alerts/silence-input';
+import { SilenceInputError, parseSilence, MAX_AUTHOR_CHARS, type SilenceActor } from '../alerts/silence-input';
 import { silenceState } from '../alerts/silence-match';
 import type { Logger } from '../log';
 import { SilenceEndedError } from '../store/errors';
@@ -12,6 +12,10 @@ export interface SilenceRoutesDeps {
   store: SilenceStore;
   /** The configured destination names a silence may name. */
   destinations: readonly string[];
+  /** silences.maxDurationMs. */
+  maxDurationMs: number;
+  /** How the admin router authenticated the caller ("admin token 3f9a2c1b"): recorded with what they do. */
+  via: string;
   /** After a silence is made or expired here: this process applies it at once instead of at its next refresh. */
   onChanged: () => Promise<void>;
   logger: Logger;
@@ -29,10 +33,13 @@ export function describeSilence(view: SilenceView, now: number): SilenceView & {
 export function addSilenceRoutes(router: Router, deps: SilenceRoutesDeps): void {
   const now = deps.now ?? Date.now;
 
+  const actorOf = (ctx: Koa.Context): SilenceActor => ({ name: deps.via, via: deps.via, from: ctx.ip || null });
+
   router.post('/silences', async (ctx) => {
     let silence: NewSilence;
     try {
-      silence = parseSilence(ctx.request.body, deps.destinations, now());
+      const context = { destinations: deps.destinations, now: now(), maxDurationMs: deps.maxDurationMs };
+      silence = parseSilence(ctx.request.body, { ...context, actor: actorOf(ctx) });
     } catch (err) {
       if (!(err instanceof SilenceInputError)) throw err;
       ctx.status = 400;
@@ -41,7 +48,10 @@ export function addSilenceRoutes(router: Router, deps: SilenceRoutesDeps): void 
     }
     const view = await deps.store.createSilence(silence);
     await deps.onChanged();
-    deps.logger.info({ silenceId: view.id, createdBy: view.createdBy }, 'silence created');
+    deps.logger.info(
+      { silenceId: view.id, createdBy: view.createdBy, via: view.createdVia, from: view.createdFrom },
+      'silence created',
+    );
     ctx.status = 201;
     ctx.body = describeSilence(view, now());
   });
@@ -65,16 +75,18 @@ export function addSilenceRoutes(router: Router, deps: SilenceRoutesDeps): void 
   });
 
   router.delete('/silences/:id', async (ctx) => {
-    const expiredBy = readExpiredBy(ctx);
+    const actor = actorOf(ctx);
+    const expiredBy = readExpiredBy(ctx) ?? actor.name;
     try {
-      const view = await deps.store.expireSilence(ctx.params['id'] ?? '', expiredBy, now());
+      const audit = { via: actor.via, from: actor.from };
+      const view = await deps.store.expireSilence(ctx.params['id'] ?? '', expiredBy, now(), audit);
       if (!view) {
         ctx.status = 404;
         ctx.body = { error: 'no such silence' };
         return;
       }
       await deps.onChanged();
-      deps.logger.info({ silenceId: view.id, expiredBy }, 'silence expired');
+      deps.logger.info({ silenceId: view.id, expiredBy, via: actor.via, from: actor.from }, 'silence expired');
       ctx.body = describeSilence(view, now());
     } catch (err) {
       if (!(err instanceof SilenceEndedError)) throw err;
@@ -84,12 +96,16 @@ export function addSilenceRoutes(router: Router, deps: SilenceRoutesDeps): void 
   });
 }
 
-/** Who ends it, from `?expiredBy=` or a JSON body's `expiredBy`: the audit needs a name. */
-function readExpiredBy(ctx: Koa.Context): string {
+/**
+ * Who ends it, from `?expiredBy=` or a JSON body's `expiredBy`; undefined when neither is given (the credential then
+ * names them: the audit has a name either way).
+ */
+function readExpiredBy(ctx: Koa.Context): string | undefined {
   const body = ctx.request.body as Record<string, unknown> | undefined;
   const value = lastValue(ctx.query['expiredBy']) ?? body?.['expiredBy'];
+  if (value === undefined) return undefined;
   if (typeof value !== 'string' || value.trim() === '') {
-    throw new FilterError('expiredBy: required (a query parameter or JSON body field naming who expires the silence)');
+    throw new FilterError('expiredBy: a non-empty name of who expires the silence (or leave it out)');
   }
   if (value.length > MAX_AUTHOR_CHARS) throw new FilterError(`expiredBy: at most ${MAX_AUTHOR_CHARS} characters`);
   return value;

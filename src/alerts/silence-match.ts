@@ -3,6 +3,7 @@ import type { RelayEvent } from '../event';
 import { compileMatch } from '../routing/match';
 import { Match } from '../routing/schema';
 import type { NewDelivery, SilenceView } from '../store/types';
+import { isHealthAlert, namesSystemEvents } from './silence-scope';
 
 /** The destination types a silence without `destinations` covers: people's channels, never machines' feeds. */
 export const SILENCED_BY_DEFAULT: ReadonlySet<string> = new Set(['slack', 'email']);
@@ -30,7 +31,7 @@ export function compileSilence(view: SilenceView): CompiledSilence | undefined {
     startsAtMs: Date.parse(view.startsAt),
     endsAtMs: Math.min(Date.parse(view.endsAt), expiredMs),
     destinations: view.destinations === null ? undefined : new Set(view.destinations),
-    matchesSystemEvents: Object.hasOwn(view.matchers, 'source') || Object.hasOwn(view.matchers, 'type'),
+    matchesSystemEvents: namesSystemEvents(view.matchers),
     matches: compileMatch(view.matchers),
   };
 }
@@ -47,7 +48,7 @@ export function silences(
   type: string | undefined,
   now: number,
 ): boolean {
-  if (!isActive(silence, now)) return false;
+  if (!isActive(silence, now) || isHealthAlert(event)) return false;
   const covered = silence.destinations ? silence.destinations.has(destination) : SILENCED_BY_DEFAULT.has(type ?? '');
   if (!covered) return false;
   if (event.source === 'skyrelay' && !silence.matchesSystemEvents) return false;

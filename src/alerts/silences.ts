@@ -27,6 +27,8 @@ export class Silences {
   private refreshing: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private readonly now: () => number;
+  /** Silences already reported as ignored: read again every refresh, they are said once. */
+  private readonly ignored = new Set<string>();
 
   constructor(private readonly deps: SilencesDeps) {
     this.now = deps.now ?? Date.now;
@@ -77,7 +79,14 @@ export class Silences {
     for (const view of views) {
       const silence = compileSilence(view);
       if (silence) compiled.push(silence);
-      else this.deps.logger.warn({ silenceId: view.id }, 'silence has invalid matchers and is ignored');
+      else if (!this.ignored.has(view.id)) {
+        // Made before its matchers were checked as they are now (a field no event has, a lookahead): not trusted.
+        this.ignored.add(view.id);
+        this.deps.logger.warn(
+          { silenceId: view.id },
+          'silence has matchers that are no longer valid and is ignored; expire it and make a valid one',
+        );
+      }
     }
     this.current = compiled;
   }

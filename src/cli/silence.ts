@@ -1,7 +1,8 @@
+import os from 'node:os';
 import type { Command } from 'commander';
 import { parseDuration, parseLimit } from '../admin/filters';
 import { describeSilence } from '../admin/silences';
-import { SilenceInputError, parseMatchFlags, parseSilence } from '../alerts/silence-input';
+import { SilenceInputError, parseMatchFlags, parseSilence, type SilenceActor } from '../alerts/silence-input';
 import { SilenceEndedError } from '../store/errors';
 import type { SilenceView } from '../store/types';
 import { CommandFailed, UsageError, loadCliConfig, parseFlag, print, withStore } from './context';
@@ -12,9 +13,10 @@ interface AddFlags {
   for?: string;
   endsAt?: string;
   startsAt?: string;
-  by: string;
+  by?: string;
   comment: string;
   destination?: string[];
+  force?: boolean;
   json?: boolean;
 }
 
@@ -34,9 +36,10 @@ export function registerSilence(program: Command): void {
     .option('--for <duration>', 'how long from its start (30m, 2h, 1d)')
     .option('--ends-at <time>', 'when it ends (ISO-8601 with a zone), instead of --for')
     .option('--starts-at <time>', 'when it starts (ISO-8601 with a zone); default now')
-    .requiredOption('--by <name>', 'who makes it (kept for the audit)')
+    .option('--by <name>', 'who makes it (kept for the audit; default: your OS user name)')
     .requiredOption('--comment <text>', 'why (a ticket, an outage)')
     .option('--destination <name>', 'silence only this destination (repeat; webhooks only when named)', collect)
+    .option('--force', 'allow matchers that match every event of a kind (every payout, every alert)')
     .option('--json', 'print the silence as JSON')
     .action(async (flags: AddFlags) => {
       const config = loadCliConfig();
@@ -44,7 +47,12 @@ export function registerSilence(program: Command): void {
       const body = parseFlag(() => toBody(flags, now));
       let made: SilenceView;
       try {
-        const input = parseSilence(body, Object.keys(config.destinations), now);
+        const input = parseSilence(body, {
+          destinations: Object.keys(config.destinations),
+          now,
+          maxDurationMs: config.silences.maxDurationMs,
+          actor: cliActor(),
+        });
         made = await withStore(config, (store) => store.createSilence(input));
       } catch (err) {
         if (err instanceof SilenceInputError) throw new UsageError(err.problems.join('\n'));
@@ -94,12 +102,13 @@ export function registerSilence(program: Command): void {
     .command('expire')
     .description('end a silence now (events from then on are sent again; nothing silenced is sent afterwards)')
     .argument('<id>', 'the silence id (sil_…)')
-    .requiredOption('--by <name>', 'who ends it (kept for the audit)')
-    .action(async (id: string, flags: { by: string }) => {
-      if (flags.by.trim() === '') throw new UsageError('--by: a name is required');
+    .option('--by <name>', 'who ends it (kept for the audit; default: your OS user name)')
+    .action(async (id: string, flags: { by?: string }) => {
+      if (flags.by?.trim() === '') throw new UsageError('--by: give a name, or leave --by out for your OS user name');
+      const actor = cliActor();
       const view = await withStore(loadCliConfig(), async (store) => {
         try {
-          return await store.expireSilence(id, flags.by, Date.now());
+          return await store.expireSilence(id, flags.by ?? actor.name, Date.now(), { via: actor.via, from: null });
         } catch (err) {
           if (err instanceof SilenceEndedError) throw new CommandFailed(err.message);
           throw err;
@@ -132,10 +141,28 @@ function toBody(flags: AddFlags, now: number): Record<string, unknown> {
     matchers,
     ...(startsAt !== undefined && { startsAt }),
     endsAt,
-    createdBy: flags.by,
+    ...(flags.by !== undefined && { createdBy: flags.by }),
     comment: flags.comment,
     ...(flags.destination && { destinations: flags.destination }),
+    ...(flags.force && { force: true }),
   };
+}
+
+/**
+ * Who runs the CLI, as amtool names a silence's author: the OS user (and who ran sudo, when they did), on this host.
+ * The CLI needs no token (it opens the store directly), so the OS account is its credential.
+ */
+export function cliActor(): SilenceActor {
+  let user: string;
+  try {
+    user = os.userInfo().username;
+  } catch {
+    // No passwd entry for this uid (a bare container): the uid is still an answer.
+    user = process.env['USER'] ?? `uid ${process.getuid?.() ?? '?'}`;
+  }
+  const sudo = process.env['SUDO_USER'];
+  const through = sudo !== undefined && sudo !== '' && sudo !== user ? ` (sudo by ${sudo})` : '';
+  return { name: user, via: `cli as OS user ${user}${through} on ${os.hostname()}`, from: null };
 }
 
 function describeMatchers(view: SilenceView): string {

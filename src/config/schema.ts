@@ -146,6 +146,20 @@ export const ConfigStruct = object({
        */
       proxyHops: defaulted(PositiveInt, 1),
       shutdownTimeoutMs: defaulted(PositiveInt, 10_000),
+      /**
+       * Wrong admin, metrics or dashboard tokens from one address: after maxFailures within windowMs it gets 429
+       * for lockoutMs, doubling up to maxLockoutMs; at most maxAddresses are tracked.
+       */
+      authThrottle: defaulted(
+        object({
+          maxFailures: defaulted(PositiveInt, 10),
+          windowMs: defaulted(PositiveInt, 60_000),
+          lockoutMs: defaulted(PositiveInt, 60_000),
+          maxLockoutMs: defaulted(PositiveInt, 3_600_000),
+          maxAddresses: defaulted(PositiveInt, 10_000),
+        }),
+        {},
+      ),
     }),
     {},
   ),
@@ -245,6 +259,8 @@ export const ConfigStruct = object({
     object({
       /** How often each process reads the silences again: a silence made elsewhere holds here within this long. */
       refreshIntervalMs: defaulted(PositiveInt, 1_000),
+      /** The longest a silence may last: one that outlives the outage it was made for hides the next one. */
+      maxDurationMs: defaulted(PositiveInt, 7 * 86_400_000),
     }),
     {},
   ),

@@ -29,6 +29,7 @@ export class ProcessMetrics {
   private readonly attemptSeconds: Histogram<'destination'>;
   private readonly payoutAnomalies: Counter<'kind'>;
   private readonly statusQueries: Counter<'outcome'>;
+  private readonly authRefusals: Counter<'surface' | 'outcome'>;
 
   constructor() {
     const registers = [this.counters];
@@ -73,6 +74,18 @@ export class ProcessMetrics {
       labelNames: ['outcome'],
       registers,
     });
+    this.authRefusals = new Counter({
+      name: 'skyrelay_auth_failures_total',
+      help:
+        'Credentials refused, by surface (admin, metrics, dashboard) and outcome (wrong: not the token; ' +
+        'throttled: 429, the address locked out after too many wrong ones)',
+      labelNames: ['surface', 'outcome'],
+      registers,
+    });
+  }
+
+  recordAuthRefusal(surface: string, outcome: string): void {
+    this.authRefusals.inc({ surface, outcome });
   }
 
   recordPayoutAnomaly(kind: PayoutAnomalyKind): void {

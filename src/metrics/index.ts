@@ -3,6 +3,7 @@ import type Koa from 'koa';
 import type { AttemptReport } from '../delivery/worker';
 import type { CallbackOutcome } from '../ingest/answer';
 import { requireBearerToken } from '../admin/auth';
+import type { AuthGate, AuthRefusal, AuthSurface } from '../http/auth-gate';
 import { guardPrefix } from '../http/path-guard';
 import type { Logger } from '../log';
 import type { PayoutAnomalyKind } from '../event';
@@ -19,6 +20,8 @@ export interface MetricsDeps {
   path: string;
   /** metrics.token: when set, every spelling of the path needs it, checked before routing. */
   token?: string | undefined;
+  /** Locks out an address that keeps presenting wrong tokens (shared with /admin and the dashboard). */
+  gate?: AuthGate;
   logger: Logger;
 }
 
@@ -28,7 +31,16 @@ export function createMetrics(deps: MetricsDeps) {
   const publisher = new MetricsPublisher(deps.store, metrics, { intervalMs: deps.publishIntervalMs }, deps.logger);
   const router: Router = createMetricsRouter({ ...deps, metrics, publisher });
   const guards: Koa.Middleware[] = deps.token
-    ? [guardPrefix(deps.path, requireBearerToken(deps.token, { realm: 'skyrelay metrics', setting: 'metrics.token' }))]
+    ? [
+        guardPrefix(
+          deps.path,
+          requireBearerToken(
+            deps.token,
+            { realm: 'skyrelay metrics', setting: 'metrics.token', surface: 'metrics' },
+            deps.gate,
+          ),
+        ),
+      ]
     : [];
   return {
     router,
@@ -37,6 +49,7 @@ export function createMetrics(deps: MetricsDeps) {
     recordAttempt: (report: AttemptReport) => metrics.recordAttempt(report),
     recordPayoutAnomaly: (kind: PayoutAnomalyKind) => metrics.recordPayoutAnomaly(kind),
     recordStatusQuery: (outcome: string) => metrics.recordStatusQuery(outcome),
+    recordAuthRefusal: (surface: AuthSurface, outcome: AuthRefusal) => metrics.recordAuthRefusal(surface, outcome),
     start: () => publisher.start(),
     stop: () => publisher.stop(),
   };

@@ -97,3 +97,118 @@ export function compileFieldReader(field: string): FieldReader {
 function readOwn(record: Record<string, unknown>, key: string): unknown {
   return Object.hasOwn(record, key) ? record[key] : undefined;
 }
+
+/**
+ * The data fields of skyrelay's own events (src/alerts/build.ts, src/payouts/events.ts and reconcile.ts, the group
+ * message), which a
+ * rule or silence reads by name. A builder that adds a field adds it here, or no rule can name it (a unit test
+ * builds every kind of event and checks).
+ */
+export const SYSTEM_FIELDS = [
+  'reason',
+  'status',
+  'partner',
+  'remoteAddress',
+  'description',
+  'method',
+  'path',
+  'rejectionId',
+  'folded',
+  'summary',
+  'destination',
+  'deliveryId',
+  'eventId',
+  'eventType',
+  'attempts',
+  'lastError',
+  'lastStatus',
+  'controlNumber',
+  'payoutStatus',
+  'rules',
+  'copyId',
+  'callback',
+  'referenceNumber',
+  'accountNo',
+  'statementType',
+  'transactionDate',
+  'payType',
+  'dealTime',
+  'differs',
+  'pid',
+  'action',
+  'kind',
+  'state',
+  'history',
+  'since',
+  'age',
+  'ageMs',
+  'stuckState',
+  'groupKey',
+  'members',
+  'statuses',
+  'skyrelaySays',
+  'skypaySays',
+  'queriedStatus',
+  'queriedStatusDesc',
+  'payTime',
+  'cancelTime',
+  'confirmation',
+  'transition',
+  'previousStatus',
+  'previousEventId',
+  'violation',
+] as const;
+
+/** A group message's `by.<field>`: the values its members share. */
+const GROUP_BY_PREFIX = 'by.';
+
+const KNOWN_FIELDS: ReadonlySet<string> = new Set<string>([
+  ...PAYOUT_FIELDS,
+  ...FINANCE_FIELDS,
+  ...LIFECYCLE_FIELDS,
+  ...SYSTEM_FIELDS,
+]);
+
+/**
+ * Why a rule or silence may not name `field`, or undefined when it may: a misspelt name (`payTyp`) would read as a
+ * missing extra field, so `{"payTyp": {"exists": false}}` would match every event. A field SkyPay sends beyond its
+ * documentation is named `extra.<name>`, as in `mask` and `group.by`.
+ */
+export function findFieldNameProblem(field: string): string | undefined {
+  if (KNOWN_FIELDS.has(field)) return undefined;
+  for (const prefix of [EXTRA_PREFIX, GROUP_BY_PREFIX]) {
+    if (field.startsWith(prefix) && field.length > prefix.length) return undefined;
+  }
+  const near = closestWithin([...KNOWN_FIELDS], field, 2);
+  const hint = near === undefined ? '' : ` (did you mean "${near}"?)`;
+  return (
+    `${field}: unknown field${hint}; expected a payout field (${PAYOUT_FIELDS.join(', ')}), ` +
+    `${[...LIFECYCLE_FIELDS].join(', ')}, a finance field (${FINANCE_FIELDS.filter((f) => !PAYOUT_FIELD_SET.has(f)).join(', ')}), ` +
+    `a field of skyrelay's own events (${SYSTEM_FIELDS.filter((f) => !PAYOUT_FIELD_SET.has(f) && !FINANCE_FIELD_SET.has(f)).join(', ')}), ` +
+    `or extra.<name> for a field SkyPay sends beyond its documentation`
+  );
+}
+
+/** The name fewest edits (case aside) from `typed`, if within `most`: a typo rather than another name. */
+function closestWithin(names: readonly string[], typed: string, most: number): string | undefined {
+  let best: string | undefined;
+  let bestDistance = most + 1;
+  for (const name of names) {
+    const d = editDistance(typed.toLowerCase(), name.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [name, d];
+  }
+  return best;
+}
+
+function editDistance(x: string, y: string): number {
+  let previous = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= y.length; j++) {
+      const cost = x[i - 1] === y[j - 1] ? 0 : 1;
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost));
+    }
+    previous = current;
+  }
+  return previous[y.length] ?? 0;
+}

@@ -1,6 +1,7 @@
 import { statusOf } from '../event';
 import { STATUS_FIELDS, resolvePayType } from './pay-type';
 import { isScalar, type MatcherValue, type Scalar } from './matcher-value';
+import { compilePattern } from './pattern';
 
 export type ValueTest = (value: unknown) => boolean;
 
@@ -114,6 +115,5 @@ function compileTextTest(
     const needle = matcher.contains;
     return (text) => text.includes(needle);
   }
-  const regex = new RegExp(matcher.regex);
-  return (text) => regex.test(text);
+  return compilePattern(matcher.regex);
 }

@@ -1,7 +1,8 @@
 import { array, define, nonempty, object, optional, record, refine, string, type Infer } from 'superstruct';
 import { PAYOUT_CONFIRMATIONS, PAYOUT_STATES, TRANSITION_KINDS } from '../event';
 import { findIdentityProblems } from './event-types';
-import { CONFIRMATION_FIELD, LIFECYCLE_FIELDS } from './fields';
+import { CONFIRMATION_FIELD, LIFECYCLE_FIELDS, findFieldNameProblem } from './fields';
+import { findPatternProblem } from './pattern';
 import { STATUS_FIELDS, describeStatusProblem, resolvePayType } from './pay-type';
 import { OPERATORS, isScalar, type MatcherValue, type Scalar } from './matcher-value';
 
@@ -67,12 +68,8 @@ function findOperatorProblem(value: Record<string, unknown>, where: string, at: 
 
 function findRegexProblem(source: unknown, at: string): string | undefined {
   if (typeof source !== 'string') return `${at}regex expects a string`;
-  try {
-    new RegExp(source);
-    return undefined;
-  } catch (err) {
-    return `${at}invalid regex ${JSON.stringify(source)}: ${(err as Error).message}`;
-  }
+  const problem = findPatternProblem(source);
+  return problem === undefined ? undefined : `${at}invalid regex ${JSON.stringify(source)}: ${problem}`;
 }
 
 /** payType/status equality values must name a real status, or the rule silently never fires. */
@@ -113,8 +110,18 @@ function findLifecycleProblems(match: Record<string, MatcherValue>): string[] {
   return problems;
 }
 
+/** Every field a match names must be one an event can have (see findFieldNameProblem). */
+function findFieldNameProblems(match: Record<string, MatcherValue>): string[] {
+  return Object.keys(match).flatMap((field) => findFieldNameProblem(field) ?? []);
+}
+
 export const Match = refine(record(nonempty(string()), Matcher), 'StatusNames', (match) => {
-  const problems = [...findStatusProblems(match), ...findLifecycleProblems(match), ...findIdentityProblems(match)];
+  const problems = [
+    ...findFieldNameProblems(match),
+    ...findStatusProblems(match),
+    ...findLifecycleProblems(match),
+    ...findIdentityProblems(match),
+  ];
   return problems.length === 0 ? true : problems.map((message) => ({ message }));
 });
 

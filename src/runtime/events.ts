@@ -1,4 +1,5 @@
 import type { AttemptReport } from '../delivery/worker';
+import type { AuthRefusal, AuthSurface } from '../http/auth-gate';
 import type { CallbackOutcome } from '../ingest/answer';
 import type { Logger } from '../log';
 import type { PayoutAnomalyKind, RelayEvent } from '../event';
@@ -21,6 +22,8 @@ export interface RuntimeEventMap {
   'status.query': { outcome: StatusQueryOutcome };
   /** Reconciliation acted on SkyPay's answer for one payout. */
   'payout.reconciled': { outcome: ReconciliationOutcome; anomaly: PayoutAnomalyKind | undefined };
+  /** A credential was refused (wrong, or not checked because its address is locked out). */
+  'auth.refused': { surface: AuthSurface; outcome: AuthRefusal };
 }
 
 export type RuntimeEventName = keyof RuntimeEventMap;

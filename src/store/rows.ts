@@ -170,6 +170,10 @@ export function toSilenceView(r: Row): SilenceView {
     comment: String(r['comment']),
     expiredBy: strOrNull(r['expired_by']),
     expiredAt: r['expired_ms'] == null ? null : iso(r['expired_ms']),
+    createdVia: strOrNull(r['created_via']),
+    createdFrom: strOrNull(r['created_from']),
+    expiredVia: strOrNull(r['expired_via']),
+    expiredFrom: strOrNull(r['expired_from']),
   };
 }
 
@@ -192,10 +196,13 @@ export function silenceValues(s: NewSilence): unknown[] {
     s.createdBy,
     s.createdAtMs,
     s.comment,
+    s.createdVia,
+    s.createdFrom,
   ];
 }
 
-export const SILENCE_COLUMNS = 'id, matchers, destinations, starts_ms, ends_ms, created_by, created_ms, comment';
+export const SILENCE_COLUMNS =
+  'id, matchers, destinations, starts_ms, ends_ms, created_by, created_ms, comment, created_via, created_from';
 
 export function toPayoutRecord(r: Row): PayoutRecord {
   return {

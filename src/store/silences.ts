@@ -11,7 +11,7 @@ export function createSilenceStore(ctx: StoreContext): SilenceStore {
     createSilence: (s) =>
       write(function* () {
         const row = yield* get(
-          `INSERT INTO silences (${SILENCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+          `INSERT INTO silences (${SILENCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
           silenceValues(s),
         );
         return toSilenceView(row as Row);
@@ -30,12 +30,13 @@ export function createSilenceStore(ctx: StoreContext): SilenceStore {
         return found.map(toSilenceView);
       }),
     // The row lock makes two simultaneous expiries record the first one only.
-    expireSilence: (id, expiredBy, now) =>
+    expireSilence: (id, expiredBy, now, audit) =>
       write(function* () {
         const row = yield* get(
-          `UPDATE silences SET expired_by = ?, expired_ms = ? WHERE id = ? AND expired_ms IS NULL AND ends_ms > ?
+          `UPDATE silences SET expired_by = ?, expired_ms = ?, expired_via = ?, expired_from = ?
+           WHERE id = ? AND expired_ms IS NULL AND ends_ms > ?
            RETURNING *`,
-          [expiredBy, now, id, now],
+          [expiredBy, now, audit?.via ?? null, audit?.from ?? null, id, now],
         );
         if (row) return toSilenceView(row);
         if ((yield* get('SELECT 1 AS found FROM silences WHERE id = ?', [id])) === undefined) return undefined;

@@ -45,6 +45,7 @@ import type {
   SilenceFilter,
   SilenceView,
   NewSilence,
+  SilenceAudit,
   StuckCheck,
   SuppressedRejections,
 } from './types';
@@ -214,10 +215,10 @@ export interface SilenceStore {
   /** Silences not ended at `now` (active or yet to start): what routing reads again on every refresh. */
   listCurrentSilences(now: number): Promise<SilenceView[]>;
   /**
-   * Ends a silence now, recording who did it. Undefined when there is no such silence; SilenceEndedError when it had
-   * already ended (its first expiry is kept).
+   * Ends a silence now, recording who did it (and, given `audit`, their credential and address). Undefined when there
+   * is no such silence; SilenceEndedError when it had already ended (its first expiry is kept).
    */
-  expireSilence(id: string, expiredBy: string, now: number): Promise<SilenceView | undefined>;
+  expireSilence(id: string, expiredBy: string, now: number, audit?: SilenceAudit): Promise<SilenceView | undefined>;
 }
 
 /**

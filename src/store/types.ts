@@ -268,6 +268,16 @@ export interface NewSilence {
   createdBy: string;
   createdAtMs: number;
   comment: string;
+  /** How its maker was authenticated ("admin token 3f9a2c1b", "dashboard session …", "cli as OS user …"). */
+  createdVia: string;
+  /** The address the request came from; null from the CLI. */
+  createdFrom: string | null;
+}
+
+/** How whoever ends a silence was authenticated, and from where, as NewSilence's createdVia and createdFrom. */
+export interface SilenceAudit {
+  via: string;
+  from: string | null;
 }
 
 export interface SilenceView {
@@ -282,6 +292,11 @@ export interface SilenceView {
   /** Set when someone ended it before endsAt (DELETE /admin/silences/:id, `skyrelay silence expire`). */
   expiredBy: string | null;
   expiredAt: string | null;
+  /** As NewSilence's; null on silences made before they were recorded. */
+  createdVia: string | null;
+  createdFrom: string | null;
+  expiredVia: string | null;
+  expiredFrom: string | null;
 }
 
 export interface SilenceFilter {

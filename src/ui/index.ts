@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { CallbackOutcome } from '../ingest/answer';
-import { createDashboardRouter, guardDashboard, type DashboardDeps } from './router';
+import { createDashboardRouter, createOpenDashboardRouter, guardDashboard, type DashboardDeps } from './router';
 import { SessionKeys } from './session';
 import { CallbackTallies } from './tally';
 
@@ -20,7 +20,7 @@ export class Dashboard {
 
   constructor(deps: DashboardDeps) {
     const keys = new SessionKeys(deps.token);
-    this.guard = guardDashboard(deps, keys);
+    this.guard = guardDashboard(deps, keys, createOpenDashboardRouter(deps, keys));
     this.router = createDashboardRouter(deps, keys);
     this.tallies = new CallbackTallies(deps.store, deps.logger);
   }

@@ -9,10 +9,12 @@ import type { DestinationsConfig } from '../destinations/schema';
 import { sendTestEvent } from '../destinations/test-event';
 import { DeliveryError } from '../destinations/types';
 import type { RelayEvent } from '../event';
-import { canonicalPath, guardPrefix } from '../http/path-guard';
+import { guardPrefix } from '../http/path-guard';
 import type { Logger } from '../log';
 import type { StuckWaits } from '../payouts/stuck-after';
-import { SilenceInputError, MAX_AUTHOR_CHARS } from '../alerts/silence-input';
+import { SilenceInputError, MAX_AUTHOR_CHARS, type SilenceActor } from '../alerts/silence-input';
+import { fingerprint } from '../admin/auth';
+import type { AuthGate } from '../http/auth-gate';
 import { ReplayCountChangedError, SilenceEndedError } from '../store/errors';
 import type { DashboardStore, InspectStore, PayoutStore, ReplayStore, SilenceStore } from '../store/store';
 import type { NewDelivery, ReplayResult } from '../store/types';
@@ -48,6 +50,10 @@ export interface DashboardDeps {
   stuckWaits: StuckWaits;
   /** After a silence is made or expired here: this process applies it at once, as the admin API does. */
   onSilencesChanged: () => Promise<void>;
+  /** silences.maxDurationMs. */
+  silenceMaxDurationMs: number;
+  /** Locks out an address that keeps signing in with wrong tokens (shared with /admin and /metrics). */
+  gate?: AuthGate;
   now?: () => number;
 }
 
@@ -55,11 +61,6 @@ interface UiState {
   session?: Session;
 }
 type Ctx = Koa.ParameterizedContext<UiState>;
-
-/** Paths that need no session: the sign-in page and the static assets it uses. */
-function isOpen(canonical: string): boolean {
-  return canonical === '/ui/sign-in' || canonical.startsWith('/ui/static/');
-}
 
 /** A same-site path under /ui to return to: anything else (another host, `//evil`, `\`) becomes /ui. */
 export function safeBack(text: string | undefined): string {
@@ -94,57 +95,19 @@ function send(ctx: Ctx, page: Page, csrf: string | undefined): void {
 }
 
 /**
- * Runs before any routing: every path under /ui, in any spelling, needs a valid session, except the sign-in page
- * and the static assets; every state-changing request also needs the session's CSRF token. A page asked for
- * without a session is sent to sign-in; anything else gets 401. Errors below /ui are answered as pages.
+ * Runs before any routing: every path under /ui, in any spelling, needs a valid session, except the routes of the
+ * open router (sign-in and its static assets), which answer here, matched as that router matches them (never by
+ * reading the path another way: `/ui/payouts/X%2F..%2Fstatic%2Fapp.js` is a payout page, not an asset). Every
+ * state-changing request also needs the session's CSRF token. A page asked for without a session is sent to
+ * sign-in; anything else gets 401. Errors below /ui are answered as pages.
  */
-export function guardDashboard(deps: DashboardDeps, keys: SessionKeys): Koa.Middleware {
+export function guardDashboard(deps: DashboardDeps, keys: SessionKeys, open: Router<UiState>): Koa.Middleware {
   const now = deps.now ?? Date.now;
   const parseForm = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });
+  const openRoutes = open.routes() as unknown as Koa.Middleware<UiState>;
   return guardPrefix(UI_PREFIX, async (ctx: Ctx, next) => {
     try {
-      const canonical = canonicalPath(ctx.path);
-      if (isOpen(canonical)) {
-        await next();
-        return;
-      }
-      const verified = keys.verify(ctx.cookies.get(SESSION_COOKIE), now());
-      // Signed but signed out: refused by every process until it would have expired.
-      const session = verified && !(await deps.store.isSessionEnded(verified.id)) ? verified : undefined;
-      const reading = ctx.method === 'GET' || ctx.method === 'HEAD';
-      if (!session) {
-        if (reading && ctx.get('x-skyrelay-fragment') === '') {
-          ctx.redirect(`/ui/sign-in?next=${encodeURIComponent(safeBack(ctx.originalUrl))}`);
-          ctx.status = 303;
-        } else {
-          ctx.status = 401;
-          ctx.type = 'text/plain';
-          ctx.body = 'sign in at /ui/sign-in first';
-        }
-        return;
-      }
-      ctx.state.session = session;
-      if (!reading) {
-        await parseForm(ctx, () => Promise.resolve());
-        const form = (ctx.request.body ?? {}) as Record<string, unknown>;
-        const presented = typeof form['_csrf'] === 'string' ? form['_csrf'] : ctx.get('x-csrf-token') || undefined;
-        if (!keys.checkCsrf(session, presented)) {
-          send(
-            ctx,
-            {
-              title: 'Refused',
-              status: 403,
-              body: errorBox('This request did not carry the page’s CSRF token; nothing was done. Reload the page.'),
-            },
-            keys.csrfToken(session),
-          );
-          return;
-        }
-      }
-      await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
-        send(ctx, { title: 'Not found', status: 404, body: errorBox('No such page.') }, keys.csrfToken(session));
-      }
+      await openRoutes(ctx, () => requireSession(ctx, next));
     } catch (err) {
       const code = statusOfError(err);
       if (code === 500) deps.logger.error({ err }, 'dashboard request failed');
@@ -158,6 +121,47 @@ export function guardDashboard(deps: DashboardDeps, keys: SessionKeys): Koa.Midd
       send(ctx, { title: 'Error', status: code, body: errorBox(message) }, session && keys.csrfToken(session));
     }
   });
+
+  /** No open route took the request: only a session lets it reach the dashboard's router. */
+  async function requireSession(ctx: Ctx, next: Koa.Next): Promise<void> {
+    const verified = keys.verify(ctx.cookies.get(SESSION_COOKIE), now());
+    // Signed but signed out: refused by every process until it would have expired.
+    const session = verified && !(await deps.store.isSessionEnded(verified.id)) ? verified : undefined;
+    const reading = ctx.method === 'GET' || ctx.method === 'HEAD';
+    if (!session) {
+      if (reading && ctx.get('x-skyrelay-fragment') === '') {
+        ctx.redirect(`/ui/sign-in?next=${encodeURIComponent(safeBack(ctx.originalUrl))}`);
+        ctx.status = 303;
+      } else {
+        ctx.status = 401;
+        ctx.type = 'text/plain';
+        ctx.body = 'sign in at /ui/sign-in first';
+      }
+      return;
+    }
+    ctx.state.session = session;
+    if (!reading) {
+      await parseForm(ctx, () => Promise.resolve());
+      const form = (ctx.request.body ?? {}) as Record<string, unknown>;
+      const presented = typeof form['_csrf'] === 'string' ? form['_csrf'] : ctx.get('x-csrf-token') || undefined;
+      if (!keys.checkCsrf(session, presented)) {
+        send(
+          ctx,
+          {
+            title: 'Refused',
+            status: 403,
+            body: errorBox('This request did not carry the page’s CSRF token; nothing was done. Reload the page.'),
+          },
+          keys.csrfToken(session),
+        );
+        return;
+      }
+    }
+    await next();
+    if (ctx.status === 404 && ctx.body === undefined) {
+      send(ctx, { title: 'Not found', status: 404, body: errorBox('No such page.') }, keys.csrfToken(session));
+    }
+  }
 }
 
 function loadAssets(): Map<string, { type: string; body: Buffer }> {
@@ -189,40 +193,23 @@ function formText(form: Record<string, string | string[] | undefined>, name: str
   return text === undefined || text.trim() === '' ? undefined : text.trim();
 }
 
-export function createDashboardRouter(deps: DashboardDeps, keys: SessionKeys): Router {
+function setCookie(ctx: Ctx, trustProxy: boolean, value: string, maxAgeSeconds: number): void {
+  const secure = ctx.secure || trustProxy ? '; Secure' : '';
+  ctx.append(
+    'Set-Cookie',
+    `${SESSION_COOKIE}=${value}; Path=${UI_PREFIX}; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Strict${secure}`,
+  );
+}
+
+/**
+ * The routes that need no session, marked open by being here: the sign-in page and the static assets it uses. The
+ * guard runs this router before asking for a session, so a path is open only if this router's own matching says so.
+ */
+export function createOpenDashboardRouter(deps: DashboardDeps, keys: SessionKeys): Router<UiState> {
   const now = deps.now ?? Date.now;
   const router = new Router<UiState>({ strict: true, sensitive: true });
   const assets = loadAssets();
   const lifetimeMs = deps.sessionHours * 3_600_000;
-  const csrfOf = (ctx: Ctx): string => {
-    const session = ctx.state.session;
-    if (!session) throw new Error('dashboard route reached without a session');
-    return keys.csrfToken(session);
-  };
-  const page = (ctx: Ctx, p: Page): void => send(ctx, p, csrfOf(ctx));
-  const destinationNames = Object.keys(deps.destinations).sort();
-
-  const setCookie = (ctx: Ctx, value: string, maxAgeSeconds: number): void => {
-    const secure = ctx.secure || deps.trustProxy ? '; Secure' : '';
-    ctx.append(
-      'Set-Cookie',
-      `${SESSION_COOKIE}=${value}; Path=${UI_PREFIX}; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Strict${secure}`,
-    );
-  };
-
-  const afterReplay = (ctx: Ctx, result: ReplayResult, back: string): void => {
-    if (result.requeued.length + result.created.length > 0) deps.onReplayed();
-    deps.logger.info(
-      { requeued: result.requeued.length, created: result.created.length, skipped: result.skipped.length },
-      'dashboard replay',
-    );
-    const url = new URL(safeBack(back), 'http://skyrelay.invalid');
-    url.searchParams.set('requeued', String(result.requeued.length));
-    url.searchParams.set('created', String(result.created.length));
-    url.searchParams.set('skipped', String(result.skipped.length));
-    ctx.status = 303;
-    ctx.redirect(`${url.pathname}${url.search}${url.hash}`);
-  };
 
   router.get('/ui/static/:name', (ctx) => {
     const asset = assets.get(ctx.params['name'] ?? '');
@@ -240,22 +227,74 @@ export function createDashboardRouter(deps: DashboardDeps, keys: SessionKeys): R
   router.post('/ui/sign-in', bodyParser({ enableTypes: ['form'], formLimit: '8kb' }), (ctx) => {
     const form = formOf(ctx);
     const next = safeBack(formText(form, 'next'));
+    const tooMany = (seconds: number) => {
+      const problem = `Too many wrong tokens from your address: try again in ${seconds} s.`;
+      send(ctx, { ...renderSignIn(next, problem), status: 429 }, undefined);
+    };
+    if (deps.gate && !deps.gate.admit(ctx, 'dashboard', tooMany)) return;
     const token = form['token'];
     if (typeof token !== 'string' || !keys.checkToken(token)) {
-      deps.logger.warn({ remoteAddress: ctx.ip }, 'dashboard sign-in with a wrong token');
+      // Logged by the gate, sampled: a guessing flood must not write a line per guess.
+      if (deps.gate) {
+        if (typeof token === 'string' && token !== '') deps.gate.failed(ctx, 'dashboard');
+      } else deps.logger.warn({ remoteAddress: ctx.ip }, 'dashboard sign-in with a wrong token');
       send(ctx, renderSignIn(next, 'That is not the admin token.'), undefined);
       return;
     }
+    deps.gate?.succeeded(ctx);
     const { cookie } = keys.issue(now(), lifetimeMs);
-    setCookie(ctx, cookie, Math.floor(lifetimeMs / 1000));
+    setCookie(ctx, deps.trustProxy, cookie, Math.floor(lifetimeMs / 1000));
     ctx.status = 303;
     ctx.redirect(next);
   });
 
+  return router;
+}
+
+/** Every other page: reached only through the guard's session check (and refused here too, should it be skipped). */
+export function createDashboardRouter(deps: DashboardDeps, keys: SessionKeys): Router {
+  const now = deps.now ?? Date.now;
+  const router = new Router<UiState>({ strict: true, sensitive: true });
+  router.use((ctx, next) => {
+    if (ctx.state.session) return next();
+    ctx.status = 401;
+    ctx.type = 'text/plain';
+    ctx.body = 'sign in at /ui/sign-in first';
+    return undefined;
+  });
+  const csrfOf = (ctx: Ctx): string => {
+    const session = ctx.state.session;
+    if (!session) throw new Error('dashboard route reached without a session');
+    return keys.csrfToken(session);
+  };
+  const page = (ctx: Ctx, p: Page): void => send(ctx, p, csrfOf(ctx));
+  const destinationNames = Object.keys(deps.destinations).sort();
+  const tokenPrint = fingerprint(deps.token);
+  /** Who acts on a silence: the session (its id's fingerprint, never the id) signed in with the admin token. */
+  const actorOf = (ctx: Ctx): SilenceActor => {
+    const session = ctx.state.session;
+    const via = `dashboard session ${session ? fingerprint(session.id) : '?'} (admin token ${tokenPrint})`;
+    return { name: via, via, from: ctx.ip || null };
+  };
+
+  const afterReplay = (ctx: Ctx, result: ReplayResult, back: string): void => {
+    if (result.requeued.length + result.created.length > 0) deps.onReplayed();
+    deps.logger.info(
+      { requeued: result.requeued.length, created: result.created.length, skipped: result.skipped.length },
+      'dashboard replay',
+    );
+    const url = new URL(safeBack(back), 'http://skyrelay.invalid');
+    url.searchParams.set('requeued', String(result.requeued.length));
+    url.searchParams.set('created', String(result.created.length));
+    url.searchParams.set('skipped', String(result.skipped.length));
+    ctx.status = 303;
+    ctx.redirect(`${url.pathname}${url.search}${url.hash}`);
+  };
+
   router.post('/ui/sign-out', async (ctx) => {
     const session = ctx.state.session;
     if (session) await deps.store.endSession(session.id, session.expiresMs);
-    setCookie(ctx, '', 0);
+    setCookie(ctx, deps.trustProxy, '', 0);
     ctx.status = 303;
     ctx.redirect('/ui/sign-in');
   });
@@ -383,7 +422,12 @@ export function createDashboardRouter(deps: DashboardDeps, keys: SessionKeys): R
     const form = readSilenceForm(formOf(ctx));
     let silence;
     try {
-      silence = toNewSilence(form, destinationNames, now());
+      silence = toNewSilence(form, {
+        destinations: destinationNames,
+        now: now(),
+        maxDurationMs: deps.silenceMaxDurationMs,
+        actor: actorOf(ctx),
+      });
     } catch (err) {
       if (!(err instanceof SilenceInputError)) throw err;
       page(ctx, await silencesPage(ctx, { q: {}, form, problems: err.problems, status: 400 }));
@@ -391,31 +435,34 @@ export function createDashboardRouter(deps: DashboardDeps, keys: SessionKeys): R
     }
     const view = await deps.store.createSilence(silence);
     await deps.onSilencesChanged();
-    deps.logger.info({ silenceId: view.id, createdBy: view.createdBy }, 'dashboard: silence created');
+    deps.logger.info(
+      { silenceId: view.id, createdBy: view.createdBy, via: view.createdVia, from: view.createdFrom },
+      'dashboard: silence created',
+    );
     ctx.status = 303;
     ctx.redirect(`/ui/silences?created=${encodeURIComponent(view.id)}`);
   });
 
   router.post('/ui/silences/:id/expire', async (ctx) => {
     const id = ctx.params['id'] ?? '';
-    const expiredBy = formText(formOf(ctx), 'expiredBy');
+    const actor = actorOf(ctx);
+    const expiredBy = formText(formOf(ctx), 'expiredBy') ?? actor.name;
     const refuse = async (status: number, problem: string) =>
       page(ctx, await silencesPage(ctx, { q: {}, problem, status }));
     if (!ID_PATTERN.test(id)) return refuse(404, 'No such silence.');
-    if (expiredBy === undefined) return refuse(400, `Expiring ${id}: give your name (kept for the audit).`);
     if (expiredBy.length > MAX_AUTHOR_CHARS) {
       return refuse(400, `Expiring ${id}: the name is at most ${MAX_AUTHOR_CHARS} characters.`);
     }
     let view;
     try {
-      view = await deps.store.expireSilence(id, expiredBy, now());
+      view = await deps.store.expireSilence(id, expiredBy, now(), { via: actor.via, from: actor.from });
     } catch (err) {
       if (!(err instanceof SilenceEndedError)) throw err;
       return refuse(409, err.message);
     }
     if (!view) return refuse(404, 'No such silence.');
     await deps.onSilencesChanged();
-    deps.logger.info({ silenceId: view.id, expiredBy }, 'dashboard: silence expired');
+    deps.logger.info({ silenceId: view.id, expiredBy, via: actor.via, from: actor.from }, 'dashboard: silence expired');
     ctx.status = 303;
     ctx.redirect(`/ui/silences?expired=${encodeURIComponent(view.id)}`);
   });

@@ -82,6 +82,10 @@ const COLUMNS: Record<CopiedTable, readonly string[]> = {
     'comment',
     'expired_by',
     'expired_ms',
+    'created_via',
+    'created_from',
+    'expired_via',
+    'expired_from',
   ],
   event_silences: ['event_id', 'destination', 'silence_id', 'rules'],
   payout_reconciliations: [

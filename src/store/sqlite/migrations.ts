@@ -312,6 +312,14 @@ const MIGRATIONS: string[] = [
   INSERT OR IGNORE INTO rejection_quota (id, minute_ms, taken, granted) VALUES (1, 0, 0, 0);
   `,
   `
+  -- Who made and ended each silence as the credential tells it (the admin token's fingerprint, a dashboard session,
+  -- the OS user of the CLI) and from which address, beside the name typed; NULL for silences made before.
+  ALTER TABLE silences ADD COLUMN created_via TEXT;
+  ALTER TABLE silences ADD COLUMN created_from TEXT;
+  ALTER TABLE silences ADD COLUMN expired_via TEXT;
+  ALTER TABLE silences ADD COLUMN expired_from TEXT;
+  `,
+  `
   -- Confirmation: whether SkyPay's status query has confirmed a final status a callback brought (AES-ECB callbacks
   -- have no integrity, so one may be forged). Payouts final before this were never asked: off. Reconciliation looks
   -- up the pending ones oldest first; they are few, so the index holds only them.

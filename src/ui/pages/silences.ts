@@ -1,5 +1,11 @@
 import { FilterError, parseDuration } from '../../admin/filters';
-import { MAX_MATCHERS, SilenceInputError, parseMatchFlags, parseSilence } from '../../alerts/silence-input';
+import {
+  MAX_MATCHERS,
+  SilenceInputError,
+  parseMatchFlags,
+  parseSilence,
+  type SilenceContext,
+} from '../../alerts/silence-input';
 import { silenceState } from '../../alerts/silence-match';
 import type { SilenceStore } from '../../store/store';
 import type { NewSilence, SilenceView } from '../../store/types';
@@ -24,6 +30,8 @@ export interface SilenceForm {
   createdBy: string;
   comment: string;
   destinations: string[];
+  /** "Allow matching every event of a kind" ticked. */
+  force: boolean;
 }
 
 export const EMPTY_SILENCE_FORM: SilenceForm = {
@@ -36,6 +44,7 @@ export const EMPTY_SILENCE_FORM: SilenceForm = {
   createdBy: '',
   comment: '',
   destinations: [],
+  force: false,
 };
 
 /** A form field that may be given several times (qs makes an array, or an object past 20 items). */
@@ -67,6 +76,7 @@ export function readSilenceForm(form: Form): SilenceForm {
     createdBy: text(form, 'createdBy'),
     comment: text(form, 'comment'),
     destinations: list(form, 'destination'),
+    force: text(form, 'force') === 'on',
   };
 }
 
@@ -75,7 +85,8 @@ export function readSilenceForm(form: Form): SilenceForm {
  * `field=value` conditions (parseMatchFlags): a silence made here is exactly one POST /admin/silences would make.
  * Throws SilenceInputError listing every problem, each naming the field as the form labels it.
  */
-export function toNewSilence(form: SilenceForm, destinationNames: readonly string[], now: number): NewSilence {
+export function toNewSilence(form: SilenceForm, context: SilenceContext): NewSilence {
+  const { now } = context;
   const problems: string[] = [];
   const rows: string[] = [];
   for (let i = 0; i < Math.max(form.fields.length, form.values.length); i++) {
@@ -118,12 +129,14 @@ export function toNewSilence(form: SilenceForm, destinationNames: readonly strin
     matchers,
     ...(form.startsAt !== '' && { startsAt: form.startsAt }),
     endsAt,
-    createdBy: form.createdBy,
+    // Left empty: the session names its maker, as the admin API's token does.
+    ...(form.createdBy.trim() !== '' && { createdBy: form.createdBy }),
     comment: form.comment,
     ...(form.destinations.length > 0 && { destinations: form.destinations }),
+    ...(form.force && { force: true }),
   };
   try {
-    const silence = parseSilence(body, destinationNames, now);
+    const silence = parseSilence(body, context);
     if (problems.length === 0) return silence;
   } catch (err) {
     if (!(err instanceof SilenceInputError)) throw err;
@@ -136,6 +149,11 @@ export function toNewSilence(form: SilenceForm, destinationNames: readonly strin
     }
   }
   throw new SilenceInputError(problems);
+}
+
+/** How the maker was authenticated and from where: the audit's own words, beside the name they typed. */
+function describeVia(via: string, from: string | null): string {
+  return from === null ? `via ${via}` : `via ${via} from ${from}`;
 }
 
 function describeMatchers(matchers: Record<string, unknown>): string {
@@ -238,9 +256,17 @@ function renderSilenceRow(s: SilenceView, csrf: string, now: number): Html {
     <td>${s.destinations === null ? 'every Slack and email destination' : s.destinations.join(', ')}</td>
     <td>
       from ${showTime(s.startsAt)}<br />until ${showTime(s.endsAt)}
-      ${s.expiredAt ? html`<br /><strong>expired</strong> ${showTime(s.expiredAt)} by ${orDash(s.expiredBy)}` : ''}
+      ${
+        s.expiredAt
+          ? html`<br /><strong>expired</strong> ${showTime(s.expiredAt)} by ${orDash(s.expiredBy)}
+              ${s.expiredVia === null ? '' : html`<small class="via">(${describeVia(s.expiredVia, s.expiredFrom)})</small>`}`
+          : ''
+      }
     </td>
-    <td>${s.createdBy}<br /><small>${showTime(s.createdAt)}</small></td>
+    <td>
+      ${s.createdBy}<br /><small>${showTime(s.createdAt)}</small>
+      ${s.createdVia === null ? '' : html`<br /><small class="via">${describeVia(s.createdVia, s.createdFrom)}</small>`}
+    </td>
     <td class="comment">${s.comment}</td>
     <td>
       ${
@@ -248,8 +274,8 @@ function renderSilenceRow(s: SilenceView, csrf: string, now: number): Html {
           ? orDash(null)
           : html`<form method="post" action="/ui/silences/${encodeURIComponent(s.id)}/expire" class="expire">
               ${csrfField(csrf)}
-              <label for="expire-by-${s.id}">Your name</label>
-              <input id="expire-by-${s.id}" name="expiredBy" required maxlength="200" autocomplete="name" />
+              <label for="expire-by-${s.id}">Your name (optional)</label>
+              <input id="expire-by-${s.id}" name="expiredBy" maxlength="200" autocomplete="name" />
               <button type="submit" aria-label="Expire silence ${s.id}">Expire</button>
             </form>`
       }
@@ -347,15 +373,12 @@ function renderCreateForm(
         )}
       </fieldset>
       <div class="field">
-        <label for="s-by">Created by</label>
-        <input
-          id="s-by"
-          name="createdBy"
-          value="${form.createdBy}"
-          maxlength="200"
-          autocomplete="name"
-          aria-required="true"
-        />
+        <label for="s-by">Created by (optional: your session is recorded either way)</label>
+        <input id="s-by" name="createdBy" value="${form.createdBy}" maxlength="200" autocomplete="name" />
+      </div>
+      <div class="field check">
+        <input id="s-force" type="checkbox" name="force" ${form.force ? html`checked` : ''} />
+        <label for="s-force">Allow matchers that match every event of a kind (every payout, every alert)</label>
       </div>
       <div class="field">
         <label for="s-comment">Comment (why: an outage, a ticket)</label>

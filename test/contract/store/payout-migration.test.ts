@@ -67,10 +67,16 @@ async function expectBuilt(store: Store): Promise<void> {
   expect(rows.map((p) => p.confirmation)).to.deep.equal(['off', 'off', 'off', 'off']);
 }
 
-/** Tables of the migrations appended after the payouts one (one table each), undone with it. */
-const AFTER_PAYOUTS = ['payout_reconciliations', 'rejection_quota'];
-/** Those migrations, and the ones that only change the payouts table (its confirmation column): gone with it. */
-const LATER_MIGRATIONS = AFTER_PAYOUTS.length + 1;
+/** What undoes each migration appended after the payouts one, newest first: undone with it. */
+const UNDO_AFTER_PAYOUTS = [
+  // The confirmation column went with the payouts table; its index too.
+  'DROP INDEX IF EXISTS payouts_confirmation_pending;',
+  ['created_via', 'created_from', 'expired_via', 'expired_from']
+    .map((c) => `ALTER TABLE silences DROP COLUMN ${c};`)
+    .join(' '),
+  'DROP TABLE rejection_quota;',
+  'DROP TABLE payout_reconciliations;',
+];
 
 describe('payouts migration: SQLite', () => {
   let dir: string;
@@ -87,8 +93,8 @@ describe('payouts migration: SQLite', () => {
     const db = openSqliteFile(file);
     const version = db.pragma('user_version', { simple: true }) as number;
     // Back to the schema before the payouts migration: undo it and the migrations appended after it.
-    db.exec(`DROP TABLE payouts; ${AFTER_PAYOUTS.map((t) => `DROP TABLE ${t};`).join(' ')}`);
-    db.pragma(`user_version = ${version - 1 - LATER_MIGRATIONS}`);
+    db.exec(`DROP TABLE payouts; ${UNDO_AFTER_PAYOUTS.join(' ')}`);
+    db.pragma(`user_version = ${version - 1 - UNDO_AFTER_PAYOUTS.length}`);
     db.close();
     const after = openSqliteStore(file);
     try {
@@ -109,10 +115,10 @@ describePostgres('payouts migration: PostgreSQL', () => {
       const client = new Client({ connectionString: database.url });
       await client.connect();
       await client.query('DROP TABLE payouts');
-      for (const table of AFTER_PAYOUTS) await client.query(`DROP TABLE ${table}`);
+      for (const undo of UNDO_AFTER_PAYOUTS) await client.query(undo);
       await client.query(
         'DELETE FROM schema_migrations WHERE version > (SELECT max(version) FROM schema_migrations) - $1',
-        [1 + LATER_MIGRATIONS],
+        [1 + UNDO_AFTER_PAYOUTS.length],
       );
       await client.end();
       const after = await openPostgresStore({ url: database.url, poolSize: 2 });

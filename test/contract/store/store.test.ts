@@ -725,6 +725,8 @@ for (const factory of STORE_FACTORIES) {
           createdBy: 'alice',
           createdAtMs: now,
           comment: 'channel outage, ticket 123',
+          createdVia: 'admin token 0a1b2c3d',
+          createdFrom: '192.0.2.7',
           ...overrides,
         };
       }
@@ -743,6 +745,10 @@ for (const factory of STORE_FACTORIES) {
           comment: 'channel outage, ticket 123',
           expiredBy: null,
           expiredAt: null,
+          createdVia: 'admin token 0a1b2c3d',
+          createdFrom: '192.0.2.7',
+          expiredVia: null,
+          expiredFrom: null,
         });
         const second = await a.createSilence(silence());
         const third = await a.createSilence(silence());
@@ -778,6 +784,28 @@ for (const factory of STORE_FACTORIES) {
           SilenceEndedError,
         );
         expect(await a.expireSilence('sil_none', 'bob', at)).to.equal(undefined);
+      });
+
+      it('records the credential and address of who made and who ended a silence, beside the names given', async () => {
+        const cli = await a.createSilence(
+          silence({ createdBy: 'alice', createdVia: 'cli as OS user alice', createdFrom: null }),
+        );
+        expect(cli).to.deep.include({ createdBy: 'alice', createdVia: 'cli as OS user alice', createdFrom: null });
+        const at = Date.now();
+        const audit = { via: 'dashboard session 1a2b3c4d (admin token 0a1b2c3d)', from: '2001:db8::1' };
+        const expired = await b.expireSilence(cli.id, 'bob', at, audit);
+        expect(expired).to.deep.include({ expiredBy: 'bob', expiredVia: audit.via, expiredFrom: audit.from });
+        const [listed] = await a.listSilences({ limit: 1 });
+        expect(listed).to.deep.include({
+          createdVia: 'cli as OS user alice',
+          expiredVia: audit.via,
+          expiredFrom: audit.from,
+        });
+        const unaudited = await a.createSilence(silence());
+        expect(await a.expireSilence(unaudited.id, 'carol', at)).to.deep.include({
+          expiredVia: null,
+          expiredFrom: null,
+        });
       });
 
       it('records silenced routes on the event instead of deliveries, and prunes them with it', async () => {

@@ -15,10 +15,10 @@ const ROUTES: { method: string; path: string; body?: string; served: number }[] 
   { method: 'POST', path: '/admin/replay', body: '{"state":"dead","destination":"nowhere"}', served: 200 },
   { method: 'POST', path: '/admin/events/evt_unknown/replay', served: 404 },
   { method: 'GET', path: '/admin/silences', served: 200 },
-  // Served and refused by the route itself: a silence needs matchers, endsAt, createdBy and comment.
+  // Served and refused by the route itself: a silence needs matchers, endsAt and comment.
   { method: 'POST', path: '/admin/silences', body: '{}', served: 400 },
-  // Without expiredBy the route itself refuses (Node sends a DELETE body unframed, so none here).
-  { method: 'DELETE', path: '/admin/silences/sil_unknown', served: 400 },
+  // Expiring needs no name (the token names who did it): an unknown silence is the route's own 404.
+  { method: 'DELETE', path: '/admin/silences/sil_unknown', served: 404 },
 ];
 
 const hex = (c: string) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
@@ -40,7 +40,6 @@ function variants(path: string): string[] {
     `/%61dmin${rest}`,
     `/%2561dmin${rest}`,
     `/%41DMIN${rest}`,
-    `/admin%2F${rest.slice(1)}`,
     `/admin/${hex(first[0] ?? 'x')}${first.slice(1)}${tail}`,
     `/admin/.${rest}`,
     `/x/..${path}`,
@@ -75,7 +74,8 @@ describe('admin API guard: authentication before routing', function () {
     );
 
   before(async () => {
-    t = await startTestDaemon({ admin: { token: TOKEN } });
+    // Hundreds of wrong tokens from one address on purpose: the lockout (auth-throttle.test.ts) would answer 429.
+    t = await startTestDaemon({ admin: { token: TOKEN }, server: { authThrottle: { maxFailures: 1_000_000 } } });
   });
   after(async () => {
     await t.stop();
@@ -114,6 +114,15 @@ describe('admin API guard: authentication before routing', function () {
         const res = await call(method, target, TOKEN);
         expect(res.status, `${method} ${target} with the token`).to.equal(404);
         expect(JSON.parse(res.body)).to.deep.equal({ error: 'no such admin endpoint' });
+      }
+    }
+  });
+
+  it('refuses an encoded separator under /admin with 400 before the token is checked', async () => {
+    for (const route of ROUTES) {
+      const target = `/admin%2F${route.path.slice('/admin/'.length)}`;
+      for (const token of [null, TOKEN]) {
+        expect((await call(route.method, target, token, route.body)).status, `${target}`).to.equal(400);
       }
     }
   });

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { expect } from 'chai';
 import { startTestDaemon, type TestDaemon } from '../../support/daemon';
 import { note } from '../../support/notes';
@@ -132,5 +133,28 @@ describe('silence proof: CLI silence, admin expiry (real Slack receiver and SMTP
     const unknown = await runCli(['silence', 'expire', 'sil_none', '--by', 'bob'], cliConfig);
     expect(unknown.code).to.equal(1);
     expect(unknown.stderr).to.include('no silence with id "sil_none"');
+  });
+
+  it('names the OS user when --by is left out, as amtool does, and makes a match-everything silence only with --force', async () => {
+    const user = os.userInfo().username;
+    const everything = ['silence', 'add', '--match', 'payType={"regex":""}', '--for', '1h', '--comment', 'all of it'];
+    const refused = await runCli(everything, cliConfig);
+    expect(refused.code, refused.stderr).to.equal(2);
+    expect(refused.stderr).to.include('would match every payout event');
+    const added = await runCli([...everything, '--force', '--json'], cliConfig);
+    expect(added.code, added.stderr).to.equal(0);
+    const made = JSON.parse(added.stdout.trim()) as Record<string, unknown>;
+    expect(made).to.deep.include({ createdBy: user, createdFrom: null });
+    expect(String(made['createdVia'])).to.equal(`cli as OS user ${user} on ${os.hostname()}`);
+
+    const expired = await runCli(['silence', 'expire', String(made['id'])], cliConfig);
+    expect(expired.code, expired.stderr).to.equal(0);
+    expect(expired.stdout).to.include(`by ${user}`);
+    const [listed] = (await runCli(['silence', 'list', '--json'], cliConfig)).stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((s) => s['id'] === made['id']);
+    expect(listed).to.deep.include({ expiredBy: user, expiredVia: made['createdVia'], expiredFrom: null });
   });
 });

@@ -75,8 +75,10 @@ describePostgres(
           createdBy: 'alice',
           createdAtMs: Date.now(),
           comment: 'copied too',
+          createdVia: 'admin token 0a1b2c3d',
+          createdFrom: '192.0.2.7',
         });
-        await s.expireSilence(made.id, 'bob', Date.now());
+        await s.expireSilence(made.id, 'bob', Date.now(), { via: 'cli as OS user bob', from: null });
         // What SkyPay's status query said of the first payout, twice the same then once more.
         const [payout] = await s.listPayouts({ limit: 1 });
         const result: Omit<NewReconciliation, 'checkedMs'> = {

@@ -93,19 +93,13 @@ describe('dashboard over plain HTTP: absent without admin.token, sessions that c
     });
 
     it('needs a session for every spelling of a page, and lets only sign-in and assets through', async () => {
-      for (const path of [
-        '/ui',
-        '/UI/events',
-        '/ui/%65vents',
-        '/ui/static/../events',
-        '/ui//events',
-        '/ui\\events',
-        '/Ui/x',
-      ]) {
+      for (const path of ['/ui', '/UI/events', '/ui/%65vents', '/ui/static/../events', '/ui//events', '/Ui/x']) {
         const res = await rawRequest(t.baseUrl, 'GET', path);
         expect(res.status, path).to.be.oneOf([303, 401]);
         expect(res.body, path).to.not.contain('<h1>');
       }
+      // A backslash (or an encoded / \ NUL) is one reader's separator and another's text: refused outright.
+      expect((await rawRequest(t.baseUrl, 'GET', '/ui\\events')).status).to.equal(400);
       const post = await fetch(`${t.baseUrl}/ui/deliveries/replay`, { method: 'POST', body: 'id=dlv_x' });
       expect(post.status).to.equal(401);
       expect((await get(`${t.baseUrl}/ui/sign-in`)).status).to.equal(200);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { SilenceInputError, parseMatchFlags, parseSilence } from '../../../src/alerts/silence-input';
 import { applySilences, compileSilence, silenceState, type CompiledSilence } from '../../../src/alerts/silence-match';
+import type { RelayEvent } from '../../../src/event';
 import type { NewDelivery, SilenceView } from '../../../src/store/types';
 import { buildDeadDeliveryEvent, buildPaidEvent, buildPayoutEvent } from '../../support/fixtures';
 
@@ -21,6 +22,10 @@ function view(overrides: Partial<SilenceView> = {}): SilenceView {
     comment: 'channel outage',
     expiredBy: null,
     expiredAt: null,
+    createdVia: 'admin token 0a1b2c3d',
+    createdFrom: '127.0.0.1',
+    expiredVia: null,
+    expiredFrom: null,
     ...overrides,
   };
 }
@@ -99,9 +104,27 @@ describe('silence matching (pure)', () => {
     assert.equal(silencedBy(applySilences(dead, planned, [byType], typeOf, T0))['ops-slack'], 'sil_1');
   });
 
+  it("never holds back skyrelay's health alerts, whatever a stored silence says", () => {
+    const everything = compiled({ matchers: { type: { regex: '.' } } });
+    for (const type of ['database.lost', 'destination.unhealthy'] as const) {
+      const health = { ...buildDeadDeliveryEvent(), type } as unknown as RelayEvent;
+      const byName = compileSilence(view({ matchers: { type } }));
+      const silencers = [everything, ...(byName ? [byName] : [])];
+      const held = applySilences(health, planned, silencers, typeOf, T0).filter((d) => d.silencedBy !== undefined);
+      assert.deepEqual(held, [], type);
+    }
+    assert.equal(
+      silencedBy(applySilences(buildDeadDeliveryEvent(), planned, [everything], typeOf, T0))['ops-slack'],
+      'sil_1',
+    );
+  });
+
   it('ignores a stored silence whose matchers no longer validate', () => {
     assert.equal(compileSilence(view({ matchers: { payType: 'nonsense' } })), undefined);
     assert.equal(compileSilence(view({ matchers: {} })), undefined);
+    // Stored before field names were checked: a typo that matched every event is now ignored.
+    assert.equal(compileSilence(view({ matchers: { payTyp: { exists: false } } })), undefined);
+    assert.equal(compileSilence(view({ matchers: { failDescription: { regex: '(?=x)' } } })), undefined);
   });
 
   it('says pending, active or expired', () => {
@@ -115,6 +138,8 @@ describe('silence matching (pure)', () => {
 
 describe('silence input (pure)', () => {
   const names = ['ops-slack', 'ops-email', 'ledger'];
+  const actor = { name: 'admin token 0a1b2c3d', via: 'admin token 0a1b2c3d', from: '10.0.0.7' };
+  const context = { destinations: names, now: T0, maxDurationMs: 7 * 24 * HOUR, actor };
   const valid = {
     matchers: { payType: 'failure' },
     endsAt: '2026-11-27T12:00:00Z',
@@ -123,7 +148,7 @@ describe('silence input (pure)', () => {
   };
 
   it('makes a silence starting now by default', () => {
-    const s = parseSilence(valid, names, T0);
+    const s = parseSilence(valid, context);
     assert.match(s.id, /^sil_[0-9a-z]{26}$/);
     assert.deepEqual(
       { ...s, id: undefined },
@@ -136,25 +161,48 @@ describe('silence input (pure)', () => {
         createdBy: 'alice',
         createdAtMs: T0,
         comment: 'channel outage, ticket 123',
+        createdVia: 'admin token 0a1b2c3d',
+        createdFrom: '10.0.0.7',
       },
     );
   });
 
+  it('names its maker from the credential when no name is typed, and records the credential beside a typed one', () => {
+    const { createdBy: _typed, ...unnamed } = valid;
+    assert.deepEqual(pick(parseSilence(unnamed, context), ['createdBy', 'createdVia', 'createdFrom']), {
+      createdBy: 'admin token 0a1b2c3d',
+      createdVia: 'admin token 0a1b2c3d',
+      createdFrom: '10.0.0.7',
+    });
+    const cli = { name: 'alice', via: 'cli as OS user alice on db1', from: null };
+    assert.deepEqual(
+      pick(parseSilence({ ...valid, createdBy: 'the CEO' }, { ...context, actor: cli }), [
+        'createdBy',
+        'createdVia',
+        'createdFrom',
+      ]),
+      { createdBy: 'the CEO', createdVia: 'cli as OS user alice on db1', createdFrom: null },
+    );
+  });
+
+  function pick(o: object, keys: string[]): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(o).filter(([k]) => keys.includes(k)));
+  }
+
   function problemsOf(body: unknown): string[] {
     try {
-      parseSilence(body, names, T0);
+      parseSilence(body, context);
     } catch (err) {
       assert.ok(err instanceof SilenceInputError);
       return err.problems;
     }
-    assert.fail('expected a SilenceInputError');
+    return [];
   }
 
   it('names every missing required field', () => {
     assert.deepEqual(problemsOf({}), [
       'matchers: required, an object like a rule\'s "match" with at least one field',
       'endsAt: required, expected an ISO-8601 time with a zone',
-      'createdBy: required, a non-empty string',
       'comment: required, a non-empty string',
     ]);
     assert.deepEqual(problemsOf([]), ['body: expected a JSON object']);
@@ -165,7 +213,7 @@ describe('silence input (pure)', () => {
       'matchers: payType: unknown status "nonsense" (expected one of upload, paid, cancel, failure, amendedSuccess, amendedFailure or a number 1-6)',
     ]);
     assert.deepEqual(problemsOf({ ...valid, matchers: { failDescription: { regex: '(' } } }), [
-      'matchers.failDescription: invalid regex "(": Invalid regular expression: /(/: Unterminated group',
+      'matchers.failDescription: invalid regex "(": missing closing ): `(` (RE2 syntax: no lookaround or backreferences, so matching stays linear in time)',
     ]);
     assert.deepEqual(problemsOf({ ...valid, endsAt: '2026-11-27 12:00' }), [
       'endsAt: expected an ISO-8601 time with a zone',
@@ -178,9 +226,84 @@ describe('silence input (pure)', () => {
       'destinations: unknown destination "nope" (configured: ops-slack, ops-email, ledger)',
     ]);
     assert.deepEqual(problemsOf({ ...valid, comment: 'x'.repeat(2001), surprise: 1 }), [
-      '"surprise": unknown field (expected matchers, startsAt, endsAt, createdBy, comment, destinations)',
+      '"surprise": unknown field (expected matchers, startsAt, endsAt, createdBy, comment, destinations, force)',
       'comment: at most 2000 characters',
     ]);
+  });
+
+  it('refuses a field no event has, naming it, as a rule at start would be refused', () => {
+    const [problem] = problemsOf({ ...valid, matchers: { payTyp: { exists: false } } });
+    assert.match(problem ?? '', /^matchers: payTyp: unknown field \(did you mean "payType"\?\)/);
+    assert.match(problem ?? '', /extra\.<name> for a field SkyPay sends/);
+    assert.deepEqual(problemsOf({ ...valid, matchers: { 'extra.channel': 'ML', payType: 'failure' } }), []);
+  });
+
+  it('refuses matchers that match every event of a kind unless forced', () => {
+    const everyPayout =
+      /^matchers: would match every payout event( and every finance notification)?, whatever it holds; .*"force": true/;
+    for (const matchers of [
+      { payType: { regex: '' } },
+      { payType: { exists: true } },
+      { payType: ['upload', 'paid', 'cancel', 'failure', 'amendedSuccess', 'amendedFailure'] },
+      { partner: { prefix: '' } },
+      { controlNumber: { regex: 'x*' } },
+      { failDescription: { not: { contains: 'timeout' } } },
+      { 'extra.channel': { exists: false } },
+      { type: 'payout' },
+    ]) {
+      assert.match(problemsOf({ ...valid, matchers }).join('\n'), everyPayout, JSON.stringify(matchers));
+      assert.deepEqual(problemsOf({ ...valid, matchers, force: true }), [], JSON.stringify(matchers));
+    }
+    assert.match(
+      problemsOf({ ...valid, matchers: { type: { regex: '.' } } }).join('\n'),
+      /would match every payout event and every finance notification and every one of skyrelay's own alerts/,
+    );
+    assert.match(problemsOf({ ...valid, matchers: { source: 'skyrelay' } }).join('\n'), /every one of skyrelay's own/);
+    assert.match(problemsOf({ ...valid, matchers: { signType: ['recharge', 'reduce'] } }).join('\n'), /every finance/);
+    // A finance notification has no payType, so "not paid" holds for every one of them.
+    assert.match(
+      problemsOf({ ...valid, matchers: { payType: { not: 'paid' } } }).join('\n'),
+      /^matchers: would match every finance notification,/,
+    );
+    assert.deepEqual(problemsOf({ ...valid, force: 'yes' }), ['force: expected true or false']);
+  });
+
+  it('accepts everyday silences: a status, a partner, a text, a kind of alert', () => {
+    for (const matchers of [
+      { payType: 'failure' },
+      { status: ['failure', 'cancel'] },
+      { type: 'payout', payType: { not: 'paid' } },
+      { partner: 'Acme@skypay' },
+      { failDescription: { contains: 'timeout' } },
+      { failDescription: { regex: '(?i)insufficient' } },
+      { failDescription: { exists: true } },
+      { controlNumber: { prefix: 'SKY' } },
+      { 'extra.channel': 'ML' },
+      { type: 'payout.stuck' },
+      { type: ['rejection', 'delivery.dead'] },
+      { statementType: 6 },
+    ]) {
+      assert.deepEqual(problemsOf({ ...valid, matchers }), [], JSON.stringify(matchers));
+    }
+  });
+
+  it("refuses a silence of skyrelay's health alerts, forced or not", () => {
+    const health = /^matchers\.type: .*names skyrelay's own health alerts \(database\.lost, destination\.\*\)/;
+    assert.match(problemsOf({ ...valid, matchers: { type: 'database.lost' } }).join('\n'), health);
+    assert.match(problemsOf({ ...valid, matchers: { type: 'database.lost' }, force: true }).join('\n'), health);
+    assert.match(problemsOf({ ...valid, matchers: { type: ['payout.stuck', 'database.lost'] } }).join('\n'), health);
+    assert.match(problemsOf({ ...valid, matchers: { type: { prefix: 'database.' } } }).join('\n'), health);
+  });
+
+  it('caps how long a silence lasts (silences.maxDurationMs)', () => {
+    assert.deepEqual(problemsOf({ ...valid, endsAt: '9999-12-31T00:00:00Z' }), [
+      'endsAt: at most 7 days after startsAt (silences.maxDurationMs); make a new silence if the outage outlasts it',
+    ]);
+    const weekLater = new Date(T0 + 7 * 24 * HOUR).toISOString();
+    assert.deepEqual(problemsOf({ ...valid, endsAt: weekLater }), []);
+    const startsLater = new Date(T0 + 30 * 24 * HOUR).toISOString();
+    const endsLater = new Date(T0 + 31 * 24 * HOUR).toISOString();
+    assert.deepEqual(problemsOf({ ...valid, startsAt: startsLater, endsAt: endsLater }), []);
   });
 
   it('reads --match flags: text, JSON operators, and a repeated field as any of', () => {

@@ -27,7 +27,7 @@ describe('routing/schema', () => {
       const match = {
         partner: 'ACME',
         amount: 100,
-        express: true,
+        'extra.express': true,
         currency: ['PHP', 'USD'],
         controlNumber: { prefix: 'CN' },
         referenceNumber: { regex: '^REF-\\d+$' },
@@ -105,6 +105,21 @@ describe('routing/schema', () => {
       ],
       ['non-string prefix', [{ name: 'r', match: { partner: { prefix: 1 } }, to: ['d'] }], /prefix expects a string/],
       ['unknown rule key', [{ name: 'r', matches: {}, to: ['d'] }], /0\.matches: /],
+      [
+        'a field no event has (a typo reads as a missing extra field, and {"exists": false} then matches everything)',
+        [{ name: 'r', match: { payTyp: { exists: false } }, to: ['d'] }],
+        /^0\.match: payTyp: unknown field \(did you mean "payType"\?\); .*or extra\.<name> for a field SkyPay sends/,
+      ],
+      [
+        'a lookahead (RE2 syntax: matching stays linear in time)',
+        [{ name: 'r', match: { failDescription: { regex: 'a(?=b)' } }, to: ['d'] }],
+        /failDescription: invalid regex "a\(\?=b\)": invalid or unsupported Perl syntax: `\(\?=`/,
+      ],
+      [
+        'a pattern too large once compiled',
+        [{ name: 'r', match: { failDescription: { regex: '[\\s\\S]{1000}' } }, to: ['d'] }],
+        /too large once compiled \(1002 RE2 instructions, at most 500/,
+      ],
     ];
     for (const [label, config, pattern] of refusals) {
       it(`refuses ${label}`, () => {

@@ -120,9 +120,11 @@ describe('dashboard: the silence form', () => {
     duration: '2h',
     ...over,
   });
+  const actor = { name: 'dashboard session 1a2b3c4d', via: 'dashboard session 1a2b3c4d', from: '127.0.0.1' };
+  const contextOf = (destinations: string[]) => ({ destinations, now: NOW, maxDurationMs: 7 * 86_400_000, actor });
   const problemsOf = (f: SilenceForm, names: string[] = ['ops-slack', 'hook']): string[] => {
     try {
-      toNewSilence(f, names, NOW);
+      toNewSilence(f, contextOf(names));
     } catch (err) {
       if (err instanceof SilenceInputError) return err.problems;
       throw err;
@@ -155,8 +157,7 @@ describe('dashboard: the silence form', () => {
         startsAt: '2026-11-27T09:00:00Z',
         destinations: ['hook'],
       }),
-      ['ops-slack', 'hook'],
-      NOW,
+      contextOf(['ops-slack', 'hook']),
     );
     expect(made).to.deep.include({
       matchers: { payType: 'failure', partner: ['Acme@skypay', 'Other@skypay'] },
@@ -168,8 +169,7 @@ describe('dashboard: the silence form', () => {
     });
     const json = toNewSilence(
       form({ json: '{"failDescription": {"contains": "timeout"}}', duration: '', endsAt: '2026-11-27T18:00:00+08:00' }),
-      [],
-      NOW,
+      contextOf([]),
     );
     expect(json.matchers).to.deep.equal({ failDescription: { contains: 'timeout' } });
     expect(json.destinations).to.equal(null);
@@ -182,7 +182,6 @@ describe('dashboard: the silence form', () => {
     expect(problemsOf({ ...EMPTY_SILENCE_FORM })).to.deep.equal([
       'ends at / for: required, when the silence ends (ISO-8601 with a zone) or how long it lasts (2h)',
       'matchers: required, an object like a rule\'s "match" with at least one field',
-      'createdBy: required, a non-empty string',
       'comment: required, a non-empty string',
     ]);
     const many = problemsOf(
