@@ -3,7 +3,18 @@ import pino, { type Logger } from 'pino';
 export type { Logger };
 
 /** Keys redacted wherever they appear: at the top level of a logged object and one level down. */
-const SECRET_KEYS = ['authentication', 'encryptKeys', 'secret', 'password', 'pass', 'token', 'url', 'transport'];
+const SECRET_KEYS = [
+  'authentication',
+  'encryptKeys',
+  'secret',
+  'secrets',
+  'privateKey',
+  'password',
+  'pass',
+  'token',
+  'url',
+  'transport',
+];
 
 /**
  * JSON logs. Redaction is a second fence: no code path logs a secret on

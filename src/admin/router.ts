@@ -21,6 +21,7 @@ import {
   parseName,
   parseOlderThan,
   parsePayoutState,
+  parseConfirmation,
   parseReason,
   parseSince,
   parseState,
@@ -170,6 +171,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
       partner: q['partner'] ? parseName(q['partner'], 'partner') : undefined,
       stateSinceBeforeMs: q['olderThan'] ? parseOlderThan(q['olderThan']) : undefined,
       anomalies: parseFlagParam(q['anomalies'], 'anomalies'),
+      confirmation: q['confirmation'] ? parseConfirmation(q['confirmation']) : undefined,
       before: q['cursor'] ? parseCursor(q['cursor']) : undefined,
       limit: limit + 1,
     });

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import { listConfigWarnings } from '../config/load';
 import type { Config } from '../config/schema';
-import type { DestinationConfig } from '../destinations/schema';
+import { readEd25519PrivateKey } from '../destinations/keys';
+import type { DestinationConfig, WebhookDestinationConfig } from '../destinations/schema';
+import { listHmacSecrets, parseExpiresAt } from '../destinations/signing';
 import { describeStuckWaits, isStuckCheckOn, resolveStuckWaits } from '../payouts/stuck-after';
 import { EVENT_KINDS, listReceivedTypes } from '../routing/event-types';
 import { namesSystemEvents } from '../routing/match';
@@ -26,9 +28,9 @@ export function registerConfigCheck(program: Command): void {
     });
 }
 
-export function describeConfig(config: Config): string[] {
+export function describeConfig(config: Config, nowMs: number = Date.now()): string[] {
   const lines = ['configuration is valid', ''];
-  const warnings = listConfigWarnings(config);
+  const warnings = listConfigWarnings(config, nowMs);
   if (warnings.length > 0) lines.push('warnings:', ...warnings.map((w) => `  - ${w}`), '');
   lines.push(`server:      ${config.server.host}:${config.server.port}, callbacks at ${config.skypay.path}`);
   lines.push(
@@ -46,7 +48,8 @@ export function describeConfig(config: Config): string[] {
   lines.push('', 'destinations:');
   const names = Object.keys(config.destinations);
   if (names.length === 0) lines.push('  (none)');
-  for (const [name, d] of Object.entries(config.destinations)) lines.push(`  ${name}  ${d.type}  ${describeTarget(d)}`);
+  for (const [name, d] of Object.entries(config.destinations))
+    lines.push(`  ${name}  ${d.type}  ${describeTarget(d, nowMs)}`);
   lines.push('', 'rules (receives: the event types, as webhook bodies name them, by source, type, payType, status');
   lines.push('and signType; other fields are judged per event):');
   if (config.rules.length === 0) lines.push('  (none: events are stored but sent nowhere)');
@@ -71,9 +74,9 @@ export function describeKeys(keys: readonly string[]): string {
 }
 
 /** Where a destination sends, without the parts that are credentials (Slack paths, SMTP passwords). */
-function describeTarget(d: DestinationConfig): string {
+function describeTarget(d: DestinationConfig, nowMs: number): string {
   if (d.type === 'slack') return `${originOf(d.url)}/… (hook path hidden)`;
-  if (d.type === 'webhook') return `${originOf(d.url)}/… (signed, secret hidden)`;
+  if (d.type === 'webhook') return `${originOf(d.url)}/… (${describeSigning(d, nowMs)})`;
   const via =
     typeof d.transport === 'string'
       ? originOf(d.transport)
@@ -81,6 +84,27 @@ function describeTarget(d: DestinationConfig): string {
         ? `${d.transport['host']}:${String(d.transport['port'] ?? '')}`
         : 'a transport object';
   return `to ${d.to.join(', ')} via ${via}`;
+}
+
+/**
+ * How a webhook is signed, with nothing about a secret but how many there are and when they expire; the
+ * Ed25519 public key is shown, being what receivers are given anyway.
+ */
+function describeSigning(d: WebhookDestinationConfig, nowMs: number): string {
+  const parts: string[] = [];
+  const secrets = listHmacSecrets(d);
+  if (secrets.length > 0) {
+    const expiries = secrets.flatMap(({ expiresAt }) => {
+      if (expiresAt === undefined) return [];
+      return [`${(parseExpiresAt(expiresAt) ?? 0) <= nowMs ? 'one expired' : 'one until'} ${expiresAt}`];
+    });
+    const count = `${secrets.length} secret${secrets.length === 1 ? '' : 's'}`;
+    parts.push(`signed v1 with ${count}${expiries.length > 0 ? ` (${expiries.join(', ')})` : ''}`);
+  }
+  if (d.signing === 'ed25519' && d.privateKey !== undefined) {
+    parts.push(`signed v1a with ed25519, public key ${readEd25519PrivateKey(d.privateKey).publicKey}`);
+  }
+  return `${parts.join('; ')}; secrets hidden`;
 }
 
 function originOf(url: string): string {

@@ -7,6 +7,7 @@ import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodeOf } from './context';
 import { registerDeliveries } from './deliveries';
 import { registerEvents } from './events';
 import { escapeControls } from './format';
+import { registerKeys } from './keys';
 import { registerMigrateStore } from './migrate-store';
 import { registerPayouts } from './payouts';
 import { registerPrune } from './prune';
@@ -42,6 +43,7 @@ function buildProgram(): Command {
   registerPrune(program);
   registerMigrateStore(program);
   registerSilence(program);
+  registerKeys(program);
   return program;
 }
 

@@ -1,4 +1,5 @@
 import { validate, type Struct } from 'superstruct';
+import { listExpiredSecrets } from '../destinations/signing';
 import { isWithin } from '../http/path-guard';
 import { isRecord } from '../is-record';
 import { listReceivedTypes } from '../routing/event-types';
@@ -208,8 +209,8 @@ function checkStatusQuery(skypay: Config['skypay']): string[] {
 /** SkyPay's own advice; a lower interval is allowed (tests, a catch-up) but said at start. */
 export const STATUS_QUERY_ADVISED_INTERVAL_MS = 1_800_000;
 
-/** What a valid configuration still deserves a warning for, logged once at start. */
-export function listConfigWarnings(config: Config): string[] {
+/** What a valid configuration still deserves a warning for, logged once at start (and shown by config check). */
+export function listConfigWarnings(config: Config, nowMs: number = Date.now()): string[] {
   const warnings: string[] = [];
   const query = config.skypay.statusQuery;
   if (query.url !== undefined && query.intervalMs < STATUS_QUERY_ADVISED_INTERVAL_MS) {
@@ -227,7 +228,24 @@ export function listConfigWarnings(config: Config): string[] {
       );
     }
   });
-  return warnings;
+  return [...warnings, ...listExpiredSecretWarnings(config, nowMs)];
+}
+
+/**
+ * A secret past its expiresAt is a warning, not an error: it only stops signing, and the schema makes sure another
+ * secret (or the Ed25519 key) goes on signing. Refusing to start would make the end of a rotation window an outage
+ * at the next restart (pm2 after a crash, a deploy, a second host), and SkyPay does not retry callbacks.
+ */
+function listExpiredSecretWarnings(config: Config, nowMs: number): string[] {
+  return Object.entries(config.destinations).flatMap(([name, destination]) =>
+    destination.type !== 'webhook'
+      ? []
+      : listExpiredSecrets(destination, nowMs).map(
+          ({ index, expiresAt }) =>
+            `destinations.${name}.secrets.${index}.expiresAt: ${expiresAt} has passed; ` +
+            'that secret signs nothing any more, remove it',
+        ),
+  );
 }
 
 /** A wait for a partner that is not configured would never apply: most likely a misspelt userName. */

@@ -18,4 +18,6 @@ export interface DestinationOptions {
    * its own.
    */
   secrets?: readonly string[];
+  /** The clock attempts are stamped and signed by (webhook-timestamp, secrets' expiresAt); Date.now unless a test passes its own. */
+  now?: () => number;
 }

@@ -3,7 +3,9 @@ import { Webhook } from 'standardwebhooks';
 import { array, define, dynamic, literal, optional, record, refine, string, type } from 'superstruct';
 import type { Infer, Struct } from 'superstruct';
 import { isRecord } from '../is-record';
+import { ED25519_PRIVATE_KEY_FORMAT, KeyFormatError, readEd25519PrivateKey } from './keys';
 import { findMaskFieldProblem } from './masking';
+import { findSigningProblems, parseExpiresAt, type SigningConfig } from './signing';
 
 /**
  * Destination config as operators write it. Every message says what was
@@ -103,6 +105,51 @@ const WebhookSecret = define<string>(
     isWebhookSecret(value) ||
     `Expected a ${WEBHOOK_SECRET_PREFIX} secret with at least ${MIN_SECRET_BYTES} bytes of Base64 (e.g. whsec_ followed by 32 Base64 characters)`,
 );
+
+/** When a secret stops signing: an offset is required, so the instant does not depend on the host's time zone. */
+const ExpiresAt = define<string>(
+  'expiry time',
+  (value) =>
+    (typeof value === 'string' && parseExpiresAt(value) !== undefined) ||
+    'Expected an RFC 3339 time with its offset, such as 2026-12-31T00:00:00Z',
+);
+
+/** One secret of a rotation: it signs every attempt made before its expiresAt (for good without one). */
+const SigningSecret = refuseUnknownKeys(type({ secret: WebhookSecret, expiresAt: optional(ExpiresAt) }));
+
+const SigningSecrets = refine(
+  array(SigningSecret),
+  'non-empty',
+  (value) => value.length > 0 || 'Expected at least one {"secret": "whsec_..."}',
+);
+
+const Signing = define<'ed25519'>(
+  'signing scheme',
+  (value) =>
+    value === 'ed25519' ||
+    'Expected "ed25519" (HMAC signing needs no setting: it is on whenever "secret" or "secrets" is set)',
+);
+
+const Ed25519PrivateKey = define<string>('Ed25519 private key', (value) => {
+  if (typeof value !== 'string') return `Expected ${ED25519_PRIVATE_KEY_FORMAT}`;
+  try {
+    readEd25519PrivateKey(value);
+    return true;
+  } catch (err) {
+    if (err instanceof KeyFormatError) return err.message;
+    throw err;
+  }
+});
+
+/** findSigningProblems, each reported at the key it is about. */
+function refuseBadSigning<T extends SigningConfig, S>(struct: Struct<T, S>): Struct<T, S> {
+  return refine(struct, 'signing', (value, context) =>
+    findSigningProblems(value).map((problem) => ({
+      path: [...context.path, ...problem.path],
+      message: problem.message,
+    })),
+  );
+}
 
 const HeaderName = define<string>(
   'header name',
@@ -219,17 +266,24 @@ export const EmailDestinationConfig = refuseOmittedAndMasked(
   ),
 );
 
-export const WebhookDestinationConfig = refuseOmittedAndMasked(
-  refuseUnknownKeys(
-    type({
-      type: literal('webhook'),
-      url: HttpUrl,
-      secret: WebhookSecret,
-      headers: optional(record(HeaderName, HeaderValue)),
-      maxInFlight: optional(PositiveInteger),
-      omit: optional(MaskFields),
-      mask: optional(MaskFields),
-    }),
+export const WebhookDestinationConfig = refuseBadSigning(
+  refuseOmittedAndMasked(
+    refuseUnknownKeys(
+      type({
+        type: literal('webhook'),
+        url: HttpUrl,
+        /** One HMAC secret; `secrets` instead during a rotation. */
+        secret: optional(WebhookSecret),
+        secrets: optional(SigningSecrets),
+        /** "ed25519": every attempt is signed `v1a` with `privateKey` too. */
+        signing: optional(Signing),
+        privateKey: optional(Ed25519PrivateKey),
+        headers: optional(record(HeaderName, HeaderValue)),
+        maxInFlight: optional(PositiveInteger),
+        omit: optional(MaskFields),
+        mask: optional(MaskFields),
+      }),
+    ),
   ),
 );
 

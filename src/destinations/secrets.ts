@@ -2,7 +2,9 @@ import type { Config } from '../config/schema';
 import { MIN_SECRET_CHARS, maskSecrets } from '../mask';
 import { isRecord } from '../is-record';
 import { listPartnerSecrets } from '../skypay/partners';
+import { quotableFormsOfPrivateKey } from './keys';
 import type { DestinationConfig } from './schema';
+import { listHmacSecrets } from './signing';
 
 /**
  * Keeps destination secrets (Slack hook URLs, webhook signing secrets, SMTP
@@ -81,7 +83,7 @@ export function secretsOfTransport(transport: string | Record<string, unknown>):
 
 /**
  * Everything about one destination that must not be recorded: URL parts,
- * the signing secret, transport credentials, and configured header values
+ * every signing secret and private key (expired ones too), transport credentials, and configured header values
  * (an `authorization` or API-key header is a credential).
  */
 export function secretsOfDestination(config: DestinationConfig): string[] {
@@ -92,8 +94,8 @@ export function secretsOfDestination(config: DestinationConfig): string[] {
       return secretsOfTransport(config.transport);
     case 'webhook':
       return collectSecrets([
-        config.secret,
-        config.secret.replace(/^whsec_/, ''),
+        ...listHmacSecrets(config).flatMap(({ secret }) => [secret, secret.replace(/^whsec_/, '')]),
+        ...(config.privateKey === undefined ? [] : quotableFormsOfPrivateKey(config.privateKey)),
         ...secretsOfUrl(config.url),
         ...Object.values(config.headers ?? {}).filter((value) => value.length >= MIN_URL_PART_CHARS),
       ]);

@@ -1,6 +1,4 @@
-import { createHmac } from 'node:crypto';
 import { secretLookaheadBytes } from '../mask';
-import { Webhook } from 'standardwebhooks';
 import { publicTypeOf, type RelayEvent } from '../event';
 import { stringifyEvent, stringifyWith } from '../event-json';
 import { createAttemptSignal } from './attempt-signal';
@@ -13,6 +11,7 @@ import { classifyHttpStatus } from './status';
 import { parseRetryAfter } from './retry-after';
 import type { WebhookDestinationConfig } from './schema';
 import { secretsToScrub, toSafeCause } from './secrets';
+import { createWebhookSigner } from './signing';
 import { scrubSnippet } from './snippet';
 import { PermanentDeliveryError, RESPONSE_SNIPPET_BYTES, RetryableDeliveryError } from './types';
 import type { DeliveryResult, Destination } from './types';
@@ -51,25 +50,13 @@ function lowerCaseNames(headers: Record<string, string> | undefined): Record<str
   return Object.fromEntries(Object.entries(headers ?? {}).map(([key, value]) => [key.toLowerCase(), value]));
 }
 
-/**
- * Standard Webhooks' v1 signature with node:crypto's HMAC-SHA256 (the
- * standardwebhooks package's JavaScript SHA-256 took 5x as long); tests
- * verify it with that package. The constructor is still how the secret is
- * read: it takes it with or without whsec_ and refuses what is not Base64.
- */
-export function createSigner(secret: string): (id: string, timestampS: number, body: string) => string {
-  new Webhook(secret);
-  const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
-  return (id, timestampS, body) =>
-    `v1,${createHmac('sha256', key).update(`${id}.${timestampS}.${body}`).digest('base64')}`;
-}
-
 export function createWebhookDestination(
   name: string,
   config: WebhookDestinationConfig,
   options: DestinationOptions,
 ): Destination {
-  const sign = createSigner(config.secret);
+  const signer = createWebhookSigner(config);
+  const now = options.now ?? Date.now;
   const secrets = secretsToScrub(config, options.secrets);
   const configuredHeaders = lowerCaseNames(config.headers);
   // One pool per destination; the worker bounds its sends in flight (maxInFlight), and so its connections.
@@ -78,15 +65,14 @@ export function createWebhookDestination(
     name,
     type: 'webhook',
     async send(request): Promise<DeliveryResult> {
-      // Only the webhook-timestamp header (and so the signature) is per attempt; the body is the event's.
-      const timestampS = Math.floor(Date.now() / 1000);
       // Extra fields go out as the exact text SkyPay sent (JSON.stringify would round long numbers).
       const body = stringifyWith(buildEnvelope(request.event), { data: stringifyEvent(request.event) });
       const headers = buildHeaders(configuredHeaders, {
         // The delivery id (one per event and destination) is stable across retries: receivers drop repeats by it.
         'webhook-id': request.deliveryId,
-        'webhook-timestamp': String(timestampS),
-        'webhook-signature': sign(request.deliveryId, timestampS, body),
+        // Only the timestamp, and so the signatures, are per attempt (the body is the event's); which secrets
+        // sign is decided from this attempt's clock, so an expired one drops out without a restart.
+        ...signer.sign(request.deliveryId, body, now()),
         'content-type': 'application/json',
       });
       const attempt = createAttemptSignal(request.signal, options.timeoutMs);

@@ -1,6 +1,6 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AttemptReport } from '../delivery/worker';
-import type { TransitionKind } from '../event';
+import type { PayoutAnomalyKind } from '../event';
 import type { CallbackOutcome } from '../ingest/answer';
 import type { MetricFamily } from '../store/types';
 
@@ -63,7 +63,9 @@ export class ProcessMetrics {
     });
     this.payoutAnomalies = new Counter({
       name: 'skyrelay_payout_anomalies_total',
-      help: 'Payouts that did something impossible, by kind (after-final, conflict; reconciliation: SkyPay says otherwise)',
+      help:
+        'payout.anomaly events by kind (after-final, conflict, same-time; unconfirmed, reconciliation: SkyPay says ' +
+        'otherwise; out-of-window: an answer dated outside the accepted window)',
       labelNames: ['kind'],
       registers,
     });
@@ -87,7 +89,7 @@ export class ProcessMetrics {
     this.authRefusals.inc({ surface, outcome });
   }
 
-  recordPayoutAnomaly(kind: TransitionKind | 'reconciliation'): void {
+  recordPayoutAnomaly(kind: PayoutAnomalyKind): void {
     this.payoutAnomalies.inc({ kind });
   }
 

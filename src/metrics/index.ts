@@ -6,7 +6,7 @@ import { requireBearerToken } from '../admin/auth';
 import type { AuthGate, AuthRefusal, AuthSurface } from '../http/auth-gate';
 import { guardPrefix } from '../http/path-guard';
 import type { Logger } from '../log';
-import type { TransitionKind } from '../event';
+import type { PayoutAnomalyKind } from '../event';
 import type { HealthStore, InspectStore, MetricTotalsStore, PayoutStore } from '../store/store';
 import { ProcessMetrics } from './collect';
 import { MetricsPublisher } from './publisher';
@@ -47,7 +47,7 @@ export function createMetrics(deps: MetricsDeps) {
     guards,
     recordOutcome: (outcome: CallbackOutcome, ms: number) => metrics.recordOutcome(outcome, ms),
     recordAttempt: (report: AttemptReport) => metrics.recordAttempt(report),
-    recordPayoutAnomaly: (kind: TransitionKind | 'reconciliation') => metrics.recordPayoutAnomaly(kind),
+    recordPayoutAnomaly: (kind: PayoutAnomalyKind) => metrics.recordPayoutAnomaly(kind),
     recordStatusQuery: (outcome: string) => metrics.recordStatusQuery(outcome),
     recordAuthRefusal: (surface: AuthSurface, outcome: AuthRefusal) => metrics.recordAuthRefusal(surface, outcome),
     start: () => publisher.start(),

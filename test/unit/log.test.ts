@@ -17,11 +17,16 @@ describe('log redaction', () => {
   it('redacts secret keys at the top level and one level down', () => {
     const { lines, stream } = capture();
     createLogger({ level: 'info', destination: stream }).info(
-      { authentication: 'partner-key', partner: { secret: 'whsec_x', name: 'ops' } },
+      {
+        authentication: 'partner-key',
+        partner: { secret: 'whsec_x', name: 'ops' },
+        ledger: { secrets: [{ secret: 'whsec_y' }], privateKey: 'whsk_z', signing: 'ed25519' },
+      },
       'm',
     );
     expect(lines[0]).to.include({ authentication: '***' });
     expect(lines[0]?.['partner']).to.deep.equal({ secret: '***', name: 'ops' });
+    expect(lines[0]?.['ledger']).to.deep.equal({ secrets: '***', privateKey: '***', signing: 'ed25519' });
   });
 
   it('keeps the top-level fence on the flat logger of accepted callbacks', () => {

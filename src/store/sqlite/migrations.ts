@@ -320,6 +320,13 @@ const MIGRATIONS: string[] = [
   ALTER TABLE silences ADD COLUMN expired_from TEXT;
   `,
   `
+  -- Confirmation: whether SkyPay's status query has confirmed a final status a callback brought (AES-ECB callbacks
+  -- have no integrity, so one may be forged). Payouts final before this were never asked: off. Reconciliation looks
+  -- up the pending ones oldest first; they are few, so the index holds only them.
+  ALTER TABLE payouts ADD COLUMN confirmation TEXT NOT NULL DEFAULT 'off';
+  CREATE INDEX payouts_confirmation_pending ON payouts(state_since_ms) WHERE confirmation = 'pending';
+  `,
+  `
   -- Deliveries are indexed only where a hot query looks: pending ones by destination and due time (claims),
   -- in-flight ones by destination and lease (the limit's count, expired leases), dead ones by destination (the
   -- dead listing, replay, the queue gauges). Delivered rows, nearly all of them, are in none of these, so a

@@ -368,3 +368,42 @@ describe('config/load: skypay.financePath and skypay.statusQuery', () => {
     ]);
   });
 });
+
+describe('config/load: webhook signing secrets', () => {
+  const NEW = `whsec_${Buffer.alloc(32, 3).toString('base64')}`;
+  const OLD = `whsec_${Buffer.alloc(32, 4).toString('base64')}`;
+  const ledger = (signing: Record<string, unknown>) => ({
+    destinations: { ledger: { type: 'webhook', url: 'https://ledger.test/hooks', ...signing } },
+  });
+
+  it('refuses secret and secrets together, and an expiresAt that does not parse, naming the keys and no secret', () => {
+    const problems = problemsOf({
+      destinations: {
+        both: { type: 'webhook', url: 'https://ledger.test/a', secret: NEW, secrets: [{ secret: OLD }] },
+        garbled: {
+          type: 'webhook',
+          url: 'https://ledger.test/b',
+          secrets: [{ secret: NEW }, { secret: OLD, expiresAt: 'end of 2026' }],
+        },
+      },
+    });
+    expect(problems).to.deep.equal([
+      'destinations.both.secrets: expected either "secret" or "secrets", not both (during a rotation "secrets" lists every secret)',
+      'destinations.garbled.secrets.1.expiresAt: expected an RFC 3339 time with its offset, such as 2026-12-31T00:00:00Z',
+    ]);
+    expect(problems.join('\n')).not.to.contain(NEW.slice(6)).and.not.to.contain(OLD.slice(6));
+  });
+
+  it('starts with a secret already expired, with a warning naming it: the next one signs', () => {
+    const config = validateConfig(
+      mergeDeep(
+        readDefaultConfig(),
+        ledger({ secrets: [{ secret: NEW }, { secret: OLD, expiresAt: '2026-12-31T00:00:00Z' }] }),
+      ),
+    );
+    expect(listConfigWarnings(config, Date.UTC(2026, 11, 30))).to.deep.equal([]);
+    expect(listConfigWarnings(config, Date.UTC(2026, 11, 31))).to.deep.equal([
+      'destinations.ledger.secrets.1.expiresAt: 2026-12-31T00:00:00Z has passed; that secret signs nothing any more, remove it',
+    ]);
+  });
+});

@@ -1,8 +1,11 @@
 import { expect } from 'chai';
 import { validate } from 'superstruct';
+import { generateEd25519Key } from '../../../src/destinations/keys';
 import { DestinationConfig, DestinationsConfig } from '../../../src/destinations/schema';
 
 const SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+const OTHER = `whsec_${Buffer.alloc(32, 8).toString('base64')}`;
+const KEY = generateEd25519Key();
 
 /** The message a config validator would print for the first failure, or undefined if valid. */
 function failureOf(value: unknown): string | undefined {
@@ -34,6 +37,30 @@ describe('destination config schema', () => {
           cc: ['c@x.io'],
           subjectPrefix: '[payouts]',
           maxInFlight: 2,
+        }),
+      ).to.equal(undefined);
+    });
+
+    it('a rotation: several secrets, the old ones with an expiresAt', () => {
+      expect(
+        failureOf({
+          type: 'webhook',
+          url: 'https://x.io/hook',
+          secrets: [{ secret: OTHER }, { secret: SECRET, expiresAt: '2026-12-31T00:00:00Z' }],
+        }),
+      ).to.equal(undefined);
+    });
+
+    it('Ed25519 signing alone, or with secrets during a migration', () => {
+      const ed25519 = { signing: 'ed25519', privateKey: KEY.privateKey };
+      expect(failureOf({ type: 'webhook', url: 'https://x.io/hook', ...ed25519 })).to.equal(undefined);
+      expect(failureOf({ type: 'webhook', url: 'https://x.io/hook', secret: SECRET, ...ed25519 })).to.equal(undefined);
+      expect(
+        failureOf({
+          type: 'webhook',
+          url: 'https://x.io/hook',
+          secrets: [{ secret: SECRET, expiresAt: '2026-12-31T00:00:00Z' }],
+          ...ed25519,
         }),
       ).to.equal(undefined);
     });
@@ -134,7 +161,79 @@ describe('destination config schema', () => {
       [
         'a misspelt key',
         { type: 'webhook', url: 'https://x.io', secert: SECRET },
-        'At path: secret -- Expected a whsec_ secret',
+        'Unknown key "secert"; expected only type, url, secret, secrets',
+      ],
+      [
+        'a webhook with no way to sign',
+        { type: 'webhook', url: 'https://x.io' },
+        'At path: secret -- Expected a signing secret: "secret", "secrets", or "signing": "ed25519" with "privateKey"',
+      ],
+      [
+        'both secret and secrets',
+        { type: 'webhook', url: 'https://x.io', secret: SECRET, secrets: [{ secret: OTHER }] },
+        'At path: secrets -- Expected either "secret" or "secrets", not both',
+      ],
+      [
+        'an empty secrets list',
+        { type: 'webhook', url: 'https://x.io', secrets: [] },
+        'At path: secrets -- Expected at least one {"secret": "whsec_..."}',
+      ],
+      [
+        'an expiresAt that does not parse',
+        {
+          type: 'webhook',
+          url: 'https://x.io',
+          secrets: [{ secret: SECRET }, { secret: OTHER, expiresAt: '31/12/2026' }],
+        },
+        'At path: secrets.1.expiresAt -- Expected an RFC 3339 time with its offset, such as 2026-12-31T00:00:00Z',
+      ],
+      [
+        'an expiresAt without an offset',
+        {
+          type: 'webhook',
+          url: 'https://x.io',
+          secrets: [{ secret: SECRET }, { secret: OTHER, expiresAt: '2026-12-31T00:00:00' }],
+        },
+        'At path: secrets.1.expiresAt -- Expected an RFC 3339 time with its offset',
+      ],
+      [
+        'a misspelt key in a secret',
+        { type: 'webhook', url: 'https://x.io', secrets: [{ secret: SECRET, expires: '2026-12-31T00:00:00Z' }] },
+        'At path: secrets.0 -- Unknown key "expires"; expected only secret, expiresAt',
+      ],
+      [
+        'secrets that all expire',
+        { type: 'webhook', url: 'https://x.io', secrets: [{ secret: SECRET, expiresAt: '2026-12-31T00:00:00Z' }] },
+        'At path: secrets -- Expected one secret without "expiresAt"',
+      ],
+      [
+        'the same secret twice',
+        {
+          type: 'webhook',
+          url: 'https://x.io',
+          secrets: [{ secret: SECRET }, { secret: SECRET, expiresAt: '2026-12-31T00:00:00Z' }],
+        },
+        "At path: secrets.1.secret -- Expected a secret other than secrets.0's",
+      ],
+      [
+        'another signing scheme',
+        { type: 'webhook', url: 'https://x.io', secret: SECRET, signing: 'rsa' },
+        'At path: signing -- Expected "ed25519"',
+      ],
+      [
+        'ed25519 without a private key',
+        { type: 'webhook', url: 'https://x.io', signing: 'ed25519' },
+        'At path: privateKey -- Expected a whsk_ private key with "signing": "ed25519"',
+      ],
+      [
+        'a private key without signing',
+        { type: 'webhook', url: 'https://x.io', secret: SECRET, privateKey: KEY.privateKey },
+        'At path: signing -- Expected "ed25519" with "privateKey"',
+      ],
+      [
+        'a private key that is not whsk_',
+        { type: 'webhook', url: 'https://x.io', signing: 'ed25519', privateKey: SECRET },
+        'At path: privateKey -- Expected whsk_ followed by the Base64 of a 64-byte Ed25519 key pair',
       ],
     ];
     for (const [what, value, expected] of cases) {
@@ -146,13 +245,15 @@ describe('destination config schema', () => {
     it('an unknown key, naming the key but not its value', () => {
       const message = failureOf({ type: 'webhook', url: 'https://x.io', secret: SECRET, sekret: SECRET });
       expect(message).to.equal(
-        'Unknown key "sekret"; expected only type, url, secret, headers, maxInFlight, omit, mask',
+        'Unknown key "sekret"; expected only type, url, secret, secrets, signing, privateKey, headers, maxInFlight, omit, mask',
       );
     });
 
     it('without echoing secrets or URLs back', () => {
       const messages = [
         failureOf({ type: 'webhook', url: 'https://x.io/hook', secret: 'whsec_c2hvcnQ=' }),
+        failureOf({ type: 'webhook', url: 'https://x.io/hook', secrets: [{ secret: 'whsec_c2hvcnQ=' }] }),
+        failureOf({ type: 'webhook', url: 'https://x.io/hook', signing: 'ed25519', privateKey: 'whsk_c2hvcnQ=' }),
         failureOf({ type: 'slack', url: 'gopher://hooks.slack.com/services/T0/B0/secretpath' }),
         failureOf({ type: 'email', transport: 'smtpx://user:hunter22@h', from: 'a@x.io', to: ['a@x.io'] }),
       ];
