@@ -33,12 +33,12 @@ import { startRetentionJob } from './store/retention';
 import { listConfigWarnings } from './config/load';
 import { createPayoutPolicy } from './payouts/policy';
 import { StuckWatcher } from './payouts/stuck';
+import { isPayoutAnomalyKind } from './event';
 import { resolveStuckWaits } from './payouts/stuck-after';
-import { isAnomaly } from './payouts/lifecycle';
 import { Dashboard } from './ui';
 import { createOperations, storeOptionsOf, type Operations } from './operations';
 import { UI_PREFIX } from './ui/layout';
-import { createReconciler } from './payouts/reconciler-factory';
+import { confirmationOptions, createReconciler } from './payouts/reconciler-factory';
 
 export interface DaemonOptions {
   /** Extra routers mounted after the built-in ones, behind the same guards (embedding, tests). */
@@ -196,14 +196,20 @@ export class Daemon {
     );
     await components.start({ name: 'stuck payouts', start: () => stuck.start(), stop: () => stuck.stop() });
     // Reconciliation with SkyPay's status query (issue 10 §3): only when skypay.statusQuery.url is set.
-    const reconciler = createReconciler(config, store, createPayoutPolicy(this.routedPlan), logger, {
-      onStored: (event, outcome, deliveries) => {
-        if (!outcome.duplicate && deliveries > 0) this.opened?.worker.notify();
-        if (event.source === 'skypay') events.emit('event.stored', { event, outcome, deliveries: [] });
+    const reconciler = createReconciler(
+      config,
+      store,
+      createPayoutPolicy(this.routedPlan, undefined, confirmationOptions(config)),
+      logger,
+      {
+        onStored: (event, outcome, deliveries) => {
+          if (!outcome.duplicate && deliveries > 0) this.opened?.worker.notify();
+          if (event.source === 'skypay') events.emit('event.stored', { event, outcome, deliveries: [] });
+        },
+        onQuery: (outcome) => events.emit('status.query', { outcome }),
+        onResult: (outcome, anomaly) => events.emit('payout.reconciled', { outcome, anomaly }),
       },
-      onQuery: (outcome) => events.emit('status.query', { outcome }),
-      onResult: (outcome) => events.emit('payout.reconciled', { outcome }),
-    });
+    );
     if (reconciler) await components.start(reconciler);
     // Alerts only when some rule asks for skyrelay's own events: otherwise nothing would carry them.
     if (this.planner.routesSystemEvents) await components.start(this.alertsComponent(store));
@@ -296,13 +302,17 @@ export class Daemon {
     });
     events.on('callback.outcome', ({ outcome, ms }) => metrics.recordOutcome(outcome, ms));
     events.on('delivery.attempt', (report) => metrics.recordAttempt(report));
+    // What a callback raised in its transaction, by the anomaly's kind (after-final, conflict, same-time).
     events.on('event.stored', ({ outcome }) => {
-      if (outcome.transition && isAnomaly(outcome.transition)) metrics.recordPayoutAnomaly(outcome.transition.kind);
+      for (const raised of outcome.raised ?? []) {
+        const kind = raised.data['kind'];
+        if (raised.type === 'payout.anomaly' && isPayoutAnomalyKind(kind)) metrics.recordPayoutAnomaly(kind);
+      }
     });
     events.on('status.query', ({ outcome }) => metrics.recordStatusQuery(outcome));
     events.on('auth.refused', ({ surface, outcome }) => metrics.recordAuthRefusal(surface, outcome));
-    events.on('payout.reconciled', ({ outcome }) => {
-      if (outcome === 'contradiction') metrics.recordPayoutAnomaly('reconciliation');
+    events.on('payout.reconciled', ({ anomaly }) => {
+      if (anomaly !== undefined) metrics.recordPayoutAnomaly(anomaly);
     });
     return { name: 'metrics', ...metrics };
   }
@@ -443,7 +453,7 @@ export class Daemon {
         },
         store,
         plan: this.routedPlan,
-        payoutPolicy: createPayoutPolicy(this.routedPlan),
+        payoutPolicy: createPayoutPolicy(this.routedPlan, undefined, confirmationOptions(config)),
         // Leased at ingest (issue 13): sent from memory; only what did not fit is claimed.
         ...(config.roles.includes('delivery') ? { lease: () => this.worker.leaseForIngest() } : {}),
         onStored: (event, outcome, deliveries) => events.emit('event.stored', { event, outcome, deliveries }),

@@ -14,6 +14,7 @@ import {
   parseName,
   parseOlderThan,
   parsePayoutState,
+  parseConfirmation,
   parseReason,
   parseSince,
   parseState,
@@ -120,6 +121,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
       partner: q['partner'] ? parseName(q['partner'], 'partner') : undefined,
       stateSinceBeforeMs: q['olderThan'] ? parseOlderThan(q['olderThan']) : undefined,
       anomalies: parseFlagParam(q['anomalies'], 'anomalies'),
+      confirmation: q['confirmation'] ? parseConfirmation(q['confirmation']) : undefined,
       before: q['cursor'] ? parseCursor(q['cursor']) : undefined,
     };
     ctx.body = linked(ctx, await queries.listPayouts(filter, readLimit(q)));

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { describeAttemptCount } from '../operations/attempts';
-import { parseLimit, parseName, parseOlderThan, parsePayoutState } from '../operations/filters';
+import { parseConfirmation, parseLimit, parseName, parseOlderThan, parsePayoutState } from '../operations/filters';
 import type { PayoutEvent } from '../event';
+import { describeConfirmation } from '../payouts/lifecycle';
 import { stringifyPayoutDetail, type PayoutDetail, type PayoutView } from '../operations/views';
 import { loadCliConfig, parseFlag, print, withOperations } from './context';
 import { clip, escapeJson, jsonLines, renderTable, shortTime } from './format';
@@ -10,6 +11,7 @@ interface PayoutsFlags {
   state?: string;
   olderThan?: string;
   anomalies?: boolean;
+  confirmation?: string;
   partner?: string;
   before?: string;
   limit: string;
@@ -38,7 +40,11 @@ export function registerPayouts(program: Command): void {
     .description('list payouts, newest first (stuck ones: --state uploaded --older-than 6h)')
     .option('--state <state>', 'uploaded, paid, cancelled, failed, amendedSuccess or amendedFailure')
     .option('--older-than <duration>', 'in their state for longer than this (6h, 2d)')
-    .option('--anomalies', 'only payouts with an after-final or conflicting status')
+    .option('--anomalies', 'only payouts with a payout.anomaly (after-final, conflict, same-time, unconfirmed)')
+    .option(
+      '--confirmation <confirmation>',
+      "pending, confirmed, contradicted or off: whether SkyPay's status query confirmed the final status",
+    )
     .option('--partner <userName>', 'only this partner')
     .option('--before <id>', 'the next page: payouts older than this id (the last one listed)')
     .option('--limit <n>', 'at most this many', '50')
@@ -48,6 +54,7 @@ export function registerPayouts(program: Command): void {
         state: flags.state === undefined ? undefined : parsePayoutState(flags.state),
         stateSinceBeforeMs: flags.olderThan === undefined ? undefined : parseOlderThan(flags.olderThan),
         anomalies: flags.anomalies === true ? true : undefined,
+        confirmation: flags.confirmation === undefined ? undefined : parseConfirmation(flags.confirmation),
         partner: flags.partner === undefined ? undefined : parseName(flags.partner, 'partner'),
         before: flags.before,
       }));
@@ -65,7 +72,7 @@ export function registerPayouts(program: Command): void {
 
 function renderPayouts(items: readonly PayoutView[]): string[] {
   return renderTable(
-    ['LAST SEEN', 'ID', 'CONTROL NUMBER', 'PARTNER', 'STATE', 'SINCE', 'ANOMALIES', 'STUCK'],
+    ['LAST SEEN', 'ID', 'CONTROL NUMBER', 'PARTNER', 'STATE', 'SINCE', 'CONFIRMATION', 'ANOMALIES', 'STUCK'],
     items.map((p) => [
       shortTime(p.lastSeenAt),
       p.id,
@@ -73,6 +80,7 @@ function renderPayouts(items: readonly PayoutView[]): string[] {
       clip(p.partner, 24),
       p.state,
       shortTime(p.stateSince),
+      p.confirmation,
       String(p.anomalies),
       p.stuckState ?? '—',
     ]),
@@ -86,6 +94,7 @@ export function renderPayout(d: PayoutDetail): string[] {
     `payout ${p.controlNumber} of ${p.partner}: ${p.state}${p.final ? ' (final)' : ' (open)'} since ${shortTime(p.stateSince)}`,
     `  first seen ${shortTime(p.firstSeenAt)}, last seen ${shortTime(p.lastSeenAt)}, anomalies ${p.anomalies}` +
       (p.stuckState ? `, reported stuck ${p.stuckState}` : ''),
+    `  confirmation ${p.confirmation}: ${describeConfirmation(p.confirmation)}`,
     '  timeline (dealTime in SkyPay time, received in UTC):',
   ];
   const events = [...d.events].sort((a, b) => {

@@ -3,6 +3,9 @@ import { formatValue } from '../destinations/present';
 import { stringifyExtra } from '../event-json';
 import { describeAttemptCount, numberAttempts } from '../operations/attempts';
 import { listContent } from '../skypay/identity';
+import type { PayoutConfirmation } from '../event';
+import { describeConfirmation } from '../payouts/lifecycle';
+import { payoutKey } from '../operations/queries';
 import { stringifyEventDetail, type EventDetail } from '../operations/views';
 import { loadCliConfig, print, withOperations } from './context';
 import { escapeJson } from './format';
@@ -14,15 +17,18 @@ export function registerShow(program: Command): void {
     .argument('<ref>', 'an event id (evt_…) or a control number')
     .option('--json', 'one JSON object per event')
     .action(async (ref: string, flags: { json?: boolean }) => {
-      const found = await withOperations(loadCliConfig(), (o) => o.queries.findEvents(ref));
+      const { found, confirmations } = await withOperations(loadCliConfig(), async ({ queries }) => {
+        const events = await queries.findEvents(ref);
+        return { found: events, confirmations: await queries.confirmationsOf(events) };
+      });
       const lines = flags.json
         ? found.map((d) => escapeJson(stringifyEventDetail(d)))
-        : found.flatMap((e, i) => [...(i ? [''] : []), ...renderDetail(e)]);
+        : found.flatMap((e, i) => [...(i ? [''] : []), ...renderDetail(e, confirmations)]);
       for (const line of lines) print(line);
     });
 }
 
-function renderDetail(d: EventDetail): string[] {
+function renderDetail(d: EventDetail, confirmations: ReadonlyMap<string, PayoutConfirmation>): string[] {
   const e = d.event;
   const lines: string[] = [];
   if (e.source === 'skypay') {
@@ -42,6 +48,12 @@ function renderDetail(d: EventDetail): string[] {
     if (e.type === 'payout' && e.transition) {
       const t = e.transition;
       lines.push(`  transition       ${t.kind} (${t.from ?? '—'} → ${t.to})`);
+    }
+    if (e.type === 'payout') {
+      // The payout's confirmation now, and what it was when this status was stored if that differs.
+      const now = confirmations.get(payoutKey(e.partner, e.controlNumber));
+      const then = e.confirmation !== undefined && e.confirmation !== now ? ` (${e.confirmation} when stored)` : '';
+      if (now !== undefined) lines.push(`  confirmation     ${now}: ${describeConfirmation(now)}${then}`);
     }
     lines.push(`  copies after it  ${d.duplicates}${d.lastSeenAt ? ` (last ${d.lastSeenAt})` : ''}`);
     if (d.conflicts.length) {

@@ -177,9 +177,9 @@ async function save(
     {
       ...policy,
       // A write tried again (a busy lock, a batch split up) judges again: only the last try's plans count.
-      judge: (before, e) => {
+      judge: (before, e, history) => {
         deliveries = [];
-        return policy.judge(before, e);
+        return policy.judge(before, e, history);
       },
       plan: (e) => {
         const planned = policy.plan(e);

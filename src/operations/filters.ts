@@ -1,5 +1,13 @@
 import { readDuration } from '../duration';
-import { PAYOUT_STATES, PAY_STATUSES, ROUTED_SYSTEM_TYPES, payTypeOf, type PayoutState } from '../event';
+import {
+  PAYOUT_CONFIRMATIONS,
+  PAYOUT_STATES,
+  PAY_STATUSES,
+  ROUTED_SYSTEM_TYPES,
+  payTypeOf,
+  type PayoutConfirmation,
+  type PayoutState,
+} from '../event';
 import { DELIVERY_STATES, type DeliveryState } from '../store/types';
 
 /**
@@ -98,6 +106,12 @@ export function parseLimit(text: string, max = 1000): number {
 export function parsePayoutState(text: string): PayoutState {
   if ((PAYOUT_STATES as readonly string[]).includes(text)) return text as PayoutState;
   throw new FilterError(`state: expected one of ${PAYOUT_STATES.join(', ')} (got "${text}")`);
+}
+
+/** A payout's confirmation by SkyPay's status query: pending, confirmed, contradicted or off. */
+export function parseConfirmation(text: string): PayoutConfirmation {
+  if ((PAYOUT_CONFIRMATIONS as readonly string[]).includes(text)) return text as PayoutConfirmation;
+  throw new FilterError(`confirmation: expected one of ${PAYOUT_CONFIRMATIONS.join(', ')} (got "${text}")`);
 }
 
 /** `--older-than 6h`: payouts in their state since before that long ago, as ms epoch. */

@@ -1,3 +1,4 @@
+import type { PayoutConfirmation } from '../event';
 import type { InspectStore, PayoutStore } from '../store/store';
 import type {
   DeliveryFilter,
@@ -13,6 +14,9 @@ import type {
 } from '../store/types';
 import { NotFoundError } from './errors';
 import { readPage, type Page } from './paging';
+
+/** A payout (partner and control number) as confirmationsOf keys it. */
+export const payoutKey = (partner: string, controlNumber: string): string => JSON.stringify([partner, controlNumber]);
 
 /** A listing's filter without its page size, which each call gives. */
 export type Filter<F> = Omit<F, 'limit'>;
@@ -49,6 +53,22 @@ export class Queries {
     const found = byId ? [byId] : await this.store.findEventsByControlNumber(ref);
     if (found.length === 0) throw new NotFoundError(`no event with id or control number "${ref}"`);
     return found;
+  }
+
+  /**
+   * The current confirmation of each payout the events are statuses of, by payoutKey: it moves on after an event is
+   * stored, so an event's own shows what it was then.
+   */
+  async confirmationsOf(events: readonly EventDetail[]): Promise<Map<string, PayoutConfirmation>> {
+    const confirmations = new Map<string, PayoutConfirmation>();
+    for (const { event: e } of events) {
+      if (e.source !== 'skypay' || e.type !== 'payout') continue;
+      const key = payoutKey(e.partner, e.controlNumber);
+      if (confirmations.has(key)) continue;
+      const [payout] = await this.store.getPayouts(e.controlNumber, e.partner);
+      if (payout) confirmations.set(key, payout.payout.confirmation);
+    }
+    return confirmations;
   }
 
   /** The payouts a control number names: one per partner, or only `partner`'s. */

@@ -3,7 +3,7 @@ import type { Config } from '../config/schema';
 import type { Logger } from '../log';
 import { createPayoutPolicy } from '../payouts/policy';
 import type { RoundOptions, RoundReport } from '../payouts/reconciler';
-import { createReconciler } from '../payouts/reconciler-factory';
+import { confirmationOptions, createReconciler } from '../payouts/reconciler-factory';
 import { createPlanner } from '../routing/plan';
 import type { Store } from '../store';
 import { RefusedError } from './errors';
@@ -40,7 +40,8 @@ export async function reconcileNow(
   });
   await silences.start();
   try {
-    const reconciler = createReconciler(config, store, createPayoutPolicy(silences.plan), logger);
+    const policy = createPayoutPolicy(silences.plan, undefined, confirmationOptions(config));
+    const reconciler = createReconciler(config, store, policy, logger);
     if (!reconciler) throw new RefusedError('skypay.statusQuery is not configured');
     if (options.dryRun) return await reconciler.round(options);
     const done = await reconciler.runExclusive(options);

@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema';
+import type { PayoutPolicyOptions } from './policy';
 import type { Logger } from '../log';
 import { createStatusQueryClient } from '../skypay/status-query';
 import { parseOffsetMinutes } from '../skypay/time';
@@ -27,9 +28,19 @@ export function createReconciler(
       partner,
       policy,
       offsetMinutes: parseOffsetMinutes(config.skypay.timezone),
+      dealTimeWindow: { maxAgeDays: config.skypay.maxAgeDays, maxFutureMinutes: config.skypay.maxFutureMinutes },
       logger,
       ...hooks,
     },
     { intervalMs, minAgeMs, batchSize },
   );
+}
+
+/**
+ * What the payout policy needs to know of the status query: whose final statuses it will confirm (none while it is
+ * off). Every policy of the daemon and the CLI takes it from here, so they judge confirmation alike.
+ */
+export function confirmationOptions(config: Config): PayoutPolicyOptions {
+  const { url, partner } = config.skypay.statusQuery;
+  return { statusQueryPartner: url === undefined ? undefined : partner };
 }

@@ -1,4 +1,11 @@
-import type { PayoutState, RelayEvent } from '../event';
+import {
+  isFinalState,
+  type PayoutAnomalyKind,
+  type PayoutEvent,
+  type PayoutState,
+  type RelayEvent,
+  type SystemEvent,
+} from '../event';
 import type { Logger } from '../log';
 import { Periodic } from '../periodic';
 import {
@@ -10,10 +17,21 @@ import {
   type QueriedPayout,
   type StatusQueryClient,
 } from '../skypay/status-query';
+import type { DealTimeWindow } from '../skypay/time';
 import type { ClusterJobs, IngestStore, PayoutStore } from '../store/store';
-import type { NewReconciliation, PayoutPolicy, ReconciliationOutcome, SaveOutcome } from '../store/types';
-import { interpretQueriedStatus } from './queried-status';
-import { buildMissedEvent, buildReconciliationAnomaly, decide, describeMeaning } from './reconcile';
+import type { NewReconciliation, PayoutDetail, PayoutPolicy, ReconciliationOutcome, SaveOutcome } from '../store/types';
+import { interpretQueriedStatus, type QueriedMeaning } from './queried-status';
+import {
+  buildConfirmedEvent,
+  buildMissedEvent,
+  buildOutOfWindowAnomaly,
+  buildReconciliationAnomaly,
+  buildUnconfirmedAnomaly,
+  checkAnswerTimes,
+  decide,
+  describeMeaning,
+  type ConfirmedStatus,
+} from './reconcile';
 
 /** The cluster-wide lock (the store's runExclusive): one process of the cluster reconciles at a time. */
 export const RECONCILE_JOB = 'payouts.reconcile';
@@ -50,15 +68,17 @@ export interface ReconcilerDeps {
   partner: string;
   /** The daemon's payout policy: a missed event is judged, planned and raises anomalies like a callback. */
   policy: PayoutPolicy;
-  /** skypay.timezone in minutes: the missed event's dealTimeUtc. */
+  /** skypay.timezone in minutes: the missed event's dealTimeUtc, and the instants of the answer's times. */
   offsetMinutes: number;
+  /** skypay.maxAgeDays and skypay.maxFutureMinutes: the answer's times are held to the window a callback's are. */
+  dealTimeWindow?: DealTimeWindow;
   logger: Logger;
   /** Told after each event stored (a missed status, an anomaly): wakes the worker, feeds metrics. */
   onStored?: (event: RelayEvent, outcome: SaveOutcome, deliveries: number) => void;
   /** Told of every status query's outcome. */
   onQuery?: (outcome: StatusQueryOutcome) => void;
-  /** Told of every payout's reconciliation outcome (written or not). */
-  onResult?: (outcome: ReconciliationOutcome) => void;
+  /** Told of every payout's reconciliation outcome (written or not), and the kind of the anomaly it raised if any. */
+  onResult?: (outcome: ReconciliationOutcome, anomaly: PayoutAnomalyKind | undefined) => void;
   now?: () => Date;
 }
 
@@ -76,6 +96,8 @@ export interface ReconcileItem {
   detail: string;
   /** The event created or the anomaly raised (undefined in a dry run). */
   eventId: string | null;
+  /** The kind of the payout.anomaly raised for it, if one was (not in a dry run). */
+  anomaly?: PayoutAnomalyKind;
 }
 
 export interface RoundReport {
@@ -90,17 +112,19 @@ export interface RoundReport {
 export interface RoundOptions {
   /** Decide and report, write nothing (no event, no anomaly, no reconciliation row). */
   dryRun?: boolean;
-  /** Ask about these (any state, known or not) instead of the open payouts due. */
+  /** Ask about these (any state, known or not) instead of the payouts due (pending confirmations, open payouts). */
   controlNumbers?: readonly string[];
   /** Only payouts not asked about in the last interval: the daemon's rounds. The CLI asks now. */
   dueOnly?: boolean;
 }
 
 /**
- * Reconciliation with SkyPay's status query (issue 10 §3): every intervalMs, in one process of the cluster, asks
- * about the partner's open payouts first seen more than minAgeMs ago, oldest first, batchSize per call, and acts on
- * each answer (see decide() in ./reconcile.ts). What it found is recorded on each payout's timeline; the newest
- * record is also what makes a payout due again, so a cluster asks about each payout once per interval.
+ * Reconciliation with SkyPay's status query: every intervalMs, in one process of the cluster, asks about the
+ * partner's final statuses waiting for confirmation (in their state for more than minAgeMs) and then its open
+ * payouts first seen more than minAgeMs ago, each oldest first, batchSize per call, both in the same calls (SkyPay
+ * asks for no more than one query per interval), and acts on each answer (see decide() in ./reconcile.ts). What it
+ * found is recorded on each payout's timeline; the newest record is also what makes a payout due again, so a
+ * cluster asks about each payout once per interval.
  * A failed query (an error code, a timeout, a broken connection, garbage) is logged, counted and ends the round:
  * those payouts stay due and are asked at the next interval.
  */
@@ -147,18 +171,30 @@ export class Reconciler {
     const dryRun = options.dryRun === true;
     const now = this.now();
     const nowMs = now.getTime();
-    const targets =
-      options.controlNumbers !== undefined
-        ? [...new Set(options.controlNumbers)]
-        : (
-            await store.listOpenPayouts({
+    let targets: string[];
+    if (options.controlNumbers !== undefined) targets = [...new Set(options.controlNumbers)];
+    else {
+      const limit = batchSize * MAX_CALLS_PER_ROUND;
+      // A tenth of the interval of slack: the next round, an interval later, finds them due again.
+      const notCheckedSinceMs = options.dueOnly ? nowMs - intervalMs + Math.floor(intervalMs / 10) : undefined;
+      // Confirmations first: a consumer may be waiting for one before it releases money; open payouts fill the rest.
+      const pending = await store.listPendingConfirmations({
+        stateSinceBeforeMs: nowMs - minAgeMs,
+        limit,
+        partner,
+        notCheckedSinceMs,
+      });
+      const open =
+        pending.length < limit
+          ? await store.listOpenPayouts({
               firstSeenBeforeMs: nowMs - minAgeMs,
-              limit: batchSize * MAX_CALLS_PER_ROUND,
+              limit: limit - pending.length,
               partner,
-              // A tenth of the interval of slack: the next round, an interval later, finds them due again.
-              notCheckedSinceMs: options.dueOnly ? nowMs - intervalMs + Math.floor(intervalMs / 10) : undefined,
+              notCheckedSinceMs,
             })
-          ).map((p) => p.controlNumber);
+          : [];
+      targets = [...pending, ...open].map((p) => p.controlNumber);
+    }
     const report: RoundReport = { dryRun, calls: 0, asked: 0, items: [] };
     for (let i = 0; i < targets.length && report.calls < MAX_CALLS_PER_ROUND; i += batchSize) {
       if (this.periodic.stopping) break;
@@ -197,7 +233,7 @@ export class Reconciler {
           })),
         );
       }
-      for (const item of items) this.deps.onResult?.(item.outcome);
+      for (const item of items) this.deps.onResult?.(item.outcome, item.anomaly);
     }
     return report;
   }
@@ -249,7 +285,8 @@ export class Reconciler {
     // Read now, not from the round's listing: a callback may have moved the payout while SkyPay was answering.
     const [found] = await store.getPayouts(queried.controlNumber, partner);
     const held = found?.payout.state;
-    const decision = decide(held, meaning);
+    const violation = checkAnswerTimes(queried, meaning, now, this.deps.dealTimeWindow ?? {}, this.deps.offsetMinutes);
+    const decision = decide(held, meaning, { confirmation: found?.payout.confirmation, violation });
     const base = {
       partner,
       controlNumber: queried.controlNumber,
@@ -258,21 +295,59 @@ export class Reconciler {
       statusDesc: queried.statusDesc,
       meaning: describeMeaning(meaning),
     };
-    if (decision.action === 'record') {
-      return { ...base, outcome: decision.outcome, detail: decision.detail, eventId: null };
-    }
-    if (decision.action === 'raise') {
-      if (dryRun) return { ...base, outcome: 'contradiction', detail: decision.detail, eventId: null };
-      // decide() raises only against a final state skyrelay holds.
-      const anomaly = buildReconciliationAnomaly(partner, queried.controlNumber, held ?? 'paid', queried, meaning, now);
-      const deliveries = policy.plan(anomaly);
-      const outcome = await store.saveEvent(anomaly, deliveries);
-      this.deps.onStored?.(anomaly, outcome, deliveries.length);
-      this.deps.logger.warn(
-        { partner, controlNumber: queried.controlNumber, held, queriedStatus: queried.status, eventId: anomaly.id },
-        "SkyPay's status query contradicts the payout skyrelay holds: payout.anomaly raised",
-      );
-      return { ...base, outcome: 'contradiction', detail: decision.detail, eventId: anomaly.id };
+    switch (decision.action) {
+      case 'record':
+        return { ...base, outcome: decision.outcome, detail: decision.detail, eventId: null };
+      case 'out-of-window': {
+        const item = { ...base, outcome: 'out-of-window' as const, detail: decision.detail };
+        if (dryRun) return { ...item, eventId: null };
+        // A payout open for days is asked every interval: the same answer raises once, and is counted on its row.
+        const latest = found?.reconciliations[found.reconciliations.length - 1];
+        if (latest?.outcome === 'out-of-window' && latest.status === queried.status && latest.detail === item.detail) {
+          return { ...item, eventId: latest.eventId };
+        }
+        const anomaly = buildOutOfWindowAnomaly(
+          partner,
+          queried.controlNumber,
+          held,
+          decision.violation,
+          queried,
+          meaning,
+          now,
+        );
+        await this.raise(anomaly, { controlNumber: queried.controlNumber, violation: decision.violation });
+        return { ...item, eventId: anomaly.id, anomaly: 'out-of-window' };
+      }
+      case 'confirm':
+        return this.settle(found, 'confirmed', queried, meaning, now, dryRun, { ...base, detail: decision.detail });
+      case 'raise': {
+        if (decision.kind === 'unconfirmed') {
+          return this.settle(found, 'contradicted', queried, meaning, now, dryRun, {
+            ...base,
+            detail: decision.detail,
+          });
+        }
+        if (dryRun) return { ...base, outcome: 'contradiction', detail: decision.detail, eventId: null };
+        // decide() raises only against a final state skyrelay holds.
+        const anomaly = buildReconciliationAnomaly(
+          partner,
+          queried.controlNumber,
+          held ?? 'paid',
+          queried,
+          meaning,
+          now,
+        );
+        await this.raise(anomaly, { controlNumber: queried.controlNumber, held, queriedStatus: queried.status });
+        return {
+          ...base,
+          outcome: 'contradiction',
+          detail: decision.detail,
+          eventId: anomaly.id,
+          anomaly: 'reconciliation',
+        };
+      }
+      case 'create':
+        break;
     }
     if (dryRun) return { ...base, outcome: 'created', detail: decision.detail, eventId: null };
     const event = buildMissedEvent(
@@ -297,7 +372,84 @@ export class Reconciler {
     return { ...base, outcome: 'created', detail: `${decision.detail}${moved}`, eventId: event.id };
   }
 
+  /**
+   * SkyPay's answer settles a final status that waited for confirmation: `confirmed` stores payout.confirmed,
+   * `contradicted` a payout.anomaly of kind unconfirmed, each with the payout's new confirmation in one transaction.
+   * Another process (a `skyrelay reconcile` beside the daemon) may have settled it first: then nothing is stored.
+   */
+  private async settle(
+    found: PayoutDetail | undefined,
+    confirmation: 'confirmed' | 'contradicted',
+    queried: QueriedPayout,
+    meaning: QueriedMeaning,
+    now: Date,
+    dryRun: boolean,
+    base: Omit<ReconcileItem, 'outcome' | 'eventId'>,
+  ): Promise<ReconcileItem> {
+    const outcome = confirmation === 'confirmed' ? 'confirmed' : 'contradiction';
+    if (dryRun || !found) return { ...base, outcome, eventId: null };
+    const { store, policy, partner } = this.deps;
+    const state = found.payout.state;
+    const status: ConfirmedStatus = {
+      partner,
+      controlNumber: queried.controlNumber,
+      state,
+      event: finalStatusOf(found),
+    };
+    const event =
+      confirmation === 'confirmed'
+        ? buildConfirmedEvent(status, queried, meaning, now)
+        : buildUnconfirmedAnomaly(status, queried, meaning, now);
+    const deliveries = policy.plan(event);
+    const settled = await store.settleConfirmation({
+      partner,
+      controlNumber: queried.controlNumber,
+      state,
+      confirmation,
+      event,
+      deliveries,
+    });
+    if (!settled) return { ...base, outcome, detail: `${base.detail}; already settled`, eventId: null };
+    this.deps.onStored?.(event, { eventId: event.id, duplicate: false, duplicates: 0 }, deliveries.length);
+    if (confirmation === 'contradicted') {
+      this.deps.logger.warn(
+        {
+          partner,
+          controlNumber: queried.controlNumber,
+          held: state,
+          queriedStatus: queried.status,
+          eventId: event.id,
+        },
+        "SkyPay's status query contradicts a final status a callback brought: payout.anomaly (unconfirmed) raised",
+      );
+      return { ...base, outcome, eventId: event.id, anomaly: 'unconfirmed' };
+    }
+    return { ...base, outcome, eventId: event.id };
+  }
+
+  /** Stores an anomaly of reconciliation's own (planned like any event) and logs it. */
+  private async raise(anomaly: SystemEvent, log: Record<string, unknown>): Promise<void> {
+    const deliveries = this.deps.policy.plan(anomaly);
+    const outcome = await this.deps.store.saveEvent(anomaly, deliveries);
+    this.deps.onStored?.(anomaly, outcome, deliveries.length);
+    this.deps.logger.warn(
+      { partner: this.deps.partner, ...log, kind: anomaly.data['kind'], eventId: anomaly.id },
+      "SkyPay's status query answer raised payout.anomaly",
+    );
+  }
+
   private now(): Date {
     return this.deps.now?.() ?? new Date();
   }
+}
+
+/** The status event that made the payout final (the newest such, if several), while it is kept. */
+function finalStatusOf(detail: PayoutDetail): PayoutEvent | undefined {
+  let found: PayoutEvent | undefined;
+  for (const { event } of detail.events) {
+    if (event.source !== 'skypay' || event.type !== 'payout') continue;
+    const t = event.transition;
+    if (t && t.to === detail.payout.state && (t.from === null || !isFinalState(t.from))) found = event;
+  }
+  return found;
 }

@@ -110,6 +110,9 @@ export function assembleStore(driver: Driver, rules: DedupRules, options: Assemb
     get lostReason() {
       return driver.lostReason;
     },
+    get statements() {
+      return driver.statements;
+    },
   };
 
   const own = {

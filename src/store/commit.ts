@@ -43,6 +43,7 @@ export function createGroupCommit(ctx: StoreContext, options: GroupCommitOptions
     },
     {
       maxBatch: options.maxBatch ?? 256,
+      maxInFlight: driver.batchesInFlight,
       busyTimeoutMs: options.busyTimeoutMs ?? 5_000,
       // Another process stored a payout first: the batch is written again, and finds it.
       isBusy: (err) => err instanceof WriteRaceError || failures.isBusy(err),

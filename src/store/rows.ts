@@ -1,6 +1,7 @@
 import {
   isFinalState,
   type CallbackEvent,
+  type PayoutConfirmation,
   type PayoutEvent,
   type PayoutHistoryEntry,
   type PayoutState,
@@ -215,6 +216,7 @@ export function toPayoutRecord(r: Row): PayoutRecord {
     stateSinceMs: Number(r['state_since_ms']),
     stuckState: (strOrNull(r['stuck_state']) as PayoutState | null) ?? null,
     anomalies: Number(r['anomalies']),
+    confirmation: (strOrNull(r['confirmation']) as PayoutConfirmation | null) ?? 'off',
   };
 }
 
@@ -231,6 +233,7 @@ export function toPayoutView(p: PayoutRecord): PayoutView {
     stateSince: iso(p.stateSinceMs),
     stuckState: p.stuckState,
     anomalies: p.anomalies,
+    confirmation: p.confirmation,
   };
 }
 
@@ -247,11 +250,13 @@ export function payoutParams(p: PayoutRecord): unknown[] {
     p.stateSinceMs,
     p.stuckState,
     p.anomalies,
+    p.confirmation,
   ];
 }
 
 export const PAYOUT_COLUMNS =
-  'id, partner, control_number, state, first_seen_ms, last_seen_ms, last_deal_time, state_since_ms, stuck_state, anomalies';
+  'id, partner, control_number, state, first_seen_ms, last_seen_ms, last_deal_time, state_since_ms, stuck_state, ' +
+  'anomalies, confirmation';
 
 /**
  * A payout's timeline from its events' rows (id, body, received_ms) and its conflicting copies' rows (id, event_id,

@@ -3,6 +3,7 @@ import type { DedupRules } from './context';
 import type {
   Admission,
   CallbackMinute,
+  ConfirmationSettlement,
   DestinationActivity,
   AttemptRecord,
   CallbackIdentity,
@@ -30,6 +31,7 @@ import type {
   PayoutPolicy,
   PayoutRecord,
   PayoutView,
+  PendingConfirmationQuery,
   PendingGroup,
   PruneCounts,
   PruneCutoffs,
@@ -102,6 +104,13 @@ export interface PayoutStore {
    * latest row when it says the same (status, outcome, detail) again.
    */
   recordReconciliations(results: readonly NewReconciliation[]): Promise<void>;
+  /**
+   * Final payouts whose confirmation is pending, in their state since before `stateSinceBeforeMs`, oldest first, at
+   * most `limit`: what reconciliation asks SkyPay to confirm.
+   */
+  listPendingConfirmations(query: PendingConfirmationQuery): Promise<PayoutRecord[]>;
+  /** Settles a pending confirmation with its event, once; false when the payout is no longer pending in that state. */
+  settleConfirmation(settlement: ConfirmationSettlement): Promise<boolean>;
   /** Marks open payouts stuck in their state and stores one event each (check.build), in one transaction. */
   raiseStuckPayouts(check: StuckCheck): Promise<SystemEvent[]>;
   /** How many payouts are in each state (states with none are absent). */
@@ -249,6 +258,8 @@ export interface HealthStore {
   readonly lastWriteFailure: string | undefined;
   /** Set when the store is gone for good until restart (SQLite file removed or replaced); undefined otherwise. */
   readonly lostReason: string | undefined;
+  /** Statements run since the store opened (PostgreSQL: each one a round trip, BEGIN and COMMIT included). */
+  readonly statements: number;
 }
 
 export interface ClusterJobs {

@@ -1,6 +1,7 @@
 import type {
   CallbackEvent,
   GroupEvent,
+  PayoutConfirmation,
   PayoutEvent,
   PayoutHistoryEntry,
   PayoutState,
@@ -432,8 +433,10 @@ export interface PayoutRecord {
   stateSinceMs: number;
   /** The state a payout.stuck was raised for (at most once per state); null when never. */
   stuckState: PayoutState | null;
-  /** How many after-final and conflict transitions it had. */
+  /** How many payout.anomaly events were raised about it (after-final, conflict, same-time, unconfirmed). */
   anomalies: number;
+  /** Whether SkyPay's status query confirmed its final status (see PayoutConfirmation). */
+  confirmation: PayoutConfirmation;
 }
 
 /**
@@ -442,11 +445,25 @@ export interface PayoutRecord {
  * event's transaction.
  */
 export interface PayoutPolicy {
-  /** The event's transition and the payout after it; `before` is undefined for a payout never seen. */
-  judge(before: PayoutRecord | undefined, event: PayoutEvent): { transition: Transition; after: PayoutRecord };
-  /** Whether raise() needs the payout's history (read only then: most callbacks raise nothing). */
-  needsHistory(transition: Transition, before: PayoutRecord | undefined): boolean;
-  /** Events the transition raises (payout.anomaly, payout.unstuck), stored in the same transaction. */
+  /**
+   * Whether judging `event` needs the payout's history (its statuses so far, read only then: most callbacks need
+   * none). Asked before judge(); never for a payout not seen before.
+   */
+  needsHistory(before: PayoutRecord | undefined, event: PayoutEvent): boolean;
+  /**
+   * The event's transition and the payout after it (its state, anomaly count and confirmation); `before` is
+   * undefined for a payout never seen; `history` is the payout's statuses so far when needsHistory() said so, else
+   * empty. The store then sets `event.transition` and `event.confirmation` (after.confirmation).
+   */
+  judge(
+    before: PayoutRecord | undefined,
+    event: PayoutEvent,
+    history: readonly PayoutHistoryEntry[],
+  ): { transition: Transition; after: PayoutRecord };
+  /**
+   * Events the transition raises (payout.anomaly, payout.unstuck), stored in the same transaction. `history` is the
+   * one judge() got with this event's own entry last.
+   */
   raise(context: {
     event: PayoutEvent;
     transition: Transition;
@@ -463,8 +480,10 @@ export interface PayoutFilter {
   partner?: string | undefined;
   /** Only payouts in their state since before this instant (e.g. `--older-than 6h`). */
   stateSinceBeforeMs?: number | undefined;
-  /** Only payouts with at least one after-final or conflict transition. */
+  /** Only payouts with at least one payout.anomaly. */
   anomalies?: boolean | undefined;
+  /** Only payouts whose confirmation is this (e.g. `pending`: final statuses SkyPay has not confirmed yet). */
+  confirmation?: PayoutConfirmation | undefined;
   /** Only payouts not in a final state (uploaded, amendedSuccess, amendedFailure). */
   open?: boolean | undefined;
   /** Only payouts past one of these cutoffs (the stuck ones, as StuckCheck); none when it is empty. */
@@ -490,6 +509,7 @@ export interface PayoutView {
   stateSince: string;
   stuckState: PayoutState | null;
   anomalies: number;
+  confirmation: PayoutConfirmation;
 }
 
 /** One payout with its events (each with duplicates, conflicting copies and deliveries), oldest first. */
@@ -502,19 +522,33 @@ export interface PayoutDetail {
 
 /**
  * What reconciliation did with SkyPay's answer for one payout: `created` the event skyrelay missed, `duplicate` (that
- * event was already stored), `agrees` (SkyPay says what skyrelay holds), `contradiction` (a payout.anomaly was raised),
+ * event was already stored), `agrees` (SkyPay says what skyrelay holds), `confirmed` (it says the final status a
+ * callback brought: the payout's confirmation is now confirmed), `contradiction` (a payout.anomaly was raised),
+ * `out-of-window` (a time in the answer is outside skypay.maxAgeDays / maxFutureMinutes: an anomaly, nothing made),
  * `open` (still open on both sides), `record` (a status that says nothing of the lifecycle: 0, 10, 11),
  * `unkeyed` (a final status without any time to key its event by), `missing` (left out of SkyPay's answer),
  * `unreadable` (its item in the answer could not be read).
  */
 export type ReconciliationOutcome =
-  'created' | 'duplicate' | 'agrees' | 'contradiction' | 'open' | 'record' | 'unkeyed' | 'missing' | 'unreadable';
+  | 'created'
+  | 'duplicate'
+  | 'agrees'
+  | 'confirmed'
+  | 'contradiction'
+  | 'out-of-window'
+  | 'open'
+  | 'record'
+  | 'unkeyed'
+  | 'missing'
+  | 'unreadable';
 
 export const RECONCILIATION_OUTCOMES: readonly ReconciliationOutcome[] = [
   'created',
   'duplicate',
   'agrees',
+  'confirmed',
   'contradiction',
+  'out-of-window',
   'open',
   'record',
   'unkeyed',
@@ -560,6 +594,32 @@ export interface OpenPayoutQuery {
   partner?: string | undefined;
   /** Only payouts not reconciled since this instant: what makes one round per interval across the cluster. */
   notCheckedSinceMs?: number | undefined;
+}
+
+/** Which final statuses a reconciliation round asks SkyPay to confirm (Store.listPendingConfirmations). */
+export interface PendingConfirmationQuery {
+  /** Only payouts final since before this instant: SkyPay answers about a status only 300 s after it (minAgeMs). */
+  stateSinceBeforeMs: number;
+  limit: number;
+  partner?: string | undefined;
+  /** Only payouts not reconciled since this instant, as OpenPayoutQuery: one question per interval per payout. */
+  notCheckedSinceMs?: number | undefined;
+}
+
+/**
+ * SkyPay's answer settling a pending confirmation (Store.settleConfirmation): the payout's confirmation moves from
+ * `pending` to `confirmation` and `event` (payout.confirmed, or payout.anomaly of kind unconfirmed) is stored with its
+ * deliveries, in one transaction, only if the payout still holds `state` and is still pending: two processes asking
+ * at once settle it once.
+ */
+export interface ConfirmationSettlement {
+  partner: string;
+  controlNumber: string;
+  /** The final state SkyPay was asked about. */
+  state: PayoutState;
+  confirmation: 'confirmed' | 'contradicted';
+  event: SystemEvent;
+  deliveries: NewDelivery[];
 }
 
 /** Payout events the stuck check raises, one per payout, in the transaction that marks them. */

@@ -319,6 +319,26 @@ const MIGRATIONS: string[] = [
   ALTER TABLE silences ADD COLUMN expired_via TEXT;
   ALTER TABLE silences ADD COLUMN expired_from TEXT;
   `,
+  `
+  -- Confirmation: whether SkyPay's status query has confirmed a final status a callback brought (AES-ECB callbacks
+  -- have no integrity, so one may be forged). Payouts final before this were never asked: off. Reconciliation looks
+  -- up the pending ones oldest first; they are few, so the index holds only them.
+  ALTER TABLE payouts ADD COLUMN confirmation TEXT NOT NULL DEFAULT 'off';
+  CREATE INDEX payouts_confirmation_pending ON payouts(state_since_ms) WHERE confirmation = 'pending';
+  `,
+  `
+  -- Deliveries are indexed only where a hot query looks: pending ones by destination and due time (claims),
+  -- in-flight ones by destination and lease (the limit's count, expired leases), dead ones by destination (the
+  -- dead listing, replay, the queue gauges). Delivered rows, nearly all of them, are in none of these, so a
+  -- delivery's state changes rewrite small indexes; (state, next_attempt_ms) and (destination, state) over every
+  -- row are superseded.
+  DROP INDEX IF EXISTS deliveries_due;
+  DROP INDEX IF EXISTS deliveries_destination;
+  DROP INDEX IF EXISTS deliveries_pending;
+  CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (destination, next_attempt_ms) WHERE state = 'pending';
+  CREATE INDEX IF NOT EXISTS deliveries_inflight ON deliveries (destination, lease_until_ms) WHERE state = 'inflight';
+  CREATE INDEX IF NOT EXISTS deliveries_dead ON deliveries (destination, id) WHERE state = 'dead';
+  `,
 ];
 
 /** `upTo` stops at an older schema version: tests build a database as an older release left it. */

@@ -1,7 +1,8 @@
-import { FilterError, parseName, parseOlderThan, parsePayoutState } from '../../operations/filters';
-import { PAYOUT_STATES, type PayoutEvent, type RelayEvent } from '../../event';
+import { FilterError, parseConfirmation, parseName, parseOlderThan, parsePayoutState } from '../../operations/filters';
+import { PAYOUT_CONFIRMATIONS, PAYOUT_STATES, type PayoutEvent, type RelayEvent } from '../../event';
 import { describeAttemptCount } from '../../operations/attempts';
 import type { Filter, Queries } from '../../operations/queries';
+import { describeConfirmation } from '../../payouts/lifecycle';
 import { describeStuckWaits, isStuckCheckOn, stuckCutoffs, type StuckWaits } from '../../payouts/stuck-after';
 import type { PayoutDetail, PayoutFilter, PayoutView, StuckCutoff } from '../../operations/views';
 import { html, query, type Html } from '../html';
@@ -36,6 +37,7 @@ export function readPayoutFilter(q: Query, now: number, waits: StuckWaits): Filt
   const partner = pick('partner');
   const olderThan = pick('olderThan');
   const anomalies = pick('anomalies');
+  const confirmation = pick('confirmation');
   if (anomalies !== undefined && anomalies !== '1') throw new FilterError('anomalies: expected 1 (or nothing)');
   const stateSinceBeforeMs = olderThan === undefined ? undefined : parseOlderThan(olderThan, now);
   let open = state === 'open' ? true : undefined;
@@ -56,6 +58,7 @@ export function readPayoutFilter(q: Query, now: number, waits: StuckWaits): Filt
     partner: partner === undefined ? undefined : parseName(partner, 'partner'),
     stateSinceBeforeMs,
     anomalies: anomalies === '1' ? true : undefined,
+    confirmation: confirmation === undefined ? undefined : parseConfirmation(confirmation),
     before: cursor,
   };
 }
@@ -85,8 +88,9 @@ export async function renderPayouts(
         </p>`
       : view === 'anomalies'
         ? html`<p>
-            Payouts that received a status after a final one (after-final) or a different final status (conflict): a
-            SkyPay error or a forged callback. Look at each timeline.
+            Payouts with a payout.anomaly: a status after a final one (after-final), a different final status
+            (conflict), a status with its previous status's exact dealTime (same-time), or a final status SkyPay's
+            status query contradicts (unconfirmed). A SkyPay error or a forged callback: look at each timeline.
           </p>`
         : html``;
   const body = html`<h1>${title}</h1>
@@ -104,6 +108,15 @@ export async function renderPayouts(
       <div class="field">
         <label for="f-partner">Partner</label>
         <input id="f-partner" name="partner" value="${q['partner'] ?? ''}" placeholder="AppName@skypay" />
+      </div>
+      <div class="field">
+        <label for="f-confirmation">Confirmation</label>
+        <select id="f-confirmation" name="confirmation">
+          <option value="">any</option>
+          ${PAYOUT_CONFIRMATIONS.map(
+            (c) => html`<option value="${c}" ${q['confirmation'] === c ? html`selected` : ''}>${c}</option>`,
+          )}
+        </select>
       </div>
       <div class="field">
         <label for="f-older">In its state for longer than</label>
@@ -133,6 +146,7 @@ export async function renderPayouts(
             <th scope="col">Partner</th>
             <th scope="col">State</th>
             <th scope="col">In state since</th>
+            <th scope="col">Confirmation</th>
             <th scope="col">First seen</th>
             <th scope="col">Last seen</th>
             <th scope="col">Anomalies</th>
@@ -142,7 +156,7 @@ export async function renderPayouts(
           ${
             items.length === 0
               ? html`<tr>
-                  <td colspan="7">No payouts match.</td>
+                  <td colspan="8">No payouts match.</td>
                 </tr>`
               : ''
           }
@@ -156,6 +170,7 @@ export async function renderPayouts(
                   ${p.stuckState ? html`<br /><small class="bad">reported stuck (${p.stuckState})</small>` : ''}
                 </td>
                 <td>${showTime(p.stateSince)}<br /><small>${showAge(now - Date.parse(p.stateSince))} ago</small></td>
+                <td data-testid="confirmation">${statePill(p.confirmation)}</td>
                 <td>${showTime(p.firstSeenAt)}</td>
                 <td>${showTime(p.lastSeenAt)}</td>
                 <td>${p.anomalies > 0 ? html`<strong class="bad">${p.anomalies}</strong>` : 0}</td>
@@ -246,6 +261,10 @@ function renderOnePayout(detail: PayoutDetail, now: number): Html {
       <dd>${showTime(p.lastSeenAt)}</dd>
       <dt>Latest dealTime</dt>
       <dd>${p.lastDealTime} (SkyPay time)</dd>
+      <dt>Confirmation</dt>
+      <dd data-testid="payout-confirmation">
+        ${statePill(p.confirmation)} <small>${describeConfirmation(p.confirmation)}</small>
+      </dd>
       <dt>Anomalies</dt>
       <dd>${p.anomalies > 0 ? html`<strong class="bad">${p.anomalies}</strong>` : 0}</dd>
       <dt>Reported stuck</dt>
@@ -304,7 +323,9 @@ function renderOnePayout(detail: PayoutDetail, now: number): Html {
                       <td>${showTime(r.lastCheckedAt)}</td>
                       <td>${r.checks}</td>
                       <td>${r.status === null ? orDash(null) : `${r.status} ${r.statusDesc}`}</td>
-                      <td class="${r.outcome === 'contradiction' ? 'bad' : ''}">${r.outcome}</td>
+                      <td class="${r.outcome === 'contradiction' || r.outcome === 'out-of-window' ? 'bad' : ''}">
+                        ${r.outcome}
+                      </td>
                       <td>
                         ${r.detail}${
                           r.eventId

@@ -138,6 +138,7 @@ describe('email destination (real SMTP server)', () => {
         stateSinceMs: now - 7 * 3_600_000,
         stuckState: null,
         anomalies: 0,
+        confirmation: 'off',
       },
       new Date(now),
     );
