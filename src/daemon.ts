@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import { fingerprint } from './admin/auth';
+import { fingerprint } from './http/bearer';
 import { ADMIN_PREFIX, createAdminRouter, guardAdmin } from './admin/router';
 import { AuthGate } from './http/auth-gate';
 import { refuseAmbiguousSeparators } from './http/path-guard';

@@ -7,10 +7,10 @@ import { stringifyEventDetail, stringifyPayoutDetail } from '../store/detail-jso
 import { ReplayCountChangedError } from '../store/errors';
 import type { InspectStore, PayoutStore, ReplayStore } from '../store/store';
 import type { RejectionFilter, ReplayResult } from '../store/types';
-import type { NewDelivery } from '../store/types';
+import type { NewDelivery } from '../delivery/types';
 import { guardPrefix } from '../http/path-guard';
 import type { AuthGate } from '../http/auth-gate';
-import { ADMIN_BEARER, requireBearerToken } from './auth';
+import { ADMIN_BEARER, requireBearerToken } from '../http/bearer';
 import { addSilenceRoutes, type SilenceRoutesDeps } from './silences';
 import {
   FilterError,

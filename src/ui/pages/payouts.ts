@@ -3,7 +3,8 @@ import { PAYOUT_CONFIRMATIONS, PAYOUT_STATES, type PayoutEvent } from '../../eve
 import { describeConfirmation } from '../../payouts/lifecycle';
 import type { PayoutStore } from '../../store/store';
 import { describeStuckWaits, isStuckCheckOn, stuckCutoffs, type StuckWaits } from '../../payouts/stuck-after';
-import type { PayoutDetail, PayoutFilter, PayoutView, StuckCutoff } from '../../store/types';
+import type { PayoutDetail, PayoutView } from '../../store/types';
+import type { PayoutFilter, StuckCutoff } from '../../payouts/types';
 import { html, query, type Html } from '../html';
 import { errorBox, orDash, showAge, showTime, statePill, type Page } from '../layout';
 import { ID_PATTERN } from './events';
