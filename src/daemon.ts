@@ -29,7 +29,7 @@ import { listPartnerSecrets, preparePartners } from './skypay/partners';
 import { parseOffsetMinutes } from './skypay/time';
 import { createCallbackStruct } from './skypay/validate';
 import { openStore, type Store } from './store';
-import { startRetentionJob } from './store/retention';
+import { startRetentionJob } from './retention/retention';
 import { listConfigWarnings } from './config/load';
 import { createPayoutPolicy } from './payouts/policy';
 import { StuckWatcher } from './payouts/stuck';
