@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import { fingerprint } from './admin/auth';
+import { fingerprint } from './http/bearer';
 import { ADMIN_PREFIX, createAdminRouter, guardAdmin } from './admin/router';
 import { AuthGate } from './http/auth-gate';
 import { refuseAmbiguousSeparators } from './http/path-guard';
@@ -29,7 +29,7 @@ import { listPartnerSecrets, preparePartners } from './skypay/partners';
 import { parseOffsetMinutes } from './skypay/time';
 import { createCallbackStruct } from './skypay/validate';
 import { openStore, type Store } from './store';
-import { startRetentionJob } from './store/retention';
+import { startRetentionJob } from './retention/retention';
 import { listConfigWarnings } from './config/load';
 import { createPayoutPolicy } from './payouts/policy';
 import { StuckWatcher } from './payouts/stuck';

@@ -4,7 +4,7 @@ import bodyParser from 'koa-bodyparser';
 import type { Logger } from '../log';
 import { guardPrefix } from '../http/path-guard';
 import type { AuthGate } from '../http/auth-gate';
-import { statusOfError } from '../http/error-status';
+import { statusOfError } from './error-status';
 import type { Operations } from '../operations';
 import { ConfirmationNeededError, FilterError, ReplayCountChangedError, SilenceInputError } from '../operations/errors';
 import {
@@ -22,7 +22,7 @@ import {
 } from '../operations/filters';
 import { NotReplayedError } from '../operations/replay';
 import { stringifyEventDetail, stringifyPayoutDetail, type RejectionFilter } from '../operations/views';
-import { ADMIN_BEARER, requireBearerToken } from './auth';
+import { ADMIN_BEARER, requireBearerToken } from '../http/bearer';
 import { linked, readLimit, readQuery } from './query';
 import { addSilenceRoutes } from './silences';
 

@@ -2,7 +2,8 @@ import type { AttemptReport } from '../delivery/worker';
 import type { CallbackEvent, SystemEvent } from '../event';
 import { createId } from '../ids';
 import { maskSenderText } from '../skypay/mask';
-import type { CallbackConflict, FoldedWindow, NewRejection } from '../store/types';
+import type { CallbackConflict, NewRejection } from '../ingest/types';
+import type { FoldedWindow } from './types';
 
 /**
  * The shapes of skyrelay's events about itself. Data is flat and carries no

@@ -3,7 +3,8 @@ import { createId } from '../ids';
 import type { Logger } from '../log';
 import { maskSenderText } from '../skypay/mask';
 import type { AlertWindowStore, ClusterJobs, IngestStore } from '../store/store';
-import type { NewDelivery, NewRejection } from '../store/types';
+import type { NewDelivery } from '../delivery/types';
+import type { NewRejection } from '../ingest/types';
 import { buildFoldedSummaryEvent, buildRejectionEvent } from './build';
 
 export interface RejectionAlertDeps {

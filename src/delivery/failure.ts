@@ -1,6 +1,6 @@
 import { maskSecrets } from '../mask';
 import { DeliveryError } from '../destinations/types';
-import type { AttemptRecord } from '../store/types';
+import type { AttemptRecord } from './types';
 
 export interface FailureFacts {
   retryable: boolean;

@@ -4,14 +4,8 @@ import type { Destination } from '../destinations/types';
 import { StoreBusyError } from '../store/errors';
 import type { OutboxStore, RateLimitStore } from '../store/store';
 import type { RelayEvent } from '../event';
-import type {
-  AttemptRecord,
-  ClaimedDelivery,
-  DeliveryNext,
-  IngestLease,
-  NewDelivery,
-  SaveOutcome,
-} from '../store/types';
+import type { AttemptRecord, ClaimedDelivery, DeliveryNext, IngestLease, NewDelivery } from './types';
+import type { SaveOutcome } from '../ingest/types';
 import { decideAfterFailure, type RetryPolicy } from './backoff';
 import { maskSecrets } from '../mask';
 import { describeFailure, scrubAttempt } from './failure';

@@ -4,7 +4,7 @@ import { createFlatLogger, type Logger } from '../log';
 import { createId } from '../ids';
 import { maskSenderText } from '../skypay/mask';
 import type { IngestStore } from '../store/store';
-import type { NewRejection } from '../store/types';
+import type { NewRejection } from './types';
 import { rejected, type AcknowledgedOutcome, type CallbackResult, type Rejected } from './receive';
 import { StorageRejectionError, type RejectionReason } from './rejections';
 import { cutUtf8 } from './truncate';

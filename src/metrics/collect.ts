@@ -2,7 +2,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 import type { AttemptReport } from '../delivery/worker';
 import type { PayoutAnomalyKind } from '../event';
 import type { CallbackOutcome } from '../ingest/answer';
-import type { MetricFamily } from '../store/types';
+import type { MetricFamily } from './types';
 
 let shared: Registry | undefined;
 

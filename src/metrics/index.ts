@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { AttemptReport } from '../delivery/worker';
 import type { CallbackOutcome } from '../ingest/answer';
-import { requireBearerToken } from '../admin/auth';
+import { requireBearerToken } from '../http/bearer';
 import type { AuthGate, AuthRefusal, AuthSurface } from '../http/auth-gate';
 import { guardPrefix } from '../http/path-guard';
 import type { Logger } from '../log';

@@ -1,6 +1,6 @@
 /**
  * What an operation refuses with, one class per meaning. None knows HTTP or exit codes: each front maps them in one
- * place (src/http/error-status.ts for the admin API and the dashboard, src/cli/context.ts for the CLI).
+ * place (src/admin/error-status.ts for the admin API and the dashboard, src/cli/context.ts for the CLI).
  */
 export { FilterError } from './filters';
 export { SilenceInputError } from '../alerts/silence-input';

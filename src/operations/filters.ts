@@ -8,7 +8,7 @@ import {
   type PayoutConfirmation,
   type PayoutState,
 } from '../event';
-import { DELIVERY_STATES, type DeliveryState } from '../store/types';
+import { DELIVERY_STATES, type DeliveryState } from '../delivery/types';
 
 /**
  * Parsing of the filters the CLI flags and the admin query strings share,

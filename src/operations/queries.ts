@@ -7,11 +7,11 @@ import type {
   EventFilter,
   EventSummary,
   PayoutDetail,
-  PayoutFilter,
   PayoutView,
   RejectionFilter,
   RejectionView,
 } from '../store/types';
+import type { PayoutFilter } from '../payouts/types';
 import { NotFoundError } from './errors';
 import { readPage, type Page } from './paging';
 

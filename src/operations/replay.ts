@@ -1,7 +1,8 @@
 import type { RelayEvent } from '../event';
 import type { Logger } from '../log';
 import type { InspectStore, ReplayStore } from '../store/store';
-import type { DeliveryState, NewDelivery, ReplayFilter, ReplayResult } from '../store/types';
+import type { DeliveryState, NewDelivery } from '../delivery/types';
+import type { ReplayFilter, ReplayResult } from '../store/types';
 import { ConfirmationNeededError, FilterError, NotFoundError, RefusedError } from './errors';
 
 export interface ReplayDeps {

@@ -2,7 +2,7 @@ import { MAX_AUTHOR_CHARS, type SilenceActor, type SilenceContext } from '../ale
 import { silenceState } from '../alerts/silence-match';
 import type { Logger } from '../log';
 import type { SilenceStore } from '../store/store';
-import type { NewSilence, SilenceView } from '../store/types';
+import type { NewSilence, SilenceView } from '../alerts/types';
 import { FilterError, NotFoundError } from './errors';
 import { readPage, type Page } from './paging';
 

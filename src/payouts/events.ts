@@ -1,6 +1,6 @@
 import type { PayoutEvent, PayoutHistoryEntry, SystemEvent, Transition } from '../event';
 import { createId } from '../ids';
-import type { PayoutRecord } from '../store/types';
+import type { PayoutRecord } from './types';
 
 /**
  * skyrelay's events about payouts. Data is flat (plus the anomaly's history) and holds only what SkyPay sent about

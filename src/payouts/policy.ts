@@ -1,7 +1,7 @@
 import type { PayoutConfirmation, PayoutEvent, PayoutHistoryEntry, SystemEvent } from '../event';
 import { createId } from '../ids';
 import type { Plan } from '../routing/plan';
-import type { PayoutPolicy, PayoutRecord } from '../store/types';
+import type { PayoutPolicy, PayoutRecord } from './types';
 import { buildAnomalyEvent, buildSameTimeAnomaly, buildUnstuckEvent } from './events';
 import { confirmationAfter, findSameTime, isAnomaly, isFinal, judge } from './lifecycle';
 

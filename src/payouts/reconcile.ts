@@ -9,7 +9,7 @@ import {
 import { createId } from '../ids';
 import type { QueriedPayout } from '../skypay/status-query';
 import { describeWindowViolation, parseDealTime, type DealTimeWindow } from '../skypay/time';
-import type { ReconciliationOutcome } from '../store/types';
+import type { ReconciliationOutcome } from './types';
 import type { QueriedMeaning } from './queried-status';
 
 /**

@@ -4,7 +4,7 @@ import type { Logger } from '../log';
 import { createStatusQueryClient } from '../skypay/status-query';
 import { parseOffsetMinutes } from '../skypay/time';
 import type { Store } from '../store';
-import type { PayoutPolicy } from '../store/types';
+import type { PayoutPolicy } from './types';
 import { Reconciler, type ReconcilerDeps } from './reconciler';
 
 /**

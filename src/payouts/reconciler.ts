@@ -19,7 +19,9 @@ import {
 } from '../skypay/status-query';
 import type { DealTimeWindow } from '../skypay/time';
 import type { ClusterJobs, IngestStore, PayoutStore } from '../store/store';
-import type { NewReconciliation, PayoutDetail, PayoutPolicy, ReconciliationOutcome, SaveOutcome } from '../store/types';
+import type { NewReconciliation, PayoutPolicy, ReconciliationOutcome } from './types';
+import type { PayoutDetail } from '../store/types';
+import type { SaveOutcome } from '../ingest/types';
 import { interpretQueriedStatus, type QueriedMeaning } from './queried-status';
 import {
   buildConfirmedEvent,

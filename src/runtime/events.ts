@@ -4,7 +4,9 @@ import type { CallbackOutcome } from '../ingest/answer';
 import type { Logger } from '../log';
 import type { PayoutAnomalyKind, RelayEvent } from '../event';
 import type { StatusQueryOutcome } from '../payouts/reconciler';
-import type { NewDelivery, NewRejection, ReconciliationOutcome, SaveOutcome } from '../store/types';
+import type { NewDelivery } from '../delivery/types';
+import type { NewRejection, SaveOutcome } from '../ingest/types';
+import type { ReconciliationOutcome } from '../payouts/types';
 
 /** What happens in the daemon that metrics, alerts (and tests) want to hear of, by name. */
 export interface RuntimeEventMap {

@@ -14,7 +14,7 @@ import { createAlertWindowStore, createMetricTotalsStore } from './shared-state'
 import { createSilenceStore } from './silences';
 import { run } from './sql';
 import type { HealthStore, IngestStore, Store } from './store';
-import type { NewRejection, SuppressedRejections } from './types';
+import type { NewRejection, SuppressedRejections } from '../ingest/types';
 import { createGroupStore } from './groups';
 
 export interface AssembleOptions {

@@ -4,7 +4,7 @@ import { WriteRaceError } from './errors';
 import { createBatcher } from './group-commit';
 import { commitGroup, type EventWrite, type GroupItem } from './ingest';
 import type { FinishWrite } from './outbox';
-import type { SaveOutcome } from './types';
+import type { SaveOutcome } from '../ingest/types';
 
 /** The one group commit of a store: callbacks' events and finished attempts, one transaction per burst. */
 export interface GroupCommit {

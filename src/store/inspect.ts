@@ -15,7 +15,8 @@ import {
 } from './rows';
 import { all, get, where, type Dialect, type Row, type Script } from './sql';
 import type { InspectStore, QueueState } from './store';
-import { DELIVERY_STATES, type DeliveryState, type EventDetail, type EventSummary, type ReplayFilter } from './types';
+import { DELIVERY_STATES, type DeliveryState } from '../delivery/types';
+import type { EventDetail, EventSummary, ReplayFilter } from './types';
 
 /**
  * What operators ask (the CLI, the admin API, the dashboard): listings newest first by id (ids are time-sortable),

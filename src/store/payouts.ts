@@ -24,7 +24,7 @@ import type {
   PendingConfirmationQuery,
   StuckCheck,
   StuckCutoff,
-} from './types';
+} from '../payouts/types';
 import { insertEvents } from './writes';
 
 const FINAL_LIST = FINAL_PAYOUT_STATES.map((s) => `'${s}'`).join(', ');

@@ -12,21 +12,18 @@ import type {
   AttemptView,
   CallbackIdentity,
   ConflictingCopy,
-  DeliveryState,
   DeliveryView,
   DestinationActivity,
-  FoldedWindow,
   GroupMembership,
-  NewSilence,
-  PayoutRecord,
   PayoutView,
-  ReconciliationOutcome,
   ReconciliationView,
   RejectionDetail,
   RejectionView,
   SilencedRoute,
-  SilenceView,
 } from './types';
+import type { DeliveryState } from '../delivery/types';
+import type { FoldedWindow, NewSilence, SilenceView } from '../alerts/types';
+import type { PayoutRecord, ReconciliationOutcome } from '../payouts/types';
 
 /**
  * Rows as both drivers return them, turned into the views the Store answers with. One mapping for SQLite and

@@ -2,37 +2,26 @@ import type { PayoutEvent, PayoutState, RelayEvent, SystemEvent } from '../event
 import type { DedupRules } from './context';
 import type {
   Admission,
+  FlushedGroup,
+  FoldedWindow,
+  GroupFlush,
+  PendingGroup,
+  SilenceFilter,
+  SilenceView,
+  NewSilence,
+  SilenceAudit,
+} from '../alerts/types';
+import type {
   CallbackMinute,
-  ConfirmationSettlement,
   DestinationActivity,
-  AttemptRecord,
   CallbackIdentity,
-  ClaimOptions,
-  ClaimedDelivery,
   DeliveryFilter,
-  DeliveryNext,
-  DeliveryState,
   DeliveryView,
   EventDetail,
   EventFilter,
   EventSummary,
-  FlushedGroup,
-  FoldedWindow,
-  GroupFlush,
-  IngestLease,
-  MetricFamily,
-  NewDelivery,
-  NewReconciliation,
-  NewRejection,
-  OpenPayoutQuery,
   PayoutDetail,
-  PayoutCountFilter,
-  PayoutFilter,
-  PayoutPolicy,
-  PayoutRecord,
   PayoutView,
-  PendingConfirmationQuery,
-  PendingGroup,
   PruneCounts,
   PruneCutoffs,
   RejectionDetail,
@@ -40,15 +29,29 @@ import type {
   RejectionView,
   ReplayFilter,
   ReplayResult,
-  Sample,
-  SaveOutcome,
-  SilenceFilter,
-  SilenceView,
-  NewSilence,
-  SilenceAudit,
-  StuckCheck,
-  SuppressedRejections,
 } from './types';
+import type {
+  ConfirmationSettlement,
+  NewReconciliation,
+  OpenPayoutQuery,
+  PayoutCountFilter,
+  PayoutFilter,
+  PayoutPolicy,
+  PayoutRecord,
+  PendingConfirmationQuery,
+  StuckCheck,
+} from '../payouts/types';
+import type {
+  AttemptRecord,
+  ClaimOptions,
+  ClaimedDelivery,
+  DeliveryNext,
+  DeliveryState,
+  IngestLease,
+  NewDelivery,
+} from '../delivery/types';
+import type { MetricProcess, Sample } from '../metrics/types';
+import type { NewRejection, SaveOutcome, SuppressedRejections } from '../ingest/types';
 
 /**
  * The one async interface everything outside src/store/ talks to, split into role parts so each caller asks for
@@ -230,13 +233,6 @@ export interface GroupStore {
   listPendingGroups(): Promise<PendingGroup[]>;
   /** Creates the group's message if it is still due: undefined when not (or nothing waits any more). */
   flushGroup(flush: GroupFlush): Promise<FlushedGroup | undefined>;
-}
-
-/** One process's own metrics row, as every process's scrape shows it. */
-export interface MetricProcess {
-  instance: string;
-  pid: number;
-  families: MetricFamily[];
 }
 
 export interface MetricTotalsStore {

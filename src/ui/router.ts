@@ -3,7 +3,7 @@ import path from 'node:path';
 import Router from '@koa/router';
 import type Koa from 'koa';
 import bodyParser from 'koa-bodyparser';
-import { statusOfError } from '../http/error-status';
+import { statusOfError } from '../admin/error-status';
 import { guardPrefix } from '../http/path-guard';
 import { errorBox, UI_PREFIX } from './layout';
 import { deliveriesRoutes } from './pages/deliveries';

@@ -1,5 +1,5 @@
-import { fingerprint } from '../../admin/auth';
-import { statusOfError } from '../../http/error-status';
+import { fingerprint } from '../../http/bearer';
+import { statusOfError } from '../../admin/error-status';
 import { SilenceInputError, type SilenceActor } from '../../alerts/silence-input';
 import { NotFoundError } from '../../operations/errors';
 import type { DescribedSilence, SilenceOperations } from '../../operations/silences';

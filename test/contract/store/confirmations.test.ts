@@ -9,7 +9,8 @@ import type { PayType, PayoutEvent, RelayEvent, SystemEvent } from '../../../src
 import { PAY_STATUSES } from '../../../src/event';
 import { createPayoutPolicy } from '../../../src/payouts/policy';
 import type { Store } from '../../../src/store/store';
-import type { ConfirmationSettlement, NewDelivery } from '../../../src/store/types';
+import type { ConfirmationSettlement } from '../../../src/payouts/types';
+import type { NewDelivery } from '../../../src/delivery/types';
 import { buildPayoutEvent } from '../../support/fixtures';
 import { STORE_FACTORIES, type StoreHarness } from './factories';
 

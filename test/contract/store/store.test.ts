@@ -7,7 +7,10 @@ import { expect } from 'chai';
 import type { PayoutEvent, RelayEvent } from '../../../src/event';
 import { ReplayCountChangedError, SilenceEndedError } from '../../../src/store/errors';
 import type { Store } from '../../../src/store/store';
-import type { ClaimOptions, NewRejection, NewSilence, Sample } from '../../../src/store/types';
+import type { ClaimOptions } from '../../../src/delivery/types';
+import type { NewRejection } from '../../../src/ingest/types';
+import type { NewSilence } from '../../../src/alerts/types';
+import type { Sample } from '../../../src/metrics/types';
 import { buildFinanceEvent, buildPayoutEvent } from '../../support/fixtures';
 import { STORE_FACTORIES, type StoreHarness } from './factories';
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { PayoutEvent, RelayEvent } from '../../../src/event';
 import { describeAge } from '../../../src/payouts/events';
 import { createPayoutPolicy } from '../../../src/payouts/policy';
-import type { PayoutRecord } from '../../../src/store/types';
+import type { PayoutRecord } from '../../../src/payouts/types';
 import { buildPaidEvent, buildPayoutEvent } from '../../support/fixtures';
 
 const NOW = new Date('2026-11-27T08:00:00.000Z');

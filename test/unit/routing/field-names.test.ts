@@ -24,7 +24,7 @@ import {
 import type { QueriedMeaning } from '../../../src/payouts/queried-status';
 import type { QueriedPayout } from '../../../src/skypay/status-query';
 import { findFieldNameProblem } from '../../../src/routing/fields';
-import type { PayoutRecord } from '../../../src/store/types';
+import type { PayoutRecord } from '../../../src/payouts/types';
 import { buildFinanceEvent, buildPayoutEvent } from '../../support/fixtures';
 
 const NOW = new Date('2026-11-27T10:00:00Z');
