@@ -11,7 +11,7 @@ interface ReconcileFlags {
   json?: boolean;
 }
 
-/** `skyrelay reconcile`: one reconciliation round now, against the configured status query (issue 10 §3). */
+/** `skyrelay reconcile`: one reconciliation round now, against the configured status query. */
 export function registerReconcile(program: Command): void {
   program
     .command('reconcile')
