@@ -2,21 +2,20 @@ import { parseEvent } from '../event-json';
 import type { StoreContext } from './context';
 import {
   iso,
-  numOrNull,
-  strOrNull,
   toAttemptView,
   toCallbackIdentity,
   toConflictingCopy,
   toDeliveryView,
+  toEventSummary,
   toGroupMembership,
   toRejectionDetail,
   toRejectionView,
   toSilencedRoute,
 } from './rows';
-import { all, get, where, type Dialect, type Row, type Script } from './sql';
+import { all, get, where, type Dialect, type Script } from './sql';
 import type { InspectStore, QueueState } from './store';
 import { DELIVERY_STATES, type DeliveryState } from '../delivery/types';
-import type { EventDetail, EventSummary, ReplayFilter } from './types';
+import type { EventDetail, ReplayFilter } from './types';
 
 /**
  * What operators ask (the CLI, the admin API, the dashboard): listings newest first by id (ids are time-sortable),
@@ -108,19 +107,24 @@ export function* selectReplayable(d: Dialect, f: ReplayFilter, lock = false): Sc
   return found.map((r) => r.id);
 }
 
-/**
- * The partner and control number a listed event names: a callback's columns, or for skyrelay's own events (a
- * payout.anomaly, a dead delivery) the ones their data names, which have no columns of their own.
- */
-function namedPayoutOf(r: Row): Pick<EventSummary, 'partner' | 'controlNumber'> {
-  const named = { partner: strOrNull(r['partner']), controlNumber: strOrNull(r['control_number']) };
-  if (r['system_body'] == null) return named;
-  const event = parseEvent(String(r['system_body']));
-  if (event.source !== 'skyrelay') return named;
-  const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
+/** The outbox as /metrics shows it. */
+function* readQueueState(): Script<QueueState> {
+  // Unfinished and dead deliveries (delivered ones are history, not queue), each state counted over its own
+  // partial index: nothing here reads the delivered rows.
+  const byState = yield* all<{ destination: string; state: DeliveryState; n: number }>(
+    `SELECT destination, state, n FROM (${QUEUE_STATES.map(
+      (state) =>
+        `SELECT destination, '${state}' AS state, count(*) AS n FROM deliveries WHERE state = '${state}'
+           GROUP BY destination`,
+    ).join(' UNION ALL ')}) AS queue ORDER BY destination, state`,
+  );
+  const oldest = yield* get<{ t: number | null }>(
+    `SELECT min(t) AS t FROM (SELECT min(created_ms) AS t FROM deliveries WHERE state = 'pending'
+       UNION ALL SELECT min(created_ms) AS t FROM deliveries WHERE state = 'inflight') AS unfinished`,
+  );
   return {
-    partner: named.partner ?? text(event.data['partner']),
-    controlNumber: named.controlNumber ?? text(event.data['controlNumber']),
+    byDestination: byState.map((r) => ({ destination: r.destination, state: r.state, count: Number(r.n) })),
+    oldestUnfinishedMs: oldest?.t == null ? undefined : Number(oldest.t),
   };
 }
 
@@ -145,23 +149,7 @@ export function createInspectStore(ctx: StoreContext): InspectStore {
            FROM events e ${w.sql} ORDER BY e.id DESC LIMIT ?`,
           [...w.params, f.limit],
         );
-        return found.map((r): EventSummary => ({
-          id: String(r['id']),
-          source: String(r['source']),
-          type: String(r['type']),
-          ...namedPayoutOf(r),
-          payType: numOrNull(r['pay_type']),
-          status: strOrNull(r['status']),
-          dealTime: strOrNull(r['deal_time']),
-          receivedAt: iso(r['received_ms']),
-          duplicates: Number(r['duplicates']),
-          deliveries: {
-            pending: Number(r['pending']),
-            inflight: Number(r['inflight']),
-            delivered: Number(r['delivered']),
-            dead: Number(r['dead']),
-          },
-        }));
+        return found.map(toEventSummary);
       }),
     getEvent: (id) => read(() => readEvent(ctx, id)),
     findEventsByControlNumber: (controlNumber) => read(() => eventsOfControlNumber(ctx, controlNumber)),
@@ -206,25 +194,6 @@ export function createInspectStore(ctx: StoreContext): InspectStore {
         return found.map(toCallbackIdentity);
       }),
     countReplayable: (f) => read(() => selectReplayable(d, f)).then((ids) => ids.length),
-    readQueueState: () =>
-      read(function* (): Script<QueueState> {
-        // Unfinished and dead deliveries (delivered ones are history, not queue), each state counted over its own
-        // partial index: nothing here reads the delivered rows.
-        const byState = yield* all<{ destination: string; state: DeliveryState; n: number }>(
-          `SELECT destination, state, n FROM (${QUEUE_STATES.map(
-            (state) =>
-              `SELECT destination, '${state}' AS state, count(*) AS n FROM deliveries WHERE state = '${state}'
-               GROUP BY destination`,
-          ).join(' UNION ALL ')}) AS queue ORDER BY destination, state`,
-        );
-        const oldest = yield* get<{ t: number | null }>(
-          `SELECT min(t) AS t FROM (SELECT min(created_ms) AS t FROM deliveries WHERE state = 'pending'
-           UNION ALL SELECT min(created_ms) AS t FROM deliveries WHERE state = 'inflight') AS unfinished`,
-        );
-        return {
-          byDestination: byState.map((r) => ({ destination: r.destination, state: r.state, count: Number(r.n) })),
-          oldestUnfinishedMs: oldest?.t == null ? undefined : Number(oldest.t),
-        };
-      }),
+    readQueueState: () => read(readQueueState),
   };
 }
