@@ -3,10 +3,11 @@ import {
   copyStore,
   openPostgresMigrationTarget,
   openSqliteMigrationSource,
+  NOT_COPIED,
   type CopyProgress,
   type MigrationSource,
 } from '../store';
-import { MigrationTargetNotEmptyError, StoreNotFoundError, StoreUnavailableError } from '../store/errors';
+import { MigrationRefusedError, StoreNotFoundError, StoreUnavailableError } from '../store/errors';
 import { CommandFailed, UsageError, loadCliConfig, parseFlag, print } from './context';
 import { escapeControls } from './format';
 
@@ -21,8 +22,8 @@ export function registerMigrateStore(program: Command): void {
   program
     .command('migrate-store')
     .description(
-      'copy events, deliveries, attempts, callback keys and rejections from the SQLite file at store.path into ' +
-        'PostgreSQL; run it again to continue an interrupted copy (nothing is copied twice)',
+      'copy everything a daemon keeps in the SQLite file at store.path (history, payouts, silences, alerts waiting ' +
+        'in groups) into PostgreSQL; run it again to continue an interrupted copy (nothing is copied twice)',
     )
     .requiredOption('--to <url>', 'the PostgreSQL database: postgres://user:password@host:5432/skyrelay')
     .option('--batch-size <n>', `rows per transaction (default ${DEFAULT_BATCH})`)
@@ -36,14 +37,18 @@ export function registerMigrateStore(program: Command): void {
       try {
         const target = await openPostgresMigrationTarget(url).catch(describeTargetFailure);
         try {
-          const inserted = await copyStore(source, target, { batchSize, onProgress: printProgress }).catch(
-            describeTargetFailure,
-          );
+          const inserted = await copyStore(source, target, {
+            batchSize,
+            onProgress: printProgress,
+            // As the daemon judges its peers: a process silent for three publish intervals is gone.
+            writerStaleAfterMs: config.metrics.publishIntervalMs * 3,
+          }).catch(describeTargetFailure);
           const total = [...inserted.values()].reduce((a, b) => a + b, 0);
           print(
             `copied ${total} rows from ${config.store.path}: ` +
               [...inserted].map(([table, n]) => `${n} ${table}`).join(', '),
           );
+          print(`not copied (each daemon writes them again): ${Object.keys(NOT_COPIED).join(', ')}`);
         } finally {
           await target.close();
         }
@@ -80,7 +85,7 @@ function printProgress(p: CopyProgress): void {
 }
 
 function describeTargetFailure(err: unknown): never {
-  if (err instanceof MigrationTargetNotEmptyError) throw new CommandFailed(err.message);
+  if (err instanceof MigrationRefusedError) throw new CommandFailed(err.message);
   if (err instanceof StoreUnavailableError) {
     throw new CommandFailed(
       `could not write to the PostgreSQL database (${err.code ?? 'unavailable'}); ` +
