@@ -14,6 +14,7 @@ const RANKED = [
   'metrics',
   'ingest',
   'payouts',
+  'retention',
   'alerts',
   'routing',
   'delivery',

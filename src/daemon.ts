@@ -29,7 +29,7 @@ import { listPartnerSecrets, preparePartners } from './skypay/partners';
 import { parseOffsetMinutes } from './skypay/time';
 import { createCallbackStruct } from './skypay/validate';
 import { openStore, type Store } from './store';
-import { startRetentionJob } from './store/retention';
+import { startRetentionJob } from './retention/retention';
 import { listConfigWarnings } from './config/load';
 import { createPayoutPolicy } from './payouts/policy';
 import { StuckWatcher } from './payouts/stuck';
@@ -37,7 +37,7 @@ import { isPayoutAnomalyKind } from './event';
 import { resolveStuckWaits } from './payouts/stuck-after';
 import { Dashboard } from './ui';
 import { UI_PREFIX } from './ui/layout';
-import { confirmationOptions, createReconciler } from './payouts/reconciler-factory';
+import { confirmationOptions, createReconciler } from './payouts/reconciler';
 import { dedupRules } from './ingest/dedup';
 
 export interface DaemonOptions {
@@ -66,9 +66,9 @@ export class Daemon {
   private opened: { store: Store; worker: DeliveryWorker } | undefined;
   private server: RunningServer | undefined;
   private state: Lifecycle = 'idle';
-  /** Active silences (issue 11): narrow the plan of callbacks and alerts; replays ignore them. */
+  /** Active silences: narrow the plan of callbacks and alerts; replays ignore them. */
   private silences: Silences | undefined;
-  /** The dashboard at /ui (issue 12), when admin.token is set. */
+  /** The dashboard at /ui, when admin.token is set. */
   private dashboard: Dashboard | undefined;
   /** Wrong tokens per address, for /admin, /metrics and the dashboard's sign-in alike. */
   private readonly authGate: AuthGate;
@@ -90,7 +90,7 @@ export class Daemon {
       secrets: secretsOfConfig(config),
     });
     this.planner = createPlanner(config.rules);
-    // Grouping destinations (issue 11): payouts routed there join their group instead of getting a delivery each.
+    // Grouping destinations: payouts routed there join their group instead of getting a delivery each.
     this.planDeliveries = withGrouping(this.planner.plan, resolveGroupings(config.destinations));
     this.stop = once(() => this.drain());
     this.authGate = new AuthGate(config.server.authThrottle, {
@@ -171,13 +171,13 @@ export class Daemon {
     this.silences = silences;
     const metrics = config.metrics.enabled ? await components.start(this.metricsComponent(store)) : undefined;
     await components.start(this.retentionComponent(store));
-    // Payouts (issue 10): the stuck check, one process of the cluster at a time.
+    // Payouts: the stuck check, one process of the cluster at a time.
     const stuck = new StuckWatcher(
       { store, plan: this.routedPlan, logger, onRaised: () => this.worker.notify() },
       { waits: resolveStuckWaits(config.payouts), checkIntervalMs: config.payouts.checkIntervalMs },
     );
     await components.start({ name: 'stuck payouts', start: () => stuck.start(), stop: () => stuck.stop() });
-    // Reconciliation with SkyPay's status query (issue 10 §3): only when skypay.statusQuery.url is set.
+    // Reconciliation with SkyPay's status query: only when skypay.statusQuery.url is set.
     const reconciler = createReconciler(
       config,
       store,
@@ -210,7 +210,7 @@ export class Daemon {
     );
     this.opened = { store, worker };
     await components.start(this.workerComponent(store, worker));
-    // Grouping (issue 11): closes group windows into messages the worker then sends; only where the worker sends.
+    // Grouping: closes group windows into messages the worker then sends; only where the worker sends.
     if (config.roles.includes('delivery')) {
       const flusher = new GroupFlusher({
         store,
@@ -332,7 +332,7 @@ export class Daemon {
       trustProxy: config.server.trustProxy,
       sessionHours: config.ui.sessionHours,
       timezone: config.skypay.timezone,
-      // Payouts and silences pages (issue 12 §1).
+      // Payouts and silences pages.
       stuckWaits: resolveStuckWaits(config.payouts),
       onSilencesChanged: () => this.silences?.refresh() ?? Promise.resolve(),
       silenceMaxDurationMs: config.silences.maxDurationMs,
@@ -456,7 +456,7 @@ export class Daemon {
         store,
         plan: this.routedPlan,
         payoutPolicy: createPayoutPolicy(this.routedPlan, undefined, confirmationOptions(config)),
-        // Leased at ingest (issue 13): sent from memory; only what did not fit is claimed.
+        // Leased at ingest: sent from memory; only what did not fit is claimed.
         ...(config.roles.includes('delivery') ? { lease: () => this.worker.leaseForIngest() } : {}),
         onStored: (event, outcome, deliveries) => events.emit('event.stored', { event, outcome, deliveries }),
       },

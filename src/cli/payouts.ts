@@ -18,7 +18,7 @@ interface PayoutsFlags {
   json?: boolean;
 }
 
-/** `skyrelay payout <controlNumber>` and `skyrelay payouts`: what the store knows of payouts (issue 10). */
+/** `skyrelay payout <controlNumber>` and `skyrelay payouts`: what the store knows of payouts. */
 export function registerPayouts(program: Command): void {
   program
     .command('payout')

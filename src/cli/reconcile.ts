@@ -3,7 +3,7 @@ import { Silences } from '../alerts/silences';
 import { createLogger } from '../log';
 import { createPayoutPolicy } from '../payouts/policy';
 import type { ReconcileItem, RoundReport } from '../payouts/reconciler';
-import { confirmationOptions, createReconciler } from '../payouts/reconciler-factory';
+import { confirmationOptions, createReconciler } from '../payouts/reconciler';
 import { createPlanner } from '../routing/plan';
 import { CommandFailed, UsageError, loadCliConfig, print, withStore } from './context';
 import { jsonLines, renderTable } from './format';
@@ -16,7 +16,7 @@ interface ReconcileFlags {
   json?: boolean;
 }
 
-/** `skyrelay reconcile`: one reconciliation round now, against the configured status query (issue 10 §3). */
+/** `skyrelay reconcile`: one reconciliation round now, against the configured status query. */
 export function registerReconcile(program: Command): void {
   program
     .command('reconcile')

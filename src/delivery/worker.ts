@@ -7,7 +7,7 @@ import type { RelayEvent } from '../event';
 import type { AttemptRecord, ClaimedDelivery, DeliveryNext, IngestLease, NewDelivery } from './types';
 import type { SaveOutcome } from '../ingest/types';
 import { decideAfterFailure, type RetryPolicy } from './backoff';
-import { maskSecrets } from '../mask';
+import { scrubSecrets } from '../scrub';
 import { describeFailure, scrubAttempt } from './failure';
 
 /** How soon to claim again when another process held the write lock. */
@@ -323,7 +323,7 @@ export class DeliveryWorker {
     }
     const secrets = this.deps.secrets ?? [];
     attempt = scrubAttempt(attempt, secrets);
-    if (deadReason !== undefined) deadReason = maskSecrets(deadReason, secrets);
+    if (deadReason !== undefined) deadReason = scrubSecrets(deadReason, secrets);
     try {
       await this.deps.store.finishAttempt(delivery, this.owner, attempt, next);
     } catch (err) {

@@ -6,7 +6,7 @@ import { RESPONSE_SNIPPET_BYTES } from './types';
 /**
  * A destination's HTTP client: POSTs through a pooled keep-alive Agent of
  * node:http(s). fetch spent 355-435 us of CPU per POST here (Headers, abort
- * signals, web streams); this takes about a quarter of that (issue 13).
+ * signals, web streams); this takes about a quarter of that.
  * Redirects are never followed (a 3xx is an answer like any other), and the
  * attempt's signal bounds everything, connect to the last byte read.
  */

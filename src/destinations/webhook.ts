@@ -1,4 +1,4 @@
-import { secretLookaheadBytes } from '../mask';
+import { secretLookaheadBytes } from '../scrub';
 import { publicTypeOf, type RelayEvent } from '../event';
 import { stringifyEvent, stringifyWith } from '../event-json';
 import { createAttemptSignal } from './attempt-signal';

@@ -94,7 +94,7 @@ export interface IngestStore {
   savePayoutEvent(event: PayoutEvent, policy: PayoutPolicy, lease?: IngestLease): Promise<SaveOutcome>;
 }
 
-/** Payouts (issue 10): one row per (partner, controlNumber), kept by savePayoutEvent. */
+/** Payouts: one row per (partner, controlNumber), kept by savePayoutEvent. */
 export interface PayoutStore {
   /** Newest first by id, paged like events. */
   listPayouts(filter: PayoutFilter): Promise<PayoutView[]>;

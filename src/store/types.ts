@@ -216,7 +216,7 @@ export interface PayoutView {
 export interface PayoutDetail {
   payout: PayoutView;
   events: EventDetail[];
-  /** What SkyPay's status query said of it, oldest first (issue 10 §3). */
+  /** What SkyPay's status query said of it, oldest first. */
   reconciliations: ReconciliationView[];
 }
 

@@ -247,7 +247,7 @@ function renderOnePayout(detail: PayoutDetail, now: number): Html {
   const p = detail.payout;
   const deliveries = detail.events.flatMap((e) => e.deliveries.map((d) => ({ ...d, event: e.event })));
   const silenced = detail.events.flatMap((e) => e.silenced.map((s) => ({ ...s, eventId: e.event.id })));
-  // Grouped destinations (issue 11 §1): the event went out as a member of one group message.
+  // Grouped destinations: the event went out as a member of one group message.
   const grouped = detail.events.flatMap((e) => e.groups.map((g) => ({ ...g, eventId: e.event.id })));
   const key = `${p.partner}-${p.controlNumber}`.replace(/[^A-Za-z0-9_-]/g, '_');
   return html`<section class="payout-detail" aria-labelledby="h-${key}">

@@ -20,7 +20,7 @@ import {
   buildOutOfWindowAnomaly,
   buildReconciliationAnomaly,
   buildUnconfirmedAnomaly,
-} from '../../../src/payouts/reconcile';
+} from '../../../src/payouts/reconciliation';
 import type { QueriedMeaning } from '../../../src/payouts/queried-status';
 import type { QueriedPayout } from '../../../src/skypay/status-query';
 import { findFieldNameProblem } from '../../../src/routing/fields';

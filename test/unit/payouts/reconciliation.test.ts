@@ -7,7 +7,7 @@ import {
   buildUnconfirmedAnomaly,
   checkAnswerTimes,
   decide,
-} from '../../../src/payouts/reconcile';
+} from '../../../src/payouts/reconciliation';
 import { classifyQueryError } from '../../../src/payouts/reconciler';
 import { digestContent, identityKey } from '../../../src/skypay/identity';
 import {
