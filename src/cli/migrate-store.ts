@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { migrateStore, type CopyProgress } from '../operations/migrate-store';
+import { migrateStore, TABLES_NOT_COPIED, type CopyProgress } from '../operations/migrate-store';
 import { UsageError, loadCliConfig, parseFlag, print } from './context';
 import { escapeControls } from './format';
 
@@ -14,8 +14,8 @@ export function registerMigrateStore(program: Command): void {
   program
     .command('migrate-store')
     .description(
-      'copy events, deliveries, attempts, callback keys and rejections from the SQLite file at store.path into ' +
-        'PostgreSQL; run it again to continue an interrupted copy (nothing is copied twice)',
+      'copy everything a daemon keeps in the SQLite file at store.path (history, payouts, silences, alerts waiting ' +
+        'in groups) into PostgreSQL; run it again to continue an interrupted copy (nothing is copied twice)',
     )
     .requiredOption('--to <url>', 'the PostgreSQL database: postgres://user:password@host:5432/skyrelay')
     .option('--batch-size <n>', `rows per transaction (default ${DEFAULT_BATCH})`)
@@ -26,9 +26,17 @@ export function registerMigrateStore(program: Command): void {
       const batchSize = parseFlag(() => parseBatchSize(flags.batchSize));
       const config = loadCliConfig();
       const from = config.store.path;
-      const inserted = await migrateStore({ from, to: url, batchSize, onProgress: printProgress });
+      const inserted = await migrateStore({
+        from,
+        to: url,
+        batchSize,
+        onProgress: printProgress,
+        // As the daemon judges its peers: a process silent for three publish intervals is gone.
+        writerStaleAfterMs: config.metrics.publishIntervalMs * 3,
+      });
       const total = [...inserted.values()].reduce((a, b) => a + b, 0);
       print(`copied ${total} rows from ${from}: ` + [...inserted].map(([table, n]) => `${n} ${table}`).join(', '));
+      print(`not copied (each daemon writes them again): ${TABLES_NOT_COPIED.join(', ')}`);
     });
 }
 

@@ -1,11 +1,12 @@
 import {
   copyStore,
+  NOT_COPIED,
   openPostgresMigrationTarget,
   openSqliteMigrationSource,
   type CopyProgress,
   type MigrationSource,
 } from '../store';
-import { MigrationTargetNotEmptyError, StoreNotFoundError, StoreUnavailableError } from '../store/errors';
+import { MigrationRefusedError, StoreNotFoundError, StoreUnavailableError } from '../store/errors';
 import { NotFoundError, RefusedError } from './errors';
 
 export type { CopyProgress } from '../store';
@@ -17,11 +18,16 @@ export interface MigrateStoreOptions {
   to: string;
   batchSize: number;
   onProgress: (progress: CopyProgress) => void;
+  /** A process that published metrics on the source within this long is a daemon still running on it: refused. */
+  writerStaleAfterMs: number;
 }
+
+/** The tables not copied, each daemon writing them again: what the CLI names after a copy. */
+export const TABLES_NOT_COPIED: readonly string[] = Object.keys(NOT_COPIED);
 
 /**
  * Copies the SQLite store into PostgreSQL, page by page; run again, it continues where it stopped and copies nothing
- * twice. Resolves with the rows inserted per table. A target holding data of its own is refused (RefusedError).
+ * twice. Resolves with the rows inserted per table. Whatever cannot be copied is refused, named (RefusedError).
  */
 export async function migrateStore(options: MigrateStoreOptions): Promise<Map<string, number>> {
   const source = openSource(options.from);
@@ -49,7 +55,9 @@ function openSource(path: string): MigrationSource {
 }
 
 function describeTargetFailure(err: unknown): never {
-  if (err instanceof MigrationTargetNotEmptyError) throw new RefusedError(err.message);
+  // A target holding data of its own, a table or column it does not know, rows PostgreSQL refuses, a daemon still on
+  // the file: each named in the message, nothing dropped.
+  if (err instanceof MigrationRefusedError) throw new RefusedError(err.message);
   if (err instanceof StoreUnavailableError) {
     throw new RefusedError(
       `could not write to the PostgreSQL database (${err.code ?? 'unavailable'}); ` +

@@ -50,7 +50,7 @@ export function sqliteHandleOf(store: Store): Database.Database | undefined {
   return handles.get(store);
 }
 
-export { copyStore, type CopyProgress, type MigrationSource, type MigrationTarget } from './migration';
+export { copyStore, NOT_COPIED, type CopyProgress, type MigrationSource, type MigrationTarget } from './migration';
 /** The SQLite file a `skyrelay migrate-store` copies from. */
 export { openSqliteMigrationSource } from './sqlite/export';
 /** The PostgreSQL database it copies into (its schema migrated first). */
