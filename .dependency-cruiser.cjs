@@ -7,7 +7,6 @@
  * they do through src/operations, where each use case is written once.
  */
 const RANKED = [
-  'runtime',
   'cli',
   'ui',
   'admin',
@@ -23,6 +22,8 @@ const RANKED = [
   'skypay',
   'http',
   'store',
+  // The component lifecycle and the typed bus every feature plugs into: below all of them.
+  'runtime',
 ];
 
 /** For each ranked folder, no import of a folder ranked above it (its own vocabulary aside). */

@@ -22,7 +22,7 @@ import {
 } from '../operations/filters';
 import { NotReplayedError } from '../operations/replay';
 import { stringifyEventDetail, stringifyPayoutDetail, type RejectionFilter } from '../operations/views';
-import { ADMIN_BEARER, requireBearerToken } from '../http/bearer';
+import { ADMIN_BEARER, fingerprint, requireBearerToken } from '../http/bearer';
 import { linked, readLimit, readQuery } from './query';
 import { addSilenceRoutes } from './silences';
 
@@ -197,4 +197,11 @@ function answerErrorsAsJson(logger: Logger): Koa.Middleware {
       ctx.body = { error: (err as Error).message, ...detailsOf(err) };
     }
   };
+}
+
+/** The admin API as a front of the daemon (with admin.token): its router and the token its guard checks. */
+export function adminFront(token: string | undefined, operations: Operations, gate?: AuthGate) {
+  if (token === undefined) return undefined;
+  const router = createAdminRouter({ token, operations, via: `admin token ${fingerprint(token)}` });
+  return { token, router, ...(gate ? { gate } : {}) };
 }

@@ -4,7 +4,7 @@ import type { Destination } from '../destinations/types';
 import { StoreBusyError } from '../store/errors';
 import type { OutboxStore, RateLimitStore } from '../store/store';
 import type { RelayEvent } from '../event';
-import type { AttemptRecord, ClaimedDelivery, DeliveryNext, IngestLease, NewDelivery } from './types';
+import type { AttemptRecord, ClaimedDelivery, DeliveryNext, IngestLease, NewDelivery, AttemptReport } from './types';
 import type { SaveOutcome } from '../ingest/types';
 import { decideAfterFailure, type RetryPolicy } from './backoff';
 import { scrubSecrets } from '../scrub';
@@ -29,14 +29,6 @@ export interface WorkerOptions extends RetryPolicy {
   maxConcurrent?: number;
   /** How long a claim is ours before another process may take it; default timeoutMs * 2 + 5 s. */
   leaseMs?: number;
-}
-
-export interface AttemptReport {
-  delivery: ClaimedDelivery;
-  attempt: AttemptRecord;
-  next: DeliveryNext;
-  /** Why the delivery died, when it did. */
-  deadReason?: string;
 }
 
 export interface WorkerDeps {

@@ -23,6 +23,8 @@ export function testSendDeps(config: Config, logger: Logger, destinationOptions?
     destinationOptions: destinationOptions ?? {
       timeoutMs: config.delivery.timeoutMs,
       timezone: config.skypay.timezone,
+      // Links to the dashboard only where there is one, as the daemon's destinations have.
+      publicUrl: config.admin.token ? config.ui.publicUrl : undefined,
       secrets: secretsOfConfig(config),
     },
     logger,

@@ -1,4 +1,4 @@
-import type { CallbackOutcome } from '../ingest/answer';
+import type { CallbackOutcome } from '../ingest/types';
 import type { Logger } from '../log';
 import type { DashboardOperations } from '../operations/dashboard';
 import type { CallbackMinute, CallbackTally } from '../operations/views';
