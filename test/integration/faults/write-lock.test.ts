@@ -59,7 +59,9 @@ describe('a write lock held by another process', function () {
   async function expectProbesFast(forMs: number, baseline: number): Promise<{ healthz: number; readyz: number }> {
     const times = await probeFor(forMs);
     for (const [name, ms] of Object.entries(times)) {
-      expect(median(ms), `median /${name} answer (ms), ${baseline.toFixed(1)} ms unlocked`).to.be.below(Math.max(baseline + 100, BUSY_TIMEOUT_MS / 4));
+      expect(median(ms), `median /${name} answer (ms), ${baseline.toFixed(1)} ms unlocked`).to.be.below(
+        Math.max(baseline + 100, BUSY_TIMEOUT_MS / 4),
+      );
       expect(Math.max(...ms), `slowest /${name} answer (ms)`).to.be.below(BUSY_TIMEOUT_MS * 0.75);
     }
     return { healthz: Math.max(...times.healthz), readyz: Math.max(...times.readyz) };
