@@ -17,6 +17,7 @@ export type {
   PayoutView,
   PruneCounts,
   PruneCutoffs,
+  ReconciliationView,
   RejectionFilter,
   RejectionView,
   ReplayResult,

@@ -11,6 +11,7 @@ import { destinationsRoutes } from './pages/destinations';
 import { eventRoutes } from './pages/event';
 import { eventsRoutes } from './pages/events';
 import { overviewRoutes } from './pages/overview';
+import { payoutRoutes } from './pages/payout';
 import { payoutsRoutes } from './pages/payouts';
 import { rejectionsRoutes } from './pages/rejections';
 import { addSignInRoutes, signOutRoutes } from './pages/sign-in';
@@ -37,6 +38,7 @@ const PAGES: readonly PageRoutes[] = [
   deliveriesRoutes,
   rejectionsRoutes,
   payoutsRoutes,
+  payoutRoutes,
   silencesRoutes,
   destinationsRoutes,
 ];

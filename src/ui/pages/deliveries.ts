@@ -1,9 +1,9 @@
 import { FilterError, ReplayCountChangedError } from '../../operations/errors';
 import { hasControlCharacters, parseName, parseSince, parseState } from '../../operations/filters';
 import type { Filter, Queries } from '../../operations/queries';
-import { DELIVERY_STATES, type DeliveryFilter } from '../../operations/views';
-import { html, query } from '../html';
-import { csrfField, errorBox, orDash, replayNotice, showTime, statePill, type Page } from '../layout';
+import { DELIVERY_STATES, type DeliveryFilter, type DeliveryView } from '../../operations/views';
+import { html, query, type Html } from '../html';
+import { csrfField, errorBox, orDash, renderOptions, replayNotice, showTime, statePill, type Page } from '../layout';
 import { readListing, renderPager } from '../listing';
 import { formOf, formText, readQuery, redirectAfterReplay, type PageRoutes } from '../respond';
 import { ID_PATTERN } from './events';
@@ -42,109 +42,114 @@ export async function renderDeliveries(
   );
   const keep = { ...q, cursor: undefined, requeued: undefined, created: undefined, skipped: undefined };
   const here = `/ui/deliveries${query({ ...keep, cursor: q['cursor'] })}`;
-  const replayable = filter?.state === 'dead' || filter?.state === 'delivered';
-  const selectable = items.some((d) => d.state === 'dead' || d.state === 'delivered');
   const body = html`<h1>Deliveries</h1>
-    ${replayNotice(q)}
-    <form method="get" action="/ui/deliveries" class="filters" role="search" aria-label="Filter deliveries">
-      <div class="field">
-        <label for="f-state">State</label>
-        <select id="f-state" name="state">
-          <option value="">any</option>
-          ${DELIVERY_STATES.map((s) => html`<option value="${s}" ${q['state'] === s ? html`selected` : ''}>${s}</option>`)}
-        </select>
-      </div>
-      <div class="field">
-        <label for="f-destination">Destination</label>
-        <select id="f-destination" name="destination">
-          <option value="">any</option>
-          ${destinations.map(
-            (d) => html`<option value="${d}" ${q['destination'] === d ? html`selected` : ''}>${d}</option>`,
-          )}
-        </select>
-      </div>
-      <div class="field">
-        <label for="f-since">Changed since</label>
-        <input id="f-since" name="since" value="${q['since'] ?? ''}" placeholder="24h" autocomplete="off" />
-      </div>
-      <div class="field actions">
-        <button type="submit">Filter</button>
-        <a href="/ui/deliveries">Clear</a>
-      </div>
-    </form>
-    ${problem}
-    ${
-      replayable
-        ? html`<form method="post" action="/ui/deliveries/replay-matching" class="inline">
-            ${csrfField(csrf)}
-            <input type="hidden" name="state" value="${filter?.state}" />
-            <input type="hidden" name="destination" value="${filter?.destination ?? ''}" />
-            <input type="hidden" name="since" value="${q['since'] ?? ''}" />
-            <button type="submit">Replay all matching…</button>
-            <small>Asks for confirmation with the count first.</small>
-          </form>`
-        : ''
-    }
+    ${replayNotice(q)} ${renderDeliveryFilters(q, destinations)} ${problem}
+    ${filter !== undefined && isReplayable(filter.state) ? renderReplayMatching(filter, q, csrf) : ''}
     <form method="post" action="/ui/deliveries/replay" id="replay-selected">
       ${csrfField(csrf)}<input type="hidden" name="back" value="${here}" />
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col"><span class="visually-hidden">Select</span></th>
-              <th scope="col">Updated</th>
-              <th scope="col">Destination</th>
-              <th scope="col">State</th>
-              <th scope="col">Attempts</th>
-              <th scope="col">Event</th>
-              <th scope="col">Last answer</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${
-              items.length === 0
-                ? html`<tr>
-                    <td colspan="7">No deliveries match.</td>
-                  </tr>`
-                : ''
-            }
-            ${items.map(
-              (d) =>
-                html`<tr>
-                  <td>
-                    ${
-                      d.state === 'dead' || d.state === 'delivered'
-                        ? html`<input
-                            type="checkbox"
-                            name="id"
-                            value="${d.id}"
-                            id="sel-${d.id}"
-                            aria-label="Select delivery ${d.id} to ${d.destination}"
-                          />`
-                        : ''
-                    }
-                  </td>
-                  <td>${showTime(d.updatedAt)}</td>
-                  <td>${d.destination}</td>
-                  <td>${statePill(d.state)}</td>
-                  <td>${d.attempts}</td>
-                  <td>
-                    <a href="/ui/events/${encodeURIComponent(d.eventId)}#delivery-${d.id}"
-                      >${d.controlNumber ?? d.eventType}</a
-                    >
-                  </td>
-                  <td class="snippet">
-                    ${d.lastStatus !== null ? html`HTTP ${d.lastStatus} ` : ''}${orDash(d.lastError)}
-                  </td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
-      </div>
-      ${selectable ? html`<button type="submit">Replay selected</button>` : ''}
+      ${renderDeliveryTable(items)}
+      ${items.some((d) => isReplayable(d.state)) ? html`<button type="submit">Replay selected</button>` : ''}
     </form>
     ${renderPager('/ui/deliveries', q, keep, next)}`;
   return { title: 'Deliveries', body, status: filter ? 200 : 400 };
+}
+
+/** Only a dead or delivered delivery is replayed: a pending one is still being tried. */
+function isReplayable(state: string | undefined): boolean {
+  return state === 'dead' || state === 'delivered';
+}
+
+function renderDeliveryFilters(q: Query, destinations: readonly string[]): Html {
+  return html`<form method="get" action="/ui/deliveries" class="filters" role="search" aria-label="Filter deliveries">
+    <div class="field">
+      <label for="f-state">State</label>
+      <select id="f-state" name="state">
+        <option value="">any</option>
+        ${renderOptions(DELIVERY_STATES, q['state'])}
+      </select>
+    </div>
+    <div class="field">
+      <label for="f-destination">Destination</label>
+      <select id="f-destination" name="destination">
+        <option value="">any</option>
+        ${renderOptions(destinations, q['destination'])}
+      </select>
+    </div>
+    <div class="field">
+      <label for="f-since">Changed since</label>
+      <input id="f-since" name="since" value="${q['since'] ?? ''}" placeholder="24h" autocomplete="off" />
+    </div>
+    <div class="field actions">
+      <button type="submit">Filter</button>
+      <a href="/ui/deliveries">Clear</a>
+    </div>
+  </form>`;
+}
+
+/** "Replay all matching" under a dead or delivered filter: the next step shows the count to confirm. */
+function renderReplayMatching(filter: Filter<DeliveryFilter>, q: Query, csrf: string): Html {
+  return html`<form method="post" action="/ui/deliveries/replay-matching" class="inline">
+    ${csrfField(csrf)}
+    <input type="hidden" name="state" value="${filter.state}" />
+    <input type="hidden" name="destination" value="${filter.destination ?? ''}" />
+    <input type="hidden" name="since" value="${q['since'] ?? ''}" />
+    <button type="submit">Replay all matching…</button>
+    <small>Asks for confirmation with the count first.</small>
+  </form>`;
+}
+
+function renderDeliveryTable(items: readonly DeliveryView[]): Html {
+  return html`<div class="scroll">
+    <table>
+      <thead>
+        <tr>
+          <th scope="col"><span class="visually-hidden">Select</span></th>
+          <th scope="col">Updated</th>
+          <th scope="col">Destination</th>
+          <th scope="col">State</th>
+          <th scope="col">Attempts</th>
+          <th scope="col">Event</th>
+          <th scope="col">Last answer</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${
+          items.length === 0
+            ? html`<tr>
+                <td colspan="7">No deliveries match.</td>
+              </tr>`
+            : ''
+        }
+        ${items.map((d) => renderDeliveryRow(d))}
+      </tbody>
+    </table>
+  </div>`;
+}
+
+function renderDeliveryRow(d: DeliveryView): Html {
+  return html`<tr>
+    <td>
+      ${
+        isReplayable(d.state)
+          ? html`<input
+              type="checkbox"
+              name="id"
+              value="${d.id}"
+              id="sel-${d.id}"
+              aria-label="Select delivery ${d.id} to ${d.destination}"
+            />`
+          : ''
+      }
+    </td>
+    <td>${showTime(d.updatedAt)}</td>
+    <td>${d.destination}</td>
+    <td>${statePill(d.state)}</td>
+    <td>${d.attempts}</td>
+    <td>
+      <a href="/ui/events/${encodeURIComponent(d.eventId)}#delivery-${d.id}">${d.controlNumber ?? d.eventType}</a>
+    </td>
+    <td class="snippet">${d.lastStatus !== null ? html`HTTP ${d.lastStatus} ` : ''}${orDash(d.lastError)}</td>
+  </tr>`;
 }
 
 /** The confirmation step of "Replay all matching": the count now, and a button that repeats it. */

@@ -2,8 +2,9 @@ import { listAllFields } from '../../destinations/present';
 import { describeAttemptCount, numberAttempts } from '../../operations/attempts';
 import { NotFoundError } from '../../operations/errors';
 import type { EventDetail, GroupMembership, SilencedRoute } from '../../operations/views';
+import type { RelayEvent } from '../../event';
 import { html, type Html } from '../html';
-import { payoutHref } from './payouts';
+import { payoutHref } from './payout';
 import { csrfField, orDash, replayNotice, showTime, statePill, type Page } from '../layout';
 import { readQuery, redirectAfterReplay, type PageRoutes } from '../respond';
 import { ID_PATTERN } from './events';
@@ -18,28 +19,10 @@ export function renderEvent(
 ): Page {
   const { event } = detail;
   const here = `/ui/events/${encodeURIComponent(event.id)}`;
-  const title =
-    event.source === 'skyrelay'
-      ? `skyrelay ${event.type}`
-      : event.type === 'finance'
-        ? `finance ${event.signType} ${event.referenceNumber}`
-        : `${event.controlNumber} ${event.status}`;
+  const title = titleOf(event);
   const body = html`<p><a href="/ui/events">← Events</a></p>
     <h1>Event ${title}</h1>
-    ${
-      event.source === 'skypay' && event.type === 'payout'
-        ? html`<p>
-            Payout
-            <a href="${payoutHref(event)}" data-testid="payout-link">${event.controlNumber} of ${event.partner}</a>${
-              event.transition
-                ? html`: this status was <strong>${event.transition.kind}</strong> (${event.transition.from ?? '—'} →
-                    ${event.transition.to})`
-                : ''
-            }
-          </p>`
-        : ''
-    }
-    ${replayNotice(q)}
+    ${renderPayoutLine(event)} ${replayNotice(q)}
     <form method="post" action="${here}/replay" class="inline">
       ${csrfField(csrf)}
       <button type="submit">Replay event</button>
@@ -55,41 +38,71 @@ export function renderEvent(
         )}
       </dl>
     </section>
-    <section aria-labelledby="h-copies">
-      <h2 id="h-copies">Copies</h2>
-      <p>
-        ${detail.duplicates} duplicate
-        callbacks${detail.lastSeenAt ? html`, the last at ${showTime(detail.lastSeenAt)}` : ''}.
-      </p>
-      ${
-        detail.conflicts.length === 0
-          ? html`<p>No conflicting copies.</p>`
-          : html`<ul>
-              ${detail.conflicts.map(
-                (c) =>
-                  html`<li>
-                    ${showTime(c.receivedAt)}: differs in ${c.differs.join(', ')}
-                    ${c.repeats > 0 ? html`(came ${c.repeats + 1} times)` : ''}
-                    <details>
-                      <summary>Copy ${c.id}</summary>
-                      <pre>${JSON.stringify(c.copy, null, 2)}</pre>
-                    </details>
-                  </li>`,
-              )}
-            </ul>`
-      }
-    </section>
-    <section aria-labelledby="h-deliveries">
-      <h2 id="h-deliveries">Deliveries</h2>
-      ${
-        detail.deliveries.length + detail.groups.length + detail.silenced.length === 0
-          ? html`<p>No destination was routed this event.</p>`
-          : ''
-      }
-      ${detail.silenced.map(renderSilencedRoute)} ${detail.groups.map(renderGroupRoute)}
-      ${detail.deliveries.map((d) => renderDelivery(d, csrf, here))}
-    </section>`;
+    ${renderCopies(detail)} ${renderRoutes(detail, csrf, here)}`;
   return { title: `Event ${title}`, body };
+}
+
+function titleOf(event: RelayEvent): string {
+  if (event.source === 'skyrelay') return `skyrelay ${event.type}`;
+  return event.type === 'finance'
+    ? `finance ${event.signType} ${event.referenceNumber}`
+    : `${event.controlNumber} ${event.status}`;
+}
+
+/** A payout status links to its payout and says what it did there (first, forward, after a final one...). */
+function renderPayoutLine(event: RelayEvent): Html | '' {
+  if (event.source !== 'skypay' || event.type !== 'payout') return '';
+  return html`<p>
+    Payout
+    <a href="${payoutHref(event)}" data-testid="payout-link">${event.controlNumber} of ${event.partner}</a>${
+      event.transition
+        ? html`: this status was <strong>${event.transition.kind}</strong> (${event.transition.from ?? '—'} →
+            ${event.transition.to})`
+        : ''
+    }
+  </p>`;
+}
+
+/** Later copies of the callback: the same ones counted, the conflicting ones shown. */
+function renderCopies(detail: EventDetail): Html {
+  return html`<section aria-labelledby="h-copies">
+    <h2 id="h-copies">Copies</h2>
+    <p>
+      ${detail.duplicates} duplicate
+      callbacks${detail.lastSeenAt ? html`, the last at ${showTime(detail.lastSeenAt)}` : ''}.
+    </p>
+    ${
+      detail.conflicts.length === 0
+        ? html`<p>No conflicting copies.</p>`
+        : html`<ul>
+            ${detail.conflicts.map(
+              (c) =>
+                html`<li>
+                  ${showTime(c.receivedAt)}: differs in ${c.differs.join(', ')}
+                  ${c.repeats > 0 ? html`(came ${c.repeats + 1} times)` : ''}
+                  <details>
+                    <summary>Copy ${c.id}</summary>
+                    <pre>${JSON.stringify(c.copy, null, 2)}</pre>
+                  </details>
+                </li>`,
+            )}
+          </ul>`
+    }
+  </section>`;
+}
+
+/** Where the event went: each destination silenced, grouped or delivered to. */
+function renderRoutes(detail: EventDetail, csrf: string, here: string): Html {
+  return html`<section aria-labelledby="h-deliveries">
+    <h2 id="h-deliveries">Deliveries</h2>
+    ${
+      detail.deliveries.length + detail.groups.length + detail.silenced.length === 0
+        ? html`<p>No destination was routed this event.</p>`
+        : ''
+    }
+    ${detail.silenced.map(renderSilencedRoute)} ${detail.groups.map(renderGroupRoute)}
+    ${detail.deliveries.map((d) => renderDelivery(d, csrf, here))}
+  </section>`;
 }
 
 function renderSilencedRoute(s: SilencedRoute, i: number): Html {

@@ -4,7 +4,7 @@ import { hasControlCharacters, parseEventType, parseSince, parseStatus } from '.
 import type { Filter, Queries } from '../../operations/queries';
 import type { EventFilter } from '../../operations/views';
 import { html } from '../html';
-import { orDash, showTime, type Page } from '../layout';
+import { orDash, renderOptions, showTime, type Page } from '../layout';
 import { readListing, renderPager } from '../listing';
 import { readQuery, type PageRoutes } from '../respond';
 
@@ -64,7 +64,7 @@ export async function renderEvents(queries: Pick<Queries, 'listEvents'>, q: Quer
       <label for="f-${name}">${label}</label>
       <select id="f-${name}" name="${name}">
         <option value="">any</option>
-        ${options.map((o) => html`<option value="${o}" ${q[name] === o ? html`selected` : ''}>${o}</option>`)}
+        ${renderOptions(options, q[name])}
       </select>
     </div>`;
   const body = html`<h1>Events</h1>

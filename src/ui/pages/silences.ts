@@ -144,97 +144,13 @@ function renderCreateForm(
   destinations: readonly string[],
   csrf: string,
   problems: readonly string[],
-) {
-  const rows = Array.from({ length: Math.max(MATCHER_ROWS, form.fields.length, form.values.length) }, (_, i) => i);
+): Html {
   return html`<section aria-labelledby="h-create">
     <h2 id="h-create">New silence</h2>
-    ${
-      problems.length === 0
-        ? ''
-        : html`<div class="error" role="alert" id="create-problems">
-            <p>The silence was not made:</p>
-            <ul>
-              ${problems.map((p) => html`<li>${p}</li>`)}
-            </ul>
-          </div>`
-    }
+    ${renderCreateProblems(problems)}
     <form method="post" action="/ui/silences" class="silence-form">
-      ${csrfField(csrf)}
-      <fieldset>
-        <legend>Matchers (a rule's match syntax; all must hold)</legend>
-        <p class="meta hint" id="matcher-example">
-          For example: field <code>payType</code>, value <code>failure</code>; field <code>partner</code>, value
-          <code>Acme@skypay</code>.
-        </p>
-        ${rows.map(
-          (i) =>
-            html`<div class="matcher-row">
-              <div class="field">
-                <label for="m-field-${i}">Field ${i + 1}</label>
-                <input
-                  id="m-field-${i}"
-                  name="matchField"
-                  value="${form.fields[i] ?? ''}"
-                  aria-describedby="matcher-example"
-                  autocomplete="off"
-                />
-              </div>
-              <div class="field">
-                <label for="m-value-${i}">Value ${i + 1}</label>
-                <input
-                  id="m-value-${i}"
-                  name="matchValue"
-                  value="${form.values[i] ?? ''}"
-                  aria-describedby="matcher-example"
-                  autocomplete="off"
-                />
-              </div>
-            </div>`,
-        )}
-        <p class="meta">
-          A value starting with { or [ is JSON (e.g. {"contains":"timeout"}); the same field twice means any of the
-          values.
-        </p>
-        <div class="field">
-          <label for="m-json">Or all matchers as JSON</label>
-          <textarea id="m-json" name="matchers" rows="3" aria-describedby="json-example">${form.json}</textarea>
-          <small class="hint" id="json-example">For example: <code>{"payType": "failure"}</code></small>
-        </div>
-      </fieldset>
-      <fieldset>
-        <legend>When</legend>
-        <div class="field">
-          <label for="s-starts">Starts at (ISO-8601 with a zone; empty: now)</label>
-          <input id="s-starts" name="startsAt" value="${form.startsAt}" aria-describedby="starts-example" />
-          <small class="hint" id="starts-example">For example: <code>2026-11-27T10:00:00Z</code></small>
-        </div>
-        <div class="field">
-          <label for="s-duration">For (30m, 2h, 1d)</label>
-          <input id="s-duration" name="duration" value="${form.duration}" autocomplete="off" />
-        </div>
-        <div class="field">
-          <label for="s-ends">Or ends at (ISO-8601 with a zone)</label>
-          <input id="s-ends" name="endsAt" value="${form.endsAt}" aria-describedby="ends-example" />
-          <small class="hint" id="ends-example">For example: <code>2026-11-27T12:00:00Z</code></small>
-        </div>
-      </fieldset>
-      <fieldset>
-        <legend>Destinations (none ticked: every Slack and email destination)</legend>
-        ${destinations.length === 0 ? html`<p class="meta">No destinations are configured.</p>` : ''}
-        ${destinations.map(
-          (d, i) =>
-            html`<div class="field check">
-              <input
-                id="s-dest-${i}"
-                type="checkbox"
-                name="destination"
-                value="${d}"
-                ${form.destinations.includes(d) ? html`checked` : ''}
-              />
-              <label for="s-dest-${i}">${d}</label>
-            </div>`,
-        )}
-      </fieldset>
+      ${csrfField(csrf)} ${renderMatchersFieldset(form)} ${renderWhenFieldset(form)}
+      ${renderDestinationsFieldset(form, destinations)}
       <div class="field">
         <label for="s-by">Created by (optional: your session is recorded either way)</label>
         <input id="s-by" name="createdBy" value="${form.createdBy}" maxlength="200" autocomplete="name" />
@@ -250,6 +166,103 @@ function renderCreateForm(
       <div><button type="submit">Create silence</button></div>
     </form>
   </section>`;
+}
+
+/** Why the last create was refused, every problem at once, above the form as typed. */
+function renderCreateProblems(problems: readonly string[]): Html | '' {
+  if (problems.length === 0) return '';
+  return html`<div class="error" role="alert" id="create-problems">
+    <p>The silence was not made:</p>
+    <ul>
+      ${problems.map((p) => html`<li>${p}</li>`)}
+    </ul>
+  </div>`;
+}
+
+/** Field and value rows (as many as typed, at least MATCHER_ROWS), or every matcher as JSON. */
+function renderMatchersFieldset(form: SilenceForm): Html {
+  const rows = Array.from({ length: Math.max(MATCHER_ROWS, form.fields.length, form.values.length) }, (_, i) => i);
+  return html`<fieldset>
+    <legend>Matchers (a rule's match syntax; all must hold)</legend>
+    <p class="meta hint" id="matcher-example">
+      For example: field <code>payType</code>, value <code>failure</code>; field <code>partner</code>, value
+      <code>Acme@skypay</code>.
+    </p>
+    ${rows.map((i) => renderMatcherRow(form, i))}
+    <p class="meta">
+      A value starting with { or [ is JSON (e.g. {"contains":"timeout"}); the same field twice means any of the values.
+    </p>
+    <div class="field">
+      <label for="m-json">Or all matchers as JSON</label>
+      <textarea id="m-json" name="matchers" rows="3" aria-describedby="json-example">${form.json}</textarea>
+      <small class="hint" id="json-example">For example: <code>{"payType": "failure"}</code></small>
+    </div>
+  </fieldset>`;
+}
+
+function renderMatcherRow(form: SilenceForm, i: number): Html {
+  return html`<div class="matcher-row">
+    <div class="field">
+      <label for="m-field-${i}">Field ${i + 1}</label>
+      <input
+        id="m-field-${i}"
+        name="matchField"
+        value="${form.fields[i] ?? ''}"
+        aria-describedby="matcher-example"
+        autocomplete="off"
+      />
+    </div>
+    <div class="field">
+      <label for="m-value-${i}">Value ${i + 1}</label>
+      <input
+        id="m-value-${i}"
+        name="matchValue"
+        value="${form.values[i] ?? ''}"
+        aria-describedby="matcher-example"
+        autocomplete="off"
+      />
+    </div>
+  </div>`;
+}
+
+function renderWhenFieldset(form: SilenceForm): Html {
+  return html`<fieldset>
+    <legend>When</legend>
+    <div class="field">
+      <label for="s-starts">Starts at (ISO-8601 with a zone; empty: now)</label>
+      <input id="s-starts" name="startsAt" value="${form.startsAt}" aria-describedby="starts-example" />
+      <small class="hint" id="starts-example">For example: <code>2026-11-27T10:00:00Z</code></small>
+    </div>
+    <div class="field">
+      <label for="s-duration">For (30m, 2h, 1d)</label>
+      <input id="s-duration" name="duration" value="${form.duration}" autocomplete="off" />
+    </div>
+    <div class="field">
+      <label for="s-ends">Or ends at (ISO-8601 with a zone)</label>
+      <input id="s-ends" name="endsAt" value="${form.endsAt}" aria-describedby="ends-example" />
+      <small class="hint" id="ends-example">For example: <code>2026-11-27T12:00:00Z</code></small>
+    </div>
+  </fieldset>`;
+}
+
+function renderDestinationsFieldset(form: SilenceForm, destinations: readonly string[]): Html {
+  return html`<fieldset>
+    <legend>Destinations (none ticked: every Slack and email destination)</legend>
+    ${destinations.length === 0 ? html`<p class="meta">No destinations are configured.</p>` : ''}
+    ${destinations.map(
+      (d, i) =>
+        html`<div class="field check">
+          <input
+            id="s-dest-${i}"
+            type="checkbox"
+            name="destination"
+            value="${d}"
+            ${form.destinations.includes(d) ? html`checked` : ''}
+          />
+          <label for="s-dest-${i}">${d}</label>
+        </div>`,
+    )}
+  </fieldset>`;
 }
 
 /** Who acts on a silence here: the session (its id's fingerprint, never the id), signed in with the admin token. */

@@ -5,7 +5,8 @@ import type { PayoutEvent } from '../../../src/event';
 import { resolveStuckWaits, stuckCutoffs } from '../../../src/payouts/stuck-after';
 import type { EventDetail, PayoutDetail } from '../../../src/store/types';
 import { isCurrent, renderLayout } from '../../../src/ui/layout';
-import { buildTimeline, payoutHref, readPayoutFilter, renderPayout } from '../../../src/ui/pages/payouts';
+import { buildTimeline, payoutHref, renderPayout } from '../../../src/ui/pages/payout';
+import { readPayoutFilter } from '../../../src/ui/pages/payouts';
 import {
   EMPTY_SILENCE_FORM,
   readSilenceForm,
