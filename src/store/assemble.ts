@@ -7,6 +7,7 @@ import { createHealthStore } from './health';
 import { createIngestStore } from './ingest';
 import { createInspectStore } from './inspect';
 import { createOutboxStore } from './outbox';
+import { createOrderingStore } from './ordering';
 import { createPayoutStore } from './payouts';
 import { createRetentionStore } from './prune';
 import { createReplayStore } from './replay';
@@ -54,6 +55,7 @@ export function assembleStore(driver: Driver, rules: DedupRules, options: Assemb
     ingest,
     health,
     createOutboxStore(ctx, commit),
+    createOrderingStore(ctx),
     createInspectStore(ctx),
     createReplayStore(ctx),
     createRetentionStore(ctx),

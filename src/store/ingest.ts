@@ -13,6 +13,7 @@ import type { IngestLease, NewDelivery } from '../delivery/types';
 import type { NewRejection, SaveOutcome, SuppressedRejections } from '../ingest/types';
 import type { PayoutPolicy } from '../payouts/types';
 import { insertEvents, type EventInsert } from './writes';
+import { holdBehindDead, inTurn, placeInLine, routesInTurn, type LinePlace } from './ordering';
 
 /** One event to store in the group commit: planned already (`deliveries`), or judged and planned by `policy`. */
 export interface EventWrite {
@@ -48,10 +49,10 @@ export function* commitGroup(
   lost: Error | undefined,
 ): Script<(SaveOutcome | Error | undefined)[]> {
   const now = Date.now();
-  yield* finishAttempts(
-    items.flatMap((i) => ('finish' in i ? [i.finish] : [])),
-    now,
-  );
+  const finishes = items.flatMap((i) => ('finish' in i ? [i.finish] : []));
+  yield* finishAttempts(finishes, now);
+  // Deaths at an ordered destination that holds: the payout's later deliveries there wait behind them.
+  yield* holdBehindDead(d, finishes, now);
   const writes = items.flatMap((i) => ('event' in i ? [i.event] : []));
   const saved = lost || writes.length === 0 ? [] : yield* saveEvents(d, rules, writes, now);
   let e = 0;
@@ -105,11 +106,16 @@ function* saveEvents(d: Dialect, rules: DedupRules, writes: readonly EventWrite[
   const inserts: EventInsert[] = [];
   const outcomes: SaveOutcome[] = new Array<SaveOutcome>(writes.length);
   const planned = fresh.map((i) => ({ i, routes: routesOf(i) }));
-  const leases = yield* leaseAtIngest(d, writes, planned, now);
+  // Each event's place in its payout's order, numbered before any destination lock is taken (see placeInLine).
+  const places = yield* placeInLine(
+    planned.map(({ i, routes }) => ({ event: (writes[i] as EventWrite).event, routes })),
+  );
+  const leases = yield* leaseAtIngest(d, writes, planned, now, places);
   for (const { i, routes } of planned) {
     const w = writes[i] as EventWrite;
     const leased = leases.get(i);
-    inserts.push({ event: w.event, receivedMs: receivedMs[i] as number, routes, leased });
+    const place = places.get(w.event.id);
+    inserts.push({ event: w.event, receivedMs: receivedMs[i] as number, routes, leased, place });
     const outcome: SaveOutcome = { eventId: w.event.id, duplicate: false, duplicates: 0 };
     if (w.lease !== undefined) outcome.leased = leased ? [...leased.ids] : [];
     const judgedRaised = raisedOf.get(i);
@@ -141,6 +147,7 @@ function* leaseAtIngest(
   writes: readonly EventWrite[],
   planned: readonly { i: number; routes: readonly NewDelivery[] }[],
   now: number,
+  places: ReadonlyMap<string, LinePlace>,
 ): Script<Map<number, NonNullable<EventInsert['leased']>>> {
   const leases = new Map<number, NonNullable<EventInsert['leased']>>();
   const sendable = (r: NewDelivery) => r.silencedBy === undefined && r.groupKey === undefined;
@@ -153,16 +160,21 @@ function* leaseAtIngest(
        (SELECT count(*) FROM deliveries WHERE state = 'inflight' AND destination = r.destination
           AND lease_until_ms >= ?) AS n,
        (SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE state = 'pending' AND destination = r.destination
-          AND next_attempt_ms <= ? LIMIT 1) AS w) AS waiting
+          AND next_attempt_ms <= ? AND ${inTurn('deliveries')} LIMIT 1) AS w) AS waiting
      FROM :rows AS r`,
     { columns: [['destination', 'text']], rows: destinations.map((n) => [n]) },
     [now, now],
   );
   const inFlight = new Map(busy.map((b) => [b.destination, Number(b.waiting) > 0 ? Infinity : Number(b.n)]));
+  // Ordered destinations: a payout's next delivery is leased only when its turn has come (src/store/ordering.ts).
+  const turns = yield* routesInTurn(
+    planned.map(({ i, routes }) => ({ routes, place: places.get((writes[i] as EventWrite).event.id) })),
+  );
   for (const { i, routes } of asking) {
     const lease = writes[i]?.lease as IngestLease;
     const ids = new Set<string>();
     for (const r of routes.filter(sendable)) {
+      if (!turns.has(r.id)) continue;
       const count = inFlight.get(r.destination) ?? 0;
       if (count >= lease.maxInFlight(r.destination)) continue;
       inFlight.set(r.destination, count + 1);

@@ -13,6 +13,7 @@ import {
   toSilencedRoute,
 } from './rows';
 import { all, get, where, type Dialect, type Script } from './sql';
+import { waitingFor } from './ordering';
 import type { InspectStore, QueueState } from './store';
 import { DELIVERY_STATES, type DeliveryState } from '../delivery/types';
 import type { EventDetail, ReplayFilter } from './types';
@@ -22,8 +23,8 @@ import type { EventDetail, ReplayFilter } from './types';
  * a page's last id the next cursor; an event's whole story; the outbox as /metrics shows it.
  */
 
-const DELIVERY_SELECT = `SELECT d.*, e.control_number, e.source || '.' || e.type AS event_type
-  FROM deliveries d JOIN events e ON e.id = d.event_id`;
+const DELIVERY_SELECT = `SELECT d.*, e.control_number, e.source || '.' || e.type AS event_type,
+  ${waitingFor('d')} AS waiting_for FROM deliveries d JOIN events e ON e.id = d.event_id`;
 
 /** The states the queue gauges count, each with a partial index of its own. */
 const QUEUE_STATES: readonly DeliveryState[] = ['pending', 'inflight', 'dead'];
@@ -159,6 +160,8 @@ export function createInspectStore(ctx: StoreContext): InspectStore {
           [`d.state = ${f.state === undefined ? '' : stateLiteral(f.state)}`, f.state !== undefined],
           ['d.destination = ?', f.destination],
           ['d.updated_ms >= ?', f.sinceMs],
+          // The clauses of the partial index deliveries_lines, which holds every held delivery.
+          ["d.payout_key IS NOT NULL AND d.state <> 'delivered' AND d.held_since_ms IS NOT NULL", f.held],
           ['d.id < ?', f.before],
         ]);
         const found = yield* all(`${DELIVERY_SELECT} ${w.sql} ORDER BY d.id DESC LIMIT ?`, [...w.params, f.limit]);

@@ -24,7 +24,8 @@ interface CopiedShape {
  * identities (dedup), silences and the routes they held back, group members and windows (alerts waiting to be sent
  * as one message), rejection-alert windows (rejections folded into a summary not sent yet), destination slots (a
  * pause a destination asked for, Slack's rate), metric totals (counters carry on rather than reset), the overview's
- * per-minute counts, and signed-out dashboard sessions (their cookies stay refused).
+ * per-minute counts, signed-out dashboard sessions (their cookies stay refused), and each payout's count of ordered
+ * events (a payout's next event takes its place after those already queued).
  */
 export const COPIED = {
   events: {
@@ -59,6 +60,9 @@ export const COPIED = {
       'updated_ms',
       'last_status',
       'last_error',
+      'payout_key',
+      'payout_seq',
+      'held_since_ms',
     ],
     key: ['id'],
   },
@@ -161,6 +165,7 @@ export const COPIED = {
     key: ['reason', 'destination'],
   },
   destination_slots: { columns: ['destination', 'next_ms'], key: ['destination'] },
+  payout_order: { columns: ['payout_key', 'last_seq'], key: ['payout_key'] },
   metric_series: { columns: ['series', 'family', 'type', 'help', 'sample', 'labels', 'value'], key: ['series'] },
   callback_minutes: { columns: ['minute_ms', 'outcome', 'count'], key: ['minute_ms', 'outcome'] },
   ui_sessions_ended: { columns: ['id', 'expires_ms'], key: ['id'] },

@@ -2,6 +2,7 @@ import { parseEvent } from '../event-json';
 import type { StoreContext } from './context';
 import { LOCK_SPACE } from './locks';
 import { all, get, lockNames, notifyWork, rows, run, type Dialect, type RowSource, type Script } from './sql';
+import { admitInTurn, inTurn } from './ordering';
 import type { OutboxStore, RateLimitStore } from './store';
 import type { AttemptRecord, ClaimOptions, ClaimedDelivery, DeliveryNext } from '../delivery/types';
 
@@ -20,9 +21,10 @@ interface DueRow {
   rules: string;
   attempts: number;
   next_attempt_ms: number;
+  payout_key: string | null;
 }
 
-const DUE_COLUMNS = 'id, event_id, destination, rules, attempts, next_attempt_ms';
+const DUE_COLUMNS = 'id, event_id, destination, rules, attempts, next_attempt_ms, payout_key';
 
 /** What a claim found due, under the destinations' locks: rows, live in-flight counts, rate slots. */
 interface Due {
@@ -114,7 +116,7 @@ function* readDue(d: Dialect, o: ClaimOptions): Script<Due | undefined> {
     due.push(
       ...(yield* all<DueRow>(
         `SELECT ${DUE_COLUMNS} FROM deliveries
-         WHERE state = 'pending' AND destination = ? AND next_attempt_ms <= ?
+         WHERE state = 'pending' AND destination = ? AND next_attempt_ms <= ? AND ${inTurn('deliveries')}
          ORDER BY next_attempt_ms LIMIT ?${d.forUpdateSkipLocked}`,
         [name, o.now, limit],
       )),
@@ -128,7 +130,12 @@ function choose(due: Due, o: ClaimOptions): { chosen: DueRow[]; taken: Map<strin
   const { inFlight, slots } = due;
   const chosen: DueRow[] = [];
   const taken = new Map<string, number>();
-  for (const row of due.rows) {
+  // One delivery per payout's line in one claim, whatever the rows read (src/store/ordering.ts).
+  const inTurn = admitInTurn(
+    due.rows.map((r) => ({ ...r, key: r.payout_key ?? undefined })),
+    new Set(),
+  );
+  for (const row of inTurn) {
     if (chosen.length >= o.max) break;
     const busy = inFlight.get(row.destination) ?? 0;
     if (busy >= o.maxInFlight(row.destination)) continue;
@@ -217,7 +224,7 @@ function* nextWakeAt(now: number): Script<number | undefined> {
   const row = yield* get<{ t: number | null }>(
     `SELECT min(t) AS t FROM (
        SELECT min(next_attempt_ms) AS t FROM deliveries WHERE state = 'pending'
-         AND destination NOT IN (SELECT destination FROM destination_slots WHERE next_ms > ?)
+         AND destination NOT IN (SELECT destination FROM destination_slots WHERE next_ms > ?) AND ${inTurn('deliveries')}
        UNION ALL SELECT min(s.next_ms) AS t FROM destination_slots s WHERE s.next_ms > ?
          AND EXISTS (SELECT 1 FROM deliveries d WHERE d.destination = s.destination AND d.state = 'pending')
        UNION ALL SELECT min(lease_until_ms) AS t FROM deliveries WHERE state = 'inflight') AS wake`,

@@ -18,6 +18,7 @@ import type {
   DeliveryFilter,
   DeliveryView,
   EventDetail,
+  HoldRelease,
   EventFilter,
   EventSummary,
   PayoutDetail,
@@ -144,6 +145,17 @@ export interface OutboxStore {
    * the listener is never called and the worker polls. Returns the unsubscribe.
    */
   onNewWork(listener: () => void): () => void;
+}
+
+/** Ordered destinations' held payouts (src/store/ordering.ts): what the dead alert counts and an operator releases. */
+export interface OrderingStore {
+  /** How many of the payout's later deliveries to the same destination wait behind this one (pending or in flight). */
+  countWaitingBehind(deliveryId: string): Promise<number>;
+  /**
+   * A dead delivery that holds its payout's later deliveries (orderedOnDead "hold") lets them go on; it stays dead
+   * and may still be replayed. Says why not when it held nothing (or there is no such delivery).
+   */
+  releaseHold(deliveryId: string, now?: number): Promise<HoldRelease>;
 }
 
 /** Slack's rate limit: rate slots are taken by claimDeliveries (ClaimOptions.minIntervalMs); a 429 pauses. */
@@ -288,6 +300,7 @@ export interface Store
     IngestStore,
     OutboxStore,
     RateLimitStore,
+    OrderingStore,
     InspectStore,
     ReplayStore,
     RetentionStore,

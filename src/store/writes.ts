@@ -3,6 +3,7 @@ import { stringifyEvent } from '../event-json';
 import { eventColumns } from './rows';
 import { notifyWork, rows, type Dialect, type RowSource, type Script } from './sql';
 import type { NewDelivery } from '../delivery/types';
+import { isOrderedRoute, type LinePlace } from './ordering';
 
 /**
  * Writing events and their routes: what every transaction that makes an event shares (a callback, a payout's
@@ -18,6 +19,8 @@ export interface EventInsert {
   routes: readonly NewDelivery[];
   /** Deliveries written in flight to this lease (first attempt counted) instead of pending: the ingest hand-off. */
   leased?: { owner: string; untilMs: number; ids: ReadonlySet<string> } | undefined;
+  /** The event's place in its payout's order: its ordered routes stand in line there (src/store/ordering.ts). */
+  place?: LinePlace | undefined;
 }
 
 const EVENT_COLUMNS: RowSource['columns'] = [
@@ -45,6 +48,8 @@ const DELIVERY_COLUMNS: RowSource['columns'] = [
   ['lease_until_ms', 'bigint'],
   ['created_ms', 'bigint'],
   ['updated_ms', 'bigint'],
+  ['payout_key', 'text'],
+  ['payout_seq', 'bigint'],
 ];
 
 const MEMBER_COLUMNS: RowSource['columns'] = [
@@ -82,7 +87,7 @@ export function* insertEvents(d: Dialect, inserts: readonly EventInsert[], now: 
   );
   return yield* insertRoutes(
     d,
-    inserts.map((i) => ({ eventId: i.event.id, ms: i.receivedMs, routes: i.routes, leased: i.leased })),
+    inserts.map((i) => ({ eventId: i.event.id, ms: i.receivedMs, routes: i.routes, leased: i.leased, place: i.place })),
     now,
   );
 }
@@ -94,16 +99,23 @@ export function* insertEvents(d: Dialect, inserts: readonly EventInsert[], now: 
  */
 export function* insertRoutes(
   d: Dialect,
-  entries: readonly { eventId: string; ms: number; routes: readonly NewDelivery[]; leased?: EventInsert['leased'] }[],
+  entries: readonly {
+    eventId: string;
+    ms: number;
+    routes: readonly NewDelivery[];
+    leased?: EventInsert['leased'];
+    place?: LinePlace | undefined;
+  }[],
   now: number,
 ): Script<boolean> {
   const deliveries: unknown[][] = [];
   const members: unknown[][] = [];
   const silenced: unknown[][] = [];
   let pending = false;
-  for (const { eventId, ms, routes, leased } of entries) {
+  for (const { eventId, ms, routes, leased, place } of entries) {
     for (const r of routes) {
       const rules = JSON.stringify(r.rules);
+      const line = place !== undefined && isOrderedRoute(r) ? [place.key, place.seq] : [null, null];
       if (r.silencedBy !== undefined) silenced.push([eventId, r.destination, r.silencedBy, rules]);
       else if (r.groupKey !== undefined) members.push([eventId, r.destination, r.groupKey, rules, ms]);
       else if (leased?.ids.has(r.id)) {
@@ -120,18 +132,19 @@ export function* insertRoutes(
           leased.untilMs,
           ms,
           now,
+          ...line,
         ]);
       } else {
         pending = true;
-        deliveries.push([r.id, eventId, r.destination, rules, 'pending', 0, ms, null, null, ms, ms]);
+        deliveries.push([r.id, eventId, r.destination, rules, 'pending', 0, ms, null, null, ms, ms, ...line]);
       }
     }
   }
   yield* rows(
     `INSERT INTO deliveries (id, event_id, destination, rules, state, attempts, next_attempt_ms, lease_owner,
-       lease_until_ms, created_ms, updated_ms)
+       lease_until_ms, created_ms, updated_ms, payout_key, payout_seq)
      SELECT r.id, r.event_id, r.destination, r.rules, r.state, r.attempts, r.next_ms, r.lease_owner, r.lease_until_ms,
-       r.created_ms, r.updated_ms FROM :rows AS r`,
+       r.created_ms, r.updated_ms, r.payout_key, r.payout_seq FROM :rows AS r`,
     { columns: DELIVERY_COLUMNS, rows: deliveries },
   );
   yield* rows(

@@ -317,6 +317,23 @@ const MIGRATIONS: string[] = [
   CREATE INDEX IF NOT EXISTS deliveries_inflight ON deliveries (destination, lease_until_ms) WHERE state = 'inflight';
   CREATE INDEX IF NOT EXISTS deliveries_dead ON deliveries (destination, id) WHERE state = 'dead';
   `,
+  `
+  -- Ordered destinations (each payout's events one at a time, in the order stored). A delivery of a payout status to
+  -- one carries its line and place: payout_key (the payout's partner and control number) and payout_seq (the
+  -- event's number among the payout's ordered events, counted in payout_order under its row lock, so two writers of
+  -- one payout number one after the other). held_since_ms: a dead one whose destination holds the payout's later
+  -- events behind it (orderedOnDead "hold") until it is replayed or released. The index holds only the lines' live
+  -- rows: what a claim looks at to tell whether a delivery's turn has come.
+  ALTER TABLE deliveries ADD COLUMN payout_key text;
+  ALTER TABLE deliveries ADD COLUMN payout_seq bigint;
+  ALTER TABLE deliveries ADD COLUMN held_since_ms bigint;
+  CREATE INDEX IF NOT EXISTS deliveries_lines ON deliveries (destination, payout_key, payout_seq)
+    WHERE payout_key IS NOT NULL AND state <> 'delivered';
+  CREATE TABLE IF NOT EXISTS payout_order (
+    payout_key text PRIMARY KEY,
+    last_seq bigint NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

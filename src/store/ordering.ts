@@ -1,0 +1,259 @@
+import type { RelayEvent } from '../event';
+import type { StoreContext } from './context';
+import { get, notifyWork, rows, run, type Dialect, type Script } from './sql';
+import type { OrderingStore } from './store';
+import type { DeliveryNext, DeliveryState, NewDelivery } from '../delivery/types';
+import type { HoldRelease } from './types';
+
+/**
+ * Ordered destinations: each payout's events reach one of them one at a time, in the order they were stored.
+ *
+ * A delivery of a payout status to an ordered destination (NewDelivery.ordered) stands in a line: its destination
+ * and payout (`payout_key`), at its place (`payout_seq`, the event's number among the payout's ordered events). Its
+ * turn has come when no other delivery of its line is in flight and none before it is pending, or dead and holding
+ * (orderedOnDead "hold": `held_since_ms`). Nothing about a turn is stored: claims and the ingest hand-off read it
+ * from the line's live rows (the deliveries_lines index), so a finish, a replay, a release or a crash needs no
+ * bookkeeping to move a line on. A line's one delivery in flight is its lease: leased under the destination's lock
+ * (src/store/outbox.ts, leaseAtIngest), it keeps every other process from sending the payout's next event there
+ * until it is finished, handed back or taken over after its lease ran out.
+ */
+
+/** A payout's line key: its partner and control number. Only payout statuses have one. */
+export function payoutKeyOf(event: RelayEvent): string | undefined {
+  return event.source === 'skypay' && event.type === 'payout'
+    ? JSON.stringify([event.partner, event.controlNumber])
+    : undefined;
+}
+
+/** An event's place among its payout's ordered events. */
+export interface LinePlace {
+  key: string;
+  seq: number;
+}
+
+/** A route that stands in a line: sent to its destination (not silenced, not grouped) and marked ordered. */
+export function isOrderedRoute(r: NewDelivery): boolean {
+  return r.ordered === true && r.silencedBy === undefined && r.groupKey === undefined;
+}
+
+/**
+ * The places of events in a batch, given each payout's count before it: numbered on in the order given (the order
+ * they are stored in), an event without an ordered route left out. Pure, for the script below.
+ */
+export function numberInBatch(
+  events: readonly { id: string; key: string | undefined; ordered: boolean }[],
+  lastBefore: ReadonlyMap<string, number>,
+): Map<string, LinePlace> {
+  const next = new Map(lastBefore);
+  const places = new Map<string, LinePlace>();
+  for (const { id, key, ordered } of events) {
+    if (key === undefined || !ordered) continue;
+    const seq = (next.get(key) ?? 0) + 1;
+    next.set(key, seq);
+    places.set(id, { key, seq });
+  }
+  return places;
+}
+
+/**
+ * Numbers the batch's events that have an ordered route, per payout, after the payout's events stored before: one
+ * upsert of the payouts' counters, in key order. Its row locks keep two writers of one payout in line (PostgreSQL:
+ * the second waits for the first to commit, then counts on from it), so the numbers follow the commits; a writer
+ * holds them only after its payout rows, and takes the destinations' locks only after them, so no lock waits on
+ * another in a cycle. Resolves each numbered event's place, by event id.
+ */
+export function* placeInLine(
+  events: readonly { event: RelayEvent; routes: readonly NewDelivery[] }[],
+): Script<Map<string, LinePlace>> {
+  const entries = events.map(({ event, routes }) => ({
+    id: event.id,
+    key: payoutKeyOf(event),
+    ordered: routes.some(isOrderedRoute),
+  }));
+  const counts = new Map<string, number>();
+  for (const e of entries) if (e.key !== undefined && e.ordered) counts.set(e.key, (counts.get(e.key) ?? 0) + 1);
+  if (counts.size === 0) return new Map();
+  const counted = yield* rows<{ payout_key: string; last_seq: number }>(
+    `INSERT INTO payout_order (payout_key, last_seq) SELECT r.payout_key, r.n FROM :rows AS r WHERE true
+     ON CONFLICT (payout_key) DO UPDATE SET last_seq = payout_order.last_seq + excluded.last_seq
+     RETURNING payout_key, last_seq`,
+    {
+      columns: [
+        ['payout_key', 'text'],
+        ['n', 'bigint'],
+      ],
+      rows: [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    },
+  );
+  const before = new Map(counted.map((r) => [r.payout_key, Number(r.last_seq) - (counts.get(r.payout_key) ?? 0)]));
+  return numberInBatch(entries, before);
+}
+
+/**
+ * The place a replay gives an event's new delivery to an ordered destination: the event's own, where another of its
+ * deliveries has one (so it goes where the event stood, before the payout's later events still waiting); else the
+ * next of its payout, as if it were stored now.
+ */
+export function* placeOfReplay(event: RelayEvent): Script<LinePlace | undefined> {
+  const key = payoutKeyOf(event);
+  if (key === undefined) return undefined;
+  const own = yield* get<{ payout_seq: number }>(
+    'SELECT payout_seq FROM deliveries WHERE event_id = ? AND payout_seq IS NOT NULL LIMIT 1',
+    [event.id],
+  );
+  if (own !== undefined) return { key, seq: Number(own.payout_seq) };
+  return (yield* placeInLine([{ event, routes: [{ id: '', destination: '', rules: [], ordered: true }] }])).get(
+    event.id,
+  );
+}
+
+/** The rows of `x`'s line that are still live (every clause the partial index deliveries_lines is defined by). */
+const LINE_OF = (x: string) =>
+  `FROM deliveries o WHERE o.payout_key IS NOT NULL AND o.state <> 'delivered'
+     AND o.destination = ${x}.destination AND o.payout_key = ${x}.payout_key AND o.id <> ${x}.id`;
+
+/** What keeps `x` from being sent: a delivery of its line in flight, or one before it pending or dead and holding. */
+const BLOCKS = (x: string) =>
+  `(o.state = 'inflight' OR (o.payout_seq < ${x}.payout_seq AND (o.state = 'pending' OR o.held_since_ms IS NOT NULL)))`;
+
+/**
+ * SQL: the pending delivery `x` (a table name or alias in the statement) may be sent now, as far as order goes: it
+ * stands in no line, or its turn has come. Written into a claim's and the hand-off's reads, so a delivery whose turn
+ * has not come neither counts as waiting nor takes a claim's room.
+ */
+export function inTurn(x: string): string {
+  return `(${x}.payout_key IS NULL OR NOT EXISTS (SELECT 1 ${LINE_OF(x)} AND ${BLOCKS(x)}))`;
+}
+
+/** SQL, for a listing: the delivery a pending one of a line waits for (the first live one before it), else NULL. */
+export function waitingFor(x: string): string {
+  return `CASE WHEN ${x}.payout_key IS NOT NULL AND ${x}.state = 'pending' THEN (SELECT o.id ${LINE_OF(x)}
+     AND ${BLOCKS(x)} ORDER BY o.payout_seq LIMIT 1) END`;
+}
+
+/** A route about to be written, and the line it would stand in. */
+export interface LineCandidate {
+  id: string;
+  destination: string;
+  /** Its payout's line key when it is ordered; undefined when it stands in no line. */
+  key: string | undefined;
+}
+
+/** One line per destination and payout. */
+const lineOf = (c: { destination: string; key: string }) => `${c.destination}\n${c.key}`;
+
+/**
+ * The lines among `candidates` that already have a live delivery: one in flight, pending, or dead and holding. A new
+ * delivery there must wait its turn, so the hand-off leases none of them.
+ */
+export function* busyLines(candidates: readonly LineCandidate[]): Script<Set<string>> {
+  const lines = new Map<string, { destination: string; key: string }>();
+  for (const c of candidates) if (c.key !== undefined) lines.set(lineOf({ ...c, key: c.key }), { ...c, key: c.key });
+  if (lines.size === 0) return new Set();
+  const busy = yield* rows<{ destination: string; payout_key: string }>(
+    `SELECT r.destination, r.payout_key FROM :rows AS r WHERE EXISTS (SELECT 1 FROM deliveries o
+       WHERE o.payout_key IS NOT NULL AND o.state <> 'delivered' AND o.destination = r.destination
+         AND o.payout_key = r.payout_key AND (o.state <> 'dead' OR o.held_since_ms IS NOT NULL))`,
+    {
+      columns: [
+        ['destination', 'text'],
+        ['payout_key', 'text'],
+      ],
+      rows: [...lines.values()].map((l) => [l.destination, l.key]),
+    },
+  );
+  return new Set(busy.map((b) => lineOf({ destination: b.destination, key: b.payout_key })));
+}
+
+/**
+ * The one-at-a-time rule over deliveries about to go out together (one claim, one batch's hand-off), in the order
+ * they would go: of each line, only the first may go, and none of a line already `busy`. A delivery in no line
+ * always may. Pure: what the SQL above decides against the stored rows, this decides within the batch.
+ */
+export function admitInTurn<T extends LineCandidate>(candidates: readonly T[], busy: ReadonlySet<string>): T[] {
+  const seen = new Set(busy);
+  const admitted: T[] = [];
+  for (const c of candidates) {
+    if (c.key === undefined) {
+      admitted.push(c);
+      continue;
+    }
+    const line = lineOf({ destination: c.destination, key: c.key });
+    if (seen.has(line)) continue;
+    seen.add(line);
+    admitted.push(c);
+  }
+  return admitted;
+}
+
+/**
+ * For the hand-off: of a batch's routes (every event's, in the order stored, each with its event's place), the ids
+ * of those whose turn has come, so they may be leased at once: the first of each line, when the line has no live
+ * delivery already. Routes in no line are all in turn.
+ */
+export function* routesInTurn(
+  planned: readonly { routes: readonly NewDelivery[]; place: LinePlace | undefined }[],
+): Script<Set<string>> {
+  const candidates: LineCandidate[] = planned.flatMap(({ routes, place }) =>
+    routes.map((r) => ({
+      id: r.id,
+      destination: r.destination,
+      key: place !== undefined && isOrderedRoute(r) ? place.key : undefined,
+    })),
+  );
+  const busy = yield* busyLines(candidates);
+  return new Set(admitInTurn(candidates, busy).map((c) => c.id));
+}
+
+/** In the group commit, after the finishes: the deaths that hold their payout's later deliveries behind them. */
+export function* holdBehindDead(
+  d: Dialect,
+  finishes: readonly { delivery: { id: string }; next: DeliveryNext }[],
+  now: number,
+): Script<void> {
+  const ids = finishes.filter((f) => f.next.state === 'dead' && f.next.hold === true).map((f) => f.delivery.id);
+  if (ids.length === 0) return;
+  // Only a death just recorded: a finish whose lease was taken over left its delivery in flight, and holds nothing.
+  yield* run(
+    `UPDATE deliveries SET held_since_ms = ? WHERE id ${d.inList} AND state = 'dead' AND payout_key IS NOT NULL`,
+    [now, d.list(ids)],
+  );
+}
+
+/** How many of the payout's later deliveries to the same destination wait behind `deliveryId` (pending or in flight). */
+function* countWaitingBehind(deliveryId: string): Script<number> {
+  const row = yield* get<{ n: number }>(
+    `SELECT count(*) AS n FROM deliveries x JOIN deliveries o ON o.payout_key IS NOT NULL AND o.state <> 'delivered'
+       AND o.destination = x.destination AND o.payout_key = x.payout_key AND o.payout_seq > x.payout_seq
+     WHERE x.id = ? AND o.state IN ('pending', 'inflight')`,
+    [deliveryId],
+  );
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * An operator lets a held payout go on without sending the dead delivery again: it stays dead, and no longer holds
+ * the payout's later deliveries to its destination.
+ */
+function* releaseHold(d: Dialect, deliveryId: string, now: number): Script<HoldRelease> {
+  const released = yield* run(
+    `UPDATE deliveries SET held_since_ms = NULL, updated_ms = ? WHERE id = ? AND held_since_ms IS NOT NULL`,
+    [now, deliveryId],
+  );
+  if (released > 0) {
+    const waiting = yield* countWaitingBehind(deliveryId);
+    // Other processes' workers look again: the payout's next delivery may be due now.
+    if (waiting > 0) yield* notifyWork(d, 'release');
+    return { released: true, waiting };
+  }
+  const row = yield* get<{ state: string }>('SELECT state FROM deliveries WHERE id = ?', [deliveryId]);
+  return { released: false, state: row === undefined ? undefined : (row.state as DeliveryState) };
+}
+
+export function createOrderingStore(ctx: StoreContext): OrderingStore {
+  const { read, write, d } = ctx;
+  return {
+    countWaitingBehind: (deliveryId) => read(() => countWaitingBehind(deliveryId)),
+    releaseHold: (deliveryId, now = Date.now()) => write(() => releaseHold(d, deliveryId, now)),
+  };
+}
