@@ -4,11 +4,20 @@ import type { Destination } from '../destinations/types';
 import { StoreBusyError } from '../store/errors';
 import type { OutboxStore, RateLimitStore } from '../store/store';
 import type { RelayEvent } from '../event';
-import type { AttemptRecord, ClaimedDelivery, DeliveryNext, IngestLease, NewDelivery, AttemptReport } from './types';
+import type {
+  AttemptRecord,
+  ClaimedDelivery,
+  DeliveryNext,
+  IngestLease,
+  NewDelivery,
+  AttemptReport,
+  OrderedOnDead,
+} from './types';
 import type { SaveOutcome } from '../ingest/types';
 import { decideAfterFailure, type RetryPolicy } from './backoff';
 import { scrubSecrets } from '../scrub';
 import { describeFailure, scrubAttempt } from './failure';
+import { holdIfOrdered, orderedOnDeadOf } from './ordering';
 
 /** How soon to claim again when another process held the write lock. */
 const BUSY_RETRY_MS = 50;
@@ -41,6 +50,8 @@ export interface WorkerDeps {
    * of them pauses all its deliveries for the Retry-After it sent.
    */
   minIntervals?: ReadonlyMap<string, number>;
+  /** Ordered destinations, with what a death does to a payout's later events there (orderedOnDead). */
+  ordering?: ReadonlyMap<string, OrderedOnDead>;
   logger: Logger;
   /** Every configured secret (destinations, partners, admin token), longest first: scrubbed from what is recorded. */
   secrets?: readonly string[];
@@ -313,6 +324,8 @@ export class DeliveryWorker {
         }
       }
     }
+    const onDead = orderedOnDeadOf(this.deps.ordering, delivery);
+    next = holdIfOrdered(next, onDead);
     const secrets = this.deps.secrets ?? [];
     attempt = scrubAttempt(attempt, secrets);
     if (deadReason !== undefined) deadReason = scrubSecrets(deadReason, secrets);
@@ -338,9 +351,17 @@ export class DeliveryWorker {
       },
       'delivery attempt',
     );
-    this.deps.onAttempt?.({ delivery, attempt, next, ...(deadReason ? { deadReason } : {}) });
+    this.deps.onAttempt?.({
+      delivery,
+      attempt,
+      next,
+      ...(deadReason ? { deadReason } : {}),
+      ...(onDead ? { orderedOnDead: onDead } : {}),
+    });
     // A retry is due later: a pump schedules the wake for it.
     if (next.state === 'pending') this.notify();
+    // A finished delivery of a payout's line lets its next one go: due now, though no pump found it due before.
+    else if (onDead !== undefined) this.dueMaybe = true;
   }
 
   /**

@@ -5,6 +5,8 @@ import { dedupRules } from '../ingest/dedup';
 import { createLogger, type Logger } from '../log';
 import { resolveStuckWaits } from '../payouts/stuck-after';
 import { resolveGroupings, withGrouping } from '../routing/group';
+import { withOrdering } from '../routing/ordering';
+import { resolveOrdering } from '../destinations/ordering';
 import { createPlanner } from '../routing/plan';
 import { openStore, type Store, type StoreOptions } from '../store';
 import { StoreNotFoundError } from '../store/errors';
@@ -80,7 +82,10 @@ export function createOperations(deps: OperationsDeps): Operations {
 
 /** As the daemon plans: a grouped destination's events join their group rather than go out alone. */
 function planLikeTheDaemon(config: Config): (event: RelayEvent) => NewDelivery[] {
-  return withGrouping(createPlanner(config.rules).plan, resolveGroupings(config.destinations));
+  return withOrdering(
+    withGrouping(createPlanner(config.rules).plan, resolveGroupings(config.destinations)),
+    resolveOrdering(config.destinations),
+  );
 }
 
 /** The store config.store describes, executing the dedup rules of ingest: as the daemon and every command open it. */
