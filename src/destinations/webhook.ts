@@ -1,6 +1,6 @@
 import { secretLookaheadBytes } from '../mask';
 import { publicTypeOf, type RelayEvent } from '../event';
-import { stringifyEvent, stringifyWith } from '../event-json';
+import { stringifyEvent } from '../event-json';
 import { createAttemptSignal } from './attempt-signal';
 import { createHttpClient } from './http-client';
 import { describeRequestFailure } from './request-failure';
@@ -31,6 +31,16 @@ export function describeEnvelopeType(event: RelayEvent): string {
 
 export function buildEnvelope(event: RelayEvent): WebhookEnvelope {
   return { type: describeEnvelopeType(event), timestamp: event.receivedAt, data: event };
+}
+
+/**
+ * The body: JSON.stringify(buildEnvelope(event)) in its members' order, with extra fields as the exact text SkyPay
+ * sent (JSON.stringify would round long numbers). Written out rather than walked member by member: it is built
+ * on every attempt.
+ */
+export function writeEnvelope(event: RelayEvent): string {
+  const type = JSON.stringify(describeEnvelopeType(event));
+  return `{"type":${type},"timestamp":${JSON.stringify(event.receivedAt)},"data":${stringifyEvent(event)}}`;
 }
 
 /**
@@ -65,8 +75,7 @@ export function createWebhookDestination(
     name,
     type: 'webhook',
     async send(request): Promise<DeliveryResult> {
-      // Extra fields go out as the exact text SkyPay sent (JSON.stringify would round long numbers).
-      const body = stringifyWith(buildEnvelope(request.event), { data: stringifyEvent(request.event) });
+      const body = writeEnvelope(request.event);
       const headers = buildHeaders(configuredHeaders, {
         // The delivery id (one per event and destination) is stable across retries: receivers drop repeats by it.
         'webhook-id': request.deliveryId,
