@@ -1,8 +1,7 @@
 import { secretLookaheadBytes } from '../mask';
 import { publicTypeOf, type RelayEvent } from '../event';
 import { stringifyEvent } from '../event-json';
-import { createAttemptSignal } from './attempt-signal';
-import { createHttpClient } from './http-client';
+import { createHttpClient } from '../http-client';
 import { describeRequestFailure } from './request-failure';
 import { getUserAgent } from './user-agent';
 import type { DestinationOptions } from './options';
@@ -69,8 +68,12 @@ export function createWebhookDestination(
   const now = options.now ?? Date.now;
   const secrets = secretsToScrub(config, options.secrets);
   const configuredHeaders = lowerCaseNames(config.headers);
-  // One pool per destination; the worker bounds its sends in flight (maxInFlight), and so its connections.
-  const client = createHttpClient(RESPONSE_SNIPPET_BYTES + secretLookaheadBytes(secrets));
+  // One pool per destination; the worker bounds its sends in flight (maxInFlight), and so its connections. The
+  // answer is kept past the recorded cut by the longest form of a secret, so one crossing the cut is masked whole.
+  const client = createHttpClient({
+    timeoutMs: options.timeoutMs,
+    keepBytes: RESPONSE_SNIPPET_BYTES + secretLookaheadBytes(secrets),
+  });
   return {
     name,
     type: 'webhook',
@@ -84,22 +87,19 @@ export function createWebhookDestination(
         ...signer.sign(request.deliveryId, body, now()),
         'content-type': 'application/json',
       });
-      const attempt = createAttemptSignal(request.signal, options.timeoutMs);
       let status: number;
       let response: string;
       let retryAfter: string | null;
       try {
-        // Bounded, and under the same signal: a receiver trickling its body cannot hold us.
-        const answer = await client.post(config.url, headers, body, attempt.signal);
+        // Bounded by the client's deadline (timeoutMs, connect to last byte) and the worker's signal.
+        const answer = await client.post(config.url, headers, body, request.signal);
         status = answer.status;
         const header = answer.headers['retry-after'];
         retryAfter = typeof header === 'string' ? header : null;
-        response = scrubSnippet(answer.snippet, secrets);
+        response = scrubSnippet(answer.body, secrets);
       } catch (error) {
         const message = `Webhook destination ${name}: ${describeRequestFailure(error, options.timeoutMs, request.signal)}`;
         throw new RetryableDeliveryError(message, { cause: toSafeCause(error, secrets) });
-      } finally {
-        attempt.dispose();
       }
       const verdict = classifyHttpStatus(status);
       if (verdict === 'ok') return { status, response };
@@ -109,8 +109,6 @@ export function createWebhookDestination(
       }
       throw new PermanentDeliveryError(message, { status, response });
     },
-    async close(): Promise<void> {
-      client.close();
-    },
+    close: () => client.close(),
   };
 }
