@@ -12,6 +12,7 @@ import type {
   NewDelivery,
   SaveOutcome,
 } from '../store/types';
+import { Backstop } from './backstop';
 import { decideAfterFailure, type RetryPolicy } from './backoff';
 import { maskSecrets } from '../mask';
 import { describeFailure, scrubAttempt } from './failure';
@@ -96,6 +97,7 @@ export class DeliveryWorker {
   private readonly now: () => number;
   /** One line per attempt, from flat fields with secrets already scrubbed: see createFlatLogger. */
   private readonly attemptLogger: Logger;
+  private readonly backstop: Backstop;
 
   constructor(
     private readonly deps: WorkerDeps,
@@ -103,6 +105,7 @@ export class DeliveryWorker {
   ) {
     this.now = deps.now ?? Date.now;
     this.attemptLogger = createFlatLogger(deps.logger);
+    this.backstop = new Backstop(options.timeoutMs + 1_000, `no answer within ${options.timeoutMs} ms`);
   }
 
   start(): void {
@@ -380,23 +383,19 @@ export class DeliveryWorker {
   }
 
   private async send(destination: Destination, delivery: ClaimedDelivery) {
-    const controller = new AbortController();
     // Destinations enforce timeoutMs themselves (and say so in the attempt's error); this is
     // the backstop for one that does not, so a send can never hold a lease or the drain open.
-    const timer = setTimeout(
-      () => controller.abort(new DOMException(`no answer within ${this.options.timeoutMs} ms`, 'TimeoutError')),
-      this.options.timeoutMs + 1_000,
-    );
+    const backstop = this.backstop.take();
     try {
       return await destination.send({
         deliveryId: delivery.id,
         attempt: delivery.attempt,
         event: delivery.event,
         rules: delivery.rules,
-        signal: controller.signal,
+        signal: backstop.signal,
       });
     } finally {
-      clearTimeout(timer);
+      backstop.done();
     }
   }
 }
