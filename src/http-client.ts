@@ -8,6 +8,10 @@ import { Pool, type Dispatcher } from 'undici';
  * (a 3xx is an answer like any other). One deadline bounds each exchange, connect to the last byte read: undici's
  * connect, headers and body timeouts bound each phase, and one timer per client catches the rest (a receiver
  * trickling its body), at timeoutMs after the request was made.
+ *
+ * undici lends a connection to the next request one event-loop turn after its answer ended (to see a server that
+ * closes it despite keep-alive): a POST made in the same turn as the previous answer opens another connection, one
+ * made a turn later (as the worker's next send, after the attempt is recorded) reuses it.
  */
 export interface HttpAnswer {
   status: number;
@@ -180,9 +184,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    // undici frees the connection for the next request one event-loop turn after the answer (to see a server that
-    // closes it despite keep-alive): answering after that turn lets the caller's next POST reuse it, not open another.
-    this.succeed(true);
+    this.succeed();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
@@ -192,19 +194,16 @@ class Exchange implements Dispatcher.DispatchHandler {
     } else this.fail(error);
   }
 
-  /** `reusable`: the connection goes back to the pool, after the turn undici waits (see onResponseEnd). */
-  private succeed(reusable = false): void {
+  private succeed(): void {
     if (this.settled) return;
     this.end();
     const body = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
-    const answer = {
+    this.resolve({
       status: this.status,
       headers: this.headers,
       body: decodeUtf8Prefix(body, this.keepBytes),
       bytes: this.bytes,
-    };
-    if (reusable) setImmediate(() => setImmediate(() => this.resolve(answer)));
-    else this.resolve(answer);
+    });
   }
 
   private fail(reason: unknown, cause?: Error): void {

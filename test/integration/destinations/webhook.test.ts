@@ -237,6 +237,8 @@ describe('webhook destination (real HTTP receiver)', () => {
           status: 200,
           response: 'ok',
         });
+        // As the worker does: the attempt is recorded (a commit, a later turn) before the next send starts.
+        await new Promise((resolve) => setImmediate(resolve));
       }
       expect(connections).to.have.length(1);
     } finally {
