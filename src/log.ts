@@ -39,16 +39,6 @@ export function createLogger(options: { level: string; destination?: pino.Destin
 }
 
 /**
- * The daemon's stdout, written off the event loop: lines logged in one turn go out in one write() on libuv's thread
- * pool, where pino's default destination makes a synchronous write() per line (two per relayed callback, 10-20 us
- * each). At exit, however the process ends short of SIGKILL, what is still buffered is written synchronously;
- * SIGKILL loses at most the lines of the write in progress.
- */
-export function createStdoutDestination(): pino.DestinationStream {
-  return pino.destination({ dest: process.stdout.fd, sync: false });
-}
-
-/**
  * For hot log lines built only from flat, typed fields (an accepted
  * callback's facts: ids, partner, outcome, ms): the same fence for
  * top-level keys, without the wildcard paths, which cost more than half of

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { CONFIG_ERROR_EXIT_CODE, ConfigError, loadConfig } from './config/load';
 import { Daemon } from './daemon';
-import { createLogger, createStdoutDestination } from './log';
+import { createLogger } from './log';
 
 /** The process entry point pm2 runs: load config, start, signal ready, drain on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger({ level: config.log.level, destination: createStdoutDestination() });
+  const logger = createLogger({ level: config.log.level });
   const daemon = new Daemon(config, logger);
   await daemon.start();
   // pm2's wait_ready: the app counts as online only once it can take callbacks.
