@@ -4,27 +4,15 @@ import type { Destination } from '../destinations/types';
 import { StoreBusyError } from '../store/errors';
 import type { OutboxStore, RateLimitStore } from '../store/store';
 import type { RelayEvent } from '../event';
-import type {
-  AttemptRecord,
-  ClaimedDelivery,
-  DeliveryNext,
-  IngestLease,
-  NewDelivery,
-  SaveOutcome,
-} from '../store/types';
+import type { AttemptRecord, ClaimedDelivery, DeliveryNext, NewDelivery, SaveOutcome } from '../store/types';
 import { Backstop } from './backstop';
+import { HandOff, HAND_OFF_PER_DESTINATION, LEASE_MARGIN, MAX_HANDED, type HandOffLease } from './hand-off';
 import { decideAfterFailure, type RetryPolicy } from './backoff';
 import { maskSecrets } from '../mask';
 import { describeFailure, scrubAttempt } from './failure';
 
 /** How soon to claim again when another process held the write lock. */
 const BUSY_RETRY_MS = 50;
-
-/**
- * At most this many deliveries handed over by ingest wait in memory for a free send slot; past it, ingest
- * writes them pending and claims take them later. Each also counts against its destination's maxInFlight.
- */
-const MAX_HANDED = 1024;
 
 export interface WorkerOptions extends RetryPolicy {
   timeoutMs: number;
@@ -67,17 +55,19 @@ export interface WorkerDeps {
 /**
  * Sends deliveries. Those of callbacks this process ingested come in memory:
  * the ingest transaction wrote them already leased to this worker
- * (leaseForIngest, takeLeased), so they need no claim. The rest (overflow,
- * retries, other processes' work) are claimed from the outbox: woken at once
- * by new work, by a timer for retries, and by a poll for work other processes
- * wrote. Each send is bounded by timeoutMs, so stop() can drain in bounded
- * time; handed-over deliveries not yet started go back to the queue at stop.
+ * (leaseForIngest, takeLeased), so they need no claim, and they wait in
+ * memory for a send slot (at most maxInFlight sends per destination). The
+ * rest (past the hand-off's bounds, retries, other processes' work) are
+ * claimed from the outbox: woken at once by new work, by a timer for retries,
+ * and by a poll for work other processes wrote. Each send is bounded by
+ * timeoutMs, so stop() can drain in bounded time; handed-over deliveries not
+ * yet started go back to the queue at stop.
  */
 export class DeliveryWorker {
   readonly owner = `${process.pid}-${randomBytes(4).toString('hex')}`;
   private readonly inFlight = new Set<Promise<void>>();
-  /** Leased at ingest, waiting for a free send slot (maxConcurrent). */
-  private readonly handed: ClaimedDelivery[] = [];
+  /** Leased at ingest, waiting for a send slot; and the sends running, by destination. */
+  private readonly handOff = new HandOff();
   private stopping: Promise<void> | undefined;
   /** Sends running now, by delivery id, with when their lease ends: renewed past half the lease. */
   private readonly leases = new Map<string, number>();
@@ -148,7 +138,7 @@ export class DeliveryWorker {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     await this.pumpRun;
-    const unsent = this.handed.splice(0);
+    const unsent = this.handOff.takeAll();
     for (const d of unsent) this.leases.delete(d.id);
     if (unsent.length > 0) await this.release(unsent);
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
@@ -156,18 +146,24 @@ export class DeliveryWorker {
   }
 
   /**
-   * For the ingest transaction: write this event's deliveries leased to this worker, as far as each
-   * destination's maxInFlight allows. Undefined while stopped or when enough are already waiting.
+   * For the ingest transaction: write this event's deliveries leased to this worker, as far as each destination's
+   * maxInFlight allows, or its hand-off where no other process holds a lease on it (HandOffLease). Undefined while
+   * stopped or when the hand-off is full.
    */
-  leaseForIngest(): IngestLease | undefined {
-    if (!this.running || this.handed.length >= MAX_HANDED) return undefined;
+  leaseForIngest(): HandOffLease | undefined {
+    if (!this.running || this.handOff.size >= MAX_HANDED) return undefined;
+    // A rate-limited destination (Slack) is never leased at ingest: its sends wait for their slot, taken by a claim.
+    const limited = (name: string): boolean => this.deps.minIntervals?.has(name) === true;
     return {
       owner: this.owner,
       untilMs: this.now() + this.leaseMs,
-      // A rate-limited destination (Slack) is never leased at ingest: its sends wait for their slot, taken by a claim.
-      maxInFlight: (name) =>
-        this.deps.minIntervals?.has(name) ? 0 : (this.deps.destinationLimits.get(name) ?? this.options.maxInFlight),
+      maxInFlight: (name) => (limited(name) ? 0 : this.limitOf(name)),
+      handOff: (name) => (limited(name) ? 0 : Math.max(HAND_OFF_PER_DESTINATION, this.limitOf(name))),
     };
+  }
+
+  private limitOf(destination: string): number {
+    return this.deps.destinationLimits.get(destination) ?? this.options.maxInFlight;
   }
 
   /** After the commit: the deliveries saveEvent wrote leased to this worker, sent from memory. */
@@ -191,15 +187,33 @@ export class DeliveryWorker {
     }
     const until = this.now() + this.leaseMs;
     for (const d of taken) this.leases.set(d.id, until);
-    this.handed.push(...taken);
+    this.handOff.add(taken);
     this.startHanded();
   }
 
+  /** Starts what was handed over, as far as each destination's maxInFlight and maxConcurrent allow. */
   private startHanded(): void {
-    const max = this.options.maxConcurrent ?? 64;
-    while (this.running && this.handed.length > 0 && this.inFlight.size < max) {
-      this.track(this.attempt(this.handed.shift() as ClaimedDelivery));
+    if (this.handOff.size === 0 || !this.running) return;
+    const room = (this.options.maxConcurrent ?? 64) - this.inFlight.size;
+    for (const delivery of this.handOff.takeStartable(room, (name) => this.limitOf(name))) {
+      if (this.stillLeased(delivery)) this.track(delivery);
     }
+  }
+
+  /**
+   * Whether a delivery waiting in memory may still be sent: not if its lease ends (as last renewed here) within
+   * LEASE_MARGIN of leaseMs, as when renewals failed: another process may claim it once it expires. It is dropped
+   * from memory, and claimed again (by any process) when it expires.
+   */
+  private stillLeased(delivery: ClaimedDelivery): boolean {
+    const until = this.leases.get(delivery.id);
+    if (until !== undefined && until - this.now() > this.leaseMs * LEASE_MARGIN) return true;
+    this.leases.delete(delivery.id);
+    this.deps.logger.warn(
+      { deliveryId: delivery.id, destination: delivery.destination },
+      'lease of a handed-over delivery about to end unrenewed: left for a claim',
+    );
+    return false;
   }
 
   /** Sends past half their lease get a fresh one, so a slow send is never taken over by another process. */
@@ -235,14 +249,16 @@ export class DeliveryWorker {
     try {
       do {
         this.again = false;
-        const room = (this.options.maxConcurrent ?? 64) - this.inFlight.size - this.handed.length;
+        // Deliveries handed over wait only for their destination's maxInFlight (startHanded ran before): claims
+        // for that destination find no slot either, other destinations may have one.
+        const room = (this.options.maxConcurrent ?? 64) - this.inFlight.size;
         if (room <= 0) break;
         const now = this.now();
         const claimed = await this.deps.store.claimDeliveries({
           owner: this.owner,
           now,
           leaseMs: this.leaseMs,
-          maxInFlight: (name) => this.deps.destinationLimits.get(name) ?? this.options.maxInFlight,
+          maxInFlight: (name) => this.limitOf(name),
           max: room,
           minIntervalMs: (name) => this.deps.minIntervals?.get(name),
         });
@@ -252,7 +268,7 @@ export class DeliveryWorker {
         }
         for (const delivery of claimed) {
           this.leases.set(delivery.id, now + this.leaseMs);
-          this.track(this.attempt(delivery));
+          this.track(delivery);
         }
         if (claimed.length === room) this.again = true;
       } while (this.again && this.running);
@@ -271,13 +287,16 @@ export class DeliveryWorker {
     }
   }
 
-  private track(send: Promise<void>): void {
+  private track(delivery: ClaimedDelivery): void {
+    this.handOff.started(delivery.destination);
+    const send = this.attempt(delivery);
     this.inFlight.add(send);
     void send.finally(() => {
       this.inFlight.delete(send);
+      this.handOff.ended(delivery.destination);
       // A finished send frees a slot: first for what ingest handed over, then for a claim.
       this.startHanded();
-      if (this.handed.length === 0 && this.dueMaybe) this.notify();
+      if (this.handOff.size === 0 && this.dueMaybe) this.notify();
     });
   }
 
