@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import { fingerprint } from './admin/auth';
+import { fingerprint } from './http/bearer';
 import { ADMIN_PREFIX, createAdminRouter, guardAdmin } from './admin/router';
 import { AuthGate } from './http/auth-gate';
 import { refuseAmbiguousSeparators } from './http/path-guard';
@@ -29,15 +29,15 @@ import { listPartnerSecrets, preparePartners } from './skypay/partners';
 import { parseOffsetMinutes } from './skypay/time';
 import { createCallbackStruct } from './skypay/validate';
 import { openStore, type Store } from './store';
-import { startRetentionJob } from './store/retention';
+import { startRetentionJob } from './retention/retention';
 import { listConfigWarnings } from './config/load';
 import { createPayoutPolicy } from './payouts/policy';
 import { StuckWatcher } from './payouts/stuck';
+import { isPayoutAnomalyKind } from './event';
 import { resolveStuckWaits } from './payouts/stuck-after';
-import { isAnomaly } from './payouts/lifecycle';
 import { Dashboard } from './ui';
 import { UI_PREFIX } from './ui/layout';
-import { createReconciler } from './payouts/reconciler-factory';
+import { confirmationOptions, createReconciler } from './payouts/reconciler';
 import { dedupRules } from './ingest/dedup';
 
 export interface DaemonOptions {
@@ -66,9 +66,9 @@ export class Daemon {
   private opened: { store: Store; worker: DeliveryWorker } | undefined;
   private server: RunningServer | undefined;
   private state: Lifecycle = 'idle';
-  /** Active silences (issue 11): narrow the plan of callbacks and alerts; replays ignore them. */
+  /** Active silences: narrow the plan of callbacks and alerts; replays ignore them. */
   private silences: Silences | undefined;
-  /** The dashboard at /ui (issue 12), when admin.token is set. */
+  /** The dashboard at /ui, when admin.token is set. */
   private dashboard: Dashboard | undefined;
   /** Wrong tokens per address, for /admin, /metrics and the dashboard's sign-in alike. */
   private readonly authGate: AuthGate;
@@ -90,7 +90,7 @@ export class Daemon {
       secrets: secretsOfConfig(config),
     });
     this.planner = createPlanner(config.rules);
-    // Grouping destinations (issue 11): payouts routed there join their group instead of getting a delivery each.
+    // Grouping destinations: payouts routed there join their group instead of getting a delivery each.
     this.planDeliveries = withGrouping(this.planner.plan, resolveGroupings(config.destinations));
     this.stop = once(() => this.drain());
     this.authGate = new AuthGate(config.server.authThrottle, {
@@ -171,21 +171,27 @@ export class Daemon {
     this.silences = silences;
     const metrics = config.metrics.enabled ? await components.start(this.metricsComponent(store)) : undefined;
     await components.start(this.retentionComponent(store));
-    // Payouts (issue 10): the stuck check, one process of the cluster at a time.
+    // Payouts: the stuck check, one process of the cluster at a time.
     const stuck = new StuckWatcher(
       { store, plan: this.routedPlan, logger, onRaised: () => this.worker.notify() },
       { waits: resolveStuckWaits(config.payouts), checkIntervalMs: config.payouts.checkIntervalMs },
     );
     await components.start({ name: 'stuck payouts', start: () => stuck.start(), stop: () => stuck.stop() });
-    // Reconciliation with SkyPay's status query (issue 10 §3): only when skypay.statusQuery.url is set.
-    const reconciler = createReconciler(config, store, createPayoutPolicy(this.routedPlan), logger, {
-      onStored: (event, outcome, deliveries) => {
-        if (!outcome.duplicate && deliveries > 0) this.opened?.worker.notify();
-        if (event.source === 'skypay') events.emit('event.stored', { event, outcome, deliveries: [] });
+    // Reconciliation with SkyPay's status query: only when skypay.statusQuery.url is set.
+    const reconciler = createReconciler(
+      config,
+      store,
+      createPayoutPolicy(this.routedPlan, undefined, confirmationOptions(config)),
+      logger,
+      {
+        onStored: (event, outcome, deliveries) => {
+          if (!outcome.duplicate && deliveries > 0) this.opened?.worker.notify();
+          if (event.source === 'skypay') events.emit('event.stored', { event, outcome, deliveries: [] });
+        },
+        onQuery: (outcome) => events.emit('status.query', { outcome }),
+        onResult: (outcome, anomaly) => events.emit('payout.reconciled', { outcome, anomaly }),
       },
-      onQuery: (outcome) => events.emit('status.query', { outcome }),
-      onResult: (outcome) => events.emit('payout.reconciled', { outcome }),
-    });
+    );
     if (reconciler) await components.start(reconciler);
     // Alerts only when some rule asks for skyrelay's own events: otherwise nothing would carry them.
     if (this.planner.routesSystemEvents) await components.start(this.alertsComponent(store));
@@ -204,7 +210,7 @@ export class Daemon {
     );
     this.opened = { store, worker };
     await components.start(this.workerComponent(store, worker));
-    // Grouping (issue 11): closes group windows into messages the worker then sends; only where the worker sends.
+    // Grouping: closes group windows into messages the worker then sends; only where the worker sends.
     if (config.roles.includes('delivery')) {
       const flusher = new GroupFlusher({
         store,
@@ -288,13 +294,17 @@ export class Daemon {
     });
     events.on('callback.outcome', ({ outcome, ms }) => metrics.recordOutcome(outcome, ms));
     events.on('delivery.attempt', (report) => metrics.recordAttempt(report));
+    // What a callback raised in its transaction, by the anomaly's kind (after-final, conflict, same-time).
     events.on('event.stored', ({ outcome }) => {
-      if (outcome.transition && isAnomaly(outcome.transition)) metrics.recordPayoutAnomaly(outcome.transition.kind);
+      for (const raised of outcome.raised ?? []) {
+        const kind = raised.data['kind'];
+        if (raised.type === 'payout.anomaly' && isPayoutAnomalyKind(kind)) metrics.recordPayoutAnomaly(kind);
+      }
     });
     events.on('status.query', ({ outcome }) => metrics.recordStatusQuery(outcome));
     events.on('auth.refused', ({ surface, outcome }) => metrics.recordAuthRefusal(surface, outcome));
-    events.on('payout.reconciled', ({ outcome }) => {
-      if (outcome === 'contradiction') metrics.recordPayoutAnomaly('reconciliation');
+    events.on('payout.reconciled', ({ anomaly }) => {
+      if (anomaly !== undefined) metrics.recordPayoutAnomaly(anomaly);
     });
     return { name: 'metrics', ...metrics };
   }
@@ -322,7 +332,7 @@ export class Daemon {
       trustProxy: config.server.trustProxy,
       sessionHours: config.ui.sessionHours,
       timezone: config.skypay.timezone,
-      // Payouts and silences pages (issue 12 §1).
+      // Payouts and silences pages.
       stuckWaits: resolveStuckWaits(config.payouts),
       onSilencesChanged: () => this.silences?.refresh() ?? Promise.resolve(),
       silenceMaxDurationMs: config.silences.maxDurationMs,
@@ -445,8 +455,8 @@ export class Daemon {
         },
         store,
         plan: this.routedPlan,
-        payoutPolicy: createPayoutPolicy(this.routedPlan),
-        // Leased at ingest (issue 13): sent from memory; only what did not fit is claimed.
+        payoutPolicy: createPayoutPolicy(this.routedPlan, undefined, confirmationOptions(config)),
+        // Leased at ingest: sent from memory; only what did not fit is claimed.
         ...(config.roles.includes('delivery') ? { lease: () => this.worker.leaseForIngest() } : {}),
         onStored: (event, outcome, deliveries) => events.emit('event.stored', { event, outcome, deliveries }),
       },

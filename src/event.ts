@@ -55,6 +55,12 @@ export interface PayoutEvent {
    * callback arriving late is a duplicate of it.
    */
   origin?: 'reconciliation';
+  /**
+   * The payout's confirmation right after this status, judged with `transition`: `pending` on a final status a
+   * callback brought while SkyPay's status query is configured (a `payout.confirmed` or a `payout.anomaly` of kind
+   * `unconfirmed` follows). Not content either. Absent on events stored before confirmation was kept.
+   */
+  confirmation?: PayoutConfirmation;
 }
 
 /** SkyPay 8.1 statementType: what moved money on the account (finance-notification.md). */
@@ -126,6 +132,41 @@ export function isFinalState(state: PayoutState): boolean {
   return FINAL_PAYOUT_STATES.includes(state);
 }
 
+/**
+ * Whether SkyPay's status query has confirmed a payout's final status (AES-ECB callbacks have no integrity, so a
+ * final status a callback brought may be forged):
+ * - `pending`: a callback brought it while the status query is configured; asked once it is minAgeMs old;
+ * - `confirmed`: SkyPay's status query says the same final status (or reported it itself, origin reconciliation);
+ * - `contradicted`: SkyPay's status query says otherwise (a payout.anomaly of kind `unconfirmed` was raised);
+ * - `off`: nothing to confirm (the payout is open) or no status query is configured.
+ */
+export type PayoutConfirmation = 'pending' | 'confirmed' | 'contradicted' | 'off';
+
+export const PAYOUT_CONFIRMATIONS: readonly PayoutConfirmation[] = ['pending', 'confirmed', 'contradicted', 'off'];
+
+/**
+ * What a payout.anomaly's `kind` says: a transition that cannot happen (after-final, conflict), a status with its
+ * previous status's exact dealTime (same-time: the fingerprint of a spliced AES-ECB forgery), SkyPay's status query
+ * contradicting a final status (unconfirmed: one a callback brought and that waited for confirmation;
+ * reconciliation: any other), and an answer of the status query dated outside skypay.maxAgeDays or
+ * skypay.maxFutureMinutes (out-of-window: nothing is created from it).
+ */
+export type PayoutAnomalyKind =
+  'after-final' | 'conflict' | 'same-time' | 'unconfirmed' | 'reconciliation' | 'out-of-window';
+
+export const PAYOUT_ANOMALY_KINDS: readonly PayoutAnomalyKind[] = [
+  'after-final',
+  'conflict',
+  'same-time',
+  'unconfirmed',
+  'reconciliation',
+  'out-of-window',
+];
+
+export function isPayoutAnomalyKind(value: unknown): value is PayoutAnomalyKind {
+  return typeof value === 'string' && (PAYOUT_ANOMALY_KINDS as readonly string[]).includes(value);
+}
+
 /** first: the payout was unknown; late: older dealTime than a status already seen; see lifecycle.md. */
 export type TransitionKind = 'first' | 'forward' | 'amendment' | 'late' | 'after-final' | 'conflict';
 
@@ -158,6 +199,7 @@ export interface SystemEvent {
     | 'payout.anomaly'
     | 'payout.stuck'
     | 'payout.unstuck'
+    | 'payout.confirmed'
     | 'group';
   receivedAt: string;
   /**
@@ -180,6 +222,7 @@ export const ROUTED_SYSTEM_TYPES = [
   'payout.anomaly',
   'payout.stuck',
   'payout.unstuck',
+  'payout.confirmed',
 ] as const satisfies readonly SystemEvent['type'][];
 
 /**

@@ -1,7 +1,14 @@
 import { readDuration } from '../duration';
-import { PAYOUT_STATES, PAY_STATUSES, payTypeOf, type PayoutState } from '../event';
+import {
+  PAYOUT_CONFIRMATIONS,
+  PAYOUT_STATES,
+  PAY_STATUSES,
+  payTypeOf,
+  type PayoutConfirmation,
+  type PayoutState,
+} from '../event';
 import { StoreUnavailableError } from '../store/errors';
-import { DELIVERY_STATES, type DeliveryState } from '../store/types';
+import { DELIVERY_STATES, type DeliveryState } from '../delivery/types';
 
 /**
  * Parsing of the filters the CLI flags and the admin query strings share,
@@ -64,6 +71,7 @@ const EVENT_TYPES = [
   'payout.anomaly',
   'payout.stuck',
   'payout.unstuck',
+  'payout.confirmed',
 ];
 
 export function parseEventType(text: string): string {
@@ -107,6 +115,12 @@ export function parseLimit(text: string, max = 1000): number {
 export function parsePayoutState(text: string): PayoutState {
   if ((PAYOUT_STATES as readonly string[]).includes(text)) return text as PayoutState;
   throw new FilterError(`state: expected one of ${PAYOUT_STATES.join(', ')} (got "${text}")`);
+}
+
+/** A payout's confirmation by SkyPay's status query: pending, confirmed, contradicted or off. */
+export function parseConfirmation(text: string): PayoutConfirmation {
+  if ((PAYOUT_CONFIRMATIONS as readonly string[]).includes(text)) return text as PayoutConfirmation;
+  throw new FilterError(`confirmation: expected one of ${PAYOUT_CONFIRMATIONS.join(', ')} (got "${text}")`);
 }
 
 /** `--older-than 6h`: payouts in their state since before that long ago, as ms epoch. */

@@ -7,10 +7,10 @@ import { stringifyEventDetail, stringifyPayoutDetail } from '../store/detail-jso
 import { ReplayCountChangedError } from '../store/errors';
 import type { InspectStore, PayoutStore, ReplayStore } from '../store/store';
 import type { RejectionFilter, ReplayResult } from '../store/types';
-import type { NewDelivery } from '../store/types';
+import type { NewDelivery } from '../delivery/types';
 import { guardPrefix } from '../http/path-guard';
 import type { AuthGate } from '../http/auth-gate';
-import { ADMIN_BEARER, requireBearerToken } from './auth';
+import { ADMIN_BEARER, requireBearerToken } from '../http/bearer';
 import { addSilenceRoutes, type SilenceRoutesDeps } from './silences';
 import {
   FilterError,
@@ -21,6 +21,7 @@ import {
   parseName,
   parseOlderThan,
   parsePayoutState,
+  parseConfirmation,
   parseReason,
   parseSince,
   parseState,
@@ -170,6 +171,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
       partner: q['partner'] ? parseName(q['partner'], 'partner') : undefined,
       stateSinceBeforeMs: q['olderThan'] ? parseOlderThan(q['olderThan']) : undefined,
       anomalies: parseFlagParam(q['anomalies'], 'anomalies'),
+      confirmation: q['confirmation'] ? parseConfirmation(q['confirmation']) : undefined,
       before: q['cursor'] ? parseCursor(q['cursor']) : undefined,
       limit: limit + 1,
     });

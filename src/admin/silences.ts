@@ -5,7 +5,7 @@ import { silenceState } from '../alerts/silence-match';
 import type { Logger } from '../log';
 import { SilenceEndedError } from '../store/errors';
 import type { SilenceStore } from '../store/store';
-import type { NewSilence, SilenceView } from '../store/types';
+import type { NewSilence, SilenceView } from '../alerts/types';
 import { FilterError, parseCursor, parseLimit } from './filters';
 
 export interface SilenceRoutesDeps {

@@ -1,8 +1,9 @@
 import type { AttemptReport } from '../delivery/worker';
 import type { CallbackEvent, SystemEvent } from '../event';
 import { createId } from '../ids';
-import { maskSenderText } from '../skypay/mask';
-import type { CallbackConflict, FoldedWindow, NewRejection } from '../store/types';
+import { scrubSenderText } from '../skypay/scrub';
+import type { CallbackConflict, NewRejection } from '../ingest/types';
+import type { FoldedWindow } from './types';
 
 /**
  * The shapes of skyrelay's events about itself. Data is flat and carries no
@@ -20,7 +21,7 @@ export function buildRejectionEvent(rejection: NewRejection, secrets: readonly s
       status: rejection.status,
       partner: rejection.partner ?? null,
       remoteAddress: rejection.remoteAddress ?? null,
-      description: maskSenderText(rejection.description, secrets),
+      description: scrubSenderText(rejection.description, secrets),
       method: rejection.method,
       path: rejection.path,
       rejectionId: rejection.id,

@@ -2,7 +2,7 @@ import type { Plan } from '../routing/plan';
 import type { CallbackEvent, RelayEvent } from '../event';
 import type { Logger } from '../log';
 import type { IngestStore } from '../store/store';
-import type { SaveOutcome } from '../store/types';
+import type { SaveOutcome } from '../ingest/types';
 import { buildConflictEvent } from './build';
 
 export interface ConflictAlertDeps {

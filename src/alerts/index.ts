@@ -3,7 +3,7 @@ import type { AttemptReport } from '../delivery/worker';
 import type { CallbackEvent } from '../event';
 import type { Logger } from '../log';
 import type { AlertWindowStore, ClusterJobs, IngestStore } from '../store/store';
-import type { NewRejection, SaveOutcome } from '../store/types';
+import type { NewRejection, SaveOutcome } from '../ingest/types';
 import { buildDatabaseLostEvent } from './build';
 import { ConflictAlerter } from './conflicts';
 import { DeadDeliveryAlerter } from './dead';

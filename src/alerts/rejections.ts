@@ -1,9 +1,10 @@
 import type { Plan } from '../routing/plan';
 import { createId } from '../ids';
 import type { Logger } from '../log';
-import { maskSenderText } from '../skypay/mask';
+import { scrubSenderText } from '../skypay/scrub';
 import type { AlertWindowStore, ClusterJobs, IngestStore } from '../store/store';
-import type { NewDelivery, NewRejection } from '../store/types';
+import type { NewDelivery } from '../delivery/types';
+import type { NewRejection } from '../ingest/types';
 import { buildFoldedSummaryEvent, buildRejectionEvent } from './build';
 
 export interface RejectionAlertDeps {
@@ -61,7 +62,7 @@ export class RejectionAlerter {
     const event = buildRejectionEvent(rejection, this.deps.secrets);
     const planned = this.deps.plan(event);
     if (planned.length === 0) return;
-    const masked = { ...rejection, description: maskSenderText(rejection.description, this.deps.secrets) };
+    const masked = { ...rejection, description: scrubSenderText(rejection.description, this.deps.secrets) };
     const admitted = await this.deps.store.admitRejectionAlert(
       masked,
       planned.map((p) => p.destination),

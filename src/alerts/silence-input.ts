@@ -2,7 +2,7 @@ import { validate } from 'superstruct';
 import { createId } from '../ids';
 import { isRecord } from '../is-record';
 import { Match, isScalar, type MatcherValue } from '../routing/schema';
-import type { NewSilence } from '../store/types';
+import type { NewSilence } from './types';
 import { isHealthAlertType, judgeSilenceReach } from './silence-scope';
 
 /** What makes a silence valid that its author can fix: every problem, each naming its field. */

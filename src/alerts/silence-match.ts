@@ -2,7 +2,8 @@ import { is } from 'superstruct';
 import type { RelayEvent } from '../event';
 import { compileMatch } from '../routing/match';
 import { Match } from '../routing/schema';
-import type { NewDelivery, SilenceView } from '../store/types';
+import type { NewDelivery } from '../delivery/types';
+import type { SilenceView } from './types';
 import { isHealthAlert, namesSystemEvents } from './silence-scope';
 
 /** The destination types a silence without `destinations` covers: people's channels, never machines' feeds. */

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { parseLimit, parseName, parseOlderThan, parsePayoutState } from '../admin/filters';
+import { parseConfirmation, parseLimit, parseName, parseOlderThan, parsePayoutState } from '../admin/filters';
 import type { PayoutEvent } from '../event';
+import { describeConfirmation } from '../payouts/lifecycle';
 import { stringifyPayoutDetail } from '../store/detail-json';
 import type { PayoutDetail, PayoutView } from '../store/types';
 import { CommandFailed, loadCliConfig, parseFlag, print, withStore } from './context';
@@ -10,13 +11,14 @@ interface PayoutsFlags {
   state?: string;
   olderThan?: string;
   anomalies?: boolean;
+  confirmation?: string;
   partner?: string;
   before?: string;
   limit: string;
   json?: boolean;
 }
 
-/** `skyrelay payout <controlNumber>` and `skyrelay payouts`: what the store knows of payouts (issue 10). */
+/** `skyrelay payout <controlNumber>` and `skyrelay payouts`: what the store knows of payouts. */
 export function registerPayouts(program: Command): void {
   program
     .command('payout')
@@ -39,7 +41,11 @@ export function registerPayouts(program: Command): void {
     .description('list payouts, newest first (stuck ones: --state uploaded --older-than 6h)')
     .option('--state <state>', 'uploaded, paid, cancelled, failed, amendedSuccess or amendedFailure')
     .option('--older-than <duration>', 'in their state for longer than this (6h, 2d)')
-    .option('--anomalies', 'only payouts with an after-final or conflicting status')
+    .option('--anomalies', 'only payouts with a payout.anomaly (after-final, conflict, same-time, unconfirmed)')
+    .option(
+      '--confirmation <confirmation>',
+      "pending, confirmed, contradicted or off: whether SkyPay's status query confirmed the final status",
+    )
     .option('--partner <userName>', 'only this partner')
     .option('--before <id>', 'the next page: payouts older than this id (the last one listed)')
     .option('--limit <n>', 'at most this many', '50')
@@ -49,6 +55,7 @@ export function registerPayouts(program: Command): void {
         state: flags.state === undefined ? undefined : parsePayoutState(flags.state),
         stateSinceBeforeMs: flags.olderThan === undefined ? undefined : parseOlderThan(flags.olderThan),
         anomalies: flags.anomalies === true ? true : undefined,
+        confirmation: flags.confirmation === undefined ? undefined : parseConfirmation(flags.confirmation),
         partner: flags.partner === undefined ? undefined : parseName(flags.partner, 'partner'),
         before: flags.before,
         limit: parseLimit(flags.limit),
@@ -70,7 +77,7 @@ export function registerPayouts(program: Command): void {
 
 function renderPayouts(items: readonly PayoutView[]): string[] {
   return renderTable(
-    ['LAST SEEN', 'ID', 'CONTROL NUMBER', 'PARTNER', 'STATE', 'SINCE', 'ANOMALIES', 'STUCK'],
+    ['LAST SEEN', 'ID', 'CONTROL NUMBER', 'PARTNER', 'STATE', 'SINCE', 'CONFIRMATION', 'ANOMALIES', 'STUCK'],
     items.map((p) => [
       shortTime(p.lastSeenAt),
       p.id,
@@ -78,6 +85,7 @@ function renderPayouts(items: readonly PayoutView[]): string[] {
       clip(p.partner, 24),
       p.state,
       shortTime(p.stateSince),
+      p.confirmation,
       String(p.anomalies),
       p.stuckState ?? '—',
     ]),
@@ -91,6 +99,7 @@ export function renderPayout(d: PayoutDetail): string[] {
     `payout ${p.controlNumber} of ${p.partner}: ${p.state}${p.final ? ' (final)' : ' (open)'} since ${shortTime(p.stateSince)}`,
     `  first seen ${shortTime(p.firstSeenAt)}, last seen ${shortTime(p.lastSeenAt)}, anomalies ${p.anomalies}` +
       (p.stuckState ? `, reported stuck ${p.stuckState}` : ''),
+    `  confirmation ${p.confirmation}: ${describeConfirmation(p.confirmation)}`,
     '  timeline (dealTime in SkyPay time, received in UTC):',
   ];
   const events = [...d.events].sort((a, b) => {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../admin/filters';
-import { pruneAll } from '../store/retention';
+import { pruneAll } from '../retention/retention';
 import type { PruneCutoffs } from '../store/types';
 import { loadCliConfig, parseFlag, print, withStore } from './context';
 

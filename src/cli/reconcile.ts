@@ -3,7 +3,7 @@ import { Silences } from '../alerts/silences';
 import { createLogger } from '../log';
 import { createPayoutPolicy } from '../payouts/policy';
 import type { ReconcileItem, RoundReport } from '../payouts/reconciler';
-import { createReconciler } from '../payouts/reconciler-factory';
+import { confirmationOptions, createReconciler } from '../payouts/reconciler';
 import { createPlanner } from '../routing/plan';
 import { CommandFailed, UsageError, loadCliConfig, print, withStore } from './context';
 import { jsonLines, renderTable } from './format';
@@ -16,7 +16,7 @@ interface ReconcileFlags {
   json?: boolean;
 }
 
-/** `skyrelay reconcile`: one reconciliation round now, against the configured status query (issue 10 §3). */
+/** `skyrelay reconcile`: one reconciliation round now, against the configured status query. */
 export function registerReconcile(program: Command): void {
   program
     .command('reconcile')
@@ -51,7 +51,12 @@ export function registerReconcile(program: Command): void {
         });
         await silences.start();
         try {
-          const reconciler = createReconciler(config, store, createPayoutPolicy(silences.plan), logger);
+          const reconciler = createReconciler(
+            config,
+            store,
+            createPayoutPolicy(silences.plan, undefined, confirmationOptions(config)),
+            logger,
+          );
           if (!reconciler) throw new CommandFailed('skypay.statusQuery is not configured');
           const options = { dryRun: flags.dryRun === true, ...(controlNumbers ? { controlNumbers } : {}) };
           if (options.dryRun) return await reconciler.round(options);
@@ -74,7 +79,9 @@ const DONE: Readonly<Record<ReconcileItem['outcome'], [done: string, wouldDo: st
   created: ['created the missed event', 'would create the missed event'],
   duplicate: ['already stored', 'already stored'],
   agrees: ['nothing (agrees)', 'nothing (agrees)'],
+  confirmed: ['confirmed (payout.confirmed)', 'would confirm (payout.confirmed)'],
   contradiction: ['raised payout.anomaly', 'would raise payout.anomaly'],
+  'out-of-window': ['raised payout.anomaly (time out of window)', 'would raise payout.anomaly (time out of window)'],
   open: ['recorded (open)', 'would record (open)'],
   record: ['recorded', 'would record'],
   unkeyed: ['recorded (no time: no event)', 'would record (no time: no event)'],

@@ -2,6 +2,9 @@ import type { Command } from 'commander';
 import { stringifyExtra } from '../event-json';
 import { listContent } from '../skypay/identity';
 import { stringifyEventDetail } from '../store/detail-json';
+import type { PayoutConfirmation } from '../event';
+import { describeConfirmation } from '../payouts/lifecycle';
+import type { PayoutStore } from '../store/store';
 import type { EventDetail } from '../store/types';
 import { CommandFailed, loadCliConfig, print, withStore } from './context';
 import { escapeJson } from './format';
@@ -13,19 +16,39 @@ export function registerShow(program: Command): void {
     .argument('<ref>', 'an event id (evt_…) or a control number')
     .option('--json', 'one JSON object per event')
     .action(async (ref: string, flags: { json?: boolean }) => {
-      const found = await withStore(loadCliConfig(), async (store) => {
+      const { found, confirmations } = await withStore(loadCliConfig(), async (store) => {
         const byId = await store.getEvent(ref);
-        return byId ? [byId] : store.findEventsByControlNumber(ref);
+        const events = byId ? [byId] : await store.findEventsByControlNumber(ref);
+        return { found: events, confirmations: await readConfirmations(store, events) };
       });
       if (found.length === 0) throw new CommandFailed(`no event with id or control number "${ref}"`);
       const lines = flags.json
         ? found.map((d) => escapeJson(stringifyEventDetail(d)))
-        : found.flatMap((e, i) => [...(i ? [''] : []), ...renderDetail(e)]);
+        : found.flatMap((e, i) => [...(i ? [''] : []), ...renderDetail(e, confirmations)]);
       for (const line of lines) print(line);
     });
 }
 
-function renderDetail(d: EventDetail): string[] {
+/** The payout of a payout event, as the confirmations map keys it. */
+const payoutKey = (partner: string, controlNumber: string): string => JSON.stringify([partner, controlNumber]);
+
+/** The current confirmation of each payout the events are statuses of (it moves on after an event is stored). */
+async function readConfirmations(
+  store: PayoutStore,
+  events: readonly EventDetail[],
+): Promise<Map<string, PayoutConfirmation>> {
+  const confirmations = new Map<string, PayoutConfirmation>();
+  for (const { event: e } of events) {
+    if (e.source !== 'skypay' || e.type !== 'payout') continue;
+    const key = payoutKey(e.partner, e.controlNumber);
+    if (confirmations.has(key)) continue;
+    const [payout] = await store.getPayouts(e.controlNumber, e.partner);
+    if (payout) confirmations.set(key, payout.payout.confirmation);
+  }
+  return confirmations;
+}
+
+function renderDetail(d: EventDetail, confirmations: ReadonlyMap<string, PayoutConfirmation>): string[] {
   const e = d.event;
   const lines: string[] = [];
   if (e.source === 'skypay') {
@@ -44,6 +67,12 @@ function renderDetail(d: EventDetail): string[] {
     if (e.type === 'payout' && e.transition) {
       const t = e.transition;
       lines.push(`  transition       ${t.kind} (${t.from ?? '—'} → ${t.to})`);
+    }
+    if (e.type === 'payout') {
+      // The payout's confirmation now, and what it was when this status was stored if that differs.
+      const now = confirmations.get(payoutKey(e.partner, e.controlNumber));
+      const then = e.confirmation !== undefined && e.confirmation !== now ? ` (${e.confirmation} when stored)` : '';
+      if (now !== undefined) lines.push(`  confirmation     ${now}: ${describeConfirmation(now)}${then}`);
     }
     lines.push(`  copies after it  ${d.duplicates}${d.lastSeenAt ? ` (last ${d.lastSeenAt})` : ''}`);
     if (d.conflicts.length) {

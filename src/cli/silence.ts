@@ -4,7 +4,7 @@ import { parseDuration, parseLimit } from '../admin/filters';
 import { describeSilence } from '../admin/silences';
 import { SilenceInputError, parseMatchFlags, parseSilence, type SilenceActor } from '../alerts/silence-input';
 import { SilenceEndedError } from '../store/errors';
-import type { SilenceView } from '../store/types';
+import type { SilenceView } from '../alerts/types';
 import { CommandFailed, UsageError, loadCliConfig, parseFlag, print, withStore } from './context';
 import { clip, jsonLines, renderTable, shortTime } from './format';
 

@@ -1,6 +1,6 @@
-import { maskSecrets } from '../mask';
+import { scrubSecrets } from '../scrub';
 import { DeliveryError } from '../destinations/types';
-import type { AttemptRecord } from '../store/types';
+import type { AttemptRecord } from './types';
 
 export interface FailureFacts {
   retryable: boolean;
@@ -35,7 +35,7 @@ export function scrubAttempt(attempt: AttemptRecord, secrets: readonly string[])
   if (secrets.length === 0) return attempt;
   return {
     ...attempt,
-    ...(attempt.error !== undefined ? { error: maskSecrets(attempt.error, secrets) } : {}),
-    ...(attempt.response !== undefined ? { response: maskSecrets(attempt.response, secrets) } : {}),
+    ...(attempt.error !== undefined ? { error: scrubSecrets(attempt.error, secrets) } : {}),
+    ...(attempt.response !== undefined ? { response: scrubSecrets(attempt.response, secrets) } : {}),
   };
 }

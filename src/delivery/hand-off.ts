@@ -1,4 +1,4 @@
-import type { ClaimedDelivery, IngestLease } from '../store/types';
+import type { ClaimedDelivery, IngestLease } from './types';
 
 /**
  * What bounds the memory of the hand-off: at most this many deliveries handed over by ingest wait in memory for a

@@ -4,11 +4,12 @@ import type { Destination } from '../destinations/types';
 import { StoreBusyError } from '../store/errors';
 import type { OutboxStore, RateLimitStore } from '../store/store';
 import type { RelayEvent } from '../event';
-import type { AttemptRecord, ClaimedDelivery, DeliveryNext, NewDelivery, SaveOutcome } from '../store/types';
+import type { AttemptRecord, ClaimedDelivery, DeliveryNext, NewDelivery } from './types';
+import type { SaveOutcome } from '../ingest/types';
 import { Backstop } from './backstop';
 import { HandOff, HAND_OFF_PER_DESTINATION, LEASE_MARGIN, MAX_HANDED, type HandOffLease } from './hand-off';
 import { decideAfterFailure, type RetryPolicy } from './backoff';
-import { maskSecrets } from '../mask';
+import { scrubSecrets } from '../scrub';
 import { describeFailure, scrubAttempt } from './failure';
 
 /** How soon to claim again when another process held the write lock. */
@@ -351,7 +352,7 @@ export class DeliveryWorker {
     }
     const secrets = this.deps.secrets ?? [];
     attempt = scrubAttempt(attempt, secrets);
-    if (deadReason !== undefined) deadReason = maskSecrets(deadReason, secrets);
+    if (deadReason !== undefined) deadReason = scrubSecrets(deadReason, secrets);
     try {
       await this.deps.store.finishAttempt(delivery, this.owner, attempt, next);
     } catch (err) {

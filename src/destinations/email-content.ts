@@ -81,6 +81,7 @@ export function buildSubject(event: RelayEvent, prefix: string): string {
       'payout.anomaly': 'Payout anomaly',
       'payout.stuck': 'Payout stuck',
       'payout.unstuck': 'Payout no longer stuck',
+      'payout.confirmed': 'Payout confirmed',
       group: 'Grouped events',
     }[event.type];
     topic = `${label}: ${describeReason(event) ?? 'no reason recorded'}`;

@@ -1,4 +1,4 @@
-import { maskSecrets } from '../mask';
+import { scrubSecrets } from '../scrub';
 import { createTransport } from 'nodemailer';
 import type { SMTPTransportOptions, SentMessageInfo } from 'nodemailer';
 import { buildEmailContent, buildMessageId } from './email-content';
@@ -83,7 +83,7 @@ function toDeliveryError(
   const ended = signal.aborted || isAbortOrTimeout(error);
   const detail = ended
     ? describeRequestFailure(error, timeoutMs, signal)
-    : `${code ?? 'error'}: ${maskSecrets(readString(fields, 'message') ?? String(error), secrets)}`;
+    : `${code ?? 'error'}: ${scrubSecrets(readString(fields, 'message') ?? String(error), secrets)}`;
   const message = `Email destination ${name}: ${toOneLine(detail, 300)}`;
   // Config and message mistakes repeat exactly; anything else (dropped connections, timeouts, the unknown) may pass later.
   return code !== undefined && PERMANENT_CODES.has(code) && !ended

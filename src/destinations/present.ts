@@ -29,9 +29,11 @@ export const SYSTEM_HEADLINES: Readonly<Record<SystemEvent['type'], string>> = {
   'delivery.dead': 'skyrelay delivery dead',
   'callback.conflict': 'skyrelay kept a conflicting callback copy',
   'database.lost': 'skyrelay database file lost',
-  'payout.anomaly': 'Payout anomaly: a final payout got another status (SkyPay error or forged callback)',
+  // Every kind (after-final, conflict, same-time, unconfirmed, reconciliation, out-of-window): its reason says which.
+  'payout.anomaly': 'Payout anomaly: check the payout with SkyPay before acting on it',
   'payout.stuck': 'Payout stuck: no final status in time',
   'payout.unstuck': 'Payout no longer stuck: final status received',
+  'payout.confirmed': "Payout confirmed: SkyPay's status query agrees with its final status",
   group: 'Grouped payout events',
 };
 

@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema';
-import { MIN_SECRET_CHARS, maskSecrets } from '../mask';
+import { MIN_SECRET_CHARS, scrubSecrets } from '../scrub';
 import { isRecord } from '../is-record';
 import { listPartnerSecrets } from '../skypay/partners';
 import { quotableFormsOfPrivateKey } from './keys';
@@ -128,11 +128,11 @@ export function secretsOfConfig(config: Config): string[] {
  * nodemailer errors can carry request configs, URLs and credentials.
  */
 export function toSafeCause(error: unknown, secrets: readonly string[], depth = 0): Error {
-  if (!isRecord(error)) return new Error(maskSecrets(String(error), secrets));
+  if (!isRecord(error)) return new Error(scrubSecrets(String(error), secrets));
   const message = typeof error['message'] === 'string' ? error['message'] : String(error);
   const nested = error['cause'];
   const safe = new Error(
-    maskSecrets(message, secrets),
+    scrubSecrets(message, secrets),
     nested !== undefined && depth < 3 ? { cause: toSafeCause(nested, secrets, depth + 1) } : undefined,
   );
   if (typeof error['name'] === 'string') safe.name = error['name'];
@@ -140,7 +140,7 @@ export function toSafeCause(error: unknown, secrets: readonly string[], depth = 
     const value = error[key];
     if (typeof value === 'string' || typeof value === 'number') {
       Object.defineProperty(safe, key, {
-        value: typeof value === 'string' ? maskSecrets(value, secrets) : value,
+        value: typeof value === 'string' ? scrubSecrets(value, secrets) : value,
         enumerable: true,
       });
     }

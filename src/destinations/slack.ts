@@ -1,4 +1,4 @@
-import { secretLookaheadBytes } from '../mask';
+import { secretLookaheadBytes } from '../scrub';
 import { IncomingWebhook, IncomingWebhookHTTPError } from '@slack/webhook';
 import type { FetchFunction, IncomingWebhookSendArguments } from '@slack/webhook';
 import { STATUS_CODES } from 'node:http';

@@ -1,5 +1,5 @@
-import { REDACTED, findSecrets } from '../mask';
 import { decodeUtf8Prefix } from '../http-client';
+import { REDACTED, findSecrets } from '../scrub';
 import { RESPONSE_SNIPPET_BYTES } from './types';
 
 /** What is recorded of a receiver's answer: at most RESPONSE_SNIPPET_BYTES, never a split character. */

@@ -1,4 +1,4 @@
-import { secretLookaheadBytes } from '../mask';
+import { secretLookaheadBytes } from '../scrub';
 import { publicTypeOf, type RelayEvent } from '../event';
 import { stringifyEvent } from '../event-json';
 import { createHttpClient } from '../http-client';

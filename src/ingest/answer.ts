@@ -2,9 +2,9 @@ import { isIP } from 'node:net';
 import type Koa from 'koa';
 import { createFlatLogger, type Logger } from '../log';
 import { createId } from '../ids';
-import { maskSenderText } from '../skypay/mask';
+import { scrubSenderText } from '../skypay/scrub';
 import type { IngestStore } from '../store/store';
-import type { NewRejection } from '../store/types';
+import type { NewRejection } from './types';
 import { rejected, type AcknowledgedOutcome, type CallbackResult, type Rejected } from './receive';
 import { StorageRejectionError, type RejectionReason } from './rejections';
 import { cutUtf8 } from './truncate';
@@ -131,7 +131,7 @@ function describeRejection(
     status: result.status,
     reason: result.reason,
     description: result.description,
-    partner: partner === undefined ? undefined : maskSenderText(partner, deps.secrets),
+    partner: partner === undefined ? undefined : scrubSenderText(partner, deps.secrets),
     body: undefined,
   };
 }
@@ -148,15 +148,15 @@ function describeAddress(ip: string): string | undefined {
 /** Only for a row that is kept: masking reads the whole body. Masked first, so no secret is cut in half and kept. */
 function withBody(row: NewRejection, raw: string | undefined, secrets: readonly string[]): NewRejection {
   if (raw === undefined) return row;
-  const body = cutUtf8(maskSenderText(raw, secrets), KEPT_BODY_BYTES).text;
+  const body = cutUtf8(scrubSenderText(raw, secrets), KEPT_BODY_BYTES).text;
   return { ...row, body, bodyBytes: Buffer.byteLength(raw) };
 }
 
 function maskError(err: unknown, secrets: readonly string[]): { message: string; stack?: string } {
   const e = err instanceof Error ? err : new Error(String(err));
   return {
-    message: maskSenderText(e.message, secrets),
-    ...(e.stack ? { stack: maskSenderText(e.stack, secrets) } : {}),
+    message: scrubSenderText(e.message, secrets),
+    ...(e.stack ? { stack: scrubSenderText(e.stack, secrets) } : {}),
   };
 }
 

@@ -5,7 +5,9 @@ import type { Partner } from '../skypay/partners';
 import { buildReply, encodeReply, SUCCESS_CODE } from '../skypay/reply';
 import type { CallbackStruct } from '../skypay/validate';
 import type { IngestStore } from '../store/store';
-import type { IngestLease, NewDelivery, PayoutPolicy, SaveOutcome } from '../store/types';
+import type { IngestLease, NewDelivery } from '../delivery/types';
+import type { PayoutPolicy } from '../payouts/types';
+import type { SaveOutcome } from './types';
 import { authenticateCallback } from './authenticate';
 import { readBodyWithin, type BodyLimits, type BodySource } from './body';
 import { requireSafeBody } from './body-shape';
@@ -177,9 +179,9 @@ async function save(
     {
       ...policy,
       // A write tried again (a busy lock, a batch split up) judges again: only the last try's plans count.
-      judge: (before, e) => {
+      judge: (before, e, history) => {
         deliveries = [];
-        return policy.judge(before, e);
+        return policy.judge(before, e, history);
       },
       plan: (e) => {
         const planned = policy.plan(e);

@@ -1,6 +1,6 @@
 import type { Logger } from '../log';
 import type { IngestStore } from '../store/store';
-import type { NewRejection } from '../store/types';
+import type { NewRejection } from './types';
 import { addressBlock } from './address-block';
 import { RejectionSampler } from './rejection-sampler';
 

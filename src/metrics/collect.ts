@@ -1,8 +1,8 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AttemptReport } from '../delivery/worker';
-import type { TransitionKind } from '../event';
+import type { PayoutAnomalyKind } from '../event';
 import type { CallbackOutcome } from '../ingest/answer';
-import type { MetricFamily } from '../store/types';
+import type { MetricFamily } from './types';
 
 let shared: Registry | undefined;
 
@@ -31,7 +31,8 @@ export class ProcessMetrics {
   private readonly statusQueries: Counter<'outcome'>;
   private readonly authRefusals: Counter<'surface' | 'outcome'>;
 
-  constructor() {
+  /** @param storeStatements how many statements the store has run so far (Store.statements). */
+  constructor(private readonly storeStatements?: () => number) {
     const registers = [this.counters];
     this.callbacks = new Counter({
       name: 'skyrelay_callbacks_total',
@@ -62,7 +63,9 @@ export class ProcessMetrics {
     });
     this.payoutAnomalies = new Counter({
       name: 'skyrelay_payout_anomalies_total',
-      help: 'Payouts that did something impossible, by kind (after-final, conflict; reconciliation: SkyPay says otherwise)',
+      help:
+        'payout.anomaly events by kind (after-final, conflict, same-time; unconfirmed, reconciliation: SkyPay says ' +
+        'otherwise; out-of-window: an answer dated outside the accepted window)',
       labelNames: ['kind'],
       registers,
     });
@@ -86,7 +89,7 @@ export class ProcessMetrics {
     this.authRefusals.inc({ surface, outcome });
   }
 
-  recordPayoutAnomaly(kind: TransitionKind | 'reconciliation'): void {
+  recordPayoutAnomaly(kind: PayoutAnomalyKind): void {
     this.payoutAnomalies.inc({ kind });
   }
 
@@ -112,6 +115,16 @@ export class ProcessMetrics {
   }
 
   async readProcess(): Promise<MetricFamily[]> {
-    return (await this.process.getMetricsAsJSON()) as unknown as MetricFamily[];
+    const families = (await this.process.getMetricsAsJSON()) as unknown as MetricFamily[];
+    if (this.storeStatements === undefined) return families;
+    return [
+      ...families,
+      {
+        name: 'skyrelay_store_statements_total',
+        help: 'Statements this process sent to the store since it started (PostgreSQL: each one a round trip)',
+        type: 'counter',
+        values: [{ value: this.storeStatements(), labels: {} }],
+      },
+    ];
   }
 }

@@ -2,18 +2,18 @@ import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { AttemptReport } from '../delivery/worker';
 import type { CallbackOutcome } from '../ingest/answer';
-import { requireBearerToken } from '../admin/auth';
+import { requireBearerToken } from '../http/bearer';
 import type { AuthGate, AuthRefusal, AuthSurface } from '../http/auth-gate';
 import { guardPrefix } from '../http/path-guard';
 import type { Logger } from '../log';
-import type { TransitionKind } from '../event';
-import type { InspectStore, MetricTotalsStore, PayoutStore } from '../store/store';
+import type { PayoutAnomalyKind } from '../event';
+import type { HealthStore, InspectStore, MetricTotalsStore, PayoutStore } from '../store/store';
 import { ProcessMetrics } from './collect';
 import { MetricsPublisher } from './publisher';
 import { createMetricsRouter } from './router';
 
 export interface MetricsDeps {
-  store: MetricTotalsStore & InspectStore & PayoutStore;
+  store: MetricTotalsStore & InspectStore & PayoutStore & Pick<HealthStore, 'statements'>;
   destinations: readonly string[];
   publishIntervalMs: number;
   /** The scrape path (metrics.path). */
@@ -27,7 +27,7 @@ export interface MetricsDeps {
 
 /** Prometheus metrics: recording hooks for the daemon, the scrape route and its guard, the publisher's lifecycle. */
 export function createMetrics(deps: MetricsDeps) {
-  const metrics = new ProcessMetrics();
+  const metrics = new ProcessMetrics(() => deps.store.statements);
   const publisher = new MetricsPublisher(deps.store, metrics, { intervalMs: deps.publishIntervalMs }, deps.logger);
   const router: Router = createMetricsRouter({ ...deps, metrics, publisher });
   const guards: Koa.Middleware[] = deps.token
@@ -47,7 +47,7 @@ export function createMetrics(deps: MetricsDeps) {
     guards,
     recordOutcome: (outcome: CallbackOutcome, ms: number) => metrics.recordOutcome(outcome, ms),
     recordAttempt: (report: AttemptReport) => metrics.recordAttempt(report),
-    recordPayoutAnomaly: (kind: TransitionKind | 'reconciliation') => metrics.recordPayoutAnomaly(kind),
+    recordPayoutAnomaly: (kind: PayoutAnomalyKind) => metrics.recordPayoutAnomaly(kind),
     recordStatusQuery: (outcome: string) => metrics.recordStatusQuery(outcome),
     recordAuthRefusal: (surface: AuthSurface, outcome: AuthRefusal) => metrics.recordAuthRefusal(surface, outcome),
     start: () => publisher.start(),

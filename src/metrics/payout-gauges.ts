@@ -1,5 +1,5 @@
 import { PAYOUT_STATES, type PayoutState } from '../event';
-import type { MetricFamily } from '../store/types';
+import type { MetricFamily } from './types';
 
 /**
  * skyrelay_payouts{state} from the store's counts, read at scrape time like the outbox gauges: the same whichever

@@ -1,5 +1,5 @@
 import type { QueueState } from '../store/store';
-import type { MetricFamily } from '../store/types';
+import type { MetricFamily } from './types';
 
 /**
  * The outbox gauges from the store's queue state, read at scrape time: the

@@ -6,7 +6,7 @@ import type { MetricsPublisher } from './publisher';
 import type { InspectStore, PayoutStore } from '../store/store';
 import { payoutGauges } from './payout-gauges';
 import { queueGauges } from './queue-gauges';
-import type { MetricFamily } from '../store/types';
+import type { MetricFamily } from './types';
 import { groupSamples, orderSamples } from './samples';
 
 export interface MetricsRouteDeps {

@@ -3,7 +3,7 @@
  * so deltas can be added to shared totals and the totals turned back into
  * the JSON that AggregatorRegistry.aggregate renders. Pure functions only.
  */
-import type { LabelSet, MetricFamily, Sample } from '../store/types';
+import type { LabelSet, MetricFamily, Sample } from './types';
 
 function sortLabels(labels: LabelSet): LabelSet {
   return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

@@ -1,6 +1,6 @@
 import type { PayoutEvent, PayoutHistoryEntry, SystemEvent, Transition } from '../event';
 import { createId } from '../ids';
-import type { PayoutRecord } from '../store/types';
+import type { PayoutRecord } from './types';
 
 /**
  * skyrelay's events about payouts. Data is flat (plus the anomaly's history) and holds only what SkyPay sent about
@@ -44,6 +44,53 @@ export function buildAnomalyEvent(
       payType: event.payType,
       dealTime: event.dealTime,
       eventId: event.id,
+      history,
+    },
+  };
+}
+
+/**
+ * payout.anomaly of kind `same-time`: a status with exactly the dealTime of a status the payout already had. The
+ * reason names no payout (partner and control number are data fields a destination masks), and says plainly what
+ * it may be and what to do.
+ */
+export function buildSameTimeAnomaly(
+  event: PayoutEvent,
+  transition: Transition,
+  previous: PayoutHistoryEntry | undefined,
+  after: PayoutRecord,
+  history: PayoutHistoryEntry[],
+  now: Date,
+): SystemEvent {
+  const earlier = previous ? `its earlier ${previous.status} status` : 'its newest earlier status';
+  const wait =
+    after.confirmation === 'pending'
+      ? "Do not act on it before SkyPay's status query confirms it (payout.confirmed, confirmation confirmed) or " +
+        'someone has checked it with SkyPay.'
+      : 'Check it with SkyPay before acting on it (skypay.statusQuery would confirm final statuses automatically).';
+  return {
+    id: createId('evt'),
+    source: 'skyrelay',
+    type: 'payout.anomaly',
+    receivedAt: now.toISOString(),
+    data: {
+      reason:
+        `A payout got a ${event.status} status with exactly the dealTime of ${earlier} (${event.dealTime}). A real ` +
+        'payout does not move in 0 seconds often: this may be a spliced forgery (AES-ECB lets the payType block of ' +
+        "a captured callback be swapped for another callback's, keeping the captured time). " +
+        wait,
+      kind: 'same-time',
+      partner: event.partner,
+      controlNumber: event.controlNumber,
+      state: after.state,
+      confirmation: after.confirmation,
+      payoutStatus: event.status,
+      payType: event.payType,
+      dealTime: event.dealTime,
+      transition: transition.kind,
+      eventId: event.id,
+      previousStatus: previous?.status ?? null,
+      previousEventId: previous?.eventId ?? null,
       history,
     },
   };

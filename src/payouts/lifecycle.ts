@@ -1,4 +1,11 @@
-import { isFinalState, type PayType, type PayoutState, type Transition } from '../event';
+import {
+  isFinalState,
+  type PayType,
+  type PayoutConfirmation,
+  type PayoutHistoryEntry,
+  type PayoutState,
+  type Transition,
+} from '../event';
 
 /**
  * The payout state machine (SkyPay's lifecycle, ../shared/skypay/lifecycle.md): pure, so it is judged the same in
@@ -50,4 +57,55 @@ export function judge(payout: PayoutSoFar | undefined, payType: PayType, dealTim
 /** The kinds ops must look at: a payout that did something impossible. */
 export function isAnomaly(transition: Transition): boolean {
   return transition.kind === 'after-final' || transition.kind === 'conflict';
+}
+
+/**
+ * The status already on the payout with exactly this dealTime, if any: the fingerprint of a spliced AES-ECB forgery
+ * (a captured callback of this payout with its payType block swapped for the same block of another callback keeps
+ * the captured dealTime). `past` is the payout's timeline before this status (its conflicting copies left out: they
+ * repeat a status's identity). When the status with that time is gone (pruned), the payout's newest dealTime still
+ * tells: `{ status: undefined }`. Undefined for a payout never seen, or a time no status had.
+ */
+export function findSameTime(
+  payout: PayoutSoFar | undefined,
+  dealTime: string,
+  past: readonly PayoutHistoryEntry[],
+): { status: PayoutHistoryEntry | undefined } | undefined {
+  if (!payout) return undefined;
+  const status = past.find((e) => e.copyOf === undefined && e.dealTime === dealTime);
+  if (status) return { status };
+  return dealTime === payout.lastDealTime ? { status: undefined } : undefined;
+}
+
+/**
+ * The payout's confirmation after a transition (see PayoutConfirmation): a payout that becomes final waits for
+ * SkyPay's status query (`pending`) when its final status came by callback and the query is configured
+ * (`statusQueryOn`); one SkyPay's query reported itself (origin reconciliation) is `confirmed`; a payout that stays
+ * final keeps its confirmation, whatever came after (an anomaly of its own says so); an open one has none (`off`).
+ */
+export function confirmationAfter(
+  before: PayoutConfirmation | undefined,
+  transition: Transition,
+  origin: 'callback' | 'reconciliation',
+  statusQueryOn: boolean,
+): PayoutConfirmation {
+  if (!isFinal(transition.to)) return 'off';
+  const becameFinal = transition.from === null || !isFinal(transition.from);
+  if (!becameFinal) return before ?? 'off';
+  if (origin === 'reconciliation') return 'confirmed';
+  return statusQueryOn ? 'pending' : 'off';
+}
+
+/** A payout's confirmation in words, for the CLI and the dashboard. */
+export function describeConfirmation(confirmation: PayoutConfirmation): string {
+  switch (confirmation) {
+    case 'pending':
+      return "not confirmed yet: SkyPay's status query is asked once the final status is minAgeMs old";
+    case 'confirmed':
+      return "SkyPay's status query says the same final status";
+    case 'contradicted':
+      return "SkyPay's status query says otherwise (payout.anomaly, kind unconfirmed): do not act on it";
+    case 'off':
+      return 'nothing to confirm (an open payout, or no status query for its partner)';
+  }
 }

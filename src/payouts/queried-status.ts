@@ -34,7 +34,7 @@ export type QueriedMeaning =
   | { kind: 'open'; state: 'uploaded'; reason: string }
   | { kind: 'record'; reason: string };
 
-/** Pure: what SkyPay's answer for one payout means, by the rules in status-query.md and issue 10 §3. */
+/** Pure: what SkyPay's answer for one payout means, by the rules in SkyPay's status-query.md. */
 export function interpretQueriedStatus(payout: QueriedPayout): QueriedMeaning {
   switch (payout.status) {
     case 1:

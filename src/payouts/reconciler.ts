@@ -1,19 +1,23 @@
-import type { PayoutState, RelayEvent } from '../event';
-import type { Logger } from '../log';
+import type { Config } from '../config/schema';
+import type { PayoutAnomalyKind } from '../event';
 import { Periodic } from '../periodic';
 import {
+  createStatusQueryClient,
   StatusQueryError,
   StatusQueryRejectedError,
   StatusQueryRequestError,
   StatusQueryTimeoutError,
   StatusQueryTransportError,
-  type QueriedPayout,
   type StatusQueryClient,
 } from '../skypay/status-query';
-import type { ClusterJobs, IngestStore, PayoutStore } from '../store/store';
-import type { NewReconciliation, PayoutPolicy, ReconciliationOutcome, SaveOutcome } from '../store/types';
-import { interpretQueriedStatus } from './queried-status';
-import { buildMissedEvent, buildReconciliationAnomaly, decide, describeMeaning } from './reconcile';
+import { parseOffsetMinutes } from '../skypay/time';
+import type { Logger } from '../log';
+import type { ClusterJobs, PayoutStore, Store } from '../store/store';
+import { actOnAnswers, type AnswerDeps, type ReconcileItem } from './answers';
+import type { PayoutPolicyOptions } from './policy';
+import type { NewReconciliation, PayoutPolicy, ReconciliationOutcome } from './types';
+
+export type { ReconcileItem } from './answers';
 
 /** The cluster-wide lock (the store's runExclusive): one process of the cluster reconciles at a time. */
 export const RECONCILE_JOB = 'payouts.reconcile';
@@ -43,39 +47,14 @@ export interface ReconcilerOptions {
   batchSize: number;
 }
 
-export interface ReconcilerDeps {
-  store: PayoutStore & ClusterJobs & Pick<IngestStore, 'savePayoutEvent' | 'saveEvent'>;
+export interface ReconcilerDeps extends AnswerDeps {
+  store: AnswerDeps['store'] & PayoutStore & ClusterJobs;
   client: Pick<StatusQueryClient, 'query'>;
-  /** skypay.statusQuery.partner: only its payouts are asked about (the query is made with its credentials). */
-  partner: string;
-  /** The daemon's payout policy: a missed event is judged, planned and raises anomalies like a callback. */
-  policy: PayoutPolicy;
-  /** skypay.timezone in minutes: the missed event's dealTimeUtc. */
-  offsetMinutes: number;
-  logger: Logger;
-  /** Told after each event stored (a missed status, an anomaly): wakes the worker, feeds metrics. */
-  onStored?: (event: RelayEvent, outcome: SaveOutcome, deliveries: number) => void;
   /** Told of every status query's outcome. */
   onQuery?: (outcome: StatusQueryOutcome) => void;
-  /** Told of every payout's reconciliation outcome (written or not). */
-  onResult?: (outcome: ReconciliationOutcome) => void;
+  /** Told of every payout's reconciliation outcome (written or not), and the kind of the anomaly it raised if any. */
+  onResult?: (outcome: ReconciliationOutcome, anomaly: PayoutAnomalyKind | undefined) => void;
   now?: () => Date;
-}
-
-/** One payout's line in a round's report. */
-export interface ReconcileItem {
-  partner: string;
-  controlNumber: string;
-  /** What skyrelay held when the answer came; undefined for a payout it never saw. */
-  held: PayoutState | undefined;
-  status: number | null;
-  statusDesc: string;
-  /** What SkyPay's status means, in words. */
-  meaning: string;
-  outcome: ReconciliationOutcome;
-  detail: string;
-  /** The event created or the anomaly raised (undefined in a dry run). */
-  eventId: string | null;
 }
 
 export interface RoundReport {
@@ -90,17 +69,19 @@ export interface RoundReport {
 export interface RoundOptions {
   /** Decide and report, write nothing (no event, no anomaly, no reconciliation row). */
   dryRun?: boolean;
-  /** Ask about these (any state, known or not) instead of the open payouts due. */
+  /** Ask about these (any state, known or not) instead of the payouts due (pending confirmations, open payouts). */
   controlNumbers?: readonly string[];
   /** Only payouts not asked about in the last interval: the daemon's rounds. The CLI asks now. */
   dueOnly?: boolean;
 }
 
 /**
- * Reconciliation with SkyPay's status query (issue 10 §3): every intervalMs, in one process of the cluster, asks
- * about the partner's open payouts first seen more than minAgeMs ago, oldest first, batchSize per call, and acts on
- * each answer (see decide() in ./reconcile.ts). What it found is recorded on each payout's timeline; the newest
- * record is also what makes a payout due again, so a cluster asks about each payout once per interval.
+ * Reconciliation with SkyPay's status query: every intervalMs, in one process of the cluster, asks about the
+ * partner's final statuses waiting for confirmation (in their state for more than minAgeMs) and then its open
+ * payouts first seen more than minAgeMs ago, each oldest first, batchSize per call, both in the same calls (SkyPay
+ * asks for no more than one query per interval), and acts on each answer (see decide() in ./reconcile.ts). What it
+ * found is recorded on each payout's timeline; the newest record is also what makes a payout due again, so a
+ * cluster asks about each payout once per interval.
  * A failed query (an error code, a timeout, a broken connection, garbage) is logged, counted and ends the round:
  * those payouts stay due and are asked at the next interval.
  */
@@ -147,18 +128,30 @@ export class Reconciler {
     const dryRun = options.dryRun === true;
     const now = this.now();
     const nowMs = now.getTime();
-    const targets =
-      options.controlNumbers !== undefined
-        ? [...new Set(options.controlNumbers)]
-        : (
-            await store.listOpenPayouts({
+    let targets: string[];
+    if (options.controlNumbers !== undefined) targets = [...new Set(options.controlNumbers)];
+    else {
+      const limit = batchSize * MAX_CALLS_PER_ROUND;
+      // A tenth of the interval of slack: the next round, an interval later, finds them due again.
+      const notCheckedSinceMs = options.dueOnly ? nowMs - intervalMs + Math.floor(intervalMs / 10) : undefined;
+      // Confirmations first: a consumer may be waiting for one before it releases money; open payouts fill the rest.
+      const pending = await store.listPendingConfirmations({
+        stateSinceBeforeMs: nowMs - minAgeMs,
+        limit,
+        partner,
+        notCheckedSinceMs,
+      });
+      const open =
+        pending.length < limit
+          ? await store.listOpenPayouts({
               firstSeenBeforeMs: nowMs - minAgeMs,
-              limit: batchSize * MAX_CALLS_PER_ROUND,
+              limit: limit - pending.length,
               partner,
-              // A tenth of the interval of slack: the next round, an interval later, finds them due again.
-              notCheckedSinceMs: options.dueOnly ? nowMs - intervalMs + Math.floor(intervalMs / 10) : undefined,
+              notCheckedSinceMs,
             })
-          ).map((p) => p.controlNumber);
+          : [];
+      targets = [...pending, ...open].map((p) => p.controlNumber);
+    }
     const report: RoundReport = { dryRun, calls: 0, asked: 0, items: [] };
     for (let i = 0; i < targets.length && report.calls < MAX_CALLS_PER_ROUND; i += batchSize) {
       if (this.periodic.stopping) break;
@@ -181,7 +174,15 @@ export class Reconciler {
         report.failure = { outcome, message: err.message };
         break;
       }
-      const items = await this.act(chunk, result.payouts, result.missing, result.unreadable, now, dryRun);
+      const items = await actOnAnswers(
+        this.deps,
+        chunk,
+        result.payouts,
+        result.missing,
+        result.unreadable,
+        now,
+        dryRun,
+      );
       report.items.push(...items);
       if (!dryRun) {
         await store.recordReconciliations(
@@ -197,107 +198,50 @@ export class Reconciler {
           })),
         );
       }
-      for (const item of items) this.deps.onResult?.(item.outcome);
+      for (const item of items) this.deps.onResult?.(item.outcome, item.anomaly);
     }
     return report;
-  }
-
-  private async act(
-    asked: readonly string[],
-    payouts: readonly QueriedPayout[],
-    missing: readonly string[],
-    unreadable: readonly { controlNumber: string | undefined; reason: string }[],
-    now: Date,
-    dryRun: boolean,
-  ): Promise<ReconcileItem[]> {
-    const { partner } = this.deps;
-    const wanted = new Set(asked);
-    const items: ReconcileItem[] = [];
-    for (const queried of payouts) {
-      // An item SkyPay sent for a control number not asked, or twice: only the first answer to a question counts.
-      if (!wanted.delete(queried.controlNumber)) continue;
-      items.push(await this.actOn(queried, now, dryRun));
-    }
-    for (const u of unreadable) {
-      if (u.controlNumber === undefined || !wanted.delete(u.controlNumber)) continue;
-      items.push(this.note(u.controlNumber, 'unreadable', `SkyPay's answer for it could not be read: ${u.reason}`));
-    }
-    for (const controlNumber of missing) {
-      if (!wanted.delete(controlNumber)) continue;
-      items.push(this.note(controlNumber, 'missing', `left out of SkyPay's answer (${partner} may not know it)`));
-    }
-    return items;
-  }
-
-  private note(controlNumber: string, outcome: 'unreadable' | 'missing', detail: string): ReconcileItem {
-    return {
-      partner: this.deps.partner,
-      controlNumber,
-      held: undefined,
-      status: null,
-      statusDesc: '',
-      meaning: outcome === 'missing' ? 'no answer' : 'unreadable',
-      outcome,
-      detail,
-      eventId: null,
-    };
-  }
-
-  private async actOn(queried: QueriedPayout, now: Date, dryRun: boolean): Promise<ReconcileItem> {
-    const { store, partner, policy } = this.deps;
-    const meaning = interpretQueriedStatus(queried);
-    // Read now, not from the round's listing: a callback may have moved the payout while SkyPay was answering.
-    const [found] = await store.getPayouts(queried.controlNumber, partner);
-    const held = found?.payout.state;
-    const decision = decide(held, meaning);
-    const base = {
-      partner,
-      controlNumber: queried.controlNumber,
-      held,
-      status: queried.status,
-      statusDesc: queried.statusDesc,
-      meaning: describeMeaning(meaning),
-    };
-    if (decision.action === 'record') {
-      return { ...base, outcome: decision.outcome, detail: decision.detail, eventId: null };
-    }
-    if (decision.action === 'raise') {
-      if (dryRun) return { ...base, outcome: 'contradiction', detail: decision.detail, eventId: null };
-      // decide() raises only against a final state skyrelay holds.
-      const anomaly = buildReconciliationAnomaly(partner, queried.controlNumber, held ?? 'paid', queried, meaning, now);
-      const deliveries = policy.plan(anomaly);
-      const outcome = await store.saveEvent(anomaly, deliveries);
-      this.deps.onStored?.(anomaly, outcome, deliveries.length);
-      this.deps.logger.warn(
-        { partner, controlNumber: queried.controlNumber, held, queriedStatus: queried.status, eventId: anomaly.id },
-        "SkyPay's status query contradicts the payout skyrelay holds: payout.anomaly raised",
-      );
-      return { ...base, outcome: 'contradiction', detail: decision.detail, eventId: anomaly.id };
-    }
-    if (dryRun) return { ...base, outcome: 'created', detail: decision.detail, eventId: null };
-    const event = buildMissedEvent(
-      partner,
-      queried.controlNumber,
-      decision.payType,
-      decision.dealTime,
-      this.deps.offsetMinutes,
-      now,
-    );
-    const outcome = await store.savePayoutEvent(event, policy);
-    this.deps.onStored?.(event, outcome, outcome.duplicate ? 0 : 1);
-    if (outcome.duplicate) {
-      return { ...base, outcome: 'duplicate', detail: `${decision.detail}; already stored`, eventId: outcome.eventId };
-    }
-    const t = outcome.transition;
-    const moved = t ? `; ${t.kind} ${t.from ?? '—'} → ${t.to}` : '';
-    this.deps.logger.info(
-      { partner, controlNumber: queried.controlNumber, status: event.status, eventId: event.id },
-      'reconciliation stored a status no callback brought',
-    );
-    return { ...base, outcome: 'created', detail: `${decision.detail}${moved}`, eventId: event.id };
   }
 
   private now(): Date {
     return this.deps.now?.() ?? new Date();
   }
+}
+
+/**
+ * The reconciler skypay.statusQuery describes, for the daemon and `skyrelay reconcile`; undefined while the query is
+ * off (no url). The config loader has already checked the partner and its keys.
+ */
+export function createReconciler(
+  config: Config,
+  store: Store,
+  policy: PayoutPolicy,
+  logger: Logger,
+  hooks: Pick<ReconcilerDeps, 'onStored' | 'onQuery' | 'onResult'> = {},
+): Reconciler | undefined {
+  const client = createStatusQueryClient(config.skypay);
+  const { partner, intervalMs, minAgeMs, batchSize } = config.skypay.statusQuery;
+  if (!client || partner === undefined) return undefined;
+  return new Reconciler(
+    {
+      store,
+      client,
+      partner,
+      policy,
+      offsetMinutes: parseOffsetMinutes(config.skypay.timezone),
+      dealTimeWindow: { maxAgeDays: config.skypay.maxAgeDays, maxFutureMinutes: config.skypay.maxFutureMinutes },
+      logger,
+      ...hooks,
+    },
+    { intervalMs, minAgeMs, batchSize },
+  );
+}
+
+/**
+ * What the payout policy needs to know of the status query: whose final statuses it will confirm (none while it is
+ * off). Every policy of the daemon and the CLI takes it from here, so they judge confirmation alike.
+ */
+export function confirmationOptions(config: Config): PayoutPolicyOptions {
+  const { url, partner } = config.skypay.statusQuery;
+  return { statusQueryPartner: url === undefined ? undefined : partner };
 }

@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema';
 import { showDuration } from '../duration';
 import { PAYOUT_STATES, isFinalState, type PayoutState } from '../event';
-import type { StuckCutoff } from '../store/types';
+import type { StuckCutoff } from './types';
 
 /**
  * How long a payout may stay in each open state before it is stuck, per partner where one is configured. Decisions

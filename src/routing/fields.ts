@@ -38,6 +38,12 @@ const FINANCE_FIELDS = [
 const FINANCE_FIELD_SET: ReadonlySet<string> = new Set(FINANCE_FIELDS);
 
 const PAYOUT_STATE_FIELD = 'payout.state';
+/**
+ * Whether SkyPay's status query confirmed the payout's final status (pending, confirmed, contradicted, off): on a
+ * payout status, as it was right after it (`confirmation`); on skyrelay's payout events, their `data.confirmation`
+ * (payout.confirmed: confirmed; payout.anomaly of kind unconfirmed: contradicted).
+ */
+export const CONFIRMATION_FIELD = 'payout.confirmation';
 
 /**
  * How the callback moved its payout (set when it was stored): `transition.kind` (first, forward, amendment, late,
@@ -52,7 +58,7 @@ const TRANSITION_FIELDS: Readonly<Record<string, (t: Transition) => unknown>> = 
 };
 
 /** Field names a rule may give that speak of the payout's lifecycle: their values are checked when config loads. */
-export const LIFECYCLE_FIELDS: ReadonlySet<string> = new Set(Object.keys(TRANSITION_FIELDS));
+export const LIFECYCLE_FIELDS: ReadonlySet<string> = new Set([...Object.keys(TRANSITION_FIELDS), CONFIRMATION_FIELD]);
 const EXTRA_PREFIX = 'extra.';
 
 export type FieldReader = (event: RelayEvent) => unknown;
@@ -72,6 +78,7 @@ export function compileFieldReader(field: string): FieldReader {
       if (field === 'source' || field === 'type') return event[field];
       // skyrelay's payout events (stuck, unstuck, anomaly) carry the payout's state as data.state.
       if (field === PAYOUT_STATE_FIELD && !Object.hasOwn(event.data, field)) return readOwn(event.data, 'state');
+      if (field === CONFIRMATION_FIELD && !Object.hasOwn(event.data, field)) return readOwn(event.data, 'confirmation');
       return readOwn(event.data, field);
     }
     if (event.type === 'finance') {
@@ -79,6 +86,7 @@ export function compileFieldReader(field: string): FieldReader {
     } else {
       if (isPayoutField) return event[field as (typeof PAYOUT_FIELDS)[number]];
       if (readTransition) return event.transition ? readTransition(event.transition) : undefined;
+      if (field === CONFIRMATION_FIELD) return event.confirmation;
     }
     // A literal extra key containing a dot ("extra.x" sent by SkyPay) still wins over the prefix form.
     if (extraName !== undefined && !Object.hasOwn(event.extra, field)) return readOwn(event.extra, extraName);
@@ -144,6 +152,11 @@ export const SYSTEM_FIELDS = [
   'queriedStatusDesc',
   'payTime',
   'cancelTime',
+  'confirmation',
+  'transition',
+  'previousStatus',
+  'previousEventId',
+  'violation',
 ] as const;
 
 /** A group message's `by.<field>`: the values its members share. */

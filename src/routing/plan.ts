@@ -1,6 +1,6 @@
 import type { RelayEvent } from '../event';
 import { createId } from '../ids';
-import type { NewDelivery } from '../store/types';
+import type { NewDelivery } from '../delivery/types';
 import { compileRules, routeEvent, type CompiledRule, type Route } from './match';
 import type { RuleConfig } from './schema';
 

@@ -1,7 +1,7 @@
 import { array, define, nonempty, object, optional, record, refine, string, type Infer } from 'superstruct';
-import { PAYOUT_STATES, TRANSITION_KINDS } from '../event';
+import { PAYOUT_CONFIRMATIONS, PAYOUT_STATES, TRANSITION_KINDS } from '../event';
 import { findIdentityProblems } from './event-types';
-import { LIFECYCLE_FIELDS, findFieldNameProblem } from './fields';
+import { CONFIRMATION_FIELD, LIFECYCLE_FIELDS, findFieldNameProblem } from './fields';
 import { findPatternProblem } from './pattern';
 import { STATUS_FIELDS, describeStatusProblem, resolvePayType } from './pay-type';
 import { OPERATORS, isScalar, type MatcherValue, type Scalar } from './matcher-value';
@@ -95,7 +95,12 @@ function findLifecycleProblems(match: Record<string, MatcherValue>): string[] {
   const problems: string[] = [];
   for (const [field, matcher] of Object.entries(match)) {
     if (!LIFECYCLE_FIELDS.has(field)) continue;
-    const known: readonly string[] = field === 'transition.kind' ? TRANSITION_KINDS : PAYOUT_STATES;
+    const known: readonly string[] =
+      field === 'transition.kind'
+        ? TRANSITION_KINDS
+        : field === CONFIRMATION_FIELD
+          ? PAYOUT_CONFIRMATIONS
+          : PAYOUT_STATES;
     for (const value of listEqualityValues(matcher)) {
       if (typeof value !== 'string' || !known.includes(value)) {
         problems.push(`${field}: unknown value ${JSON.stringify(value)} (expected one of ${known.join(', ')})`);

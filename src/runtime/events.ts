@@ -2,9 +2,11 @@ import type { AttemptReport } from '../delivery/worker';
 import type { AuthRefusal, AuthSurface } from '../http/auth-gate';
 import type { CallbackOutcome } from '../ingest/answer';
 import type { Logger } from '../log';
-import type { RelayEvent } from '../event';
+import type { PayoutAnomalyKind, RelayEvent } from '../event';
 import type { StatusQueryOutcome } from '../payouts/reconciler';
-import type { NewDelivery, NewRejection, ReconciliationOutcome, SaveOutcome } from '../store/types';
+import type { NewDelivery } from '../delivery/types';
+import type { NewRejection, SaveOutcome } from '../ingest/types';
+import type { ReconciliationOutcome } from '../payouts/types';
 
 /** What happens in the daemon that metrics, alerts (and tests) want to hear of, by name. */
 export interface RuntimeEventMap {
@@ -21,7 +23,7 @@ export interface RuntimeEventMap {
   /** One SkyPay status query (reconciliation) ended: ok, or why not. */
   'status.query': { outcome: StatusQueryOutcome };
   /** Reconciliation acted on SkyPay's answer for one payout. */
-  'payout.reconciled': { outcome: ReconciliationOutcome };
+  'payout.reconciled': { outcome: ReconciliationOutcome; anomaly: PayoutAnomalyKind | undefined };
   /** A credential was refused (wrong, or not checked because its address is locked out). */
   'auth.refused': { surface: AuthSurface; outcome: AuthRefusal };
 }

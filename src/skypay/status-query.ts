@@ -17,6 +17,15 @@ const MAX_REPLY_BYTES = 1024 * 1024;
 const CONTROL_NUMBER = /^[A-Za-z0-9]{13,15}$/;
 /** `yyyy-MM-dd HH:mm:ss`, with the fraction SkyPay's table documents (`.fff`) and its samples leave out. */
 const SKYPAY_TIME = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?:\.\d{1,7})?$/;
+/**
+ * The most characters of a text SkyPay's answer carries (statusDesc, responseDescription, a responseCode) that are
+ * kept: such a text is stored on a payout's timeline and logged with every failed query, and a 900 KB description
+ * must not be written whole into every round's log line.
+ */
+export const MAX_ANSWER_TEXT = 256;
+// C0 (newline and tab included), DEL and C1: shown as visible escapes, so a description cannot forge a log line.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 
 /** The configured partner's credentials the query is made with, and where it goes. */
 export interface StatusQueryOptions {
@@ -153,9 +162,9 @@ export function parseStatusQueryReply(
         : 'the decrypted answer is not a JSON object',
     );
   }
-  const code = readText(reply['responseCode']);
+  const code = readClean(reply['responseCode']);
   if (code === undefined || code === '') return new StatusQueryUnreadableError('the answer has no responseCode');
-  const description = readText(reply['responseDescription']) ?? '';
+  const description = readClean(reply['responseDescription']) ?? '';
   if (code !== SUCCESS_CODE) return new StatusQueryRejectedError(code, description);
   if (plain === undefined) {
     return new StatusQueryUnreadableError("a success answer must be encrypted under the partner's key; this was not");
@@ -172,7 +181,7 @@ export function parseStatusQueryReply(
   const answered = new Set(payouts.map((p) => p.controlNumber));
   for (const u of unreadable) if (u.controlNumber !== undefined) answered.add(u.controlNumber);
   return {
-    responseTime: readText(reply['responseTime']) ?? '',
+    responseTime: readClean(reply['responseTime']) ?? '',
     responseDescription: description,
     payouts,
     missing: [...new Set(asked)].filter((c) => !answered.has(c)),
@@ -206,12 +215,43 @@ function readItem(item: unknown): QueriedPayout | { controlNumber: string | unde
   return {
     controlNumber,
     status: Number(statusText),
-    statusDesc: readText(o['statusDesc']) ?? '',
+    statusDesc: readClean(o['statusDesc']) ?? '',
     ...times,
-    withdrawChannel: readText(o['withdrawChannel']) ?? '',
-    referenceNo: readText(o['referenceNo']) ?? '',
-    traceNo: readText(o['traceNo']) ?? '',
+    withdrawChannel: readClean(o['withdrawChannel']) ?? '',
+    referenceNo: readClean(o['referenceNo']) ?? '',
+    traceNo: readClean(o['traceNo']) ?? '',
   };
+}
+
+/** A text of the answer as it may be stored and logged: control characters escaped, at most MAX_ANSWER_TEXT. */
+function readClean(value: unknown): string | undefined {
+  const text = readText(value);
+  return text === undefined ? undefined : cleanAnswerText(text);
+}
+
+/**
+ * Control characters as visible escapes (`\n`, `\x1b`, `\u009b`), then cut to `max` characters with a note of
+ * the original length. Pure; for any text SkyPay's answer carries that skyrelay keeps or logs.
+ */
+export function cleanAnswerText(text: string, max = MAX_ANSWER_TEXT): string {
+  // Cut before escaping too: escaping a 900 KB text to keep 256 characters of it would be wasted work.
+  const escaped = text.slice(0, max).replace(CONTROL, escapeControl);
+  if (text.length <= max && escaped.length <= max) return escaped;
+  const note = `… (${text.length} characters)`;
+  let kept = escaped.slice(0, max - note.length);
+  // Never half of a surrogate pair.
+  if (/[\uD800-\uDBFF]$/.test(kept)) kept = kept.slice(0, -1);
+  return `${kept}${note}`;
+}
+
+const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function escapeControl(c: string): string {
+  const code = c.charCodeAt(0);
+  return (
+    SHORT_ESCAPES[c] ??
+    (code >= 0x80 ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`)
+  );
 }
 
 /** Text as sent, numbers as their digits; absent and null are undefined; anything else is not text. */

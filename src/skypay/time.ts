@@ -46,3 +46,29 @@ export function formatResponseTime(at: Date, offsetMinutes: number): string {
   // SkyPay shows four fractional digits; JavaScript clocks have three.
   return `${date} ${time}.${pad(t.getUTCMilliseconds(), 3)}0`;
 }
+
+/** skypay.maxAgeDays and skypay.maxFutureMinutes; either may be off (undefined). */
+export interface DealTimeWindow {
+  maxAgeDays?: number | undefined;
+  maxFutureMinutes?: number | undefined;
+}
+
+const DAY_MS = 86_400_000;
+const MINUTE_MS = 60_000;
+
+/**
+ * Why an instant SkyPay gave (a callback's dealTime, a status query's payTime) is not one SkyPay reports today:
+ * more than maxAgeDays old or more than maxFutureMinutes ahead of `now`; undefined when it is within both. Pure.
+ */
+export function describeWindowViolation(at: Date, now: Date, window: DealTimeWindow): string | undefined {
+  const ageMs = now.getTime() - at.getTime();
+  if (window.maxAgeDays !== undefined && ageMs > window.maxAgeDays * DAY_MS) {
+    return `is more than ${plural(window.maxAgeDays, 'day')} old (skypay.maxAgeDays)`;
+  }
+  if (window.maxFutureMinutes !== undefined && -ageMs > window.maxFutureMinutes * MINUTE_MS) {
+    return `is more than ${plural(window.maxFutureMinutes, 'minute')} in the future (skypay.maxFutureMinutes)`;
+  }
+  return undefined;
+}
+
+const plural = (n: number, unit: string): string => `${n} ${unit}${n === 1 ? '' : 's'}`;

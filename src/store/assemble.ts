@@ -14,7 +14,7 @@ import { createAlertWindowStore, createMetricTotalsStore } from './shared-state'
 import { createSilenceStore } from './silences';
 import { run } from './sql';
 import type { HealthStore, IngestStore, Store } from './store';
-import type { NewRejection, SuppressedRejections } from './types';
+import type { NewRejection, SuppressedRejections } from '../ingest/types';
 import { createGroupStore } from './groups';
 
 export interface AssembleOptions {
@@ -109,6 +109,9 @@ export function assembleStore(driver: Driver, rules: DedupRules, options: Assemb
     },
     get lostReason() {
       return driver.lostReason;
+    },
+    get statements() {
+      return driver.statements;
     },
   };
 

@@ -4,7 +4,7 @@ import { WriteRaceError } from './errors';
 import { createBatcher } from './group-commit';
 import { commitGroup, type EventWrite, type GroupItem } from './ingest';
 import type { FinishWrite } from './outbox';
-import type { SaveOutcome } from './types';
+import type { SaveOutcome } from '../ingest/types';
 
 /** The one group commit of a store: callbacks' events and finished attempts, one transaction per burst. */
 export interface GroupCommit {
@@ -43,6 +43,7 @@ export function createGroupCommit(ctx: StoreContext, options: GroupCommitOptions
     },
     {
       maxBatch: options.maxBatch ?? 256,
+      maxInFlight: driver.batchesInFlight,
       busyTimeoutMs: options.busyTimeoutMs ?? 5_000,
       // Another process stored a payout first: the batch is written again, and finds it.
       isBusy: (err) => err instanceof WriteRaceError || failures.isBusy(err),

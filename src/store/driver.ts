@@ -21,8 +21,15 @@ export interface Driver {
    * server and one bad item apart), and may be called synchronously more than once per turn.
    */
   writeRaw<R>(script: () => Script<R>): Promise<R>;
+  /**
+   * Group commits written at once: PostgreSQL 1 (one transaction in flight, the rest queued); SQLite more, as each
+   * commits synchronously and only its flush to disk is waited for, which the next commit may share.
+   */
+  readonly batchesInFlight: number;
   /** How the group commit treats a failed batch (see src/store/group-commit.ts). */
   readonly failures: FailureKinds;
+  /** Statements run so far (PostgreSQL: round trips, BEGIN and COMMIT included). */
+  readonly statements: number;
   /** Liveness: a trivial read, answered fast. */
   ping(): Promise<void>;
   /** A cluster-wide lock held while `job` runs; undefined without running it when another process holds it. */

@@ -1,8 +1,8 @@
 /**
  * Group commit: writes that arrive together share one transaction, and each caller's promise settles when that
- * transaction has committed (or failed). One batch is written at a time: while it commits, new writes queue and go
- * together into the next, so one fsync (SQLite) or one COMMIT round trip (PostgreSQL) serves a whole burst, and a
- * slow commit makes the next batch larger instead of opening more transactions.
+ * transaction is durable (or failed). While batches are in flight new writes queue and go together into the next,
+ * so one fsync (SQLite) or one COMMIT round trip (PostgreSQL) serves a whole burst, and a slow commit makes the
+ * next batch larger instead of opening more transactions.
  */
 export interface Batcher<T, R> {
   submit(item: T): Promise<R>;
@@ -12,6 +12,12 @@ export interface Batcher<T, R> {
 
 export interface BatcherOptions {
   maxBatch: number;
+  /**
+   * Batches written at once. PostgreSQL: 1, one transaction in flight and the rest queued. SQLite commits a batch
+   * synchronously and then waits for its fsync off the event loop: the next batch may commit meanwhile, and one
+   * fsync then covers both.
+   */
+  maxInFlight?: number | undefined;
   /**
    * How long an item may wait for a lock another process holds. The wait is asynchronous (retries with backoff),
    * so the event loop keeps serving health checks meanwhile; 0 fails the item at the first refusal.
@@ -38,36 +44,33 @@ const MAX_RETRY_MS = 100;
 export function createBatcher<T, R>(writeBatch: (items: T[]) => Promise<R[]>, options: BatcherOptions): Batcher<T, R> {
   const now = options.now ?? Date.now;
   const busyTimeoutMs = options.busyTimeoutMs ?? 0;
+  const maxInFlight = options.maxInFlight ?? 1;
   let queue: Pending<T, R>[] = [];
   let scheduled = false;
-  let writing: Promise<void> | undefined;
+  const inFlight = new Set<Promise<void>>();
   let retryTimer: NodeJS.Timeout | undefined;
   let retryDelay = 0;
   let final = false;
 
-  /** Writes queued batches, one at a time, until the queue is empty or a lock is refused. */
-  const drain = async (): Promise<void> => {
+  /** Starts batches from the queue while there is room, unless a refused lock is being waited for. */
+  const start = (): void => {
     scheduled = false;
-    while (queue.length > 0) {
+    while (queue.length > 0 && inFlight.size < maxInFlight && retryTimer === undefined) {
       const batch = queue.slice(0, options.maxBatch);
       queue = queue.slice(batch.length);
-      const refused = await writeOrIsolate(batch);
-      if (refused) {
-        queue = [...refused.left, ...queue];
-        waitForLock(refused.err);
-        return;
-      }
+      const done: Promise<void> = writeOrIsolate(batch).then((refused) => {
+        inFlight.delete(done);
+        if (refused) {
+          queue = [...refused.left, ...queue];
+          if (retryTimer === undefined) waitForLock(refused.err);
+          return;
+        }
+        if (inFlight.size === 0 && retryTimer === undefined) retryDelay = 0;
+        // Writes submitted while this batch committed go now, together.
+        if (queue.length > 0) schedule();
+      });
+      inFlight.add(done);
     }
-    retryDelay = 0;
-  };
-
-  const start = (): void => {
-    if (writing !== undefined || retryTimer !== undefined) return;
-    writing = drain().finally(() => {
-      writing = undefined;
-      // Writes submitted while the last batch committed go now, together.
-      if (queue.length > 0 && retryTimer === undefined) schedule();
-    });
   };
 
   const schedule = (): void => {
@@ -124,20 +127,21 @@ export function createBatcher<T, R>(writeBatch: (items: T[]) => Promise<R[]>, op
     submit(item) {
       return new Promise<R>((resolve, reject) => {
         queue.push({ item, submittedAt: now(), resolve, reject });
-        // While a batch commits or waits for another process's lock, new items join the next one.
-        if (writing === undefined && retryTimer === undefined) schedule();
+        // While batches fill the room or a lock is waited for, new items join the next one.
+        if (inFlight.size < maxInFlight && retryTimer === undefined) schedule();
       });
     },
     async flush() {
       final = true;
       try {
-        if (retryTimer !== undefined) {
-          clearTimeout(retryTimer);
-          retryTimer = undefined;
-        }
-        while (writing !== undefined || queue.length > 0) {
-          if (writing === undefined) start();
-          await writing;
+        for (;;) {
+          if (retryTimer !== undefined) {
+            clearTimeout(retryTimer);
+            retryTimer = undefined;
+          }
+          if (queue.length > 0) start();
+          if (inFlight.size === 0 && queue.length === 0) return;
+          await Promise.all([...inFlight]);
         }
       } finally {
         final = false;

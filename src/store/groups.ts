@@ -3,7 +3,7 @@ import type { StoreContext } from './context';
 import { unionRules } from './rows';
 import { all, get, run, type Dialect, type Script } from './sql';
 import type { GroupStore } from './store';
-import type { FlushedGroup, GroupFlush } from './types';
+import type { FlushedGroup, GroupFlush } from '../alerts/types';
 import { insertEvents } from './writes';
 
 /**

@@ -6,7 +6,9 @@ import { finishAttempts, type FinishWrite } from './outbox';
 import { judgePayouts } from './payouts';
 import { get, lockNames, rows, run, type Dialect, type RowSource, type Script } from './sql';
 import { LOCK_SPACE } from './locks';
-import type { IngestLease, NewDelivery, NewRejection, PayoutPolicy, SaveOutcome } from './types';
+import type { IngestLease, NewDelivery } from '../delivery/types';
+import type { NewRejection, SaveOutcome } from '../ingest/types';
+import type { PayoutPolicy } from '../payouts/types';
 import { insertEvents, type EventInsert } from './writes';
 
 /** One event to store in the group commit: planned already (`deliveries`), or judged and planned by `policy`. */

@@ -15,7 +15,8 @@ import {
 } from './rows';
 import { all, get, where, type Dialect, type Script } from './sql';
 import type { InspectStore, QueueState } from './store';
-import type { DeliveryState, EventDetail, EventSummary, ReplayFilter } from './types';
+import { DELIVERY_STATES, type DeliveryState } from '../delivery/types';
+import type { EventDetail, EventSummary, ReplayFilter } from './types';
 
 /**
  * What operators ask (the CLI, the admin API, the dashboard): listings newest first by id (ids are time-sortable),
@@ -24,6 +25,18 @@ import type { DeliveryState, EventDetail, EventSummary, ReplayFilter } from './t
 
 const DELIVERY_SELECT = `SELECT d.*, e.control_number, e.source || '.' || e.type AS event_type
   FROM deliveries d JOIN events e ON e.id = d.event_id`;
+
+/** The states the queue gauges count, each with a partial index of its own. */
+const QUEUE_STATES: readonly DeliveryState[] = ['pending', 'inflight', 'dead'];
+
+/**
+ * A delivery state as SQL text: the partial indexes on deliveries (pending, inflight, dead) serve a query only when
+ * its WHERE names the state as a literal. Only the four known states reach here.
+ */
+function stateLiteral(state: DeliveryState): string {
+  if (!DELIVERY_STATES.includes(state)) throw new Error(`not a delivery state: ${String(state)}`);
+  return `'${state}'`;
+}
 
 const countIn = (state: DeliveryState): string =>
   `(SELECT count(*) FROM deliveries d WHERE d.event_id = e.id AND d.state = '${state}') AS ${state}`;
@@ -83,7 +96,8 @@ export function* eventsOfControlNumber(ctx: StoreContext, controlNumber: string)
 /** Which deliveries a bulk replay with this filter takes (locking them, PostgreSQL), oldest first. */
 export function* selectReplayable(d: Dialect, f: ReplayFilter, lock = false): Script<string[]> {
   const w = where([
-    ['state = ?', f.state],
+    // A literal, so dead ones are found through their partial index.
+    [`state = ${stateLiteral(f.state)}`, true],
     ['destination = ?', f.destination],
     ['updated_ms >= ?', f.sinceMs],
   ]);
@@ -139,7 +153,7 @@ export function createInspectStore(ctx: StoreContext): InspectStore {
     listDeliveries: (f) =>
       read(function* () {
         const w = where([
-          ['d.state = ?', f.state],
+          [`d.state = ${f.state === undefined ? '' : stateLiteral(f.state)}`, f.state !== undefined],
           ['d.destination = ?', f.destination],
           ['d.updated_ms >= ?', f.sinceMs],
           ['d.id < ?', f.before],
@@ -179,13 +193,18 @@ export function createInspectStore(ctx: StoreContext): InspectStore {
     countReplayable: (f) => read(() => selectReplayable(d, f)).then((ids) => ids.length),
     readQueueState: () =>
       read(function* (): Script<QueueState> {
-        // Unfinished and dead deliveries: delivered ones are history, not queue.
+        // Unfinished and dead deliveries (delivered ones are history, not queue), each state counted over its own
+        // partial index: nothing here reads the delivered rows.
         const byState = yield* all<{ destination: string; state: DeliveryState; n: number }>(
-          `SELECT destination, state, count(*) AS n FROM deliveries WHERE state IN ('pending', 'inflight', 'dead')
-           GROUP BY destination, state ORDER BY destination, state`,
+          `SELECT destination, state, n FROM (${QUEUE_STATES.map(
+            (state) =>
+              `SELECT destination, '${state}' AS state, count(*) AS n FROM deliveries WHERE state = '${state}'
+               GROUP BY destination`,
+          ).join(' UNION ALL ')}) AS queue ORDER BY destination, state`,
         );
         const oldest = yield* get<{ t: number | null }>(
-          `SELECT min(created_ms) AS t FROM deliveries WHERE state IN ('pending', 'inflight')`,
+          `SELECT min(t) AS t FROM (SELECT min(created_ms) AS t FROM deliveries WHERE state = 'pending'
+           UNION ALL SELECT min(created_ms) AS t FROM deliveries WHERE state = 'inflight') AS unfinished`,
         );
         return {
           byDestination: byState.map((r) => ({ destination: r.destination, state: r.state, count: Number(r.n) })),

@@ -3,7 +3,7 @@ import type { StoreContext } from './context';
 import { LOCK_SPACE } from './locks';
 import { all, get, lockNames, notifyWork, rows, run, type Dialect, type RowSource, type Script } from './sql';
 import type { OutboxStore, RateLimitStore } from './store';
-import type { AttemptRecord, ClaimOptions, ClaimedDelivery, DeliveryNext } from './types';
+import type { AttemptRecord, ClaimOptions, ClaimedDelivery, DeliveryNext } from '../delivery/types';
 
 /** A finished attempt: recorded, and the delivery moved on if the lease is still `owner`'s. */
 export interface FinishWrite {

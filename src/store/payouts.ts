@@ -16,13 +16,15 @@ import {
 import { all, get, rows, run, where, type Dialect, type RowSource, type Script } from './sql';
 import type { PayoutStore } from './store';
 import type {
+  ConfirmationSettlement,
   NewReconciliation,
   PayoutCountFilter,
   PayoutPolicy,
   PayoutRecord,
+  PendingConfirmationQuery,
   StuckCheck,
   StuckCutoff,
-} from './types';
+} from '../payouts/types';
 import { insertEvents } from './writes';
 
 const FINAL_LIST = FINAL_PAYOUT_STATES.map((s) => `'${s}'`).join(', ');
@@ -43,6 +45,7 @@ const PAYOUT_ROW_COLUMNS: RowSource['columns'] = [
   ['state_since_ms', 'bigint'],
   ['stuck_state', 'text'],
   ['anomalies', 'int'],
+  ['confirmation', 'text'],
 ];
 
 /** A payout event to judge in its transaction, with the policy that judges it. */
@@ -57,7 +60,10 @@ const keyOf = (partner: string, controlNumber: string): string => JSON.stringify
  * Judges each event (all with identities new to the store) against its payout, in the order given, inside the
  * batch's transaction: the payouts are read locked (PostgreSQL: FOR UPDATE, in key order, so two processes judge
  * one payout one after the other), updated once each, and what the policy raises is returned per event, to be
- * stored beside it. `event.transition` is set, so the event is stored with it.
+ * stored beside it. `event.transition` and `event.confirmation` are set, so the event is stored with them.
+ *
+ * An event judged after an earlier one of the same payout in this batch is judged as if that one were stored: its
+ * `before` is the payout after it, and its history (when the policy asks for one) holds it.
  *
  * A payout new to this batch that another process inserted meanwhile (PostgreSQL only: SQLite's write transaction
  * excludes every other) fails the batch with WriteRaceError; the group commit writes it again, and the second
@@ -77,12 +83,26 @@ export function* judgePayouts(d: Dialect, writes: readonly PayoutWrite[]): Scrip
   );
   const existed = new Set(current.keys());
   const inBatch = new Map<string, PayoutHistoryEntry[]>();
+  // A payout's stored timeline, read at most once a batch: this batch's events are stored only after judging.
+  const stored = new Map<string, PayoutHistoryEntry[]>();
   const raised: SystemEvent[][] = [];
   for (const { event, policy } of writes) {
     const key = keyOf(event.partner, event.controlNumber);
     const before = current.get(key);
-    const { transition, after } = policy.judge(before, event);
+    const earlier = inBatch.get(key) ?? [];
+    let past: PayoutHistoryEntry[] = [];
+    if (policy.needsHistory(before, event)) {
+      let timeline = stored.get(key);
+      if (timeline === undefined) {
+        timeline = existed.has(key) ? yield* readHistory(event.partner, event.controlNumber) : [];
+        stored.set(key, timeline);
+      }
+      // The stored history, and this batch's earlier events of the payout, not stored yet.
+      past = sortHistory([...timeline, ...earlier]);
+    }
+    const { transition, after } = policy.judge(before, event, past);
     event.transition = transition;
+    event.confirmation = after.confirmation;
     current.set(key, after);
     const entry: PayoutHistoryEntry = {
       eventId: event.id,
@@ -91,11 +111,6 @@ export function* judgePayouts(d: Dialect, writes: readonly PayoutWrite[]): Scrip
       receivedAt: event.receivedAt,
       kind: transition.kind,
     };
-    const earlier = inBatch.get(key) ?? [];
-    // The stored history, and this batch's earlier events of the payout, not stored yet.
-    const past = policy.needsHistory(transition, before)
-      ? sortHistory([...(yield* readHistory(event.partner, event.controlNumber)), ...earlier])
-      : [];
     raised.push(policy.raise({ event, transition, before, after, history: [...past, entry] }));
     inBatch.set(key, [...earlier, entry]);
   }
@@ -104,7 +119,7 @@ export function* judgePayouts(d: Dialect, writes: readonly PayoutWrite[]): Scrip
   const inserted = yield* rows(
     `INSERT INTO payouts (${PAYOUT_COLUMNS})
      SELECT r.id, r.partner, r.control_number, r.state, r.first_seen_ms, r.last_seen_ms, r.last_deal_time,
-       r.state_since_ms, r.stuck_state, r.anomalies FROM :rows AS r WHERE true
+       r.state_since_ms, r.stuck_state, r.anomalies, r.confirmation FROM :rows AS r WHERE true
      ON CONFLICT (partner, control_number) DO NOTHING RETURNING partner`,
     { columns: PAYOUT_ROW_COLUMNS, rows: added },
   );
@@ -112,7 +127,8 @@ export function* judgePayouts(d: Dialect, writes: readonly PayoutWrite[]): Scrip
     throw new WriteRaceError('a payout was first stored by another process meanwhile');
   yield* rows(
     `UPDATE payouts SET state = r.state, last_seen_ms = r.last_seen_ms, last_deal_time = r.last_deal_time,
-       state_since_ms = r.state_since_ms, stuck_state = r.stuck_state, anomalies = r.anomalies
+       state_since_ms = r.state_since_ms, stuck_state = r.stuck_state, anomalies = r.anomalies,
+       confirmation = r.confirmation
      FROM :rows AS r WHERE payouts.partner = r.partner AND payouts.control_number = r.control_number`,
     { columns: PAYOUT_ROW_COLUMNS, rows: changed },
   );
@@ -147,6 +163,7 @@ function payoutWhere(d: Dialect, f: PayoutCountFilter & { before?: string | unde
     ['partner = ?', f.partner],
     ['state_since_ms < ?', f.stateSinceBeforeMs],
     ['anomalies > 0', f.anomalies],
+    ['confirmation = ?', f.confirmation],
     [`state NOT IN (${FINAL_LIST})`, f.open],
     ['id < ?', f.before],
   ]);
@@ -236,6 +253,45 @@ function* recordReconciliations(d: Dialect, results: readonly NewReconciliation[
   }
 }
 
+/** A reconciliation that was asked about the payout at or after `sinceMs` (none when undefined). */
+const CHECKED_SINCE = `NOT EXISTS (SELECT 1 FROM payout_reconciliations r WHERE r.partner = payouts.partner
+  AND r.control_number = payouts.control_number AND r.last_ms >= ?)`;
+
+/** Final payouts pending confirmation, oldest in their final state first (the partial index holds only them). */
+function* listPendingConfirmations(q: PendingConfirmationQuery): Script<PayoutRecord[]> {
+  const w = where([
+    ["confirmation = 'pending'", true],
+    ['state_since_ms < ?', q.stateSinceBeforeMs],
+    ['partner = ?', q.partner],
+    [CHECKED_SINCE, q.notCheckedSinceMs],
+  ]);
+  const found = yield* all(`SELECT ${PAYOUT_COLUMNS} FROM payouts ${w.sql} ORDER BY state_since_ms, id LIMIT ?`, [
+    ...w.params,
+    q.limit,
+  ]);
+  return found.map(toPayoutRecord);
+}
+
+/**
+ * The payout leaves `pending` and the event is stored with its deliveries, or neither: when it is no longer pending
+ * in that state (another process settled it, or a later status moved it). The conditional UPDATE takes the payout's
+ * row lock (PostgreSQL re-checks the condition after waiting for it), so two processes settling at once settle once.
+ */
+function* settleConfirmation(d: Dialect, c: ConfirmationSettlement): Script<boolean> {
+  const changed = yield* run(
+    `UPDATE payouts SET confirmation = ?, anomalies = anomalies + ?
+     WHERE partner = ? AND control_number = ? AND state = ? AND confirmation = 'pending'`,
+    [c.confirmation, c.confirmation === 'contradicted' ? 1 : 0, c.partner, c.controlNumber, c.state],
+  );
+  if (changed === 0) return false;
+  yield* insertEvents(
+    d,
+    [{ event: c.event, receivedMs: Date.parse(c.event.receivedAt), routes: c.deliveries }],
+    Date.now(),
+  );
+  return true;
+}
+
 function* findPayouts(controlNumber: string, partner: string | undefined): Script<PayoutRecord[]> {
   const found = yield* all(
     `SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE control_number = ?${partner === undefined ? '' : ' AND partner = ?'}
@@ -290,11 +346,7 @@ export function createPayoutStore(ctx: StoreContext): PayoutStore {
           [`state NOT IN (${FINAL_LIST})`, true],
           ['first_seen_ms < ?', q.firstSeenBeforeMs],
           ['partner = ?', q.partner],
-          [
-            `NOT EXISTS (SELECT 1 FROM payout_reconciliations r WHERE r.partner = payouts.partner
-              AND r.control_number = payouts.control_number AND r.last_ms >= ?)`,
-            q.notCheckedSinceMs,
-          ],
+          [CHECKED_SINCE, q.notCheckedSinceMs],
         ]);
         const found = yield* all(`SELECT ${PAYOUT_COLUMNS} FROM payouts ${w.sql} ORDER BY first_seen_ms, id LIMIT ?`, [
           ...w.params,
@@ -303,6 +355,8 @@ export function createPayoutStore(ctx: StoreContext): PayoutStore {
         return found.map(toPayoutRecord);
       }),
     recordReconciliations: (results) => write(() => recordReconciliations(d, results)),
+    listPendingConfirmations: (q) => read(() => listPendingConfirmations(q)),
+    settleConfirmation: (c) => write(() => settleConfirmation(d, c)),
     raiseStuckPayouts: (check) => write(() => raiseStuck(d, check)),
     countPayoutsByState: () =>
       read(function* () {

@@ -6,7 +6,8 @@ import { selectReplayable } from './inspect';
 import { describeGroupReplay } from './rows';
 import { all, get, notifyWork, run, type Dialect, type Script } from './sql';
 import type { ReplayStore } from './store';
-import type { NewDelivery, ReplayResult } from './types';
+import type { NewDelivery } from '../delivery/types';
+import type { ReplayResult } from './types';
 import { insertRoutes } from './writes';
 
 /**

@@ -1,6 +1,7 @@
 import {
   isFinalState,
   type CallbackEvent,
+  type PayoutConfirmation,
   type PayoutEvent,
   type PayoutHistoryEntry,
   type PayoutState,
@@ -11,21 +12,18 @@ import type {
   AttemptView,
   CallbackIdentity,
   ConflictingCopy,
-  DeliveryState,
   DeliveryView,
   DestinationActivity,
-  FoldedWindow,
   GroupMembership,
-  NewSilence,
-  PayoutRecord,
   PayoutView,
-  ReconciliationOutcome,
   ReconciliationView,
   RejectionDetail,
   RejectionView,
   SilencedRoute,
-  SilenceView,
 } from './types';
+import type { DeliveryState } from '../delivery/types';
+import type { FoldedWindow, NewSilence, SilenceView } from '../alerts/types';
+import type { PayoutRecord, ReconciliationOutcome } from '../payouts/types';
 
 /**
  * Rows as both drivers return them, turned into the views the Store answers with. One mapping for SQLite and
@@ -215,6 +213,7 @@ export function toPayoutRecord(r: Row): PayoutRecord {
     stateSinceMs: Number(r['state_since_ms']),
     stuckState: (strOrNull(r['stuck_state']) as PayoutState | null) ?? null,
     anomalies: Number(r['anomalies']),
+    confirmation: (strOrNull(r['confirmation']) as PayoutConfirmation | null) ?? 'off',
   };
 }
 
@@ -231,6 +230,7 @@ export function toPayoutView(p: PayoutRecord): PayoutView {
     stateSince: iso(p.stateSinceMs),
     stuckState: p.stuckState,
     anomalies: p.anomalies,
+    confirmation: p.confirmation,
   };
 }
 
@@ -247,11 +247,13 @@ export function payoutParams(p: PayoutRecord): unknown[] {
     p.stateSinceMs,
     p.stuckState,
     p.anomalies,
+    p.confirmation,
   ];
 }
 
 export const PAYOUT_COLUMNS =
-  'id, partner, control_number, state, first_seen_ms, last_seen_ms, last_deal_time, state_since_ms, stuck_state, anomalies';
+  'id, partner, control_number, state, first_seen_ms, last_seen_ms, last_deal_time, state_since_ms, stuck_state, ' +
+  'anomalies, confirmation';
 
 /**
  * A payout's timeline from its events' rows (id, body, received_ms) and its conflicting copies' rows (id, event_id,

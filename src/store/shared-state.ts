@@ -1,8 +1,11 @@
 import type { StoreContext } from './context';
 import { toFoldedWindow, type AlertWindowRow } from './rows';
 import { all, get, rows, run, type Dialect, type Script } from './sql';
-import type { AlertWindowStore, MetricProcess, MetricTotalsStore } from './store';
-import type { Admission, FoldedWindow, LabelSet, NewRejection, Sample } from './types';
+import type { AlertWindowStore, MetricTotalsStore } from './store';
+import type { MetricProcess } from '../metrics/types';
+import type { Admission, FoldedWindow } from '../alerts/types';
+import type { LabelSet, Sample } from '../metrics/types';
+import type { NewRejection } from '../ingest/types';
 
 /**
  * State every process shares through the store: the rejection-alert windows (so alerts are not doubled across

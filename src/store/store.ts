@@ -2,35 +2,26 @@ import type { PayoutEvent, PayoutState, RelayEvent, SystemEvent } from '../event
 import type { DedupRules } from './context';
 import type {
   Admission,
+  FlushedGroup,
+  FoldedWindow,
+  GroupFlush,
+  PendingGroup,
+  SilenceFilter,
+  SilenceView,
+  NewSilence,
+  SilenceAudit,
+} from '../alerts/types';
+import type {
   CallbackMinute,
   DestinationActivity,
-  AttemptRecord,
   CallbackIdentity,
-  ClaimOptions,
-  ClaimedDelivery,
   DeliveryFilter,
-  DeliveryNext,
-  DeliveryState,
   DeliveryView,
   EventDetail,
   EventFilter,
   EventSummary,
-  FlushedGroup,
-  FoldedWindow,
-  GroupFlush,
-  IngestLease,
-  MetricFamily,
-  NewDelivery,
-  NewReconciliation,
-  NewRejection,
-  OpenPayoutQuery,
   PayoutDetail,
-  PayoutCountFilter,
-  PayoutFilter,
-  PayoutPolicy,
-  PayoutRecord,
   PayoutView,
-  PendingGroup,
   PruneCounts,
   PruneCutoffs,
   RejectionDetail,
@@ -38,15 +29,29 @@ import type {
   RejectionView,
   ReplayFilter,
   ReplayResult,
-  Sample,
-  SaveOutcome,
-  SilenceFilter,
-  SilenceView,
-  NewSilence,
-  SilenceAudit,
-  StuckCheck,
-  SuppressedRejections,
 } from './types';
+import type {
+  ConfirmationSettlement,
+  NewReconciliation,
+  OpenPayoutQuery,
+  PayoutCountFilter,
+  PayoutFilter,
+  PayoutPolicy,
+  PayoutRecord,
+  PendingConfirmationQuery,
+  StuckCheck,
+} from '../payouts/types';
+import type {
+  AttemptRecord,
+  ClaimOptions,
+  ClaimedDelivery,
+  DeliveryNext,
+  DeliveryState,
+  IngestLease,
+  NewDelivery,
+} from '../delivery/types';
+import type { MetricProcess, Sample } from '../metrics/types';
+import type { NewRejection, SaveOutcome, SuppressedRejections } from '../ingest/types';
 
 /**
  * The one async interface everything outside src/store/ talks to, split into role parts so each caller asks for
@@ -89,7 +94,7 @@ export interface IngestStore {
   savePayoutEvent(event: PayoutEvent, policy: PayoutPolicy, lease?: IngestLease): Promise<SaveOutcome>;
 }
 
-/** Payouts (issue 10): one row per (partner, controlNumber), kept by savePayoutEvent. */
+/** Payouts: one row per (partner, controlNumber), kept by savePayoutEvent. */
 export interface PayoutStore {
   /** Newest first by id, paged like events. */
   listPayouts(filter: PayoutFilter): Promise<PayoutView[]>;
@@ -102,6 +107,13 @@ export interface PayoutStore {
    * latest row when it says the same (status, outcome, detail) again.
    */
   recordReconciliations(results: readonly NewReconciliation[]): Promise<void>;
+  /**
+   * Final payouts whose confirmation is pending, in their state since before `stateSinceBeforeMs`, oldest first, at
+   * most `limit`: what reconciliation asks SkyPay to confirm.
+   */
+  listPendingConfirmations(query: PendingConfirmationQuery): Promise<PayoutRecord[]>;
+  /** Settles a pending confirmation with its event, once; false when the payout is no longer pending in that state. */
+  settleConfirmation(settlement: ConfirmationSettlement): Promise<boolean>;
   /** Marks open payouts stuck in their state and stores one event each (check.build), in one transaction. */
   raiseStuckPayouts(check: StuckCheck): Promise<SystemEvent[]>;
   /** How many payouts are in each state (states with none are absent). */
@@ -223,13 +235,6 @@ export interface GroupStore {
   flushGroup(flush: GroupFlush): Promise<FlushedGroup | undefined>;
 }
 
-/** One process's own metrics row, as every process's scrape shows it. */
-export interface MetricProcess {
-  instance: string;
-  pid: number;
-  families: MetricFamily[];
-}
-
 export interface MetricTotalsStore {
   /** Adds the deltas to the shared totals and saves this process's row, in one transaction. */
   publishMetrics(deltas: readonly Sample[], process: MetricProcess & { now: number }): Promise<void>;
@@ -249,6 +254,8 @@ export interface HealthStore {
   readonly lastWriteFailure: string | undefined;
   /** Set when the store is gone for good until restart (SQLite file removed or replaced); undefined otherwise. */
   readonly lostReason: string | undefined;
+  /** Statements run since the store opened (PostgreSQL: each one a round trip, BEGIN and COMMIT included). */
+  readonly statements: number;
 }
 
 export interface ClusterJobs {

@@ -1,135 +1,12 @@
-import type {
-  CallbackEvent,
-  GroupEvent,
-  PayoutEvent,
-  PayoutHistoryEntry,
-  PayoutState,
-  RelayEvent,
-  SystemEvent,
-  Transition,
-} from '../event';
-
-/** The shapes the store takes and gives (store.ts names them); none of them knows SQL or a driver. */
-export interface NewDelivery {
-  id: string;
-  destination: string;
-  rules: string[];
-  /**
-   * Set when an active silence holds this route back: no delivery is written, and the event records which silence
-   * did it (EventDetail.silenced), so nothing looks lost.
-   */
-  silencedBy?: string | undefined;
-  /**
-   * Set for a destination that groups (its `group` setting): the event joins this group as a member instead of
-   * getting a delivery of its own; the group's message carries it.
-   */
-  groupKey?: string | undefined;
-}
-
-/**
- * Asked of saveEvent by the ingesting process's delivery worker: write the
- * event's deliveries already leased to it (in flight, first attempt), so it
- * sends them from memory without a claim. Each destination's maxInFlight
- * still holds across processes (counted in the same transaction); what does
- * not fit is written pending, for claims.
- */
-export interface IngestLease {
-  owner: string;
-  untilMs: number;
-  maxInFlight: (destination: string) => number;
-}
-
-export interface SaveOutcome {
-  eventId: string;
-  duplicate: boolean;
-  /** Ids of the deliveries written leased to IngestLease.owner (none for a duplicate). */
-  leased?: string[];
-  /** How many copies arrived after the first (0 for a new event, or when the event itself was pruned). */
-  duplicates: number;
-  /** Set when the copy had the identity of an earlier callback but different content: it was kept, not counted. */
-  conflict?: CallbackConflict;
-  /** savePayoutEvent of a new event: how it moved its payout, and the events that raised (anomaly, unstuck). */
-  transition?: Transition;
-  raised?: SystemEvent[];
-}
-
-export interface CallbackConflict {
-  copyId: string;
-  /** The same conflicting content came before: counted on that copy, and alerted then. */
-  repeat: boolean;
-  /** Fields that differ from the first event; undefined when that event was pruned and only its digest is left. */
-  differs: string[] | undefined;
-}
-
-export interface NewRejection {
-  id: string;
-  receivedAt: Date;
-  remoteAddress: string | undefined;
-  method: string;
-  path: string;
-  contentType: string | undefined;
-  status: number;
-  reason: string;
-  description: string;
-  partner: string | undefined;
-  /** Already masked (no secret may reach storage) and cut to its first 2 KB. */
-  body: string | undefined;
-  /** Sizes before cutting, in bytes. */
-  bodyBytes?: number | undefined;
-  contentTypeBytes?: number | undefined;
-}
-
-/** Rejections counted but not kept, added to the last row kept in their window. */
-export interface SuppressedRejections {
-  rejectionId: string;
-  count: number;
-}
-
-/** A delivery the worker has leased: only its lease owner finishes it. */
-export interface ClaimedDelivery {
-  id: string;
-  eventId: string;
-  destination: string;
-  rules: string[];
-  /** This attempt's number, 1 for the first. */
-  attempt: number;
-  event: RelayEvent;
-}
-
-export interface AttemptRecord {
-  startedAt: number;
-  durationMs: number;
-  outcome: 'delivered' | 'retry' | 'dead';
-  status?: number | undefined;
-  error?: string | undefined;
-  response?: string | undefined;
-}
-
-export type DeliveryNext = { state: 'delivered' } | { state: 'pending'; nextAttemptMs: number } | { state: 'dead' };
-
-export interface ClaimOptions {
-  owner: string;
-  now: number;
-  /** How long a claim is ours; an expired lease (a crashed process) is claimed again. */
-  leaseMs: number;
-  /** At most this many deliveries in flight per destination, across all processes. */
-  maxInFlight: (destination: string) => number;
-  max: number;
-  /**
-   * For a rate-limited destination (Slack's ratePerSecond), the least time between two sends to it, across all
-   * processes: a claim takes its slot, and nothing is claimed for it before the slot (or a pause) ends.
-   */
-  minIntervalMs?: ((destination: string) => number | undefined) | undefined;
-}
+import type { CallbackEvent, PayoutConfirmation, PayoutState, RelayEvent } from '../event';
+import type { DeliveryState } from '../delivery/types';
+import type { ReconciliationOutcome } from '../payouts/types';
 
 /**
  * What operators ask of the store (InspectStore, ReplayStore), shared by the `skyrelay` CLI and the admin
  * API so both filter, page and replay the same way. Listings are newest
  * first by id (ids are time-sortable); a page's last id is the next cursor.
  */
-
-export type DeliveryState = 'pending' | 'inflight' | 'delivered' | 'dead';
-export const DELIVERY_STATES: readonly DeliveryState[] = ['pending', 'inflight', 'delivered', 'dead'];
 
 export interface EventFilter {
   controlNumber?: string | undefined;
@@ -254,57 +131,6 @@ export interface SilencedRoute {
 }
 
 /**
- * A silence: while active (startsAt <= now < endsAt, not expired), events its matchers match create no deliveries
- * to the destinations it covers. `matchers` has a rule's `match` syntax, validated before it reaches the store.
- */
-export interface NewSilence {
-  id: string;
-  matchers: Record<string, unknown>;
-  /** Null: every Slack and email destination. Else exactly these destinations (webhooks only when named). */
-  destinations: string[] | null;
-  startsAtMs: number;
-  endsAtMs: number;
-  createdBy: string;
-  createdAtMs: number;
-  comment: string;
-  /** How its maker was authenticated ("admin token 3f9a2c1b", "dashboard session …", "cli as OS user …"). */
-  createdVia: string;
-  /** The address the request came from; null from the CLI. */
-  createdFrom: string | null;
-}
-
-/** How whoever ends a silence was authenticated, and from where, as NewSilence's createdVia and createdFrom. */
-export interface SilenceAudit {
-  via: string;
-  from: string | null;
-}
-
-export interface SilenceView {
-  id: string;
-  matchers: Record<string, unknown>;
-  destinations: string[] | null;
-  startsAt: string;
-  endsAt: string;
-  createdBy: string;
-  createdAt: string;
-  comment: string;
-  /** Set when someone ended it before endsAt (DELETE /admin/silences/:id, `skyrelay silence expire`). */
-  expiredBy: string | null;
-  expiredAt: string | null;
-  /** As NewSilence's; null on silences made before they were recorded. */
-  createdVia: string | null;
-  createdFrom: string | null;
-  expiredVia: string | null;
-  expiredFrom: string | null;
-}
-
-export interface SilenceFilter {
-  /** Only ids older than this one (the previous page's last id). */
-  before?: string | undefined;
-  limit: number;
-}
-
-/**
  * The identity of an accepted callback (partner, control number, payType, dealTime): what dedup compares. It
  * outlives its event (store.dedupRetentionDays), so a callback answered as a duplicate of a pruned event has one.
  */
@@ -370,112 +196,6 @@ export interface PruneCounts {
   keys: number;
 }
 
-/**
- * The rejection-alert rate limit, kept in the store so that cluster workers
- * share it and a restart does not reopen every window: per reason and
- * destination, the first rejection is sent, later ones within windowMs are
- * only counted, and whoever closes the window (any process) sends the count.
- */
-export interface Admission {
-  destination: string;
-  /** Rejections folded into the window that just expired, carried by this alert. */
-  folded: number;
-}
-
-/** A closed rejection-alert window that folded rejections: what its summary alert says. */
-export interface FoldedWindow {
-  reason: string;
-  folded: number;
-  windowMs: number;
-  lastStatus: number | null;
-  lastPartner: string | null;
-  lastRemoteAddress: string | null;
-  lastDescription: string | null;
-}
-
-/** prom-client's JSON form of a metric family, and one flattened series of it: what metric totals persist. */
-export type LabelSet = Record<string, string | number>;
-
-export interface MetricFamily {
-  name: string;
-  help: string;
-  type: string;
-  aggregator?: string;
-  values: { value: number; labels: LabelSet; metricName?: string }[];
-}
-
-export interface Sample {
-  /** Stable key: sample name plus sorted labels. */
-  series: string;
-  family: string;
-  type: string;
-  help: string;
-  /** The exposed name: the family's, or e.g. `<family>_bucket` for a histogram. */
-  sample: string;
-  labels: LabelSet;
-  value: number;
-}
-
-/** A payout as the store keeps it: one row per (partner, controlNumber), updated in its events' transactions. */
-export interface PayoutRecord {
-  /** Time-sortable (pay_...), given at first sight: what listings page by. */
-  id: string;
-  partner: string;
-  controlNumber: string;
-  state: PayoutState;
-  firstSeenMs: number;
-  lastSeenMs: number;
-  /** The newest dealTime among its statuses, as SkyPay sent it. */
-  lastDealTime: string;
-  /** When it entered its state (received time): what "stuck" measures. */
-  stateSinceMs: number;
-  /** The state a payout.stuck was raised for (at most once per state); null when never. */
-  stuckState: PayoutState | null;
-  /** How many after-final and conflict transitions it had. */
-  anomalies: number;
-}
-
-/**
- * What the store asks of the payout lifecycle while it stores a payout event (src/payouts/policy.ts): handed in,
- * since the state machine and the rules live above the store. Every call is synchronous and pure, made inside the
- * event's transaction.
- */
-export interface PayoutPolicy {
-  /** The event's transition and the payout after it; `before` is undefined for a payout never seen. */
-  judge(before: PayoutRecord | undefined, event: PayoutEvent): { transition: Transition; after: PayoutRecord };
-  /** Whether raise() needs the payout's history (read only then: most callbacks raise nothing). */
-  needsHistory(transition: Transition, before: PayoutRecord | undefined): boolean;
-  /** Events the transition raises (payout.anomaly, payout.unstuck), stored in the same transaction. */
-  raise(context: {
-    event: PayoutEvent;
-    transition: Transition;
-    before: PayoutRecord | undefined;
-    after: PayoutRecord;
-    history: PayoutHistoryEntry[];
-  }): SystemEvent[];
-  /** The deliveries of the stored event and of each raised one, planned after judging so rules see the transition. */
-  plan(event: RelayEvent): NewDelivery[];
-}
-
-export interface PayoutFilter {
-  state?: PayoutState | undefined;
-  partner?: string | undefined;
-  /** Only payouts in their state since before this instant (e.g. `--older-than 6h`). */
-  stateSinceBeforeMs?: number | undefined;
-  /** Only payouts with at least one after-final or conflict transition. */
-  anomalies?: boolean | undefined;
-  /** Only payouts not in a final state (uploaded, amendedSuccess, amendedFailure). */
-  open?: boolean | undefined;
-  /** Only payouts past one of these cutoffs (the stuck ones, as StuckCheck); none when it is empty. */
-  stuck?: readonly StuckCutoff[] | undefined;
-  /** Only ids older than this one (the previous page's last id). */
-  before?: string | undefined;
-  limit: number;
-}
-
-/** What countPayouts counts: a listing's filters, without its page. */
-export type PayoutCountFilter = Omit<PayoutFilter, 'before' | 'limit'>;
-
 /** A payout as operators see it. */
 export interface PayoutView {
   id: string;
@@ -489,51 +209,15 @@ export interface PayoutView {
   stateSince: string;
   stuckState: PayoutState | null;
   anomalies: number;
+  confirmation: PayoutConfirmation;
 }
 
 /** One payout with its events (each with duplicates, conflicting copies and deliveries), oldest first. */
 export interface PayoutDetail {
   payout: PayoutView;
   events: EventDetail[];
-  /** What SkyPay's status query said of it, oldest first (issue 10 §3). */
+  /** What SkyPay's status query said of it, oldest first. */
   reconciliations: ReconciliationView[];
-}
-
-/**
- * What reconciliation did with SkyPay's answer for one payout: `created` the event skyrelay missed, `duplicate` (that
- * event was already stored), `agrees` (SkyPay says what skyrelay holds), `contradiction` (a payout.anomaly was raised),
- * `open` (still open on both sides), `record` (a status that says nothing of the lifecycle: 0, 10, 11),
- * `unkeyed` (a final status without any time to key its event by), `missing` (left out of SkyPay's answer),
- * `unreadable` (its item in the answer could not be read).
- */
-export type ReconciliationOutcome =
-  'created' | 'duplicate' | 'agrees' | 'contradiction' | 'open' | 'record' | 'unkeyed' | 'missing' | 'unreadable';
-
-export const RECONCILIATION_OUTCOMES: readonly ReconciliationOutcome[] = [
-  'created',
-  'duplicate',
-  'agrees',
-  'contradiction',
-  'open',
-  'record',
-  'unkeyed',
-  'missing',
-  'unreadable',
-];
-
-/** One payout's reconciliation result, as the reconciler records it. */
-export interface NewReconciliation {
-  partner: string;
-  controlNumber: string;
-  checkedMs: number;
-  /** SkyPay's status code; null when the payout was missing from the answer or unreadable. */
-  status: number | null;
-  statusDesc: string;
-  outcome: ReconciliationOutcome;
-  /** What it means and what was done, in words (no secret: only what SkyPay said of the payout). */
-  detail: string;
-  /** The event created, or the anomaly raised. */
-  eventId: string | null;
 }
 
 /**
@@ -549,37 +233,6 @@ export interface ReconciliationView {
   outcome: ReconciliationOutcome;
   detail: string;
   eventId: string | null;
-}
-
-/** Which open payouts a reconciliation round asks about (Store.listOpenPayouts). */
-export interface OpenPayoutQuery {
-  firstSeenBeforeMs: number;
-  limit: number;
-  /** Only this partner's (the status query asks with one partner's credentials). */
-  partner?: string | undefined;
-  /** Only payouts not reconciled since this instant: what makes one round per interval across the cluster. */
-  notCheckedSinceMs?: number | undefined;
-}
-
-/** Payout events the stuck check raises, one per payout, in the transaction that marks them. */
-/**
- * Payouts in `state` since before `stateSinceBeforeMs` are stuck: only `partner`'s when it is set, else every
- * partner's but those in `exceptPartners` (which have cutoffs of their own). Computed outside the store
- * (src/payouts/stuck-after.ts): the waits per state and partner are configuration.
- */
-export interface StuckCutoff {
-  state: PayoutState;
-  stateSinceBeforeMs: number;
-  partner?: string | undefined;
-  exceptPartners?: readonly string[] | undefined;
-}
-
-export interface StuckCheck {
-  /** Open payouts past any of these cutoffs, not yet reported stuck in their state; none when it is empty. */
-  cutoffs: readonly StuckCutoff[];
-  limit: number;
-  build(payout: PayoutRecord): SystemEvent;
-  plan(event: RelayEvent): NewDelivery[];
 }
 
 /** How a callback was answered, as the dashboard's chart counts it (a conflicting copy counts as a duplicate). */
@@ -603,46 +256,4 @@ export interface DestinationActivity {
   lastErrorAt: string | null;
   lastErrorStatus: number | null;
   lastError: string | null;
-}
-
-/** A group with members that no message carries yet. */
-export interface PendingGroup {
-  destination: string;
-  groupKey: string;
-  /** When its oldest waiting member arrived (ms epoch). */
-  firstMs: number;
-  members: number;
-  /** When its last message was created, if ever. */
-  lastFlushMs: number | undefined;
-}
-
-/** What a group message is built from: the first members in full, and counts of all by payout status. */
-export interface GroupContent {
-  listed: RelayEvent[];
-  total: number;
-  counts: Record<string, number>;
-  /** Every rule that routed a member here. */
-  rules: string[];
-  /** Control numbers (or event ids) of the members after the listed ones, in arrival order, at most nameLimit. */
-  moreNames: string[];
-}
-
-export interface GroupFlush {
-  destination: string;
-  groupKey: string;
-  now: number;
-  /** How many members the message lists in full. */
-  listLimit: number;
-  /** How many of the members after those it names by control number only. */
-  nameLimit: number;
-  /** Judged again under the group's lock: another process may just have flushed it. */
-  isDue: (group: { firstMs: number; lastFlushMs: number | undefined }) => boolean;
-  /** The message and its one delivery, from what the group holds now. */
-  build: (content: GroupContent) => { event: GroupEvent; delivery: NewDelivery };
-}
-
-export interface FlushedGroup {
-  messageEventId: string;
-  deliveryId: string;
-  members: number;
 }

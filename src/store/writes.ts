@@ -2,7 +2,7 @@ import type { RelayEvent } from '../event';
 import { stringifyEvent } from '../event-json';
 import { eventColumns } from './rows';
 import { notifyWork, rows, type Dialect, type RowSource, type Script } from './sql';
-import type { NewDelivery } from './types';
+import type { NewDelivery } from '../delivery/types';
 
 /**
  * Writing events and their routes: what every transaction that makes an event shares (a callback, a payout's

@@ -9,7 +9,7 @@ export type { DashboardDeps } from './router';
 export type { Readiness } from './pages/overview';
 
 /**
- * The ops dashboard at /ui (issue 12): a guard that runs before routing, its pages, and the per-minute callback
+ * The ops dashboard at /ui: a guard that runs before routing, its pages, and the per-minute callback
  * counts its chart draws, saved in the background. start() and stop() are the counts'; a second stop() returns
  * the first's promise.
  */

@@ -3,7 +3,7 @@ import { html, type Fragment, type Html } from './html';
 export const UI_PREFIX = '/ui';
 
 /**
- * The navigation, in order: one entry per page. Payouts and silences join here when they exist (issue 12 §1), so
+ * The navigation, in order: one entry per page. Payouts and silences join here when they exist, so
  * adding a page is one line.
  */
 export const NAV: readonly { path: string; label: string }[] = [

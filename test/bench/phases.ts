@@ -25,6 +25,8 @@ export interface PhaseResult {
   peakRssMb: number;
   /** Server CPU per acknowledged callback, from the start of the load until its deliveries arrived. */
   cpuMsPerAck: number;
+  /** Statements sent to the store per acknowledged callback (PostgreSQL: round trips), NaN when not counted. */
+  statementsPerAck: number;
 }
 
 const now = (): number => performance.timeOrigin + performance.now();
@@ -60,6 +62,7 @@ export async function measurePhase(server: BenchServer, sink: Sink | undefined, 
     prefix: o.prefix,
   });
   if (sink) await collectReceipts(sink, warm.ackedAt, o.drainMs);
+  const statementsBefore = await server.readStatements();
   const cpuBefore = server.readCpuMs();
   const loadStart = now();
   const load = await driveSplitLoad(server, {
@@ -71,7 +74,20 @@ export async function measurePhase(server: BenchServer, sink: Sink | undefined, 
   const loadEnd = now();
   const receipts = sink ? await collectReceipts(sink, load.ackedAt, o.drainMs) : [];
   const cpuMsPerAck = (server.readCpuMs() - cpuBefore) / load.acked;
-  return { ...summarize(server, load, receipts, loadStart, loadEnd, sink !== undefined), cpuMsPerAck };
+  const statementsPerAck = await countStatements(server, statementsBefore, load.acked);
+  return {
+    ...summarize(server, load, receipts, loadStart, loadEnd, sink !== undefined),
+    cpuMsPerAck,
+    statementsPerAck,
+  };
+}
+
+/** Statements per acknowledged callback, once the daemons have published their counts (every 500 ms). */
+async function countStatements(server: BenchServer, before: number | undefined, acked: number): Promise<number> {
+  if (before === undefined) return NaN;
+  await new Promise((resolve) => setTimeout(resolve, 1_200));
+  const after = await server.readStatements();
+  return after === undefined ? NaN : (after - before) / acked;
 }
 
 /**
@@ -128,7 +144,7 @@ function summarize(
   loadStart: number,
   loadEnd: number,
   delivers: boolean,
-): Omit<PhaseResult, 'cpuMsPerAck'> {
+): Omit<PhaseResult, 'cpuMsPerAck' | 'statementsPerAck'> {
   const delays: number[] = [];
   const idsByControl = new Map<string, Set<string>>();
   let duringLoad = 0;

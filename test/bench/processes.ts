@@ -15,6 +15,11 @@ export interface BenchServer {
   readPeakRssMb(): number;
   /** CPU time (user + system) the process has used so far, in ms. */
   readCpuMs(): number;
+  /**
+   * Statements every daemon on this store has sent it so far (/metrics' skyrelay_store_statements_total, summed
+   * over the processes it shows); undefined for a server without it (bare Koa, an older build).
+   */
+  readStatements(): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
@@ -59,6 +64,8 @@ export async function spawnBenchDaemon(options: BenchDaemonOptions): Promise<Ben
     skypay: { partners: [{ userName: 'AppName@skypay', authentication: [BENCH_AUTH] }] },
     destinations: options.ingestOnly ? {} : { sink },
     rules: options.ingestOnly ? [] : [{ name: 'all', to: ['sink'] }],
+    // Statement counts reach /metrics with each publish: soon after the load, for the round trips per callback.
+    metrics: { publishIntervalMs: 500 },
   };
   const log = fs.openSync(options.logFile, 'w');
   // BENCH_DAEMON_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the daemon under load.
@@ -87,7 +94,17 @@ export async function spawnBenchDaemon(options: BenchDaemonOptions): Promise<Ben
     `${options.label} to listen`,
     60_000,
   );
-  return describeServer(options.label, child, exited, `http://127.0.0.1:${port}/callbacks/skypay`);
+  const server = describeServer(options.label, child, exited, `http://127.0.0.1:${port}/callbacks/skypay`);
+  return { ...server, readStatements: () => readStatements(`http://127.0.0.1:${port}/metrics`) };
+}
+
+/** The sum of skyrelay_store_statements_total over the processes a scrape shows; undefined when it has none. */
+async function readStatements(metricsUrl: string): Promise<number | undefined> {
+  const text = await fetch(metricsUrl)
+    .then((r) => r.text())
+    .catch(() => '');
+  const values = [...text.matchAll(/^skyrelay_store_statements_total(?:\{[^}]*\})? (\S+)$/gm)].map((m) => Number(m[1]));
+  return values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0);
 }
 
 /** A forked helper (bare Koa, sink) that reports its port over IPC once listening. */
@@ -132,6 +149,7 @@ function describeServer(
     callbackUrl,
     readPeakRssMb: () => readVmHwmMb(pid),
     readCpuMs: () => readCpuMs(pid),
+    readStatements: () => Promise.resolve(undefined),
     async stop() {
       if (exited.done) return;
       child.kill('SIGTERM');
@@ -157,6 +175,8 @@ export function combineServers(label: string, servers: readonly BenchServer[]): 
     callbackUrls: servers.map((s) => s.callbackUrl),
     readPeakRssMb: () => Math.max(...servers.map((s) => s.readPeakRssMb())),
     readCpuMs: () => servers.reduce((sum, s) => sum + s.readCpuMs(), 0),
+    // Every daemon's scrape shows all the processes on the shared store: one is the whole count.
+    readStatements: () => first.readStatements(),
     async stop() {
       await Promise.all(servers.map((s) => s.stop()));
     },

@@ -27,7 +27,7 @@ export function formatPhase(round: number, r: PhaseResult): string {
     `${formatNumber(r.consumerP99Ms, 1)} ms, ${formatNumber(r.deliveriesPerS)} deliveries/s, ` +
     `drained ${formatNumber(r.drainedMs, 0)} ms after, ` +
     `undelivered ${r.undelivered}, conflicting ids ${r.conflictingIds}, failed ${r.failed}, VmHWM ${formatNumber(r.peakRssMb, 1)} MiB, ` +
-    `CPU ${formatNumber(r.cpuMsPerAck, 3)} ms/ack`
+    `CPU ${formatNumber(r.cpuMsPerAck, 3)} ms/ack, statements ${formatNumber(r.statementsPerAck, 2)}/ack`
   );
 }
 
@@ -155,6 +155,14 @@ export function formatTable(rounds: Rounds, seedEvents: number): string {
       '',
       '',
     ]);
+    rows.push([
+      `(${name}) acks/s / SQLite's in the same run`,
+      formatNumber(pgAcks / acks, 2),
+      '≥ 0.5',
+      verdict(pgAcks / acks >= 0.5),
+    ]);
+    const trips = med(results, (r) => r.statementsPerAck);
+    rows.push([`(${name}) round trips per callback`, formatNumber(trips, 2), '≤ 2', verdict(trips <= 2)]);
     rows.push([
       `(${name}) ack p99; deliveries/s`,
       `${formatNumber(

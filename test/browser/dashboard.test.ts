@@ -298,7 +298,8 @@ describeBrowser('dashboard in Chromium', function () {
 
   it('signs in with the keyboard alone and reaches a page through the nav', async () => {
     await page.goto(`${t.baseUrl}/ui`);
-    // The token field has focus: type, Enter submits.
+    // The token field takes focus by itself (autofocus) once the page is in: keys typed before would go nowhere.
+    await page.waitForFunction("document.activeElement?.id === 'token'");
     await page.keyboard.type(TOKEN);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Overview' }).waitFor();

@@ -8,7 +8,7 @@ import type Router from '@koa/router';
 import { Daemon } from '../../src/daemon';
 import type { AttemptReport } from '../../src/delivery/worker';
 import type { CallbackOutcome } from '../../src/ingest/answer';
-import type { NewRejection } from '../../src/store/types';
+import type { NewRejection } from '../../src/ingest/types';
 import { createLogger } from '../../src/log';
 import { mergeDeep, readDefaultConfig } from './config';
 import { hangUpIdleRawSockets } from './raw-http';

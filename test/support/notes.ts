@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 /**
  * What a test measured or a run left out, for the person reading the run: tests never write to stdout themselves
  * (run-tests.ts fails the run if anything but the reporter does). The reporter (reporter.ts) prints a test's notes
@@ -19,9 +20,15 @@ export function note(line: string): void {
   forTest.push(line);
 }
 
-/** A line about the whole run, shown once however many times it is given (e.g. why some suites were left out). */
+/**
+ * A line about the whole run, shown once however many times it is given (e.g. why some suites were left out). Under
+ * run-tests.ts, which runs test files in several processes, every process adds its lines to one file
+ * (SKYRELAY_RUN_NOTES) and run-tests prints each line once at the end; run alone, the reporter prints them.
+ */
 export function noteRun(line: string): void {
-  forRun.add(line);
+  const shared = process.env['SKYRELAY_RUN_NOTES'];
+  if (shared) fs.appendFileSync(shared, `${line}\n`);
+  else forRun.add(line);
 }
 
 /** For the reporter: the notes given since the last call. */

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 
@@ -47,7 +48,9 @@ function planRuns(argv: string[]): Run[] {
     return [{ specs, options: [...color, ...options] }];
   }
   const files = areas.flatMap((a) => (/^[a-z-]+$/.test(a) ? listTestFiles(path.join(TESTS, a)) : [a]));
-  const alone = files.filter((f) => fs.readFileSync(f, 'utf8').includes('stopPostgres'));
+  const stopsPostgres = files.filter((f) => fs.readFileSync(f, 'utf8').includes('stopPostgres'));
+  // Without a server they register nothing: a run of their own would only print "0 passing".
+  const alone = process.env['SKYRELAY_TEST_DATABASE_URL'] ? stopsPostgres : [];
   const shared = files.filter((f) => !alone.includes(f));
   return [
     { specs: shared, options: [...color, ...parallel, ...options] },
@@ -108,12 +111,25 @@ function removeOrphans(dir = TESTS): void {
 
 async function main(): Promise<void> {
   removeOrphans();
+  // Every mocha process adds its run notes here (notes.ts): each is printed once, after every run.
+  const notes = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'skyrelay-run-')), 'notes.txt');
+  process.env['SKYRELAY_RUN_NOTES'] = notes;
   let status = 0;
   for (const run of planRuns(process.argv.slice(2))) {
     if (run.specs.length === 0) continue;
     // A failed first run does not skip the second: both results are worth seeing.
     status ||= await runMocha([...run.specs, ...run.options]);
   }
+  const lines = fs.existsSync(notes)
+    ? new Set(
+        fs
+          .readFileSync(notes, 'utf8')
+          .split('\n')
+          .filter((l) => l !== ''),
+      )
+    : [];
+  if ([...lines].length > 0) process.stdout.write(`\n${[...lines].map((l) => `  ${l}`).join('\n')}\n`);
+  fs.rmSync(path.dirname(notes), { recursive: true, force: true });
   process.exitCode = status;
   // Whatever still holds a pipe must not keep this process waiting.
   setImmediate(() => process.exit(status));

@@ -24,8 +24,11 @@ export type SimulatorMode =
   | { kind: 'slow'; delayMs: number }
   /** Answers 200 with text that is neither ciphertext under the key nor JSON. */
   | { kind: 'garbage' }
-  /** Answers, encrypted, with this responseCode (e.g. "-9999") and no items. */
-  | { kind: 'code'; code: string; description: string }
+  /**
+   * Answers with this responseCode (e.g. "-9999") and no items: encrypted, or with `plain` as plain JSON, as a
+   * gateway refusing the caller may.
+   */
+  | { kind: 'code'; code: string; description: string; plain?: boolean }
   /** Answers this HTTP status with a short text body. */
   | { kind: 'http'; status: number };
 
@@ -111,7 +114,7 @@ export class SkyPaySimulator {
       return;
     }
     if (mode.kind === 'code') {
-      this.answer(res, record, mode.code, mode.description);
+      this.answer(res, record, mode.code, mode.description, undefined, mode.plain);
       return;
     }
     const problem = this.check(body);
@@ -151,6 +154,7 @@ export class SkyPaySimulator {
     code: string,
     description: string,
     items?: SimulatedPayout[],
+    plain = false,
   ): void {
     record.answered = code;
     const reply = {
@@ -159,6 +163,7 @@ export class SkyPaySimulator {
       responseDescription: description,
       ...(items ? { controlNumbers: items } : {}),
     };
-    res.writeHead(200, { 'content-type': 'text/plain' }).end(encryptBody(JSON.stringify(reply), this.aesKey));
+    const text = JSON.stringify(reply);
+    res.writeHead(200, { 'content-type': 'text/plain' }).end(plain ? text : encryptBody(text, this.aesKey));
   }
 }

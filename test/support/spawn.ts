@@ -23,8 +23,10 @@ export interface SpawnedDaemon {
 export async function spawnDaemon(
   config: Record<string, unknown>,
   env: Record<string, string> = {},
+  /** A command the daemon runs under (`['strace', '-f', …]`): it is given node and the entry after these. */
+  wrapper: readonly string[] = [],
 ): Promise<SpawnedDaemon> {
-  const { child, output, exited } = startProcess(config, env);
+  const { child, output, exited } = startProcess(config, env, wrapper);
   let port: number | undefined;
   let dead = false;
   void exited.then(() => {
@@ -72,8 +74,9 @@ export async function spawnDaemonExpectingExit(
   return { code: code as number | string, output: output() };
 }
 
-function startProcess(config: Record<string, unknown>, env: Record<string, string>) {
-  const child = spawn(process.execPath, [DAEMON_ENTRY], {
+function startProcess(config: Record<string, unknown>, env: Record<string, string>, wrapper: readonly string[] = []) {
+  const [command = process.execPath, ...args] = [...wrapper, process.execPath, DAEMON_ENTRY];
+  const child = spawn(command, args, {
     cwd: REPO_ROOT,
     env: {
       ...process.env,

@@ -2,7 +2,7 @@ import type { Logger } from '../../log';
 import { StoreBusyError } from '../../store/errors';
 import type { Grouping } from '../../routing/group';
 import type { GroupStore } from '../../store/store';
-import type { PendingGroup } from '../../store/types';
+import type { PendingGroup } from '../types';
 import { GROUP_LISTED, GROUP_NAMED, buildGroupMessage } from './message';
 import { groupDueAt, isGroupDue, type GroupTiming } from './window';
 

@@ -2,7 +2,8 @@ import type { GroupEvent, GroupMemberLine, RelayEvent } from '../../event';
 import { createId } from '../../ids';
 import { describeStatusCounts } from '../../destinations/group-present';
 import { readGroupKey } from '../../routing/group';
-import type { GroupContent, NewDelivery } from '../../store/types';
+import type { GroupContent } from '../types';
+import type { NewDelivery } from '../../delivery/types';
 
 /** How many members a group message lists in full; the rest are counted per status ("and N more"). */
 export const GROUP_LISTED = 20;

@@ -59,6 +59,8 @@ export class PostgresDriver implements Driver {
   readonly kind = 'postgres';
   readonly d = postgresDialect;
   readonly failures = failures;
+  readonly batchesInFlight = 1;
+  statements = 0;
   readonly lostReason: string | undefined = undefined;
   private readonly pool: pg.Pool;
   private readonly listener: WorkListener;
@@ -125,6 +127,8 @@ export class PostgresDriver implements Driver {
 
   writeRaw<R>(script: () => Script<R>): Promise<R> {
     this.assertOpen();
+    // BEGIN and COMMIT: round trips of their own.
+    this.statements += 2;
     return inTransaction(this.pool, (client) => runScript(script(), (s) => this.execute(client, s)));
   }
 
@@ -203,6 +207,7 @@ export class PostgresDriver implements Driver {
   }
 
   private async execute(client: pg.ClientBase, s: Statement): Promise<unknown> {
+    this.statements += 1;
     if (s.op === 'rows') {
       const columns = s.source.columns;
       const key = `${s.sql}\u0000${columns.map(([n, t]) => `${n}:${t}`).join(',')}`;

@@ -53,6 +53,7 @@ const COLUMNS: Record<CopiedTable, readonly string[]> = {
     'state_since_ms',
     'stuck_state',
     'anomalies',
+    'confirmation',
   ],
   rejections: [
     'id',

@@ -7,7 +7,9 @@ import { describeFailure, toStoreError, type Driver, type FailureKinds } from '.
 import { DatabaseLostError, StoreClosedError, StoreNotFoundError, StoreUnavailableError } from '../errors';
 import { run, runScriptSync, type Dialect, type RowSource, type Script, type Statement } from '../sql';
 import type { StoreOptions } from '../store';
+import { Checkpointer } from './checkpointer';
 import { openDatabase } from './database';
+import { WalSync } from './wal-sync';
 
 /** What /healthz, /readyz, the log and the alert say when the file under the open handle is gone. */
 export const DATABASE_LOST_REASON = 'database file was removed or replaced';
@@ -18,6 +20,8 @@ export const DATABASE_LOST_REASON = 'database file was removed or replaced';
  */
 export const DATABASE_WAL_LOST_REASON = 'database -wal file was removed or replaced';
 export const DATABASE_SHM_LOST_REASON = 'database -shm file was removed or replaced';
+/** A flush of the -wal failed: whether its commits reached the disk is unknown, so nothing is acknowledged any more. */
+export const DATABASE_SYNC_FAILED_REASON = 'database -wal file could not be flushed to disk';
 /** Without traffic a removed file is still noticed (log, alert, probes) within this long. */
 const FILE_CHECK_INTERVAL_MS = 1_000;
 /** How long a job lock is held without renewal: a process that died holding one blocks the job this long. */
@@ -78,9 +82,11 @@ export class SqliteDriver implements Driver {
   readonly kind = 'sqlite';
   readonly d = sqliteDialect;
   readonly failures = failures;
+  readonly batchesInFlight = 4;
+  statements = 0;
   /** The open handle: for tests that inject faults under the store (test/support/sqlite.ts). */
   readonly db: Database.Database;
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly prepared = new Map<string, Database.Statement>();
   private readonly inWrite: Database.Transaction<(script: () => Script<unknown>) => unknown>;
   private readonly inRead: Database.Transaction<(script: () => Script<unknown>) => unknown>;
   private readonly file: FileIdentity | undefined;
@@ -94,6 +100,9 @@ export class SqliteDriver implements Driver {
   private writeBackFailed: string | undefined;
   private wroteBack = false;
   private closing: Promise<void> | undefined;
+  /** store.synchronous FULL: commits are flushed off the event loop before they count (see wal-sync.ts). */
+  private readonly walSync: WalSync | undefined;
+  private readonly checkpointer: Checkpointer | undefined;
   /** Who holds job locks taken through this driver: unique per store, so two stores on one file are two holders. */
   private readonly jobOwner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   private readonly jobsHeld = new Set<string>();
@@ -106,8 +115,15 @@ export class SqliteDriver implements Driver {
     if (options.mustExist && options.path !== ':memory:' && !fs.existsSync(options.path)) {
       throw new StoreNotFoundError(`no database at ${options.path}`);
     }
-    this.db = openDatabase(options);
+    const durable = options.synchronous !== 'NORMAL' && options.path !== ':memory:' && options.path !== '';
+    // FULL's guarantee, kept by flushing the -wal ourselves before a commit counts: SQLite's own FULL flushes on
+    // the committing thread, the event loop.
+    this.db = openDatabase({ ...options, synchronous: 'NORMAL' });
+    this.walSync = durable ? new WalSync(`${options.path}-wal`) : undefined;
     this.file = identify(options.path);
+    this.checkpointer = this.file && !options.mustExist ? Checkpointer.start(options.path) : undefined;
+    // The checkpoint thread copies the -wal home; the store's own connection does it only without that thread.
+    if (this.checkpointer) this.db.pragma('wal_autocheckpoint = 0');
     // The -wal first: after a commit, checkFile(true) looks at it alone.
     this.sideFiles = this.file
       ? [
@@ -131,16 +147,35 @@ export class SqliteDriver implements Driver {
     return this.guard(() => this.inRead.deferred(script) as R);
   }
 
-  write<R>(script: () => Script<R>): Promise<R> {
-    return this.guard(() => this.inWrite.immediate(script) as R);
+  async write<R>(script: () => Script<R>): Promise<R> {
+    const committed = await this.guard(() => this.inWrite.immediate(script) as R);
+    await this.durable();
+    return committed;
   }
 
+  /** Commits at once (synchronously, so commits keep their order), and resolves once the commit is on disk. */
   writeRaw<R>(script: () => Script<R>): Promise<R> {
     this.assertOpen();
+    let committed: R;
     try {
-      return Promise.resolve(this.inWrite.immediate(script) as R);
+      committed = this.inWrite.immediate(script) as R;
     } catch (err) {
       return Promise.reject(err);
+    }
+    return this.durable().then(() => committed);
+  }
+
+  /** Resolves once everything committed so far is on disk (store.synchronous FULL); at once with NORMAL. */
+  private async durable(): Promise<void> {
+    if (!this.walSync) return;
+    try {
+      await this.walSync.durable();
+    } catch (err) {
+      this.checkFile();
+      throw new DatabaseLostError('store unavailable; send again later', {
+        code: 'DATABASE_SYNC_FAILED',
+        cause: err,
+      });
     }
   }
 
@@ -157,7 +192,7 @@ export class SqliteDriver implements Driver {
    */
   checkFile(onlyLog = false): string | undefined {
     if (this.lost !== undefined || !this.file) return this.lost;
-    const reason = this.findLostFile(this.file, onlyLog);
+    const reason = this.walSync?.failed ? DATABASE_SYNC_FAILED_REASON : this.findLostFile(this.file, onlyLog);
     if (reason === undefined) return undefined;
     this.lost = reason;
     this.walLost = reason === DATABASE_WAL_LOST_REASON;
@@ -294,10 +329,12 @@ export class SqliteDriver implements Driver {
   }
 
   close(): Promise<void> {
-    this.closing ??= Promise.resolve().then(() => {
+    this.closing ??= (async () => {
       if (this.fileWatch) clearInterval(this.fileWatch);
+      await this.checkpointer?.stop();
       this.db.close();
-    });
+      this.walSync?.close();
+    })();
     return this.closing;
   }
 
@@ -315,6 +352,7 @@ export class SqliteDriver implements Driver {
   }
 
   private execute(s: Statement): unknown {
+    this.statements += s.op === 'rows' ? s.source.rows.length : 1;
     if (s.op === 'rows') return this.executeRows(s.sql, s.params, s.source);
     const statement = this.prepare(s.sql);
     switch (s.op) {
@@ -331,13 +369,13 @@ export class SqliteDriver implements Driver {
   private executeRows(sql: string, params: readonly unknown[], source: RowSource): unknown[] {
     const names = source.columns.map(([name]) => name);
     const key = `${sql}\u0000${names.join(',')}`;
-    let statement = this.statements.get(key);
+    let statement = this.prepared.get(key);
     let split = splitAt.get(key);
     if (!statement || split === undefined) {
       const at = sql.indexOf(':rows');
       split = countPlaceholders(sql.slice(0, at));
       statement = this.db.prepare(sql.replace(':rows', `(SELECT ${names.map((n) => `? AS ${n}`).join(', ')})`));
-      this.statements.set(key, statement);
+      this.prepared.set(key, statement);
       splitAt.set(key, split);
     }
     const before = params.slice(0, split);
@@ -351,10 +389,10 @@ export class SqliteDriver implements Driver {
   }
 
   private prepare(sql: string): Database.Statement {
-    let statement = this.statements.get(sql);
+    let statement = this.prepared.get(sql);
     if (!statement) {
       statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
+      this.prepared.set(sql, statement);
     }
     return statement;
   }

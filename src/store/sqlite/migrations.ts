@@ -163,7 +163,7 @@ const MIGRATIONS: string[] = [
   ) WITHOUT ROWID;
   `,
   `
-  -- Silences (issue 11): while one is active, the events its matchers match get no deliveries to the destinations it
+  -- Silences: while one is active, the events its matchers match get no deliveries to the destinations it
   -- covers. Kept after they end, for the audit (who created and expired each, when).
   CREATE TABLE silences (
     id TEXT PRIMARY KEY,
@@ -203,7 +203,7 @@ const MIGRATIONS: string[] = [
   ) WITHOUT ROWID;
   `,
   `
-  -- Grouping (issue 11): an event routed to a grouping destination becomes a member of its group instead of a
+  -- Grouping: an event routed to a grouping destination becomes a member of its group instead of a
   -- delivery; when the group's window closes, one message (an event of skyrelay's own, with one delivery) carries
   -- every waiting member, and message_event_id records which.
   CREATE TABLE group_members (
@@ -232,11 +232,11 @@ const MIGRATIONS: string[] = [
   ) WITHOUT ROWID;
   `,
   `
-  -- Claims read each destination's pending deliveries oldest first, no more than it has room for (issue 13).
+  -- Claims read each destination's pending deliveries oldest first, no more than it has room for.
   CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(state, destination, next_attempt_ms);
   `,
   `
-  -- Payouts (issue 10): one row per (partner, control number), judged and updated in the transaction of each of its
+  -- Payouts: one row per (partner, control number), judged and updated in the transaction of each of its
   -- events. Built here from the events already stored, so an upgrade keeps each payout's history; events stored
   -- before this have no transition of their own.
   CREATE TABLE payouts (
@@ -281,7 +281,7 @@ const MIGRATIONS: string[] = [
   FROM g JOIN s ON s.partner = g.partner AND s.control_number = g.control_number AND s.rn = 1;
   `,
   `
-  -- Reconciliation (issue 10 §3): what SkyPay's status query said of each payout, on its timeline. The same answer
+  -- Reconciliation: what SkyPay's status query said of each payout, on its timeline. The same answer
   -- again is counted on the payout's latest row (checks, last_ms), so an open payout keeps a few rows, not one per
   -- interval; last_ms is also what makes a payout due again (one question per interval across the cluster).
   CREATE TABLE IF NOT EXISTS payout_reconciliations (
@@ -318,6 +318,26 @@ const MIGRATIONS: string[] = [
   ALTER TABLE silences ADD COLUMN created_from TEXT;
   ALTER TABLE silences ADD COLUMN expired_via TEXT;
   ALTER TABLE silences ADD COLUMN expired_from TEXT;
+  `,
+  `
+  -- Confirmation: whether SkyPay's status query has confirmed a final status a callback brought (AES-ECB callbacks
+  -- have no integrity, so one may be forged). Payouts final before this were never asked: off. Reconciliation looks
+  -- up the pending ones oldest first; they are few, so the index holds only them.
+  ALTER TABLE payouts ADD COLUMN confirmation TEXT NOT NULL DEFAULT 'off';
+  CREATE INDEX payouts_confirmation_pending ON payouts(state_since_ms) WHERE confirmation = 'pending';
+  `,
+  `
+  -- Deliveries are indexed only where a hot query looks: pending ones by destination and due time (claims),
+  -- in-flight ones by destination and lease (the limit's count, expired leases), dead ones by destination (the
+  -- dead listing, replay, the queue gauges). Delivered rows, nearly all of them, are in none of these, so a
+  -- delivery's state changes rewrite small indexes; (state, next_attempt_ms) and (destination, state) over every
+  -- row are superseded.
+  DROP INDEX IF EXISTS deliveries_due;
+  DROP INDEX IF EXISTS deliveries_destination;
+  DROP INDEX IF EXISTS deliveries_pending;
+  CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (destination, next_attempt_ms) WHERE state = 'pending';
+  CREATE INDEX IF NOT EXISTS deliveries_inflight ON deliveries (destination, lease_until_ms) WHERE state = 'inflight';
+  CREATE INDEX IF NOT EXISTS deliveries_dead ON deliveries (destination, id) WHERE state = 'dead';
   `,
 ];
 

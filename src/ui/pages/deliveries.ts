@@ -1,6 +1,7 @@
 import { FilterError, hasControlCharacters, parseSince, parseState } from '../../admin/filters';
 import type { InspectStore } from '../../store/store';
-import { DELIVERY_STATES, type DeliveryFilter } from '../../store/types';
+import { DELIVERY_STATES } from '../../delivery/types';
+import type { DeliveryFilter } from '../../store/types';
 import { html, query, type Html } from '../html';
 import { csrfField, errorBox, orDash, replayNotice, showTime, statePill, type Page } from '../layout';
 import { ID_PATTERN } from './events';

@@ -1,8 +1,10 @@
-import { FilterError, parseName, parseOlderThan, parsePayoutState } from '../../admin/filters';
-import { PAYOUT_STATES, type PayoutEvent } from '../../event';
+import { FilterError, parseConfirmation, parseName, parseOlderThan, parsePayoutState } from '../../admin/filters';
+import { PAYOUT_CONFIRMATIONS, PAYOUT_STATES, type PayoutEvent } from '../../event';
+import { describeConfirmation } from '../../payouts/lifecycle';
 import type { PayoutStore } from '../../store/store';
 import { describeStuckWaits, isStuckCheckOn, stuckCutoffs, type StuckWaits } from '../../payouts/stuck-after';
-import type { PayoutDetail, PayoutFilter, PayoutView, StuckCutoff } from '../../store/types';
+import type { PayoutDetail, PayoutView } from '../../store/types';
+import type { PayoutFilter, StuckCutoff } from '../../payouts/types';
 import { html, query, type Html } from '../html';
 import { errorBox, orDash, showAge, showTime, statePill, type Page } from '../layout';
 import { ID_PATTERN } from './events';
@@ -34,6 +36,7 @@ export function readPayoutFilter(q: Query, now: number, waits: StuckWaits): Payo
   const partner = pick('partner');
   const olderThan = pick('olderThan');
   const anomalies = pick('anomalies');
+  const confirmation = pick('confirmation');
   if (anomalies !== undefined && anomalies !== '1') throw new FilterError('anomalies: expected 1 (or nothing)');
   const stateSinceBeforeMs = olderThan === undefined ? undefined : parseOlderThan(olderThan, now);
   let open = state === 'open' ? true : undefined;
@@ -54,6 +57,7 @@ export function readPayoutFilter(q: Query, now: number, waits: StuckWaits): Payo
     partner: partner === undefined ? undefined : parseName(partner, 'partner'),
     stateSinceBeforeMs,
     anomalies: anomalies === '1' ? true : undefined,
+    confirmation: confirmation === undefined ? undefined : parseConfirmation(confirmation),
     before: cursor,
     limit: PAGE_SIZE + 1,
   };
@@ -88,8 +92,9 @@ export async function renderPayouts(store: PayoutStore, q: Query, now: number, w
         </p>`
       : view === 'anomalies'
         ? html`<p>
-            Payouts that received a status after a final one (after-final) or a different final status (conflict): a
-            SkyPay error or a forged callback. Look at each timeline.
+            Payouts with a payout.anomaly: a status after a final one (after-final), a different final status
+            (conflict), a status with its previous status's exact dealTime (same-time), or a final status SkyPay's
+            status query contradicts (unconfirmed). A SkyPay error or a forged callback: look at each timeline.
           </p>`
         : html``;
   const body = html`<h1>${title}</h1>
@@ -107,6 +112,15 @@ export async function renderPayouts(store: PayoutStore, q: Query, now: number, w
       <div class="field">
         <label for="f-partner">Partner</label>
         <input id="f-partner" name="partner" value="${q['partner'] ?? ''}" placeholder="AppName@skypay" />
+      </div>
+      <div class="field">
+        <label for="f-confirmation">Confirmation</label>
+        <select id="f-confirmation" name="confirmation">
+          <option value="">any</option>
+          ${PAYOUT_CONFIRMATIONS.map(
+            (c) => html`<option value="${c}" ${q['confirmation'] === c ? html`selected` : ''}>${c}</option>`,
+          )}
+        </select>
       </div>
       <div class="field">
         <label for="f-older">In its state for longer than</label>
@@ -136,6 +150,7 @@ export async function renderPayouts(store: PayoutStore, q: Query, now: number, w
             <th scope="col">Partner</th>
             <th scope="col">State</th>
             <th scope="col">In state since</th>
+            <th scope="col">Confirmation</th>
             <th scope="col">First seen</th>
             <th scope="col">Last seen</th>
             <th scope="col">Anomalies</th>
@@ -145,7 +160,7 @@ export async function renderPayouts(store: PayoutStore, q: Query, now: number, w
           ${
             items.length === 0
               ? html`<tr>
-                  <td colspan="7">No payouts match.</td>
+                  <td colspan="8">No payouts match.</td>
                 </tr>`
               : ''
           }
@@ -159,6 +174,7 @@ export async function renderPayouts(store: PayoutStore, q: Query, now: number, w
                   ${p.stuckState ? html`<br /><small class="bad">reported stuck (${p.stuckState})</small>` : ''}
                 </td>
                 <td>${showTime(p.stateSince)}<br /><small>${showAge(now - Date.parse(p.stateSince))} ago</small></td>
+                <td data-testid="confirmation">${statePill(p.confirmation)}</td>
                 <td>${showTime(p.firstSeenAt)}</td>
                 <td>${showTime(p.lastSeenAt)}</td>
                 <td>${p.anomalies > 0 ? html`<strong class="bad">${p.anomalies}</strong>` : 0}</td>
@@ -231,7 +247,7 @@ function renderOnePayout(detail: PayoutDetail, now: number): Html {
   const p = detail.payout;
   const deliveries = detail.events.flatMap((e) => e.deliveries.map((d) => ({ ...d, event: e.event })));
   const silenced = detail.events.flatMap((e) => e.silenced.map((s) => ({ ...s, eventId: e.event.id })));
-  // Grouped destinations (issue 11 §1): the event went out as a member of one group message.
+  // Grouped destinations: the event went out as a member of one group message.
   const grouped = detail.events.flatMap((e) => e.groups.map((g) => ({ ...g, eventId: e.event.id })));
   const key = `${p.partner}-${p.controlNumber}`.replace(/[^A-Za-z0-9_-]/g, '_');
   return html`<section class="payout-detail" aria-labelledby="h-${key}">
@@ -247,6 +263,10 @@ function renderOnePayout(detail: PayoutDetail, now: number): Html {
       <dd>${showTime(p.lastSeenAt)}</dd>
       <dt>Latest dealTime</dt>
       <dd>${p.lastDealTime} (SkyPay time)</dd>
+      <dt>Confirmation</dt>
+      <dd data-testid="payout-confirmation">
+        ${statePill(p.confirmation)} <small>${describeConfirmation(p.confirmation)}</small>
+      </dd>
       <dt>Anomalies</dt>
       <dd>${p.anomalies > 0 ? html`<strong class="bad">${p.anomalies}</strong>` : 0}</dd>
       <dt>Reported stuck</dt>
@@ -305,7 +325,9 @@ function renderOnePayout(detail: PayoutDetail, now: number): Html {
                       <td>${showTime(r.lastCheckedAt)}</td>
                       <td>${r.checks}</td>
                       <td>${r.status === null ? orDash(null) : `${r.status} ${r.statusDesc}`}</td>
-                      <td class="${r.outcome === 'contradiction' ? 'bad' : ''}">${r.outcome}</td>
+                      <td class="${r.outcome === 'contradiction' || r.outcome === 'out-of-window' ? 'bad' : ''}">
+                        ${r.outcome}
+                      </td>
                       <td>
                         ${r.detail}${
                           r.eventId

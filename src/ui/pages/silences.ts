@@ -8,7 +8,7 @@ import {
 } from '../../alerts/silence-input';
 import { silenceState } from '../../alerts/silence-match';
 import type { SilenceStore } from '../../store/store';
-import type { NewSilence, SilenceView } from '../../store/types';
+import type { NewSilence, SilenceView } from '../../alerts/types';
 import { html, query, type Html } from '../html';
 import { csrfField, errorBox, orDash, showTime, statePill, type Page } from '../layout';
 import { ID_PATTERN } from './events';

@@ -8,7 +8,8 @@ import { buildGroupMessage } from '../../../src/alerts/grouping/message';
 import { isGroupDue } from '../../../src/alerts/grouping/window';
 import { isGroupEvent, type PayoutEvent } from '../../../src/event';
 import type { Store } from '../../../src/store/store';
-import type { ClaimOptions, GroupFlush } from '../../../src/store/types';
+import type { ClaimOptions } from '../../../src/delivery/types';
+import type { GroupFlush } from '../../../src/alerts/types';
 import { buildPayoutEvent } from '../../support/fixtures';
 import { STORE_FACTORIES, type StoreHarness } from './factories';
 

@@ -7,7 +7,8 @@ import { expect } from 'chai';
 import { PAY_STATUSES, type PayType, type PayoutEvent, type RelayEvent } from '../../../src/event';
 import { createPayoutPolicy } from '../../../src/payouts/policy';
 import type { Store } from '../../../src/store/store';
-import type { NewDelivery, NewReconciliation } from '../../../src/store/types';
+import type { NewDelivery } from '../../../src/delivery/types';
+import type { NewReconciliation } from '../../../src/payouts/types';
 import { buildPayoutEvent } from '../../support/fixtures';
 import { STORE_FACTORIES, type StoreHarness } from './factories';
 

@@ -15,7 +15,7 @@ import {
   type Store,
 } from '../../../src/store';
 import type { CopyProgress } from '../../../src/store/migration';
-import type { NewReconciliation } from '../../../src/store/types';
+import type { NewReconciliation } from '../../../src/payouts/types';
 import { runCli } from './run-cli';
 
 const SECRET = `whsec_${Buffer.from('migrate-store-test-secret-0123456').toString('base64')}`;

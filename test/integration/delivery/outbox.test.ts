@@ -5,7 +5,8 @@ import { getRefusedUrl, replies, startReceiver, type Receiver, type RecordedRequ
 import { startSmtpServer, type SmtpServerHandle } from '../../support/smtp';
 import { SAMPLE_AUTH, buildCallback, postCallback } from '../../support/skypay';
 import { ALL, withStore } from '../../support/store';
-import type { AttemptView, DeliveryState, DeliveryView } from '../../../src/store/types';
+import type { AttemptView, DeliveryView } from '../../../src/store/types';
+import type { DeliveryState } from '../../../src/delivery/types';
 
 const SECRET = `whsec_${Buffer.from('a'.repeat(32)).toString('base64')}`;
 const SMTP_PASS = 'smtp-pa55-word';

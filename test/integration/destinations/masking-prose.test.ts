@@ -133,7 +133,8 @@ describe('masking in the prose of every event (real Slack receiver, SMTP server,
     const missedPaidAt = dealTimeFromNow(-5 * MINUTE);
     for (const time of [queriedAt, missedPaidAt]) hidden.add(time);
     sim.set(
-      // SkyPay says failed where skyrelay holds paid: `skyrelay reconcile` raises the contradiction.
+      // SkyPay says failed where a callback said paid: the daemon's round contradicts the pending confirmation
+      // (unconfirmed), then `skyrelay reconcile` raises the plain contradiction of a final status (reconciliation).
       {
         controlNumber: contradicted,
         status: '4',
@@ -171,6 +172,7 @@ describe('masking in the prose of every event (real Slack receiver, SMTP server,
       encryptKey: SAMPLE_ENCRYPT_KEY,
     });
     expect(refused.status).to.equal(401);
+    await ledgerHas('skyrelay.payout.anomaly', 'unconfirmed');
     const reconciled = await runCli(['reconcile', '--control-number', contradicted], {
       ...overrides,
       skypay: {
@@ -228,9 +230,12 @@ describe('masking in the prose of every event (real Slack receiver, SMTP server,
       for (const value of hidden)
         expect(text.toLowerCase(), `${value} in ${where}`).not.to.include(value.toLowerCase());
     }
-    // The prose still reads, with the masked view's values in it.
+    // The prose still reads, with the masked view's values in it. The anomaly of the paid payout that then failed
+    // (the others, unconfirmed and reconciliation, come from SkyPay's status query and name no payout in prose).
     const anomaly = ledger.requests.find(
-      (r) => typeOf(r) === 'skyrelay.payout.anomaly' && !r.body.includes('reconciliation'),
+      (r) =>
+        typeOf(r) === 'skyrelay.payout.anomaly' &&
+        ['after-final', 'conflict'].includes(String((r.json as Envelope).data.data?.['kind'])),
     );
     expect(String((anomaly?.json as Envelope).data.data?.['reason'])).to.match(
       /^Payout \*\*\*\*\d{4} of \*\*\*\*ypay was already paid \(final\)/,

@@ -48,7 +48,7 @@ describe('-wal or -shm removed under a loaded daemon (built daemon, SIGKILL)', f
   });
 
   const start = async (dbPath: string): Promise<SpawnedDaemon> => {
-    const d = await spawnDaemon({ store: { path: dbPath } });
+    const d = await spawnDaemon({ server: { host: '127.0.0.1', port: 0 }, store: { path: dbPath } });
     spawned.push(d);
     return d;
   };

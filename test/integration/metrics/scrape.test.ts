@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
 import { rawRequest } from '../../support/raw-http';
+import { openSqliteFile } from '../../support/sqlite';
 import { buildCallback, postCallback } from '../../support/skypay';
 
 const TOKEN = 'metrics-scrape-token-0123456789ab';
@@ -29,6 +30,17 @@ describe('GET /metrics: read-only scrapes, metrics.token and metrics.path', func
       const published = async () => /^skyrelay_metrics_processes 1$/m.test(await scrape());
       await waitUntil(published, 'the first publication');
       const files = [t.dbPath, `${t.dbPath}-wal`];
+      // The checkpoint thread copies what was committed into the database file on its own: once all of it is
+      // copied (done here at once, from a connection of the test's), what changes after is the scrapes' doing.
+      const file = openSqliteFile(t.dbPath);
+      try {
+        await waitUntil(() => {
+          const [c] = file.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
+          return c !== undefined && c.busy === 0 && c.log === c.checkpointed;
+        }, 'every commit copied into the database file');
+      } finally {
+        file.close();
+      }
       const before = files.map(digest);
       for (let i = 0; i < 20; i++) {
         const answers = await Promise.all(Array.from({ length: 10 }, () => fetch(`${t.baseUrl}/metrics`)));

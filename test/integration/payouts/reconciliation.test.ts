@@ -272,7 +272,9 @@ describe('reconciliation with SkyPay status query through the running daemon (si
 
     const dry = await runCli(['reconcile', '--dry-run'], cliNow);
     expect(dry.code, dry.stderr).to.equal(0);
-    expect(dry.stdout).to.contain('dry run: asked SkyPay about 1 payout(s) in 1 call(s)');
+    // The open payout, and the paid one a callback brought, waiting for confirmation: in the same call.
+    expect(dry.stdout).to.contain('dry run: asked SkyPay about 2 payout(s) in 1 call(s)');
+    expect(dry.stdout).to.match(new RegExp(`${paid}\\s+paid\\s+4 Failed.*would raise payout.anomaly`));
     expect(dry.stdout).to.match(
       new RegExp(`${missed}\\s+uploaded\\s+4 Failed\\s+failed at ${failedAt}.*would create the missed event`),
     );
@@ -307,12 +309,27 @@ describe('reconciliation with SkyPay status query through the running daemon (si
       'skyrelay.payout.anomaly',
       paid,
     );
-    expect(anomaly?.data.data).to.include({ kind: 'reconciliation', skyrelaySays: 'paid', queriedStatus: 4 });
+    // The paid status came by callback and waited for confirmation: SkyPay's failure leaves it unconfirmed.
+    expect(anomaly?.data.data).to.include({
+      kind: 'unconfirmed',
+      skyrelaySays: 'paid',
+      queriedStatus: 4,
+      confirmation: 'contradicted',
+    });
     expect(String(anomaly?.data.data?.['skypaySays'])).to.match(/^failed/);
     expect(JSON.stringify(anomaly)).not.to.contain(SAMPLE_AUTH);
 
     const json = await runCli(['reconcile', '--dry-run', '--json', '--control-number', paid], cliNow);
     expect(JSON.parse(json.stdout)).to.include({ controlNumber: paid, outcome: 'contradiction', held: 'paid' });
+    // Asked again by hand once settled: the contradiction of a final status no longer waiting is kind reconciliation.
+    const again = await runCli(['reconcile', '--control-number', paid], cliNow);
+    expect(again.code, again.stderr).to.equal(0);
+    const kinds = about(
+      await ops.waitFor((rs) => about(rs, 'skyrelay.payout.anomaly', paid).length >= 2, 10_000),
+      'skyrelay.payout.anomaly',
+      paid,
+    ).map((e) => e.data.data?.['kind']);
+    expect(kinds).to.deep.equal(['unconfirmed', 'reconciliation']);
 
     sim.mode = { kind: 'code', code: '-9999', description: 'Service not available' };
     const failing = await runCli(['reconcile', '--control-number', missed], cliNow);

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import {
   FilterError,
   hasControlCharacters,
+  parseConfirmation,
   parseCursor,
   parseDuration,
   parseEventType,
@@ -60,5 +61,14 @@ describe('filters shared by the CLI flags and the admin query string', () => {
   it('bounds limits to whole numbers from 1 to the maximum', () => {
     expect(parseLimit('50')).to.equal(50);
     for (const bad of ['0', '1001', '2.5', 'ten', '']) expect(() => parseLimit(bad), bad).to.throw(FilterError);
+  });
+
+  it("accepts a payout's confirmation by name, and payout.confirmed as an event type", () => {
+    expect(parseConfirmation('contradicted')).to.equal('contradicted');
+    expect(() => parseConfirmation('verified')).to.throw(
+      FilterError,
+      /^confirmation: expected one of pending, confirmed, contradicted, off \(got "verified"\)/,
+    );
+    expect(parseEventType('payout.confirmed')).to.equal('payout.confirmed');
   });
 });

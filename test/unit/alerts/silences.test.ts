@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { SilenceInputError, parseMatchFlags, parseSilence } from '../../../src/alerts/silence-input';
 import { applySilences, compileSilence, silenceState, type CompiledSilence } from '../../../src/alerts/silence-match';
 import type { RelayEvent } from '../../../src/event';
-import type { NewDelivery, SilenceView } from '../../../src/store/types';
+import type { NewDelivery } from '../../../src/delivery/types';
+import type { SilenceView } from '../../../src/alerts/types';
 import { buildDeadDeliveryEvent, buildPaidEvent, buildPayoutEvent } from '../../support/fixtures';
 
 const T0 = Date.parse('2026-11-27T10:00:00.000Z');

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import path from 'node:path';
 import type { Store } from '../../../src/store';
-import type { NewRejection } from '../../../src/store/types';
+import type { NewRejection } from '../../../src/ingest/types';
 import { makeTempDir } from '../../support/daemon';
 import { openSqliteStore, sqliteHandle } from '../../support/sqlite';
 

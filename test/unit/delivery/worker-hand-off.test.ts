@@ -4,7 +4,7 @@ import { DeliveryWorker } from '../../../src/delivery/worker';
 import type { Destination, DeliveryRequest } from '../../../src/destinations/types';
 import { createLogger } from '../../../src/log';
 import type { Store } from '../../../src/store';
-import type { NewDelivery } from '../../../src/store/types';
+import type { NewDelivery } from '../../../src/delivery/types';
 import { makeTempDir, waitUntil } from '../../support/daemon';
 import { buildPayoutEvent } from '../../support/fixtures';
 import { openSqliteStore } from '../../support/sqlite';

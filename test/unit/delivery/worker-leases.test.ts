@@ -5,7 +5,7 @@ import type { Destination, DeliveryRequest } from '../../../src/destinations/typ
 import { createLogger } from '../../../src/log';
 import type { Store } from '../../../src/store';
 import type { OutboxStore } from '../../../src/store/store';
-import type { ClaimOptions } from '../../../src/store/types';
+import type { ClaimOptions } from '../../../src/delivery/types';
 import { makeTempDir, waitUntil } from '../../support/daemon';
 import { buildPayoutEvent } from '../../support/fixtures';
 import { openSqliteStore } from '../../support/sqlite';

@@ -250,7 +250,7 @@ describe('payout anomaly messages', () => {
   );
 
   it('say plainly in Slack that a final payout changed: a SkyPay error or a forged callback', () => {
-    expect(describeFallback(anomaly)).to.match(/^Payout anomaly: a final payout got another status/);
+    expect(describeFallback(anomaly)).to.match(/^Payout anomaly: check the payout with SkyPay/);
     expect(describeFallback(anomaly)).to.match(/either a SkyPay error or a forged callback/);
     const blocks = JSON.stringify(buildSlackMessage(anomaly, 'dlv_1').blocks);
     expect(blocks).to.contain('paid dealTime 2026-11-27 09:41:10, received 2026-11-27T01:41:12.480Z (first)');

@@ -3,7 +3,7 @@ import { AggregatorRegistry } from 'prom-client';
 import path from 'node:path';
 import { ProcessMetrics } from '../../../src/metrics/collect';
 import { diffSamples, flattenFamilies, groupSamples, orderSamples } from '../../../src/metrics/samples';
-import type { Sample } from '../../../src/store/types';
+import type { Sample } from '../../../src/metrics/types';
 import { makeTempDir } from '../../support/daemon';
 import { openSqliteStore } from '../../support/sqlite';
 

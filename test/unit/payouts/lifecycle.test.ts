@@ -1,6 +1,13 @@
 import { expect } from 'chai';
-import type { PayType, PayoutState, Transition } from '../../../src/event';
-import { isAnomaly, judge, stateOf, type PayoutSoFar } from '../../../src/payouts/lifecycle';
+import type { PayType, PayoutHistoryEntry, PayoutState, Transition } from '../../../src/event';
+import {
+  confirmationAfter,
+  findSameTime,
+  isAnomaly,
+  judge,
+  stateOf,
+  type PayoutSoFar,
+} from '../../../src/payouts/lifecycle';
 
 const at = (state: PayoutState, lastDealTime = '2026-11-27 10:00:00'): PayoutSoFar => ({ state, lastDealTime });
 const later = '2026-11-27 11:00:00';
@@ -126,5 +133,54 @@ describe('payout lifecycle (judge)', () => {
       'after-final',
       'conflict',
     ]);
+  });
+});
+
+describe('payout lifecycle: the same-time fingerprint and confirmation', () => {
+  const entry = (status: PayoutHistoryEntry['status'], dealTime: string, copyOf?: string): PayoutHistoryEntry => ({
+    eventId: `evt_${status}`,
+    status,
+    dealTime,
+    receivedAt: '2026-11-27T02:00:00.000Z',
+    kind: 'first',
+    ...(copyOf ? { copyOf } : {}),
+  });
+
+  it('finds the status with exactly this dealTime, from the history or the newest dealTime', () => {
+    const past = [entry('upload', '2026-11-27 10:00:00'), entry('amendedSuccess', '2026-11-27 11:00:00')];
+    const payout = at('amendedSuccess', '2026-11-27 11:00:00');
+    expect(findSameTime(payout, '2026-11-27 10:00:00', past)?.status?.status).to.equal('upload');
+    expect(findSameTime(payout, '2026-11-27 11:00:00', past)?.status?.status).to.equal('amendedSuccess');
+    // The status with that time was pruned: the newest dealTime still tells.
+    expect(findSameTime(payout, '2026-11-27 11:00:00', [])).to.deep.equal({ status: undefined });
+    expect(findSameTime(payout, '2026-11-27 10:30:00', past)).to.equal(undefined);
+    expect(findSameTime(undefined, '2026-11-27 10:00:00', past)).to.equal(undefined);
+    // A conflicting copy repeats a status's identity: it is not another status.
+    expect(findSameTime(payout, '2026-11-27 09:00:00', [entry('paid', '2026-11-27 09:00:00', 'evt_x')])).to.equal(
+      undefined,
+    );
+  });
+
+  it('a payout becoming final by callback waits for confirmation; one SkyPay reported is confirmed; open ones have none', () => {
+    const forward: Transition = { from: 'uploaded', to: 'paid', kind: 'forward' };
+    expect(confirmationAfter('off', forward, 'callback', true)).to.equal('pending');
+    expect(confirmationAfter('off', forward, 'callback', false)).to.equal('off');
+    expect(confirmationAfter(undefined, { from: null, to: 'failed', kind: 'first' }, 'callback', true)).to.equal(
+      'pending',
+    );
+    expect(confirmationAfter('off', forward, 'reconciliation', true)).to.equal('confirmed');
+    // A late final status closing an open payout (a splice after an amendment) waits too.
+    expect(confirmationAfter('off', { from: 'amendedSuccess', to: 'paid', kind: 'late' }, 'callback', true)).to.equal(
+      'pending',
+    );
+    // Staying final keeps what it had; an open payout has nothing to confirm.
+    for (const kept of ['pending', 'confirmed', 'contradicted', 'off'] as const) {
+      expect(confirmationAfter(kept, { from: 'paid', to: 'paid', kind: 'after-final' }, 'callback', true)).to.equal(
+        kept,
+      );
+    }
+    expect(
+      confirmationAfter('off', { from: 'uploaded', to: 'amendedSuccess', kind: 'amendment' }, 'callback', true),
+    ).to.equal('off');
   });
 });

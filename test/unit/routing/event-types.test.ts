@@ -130,6 +130,7 @@ describe('routing/event-types: listReceivedTypes', () => {
       'skyrelay.payout.anomaly',
       'skyrelay.payout.stuck',
       'skyrelay.payout.unstuck',
+      'skyrelay.payout.confirmed',
     ]);
     // Documented fields only: a finance notification carries no status.
     expect(listReceivedTypes({ type: 'finance', status: 'paid' }, true)).to.deep.equal([]);

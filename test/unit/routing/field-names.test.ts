@@ -9,10 +9,22 @@ import {
 import { buildGroupMessage } from '../../../src/alerts/grouping/message';
 import type { AttemptReport } from '../../../src/delivery/worker';
 import type { SystemEvent } from '../../../src/event';
-import { buildAnomalyEvent, buildStuckEvent, buildUnstuckEvent } from '../../../src/payouts/events';
-import { buildReconciliationAnomaly } from '../../../src/payouts/reconcile';
+import {
+  buildAnomalyEvent,
+  buildSameTimeAnomaly,
+  buildStuckEvent,
+  buildUnstuckEvent,
+} from '../../../src/payouts/events';
+import {
+  buildConfirmedEvent,
+  buildOutOfWindowAnomaly,
+  buildReconciliationAnomaly,
+  buildUnconfirmedAnomaly,
+} from '../../../src/payouts/reconciliation';
+import type { QueriedMeaning } from '../../../src/payouts/queried-status';
+import type { QueriedPayout } from '../../../src/skypay/status-query';
 import { findFieldNameProblem } from '../../../src/routing/fields';
-import type { PayoutRecord } from '../../../src/store/types';
+import type { PayoutRecord } from '../../../src/payouts/types';
 import { buildFinanceEvent, buildPayoutEvent } from '../../support/fixtures';
 
 const NOW = new Date('2026-11-27T10:00:00Z');
@@ -31,6 +43,7 @@ function everySystemEvent(): SystemEvent[] {
     stateSinceMs: NOW.getTime(),
     stuckState: 'uploaded',
     anomalies: 0,
+    confirmation: 'off',
   };
   const rejection = {
     id: 'rej_1',
@@ -61,6 +74,24 @@ function everySystemEvent(): SystemEvent[] {
   };
   const conflict = { copyId: 'cpy_1', repeat: false, differs: ['failDescription'] };
   const transition = { from: 'paid', to: 'paid', kind: 'conflict' } as const;
+  const queried: QueriedPayout = {
+    controlNumber: payout.controlNumber,
+    status: 4,
+    statusDesc: 'Failed',
+    transactionDate: payout.dealTime,
+    payTime: '',
+    cancelTime: '',
+    withdrawChannel: 'Bank',
+    referenceNo: '',
+    traceNo: '',
+  };
+  const open: QueriedMeaning = { kind: 'open', state: 'uploaded', reason: 'pending' };
+  const confirmed = {
+    partner: payout.partner,
+    controlNumber: payout.controlNumber,
+    state: 'paid',
+    event: payout,
+  } as const;
   const group = buildGroupMessage(
     'ops',
     JSON.stringify({ payType: 4 }),
@@ -77,24 +108,11 @@ function everySystemEvent(): SystemEvent[] {
     buildAnomalyEvent(payout, transition, [], NOW),
     buildStuckEvent(record, NOW),
     buildUnstuckEvent(payout, record, { ...record, state: 'paid' }, NOW),
-    buildReconciliationAnomaly(
-      payout.partner,
-      payout.controlNumber,
-      'paid',
-      {
-        controlNumber: payout.controlNumber,
-        status: 4,
-        statusDesc: 'Failed',
-        transactionDate: payout.dealTime,
-        payTime: '',
-        cancelTime: '',
-        withdrawChannel: 'Bank',
-        referenceNo: '',
-        traceNo: '',
-      },
-      { kind: 'open', state: 'uploaded', reason: 'pending' },
-      NOW,
-    ),
+    buildReconciliationAnomaly(payout.partner, payout.controlNumber, 'paid', queried, open, NOW),
+    buildSameTimeAnomaly(payout, { from: 'uploaded', to: 'paid', kind: 'forward' }, undefined, record, [], NOW),
+    buildConfirmedEvent(confirmed, queried, open, NOW),
+    buildUnconfirmedAnomaly(confirmed, queried, open, NOW),
+    buildOutOfWindowAnomaly(payout.partner, payout.controlNumber, 'paid', 'payTime in 2099', queried, open, NOW),
     group,
   ];
 }

@@ -54,3 +54,27 @@ describe('rules on the payout lifecycle', () => {
     ).not.to.throw();
   });
 });
+
+describe('rules on the confirmation of a final status', () => {
+  it("match `payout.confirmation` on a payout status and on skyrelay's payout events", () => {
+    const pending = buildPaidEvent({
+      transition: { from: 'uploaded', to: 'paid', kind: 'forward' },
+      confirmation: 'pending',
+    });
+    expect(fires('payout.confirmation', 'pending', pending)).to.equal(true);
+    expect(fires('payout.confirmation', 'confirmed', pending)).to.equal(false);
+    const confirmed = buildDeadDeliveryEvent({
+      type: 'payout.confirmed',
+      data: { state: 'paid', confirmation: 'confirmed', controlNumber: 'SK1' },
+    });
+    expect(fires('payout.confirmation', 'confirmed', confirmed)).to.equal(true);
+    // Stored before confirmation was kept: no value.
+    expect(fires('payout.confirmation', { exists: false }, forward)).to.equal(true);
+  });
+
+  it('refuse an unknown confirmation when the config loads', () => {
+    expect(() => create({ name: 'r', match: { 'payout.confirmation': 'verified' }, to: ['d'] }, RuleConfig)).to.throw(
+      /payout\.confirmation: unknown value "verified" \(expected one of pending, confirmed, contradicted, off\)/,
+    );
+  });
+});

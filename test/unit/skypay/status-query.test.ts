@@ -5,6 +5,7 @@ import {
   StatusQueryRequestError,
   StatusQueryUnreadableError,
   buildStatusQueryRequest,
+  cleanAnswerText,
   parseStatusQueryReply,
   type StatusQueryResult,
 } from '../../../src/skypay/status-query';
@@ -145,5 +146,39 @@ describe('skypay/status-query: reading the answer', () => {
     ];
     for (const body of cases)
       expect(parseStatusQueryReply(body, KEY, [CN(1)])).to.be.instanceOf(StatusQueryUnreadableError);
+  });
+});
+
+describe("skypay/status-query: SkyPay's texts as kept and logged", () => {
+  it('escapes control characters and keeps at most 256 characters, saying how long the text was', () => {
+    expect(cleanAnswerText('Completed')).to.equal('Completed');
+    expect(cleanAnswerText('a\u001b[2J\nb\u009b')).to.equal('a\\x1b[2J\\nb\\u009b');
+    const cut = cleanAnswerText('z'.repeat(10_240));
+    expect(cut).to.have.length(256);
+    expect(cut).to.match(/^z+… \(10240 characters\)$/);
+    // Escapes that grow a short text past the cap are cut too, and never half a surrogate pair is kept.
+    expect(cleanAnswerText('\u0001'.repeat(200))).to.have.length.at.most(256);
+    expect(cleanAnswerText(`${'a'.repeat(234)}😀${'b'.repeat(100)}`)).not.to.match(
+      /[\uD800-\uDBFF](?![\uDC00-\uDFFF])/,
+    );
+  });
+
+  it("cuts a statusDesc and an error's description and code as they are read", () => {
+    const desc = `Failed\n${'x'.repeat(10_000)}`;
+    const reply = {
+      responseCode: '1000',
+      controlNumbers: [{ controlNumber: CN(1), status: '4', statusDesc: desc, transactionDate: '' }],
+    };
+    const [item] = expectResult(parseStatusQueryReply(encrypted(reply), KEY, [CN(1)])).payouts;
+    expect(item?.statusDesc).to.have.length(256);
+    expect(item?.statusDesc.startsWith('Failed\\nxxx')).to.equal(true);
+    const err = parseStatusQueryReply(
+      JSON.stringify({ responseCode: '-9999', responseDescription: 'd'.repeat(900 * 1024) }),
+      KEY,
+      [CN(1)],
+    );
+    expect(err).to.be.instanceOf(StatusQueryRejectedError);
+    expect((err as StatusQueryRejectedError).description).to.have.length(256);
+    expect((err as Error).message.length).to.be.below(320);
   });
 });

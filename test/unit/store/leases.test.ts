@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import path from 'node:path';
 import type { Store } from '../../../src/store';
-import type { ClaimOptions } from '../../../src/store/types';
+import type { ClaimOptions } from '../../../src/delivery/types';
 import { makeTempDir } from '../../support/daemon';
 import { buildPayoutEvent } from '../../support/fixtures';
 import { openSqliteStore } from '../../support/sqlite';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import path from 'node:path';
 import type { Store } from '../../../src/store';
-import { cutoffsFor, pruneAll } from '../../../src/store/retention';
+import { cutoffsFor, pruneAll } from '../../../src/retention/retention';
 import { makeTempDir } from '../../support/daemon';
 import { openSqliteStore, sqliteHandle, type SqliteHandle } from '../../support/sqlite';
 

@@ -241,6 +241,7 @@ describe('payout page: reconciliation results', () => {
         stateSince: '2026-11-27T02:00:00.000Z',
         stuckState: null,
         anomalies: 0,
+        confirmation: 'confirmed',
       },
       events: [],
       reconciliations: [

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
-import type { AuthGate, AuthSurface } from '../http/auth-gate';
+import type { AuthGate, AuthSurface } from './auth-gate';
 
 const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 

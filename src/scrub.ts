@@ -1,4 +1,4 @@
-/** What a masked secret reads as in recorded attempts, logs and alerts. */
+/** What a scrubbed secret reads as in recorded attempts, logs and alerts. */
 export const REDACTED = '[redacted]';
 
 /** Shorter values would shred ordinary text wherever they happen to occur. */
@@ -59,7 +59,7 @@ function matcherOf(secrets: readonly string[]): Matcher {
     const forms = listForms(secrets);
     matcher = {
       // Case is ignored: a receiver (or a library) may echo a secret upper- or lower-cased. Not 'u': Unicode
-      // case folding made masking a 1 MB body 3-5x slower, and secrets are configured ASCII in practice.
+      // case folding made scrubbing a 1 MB body 3-5x slower, and secrets are configured ASCII in practice.
       pattern: forms.length === 0 ? undefined : new RegExp(forms.map(escapeRegExp).join('|'), 'gi'),
       longestBytes: Math.max(0, ...forms.map((form) => Buffer.byteLength(form.toUpperCase()))),
     };
@@ -69,22 +69,22 @@ function matcherOf(secrets: readonly string[]): Matcher {
 }
 
 /**
- * The one secret masker: every occurrence of every configured secret in `text`, in any case, and of its base64
+ * The one secret scrubber (a destination's field `mask` is another thing: src/destinations/masking.ts): every occurrence of every configured secret in `text`, in any case, and of its base64
  * and hex forms, becomes `marker`.
  */
-export function maskSecrets(text: string, secrets: readonly string[], marker: string = REDACTED): string {
+export function scrubSecrets(text: string, secrets: readonly string[], marker: string = REDACTED): string {
   const { pattern } = matcherOf(secrets);
   return pattern === undefined ? text : text.replace(pattern, () => marker);
 }
 
-/** Where the secrets (in any case, and their encoded forms) occur in `text`, first to last, as maskSecrets sees them. */
+/** Where the secrets (in any case, and their encoded forms) occur in `text`, first to last, as scrubSecrets sees them. */
 export function findSecrets(text: string, secrets: readonly string[]): Iterable<RegExpMatchArray> {
   const { pattern } = matcherOf(secrets);
   return pattern === undefined ? [] : text.matchAll(pattern);
 }
 
 /**
- * How many bytes past a cut must be read so that a secret that starts before the cut is seen whole (and masked
+ * How many bytes past a cut must be read so that a secret that starts before the cut is seen whole (and scrubbed
  * whole): the longest secret, or encoded form of one, in UTF-8.
  */
 export function secretLookaheadBytes(secrets: readonly string[]): number {

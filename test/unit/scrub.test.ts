@@ -1,15 +1,15 @@
 import { expect } from 'chai';
 import { findErrorCode } from '../../src/destinations/request-failure';
 import { scrubSnippet } from '../../src/destinations/snippet';
-import { listEncodedForms, maskSecrets, secretLookaheadBytes } from '../../src/mask';
+import { listEncodedForms, scrubSecrets, secretLookaheadBytes } from '../../src/scrub';
 
 const SECRET = 'SecretPathToken0123456789';
 
-describe('maskSecrets: a secret in any case and encoding', () => {
+describe('scrubSecrets: a secret in any case and encoding', () => {
   it('masks the secret whatever its case', () => {
     const secrets = [SECRET];
     expect(
-      maskSecrets(`a ${SECRET.toLowerCase()} b ${SECRET.toUpperCase()} c sEcReTpAtHtOkEn0123456789`, secrets),
+      scrubSecrets(`a ${SECRET.toLowerCase()} b ${SECRET.toUpperCase()} c sEcReTpAtHtOkEn0123456789`, secrets),
     ).to.equal('a [redacted] b [redacted] c [redacted]');
   });
 
@@ -19,7 +19,7 @@ describe('maskSecrets: a secret in any case and encoding', () => {
       const bytes = Buffer.from(`${before}${SECRET}?>> and more`);
       for (const encoding of ['base64', 'base64url'] as const) {
         const encoded = bytes.toString(encoding);
-        const masked = maskSecrets(`answer: ${encoded}`, secrets);
+        const masked = scrubSecrets(`answer: ${encoded}`, secrets);
         expect(masked, `${encoding} after ${JSON.stringify(before)}`).to.include('[redacted]');
         // Only the characters that also carry bytes of what surrounds the secret are left around the marker.
         const [head = '', tail = ''] = masked.slice('answer: '.length).split('[redacted]');
@@ -31,7 +31,7 @@ describe('maskSecrets: a secret in any case and encoding', () => {
 
   it('masks hex of it, in either case', () => {
     const hex = Buffer.from(SECRET).toString('hex');
-    expect(maskSecrets(`key=${hex}; KEY=${hex.toUpperCase()}`, [SECRET])).to.equal('key=[redacted]; KEY=[redacted]');
+    expect(scrubSecrets(`key=${hex}; KEY=${hex.toUpperCase()}`, [SECRET])).to.equal('key=[redacted]; KEY=[redacted]');
   });
 
   it('lists no encoded form too short to mask safely', () => {
@@ -41,7 +41,7 @@ describe('maskSecrets: a secret in any case and encoding', () => {
   });
 });
 
-describe('scrubSnippet: masked, then cut', () => {
+describe('scrubSnippet: scrubbed, then cut', () => {
   const secrets = [SECRET];
 
   it('masks a secret crossing the cut whole and keeps its marker at the edge', () => {

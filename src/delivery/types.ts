@@ -1,0 +1,73 @@
+import type { RelayEvent } from '../event';
+
+/** Deliveries as the delivery worker and the store's outbox exchange them. */
+/** The shapes the store takes and gives (store.ts names them); none of them knows SQL or a driver. */
+export interface NewDelivery {
+  id: string;
+  destination: string;
+  rules: string[];
+  /**
+   * Set when an active silence holds this route back: no delivery is written, and the event records which silence
+   * did it (EventDetail.silenced), so nothing looks lost.
+   */
+  silencedBy?: string | undefined;
+  /**
+   * Set for a destination that groups (its `group` setting): the event joins this group as a member instead of
+   * getting a delivery of its own; the group's message carries it.
+   */
+  groupKey?: string | undefined;
+}
+
+/**
+ * Asked of saveEvent by the ingesting process's delivery worker: write the
+ * event's deliveries already leased to it (in flight, first attempt), so it
+ * sends them from memory without a claim. Each destination's maxInFlight
+ * still holds across processes (counted in the same transaction); what does
+ * not fit is written pending, for claims.
+ */
+export interface IngestLease {
+  owner: string;
+  untilMs: number;
+  maxInFlight: (destination: string) => number;
+}
+
+/** A delivery the worker has leased: only its lease owner finishes it. */
+export interface ClaimedDelivery {
+  id: string;
+  eventId: string;
+  destination: string;
+  rules: string[];
+  /** This attempt's number, 1 for the first. */
+  attempt: number;
+  event: RelayEvent;
+}
+
+export interface AttemptRecord {
+  startedAt: number;
+  durationMs: number;
+  outcome: 'delivered' | 'retry' | 'dead';
+  status?: number | undefined;
+  error?: string | undefined;
+  response?: string | undefined;
+}
+
+export type DeliveryNext = { state: 'delivered' } | { state: 'pending'; nextAttemptMs: number } | { state: 'dead' };
+
+export interface ClaimOptions {
+  owner: string;
+  now: number;
+  /** How long a claim is ours; an expired lease (a crashed process) is claimed again. */
+  leaseMs: number;
+  /** At most this many deliveries in flight per destination, across all processes. */
+  maxInFlight: (destination: string) => number;
+  max: number;
+  /**
+   * For a rate-limited destination (Slack's ratePerSecond), the least time between two sends to it, across all
+   * processes: a claim takes its slot, and nothing is claimed for it before the slot (or a pause) ends.
+   */
+  minIntervalMs?: ((destination: string) => number | undefined) | undefined;
+}
+
+export type DeliveryState = 'pending' | 'inflight' | 'delivered' | 'dead';
+
+export const DELIVERY_STATES: readonly DeliveryState[] = ['pending', 'inflight', 'delivered', 'dead'];
