@@ -66,7 +66,10 @@ export interface WorkerDeps {
  */
 export class DeliveryWorker {
   readonly owner = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  /** Attempts running: sending, or recording what the send got. */
   private readonly inFlight = new Set<Promise<void>>();
+  /** Sends running: at most maxConcurrent. */
+  private sending = 0;
   /** Leased at ingest, waiting for a send slot; and the sends running, by destination. */
   private readonly handOff = new HandOff();
   private stopping: Promise<void> | undefined;
@@ -195,7 +198,7 @@ export class DeliveryWorker {
   /** Starts what was handed over, as far as each destination's maxInFlight and maxConcurrent allow. */
   private startHanded(): void {
     if (this.handOff.size === 0 || !this.running) return;
-    const room = (this.options.maxConcurrent ?? 64) - this.inFlight.size;
+    const room = (this.options.maxConcurrent ?? 64) - this.sending;
     for (const delivery of this.handOff.takeStartable(room, (name) => this.limitOf(name))) {
       if (this.stillLeased(delivery)) this.track(delivery);
     }
@@ -252,7 +255,7 @@ export class DeliveryWorker {
         this.again = false;
         // Deliveries handed over wait only for their destination's maxInFlight (startHanded ran before): claims
         // for that destination find no slot either, other destinations may have one.
-        const room = (this.options.maxConcurrent ?? 64) - this.inFlight.size;
+        const room = (this.options.maxConcurrent ?? 64) - this.sending;
         if (room <= 0) break;
         const now = this.now();
         const claimed = await this.deps.store.claimDeliveries({
@@ -288,15 +291,30 @@ export class DeliveryWorker {
     }
   }
 
+  /**
+   * Runs one attempt: the send, then its record. The send slot (the destination's maxInFlight, maxConcurrent) is
+   * free once the receiver answered, before the record's commit: the next delivery handed over goes out meanwhile.
+   * The delivery stays leased (and in flight to other processes' claims) until the record is committed.
+   */
   private track(delivery: ClaimedDelivery): void {
     this.handOff.started(delivery.destination);
-    const send = this.attempt(delivery);
-    this.inFlight.add(send);
-    void send.finally(() => {
-      this.inFlight.delete(send);
+    this.sending++;
+    let sent = false;
+    const onSent = (): void => {
+      if (sent) return;
+      sent = true;
+      this.sending--;
       this.handOff.ended(delivery.destination);
-      // A finished send frees a slot: first for what ingest handed over, then for a claim.
+      // First for what ingest handed over, then for a claim.
       this.startHanded();
+      if (this.handOff.size === 0 && this.dueMaybe) this.notify();
+    };
+    const run = this.attempt(delivery, onSent);
+    this.inFlight.add(run);
+    void run.finally(() => {
+      this.inFlight.delete(run);
+      onSent();
+      // Recorded: claims count the delivery out of flight now.
       if (this.handOff.size === 0 && this.dueMaybe) this.notify();
     });
   }
@@ -315,7 +333,8 @@ export class DeliveryWorker {
     this.timer.unref();
   }
 
-  private async attempt(delivery: ClaimedDelivery): Promise<void> {
+  /** `onSent`: called once the send is over, before the attempt is recorded. */
+  private async attempt(delivery: ClaimedDelivery, onSent: () => void): Promise<void> {
     const started = this.now();
     const destination = this.deps.destinations.get(delivery.destination);
     let attempt: AttemptRecord;
@@ -350,6 +369,7 @@ export class DeliveryWorker {
         }
       }
     }
+    onSent();
     const secrets = this.deps.secrets ?? [];
     attempt = scrubAttempt(attempt, secrets);
     if (deadReason !== undefined) deadReason = scrubSecrets(deadReason, secrets);

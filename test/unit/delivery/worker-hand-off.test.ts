@@ -68,7 +68,12 @@ describe('delivery worker hand-off from ingest', () => {
     await other.close();
   });
 
-  function makeWorker(destination: Destination, claims: number[], limits = { hook: 10, maxConcurrent: 2 }) {
+  function makeWorker(
+    destination: Destination,
+    claims: number[],
+    limits = { hook: 10, maxConcurrent: 2 },
+    recording: { held?: Promise<void>; recorded: string[] } = { recorded: [] },
+  ) {
     return new DeliveryWorker(
       {
         store: {
@@ -78,7 +83,11 @@ describe('delivery worker hand-off from ingest', () => {
             return claimed;
           },
           renewLeases: (owner, ids, until) => store.renewLeases(owner, ids, until),
-          finishAttempt: (d, owner, a, next) => store.finishAttempt(d, owner, a, next),
+          finishAttempt: async (d, owner, a, next) => {
+            await recording.held;
+            await store.finishAttempt(d, owner, a, next);
+            recording.recorded.push(d.id);
+          },
           releaseLeases: (owner, ids) => store.releaseLeases(owner, ids),
           nextWakeAt: () => store.nextWakeAt(),
           onNewWork: (listener) => store.onNewWork(listener),
@@ -142,6 +151,25 @@ describe('delivery worker hand-off from ingest', () => {
       Array.from({ length: 10 }, (_, i) => [`dlv_${String(i + 1).padStart(2, '0')}`, 1]),
     );
     expect(claims.reduce((a, b) => a + b, 0)).to.equal(0);
+    await worker.stop();
+  });
+
+  it("starts the next delivery once the receiver answered, while the last attempt's record still commits", async () => {
+    const gated = gatedDestination();
+    let commit!: () => void;
+    const recording = { held: new Promise<void>((resolve) => (commit = resolve)), recorded: [] as string[] };
+    const worker = makeWorker(gated.destination, [], { hook: 1, maxConcurrent: 64 }, recording);
+    worker.start();
+    for (const id of ['dlv_01', 'dlv_02']) await ingest(worker, id, true);
+    await waitUntil(() => gated.sends.length === 1, 'the first send');
+    gated.releaseOne();
+    // One send at a time, and the second goes out while the first's attempt is not recorded yet.
+    await waitUntil(() => gated.sends.length === 2, 'the second send before the first record');
+    expect(recording.recorded).to.deep.equal([]);
+    expect(gated.seen.most).to.equal(1);
+    gated.releaseOne();
+    commit();
+    await waitUntil(() => recording.recorded.length === 2, 'both recorded');
     await worker.stop();
   });
 
