@@ -1,4 +1,4 @@
-import type { ClaimedDelivery, IngestLease } from './types';
+import type { ClaimedDelivery } from './types';
 
 /**
  * What bounds the memory of the hand-off: at most this many deliveries handed over by ingest wait in memory for a
@@ -7,23 +7,12 @@ import type { ClaimedDelivery, IngestLease } from './types';
 export const MAX_HANDED = 4096;
 /**
  * How many deliveries to one destination this process may hold leased (being sent, or waiting in memory), where
- * the store lets a lease at ingest go past the destination's maxInFlight (HandOffLease.handOff): a slow receiver
+ * the store lets a lease at ingest go past the destination's maxInFlight (IngestLease.handOff): a slow receiver
  * fills its own share, not the whole hand-off.
  */
 export const HAND_OFF_PER_DESTINATION = 1024;
 /** A delivery handed over is not started once its lease, as this process last renewed it, ends within this part. */
 export const LEASE_MARGIN = 1 / 8;
-
-/**
- * The ingest transaction's lease, with the hand-off: where no other process holds a live lease on a destination,
- * the store may write up to handOff(destination) of its deliveries leased to this worker (counting those it holds
- * already), past maxInFlight. The worker sends at most maxInFlight of them at once and keeps the rest in memory,
- * their leases renewed, until a slot frees; other processes' claims count them as in flight, so they take none
- * meanwhile. A store that does not know handOff leases up to maxInFlight, as before.
- */
-export interface HandOffLease extends IngestLease {
-  handOff(destination: string): number;
-}
 
 /**
  * The deliveries ingest leased to this process, waiting in memory for a send slot, and the sends running now, by

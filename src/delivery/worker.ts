@@ -4,10 +4,10 @@ import type { Destination } from '../destinations/types';
 import { StoreBusyError } from '../store/errors';
 import type { OutboxStore, RateLimitStore } from '../store/store';
 import type { RelayEvent } from '../event';
-import type { AttemptRecord, ClaimedDelivery, DeliveryNext, NewDelivery } from './types';
+import type { AttemptRecord, ClaimedDelivery, DeliveryNext, IngestLease, NewDelivery } from './types';
 import type { SaveOutcome } from '../ingest/types';
 import { Backstop } from './backstop';
-import { HandOff, HAND_OFF_PER_DESTINATION, LEASE_MARGIN, MAX_HANDED, type HandOffLease } from './hand-off';
+import { HandOff, HAND_OFF_PER_DESTINATION, LEASE_MARGIN, MAX_HANDED } from './hand-off';
 import { decideAfterFailure, type RetryPolicy } from './backoff';
 import { scrubSecrets } from '../scrub';
 import { describeFailure, scrubAttempt } from './failure';
@@ -151,10 +151,10 @@ export class DeliveryWorker {
 
   /**
    * For the ingest transaction: write this event's deliveries leased to this worker, as far as each destination's
-   * maxInFlight allows, or its hand-off where no other process holds a lease on it (HandOffLease). Undefined while
+   * maxInFlight allows, or its hand-off where no other process holds a lease on it (IngestLease.handOff). Undefined while
    * stopped or when the hand-off is full.
    */
-  leaseForIngest(): HandOffLease | undefined {
+  leaseForIngest(): (IngestLease & { handOff: (destination: string) => number }) | undefined {
     if (!this.running || this.handOff.size >= MAX_HANDED) return undefined;
     // A rate-limited destination (Slack) is never leased at ingest: its sends wait for their slot, taken by a claim.
     const limited = (name: string): boolean => this.deps.minIntervals?.has(name) === true;
