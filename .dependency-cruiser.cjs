@@ -3,10 +3,10 @@
  * imports only from folders below it, and from the small shared modules at src/ itself (event.ts, ids.ts, log.ts,
  * ...). Three kinds of module sit below every folder whatever their place: a feature's vocabulary
  * (src/<feature>/types.ts: types and constants only, importing nothing but event.ts and other vocabularies),
- * which the store may speak in without depending on the feature.
+ * which the store may speak in without depending on the feature. The fronts (admin API, dashboard, CLI) do what
+ * they do through src/operations, where each use case is written once.
  */
 const RANKED = [
-  'runtime',
   'cli',
   'ui',
   'admin',
@@ -22,6 +22,8 @@ const RANKED = [
   'skypay',
   'http',
   'store',
+  // The component lifecycle and the typed bus every feature plugs into: below all of them.
+  'runtime',
 ];
 
 /** For each ranked folder, no import of a folder ranked above it (its own vocabulary aside). */
@@ -46,6 +48,15 @@ module.exports = {
       to: { circular: true },
     },
     ...downwardOnly,
+    {
+      name: 'fronts-through-operations',
+      severity: 'error',
+      comment:
+        'The admin API, the dashboard and the CLI reach the store only through src/operations, where each use case ' +
+        'is written once; take the view types from src/operations/views.ts.',
+      from: { path: '^src/(admin|ui|cli)/' },
+      to: { path: '^src/store/' },
+    },
     {
       name: 'entry-points-on-top',
       severity: 'error',

@@ -1,6 +1,10 @@
 import Koa from 'koa';
 import Router from '@koa/router';
+import { ADMIN_PREFIX, guardAdmin } from './admin/router';
+import type { AuthGate } from './http/auth-gate';
+import { refuseAmbiguousSeparators } from './http/path-guard';
 import type { Logger } from './log';
+import { UI_PREFIX } from './ui/layout';
 import { serveHealth, serveReadiness, type ReadinessDeps } from './http/health';
 import type { IngestState } from './ingest/answer';
 import { mountCallbackRoute, type CallbackRouteDeps } from './ingest/route';
@@ -14,10 +18,11 @@ export interface AppDeps {
   /** server.proxyHops: with trustProxy, the client is the X-Forwarded-For entry this many from the right. */
   proxyHops?: number;
   logger: Logger;
-  /** The callback route; left out on an instance without the ingest role, whose callback path then answers 404. */
-  callbacks?: CallbackRouteDeps;
-  /** skypay.financePath: the same pipeline, taking only financeNotification. */
-  financeCallbacks?: CallbackRouteDeps;
+  /**
+   * The callback routes (skypay.path, and skypay.financePath taking only financeNotification); none on an instance
+   * without the ingest role, whose callback path then answers 404.
+   */
+  callbacks?: readonly CallbackRouteDeps[];
   /** GET /healthz asks it for a trivial read. */
   health: HealthStore;
   /** GET /readyz; without it only liveness (/healthz) is served. */
@@ -57,11 +62,38 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   const router = new Router<AppState>();
   router.get('/healthz', serveHealth(deps.health));
   if (deps.readiness) router.get('/readyz', serveReadiness(deps.readiness));
-  if (deps.callbacks) mountCallbackRoute(router, deps.callbacks);
-  if (deps.financeCallbacks) mountCallbackRoute(router, deps.financeCallbacks);
+  for (const route of deps.callbacks ?? []) mountCallbackRoute(router, route);
 
   for (const guard of deps.guards ?? []) app.use(guard);
   app.use(router.routes());
   for (const extra of deps.routers ?? []) app.use(extra.routes()).use(extra.allowedMethods());
   return app;
+}
+
+/** What the operator-facing fronts add to the app: each one's guard (run before any route) and router. */
+export interface Fronts {
+  metrics?: { path: string; guards: Koa.Middleware[]; router: Router } | undefined;
+  dashboard?: { guard: Koa.Middleware; router: Router } | undefined;
+  admin?: { token: string; router: Router; gate?: AuthGate } | undefined;
+  /** Routers mounted after the built-in ones, behind the same guards (embedding, tests). */
+  extra?: readonly Router[] | undefined;
+}
+
+/**
+ * The guards and routers of the fronts, in order: encoded separators refused under every operator prefix first, then
+ * the metrics token, the admin token, the dashboard's session; authentication always before routing.
+ */
+export function mountFronts(fronts: Fronts, logger: Logger): Pick<AppDeps, 'guards' | 'routers'> {
+  const { metrics, dashboard, admin } = fronts;
+  return {
+    guards: [
+      refuseAmbiguousSeparators([ADMIN_PREFIX, UI_PREFIX, ...(metrics ? [metrics.path] : [])]),
+      ...(metrics?.guards ?? []),
+      ...(admin ? [guardAdmin({ token: admin.token, logger, ...(admin.gate ? { gate: admin.gate } : {}) })] : []),
+      ...(dashboard ? [dashboard.guard] : []),
+    ],
+    routers: [metrics?.router, dashboard?.router, admin?.router, ...(fronts.extra ?? [])].filter(
+      (r): r is Router => r !== undefined,
+    ),
+  };
 }

@@ -1,4 +1,4 @@
-import type { AttemptReport } from '../delivery/worker';
+import type { AttemptReport } from '../delivery/types';
 import type { CallbackEvent, SystemEvent } from '../event';
 import { createId } from '../ids';
 import { scrubSenderText } from '../skypay/scrub';

@@ -1,5 +1,5 @@
 import type { Plan } from '../routing/plan';
-import type { AttemptReport } from '../delivery/worker';
+import type { AttemptReport } from '../delivery/types';
 import type { Logger } from '../log';
 import type { IngestStore } from '../store/store';
 import { buildDeadDeliveryEvent, carriesDeadAlert } from './build';

@@ -1,5 +1,6 @@
+import type { Config } from '../config/schema';
 import type { Plan } from '../routing/plan';
-import type { AttemptReport } from '../delivery/worker';
+import type { AttemptReport } from '../delivery/types';
 import type { CallbackEvent } from '../event';
 import type { Logger } from '../log';
 import type { AlertWindowStore, ClusterJobs, IngestStore } from '../store/store';
@@ -8,6 +9,7 @@ import { buildDatabaseLostEvent } from './build';
 import { ConflictAlerter } from './conflicts';
 import { DeadDeliveryAlerter } from './dead';
 import { RejectionAlerter } from './rejections';
+import type { RuntimeEvents } from '../runtime/events';
 
 export interface AlertsDeps {
   store: IngestStore & AlertWindowStore & ClusterJobs;
@@ -46,3 +48,42 @@ export function createAlerts(deps: AlertsDeps) {
 }
 
 export type Alerts = ReturnType<typeof createAlerts>;
+
+/**
+ * The alerts component: hears rejections, attempts, conflicting copies and a lost database on the bus, and raises
+ * skyrelay's own events for them. Only where some rule routes skyrelay's events: otherwise nothing would carry them.
+ */
+export function alertsComponent(
+  deps: Omit<AlertsDeps, 'rejectionWindowMs' | 'onStored'> & {
+    config: Config;
+    events: RuntimeEvents;
+    wake: () => void;
+  },
+) {
+  const alerts = createAlerts({
+    ...deps,
+    rejectionWindowMs: deps.config.alerts.rejectionWindowMs,
+    onStored: deps.wake,
+  });
+  const databasePath = deps.config.store.path;
+  const off: (() => void)[] = [];
+  return {
+    name: 'alerts',
+    start: () => {
+      const { events } = deps;
+      off.push(
+        events.on('callback.rejection', (rejection) => alerts.onRejected(rejection)),
+        events.on('delivery.attempt', (report) => alerts.onAttempt(report)),
+        events.on('event.stored', ({ event, outcome }) => {
+          if (outcome.conflict && event.source === 'skypay') alerts.onStored(event, outcome);
+        }),
+        events.on('store.lost', ({ reason }) => alerts.onDatabaseLost(reason, databasePath)),
+      );
+      alerts.start();
+    },
+    stop: async () => {
+      for (const unsubscribe of off.splice(0)) unsubscribe();
+      await alerts.stop();
+    },
+  };
+}

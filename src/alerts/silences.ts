@@ -1,3 +1,4 @@
+import type { Config } from '../config/schema';
 import type { Logger } from '../log';
 import type { Plan } from '../routing/plan';
 import type { SilenceStore } from '../store/store';
@@ -90,4 +91,26 @@ export class Silences {
     }
     this.current = compiled;
   }
+}
+
+/**
+ * Silences as a component: loaded before the first callback is planned, then read again every
+ * silences.refreshIntervalMs; `plan` is the routing plan less what an active silence holds back.
+ */
+export function silencesComponent(deps: { config: Config; store: SilencesDeps['store']; plan: Plan; logger: Logger }) {
+  const { config } = deps;
+  const silences = new Silences({
+    store: deps.store,
+    plan: deps.plan,
+    typeOf: (name) => config.destinations[name]?.type,
+    refreshIntervalMs: config.silences.refreshIntervalMs,
+    logger: deps.logger,
+  });
+  return {
+    name: 'silences',
+    plan: silences.plan,
+    refresh: () => silences.refresh(),
+    start: () => silences.start(),
+    stop: () => silences.stop(),
+  };
 }

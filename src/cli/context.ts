@@ -1,11 +1,9 @@
 import { ConfigError, loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
-import { FilterError } from '../admin/filters';
-import { createLogger } from '../log';
-import { openStore, type Store } from '../store';
-import { StoreNotFoundError } from '../store/errors';
+import { openOperations, type Operations } from '../operations';
+import { FilterError, ReplayCountChangedError, SilenceInputError } from '../operations/errors';
+import { ReplayTooBroadError } from '../operations/replay';
 import { escapeControls } from './format';
-import { dedupRules } from '../ingest/dedup';
 
 /** Exit codes every command keeps: 0 done, 1 failed, 2 the command line itself is wrong. */
 export const EXIT_OK = 0;
@@ -28,8 +26,21 @@ export class CommandFailed extends Error {
   }
 }
 
+/** Every error a command ends with, in one place: the exit code its type means. */
 export function exitCodeOf(err: unknown): number {
-  return err instanceof UsageError || err instanceof FilterError ? EXIT_USAGE : EXIT_FAILED;
+  return err instanceof UsageError || err instanceof FilterError || err instanceof SilenceInputError
+    ? EXIT_USAGE
+    : EXIT_FAILED;
+}
+
+/** What the CLI says of an error, in its own words where the operations name an API field. */
+export function messageOf(err: unknown): string {
+  if (err instanceof ReplayTooBroadError) {
+    return '--delivered needs --since or --destination: every delivered message was received once already';
+  }
+  if (err instanceof ReplayCountChangedError) return `${err.message}; run the command again`;
+  if (err instanceof SilenceInputError) return err.problems.join('\n');
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** The daemon's configuration, from the same node-config sources (NODE_CONFIG_DIR, NODE_ENV, env, NODE_CONFIG). */
@@ -42,42 +53,13 @@ export function loadCliConfig(): Config {
   }
 }
 
-/**
- * Opens the daemon's store (the same one the daemon and the admin API use). SQLite's WAL lets this run next to
- * the daemon; busyTimeoutMs makes a write (replay, prune) wait its turn instead of failing. Never creates an
- * empty database where none is.
- */
-export async function openConfiguredStore(config: Config): Promise<Store> {
+/** Runs `work` with the operations over the daemon's store, closing it however the work ends. */
+export async function withOperations<T>(config: Config, work: (operations: Operations) => T | Promise<T>): Promise<T> {
+  const operations = await openOperations(config);
   try {
-    return await openStore(
-      {
-        rules: dedupRules,
-        path: config.store.path,
-        url: config.store.url,
-        poolSize: config.store.poolSize,
-        busyTimeoutMs: config.store.busyTimeoutMs,
-        synchronous: config.store.synchronous,
-        mustExist: true,
-      },
-      createLogger({ level: 'silent' }),
-    );
-  } catch (err) {
-    if (err instanceof StoreNotFoundError) {
-      throw new CommandFailed(
-        `no database at ${config.store.path}: start the daemon once, or point store.path (SKYRELAY_DB_PATH) at it`,
-      );
-    }
-    throw err;
-  }
-}
-
-/** Runs `work` with the store open, closing it however the work ends. */
-export async function withStore<T>(config: Config, work: (store: Store) => T | Promise<T>): Promise<T> {
-  const store = await openConfiguredStore(config);
-  try {
-    return await work(store);
+    return await work(operations);
   } finally {
-    await store.close();
+    await operations.close();
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { parseLimit, parseSince, parseState } from '../admin/filters';
-import type { DeliveryView } from '../store/types';
-import { loadCliConfig, parseFlag, print, withStore } from './context';
+import { parseLimit, parseSince, parseState } from '../operations/filters';
+import type { DeliveryView } from '../operations/views';
+import { loadCliConfig, parseFlag, print, withOperations } from './context';
 import { clip, jsonLines, renderTable, shortTime } from './format';
 
 interface DeliveriesFlags {
@@ -26,9 +26,9 @@ export function registerDeliveries(program: Command): void {
         state: flags.state === undefined ? undefined : parseState(flags.state),
         destination: flags.destination,
         sinceMs: flags.since === undefined ? undefined : parseSince(flags.since),
-        limit: parseLimit(flags.limit),
       }));
-      const rows = await withStore(loadCliConfig(), (store) => store.listDeliveries(filter));
+      const limit = parseFlag(() => parseLimit(flags.limit));
+      const { items: rows } = await withOperations(loadCliConfig(), (o) => o.queries.listDeliveries(filter, limit));
       const lines = flags.json ? jsonLines(rows) : rows.length ? renderDeliveries(rows) : ['no deliveries match'];
       for (const line of lines) print(line);
     });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { checkRejectionFilters, parseEventType, parseLimit, parseSince, parseStatus } from '../admin/filters';
-import type { EventSummary } from '../store/types';
-import { loadCliConfig, parseFlag, print, withStore } from './context';
+import { checkRejectionFilters, parseEventType, parseLimit, parseSince, parseStatus } from '../operations/filters';
+import type { EventSummary } from '../operations/views';
+import { loadCliConfig, parseFlag, print, withOperations } from './context';
 import { clip, jsonLines, renderTable, shortTime } from './format';
 import { formatRejections } from './rejections';
 
@@ -33,16 +33,16 @@ export function registerEvents(program: Command): void {
         status: flags.status === undefined ? undefined : parseStatus(flags.status),
         type: flags.type === undefined ? undefined : parseEventType(flags.type),
         sinceMs: flags.since === undefined ? undefined : parseSince(flags.since),
-        limit: parseLimit(flags.limit),
       }));
+      const limit = parseFlag(() => parseLimit(flags.limit));
       if (filter.type === 'rejection') {
         parseFlag(() => checkRejectionFilters({ '--control-number': filter.controlNumber, '--status': filter.status }));
-        const only = { sinceMs: filter.sinceMs, limit: filter.limit };
-        const rows = await withStore(loadCliConfig(), (store) => store.listRejections(only));
-        for (const line of formatRejections(rows, flags.json === true)) print(line);
+        const only = { sinceMs: filter.sinceMs };
+        const { items } = await withOperations(loadCliConfig(), (o) => o.queries.listRejections(only, limit));
+        for (const line of formatRejections(items, flags.json === true)) print(line);
         return;
       }
-      const events = await withStore(loadCliConfig(), (store) => store.listEvents(filter));
+      const { items: events } = await withOperations(loadCliConfig(), (o) => o.queries.listEvents(filter, limit));
       const lines = flags.json ? jsonLines(events) : events.length ? renderEvents(events) : ['no events match'];
       for (const line of lines) print(line);
     });

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerConfigCheck } from './config-check';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodeOf } from './context';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodeOf, messageOf } from './context';
 import { registerDeliveries } from './deliveries';
 import { registerEvents } from './events';
 import { escapeControls } from './format';
@@ -69,7 +69,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const code = exitCodeOf(err);
     // Messages can quote a receiver's answer: escaped like everything printed, line by line (config errors list problems).
-    const message = (err instanceof Error ? err.message : String(err))
+    const message = messageOf(err)
       .split('\n')
       .map((l) => escapeControls(l))
       .join('\n');

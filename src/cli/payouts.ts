@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { parseConfirmation, parseLimit, parseName, parseOlderThan, parsePayoutState } from '../admin/filters';
+import { describeAttemptCount } from '../operations/attempts';
+import { parseConfirmation, parseLimit, parseName, parseOlderThan, parsePayoutState } from '../operations/filters';
 import type { PayoutEvent } from '../event';
 import { describeConfirmation } from '../payouts/lifecycle';
-import { stringifyPayoutDetail } from '../store/detail-json';
-import type { PayoutDetail, PayoutView } from '../store/types';
-import { CommandFailed, loadCliConfig, parseFlag, print, withStore } from './context';
+import { stringifyPayoutDetail, type PayoutDetail, type PayoutView } from '../operations/views';
+import { loadCliConfig, parseFlag, print, withOperations } from './context';
 import { clip, escapeJson, jsonLines, renderTable, shortTime } from './format';
 
 interface PayoutsFlags {
@@ -28,8 +28,7 @@ export function registerPayouts(program: Command): void {
     .option('--json', 'one JSON object per payout')
     .action(async (controlNumber: string, flags: { partner?: string; json?: boolean }) => {
       const partner = parseFlag(() => (flags.partner === undefined ? undefined : parseName(flags.partner, 'partner')));
-      const found = await withStore(loadCliConfig(), (store) => store.getPayouts(controlNumber, partner));
-      if (found.length === 0) throw new CommandFailed(`no payout with control number "${controlNumber}"`);
+      const found = await withOperations(loadCliConfig(), (o) => o.queries.getPayouts(controlNumber, partner));
       const lines = flags.json
         ? found.map((d) => escapeJson(stringifyPayoutDetail(d)))
         : found.flatMap((d, i) => [...(i ? [''] : []), ...renderPayout(d)]);
@@ -58,20 +57,16 @@ export function registerPayouts(program: Command): void {
         confirmation: flags.confirmation === undefined ? undefined : parseConfirmation(flags.confirmation),
         partner: flags.partner === undefined ? undefined : parseName(flags.partner, 'partner'),
         before: flags.before,
-        limit: parseLimit(flags.limit),
       }));
-      const rows = await withStore(loadCliConfig(), (store) =>
-        store.listPayouts({ ...filter, limit: filter.limit + 1 }),
-      );
-      const items = rows.slice(0, filter.limit);
+      const limit = parseFlag(() => parseLimit(flags.limit));
+      const { items, next } = await withOperations(loadCliConfig(), (o) => o.queries.listPayouts(filter, limit));
       if (flags.json) {
         for (const line of jsonLines(items)) print(line);
         return;
       }
       if (items.length === 0) return print('no payouts match');
       for (const line of renderPayouts(items)) print(line);
-      const last = items[items.length - 1];
-      if (rows.length > filter.limit && last) print(`more: --before ${last.id}`);
+      if (next !== undefined) print(`more: --before ${next}`);
     });
 }
 
@@ -154,7 +149,7 @@ export function renderPayout(d: PayoutDetail): string[] {
   lines.push(deliveries.length ? '  deliveries:' : '  deliveries: none (no rule chose a destination)');
   for (const dl of deliveries) {
     lines.push(
-      `    ${dl.eventId} → ${dl.destination}: ${dl.state}, ${dl.attempts} attempt(s), rules ${dl.rules.join(', ')}`,
+      `    ${dl.eventId} → ${dl.destination}: ${dl.state}, ${describeAttemptCount(dl)}, rules ${dl.rules.join(', ')}`,
     );
   }
   return lines;

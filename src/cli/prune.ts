@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { parseDuration } from '../admin/filters';
-import { pruneAll } from '../retention/retention';
-import type { PruneCutoffs } from '../store/types';
-import { loadCliConfig, parseFlag, print, withStore } from './context';
+import { parseDuration } from '../operations/filters';
+import type { PruneCutoffs } from '../operations/views';
+import { loadCliConfig, parseFlag, print, withOperations } from './context';
 
 interface PruneFlags {
   olderThan?: string;
@@ -39,13 +38,11 @@ export function registerPrune(program: Command): void {
       const events = `events received before ${new Date(cut.eventsBeforeMs).toISOString()}`;
       const rejections = `rejections before ${new Date(cut.rejectionsBeforeMs).toISOString()}`;
       if (flags.dryRun) {
-        const n = await withStore(config, (store) => store.countPrunable(cut));
+        const n = await withOperations(config, (o) => o.countPrunable(cut));
         print(`would delete ${n.events} ${events} (none with a pending delivery) and ${n.rejections} ${rejections}`);
         return;
       }
-      const n = await withStore(config, (store) =>
-        pruneAll(store, cut, { batchSize: config.store.retentionBatchSize }),
-      );
+      const n = await withOperations(config, (o) => o.prune(cut));
       print(`deleted ${n.events} ${events}, with ${n.deliveries} deliveries and ${n.attempts} attempts`);
       print(`deleted ${n.rejections} ${rejections}`);
       if (cut.keysBeforeMs !== undefined) print(`deleted ${n.keys} callback identities (dedup keys) of pruned events`);

@@ -1,11 +1,6 @@
 import type { Command } from 'commander';
-import { Silences } from '../alerts/silences';
-import { createLogger } from '../log';
-import { createPayoutPolicy } from '../payouts/policy';
-import type { ReconcileItem, RoundReport } from '../payouts/reconciler';
-import { confirmationOptions, createReconciler } from '../payouts/reconciler';
-import { createPlanner } from '../routing/plan';
-import { CommandFailed, UsageError, loadCliConfig, print, withStore } from './context';
+import { requireStatusQuery, type ReconcileItem, type RoundReport } from '../operations/reconcile';
+import { CommandFailed, UsageError, loadCliConfig, print, withOperations } from './context';
 import { jsonLines, renderTable } from './format';
 
 const CONTROL_NUMBER = /^[A-Za-z0-9]{13,15}$/;
@@ -34,39 +29,9 @@ export function registerReconcile(program: Command): void {
         throw new UsageError(`--control-number ${JSON.stringify(bad)}: must be 13 to 15 letters or digits`);
       }
       const config = loadCliConfig();
-      if (config.skypay.statusQuery.url === undefined) {
-        throw new CommandFailed(
-          'skypay.statusQuery is not configured: set skypay.statusQuery.url and skypay.statusQuery.partner',
-        );
-      }
-      const logger = createLogger({ level: 'silent' });
-      const report = await withStore(config, async (store) => {
-        // Active silences hold back what a round stores, as in the daemon.
-        const silences = new Silences({
-          store,
-          plan: createPlanner(config.rules).plan,
-          typeOf: (name) => config.destinations[name]?.type,
-          refreshIntervalMs: config.silences.refreshIntervalMs,
-          logger,
-        });
-        await silences.start();
-        try {
-          const reconciler = createReconciler(
-            config,
-            store,
-            createPayoutPolicy(silences.plan, undefined, confirmationOptions(config)),
-            logger,
-          );
-          if (!reconciler) throw new CommandFailed('skypay.statusQuery is not configured');
-          const options = { dryRun: flags.dryRun === true, ...(controlNumbers ? { controlNumbers } : {}) };
-          if (options.dryRun) return await reconciler.round(options);
-          const done = await reconciler.runExclusive(options);
-          if (!done) throw new CommandFailed('another skyrelay process is reconciling right now; try again shortly');
-          return done;
-        } finally {
-          await silences.stop();
-        }
-      });
+      requireStatusQuery(config);
+      const options = { dryRun: flags.dryRun === true, ...(controlNumbers ? { controlNumbers } : {}) };
+      const report = await withOperations(config, (o) => o.reconcile(options));
       if (flags.json) for (const line of jsonLines(report.items)) print(line);
       else for (const line of renderReport(report)) print(line);
       if (report.failure) {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { parseLimit, parseReason, parseSince } from '../admin/filters';
-import type { RejectionView } from '../store/types';
-import { loadCliConfig, parseFlag, print, withStore } from './context';
+import { parseLimit, parseReason, parseSince } from '../operations/filters';
+import type { RejectionView } from '../operations/views';
+import { loadCliConfig, parseFlag, print, withOperations } from './context';
 import { clip, jsonLines, renderTable, shortTime } from './format';
 
 interface RejectionsFlags {
@@ -23,10 +23,10 @@ export function registerRejections(program: Command): void {
       const filter = parseFlag(() => ({
         reason: flags.reason === undefined ? undefined : parseReason(flags.reason),
         sinceMs: flags.since === undefined ? undefined : parseSince(flags.since),
-        limit: parseLimit(flags.limit),
       }));
-      const rows = await withStore(loadCliConfig(), (store) => store.listRejections(filter));
-      for (const line of formatRejections(rows, flags.json === true)) print(line);
+      const limit = parseFlag(() => parseLimit(flags.limit));
+      const { items } = await withOperations(loadCliConfig(), (o) => o.queries.listRejections(filter, limit));
+      for (const line of formatRejections(items, flags.json === true)) print(line);
     });
 }
 

@@ -1,12 +1,10 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { parseSince } from '../admin/filters';
 import type { Config } from '../config/schema';
-import { resolveGroupings, withGrouping } from '../routing/group';
-import { createPlanner } from '../routing/plan';
-import { ReplayCountChangedError } from '../store/errors';
-import type { ReplayFilter, ReplayResult } from '../store/types';
-import { CommandFailed, UsageError, loadCliConfig, parseFlag, print, withStore } from './context';
+import { parseSince } from '../operations/filters';
+import type { ReplayRequest } from '../operations/replay';
+import type { ReplayResult } from '../operations/views';
+import { CommandFailed, UsageError, loadCliConfig, parseFlag, print, withOperations } from './context';
 
 interface ReplayFlags {
   dead?: boolean;
@@ -45,36 +43,24 @@ export function registerReplay(program: Command): void {
       }
       if (flags.yes && !flags.delivered)
         throw new UsageError('--yes answers the question --delivered asks; use it with --delivered');
-      if (flags.delivered && flags.destination === undefined && flags.since === undefined) {
-        throw new UsageError(
-          '--delivered needs --since or --destination: every delivered message was received once already',
-        );
-      }
       const sinceMs = flags.since === undefined ? undefined : parseFlag(() => parseSince(flags.since ?? ''));
       const config = loadCliConfig();
       if (flags.destination !== undefined) requireKnownDestination(config, flags.destination);
-      // As the daemon plans: a grouped destination's events join their group rather than go out alone.
-      const plan = withGrouping(createPlanner(config.rules).plan, resolveGroupings(config.destinations));
-      const filter: ReplayFilter = {
+      const request: ReplayRequest = {
         state: flags.delivered ? 'delivered' : 'dead',
         destination: flags.destination,
         sinceMs,
       };
-      const confirm = flags.delivered ? await confirmCount(config, filter, flags.yes === true) : undefined;
-      if (confirm === 0) {
-        print('nothing to replay');
-        return;
-      }
-      const result = await withStore(config, async (store): Promise<ReplayResult> => {
-        if (bulk) return store.replayMatching({ ...filter, confirm });
-        if (flags.event === undefined) return store.replayDeliveries(ids);
-        const r = await store.replayEvent(flags.event, plan);
-        if (!r) throw new CommandFailed(`no event with id "${flags.event}"`);
-        return r;
-      }).catch((err: unknown) => {
-        if (err instanceof ReplayCountChangedError) throw new CommandFailed(`${err.message}; run the command again`);
-        throw err;
+      const result = await withOperations(config, async ({ replays }): Promise<ReplayResult | undefined> => {
+        if (bulk) {
+          const confirm = flags.delivered
+            ? await confirmCount(await replays.countMatching(request), flags.yes)
+            : undefined;
+          return confirm === 0 ? undefined : replays.replayMatching({ ...request, confirm });
+        }
+        return flags.event === undefined ? replays.replayDeliveries(ids) : replays.replayEvent(flags.event);
       });
+      if (!result) return print('nothing to replay');
       for (const id of result.requeued) print(`requeued ${id}`);
       for (const id of result.created) print(`created  ${id} (a destination the current rules add)`);
       for (const s of result.skipped) print(`skipped  ${s.id}: ${s.reason}`);
@@ -100,13 +86,11 @@ function requireKnownDestination(config: Config, name: string): void {
 }
 
 /**
- * Counts what --delivered would re-send and has a person confirm it on a
- * terminal, or --yes in a script; the count goes with the replay, which
- * refuses if it changed meanwhile. Without a terminal and without --yes it
- * refuses: a script must say it means it.
+ * Has a person confirm the count --delivered would re-send, on a terminal, or --yes in a script; the count goes with
+ * the replay, which refuses if it changed meanwhile. Without a terminal and without --yes it refuses: a script must
+ * say it means it.
  */
-async function confirmCount(config: Config, filter: ReplayFilter, yes: boolean): Promise<number> {
-  const count = await withStore(config, (store) => store.countReplayable(filter));
+async function confirmCount(count: number, yes: boolean | undefined): Promise<number> {
   if (count === 0 || yes) return count;
   const question = `requeue ${count} deliver${count === 1 ? 'y' : 'ies'}? [y/N] `;
   if (!process.stdin.isTTY) {

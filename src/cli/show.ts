@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
+import { formatValue } from '../destinations/present';
 import { stringifyExtra } from '../event-json';
+import { describeAttemptCount, numberAttempts } from '../operations/attempts';
 import { listContent } from '../skypay/identity';
-import { stringifyEventDetail } from '../store/detail-json';
 import type { PayoutConfirmation } from '../event';
 import { describeConfirmation } from '../payouts/lifecycle';
-import type { PayoutStore } from '../store/store';
-import type { EventDetail } from '../store/types';
-import { CommandFailed, loadCliConfig, print, withStore } from './context';
+import { payoutKey } from '../operations/queries';
+import { stringifyEventDetail, type EventDetail } from '../operations/views';
+import { loadCliConfig, print, withOperations } from './context';
 import { escapeJson } from './format';
 
 export function registerShow(program: Command): void {
@@ -16,36 +17,15 @@ export function registerShow(program: Command): void {
     .argument('<ref>', 'an event id (evt_…) or a control number')
     .option('--json', 'one JSON object per event')
     .action(async (ref: string, flags: { json?: boolean }) => {
-      const { found, confirmations } = await withStore(loadCliConfig(), async (store) => {
-        const byId = await store.getEvent(ref);
-        const events = byId ? [byId] : await store.findEventsByControlNumber(ref);
-        return { found: events, confirmations: await readConfirmations(store, events) };
+      const { found, confirmations } = await withOperations(loadCliConfig(), async ({ queries }) => {
+        const events = await queries.findEvents(ref);
+        return { found: events, confirmations: await queries.confirmationsOf(events) };
       });
-      if (found.length === 0) throw new CommandFailed(`no event with id or control number "${ref}"`);
       const lines = flags.json
         ? found.map((d) => escapeJson(stringifyEventDetail(d)))
         : found.flatMap((e, i) => [...(i ? [''] : []), ...renderDetail(e, confirmations)]);
       for (const line of lines) print(line);
     });
-}
-
-/** The payout of a payout event, as the confirmations map keys it. */
-const payoutKey = (partner: string, controlNumber: string): string => JSON.stringify([partner, controlNumber]);
-
-/** The current confirmation of each payout the events are statuses of (it moves on after an event is stored). */
-async function readConfirmations(
-  store: PayoutStore,
-  events: readonly EventDetail[],
-): Promise<Map<string, PayoutConfirmation>> {
-  const confirmations = new Map<string, PayoutConfirmation>();
-  for (const { event: e } of events) {
-    if (e.source !== 'skypay' || e.type !== 'payout') continue;
-    const key = payoutKey(e.partner, e.controlNumber);
-    if (confirmations.has(key)) continue;
-    const [payout] = await store.getPayouts(e.controlNumber, e.partner);
-    if (payout) confirmations.set(key, payout.payout.confirmation);
-  }
-  return confirmations;
 }
 
 function renderDetail(d: EventDetail, confirmations: ReadonlyMap<string, PayoutConfirmation>): string[] {
@@ -61,7 +41,8 @@ function renderDetail(d: EventDetail, confirmations: ReadonlyMap<string, PayoutC
       lines.push(`event ${e.id}: payout ${e.status} (payType ${e.payType}), received ${e.receivedAt}`);
       lines.push(`  control number   ${e.controlNumber}`, `  partner          ${e.partner}`);
       lines.push(`  deal time        ${e.dealTime} (SkyPay time; ${e.dealTimeUtc})`);
-      lines.push(`  reference        ${e.referenceNumber ?? '—'}`, `  fail description ${e.failDescription ?? '—'}`);
+      lines.push(`  reference        ${formatValue(e.referenceNumber)}`);
+      lines.push(`  fail description ${formatValue(e.failDescription)}`);
     }
     if (Object.keys(e.extra).length) lines.push(`  extra fields     ${stringifyExtra(e.extra)}`);
     if (e.type === 'payout' && e.transition) {
@@ -88,7 +69,7 @@ function renderDetail(d: EventDetail, confirmations: ReadonlyMap<string, PayoutC
     lines.push(`event ${e.id}: skyrelay ${e.type}, raised ${e.receivedAt}`);
     for (const [key, value] of Object.entries(e.data))
       lines.push(
-        `  ${key.padEnd(16)} ${value === null ? '—' : typeof value === 'object' ? JSON.stringify(value) : String(value)}`,
+        `  ${key.padEnd(16)} ${value !== null && typeof value === 'object' ? JSON.stringify(value) : formatValue(value)}`,
       );
   }
   for (const s of d.silenced) {
@@ -106,13 +87,16 @@ function renderDetail(d: EventDetail, confirmations: ReadonlyMap<string, PayoutC
   }
   for (const dl of d.deliveries) {
     lines.push(
-      `  delivery ${dl.id} → ${dl.destination}: ${dl.state}, ${dl.attempts} attempt(s) in this round, rules ${dl.rules.join(', ')}`,
+      `  delivery ${dl.id} → ${dl.destination}: ${dl.state}, ${describeAttemptCount(dl)}, rules ${dl.rules.join(', ')}`,
     );
     if (dl.state === 'pending') lines.push(`    next attempt ${dl.nextAttemptAt}`);
-    for (const a of dl.attemptLog) {
+    let round = 1;
+    for (const a of numberAttempts(dl.attemptLog)) {
+      if (a.round !== round) lines.push('    (replayed)');
+      round = a.round;
       const status = a.status === null ? '' : ` HTTP ${a.status}`;
       const why = a.error ? `: ${a.error}` : a.response ? `: ${a.response.slice(0, 120)}` : '';
-      lines.push(`    #${a.attempt} ${a.startedAt} ${a.outcome}${status} in ${a.durationMs} ms${why}`);
+      lines.push(`    #${a.number} ${a.startedAt} ${a.outcome}${status} in ${a.durationMs} ms${why}`);
     }
   }
   return lines;

@@ -1,11 +1,9 @@
 import os from 'node:os';
 import type { Command } from 'commander';
-import { parseDuration, parseLimit } from '../admin/filters';
-import { describeSilence } from '../admin/silences';
 import { SilenceInputError, parseMatchFlags, parseSilence, type SilenceActor } from '../alerts/silence-input';
-import { SilenceEndedError } from '../store/errors';
-import type { SilenceView } from '../alerts/types';
-import { CommandFailed, UsageError, loadCliConfig, parseFlag, print, withStore } from './context';
+import { parseDuration, parseLimit } from '../operations/filters';
+import type { SilenceView } from '../operations/views';
+import { UsageError, loadCliConfig, parseFlag, print, withOperations } from './context';
 import { clip, jsonLines, renderTable, shortTime } from './format';
 
 interface AddFlags {
@@ -43,22 +41,11 @@ export function registerSilence(program: Command): void {
     .option('--json', 'print the silence as JSON')
     .action(async (flags: AddFlags) => {
       const config = loadCliConfig();
-      const now = Date.now();
-      const body = parseFlag(() => toBody(flags, now));
-      let made: SilenceView;
-      try {
-        const input = parseSilence(body, {
-          destinations: Object.keys(config.destinations),
-          now,
-          maxDurationMs: config.silences.maxDurationMs,
-          actor: cliActor(),
-        });
-        made = await withStore(config, (store) => store.createSilence(input));
-      } catch (err) {
-        if (err instanceof SilenceInputError) throw new UsageError(err.problems.join('\n'));
-        throw err;
-      }
-      if (flags.json) for (const line of jsonLines([describeSilence(made, Date.now())])) print(line);
+      const body = parseFlag(() => toBody(flags, Date.now()));
+      const made = await withOperations(config, ({ silences }) =>
+        silences.create(cliActor(), (context) => parseSilence(body, context)),
+      );
+      if (flags.json) for (const line of jsonLines([made])) print(line);
       else print(`${made.id}: silences ${describeMatchers(made)} until ${made.endsAt}`);
     });
 
@@ -69,23 +56,21 @@ export function registerSilence(program: Command): void {
     .option('--json', 'one JSON object per line')
     .action(async (flags: { limit: string; json?: boolean }) => {
       const limit = parseFlag(() => parseLimit(flags.limit));
-      const rows = await withStore(loadCliConfig(), (store) => store.listSilences({ limit }));
-      const now = Date.now();
+      const { items: rows } = await withOperations(loadCliConfig(), ({ silences }) => silences.list(limit));
       if (flags.json) {
-        for (const line of jsonLines(rows.map((r) => describeSilence(r, now)))) print(line);
+        for (const line of jsonLines(rows)) print(line);
         return;
       }
       if (rows.length === 0) return print('no silences');
       const table = renderTable(
         ['ID', 'STATE', 'MATCHERS', 'DESTINATIONS', 'STARTS', 'ENDS', 'BY', 'COMMENT'],
         rows.map((r) => {
-          const s = describeSilence(r, now);
           const ends = r.expiredAt
             ? `${shortTime(r.expiredAt)} (expired by ${r.expiredBy ?? '?'})`
             : shortTime(r.endsAt);
           return [
             r.id,
-            s.state,
+            r.state,
             clip(describeMatchers(r), 50),
             r.destinations?.join(',') ?? 'slack+email',
             shortTime(r.startsAt),
@@ -104,17 +89,7 @@ export function registerSilence(program: Command): void {
     .argument('<id>', 'the silence id (sil_…)')
     .option('--by <name>', 'who ends it (kept for the audit; default: your OS user name)')
     .action(async (id: string, flags: { by?: string }) => {
-      if (flags.by?.trim() === '') throw new UsageError('--by: give a name, or leave --by out for your OS user name');
-      const actor = cliActor();
-      const view = await withStore(loadCliConfig(), async (store) => {
-        try {
-          return await store.expireSilence(id, flags.by ?? actor.name, Date.now(), { via: actor.via, from: null });
-        } catch (err) {
-          if (err instanceof SilenceEndedError) throw new CommandFailed(err.message);
-          throw err;
-        }
-      });
-      if (!view) throw new CommandFailed(`no silence with id "${id}"`);
+      const view = await withOperations(loadCliConfig(), ({ silences }) => silences.expire(id, cliActor(), flags.by));
       print(`${view.id}: expired at ${view.expiredAt ?? ''} by ${view.expiredBy ?? ''}`);
     });
 }

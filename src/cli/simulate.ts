@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Command } from 'commander';
-import { parseStatus } from '../admin/filters';
+import { parseStatus } from '../operations/filters';
 import type { Config } from '../config/schema';
 import { payTypeOf, type PayStatus } from '../event';
 import { decryptBody, deriveAesKey, encryptBody } from '../skypay/crypto';

@@ -1,12 +1,10 @@
 import type { Command } from 'commander';
-import { parseStatus } from '../admin/filters';
-import { secretsOfConfig } from '../destinations/secrets';
-import { sendTestEvent } from '../destinations/test-event';
-import { DeliveryError } from '../destinations/types';
 import type { PayStatus } from '../event';
+import { createLogger } from '../log';
+import { DeliveryError } from '../operations/errors';
+import { parseStatus } from '../operations/filters';
+import { sendTest, testSendDeps } from '../operations/test-send';
 import { CommandFailed, loadCliConfig, parseFlag, print } from './context';
-
-export { TEST_CONTROL_NUMBER, TEST_PARTNER, buildSampleEvent } from '../destinations/test-event';
 
 export function registerTestDestination(program: Command): void {
   program
@@ -17,20 +15,11 @@ export function registerTestDestination(program: Command): void {
     .action(async (name: string, flags: { status: string }) => {
       const status = parseFlag(() => parseStatus(flags.status)) as PayStatus;
       const config = loadCliConfig();
-      const destConfig = config.destinations[name];
-      if (!destConfig) {
-        const known = Object.keys(config.destinations);
-        throw new CommandFailed(`no destination "${name}" (configured: ${known.length ? known.join(', ') : 'none'})`);
-      }
       try {
-        const result = await sendTestEvent(
-          name,
-          destConfig,
-          { timeoutMs: config.delivery.timeoutMs, timezone: config.skypay.timezone, secrets: secretsOfConfig(config) },
-          status,
-        );
+        // Nothing is stored: no database is opened.
+        const result = await sendTest(testSendDeps(config, createLogger({ level: 'silent' })), name, status);
         print(
-          `sent a sample ${status} event to ${name} (${destConfig.type}) in ${result.ms} ms, delivery id ${result.deliveryId}`,
+          `sent a sample ${status} event to ${name} (${config.destinations[name]?.type ?? ''}) in ${result.ms} ms, delivery id ${result.deliveryId}`,
         );
         print(
           `receiver answered: ${result.status === undefined ? 'accepted' : `HTTP ${result.status}`}${result.response ? `: ${result.response}` : ''}`,

@@ -78,3 +78,11 @@ export interface ClaimOptions {
 export type DeliveryState = 'pending' | 'inflight' | 'delivered' | 'dead';
 
 export const DELIVERY_STATES: readonly DeliveryState[] = ['pending', 'inflight', 'delivered', 'dead'];
+
+export interface AttemptReport {
+  delivery: ClaimedDelivery;
+  attempt: AttemptRecord;
+  next: DeliveryNext;
+  /** Why the delivery died, when it did. */
+  deadReason?: string;
+}

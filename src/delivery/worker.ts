@@ -4,7 +4,7 @@ import type { Destination } from '../destinations/types';
 import { StoreBusyError } from '../store/errors';
 import type { OutboxStore, RateLimitStore } from '../store/store';
 import type { RelayEvent } from '../event';
-import type { AttemptRecord, ClaimedDelivery, DeliveryNext, IngestLease, NewDelivery } from './types';
+import type { AttemptRecord, ClaimedDelivery, DeliveryNext, IngestLease, NewDelivery, AttemptReport } from './types';
 import type { SaveOutcome } from '../ingest/types';
 import { Backstop } from './backstop';
 import { HandOff, HAND_OFF_PER_DESTINATION, LEASE_MARGIN, MAX_HANDED } from './hand-off';
@@ -25,14 +25,6 @@ export interface WorkerOptions extends RetryPolicy {
   maxConcurrent?: number;
   /** How long a claim is ours before another process may take it; default timeoutMs * 2 + 5 s. */
   leaseMs?: number;
-}
-
-export interface AttemptReport {
-  delivery: ClaimedDelivery;
-  attempt: AttemptRecord;
-  next: DeliveryNext;
-  /** Why the delivery died, when it did. */
-  deadReason?: string;
 }
 
 export interface WorkerDeps {

@@ -1,6 +1,6 @@
 import addressparser from 'nodemailer/lib/addressparser';
 import { stripBidiControls } from '../bidi';
-import { isGroupEvent, type GroupEvent, type RelayEvent } from '../event';
+import { isGroupEvent, type GroupEvent, type RelayEvent, type SystemEvent } from '../event';
 import {
   describeGroupBy,
   describeGroupHeadline,
@@ -84,9 +84,38 @@ export function buildSubject(event: RelayEvent, prefix: string): string {
       'payout.confirmed': 'Payout confirmed',
       group: 'Grouped events',
     }[event.type];
-    topic = `${label}: ${describeReason(event) ?? 'no reason recorded'}`;
+    topic = `${label}: ${describePayoutTopic(event) ?? describeReason(event) ?? 'no reason recorded'}`;
   }
-  return toOneLine([prefix, topic].filter((part) => part !== '').join(' '), SUBJECT_MAX);
+  return cutAtWord(toOneLine([prefix, topic].filter((part) => part !== '').join(' '), Infinity), SUBJECT_MAX);
+}
+
+/**
+ * What a payout.* event is about, for its subject: the payout and, in a word, what happened to it. Its reason is a
+ * paragraph for the body: cut to a subject's length it ended mid-word and never named the payout first. Undefined
+ * when the data names no payout (a destination that omits the control number).
+ */
+function describePayoutTopic(event: SystemEvent): string | undefined {
+  const { controlNumber, partner, kind, state, age } = event.data;
+  if (!event.type.startsWith('payout.') || typeof controlNumber !== 'string' || controlNumber === '') return undefined;
+  const payout = typeof partner === 'string' && partner !== '' ? `${controlNumber} of ${partner}` : controlNumber;
+  const word = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+  const what =
+    event.type === 'payout.anomaly'
+      ? word(kind)
+      : event.type === 'payout.stuck'
+        ? [word(state), word(age) && `for ${word(age)}`].filter(Boolean).join(' ')
+        : event.type === 'payout.unstuck' && word(state)
+          ? `now ${word(state)}`
+          : undefined;
+  return what ? `${payout} (${what})` : payout;
+}
+
+/** A line cut to `max` characters at a word's end, never inside one (unless one word is longer than the line). */
+function cutAtWord(line: string, max: number): string {
+  if (line.length <= max) return line;
+  const head = line.slice(0, max - 1);
+  const space = head.lastIndexOf(' ');
+  return `${(space > 0 ? head.slice(0, space) : head).trimEnd()}…`;
 }
 
 function listTraceFields(context: EmailContext): Field[] {

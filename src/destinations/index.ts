@@ -1,3 +1,6 @@
+import type { Config } from '../config/schema';
+import type { Logger } from '../log';
+import { secretsOfConfig } from './secrets';
 import { createEmailDestination } from './email';
 import { applyMasking, hasMasking, type Masking } from './masking';
 import type { DestinationOptions } from './options';
@@ -44,4 +47,27 @@ export function createDestinations(configs: DestinationsConfig, options: Destina
   for (const [name, config] of Object.entries(configs))
     destinations.set(name, createDestination(name, config, options));
   return destinations;
+}
+
+/** The destinations as a component: created with the daemon (tests read them), their connections closed at stop. */
+export function destinationsComponent(destinations: ReadonlyMap<string, Destination>) {
+  return {
+    name: 'destinations',
+    start: () => undefined,
+    stop: async () => {
+      await Promise.allSettled([...destinations.values()].map((d) => d.close()));
+    },
+  };
+}
+
+/** The configured destinations, as the daemon sends to them: its timeouts, time zone, dashboard links and secrets. */
+export function destinationsOf(config: Config, logger: Logger): Map<string, Destination> {
+  return createDestinations(config.destinations, {
+    timeoutMs: config.delivery.timeoutMs,
+    logger,
+    timezone: config.skypay.timezone,
+    // Links to the dashboard only where there is one.
+    publicUrl: config.admin.token ? config.ui.publicUrl : undefined,
+    secrets: secretsOfConfig(config),
+  });
 }

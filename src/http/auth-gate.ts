@@ -1,11 +1,10 @@
+import type { RuntimeEvents } from '../runtime/events';
 import type Koa from 'koa';
 import type { Logger } from '../log';
 import { AuthThrottle, addressKey, type AuthThrottleOptions } from './auth-throttle';
+import type { AuthRefusal, AuthSurface } from './types';
 
 /** Where a credential is presented: the admin API's bearer token, the metrics token, the dashboard's sign-in. */
-export type AuthSurface = 'admin' | 'metrics' | 'dashboard';
-/** wrong: a credential that was not the token; throttled: refused unchecked, the address being locked out. */
-export type AuthRefusal = 'wrong' | 'throttled';
 
 export interface AuthGateDeps {
   logger: Logger;
@@ -105,4 +104,12 @@ export class AuthGate {
     }
     this.loggedThisWindow.set(key, now);
   }
+}
+
+/** The daemon's one gate for /admin, /metrics and the dashboard's sign-in: each refusal told on the bus (metrics). */
+export function authGateOf(settings: AuthThrottleOptions, logger: Logger, events: RuntimeEvents): AuthGate {
+  return new AuthGate(settings, {
+    logger,
+    onRefused: (surface, outcome) => events.emit('auth.refused', { surface, outcome }),
+  });
 }

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
-import type { AuthGate, AuthSurface } from './auth-gate';
+import type { AuthGate } from './auth-gate';
+import type { AuthSurface } from './types';
 
 const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 

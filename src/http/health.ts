@@ -60,3 +60,25 @@ export function serveReadiness(deps: ReadinessDeps): Koa.Middleware {
     ctx.body = { status: 'ready' };
   };
 }
+
+/** Readiness as a store tells it: its last write failure, a probe write, a lost database. */
+export function storeReadiness(
+  store: Pick<HealthStore, 'lastWriteFailure' | 'probeWrite' | 'lostReason'>,
+  lifecycle: () => Lifecycle,
+): ReadinessDeps {
+  return {
+    lifecycle,
+    lastWriteFailure: () => store.lastWriteFailure,
+    probeWrite: () => store.probeWrite(),
+    databaseLost: () => store.lostReason,
+  };
+}
+
+/** Readiness as the dashboard's overview shows it: why not ready, if not. */
+export function describeReadiness(
+  lifecycle: Lifecycle,
+  store: Pick<HealthStore, 'lastWriteFailure' | 'lostReason'> | undefined,
+): { ready: boolean; reason: string | undefined } {
+  const reason = lifecycle !== 'ready' ? lifecycle : (store?.lostReason ?? store?.lastWriteFailure ?? undefined);
+  return { ready: reason === undefined, reason };
+}

@@ -78,3 +78,20 @@ function closeGracefully(server: http.Server, graceMs: number): Promise<void> {
     });
   });
 }
+
+/** The HTTP server as a component: listening last, closed first (no new requests; those in flight finish). */
+export function httpServerComponent(
+  app: Koa,
+  server: { host: string; port: number; maxConnections: number; shutdownTimeoutMs: number },
+  onListening: (running: RunningServer) => void,
+) {
+  let running: RunningServer | undefined;
+  return {
+    name: 'http server',
+    start: async () => {
+      running = await listen(app, server.host, server.port, { maxConnections: server.maxConnections });
+      onListening(running);
+    },
+    stop: () => running?.close(server.shutdownTimeoutMs),
+  };
+}

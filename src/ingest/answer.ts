@@ -4,9 +4,9 @@ import { createFlatLogger, type Logger } from '../log';
 import { createId } from '../ids';
 import { scrubSenderText } from '../skypay/scrub';
 import type { IngestStore } from '../store/store';
-import type { NewRejection } from './types';
-import { rejected, type AcknowledgedOutcome, type CallbackResult, type Rejected } from './receive';
-import { StorageRejectionError, type RejectionReason } from './rejections';
+import type { NewRejection, CallbackOutcome } from './types';
+import { rejected, type CallbackResult, type Rejected } from './receive';
+import { StorageRejectionError } from './rejections';
 import { cutUtf8 } from './truncate';
 
 /** What a route on the callback path leaves for the answer middleware. */
@@ -29,7 +29,6 @@ export interface AnswerDeps {
 }
 
 /** The metric's label values: `refused:` stays, since dashboards and alerts on skyrelay_callbacks_total use it. */
-export type CallbackOutcome = AcknowledgedOutcome | `refused:${RejectionReason | 'internal'}`;
 
 /**
  * The one place a callback's result becomes the HTTP answer, the log line

@@ -7,14 +7,15 @@ import type { CallbackStruct } from '../skypay/validate';
 import type { IngestStore } from '../store/store';
 import type { IngestLease, NewDelivery } from '../delivery/types';
 import type { PayoutPolicy } from '../payouts/types';
-import type { SaveOutcome } from './types';
+import type { SaveOutcome, AcknowledgedOutcome } from './types';
 import { authenticateCallback } from './authenticate';
 import { readBodyWithin, type BodyLimits, type BodySource } from './body';
 import { requireSafeBody } from './body-shape';
 import { requireCallbackContentType, type CallbackMediaType } from './content-type';
 import { checkDealTimeWindow, type DealTimeWindow } from './deal-time-window';
 import { openBody, type OpenedBody } from './open';
-import { toRejection, type RejectionError, type RejectionReason } from './rejections';
+import { toRejection, type RejectionError } from './rejections';
+import type { RejectionReason } from './types';
 import { validateCallback, validateFinance } from './validate';
 
 export interface ReceiveDeps {
@@ -76,8 +77,6 @@ export interface CallbackAnswer {
   type: string;
   body: string;
 }
-
-export type AcknowledgedOutcome = 'accepted' | 'duplicate' | 'conflict';
 
 /** Stored (or already stored): answered 1000. */
 export interface Acknowledged {

@@ -1,3 +1,4 @@
+import type { Config } from '../config/schema';
 import type { Logger } from '../log';
 import type { IngestStore } from '../store/store';
 import type { NewRejection } from './types';
@@ -148,4 +149,26 @@ class RowQuota {
     this.held += granted;
     if (granted < want) this.exhausted = true;
   }
+}
+
+/** The keeper as a component: the counts it still holds are written before the store closes. */
+export function rejectionKeeperComponent(deps: { config: Config; store: IngestStore; logger: Logger }) {
+  const options: RejectionKeeperOptions = {
+    store: deps.store,
+    logger: deps.logger,
+    perMinute: deps.config.store.maxRejectionsPerMinute,
+    totalPerMinute: deps.config.store.maxRejectionsPerMinuteTotal,
+  };
+  let keeper: RejectionKeeper | undefined;
+  return {
+    name: 'rejection keeper',
+    keep: (rejection: NewRejection): Promise<boolean> => {
+      if (!keeper) throw new Error('rejection keeper is not started');
+      return keeper.keep(rejection);
+    },
+    start: () => {
+      keeper = startRejectionKeeper(options);
+    },
+    stop: () => keeper?.stop(),
+  };
 }

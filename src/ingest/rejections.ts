@@ -1,4 +1,5 @@
 import { StoreUnavailableError } from '../store/errors';
+import type { RejectionReason } from './types';
 
 /**
  * Why a callback was not acknowledged. One class per concept, each with the
@@ -6,17 +7,6 @@ import { StoreUnavailableError } from '../store/errors';
  * log line and rejection rows). answer.ts turns these into SkyPay-shaped
  * replies; anything else becomes a 500 that is still logged and kept.
  */
-export type RejectionReason =
-  | 'malformed'
-  | 'invalid'
-  | 'unauthenticated'
-  | 'encryption_required'
-  | 'too_large'
-  | 'unsupported_media_type'
-  | 'method_not_allowed'
-  | 'storage_unavailable'
-  | 'body_timeout'
-  | 'busy';
 
 export abstract class RejectionError extends Error {
   abstract readonly status: number;

@@ -46,3 +46,22 @@ export interface SuppressedRejections {
   rejectionId: string;
   count: number;
 }
+
+/** Why a callback was refused: its HTTP status's short machine name (metrics, the log line, rejection rows). */
+export type RejectionReason =
+  | 'malformed'
+  | 'invalid'
+  | 'unauthenticated'
+  | 'encryption_required'
+  | 'too_large'
+  | 'unsupported_media_type'
+  | 'method_not_allowed'
+  | 'storage_unavailable'
+  | 'body_timeout'
+  | 'busy';
+
+/** Stored, or already stored: answered 1000. */
+export type AcknowledgedOutcome = 'accepted' | 'duplicate' | 'conflict';
+
+/** How a callback was answered, as the metrics and the dashboard count it. */
+export type CallbackOutcome = AcknowledgedOutcome | `refused:${RejectionReason | 'internal'}`;

@@ -1,7 +1,7 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AttemptReport } from '../delivery/worker';
+import type { AttemptReport } from '../delivery/types';
 import type { PayoutAnomalyKind } from '../event';
-import type { CallbackOutcome } from '../ingest/answer';
+import type { CallbackOutcome } from '../ingest/types';
 import type { MetricFamily } from './types';
 
 let shared: Registry | undefined;

@@ -1,9 +1,11 @@
+import type { Config } from '../config/schema';
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import type { AttemptReport } from '../delivery/worker';
-import type { CallbackOutcome } from '../ingest/answer';
+import type { AttemptReport } from '../delivery/types';
+import type { CallbackOutcome } from '../ingest/types';
 import { requireBearerToken } from '../http/bearer';
-import type { AuthGate, AuthRefusal, AuthSurface } from '../http/auth-gate';
+import type { AuthGate } from '../http/auth-gate';
+import type { AuthRefusal, AuthSurface } from '../http/types';
 import { guardPrefix } from '../http/path-guard';
 import type { Logger } from '../log';
 import type { PayoutAnomalyKind } from '../event';
@@ -11,6 +13,8 @@ import type { HealthStore, InspectStore, MetricTotalsStore, PayoutStore } from '
 import { ProcessMetrics } from './collect';
 import { MetricsPublisher } from './publisher';
 import { createMetricsRouter } from './router';
+import type { RuntimeEvents } from '../runtime/events';
+import { isPayoutAnomalyKind } from '../event';
 
 export interface MetricsDeps {
   store: MetricTotalsStore & InspectStore & PayoutStore & Pick<HealthStore, 'statements'>;
@@ -56,3 +60,56 @@ export function createMetrics(deps: MetricsDeps) {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * The metrics component (with metrics.enabled): the registry and the publisher, fed by what the bus tells
+ * (outcomes, attempts, anomalies); its router and token guard join the daemon's HTTP server.
+ */
+export function metricsComponent(deps: {
+  config: Config;
+  store: MetricsDeps['store'];
+  events: RuntimeEvents;
+  logger: Logger;
+  gate?: AuthGate;
+}) {
+  const { metrics: m } = deps.config;
+  const metrics = createMetrics({
+    store: deps.store,
+    destinations: Object.keys(deps.config.destinations),
+    publishIntervalMs: m.publishIntervalMs,
+    path: m.path,
+    token: m.token,
+    logger: deps.logger,
+    ...(deps.gate ? { gate: deps.gate } : {}),
+  });
+  const off: (() => void)[] = [];
+  return {
+    ...metrics,
+    name: 'metrics',
+    path: m.path,
+    start: () => {
+      const { events } = deps;
+      off.push(
+        events.on('callback.outcome', ({ outcome, ms }) => metrics.recordOutcome(outcome, ms)),
+        events.on('delivery.attempt', (report) => metrics.recordAttempt(report)),
+        // What a callback raised in its transaction, by the anomaly's kind (after-final, conflict, same-time).
+        events.on('event.stored', ({ outcome }) => {
+          for (const raised of outcome.raised ?? []) {
+            const kind = raised.data['kind'];
+            if (raised.type === 'payout.anomaly' && isPayoutAnomalyKind(kind)) metrics.recordPayoutAnomaly(kind);
+          }
+        }),
+        events.on('status.query', ({ outcome }) => metrics.recordStatusQuery(outcome)),
+        events.on('auth.refused', ({ surface, outcome }) => metrics.recordAuthRefusal(surface, outcome)),
+        events.on('payout.reconciled', ({ anomaly }) => {
+          if (anomaly !== undefined) metrics.recordPayoutAnomaly(anomaly);
+        }),
+      );
+      metrics.start();
+    },
+    stop: async () => {
+      for (const unsubscribe of off.splice(0)) unsubscribe();
+      await metrics.stop();
+    },
+  };
+}

@@ -116,7 +116,7 @@ function note(
 }
 
 async function actOn(deps: AnswerDeps, queried: QueriedPayout, now: Date, dryRun: boolean): Promise<ReconcileItem> {
-  const { store, partner, policy } = deps;
+  const { store, partner } = deps;
   const meaning = interpretQueriedStatus(queried);
   // Read now, not from the round's listing: a callback may have moved the payout while SkyPay was answering.
   const [found] = await store.getPayouts(queried.controlNumber, partner);
@@ -179,6 +179,18 @@ async function actOn(deps: AnswerDeps, queried: QueriedPayout, now: Date, dryRun
       break;
   }
   if (dryRun) return { ...base, outcome: 'created', detail: decision.detail, eventId: null };
+  return storeMissed(deps, queried, decision, base, now);
+}
+
+/** A final status SkyPay reports that no callback brought: stored as the callback would have been, judged alike. */
+async function storeMissed(
+  deps: AnswerDeps,
+  queried: QueriedPayout,
+  decision: Extract<ReturnType<typeof decide>, { action: 'create' }>,
+  base: Omit<ReconcileItem, 'outcome' | 'detail' | 'eventId'>,
+  now: Date,
+): Promise<ReconcileItem> {
+  const { store, partner, policy } = deps;
   const event = buildMissedEvent(
     partner,
     queried.controlNumber,

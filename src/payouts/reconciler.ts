@@ -15,7 +15,7 @@ import type { Logger } from '../log';
 import type { ClusterJobs, PayoutStore, Store } from '../store/store';
 import { actOnAnswers, type AnswerDeps, type ReconcileItem } from './answers';
 import type { PayoutPolicyOptions } from './policy';
-import type { NewReconciliation, PayoutPolicy, ReconciliationOutcome } from './types';
+import type { NewReconciliation, PayoutPolicy, ReconciliationOutcome, StatusQueryOutcome } from './types';
 
 export type { ReconcileItem } from './answers';
 
@@ -26,9 +26,6 @@ export const RECONCILE_JOB = 'payouts.reconcile';
  * and, oldest first, are asked at the next interval; a backlog never turns into a burst of calls to SkyPay.
  */
 export const MAX_CALLS_PER_ROUND = 20;
-
-/** How one status query ended, as `skyrelay_status_queries_total{outcome}` counts it. */
-export type StatusQueryOutcome = 'ok' | 'rejected' | 'timeout' | 'transport' | 'unreadable' | 'request';
 
 export function classifyQueryError(err: unknown): Exclude<StatusQueryOutcome, 'ok'> {
   if (err instanceof StatusQueryTimeoutError) return 'timeout';

@@ -195,3 +195,6 @@ export interface StuckCheck {
   build(payout: PayoutRecord): SystemEvent;
   plan(event: RelayEvent): NewDelivery[];
 }
+
+/** How one status query ended, as `skyrelay_status_queries_total{outcome}` counts it. */
+export type StatusQueryOutcome = 'ok' | 'rejected' | 'timeout' | 'transport' | 'unreadable' | 'request';

@@ -87,3 +87,39 @@ export function startRetentionJob(store: RetentionStore & ClusterJobs, options: 
   job.start();
   return { stop: () => job.stop() };
 }
+
+/** The retention component: store.retention* settings, the job started and stopped with the daemon. */
+export function retentionComponent(deps: {
+  config: {
+    store: {
+      retentionDays: number;
+      rejectionRetentionDays: number;
+      dedupRetentionDays?: number | undefined;
+      retentionIntervalMs: number;
+      retentionBatchSize: number;
+    };
+  };
+  store: RetentionStore & ClusterJobs;
+  logger: Logger;
+}) {
+  const { store, logger } = deps;
+  const settings = deps.config.store;
+  let job: ReturnType<typeof startRetentionJob> | undefined;
+  return {
+    name: 'retention',
+    start: () => {
+      job = startRetentionJob(
+        store,
+        {
+          retentionDays: settings.retentionDays,
+          rejectionRetentionDays: settings.rejectionRetentionDays,
+          dedupRetentionDays: settings.dedupRetentionDays,
+          intervalMs: settings.retentionIntervalMs,
+          batchSize: settings.retentionBatchSize,
+        },
+        logger,
+      );
+    },
+    stop: () => job?.stop(),
+  };
+}

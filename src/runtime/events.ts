@@ -1,9 +1,9 @@
-import type { AttemptReport } from '../delivery/worker';
-import type { AuthRefusal, AuthSurface } from '../http/auth-gate';
-import type { CallbackOutcome } from '../ingest/answer';
+import type { AttemptReport } from '../delivery/types';
+import type { AuthRefusal, AuthSurface } from '../http/types';
+import type { CallbackOutcome } from '../ingest/types';
 import type { Logger } from '../log';
 import type { PayoutAnomalyKind, RelayEvent } from '../event';
-import type { StatusQueryOutcome } from '../payouts/reconciler';
+import type { StatusQueryOutcome } from '../payouts/types';
 import type { NewDelivery } from '../delivery/types';
 import type { NewRejection, SaveOutcome } from '../ingest/types';
 import type { ReconciliationOutcome } from '../payouts/types';

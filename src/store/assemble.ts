@@ -1,10 +1,10 @@
 import { createGroupCommit } from './commit';
 import { createContext, type DedupRules } from './context';
+import type { Driver } from './driver';
 import { createDashboardStore } from './dashboard';
-import { describeFailure, toStoreError, type Driver } from './driver';
 import { StoreClosedError } from './errors';
-import { createBatcher } from './group-commit';
-import { addSuppressed, commitGroup, insertRejections, takeRejectionRows } from './ingest';
+import { createHealthStore } from './health';
+import { createIngestStore } from './ingest';
 import { createInspectStore } from './inspect';
 import { createOutboxStore } from './outbox';
 import { createPayoutStore } from './payouts';
@@ -12,9 +12,7 @@ import { createRetentionStore } from './prune';
 import { createReplayStore } from './replay';
 import { createAlertWindowStore, createMetricTotalsStore } from './shared-state';
 import { createSilenceStore } from './silences';
-import { run } from './sql';
-import type { HealthStore, IngestStore, Store } from './store';
-import type { NewRejection, SuppressedRejections } from '../ingest/types';
+import type { Store } from './store';
 import { createGroupStore } from './groups';
 
 export interface AssembleOptions {
@@ -35,86 +33,8 @@ export function assembleStore(driver: Driver, rules: DedupRules, options: Assemb
   };
   const ctx = createContext(driver, rules, assertOpen);
   const commit = createGroupCommit(ctx, options);
-  const batching = {
-    maxBatch: options.maxBatch ?? 256,
-    busyTimeoutMs: options.busyTimeoutMs ?? 5_000,
-    isBusy: driver.failures.isBusy,
-    failsAll: driver.failures.failsAll,
-  };
-  const rejections = createBatcher(
-    (batch: NewRejection[]) => driver.writeRaw(() => insertRejections(batch)).then(() => batch.map(() => undefined)),
-    batching,
-  );
-  // Through a batcher of its own for its retries while another process holds the write lock.
-  const suppressed = createBatcher(
-    (batch: SuppressedRejections[]) =>
-      driver.writeRaw(() => addSuppressed(batch)).then(() => batch.map(() => undefined)),
-    batching,
-  );
-  let probeFailure: string | undefined;
-
-  const ingest: IngestStore = {
-    saveEvent: async (event, deliveries, lease) => (assertOpen(), commit.save({ event, deliveries, lease })),
-    savePayoutEvent: async (event, policy, lease) => (
-      assertOpen(),
-      commit.save({ event, deliveries: [], policy, lease })
-    ),
-    saveRejection: async (rejection) => {
-      assertOpen();
-      await rejections.submit(rejection).catch((err: unknown) => toStoreError(err, driver.failures));
-    },
-    addSuppressed: async (counts) => {
-      assertOpen();
-      if (counts.length === 0) return;
-      // After the rows they count: a kept row still queued is written first.
-      await rejections.flush();
-      await Promise.all(counts.map((c) => suppressed.submit(c))).catch((err: unknown) =>
-        toStoreError(err, driver.failures),
-      );
-    },
-    takeRejectionRows: async (minuteMs, want, cap) => {
-      assertOpen();
-      return driver.write(() => takeRejectionRows(driver.d, minuteMs, want, cap));
-    },
-    // Straight through the open handle, lost file or not: the worker reads the same handle, so the alert that the
-    // file is lost still goes out. Where nothing can be lost (PostgreSQL) it is an ordinary write.
-    saveEventDespiteLoss: async (event, deliveries) => {
-      assertOpen();
-      await driver.write(() => commitGroup(driver.d, rules, [{ event: { event, deliveries } }], undefined));
-    },
-  };
-
-  const health: HealthStore = {
-    ping: async () => (assertOpen(), driver.ping()),
-    // A tiny write, for readiness after a failed one: when it commits, the database takes writes again.
-    probeWrite: async () => {
-      assertOpen();
-      try {
-        await driver.writeRaw(() =>
-          run(
-            `INSERT INTO health_probe (id, written_ms) VALUES (1, ?)
-             ON CONFLICT (id) DO UPDATE SET written_ms = excluded.written_ms`,
-            [Date.now()],
-          ),
-        );
-        probeFailure = undefined;
-        commit.clearFailure();
-      } catch (err) {
-        probeFailure = describeFailure(err, driver.failures);
-        toStoreError(err, driver.failures);
-      }
-    },
-    get lastWriteFailure() {
-      return commit.lastFailure ?? probeFailure;
-    },
-    get lostReason() {
-      return driver.lostReason;
-    },
-    get statements() {
-      return driver.statements;
-    },
-  };
-
+  const ingest = createIngestStore(ctx, commit, options);
+  const health = createHealthStore(ctx, commit);
   const own = {
     kind: driver.kind,
     markServing: () => driver.markServing(),
@@ -122,7 +42,7 @@ export function assembleStore(driver: Driver, rules: DedupRules, options: Assemb
     close(): Promise<void> {
       closing ??= (async () => {
         // Each flush on its own: one failing must not leave the database open.
-        for (const batcher of [commit, rejections, suppressed]) await batcher.flush().catch(() => undefined);
+        for (const part of [commit, ingest]) await part.flush().catch(() => undefined);
         await driver.close();
       })();
       return closing;

@@ -27,6 +27,8 @@ export interface StoreContext {
   read<R>(script: () => Script<R>): Promise<R>;
   /** One write transaction, its failures as the store's own errors (rule errors pass through). */
   write<R>(script: () => Script<R>): Promise<R>;
+  /** Throws StoreClosedError once the store is closing: nothing new starts then. */
+  assertOpen(): void;
 }
 
 /** `assertOpen` throws once the store is closing: nothing new starts then. */
@@ -35,6 +37,7 @@ export function createContext(driver: Driver, rules: DedupRules, assertOpen: () 
     driver,
     d: driver.d,
     rules,
+    assertOpen,
     read: async (script) => {
       assertOpen();
       return driver.read(script);

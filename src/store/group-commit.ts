@@ -4,12 +4,6 @@
  * so one fsync (SQLite) or one COMMIT round trip (PostgreSQL) serves a whole burst, and a slow commit makes the
  * next batch larger instead of opening more transactions.
  */
-export interface Batcher<T, R> {
-  submit(item: T): Promise<R>;
-  /** Writes whatever is queued now, failing what a held lock refuses instead of waiting; resolves when all settled. */
-  flush(): Promise<void>;
-}
-
 export interface BatcherOptions {
   maxBatch: number;
   /**
@@ -37,115 +31,138 @@ interface Pending<T, R> {
   reject: (e: unknown) => void;
 }
 
+/** A batch refused by a lock another process holds: its items, back at the head of the queue. */
+interface Refused<T, R> {
+  left: Pending<T, R>[];
+  err: unknown;
+}
+
 /** First retry after a refused lock, and the most a retry waits: short, since the lock is often held only briefly. */
 const FIRST_RETRY_MS = 5;
 const MAX_RETRY_MS = 100;
 
-export function createBatcher<T, R>(writeBatch: (items: T[]) => Promise<R[]>, options: BatcherOptions): Batcher<T, R> {
-  const now = options.now ?? Date.now;
-  const busyTimeoutMs = options.busyTimeoutMs ?? 0;
-  const maxInFlight = options.maxInFlight ?? 1;
-  let queue: Pending<T, R>[] = [];
-  let scheduled = false;
-  const inFlight = new Set<Promise<void>>();
-  let retryTimer: NodeJS.Timeout | undefined;
-  let retryDelay = 0;
-  let final = false;
+export class Batcher<T, R> {
+  private queue: Pending<T, R>[] = [];
+  private scheduled = false;
+  private readonly inFlight = new Set<Promise<void>>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelay = 0;
+  /** Set while flush() runs: a refused lock fails the items at once instead of waiting. */
+  private final = false;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly writeBatch: (items: T[]) => Promise<R[]>,
+    private readonly options: BatcherOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  submit(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ item, submittedAt: this.now(), resolve, reject });
+      // While batches fill the room or a lock is waited for, new items join the next one.
+      if (this.hasRoom()) this.schedule();
+    });
+  }
+
+  /** Writes whatever is queued now, failing what a held lock refuses instead of waiting; resolves when all settled. */
+  async flush(): Promise<void> {
+    this.final = true;
+    try {
+      for (;;) {
+        if (this.retryTimer !== undefined) {
+          clearTimeout(this.retryTimer);
+          this.retryTimer = undefined;
+        }
+        if (this.queue.length > 0) this.start();
+        if (this.inFlight.size === 0 && this.queue.length === 0) return;
+        await Promise.all([...this.inFlight]);
+      }
+    } finally {
+      this.final = false;
+    }
+  }
+
+  private hasRoom(): boolean {
+    return this.inFlight.size < (this.options.maxInFlight ?? 1) && this.retryTimer === undefined;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // setImmediate lets every request already parsed in this turn join the batch.
+    setImmediate(() => this.start());
+  }
 
   /** Starts batches from the queue while there is room, unless a refused lock is being waited for. */
-  const start = (): void => {
-    scheduled = false;
-    while (queue.length > 0 && inFlight.size < maxInFlight && retryTimer === undefined) {
-      const batch = queue.slice(0, options.maxBatch);
-      queue = queue.slice(batch.length);
-      const done: Promise<void> = writeOrIsolate(batch).then((refused) => {
-        inFlight.delete(done);
-        if (refused) {
-          queue = [...refused.left, ...queue];
-          if (retryTimer === undefined) waitForLock(refused.err);
-          return;
-        }
-        if (inFlight.size === 0 && retryTimer === undefined) retryDelay = 0;
-        // Writes submitted while this batch committed go now, together.
-        if (queue.length > 0) schedule();
+  private start(): void {
+    this.scheduled = false;
+    while (this.queue.length > 0 && this.hasRoom()) {
+      const batch = this.queue.slice(0, this.options.maxBatch);
+      this.queue = this.queue.slice(batch.length);
+      const done: Promise<void> = this.writeOrIsolate(batch).then((refused) => {
+        this.inFlight.delete(done);
+        this.settled(refused);
       });
-      inFlight.add(done);
+      this.inFlight.add(done);
     }
-  };
+  }
 
-  const schedule = (): void => {
-    if (scheduled) return;
-    scheduled = true;
-    // setImmediate lets every request already parsed in this turn join the batch.
-    setImmediate(start);
-  };
+  private settled(refused: Refused<T, R> | undefined): void {
+    if (refused) {
+      this.queue = [...refused.left, ...this.queue];
+      if (this.retryTimer === undefined) this.waitForLock(refused.err);
+      return;
+    }
+    if (this.inFlight.size === 0 && this.retryTimer === undefined) this.retryDelay = 0;
+    // Writes submitted while this batch committed go now, together.
+    if (this.queue.length > 0) this.schedule();
+  }
 
   /** Settles the batch, or returns the items still waiting because the lock was refused. */
-  const writeOrIsolate = async (
-    batch: Pending<T, R>[],
-  ): Promise<{ left: Pending<T, R>[]; err: unknown } | undefined> => {
+  private async writeOrIsolate(batch: Pending<T, R>[]): Promise<Refused<T, R> | undefined> {
     try {
-      const results = await writeBatch(batch.map((p) => p.item));
+      const results = await this.writeBatch(batch.map((p) => p.item));
       batch.forEach((p, i) => p.resolve(results[i] as R));
       return undefined;
     } catch (err) {
-      if (options.isBusy?.(err)) return { left: batch, err };
-      if (batch.length === 1 || options.failsAll?.(err)) {
+      if (this.options.isBusy?.(err)) return { left: batch, err };
+      if (batch.length === 1 || this.options.failsAll?.(err)) {
         for (const p of batch) p.reject(err);
         return undefined;
       }
       // One bad item must not sink its neighbours: retry each on its own.
       for (let i = 0; i < batch.length; i++) {
-        const refused = await writeOrIsolate([batch[i] as Pending<T, R>]);
+        const refused = await this.writeOrIsolate([batch[i] as Pending<T, R>]);
         if (refused) return { left: batch.slice(i), err: refused.err };
       }
       return undefined;
     }
-  };
+  }
 
-  const waitForLock = (err: unknown): void => {
-    const t = now();
-    const expired = final ? queue : queue.filter((p) => t - p.submittedAt >= busyTimeoutMs);
+  private waitForLock(err: unknown): void {
+    const t = this.now();
+    const busyTimeoutMs = this.options.busyTimeoutMs ?? 0;
+    const expired = this.final ? this.queue : this.queue.filter((p) => t - p.submittedAt >= busyTimeoutMs);
     if (expired.length > 0) {
-      queue = final ? [] : queue.filter((p) => t - p.submittedAt < busyTimeoutMs);
+      this.queue = this.final ? [] : this.queue.filter((p) => t - p.submittedAt < busyTimeoutMs);
       for (const p of expired) p.reject(err);
     }
-    if (queue.length === 0) return;
-    retryDelay = Math.min(Math.max(retryDelay * 2, FIRST_RETRY_MS), MAX_RETRY_MS);
-    const firstDeadline = Math.min(...queue.map((p) => p.submittedAt + busyTimeoutMs));
+    if (this.queue.length === 0) return;
+    this.retryDelay = Math.min(Math.max(this.retryDelay * 2, FIRST_RETRY_MS), MAX_RETRY_MS);
+    const firstDeadline = Math.min(...this.queue.map((p) => p.submittedAt + busyTimeoutMs));
     // Wake for the retry, or when the oldest item's wait runs out, whichever is first.
-    retryTimer = setTimeout(
+    this.retryTimer = setTimeout(
       () => {
-        retryTimer = undefined;
-        start();
+        this.retryTimer = undefined;
+        this.start();
       },
-      Math.max(1, Math.min(retryDelay, firstDeadline - t)),
+      Math.max(1, Math.min(this.retryDelay, firstDeadline - t)),
     );
-  };
+  }
+}
 
-  return {
-    submit(item) {
-      return new Promise<R>((resolve, reject) => {
-        queue.push({ item, submittedAt: now(), resolve, reject });
-        // While batches fill the room or a lock is waited for, new items join the next one.
-        if (inFlight.size < maxInFlight && retryTimer === undefined) schedule();
-      });
-    },
-    async flush() {
-      final = true;
-      try {
-        for (;;) {
-          if (retryTimer !== undefined) {
-            clearTimeout(retryTimer);
-            retryTimer = undefined;
-          }
-          if (queue.length > 0) start();
-          if (inFlight.size === 0 && queue.length === 0) return;
-          await Promise.all([...inFlight]);
-        }
-      } finally {
-        final = false;
-      }
-    },
-  };
+export function createBatcher<T, R>(writeBatch: (items: T[]) => Promise<R[]>, options: BatcherOptions): Batcher<T, R> {
+  return new Batcher(writeBatch, options);
 }

@@ -50,8 +50,26 @@ export function sqliteHandleOf(store: Store): Database.Database | undefined {
   return handles.get(store);
 }
 
-export { copyStore, type CopyProgress, type MigrationSource, type MigrationTarget } from './migration';
+export { copyStore, NOT_COPIED, type CopyProgress, type MigrationSource, type MigrationTarget } from './migration';
 /** The SQLite file a `skyrelay migrate-store` copies from. */
 export { openSqliteMigrationSource } from './sqlite/export';
 /** The PostgreSQL database it copies into (its schema migrated first). */
 export { openPostgresMigrationTarget } from './postgres/import';
+
+/** The store as the daemon's first component (so it closes last): opened, and its schema brought up to date, at start. */
+export function storeComponent(options: StoreOptions, logger: Logger) {
+  let opened: Store | undefined;
+  const onLost = (reason: string): void => {
+    logger.error({ path: options.path, reason }, 'database lost: callbacks get 503 until skyrelay restarts');
+    options.onLost?.(reason);
+  };
+  return {
+    name: 'store',
+    get store(): Store {
+      if (!opened) throw new Error('store did not open');
+      return opened;
+    },
+    start: async () => void (opened = await openStore({ ...options, onLost }, logger)),
+    stop: () => opened?.close(),
+  };
+}

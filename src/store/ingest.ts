@@ -1,13 +1,16 @@
 import type { CallbackEvent, RelayEvent } from '../event';
 import { parseEvent, stringifyEvent } from '../event-json';
 import { createId } from '../ids';
-import type { DedupRules } from './context';
+import type { DedupRules, StoreContext } from './context';
+import { toStoreError } from './driver';
+import { createBatcher } from './group-commit';
+import type { IngestStore } from './store';
 import { finishAttempts, type FinishWrite } from './outbox';
 import { judgePayouts } from './payouts';
 import { get, lockNames, rows, run, type Dialect, type RowSource, type Script } from './sql';
 import { LOCK_SPACE } from './locks';
 import type { IngestLease, NewDelivery } from '../delivery/types';
-import type { NewRejection, SaveOutcome } from '../ingest/types';
+import type { NewRejection, SaveOutcome, SuppressedRejections } from '../ingest/types';
 import type { PayoutPolicy } from '../payouts/types';
 import { insertEvents, type EventInsert } from './writes';
 
@@ -314,4 +317,66 @@ export function* takeRejectionRows(d: Dialect, minuteMs: number, want: number, c
 
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Storing callbacks and refusals: events through the group commit, refusals in batches of their own (and the counts
+ * of those not kept after them), each batch retried off the event loop while another process holds the lock.
+ */
+export function createIngestStore(
+  ctx: StoreContext,
+  /** The group commit events share with finished attempts (src/store/commit.ts). */
+  commit: { save(write: EventWrite): Promise<SaveOutcome> },
+  options: { maxBatch?: number | undefined; busyTimeoutMs?: number | undefined },
+): IngestStore & { flush(): Promise<void> } {
+  const { driver, rules, assertOpen } = ctx;
+  const batching = {
+    maxBatch: options.maxBatch ?? 256,
+    busyTimeoutMs: options.busyTimeoutMs ?? 5_000,
+    isBusy: driver.failures.isBusy,
+    failsAll: driver.failures.failsAll,
+  };
+  const rejections = createBatcher(
+    (batch: NewRejection[]) => driver.writeRaw(() => insertRejections(batch)).then(() => batch.map(() => undefined)),
+    batching,
+  );
+  const suppressed = createBatcher(
+    (batch: SuppressedRejections[]) =>
+      driver.writeRaw(() => addSuppressed(batch)).then(() => batch.map(() => undefined)),
+    batching,
+  );
+  const fail = (err: unknown): never => toStoreError(err, driver.failures);
+  return {
+    saveEvent: async (event, deliveries, lease) => (assertOpen(), commit.save({ event, deliveries, lease })),
+    savePayoutEvent: async (event, policy, lease) => (
+      assertOpen(),
+      commit.save({ event, deliveries: [], policy, lease })
+    ),
+    saveRejection: async (rejection) => {
+      assertOpen();
+      await rejections.submit(rejection).catch(fail);
+    },
+    addSuppressed: async (counts) => {
+      assertOpen();
+      if (counts.length === 0) return;
+      // After the rows they count: a kept row still queued is written first.
+      await rejections.flush();
+      await Promise.all(counts.map((c) => suppressed.submit(c))).catch(fail);
+    },
+    takeRejectionRows: async (minuteMs, want, cap) => {
+      assertOpen();
+      return driver.write(() => takeRejectionRows(driver.d, minuteMs, want, cap));
+    },
+    // Straight through the open handle, lost file or not: the worker reads the same handle, so the alert that the
+    // file is lost still goes out. Where nothing can be lost (PostgreSQL) it is an ordinary write.
+    saveEventDespiteLoss: async (event, deliveries) => {
+      assertOpen();
+      await driver.write(() => commitGroup(driver.d, rules, [{ event: { event, deliveries } }], undefined));
+    },
+    flush: async () => {
+      // Each on its own: one failing must not keep the other from its last writes.
+      await rejections.flush().catch(() => undefined);
+      await suppressed.flush().catch(() => undefined);
+    },
+  };
 }

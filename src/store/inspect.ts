@@ -2,12 +2,11 @@ import { parseEvent } from '../event-json';
 import type { StoreContext } from './context';
 import {
   iso,
-  numOrNull,
-  strOrNull,
   toAttemptView,
   toCallbackIdentity,
   toConflictingCopy,
   toDeliveryView,
+  toEventSummary,
   toGroupMembership,
   toRejectionDetail,
   toRejectionView,
@@ -16,7 +15,7 @@ import {
 import { all, get, where, type Dialect, type Script } from './sql';
 import type { InspectStore, QueueState } from './store';
 import { DELIVERY_STATES, type DeliveryState } from '../delivery/types';
-import type { EventDetail, EventSummary, ReplayFilter } from './types';
+import type { EventDetail, ReplayFilter } from './types';
 
 /**
  * What operators ask (the CLI, the admin API, the dashboard): listings newest first by id (ids are time-sortable),
@@ -108,6 +107,27 @@ export function* selectReplayable(d: Dialect, f: ReplayFilter, lock = false): Sc
   return found.map((r) => r.id);
 }
 
+/** The outbox as /metrics shows it. */
+function* readQueueState(): Script<QueueState> {
+  // Unfinished and dead deliveries (delivered ones are history, not queue), each state counted over its own
+  // partial index: nothing here reads the delivered rows.
+  const byState = yield* all<{ destination: string; state: DeliveryState; n: number }>(
+    `SELECT destination, state, n FROM (${QUEUE_STATES.map(
+      (state) =>
+        `SELECT destination, '${state}' AS state, count(*) AS n FROM deliveries WHERE state = '${state}'
+           GROUP BY destination`,
+    ).join(' UNION ALL ')}) AS queue ORDER BY destination, state`,
+  );
+  const oldest = yield* get<{ t: number | null }>(
+    `SELECT min(t) AS t FROM (SELECT min(created_ms) AS t FROM deliveries WHERE state = 'pending'
+       UNION ALL SELECT min(created_ms) AS t FROM deliveries WHERE state = 'inflight') AS unfinished`,
+  );
+  return {
+    byDestination: byState.map((r) => ({ destination: r.destination, state: r.state, count: Number(r.n) })),
+    oldestUnfinishedMs: oldest?.t == null ? undefined : Number(oldest.t),
+  };
+}
+
 export function createInspectStore(ctx: StoreContext): InspectStore {
   const { read, d } = ctx;
   return {
@@ -125,28 +145,11 @@ export function createInspectStore(ctx: StoreContext): InspectStore {
         const found = yield* all(
           `SELECT e.id, e.source, e.type, e.partner, e.control_number, e.pay_type, e.status, e.deal_time,
              e.received_ms, e.duplicates, ${countIn('pending')}, ${countIn('inflight')}, ${countIn('delivered')},
-             ${countIn('dead')}
+             ${countIn('dead')}, CASE WHEN e.source = 'skyrelay' THEN e.body END AS system_body
            FROM events e ${w.sql} ORDER BY e.id DESC LIMIT ?`,
           [...w.params, f.limit],
         );
-        return found.map((r): EventSummary => ({
-          id: String(r['id']),
-          source: String(r['source']),
-          type: String(r['type']),
-          partner: strOrNull(r['partner']),
-          controlNumber: strOrNull(r['control_number']),
-          payType: numOrNull(r['pay_type']),
-          status: strOrNull(r['status']),
-          dealTime: strOrNull(r['deal_time']),
-          receivedAt: iso(r['received_ms']),
-          duplicates: Number(r['duplicates']),
-          deliveries: {
-            pending: Number(r['pending']),
-            inflight: Number(r['inflight']),
-            delivered: Number(r['delivered']),
-            dead: Number(r['dead']),
-          },
-        }));
+        return found.map(toEventSummary);
       }),
     getEvent: (id) => read(() => readEvent(ctx, id)),
     findEventsByControlNumber: (controlNumber) => read(() => eventsOfControlNumber(ctx, controlNumber)),
@@ -191,25 +194,6 @@ export function createInspectStore(ctx: StoreContext): InspectStore {
         return found.map(toCallbackIdentity);
       }),
     countReplayable: (f) => read(() => selectReplayable(d, f)).then((ids) => ids.length),
-    readQueueState: () =>
-      read(function* (): Script<QueueState> {
-        // Unfinished and dead deliveries (delivered ones are history, not queue), each state counted over its own
-        // partial index: nothing here reads the delivered rows.
-        const byState = yield* all<{ destination: string; state: DeliveryState; n: number }>(
-          `SELECT destination, state, n FROM (${QUEUE_STATES.map(
-            (state) =>
-              `SELECT destination, '${state}' AS state, count(*) AS n FROM deliveries WHERE state = '${state}'
-               GROUP BY destination`,
-          ).join(' UNION ALL ')}) AS queue ORDER BY destination, state`,
-        );
-        const oldest = yield* get<{ t: number | null }>(
-          `SELECT min(t) AS t FROM (SELECT min(created_ms) AS t FROM deliveries WHERE state = 'pending'
-           UNION ALL SELECT min(created_ms) AS t FROM deliveries WHERE state = 'inflight') AS unfinished`,
-        );
-        return {
-          byDestination: byState.map((r) => ({ destination: r.destination, state: r.state, count: Number(r.n) })),
-          oldestUnfinishedMs: oldest?.t == null ? undefined : Number(oldest.t),
-        };
-      }),
+    readQueueState: () => read(readQueueState),
   };
 }

@@ -24,6 +24,13 @@ interface DueRow {
 
 const DUE_COLUMNS = 'id, event_id, destination, rules, attempts, next_attempt_ms';
 
+/** What a claim found due, under the destinations' locks: rows, live in-flight counts, rate slots. */
+interface Due {
+  rows: DueRow[];
+  inFlight: Map<string, number>;
+  slots: Map<string, number>;
+}
+
 /**
  * Leases due deliveries to `o.owner`: pending and due, or in flight with an expired lease (a crashed process's
  * sends). The per-destination in-flight limit holds across processes: each destination's count is read under its
@@ -31,70 +38,9 @@ const DUE_COLUMNS = 'id, event_id, destination, rules, attempts, next_attempt_ms
  * it is let go. PostgreSQL's SKIP LOCKED lets claimers in several processes take different rows without waiting.
  */
 function* claim(d: Dialect, o: ClaimOptions): Script<ClaimedDelivery[]> {
-  // Expired leases are few: at most the in-flight limits' worth.
-  const expired = yield* all<DueRow>(
-    `SELECT ${DUE_COLUMNS} FROM deliveries WHERE state = 'inflight' AND lease_until_ms < ?
-     ORDER BY next_attempt_ms LIMIT ?${d.forUpdateSkipLocked}`,
-    [o.now, o.max],
-  );
-  // The destinations with pending work, one index seek each (a loose scan of deliveries_pending).
-  const pending = yield* all<{ name: string }>(
-    `WITH RECURSIVE pending(name) AS (
-       SELECT (SELECT min(destination) FROM deliveries WHERE state = 'pending')
-       UNION ALL
-       SELECT (SELECT min(destination) FROM deliveries WHERE state = 'pending' AND destination > pending.name)
-       FROM pending WHERE pending.name IS NOT NULL)
-     SELECT name FROM pending WHERE name IS NOT NULL`,
-  );
-  const destinations = [...new Set([...expired.map((r) => r.destination), ...pending.map((r) => r.name)])];
-  if (destinations.length === 0) return [];
-  yield* lockNames(d, LOCK_SPACE.destination, destinations);
-  const counts = yield* all<{ destination: string; n: number }>(
-    `SELECT destination, count(*) AS n FROM deliveries
-     WHERE state = 'inflight' AND lease_until_ms >= ? AND destination ${d.inList} GROUP BY destination`,
-    [o.now, d.list(destinations)],
-  );
-  const inFlight = new Map(counts.map((r) => [r.destination, Number(r.n)]));
-  // Slots are read and taken under the destinations' locks, so two processes never take the same one.
-  const slotRows = yield* all<{ destination: string; next_ms: number }>(
-    `SELECT destination, next_ms FROM destination_slots WHERE destination ${d.inList}`,
-    [d.list(destinations)],
-  );
-  const slots = new Map(slotRows.map((r) => [r.destination, Number(r.next_ms)]));
-  // Each destination's read is limited to its free slots (and max): a saturated one reads nothing.
-  const due = [...expired];
-  for (const { name } of pending) {
-    // A destination waiting for its slot (a pause, a rate limit) reads nothing; a rate-limited one at most one row.
-    if ((slots.get(name) ?? 0) > o.now) continue;
-    const free = o.maxInFlight(name) - (inFlight.get(name) ?? 0);
-    const limit = Math.min(o.minIntervalMs?.(name) === undefined ? free : Math.min(free, 1), o.max);
-    if (limit <= 0) continue;
-    due.push(
-      ...(yield* all<DueRow>(
-        `SELECT ${DUE_COLUMNS} FROM deliveries
-         WHERE state = 'pending' AND destination = ? AND next_attempt_ms <= ?
-         ORDER BY next_attempt_ms LIMIT ?${d.forUpdateSkipLocked}`,
-        [name, o.now, limit],
-      )),
-    );
-  }
-  due.sort((a, b) => a.next_attempt_ms - b.next_attempt_ms);
-  const chosen: DueRow[] = [];
-  const taken = new Map<string, number>();
-  for (const row of due) {
-    if (chosen.length >= o.max) break;
-    const busy = inFlight.get(row.destination) ?? 0;
-    if (busy >= o.maxInFlight(row.destination)) continue;
-    // Paused (a 429) or rate-limited: its slot must have come, and taking it sets the next one.
-    if ((slots.get(row.destination) ?? 0) > o.now) continue;
-    const interval = o.minIntervalMs?.(row.destination);
-    if (interval !== undefined) {
-      slots.set(row.destination, o.now + interval);
-      taken.set(row.destination, o.now + interval);
-    }
-    inFlight.set(row.destination, busy + 1);
-    chosen.push(row);
-  }
+  const due = yield* readDue(d, o);
+  if (due === undefined) return [];
+  const { chosen, taken } = choose(due, o);
   yield* rows(
     `INSERT INTO destination_slots (destination, next_ms) SELECT r.destination, r.next_ms FROM :rows AS r WHERE true
      ON CONFLICT (destination) DO UPDATE SET next_ms = excluded.next_ms`,
@@ -124,6 +70,79 @@ function* claim(d: Dialect, o: ClaimOptions): Script<ClaimedDelivery[]> {
     attempt: Number(row.attempts) + 1,
     event: parseEvent(bodyOf.get(row.event_id) as string),
   }));
+}
+
+/** The rows due, each destination read no further than its free slots (a saturated one reads nothing). */
+function* readDue(d: Dialect, o: ClaimOptions): Script<Due | undefined> {
+  // Expired leases are few: at most the in-flight limits' worth.
+  const expired = yield* all<DueRow>(
+    `SELECT ${DUE_COLUMNS} FROM deliveries WHERE state = 'inflight' AND lease_until_ms < ?
+     ORDER BY next_attempt_ms LIMIT ?${d.forUpdateSkipLocked}`,
+    [o.now, o.max],
+  );
+  // The destinations with pending work, one index seek each (a loose scan of deliveries_pending).
+  const pending = yield* all<{ name: string }>(
+    `WITH RECURSIVE pending(name) AS (
+       SELECT (SELECT min(destination) FROM deliveries WHERE state = 'pending')
+       UNION ALL
+       SELECT (SELECT min(destination) FROM deliveries WHERE state = 'pending' AND destination > pending.name)
+       FROM pending WHERE pending.name IS NOT NULL)
+     SELECT name FROM pending WHERE name IS NOT NULL`,
+  );
+  const destinations = [...new Set([...expired.map((r) => r.destination), ...pending.map((r) => r.name)])];
+  if (destinations.length === 0) return undefined;
+  yield* lockNames(d, LOCK_SPACE.destination, destinations);
+  const counts = yield* all<{ destination: string; n: number }>(
+    `SELECT destination, count(*) AS n FROM deliveries
+     WHERE state = 'inflight' AND lease_until_ms >= ? AND destination ${d.inList} GROUP BY destination`,
+    [o.now, d.list(destinations)],
+  );
+  const inFlight = new Map(counts.map((r) => [r.destination, Number(r.n)]));
+  // Slots are read and taken under the destinations' locks, so two processes never take the same one.
+  const slotRows = yield* all<{ destination: string; next_ms: number }>(
+    `SELECT destination, next_ms FROM destination_slots WHERE destination ${d.inList}`,
+    [d.list(destinations)],
+  );
+  const slots = new Map(slotRows.map((r) => [r.destination, Number(r.next_ms)]));
+  const due = [...expired];
+  for (const { name } of pending) {
+    // A destination waiting for its slot (a pause, a rate limit) reads nothing; a rate-limited one at most one row.
+    if ((slots.get(name) ?? 0) > o.now) continue;
+    const free = o.maxInFlight(name) - (inFlight.get(name) ?? 0);
+    const limit = Math.min(o.minIntervalMs?.(name) === undefined ? free : Math.min(free, 1), o.max);
+    if (limit <= 0) continue;
+    due.push(
+      ...(yield* all<DueRow>(
+        `SELECT ${DUE_COLUMNS} FROM deliveries
+         WHERE state = 'pending' AND destination = ? AND next_attempt_ms <= ?
+         ORDER BY next_attempt_ms LIMIT ?${d.forUpdateSkipLocked}`,
+        [name, o.now, limit],
+      )),
+    );
+  }
+  return { rows: due.sort((a, b) => a.next_attempt_ms - b.next_attempt_ms), inFlight, slots };
+}
+
+/** Oldest first, within each destination's limit and rate slot; the slots taken, for the next claimer. */
+function choose(due: Due, o: ClaimOptions): { chosen: DueRow[]; taken: Map<string, number> } {
+  const { inFlight, slots } = due;
+  const chosen: DueRow[] = [];
+  const taken = new Map<string, number>();
+  for (const row of due.rows) {
+    if (chosen.length >= o.max) break;
+    const busy = inFlight.get(row.destination) ?? 0;
+    if (busy >= o.maxInFlight(row.destination)) continue;
+    // Paused (a 429) or rate-limited: its slot must have come, and taking it sets the next one.
+    if ((slots.get(row.destination) ?? 0) > o.now) continue;
+    const interval = o.minIntervalMs?.(row.destination);
+    if (interval !== undefined) {
+      slots.set(row.destination, o.now + interval);
+      taken.set(row.destination, o.now + interval);
+    }
+    inFlight.set(row.destination, busy + 1);
+    chosen.push(row);
+  }
+  return { chosen, taken };
 }
 
 const ATTEMPT_COLUMNS: RowSource['columns'] = [

@@ -14,6 +14,7 @@ import type {
   ConflictingCopy,
   DeliveryView,
   DestinationActivity,
+  EventSummary,
   GroupMembership,
   PayoutView,
   ReconciliationView,
@@ -36,6 +37,43 @@ import type { Row } from './sql';
 export const iso = (ms: unknown): string => new Date(Number(ms)).toISOString();
 export const numOrNull = (v: unknown): number | null => (typeof v === 'number' ? v : null);
 export const strOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+/**
+ * The partner and control number a listed event names: a callback's columns, or for skyrelay's own events (a
+ * payout.anomaly, a dead delivery) the ones their data names (its body as system_body), which have no columns.
+ */
+function namedPayoutOf(r: Row): Pick<EventSummary, 'partner' | 'controlNumber'> {
+  const named = { partner: strOrNull(r['partner']), controlNumber: strOrNull(r['control_number']) };
+  if (r['system_body'] == null) return named;
+  const event = parseEvent(String(r['system_body']));
+  if (event.source !== 'skyrelay') return named;
+  const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
+  return {
+    partner: named.partner ?? text(event.data['partner']),
+    controlNumber: named.controlNumber ?? text(event.data['controlNumber']),
+  };
+}
+
+/** A row of events with its deliveries counted by state (pending, inflight, delivered, dead columns). */
+export function toEventSummary(r: Row): EventSummary {
+  return {
+    id: String(r['id']),
+    source: String(r['source']),
+    type: String(r['type']),
+    ...namedPayoutOf(r),
+    payType: numOrNull(r['pay_type']),
+    status: strOrNull(r['status']),
+    dealTime: strOrNull(r['deal_time']),
+    receivedAt: iso(r['received_ms']),
+    duplicates: Number(r['duplicates']),
+    deliveries: {
+      pending: Number(r['pending']),
+      inflight: Number(r['inflight']),
+      delivered: Number(r['delivered']),
+      dead: Number(r['dead']),
+    },
+  };
+}
 
 export function toRejectionView(r: Row): RejectionView {
   return {

@@ -28,6 +28,7 @@ export interface EventSummary {
   id: string;
   source: string;
   type: string;
+  /** The partner and control number the event names: a callback's own, or the payout a skyrelay event is about. */
   partner: string | null;
   controlNumber: string | null;
   payType: number | null;

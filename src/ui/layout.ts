@@ -126,6 +126,11 @@ export function errorBox(message: string): Html {
   return html`<p class="error" role="alert">${message}</p>`;
 }
 
+/** A filter's `<option>`s, the one its query names selected (the "any" option is the page's own). */
+export function renderOptions(values: readonly string[], chosen: string | undefined): Html[] {
+  return values.map((v) => html`<option value="${v}" ${chosen === v ? html`selected` : ''}>${v}</option>`);
+}
+
 export function statePill(state: string): Html {
   return html`<span class="pill pill-${/^[a-z]+$/.test(state) ? state : 'other'}">${state}</span>`;
 }

@@ -1,7 +1,7 @@
-import type { CallbackOutcome } from '../ingest/answer';
+import type { CallbackOutcome } from '../ingest/types';
 import type { Logger } from '../log';
-import type { DashboardStore } from '../store/store';
-import type { CallbackMinute, CallbackTally } from '../store/types';
+import type { DashboardOperations } from '../operations/dashboard';
+import type { CallbackMinute, CallbackTally } from '../operations/views';
 
 export const MINUTE_MS = 60_000;
 /** Minutes kept in the store: the chart shows one hour; the rest is slack for clocks and late flushes. */
@@ -26,7 +26,7 @@ export class CallbackTallies {
   private stopping: Promise<void> | undefined;
 
   constructor(
-    private readonly store: DashboardStore,
+    private readonly store: Pick<DashboardOperations, 'addCallbackMinutes'>,
     private readonly logger: Logger,
     private readonly intervalMs = 5_000,
     private readonly now: () => number = Date.now,

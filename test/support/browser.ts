@@ -51,3 +51,11 @@ export async function launchBrowser(viewport = { width: 1280, height: 900 }): Pr
     },
   };
 }
+
+/** Signs in to the dashboard with the admin token, as a person does, and waits for the overview. */
+export async function signInToDashboard(page: Page, baseUrl: string, token: string): Promise<void> {
+  await page.goto(`${baseUrl}/ui`);
+  await page.getByLabel('Admin token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+}

@@ -14,6 +14,8 @@ import { migrate } from '../../src/store/sqlite/migrations';
  * - fixtures the interface has no verb for: back-dated rows (an arrival days ago, deliveries already finished or
  *   leased, identities or copies whose event is gone), set straight in the tables;
  * - housekeeping no read can show, counted in the tables: a quiet alert window dropped, copies whose event is gone;
+ * - the migrate-store tests' check that every copied table holds the same rows on both sides (copied-tables.ts),
+ *   and the rows and tables they add to a file to see what the copy refuses;
  * - the bench seed (test/bench/seed.ts), which writes a million rows faster than the interface would.
  * openSqliteStore is not reaching under: it opens a SQLite Store directly, for unit tests of what runs on one.
  */

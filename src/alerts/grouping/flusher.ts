@@ -1,3 +1,5 @@
+import type { Config } from '../../config/schema';
+import { resolveGroupings } from '../../routing/group';
 import type { Logger } from '../../log';
 import { StoreBusyError } from '../../store/errors';
 import type { Grouping } from '../../routing/group';
@@ -114,4 +116,12 @@ export class GroupFlusher {
     }
     this.schedule(wait);
   }
+}
+
+/** The flusher as a component: only where the worker sends (the delivery role), as only it sends the messages. */
+export function groupFlusherComponent(deps: { config: Config; store: GroupStore; logger: Logger; wake: () => void }) {
+  if (!deps.config.roles.includes('delivery')) return undefined;
+  const groupings = resolveGroupings(deps.config.destinations);
+  const flusher = new GroupFlusher({ store: deps.store, groupings, logger: deps.logger, onFlushed: deps.wake });
+  return { name: 'group flusher', start: () => flusher.start(), stop: () => flusher.stop() };
 }

@@ -1,6 +1,11 @@
 import type pg from 'pg';
-import { MigrationTargetNotEmptyError } from '../errors';
-import { COPIED_TABLES, type CopiedRow, type CopiedTable, type MigrationTarget } from '../migration';
+import {
+  MigrationRefusedError,
+  MigrationRowsRefusedError,
+  MigrationTargetNotEmptyError,
+  type RefusedRow,
+} from '../errors';
+import { COPIED, COPIED_TABLES, type CopiedRow, type CopiedTable, type MigrationTarget } from '../migration';
 import { toStoreError as toStoreErrorOf } from '../driver';
 import { postgresFailures } from './driver';
 import { migrate } from './migrations';
@@ -8,106 +13,13 @@ import { createClient } from './pool';
 
 const toStoreError = (err: unknown): never => toStoreErrorOf(err, postgresFailures);
 
-/** The columns copied, as this schema names them (the SQLite schema uses the same names). */
-const COLUMNS: Record<CopiedTable, readonly string[]> = {
-  events: [
-    'id',
-    'source',
-    'type',
-    'partner',
-    'control_number',
-    'pay_type',
-    'status',
-    'deal_time',
-    'body',
-    'received_ms',
-    'duplicates',
-    'last_seen_ms',
-  ],
-  deliveries: [
-    'id',
-    'event_id',
-    'destination',
-    'rules',
-    'state',
-    'attempts',
-    'next_attempt_ms',
-    'lease_until_ms',
-    'lease_owner',
-    'created_ms',
-    'updated_ms',
-    'last_status',
-    'last_error',
-  ],
-  attempts: ['id', 'delivery_id', 'attempt', 'started_ms', 'duration_ms', 'outcome', 'status', 'error', 'response'],
-  callback_keys: ['partner', 'control_number', 'pay_type', 'deal_time', 'event_id', 'received_ms', 'digest'],
-  callback_copies: ['id', 'event_id', 'received_ms', 'body', 'digest', 'repeats'],
-  payouts: [
-    'id',
-    'partner',
-    'control_number',
-    'state',
-    'first_seen_ms',
-    'last_seen_ms',
-    'last_deal_time',
-    'state_since_ms',
-    'stuck_state',
-    'anomalies',
-    'confirmation',
-  ],
-  rejections: [
-    'id',
-    'received_ms',
-    'remote_address',
-    'method',
-    'path',
-    'content_type',
-    'status',
-    'reason',
-    'description',
-    'partner',
-    'body',
-    'body_bytes',
-    'content_type_bytes',
-    'suppressed',
-  ],
-  silences: [
-    'id',
-    'matchers',
-    'destinations',
-    'starts_ms',
-    'ends_ms',
-    'created_by',
-    'created_ms',
-    'comment',
-    'expired_by',
-    'expired_ms',
-    'created_via',
-    'created_from',
-    'expired_via',
-    'expired_from',
-  ],
-  event_silences: ['event_id', 'destination', 'silence_id', 'rules'],
-  payout_reconciliations: [
-    'id',
-    'partner',
-    'control_number',
-    'first_ms',
-    'last_ms',
-    'checks',
-    'status',
-    'status_desc',
-    'outcome',
-    'detail',
-    'event_id',
-  ],
-};
-
 /**
  * The PostgreSQL side of `skyrelay migrate-store`: one connection, the schema migrated first (under the same
- * advisory lock as a starting daemon), then pages inserted with ON CONFLICT DO NOTHING, each committed with its
- * cursor in migrate_store_progress. That table is the copy's own bookkeeping, created here rather than by a
- * schema migration: only a database that was migrated into has it, and the daemon never reads it.
+ * advisory lock as a starting daemon), then pages inserted, each committed with its cursor in
+ * migrate_store_progress, so no run inserts a row twice. A row already there can only be one the copy did not make:
+ * refused like any other row PostgreSQL will not take, never skipped. migrate_store_progress is the copy's own
+ * bookkeeping, created here rather than by a schema migration: only a database that was migrated into has it, and
+ * the daemon never reads it.
  */
 export async function openPostgresMigrationTarget(url: string): Promise<MigrationTarget> {
   const client = createClient({ url, connectTimeoutMs: 10_000 });
@@ -123,7 +35,7 @@ export async function openPostgresMigrationTarget(url: string): Promise<Migratio
     await requireFreshOrOwnCopy(client);
   } catch (err) {
     await client.end().catch(() => undefined);
-    if (err instanceof MigrationTargetNotEmptyError) throw err;
+    if (err instanceof MigrationRefusedError) throw err;
     return toStoreError(err);
   }
   return {
@@ -152,28 +64,41 @@ async function requireFreshOrOwnCopy(client: pg.Client): Promise<void> {
   }
 }
 
+/** SQLSTATE classes of a row PostgreSQL will not take, whatever the connection: data exceptions, constraints. */
+function isRowError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
+
+/**
+ * attempts.id and payout_reconciliations.id are GENERATED ALWAYS: the source's ids are kept (a payout's latest result
+ * is its highest id), and the sequence is moved past them after each page.
+ */
+const GENERATED_IDS: ReadonlySet<CopiedTable> = new Set(['attempts', 'payout_reconciliations']);
+
+async function insertRows(client: pg.Client, table: CopiedTable, rows: readonly CopiedRow[]): Promise<number> {
+  const columns = COPIED[table].columns;
+  const values: unknown[] = [];
+  const tuples = rows.map((row) => {
+    const start = values.length;
+    for (const c of columns) values.push(row[c] ?? null);
+    return `(${columns.map((_, i) => `$${start + i + 1}`).join(', ')})`;
+  });
+  const overriding = GENERATED_IDS.has(table) ? ' OVERRIDING SYSTEM VALUE' : '';
+  const result = await client.query(
+    `INSERT INTO ${table} (${columns.join(', ')})${overriding} VALUES ${tuples.join(', ')}`,
+    values,
+  );
+  return result.rowCount ?? 0;
+}
+
 async function importPage(client: pg.Client, table: CopiedTable, rows: readonly CopiedRow[], lastKey: string) {
-  const columns = COLUMNS[table];
   await client.query('BEGIN');
+  let inserted = 0;
   try {
-    let inserted = 0;
     if (rows.length > 0) {
-      const values: unknown[] = [];
-      const tuples = rows.map((row) => {
-        const start = values.length;
-        for (const c of columns) values.push(row[c] ?? null);
-        return `(${columns.map((_, i) => `$${start + i + 1}`).join(', ')})`;
-      });
-      // attempts.id and payout_reconciliations.id are GENERATED ALWAYS: the source's ids are kept (a payout's
-      // latest result is its highest id), and the sequence moved past them below.
-      const generated = table === 'attempts' || table === 'payout_reconciliations';
-      const overriding = generated ? ' OVERRIDING SYSTEM VALUE' : '';
-      const result = await client.query(
-        `INSERT INTO ${table} (${columns.join(', ')})${overriding} VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`,
-        values,
-      );
-      inserted = result.rowCount ?? 0;
-      if (generated) {
+      inserted = await insertRows(client, table, rows);
+      if (GENERATED_IDS.has(table)) {
         await client.query(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), (SELECT max(id) FROM ${table}))`);
       }
     }
@@ -186,6 +111,54 @@ async function importPage(client: pg.Client, table: CopiedTable, rows: readonly 
     return inserted;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
+    if (!isRowError(err)) throw err;
+    const refused = await findRefusedRows(client, table, rows);
+    // Every row went in alone: what failed was the page as a whole, not a row, and it is reported as it is.
+    if (refused.length === 0) throw err;
+    throw new MigrationRowsRefusedError(table, refused);
   }
+}
+
+/**
+ * Which rows of a refused page PostgreSQL will not take, and why: each inserted alone under a savepoint in one
+ * transaction (so two rows of the page on one key are caught too), which is then rolled back whole.
+ * PostgreSQL's message names the type or constraint; its detail, which may quote a whole row (bodies, headers),
+ * is left out.
+ */
+async function findRefusedRows(client: pg.Client, table: CopiedTable, rows: readonly CopiedRow[]) {
+  const refused: RefusedRow[] = [];
+  await client.query('BEGIN');
+  try {
+    for (const row of rows) {
+      await client.query('SAVEPOINT copy_row');
+      try {
+        await insertRows(client, table, [row]);
+        await client.query('RELEASE SAVEPOINT copy_row');
+      } catch (err) {
+        if (!isRowError(err)) throw err;
+        await client.query('ROLLBACK TO SAVEPOINT copy_row');
+        refused.push({ row: nameRow(table, row), reason: describeRowError(err) });
+      }
+    }
+    return refused;
+  } finally {
+    await client.query('ROLLBACK').catch(() => undefined);
+  }
+}
+
+/** `id=evt_…` or `destination=ops-slack group_key=…`: the row's key as the SQLite file has it, each value cut short. */
+function nameRow(table: CopiedTable, row: CopiedRow): string {
+  return COPIED[table].key
+    .map((c) => {
+      const value = String(row[c]);
+      return `${c}=${value.length > 80 ? `${value.slice(0, 80)}…` : value}`;
+    })
+    .join(' ');
+}
+
+function describeRowError(err: unknown): string {
+  const e = err as { message?: unknown; column?: unknown; code?: unknown };
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  const column = typeof e.column === 'string' && !message.includes(`"${e.column}"`) ? ` (column ${e.column})` : '';
+  return `${message}${column} [SQLSTATE ${String(e.code)}]`;
 }

@@ -1,15 +1,18 @@
 import type { DestinationsConfig } from '../../destinations/schema';
-import type { InspectStore, DashboardStore } from '../../store/store';
-import { html, type Html } from '../html';
-import { csrfField, orDash, showTime, type Page } from '../layout';
+import type { DashboardOperations } from '../../operations/dashboard';
+import { DeliveryError } from '../../operations/errors';
+import type { DestinationActivity } from '../../operations/views';
+import { html, type Fragment, type Html } from '../html';
+import { csrfField, errorBox, orDash, showTime, type Page } from '../layout';
+import type { PageRoutes } from '../respond';
 
 export async function renderDestinations(
-  store: InspectStore & DashboardStore,
+  dashboard: Pick<DashboardOperations, 'readDestinations'>,
   configured: DestinationsConfig,
   csrf: string,
   result: Html = html``,
 ): Promise<Page> {
-  const [queue, activity] = await Promise.all([store.readQueueState(), store.readDestinationActivity()]);
+  const { queue, activity } = await dashboard.readDestinations();
   const names = [
     ...new Set([
       ...Object.keys(configured),
@@ -53,15 +56,7 @@ export async function renderDestinations(
               <td>${count(name, ['pending', 'inflight'])}</td>
               <td>${count(name, ['dead'])}</td>
               <td>${showTime(a?.lastSuccessAt)}</td>
-              <td class="snippet">
-                ${
-                  a?.lastErrorAt
-                    ? html`${showTime(a.lastErrorAt)}<br />${a.lastErrorStatus === null ? '' : `HTTP ${a.lastErrorStatus} `}${orDash(
-                          a.lastError,
-                        )}`
-                    : orDash(null)
-                }
-              </td>
+              <td class="snippet">${a ? renderLastError(a) : orDash(null)}</td>
               <td>
                 ${
                   config
@@ -82,4 +77,48 @@ export async function renderDestinations(
     </div>
     <p>Send test sends a clearly marked sample payout (control number SKYRELAYTEST00) now, outside the queue.</p>`;
   return { title: 'Destinations', body };
+}
+
+export const destinationsRoutes: PageRoutes = (router, { deps, csrfOf, page }) => {
+  const { dashboard, sendTest } = deps.operations;
+  router.get('/ui/destinations', async (ctx) => {
+    page(ctx, await renderDestinations(dashboard, deps.destinations, csrfOf(ctx)));
+  });
+
+  router.post('/ui/destinations/:name/test', async (ctx) => {
+    const name = ctx.params['name'] ?? '';
+    let result;
+    try {
+      const sent = await sendTest(name);
+      const answer = sent.status === undefined ? 'accepted' : `HTTP ${sent.status}`;
+      result = html`<p class="notice" role="status">
+        Sent a sample event to ${name} in ${sent.ms} ms (delivery id ${sent.deliveryId}). The receiver answered
+        ${answer}${sent.response ? html`: <q class="snippet">${sent.response}</q>` : ''}.
+      </p>`;
+    } catch (err) {
+      if (!(err instanceof DeliveryError)) throw err;
+      // Destinations scrub their own secrets out of these messages.
+      result = errorBox(`Sending to ${name} failed: ${err.message}`);
+    }
+    page(ctx, await renderDestinations(dashboard, deps.destinations, csrfOf(ctx), result));
+  });
+};
+
+/**
+ * A destination's last failed attempt, and whether it is behind it: a 429 or 503 that a later attempt got past is
+ * history, not an outage, and says so.
+ */
+function renderLastError(a: DestinationActivity): Fragment {
+  if (a.lastErrorAt === null) return orDash(null);
+  const recovered = a.lastSuccessAt !== null && Date.parse(a.lastSuccessAt) > Date.parse(a.lastErrorAt);
+  return html`${showTime(a.lastErrorAt)}<br />${a.lastErrorStatus === null ? '' : `HTTP ${a.lastErrorStatus} `}${orDash(
+      a.lastError,
+    )}
+    ${
+      recovered
+        ? html`<br /><small class="ok" data-testid="recovered-${a.destination}"
+              >Delivered since: a later attempt succeeded.</small
+            >`
+        : ''
+    }`;
 }

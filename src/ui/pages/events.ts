@@ -1,18 +1,20 @@
-import { hasControlCharacters, parseEventType, parseSince, parseStatus, FilterError } from '../../admin/filters';
 import { PAY_STATUSES } from '../../event';
-import type { InspectStore } from '../../store/store';
-import type { EventFilter } from '../../store/types';
-import { html, query, type Html } from '../html';
-import { errorBox, orDash, showTime, type Page } from '../layout';
+import { FilterError } from '../../operations/errors';
+import { hasControlCharacters, parseEventType, parseSince, parseStatus } from '../../operations/filters';
+import type { Filter, Queries } from '../../operations/queries';
+import type { EventFilter } from '../../operations/views';
+import { html } from '../html';
+import { orDash, renderOptions, showTime, type Page } from '../layout';
+import { readListing, renderPager } from '../listing';
+import { readQuery, type PageRoutes } from '../respond';
 
-const PAGE_SIZE = 50;
 const TYPES = ['payout', 'rejection', 'delivery.dead', 'callback.conflict', 'database.lost'];
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
 
 type Query = Record<string, string | undefined>;
 
 /** The filters from the query string, as the admin API reads them; a bad one is a FilterError naming it. */
-export function readEventFilter(q: Query, now: number): EventFilter {
+export function readEventFilter(q: Query, now: number): Filter<EventFilter> {
   const text = (name: string, max: number): string | undefined => {
     const v = q[name]?.trim();
     if (v === undefined || v === '') return undefined;
@@ -34,7 +36,6 @@ export function readEventFilter(q: Query, now: number): EventFilter {
     sinceMs: since === undefined ? undefined : parseSince(since, now),
     untilMs: until === undefined ? undefined : parseUntil(until, now),
     before: cursor,
-    limit: PAGE_SIZE + 1,
   };
 }
 
@@ -48,20 +49,11 @@ function parseUntil(text: string, now: number): number {
   }
 }
 
-export async function renderEvents(store: InspectStore, q: Query, now: number): Promise<Page> {
-  let filter: EventFilter | undefined;
-  let problem: Html = html``;
-  try {
-    filter = readEventFilter(q, now);
-  } catch (err) {
-    if (!(err instanceof FilterError)) throw err;
-    problem = errorBox(err.message);
-  }
-  const rows = filter ? await store.listEvents(filter) : [];
-  const items = rows.slice(0, PAGE_SIZE);
-  const last = items[items.length - 1];
-  const keep = { ...q, cursor: undefined };
-  const next = rows.length > PAGE_SIZE && last ? `/ui/events${query({ ...keep, cursor: last.id })}` : undefined;
+export async function renderEvents(queries: Pick<Queries, 'listEvents'>, q: Query, now: number): Promise<Page> {
+  const { filter, problem, items, next } = await readListing(
+    () => readEventFilter(q, now),
+    (f, limit) => queries.listEvents(f, limit),
+  );
   const field = (name: string, label: string, hint: string) =>
     html`<div class="field">
       <label for="f-${name}">${label}</label>
@@ -72,7 +64,7 @@ export async function renderEvents(store: InspectStore, q: Query, now: number): 
       <label for="f-${name}">${label}</label>
       <select id="f-${name}" name="${name}">
         <option value="">any</option>
-        ${options.map((o) => html`<option value="${o}" ${q[name] === o ? html`selected` : ''}>${o}</option>`)}
+        ${renderOptions(options, q[name])}
       </select>
     </div>`;
   const body = html`<h1>Events</h1>
@@ -129,11 +121,14 @@ export async function renderEvents(store: InspectStore, q: Query, now: number): 
         </tbody>
       </table>
     </div>
-    <nav class="pager" aria-label="Pages">
-      ${q['cursor'] ? html`<a href="/ui/events${query(keep)}">Newest</a>` : ''}
-      ${next ? html`<a href="${next}">Older</a>` : ''}
-    </nav>
+    ${renderPager('/ui/events', q, { ...q, cursor: undefined }, next)}
     ${q['cursor'] ? '' : html`<p class="updated">Updated ${showTime(now)}</p>`}`;
   // Only the first page follows new events: a later page would shift under the reader.
   return { title: 'Events', body, live: !q['cursor'], status: filter ? 200 : 400 };
 }
+
+export const eventsRoutes: PageRoutes = (router, { deps, now, page }) => {
+  router.get('/ui/events', async (ctx) => {
+    page(ctx, await renderEvents(deps.operations.queries, readQuery(ctx), now()));
+  });
+};

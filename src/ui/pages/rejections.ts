@@ -1,14 +1,16 @@
-import { FilterError, parseReason, parseSince } from '../../admin/filters';
-import type { InspectStore } from '../../store/store';
-import type { RejectionFilter } from '../../store/types';
-import { html, query, type Html } from '../html';
-import { errorBox, orDash, showTime, type Page } from '../layout';
+import { FilterError } from '../../operations/errors';
+import { parseReason, parseSince } from '../../operations/filters';
+import type { Filter, Queries } from '../../operations/queries';
+import type { RejectionFilter } from '../../operations/views';
+import { html } from '../html';
+import { orDash, showTime, type Page } from '../layout';
+import { readListing, renderPager } from '../listing';
+import { readQuery, type PageRoutes } from '../respond';
 import { ID_PATTERN } from './events';
 
-const PAGE_SIZE = 50;
 type Query = Record<string, string | undefined>;
 
-function readFilter(q: Query, now: number): RejectionFilter {
+function readFilter(q: Query, now: number): Filter<RejectionFilter> {
   const pick = (name: string): string | undefined => (q[name]?.trim() ? q[name]?.trim() : undefined);
   const cursor = pick('cursor');
   if (cursor !== undefined && !ID_PATTERN.test(cursor)) throw new FilterError('cursor: not a rejection id');
@@ -18,25 +20,15 @@ function readFilter(q: Query, now: number): RejectionFilter {
     reason: reason === undefined ? undefined : parseReason(reason),
     sinceMs: since === undefined ? undefined : parseSince(since, now),
     before: cursor,
-    limit: PAGE_SIZE + 1,
   };
 }
 
 /** "Did SkyPay call us?": every refused callback, newest first. */
-export async function renderRejections(store: InspectStore, q: Query, now: number): Promise<Page> {
-  let filter: RejectionFilter | undefined;
-  let problem: Html = html``;
-  try {
-    filter = readFilter(q, now);
-  } catch (err) {
-    if (!(err instanceof FilterError)) throw err;
-    problem = errorBox(err.message);
-  }
-  const rows = filter ? await store.listRejections(filter) : [];
-  const items = rows.slice(0, PAGE_SIZE);
-  const last = items[items.length - 1];
-  const keep = { ...q, cursor: undefined };
-  const next = rows.length > PAGE_SIZE && last ? `/ui/rejections${query({ ...keep, cursor: last.id })}` : undefined;
+export async function renderRejections(queries: Pick<Queries, 'listRejections'>, q: Query, now: number): Promise<Page> {
+  const { filter, problem, items, next } = await readListing(
+    () => readFilter(q, now),
+    (f, limit) => queries.listRejections(f, limit),
+  );
   const body = html`<h1>Refused callbacks</h1>
     <form method="get" action="/ui/rejections" class="filters" role="search" aria-label="Filter refused callbacks">
       <div class="field">
@@ -90,9 +82,12 @@ export async function renderRejections(store: InspectStore, q: Query, now: numbe
         </tbody>
       </table>
     </div>
-    <nav class="pager" aria-label="Pages">
-      ${q['cursor'] ? html`<a href="/ui/rejections${query(keep)}">Newest</a>` : ''}
-      ${next ? html`<a href="${next}">Older</a>` : ''}
-    </nav>`;
+    ${renderPager('/ui/rejections', q, { ...q, cursor: undefined }, next)}`;
   return { title: 'Refused callbacks', body, status: filter ? 200 : 400 };
 }
+
+export const rejectionsRoutes: PageRoutes = (router, { deps, now, page }) => {
+  router.get('/ui/rejections', async (ctx) => {
+    page(ctx, await renderRejections(deps.operations.queries, readQuery(ctx), now()));
+  });
+};

@@ -1,155 +1,16 @@
-import { FilterError, parseDuration } from '../../admin/filters';
-import {
-  MAX_MATCHERS,
-  SilenceInputError,
-  parseMatchFlags,
-  parseSilence,
-  type SilenceContext,
-} from '../../alerts/silence-input';
-import { silenceState } from '../../alerts/silence-match';
-import type { SilenceStore } from '../../store/store';
-import type { NewSilence, SilenceView } from '../../alerts/types';
-import { html, query, type Html } from '../html';
+import { fingerprint } from '../../http/bearer';
+import { statusOfError } from '../../admin/error-status';
+import { SilenceInputError, type SilenceActor } from '../../alerts/silence-input';
+import { NotFoundError } from '../../operations/errors';
+import type { DescribedSilence, SilenceOperations } from '../../operations/silences';
+import { html, type Html } from '../html';
 import { csrfField, errorBox, orDash, showTime, statePill, type Page } from '../layout';
+import { PAGE_SIZE, renderPager } from '../listing';
+import { formOf, formText, readQuery, type Ctx, type PageRoutes } from '../respond';
 import { ID_PATTERN } from './events';
+import { EMPTY_SILENCE_FORM, MATCHER_ROWS, readSilenceForm, toNewSilence, type SilenceForm } from './silence-form';
 
-const PAGE_SIZE = 50;
-/** Matcher rows the form offers; more conditions go in the JSON box. */
-export const MATCHER_ROWS = 4;
 type Query = Record<string, string | undefined>;
-export type Form = Record<string, unknown>;
-
-/** What the create form holds, as typed: shown again with the problems when it is refused. */
-export interface SilenceForm {
-  fields: string[];
-  values: string[];
-  json: string;
-  startsAt: string;
-  endsAt: string;
-  duration: string;
-  createdBy: string;
-  comment: string;
-  destinations: string[];
-  /** "Allow matching every event of a kind" ticked. */
-  force: boolean;
-}
-
-export const EMPTY_SILENCE_FORM: SilenceForm = {
-  fields: [],
-  values: [],
-  json: '',
-  startsAt: '',
-  endsAt: '',
-  duration: '',
-  createdBy: '',
-  comment: '',
-  destinations: [],
-  force: false,
-};
-
-/** A form field that may be given several times (qs makes an array, or an object past 20 items). */
-function list(form: Form, name: string): string[] {
-  const v = form[name];
-  const items = Array.isArray(v)
-    ? v
-    : v !== null && typeof v === 'object'
-      ? Object.values(v)
-      : v === undefined
-        ? []
-        : [v];
-  return items.filter((x): x is string => typeof x === 'string');
-}
-
-function text(form: Form, name: string): string {
-  const items = list(form, name);
-  return items[items.length - 1] ?? '';
-}
-
-export function readSilenceForm(form: Form): SilenceForm {
-  return {
-    fields: list(form, 'matchField').slice(0, MAX_MATCHERS),
-    values: list(form, 'matchValue').slice(0, MAX_MATCHERS),
-    json: text(form, 'matchers'),
-    startsAt: text(form, 'startsAt').trim(),
-    endsAt: text(form, 'endsAt').trim(),
-    duration: text(form, 'duration').trim(),
-    createdBy: text(form, 'createdBy'),
-    comment: text(form, 'comment'),
-    destinations: list(form, 'destination'),
-    force: text(form, 'force') === 'on',
-  };
-}
-
-/**
- * The form as the admin API's body, then the admin API's own validation (parseSilence) and the CLI's reading of
- * `field=value` conditions (parseMatchFlags): a silence made here is exactly one POST /admin/silences would make.
- * Throws SilenceInputError listing every problem, each naming the field as the form labels it.
- */
-export function toNewSilence(form: SilenceForm, context: SilenceContext): NewSilence {
-  const { now } = context;
-  const problems: string[] = [];
-  const rows: string[] = [];
-  for (let i = 0; i < Math.max(form.fields.length, form.values.length); i++) {
-    const field = form.fields[i]?.trim() ?? '';
-    const value = form.values[i]?.trim() ?? '';
-    if (field === '' && value === '') continue;
-    if (field === '' || value === '') problems.push(`matcher row ${i + 1}: give both a field and a value`);
-    else rows.push(`${field}=${value}`);
-  }
-  let matchers: unknown;
-  if (form.json.trim() !== '') {
-    if (rows.length > 0) problems.push('matchers: give them as field/value rows or as JSON, not both');
-    try {
-      matchers = JSON.parse(form.json);
-    } catch {
-      problems.push('matchers (JSON): not valid JSON, e.g. {"payType": "failure", "partner": "Acme@skypay"}');
-    }
-  } else if (rows.length > 0) {
-    try {
-      matchers = parseMatchFlags(rows);
-    } catch (err) {
-      if (!(err instanceof SilenceInputError)) throw err;
-      problems.push(...err.problems.map((p) => p.replace(/^--match /, 'matcher ')));
-    }
-  }
-  let endsAt: string | undefined = form.endsAt || undefined;
-  if (form.duration !== '') {
-    if (form.endsAt !== '') problems.push('ends at / for: give when it ends or how long it lasts, not both');
-    try {
-      const startMs = form.startsAt === '' ? now : Date.parse(form.startsAt);
-      endsAt = new Date((Number.isNaN(startMs) ? now : startMs) + parseDuration(form.duration, 'for')).toISOString();
-    } catch (err) {
-      if (!(err instanceof FilterError)) throw err;
-      problems.push(err.message);
-    }
-  } else if (form.endsAt === '') {
-    problems.push('ends at / for: required, when the silence ends (ISO-8601 with a zone) or how long it lasts (2h)');
-  }
-  const body = {
-    matchers,
-    ...(form.startsAt !== '' && { startsAt: form.startsAt }),
-    endsAt,
-    // Left empty: the session names its maker, as the admin API's token does.
-    ...(form.createdBy.trim() !== '' && { createdBy: form.createdBy }),
-    comment: form.comment,
-    ...(form.destinations.length > 0 && { destinations: form.destinations }),
-    ...(form.force && { force: true }),
-  };
-  try {
-    const silence = parseSilence(body, context);
-    if (problems.length === 0) return silence;
-  } catch (err) {
-    if (!(err instanceof SilenceInputError)) throw err;
-    // What was already said about the matchers or the end in the form's terms is not said again in the API's.
-    const said = (field: string): boolean => problems.some((p) => p.startsWith(field));
-    for (const p of err.problems) {
-      if (p.startsWith('matchers') && said('matcher')) continue;
-      if (p.startsWith('endsAt:') && said('ends at / for') && endsAt === undefined) continue;
-      problems.push(p);
-    }
-  }
-  throw new SilenceInputError(problems);
-}
 
 /** How the maker was authenticated and from where: the audit's own words, beside the name they typed. */
 function describeVia(via: string, from: string | null): string {
@@ -182,11 +43,10 @@ function notice(q: Query): Html {
 }
 
 export interface SilencesPageInput {
-  store: SilenceStore;
+  silences: Pick<SilenceOperations, 'list'>;
   destinations: readonly string[];
   q: Query;
   csrf: string;
-  now: number;
   /** The form as typed and why it was refused, after a failed create. */
   form?: SilenceForm;
   problems?: readonly string[];
@@ -196,15 +56,13 @@ export interface SilencesPageInput {
 }
 
 export async function renderSilences(input: SilencesPageInput): Promise<Page> {
-  const { q, csrf, now } = input;
+  const { q, csrf } = input;
   const cursor = q['cursor']?.trim() || undefined;
   let listProblem: Html = html``;
-  let rows: SilenceView[] = [];
+  let page: { items: DescribedSilence[]; next: string | undefined } = { items: [], next: undefined };
   if (cursor !== undefined && !ID_PATTERN.test(cursor)) listProblem = errorBox('cursor: not a silence id');
-  else rows = await input.store.listSilences({ before: cursor, limit: PAGE_SIZE + 1 });
-  const items = rows.slice(0, PAGE_SIZE);
-  const last = items[items.length - 1];
-  const next = rows.length > PAGE_SIZE && last ? `/ui/silences${query({ cursor: last.id })}` : undefined;
+  else page = await input.silences.list(PAGE_SIZE, cursor);
+  const { items, next } = page;
   const form = input.form ?? EMPTY_SILENCE_FORM;
   const body = html`<h1>Silences</h1>
     ${notice(q)} ${input.problem === undefined ? '' : errorBox(input.problem)}
@@ -236,20 +94,18 @@ export async function renderSilences(input: SilencesPageInput): Promise<Page> {
                   </tr>`
                 : ''
             }
-            ${items.map((s) => renderSilenceRow(s, csrf, now))}
+            ${items.map((s) => renderSilenceRow(s, csrf))}
           </tbody>
         </table>
       </div>
-      <nav class="pager" aria-label="Pages">
-        ${cursor ? html`<a href="/ui/silences">Newest</a>` : ''} ${next ? html`<a href="${next}">Older</a>` : ''}
-      </nav>
+      ${renderPager('/ui/silences', q, {}, next)}
     </section>
     ${renderCreateForm(form, input.destinations, csrf, input.problems ?? [])}`;
   return { title: 'Silences', body, status: input.status ?? 200 };
 }
 
-function renderSilenceRow(s: SilenceView, csrf: string, now: number): Html {
-  const state = silenceState(s, now);
+function renderSilenceRow(s: DescribedSilence, csrf: string): Html {
+  const { state } = s;
   return html`<tr class="silence" id="silence-${s.id}" data-silence="${s.id}">
     <th scope="row">${statePill(state)}<br /><code class="id">${s.id}</code></th>
     <td class="snippet matchers">${describeMatchers(s.matchers)}</td>
@@ -288,90 +144,13 @@ function renderCreateForm(
   destinations: readonly string[],
   csrf: string,
   problems: readonly string[],
-) {
-  const rows = Array.from({ length: Math.max(MATCHER_ROWS, form.fields.length, form.values.length) }, (_, i) => i);
+): Html {
   return html`<section aria-labelledby="h-create">
     <h2 id="h-create">New silence</h2>
-    ${
-      problems.length === 0
-        ? ''
-        : html`<div class="error" role="alert" id="create-problems">
-            <p>The silence was not made:</p>
-            <ul>
-              ${problems.map((p) => html`<li>${p}</li>`)}
-            </ul>
-          </div>`
-    }
+    ${renderCreateProblems(problems)}
     <form method="post" action="/ui/silences" class="silence-form">
-      ${csrfField(csrf)}
-      <fieldset>
-        <legend>Matchers (a rule's match syntax; all must hold)</legend>
-        ${rows.map(
-          (i) =>
-            html`<div class="matcher-row">
-              <div class="field">
-                <label for="m-field-${i}">Field ${i + 1}</label>
-                <input
-                  id="m-field-${i}"
-                  name="matchField"
-                  value="${form.fields[i] ?? ''}"
-                  placeholder="${i === 0 ? 'payType' : i === 1 ? 'partner' : ''}"
-                  autocomplete="off"
-                />
-              </div>
-              <div class="field">
-                <label for="m-value-${i}">Value ${i + 1}</label>
-                <input
-                  id="m-value-${i}"
-                  name="matchValue"
-                  value="${form.values[i] ?? ''}"
-                  placeholder="${i === 0 ? 'failure' : i === 1 ? 'Acme@skypay' : ''}"
-                  autocomplete="off"
-                />
-              </div>
-            </div>`,
-        )}
-        <p class="meta">
-          A value starting with { or [ is JSON (e.g. {"contains":"timeout"}); the same field twice means any of the
-          values.
-        </p>
-        <div class="field">
-          <label for="m-json">Or all matchers as JSON</label>
-          <textarea id="m-json" name="matchers" rows="3" placeholder='{"payType": "failure"}'>${form.json}</textarea>
-        </div>
-      </fieldset>
-      <fieldset>
-        <legend>When</legend>
-        <div class="field">
-          <label for="s-starts">Starts at (ISO-8601 with a zone; empty: now)</label>
-          <input id="s-starts" name="startsAt" value="${form.startsAt}" placeholder="2026-11-27T10:00:00Z" />
-        </div>
-        <div class="field">
-          <label for="s-duration">For (30m, 2h, 1d)</label>
-          <input id="s-duration" name="duration" value="${form.duration}" placeholder="2h" autocomplete="off" />
-        </div>
-        <div class="field">
-          <label for="s-ends">Or ends at (ISO-8601 with a zone)</label>
-          <input id="s-ends" name="endsAt" value="${form.endsAt}" placeholder="2026-11-27T12:00:00Z" />
-        </div>
-      </fieldset>
-      <fieldset>
-        <legend>Destinations (none ticked: every Slack and email destination)</legend>
-        ${destinations.length === 0 ? html`<p class="meta">No destinations are configured.</p>` : ''}
-        ${destinations.map(
-          (d, i) =>
-            html`<div class="field check">
-              <input
-                id="s-dest-${i}"
-                type="checkbox"
-                name="destination"
-                value="${d}"
-                ${form.destinations.includes(d) ? html`checked` : ''}
-              />
-              <label for="s-dest-${i}">${d}</label>
-            </div>`,
-        )}
-      </fieldset>
+      ${csrfField(csrf)} ${renderMatchersFieldset(form)} ${renderWhenFieldset(form)}
+      ${renderDestinationsFieldset(form, destinations)}
       <div class="field">
         <label for="s-by">Created by (optional: your session is recorded either way)</label>
         <input id="s-by" name="createdBy" value="${form.createdBy}" maxlength="200" autocomplete="name" />
@@ -388,3 +167,145 @@ function renderCreateForm(
     </form>
   </section>`;
 }
+
+/** Why the last create was refused, every problem at once, above the form as typed. */
+function renderCreateProblems(problems: readonly string[]): Html | '' {
+  if (problems.length === 0) return '';
+  return html`<div class="error" role="alert" id="create-problems">
+    <p>The silence was not made:</p>
+    <ul>
+      ${problems.map((p) => html`<li>${p}</li>`)}
+    </ul>
+  </div>`;
+}
+
+/** Field and value rows (as many as typed, at least MATCHER_ROWS), or every matcher as JSON. */
+function renderMatchersFieldset(form: SilenceForm): Html {
+  const rows = Array.from({ length: Math.max(MATCHER_ROWS, form.fields.length, form.values.length) }, (_, i) => i);
+  return html`<fieldset>
+    <legend>Matchers (a rule's match syntax; all must hold)</legend>
+    <p class="meta hint" id="matcher-example">
+      For example: field <code>payType</code>, value <code>failure</code>; field <code>partner</code>, value
+      <code>Acme@skypay</code>.
+    </p>
+    ${rows.map((i) => renderMatcherRow(form, i))}
+    <p class="meta">
+      A value starting with { or [ is JSON (e.g. {"contains":"timeout"}); the same field twice means any of the values.
+    </p>
+    <div class="field">
+      <label for="m-json">Or all matchers as JSON</label>
+      <textarea id="m-json" name="matchers" rows="3" aria-describedby="json-example">${form.json}</textarea>
+      <small class="hint" id="json-example">For example: <code>{"payType": "failure"}</code></small>
+    </div>
+  </fieldset>`;
+}
+
+function renderMatcherRow(form: SilenceForm, i: number): Html {
+  return html`<div class="matcher-row">
+    <div class="field">
+      <label for="m-field-${i}">Field ${i + 1}</label>
+      <input
+        id="m-field-${i}"
+        name="matchField"
+        value="${form.fields[i] ?? ''}"
+        aria-describedby="matcher-example"
+        autocomplete="off"
+      />
+    </div>
+    <div class="field">
+      <label for="m-value-${i}">Value ${i + 1}</label>
+      <input
+        id="m-value-${i}"
+        name="matchValue"
+        value="${form.values[i] ?? ''}"
+        aria-describedby="matcher-example"
+        autocomplete="off"
+      />
+    </div>
+  </div>`;
+}
+
+function renderWhenFieldset(form: SilenceForm): Html {
+  return html`<fieldset>
+    <legend>When</legend>
+    <div class="field">
+      <label for="s-starts">Starts at (ISO-8601 with a zone; empty: now)</label>
+      <input id="s-starts" name="startsAt" value="${form.startsAt}" aria-describedby="starts-example" />
+      <small class="hint" id="starts-example">For example: <code>2026-11-27T10:00:00Z</code></small>
+    </div>
+    <div class="field">
+      <label for="s-duration">For (30m, 2h, 1d)</label>
+      <input id="s-duration" name="duration" value="${form.duration}" autocomplete="off" />
+    </div>
+    <div class="field">
+      <label for="s-ends">Or ends at (ISO-8601 with a zone)</label>
+      <input id="s-ends" name="endsAt" value="${form.endsAt}" aria-describedby="ends-example" />
+      <small class="hint" id="ends-example">For example: <code>2026-11-27T12:00:00Z</code></small>
+    </div>
+  </fieldset>`;
+}
+
+function renderDestinationsFieldset(form: SilenceForm, destinations: readonly string[]): Html {
+  return html`<fieldset>
+    <legend>Destinations (none ticked: every Slack and email destination)</legend>
+    ${destinations.length === 0 ? html`<p class="meta">No destinations are configured.</p>` : ''}
+    ${destinations.map(
+      (d, i) =>
+        html`<div class="field check">
+          <input
+            id="s-dest-${i}"
+            type="checkbox"
+            name="destination"
+            value="${d}"
+            ${form.destinations.includes(d) ? html`checked` : ''}
+          />
+          <label for="s-dest-${i}">${d}</label>
+        </div>`,
+    )}
+  </fieldset>`;
+}
+
+/** Who acts on a silence here: the session (its id's fingerprint, never the id), signed in with the admin token. */
+function actorOf(ctx: Ctx, tokenPrint: string): SilenceActor {
+  const session = ctx.state.session;
+  const via = `dashboard session ${session ? fingerprint(session.id) : '?'} (admin token ${tokenPrint})`;
+  return { name: via, via, from: ctx.ip || null };
+}
+
+export const silencesRoutes: PageRoutes = (router, { deps, destinationNames, csrfOf, page }) => {
+  const { silences } = deps.operations;
+  const tokenPrint = fingerprint(deps.token);
+  const render = (ctx: Ctx, extra: Partial<SilencesPageInput> = {}) =>
+    renderSilences({ silences, destinations: destinationNames, q: readQuery(ctx), csrf: csrfOf(ctx), ...extra });
+
+  router.get('/ui/silences', async (ctx) => {
+    page(ctx, await render(ctx));
+  });
+
+  router.post('/ui/silences', async (ctx) => {
+    const form = readSilenceForm(formOf(ctx));
+    try {
+      const made = await silences.create(actorOf(ctx, tokenPrint), (context) => toNewSilence(form, context));
+      ctx.status = 303;
+      ctx.redirect(`/ui/silences?created=${encodeURIComponent(made.id)}`);
+    } catch (err) {
+      if (!(err instanceof SilenceInputError)) throw err;
+      page(ctx, await render(ctx, { q: {}, form, problems: err.problems, status: 400 }));
+    }
+  });
+
+  // Refused here, on the silences page, with why: an unknown silence, one already ended, a name too long.
+  router.post('/ui/silences/:id/expire', async (ctx) => {
+    const id = ctx.params['id'] ?? '';
+    try {
+      if (!ID_PATTERN.test(id)) throw new NotFoundError(`no silence with id "${id}"`);
+      const made = await silences.expire(id, actorOf(ctx, tokenPrint), formText(formOf(ctx), 'expiredBy'));
+      ctx.status = 303;
+      ctx.redirect(`/ui/silences?expired=${encodeURIComponent(made.id)}`);
+    } catch (err) {
+      const status = statusOfError(err);
+      if (status !== 400 && status !== 404 && status !== 409) throw err;
+      page(ctx, await render(ctx, { q: {}, problem: (err as Error).message, status }));
+    }
+  });
+};

@@ -122,6 +122,18 @@ for (const factory of STORE_FACTORIES) {
       expect(anomalies.map((e) => e.deliveries.pending)).to.deep.equal([1, 1]);
     });
 
+    it("lists a payout.anomaly with the partner and control number its data names, as the payout's events are", async () => {
+      const cn = nextControlNumber();
+      await a.savePayoutEvent(status(cn, 2, '2026-11-27 11:00:00'), policy);
+      const [anomaly] = (await a.savePayoutEvent(status(cn, 4, '2026-11-27 12:00:00'), policy)).raised ?? [];
+      const listed = await b.listEvents({ type: 'payout.anomaly', limit: 50 });
+      const row = listed.find((e) => e.id === anomaly?.id);
+      expect(row).to.deep.include({ source: 'skyrelay', type: 'payout.anomaly', controlNumber: cn, partner: 'ACME' });
+      // Only the columns name it for filtering: the payout's own events are what a control number lists.
+      const byNumber = await b.listEvents({ controlNumber: cn, limit: 10 });
+      expect(byNumber.map((e) => e.source)).to.deep.equal(['skypay', 'skypay']);
+    });
+
     it('a duplicate or a conflicting copy changes nothing on the payout', async () => {
       const cn = nextControlNumber();
       const upload = status(cn, 1, '2026-11-27 10:00:00');

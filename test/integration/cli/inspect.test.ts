@@ -85,7 +85,7 @@ describe('skyrelay CLI: config check, events, show, deliveries, usage', function
     const r = await runCli(['show', control[1] ?? ''], config);
     expect(r.code).to.equal(0);
     expect(r.stdout).to.match(/^event evt_\w+: payout failure \(payType 4\)/);
-    expect(r.stdout).to.match(/delivery dlv_\w+ → hook: dead, 1 attempt\(s\) in this round, rules failures/);
+    expect(r.stdout).to.match(/delivery dlv_\w+ → hook: dead, 1 attempt, rules failures/);
     expect(r.stdout).to.match(/#1 \S+ dead HTTP 400 in \d+ ms: permanent failure/);
     expect(r.stdout).not.to.contain(SAMPLE_AUTH);
     const missing = await runCli(['show', 'SK00000000000'], config);

@@ -1,6 +1,9 @@
 import { expect } from 'chai';
+import path from 'node:path';
 import { dedupRules } from '../../../src/ingest/dedup';
-import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
+import { makeTempDir, startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
+import { readCopiedTables } from '../../support/copied-tables';
+import { openSqliteFile } from '../../support/sqlite';
 import { createTestDatabase, describePostgres, type TestDatabase } from '../../support/postgres';
 import { getRefusedUrl, startReceiver, type Receiver } from '../../support/receiver';
 import { SAMPLE_AUTH, buildCallback, postCallback } from '../../support/skypay';
@@ -124,7 +127,7 @@ describePostgres(
       expect(run.stderr).not.to.contain(db.url);
       expect(run.code, run.stderr).to.equal(0);
       expect(run.stdout).to.match(
-        /^copied \d+ rows from .*: 3 events, 6 deliveries, 6 attempts, 3 callback_keys, 1 callback_copies, 2 rejections, 1 silences, 0 event_silences, 3 payouts, 2 payout_reconciliations$/m,
+        /^copied \d+ rows from .*: 3 events, 6 deliveries, 6 attempts, 3 callback_keys, 1 callback_copies, 2 rejections, 1 silences, 0 event_silences, 0 group_members, 0 group_windows, 3 payouts, 2 payout_reconciliations, 0 alert_windows, 0 destination_slots, \d+ metric_series, \d+ callback_minutes, 0 ui_sessions_ended$/m,
       );
 
       const before = await withStore(sqlite.dbPath, snapshot);
@@ -137,6 +140,7 @@ describePostgres(
         'delivered',
       ]);
       expect(before.details.find((d) => d?.conflicts.length)?.conflicts).to.have.length(1);
+      expect(await readCopiedTables({ url: db.url })).to.deep.equal(await readCopiedTables(sqlite.dbPath));
       const pg = await openPostgres(db.url);
       try {
         expect(await snapshot(pg)).to.deep.equal(before);
@@ -197,7 +201,7 @@ describePostgres(
         };
         const source = openSqliteMigrationSource(sqlite.dbPath);
         try {
-          await copyStore(source, failing, { batchSize: 2 }).then(
+          await copyStore(source, failing, { batchSize: 2, writerStaleAfterMs: 15_000 }).then(
             () => expect.fail('the copy should have stopped'),
             (err: Error) => expect(err.message).to.equal('connection lost'),
           );
@@ -208,8 +212,14 @@ describePostgres(
         const target = await openPostgresMigrationTarget(fresh.url);
         const lines: CopyProgress[] = [];
         try {
-          const inserted = await copyStore(source, target, { batchSize: 2, onProgress: (p) => lines.push(p) });
-          expect(Object.fromEntries(inserted)).to.deep.equal({
+          const inserted = await copyStore(source, target, {
+            batchSize: 2,
+            writerStaleAfterMs: 15_000,
+            onProgress: (p) => lines.push(p),
+          });
+          const { metric_series: totals, ...rest } = Object.fromEntries(inserted);
+          expect(totals).to.be.above(0);
+          expect(rest).to.deep.equal({
             events: 0,
             deliveries: 4,
             attempts: 6,
@@ -218,8 +228,14 @@ describePostgres(
             rejections: 2,
             silences: 1,
             event_silences: 0,
+            group_members: 0,
+            group_windows: 0,
             payouts: 3,
             payout_reconciliations: 2,
+            alert_windows: 0,
+            destination_slots: 0,
+            callback_minutes: 0,
+            ui_sessions_ended: 0,
           });
           // Counted from the page already there, not from zero.
           expect(lines.filter((l) => l.table === 'deliveries').map((l) => l.done)).to.deep.equal([4, 6]);
@@ -235,6 +251,104 @@ describePostgres(
         }
       } finally {
         await fresh.drop();
+      }
+    });
+
+    /** A copy of the stopped deployment's file to spoil, the original left for the other tests. */
+    function copyOfSource(): string {
+      const copy = path.join(makeTempDir(), 'copy.db');
+      const db = openSqliteFile(sqlite.dbPath);
+      try {
+        db.prepare('VACUUM INTO ?').run(copy);
+      } finally {
+        db.close();
+      }
+      return copy;
+    }
+
+    it('refuses to start while a daemon still runs on the SQLite file, naming it', async () => {
+      const target = await createTestDatabase();
+      const running = await startTestDaemon({}, { dbPath: copyOfSource() });
+      try {
+        const store = running.daemon.store;
+        await waitUntil(
+          async () => (await store.readMetricProcesses(Date.now() - 15_000)).length === 1,
+          'the daemon to publish its metrics',
+        );
+        const run = await runCli(['migrate-store', '--to', target.url], { store: { path: running.dbPath } });
+        expect(run.code).to.equal(1);
+        expect(run.stderr).to.match(
+          /a daemon is still using the SQLite file: \S+ \(pid \d+, last seen \d+ s ago\); stop every daemon on it first/,
+        );
+        expect(run.stdout).to.equal('');
+        await running.stop();
+        // Stopped, it says so (its row is gone): the same command copies.
+        const again = await runCli(['migrate-store', '--to', target.url], { store: { path: running.dbPath } });
+        expect(again.code, again.stderr).to.equal(0);
+        expect(again.stdout).to.match(/: 3 events, 6 deliveries, /);
+      } finally {
+        await running.stop();
+        await target.drop();
+      }
+    });
+
+    it('refuses a file holding a table or column it does not know, naming each, before copying anything', async () => {
+      const target = await createTestDatabase();
+      const file = copyOfSource();
+      const db = openSqliteFile(file);
+      try {
+        db.exec('CREATE TABLE local_notes (note TEXT); ALTER TABLE events ADD COLUMN ticket TEXT');
+        const run = await runCli(['migrate-store', '--to', target.url], { store: { path: file } });
+        expect(run.code).to.equal(1);
+        expect(run.stderr).to.match(
+          /^skyrelay: migrate-store does not know how to copy column events\.ticket, table local_notes: nothing was copied/m,
+        );
+        expect(run.stderr).not.to.match(/^migrate-store: events/m);
+
+        db.exec('DROP TABLE local_notes; ALTER TABLE events DROP COLUMN ticket');
+        const again = await runCli(['migrate-store', '--to', target.url], { store: { path: file } });
+        expect(again.code, again.stderr).to.equal(0);
+        expect(await readCopiedTables({ url: target.url })).to.deep.equal(await readCopiedTables(file));
+      } finally {
+        db.close();
+        await target.drop();
+      }
+    });
+
+    it('stops at rows PostgreSQL will not take, naming each; once they are fixed the same command continues', async () => {
+      const target = await createTestDatabase();
+      const file = copyOfSource();
+      const db = openSqliteFile(file);
+      try {
+        // What SQLite's loose typing lets a hand edit leave: text in a number column, a number beyond integer.
+        const [first, second] = db.prepare('SELECT id, status FROM rejections ORDER BY id').all() as {
+          id: string;
+          status: number;
+        }[];
+        db.prepare("UPDATE rejections SET status = 'teapot' WHERE id = ?").run(first?.id);
+        db.prepare('UPDATE rejections SET status = 3000000000 WHERE id = ?').run(second?.id);
+        const run = await runCli(['migrate-store', '--to', target.url], { store: { path: file } });
+        expect(run.code).to.equal(1);
+        expect(run.stderr).to.contain('skyrelay: PostgreSQL refused 2 rows of rejections; the copy stopped there');
+        expect(run.stderr).to.contain(`  id=${first?.id}: invalid input syntax for type integer: "teapot"`);
+        expect(run.stderr).to.contain(`  id=${second?.id}: value "3000000000" is out of range for type integer`);
+        expect(run.stderr).to.match(/fix or delete them in the SQLite file, then run migrate-store again/);
+        expect(run.stderr).not.to.contain(SAMPLE_AUTH);
+        // The tables before it were copied; of rejections, nothing.
+        expect(run.stderr).to.match(/^migrate-store: callback_copies 1\/1 \(1 new this run\)$/m);
+        expect(run.stderr).not.to.match(/^migrate-store: rejections/m);
+
+        db.prepare('UPDATE rejections SET status = ? WHERE id = ?').run(first?.status, first?.id);
+        db.prepare('UPDATE rejections SET status = ? WHERE id = ?').run(second?.status, second?.id);
+        const again = await runCli(['migrate-store', '--to', target.url], { store: { path: file } });
+        expect(again.code, again.stderr).to.equal(0);
+        expect(again.stdout).to.match(
+          /: 0 events, 0 deliveries, 0 attempts, 0 callback_keys, 0 callback_copies, 2 rejections, /,
+        );
+        expect(await readCopiedTables({ url: target.url })).to.deep.equal(await readCopiedTables(file));
+      } finally {
+        db.close();
+        await target.drop();
       }
     });
   },

@@ -4,6 +4,7 @@ import type { EmailDestinationConfig } from '../../../src/destinations/schema';
 import { PermanentDeliveryError, RetryableDeliveryError } from '../../../src/destinations/types';
 import type { Destination } from '../../../src/destinations/types';
 import { catchDeliveryError, dumpError } from '../../support/delivery-errors';
+import { buildAnomalyEvent, buildStuckEvent } from '../../../src/payouts/events';
 import { buildDeliveryRequest, buildPayoutEvent, buildRejectionEvent } from '../../support/fixtures';
 import { getRefusedUrl } from '../../support/receiver';
 import { startSmtpServer } from '../../support/smtp';
@@ -119,6 +120,39 @@ describe('email destination (real SMTP server)', () => {
     const [mail] = await smtp.waitFor(1);
     expect(mail?.parsed.subject).to.equal('[payouts] Refused callback: authentication key mismatch');
     expect(mail?.parsed.text).to.include('reason: authentication key mismatch');
+  });
+
+  it("names the payout and what happened in a payout alert's subject, whole words only; the reason goes in the body", async () => {
+    const failure = buildPayoutEvent({ id: 'evt_after', status: 'failure', payType: 4, partner: 'AppName@skypay' });
+    const anomaly = buildAnomalyEvent(failure, { kind: 'after-final', from: 'paid', to: 'paid' }, [], new Date());
+    const now = Date.now();
+    const stuck = buildStuckEvent(
+      {
+        id: 'pay_1',
+        partner: 'AppName@skypay',
+        controlNumber: 'SK99123456789',
+        state: 'uploaded',
+        firstSeenMs: now - 7 * 3_600_000,
+        lastSeenMs: now - 7 * 3_600_000,
+        lastDealTime: '2018-08-07 12:00:00',
+        stateSinceMs: now - 7 * 3_600_000,
+        stuckState: null,
+        anomalies: 0,
+        confirmation: 'off',
+      },
+      new Date(now),
+    );
+    const long = buildRejectionEvent({ data: { reason: `authentication key mismatch ${'for partner '.repeat(30)}` } });
+    const email = createEmail();
+    for (const event of [anomaly, stuck, long]) await email.send(buildDeliveryRequest(event));
+    const [a, s, r] = await smtp.waitFor(3);
+    expect(a?.parsed.subject).to.equal('[skyrelay] Payout anomaly: SK99123456789 of AppName@skypay (after-final)');
+    expect(a?.parsed.text).to.include('was already paid (final) and then got another status, failure');
+    expect(s?.parsed.subject).to.match(/^\[skyrelay\] Payout stuck: SK99123456789 of AppName@skypay \(uploaded for 7h/);
+    // A reason too long for a subject ends at a word, marked as cut.
+    const subject = r?.parsed.subject ?? '';
+    expect(subject.length).to.be.at.most(200);
+    expect(/ (\S+)…$/.exec(subject)?.[1], subject).to.be.oneOf(['for', 'partner']);
   });
 
   it('gives up on 550, quoting the server', async () => {

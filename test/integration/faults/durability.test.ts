@@ -23,8 +23,7 @@ describe('durability of an acknowledgement (store.synchronous FULL, under strace
     if (found.error) throw new Error('strace is missing: apt-get install -y strace (CI installs it)');
   });
   afterEach(async () => {
-    daemon?.child.kill('SIGKILL');
-    await daemon?.exited;
+    if (daemon) await killTraced(daemon);
     daemon = undefined;
   });
 
@@ -50,8 +49,7 @@ describe('durability of an acknowledgement (store.synchronous FULL, under strace
         if (answer.includes('"responseCode":"1000"')) acked.push(String(bodies[i + j]?.['controlNumber']));
       });
     }
-    daemon.child.kill('SIGKILL');
-    await daemon.exited;
+    await killTraced(daemon);
     daemon = undefined;
     await waitUntil(() => fs.existsSync(traceFile), 'the trace to be written');
     return { acked, calls: parseTrace(fs.readFileSync(traceFile, 'utf8')) };
@@ -71,6 +69,18 @@ describe('durability of an acknowledgement (store.synchronous FULL, under strace
     expect(unflushed.length, 'answers the check finds unflushed').to.be.greaterThan(0);
   });
 });
+
+/**
+ * SIGKILL for the traced daemon, not for strace: killed itself, strace loses the tail of its buffered trace and
+ * leaves the daemon running with no parent. Once its tracee is gone, strace writes the rest and exits.
+ */
+async function killTraced(daemon: SpawnedDaemon): Promise<void> {
+  const pid = daemon.child.pid;
+  const tracee = pid === undefined ? '' : spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.trim();
+  for (const child of tracee.split('\n').filter(Boolean)) process.kill(Number(child), 'SIGKILL');
+  if (!tracee) daemon.child.kill('SIGKILL');
+  await daemon.exited;
+}
 
 interface Call {
   name: string;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { AttemptReport } from '../../../src/delivery/worker';
+import type { AttemptReport } from '../../../src/delivery/types';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
 import { ALL, withStore } from '../../support/store';
 import { startReceiver, type Receiver } from '../../support/receiver';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { buildDeadDeliveryEvent, buildRejectionEvent, carriesDeadAlert } from '../../../src/alerts/build';
-import type { AttemptReport } from '../../../src/delivery/worker';
+import type { AttemptReport } from '../../../src/delivery/types';
 import { compileRules } from '../../../src/routing/match';
 import { planRoutes } from '../../../src/routing/plan';
 import type { RuleConfig } from '../../../src/routing/schema';

@@ -258,7 +258,8 @@ describe('payout anomaly messages', () => {
 
   it('say it in the mail subject and body, with the history one status a line', () => {
     const mail = buildEmailContent(anomaly, { deliveryId: 'dlv_1', rules: ['r'], subjectPrefix: '[skyrelay]' });
-    expect(mail.subject).to.match(/^\[skyrelay\] Payout anomaly: Payout SK99123456789 of Acme@skypay was already paid/);
+    // The payout and the kind in the subject; the reason, a paragraph, in the body.
+    expect(mail.subject).to.equal('[skyrelay] Payout anomaly: SK99123456789 of Acme@skypay (conflict)');
     expect(mail.text).to.match(/either a SkyPay error or a forged callback/);
     expect(mail.text).to.contain(
       'history: paid dealTime 2026-11-27 09:41:10, received 2026-11-27T01:41:12.480Z (first)\nfailure dealTime 2026-11-27 10:02:31',

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type Koa from 'koa';
-import { AUTH_LOG_LINES_PER_MINUTE, AuthGate, type AuthRefusal } from '../../../src/http/auth-gate';
+import { AUTH_LOG_LINES_PER_MINUTE, AuthGate } from '../../../src/http/auth-gate';
+import type { AuthRefusal } from '../../../src/http/types';
 import { DEFAULT_AUTH_THROTTLE } from '../../../src/http/auth-throttle';
 import { createLogger } from '../../../src/log';
 

@@ -7,7 +7,7 @@ import {
   buildRejectionEvent,
 } from '../../../src/alerts/build';
 import { buildGroupMessage } from '../../../src/alerts/grouping/message';
-import type { AttemptReport } from '../../../src/delivery/worker';
+import type { AttemptReport } from '../../../src/delivery/types';
 import type { SystemEvent } from '../../../src/event';
 import {
   buildAnomalyEvent,

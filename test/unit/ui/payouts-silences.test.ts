@@ -1,12 +1,18 @@
 import { expect } from 'chai';
-import { FilterError } from '../../../src/admin/filters';
+import { FilterError } from '../../../src/operations/filters';
 import { SilenceInputError } from '../../../src/alerts/silence-input';
 import type { PayoutEvent } from '../../../src/event';
 import { resolveStuckWaits, stuckCutoffs } from '../../../src/payouts/stuck-after';
 import type { EventDetail, PayoutDetail } from '../../../src/store/types';
 import { isCurrent, renderLayout } from '../../../src/ui/layout';
-import { buildTimeline, payoutHref, readPayoutFilter, renderPayout } from '../../../src/ui/pages/payouts';
-import { EMPTY_SILENCE_FORM, readSilenceForm, toNewSilence, type SilenceForm } from '../../../src/ui/pages/silences';
+import { buildTimeline, payoutHref, renderPayout } from '../../../src/ui/pages/payout';
+import { readPayoutFilter } from '../../../src/ui/pages/payouts';
+import {
+  EMPTY_SILENCE_FORM,
+  readSilenceForm,
+  toNewSilence,
+  type SilenceForm,
+} from '../../../src/ui/pages/silence-form';
 import { html } from '../../../src/ui/html';
 import { buildPayoutEvent } from '../../support/fixtures';
 
@@ -22,7 +28,7 @@ const OFF = resolveStuckWaits({ stuckAfterMs: 0, stuckAfter: {}, stuckAfterByPar
 
 describe('dashboard: payouts page filters', () => {
   it('reads state, partner, older-than and anomalies as the admin API does, plus open and the stuck view', () => {
-    expect(readPayoutFilter({}, NOW, SIX_HOURS)).to.deep.include({ limit: 51, open: undefined, anomalies: undefined });
+    expect(readPayoutFilter({}, NOW, SIX_HOURS)).to.deep.include({ open: undefined, anomalies: undefined });
     expect(
       readPayoutFilter({ state: 'paid', partner: 'Acme@skypay', olderThan: '2h', anomalies: '1' }, NOW, OFF),
     ).to.deep.include({ state: 'paid', partner: 'Acme@skypay', stateSinceBeforeMs: NOW - 2 * HOUR, anomalies: true });

@@ -3,11 +3,11 @@ import {
   PAYOUT_CONFIRMATIONS,
   PAYOUT_STATES,
   PAY_STATUSES,
+  ROUTED_SYSTEM_TYPES,
   payTypeOf,
   type PayoutConfirmation,
   type PayoutState,
 } from '../event';
-import { StoreUnavailableError } from '../store/errors';
 import { DELIVERY_STATES, type DeliveryState } from '../delivery/types';
 
 /**
@@ -62,17 +62,8 @@ export function parseStatus(text: string): string {
   throw new FilterError(`status: expected one of ${Object.values(PAY_STATUSES).join(', ')} or 1 to 6 (got "${text}")`);
 }
 
-const EVENT_TYPES = [
-  'payout',
-  'rejection',
-  'delivery.dead',
-  'callback.conflict',
-  'database.lost',
-  'payout.anomaly',
-  'payout.stuck',
-  'payout.unstuck',
-  'payout.confirmed',
-];
+/** The types an event listing filters by: payouts, refused callbacks, and skyrelay's own events the rules route. */
+const EVENT_TYPES: readonly string[] = ['payout', ...ROUTED_SYSTEM_TYPES];
 
 export function parseEventType(text: string): string {
   if (EVENT_TYPES.includes(text)) return text;
@@ -144,19 +135,4 @@ export function hasControlCharacters(text: string): boolean {
 export function parseCursor(text: string): string {
   if (/^[A-Za-z0-9_-]{1,100}$/.test(text)) return text;
   throw new FilterError('cursor: expected the id of a row, as in the `next` link of the page before');
-}
-
-/**
- * The HTTP status of what an admin API or dashboard request threw: a bad filter is 400, a store that cannot answer
- * 503 (as for callbacks: only HTTP maps the store's errors to a status), an error carrying a 4xx or 5xx its own,
- * anything else 500.
- */
-export function statusOfError(err: unknown): number {
-  const status =
-    err instanceof FilterError
-      ? 400
-      : err instanceof StoreUnavailableError
-        ? 503
-        : ((err as { status?: number }).status ?? 500);
-  return status >= 400 && status < 600 ? status : 500;
 }

@@ -11,7 +11,7 @@ import {
   parseSince,
   parseState,
   parseStatus,
-} from '../../../src/admin/filters';
+} from '../../../src/operations/filters';
 
 describe('filters shared by the CLI flags and the admin query string', () => {
   it('reads durations in s, m, h, d, w and refuses anything else, naming the flag', () => {
