@@ -34,6 +34,13 @@ export interface IngestLease {
   owner: string;
   untilMs: number;
   maxInFlight: (destination: string) => number;
+  /**
+   * The hand-off: where no other owner holds a live lease on the destination, its deliveries may be leased to
+   * `owner` past maxInFlight, until `owner` holds this many (sending, or waiting in its memory for a slot). The owner
+   * sends at most maxInFlight at once and keeps the rest in memory, their leases renewed; other processes' claims
+   * count them as in flight, so they send none meanwhile. A store that does not grant it leases up to maxInFlight.
+   */
+  handOff?: (destination: string) => number;
 }
 
 /** A delivery the worker has leased: only its lease owner finishes it. */

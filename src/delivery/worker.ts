@@ -14,6 +14,8 @@ import type {
   OrderedOnDead,
 } from './types';
 import type { SaveOutcome } from '../ingest/types';
+import { Backstop } from './backstop';
+import { HandOff, HAND_OFF_PER_DESTINATION, LEASE_MARGIN, MAX_HANDED } from './hand-off';
 import { decideAfterFailure, type RetryPolicy } from './backoff';
 import { scrubSecrets } from '../scrub';
 import { describeFailure, scrubAttempt } from './failure';
@@ -21,12 +23,6 @@ import { holdIfOrdered, orderedOnDeadOf } from './ordering';
 
 /** How soon to claim again when another process held the write lock. */
 const BUSY_RETRY_MS = 50;
-
-/**
- * At most this many deliveries handed over by ingest wait in memory for a free send slot; past it, ingest
- * writes them pending and claims take them later. Each also counts against its destination's maxInFlight.
- */
-const MAX_HANDED = 1024;
 
 export interface WorkerOptions extends RetryPolicy {
   timeoutMs: number;
@@ -63,17 +59,22 @@ export interface WorkerDeps {
 /**
  * Sends deliveries. Those of callbacks this process ingested come in memory:
  * the ingest transaction wrote them already leased to this worker
- * (leaseForIngest, takeLeased), so they need no claim. The rest (overflow,
- * retries, other processes' work) are claimed from the outbox: woken at once
- * by new work, by a timer for retries, and by a poll for work other processes
- * wrote. Each send is bounded by timeoutMs, so stop() can drain in bounded
- * time; handed-over deliveries not yet started go back to the queue at stop.
+ * (leaseForIngest, takeLeased), so they need no claim, and they wait in
+ * memory for a send slot (at most maxInFlight sends per destination). The
+ * rest (past the hand-off's bounds, retries, other processes' work) are
+ * claimed from the outbox: woken at once by new work, by a timer for retries,
+ * and by a poll for work other processes wrote. Each send is bounded by
+ * timeoutMs, so stop() can drain in bounded time; handed-over deliveries not
+ * yet started go back to the queue at stop.
  */
 export class DeliveryWorker {
   readonly owner = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  /** Attempts running: sending, or recording what the send got. */
   private readonly inFlight = new Set<Promise<void>>();
-  /** Leased at ingest, waiting for a free send slot (maxConcurrent). */
-  private readonly handed: ClaimedDelivery[] = [];
+  /** Sends running: at most maxConcurrent. */
+  private sending = 0;
+  /** Leased at ingest, waiting for a send slot; and the sends running, by destination. */
+  private readonly handOff = new HandOff();
   private stopping: Promise<void> | undefined;
   /** Sends running now, by delivery id, with when their lease ends: renewed past half the lease. */
   private readonly leases = new Map<string, number>();
@@ -93,6 +94,7 @@ export class DeliveryWorker {
   private readonly now: () => number;
   /** One line per attempt, from flat fields with secrets already scrubbed: see createFlatLogger. */
   private readonly attemptLogger: Logger;
+  private readonly backstop: Backstop;
 
   constructor(
     private readonly deps: WorkerDeps,
@@ -100,6 +102,7 @@ export class DeliveryWorker {
   ) {
     this.now = deps.now ?? Date.now;
     this.attemptLogger = createFlatLogger(deps.logger);
+    this.backstop = new Backstop(options.timeoutMs + 1_000, `no answer within ${options.timeoutMs} ms`);
   }
 
   start(): void {
@@ -142,7 +145,7 @@ export class DeliveryWorker {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     await this.pumpRun;
-    const unsent = this.handed.splice(0);
+    const unsent = this.handOff.takeAll();
     for (const d of unsent) this.leases.delete(d.id);
     if (unsent.length > 0) await this.release(unsent);
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
@@ -150,18 +153,24 @@ export class DeliveryWorker {
   }
 
   /**
-   * For the ingest transaction: write this event's deliveries leased to this worker, as far as each
-   * destination's maxInFlight allows. Undefined while stopped or when enough are already waiting.
+   * For the ingest transaction: write this event's deliveries leased to this worker, as far as each destination's
+   * maxInFlight allows, or its hand-off where no other process holds a lease on it (IngestLease.handOff). Undefined while
+   * stopped or when the hand-off is full.
    */
-  leaseForIngest(): IngestLease | undefined {
-    if (!this.running || this.handed.length >= MAX_HANDED) return undefined;
+  leaseForIngest(): (IngestLease & { handOff: (destination: string) => number }) | undefined {
+    if (!this.running || this.handOff.size >= MAX_HANDED) return undefined;
+    // A rate-limited destination (Slack) is never leased at ingest: its sends wait for their slot, taken by a claim.
+    const limited = (name: string): boolean => this.deps.minIntervals?.has(name) === true;
     return {
       owner: this.owner,
       untilMs: this.now() + this.leaseMs,
-      // A rate-limited destination (Slack) is never leased at ingest: its sends wait for their slot, taken by a claim.
-      maxInFlight: (name) =>
-        this.deps.minIntervals?.has(name) ? 0 : (this.deps.destinationLimits.get(name) ?? this.options.maxInFlight),
+      maxInFlight: (name) => (limited(name) ? 0 : this.limitOf(name)),
+      handOff: (name) => (limited(name) ? 0 : Math.max(HAND_OFF_PER_DESTINATION, this.limitOf(name))),
     };
+  }
+
+  private limitOf(destination: string): number {
+    return this.deps.destinationLimits.get(destination) ?? this.options.maxInFlight;
   }
 
   /** After the commit: the deliveries saveEvent wrote leased to this worker, sent from memory. */
@@ -185,15 +194,33 @@ export class DeliveryWorker {
     }
     const until = this.now() + this.leaseMs;
     for (const d of taken) this.leases.set(d.id, until);
-    this.handed.push(...taken);
+    this.handOff.add(taken);
     this.startHanded();
   }
 
+  /** Starts what was handed over, as far as each destination's maxInFlight and maxConcurrent allow. */
   private startHanded(): void {
-    const max = this.options.maxConcurrent ?? 64;
-    while (this.running && this.handed.length > 0 && this.inFlight.size < max) {
-      this.track(this.attempt(this.handed.shift() as ClaimedDelivery));
+    if (this.handOff.size === 0 || !this.running) return;
+    const room = (this.options.maxConcurrent ?? 64) - this.sending;
+    for (const delivery of this.handOff.takeStartable(room, (name) => this.limitOf(name))) {
+      if (this.stillLeased(delivery)) this.track(delivery);
     }
+  }
+
+  /**
+   * Whether a delivery waiting in memory may still be sent: not if its lease ends (as last renewed here) within
+   * LEASE_MARGIN of leaseMs, as when renewals failed: another process may claim it once it expires. It is dropped
+   * from memory, and claimed again (by any process) when it expires.
+   */
+  private stillLeased(delivery: ClaimedDelivery): boolean {
+    const until = this.leases.get(delivery.id);
+    if (until !== undefined && until - this.now() > this.leaseMs * LEASE_MARGIN) return true;
+    this.leases.delete(delivery.id);
+    this.deps.logger.warn(
+      { deliveryId: delivery.id, destination: delivery.destination },
+      'lease of a handed-over delivery about to end unrenewed: left for a claim',
+    );
+    return false;
   }
 
   /** Sends past half their lease get a fresh one, so a slow send is never taken over by another process. */
@@ -229,14 +256,16 @@ export class DeliveryWorker {
     try {
       do {
         this.again = false;
-        const room = (this.options.maxConcurrent ?? 64) - this.inFlight.size - this.handed.length;
+        // Deliveries handed over wait only for their destination's maxInFlight (startHanded ran before): claims
+        // for that destination find no slot either, other destinations may have one.
+        const room = (this.options.maxConcurrent ?? 64) - this.sending;
         if (room <= 0) break;
         const now = this.now();
         const claimed = await this.deps.store.claimDeliveries({
           owner: this.owner,
           now,
           leaseMs: this.leaseMs,
-          maxInFlight: (name) => this.deps.destinationLimits.get(name) ?? this.options.maxInFlight,
+          maxInFlight: (name) => this.limitOf(name),
           max: room,
           minIntervalMs: (name) => this.deps.minIntervals?.get(name),
         });
@@ -246,7 +275,7 @@ export class DeliveryWorker {
         }
         for (const delivery of claimed) {
           this.leases.set(delivery.id, now + this.leaseMs);
-          this.track(this.attempt(delivery));
+          this.track(delivery);
         }
         if (claimed.length === room) this.again = true;
       } while (this.again && this.running);
@@ -265,13 +294,31 @@ export class DeliveryWorker {
     }
   }
 
-  private track(send: Promise<void>): void {
-    this.inFlight.add(send);
-    void send.finally(() => {
-      this.inFlight.delete(send);
-      // A finished send frees a slot: first for what ingest handed over, then for a claim.
+  /**
+   * Runs one attempt: the send, then its record. The send slot (the destination's maxInFlight, maxConcurrent) is
+   * free once the receiver answered, before the record's commit: the next delivery handed over goes out meanwhile.
+   * The delivery stays leased (and in flight to other processes' claims) until the record is committed.
+   */
+  private track(delivery: ClaimedDelivery): void {
+    this.handOff.started(delivery.destination);
+    this.sending++;
+    let sent = false;
+    const onSent = (): void => {
+      if (sent) return;
+      sent = true;
+      this.sending--;
+      this.handOff.ended(delivery.destination);
+      // First for what ingest handed over, then for a claim.
       this.startHanded();
-      if (this.handed.length === 0 && this.dueMaybe) this.notify();
+      if (this.handOff.size === 0 && this.dueMaybe) this.notify();
+    };
+    const run = this.attempt(delivery, onSent);
+    this.inFlight.add(run);
+    void run.finally(() => {
+      this.inFlight.delete(run);
+      onSent();
+      // Recorded: claims count the delivery out of flight now.
+      if (this.handOff.size === 0 && this.dueMaybe) this.notify();
     });
   }
 
@@ -289,7 +336,8 @@ export class DeliveryWorker {
     this.timer.unref();
   }
 
-  private async attempt(delivery: ClaimedDelivery): Promise<void> {
+  /** `onSent`: called once the send is over, before the attempt is recorded. */
+  private async attempt(delivery: ClaimedDelivery, onSent: () => void): Promise<void> {
     const started = this.now();
     const destination = this.deps.destinations.get(delivery.destination);
     let attempt: AttemptRecord;
@@ -324,6 +372,7 @@ export class DeliveryWorker {
         }
       }
     }
+    onSent();
     const onDead = orderedOnDeadOf(this.deps.ordering, delivery);
     next = holdIfOrdered(next, onDead);
     const secrets = this.deps.secrets ?? [];
@@ -387,23 +436,19 @@ export class DeliveryWorker {
   }
 
   private async send(destination: Destination, delivery: ClaimedDelivery) {
-    const controller = new AbortController();
     // Destinations enforce timeoutMs themselves (and say so in the attempt's error); this is
     // the backstop for one that does not, so a send can never hold a lease or the drain open.
-    const timer = setTimeout(
-      () => controller.abort(new DOMException(`no answer within ${this.options.timeoutMs} ms`, 'TimeoutError')),
-      this.options.timeoutMs + 1_000,
-    );
+    const backstop = this.backstop.take();
     try {
       return await destination.send({
         deliveryId: delivery.id,
         attempt: delivery.attempt,
         event: delivery.event,
         rules: delivery.rules,
-        signal: controller.signal,
+        signal: backstop.signal,
       });
     } finally {
-      clearTimeout(timer);
+      backstop.done();
     }
   }
 }

@@ -12,9 +12,8 @@ import {
   describeUnnamed,
   listMoreNames,
 } from './group-present';
-import { createAttemptSignal } from './attempt-signal';
 import { describeRequestFailure } from './request-failure';
-import { createHttpClient, type HttpClient } from './http-client';
+import { createHttpClient, type HttpClient } from '../http-client';
 import { scrubSnippet } from './snippet';
 import { escapeMrkdwn, escapeMrkdwnWithin } from './mrkdwn';
 import type { DestinationOptions } from './options';
@@ -187,10 +186,10 @@ function toFetchHeaders(headers: IncomingHttpHeaders): FetchHeaders {
 /**
  * IncomingWebhook takes any fetch-shaped function (its documented `fetch`
  * option), so its sends go through the destination's pooled keep-alive
- * client (http-client.ts) instead of fetch. This one records the answer (for
+ * client (src/http-client.ts) instead of fetch. This one records the answer (for
  * Retry-After), keeps redirects visible as 3xx, and bounds how much body is
- * read. It uses our attempt signal instead of the library's: that one is an
- * AbortSignal.timeout, and ours has the same deadline plus the worker's abort.
+ * read. The client's deadline (timeoutMs) and the worker's signal bound it,
+ * instead of the library's AbortSignal.timeout.
  */
 function createRecordingFetch(client: HttpClient, signal: AbortSignal, answer: Answer): FetchFunction {
   return async (url, init) => {
@@ -198,7 +197,7 @@ function createRecordingFetch(client: HttpClient, signal: AbortSignal, answer: A
     const response = await client.post(String(url), init.headers ?? {}, init.body, signal);
     answer.status = response.status;
     answer.headers = toFetchHeaders(response.headers);
-    const text = response.snippet;
+    const text = response.body;
     return {
       ok: response.status >= 200 && response.status < 300,
       status: response.status,
@@ -249,17 +248,19 @@ export function createSlackDestination(
 ): Destination {
   // The hook URL is the credential: keep it (and every other configured secret) out of everything we report.
   const secrets = secretsToScrub(config, options.secrets);
-  const client = createHttpClient(RESPONSE_SNIPPET_BYTES + secretLookaheadBytes(secrets));
+  const client = createHttpClient({
+    timeoutMs: options.timeoutMs,
+    keepBytes: RESPONSE_SNIPPET_BYTES + secretLookaheadBytes(secrets),
+  });
   return {
     name,
     type: 'slack',
     async send(request): Promise<DeliveryResult> {
       const answer: Answer = {};
-      const attempt = createAttemptSignal(request.signal, options.timeoutMs);
       const webhook = new IncomingWebhook(config.url, {
         // The outbox worker owns retries and backoff; the library must try once.
         retryConfig: { retries: 0 },
-        fetch: createRecordingFetch(client, attempt.signal, answer),
+        fetch: createRecordingFetch(client, request.signal, answer),
       });
       try {
         const result = await webhook.send(
@@ -268,12 +269,8 @@ export function createSlackDestination(
         return { status: answer.status ?? 200, response: scrubSnippet(result.text, secrets) };
       } catch (error) {
         throw toDeliveryError(error, answer, { name, timeoutMs: options.timeoutMs, signal: request.signal, secrets });
-      } finally {
-        attempt.dispose();
       }
     },
-    async close(): Promise<void> {
-      client.close();
-    },
+    close: () => client.close(),
   };
 }

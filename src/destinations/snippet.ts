@@ -1,20 +1,8 @@
+import { decodeUtf8Prefix } from '../http-client';
 import { REDACTED, findSecrets } from '../scrub';
 import { RESPONSE_SNIPPET_BYTES } from './types';
 
 /** What is recorded of a receiver's answer: at most RESPONSE_SNIPPET_BYTES, never a split character. */
-
-/**
- * Decodes at most `maxBytes` of UTF-8, cutting before a character that would
- * otherwise be split so the snippet never ends in a replacement character.
- */
-export function decodeUtf8Prefix(bytes: Uint8Array, maxBytes: number = RESPONSE_SNIPPET_BYTES): string {
-  let end = Math.min(bytes.length, Math.max(0, maxBytes));
-  if (end < bytes.length) {
-    // Step back over continuation bytes (10xxxxxx) to the start of the split character.
-    while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
-  }
-  return Buffer.from(bytes.buffer, bytes.byteOffset, end).toString('utf8');
-}
 
 /** Cuts text to at most `maxBytes` of UTF-8 without splitting a character. */
 export function truncateSnippet(text: string, maxBytes: number = RESPONSE_SNIPPET_BYTES): string {

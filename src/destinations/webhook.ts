@@ -1,8 +1,7 @@
 import { secretLookaheadBytes } from '../scrub';
 import { publicTypeOf, type RelayEvent } from '../event';
-import { stringifyEvent, stringifyWith } from '../event-json';
-import { createAttemptSignal } from './attempt-signal';
-import { createHttpClient } from './http-client';
+import { stringifyEvent } from '../event-json';
+import { createHttpClient } from '../http-client';
 import { describeRequestFailure } from './request-failure';
 import { getUserAgent } from './user-agent';
 import type { DestinationOptions } from './options';
@@ -34,6 +33,16 @@ export function buildEnvelope(event: RelayEvent): WebhookEnvelope {
 }
 
 /**
+ * The body: JSON.stringify(buildEnvelope(event)) in its members' order, with extra fields as the exact text SkyPay
+ * sent (JSON.stringify would round long numbers). Written out rather than walked member by member: it is built
+ * on every attempt.
+ */
+export function writeEnvelope(event: RelayEvent): string {
+  const type = JSON.stringify(describeEnvelopeType(event));
+  return `{"type":${type},"timestamp":${JSON.stringify(event.receivedAt)},"data":${stringifyEvent(event)}}`;
+}
+
+/**
  * Configured headers first, then ours, all names lower-cased so ours replace
  * any spelling of the same name: config can never forge webhook-* or change
  * the content type. The schema refuses those names too; this holds for
@@ -59,14 +68,17 @@ export function createWebhookDestination(
   const now = options.now ?? Date.now;
   const secrets = secretsToScrub(config, options.secrets);
   const configuredHeaders = lowerCaseNames(config.headers);
-  // One pool per destination; the worker bounds its sends in flight (maxInFlight), and so its connections.
-  const client = createHttpClient(RESPONSE_SNIPPET_BYTES + secretLookaheadBytes(secrets));
+  // One pool per destination; the worker bounds its sends in flight (maxInFlight), and so its connections. The
+  // answer is kept past the recorded cut by the longest form of a secret, so one crossing the cut is masked whole.
+  const client = createHttpClient({
+    timeoutMs: options.timeoutMs,
+    keepBytes: RESPONSE_SNIPPET_BYTES + secretLookaheadBytes(secrets),
+  });
   return {
     name,
     type: 'webhook',
     async send(request): Promise<DeliveryResult> {
-      // Extra fields go out as the exact text SkyPay sent (JSON.stringify would round long numbers).
-      const body = stringifyWith(buildEnvelope(request.event), { data: stringifyEvent(request.event) });
+      const body = writeEnvelope(request.event);
       const headers = buildHeaders(configuredHeaders, {
         // The delivery id (one per event and destination) is stable across retries: receivers drop repeats by it.
         'webhook-id': request.deliveryId,
@@ -75,22 +87,19 @@ export function createWebhookDestination(
         ...signer.sign(request.deliveryId, body, now()),
         'content-type': 'application/json',
       });
-      const attempt = createAttemptSignal(request.signal, options.timeoutMs);
       let status: number;
       let response: string;
       let retryAfter: string | null;
       try {
-        // Bounded, and under the same signal: a receiver trickling its body cannot hold us.
-        const answer = await client.post(config.url, headers, body, attempt.signal);
+        // Bounded by the client's deadline (timeoutMs, connect to last byte) and the worker's signal.
+        const answer = await client.post(config.url, headers, body, request.signal);
         status = answer.status;
         const header = answer.headers['retry-after'];
         retryAfter = typeof header === 'string' ? header : null;
-        response = scrubSnippet(answer.snippet, secrets);
+        response = scrubSnippet(answer.body, secrets);
       } catch (error) {
         const message = `Webhook destination ${name}: ${describeRequestFailure(error, options.timeoutMs, request.signal)}`;
         throw new RetryableDeliveryError(message, { cause: toSafeCause(error, secrets) });
-      } finally {
-        attempt.dispose();
       }
       const verdict = classifyHttpStatus(status);
       if (verdict === 'ok') return { status, response };
@@ -100,8 +109,6 @@ export function createWebhookDestination(
       }
       throw new PermanentDeliveryError(message, { status, response });
     },
-    async close(): Promise<void> {
-      client.close();
-    },
+    close: () => client.close(),
   };
 }

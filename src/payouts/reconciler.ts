@@ -46,7 +46,8 @@ export interface ReconcilerOptions {
 
 export interface ReconcilerDeps extends AnswerDeps {
   store: AnswerDeps['store'] & PayoutStore & ClusterJobs;
-  client: Pick<StatusQueryClient, 'query'>;
+  /** The status query; closed with the reconciler when it can be. */
+  client: Pick<StatusQueryClient, 'query'> & Partial<Pick<StatusQueryClient, 'close'>>;
   /** Told of every status query's outcome. */
   onQuery?: (outcome: StatusQueryOutcome) => void;
   /** Told of every payout's reconciliation outcome (written or not), and the kind of the anomaly it raised if any. */
@@ -109,8 +110,9 @@ export class Reconciler {
     this.periodic.start();
   }
 
-  stop(): Promise<void> {
-    return this.periodic.stop();
+  async stop(): Promise<void> {
+    await this.periodic.stop();
+    await this.deps.client.close?.();
   }
 
   /** One round in this process if it gets the cluster lock; undefined when another process holds it. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { CallbackEvent } from '../event';
 import { canonicalExtra } from '../event-json';
 
@@ -10,6 +10,11 @@ import { canonicalExtra } from '../event-json';
  * differs is a conflict that someone must look at.
  */
 export function listContent(event: CallbackEvent): Map<string, string> {
+  return new Map(listContentPairs(event));
+}
+
+/** listContent as [name, JSON text] pairs, in its order. */
+function listContentPairs(event: CallbackEvent): [string, string][] {
   const documented: [string, unknown][] =
     event.type === 'finance'
       ? [
@@ -28,10 +33,9 @@ export function listContent(event: CallbackEvent): Map<string, string> {
           ['failDescription', event.failDescription],
           ['referenceNumber', event.referenceNumber],
         ];
-  return new Map([
-    ...documented.map(([key, value]): [string, string] => [key, JSON.stringify(value)]),
-    ...canonicalExtra(event).map(([key, text]): [string, string] => [`extra.${key}`, text]),
-  ]);
+  const pairs = documented.map(([key, value]): [string, string] => [key, JSON.stringify(value)]);
+  for (const [key, text] of canonicalExtra(event)) pairs.push([`extra.${key}`, text]);
+  return pairs;
 }
 
 /** A callback's row in the permanent key table: its (partner, control_number, pay_type, deal_time) columns. */
@@ -51,12 +55,12 @@ export function identityKey(event: CallbackEvent): IdentityKey {
     : [event.partner, event.controlNumber, event.payType, event.dealTime];
 }
 
-/** 16 bytes that stand for the content in the key table, which outlives the event and its body. */
+/**
+ * 16 bytes that stand for the content in the key table, which outlives the event and its body: the SHA-256 of
+ * JSON.stringify([...listContent(event)]), which digests already stored were made of, so it never changes.
+ */
 export function digestContent(event: CallbackEvent): Buffer {
-  return createHash('sha256')
-    .update(JSON.stringify([...listContent(event)]))
-    .digest()
-    .subarray(0, 16);
+  return hash('sha256', JSON.stringify(listContentPairs(event)), 'buffer').subarray(0, 16);
 }
 
 /** The names of the fields whose content differs (extra fields as `extra.<name>`), in a stable order. */

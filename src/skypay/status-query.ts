@@ -1,5 +1,5 @@
-import http from 'node:http';
-import https from 'node:https';
+import { createHttpClient, type HttpClient } from '../http-client';
+import { isRecord } from '../is-record';
 import { decryptBody, deriveAesKey, encryptBody } from './crypto';
 import { SUCCESS_CODE } from './reply';
 
@@ -298,11 +298,16 @@ export function createStatusQueryClient(settings: StatusQuerySettings): StatusQu
 /** The client: one configured partner, one URL. Each query() is one POST; nothing is retried here. */
 export class StatusQueryClient {
   private readonly aesKey: Buffer;
-  private readonly url: URL;
+  private readonly http: HttpClient;
 
   constructor(private readonly options: StatusQueryOptions) {
     this.aesKey = deriveAesKey(options.encryptKey);
-    this.url = new URL(options.url);
+    // One deadline for the whole exchange: a server that trickles its answer cannot hold the query open.
+    this.http = createHttpClient({
+      timeoutMs: options.timeoutMs,
+      keepBytes: MAX_REPLY_BYTES,
+      readLimitBytes: MAX_REPLY_BYTES + 1,
+    });
   }
 
   /**
@@ -319,63 +324,42 @@ export class StatusQueryClient {
     return result;
   }
 
-  private post(body: string): Promise<string> {
-    const { timeoutMs } = this.options;
-    const send = this.url.protocol === 'https:' ? https.request : http.request;
-    return new Promise<string>((resolve, reject) => {
-      let settled = false;
-      const finish = (err: StatusQueryError | undefined, text?: string): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (err) {
-          req.destroy();
-          reject(err);
-        } else resolve(text ?? '');
-      };
-      // One deadline for the whole exchange: a server that trickles its answer cannot hold the query open.
-      const timer = setTimeout(() => finish(new StatusQueryTimeoutError(timeoutMs)), timeoutMs);
-      const req = send(
-        this.url,
-        {
-          method: 'POST',
-          headers: {
-            'content-type': 'text/plain; charset=utf-8',
-            'content-length': Buffer.byteLength(body),
-            accept: 'text/plain, application/json',
-          },
-        },
-        (res) => {
-          const status = res.statusCode ?? 0;
-          if (status < 200 || status > 299) {
-            res.resume();
-            finish(new StatusQueryTransportError(`SkyPay's status query answered HTTP ${status}`, undefined, status));
-            return;
-          }
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > MAX_REPLY_BYTES) {
-              finish(new StatusQueryUnreadableError(`the answer is larger than ${MAX_REPLY_BYTES} bytes`));
-              return;
-            }
-            chunks.push(chunk);
-          });
-          res.on('end', () => finish(undefined, Buffer.concat(chunks).toString('utf8')));
-          res.on('error', (err: NodeJS.ErrnoException) => finish(transportError(err)));
-        },
+  /** Drops the pooled connection to SkyPay. */
+  close(): Promise<void> {
+    return this.http.close();
+  }
+
+  private async post(body: string): Promise<string> {
+    let answer;
+    try {
+      answer = await this.http.post(
+        this.options.url,
+        { 'content-type': 'text/plain; charset=utf-8', accept: 'text/plain, application/json' },
+        body,
       );
-      req.on('error', (err: NodeJS.ErrnoException) => finish(transportError(err)));
-      req.end(body);
-    });
+    } catch (err) {
+      if (isRecord(err) && err['name'] === 'TimeoutError') throw new StatusQueryTimeoutError(this.options.timeoutMs);
+      throw transportError(err);
+    }
+    if (answer.status < 200 || answer.status > 299) {
+      throw new StatusQueryTransportError(
+        `SkyPay's status query answered HTTP ${answer.status}`,
+        undefined,
+        answer.status,
+      );
+    }
+    if (answer.bytes > MAX_REPLY_BYTES) {
+      throw new StatusQueryUnreadableError(`the answer is larger than ${MAX_REPLY_BYTES} bytes`);
+    }
+    return answer.body;
   }
 }
 
-function transportError(err: NodeJS.ErrnoException): StatusQueryTransportError {
-  const code = typeof err.code === 'string' ? err.code : undefined;
+function transportError(err: unknown): StatusQueryTransportError {
+  const code = isRecord(err) && typeof err['code'] === 'string' ? err['code'] : undefined;
+  const message = err instanceof Error ? err.message : String(err);
   return new StatusQueryTransportError(
-    `SkyPay's status query failed: ${code ?? 'connection error'} (${err.message})`,
+    `SkyPay's status query failed: ${code ?? 'connection error'} (${message})`,
     code,
   );
 }

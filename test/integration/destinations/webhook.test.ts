@@ -155,6 +155,46 @@ describe('webhook destination (real HTTP receiver)', () => {
     expect(error).to.be.instanceOf(RetryableDeliveryError);
   });
 
+  it('gives up at timeoutMs on a body that trickles in, a byte at a time', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const drip = setInterval(() => res.write('A'), 20);
+      res.on('close', () => clearInterval(drip));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const trickled = createWebhook({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` });
+    try {
+      const error = await catchDeliveryError(trickled.send(buildDeliveryRequest(buildPayoutEvent())));
+      expect(error).to.be.instanceOf(RetryableDeliveryError);
+      expect(error.message).to.equal(`Webhook destination ops-hook: timed out: no answer within ${TIMEOUT_MS} ms`);
+    } finally {
+      await trickled.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('stops reading an answer that never ends past 64 KB, and keeps its first bytes', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const flood = setInterval(() => res.write('y'.repeat(16 * 1024)), 5);
+      res.on('close', () => clearInterval(flood));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const flooded = createWebhook({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` });
+    try {
+      // Never finished by the receiver, so only a stop at the read limit answers (a timeout would be an error).
+      expect(await flooded.send(buildDeliveryRequest(buildPayoutEvent()))).to.deep.equal({
+        status: 200,
+        response: 'y'.repeat(RESPONSE_SNIPPET_BYTES),
+      });
+    } finally {
+      await flooded.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('stops when the worker aborts the attempt', async () => {
     receiver.respondWith(replies.hang());
     const controller = new AbortController();
@@ -197,6 +237,8 @@ describe('webhook destination (real HTTP receiver)', () => {
           status: 200,
           response: 'ok',
         });
+        // As the worker does: the attempt is recorded (a commit, a later turn) before the next send starts.
+        await new Promise((resolve) => setImmediate(resolve));
       }
       expect(connections).to.have.length(1);
     } finally {

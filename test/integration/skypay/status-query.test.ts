@@ -199,6 +199,29 @@ describe('skypay status query client against the SkyPay simulator', () => {
     }
   });
 
+  it('stops reading an answer past 1 MiB and reports it unreadable, without waiting for its end', async () => {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const flood = setInterval(() => res.write('B'.repeat(64 * 1024)), 5);
+      res.on('close', () => clearInterval(flood));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const err = await client({ url: `http://127.0.0.1:${port}/services/x`, timeoutMs: 20_000 })
+        .query([CN(1)])
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(err).to.be.instanceOf(StatusQueryUnreadableError);
+      expect((err as Error).message).to.equal('the answer is larger than 1048576 bytes');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('reports an HTTP error status and a refused connection as transport errors', async () => {
     sim.mode = { kind: 'http', status: 503 };
     const http503 = await client()

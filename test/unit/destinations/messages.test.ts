@@ -3,7 +3,8 @@ import { buildEmailContent, buildMessageId, buildSubject } from '../../../src/de
 import { describeTimezone } from '../../../src/destinations/present';
 import { buildSlackMessage, describeFallback } from '../../../src/destinations/slack';
 import { buildAnomalyEvent } from '../../../src/payouts/events';
-import { buildEnvelope, describeEnvelopeType } from '../../../src/destinations/webhook';
+import { buildEnvelope, describeEnvelopeType, writeEnvelope } from '../../../src/destinations/webhook';
+import { keepExtraTexts } from '../../../src/event-json';
 import { buildConflictEvent } from '../../../src/alerts/build';
 import { buildDeadDeliveryEvent, buildPaidEvent, buildPayoutEvent, buildRejectionEvent } from '../../support/fixtures';
 
@@ -162,6 +163,17 @@ describe('webhook envelope', () => {
       timestamp: '2018-08-07T03:58:35.120Z',
       data: event,
     });
+  });
+
+  it('writes the envelope as JSON.stringify would, bar extra fields kept as SkyPay sent them', () => {
+    for (const event of [buildPayoutEvent(), buildRejectionEvent(), buildDeadDeliveryEvent()]) {
+      expect(writeEnvelope(event)).to.equal(JSON.stringify(buildEnvelope(event)));
+    }
+    const sent = buildPayoutEvent({ extra: { amount: Number('12345678901234567890.123'), note: 'a "b"' } });
+    keepExtraTexts(sent.extra, new Map([['amount', '12345678901234567890.123']]));
+    const body = writeEnvelope(sent);
+    expect(body).to.include('"amount":12345678901234567890.123');
+    expect(JSON.parse(body)).to.deep.equal(JSON.parse(JSON.stringify(buildEnvelope(sent))));
   });
 });
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { classifyHttpStatus } from '../../../src/destinations/status';
-import { decodeUtf8Prefix, truncateSnippet } from '../../../src/destinations/snippet';
+import { decodeUtf8Prefix } from '../../../src/http-client';
+import { truncateSnippet } from '../../../src/destinations/snippet';
 import { parseRetryAfter } from '../../../src/destinations/retry-after';
 
 describe('parseRetryAfter', () => {
