@@ -25,10 +25,11 @@ import { stringifyEventDetail, stringifyPayoutDetail, type RejectionFilter } fro
 import { ADMIN_BEARER, fingerprint, requireBearerToken } from '../http/bearer';
 import { linked, readLimit, readQuery } from './query';
 import { addSilenceRoutes } from './silences';
+import { addHoldRoutes } from './holds';
 
 export interface AdminDeps {
   token: string;
-  operations: Pick<Operations, 'queries' | 'replays' | 'silences'>;
+  operations: Pick<Operations, 'queries' | 'replays' | 'holds' | 'silences'>;
   /** How this router authenticates its caller ("admin token 3f9a2c1b"): recorded with the silences they make or end. */
   via: string;
 }
@@ -95,6 +96,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
       state: q['state'] ? parseState(q['state']) : undefined,
       destination: q['destination'] ? parseName(q['destination'], 'destination') : undefined,
       sinceMs: q['since'] ? parseSince(q['since']) : undefined,
+      held: parseFlagParam(q['held'], 'held'),
       before: q['cursor'] ? parseCursor(q['cursor']) : undefined,
     };
     ctx.body = linked(ctx, await queries.listDeliveries(filter, readLimit(q)));
@@ -141,6 +143,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
   });
 
   addSilenceRoutes(router, deps.operations.silences, deps.via);
+  addHoldRoutes(router, deps.operations.holds);
 
   return router;
 }

@@ -13,6 +13,7 @@ import { registerPayouts } from './payouts';
 import { registerPrune } from './prune';
 import { registerReconcile } from './reconcile';
 import { registerRejections } from './rejections';
+import { registerRelease } from './release';
 import { registerReplay } from './replay';
 import { registerShow } from './show';
 import { registerSilence } from './silence';
@@ -38,6 +39,7 @@ function buildProgram(): Command {
   registerDeliveries(program);
   registerRejections(program);
   registerReplay(program);
+  registerRelease(program);
   registerTestDestination(program);
   registerSimulate(program);
   registerPrune(program);

@@ -18,6 +18,7 @@ import { NotFoundError } from './errors';
 import { Queries } from './queries';
 import { reconcileNow, type RoundReport } from './reconcile';
 import { Replays } from './replay';
+import { Holds } from './holds';
 import { SilenceOperations } from './silences';
 import { sendTest, testSendDeps, type TestSend } from './test-send';
 import type { RoundOptions } from '../payouts/reconciler';
@@ -30,6 +31,8 @@ import type { RoundOptions } from '../payouts/reconciler';
 export interface Operations {
   queries: Queries;
   replays: Replays;
+  /** Payouts held behind a dead delivery at an ordered destination: released by an operator. */
+  holds: Holds;
   silences: SilenceOperations;
   dashboard: DashboardOperations;
   sendTest(destination: string, status?: PayStatus): Promise<TestSend>;
@@ -64,6 +67,7 @@ export function createOperations(deps: OperationsDeps): Operations {
   return {
     queries: new Queries(store),
     replays: new Replays({ store, plan, wake: deps.wake, logger }),
+    holds: new Holds({ store, wake: deps.wake, logger }),
     silences: new SilenceOperations({
       store,
       destinations: Object.keys(config.destinations),
