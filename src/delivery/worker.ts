@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createFlatLogger, type Logger } from '../log';
 import type { Destination } from '../destinations/types';
 import { StoreBusyError } from '../store/errors';
-import type { OutboxStore, RateLimitStore } from '../store/store';
+import type { OrderingStore, OutboxStore, RateLimitStore } from '../store/store';
 import type { RelayEvent } from '../event';
 import type {
   AttemptRecord,
@@ -37,8 +37,11 @@ export interface WorkerOptions extends RetryPolicy {
 }
 
 export interface WorkerDeps {
-  /** Without pauseDestination a 429 delays only its own delivery. */
-  store: OutboxStore & Partial<RateLimitStore>;
+  /**
+   * Without pauseDestination a 429 delays only its own delivery; without finishInLine a payout's next delivery to an
+   * ordered destination waits for a claim.
+   */
+  store: OutboxStore & Partial<RateLimitStore> & Partial<Pick<OrderingStore, 'finishInLine'>>;
   destinations: ReadonlyMap<string, Destination>;
   destinationLimits: ReadonlyMap<string, number>;
   /**
@@ -378,8 +381,9 @@ export class DeliveryWorker {
     const secrets = this.deps.secrets ?? [];
     attempt = scrubAttempt(attempt, secrets);
     if (deadReason !== undefined) deadReason = scrubSecrets(deadReason, secrets);
+    let passed: ClaimedDelivery | undefined;
     try {
-      await this.deps.store.finishAttempt(delivery, this.owner, attempt, next);
+      passed = await this.finish(delivery, attempt, next, onDead);
     } catch (err) {
       // The lease will expire and the delivery will be tried again: at-least-once holds.
       this.deps.logger.error({ err, deliveryId: delivery.id }, 'could not record a delivery attempt');
@@ -409,8 +413,42 @@ export class DeliveryWorker {
     });
     // A retry is due later: a pump schedules the wake for it.
     if (next.state === 'pending') this.notify();
-    // A finished delivery of a payout's line lets its next one go: due now, though no pump found it due before.
-    else if (onDead !== undefined) this.dueMaybe = true;
+    // A finished delivery of a payout's line lets its next one go: passed on to this worker, or due for a claim.
+    else if (onDead !== undefined) this.takePassedOn(passed);
+  }
+
+  /** Records the attempt; a delivery of a payout's line passes the line on to this worker (finishInLine). */
+  private async finish(
+    delivery: ClaimedDelivery,
+    attempt: AttemptRecord,
+    next: DeliveryNext,
+    onDead: OrderedOnDead | undefined,
+  ): Promise<ClaimedDelivery | undefined> {
+    const { store } = this.deps;
+    if (onDead === undefined || store.finishInLine === undefined) {
+      await store.finishAttempt(delivery, this.owner, attempt, next);
+      return undefined;
+    }
+    const until = this.now() + this.leaseMs;
+    const passed = await store.finishInLine(delivery, this.owner, attempt, next, until);
+    if (passed !== undefined) this.leases.set(passed.id, until);
+    return passed;
+  }
+
+  /** The payout's next delivery, leased to this worker by the finish: sent like one handed over by ingest. */
+  private takePassedOn(passed: ClaimedDelivery | undefined): void {
+    if (passed === undefined) {
+      // Passed on to no one (none waiting, not due yet, or held): a claim looks, once a pump runs.
+      this.dueMaybe = true;
+      return;
+    }
+    if (!this.running) {
+      this.leases.delete(passed.id);
+      void this.release([passed]);
+      return;
+    }
+    this.handOff.add([passed]);
+    this.startHanded();
   }
 
   /**

@@ -55,7 +55,7 @@ export function assembleStore(driver: Driver, rules: DedupRules, options: Assemb
     ingest,
     health,
     createOutboxStore(ctx, commit),
-    createOrderingStore(ctx),
+    createOrderingStore(ctx, commit),
     createInspectStore(ctx),
     createReplayStore(ctx),
     createRetentionStore(ctx),

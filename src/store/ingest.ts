@@ -9,11 +9,11 @@ import { finishAttempts, type FinishWrite } from './outbox';
 import { judgePayouts } from './payouts';
 import { get, lockNames, rows, run, type Dialect, type RowSource, type Script } from './sql';
 import { LOCK_SPACE } from './locks';
-import type { IngestLease, NewDelivery } from '../delivery/types';
+import type { ClaimedDelivery, IngestLease, NewDelivery } from '../delivery/types';
 import type { NewRejection, SaveOutcome, SuppressedRejections } from '../ingest/types';
 import type { PayoutPolicy } from '../payouts/types';
 import { insertEvents, type EventInsert } from './writes';
-import { holdBehindDead, inTurn, placeInLine, routesInTurn, type LinePlace } from './ordering';
+import { holdBehindDead, inTurn, passOnInLine, placeInLine, routesInTurn, type LinePlace } from './ordering';
 
 /** One event to store in the group commit: planned already (`deliveries`), or judged and planned by `policy`. */
 export interface EventWrite {
@@ -47,16 +47,18 @@ export function* commitGroup(
   rules: DedupRules,
   items: readonly GroupItem[],
   lost: Error | undefined,
-): Script<(SaveOutcome | Error | undefined)[]> {
+): Script<(SaveOutcome | ClaimedDelivery | Error | undefined)[]> {
   const now = Date.now();
   const finishes = items.flatMap((i) => ('finish' in i ? [i.finish] : []));
   yield* finishAttempts(finishes, now);
   // Deaths at an ordered destination that holds: the payout's later deliveries there wait behind them.
   yield* holdBehindDead(d, finishes, now);
+  // Finishes that bring a line's next delivery its turn lease it to the same worker: no claim waits for it.
+  const passed = yield* passOnInLine(d, finishes, now);
   const writes = items.flatMap((i) => ('event' in i ? [i.event] : []));
   const saved = lost || writes.length === 0 ? [] : yield* saveEvents(d, rules, writes, now);
   let e = 0;
-  return items.map((i) => ('finish' in i ? undefined : (lost ?? saved[e++])));
+  return items.map((i) => ('finish' in i ? passed.get(i.finish.delivery.id) : (lost ?? saved[e++])));
 }
 
 /**

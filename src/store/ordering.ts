@@ -1,8 +1,10 @@
 import type { RelayEvent } from '../event';
+import { parseEvent } from '../event-json';
 import type { StoreContext } from './context';
-import { get, notifyWork, rows, run, type Dialect, type Script } from './sql';
+import type { FinishWrite } from './outbox';
+import { all, get, notifyWork, rows, run, type Dialect, type Script } from './sql';
 import type { OrderingStore } from './store';
-import type { DeliveryNext, DeliveryState, NewDelivery } from '../delivery/types';
+import type { ClaimedDelivery, DeliveryNext, DeliveryState, NewDelivery } from '../delivery/types';
 import type { HoldRelease } from './types';
 
 /**
@@ -220,6 +222,77 @@ export function* holdBehindDead(
   );
 }
 
+/**
+ * In the group commit, after the finishes: each finish of a line's delivery that brings the line's next one its turn
+ * (delivered, or dead and not holding) leases that one to the same owner, if it is due, so it goes out at once
+ * rather than waiting for a claim. The finished one leaves flight as this one enters: the destination's in-flight
+ * count is unchanged, so no destination lock is needed; a claim elsewhere sees the line's next delivery in turn only
+ * once this commits, and then in flight. Resolves with the deliveries leased, by the id of the finish that passed.
+ */
+export function* passOnInLine(
+  d: Dialect,
+  finishes: readonly FinishWrite[],
+  now: number,
+): Script<Map<string, ClaimedDelivery>> {
+  const passing = finishes.filter(
+    (f) => f.passOnUntilMs !== undefined && (f.next.state === 'delivered' || (f.next.state === 'dead' && !f.next.hold)),
+  );
+  const passed = new Map<string, ClaimedDelivery>();
+  if (passing.length === 0) return passed;
+  const next = yield* rows<{
+    after: string;
+    id: string;
+    event_id: string;
+    destination: string;
+    rules: string;
+    attempts: number;
+  }>(
+    `SELECT r.id AS after, n.id, n.event_id, n.destination, n.rules, n.attempts
+     FROM :rows AS r JOIN deliveries x ON x.id = r.id AND x.payout_key IS NOT NULL AND x.state <> 'inflight'
+     JOIN deliveries n ON n.payout_key IS NOT NULL AND n.state <> 'delivered' AND n.destination = x.destination
+       AND n.payout_key = x.payout_key AND n.state = 'pending' AND n.next_attempt_ms <= ? AND ${inTurn('n')}`,
+    { columns: [['id', 'text']], rows: passing.map((f) => [f.delivery.id]) },
+    [now],
+  );
+  if (next.length === 0) return passed;
+  const byFinish = new Map(passing.map((f) => [f.delivery.id, f]));
+  const leased = yield* rows<{ id: string }>(
+    `UPDATE deliveries SET state = 'inflight', lease_owner = r.owner, lease_until_ms = r.until_ms,
+       attempts = deliveries.attempts + 1, updated_ms = ?
+     FROM :rows AS r WHERE deliveries.id = r.id AND deliveries.state = 'pending' RETURNING deliveries.id`,
+    {
+      columns: [
+        ['id', 'text'],
+        ['owner', 'text'],
+        ['until_ms', 'bigint'],
+      ],
+      rows: next.map((n) => {
+        const f = byFinish.get(n.after) as FinishWrite;
+        return [n.id, f.owner, f.passOnUntilMs];
+      }),
+    },
+    [now],
+  );
+  const taken = new Set(leased.map((l) => l.id));
+  const mine = next.filter((n) => taken.has(n.id));
+  if (mine.length === 0) return passed;
+  const bodies = yield* all<{ id: string; body: string }>(`SELECT id, body FROM events WHERE id ${d.inList}`, [
+    d.list([...new Set(mine.map((n) => n.event_id))]),
+  ]);
+  const bodyOf = new Map(bodies.map((b) => [b.id, b.body]));
+  for (const n of mine) {
+    passed.set(n.after, {
+      id: n.id,
+      eventId: n.event_id,
+      destination: n.destination,
+      rules: JSON.parse(n.rules) as string[],
+      attempt: Number(n.attempts) + 1,
+      event: parseEvent(bodyOf.get(n.event_id) as string),
+    });
+  }
+  return passed;
+}
+
 /** How many of the payout's later deliveries to the same destination wait behind `deliveryId` (pending or in flight). */
 function* countWaitingBehind(deliveryId: string): Script<number> {
   const row = yield* get<{ n: number }>(
@@ -250,9 +323,16 @@ function* releaseHold(d: Dialect, deliveryId: string, now: number): Script<HoldR
   return { released: false, state: row === undefined ? undefined : (row.state as DeliveryState) };
 }
 
-export function createOrderingStore(ctx: StoreContext): OrderingStore {
+/** The group commit finished attempts share with callbacks (src/store/commit.ts). */
+interface FinishCommit {
+  finish(finish: FinishWrite): Promise<ClaimedDelivery | undefined>;
+}
+
+export function createOrderingStore(ctx: StoreContext, commit: FinishCommit): OrderingStore {
   const { read, write, d } = ctx;
   return {
+    finishInLine: (delivery, owner, attempt, next, passOnUntilMs) =>
+      commit.finish({ delivery, owner, attempt, next, passOnUntilMs }),
     countWaitingBehind: (deliveryId) => read(() => countWaitingBehind(deliveryId)),
     releaseHold: (deliveryId, now = Date.now()) => write(() => releaseHold(d, deliveryId, now)),
   };

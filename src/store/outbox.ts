@@ -12,6 +12,11 @@ export interface FinishWrite {
   owner: string;
   attempt: AttemptRecord;
   next: DeliveryNext;
+  /**
+   * A delivery of a payout's line (an ordered destination): the line's next delivery, when this finish brings its
+   * turn and it is due, is leased to `owner` until then in the same commit (src/store/ordering.ts, passOnInLine).
+   */
+  passOnUntilMs?: number | undefined;
 }
 
 interface DueRow {
@@ -235,7 +240,7 @@ function* nextWakeAt(now: number): Script<number | undefined> {
 
 /** The group commit finished attempts share with callbacks (src/store/commit.ts). */
 interface FinishCommit {
-  finish(finish: FinishWrite): Promise<void>;
+  finish(finish: FinishWrite): Promise<unknown>;
   flush(): Promise<void>;
 }
 
@@ -253,7 +258,9 @@ export function createOutboxStore(ctx: StoreContext, commit: FinishCommit): Outb
       );
     },
     // Shares the group commit of whatever else is written in this turn (callbacks, other finishes).
-    finishAttempt: (delivery, owner, attempt, next) => commit.finish({ delivery, owner, attempt, next }),
+    finishAttempt: async (delivery, owner, attempt, next) => {
+      await commit.finish({ delivery, owner, attempt, next });
+    },
     releaseLeases: async (owner, ids) => {
       if (ids.length === 0) return;
       // After finishes still queued: a delivery finished in the same turn is not handed back.

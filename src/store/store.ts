@@ -147,8 +147,22 @@ export interface OutboxStore {
   onNewWork(listener: () => void): () => void;
 }
 
-/** Ordered destinations' held payouts (src/store/ordering.ts): what the dead alert counts and an operator releases. */
+/**
+ * Ordered destinations (src/store/ordering.ts): a finish that passes the payout's line on, and held payouts (what the
+ * dead alert counts and an operator releases).
+ */
 export interface OrderingStore {
+  /**
+   * finishAttempt for a delivery of a payout's line: in the same commit, the line's next delivery, when this finish
+   * brings its turn and it is due, is leased to `owner` until `passOnUntilMs` and resolved, to be sent at once.
+   */
+  finishInLine(
+    delivery: ClaimedDelivery,
+    owner: string,
+    attempt: AttemptRecord,
+    next: DeliveryNext,
+    passOnUntilMs: number,
+  ): Promise<ClaimedDelivery | undefined>;
   /** How many of the payout's later deliveries to the same destination wait behind this one (pending or in flight). */
   countWaitingBehind(deliveryId: string): Promise<number>;
   /**

@@ -46,6 +46,10 @@ export interface BenchDaemonOptions {
   ingestOnly: boolean;
   /** Another build's dist/main.js (a before/after comparison); the repository's own by default. */
   entry?: string;
+  /** More settings of the sink destination (`ordered`, ...). */
+  sinkSettings?: Record<string, unknown>;
+  /** delivery.* settings (retries' backoff, ...), over the shipped defaults. */
+  delivery?: Record<string, unknown>;
 }
 
 export async function spawnBenchDaemon(options: BenchDaemonOptions): Promise<BenchServer> {
@@ -54,6 +58,7 @@ export async function spawnBenchDaemon(options: BenchDaemonOptions): Promise<Ben
     url: `${options.sinkUrl}/`,
     secret: WEBHOOK_SECRET,
     ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
+    ...options.sinkSettings,
   };
   const config = {
     server: { host: '127.0.0.1', port: 0 },
@@ -64,6 +69,7 @@ export async function spawnBenchDaemon(options: BenchDaemonOptions): Promise<Ben
     skypay: { partners: [{ userName: 'AppName@skypay', authentication: [BENCH_AUTH] }] },
     destinations: options.ingestOnly ? {} : { sink },
     rules: options.ingestOnly ? [] : [{ name: 'all', to: ['sink'] }],
+    ...(options.delivery === undefined ? {} : { delivery: options.delivery }),
     // Statement counts reach /metrics with each publish: soon after the load, for the round trips per callback.
     metrics: { publishIntervalMs: 500 },
   };

@@ -317,6 +317,40 @@ for (const factory of STORE_FACTORIES) {
       expect(order).to.deep.equal(Array.from({ length: 20 }, (_, n) => n + 1));
     });
 
+    it("passes a payout's line on at a finish: its next delivery leased to the same owner, in the same commit", async () => {
+      const p = (await payout(a, 'P', 3)).map(([id]) => id as string);
+      const [first] = await a.claimDeliveries(claimOptions('a'));
+      const until = Date.now() + 30_000;
+      const passed = await a.finishInLine(first!, 'a', attempt('delivered'), DELIVERED, until);
+      expect(passed).to.deep.include({ id: p[1], attempt: 1, destination: 'ledger' });
+      expect(passed?.event).to.deep.include({ controlNumber: 'P' });
+      // Leased to 'a' already: no claim anywhere finds it, nor the third behind it.
+      expect(await b.claimDeliveries(claimOptions('b'))).to.deep.equal([]);
+      const views = await b.listDeliveries({ destination: 'ledger', limit: 10 });
+      expect(views.find((d) => d.id === p[1])?.state).to.equal('inflight');
+
+      // A retry passes nothing on (the line waits for it), nor does a lease another owner took over.
+      const later = Date.now() + MINUTE;
+      const retry: DeliveryNext = { state: 'pending', nextAttemptMs: later };
+      expect(await a.finishInLine(passed!, 'a', attempt('retry'), retry, until)).to.equal(undefined);
+      const [again] = await b.claimDeliveries(claimOptions('b', { now: later }));
+      expect(again?.id).to.equal(p[1]);
+      expect(await a.finishInLine(again!, 'a', attempt('delivered'), DELIVERED, until)).to.equal(undefined);
+      // The owner's finish passes it on; a death that holds passes nothing.
+      const third = await b.finishInLine(again!, 'b', attempt('delivered'), DELIVERED, until);
+      expect(third?.id).to.equal(p[2]);
+      expect(await b.finishInLine(third!, 'b', attempt('dead'), HOLD, until)).to.equal(undefined);
+    });
+
+    it('passes nothing on for an unordered delivery', async () => {
+      const [, audit] = (await payout(a, 'P', 1, ['ledger', 'audit']))[0] ?? [];
+      await payout(a, 'P', 1, ['audit']);
+      const claimed = await a.claimDeliveries(claimOptions('a'));
+      const auditFirst = claimed.find((c) => c.id === audit);
+      const passed = await a.finishInLine(auditFirst!, 'a', attempt('delivered'), DELIVERED, Date.now() + 30_000);
+      expect(passed).to.equal(undefined);
+    });
+
     it('keeps a held dead delivery and its event through retention until released', async () => {
       const [p1] = (await payout(a, 'P', 1)).map(([id]) => id as string);
       const [head] = await a.claimDeliveries(claimOptions('a'));
