@@ -41,6 +41,7 @@ export function readHistorySettings(rounds: number, prefix: string, workDir: str
       loadSeconds: int('BENCH_HISTORY_SECONDS', 20),
       rate: int('BENCH_HISTORY_RATE', 100),
       readers: int('BENCH_HISTORY_READERS', 3),
+      pageCapMs: int('BENCH_HISTORY_PAGE_CAP_MS', 30_000),
       stallSeconds: int('BENCH_STALL_SECONDS', 40),
       prefix: `H${prefix.slice(1)}`,
       workDir,
@@ -152,15 +153,16 @@ async function measureStore(
 ): Promise<HistoryResult> {
   const pages = historyPages(seed.summary);
   const rounds = new Map<string, BuildRound[]>();
+  const slow = new Map(builds.map((b) => [b.label, new Map<string, number[]>()]));
   for (let round = 1; round <= s.rounds; round++) {
     for (const build of alternate(builds, round)) {
-      const result = await measureHistoryRound(build, round, pages, s, store);
+      const result = await measureHistoryRound(build, round, pages, s, store, slow.get(build.label) ?? new Map());
       rounds.set(build.label, [...(rounds.get(build.label) ?? []), result]);
     }
   }
   // Rows in the order of the builds, this build first.
   const ordered = new Map(builds.map((b) => [b.label, rounds.get(b.label) ?? []]));
-  return { store, seed: seed.summary, seedSeconds: seed.seconds, pages, rounds: ordered };
+  return { store, seed: seed.summary, seedSeconds: seed.seconds, pages, rounds: ordered, pageCapMs: s.pageCapMs };
 }
 
 /** Which build goes first alternates with the round, so a trend on the machine falls on both. */

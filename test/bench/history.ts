@@ -1,6 +1,14 @@
 import { fork } from 'node:child_process';
 import path from 'node:path';
-import { headersFor, pollHealth, signIn, timedRequest, type Credentials, type PageRequest } from './http-timing';
+import {
+  headersFor,
+  pollHealth,
+  signIn,
+  timedRequest,
+  TimeoutError,
+  type Credentials,
+  type PageRequest,
+} from './http-timing';
 import type { ReadersReport, ReadersStart } from './history-readers';
 import { driveLoad } from './load';
 import { spawnBenchDaemon, WEBHOOK_SECRET } from './processes';
@@ -29,6 +37,8 @@ export interface HistorySettings {
   /** Callbacks per second of the paced loads (BENCH_HISTORY_RATE). */
   rate: number;
   readers: number;
+  /** The longest a page may take before it is recorded as over it and left out (BENCH_HISTORY_PAGE_CAP_MS). */
+  pageCapMs: number;
   /** Seconds of the light-load stall measurement (BENCH_STALL_SECONDS; 0 leaves it out). */
   stallSeconds: number;
   prefix: string;
@@ -75,6 +85,7 @@ export interface HistoryResult {
   pages: PageRequest[];
   /** By build label: one entry per round. */
   rounds: Map<string, BuildRound[]>;
+  pageCapMs: number;
 }
 
 export interface StallResult {
@@ -191,25 +202,48 @@ async function startDaemon(build: HistoryBuild, label: string, s: HistorySetting
   return { daemon, startMs: Date.now() - started, baseUrl: baseOf(daemon.callbackUrl) };
 }
 
-/** Each page `samples` times in turn (after one unmeasured request each), or for at most 10 s a page. */
+/**
+ * Each page `samples` times in turn (after one unmeasured request each), or for at most 10 s a page. A page whose
+ * first answer takes longer than `capMs` is recorded as over it, and the daemon restarted (its query would hold it
+ * for longer still); one taking over a sixth of that is measured once. Either way this build is not asked for it
+ * again in later rounds (`slow` keeps what was measured): a build that takes minutes for a page would make the run
+ * take hours, and one more sample would not change the verdict.
+ */
 async function measurePages(
-  baseUrl: string,
-  credentials: Credentials,
+  session: { baseUrl: string; credentials: Credentials; restart(): Promise<void> },
   pages: readonly PageRequest[],
   samples: number,
+  capMs: number,
+  slow: Map<string, number[]>,
 ): Promise<{ times: Map<string, number[]>; refused: string[] }> {
   const times = new Map<string, number[]>();
   const refused: string[] = [];
   for (const page of pages) {
-    const url = `${baseUrl}${page.path}`;
-    const headers = headersFor(page, credentials);
-    const first = await timedRequest(url, { headers });
+    const known = slow.get(page.label);
+    if (known !== undefined) {
+      times.set(page.label, known);
+      continue;
+    }
+    const url = () => `${session.baseUrl}${page.path}`;
+    const headers = () => headersFor(page, session.credentials);
+    let first;
+    try {
+      first = await timedRequest(url(), { headers: headers(), timeoutMs: capMs });
+    } catch (err) {
+      if (!(err instanceof TimeoutError)) throw err;
+      slow.set(page.label, [Infinity]);
+      times.set(page.label, [Infinity]);
+      await session.restart();
+      continue;
+    }
     if (first.status !== 200) refused.push(`${page.label}: ${first.status}`);
     const own: number[] = [];
     const until = performance.now() + 10_000;
     while (own.length < samples && (own.length < 3 || performance.now() < until)) {
-      own.push((await timedRequest(url, { headers })).ms);
+      own.push((await timedRequest(url(), { headers: headers() })).ms);
+      if (first.ms > capMs / 6) break;
     }
+    if (first.ms > capMs / 6) slow.set(page.label, own);
     times.set(page.label, own);
   }
   return { times, refused };
@@ -267,26 +301,41 @@ export async function measureHistoryRound(
   pages: PageRequest[],
   s: HistorySettings,
   store: string,
+  /** Pages this build answered slowly in an earlier round (see measurePages): not asked again. */
+  slow: Map<string, number[]>,
 ): Promise<BuildRound> {
   const label = `history-${store}-${build.label}-round${round}`;
-  const { daemon, startMs, baseUrl } = await startDaemon(build, label, s, historyConfig(s.sinkUrl, false));
+  const config = historyConfig(s.sinkUrl, false);
+  let started = await startDaemon(build, label, s, config);
+  const startMs = started.startMs;
+  const session = {
+    baseUrl: started.baseUrl,
+    credentials: { cookie: await signIn(started.baseUrl, HISTORY_ADMIN_TOKEN), token: HISTORY_ADMIN_TOKEN },
+    async restart() {
+      await started.daemon.stop();
+      started = await startDaemon(build, `${label}-again`, s, config);
+      this.baseUrl = started.baseUrl;
+      this.credentials = { cookie: await signIn(started.baseUrl, HISTORY_ADMIN_TOKEN), token: HISTORY_ADMIN_TOKEN };
+    },
+  };
   try {
-    const credentials = { cookie: await signIn(baseUrl, HISTORY_ADMIN_TOKEN), token: HISTORY_ADMIN_TOKEN };
-    const { times, refused } = await measurePages(baseUrl, credentials, pages, s.samples);
+    const { times, refused } = await measurePages(session, pages, s.samples, s.pageCapMs, slow);
+    const callbackUrl = started.daemon.callbackUrl;
     // Warm-up of the callback path, unmeasured.
-    await driveLoad(daemon.callbackUrl, { connections: 8, seconds: 3, prefix: s.prefix, rate: s.rate });
-    const alone = await pacedLoad(daemon.callbackUrl, s, s.loadSeconds, 20);
-    const reading = await pacedLoad(daemon.callbackUrl, s, s.loadSeconds, 20, {
-      baseUrl,
-      credentials,
-      pages,
+    await driveLoad(callbackUrl, { connections: 8, seconds: 3, prefix: s.prefix, rate: s.rate });
+    const alone = await pacedLoad(callbackUrl, s, s.loadSeconds, 20);
+    const reading = await pacedLoad(callbackUrl, s, s.loadSeconds, 20, {
+      baseUrl: session.baseUrl,
+      credentials: session.credentials,
+      // Pages this build answers at all: one that holds it for minutes would measure only that.
+      pages: pages.filter((p) => !(slow.get(p.label) ?? []).includes(Infinity)),
       readers: s.readers,
     });
     const result = { startMs, pages: times, refused, alone, reading };
     s.log(formatRoundLine(`${store} ${build.label} round ${round}`, result));
     return result;
   } finally {
-    await daemon.stop();
+    await started.daemon.stop();
   }
 }
 
@@ -333,8 +382,9 @@ function formatRoundLine(what: string, r: BuildRound): string {
 
 const ms = (v: number, digits = 1): string => `${formatNumber(v, digits)} ms`;
 
-/** Median of the rounds, and their range when there are several. */
-function spread(values: number[], digits = 1): string {
+/** Median of the rounds, and their range when there are several; a page over the cap says so. */
+function spread(values: number[], digits = 1, capMs?: number): string {
+  if (capMs !== undefined && values.some((v) => v === Infinity)) return `> ${formatNumber(capMs / 1000, 0)} s`;
   const m = median(values);
   if (values.length < 2) return ms(m, digits);
   return `${ms(m, digits)} (${formatNumber(Math.min(...values), digits)}–${formatNumber(Math.max(...values), digits)})`;
@@ -357,7 +407,7 @@ export function formatHistory(result: HistoryResult): string {
   if (labels.length === 2) header.push(`${labels[0]} / ${labels[1]}`);
   lines.push(`| ${header.join(' | ')} |`, `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`);
   for (const page of result.pages) {
-    const cells = labels.map((l) => spread(p95(l, page.label)));
+    const cells = labels.map((l) => spread(p95(l, page.label), 1, result.pageCapMs));
     if (labels.length === 2) {
       cells.push(
         formatNumber(median(p95(labels[0] as string, page.label)) / median(p95(labels[1] as string, page.label)), 2),

@@ -7,12 +7,14 @@ export interface Timed {
   bytes: number;
 }
 
+export class TimeoutError extends Error {}
+
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 
 /** A request on a kept-alive connection, timed from sending to the last byte of the answer. */
 export function timedRequest(
   url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  options: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {},
 ): Promise<Timed & { headers: http.IncomingHttpHeaders }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
@@ -27,7 +29,8 @@ export function timedRequest(
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.setTimeout(120_000, () => req.destroy(new Error(`no answer from ${url} in 120 s`)));
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    req.setTimeout(timeoutMs, () => req.destroy(new TimeoutError(`no answer from ${url} in ${timeoutMs} ms`)));
     req.end(options.body);
   });
 }
