@@ -214,7 +214,7 @@ interface FinishCommit {
 }
 
 export function createOutboxStore(ctx: StoreContext, commit: FinishCommit): OutboxStore & RateLimitStore {
-  const { read, write, d, driver } = ctx;
+  const { readQuick, write, d, driver } = ctx;
   return {
     claimDeliveries: (options) => write(() => claim(d, options)),
     renewLeases: async (owner, ids, leaseUntilMs) => {
@@ -244,7 +244,8 @@ export function createOutboxStore(ctx: StoreContext, commit: FinishCommit): Outb
         if (released > 0) yield* notifyWork(d, 'released');
       });
     },
-    nextWakeAt: () => read(() => nextWakeAt(Date.now())),
+    // After every round of sends: it must not wait behind a dashboard's listing on the read thread.
+    nextWakeAt: () => readQuick(() => nextWakeAt(Date.now())),
     onNewWork: (listener) => driver.onNewWork(listener),
     pauseDestination: async (destination, untilMs) => {
       // Never shortens a pause or a slot already taken further ahead.
