@@ -1,5 +1,6 @@
 import { parseEvent } from '../event-json';
 import type { StoreContext } from './context';
+import { recordActivity } from './dashboard';
 import { LOCK_SPACE } from './locks';
 import { all, get, lockNames, notifyWork, rows, run, type Dialect, type RowSource, type Script } from './sql';
 import type { OutboxStore, RateLimitStore } from './store';
@@ -150,7 +151,7 @@ const MOVE_COLUMNS: RowSource['columns'] = [
  * Finished attempts, in the group commit: each recorded (the send happened), and its delivery moved on only if the
  * lease is still its owner's.
  */
-export function* finishAttempts(finishes: readonly FinishWrite[], now: number): Script<void> {
+export function* finishAttempts(d: Dialect, finishes: readonly FinishWrite[], now: number): Script<void> {
   if (finishes.length === 0) return;
   yield* rows(
     `INSERT INTO attempts (delivery_id, attempt, started_ms, duration_ms, outcome, status, error, response)
@@ -186,6 +187,10 @@ export function* finishAttempts(finishes: readonly FinishWrite[], now: number): 
       ]),
     },
     [now],
+  );
+  yield* recordActivity(
+    d,
+    finishes.map((f) => ({ destination: f.delivery.destination, attempt: f.attempt })),
   );
 }
 

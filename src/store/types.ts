@@ -625,7 +625,8 @@ export interface ConfirmationSettlement {
 /**
  * Payouts in `state` since before `stateSinceBeforeMs` are stuck: only `partner`'s when it is set, else every
  * partner's but those in `exceptPartners` (which have cutoffs of their own). Computed outside the store
- * (src/payouts/stuck-after.ts): the waits per state and partner are configuration.
+ * (src/payouts/stuck-after.ts): the waits per state and partner are configuration. The cutoffs given together never
+ * overlap (no payout is past two of them), which the store relies on to count them one by one.
  */
 export interface StuckCutoff {
   state: PayoutState;

@@ -45,6 +45,7 @@ export const sqliteDialect: Dialect = {
   inList: 'IN (SELECT value FROM json_each(?))',
   list: (values) => JSON.stringify(values),
   byteOrder: '',
+  noIndex: '+',
   lockNames: undefined,
   notify: undefined,
 };

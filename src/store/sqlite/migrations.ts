@@ -339,6 +339,63 @@ const MIGRATIONS: string[] = [
   CREATE INDEX IF NOT EXISTS deliveries_inflight ON deliveries (destination, lease_until_ms) WHERE state = 'inflight';
   CREATE INDEX IF NOT EXISTS deliveries_dead ON deliveries (destination, id) WHERE state = 'dead';
   `,
+  `
+  -- History: every filter the dashboard and the admin lists offer has an index that yields its rows newest first
+  -- (by id), so a page reads about as many rows as it shows, however much history is kept. Callbacks' status and
+  -- partner (skyrelay's own events have neither); skyrelay's own events by type (a callback's type is payout or
+  -- finance, common enough to find by id order alone); deliveries by destination; payouts by state and partner;
+  -- the rare ones (with anomalies, contradicted by SkyPay); rejections by reason. Arrival time with the id, so a
+  -- time window's newest rows are picked from the index alone.
+  CREATE INDEX IF NOT EXISTS events_status ON events (status, id) WHERE status IS NOT NULL;
+  CREATE INDEX IF NOT EXISTS events_partner ON events (partner, id) WHERE partner IS NOT NULL;
+  CREATE INDEX IF NOT EXISTS events_system ON events (type, id) WHERE source = 'skyrelay';
+  DROP INDEX IF EXISTS events_received;
+  CREATE INDEX IF NOT EXISTS events_received ON events (received_ms, id);
+  CREATE INDEX IF NOT EXISTS deliveries_destination_id ON deliveries (destination, id);
+  CREATE INDEX IF NOT EXISTS payouts_state ON payouts (state, id);
+  CREATE INDEX IF NOT EXISTS payouts_partner ON payouts (partner, id);
+  CREATE INDEX IF NOT EXISTS payouts_anomalies ON payouts (id, anomalies) WHERE anomalies > 0;
+  -- Open payouts by state and time in it, with whether that state was reported stuck: the stuck check finds the
+  -- unreported ones past their wait, and the stuck view and count read, from this index alone. Final payouts, nearly
+  -- all of them, are in none of it.
+  DROP INDEX IF EXISTS payouts_state_since;
+  CREATE INDEX IF NOT EXISTS payouts_open ON payouts (state, state_since_ms, stuck_state, id)
+    WHERE state NOT IN ('paid', 'cancelled', 'failed');
+  CREATE INDEX IF NOT EXISTS payouts_contradicted ON payouts (id) WHERE confirmation = 'contradicted';
+  CREATE INDEX IF NOT EXISTS rejections_reason ON rejections (reason, id);
+  -- Payouts per state, kept by the transactions that change them (the overview's open count, the payout gauges)
+  -- instead of counted over every payout. Each writer adds to a shard of its own, summed when read, so writers on
+  -- several hosts never wait for one another's count.
+  CREATE TABLE IF NOT EXISTS payout_counts (
+    state TEXT NOT NULL,
+    shard INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (state, shard)
+  ) WITHOUT ROWID;
+  INSERT INTO payout_counts (state, shard, n) SELECT state, 0, count(*) FROM payouts GROUP BY state;
+  -- Each destination's last delivered attempt and last failed one, kept as attempts finish (the destinations page),
+  -- instead of found among every attempt; per writer's shard too, the latest of each kind read across them.
+  CREATE TABLE IF NOT EXISTS destination_activity (
+    destination TEXT NOT NULL,
+    shard INTEGER NOT NULL,
+    success_ms INTEGER,
+    failure_ms INTEGER,
+    failure_status INTEGER,
+    failure_error TEXT,
+    PRIMARY KEY (destination, shard)
+  ) WITHOUT ROWID;
+  INSERT INTO destination_activity (destination, shard, success_ms)
+    SELECT d.destination, 0, max(a.started_ms) FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
+    WHERE a.outcome = 'delivered' GROUP BY d.destination;
+  INSERT INTO destination_activity (destination, shard, failure_ms, failure_status, failure_error)
+    SELECT destination, 0, started_ms, status, error FROM (
+      SELECT d.destination, a.started_ms, a.status, a.error,
+        row_number() OVER (PARTITION BY d.destination ORDER BY a.started_ms DESC, a.id DESC) AS n
+      FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE a.outcome <> 'delivered'
+    ) AS last WHERE n = 1
+    ON CONFLICT (destination, shard) DO UPDATE SET failure_ms = excluded.failure_ms,
+      failure_status = excluded.failure_status, failure_error = excluded.failure_error;
+  `,
 ];
 
 /** `upTo` stops at an older schema version: tests build a database as an older release left it. */
