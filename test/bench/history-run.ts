@@ -17,9 +17,9 @@ import type { BenchPostgres } from './postgres';
 import { seedPostgresStore, seedStore, type SeedSummary } from './seed';
 
 /**
- * BENCH_HISTORY: `1` measures the history phase (./history.ts) after the throughput rounds, on SQLite and, where the
- * run has PostgreSQL, on PostgreSQL; `only` measures nothing else; `0` leaves it out. BENCH_STALL_SECONDS=0 leaves
- * the light-load stall measurement out.
+ * BENCH_HISTORY: unset, the history phase (./history.ts) runs on SQLite after the throughput rounds; `1` also on
+ * PostgreSQL (where the run has it); `only` on both and nothing else; `0` leaves it out. BENCH_STALL_SECONDS=0
+ * leaves the light-load stall measurement out.
  */
 export interface HistoryRunSettings {
   mode: 'off' | 'on' | 'only';
@@ -30,11 +30,12 @@ export interface HistoryRunSettings {
 
 export function readHistorySettings(rounds: number, prefix: string, workDir: string): HistoryRunSettings {
   const int = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
-  const flag = process.env['BENCH_HISTORY'] ?? '1';
+  const flag = process.env['BENCH_HISTORY'];
   return {
     mode: flag === 'only' ? 'only' : flag === '0' ? 'off' : 'on',
     events: int('BENCH_HISTORY_EVENTS', int('BENCH_SEED_EVENTS', 1_000_000) || 1_000_000),
-    postgres: process.env['BENCH_HISTORY_POSTGRES'] !== '0',
+    // Seeding a million events into PostgreSQL and measuring them takes a while: asked for, not by default.
+    postgres: flag === '1' || flag === 'only',
     settings: {
       rounds,
       samples: int('BENCH_HISTORY_SAMPLES', 12),
@@ -162,7 +163,15 @@ async function measureStore(
   }
   // Rows in the order of the builds, this build first.
   const ordered = new Map(builds.map((b) => [b.label, rounds.get(b.label) ?? []]));
-  return { store, seed: seed.summary, seedSeconds: seed.seconds, pages, rounds: ordered, pageCapMs: s.pageCapMs };
+  return {
+    store,
+    seed: seed.summary,
+    seedSeconds: seed.seconds,
+    pages,
+    rounds: ordered,
+    pageCapMs: s.pageCapMs,
+    rate: s.rate,
+  };
 }
 
 /** Which build goes first alternates with the round, so a trend on the machine falls on both. */

@@ -76,6 +76,7 @@ export interface BuildRound {
   refused: string[];
   alone: LoadStats;
   reading: LoadStats;
+  peakRssMb: number;
 }
 
 export interface HistoryResult {
@@ -86,6 +87,7 @@ export interface HistoryResult {
   /** By build label: one entry per round. */
   rounds: Map<string, BuildRound[]>;
   pageCapMs: number;
+  rate: number;
 }
 
 export interface StallResult {
@@ -164,7 +166,7 @@ export function historyPages(seed: SeedSummary): PageRequest[] {
 }
 
 /** The daemon as an operator with a dashboard runs it: a webhook for everything, failures grouped to Slack, alerts by email. */
-function historyConfig(sinkUrl: string, shippedTimers: boolean): Record<string, unknown> {
+function historyConfig(sinkUrl: string): Record<string, unknown> {
   return {
     admin: { token: HISTORY_ADMIN_TOKEN },
     destinations: {
@@ -178,7 +180,8 @@ function historyConfig(sinkUrl: string, shippedTimers: boolean): Record<string, 
       { name: 'failures', match: { status: ['failure', 'amendedFailure'] }, to: ['slack'] },
       { name: 'alerts', match: { type: ['payout.anomaly', 'delivery.dead', 'callback.conflict'] }, to: ['email'] },
     ],
-    ...(shippedTimers ? { metrics: { publishIntervalMs: 5_000 } } : {}),
+    // The shipped interval (the throughput phases publish every 500 ms to count statements soon after a load).
+    metrics: { publishIntervalMs: 5_000 },
   };
 }
 
@@ -305,7 +308,7 @@ export async function measureHistoryRound(
   slow: Map<string, number[]>,
 ): Promise<BuildRound> {
   const label = `history-${store}-${build.label}-round${round}`;
-  const config = historyConfig(s.sinkUrl, false);
+  const config = historyConfig(s.sinkUrl);
   let started = await startDaemon(build, label, s, config);
   const startMs = started.startMs;
   const session = {
@@ -331,7 +334,7 @@ export async function measureHistoryRound(
       pages: pages.filter((p) => !(slow.get(p.label) ?? []).includes(Infinity)),
       readers: s.readers,
     });
-    const result = { startMs, pages: times, refused, alone, reading };
+    const result = { startMs, pages: times, refused, alone, reading, peakRssMb: started.daemon.readPeakRssMb() };
     s.log(formatRoundLine(`${store} ${build.label} round ${round}`, result));
     return result;
   } finally {
@@ -348,7 +351,7 @@ export async function measureStallRound(
 ): Promise<LoadStats> {
   const label = `stall-${build.label}-round${round}`;
   const { daemon } = await startDaemon({ ...build, dbPath }, label, s, {
-    ...historyConfig(s.sinkUrl, true),
+    ...historyConfig(s.sinkUrl),
     destinations: { sink: { type: 'webhook', url: `${s.sinkUrl}/`, secret: WEBHOOK_SECRET } },
     rules: [{ name: 'all', to: ['sink'] }],
   });
@@ -380,14 +383,12 @@ function formatRoundLine(what: string, r: BuildRound): string {
   );
 }
 
-const ms = (v: number, digits = 1): string => `${formatNumber(v, digits)} ms`;
-
 /** Median of the rounds, and their range when there are several; a page over the cap says so. */
-function spread(values: number[], digits = 1, capMs?: number): string {
+function spread(values: number[], digits = 1, capMs?: number, unit = ' ms'): string {
   if (capMs !== undefined && values.some((v) => v === Infinity)) return `> ${formatNumber(capMs / 1000, 0)} s`;
-  const m = median(values);
-  if (values.length < 2) return ms(m, digits);
-  return `${ms(m, digits)} (${formatNumber(Math.min(...values), digits)}–${formatNumber(Math.max(...values), digits)})`;
+  const m = `${formatNumber(median(values), digits)}${unit}`;
+  if (values.length < 2) return m;
+  return `${m} (${formatNumber(Math.min(...values), digits)}–${formatNumber(Math.max(...values), digits)})`;
 }
 
 /** The history phase's tables: page p95s per build (median of rounds, range), reader impact, start. */
@@ -418,24 +419,28 @@ export function formatHistory(result: HistoryResult): string {
   const worst = (label: string) =>
     (result.rounds.get(label) ?? []).map((r) => Math.max(...[...r.pages.values()].map((t) => percentile(t, 95))));
   lines.push(
-    `| **worst page** | ${labels.map((l) => spread(worst(l))).join(' | ')} |${labels.length === 2 ? ' |' : ''}`,
+    `| **worst page** | ${labels.map((l) => spread(worst(l), 1, result.pageCapMs)).join(' | ')} |${labels.length === 2 ? ' |' : ''}`,
   );
   lines.push(
     '',
-    `| paced ${'100'} callbacks/s, one webhook | ${labels.join(' | ')} |`,
+    `| paced ${result.rate} callbacks/s, one webhook | ${labels.join(' | ')} |`,
     `| --- |${labels.map(() => ' ---: |').join('')}`,
   );
-  const row = (name: string, pick: (r: BuildRound) => number, digits = 1) =>
+  const row = (name: string, pick: (r: BuildRound) => number, digits = 1, unit = ' ms') =>
     lines.push(
-      `| ${name} | ${labels.map((l) => spread((result.rounds.get(l) ?? []).map(pick), digits)).join(' | ')} |`,
+      `| ${name} | ${labels
+        .map((l) => spread((result.rounds.get(l) ?? []).map(pick), digits, undefined, unit))
+        .join(' | ')} |`,
     );
   row('ack p99 alone', (r) => r.alone.ackP99, 2);
   row('ack p99 with readers', (r) => r.reading.ackP99, 2);
   row('ack p99 raised by readers (target ≤ 10 ms)', (r) => r.reading.ackP99 - r.alone.ackP99, 2);
   row('/healthz max alone', (r) => r.alone.healthMax);
   row('/healthz max with readers (target ≤ 50 ms)', (r) => r.reading.healthMax);
-  row('pages served to the readers', (r) => r.reading.pagesServed ?? 0, 0);
+  row('callbacks not acknowledged (alone / with readers)', (r) => r.alone.failed + r.reading.failed, 0, '');
+  row('pages served to the readers', (r) => r.reading.pagesServed ?? 0, 0, '');
   row('their p95', (r) => r.reading.pageP95 ?? NaN);
+  row('peak RSS of the daemon (VmHWM)', (r) => r.peakRssMb, 0, ' MiB');
   row('start (first round: migrating the seed)', (r) => r.startMs, 0);
   const refused = [...result.rounds].flatMap(([l, rs]) => rs.flatMap((r) => r.refused.map((x) => `${l}: ${x}`)));
   if (refused.length) lines.push('', `Refused pages: ${[...new Set(refused)].join('; ')}`);
