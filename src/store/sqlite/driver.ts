@@ -90,8 +90,12 @@ export class SqliteDriver implements Driver {
   /** The open handle: for tests that inject faults under the store (test/support/sqlite.ts). */
   readonly db: Database.Database;
   private readonly prepared: PreparedStatements;
-  /** Where read scripts run, off the event loop; undefined in memory and for the CLI (nothing to keep serving). */
-  private readonly reader: ReadThread | undefined;
+  /**
+   * Where read scripts run, off the event loop: started by the first read, so a process nobody reads from (ingest
+   * only, no dashboard or scrape) keeps no second thread. Never in memory or for the CLI (nothing to keep serving).
+   */
+  private reader: ReadThread | undefined;
+  private readonly readsOnThread: boolean;
   private readonly inWrite: Database.Transaction<(script: () => Script<unknown>) => unknown>;
   private readonly inRead: Database.Transaction<(script: () => Script<unknown>) => unknown>;
   private readonly file: FileIdentity | undefined;
@@ -128,8 +132,7 @@ export class SqliteDriver implements Driver {
     this.file = identify(options.path);
     this.prepared = new PreparedStatements(this.db);
     this.checkpointer = this.file && !options.mustExist ? Checkpointer.start(options.path) : undefined;
-    this.reader =
-      this.file && !options.mustExist ? ReadThread.start(options.path, options.busyTimeoutMs ?? 5_000) : undefined;
+    this.readsOnThread = this.file !== undefined && !options.mustExist;
     // The checkpoint thread copies the -wal home; the store's own connection does it only without that thread.
     if (this.checkpointer) this.db.pragma('wal_autocheckpoint = 0');
     // The -wal first: after a commit, checkFile(true) looks at it alone.
@@ -153,6 +156,9 @@ export class SqliteDriver implements Driver {
 
   /** On the read thread while it runs; on the store's connection (holding the event loop) where there is none. */
   read<R>(script: () => Script<R>): Promise<R> {
+    if (this.reader === undefined && this.readsOnThread && this.closing === undefined) {
+      this.reader = ReadThread.start(this.options.path, this.options.busyTimeoutMs ?? 5_000);
+    }
     const reader = this.reader;
     if (reader === undefined || reader.failed !== undefined) return this.readQuick(script);
     return this.readOn(reader, script);
