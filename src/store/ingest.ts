@@ -49,6 +49,7 @@ export function* commitGroup(
 ): Script<(SaveOutcome | Error | undefined)[]> {
   const now = Date.now();
   yield* finishAttempts(
+    d,
     items.flatMap((i) => ('finish' in i ? [i.finish] : [])),
     now,
   );

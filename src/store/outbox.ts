@@ -1,5 +1,6 @@
 import { parseEvent } from '../event-json';
 import type { StoreContext } from './context';
+import { recordActivity } from './dashboard';
 import { LOCK_SPACE } from './locks';
 import { all, get, lockNames, notifyWork, rows, run, type Dialect, type RowSource, type Script } from './sql';
 import type { OutboxStore, RateLimitStore } from './store';
@@ -169,7 +170,7 @@ const MOVE_COLUMNS: RowSource['columns'] = [
  * Finished attempts, in the group commit: each recorded (the send happened), and its delivery moved on only if the
  * lease is still its owner's.
  */
-export function* finishAttempts(finishes: readonly FinishWrite[], now: number): Script<void> {
+export function* finishAttempts(d: Dialect, finishes: readonly FinishWrite[], now: number): Script<void> {
   if (finishes.length === 0) return;
   yield* rows(
     `INSERT INTO attempts (delivery_id, attempt, started_ms, duration_ms, outcome, status, error, response)
@@ -206,6 +207,10 @@ export function* finishAttempts(finishes: readonly FinishWrite[], now: number): 
     },
     [now],
   );
+  yield* recordActivity(
+    d,
+    finishes.map((f) => ({ destination: f.delivery.destination, attempt: f.attempt })),
+  );
 }
 
 /**
@@ -233,7 +238,7 @@ interface FinishCommit {
 }
 
 export function createOutboxStore(ctx: StoreContext, commit: FinishCommit): OutboxStore & RateLimitStore {
-  const { read, write, d, driver } = ctx;
+  const { readQuick, write, d, driver } = ctx;
   return {
     claimDeliveries: (options) => write(() => claim(d, options)),
     renewLeases: async (owner, ids, leaseUntilMs) => {
@@ -263,7 +268,8 @@ export function createOutboxStore(ctx: StoreContext, commit: FinishCommit): Outb
         if (released > 0) yield* notifyWork(d, 'released');
       });
     },
-    nextWakeAt: () => read(() => nextWakeAt(Date.now())),
+    // After every round of sends: it must not wait behind a dashboard's listing on the read thread.
+    nextWakeAt: () => readQuick(() => nextWakeAt(Date.now())),
     onNewWork: (listener) => driver.onNewWork(listener),
     pauseDestination: async (destination, untilMs) => {
       // Never shortens a pause or a slot already taken further ahead.

@@ -46,6 +46,10 @@ export interface BenchDaemonOptions {
   ingestOnly: boolean;
   /** Another build's dist/main.js (a before/after comparison); the repository's own by default. */
   entry?: string;
+  /** Settings over the bench's own (the history phase's dashboard, destinations and rules). */
+  config?: Record<string, unknown>;
+  /** How long starting may take: a first start on a seeded store migrates it. */
+  startTimeoutMs?: number;
 }
 
 export async function spawnBenchDaemon(options: BenchDaemonOptions): Promise<BenchServer> {
@@ -66,6 +70,7 @@ export async function spawnBenchDaemon(options: BenchDaemonOptions): Promise<Ben
     rules: options.ingestOnly ? [] : [{ name: 'all', to: ['sink'] }],
     // Statement counts reach /metrics with each publish: soon after the load, for the round trips per callback.
     metrics: { publishIntervalMs: 500 },
+    ...options.config,
   };
   const log = fs.openSync(options.logFile, 'w');
   // BENCH_DAEMON_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the daemon under load.
@@ -92,7 +97,7 @@ export async function spawnBenchDaemon(options: BenchDaemonOptions): Promise<Ben
       return port !== undefined;
     },
     `${options.label} to listen`,
-    60_000,
+    options.startTimeoutMs ?? 60_000,
   );
   const server = describeServer(options.label, child, exited, `http://127.0.0.1:${port}/callbacks/skypay`);
   return { ...server, readStatements: () => readStatements(`http://127.0.0.1:${port}/metrics`) };

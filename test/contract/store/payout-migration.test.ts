@@ -69,6 +69,8 @@ async function expectBuilt(store: Store): Promise<void> {
 
 /** What undoes each migration appended after the payouts one, newest first: undone with it. */
 const UNDO_AFTER_PAYOUTS = [
+  // The history indexes (applied again as they are) and the counts kept beside the rows, built again from them.
+  'DROP TABLE payout_counts; DROP TABLE destination_activity;',
   // The delivery indexes: applied again as they are (idempotent).
   'SELECT 1;',
   // The confirmation column went with the payouts table; its index too.

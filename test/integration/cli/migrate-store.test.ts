@@ -36,6 +36,10 @@ async function snapshot(store: Store) {
     timelines: await Promise.all(
       (await store.listPayouts({ limit: ALL })).map((p) => store.getPayouts(p.controlNumber, p.partner)),
     ),
+    // Kept beside the rows as they change: the copy keeps them too.
+    payoutsByState: await store.countPayoutsByState(),
+    openPayouts: await store.countPayouts({ open: true }),
+    destinations: await store.readDestinationActivity(),
   };
 }
 
