@@ -3,12 +3,11 @@ import { parseEvent } from '../event-json';
 import type { StoreContext } from './context';
 import {
   iso,
-  numOrNull,
-  strOrNull,
   toAttemptView,
   toCallbackIdentity,
   toConflictingCopy,
   toDeliveryView,
+  toEventSummary,
   toGroupMembership,
   toRejectionDetail,
   toRejectionView,
@@ -46,8 +45,9 @@ function stateLiteral(state: DeliveryState): string {
  */
 const SYSTEM_TYPES: ReadonlySet<string> = new Set<SystemEvent['type']>([...ROUTED_SYSTEM_TYPES, 'group']);
 
+// skyrelay's own events name their payout in their body (see toEventSummary).
 const EVENT_SUMMARY_COLUMNS = `id, source, type, partner, control_number, pay_type, status, deal_time, received_ms,
-  duplicates`;
+  duplicates, CASE WHEN source = 'skyrelay' THEN body END AS system_body`;
 
 /**
  * A page of events newest first: the ids first (from an index alone where the filters allow), then their rows and
@@ -99,19 +99,9 @@ function* listEventSummaries(d: Dialect, f: EventFilter): Script<EventSummary[]>
     entry[c.state] = Number(c.n);
     counts.set(c.event_id, entry);
   }
-  return found.map((r): EventSummary => ({
-    id: String(r['id']),
-    source: String(r['source']),
-    type: String(r['type']),
-    partner: strOrNull(r['partner']),
-    controlNumber: strOrNull(r['control_number']),
-    payType: numOrNull(r['pay_type']),
-    status: strOrNull(r['status']),
-    dealTime: strOrNull(r['deal_time']),
-    receivedAt: iso(r['received_ms']),
-    duplicates: Number(r['duplicates']),
-    deliveries: counts.get(String(r['id'])) ?? { pending: 0, inflight: 0, delivered: 0, dead: 0 },
-  }));
+  return found.map((r) =>
+    toEventSummary({ ...r, ...(counts.get(String(r['id'])) ?? { pending: 0, inflight: 0, delivered: 0, dead: 0 }) }),
+  );
 }
 
 /**

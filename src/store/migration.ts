@@ -180,6 +180,10 @@ export const NOT_COPIED: Readonly<Record<string, string>> = {
   job_locks:
     'which process runs a one-at-a-time job now: none, once the daemons are stopped (PostgreSQL uses advisory locks instead)',
   rejection_quota: 'how many rejections this minute may still keep: a count that starts again every minute',
+  payout_counts:
+    'payouts per state, kept as payouts change: counted again from the copied payouts as each page goes in',
+  destination_activity:
+    'each destination’s last success and failure: taken again from the copied attempts as each page goes in',
 };
 
 /** One row, column name to value as the source keeps it. */
