@@ -12,6 +12,7 @@ export const COPIED_TABLES = [
   'attempts',
   'callback_keys',
   'callback_copies',
+  'callback_tally',
   'rejections',
   'silences',
   'event_silences',

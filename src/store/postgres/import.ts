@@ -23,6 +23,8 @@ const COLUMNS: Record<CopiedTable, readonly string[]> = {
     'received_ms',
     'duplicates',
     'last_seen_ms',
+    'origin',
+    'routes',
   ],
   deliveries: [
     'id',
@@ -38,10 +40,12 @@ const COLUMNS: Record<CopiedTable, readonly string[]> = {
     'updated_ms',
     'last_status',
     'last_error',
+    'replays',
   ],
   attempts: ['id', 'delivery_id', 'attempt', 'started_ms', 'duration_ms', 'outcome', 'status', 'error', 'response'],
   callback_keys: ['partner', 'control_number', 'pay_type', 'deal_time', 'event_id', 'received_ms', 'digest'],
   callback_copies: ['id', 'event_id', 'received_ms', 'body', 'digest', 'repeats'],
+  callback_tally: ['quarter_ms', 'partner', 'outcome', 'count'],
   payouts: [
     'id',
     'partner',

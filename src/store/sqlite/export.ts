@@ -40,6 +40,22 @@ const BY_PAYOUT_KEY: Paging = {
   params: (cursor) => JSON.parse(cursor) as unknown[],
 };
 
+/** callback_tally has no rowid either: paged by (quarter_ms, partner, outcome). */
+const TALLY_KEY_COLUMNS = ['quarter_ms', 'partner', 'outcome'];
+const BY_TALLY_KEY: Paging = {
+  key: `(${TALLY_KEY_COLUMNS.join(', ')})`,
+  order: TALLY_KEY_COLUMNS.join(', '),
+  select: (row) => JSON.stringify(TALLY_KEY_COLUMNS.map((c) => row[c])),
+  params: (cursor) => JSON.parse(cursor) as unknown[],
+};
+
+/** Tables without a rowid, by their primary key; the rest by rowid. */
+const KEYED: Partial<Record<CopiedTable, { paging: Paging; columns: string[] }>> = {
+  callback_keys: { paging: BY_CALLBACK_KEY, columns: KEY_COLUMNS },
+  payouts: { paging: BY_PAYOUT_KEY, columns: PAYOUT_KEY_COLUMNS },
+  callback_tally: { paging: BY_TALLY_KEY, columns: TALLY_KEY_COLUMNS },
+};
+
 interface TableStatements {
   paging: Paging;
   first: Database.Statement<[number], CopiedRow & { rowkey?: number }>;
@@ -49,10 +65,10 @@ interface TableStatements {
 }
 
 function prepareTable(db: Database.Database, table: CopiedTable): TableStatements {
-  const paging = table === 'callback_keys' ? BY_CALLBACK_KEY : table === 'payouts' ? BY_PAYOUT_KEY : BY_ROWID;
-  const columns = paging === BY_ROWID ? 'rowid AS rowkey, *' : '*';
-  const keyColumns = paging === BY_PAYOUT_KEY ? PAYOUT_KEY_COLUMNS : KEY_COLUMNS;
-  const marks = paging === BY_ROWID ? '?' : `(${keyColumns.map(() => '?').join(', ')})`;
+  const keyed = KEYED[table];
+  const paging = keyed?.paging ?? BY_ROWID;
+  const columns = keyed ? '*' : 'rowid AS rowkey, *';
+  const marks = keyed ? `(${keyed.columns.map(() => '?').join(', ')})` : '?';
   return {
     paging,
     first: db.prepare(`SELECT ${columns} FROM ${table} ORDER BY ${paging.order} LIMIT ?`),
