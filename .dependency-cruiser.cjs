@@ -12,6 +12,7 @@ const RANKED = [
   'ui',
   'admin',
   'operations',
+  'ledger',
   'metrics',
   'ingest',
   'payouts',

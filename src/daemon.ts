@@ -33,6 +33,7 @@ import { startRetentionJob } from './retention/retention';
 import { listConfigWarnings } from './config/load';
 import { createPayoutPolicy } from './payouts/policy';
 import { StuckWatcher } from './payouts/stuck';
+import { LedgerDaily } from './ledger/daily';
 import { isPayoutAnomalyKind } from './event';
 import { resolveStuckWaits } from './payouts/stuck-after';
 import { Dashboard } from './ui';
@@ -43,6 +44,8 @@ import { confirmationOptions, createReconciler } from './payouts/reconciler';
 export interface DaemonOptions {
   /** Extra routers mounted after the built-in ones, behind the same guards (embedding, tests). */
   routers?: Router[];
+  /** The clock the daily ledger tells the days by (tests move it to the next day); Date.now otherwise. */
+  clock?: () => number;
 }
 
 /**
@@ -195,6 +198,22 @@ export class Daemon {
       { waits: resolveStuckWaits(config.payouts), checkIntervalMs: config.payouts.checkIntervalMs },
     );
     await components.start({ name: 'stuck payouts', start: () => stuck.start(), stop: () => stuck.stop() });
+    // The daily ledger summary: when ledger.dailyAt is set, one process of the cluster, once a day.
+    const { dailyAt, checkIntervalMs } = config.ledger;
+    if (dailyAt !== undefined) {
+      const daily = new LedgerDaily(
+        {
+          store,
+          compute: (day) => operations.ledger.compute({ day }),
+          plan: this.routedPlan,
+          logger,
+          onRaised: () => this.opened?.worker.notify(),
+          now: this.options.clock,
+        },
+        { dailyAt, timezone: config.skypay.timezone, checkIntervalMs },
+      );
+      await components.start({ name: 'daily ledger', start: () => daily.start(), stop: () => daily.stop() });
+    }
     // Reconciliation with SkyPay's status query: only when skypay.statusQuery.url is set.
     const reconciler = createReconciler(
       config,

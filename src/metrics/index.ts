@@ -7,13 +7,17 @@ import type { AuthGate, AuthRefusal, AuthSurface } from '../http/auth-gate';
 import { guardPrefix } from '../http/path-guard';
 import type { Logger } from '../log';
 import type { PayoutAnomalyKind } from '../event';
-import type { HealthStore, InspectStore, MetricTotalsStore, PayoutStore } from '../store/store';
+import type { HealthStore, InspectStore, LedgerStore, MetricTotalsStore, PayoutStore } from '../store/store';
 import { ProcessMetrics } from './collect';
 import { MetricsPublisher } from './publisher';
 import { createMetricsRouter } from './router';
 
 export interface MetricsDeps {
-  store: MetricTotalsStore & InspectStore & PayoutStore & Pick<HealthStore, 'statements'>;
+  store: MetricTotalsStore &
+    InspectStore &
+    PayoutStore &
+    Pick<LedgerStore, 'readLatestLedgerDay'> &
+    Pick<HealthStore, 'statements'>;
   destinations: readonly string[];
   publishIntervalMs: number;
   /** The scrape path (metrics.path). */
