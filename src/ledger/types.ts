@@ -68,6 +68,8 @@ export interface Unexplained {
   kind: UnexplainedKind;
   id: string;
   why: string;
+  /** The event a delivery row belongs to (kind `delivery`), where its page shows it. */
+  eventId?: string;
 }
 
 /** What the store counts for a window. */

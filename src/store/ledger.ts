@@ -116,8 +116,8 @@ function* countDeliveries(w: Window, out: SliceCounts): Script<void> {
     counts.replayed += Number(r.replayed ?? 0);
   }
   if (!strange) return;
-  const rows = yield* all<{ id: string; destination: string; state: string }>(
-    `SELECT d.id, d.destination, d.state FROM events e JOIN deliveries d ON d.event_id = e.id
+  const rows = yield* all<{ id: string; event_id: string; destination: string; state: string }>(
+    `SELECT d.id, d.event_id, d.destination, d.state FROM events e JOIN deliveries d ON d.event_id = e.id
      WHERE ${inWindow.sql} AND d.state NOT IN ('pending', 'inflight', 'delivered', 'dead') ORDER BY d.id LIMIT ?`,
     [...inWindow.params, LEDGER_UNEXPLAINED_LIMIT],
   );
@@ -125,6 +125,7 @@ function* countDeliveries(w: Window, out: SliceCounts): Script<void> {
     out.unexplained.push({
       kind: 'delivery',
       id: r.id,
+      eventId: r.event_id,
       why: `delivery to ${r.destination} is in state "${r.state}", which is none of pending, inflight, delivered, dead`,
     });
   }

@@ -10,6 +10,7 @@ import { deliveriesRoutes } from './pages/deliveries';
 import { destinationsRoutes } from './pages/destinations';
 import { eventRoutes } from './pages/event';
 import { eventsRoutes } from './pages/events';
+import { ledgerRoutes } from './pages/ledger';
 import { overviewRoutes } from './pages/overview';
 import { payoutsRoutes } from './pages/payouts';
 import { rejectionsRoutes } from './pages/rejections';
@@ -39,6 +40,7 @@ const PAGES: readonly PageRoutes[] = [
   payoutsRoutes,
   silencesRoutes,
   destinationsRoutes,
+  ledgerRoutes,
 ];
 
 /**
