@@ -75,6 +75,8 @@ export class Daemon {
   private operations: Operations | undefined;
   /** The dashboard at /ui, when admin.token is set. */
   private dashboard: Dashboard | undefined;
+  /** The daily ledger summary, when ledger.dailyAt is set: its check can be run now (tests, embedding). */
+  ledgerDaily: LedgerDaily | undefined;
   /** Wrong tokens per address, for /admin, /metrics and the dashboard's sign-in alike. */
   private readonly authGate: AuthGate;
   readonly stop: () => Promise<void>;
@@ -213,6 +215,7 @@ export class Daemon {
         { dailyAt, timezone: config.skypay.timezone, checkIntervalMs },
       );
       await components.start({ name: 'daily ledger', start: () => daily.start(), stop: () => daily.stop() });
+      this.ledgerDaily = daily;
     }
     // Reconciliation with SkyPay's status query: only when skypay.statusQuery.url is set.
     const reconciler = createReconciler(

@@ -75,6 +75,8 @@ export function buildSubject(event: RelayEvent, prefix: string): string {
     topic = `Payout ${spellStatus(event.status)} ${formatValue(event.controlNumber)}`;
   } else if (isGroupEvent(event)) {
     topic = `${describeGroupHeadline(event)} (${describeGroupBy(event)})`;
+  } else if (isLedgerDaily(event)) {
+    topic = describeHeadline(event);
   } else {
     const label = {
       rejection: 'Refused callback',

@@ -26,6 +26,7 @@ export interface LedgerDailyDeps {
   logger: Logger;
   /** Told after the summary was stored with its deliveries: wakes the delivery worker. */
   onRaised?: (event: SystemEvent) => void;
+  /** The clock the due day is told by (tests move it a day on); Date.now otherwise. */
   now?: (() => number) | undefined;
 }
 
@@ -88,11 +89,12 @@ export class LedgerDaily {
       // Read again under the lock: the process that held it a moment ago may have raised it.
       if (await store.readLedgerDay(day)) return undefined;
       const ledger = await this.deps.compute(day);
-      const event = buildLedgerDailyEvent(ledger, new Date(this.now()));
+      // Stored when it is made: the clock above only tells which day is due.
+      const event = buildLedgerDailyEvent(ledger, new Date());
       const record = {
         day,
         timezone: ledger.timezone,
-        computedMs: this.now(),
+        computedMs: Date.now(),
         balanced: ledger.balanced,
         unexplained: ledger.unexplained.length,
         eventId: event.id,
