@@ -10,6 +10,7 @@ import { createPayoutPolicy } from '../../../src/payouts/policy';
 import type { ClaimOptions, NewDelivery } from '../../../src/delivery/types';
 import type { Store } from '../../../src/store/store';
 import { buildLedger, dayWindow } from '../../../src/ledger/balance';
+import { LedgerOperations } from '../../../src/operations/ledger';
 import type { NewRejection } from '../../../src/ingest/types';
 import { buildPayoutEvent } from '../../support/fixtures';
 import { STORE_FACTORIES, type StoreHarness } from './factories';
@@ -206,6 +207,28 @@ for (const factory of STORE_FACTORIES) {
         stillOpen: { under1h: 0, under24h: 1, older: 1 },
       });
       expect(counts.events.callback).to.equal(4);
+    });
+
+    it('tells days apart in +08:00 across UTC midnight: the local midnight is the boundary, not the UTC one', async () => {
+      const ledgers = new LedgerOperations({ store: a, timezone: '+08:00', retentionDays: 3650 });
+      const times = [
+        DAY.startMs - 1, // 2026-11-30T15:59:59.999Z: 23:59:59.999 on 30 November in +08:00
+        DAY.startMs, // 2026-11-30T16:00:00Z: midnight of 1 December in +08:00
+        Date.parse('2026-11-30T23:59:59.999Z'), // still 30 November in UTC, 07:59 on 1 December here
+        Date.parse('2026-12-01T00:00:00.000Z'), // UTC midnight: the same local day
+        DAY.endMs - 1,
+        DAY.endMs, // midnight of 2 December in +08:00
+      ];
+      for (const ms of times) await b.savePayoutEvent(callback(new Date(ms).toISOString()), policy);
+      const [before, day, after] = await Promise.all([
+        ledgers.compute({ day: '2026-11-30' }),
+        ledgers.compute({ day: '2026-12-01' }),
+        ledgers.compute({ day: '2026-12-02' }),
+      ]);
+      expect([before, day, after].map((l) => l.callbacks.accepted)).to.deep.equal([1, 4, 1]);
+      expect([before, day, after].map((l) => l.events.callback)).to.deep.equal([1, 4, 1]);
+      expect([before, day, after].map((l) => l.payouts.opened)).to.deep.equal([1, 4, 1]);
+      expect(day).to.deep.include({ from: '2026-11-30T16:00:00.000Z', to: '2026-12-01T16:00:00.000Z', balanced: true });
     });
 
     it('records a day once, with its event, however many instances raise it', async () => {
