@@ -70,6 +70,8 @@ export interface Unexplained {
   why: string;
   /** The event a delivery row belongs to (kind `delivery`), where its page shows it. */
   eventId?: string;
+  /** The destination of a route row (kinds `delivery` and `groupMember`): the sum it is missing from. */
+  destination?: string;
 }
 
 /** What the store counts for a window. */

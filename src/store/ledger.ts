@@ -126,6 +126,7 @@ function* countDeliveries(w: Window, out: SliceCounts): Script<void> {
       kind: 'delivery',
       id: r.id,
       eventId: r.event_id,
+      destination: r.destination,
       why: `delivery to ${r.destination} is in state "${r.state}", which is none of pending, inflight, delivered, dead`,
     });
   }
@@ -164,7 +165,7 @@ function* countMembers(w: Window, out: SliceCounts): Script<void> {
         : r.state === 'undelivered'
           ? `member of a group to ${r.destination} whose message ${r.message_event_id} has no delivery`
           : `member of a group to ${r.destination} whose message's delivery is in state "${r.state}"`;
-    out.unexplained.push({ kind: 'groupMember', id: r.event_id, why });
+    out.unexplained.push({ kind: 'groupMember', id: r.event_id, why, destination: r.destination });
   }
 }
 
