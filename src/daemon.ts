@@ -33,7 +33,7 @@ import { startRetentionJob } from './retention/retention';
 import { listConfigWarnings } from './config/load';
 import { createPayoutPolicy } from './payouts/policy';
 import { StuckWatcher } from './payouts/stuck';
-import { LedgerDaily } from './ledger/daily';
+import { createLedgerDaily, type LedgerDaily } from './ledger/daily';
 import { isPayoutAnomalyKind } from './event';
 import { resolveStuckWaits } from './payouts/stuck-after';
 import { Dashboard } from './ui';
@@ -201,22 +201,13 @@ export class Daemon {
     );
     await components.start({ name: 'stuck payouts', start: () => stuck.start(), stop: () => stuck.stop() });
     // The daily ledger summary: when ledger.dailyAt is set, one process of the cluster, once a day.
-    const { dailyAt, checkIntervalMs } = config.ledger;
-    if (dailyAt !== undefined) {
-      const daily = new LedgerDaily(
-        {
-          store,
-          compute: (day) => operations.ledger.compute({ day }),
-          plan: this.routedPlan,
-          logger,
-          onRaised: () => this.opened?.worker.notify(),
-          now: this.options.clock,
-        },
-        { dailyAt, timezone: config.skypay.timezone, checkIntervalMs },
-      );
-      await components.start({ name: 'daily ledger', start: () => daily.start(), stop: () => daily.stop() });
-      this.ledgerDaily = daily;
-    }
+    const compute = (day: string) => operations.ledger.compute({ day });
+    const onRaised = () => this.opened?.worker.notify();
+    const daily = createLedgerDaily(
+      { store, compute, plan: this.routedPlan, logger, onRaised, now: this.options.clock },
+      { ...config.ledger, timezone: config.skypay.timezone },
+    );
+    if (daily) this.ledgerDaily = await components.start(daily);
     // Reconciliation with SkyPay's status query: only when skypay.statusQuery.url is set.
     const reconciler = createReconciler(
       config,

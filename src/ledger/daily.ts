@@ -112,3 +112,13 @@ export class LedgerDaily {
     return (this.deps.now ?? Date.now)();
   }
 }
+
+/** The daily summary as one of the daemon's components, when ledger.dailyAt is set; undefined otherwise. */
+export function createLedgerDaily(
+  deps: LedgerDailyDeps,
+  config: { dailyAt?: string | undefined; checkIntervalMs: number; timezone: string },
+): (LedgerDaily & { name: string }) | undefined {
+  if (config.dailyAt === undefined) return undefined;
+  const daily = new LedgerDaily(deps, { ...config, dailyAt: config.dailyAt });
+  return Object.assign(daily, { name: 'daily ledger' });
+}
