@@ -89,6 +89,10 @@ function* replayEvent(
     [{ eventId, ms: now, routes: added.map((a) => ({ ...a, silencedBy: undefined })), replay: true }],
     now,
   );
+  // What the ledger holds the event's route rows to: the rules chose these too.
+  if (added.length > 0) {
+    yield* run('UPDATE events SET routes = routes + ? WHERE id = ? AND routes IS NOT NULL', [added.length, eventId]);
+  }
   for (const row of existing) {
     if (!planned.some((p) => p.destination === row.destination)) {
       result.skipped.push({ id: row.id, reason: `the rules no longer route this event to ${row.destination}` });

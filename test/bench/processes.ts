@@ -46,6 +46,8 @@ export interface BenchDaemonOptions {
   ingestOnly: boolean;
   /** Another build's dist/main.js (a before/after comparison); the repository's own by default. */
   entry?: string;
+  /** More settings, over the ones above (admin.token for the ledger bench). */
+  extra?: Record<string, unknown>;
 }
 
 export async function spawnBenchDaemon(options: BenchDaemonOptions): Promise<BenchServer> {
@@ -66,6 +68,7 @@ export async function spawnBenchDaemon(options: BenchDaemonOptions): Promise<Ben
     rules: options.ingestOnly ? [] : [{ name: 'all', to: ['sink'] }],
     // Statement counts reach /metrics with each publish: soon after the load, for the round trips per callback.
     metrics: { publishIntervalMs: 500 },
+    ...options.extra,
   };
   const log = fs.openSync(options.logFile, 'w');
   // BENCH_DAEMON_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the daemon under load.

@@ -324,6 +324,9 @@ const MIGRATIONS: string[] = [
   ALTER TABLE events ADD COLUMN origin text;
   ALTER TABLE events ADD COLUMN routes integer;
   ALTER TABLE deliveries ADD COLUMN replays integer NOT NULL DEFAULT 0;
+  -- Event ids compare byte-wise (COLLATE "C") everywhere else: a silenced route is found by its event's id through
+  -- its primary key only when the two columns agree.
+  ALTER TABLE event_silences ALTER COLUMN event_id SET DATA TYPE text COLLATE "C";
   UPDATE events SET origin = 'reconciliation'
     WHERE source = 'skypay' AND type = 'payout' AND body::jsonb ->> 'origin' = 'reconciliation';
   -- Callbacks answered 1000, per quarter hour (any zone's midnight falls on one), partner and outcome: a new event,
