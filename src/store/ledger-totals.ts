@@ -1,4 +1,4 @@
-import { isPayoutAnomalyKind } from '../event';
+import { isPayoutAnomalyKind, type PayoutAnomalyKind } from '../event';
 import { parseEvent } from '../event-json';
 import { all, type Script } from './sql';
 import {
@@ -110,4 +110,26 @@ export function* countPayouts(w: LedgerWindow): Script<PayoutCounts> {
     if (isPayoutAnomalyKind(kind)) counts.anomalies[kind] = (counts.anomalies[kind] ?? 0) + 1;
   }
   return counts;
+}
+
+/** The payouts of several slices as one window's. */
+export function addPayouts(parts: readonly PayoutCounts[]): PayoutCounts {
+  const total: PayoutCounts = {
+    opened: 0,
+    finalised: { paid: 0, cancelled: 0, failed: 0 },
+    stillOpen: { under1h: 0, under24h: 0, older: 0 },
+    stuck: 0,
+    anomalies: {},
+    confirmed: 0,
+    contradicted: 0,
+  };
+  for (const p of parts) {
+    for (const key of ['opened', 'stuck', 'confirmed', 'contradicted'] as const) total[key] += p[key];
+    for (const key of ['paid', 'cancelled', 'failed'] as const) total.finalised[key] += p.finalised[key];
+    for (const key of ['under1h', 'under24h', 'older'] as const) total.stillOpen[key] += p.stillOpen[key];
+    for (const [kind, n] of Object.entries(p.anomalies) as [PayoutAnomalyKind, number][]) {
+      total.anomalies[kind] = (total.anomalies[kind] ?? 0) + n;
+    }
+  }
+  return total;
 }

@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { countCallbacks, countPayouts, findLostCallbacks } from './ledger-totals';
+import { addPayouts, countCallbacks, countPayouts, findLostCallbacks } from './ledger-totals';
 import type { RelayEvent } from '../event';
 import type { StoreContext } from './context';
 import { all, get, type Dialect, type Script } from './sql';
@@ -12,6 +12,7 @@ import {
   type LedgerCounts,
   type LedgerDayRecord,
   type LedgerWindow,
+  type PayoutCounts,
   type RouteCounts,
   type RouteEnd,
   type Unexplained,
@@ -205,9 +206,9 @@ function* findShortEvents(w: Window, out: SliceCounts): Script<void> {
   }
 }
 
-function* countSlice(w: Window): Script<SliceCounts> {
+function* countSlice(w: LedgerWindow): Script<SliceCounts & { payouts: PayoutCounts }> {
   const { events, planned } = yield* countEventsByOrigin(w);
-  const out: SliceCounts = { events, routes: new Map(), unexplained: [] };
+  const out = { events, routes: new Map<string, RouteCounts>(), unexplained: [], payouts: yield* countPayouts(w) };
   yield* countDeliveries(w, out);
   yield* countMembers(w, out);
   yield* countSilenced(w, out);
@@ -243,25 +244,36 @@ function mergeSlice(into: SliceCounts, slice: SliceCounts): void {
   into.unexplained.push(...slice.unexplained);
 }
 
-/** Counts a window: the callbacks at once, the events a quarter hour at a time, then the payouts. */
+/** The window in slices (see SLICE_MS): each its own read, a turn of the event loop after each. */
+async function* sliced<R>(ctx: StoreContext, w: LedgerWindow, script: (slice: LedgerWindow) => Script<R>) {
+  const sliceMs = SLICE_MS[ctx.d.name];
+  for (let start = w.startMs; start < w.endMs; start += sliceMs) {
+    const slice = { ...w, startMs: start, endMs: Math.min(start + sliceMs, w.endMs) };
+    yield await ctx.read(() => script(slice));
+    // Requests parsed meanwhile are answered before the next slice.
+    await nextTurn();
+  }
+}
+
+/** Counts a window: the callbacks' tally at once (a few rows), the events and payouts a slice at a time. */
 async function readLedgerCounts(ctx: StoreContext, w: LedgerWindow): Promise<LedgerCounts> {
-  const { read } = ctx;
-  const callbacks = await read(() => countCallbacks(w));
+  const callbacks = await ctx.read(() => countCallbacks(w));
   const total: SliceCounts = {
     events: { callback: 0, reconciliation: 0, skyrelay: 0 },
     routes: new Map(),
     unexplained: [],
   };
-  const sliceMs = SLICE_MS[ctx.d.name];
-  for (let start = w.startMs; start < w.endMs; start += sliceMs) {
-    const slice = { startMs: start, endMs: Math.min(start + sliceMs, w.endMs), partner: w.partner };
-    mergeSlice(total, await read(() => countSlice(slice)));
-    // A turn of the event loop between slices: requests parsed meanwhile are answered before the next one.
-    await nextTurn();
+  const payouts: PayoutCounts[] = [];
+  for await (const slice of sliced(ctx, w, countSlice)) {
+    mergeSlice(total, slice);
+    payouts.push(slice.payouts);
   }
-  if (callbacks.newEvents > total.events.callback)
-    total.unexplained.unshift(...(await read(() => findLostCallbacks(w))));
-  const payouts = await read(() => countPayouts(w));
+  // Acknowledged as new but fewer events than that: the identities whose event is gone are named.
+  if (callbacks.newEvents > total.events.callback) {
+    const lost: Unexplained[] = [];
+    for await (const found of sliced(ctx, w, findLostCallbacks)) lost.push(...found);
+    total.unexplained.unshift(...lost);
+  }
   const routes: Record<string, RouteCounts> = {};
   for (const destination of [...total.routes.keys()].sort())
     routes[destination] = total.routes.get(destination) as RouteCounts;
@@ -269,7 +281,7 @@ async function readLedgerCounts(ctx: StoreContext, w: LedgerWindow): Promise<Led
     callbacks,
     events: total.events,
     routes,
-    payouts,
+    payouts: addPayouts(payouts),
     unexplained: total.unexplained.slice(0, LEDGER_UNEXPLAINED_LIMIT),
   };
 }

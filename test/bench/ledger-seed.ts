@@ -5,7 +5,7 @@ import { migrateSqlite, openSqliteFile } from '../support/sqlite';
  * A store as a busy month leaves it, for the ledger's bench: `count` callback events over `days` days ending at
  * `endMs`, each with a delivered webhook delivery and its attempt; one in ten also a member of a Slack group (a
  * message event, with its delivered delivery, per hundred members), one in fifty held back by a silence, one in a
- * hundred received twice; a payout row per three events, and the callback tally the daemon writes with each. Made
+ * hundred received twice; a payout row per three events (the open ones reported stuck already), and the callback tally the daemon writes with each. Made
  * by the database itself (a generated series of rows), through the daemon's own migrations, so the schema and the
  * indexes are the shipped ones and a million rows take seconds.
  */
@@ -53,10 +53,11 @@ function statements(series: string, s: LedgerSeed, cat: (...parts: string[]) => 
      FROM ${series} WHERE i < ${groups}`,
     `INSERT INTO event_silences (event_id, destination, silence_id, rules)
      SELECT ${cat("'evt_'", 'i')}, 'quiet', 'sil_bench', '["all"]' FROM ${rows} WHERE i % 50 = 0`,
+    // Open ones were reported stuck long ago (stuck_state): the stuck check has nothing left to raise.
     `INSERT INTO payouts (id, partner, control_number, state, first_seen_ms, last_seen_ms, last_deal_time,
-       state_since_ms, anomalies, confirmation)
+       state_since_ms, stuck_state, anomalies, confirmation)
      SELECT ${cat("'pay_'", 'i')}, 'AppName@skypay', ${cat("'S'", 'i')}, ${STATES}, ms, ms, '2026-01-01 00:00:00', ms,
-       0, 'off' FROM ${rows} WHERE i % 3 = 0`,
+       CASE WHEN p IN (2, 3, 4) THEN NULL ELSE ${STATES} END, 0, 'off' FROM ${rows} WHERE i % 3 = 0`,
     `INSERT INTO callback_tally (quarter_ms, partner, outcome, count)
      SELECT received_ms / 900000 * 900000, partner, 'event', count(*) FROM events WHERE source = 'skypay'
      GROUP BY 1, 2`,
