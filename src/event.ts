@@ -200,6 +200,7 @@ export interface SystemEvent {
     | 'payout.stuck'
     | 'payout.unstuck'
     | 'payout.confirmed'
+    | 'ledger.daily'
     | 'group';
   receivedAt: string;
   /**
@@ -223,6 +224,7 @@ export const ROUTED_SYSTEM_TYPES = [
   'payout.stuck',
   'payout.unstuck',
   'payout.confirmed',
+  'ledger.daily',
 ] as const satisfies readonly SystemEvent['type'][];
 
 /**

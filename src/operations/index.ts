@@ -13,6 +13,7 @@ import type { NewDelivery } from '../delivery/types';
 import type { PruneCounts, PruneCutoffs } from '../store/types';
 import { DashboardOperations } from './dashboard';
 import { NotFoundError } from './errors';
+import { LedgerOperations } from './ledger';
 import { Queries } from './queries';
 import { reconcileNow, type RoundReport } from './reconcile';
 import { Replays } from './replay';
@@ -30,6 +31,8 @@ export interface Operations {
   replays: Replays;
   silences: SilenceOperations;
   dashboard: DashboardOperations;
+  /** A day's ledger (skyrelay ledger, GET /admin/ledger, the Ledger page, the daily summary). */
+  ledger: LedgerOperations;
   sendTest(destination: string, status?: PayStatus): Promise<TestSend>;
   /** What a prune with these cut-offs would delete now (deliveries and attempts not counted). */
   countPrunable(cut: PruneCutoffs): Promise<{ events: number; rejections: number }>;
@@ -71,6 +74,12 @@ export function createOperations(deps: OperationsDeps): Operations {
       now,
     }),
     dashboard: new DashboardOperations({ store, stuckWaits: resolveStuckWaits(config.payouts) }),
+    ledger: new LedgerOperations({
+      store,
+      timezone: config.skypay.timezone,
+      retentionDays: config.store.retentionDays,
+      now,
+    }),
     sendTest: (destination, status) => sendTest(testSends, destination, status),
     countPrunable: (cut) => store.countPrunable(cut),
     prune: (cut) => pruneAll(store, cut, { batchSize: config.store.retentionBatchSize }),

@@ -157,6 +157,20 @@ export const SYSTEM_FIELDS = [
   'previousStatus',
   'previousEventId',
   'violation',
+  'day',
+  'timezone',
+  'balanced',
+  'accepted',
+  'events',
+  'routes',
+  'delivered',
+  'deliveredInGroup',
+  'silenced',
+  'unexplained',
+  'dead',
+  'pending',
+  'stuck',
+  'contradicted',
 ] as const;
 
 /** A group message's `by.<field>`: the values its members share. */

@@ -6,6 +6,7 @@ import { StoreClosedError } from './errors';
 import { createHealthStore } from './health';
 import { createIngestStore } from './ingest';
 import { createInspectStore } from './inspect';
+import { createLedgerStore } from './ledger';
 import { createOutboxStore } from './outbox';
 import { createPayoutStore } from './payouts';
 import { createRetentionStore } from './prune';
@@ -63,6 +64,7 @@ export function assembleStore(driver: Driver, rules: DedupRules, options: Assemb
     createSilenceStore(ctx),
     createPayoutStore(ctx),
     createDashboardStore(ctx),
+    createLedgerStore(ctx),
   );
   return store;
 }

@@ -12,7 +12,8 @@ import { LOCK_SPACE } from './locks';
 import type { IngestLease, NewDelivery } from '../delivery/types';
 import type { NewRejection, SaveOutcome, SuppressedRejections } from '../ingest/types';
 import type { PayoutPolicy } from '../payouts/types';
-import { insertEvents, type EventInsert } from './writes';
+import { tallyCallbacks } from './tally';
+import { insertEvents, originOf, type EventInsert } from './writes';
 
 /** One event to store in the group commit: planned already (`deliveries`), or judged and planned by `policy`. */
 export interface EventWrite {
@@ -128,6 +129,18 @@ function* saveEvents(d: Dialect, rules: DedupRules, writes: readonly EventWrite[
   for (const k of repeats) {
     outcomes[k.i] = yield* receiveAgain(d, rules, k.event, receivedMs[k.i] as number, k.key, k.digest);
   }
+  yield* tallyCallbacks([
+    ...fresh.flatMap((i) => {
+      const event = (writes[i] as EventWrite).event;
+      if (event.source !== 'skypay' || originOf(event) !== 'callback') return [];
+      return [{ partner: event.partner, receivedMs: receivedMs[i] as number, outcome: 'event' as const }];
+    }),
+    ...repeats.map((k) => ({
+      partner: k.event.partner,
+      receivedMs: receivedMs[k.i] as number,
+      outcome: outcomes[k.i]?.conflict ? ('copy' as const) : ('duplicate' as const),
+    })),
+  ]);
   return outcomes;
 }
 

@@ -24,7 +24,8 @@ interface CopiedShape {
  * identities (dedup), silences and the routes they held back, group members and windows (alerts waiting to be sent
  * as one message), rejection-alert windows (rejections folded into a summary not sent yet), destination slots (a
  * pause a destination asked for, Slack's rate), metric totals (counters carry on rather than reset), the overview's
- * per-minute counts, and signed-out dashboard sessions (their cookies stay refused).
+ * per-minute counts, signed-out dashboard sessions (their cookies stay refused), the ledger's tally of acknowledged
+ * callbacks and the days whose summary was raised (so none is raised twice).
  */
 export const COPIED = {
   events: {
@@ -41,6 +42,8 @@ export const COPIED = {
       'received_ms',
       'duplicates',
       'last_seen_ms',
+      'origin',
+      'routes',
     ],
     key: ['id'],
   },
@@ -59,6 +62,7 @@ export const COPIED = {
       'updated_ms',
       'last_status',
       'last_error',
+      'replays',
     ],
     key: ['id'],
   },
@@ -71,6 +75,7 @@ export const COPIED = {
     key: ['partner', 'control_number', 'pay_type', 'deal_time'],
   },
   callback_copies: { columns: ['id', 'event_id', 'received_ms', 'body', 'digest', 'repeats'], key: ['id'] },
+  callback_tally: { columns: ['quarter_ms', 'partner', 'outcome', 'count'], key: ['quarter_ms', 'partner', 'outcome'] },
   rejections: {
     columns: [
       'id',
@@ -164,6 +169,10 @@ export const COPIED = {
   metric_series: { columns: ['series', 'family', 'type', 'help', 'sample', 'labels', 'value'], key: ['series'] },
   callback_minutes: { columns: ['minute_ms', 'outcome', 'count'], key: ['minute_ms', 'outcome'] },
   ui_sessions_ended: { columns: ['id', 'expires_ms'], key: ['id'] },
+  ledger_days: {
+    columns: ['day', 'timezone', 'computed_ms', 'balanced', 'unexplained', 'event_id'],
+    key: ['day'],
+  },
 } as const satisfies Record<string, CopiedShape>;
 
 export type CopiedTable = keyof typeof COPIED;

@@ -19,7 +19,7 @@ function* requeue(d: Dialect, ids: readonly string[], now: number): Script<Repla
   if (ids.length === 0) return result;
   const updated = yield* all<{ id: string }>(
     `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_ms = ?, lease_owner = NULL,
-       lease_until_ms = NULL, updated_ms = ? WHERE id ${d.inList} AND state IN ('delivered', 'dead') RETURNING id`,
+       lease_until_ms = NULL, updated_ms = ?, replays = replays + 1 WHERE id ${d.inList} AND state IN ('delivered', 'dead') RETURNING id`,
     [now, now, d.list([...ids])],
   );
   const requeued = new Set(updated.map((r) => r.id));
@@ -84,7 +84,15 @@ function* replayEvent(
     result.skipped.push(...r.skipped);
   }
   // Silences do not hold back a replay: what the operator asks for is sent.
-  yield* insertRoutes(d, [{ eventId, ms: now, routes: added.map((a) => ({ ...a, silencedBy: undefined })) }], now);
+  yield* insertRoutes(
+    d,
+    [{ eventId, ms: now, routes: added.map((a) => ({ ...a, silencedBy: undefined })), replay: true }],
+    now,
+  );
+  // What the ledger holds the event's route rows to: the rules chose these too.
+  if (added.length > 0) {
+    yield* run('UPDATE events SET routes = routes + ? WHERE id = ? AND routes IS NOT NULL', [added.length, eventId]);
+  }
   for (const row of existing) {
     if (!planned.some((p) => p.destination === row.destination)) {
       result.skipped.push({ id: row.id, reason: `the rules no longer route this event to ${row.destination}` });

@@ -52,6 +52,7 @@ import type {
 } from '../delivery/types';
 import type { MetricProcess, Sample } from '../metrics/types';
 import type { NewRejection, SaveOutcome, SuppressedRejections } from '../ingest/types';
+import type { LedgerCounts, LedgerDayRecord, LedgerWindow } from '../ledger/types';
 
 /**
  * The one async interface everything outside src/store/ talks to, split into role parts so each caller asks for
@@ -283,6 +284,25 @@ export interface DashboardStore {
   isSessionEnded(sessionId: string): Promise<boolean>;
 }
 
+/** The ledger: a day's rows added up (src/store/ledger.ts), and the daily summary's record of each day. */
+export interface LedgerStore {
+  /** Counts the callbacks, events, routes and payouts of a window; rows that fit no bucket are named. */
+  readLedgerCounts(window: LedgerWindow): Promise<LedgerCounts>;
+  /**
+   * Records a day's summary and stores its event with `routes`, in one transaction, unless the day already has one
+   * (another process raised it): then nothing is written and it resolves false.
+   */
+  raiseLedgerDay(
+    record: LedgerDayRecord,
+    event: RelayEvent,
+    routes: readonly NewDelivery[],
+    now?: number,
+  ): Promise<boolean>;
+  readLedgerDay(day: string): Promise<LedgerDayRecord | undefined>;
+  /** The latest day a summary was recorded for: what /metrics shows. */
+  readLatestLedgerDay(): Promise<LedgerDayRecord | undefined>;
+}
+
 export interface Store
   extends
     IngestStore,
@@ -298,7 +318,8 @@ export interface Store
     ClusterJobs,
     SilenceStore,
     PayoutStore,
-    DashboardStore {
+    DashboardStore,
+    LedgerStore {
   readonly kind: 'sqlite' | 'postgres';
   /**
    * The daemon now answers requests: waits that were fine while starting (SQLite's busy handler, which sleeps on

@@ -124,6 +124,45 @@ const MIGRATIONS: string[] = [
     ON CONFLICT (destination, shard) DO UPDATE SET failure_ms = excluded.failure_ms,
       failure_status = excluded.failure_status, failure_error = excluded.failure_error;
   `,
+  `
+  -- The ledger: each event records where it came from (a callback, reconciliation, skyrelay itself) and how many
+  -- routes its rules chose when it was stored, so a route that went missing since shows; a delivery counts the
+  -- times it was replayed. NULL origin and routes: events stored before, read as their source says and not checked.
+  ALTER TABLE events ADD COLUMN origin TEXT;
+  ALTER TABLE events ADD COLUMN routes INTEGER;
+  ALTER TABLE deliveries ADD COLUMN replays INTEGER NOT NULL DEFAULT 0;
+  UPDATE events SET origin = 'reconciliation'
+    WHERE source = 'skypay' AND type = 'payout' AND json_extract(body, '$.origin') = 'reconciliation';
+  -- Callbacks answered 1000, per quarter hour (any zone's midnight falls on one), partner and outcome: a new event,
+  -- a duplicate or a conflicting copy. Written in the transaction that stores the callback, so the day's counts
+  -- cannot drift from what was acknowledged; carried over from the rows already kept for the days before.
+  CREATE TABLE callback_tally (
+    quarter_ms INTEGER NOT NULL,
+    partner TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('event', 'duplicate', 'copy')),
+    count INTEGER NOT NULL,
+    PRIMARY KEY (quarter_ms, partner, outcome)
+  ) WITHOUT ROWID;
+  INSERT INTO callback_tally (quarter_ms, partner, outcome, count)
+    SELECT received_ms / 900000 * 900000, partner, 'event', count(*) FROM events
+    WHERE source = 'skypay' AND origin IS NULL AND partner IS NOT NULL GROUP BY 1, 2;
+  INSERT INTO callback_tally (quarter_ms, partner, outcome, count)
+    SELECT last_seen_ms / 900000 * 900000, partner, 'duplicate', sum(duplicates) FROM events
+    WHERE source = 'skypay' AND duplicates > 0 AND last_seen_ms IS NOT NULL AND partner IS NOT NULL GROUP BY 1, 2;
+  INSERT INTO callback_tally (quarter_ms, partner, outcome, count)
+    SELECT c.received_ms / 900000 * 900000, e.partner, 'copy', sum(1 + c.repeats) FROM callback_copies c
+    JOIN events e ON e.id = c.event_id WHERE e.partner IS NOT NULL GROUP BY 1, 2;
+  -- Each day's ledger as the daily summary computed it (day in skypay.timezone): raised once per day across the
+  -- cluster (the row goes in with the summary's event), and the last day's unexplained rows for /metrics.
+  CREATE TABLE ledger_days (
+    day TEXT PRIMARY KEY,
+    timezone TEXT NOT NULL,
+    computed_ms INTEGER NOT NULL,
+    balanced INTEGER NOT NULL,
+    unexplained INTEGER NOT NULL,
+    event_id TEXT
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** `upTo` stops at an older schema version: tests build a database as an older release left it. */

@@ -131,6 +131,7 @@ describe('routing/event-types: listReceivedTypes', () => {
       'skyrelay.payout.stuck',
       'skyrelay.payout.unstuck',
       'skyrelay.payout.confirmed',
+      'skyrelay.ledger.daily',
     ]);
     // Documented fields only: a finance notification carries no status.
     expect(listReceivedTypes({ type: 'finance', status: 'paid' }, true)).to.deep.equal([]);

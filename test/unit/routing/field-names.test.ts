@@ -25,9 +25,11 @@ import type { QueriedMeaning } from '../../../src/payouts/queried-status';
 import type { QueriedPayout } from '../../../src/skypay/status-query';
 import { findFieldNameProblem } from '../../../src/routing/fields';
 import type { PayoutRecord } from '../../../src/payouts/types';
-import { buildFinanceEvent, buildPayoutEvent } from '../../support/fixtures';
+import { buildFinanceEvent, buildLedgerFixture, buildPayoutEvent } from '../../support/fixtures';
+import { buildLedgerDailyEvent } from '../../../src/ledger/summary';
 
 const NOW = new Date('2026-11-27T10:00:00Z');
+const LEDGER = buildLedgerFixture();
 
 /** One of every kind of event skyrelay raises about itself, built by the code that raises it. */
 function everySystemEvent(): SystemEvent[] {
@@ -114,6 +116,7 @@ function everySystemEvent(): SystemEvent[] {
     buildUnconfirmedAnomaly(confirmed, queried, open, NOW),
     buildOutOfWindowAnomaly(payout.partner, payout.controlNumber, 'paid', 'payTime in 2099', queried, open, NOW),
     group,
+    buildLedgerDailyEvent(LEDGER, NOW),
   ];
 }
 
