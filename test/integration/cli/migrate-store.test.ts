@@ -131,7 +131,7 @@ describePostgres(
       expect(run.stderr).not.to.contain(db.url);
       expect(run.code, run.stderr).to.equal(0);
       expect(run.stdout).to.match(
-        /^copied \d+ rows from .*: 3 events, 6 deliveries, 6 attempts, 3 callback_keys, 1 callback_copies, 2 rejections, 1 silences, 0 event_silences, 0 group_members, 0 group_windows, 3 payouts, 2 payout_reconciliations, 0 alert_windows, 0 destination_slots, \d+ metric_series, \d+ callback_minutes, 0 ui_sessions_ended$/m,
+        /^copied \d+ rows from .*: 3 events, 6 deliveries, 6 attempts, 3 callback_keys, 1 callback_copies, \d+ callback_tally, 2 rejections, 1 silences, 0 event_silences, 0 group_members, 0 group_windows, 3 payouts, 2 payout_reconciliations, 0 alert_windows, 0 destination_slots, \d+ metric_series, \d+ callback_minutes, 0 ui_sessions_ended, 0 ledger_days$/m,
       );
 
       const before = await withStore(sqlite.dbPath, snapshot);
@@ -229,6 +229,7 @@ describePostgres(
             attempts: 6,
             callback_keys: 3,
             callback_copies: 1,
+            callback_tally: 2,
             rejections: 2,
             silences: 1,
             event_silences: 0,
@@ -240,6 +241,7 @@ describePostgres(
             destination_slots: 0,
             callback_minutes: 0,
             ui_sessions_ended: 0,
+            ledger_days: 0,
           });
           // Counted from the page already there, not from zero.
           expect(lines.filter((l) => l.table === 'deliveries').map((l) => l.done)).to.deep.equal([4, 6]);
@@ -347,7 +349,7 @@ describePostgres(
         const again = await runCli(['migrate-store', '--to', target.url], { store: { path: file } });
         expect(again.code, again.stderr).to.equal(0);
         expect(again.stdout).to.match(
-          /: 0 events, 0 deliveries, 0 attempts, 0 callback_keys, 0 callback_copies, 2 rejections, /,
+          /: 0 events, 0 deliveries, 0 attempts, 0 callback_keys, 0 callback_copies, \d+ callback_tally, 2 rejections, /,
         );
         expect(await readCopiedTables({ url: target.url })).to.deep.equal(await readCopiedTables(file));
       } finally {
