@@ -339,6 +339,25 @@ const MIGRATIONS: string[] = [
   CREATE INDEX IF NOT EXISTS deliveries_inflight ON deliveries (destination, lease_until_ms) WHERE state = 'inflight';
   CREATE INDEX IF NOT EXISTS deliveries_dead ON deliveries (destination, id) WHERE state = 'dead';
   `,
+  `
+  -- Each destination's breaker, shared by every process: closed (no row, or state closed), open after failures in
+  -- a row (one probe per probe_interval_ms, the next at probe_ms, taken by a claim), or paused (by hand, or a
+  -- webhook's 410 Gone) until resumed. alerted: a destination.unhealthy went out, so closing owes a recovered.
+  CREATE TABLE destination_states (
+    destination TEXT PRIMARY KEY,
+    state TEXT NOT NULL DEFAULT 'closed',
+    reason TEXT,
+    failures INTEGER NOT NULL DEFAULT 0,
+    since_ms INTEGER,
+    probe_interval_ms INTEGER,
+    probe_ms INTEGER,
+    paused_by TEXT,
+    alerted INTEGER NOT NULL DEFAULT 0,
+    last_errors TEXT,
+    last_error_ms INTEGER,
+    updated_ms INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** `upTo` stops at an older schema version: tests build a database as an older release left it. */
