@@ -157,6 +157,12 @@ export const SYSTEM_FIELDS = [
   'previousStatus',
   'previousEventId',
   'violation',
+  'lastErrors',
+  'backlog',
+  'outage',
+  'outageMs',
+  'waited',
+  'by',
 ] as const;
 
 /** A group message's `by.<field>`: the values its members share. */
