@@ -9,7 +9,7 @@ import type { AuthRefusal, AuthSurface } from '../http/types';
 import { guardPrefix } from '../http/path-guard';
 import type { Logger } from '../log';
 import type { PayoutAnomalyKind } from '../event';
-import type { HealthStore, InspectStore, MetricTotalsStore, PayoutStore } from '../store/store';
+import type { BreakerStore, HealthStore, InspectStore, MetricTotalsStore, PayoutStore } from '../store/store';
 import { ProcessMetrics } from './collect';
 import { MetricsPublisher } from './publisher';
 import { createMetricsRouter } from './router';
@@ -17,7 +17,7 @@ import type { RuntimeEvents } from '../runtime/events';
 import { isPayoutAnomalyKind } from '../event';
 
 export interface MetricsDeps {
-  store: MetricTotalsStore & InspectStore & PayoutStore & Pick<HealthStore, 'statements'>;
+  store: MetricTotalsStore & InspectStore & PayoutStore & BreakerStore & Pick<HealthStore, 'statements'>;
   destinations: readonly string[];
   publishIntervalMs: number;
   /** The scrape path (metrics.path). */

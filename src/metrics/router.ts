@@ -3,14 +3,14 @@ import { AggregatorRegistry } from 'prom-client';
 import type { Logger } from '../log';
 import type { ProcessMetrics } from './collect';
 import type { MetricsPublisher } from './publisher';
-import type { InspectStore, PayoutStore } from '../store/store';
+import type { BreakerStore, InspectStore, PayoutStore } from '../store/store';
 import { payoutGauges } from './payout-gauges';
-import { queueGauges } from './queue-gauges';
+import { breakerGauges, queueGauges } from './queue-gauges';
 import type { MetricFamily } from './types';
 import { groupSamples, orderSamples } from './samples';
 
 export interface MetricsRouteDeps {
-  store: InspectStore & PayoutStore;
+  store: InspectStore & PayoutStore & Pick<BreakerStore, 'readBreakers'>;
   path: string;
   metrics: ProcessMetrics;
   publisher: MetricsPublisher;
@@ -66,6 +66,7 @@ async function readClusterView(deps: MetricsRouteDeps): Promise<MetricFamily[][]
     totals,
     ...processes,
     queueGauges(await deps.store.readQueueState(), deps.destinations, now),
+    breakerGauges(await deps.store.readBreakers(), deps.destinations),
     payoutGauges(await deps.store.countPayoutsByState()),
     [viewGauge(processes.length, 'Processes whose metrics this scrape covers')],
   ];

@@ -12,6 +12,7 @@ import { pruneAll } from '../retention/retention';
 import type { NewDelivery } from '../delivery/types';
 import type { PruneCounts, PruneCutoffs } from '../store/types';
 import { DashboardOperations } from './dashboard';
+import { DestinationOperations } from './destinations';
 import { NotFoundError } from './errors';
 import { Queries } from './queries';
 import { reconcileNow, type RoundReport } from './reconcile';
@@ -30,6 +31,8 @@ export interface Operations {
   replays: Replays;
   silences: SilenceOperations;
   dashboard: DashboardOperations;
+  /** Destinations' state (breaker, backlog, last outcomes), pause and resume. */
+  destinations: DestinationOperations;
   sendTest(destination: string, status?: PayStatus): Promise<TestSend>;
   /** What a prune with these cut-offs would delete now (deliveries and attempts not counted). */
   countPrunable(cut: PruneCutoffs): Promise<{ events: number; rejections: number }>;
@@ -71,6 +74,14 @@ export function createOperations(deps: OperationsDeps): Operations {
       now,
     }),
     dashboard: new DashboardOperations({ store, stuckWaits: resolveStuckWaits(config.payouts) }),
+    destinations: new DestinationOperations({
+      store,
+      destinations: config.destinations,
+      plan,
+      logger,
+      wake: deps.wake,
+      now,
+    }),
     sendTest: (destination, status) => sendTest(testSends, destination, status),
     countPrunable: (cut) => store.countPrunable(cut),
     prune: (cut) => pruneAll(store, cut, { batchSize: config.store.retentionBatchSize }),
