@@ -196,6 +196,8 @@ export interface SystemEvent {
     | 'delivery.dead'
     | 'callback.conflict'
     | 'database.lost'
+    | 'destination.unhealthy'
+    | 'destination.recovered'
     | 'payout.anomaly'
     | 'payout.stuck'
     | 'payout.unstuck'
@@ -220,6 +222,8 @@ export const ROUTED_SYSTEM_TYPES = [
   'delivery.dead',
   'callback.conflict',
   'database.lost',
+  'destination.unhealthy',
+  'destination.recovered',
   'payout.anomaly',
   'payout.stuck',
   'payout.unstuck',

@@ -24,11 +24,12 @@ import { NotReplayedError } from '../operations/replay';
 import { stringifyEventDetail, stringifyPayoutDetail, type RejectionFilter } from '../operations/views';
 import { ADMIN_BEARER, fingerprint, requireBearerToken } from '../http/bearer';
 import { linked, readLimit, readQuery } from './query';
+import { addDestinationRoutes } from './destinations';
 import { addSilenceRoutes } from './silences';
 
 export interface AdminDeps {
   token: string;
-  operations: Pick<Operations, 'queries' | 'replays' | 'silences' | 'ledger'>;
+  operations: Pick<Operations, 'queries' | 'replays' | 'silences' | 'ledger' | 'destinations'>;
   /** How this router authenticates its caller ("admin token 3f9a2c1b"): recorded with the silences they make or end. */
   via: string;
 }
@@ -120,6 +121,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
 
   addPayoutRoutes(router, deps.operations);
   addSilenceRoutes(router, deps.operations.silences, deps.via);
+  addDestinationRoutes(router, deps.operations.destinations, deps.via);
 
   return router;
 }

@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { registerConfigCheck } from './config-check';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, QuietExit, exitCodeOf, messageOf } from './context';
 import { registerDeliveries } from './deliveries';
+import { registerDestinations } from './destinations';
 import { registerEvents } from './events';
 import { escapeControls } from './format';
 import { registerKeys } from './keys';
@@ -38,6 +39,7 @@ function buildProgram(): Command {
   registerLedger(program);
   registerReconcile(program);
   registerDeliveries(program);
+  registerDestinations(program);
   registerRejections(program);
   registerReplay(program);
   registerTestDestination(program);

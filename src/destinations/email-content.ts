@@ -83,6 +83,8 @@ export function buildSubject(event: RelayEvent, prefix: string): string {
       'delivery.dead': 'Dead delivery',
       'callback.conflict': 'Conflicting callback',
       'database.lost': 'Database lost',
+      'destination.unhealthy': 'Destination unhealthy',
+      'destination.recovered': 'Destination recovered',
       'payout.anomaly': 'Payout anomaly',
       'payout.stuck': 'Payout stuck',
       'payout.unstuck': 'Payout no longer stuck',

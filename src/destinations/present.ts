@@ -29,6 +29,8 @@ export const SYSTEM_HEADLINES: Readonly<Record<SystemEvent['type'], string>> = {
   'delivery.dead': 'skyrelay delivery dead',
   'callback.conflict': 'skyrelay kept a conflicting callback copy',
   'database.lost': 'skyrelay database file lost',
+  'destination.unhealthy': 'Destination unhealthy: deliveries to it wait, none is dropped',
+  'destination.recovered': 'Destination recovered: its waiting deliveries are being sent',
   // Every kind (after-final, conflict, same-time, unconfirmed, reconciliation, out-of-window): its reason says which.
   'payout.anomaly': 'Payout anomaly: check the payout with SkyPay before acting on it',
   'payout.stuck': 'Payout stuck: no final status in time',

@@ -12,6 +12,7 @@ import { pruneAll } from '../retention/retention';
 import type { NewDelivery } from '../delivery/types';
 import type { PruneCounts, PruneCutoffs } from '../store/types';
 import { DashboardOperations } from './dashboard';
+import { DestinationOperations } from './destinations';
 import { NotFoundError } from './errors';
 import { LedgerOperations } from './ledger';
 import { Queries } from './queries';
@@ -33,6 +34,8 @@ export interface Operations {
   dashboard: DashboardOperations;
   /** A day's ledger (skyrelay ledger, GET /admin/ledger, the Ledger page, the daily summary). */
   ledger: LedgerOperations;
+  /** Destinations' state (breaker, backlog, last outcomes), pause and resume. */
+  destinations: DestinationOperations;
   sendTest(destination: string, status?: PayStatus): Promise<TestSend>;
   /** What a prune with these cut-offs would delete now (deliveries and attempts not counted). */
   countPrunable(cut: PruneCutoffs): Promise<{ events: number; rejections: number }>;
@@ -78,6 +81,14 @@ export function createOperations(deps: OperationsDeps): Operations {
       store,
       timezone: config.skypay.timezone,
       retentionDays: config.store.retentionDays,
+      now,
+    }),
+    destinations: new DestinationOperations({
+      store,
+      destinations: config.destinations,
+      plan,
+      logger,
+      wake: deps.wake,
       now,
     }),
     sendTest: (destination, status) => sendTest(testSends, destination, status),

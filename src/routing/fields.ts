@@ -171,6 +171,12 @@ export const SYSTEM_FIELDS = [
   'pending',
   'stuck',
   'contradicted',
+  'lastErrors',
+  'backlog',
+  'outage',
+  'outageMs',
+  'waited',
+  'by',
 ] as const;
 
 /** A group message's `by.<field>`: the values its members share. */

@@ -1,3 +1,4 @@
+import { createBreakerStore } from './breakers';
 import { createGroupCommit } from './commit';
 import { createContext, type DedupRules } from './context';
 import type { Driver } from './driver';
@@ -55,6 +56,7 @@ export function assembleStore(driver: Driver, rules: DedupRules, options: Assemb
     ingest,
     health,
     createOutboxStore(ctx, commit),
+    createBreakerStore(ctx),
     createInspectStore(ctx),
     createReplayStore(ctx),
     createRetentionStore(ctx),

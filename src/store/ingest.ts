@@ -5,6 +5,7 @@ import type { DedupRules, StoreContext } from './context';
 import { toStoreError } from './driver';
 import { createBatcher } from './group-commit';
 import type { IngestStore } from './store';
+import { HELD_COLUMN } from './breakers';
 import { finishAttempts, type FinishWrite } from './outbox';
 import { judgePayouts } from './payouts';
 import { get, lockNames, rows, run, type Dialect, type RowSource, type Script } from './sql';
@@ -162,17 +163,20 @@ function* leaseAtIngest(
   if (asking.length === 0) return leases;
   const destinations = [...new Set(asking.flatMap(({ routes }) => routes.filter(sendable).map((r) => r.destination)))];
   yield* lockNames(d, LOCK_SPACE.destination, destinations);
-  const busy = yield* rows<{ destination: string; n: number; waiting: number }>(
+  const busy = yield* rows<{ destination: string; n: number; waiting: number; held: number }>(
     `SELECT r.destination,
        (SELECT count(*) FROM deliveries WHERE state = 'inflight' AND destination = r.destination
           AND lease_until_ms >= ?) AS n,
        (SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE state = 'pending' AND destination = r.destination
-          AND next_attempt_ms <= ? LIMIT 1) AS w) AS waiting
+          AND next_attempt_ms <= ? LIMIT 1) AS w) AS waiting, ${HELD_COLUMN}
      FROM :rows AS r`,
     { columns: [['destination', 'text']], rows: destinations.map((n) => [n]) },
     [now, now],
   );
-  const inFlight = new Map(busy.map((b) => [b.destination, Number(b.waiting) > 0 ? Infinity : Number(b.n)]));
+  // An open or paused destination's breaker decides when its deliveries go: none is leased here.
+  const inFlight = new Map(
+    busy.map((b) => [b.destination, Number(b.waiting) > 0 || Number(b.held) > 0 ? Infinity : Number(b.n)]),
+  );
   for (const { i, routes } of asking) {
     const lease = writes[i]?.lease as IngestLease;
     const ids = new Set<string>();

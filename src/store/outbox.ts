@@ -1,4 +1,5 @@
 import { parseEvent } from '../event-json';
+import { NEXT_PROBE, NOT_HELD, probeRoom, readHolds, releaseHeld, takeProbes, type Hold } from './breakers';
 import type { StoreContext } from './context';
 import { recordActivity } from './dashboard';
 import { LOCK_SPACE } from './locks';
@@ -30,6 +31,8 @@ interface Due {
   rows: DueRow[];
   inFlight: Map<string, number>;
   slots: Map<string, number>;
+  /** Open or paused destinations (src/store/breakers.ts): none of their rows is due but an open one's probe. */
+  holds: Map<string, Hold>;
 }
 
 /**
@@ -59,6 +62,8 @@ function* claim(d: Dialect, o: ClaimOptions): Script<ClaimedDelivery[]> {
        updated_ms = ? WHERE id ${d.inList}`,
     [o.owner, o.now + o.leaseMs, o.now, d.list(chosen.map((r) => r.id))],
   );
+  const probes = chosen.filter((r) => due.holds.has(r.destination));
+  yield* takeProbes(d, probes, due.holds, o.now);
   const bodies = yield* all<{ id: string; body: string }>(`SELECT id, body FROM events WHERE id ${d.inList}`, [
     d.list([...new Set(chosen.map((r) => r.event_id))]),
   ]);
@@ -70,6 +75,7 @@ function* claim(d: Dialect, o: ClaimOptions): Script<ClaimedDelivery[]> {
     rules: JSON.parse(row.rules) as string[],
     attempt: Number(row.attempts) + 1,
     event: parseEvent(bodyOf.get(row.event_id) as string),
+    ...(probes.includes(row) ? { probe: true as const } : {}),
   }));
 }
 
@@ -105,12 +111,23 @@ function* readDue(d: Dialect, o: ClaimOptions): Script<Due | undefined> {
     [d.list(destinations)],
   );
   const slots = new Map(slotRows.map((r) => [r.destination, Number(r.next_ms)]));
-  const due = [...expired];
+  // Breakers: a held destination's crashed sends go back to pending; its pending rows wait, but an open one's probe.
+  const holds = yield* readHolds(d, destinations);
+  yield* releaseHeld(
+    d,
+    expired.filter((r) => holds.has(r.destination)).map((r) => r.id),
+    o.now,
+  );
+  const due = expired.filter((r) => !holds.has(r.destination));
   for (const { name } of pending) {
     // A destination waiting for its slot (a pause, a rate limit) reads nothing; a rate-limited one at most one row.
     if ((slots.get(name) ?? 0) > o.now) continue;
     const free = o.maxInFlight(name) - (inFlight.get(name) ?? 0);
-    const limit = Math.min(o.minIntervalMs?.(name) === undefined ? free : Math.min(free, 1), o.max);
+    const limit = Math.min(
+      o.minIntervalMs?.(name) === undefined ? free : Math.min(free, 1),
+      o.max,
+      probeRoom(holds.get(name), o.now, inFlight.get(name) ?? 0) ?? Infinity,
+    );
     if (limit <= 0) continue;
     due.push(
       ...(yield* all<DueRow>(
@@ -121,7 +138,7 @@ function* readDue(d: Dialect, o: ClaimOptions): Script<Due | undefined> {
       )),
     );
   }
-  return { rows: due.sort((a, b) => a.next_attempt_ms - b.next_attempt_ms), inFlight, slots };
+  return { rows: due.sort((a, b) => a.next_attempt_ms - b.next_attempt_ms), inFlight, slots, holds };
 }
 
 /** Oldest first, within each destination's limit and rate slot; the slots taken, for the next claimer. */
@@ -222,11 +239,12 @@ function* nextWakeAt(now: number): Script<number | undefined> {
   const row = yield* get<{ t: number | null }>(
     `SELECT min(t) AS t FROM (
        SELECT min(next_attempt_ms) AS t FROM deliveries WHERE state = 'pending'
-         AND destination NOT IN (SELECT destination FROM destination_slots WHERE next_ms > ?)
+         AND destination NOT IN (SELECT destination FROM destination_slots WHERE next_ms > ?) AND ${NOT_HELD}
        UNION ALL SELECT min(s.next_ms) AS t FROM destination_slots s WHERE s.next_ms > ?
          AND EXISTS (SELECT 1 FROM deliveries d WHERE d.destination = s.destination AND d.state = 'pending')
+       UNION ALL ${NEXT_PROBE}
        UNION ALL SELECT min(lease_until_ms) AS t FROM deliveries WHERE state = 'inflight') AS wake`,
-    [now, now],
+    [now, now, now],
   );
   return row?.t == null ? undefined : Number(row.t);
 }

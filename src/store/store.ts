@@ -43,6 +43,9 @@ import type {
 } from '../payouts/types';
 import type {
   AttemptRecord,
+  BreakerChange,
+  BreakerFailure,
+  BreakerRecord,
   ClaimOptions,
   ClaimedDelivery,
   DeliveryNext,
@@ -151,6 +154,35 @@ export interface OutboxStore {
 export interface RateLimitStore {
   /** Nothing is claimed for `destination` before `untilMs` (a 429's Retry-After), in any process; never shortens. */
   pauseDestination(destination: string, untilMs: number): Promise<void>;
+}
+
+/**
+ * Destinations' breakers (src/store/breakers.ts), one state per destination for every process: claims send nothing
+ * to a paused destination and one probe per interval to an open one. Each change resolves to the one transaction
+ * that made it, which raises its alert; the others resolve undefined.
+ */
+export interface BreakerStore {
+  /** A retryable failure: counted while closed; the one reaching the threshold opens the breaker. */
+  recordBreakerFailure(failure: BreakerFailure): Promise<{ state: BreakerChange['to']; change?: BreakerChange }>;
+  /** A success: the count starts again, and an open breaker closes with its backlog due now. */
+  recordBreakerSuccess(destination: string, now: number): Promise<BreakerChange | undefined>;
+  /** Sends nothing to it until resumed (by hand, or a webhook's 410 Gone). Undefined when already paused. */
+  pauseSends(pause: {
+    destination: string;
+    now: number;
+    reason: 'gone' | 'manual';
+    by?: string | undefined;
+    error?: string;
+  }): Promise<BreakerChange | undefined>;
+  /** By hand: a paused or open destination closes, its backlog due now. Undefined when it was closed. */
+  resumeSends(destination: string, now: number, by: string): Promise<BreakerChange | undefined>;
+  /** The configured probe intervals applied to open breakers; open ones of destinations without a breaker closed. */
+  applyBreakerSettings(
+    settings: readonly { destination: string; probeIntervalMs: number | undefined }[],
+    now: number,
+  ): Promise<void>;
+  /** Every destination that has a row (one that never failed nor was paused has none: closed), by name. */
+  readBreakers(): Promise<BreakerRecord[]>;
 }
 
 /** The outbox as /metrics shows it: counts by destination and state, and the oldest unfinished delivery. */
@@ -308,6 +340,7 @@ export interface Store
     IngestStore,
     OutboxStore,
     RateLimitStore,
+    BreakerStore,
     InspectStore,
     ReplayStore,
     RetentionStore,

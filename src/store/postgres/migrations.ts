@@ -168,6 +168,24 @@ const MIGRATIONS: string[] = [
     balanced integer NOT NULL,
     unexplained integer NOT NULL,
     event_id text
+  `,
+  `
+  -- Each destination's breaker, shared by every process: closed (no row, or state closed), open after failures in
+  -- a row (one probe per probe_interval_ms, the next at probe_ms, taken by a claim), or paused (by hand, or a
+  -- webhook's 410 Gone) until resumed. alerted: a destination.unhealthy went out, so closing owes a recovered.
+  CREATE TABLE destination_states (
+    destination text PRIMARY KEY,
+    state text NOT NULL DEFAULT 'closed',
+    reason text,
+    failures integer NOT NULL DEFAULT 0,
+    since_ms bigint,
+    probe_interval_ms bigint,
+    probe_ms bigint,
+    paused_by text,
+    alerted integer NOT NULL DEFAULT 0,
+    last_errors text,
+    last_error_ms bigint,
+    updated_ms bigint NOT NULL
   );
   `,
 ];

@@ -161,6 +161,24 @@ const MIGRATIONS: string[] = [
     balanced INTEGER NOT NULL,
     unexplained INTEGER NOT NULL,
     event_id TEXT
+  `,
+  `
+  -- Each destination's breaker, shared by every process: closed (no row, or state closed), open after failures in
+  -- a row (one probe per probe_interval_ms, the next at probe_ms, taken by a claim), or paused (by hand, or a
+  -- webhook's 410 Gone) until resumed. alerted: a destination.unhealthy went out, so closing owes a recovered.
+  CREATE TABLE destination_states (
+    destination TEXT PRIMARY KEY,
+    state TEXT NOT NULL DEFAULT 'closed',
+    reason TEXT,
+    failures INTEGER NOT NULL DEFAULT 0,
+    since_ms INTEGER,
+    probe_interval_ms INTEGER,
+    probe_ms INTEGER,
+    paused_by TEXT,
+    alerted INTEGER NOT NULL DEFAULT 0,
+    last_errors TEXT,
+    last_error_ms INTEGER,
+    updated_ms INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
 ];

@@ -6,6 +6,7 @@ import {
   buildFoldedSummaryEvent,
   buildRejectionEvent,
 } from '../../../src/alerts/build';
+import { buildBreakerEvent } from '../../../src/alerts/breaker';
 import { buildGroupMessage } from '../../../src/alerts/grouping/message';
 import type { AttemptReport } from '../../../src/delivery/types';
 import type { SystemEvent } from '../../../src/event';
@@ -117,6 +118,22 @@ function everySystemEvent(): SystemEvent[] {
     buildOutOfWindowAnomaly(payout.partner, payout.controlNumber, 'paid', 'payTime in 2099', queried, open, NOW),
     group,
     buildLedgerDailyEvent(LEDGER, NOW),
+    ...(['unhealthy', 'recovered'] as const).flatMap((alert) => {
+      const change = {
+        destination: 'ledger',
+        from: 'closed' as const,
+        to: 'open' as const,
+        reason: 'failures' as const,
+        sinceMs: 0,
+        atMs: 1_000,
+        lastErrors: ['HTTP 503'],
+        backlog: 3,
+        alert,
+        by: 'ops',
+      };
+      const event = buildBreakerEvent(change, NOW);
+      return event ? [event] : [];
+    }),
   ];
 }
 
