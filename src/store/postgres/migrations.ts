@@ -168,6 +168,7 @@ const MIGRATIONS: string[] = [
     balanced integer NOT NULL,
     unexplained integer NOT NULL,
     event_id text
+  );
   `,
   `
   -- Each destination's breaker, shared by every process: closed (no row, or state closed), open after failures in

@@ -161,6 +161,7 @@ const MIGRATIONS: string[] = [
     balanced INTEGER NOT NULL,
     unexplained INTEGER NOT NULL,
     event_id TEXT
+  ) WITHOUT ROWID;
   `,
   `
   -- Each destination's breaker, shared by every process: closed (no row, or state closed), open after failures in

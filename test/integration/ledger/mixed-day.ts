@@ -54,7 +54,8 @@ export async function prepareMixedDay(store: Record<string, unknown>): Promise<M
     },
     destinations: {
       hook: webhook(`${hook.url}/hook`),
-      dying: webhook(`${dying}/hook`),
+      // No breaker: its deliveries die after maxAttempts instead of waiting, paused, for it to come back.
+      dying: { ...webhook(`${dying}/hook`), breaker: false },
       quiet: webhook(`${quiet.url}/hook`),
       'ops-slack': {
         type: 'slack',

@@ -127,6 +127,8 @@ describe('routing/event-types: listReceivedTypes', () => {
       'skyrelay.delivery.dead',
       'skyrelay.callback.conflict',
       'skyrelay.database.lost',
+      'skyrelay.destination.unhealthy',
+      'skyrelay.destination.recovered',
       'skyrelay.payout.anomaly',
       'skyrelay.payout.stuck',
       'skyrelay.payout.unstuck',
