@@ -11,6 +11,7 @@ const RANKED = [
   'ui',
   'admin',
   'operations',
+  'ledger',
   'metrics',
   'ingest',
   'payouts',

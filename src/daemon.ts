@@ -14,6 +14,7 @@ import type { Destination } from './destinations/types';
 import { authGateOf, type AuthGate } from './http/auth-gate';
 import { describeReadiness, storeReadiness, type Lifecycle } from './http/health';
 import { httpServerComponent, type RunningServer } from './http/server';
+import { ledgerDailyComponent, type LedgerDaily } from './ledger/daily';
 import { callbackRoutes } from './ingest/component';
 import { rejectionKeeperComponent } from './ingest/rejection-keeper';
 import type { Logger } from './log';
@@ -33,6 +34,8 @@ import { dashboardComponent } from './ui';
 export interface DaemonOptions {
   /** Extra routers mounted after the built-in ones, behind the same guards (embedding, tests). */
   routers?: Router[];
+  /** The clock the daily ledger tells the days by (tests move it to the next day); Date.now otherwise. */
+  clock?: () => number;
 }
 
 /**
@@ -47,6 +50,8 @@ export class Daemon {
   /** Where every event (payouts, alerts, replays) is routed: the configured rules, compiled once. */
   readonly planDeliveries: Plan;
   readonly stop: () => Promise<void>;
+  /** The daily ledger summary, when ledger.dailyAt is set: its check can be run now (tests, embedding). */
+  ledgerDaily: LedgerDaily | undefined;
   private readonly components: Components;
   private readonly authGate: AuthGate;
   private opened: { store: Store; worker: DeliveryWorker } | undefined;
@@ -131,6 +136,8 @@ export class Daemon {
     const metrics = config.metrics.enabled ? await add(metricsComponent(features)) : undefined;
     await add(retentionComponent(features));
     await add(stuckComponent(features));
+    const compute = (day: string) => operations.ledger.compute({ day });
+    this.ledgerDaily = await addIf(ledgerDailyComponent({ ...features, compute, now: this.options.clock }));
     await addIf(reconcilerComponent(features));
     await addIf(alertsComponent(features));
     const token = config.admin.token;

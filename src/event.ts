@@ -196,10 +196,13 @@ export interface SystemEvent {
     | 'delivery.dead'
     | 'callback.conflict'
     | 'database.lost'
+    | 'destination.unhealthy'
+    | 'destination.recovered'
     | 'payout.anomaly'
     | 'payout.stuck'
     | 'payout.unstuck'
     | 'payout.confirmed'
+    | 'ledger.daily'
     | 'group';
   receivedAt: string;
   /**
@@ -219,10 +222,13 @@ export const ROUTED_SYSTEM_TYPES = [
   'delivery.dead',
   'callback.conflict',
   'database.lost',
+  'destination.unhealthy',
+  'destination.recovered',
   'payout.anomaly',
   'payout.stuck',
   'payout.unstuck',
   'payout.confirmed',
+  'ledger.daily',
 ] as const satisfies readonly SystemEvent['type'][];
 
 /**

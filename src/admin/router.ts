@@ -24,12 +24,13 @@ import { NotReplayedError } from '../operations/replay';
 import { stringifyEventDetail, stringifyPayoutDetail, type RejectionFilter } from '../operations/views';
 import { ADMIN_BEARER, fingerprint, requireBearerToken } from '../http/bearer';
 import { linked, readLimit, readQuery } from './query';
+import { addDestinationRoutes } from './destinations';
 import { addSilenceRoutes } from './silences';
 import { addHoldRoutes } from './holds';
 
 export interface AdminDeps {
   token: string;
-  operations: Pick<Operations, 'queries' | 'replays' | 'holds' | 'silences'>;
+  operations: Pick<Operations, 'queries' | 'replays' | 'holds' | 'silences' | 'ledger' | 'destinations'>;
   /** How this router authenticates its caller ("admin token 3f9a2c1b"): recorded with the silences they make or end. */
   via: string;
 }
@@ -116,6 +117,21 @@ export function createAdminRouter(deps: AdminDeps): Router {
     });
   });
 
+  router.post('/events/:id/replay', async (ctx) => {
+    ctx.body = await replays.replayEvent(ctx.params['id'] ?? '');
+  });
+
+  addPayoutRoutes(router, deps.operations);
+  addSilenceRoutes(router, deps.operations.silences, deps.via);
+  addDestinationRoutes(router, deps.operations.destinations, deps.via);
+  addHoldRoutes(router, deps.operations.holds);
+
+  return router;
+}
+
+/** Payouts and the day's ledger: what the payments team asks of payouts rather than of deliveries. */
+function addPayoutRoutes(router: Router, operations: Pick<Operations, 'queries' | 'ledger'>): void {
+  const { queries } = operations;
   router.get('/payouts', async (ctx) => {
     const q = readQuery(ctx);
     const filter = {
@@ -138,14 +154,15 @@ export function createAdminRouter(deps: AdminDeps): Router {
     ctx.body = `{"items":[${found.map(stringifyPayoutDetail).join(',')}]}`;
   });
 
-  router.post('/events/:id/replay', async (ctx) => {
-    ctx.body = await replays.replayEvent(ctx.params['id'] ?? '');
+  // A day's ledger (?day=YYYY-MM-DD in skypay.timezone, default yesterday; ?partner=): the object `skyrelay ledger
+  // --json` prints. Not balanced is still an answer (200); `balanced` says which.
+  router.get('/ledger', async (ctx) => {
+    const q = readQuery(ctx);
+    ctx.body = await operations.ledger.compute({
+      day: q['day'] || undefined,
+      partner: q['partner'] ? parseName(q['partner'], 'partner') : undefined,
+    });
   });
-
-  addSilenceRoutes(router, deps.operations.silences, deps.via);
-  addHoldRoutes(router, deps.operations.holds);
-
-  return router;
 }
 
 /** `?anomalies=true|1`: on; `false|0` or absent: off. */

@@ -1,11 +1,12 @@
 import type { Config } from '../config/schema';
 import type { Plan } from '../routing/plan';
-import type { AttemptReport } from '../delivery/types';
+import type { AttemptReport, BreakerChange } from '../delivery/types';
 import type { CallbackEvent } from '../event';
 import type { Logger } from '../log';
 import type { AlertWindowStore, ClusterJobs, IngestStore, OrderingStore } from '../store/store';
 import type { NewRejection, SaveOutcome } from '../ingest/types';
 import { buildDatabaseLostEvent } from './build';
+import { BreakerAlerter } from './breaker';
 import { ConflictAlerter } from './conflicts';
 import { DeadDeliveryAlerter } from './dead';
 import { RejectionAlerter } from './rejections';
@@ -25,11 +26,13 @@ export function createAlerts(deps: AlertsDeps) {
   const rejections = new RejectionAlerter({ ...deps, windowMs: deps.rejectionWindowMs });
   const dead = new DeadDeliveryAlerter(deps);
   const conflicts = new ConflictAlerter(deps);
+  const breakers = new BreakerAlerter(deps);
   return {
     start: () => rejections.start(),
     onRejected: (rejection: NewRejection) => rejections.onRejected(rejection),
     onAttempt: (report: AttemptReport) => dead.onAttempt(report),
     onStored: (event: CallbackEvent, outcome: SaveOutcome) => conflicts.onStored(event, outcome),
+    onBreakerChange: (change: BreakerChange) => breakers.onChange(change),
     onDatabaseLost: (reason: string, file: string) => {
       const event = buildDatabaseLostEvent(reason, file, new Date());
       const deliveries = deps.plan(event);
@@ -43,6 +46,7 @@ export function createAlerts(deps: AlertsDeps) {
       await rejections.stop();
       await dead.stop();
       await conflicts.stop();
+      await breakers.stop();
     },
   };
 }
@@ -78,6 +82,7 @@ export function alertsComponent(
           if (outcome.conflict && event.source === 'skypay') alerts.onStored(event, outcome);
         }),
         events.on('store.lost', ({ reason }) => alerts.onDatabaseLost(reason, databasePath)),
+        events.on('destination.breaker', (change) => alerts.onBreakerChange(change)),
       );
       alerts.start();
     },

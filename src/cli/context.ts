@@ -9,6 +9,16 @@ import { escapeControls } from './format';
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
+/** `skyrelay ledger`: the day's counts do not balance (the ledger is printed all the same). */
+export const EXIT_UNBALANCED = 3;
+
+/** The command did what was asked and says its verdict by its exit code alone (it printed what it found). */
+export class QuietExit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+    this.name = 'QuietExit';
+  }
+}
 
 /** The command line is wrong (conflicting flags, a bad filter value). */
 export class UsageError extends Error {

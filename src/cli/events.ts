@@ -22,7 +22,7 @@ export function registerEvents(program: Command): void {
     .option('--status <status>', 'only this payout status (failure, paid, … or 1-6)')
     .option(
       '--type <type>',
-      'payout, rejection (refused callbacks, as `skyrelay rejections`), delivery.dead, database.lost, callback.conflict, payout.anomaly, payout.stuck, payout.unstuck or payout.confirmed',
+      'payout, rejection (refused callbacks, as `skyrelay rejections`), delivery.dead, database.lost, destination.unhealthy, destination.recovered, callback.conflict, payout.anomaly, payout.stuck, payout.unstuck or payout.confirmed',
     )
     .option('--since <when>', 'received within this long (24h, 7d) or since an ISO time')
     .option('--limit <n>', 'at most this many', '50')

@@ -3,11 +3,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerConfigCheck } from './config-check';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, exitCodeOf, messageOf } from './context';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, QuietExit, exitCodeOf, messageOf } from './context';
 import { registerDeliveries } from './deliveries';
+import { registerDestinations } from './destinations';
 import { registerEvents } from './events';
 import { escapeControls } from './format';
 import { registerKeys } from './keys';
+import { registerLedger } from './ledger';
 import { registerMigrateStore } from './migrate-store';
 import { registerPayouts } from './payouts';
 import { registerPrune } from './prune';
@@ -22,7 +24,7 @@ import { registerTestDestination } from './test-destination';
 
 /**
  * The `skyrelay` command: one file per subcommand, wired here. Exit codes:
- * 0 done, 1 failed, 2 usage (unknown flag, missing argument, bad value).
+ * 0 done, 1 failed, 2 usage (unknown flag, missing argument, bad value); `ledger` exits 3 when a day does not balance.
  */
 function buildProgram(): Command {
   const program = new Command('skyrelay')
@@ -35,8 +37,10 @@ function buildProgram(): Command {
   registerEvents(program);
   registerShow(program);
   registerPayouts(program);
+  registerLedger(program);
   registerReconcile(program);
   registerDeliveries(program);
+  registerDestinations(program);
   registerRejections(program);
   registerReplay(program);
   registerRelease(program);
@@ -65,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
     await buildProgram().parseAsync(argv);
     return EXIT_OK;
   } catch (err) {
+    if (err instanceof QuietExit) return err.code;
     if (err instanceof CommanderError) {
       // Commander has printed the message or the help already.
       return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;

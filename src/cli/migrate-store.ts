@@ -36,7 +36,9 @@ export function registerMigrateStore(program: Command): void {
       });
       const total = [...inserted.values()].reduce((a, b) => a + b, 0);
       print(`copied ${total} rows from ${from}: ` + [...inserted].map(([table, n]) => `${n} ${table}`).join(', '));
-      print(`not copied (each daemon writes them again): ${TABLES_NOT_COPIED.join(', ')}`);
+      print(
+        `not copied (written again by each daemon, or counted again from the copied rows): ${TABLES_NOT_COPIED.join(', ')}`,
+      );
     });
 }
 

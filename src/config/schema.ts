@@ -29,6 +29,12 @@ const BodyLimit = refine(
   (v) => /^\d+(\.\d+)?\s*(b|kb|mb)$/i.test(v) || 'must be a size such as "1mb" or "512kb"',
 );
 const Offset = refine(string(), 'timezone', (v) => /^[+-]\d{2}:\d{2}$/.test(v) || 'must be an offset such as "+08:00"');
+/** A time of day, HH:MM (24-hour clock). */
+const DailyTime = refine(
+  string(),
+  'time of day',
+  (v) => /^([01]\d|2[0-3]):[0-5]\d$/.test(v) || 'must be a time of day as HH:MM, such as "09:00"',
+);
 /** Only the scheme is checked and said: the rest may hold a password. */
 const DatabaseUrl = refine(
   size(string(), 1, 4096),
@@ -245,6 +251,19 @@ export const ConfigStruct = object({
       /** The wait for one partner's payouts (a configured userName): one for all its open states, or per state. */
       stuckAfterByPartner: defaulted(record(size(string(), 1, 50), PartnerWaits), {}),
       /** How often one process of the cluster looks for stuck payouts. */
+      checkIntervalMs: defaulted(PositiveInt, 60_000),
+    }),
+    {},
+  ),
+  /** The daily ledger (docs/operations.md): yesterday's callbacks, events, routes and payouts added up. */
+  ledger: defaulted(
+    object({
+      /**
+       * When the daily summary (skyrelay.ledger.daily, of the day before) is raised, as HH:MM in skypay.timezone;
+       * off while unset. One process of the cluster raises it, once per day.
+       */
+      dailyAt: optional(DailyTime),
+      /** How often each process looks whether the day's summary is due (the first one due raises it). */
       checkIntervalMs: defaulted(PositiveInt, 60_000),
     }),
     {},

@@ -1,15 +1,17 @@
 import type { Config } from '../config/schema';
+import { resolveBreakers } from '../destinations/breaker';
 import { resolveMinIntervals } from '../destinations/rate';
 import { resolveOrdering } from '../destinations/ordering';
 import type { Destination } from '../destinations/types';
 import type { Logger } from '../log';
 import type { RuntimeEvents } from '../runtime/events';
-import type { OutboxStore, RateLimitStore } from '../store/store';
+import type { BreakerStore, OutboxStore, RateLimitStore } from '../store/store';
+import { Breakers } from './breaker';
 import { DeliveryWorker } from './worker';
 
 export interface WorkerComponentDeps {
   config: Config;
-  store: OutboxStore & RateLimitStore;
+  store: OutboxStore & RateLimitStore & BreakerStore;
   destinations: ReadonlyMap<string, Destination>;
   secrets: readonly string[];
   events: RuntimeEvents;
@@ -23,6 +25,14 @@ export interface WorkerComponentDeps {
  */
 export function workerComponent(deps: WorkerComponentDeps) {
   const { config, store, events } = deps;
+  const breakers = new Breakers({
+    store,
+    settings: resolveBreakers(config.destinations),
+    types: new Map(Object.entries(config.destinations).map(([name, d]) => [name, d.type])),
+    logger: deps.logger,
+    onChange: (change) => events.emit('destination.breaker', change),
+    refreshMs: config.delivery.pollIntervalMs,
+  });
   const worker = new DeliveryWorker(
     {
       store,
@@ -33,6 +43,7 @@ export function workerComponent(deps: WorkerComponentDeps) {
       logger: deps.logger,
       secrets: deps.secrets,
       onAttempt: (report) => events.emit('delivery.attempt', report),
+      breakers,
     },
     config.delivery,
   );
@@ -43,8 +54,9 @@ export function workerComponent(deps: WorkerComponentDeps) {
     worker,
     /** What ingest asks for in its transaction: this worker's lease, where it sends. */
     lease: sends ? () => worker.leaseForIngest() : undefined,
-    start: () => {
+    start: async () => {
       if (!sends) return;
+      await breakers.start();
       off.push(
         events.on('event.stored', ({ event, outcome, deliveries }) => {
           worker.takeLeased(event, outcome, deliveries);
@@ -57,6 +69,7 @@ export function workerComponent(deps: WorkerComponentDeps) {
     stop: async () => {
       for (const unsubscribe of off.splice(0)) unsubscribe();
       await worker.stop();
+      breakers.stop();
     },
   };
 }

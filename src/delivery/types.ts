@@ -52,6 +52,11 @@ export interface ClaimedDelivery {
   /** This attempt's number, 1 for the first. */
   attempt: number;
   event: RelayEvent;
+  /**
+   * The one send an open breaker lets through per probe interval: its attempt is not counted against maxAttempts
+   * (the store left the count as it was), and a failure leaves it pending.
+   */
+  probe?: true;
 }
 
 export interface AttemptRecord {
@@ -89,6 +94,61 @@ export interface ClaimOptions {
  * it for a replay or a release (`hold`).
  */
 export type OrderedOnDead = 'continue' | 'hold';
+
+/**
+ * A destination's breaker, kept in the store for every process: `closed` sends as usual; `open` (after a run of
+ * retryable failures) sends one probe per interval; `paused` (by hand, or a webhook's 410 Gone) sends nothing until
+ * resumed. Deliveries to an open or paused destination stay pending: the receiver being down never kills them.
+ */
+export type BreakerState = 'closed' | 'open' | 'paused';
+
+export const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'paused'];
+
+/** Why a destination is open or paused: failures in a row, a 410 Gone, or an operator. */
+export type BreakerReason = 'failures' | 'gone' | 'manual';
+
+/** A retryable failure (or a 410) as the breaker records it: the error already scrubbed. */
+export interface BreakerFailure {
+  destination: string;
+  now: number;
+  error: string;
+  /** Failures in a row that open the breaker. */
+  threshold: number;
+  probeIntervalMs: number;
+}
+
+/** A destination moved between states: what its alert (destination.unhealthy or .recovered) says. */
+export interface BreakerChange {
+  destination: string;
+  from: BreakerState;
+  to: BreakerState;
+  reason: BreakerReason | undefined;
+  /** When the outage began (ms epoch): now when it opens, the opening time when it recovers. */
+  sinceMs: number;
+  atMs: number;
+  /** The last errors on record, newest first (scrubbed). */
+  lastErrors: string[];
+  /** Deliveries waiting for it (pending or in flight) at the change. */
+  backlog: number;
+  /** The alert this change owes, if any: exactly one process gets a change, so one alert goes out. */
+  alert: 'unhealthy' | 'recovered' | undefined;
+  /** Who paused or resumed it by hand. */
+  by?: string | undefined;
+}
+
+/** One destination's breaker as the store keeps it (a destination never failed has no row: closed). */
+export interface BreakerRecord {
+  destination: string;
+  state: BreakerState;
+  reason: BreakerReason | null;
+  failures: number;
+  sinceMs: number | null;
+  /** Open: when the next probe may go. */
+  probeMs: number | null;
+  pausedBy: string | null;
+  lastErrors: string[];
+  lastErrorMs: number | null;
+}
 
 export type DeliveryState = 'pending' | 'inflight' | 'delivered' | 'dead';
 

@@ -16,9 +16,10 @@ import type {
 import type { SaveOutcome } from '../ingest/types';
 import { Backstop } from './backstop';
 import { HandOff, HAND_OFF_PER_DESTINATION, LEASE_MARGIN, MAX_HANDED } from './hand-off';
-import { decideAfterFailure, type RetryPolicy } from './backoff';
+import { decideAfterFailure, type RetryPolicy, type Verdict } from './backoff';
+import type { Breakers } from './breaker';
 import { scrubSecrets } from '../scrub';
-import { describeFailure, scrubAttempt } from './failure';
+import { describeFailure, scrubAttempt, type FailureFacts } from './failure';
 import { holdIfOrdered, orderedOnDeadOf } from './ordering';
 
 /** How soon to claim again when another process held the write lock. */
@@ -55,6 +56,8 @@ export interface WorkerDeps {
   /** Every configured secret (destinations, partners, admin token), longest first: scrubbed from what is recorded. */
   secrets?: readonly string[];
   onAttempt?: (report: AttemptReport) => void;
+  /** Destinations' breakers: failures recorded, sends to an open or paused destination held back. */
+  breakers?: Breakers;
   now?: () => number;
   random?: () => number;
 }
@@ -341,6 +344,10 @@ export class DeliveryWorker {
 
   /** `onSent`: called once the send is over, before the attempt is recorded. */
   private async attempt(delivery: ClaimedDelivery, onSent: () => void): Promise<void> {
+    if (this.deps.breakers?.holds(delivery)) {
+      onSent();
+      return this.holdBack(delivery);
+    }
     const started = this.now();
     const destination = this.deps.destinations.get(delivery.destination);
     let attempt: AttemptRecord;
@@ -354,11 +361,12 @@ export class DeliveryWorker {
       try {
         const result = await this.send(destination, delivery);
         await this.holdDestination(delivery.destination);
+        await this.deps.breakers?.afterSuccess(delivery);
         attempt = { startedAt: started, durationMs: this.now() - started, outcome: 'delivered', ...result };
         next = { state: 'delivered' };
       } catch (err) {
         const failure = describeFailure(err);
-        const verdict = decideAfterFailure({ attempt: delivery.attempt, ...failure }, this.options, this.deps.random);
+        const verdict = await this.judge(delivery, failure);
         const base = { startedAt: started, durationMs: this.now() - started, error: failure.error };
         const extra = {
           ...(failure.status !== undefined ? { status: failure.status } : {}),
@@ -449,6 +457,22 @@ export class DeliveryWorker {
     }
     this.handOff.add([passed]);
     this.startHanded();
+  }
+
+  /**
+   * After the destination's breaker has heard of the failure: a delivery to a destination open or paused now stays
+   * pending, due at once (the breaker decides when it goes), whatever its attempts; else the retry maths decide.
+   */
+  private async judge(delivery: ClaimedDelivery, failure: FailureFacts): Promise<Verdict> {
+    const error = scrubSecrets(failure.error, this.deps.secrets ?? []);
+    if (await this.deps.breakers?.afterFailure(delivery, { ...failure, error })) return { kind: 'retry', delayMs: 0 };
+    return decideAfterFailure({ attempt: delivery.attempt, ...failure }, this.options, this.deps.random);
+  }
+
+  /** Claimed or handed over before its destination's breaker opened or paused: back to pending, unsent. */
+  private async holdBack(delivery: ClaimedDelivery): Promise<void> {
+    this.leases.delete(delivery.id);
+    await this.release([delivery]);
   }
 
   /**

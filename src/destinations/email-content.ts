@@ -15,7 +15,10 @@ import {
   eventPageUrl,
   formatAmount,
   formatValue,
+  isLedgerDaily,
+  ledgerPageUrl,
   listAllFields,
+  listLedgerRows,
   spellStatus,
   toOneLine,
 } from './present';
@@ -72,16 +75,21 @@ export function buildSubject(event: RelayEvent, prefix: string): string {
     topic = `Payout ${spellStatus(event.status)} ${formatValue(event.controlNumber)}`;
   } else if (isGroupEvent(event)) {
     topic = `${describeGroupHeadline(event)} (${describeGroupBy(event)})`;
+  } else if (isLedgerDaily(event)) {
+    topic = describeHeadline(event);
   } else {
     const label = {
       rejection: 'Refused callback',
       'delivery.dead': 'Dead delivery',
       'callback.conflict': 'Conflicting callback',
       'database.lost': 'Database lost',
+      'destination.unhealthy': 'Destination unhealthy',
+      'destination.recovered': 'Destination recovered',
       'payout.anomaly': 'Payout anomaly',
       'payout.stuck': 'Payout stuck',
       'payout.unstuck': 'Payout no longer stuck',
       'payout.confirmed': 'Payout confirmed',
+      'ledger.daily': 'Daily ledger',
       group: 'Grouped events',
     }[event.type];
     topic = `${label}: ${describePayoutTopic(event) ?? describeReason(event) ?? 'no reason recorded'}`;
@@ -176,17 +184,20 @@ export function buildGroupEmailContent(event: GroupEvent, context: EmailContext)
 export function buildEmailContent(event: RelayEvent, context: EmailContext): EmailContent {
   if (isGroupEvent(event)) return buildGroupEmailContent(event, context);
   const headline = describeHeadline(event);
-  const fields = listAllFields(event, context.timezone);
-  const trace = listTraceFields(context);
+  // The daily ledger reads as its short table and links to the day's Ledger page.
+  const ledger = isLedgerDaily(event);
+  const fields = ledger ? listLedgerRows(event) : listAllFields(event, context.timezone);
+  const trace = [...(ledger ? [['Event id', event.id] as const] : []), ...listTraceFields(context)];
   const textLines = (list: Field[]): string[] => list.map(([label, value]) => `${label}: ${value}`);
-  const page = eventPageUrl(context.publicUrl, event.id);
+  const page = ledger ? ledgerPageUrl(context.publicUrl, event) : eventPageUrl(context.publicUrl, event.id);
+  const openLabel = ledger ? 'Open the ledger' : 'Open in dashboard';
   const text = [
     headline,
     '',
     ...textLines(fields),
     '',
     ...textLines(trace),
-    ...(page === undefined ? [] : ['', `Open in dashboard: ${page}`]),
+    ...(page === undefined ? [] : ['', `${openLabel}: ${page}`]),
     '',
   ].join('\n');
   const row = ([label, value]: Field): string =>
@@ -198,7 +209,7 @@ export function buildEmailContent(event: RelayEvent, context: EmailContext): Ema
     `<h2>${isolate(headline)}</h2>`,
     `<table cellspacing="0">${fields.map(row).join('')}</table>`,
     `<table cellspacing="0" style="color:#666;font-size:12px;margin-top:16px">${trace.map(row).join('')}</table>`,
-    ...(page === undefined ? [] : [`<p><a href="${escapeHtml(page)}">Open in dashboard</a></p>`]),
+    ...(page === undefined ? [] : [`<p><a href="${escapeHtml(page)}">${openLabel}</a></p>`]),
     '</body></html>',
   ].join('\n');
   return finish({ subject: buildSubject(event, context.subjectPrefix), text, html });

@@ -29,11 +29,14 @@ export const SYSTEM_HEADLINES: Readonly<Record<SystemEvent['type'], string>> = {
   'delivery.dead': 'skyrelay delivery dead',
   'callback.conflict': 'skyrelay kept a conflicting callback copy',
   'database.lost': 'skyrelay database file lost',
+  'destination.unhealthy': 'Destination unhealthy: deliveries to it wait, none is dropped',
+  'destination.recovered': 'Destination recovered: its waiting deliveries are being sent',
   // Every kind (after-final, conflict, same-time, unconfirmed, reconciliation, out-of-window): its reason says which.
   'payout.anomaly': 'Payout anomaly: check the payout with SkyPay before acting on it',
   'payout.stuck': 'Payout stuck: no final status in time',
   'payout.unstuck': 'Payout no longer stuck: final status received',
   'payout.confirmed': "Payout confirmed: SkyPay's status query agrees with its final status",
+  'ledger.daily': 'Daily ledger',
   group: 'Grouped payout events',
 };
 
@@ -41,6 +44,7 @@ export const SYSTEM_HEADLINES: Readonly<Record<SystemEvent['type'], string>> = {
 export const EMPTY_VALUE = '—';
 
 export function describeHeadline(event: RelayEvent): string {
+  if (event.source === 'skyrelay' && event.type === 'ledger.daily') return describeLedgerHeadline(event);
   if (event.source === 'skyrelay') return SYSTEM_HEADLINES[event.type];
   if (event.type === 'finance') return `${FINANCE_HEADLINES[event.signType]}: ${STATEMENT_TYPES[event.statementType]}`;
   return PAYOUT_HEADLINES[event.status];
@@ -212,4 +216,52 @@ export function toOneLine(text: string, maxChars: number): string {
 export function eventPageUrl(publicUrl: string | undefined, eventId: string): string | undefined {
   if (publicUrl === undefined) return undefined;
   return `${publicUrl.replace(/\/+$/, '')}/ui/events/${encodeURIComponent(eventId)}`;
+}
+
+/** `Ledger 2026-12-01: balanced` / `Ledger 2026-12-01: NOT balanced, 2 unexplained`. */
+function describeLedgerHeadline(event: SystemEvent): string {
+  const { day, balanced, unexplained } = event.data;
+  const verdict = balanced === true ? 'balanced' : `NOT balanced, ${formatValue(unexplained)} unexplained`;
+  return `Ledger ${formatValue(day)}: ${verdict}`;
+}
+
+/** What the daily summary's short table always shows, then what it shows only when not 0. */
+const LEDGER_ROWS: readonly (readonly [key: string, label: string])[] = [
+  ['accepted', 'Callbacks accepted'],
+  ['events', 'Events'],
+  ['routes', 'Routes'],
+  ['delivered', 'Delivered'],
+  ['deliveredInGroup', 'Delivered in a group'],
+  ['silenced', 'Silenced'],
+];
+const LEDGER_PROBLEMS: readonly (readonly [key: string, label: string])[] = [
+  ['unexplained', 'Unexplained'],
+  ['dead', 'Dead'],
+  ['pending', 'Pending'],
+  ['stuck', 'Stuck payouts'],
+  ['contradicted', 'Contradicted by SkyPay'],
+];
+
+/** skyrelay.ledger.daily as a short table: the day and its balance, the totals, and any problem that is not 0. */
+export function listLedgerRows(event: SystemEvent): Field[] {
+  const { data } = event;
+  const day = `${formatValue(data['day'])} (${describeTimezone(String(data['timezone'] ?? SKYPAY_TIMEZONE))})`;
+  return [
+    ['Day', day],
+    ['Balanced', data['balanced'] === true ? 'yes' : 'NO'],
+    ...LEDGER_ROWS.map(([key, label]): Field => [label, formatValue(data[key])]),
+    ...LEDGER_PROBLEMS.filter(([key]) => typeof data[key] === 'number' && data[key] !== 0).map(
+      ([key, label]): Field => [label, formatValue(data[key])],
+    ),
+  ];
+}
+
+export function isLedgerDaily(event: RelayEvent): event is SystemEvent & { type: 'ledger.daily' } {
+  return event.source === 'skyrelay' && event.type === 'ledger.daily';
+}
+
+/** The day's Ledger page on the dashboard (ui.publicUrl + /ui/ledger?day=), or undefined without a public URL. */
+export function ledgerPageUrl(publicUrl: string | undefined, event: SystemEvent): string | undefined {
+  if (publicUrl === undefined || typeof event.data['day'] !== 'string') return undefined;
+  return `${publicUrl.replace(/\/+$/, '')}/ui/ledger?day=${encodeURIComponent(event.data['day'])}`;
 }

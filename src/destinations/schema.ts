@@ -4,6 +4,7 @@ import { array, define, dynamic, literal, optional, record, refine, string, type
 import type { Infer, Struct } from 'superstruct';
 import type { OrderedOnDead } from '../delivery/types';
 import { isRecord } from '../is-record';
+import { BreakerSetting } from './breaker';
 import { ED25519_PRIVATE_KEY_FORMAT, KeyFormatError, readEd25519PrivateKey } from './keys';
 import { findMaskFieldProblem } from './masking';
 import { findSigningProblems, parseExpiresAt, type SigningConfig } from './signing';
@@ -280,6 +281,7 @@ export const SlackDestinationConfig = refuseOmittedAndMasked(
       type: literal('slack'),
       url: HttpUrl,
       maxInFlight: optional(PositiveInteger),
+      breaker: optional(BreakerSetting),
       group: optional(GroupConfig),
       ratePerSecond: optional(RatePerSecond),
       omit: optional(MaskFields),
@@ -300,6 +302,7 @@ export const EmailDestinationConfig = refuseOmittedAndMasked(
       cc: optional(array(EmailAddress)),
       subjectPrefix: optional(string()),
       maxInFlight: optional(PositiveInteger),
+      breaker: optional(BreakerSetting),
       group: optional(GroupConfig),
       omit: optional(MaskFields),
       mask: optional(MaskFields),
@@ -323,6 +326,8 @@ export const WebhookDestinationConfig = refuseBadSigning(
         privateKey: optional(Ed25519PrivateKey),
         headers: optional(record(HeaderName, HeaderValue)),
         maxInFlight: optional(PositiveInteger),
+        /** Failures in a row that pause sends but for one probe per interval; false for none. */
+        breaker: optional(BreakerSetting),
         omit: optional(MaskFields),
         mask: optional(MaskFields),
         /** Each payout's events one at a time, in the order stored (docs/architecture.md). */

@@ -3,7 +3,7 @@ import { IncomingWebhook, IncomingWebhookHTTPError } from '@slack/webhook';
 import type { FetchFunction, IncomingWebhookSendArguments } from '@slack/webhook';
 import { STATUS_CODES } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
-import { isGroupEvent, type GroupEvent, type RelayEvent } from '../event';
+import { isGroupEvent, type GroupEvent, type RelayEvent, type SystemEvent } from '../event';
 import {
   describeGroupBy,
   describeGroupHeadline,
@@ -24,8 +24,11 @@ import {
   eventPageUrl,
   formatAmount,
   formatValue,
+  isLedgerDaily,
+  ledgerPageUrl,
   listKeyFinanceFields,
   listKeyPayoutFields,
+  listLedgerRows,
   toOneLine,
 } from './present';
 import type { Field } from './present';
@@ -141,6 +144,7 @@ export function buildSlackMessage(
   publicUrl?: string,
 ): IncomingWebhookSendArguments {
   if (isGroupEvent(event)) return buildSlackGroupMessage(event, deliveryId, timezone);
+  if (isLedgerDaily(event)) return buildSlackLedgerMessage(event, deliveryId, publicUrl);
   const page = eventPageUrl(publicUrl, event.id);
   // Slack reads `<url|text>`: an encoded id leaves no `|` or `>` that could end the link early.
   const link = page === undefined ? '' : ` · <${page.replace(/[|<>]/g, encodeURIComponent)}|Open in dashboard>`;
@@ -153,6 +157,28 @@ export function buildSlackMessage(
         return { type: 'mrkdwn' as const, text: `${title}${escapeMrkdwnWithin(value, FIELD_MAX - title.length)}` };
       }),
     },
+    {
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `Event ${showId(event.id)} · Delivery ${showId(deliveryId)}${link}` }],
+    },
+  ];
+  return { text: describeFallback(event), blocks };
+}
+
+/** The daily ledger: its verdict (header), a short table in a code block, and a link to the day's Ledger page. */
+function buildSlackLedgerMessage(
+  event: SystemEvent,
+  deliveryId: string,
+  publicUrl: string | undefined,
+): IncomingWebhookSendArguments {
+  const rows = listLedgerRows(event);
+  const width = Math.max(...rows.map(([label]) => label.length));
+  const table = rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
+  const page = ledgerPageUrl(publicUrl, event);
+  const link = page === undefined ? '' : ` · <${page.replace(/[|<>]/g, encodeURIComponent)}|Open the ledger>`;
+  const blocks: SlackBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: toOneLine(describeHeadline(event), HEADER_MAX) } },
+    { type: 'section', text: { type: 'mrkdwn', text: `\`\`\`\n${escapeMrkdwnWithin(table, FIELD_MAX)}\n\`\`\`` } },
     {
       type: 'context',
       elements: [{ type: 'mrkdwn', text: `Event ${showId(event.id)} · Delivery ${showId(deliveryId)}${link}` }],

@@ -9,7 +9,14 @@ import type { AuthRefusal, AuthSurface } from '../http/types';
 import { guardPrefix } from '../http/path-guard';
 import type { Logger } from '../log';
 import type { PayoutAnomalyKind } from '../event';
-import type { HealthStore, InspectStore, MetricTotalsStore, PayoutStore } from '../store/store';
+import type {
+  BreakerStore,
+  HealthStore,
+  InspectStore,
+  LedgerStore,
+  MetricTotalsStore,
+  PayoutStore,
+} from '../store/store';
 import { ProcessMetrics } from './collect';
 import { MetricsPublisher } from './publisher';
 import { createMetricsRouter } from './router';
@@ -17,7 +24,12 @@ import type { RuntimeEvents } from '../runtime/events';
 import { isPayoutAnomalyKind } from '../event';
 
 export interface MetricsDeps {
-  store: MetricTotalsStore & InspectStore & PayoutStore & Pick<HealthStore, 'statements'>;
+  store: MetricTotalsStore &
+    InspectStore &
+    PayoutStore &
+    BreakerStore &
+    Pick<LedgerStore, 'readLatestLedgerDay'> &
+    Pick<HealthStore, 'statements'>;
   destinations: readonly string[];
   publishIntervalMs: number;
   /** The scrape path (metrics.path). */

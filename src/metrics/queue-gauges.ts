@@ -1,3 +1,4 @@
+import { BREAKER_STATES, type BreakerRecord, type BreakerState } from '../delivery/types';
 import type { QueueState } from '../store/store';
 import type { MetricFamily } from './types';
 
@@ -34,6 +35,27 @@ export function queueGauges(state: QueueState, destinations: readonly string[], 
       type: 'gauge',
       aggregator: 'first',
       values: [{ value: since === undefined ? 0 : Math.max(0, (now - since) / 1000), labels: {} }],
+    },
+  ];
+}
+
+/**
+ * skyrelay_destination_state{destination,state}: 1 for each destination's breaker state now, 0 for the others, so
+ * an alert rule can say `skyrelay_destination_state{state!="closed"} == 1`. Every configured destination shows
+ * (closed when it never failed); a destination no longer configured shows while it has a state on record.
+ */
+export function breakerGauges(records: readonly BreakerRecord[], destinations: readonly string[]): MetricFamily[] {
+  const stateOf = new Map<string, BreakerState>(destinations.map((d) => [d, 'closed']));
+  for (const r of records) stateOf.set(r.destination, r.state);
+  return [
+    {
+      name: 'skyrelay_destination_state',
+      help: "Each destination's breaker: 1 for its current state (closed, open or paused), 0 for the others",
+      type: 'gauge',
+      aggregator: 'first',
+      values: [...stateOf].flatMap(([destination, current]) =>
+        BREAKER_STATES.map((state) => ({ value: state === current ? 1 : 0, labels: { destination, state } })),
+      ),
     },
   ];
 }

@@ -3,14 +3,15 @@ import { AggregatorRegistry } from 'prom-client';
 import type { Logger } from '../log';
 import type { ProcessMetrics } from './collect';
 import type { MetricsPublisher } from './publisher';
-import type { InspectStore, PayoutStore } from '../store/store';
+import type { BreakerStore, InspectStore, LedgerStore, PayoutStore } from '../store/store';
+import { ledgerGauges } from './ledger-gauge';
 import { payoutGauges } from './payout-gauges';
-import { queueGauges } from './queue-gauges';
+import { breakerGauges, queueGauges } from './queue-gauges';
 import type { MetricFamily } from './types';
 import { groupSamples, orderSamples } from './samples';
 
 export interface MetricsRouteDeps {
-  store: InspectStore & PayoutStore;
+  store: InspectStore & PayoutStore & Pick<LedgerStore, 'readLatestLedgerDay'> & Pick<BreakerStore, 'readBreakers'>;
   path: string;
   metrics: ProcessMetrics;
   publisher: MetricsPublisher;
@@ -66,7 +67,9 @@ async function readClusterView(deps: MetricsRouteDeps): Promise<MetricFamily[][]
     totals,
     ...processes,
     queueGauges(await deps.store.readQueueState(), deps.destinations, now),
+    breakerGauges(await deps.store.readBreakers(), deps.destinations),
     payoutGauges(await deps.store.countPayoutsByState()),
+    ledgerGauges(await deps.store.readLatestLedgerDay()),
     [viewGauge(processes.length, 'Processes whose metrics this scrape covers')],
   ];
 }

@@ -14,7 +14,9 @@ import { pruneAll } from '../retention/retention';
 import type { NewDelivery } from '../delivery/types';
 import type { PruneCounts, PruneCutoffs } from '../store/types';
 import { DashboardOperations } from './dashboard';
+import { DestinationOperations } from './destinations';
 import { NotFoundError } from './errors';
+import { LedgerOperations } from './ledger';
 import { Queries } from './queries';
 import { reconcileNow, type RoundReport } from './reconcile';
 import { Replays } from './replay';
@@ -35,6 +37,10 @@ export interface Operations {
   holds: Holds;
   silences: SilenceOperations;
   dashboard: DashboardOperations;
+  /** A day's ledger (skyrelay ledger, GET /admin/ledger, the Ledger page, the daily summary). */
+  ledger: LedgerOperations;
+  /** Destinations' state (breaker, backlog, last outcomes), pause and resume. */
+  destinations: DestinationOperations;
   sendTest(destination: string, status?: PayStatus): Promise<TestSend>;
   /** What a prune with these cut-offs would delete now (deliveries and attempts not counted). */
   countPrunable(cut: PruneCutoffs): Promise<{ events: number; rejections: number }>;
@@ -77,6 +83,20 @@ export function createOperations(deps: OperationsDeps): Operations {
       now,
     }),
     dashboard: new DashboardOperations({ store, stuckWaits: resolveStuckWaits(config.payouts) }),
+    ledger: new LedgerOperations({
+      store,
+      timezone: config.skypay.timezone,
+      retentionDays: config.store.retentionDays,
+      now,
+    }),
+    destinations: new DestinationOperations({
+      store,
+      destinations: config.destinations,
+      plan,
+      logger,
+      wake: deps.wake,
+      now,
+    }),
     sendTest: (destination, status) => sendTest(testSends, destination, status),
     countPrunable: (cut) => store.countPrunable(cut),
     prune: (cut) => pruneAll(store, cut, { batchSize: config.store.retentionBatchSize }),

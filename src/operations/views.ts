@@ -30,3 +30,4 @@ export type { QueueState } from '../store/store';
 export { CALLBACK_TALLIES } from '../store/types';
 export { DELIVERY_STATES } from '../delivery/types';
 export { stringifyEventDetail, stringifyPayoutDetail } from '../store/detail-json';
+export type { Ledger, LedgerRoutes, Unexplained } from '../ledger/types';

@@ -1,4 +1,4 @@
-import type { AttemptReport } from '../delivery/types';
+import type { AttemptReport, BreakerChange } from '../delivery/types';
 import type { AuthRefusal, AuthSurface } from '../http/types';
 import type { CallbackOutcome } from '../ingest/types';
 import type { Logger } from '../log';
@@ -18,6 +18,8 @@ export interface RuntimeEventMap {
   'event.stored': { event: RelayEvent; outcome: SaveOutcome; deliveries: NewDelivery[] };
   /** One try of a delivery finished, whatever its result. */
   'delivery.attempt': AttemptReport;
+  /** This process moved a destination's breaker (opened, closed, paused by a 410): it owes the change's alert. */
+  'destination.breaker': BreakerChange;
   /** The SQLite file was removed or replaced under the running daemon. */
   'store.lost': { reason: string };
   /** One SkyPay status query (reconciliation) ended: ok, or why not. */

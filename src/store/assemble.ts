@@ -1,3 +1,4 @@
+import { createBreakerStore } from './breakers';
 import { createGroupCommit } from './commit';
 import { createContext, type DedupRules } from './context';
 import type { Driver } from './driver';
@@ -6,6 +7,7 @@ import { StoreClosedError } from './errors';
 import { createHealthStore } from './health';
 import { createIngestStore } from './ingest';
 import { createInspectStore } from './inspect';
+import { createLedgerStore } from './ledger';
 import { createOutboxStore } from './outbox';
 import { createOrderingStore } from './ordering';
 import { createPayoutStore } from './payouts';
@@ -56,6 +58,7 @@ export function assembleStore(driver: Driver, rules: DedupRules, options: Assemb
     health,
     createOutboxStore(ctx, commit),
     createOrderingStore(ctx, commit),
+    createBreakerStore(ctx),
     createInspectStore(ctx),
     createReplayStore(ctx),
     createRetentionStore(ctx),
@@ -65,6 +68,7 @@ export function assembleStore(driver: Driver, rules: DedupRules, options: Assemb
     createSilenceStore(ctx),
     createPayoutStore(ctx),
     createDashboardStore(ctx),
+    createLedgerStore(ctx),
   );
   return store;
 }

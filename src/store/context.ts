@@ -23,8 +23,10 @@ export interface StoreContext {
   readonly driver: Driver;
   readonly d: Dialect;
   readonly rules: DedupRules;
-  /** A read-only script, its failures as the store's own errors. */
+  /** A read-only script, its failures as the store's own errors (off the event loop: see Driver.read). */
   read<R>(script: () => Script<R>): Promise<R>;
+  /** A small indexed read that must not queue behind long ones (see Driver.readQuick). */
+  readQuick<R>(script: () => Script<R>): Promise<R>;
   /** One write transaction, its failures as the store's own errors (rule errors pass through). */
   write<R>(script: () => Script<R>): Promise<R>;
   /** Throws StoreClosedError once the store is closing: nothing new starts then. */
@@ -41,6 +43,10 @@ export function createContext(driver: Driver, rules: DedupRules, assertOpen: () 
     read: async (script) => {
       assertOpen();
       return driver.read(script);
+    },
+    readQuick: async (script) => {
+      assertOpen();
+      return driver.readQuick(script);
     },
     write: async (script) => {
       assertOpen();

@@ -8,8 +8,16 @@ import type { Dialect, Script } from './sql';
 export interface Driver {
   readonly kind: 'sqlite' | 'postgres';
   readonly d: Dialect;
-  /** Runs a read-only script (SQLite: on the open handle; PostgreSQL: any pooled connection, autocommit). */
+  /**
+   * Runs a read-only script in one read transaction (SQLite: on a read thread, off the event loop; PostgreSQL: any
+   * pooled connection, autocommit). It sees every write that resolved before it was called.
+   */
   read<R>(script: () => Script<R>): Promise<R>;
+  /**
+   * The same for a small indexed read that must not queue behind long ones (the delivery worker's next wake-up):
+   * SQLite runs it on the store's own connection, PostgreSQL as read().
+   */
+  readQuick<R>(script: () => Script<R>): Promise<R>;
   /**
    * Runs a script in one write transaction and resolves after COMMIT, with the driver's errors as the store's own
    * (see toStoreError). `script` may be called more than once: a write refused for a lock held elsewhere is retried

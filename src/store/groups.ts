@@ -70,10 +70,11 @@ function* flushGroup(d: Dialect, f: GroupFlush): Script<FlushedGroup | undefined
 }
 
 export function createGroupStore(ctx: StoreContext): GroupStore {
-  const { read, write, d } = ctx;
+  const { readQuick, write, d } = ctx;
   return {
+    // Every round of the group flusher: the waiting members' partial index only.
     listPendingGroups: () =>
-      read(function* () {
+      readQuick(function* () {
         const found = yield* all(
           `SELECT m.destination, m.group_key, min(m.created_ms) AS first_ms, count(*) AS members, w.last_flush_ms
            FROM group_members m LEFT JOIN group_windows w ON w.destination = m.destination AND w.group_key = m.group_key

@@ -5,6 +5,7 @@ import type { DedupRules, StoreContext } from './context';
 import { toStoreError } from './driver';
 import { createBatcher } from './group-commit';
 import type { IngestStore } from './store';
+import { HELD_COLUMN } from './breakers';
 import { finishAttempts, type FinishWrite } from './outbox';
 import { judgePayouts } from './payouts';
 import { get, lockNames, rows, run, type Dialect, type RowSource, type Script } from './sql';
@@ -12,7 +13,8 @@ import { LOCK_SPACE } from './locks';
 import type { ClaimedDelivery, IngestLease, NewDelivery } from '../delivery/types';
 import type { NewRejection, SaveOutcome, SuppressedRejections } from '../ingest/types';
 import type { PayoutPolicy } from '../payouts/types';
-import { insertEvents, type EventInsert } from './writes';
+import { tallyCallbacks } from './tally';
+import { insertEvents, originOf, type EventInsert } from './writes';
 import { holdBehindDead, inTurn, passOnInLine, placeInLine, routesInTurn, type LinePlace } from './ordering';
 
 /** One event to store in the group commit: planned already (`deliveries`), or judged and planned by `policy`. */
@@ -50,7 +52,7 @@ export function* commitGroup(
 ): Script<(SaveOutcome | ClaimedDelivery | Error | undefined)[]> {
   const now = Date.now();
   const finishes = items.flatMap((i) => ('finish' in i ? [i.finish] : []));
-  yield* finishAttempts(finishes, now);
+  yield* finishAttempts(d, finishes, now);
   // Deaths at an ordered destination that holds: the payout's later deliveries there wait behind them.
   yield* holdBehindDead(d, finishes, now);
   // Finishes that bring a line's next delivery its turn lease it to the same worker: no claim waits for it.
@@ -135,6 +137,18 @@ function* saveEvents(d: Dialect, rules: DedupRules, writes: readonly EventWrite[
   for (const k of repeats) {
     outcomes[k.i] = yield* receiveAgain(d, rules, k.event, receivedMs[k.i] as number, k.key, k.digest);
   }
+  yield* tallyCallbacks([
+    ...fresh.flatMap((i) => {
+      const event = (writes[i] as EventWrite).event;
+      if (event.source !== 'skypay' || originOf(event) !== 'callback') return [];
+      return [{ partner: event.partner, receivedMs: receivedMs[i] as number, outcome: 'event' as const }];
+    }),
+    ...repeats.map((k) => ({
+      partner: k.event.partner,
+      receivedMs: receivedMs[k.i] as number,
+      outcome: outcomes[k.i]?.conflict ? ('copy' as const) : ('duplicate' as const),
+    })),
+  ]);
   return outcomes;
 }
 
@@ -157,17 +171,20 @@ function* leaseAtIngest(
   if (asking.length === 0) return leases;
   const destinations = [...new Set(asking.flatMap(({ routes }) => routes.filter(sendable).map((r) => r.destination)))];
   yield* lockNames(d, LOCK_SPACE.destination, destinations);
-  const busy = yield* rows<{ destination: string; n: number; waiting: number }>(
+  const busy = yield* rows<{ destination: string; n: number; waiting: number; held: number }>(
     `SELECT r.destination,
        (SELECT count(*) FROM deliveries WHERE state = 'inflight' AND destination = r.destination
           AND lease_until_ms >= ?) AS n,
        (SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE state = 'pending' AND destination = r.destination
-          AND next_attempt_ms <= ? AND ${inTurn('deliveries')} LIMIT 1) AS w) AS waiting
+          AND next_attempt_ms <= ? AND ${inTurn('deliveries')} LIMIT 1) AS w) AS waiting, ${HELD_COLUMN}
      FROM :rows AS r`,
     { columns: [['destination', 'text']], rows: destinations.map((n) => [n]) },
     [now, now],
   );
-  const inFlight = new Map(busy.map((b) => [b.destination, Number(b.waiting) > 0 ? Infinity : Number(b.n)]));
+  // An open or paused destination's breaker decides when its deliveries go: none is leased here.
+  const inFlight = new Map(
+    busy.map((b) => [b.destination, Number(b.waiting) > 0 || Number(b.held) > 0 ? Infinity : Number(b.n)]),
+  );
   // Ordered destinations: a payout's next delivery is leased only when its turn has come (src/store/ordering.ts).
   const turns = yield* routesInTurn(
     planned.map(({ i, routes }) => ({ routes, place: places.get((writes[i] as EventWrite).event.id) })),

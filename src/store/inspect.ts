@@ -1,3 +1,4 @@
+import { ROUTED_SYSTEM_TYPES, type SystemEvent } from '../event';
 import { parseEvent } from '../event-json';
 import type { StoreContext } from './context';
 import {
@@ -12,11 +13,11 @@ import {
   toRejectionView,
   toSilencedRoute,
 } from './rows';
-import { all, get, where, type Dialect, type Script } from './sql';
+import { all, get, where, type Dialect, type Row, type Script } from './sql';
 import { waitingFor } from './ordering';
 import type { InspectStore, QueueState } from './store';
 import { DELIVERY_STATES, type DeliveryState } from '../delivery/types';
-import type { EventDetail, ReplayFilter } from './types';
+import type { DeliveryFilter, DeliveryView, EventDetail, EventFilter, EventSummary, ReplayFilter } from './types';
 
 /**
  * What operators ask (the CLI, the admin API, the dashboard): listings newest first by id (ids are time-sortable),
@@ -38,8 +39,100 @@ function stateLiteral(state: DeliveryState): string {
   return `'${state}'`;
 }
 
-const countIn = (state: DeliveryState): string =>
-  `(SELECT count(*) FROM deliveries d WHERE d.event_id = e.id AND d.state = '${state}') AS ${state}`;
+/**
+ * skyrelay's own event types. Their events are found through an index of their own (events_system: only events
+ * with source skyrelay), which a query uses when it names both as literals; a callback's type (payout, finance) is
+ * most of the table, found by id order alone.
+ */
+const SYSTEM_TYPES: ReadonlySet<string> = new Set<SystemEvent['type']>([...ROUTED_SYSTEM_TYPES, 'group']);
+
+// skyrelay's own events name their payout in their body (see toEventSummary).
+const EVENT_SUMMARY_COLUMNS = `id, source, type, partner, control_number, pay_type, status, deal_time, received_ms,
+  duplicates, CASE WHEN source = 'skyrelay' THEN body END AS system_body`;
+
+/**
+ * A page of events newest first: the ids first (from an index alone where the filters allow), then their rows and
+ * how many deliveries each has per state. Reading only the page's rows keeps a page as cheap with a month of history
+ * as with a day's; counting deliveries per page, not per scanned row, keeps the count off every row a filter skips.
+ */
+function* listEventSummaries(d: Dialect, f: EventFilter): Script<EventSummary[]> {
+  const system = f.type !== undefined && SYSTEM_TYPES.has(f.type);
+  const byArrival = f.sinceMs !== undefined || f.untilMs !== undefined;
+  const w = where([
+    ['e.control_number = ?', f.controlNumber],
+    ['e.status = ?', f.status],
+    // A literal from the set above, so the partial index applies.
+    [system ? `e.source = 'skyrelay' AND e.type = '${f.type}'` : 'e.type = ?', f.type],
+    ['e.partner = ?', f.partner],
+    ['e.received_ms >= ?', f.sinceMs],
+    ['e.received_ms < ?', f.untilMs],
+    // A time window lists by arrival (see below): the page after a cursor is what arrived before it.
+    [
+      byArrival ? '(e.received_ms, e.id) < (SELECT c.received_ms, c.id FROM events c WHERE c.id = ?)' : 'e.id < ?',
+      f.before,
+    ],
+  ]);
+  // Newest first: by id (ids are time-sortable), or, within a time window, by arrival time then id, which is the
+  // same order for events stored as they arrived, and the order of the index a window is read from: a window a
+  // month back is then as cheap as the last hour, where id order would pass over everything that came after it.
+  const order = byArrival ? 'e.received_ms DESC, e.id DESC' : 'e.id DESC';
+  const ids = yield* all<{ id: string }>(`SELECT e.id FROM events e ${w.sql} ORDER BY ${order} LIMIT ?`, [
+    ...w.params,
+    f.limit,
+  ]);
+  if (ids.length === 0) return [];
+  const list = d.list(ids.map((r) => r.id));
+  const rowsById = new Map<string, Row>();
+  for (const r of yield* all(`SELECT ${EVENT_SUMMARY_COLUMNS} FROM events WHERE id ${d.inList}`, [list])) {
+    rowsById.set(String(r['id']), r);
+  }
+  const found: Row[] = ids.flatMap(({ id }) => {
+    const r = rowsById.get(id);
+    return r === undefined ? [] : [r];
+  });
+  const counted = yield* all<{ event_id: string; state: DeliveryState; n: number }>(
+    `SELECT event_id, state, count(*) AS n FROM deliveries WHERE event_id ${d.inList} GROUP BY event_id, state`,
+    [list],
+  );
+  const counts = new Map<string, Record<DeliveryState, number>>();
+  for (const c of counted) {
+    const entry = counts.get(c.event_id) ?? { pending: 0, inflight: 0, delivered: 0, dead: 0 };
+    entry[c.state] = Number(c.n);
+    counts.set(c.event_id, entry);
+  }
+  return found.map((r) =>
+    toEventSummary({ ...r, ...(counts.get(String(r['id'])) ?? { pending: 0, inflight: 0, delivered: 0, dead: 0 }) }),
+  );
+}
+
+/**
+ * A page of deliveries newest first: the ids first (from an index where a filter has one), then their rows with
+ * their events' columns, so only the page's deliveries are joined.
+ */
+function* listDeliveryViews(d: Dialect, f: DeliveryFilter): Script<DeliveryView[]> {
+  const w = where([
+    // A literal: pending, in-flight and dead ones through their partial indexes; delivered ones, most rows, in id
+    // order without an index (see Dialect.noIndex).
+    [
+      `${f.state === 'delivered' ? d.noIndex : ''}d.state = ${f.state === undefined ? '' : stateLiteral(f.state)}`,
+      f.state !== undefined,
+    ],
+    ['d.destination = ?', f.destination],
+    ['d.updated_ms >= ?', f.sinceMs],
+    // The clauses of the partial index deliveries_lines, which holds every held delivery.
+    ["d.payout_key IS NOT NULL AND d.state <> 'delivered' AND d.held_since_ms IS NOT NULL", f.held],
+    ['d.id < ?', f.before],
+  ]);
+  const ids = yield* all<{ id: string }>(`SELECT d.id FROM deliveries d ${w.sql} ORDER BY d.id DESC LIMIT ?`, [
+    ...w.params,
+    f.limit,
+  ]);
+  if (ids.length === 0) return [];
+  const found = yield* all(`${DELIVERY_SELECT} WHERE d.id ${d.inList} ORDER BY d.id DESC`, [
+    d.list(ids.map((r) => r.id)),
+  ]);
+  return found.map(toDeliveryView);
+}
 
 /** One event with everything that happened to it: deliveries and their attempts, copies, silences, groups. */
 export function* readEvent(ctx: StoreContext, id: string): Script<EventDetail | undefined> {
@@ -132,41 +225,10 @@ function* readQueueState(): Script<QueueState> {
 export function createInspectStore(ctx: StoreContext): InspectStore {
   const { read, d } = ctx;
   return {
-    listEvents: (f) =>
-      read(function* () {
-        const w = where([
-          ['e.control_number = ?', f.controlNumber],
-          ['e.status = ?', f.status],
-          ['e.type = ?', f.type],
-          ['e.partner = ?', f.partner],
-          ['e.received_ms >= ?', f.sinceMs],
-          ['e.received_ms < ?', f.untilMs],
-          ['e.id < ?', f.before],
-        ]);
-        const found = yield* all(
-          `SELECT e.id, e.source, e.type, e.partner, e.control_number, e.pay_type, e.status, e.deal_time,
-             e.received_ms, e.duplicates, ${countIn('pending')}, ${countIn('inflight')}, ${countIn('delivered')},
-             ${countIn('dead')}, CASE WHEN e.source = 'skyrelay' THEN e.body END AS system_body
-           FROM events e ${w.sql} ORDER BY e.id DESC LIMIT ?`,
-          [...w.params, f.limit],
-        );
-        return found.map(toEventSummary);
-      }),
+    listEvents: (f) => read(() => listEventSummaries(d, f)),
     getEvent: (id) => read(() => readEvent(ctx, id)),
     findEventsByControlNumber: (controlNumber) => read(() => eventsOfControlNumber(ctx, controlNumber)),
-    listDeliveries: (f) =>
-      read(function* () {
-        const w = where([
-          [`d.state = ${f.state === undefined ? '' : stateLiteral(f.state)}`, f.state !== undefined],
-          ['d.destination = ?', f.destination],
-          ['d.updated_ms >= ?', f.sinceMs],
-          // The clauses of the partial index deliveries_lines, which holds every held delivery.
-          ["d.payout_key IS NOT NULL AND d.state <> 'delivered' AND d.held_since_ms IS NOT NULL", f.held],
-          ['d.id < ?', f.before],
-        ]);
-        const found = yield* all(`${DELIVERY_SELECT} ${w.sql} ORDER BY d.id DESC LIMIT ?`, [...w.params, f.limit]);
-        return found.map(toDeliveryView);
-      }),
+    listDeliveries: (f) => read(() => listDeliveryViews(d, f)),
     // Every refused callback, newest first: also what `type=rejection` lists, since a rejection *event* exists
     // only when a rule routes skyrelay's own events, while every rejection has its row here.
     listRejections: (f) =>

@@ -24,7 +24,8 @@ interface CopiedShape {
  * identities (dedup), silences and the routes they held back, group members and windows (alerts waiting to be sent
  * as one message), rejection-alert windows (rejections folded into a summary not sent yet), destination slots (a
  * pause a destination asked for, Slack's rate), metric totals (counters carry on rather than reset), the overview's
- * per-minute counts, signed-out dashboard sessions (their cookies stay refused), and each payout's count of ordered
+ * per-minute counts, signed-out dashboard sessions (their cookies stay refused), the ledger's tally of acknowledged
+ * callbacks and the days whose summary was raised (so none is raised twice), and each payout's count of ordered
  * events (a payout's next event takes its place after those already queued).
  */
 export const COPIED = {
@@ -42,6 +43,8 @@ export const COPIED = {
       'received_ms',
       'duplicates',
       'last_seen_ms',
+      'origin',
+      'routes',
     ],
     key: ['id'],
   },
@@ -60,6 +63,7 @@ export const COPIED = {
       'updated_ms',
       'last_status',
       'last_error',
+      'replays',
       'payout_key',
       'payout_seq',
       'held_since_ms',
@@ -75,6 +79,7 @@ export const COPIED = {
     key: ['partner', 'control_number', 'pay_type', 'deal_time'],
   },
   callback_copies: { columns: ['id', 'event_id', 'received_ms', 'body', 'digest', 'repeats'], key: ['id'] },
+  callback_tally: { columns: ['quarter_ms', 'partner', 'outcome', 'count'], key: ['quarter_ms', 'partner', 'outcome'] },
   rejections: {
     columns: [
       'id',
@@ -165,10 +170,31 @@ export const COPIED = {
     key: ['reason', 'destination'],
   },
   destination_slots: { columns: ['destination', 'next_ms'], key: ['destination'] },
+  destination_states: {
+    columns: [
+      'destination',
+      'state',
+      'reason',
+      'failures',
+      'since_ms',
+      'probe_interval_ms',
+      'probe_ms',
+      'paused_by',
+      'alerted',
+      'last_errors',
+      'last_error_ms',
+      'updated_ms',
+    ],
+    key: ['destination'],
+  },
   payout_order: { columns: ['payout_key', 'last_seq'], key: ['payout_key'] },
   metric_series: { columns: ['series', 'family', 'type', 'help', 'sample', 'labels', 'value'], key: ['series'] },
   callback_minutes: { columns: ['minute_ms', 'outcome', 'count'], key: ['minute_ms', 'outcome'] },
   ui_sessions_ended: { columns: ['id', 'expires_ms'], key: ['id'] },
+  ledger_days: {
+    columns: ['day', 'timezone', 'computed_ms', 'balanced', 'unexplained', 'event_id'],
+    key: ['day'],
+  },
 } as const satisfies Record<string, CopiedShape>;
 
 export type CopiedTable = keyof typeof COPIED;
@@ -185,6 +211,10 @@ export const NOT_COPIED: Readonly<Record<string, string>> = {
   job_locks:
     'which process runs a one-at-a-time job now: none, once the daemons are stopped (PostgreSQL uses advisory locks instead)',
   rejection_quota: 'how many rejections this minute may still keep: a count that starts again every minute',
+  payout_counts:
+    'payouts per state, kept as payouts change: counted again from the copied payouts as each page goes in',
+  destination_activity:
+    'each destination’s last success and failure: taken again from the copied attempts as each page goes in',
 };
 
 /** One row, column name to value as the source keeps it. */

@@ -224,7 +224,8 @@ export function* holdBehindDead(
 
 /**
  * In the group commit, after the finishes: each finish of a line's delivery that brings the line's next one its turn
- * (delivered, or dead and not holding) leases that one to the same owner, if it is due, so it goes out at once
+ * (delivered, or dead and not holding) leases that one to the same owner, if it is due and the destination's breaker
+ * is closed (an open or paused one's deliveries wait for the breaker, as claims leave them), so it goes out at once
  * rather than waiting for a claim. The finished one leaves flight as this one enters: the destination's in-flight
  * count is unchanged, so no destination lock is needed; a claim elsewhere sees the line's next delivery in turn only
  * once this commits, and then in flight. Resolves with the deliveries leased, by the id of the finish that passed.
@@ -250,7 +251,9 @@ export function* passOnInLine(
     `SELECT r.id AS after, n.id, n.event_id, n.destination, n.rules, n.attempts
      FROM :rows AS r JOIN deliveries x ON x.id = r.id AND x.payout_key IS NOT NULL AND x.state <> 'inflight'
      JOIN deliveries n ON n.payout_key IS NOT NULL AND n.state <> 'delivered' AND n.destination = x.destination
-       AND n.payout_key = x.payout_key AND n.state = 'pending' AND n.next_attempt_ms <= ? AND ${inTurn('n')}`,
+       AND n.payout_key = x.payout_key AND n.state = 'pending' AND n.next_attempt_ms <= ? AND ${inTurn('n')}
+     WHERE NOT EXISTS (SELECT 1 FROM destination_states s WHERE s.destination = n.destination
+       AND s.state <> 'closed')`,
     { columns: [['id', 'text']], rows: passing.map((f) => [f.delivery.id]) },
     [now],
   );

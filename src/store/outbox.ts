@@ -1,5 +1,7 @@
 import { parseEvent } from '../event-json';
+import { NEXT_PROBE, NOT_HELD, probeRoom, readHolds, releaseHeld, takeProbes, type Hold } from './breakers';
 import type { StoreContext } from './context';
+import { recordActivity } from './dashboard';
 import { LOCK_SPACE } from './locks';
 import { all, get, lockNames, notifyWork, rows, run, type Dialect, type RowSource, type Script } from './sql';
 import { admitInTurn, inTurn } from './ordering';
@@ -36,6 +38,8 @@ interface Due {
   rows: DueRow[];
   inFlight: Map<string, number>;
   slots: Map<string, number>;
+  /** Open or paused destinations (src/store/breakers.ts): none of their rows is due but an open one's probe. */
+  holds: Map<string, Hold>;
 }
 
 /**
@@ -65,6 +69,8 @@ function* claim(d: Dialect, o: ClaimOptions): Script<ClaimedDelivery[]> {
        updated_ms = ? WHERE id ${d.inList}`,
     [o.owner, o.now + o.leaseMs, o.now, d.list(chosen.map((r) => r.id))],
   );
+  const probes = chosen.filter((r) => due.holds.has(r.destination));
+  yield* takeProbes(d, probes, due.holds, o.now);
   const bodies = yield* all<{ id: string; body: string }>(`SELECT id, body FROM events WHERE id ${d.inList}`, [
     d.list([...new Set(chosen.map((r) => r.event_id))]),
   ]);
@@ -76,6 +82,7 @@ function* claim(d: Dialect, o: ClaimOptions): Script<ClaimedDelivery[]> {
     rules: JSON.parse(row.rules) as string[],
     attempt: Number(row.attempts) + 1,
     event: parseEvent(bodyOf.get(row.event_id) as string),
+    ...(probes.includes(row) ? { probe: true as const } : {}),
   }));
 }
 
@@ -111,12 +118,23 @@ function* readDue(d: Dialect, o: ClaimOptions): Script<Due | undefined> {
     [d.list(destinations)],
   );
   const slots = new Map(slotRows.map((r) => [r.destination, Number(r.next_ms)]));
-  const due = [...expired];
+  // Breakers: a held destination's crashed sends go back to pending; its pending rows wait, but an open one's probe.
+  const holds = yield* readHolds(d, destinations);
+  yield* releaseHeld(
+    d,
+    expired.filter((r) => holds.has(r.destination)).map((r) => r.id),
+    o.now,
+  );
+  const due = expired.filter((r) => !holds.has(r.destination));
   for (const { name } of pending) {
     // A destination waiting for its slot (a pause, a rate limit) reads nothing; a rate-limited one at most one row.
     if ((slots.get(name) ?? 0) > o.now) continue;
     const free = o.maxInFlight(name) - (inFlight.get(name) ?? 0);
-    const limit = Math.min(o.minIntervalMs?.(name) === undefined ? free : Math.min(free, 1), o.max);
+    const limit = Math.min(
+      o.minIntervalMs?.(name) === undefined ? free : Math.min(free, 1),
+      o.max,
+      probeRoom(holds.get(name), o.now, inFlight.get(name) ?? 0) ?? Infinity,
+    );
     if (limit <= 0) continue;
     due.push(
       ...(yield* all<DueRow>(
@@ -127,7 +145,7 @@ function* readDue(d: Dialect, o: ClaimOptions): Script<Due | undefined> {
       )),
     );
   }
-  return { rows: due.sort((a, b) => a.next_attempt_ms - b.next_attempt_ms), inFlight, slots };
+  return { rows: due.sort((a, b) => a.next_attempt_ms - b.next_attempt_ms), inFlight, slots, holds };
 }
 
 /** Oldest first, within each destination's limit and rate slot; the slots taken, for the next claimer. */
@@ -181,7 +199,7 @@ const MOVE_COLUMNS: RowSource['columns'] = [
  * Finished attempts, in the group commit: each recorded (the send happened), and its delivery moved on only if the
  * lease is still its owner's.
  */
-export function* finishAttempts(finishes: readonly FinishWrite[], now: number): Script<void> {
+export function* finishAttempts(d: Dialect, finishes: readonly FinishWrite[], now: number): Script<void> {
   if (finishes.length === 0) return;
   yield* rows(
     `INSERT INTO attempts (delivery_id, attempt, started_ms, duration_ms, outcome, status, error, response)
@@ -218,6 +236,10 @@ export function* finishAttempts(finishes: readonly FinishWrite[], now: number): 
     },
     [now],
   );
+  yield* recordActivity(
+    d,
+    finishes.map((f) => ({ destination: f.delivery.destination, attempt: f.attempt })),
+  );
 }
 
 /**
@@ -229,11 +251,13 @@ function* nextWakeAt(now: number): Script<number | undefined> {
   const row = yield* get<{ t: number | null }>(
     `SELECT min(t) AS t FROM (
        SELECT min(next_attempt_ms) AS t FROM deliveries WHERE state = 'pending'
-         AND destination NOT IN (SELECT destination FROM destination_slots WHERE next_ms > ?) AND ${inTurn('deliveries')}
+         AND destination NOT IN (SELECT destination FROM destination_slots WHERE next_ms > ?) AND ${NOT_HELD}
+         AND ${inTurn('deliveries')}
        UNION ALL SELECT min(s.next_ms) AS t FROM destination_slots s WHERE s.next_ms > ?
          AND EXISTS (SELECT 1 FROM deliveries d WHERE d.destination = s.destination AND d.state = 'pending')
+       UNION ALL ${NEXT_PROBE}
        UNION ALL SELECT min(lease_until_ms) AS t FROM deliveries WHERE state = 'inflight') AS wake`,
-    [now, now],
+    [now, now, now],
   );
   return row?.t == null ? undefined : Number(row.t);
 }
@@ -245,7 +269,7 @@ interface FinishCommit {
 }
 
 export function createOutboxStore(ctx: StoreContext, commit: FinishCommit): OutboxStore & RateLimitStore {
-  const { read, write, d, driver } = ctx;
+  const { readQuick, write, d, driver } = ctx;
   return {
     claimDeliveries: (options) => write(() => claim(d, options)),
     renewLeases: async (owner, ids, leaseUntilMs) => {
@@ -277,7 +301,8 @@ export function createOutboxStore(ctx: StoreContext, commit: FinishCommit): Outb
         if (released > 0) yield* notifyWork(d, 'released');
       });
     },
-    nextWakeAt: () => read(() => nextWakeAt(Date.now())),
+    // After every round of sends: it must not wait behind a dashboard's listing on the read thread.
+    nextWakeAt: () => readQuick(() => nextWakeAt(Date.now())),
     onNewWork: (listener) => driver.onNewWork(listener),
     pauseDestination: async (destination, untilMs) => {
       // Never shortens a pause or a slot already taken further ahead.

@@ -1,4 +1,13 @@
-import { FINAL_PAYOUT_STATES, type PayoutEvent, type PayoutHistoryEntry, type SystemEvent } from '../event';
+import {
+  FINAL_PAYOUT_STATES,
+  PAYOUT_CONFIRMATIONS,
+  PAYOUT_STATES,
+  type PayoutConfirmation,
+  type PayoutEvent,
+  type PayoutHistoryEntry,
+  type PayoutState,
+  type SystemEvent,
+} from '../event';
 import type { StoreContext } from './context';
 import { eventsOfControlNumber } from './inspect';
 import { WriteRaceError } from './errors';
@@ -25,9 +34,16 @@ import type {
   StuckCheck,
   StuckCutoff,
 } from '../payouts/types';
+import { WRITER_SHARD } from './shard';
 import { insertEvents } from './writes';
 
 const FINAL_LIST = FINAL_PAYOUT_STATES.map((s) => `'${s}'`).join(', ');
+const OPEN_STATES = PAYOUT_STATES.filter((s) => !FINAL_PAYOUT_STATES.includes(s));
+
+/** `{ open: true }` and nothing else: the overview's open count, which the kept counts answer. */
+function isOnlyOpen(f: PayoutCountFilter): boolean {
+  return Object.entries(f).every(([k, v]) => (k === 'open' ? v === true : v === undefined));
+}
 
 const KEY_COLUMNS: RowSource['columns'] = [
   ['partner', 'text'],
@@ -116,6 +132,11 @@ export function* judgePayouts(d: Dialect, writes: readonly PayoutWrite[]): Scrip
   }
   const changed = [...current].filter(([key]) => existed.has(key)).map(([, p]) => payoutParams(p));
   const added = [...current].filter(([key]) => !existed.has(key)).map(([, p]) => payoutParams(p));
+  // Each payout counted once in its state: out of the one it was stored in, into the one it is stored in now.
+  const counts = new Map<PayoutState, number>();
+  const count = (state: PayoutState, by: number) => counts.set(state, (counts.get(state) ?? 0) + by);
+  for (const r of found) count(r['state'] as PayoutState, -1);
+  for (const p of current.values()) count(p.state, 1);
   const inserted = yield* rows(
     `INSERT INTO payouts (${PAYOUT_COLUMNS})
      SELECT r.id, r.partner, r.control_number, r.state, r.first_seen_ms, r.last_seen_ms, r.last_deal_time,
@@ -132,7 +153,35 @@ export function* judgePayouts(d: Dialect, writes: readonly PayoutWrite[]): Scrip
      FROM :rows AS r WHERE payouts.partner = r.partner AND payouts.control_number = r.control_number`,
     { columns: PAYOUT_ROW_COLUMNS, rows: changed },
   );
+  yield* addPayoutCounts(counts);
   return raised;
+}
+
+/** Adds the changes of payouts per state to the kept counts: one row per changed state, in state order. */
+function* addPayoutCounts(changes: ReadonlyMap<PayoutState, number>): Script<void> {
+  const changed = [...changes].filter(([, n]) => n !== 0).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+  yield* rows(
+    `INSERT INTO payout_counts (state, shard, n) SELECT r.state, CAST(? AS INTEGER), r.n FROM :rows AS r WHERE true
+     ON CONFLICT (state, shard) DO UPDATE SET n = payout_counts.n + excluded.n`,
+    {
+      columns: [
+        ['state', 'text'],
+        ['n', 'bigint'],
+      ],
+      rows: changed,
+    },
+    [WRITER_SHARD],
+  );
+}
+
+/** Payouts per state as kept by addPayoutCounts (states with none are absent). */
+function* readPayoutCounts(): Script<Partial<Record<PayoutState, number>>> {
+  const found = yield* all<{ state: PayoutState; n: number }>(
+    'SELECT state, sum(n) AS n FROM payout_counts GROUP BY state',
+  );
+  const counts: Partial<Record<PayoutState, number>> = {};
+  for (const r of found) if (Number(r.n) > 0) counts[r.state] = Number(r.n);
+  return counts;
 }
 
 function compareKeys(a: readonly string[], b: readonly string[]): number {
@@ -156,20 +205,57 @@ function* readHistory(partner: string, controlNumber: string): Script<PayoutHist
   return toPayoutHistory(events, copies);
 }
 
-/** The WHERE of a listing or a count: each filter that is set, ANDed. */
-function payoutWhere(d: Dialect, f: PayoutCountFilter & { before?: string | undefined }) {
-  const w = where([
+function confirmationLiteral(confirmation: PayoutConfirmation): string {
+  if (!PAYOUT_CONFIRMATIONS.includes(confirmation)) throw new Error(`not a confirmation: ${String(confirmation)}`);
+  return `'${confirmation}'`;
+}
+
+/** The WHERE of a listing or a count, without the stuck view's cutoffs: each filter that is set, ANDed. */
+function payoutWhere(f: PayoutCountFilter & { before?: string | undefined }) {
+  return where([
     ['state = ?', f.state],
     ['partner = ?', f.partner],
     ['state_since_ms < ?', f.stateSinceBeforeMs],
     ['anomalies > 0', f.anomalies],
-    ['confirmation = ?', f.confirmation],
+    // A literal, so the partial indexes of the rare ones (pending, contradicted) apply; only known values reach here.
+    [`confirmation = ${f.confirmation === undefined ? '' : confirmationLiteral(f.confirmation)}`, f.confirmation],
+    // The same text as payouts_open's WHERE, so a query with it may read that index.
     [`state NOT IN (${FINAL_LIST})`, f.open],
     ['id < ?', f.before],
   ]);
-  if (f.stuck === undefined) return w;
-  const stuck = stuckCondition(d, f.stuck);
-  return { sql: `${w.sql ? `${w.sql} AND` : 'WHERE'} ${stuck.sql}`, params: [...w.params, ...stuck.params] };
+}
+
+/**
+ * The ids a listing or a count looks at. The stuck view is one branch per cutoff (cutoffs never overlap: see
+ * StuckCutoff), each read from payouts_open alone, rather than one OR that SQLite answers by gathering every match.
+ */
+function selectPayoutIds(d: Dialect, f: PayoutCountFilter & { before?: string | undefined }) {
+  const w = payoutWhere(f);
+  if (f.stuck === undefined) return { sql: `SELECT id FROM payouts ${w.sql}`, params: w.params };
+  if (f.stuck.length === 0) return { sql: 'SELECT id FROM payouts WHERE 0 = 1', params: [] };
+  const branches = f.stuck.map((c) => {
+    const cut = cutoffCondition(d, c);
+    return {
+      sql: `SELECT id FROM payouts ${w.sql ? `${w.sql} AND` : 'WHERE'} ${cut.sql}`,
+      params: [...w.params, ...cut.params],
+    };
+  });
+  return { sql: branches.map((b) => b.sql).join(' UNION ALL '), params: branches.flatMap((b) => b.params) };
+}
+
+/** One cutoff (see StuckCutoff): in its state since before it, for its partner or every partner but the listed. */
+function cutoffCondition(d: Dialect, c: StuckCutoff): { sql: string; params: unknown[] } {
+  const conditions = ['state = ?', 'state_since_ms < ?'];
+  const params: unknown[] = [c.state, c.stateSinceBeforeMs];
+  if (c.partner !== undefined) {
+    conditions.push('partner = ?');
+    params.push(c.partner);
+  }
+  if (c.exceptPartners !== undefined && c.exceptPartners.length > 0) {
+    conditions.push(`NOT (partner ${d.inList})`);
+    params.push(d.list(c.exceptPartners));
+  }
+  return { sql: `(${conditions.join(' AND ')})`, params };
 }
 
 /**
@@ -178,32 +264,32 @@ function payoutWhere(d: Dialect, f: PayoutCountFilter & { before?: string | unde
  */
 function stuckCondition(d: Dialect, cutoffs: readonly StuckCutoff[]): { sql: string; params: unknown[] } {
   if (cutoffs.length === 0) return { sql: '0 = 1', params: [] };
-  const params: unknown[] = [];
-  const parts = cutoffs.map((c) => {
-    const conditions = ['state = ?', 'state_since_ms < ?'];
-    params.push(c.state, c.stateSinceBeforeMs);
-    if (c.partner !== undefined) {
-      conditions.push('partner = ?');
-      params.push(c.partner);
-    }
-    if (c.exceptPartners !== undefined && c.exceptPartners.length > 0) {
-      conditions.push(`NOT (partner ${d.inList})`);
-      params.push(d.list(c.exceptPartners));
-    }
-    return `(${conditions.join(' AND ')})`;
-  });
-  return { sql: `(${parts.join(' OR ')})`, params };
+  const parts = cutoffs.map((c) => cutoffCondition(d, c));
+  return { sql: `(${parts.map((p) => p.sql).join(' OR ')})`, params: parts.flatMap((p) => p.params) };
 }
 
 /** Marks open payouts stuck in their state and stores one event each, in one transaction. */
 function* raiseStuck(d: Dialect, check: StuckCheck): Script<SystemEvent[]> {
+  if (check.cutoffs.length === 0) return [];
+  // Open payouts whose state was not reported yet (the text of payouts_open's WHERE, so its index applies).
+  const unreported = `state NOT IN (${FINAL_LIST}) AND (stuck_state IS NULL OR stuck_state <> state)`;
+  // The oldest past a cutoff, one branch per cutoff read from payouts_open alone: this runs on the writer, and the
+  // payouts reported before (stuck ones stay so) must cost no row reads.
+  const branches = check.cutoffs.map((c) => cutoffCondition(d, c));
+  const candidates = yield* all<{ id: string }>(
+    `SELECT id FROM (${branches
+      .map((b) => `SELECT id, state_since_ms FROM payouts WHERE ${unreported} AND ${b.sql}`)
+      .join(' UNION ALL ')}) AS p ORDER BY state_since_ms LIMIT ?`,
+    [...branches.flatMap((b) => b.params), check.limit],
+  );
+  if (candidates.length === 0) return [];
+  // Locked and judged again (PostgreSQL re-checks a locked row's WHERE). SKIP LOCKED: a payout whose callback is
+  // being stored right now is looked at on the next round.
   const stuckAt = stuckCondition(d, check.cutoffs);
-  // SKIP LOCKED: a payout whose callback is being stored right now is looked at on the next round.
   const found = yield* all(
-    `SELECT ${PAYOUT_COLUMNS} FROM payouts
-     WHERE state NOT IN (${FINAL_LIST}) AND ${stuckAt.sql} AND (stuck_state IS NULL OR stuck_state <> state)
-     ORDER BY state_since_ms LIMIT ?${d.forUpdateSkipLocked}`,
-    [...stuckAt.params, check.limit],
+    `SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE id ${d.inList} AND ${unreported} AND ${stuckAt.sql}
+     ORDER BY state_since_ms${d.forUpdateSkipLocked}`,
+    [d.list(candidates.map((c) => c.id)), ...stuckAt.params],
   );
   const stuck = found.map(toPayoutRecord);
   yield* rows(
@@ -307,17 +393,25 @@ export function createPayoutStore(ctx: StoreContext): PayoutStore {
   return {
     listPayouts: (f) =>
       read(function* () {
-        const w = payoutWhere(d, f);
-        const found = yield* all(`SELECT ${PAYOUT_COLUMNS} FROM payouts ${w.sql} ORDER BY id DESC LIMIT ?`, [
-          ...w.params,
+        const ids = selectPayoutIds(d, f);
+        const page = yield* all<{ id: string }>(`SELECT id FROM (${ids.sql}) AS p ORDER BY id DESC LIMIT ?`, [
+          ...ids.params,
           f.limit,
+        ]);
+        if (page.length === 0) return [];
+        const found = yield* all(`SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE id ${d.inList} ORDER BY id DESC`, [
+          d.list(page.map((r) => r.id)),
         ]);
         return found.map((r) => toPayoutView(toPayoutRecord(r)));
       }),
     countPayouts: (f) =>
       read(function* () {
-        const w = payoutWhere(d, f);
-        const row = yield* get<{ n: number }>(`SELECT count(*) AS n FROM payouts ${w.sql}`, w.params);
+        if (isOnlyOpen(f)) {
+          const counts = yield* readPayoutCounts();
+          return OPEN_STATES.reduce((n, state) => n + (counts[state] ?? 0), 0);
+        }
+        const ids = selectPayoutIds(d, f);
+        const row = yield* get<{ n: number }>(`SELECT count(*) AS n FROM (${ids.sql}) AS p`, ids.params);
         return Number(row?.n ?? 0);
       }),
     getPayouts: (controlNumber, partner) =>
@@ -358,14 +452,6 @@ export function createPayoutStore(ctx: StoreContext): PayoutStore {
     listPendingConfirmations: (q) => read(() => listPendingConfirmations(q)),
     settleConfirmation: (c) => write(() => settleConfirmation(d, c)),
     raiseStuckPayouts: (check) => write(() => raiseStuck(d, check)),
-    countPayoutsByState: () =>
-      read(function* () {
-        const found = yield* all<{ state: PayoutRecord['state']; n: number }>(
-          'SELECT state, count(*) AS n FROM payouts GROUP BY state',
-        );
-        const counts: Partial<Record<PayoutRecord['state'], number>> = {};
-        for (const r of found) counts[r.state] = Number(r.n);
-        return counts;
-      }),
+    countPayoutsByState: () => read(() => readPayoutCounts()),
   };
 }

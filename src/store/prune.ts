@@ -1,6 +1,7 @@
 import type { StoreContext } from './context';
 import { all, get, run, type Dialect, type Script } from './sql';
 import type { RetentionStore } from './store';
+import { pruneTally } from './tally';
 import type { PruneCounts, PruneCutoffs } from './types';
 
 /**
@@ -47,6 +48,8 @@ function* pruneBatch(d: Dialect, cut: PruneCutoffs, limit: number): Script<Prune
      WHERE c.received_ms < ? AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = c.event_id) LIMIT ?)`,
     [cut.eventsBeforeMs, limit],
   );
+  // The ledger's tally of acknowledged callbacks goes with the events it counted.
+  yield* pruneTally(cut.eventsBeforeMs, limit);
   const rejections = yield* run(
     'DELETE FROM rejections WHERE id IN (SELECT id FROM rejections WHERE received_ms < ? LIMIT ?)',
     [cut.rejectionsBeforeMs, limit],

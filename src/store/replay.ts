@@ -21,7 +21,7 @@ function* requeue(d: Dialect, ids: readonly string[], now: number): Script<Repla
   const updated = yield* all<{ id: string }>(
     // A delivery of an ordered destination keeps its place in its payout's line (and holds nothing while queued).
     `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_ms = ?, lease_owner = NULL,
-       lease_until_ms = NULL, updated_ms = ?, held_since_ms = NULL
+       lease_until_ms = NULL, updated_ms = ?, replays = replays + 1, held_since_ms = NULL
      WHERE id ${d.inList} AND state IN ('delivered', 'dead') RETURNING id`,
     [now, now, d.list([...ids])],
   );
@@ -91,7 +91,11 @@ function* replayEvent(
   const routes = added.map((a) => ({ ...a, silencedBy: undefined }));
   // A new delivery to an ordered destination takes the event's place in its payout's line (placeOfReplay).
   const place = routes.some(isOrderedRoute) ? yield* placeOfReplay(event) : undefined;
-  yield* insertRoutes(d, [{ eventId, ms: now, routes, place }], now);
+  yield* insertRoutes(d, [{ eventId, ms: now, routes, place, replay: true }], now);
+  // What the ledger holds the event's route rows to: the rules chose these too.
+  if (added.length > 0) {
+    yield* run('UPDATE events SET routes = routes + ? WHERE id = ? AND routes IS NOT NULL', [added.length, eventId]);
+  }
   for (const row of existing) {
     if (!planned.some((p) => p.destination === row.destination)) {
       result.skipped.push({ id: row.id, reason: `the rules no longer route this event to ${row.destination}` });

@@ -6,7 +6,7 @@ import type { SilenceStore } from './store';
 
 /** Silences and their audit trail: rare, small writes; every process reads the current ones again each refresh. */
 export function createSilenceStore(ctx: StoreContext): SilenceStore {
-  const { read, write } = ctx;
+  const { read, readQuick, write } = ctx;
   return {
     createSilence: (s) =>
       write(function* () {
@@ -24,8 +24,9 @@ export function createSilenceStore(ctx: StoreContext): SilenceStore {
             : yield* all('SELECT * FROM silences WHERE id < ? ORDER BY id DESC LIMIT ?', [f.before, f.limit]);
         return found.map(toSilenceView);
       }),
+    // Every refresh (each second): a small indexed read, on the store's connection where that matters (SQLite).
     listCurrentSilences: (now) =>
-      read(function* () {
+      readQuick(function* () {
         const found = yield* all('SELECT * FROM silences WHERE expired_ms IS NULL AND ends_ms > ? ORDER BY id', [now]);
         return found.map(toSilenceView);
       }),

@@ -82,6 +82,12 @@ export interface Dialect {
   /** Byte-wise order for text, whatever the server's locale (SQLite's default). */
   readonly byteOrder: string;
   /**
+   * Written before a column in a filter that matches most rows (`${d.noIndex}state = 'delivered'`), so SQLite's
+   * planner, which keeps no statistics, does not search an index for it and sort, but reads in the listing's order
+   * and stops at a page: `+` there; PostgreSQL's planner weighs that from its own statistics, so nothing.
+   */
+  readonly noIndex: string;
+  /**
    * `SELECT pg_advisory_xact_lock(...)`-style locks taken in name order for the transaction, so two writers counting
    * the same destinations wait for each other; undefined where the write transaction already excludes all others.
    */

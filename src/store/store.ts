@@ -44,6 +44,9 @@ import type {
 } from '../payouts/types';
 import type {
   AttemptRecord,
+  BreakerChange,
+  BreakerFailure,
+  BreakerRecord,
   ClaimOptions,
   ClaimedDelivery,
   DeliveryNext,
@@ -53,6 +56,7 @@ import type {
 } from '../delivery/types';
 import type { MetricProcess, Sample } from '../metrics/types';
 import type { NewRejection, SaveOutcome, SuppressedRejections } from '../ingest/types';
+import type { LedgerCounts, LedgerDayRecord, LedgerWindow } from '../ledger/types';
 
 /**
  * The one async interface everything outside src/store/ talks to, split into role parts so each caller asks for
@@ -176,6 +180,35 @@ export interface OrderingStore {
 export interface RateLimitStore {
   /** Nothing is claimed for `destination` before `untilMs` (a 429's Retry-After), in any process; never shortens. */
   pauseDestination(destination: string, untilMs: number): Promise<void>;
+}
+
+/**
+ * Destinations' breakers (src/store/breakers.ts), one state per destination for every process: claims send nothing
+ * to a paused destination and one probe per interval to an open one. Each change resolves to the one transaction
+ * that made it, which raises its alert; the others resolve undefined.
+ */
+export interface BreakerStore {
+  /** A retryable failure: counted while closed; the one reaching the threshold opens the breaker. */
+  recordBreakerFailure(failure: BreakerFailure): Promise<{ state: BreakerChange['to']; change?: BreakerChange }>;
+  /** A success: the count starts again, and an open breaker closes with its backlog due now. */
+  recordBreakerSuccess(destination: string, now: number): Promise<BreakerChange | undefined>;
+  /** Sends nothing to it until resumed (by hand, or a webhook's 410 Gone). Undefined when already paused. */
+  pauseSends(pause: {
+    destination: string;
+    now: number;
+    reason: 'gone' | 'manual';
+    by?: string | undefined;
+    error?: string;
+  }): Promise<BreakerChange | undefined>;
+  /** By hand: a paused or open destination closes, its backlog due now. Undefined when it was closed. */
+  resumeSends(destination: string, now: number, by: string): Promise<BreakerChange | undefined>;
+  /** The configured probe intervals applied to open breakers; open ones of destinations without a breaker closed. */
+  applyBreakerSettings(
+    settings: readonly { destination: string; probeIntervalMs: number | undefined }[],
+    now: number,
+  ): Promise<void>;
+  /** Every destination that has a row (one that never failed nor was paused has none: closed), by name. */
+  readBreakers(): Promise<BreakerRecord[]>;
 }
 
 /** The outbox as /metrics shows it: counts by destination and state, and the oldest unfinished delivery. */
@@ -309,12 +342,32 @@ export interface DashboardStore {
   isSessionEnded(sessionId: string): Promise<boolean>;
 }
 
+/** The ledger: a day's rows added up (src/store/ledger.ts), and the daily summary's record of each day. */
+export interface LedgerStore {
+  /** Counts the callbacks, events, routes and payouts of a window; rows that fit no bucket are named. */
+  readLedgerCounts(window: LedgerWindow): Promise<LedgerCounts>;
+  /**
+   * Records a day's summary and stores its event with `routes`, in one transaction, unless the day already has one
+   * (another process raised it): then nothing is written and it resolves false.
+   */
+  raiseLedgerDay(
+    record: LedgerDayRecord,
+    event: RelayEvent,
+    routes: readonly NewDelivery[],
+    now?: number,
+  ): Promise<boolean>;
+  readLedgerDay(day: string): Promise<LedgerDayRecord | undefined>;
+  /** The latest day a summary was recorded for: what /metrics shows. */
+  readLatestLedgerDay(): Promise<LedgerDayRecord | undefined>;
+}
+
 export interface Store
   extends
     IngestStore,
     OutboxStore,
     RateLimitStore,
     OrderingStore,
+    BreakerStore,
     InspectStore,
     ReplayStore,
     RetentionStore,
@@ -325,7 +378,8 @@ export interface Store
     ClusterJobs,
     SilenceStore,
     PayoutStore,
-    DashboardStore {
+    DashboardStore,
+    LedgerStore {
   readonly kind: 'sqlite' | 'postgres';
   /**
    * The daemon now answers requests: waits that were fine while starting (SQLite's busy handler, which sleeps on

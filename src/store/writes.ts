@@ -4,6 +4,7 @@ import { eventColumns } from './rows';
 import { notifyWork, rows, type Dialect, type RowSource, type Script } from './sql';
 import type { NewDelivery } from '../delivery/types';
 import { isOrderedRoute, type LinePlace } from './ordering';
+import type { EventOrigin } from '../ledger/types';
 
 /**
  * Writing events and their routes: what every transaction that makes an event shares (a callback, a payout's
@@ -34,6 +35,8 @@ const EVENT_COLUMNS: RowSource['columns'] = [
   ['deal_time', 'text'],
   ['body', 'text'],
   ['received_ms', 'bigint'],
+  ['origin', 'text'],
+  ['routes', 'int'],
 ];
 
 const DELIVERY_COLUMNS: RowSource['columns'] = [
@@ -48,6 +51,7 @@ const DELIVERY_COLUMNS: RowSource['columns'] = [
   ['lease_until_ms', 'bigint'],
   ['created_ms', 'bigint'],
   ['updated_ms', 'bigint'],
+  ['replays', 'int'],
   ['payout_key', 'text'],
   ['payout_seq', 'bigint'],
 ];
@@ -67,21 +71,31 @@ const SILENCED_COLUMNS: RowSource['columns'] = [
   ['rules', 'text'],
 ];
 
+/** Where an event came from, as the ledger counts it. */
+export function originOf(event: RelayEvent): EventOrigin {
+  if (event.source === 'skyrelay') return 'skyrelay';
+  return event.type === 'payout' && event.origin === 'reconciliation' ? 'reconciliation' : 'callback';
+}
+
 /** Stores the events, then their routes. Resolves whether pending work was written (others' workers are told). */
 export function* insertEvents(d: Dialect, inserts: readonly EventInsert[], now: number): Script<boolean> {
   yield* rows(
-    `INSERT INTO events (id, source, type, partner, control_number, pay_type, status, deal_time, body, received_ms)
+    `INSERT INTO events (id, source, type, partner, control_number, pay_type, status, deal_time, body, received_ms,
+       origin, routes)
      SELECT r.id, r.source, r.type, r.partner, r.control_number, r.pay_type, r.status, r.deal_time, r.body,
-       r.received_ms FROM :rows AS r`,
+       r.received_ms, r.origin, r.routes FROM :rows AS r`,
     {
       columns: EVENT_COLUMNS,
-      rows: inserts.map(({ event, receivedMs }) => [
+      rows: inserts.map(({ event, receivedMs, routes }) => [
         event.id,
         event.source,
         event.type,
         ...eventColumns(event),
         stringifyEvent(event),
         receivedMs,
+        originOf(event),
+        // What the ledger holds the event's route rows to: a delivery or member that goes missing shows.
+        routes.length,
       ]),
     },
   );
@@ -105,6 +119,8 @@ export function* insertRoutes(
     routes: readonly NewDelivery[];
     leased?: EventInsert['leased'];
     place?: LinePlace | undefined;
+    /** Routes a replay adds: counted as replayed. */
+    replay?: boolean;
   }[],
   now: number,
 ): Script<boolean> {
@@ -112,7 +128,8 @@ export function* insertRoutes(
   const members: unknown[][] = [];
   const silenced: unknown[][] = [];
   let pending = false;
-  for (const { eventId, ms, routes, leased, place } of entries) {
+  for (const { eventId, ms, routes, leased, place, replay } of entries) {
+    const replays = replay ? 1 : 0;
     for (const r of routes) {
       const rules = JSON.stringify(r.rules);
       const line = place !== undefined && isOrderedRoute(r) ? [place.key, place.seq] : [null, null];
@@ -132,19 +149,20 @@ export function* insertRoutes(
           leased.untilMs,
           ms,
           now,
+          replays,
           ...line,
         ]);
       } else {
         pending = true;
-        deliveries.push([r.id, eventId, r.destination, rules, 'pending', 0, ms, null, null, ms, ms, ...line]);
+        deliveries.push([r.id, eventId, r.destination, rules, 'pending', 0, ms, null, null, ms, ms, replays, ...line]);
       }
     }
   }
   yield* rows(
     `INSERT INTO deliveries (id, event_id, destination, rules, state, attempts, next_attempt_ms, lease_owner,
-       lease_until_ms, created_ms, updated_ms, payout_key, payout_seq)
+       lease_until_ms, created_ms, updated_ms, replays, payout_key, payout_seq)
      SELECT r.id, r.event_id, r.destination, r.rules, r.state, r.attempts, r.next_ms, r.lease_owner, r.lease_until_ms,
-       r.created_ms, r.updated_ms, r.payout_key, r.payout_seq FROM :rows AS r`,
+       r.created_ms, r.updated_ms, r.replays, r.payout_key, r.payout_seq FROM :rows AS r`,
     { columns: DELIVERY_COLUMNS, rows: deliveries },
   );
   yield* rows(

@@ -16,6 +16,7 @@ export const NAV: readonly { path: string; label: string }[] = [
   { path: '/ui/rejections', label: 'Refused callbacks' },
   { path: '/ui/destinations', label: 'Destinations' },
   { path: '/ui/silences', label: 'Silences' },
+  { path: '/ui/ledger', label: 'Ledger' },
 ];
 
 /**

@@ -17,7 +17,10 @@ export interface Readiness {
 
 export interface DashboardDeps {
   token: string;
-  operations: Pick<Operations, 'queries' | 'replays' | 'silences' | 'dashboard' | 'sendTest'>;
+  operations: Pick<
+    Operations,
+    'queries' | 'replays' | 'silences' | 'dashboard' | 'sendTest' | 'ledger' | 'destinations'
+  >;
   /** The configured destinations: their names and kinds, and which can be sent a test. */
   destinations: DestinationsConfig;
   readiness: () => Readiness;

@@ -10,6 +10,7 @@ import { deliveriesRoutes } from './pages/deliveries';
 import { destinationsRoutes } from './pages/destinations';
 import { eventRoutes } from './pages/event';
 import { eventsRoutes } from './pages/events';
+import { ledgerRoutes } from './pages/ledger';
 import { overviewRoutes } from './pages/overview';
 import { payoutRoutes } from './pages/payout';
 import { payoutsRoutes } from './pages/payouts';
@@ -41,6 +42,7 @@ const PAGES: readonly PageRoutes[] = [
   payoutRoutes,
   silencesRoutes,
   destinationsRoutes,
+  ledgerRoutes,
 ];
 
 /**

@@ -224,7 +224,7 @@ async function main(): Promise<void> {
           ingestOnly: false,
           sinkSettings: mode === 'ordered' ? { ordered: true } : {},
           // Refused attempts come back soon, as an operator tuning for a flaky consumer would set it.
-          delivery: { initialBackoffMs: 100, maxBackoffMs: 1_000 },
+          config: { delivery: { initialBackoffMs: 100, maxBackoffMs: 1_000 } },
         });
         try {
           const result = await measure(mode, server, sink, s);

@@ -48,8 +48,10 @@ export interface BenchDaemonOptions {
   entry?: string;
   /** More settings of the sink destination (`ordered`, ...). */
   sinkSettings?: Record<string, unknown>;
-  /** delivery.* settings (retries' backoff, ...), over the shipped defaults. */
-  delivery?: Record<string, unknown>;
+  /** Settings over the bench's own (the history phase's dashboard, destinations and rules). */
+  config?: Record<string, unknown>;
+  /** How long starting may take: a first start on a seeded store migrates it. */
+  startTimeoutMs?: number;
 }
 
 export async function spawnBenchDaemon(options: BenchDaemonOptions): Promise<BenchServer> {
@@ -69,9 +71,9 @@ export async function spawnBenchDaemon(options: BenchDaemonOptions): Promise<Ben
     skypay: { partners: [{ userName: 'AppName@skypay', authentication: [BENCH_AUTH] }] },
     destinations: options.ingestOnly ? {} : { sink },
     rules: options.ingestOnly ? [] : [{ name: 'all', to: ['sink'] }],
-    ...(options.delivery === undefined ? {} : { delivery: options.delivery }),
     // Statement counts reach /metrics with each publish: soon after the load, for the round trips per callback.
     metrics: { publishIntervalMs: 500 },
+    ...options.config,
   };
   const log = fs.openSync(options.logFile, 'w');
   // BENCH_DAEMON_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the daemon under load.
@@ -98,7 +100,7 @@ export async function spawnBenchDaemon(options: BenchDaemonOptions): Promise<Ben
       return port !== undefined;
     },
     `${options.label} to listen`,
-    60_000,
+    options.startTimeoutMs ?? 60_000,
   );
   const server = describeServer(options.label, child, exited, `http://127.0.0.1:${port}/callbacks/skypay`);
   return { ...server, readStatements: () => readStatements(`http://127.0.0.1:${port}/metrics`) };

@@ -5,7 +5,14 @@ import { connectSink, measurePhase, type PhaseOptions, type PhaseResult, type Si
 import { startBenchPostgres, wantsPostgres, type BenchPostgres } from './postgres';
 import { combineServers, forkHelper, spawnBenchDaemon, type BenchServer } from './processes';
 import { describeMachine, formatPhase, formatTable, type Rounds } from './report';
-import { seedStore } from './seed';
+import {
+  copyForBaseline,
+  readHistorySettings,
+  runHistoryPhases,
+  seedSqlite,
+  type HistoryRunSettings,
+  type SqliteSeed,
+} from './history-run';
 
 /**
  * `npm run bench`: skyrelay (built, in its own process, one webhook
@@ -26,11 +33,14 @@ interface Settings {
   /** BENCH_POSTGRES: skyrelay on PostgreSQL too, one instance and two on one database. */
   postgres: boolean;
   workDir: string;
+  /** BENCH_HISTORY and its settings (./history-run.ts). */
+  history: HistoryRunSettings;
 }
 
 function readSettings(): Settings {
   const int = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
   const prefix = `B${Math.random().toString(36).slice(2, 6).toUpperCase().padEnd(4, '0')}`;
+  const workDir = fs.mkdtempSync(path.join(process.env['BENCH_DIR'] ?? os.tmpdir(), 'skyrelay-bench-'));
   return {
     rounds: int('BENCH_ROUNDS', 3),
     phase: {
@@ -48,7 +58,8 @@ function readSettings(): Settings {
     ingestOnly: process.env['BENCH_INGEST_ONLY'] === '1',
     baselineEntry: process.env['BENCH_BASELINE_ENTRY'],
     postgres: wantsPostgres().on,
-    workDir: fs.mkdtempSync(path.join(process.env['BENCH_DIR'] ?? os.tmpdir(), 'skyrelay-bench-')),
+    workDir,
+    history: readHistorySettings(int('BENCH_ROUNDS', 3), prefix, workDir),
   };
 }
 
@@ -62,7 +73,14 @@ async function main(): Promise<void> {
   const { phase, ...rest } = s;
   log(`settings: ${JSON.stringify({ ...phase, ...rest })}`);
   const seededPath = path.join(s.workDir, 'seeded.db');
-  if (s.seedEvents > 0) seedOnce(seededPath, s.seedEvents);
+  const throughput = s.history.mode !== 'only';
+  let seeded: SqliteSeed | undefined;
+  if (s.seedEvents > 0 && throughput) {
+    seeded = seedSqlite(seededPath, s.seedEvents, log);
+    // The history phase's baseline gets the seed as it was, before this build's daemon migrates it further.
+    if (s.history.mode !== 'off' && s.baselineEntry !== undefined) copyForBaseline(seeded);
+  }
+  let history = '';
 
   const why = wantsPostgres().why;
   if (why !== undefined) log(why);
@@ -84,7 +102,7 @@ async function main(): Promise<void> {
     postgresPair: [],
   };
   try {
-    for (let round = 1; round <= s.rounds; round++) {
+    for (let round = 1; throughput && round <= s.rounds; round++) {
       const fresh = (label: string) => path.join(s.workDir, `round${round}-${label}.db`);
       const daemon = (
         label: string,
@@ -154,10 +172,21 @@ async function main(): Promise<void> {
       removeStore(fresh('baseline'));
       removeStore(fresh('durable'));
     }
+    if (s.history.mode !== 'off') {
+      history = await runHistoryPhases({
+        run: s.history,
+        sinkUrl,
+        baselineEntry: s.baselineEntry,
+        postgres,
+        seeded,
+        log,
+      });
+    }
   } finally {
     await sinkProcess.server.stop();
     postgres?.stop();
     removeStore(seededPath);
+    if (seeded?.baselinePath !== undefined) removeStore(seeded.baselinePath);
     // The daemons' logs stay for a look with BENCH_KEEP_LOGS=1; otherwise nothing is left in $TMPDIR.
     if (process.env['BENCH_KEEP_LOGS'] === '1') log(`logs kept in ${s.workDir}`);
     else fs.rmSync(s.workDir, { recursive: true, force: true });
@@ -173,7 +202,10 @@ async function main(): Promise<void> {
     (s.ingestOnly
       ? 'no destination (ingest only)'
       : `one webhook destination, maxInFlight ${s.maxInFlight ?? '4 (default)'}`);
-  process.stdout.write(`\nMeasured on ${describeMachine()}; ${setup}.\n\n${formatTable(rounds, s.seedEvents)}\n`);
+  if (throughput) {
+    process.stdout.write(`\nMeasured on ${describeMachine()}; ${setup}.\n\n${formatTable(rounds, s.seedEvents)}\n`);
+  }
+  if (history !== '') process.stdout.write(`\n${history}\n`);
 }
 
 /** The run's PostgreSQL server, stopped on the way out even when the run is interrupted. */
@@ -188,13 +220,6 @@ function startPostgresForRun(): BenchPostgres {
     });
   }
   return postgres;
-}
-
-function seedOnce(dbPath: string, count: number): void {
-  const started = Date.now();
-  seedStore(dbPath, count, (done) => log(`seeding: ${done} events`));
-  const mib = fs.statSync(dbPath).size / 2 ** 20;
-  log(`seeded ${count} events in ${((Date.now() - started) / 1000).toFixed(1)} s (${mib.toFixed(0)} MiB)`);
 }
 
 async function runPhase(round: number, server: BenchServer, sink: Sink | undefined, s: Settings): Promise<PhaseResult> {

@@ -46,7 +46,8 @@ export interface TestDaemon {
  */
 export async function startTestDaemon(
   overrides: Record<string, unknown> = {},
-  options: { dbPath?: string; hooks?: TestHooks } = {},
+  /** `clock`: the daily ledger's clock (time is the one thing a test may mock). */
+  options: { dbPath?: string; hooks?: TestHooks; clock?: () => number } = {},
 ): Promise<TestDaemon> {
   const dbPath = options.dbPath ?? path.join(makeTempDir(), 'skyrelay.db');
   const raw = mergeDeep(
@@ -68,11 +69,10 @@ export async function startTestDaemon(
     },
   });
   const hooks = options.hooks ?? {};
-  const daemon = new Daemon(
-    config,
-    createLogger({ level: config.log.level, destination: sink }),
-    hooks.routers ? { routers: hooks.routers } : {},
-  );
+  const daemon = new Daemon(config, createLogger({ level: config.log.level, destination: sink }), {
+    ...(hooks.routers ? { routers: hooks.routers } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const { onOutcome, onRejected, onAttempt } = hooks;
   if (onOutcome) daemon.events.on('callback.outcome', ({ outcome, ms }) => onOutcome(outcome, ms));
   if (onRejected) daemon.events.on('callback.rejection', onRejected);

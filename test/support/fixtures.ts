@@ -1,3 +1,5 @@
+import { buildLedger, dayWindow } from '../../src/ledger/balance';
+import type { Ledger } from '../../src/ledger/types';
 import type { FinanceEvent, PayoutEvent, SystemEvent } from '../../src/event';
 import type { DeliveryRequest } from '../../src/destinations/types';
 
@@ -115,4 +117,41 @@ export function buildDeliveryRequest(
     signal: new AbortController().signal,
     ...overrides,
   };
+}
+
+/** A day's ledger as src/ledger/balance.ts builds it: one delivered route, nothing unexplained, unless overridden. */
+export function buildLedgerFixture(overrides: Partial<Ledger> = {}): Ledger {
+  const day = dayWindow('2026-12-01', 480);
+  if (!day) throw new Error('not a day');
+  const ledger = buildLedger(
+    {
+      callbacks: { accepted: 1, newEvents: 1, duplicates: 0, conflictingCopies: 0, rejected: {}, suppressed: 0 },
+      events: { callback: 1, reconciliation: 0, skyrelay: 0 },
+      routes: {
+        hook: {
+          routed: 1,
+          delivered: 1,
+          deliveredInGroup: 0,
+          silenced: 0,
+          dead: 0,
+          pending: 0,
+          inflight: 0,
+          replayed: 0,
+          oldestPendingMs: null,
+        },
+      },
+      payouts: {
+        opened: 1,
+        finalised: { paid: 0, cancelled: 0, failed: 0 },
+        stillOpen: { under1h: 0, under24h: 1, older: 0 },
+        stuck: 0,
+        anomalies: {},
+        confirmed: 0,
+        contradicted: 0,
+      },
+      unexplained: [],
+    },
+    { day, timezone: '+08:00', partner: undefined, now: day.endMs },
+  );
+  return { ...ledger, ...overrides };
 }

@@ -18,6 +18,7 @@ export const postgresDialect: Dialect = {
   inList: '= ANY(?)',
   list: (values) => values,
   byteOrder: ' COLLATE "C"',
+  noIndex: '',
   // Evaluated after the sort (a volatile function in the target list), so the locks are taken in name order.
   lockNames: 'SELECT pg_advisory_xact_lock(?::int, hashtext(n)) FROM unnest(?::text[]) AS u (n) ORDER BY n COLLATE "C"',
   notify: `SELECT pg_notify('${WORK_CHANNEL}', ?)`,
@@ -115,6 +116,11 @@ export class PostgresDriver implements Driver {
     } finally {
       client?.release();
     }
+  }
+
+  /** Nothing to keep off the event loop: every read already waits for the server asynchronously. */
+  readQuick<R>(script: () => Script<R>): Promise<R> {
+    return this.read(script);
   }
 
   async write<R>(script: () => Script<R>): Promise<R> {

@@ -7,7 +7,8 @@ import {
 } from '../errors';
 import { COPIED, COPIED_TABLES, type CopiedRow, type CopiedTable, type MigrationTarget } from '../migration';
 import { toStoreError as toStoreErrorOf } from '../driver';
-import { postgresFailures } from './driver';
+import { mergeActivity } from '../dashboard';
+import { postgresDialect, postgresFailures } from './driver';
 import { migrate } from './migrations';
 import { createClient } from './pool';
 
@@ -54,6 +55,43 @@ export async function openPostgresMigrationTarget(url: string): Promise<Migratio
   };
 }
 
+/** What the tables kept from others need of the rows a page inserted (see keepDerived). */
+const KEPT: Partial<Record<CopiedTable, string>> = { payouts: 'state', attempts: 'id' };
+
+/**
+ * What the daemon keeps as rows change, kept for the copied rows too, in the page's transaction: payouts per state
+ * (payout_counts), each destination's last success and failure (destination_activity).
+ */
+async function keepDerived(client: pg.Client, table: CopiedTable, kept: string[]): Promise<void> {
+  if (kept.length === 0) return;
+  if (table === 'payouts') {
+    await client.query(
+      `INSERT INTO payout_counts (state, shard, n) SELECT state, 0, count(*) FROM unnest($1::text[]) AS u (state)
+       GROUP BY state ORDER BY state ON CONFLICT (state, shard) DO UPDATE SET n = payout_counts.n + excluded.n`,
+      [kept],
+    );
+  }
+  if (table === 'attempts') {
+    await client.query(
+      `WITH page AS (
+         SELECT d.destination, a.id, a.started_ms, a.outcome, a.status, a.error
+         FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE a.id = ANY($1::bigint[])
+       ), s AS (
+         SELECT destination, max(started_ms) AS success_ms FROM page WHERE outcome = 'delivered' GROUP BY destination
+       ), f AS (
+         SELECT DISTINCT ON (destination) destination, started_ms AS failure_ms, status AS failure_status,
+           error AS failure_error
+         FROM page WHERE outcome <> 'delivered' ORDER BY destination, started_ms DESC, id DESC
+       )
+       INSERT INTO destination_activity (destination, shard, success_ms, failure_ms, failure_status, failure_error)
+       SELECT coalesce(s.destination, f.destination), 0, s.success_ms, f.failure_ms, f.failure_status, f.failure_error
+       FROM s FULL JOIN f ON f.destination = s.destination
+       ${mergeActivity(postgresDialect)}`,
+      [kept],
+    );
+  }
+}
+
 /** Data with no copy progress beside it came from somewhere else (a daemon already running on this database). */
 async function requireFreshOrOwnCopy(client: pg.Client): Promise<void> {
   const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM migrate_store_progress');
@@ -76,7 +114,7 @@ function isRowError(err: unknown): boolean {
  */
 const GENERATED_IDS: ReadonlySet<CopiedTable> = new Set(['attempts', 'payout_reconciliations']);
 
-async function insertRows(client: pg.Client, table: CopiedTable, rows: readonly CopiedRow[]): Promise<number> {
+async function insertRows(client: pg.Client, table: CopiedTable, rows: readonly CopiedRow[]) {
   const columns = COPIED[table].columns;
   const values: unknown[] = [];
   const tuples = rows.map((row) => {
@@ -85,11 +123,11 @@ async function insertRows(client: pg.Client, table: CopiedTable, rows: readonly 
     return `(${columns.map((_, i) => `$${start + i + 1}`).join(', ')})`;
   });
   const overriding = GENERATED_IDS.has(table) ? ' OVERRIDING SYSTEM VALUE' : '';
-  const result = await client.query(
-    `INSERT INTO ${table} (${columns.join(', ')})${overriding} VALUES ${tuples.join(', ')}`,
+  return client.query<{ kept: string }>(
+    `INSERT INTO ${table} (${columns.join(', ')})${overriding} VALUES ${tuples.join(', ')}
+     ${KEPT[table] === undefined ? '' : `RETURNING ${KEPT[table]} AS kept`}`,
     values,
   );
-  return result.rowCount ?? 0;
 }
 
 async function importPage(client: pg.Client, table: CopiedTable, rows: readonly CopiedRow[], lastKey: string) {
@@ -97,7 +135,13 @@ async function importPage(client: pg.Client, table: CopiedTable, rows: readonly 
   let inserted = 0;
   try {
     if (rows.length > 0) {
-      inserted = await insertRows(client, table, rows);
+      const result = await insertRows(client, table, rows);
+      inserted = result.rowCount ?? 0;
+      await keepDerived(
+        client,
+        table,
+        result.rows.map((r) => r.kept),
+      );
       if (GENERATED_IDS.has(table)) {
         await client.query(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), (SELECT max(id) FROM ${table}))`);
       }

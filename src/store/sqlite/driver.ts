@@ -5,10 +5,12 @@ import type Database from 'better-sqlite3';
 import type { Logger } from '../../log';
 import { describeFailure, toStoreError, type Driver, type FailureKinds } from '../driver';
 import { DatabaseLostError, StoreClosedError, StoreNotFoundError, StoreUnavailableError } from '../errors';
-import { run, runScriptSync, type Dialect, type RowSource, type Script, type Statement } from '../sql';
+import { run, runScriptSync, type Dialect, type Script, type Statement } from '../sql';
 import type { StoreOptions } from '../store';
 import { Checkpointer } from './checkpointer';
 import { openDatabase } from './database';
+import { ReadThread } from './reader';
+import { PreparedStatements } from './statements';
 import { WalSync } from './wal-sync';
 
 /** What /healthz, /readyz, the log and the alert say when the file under the open handle is gone. */
@@ -43,6 +45,7 @@ export const sqliteDialect: Dialect = {
   inList: 'IN (SELECT value FROM json_each(?))',
   list: (values) => JSON.stringify(values),
   byteOrder: '',
+  noIndex: '+',
   lockNames: undefined,
   notify: undefined,
 };
@@ -86,7 +89,13 @@ export class SqliteDriver implements Driver {
   statements = 0;
   /** The open handle: for tests that inject faults under the store (test/support/sqlite.ts). */
   readonly db: Database.Database;
-  private readonly prepared = new Map<string, Database.Statement>();
+  private readonly prepared: PreparedStatements;
+  /**
+   * Where read scripts run, off the event loop: started by the first read, so a process nobody reads from (ingest
+   * only, no dashboard or scrape) keeps no second thread. Never in memory or for the CLI (nothing to keep serving).
+   */
+  private reader: ReadThread | undefined;
+  private readonly readsOnThread: boolean;
   private readonly inWrite: Database.Transaction<(script: () => Script<unknown>) => unknown>;
   private readonly inRead: Database.Transaction<(script: () => Script<unknown>) => unknown>;
   private readonly file: FileIdentity | undefined;
@@ -121,7 +130,9 @@ export class SqliteDriver implements Driver {
     this.db = openDatabase({ ...options, synchronous: 'NORMAL' });
     this.walSync = durable ? new WalSync(`${options.path}-wal`) : undefined;
     this.file = identify(options.path);
+    this.prepared = new PreparedStatements(this.db);
     this.checkpointer = this.file && !options.mustExist ? Checkpointer.start(options.path) : undefined;
+    this.readsOnThread = this.file !== undefined && !options.mustExist;
     // The checkpoint thread copies the -wal home; the store's own connection does it only without that thread.
     if (this.checkpointer) this.db.pragma('wal_autocheckpoint = 0');
     // The -wal first: after a commit, checkFile(true) looks at it alone.
@@ -143,8 +154,30 @@ export class SqliteDriver implements Driver {
     }
   }
 
+  /** On the read thread while it runs; on the store's connection (holding the event loop) where there is none. */
   read<R>(script: () => Script<R>): Promise<R> {
+    if (this.reader === undefined && this.readsOnThread && this.closing === undefined) {
+      this.reader = ReadThread.start(this.options.path, this.options.busyTimeoutMs ?? 5_000);
+    }
+    const reader = this.reader;
+    if (reader === undefined || reader.failed !== undefined) return this.readQuick(script);
+    return this.readOn(reader, script);
+  }
+
+  /** On the store's own connection: small indexed reads that must not wait behind a listing on the thread. */
+  readQuick<R>(script: () => Script<R>): Promise<R> {
     return this.guard(() => this.inRead.deferred(script) as R);
+  }
+
+  private async readOn<R>(reader: ReadThread, script: () => Script<R>): Promise<R> {
+    this.assertOpen();
+    try {
+      return await reader.run(script(), () => {
+        this.statements += 1;
+      });
+    } catch (err) {
+      throw toStoreErrorOrRule(err);
+    }
   }
 
   async write<R>(script: () => Script<R>): Promise<R> {
@@ -276,7 +309,7 @@ export class SqliteDriver implements Driver {
     const lost = this.checkFile();
     if (lost !== undefined) throw new DatabaseLostError(lost, { code: 'DATABASE_FILE_LOST' });
     try {
-      this.prepare('SELECT 1').get();
+      this.prepared.prepare('SELECT 1').get();
     } catch (err) {
       toStoreError(err, failures);
     }
@@ -332,6 +365,7 @@ export class SqliteDriver implements Driver {
     this.closing ??= (async () => {
       if (this.fileWatch) clearInterval(this.fileWatch);
       await this.checkpointer?.stop();
+      await this.reader?.stop();
       this.db.close();
       this.walSync?.close();
     })();
@@ -353,56 +387,8 @@ export class SqliteDriver implements Driver {
 
   private execute(s: Statement): unknown {
     this.statements += s.op === 'rows' ? s.source.rows.length : 1;
-    if (s.op === 'rows') return this.executeRows(s.sql, s.params, s.source);
-    const statement = this.prepare(s.sql);
-    switch (s.op) {
-      case 'all':
-        return statement.all(...s.params);
-      case 'get':
-        return statement.get(...s.params);
-      case 'run':
-        return statement.run(...s.params).changes;
-    }
+    return this.prepared.execute(s);
   }
-
-  /** A set-based statement, once per row over a one-row source: no round trip to save in an embedded database. */
-  private executeRows(sql: string, params: readonly unknown[], source: RowSource): unknown[] {
-    const names = source.columns.map(([name]) => name);
-    const key = `${sql}\u0000${names.join(',')}`;
-    let statement = this.prepared.get(key);
-    let split = splitAt.get(key);
-    if (!statement || split === undefined) {
-      const at = sql.indexOf(':rows');
-      split = countPlaceholders(sql.slice(0, at));
-      statement = this.db.prepare(sql.replace(':rows', `(SELECT ${names.map((n) => `? AS ${n}`).join(', ')})`));
-      this.prepared.set(key, statement);
-      splitAt.set(key, split);
-    }
-    const before = params.slice(0, split);
-    const after = params.slice(split);
-    const out: unknown[] = [];
-    for (const row of source.rows) {
-      if (statement.reader) out.push(...statement.all(...before, ...row, ...after));
-      else statement.run(...before, ...row, ...after);
-    }
-    return out;
-  }
-
-  private prepare(sql: string): Database.Statement {
-    let statement = this.prepared.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.prepared.set(sql, statement);
-    }
-    return statement;
-  }
-}
-
-/** Where a set-based statement's row values go among its other parameters, by statement. */
-const splitAt = new Map<string, number>();
-
-function countPlaceholders(sql: string): number {
-  return sql.split('?').length - 1;
 }
 
 function toStoreErrorOrRule(err: unknown): unknown {

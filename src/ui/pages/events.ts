@@ -8,7 +8,15 @@ import { orDash, renderOptions, showTime, type Page } from '../layout';
 import { readListing, renderPager } from '../listing';
 import { readQuery, type PageRoutes } from '../respond';
 
-const TYPES = ['payout', 'rejection', 'delivery.dead', 'callback.conflict', 'database.lost'];
+const TYPES = [
+  'payout',
+  'rejection',
+  'delivery.dead',
+  'callback.conflict',
+  'database.lost',
+  'destination.unhealthy',
+  'destination.recovered',
+];
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,100}$/;
 
 type Query = Record<string, string | undefined>;

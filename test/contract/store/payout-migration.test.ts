@@ -69,6 +69,13 @@ async function expectBuilt(store: Store): Promise<void> {
 
 /** What undoes each migration appended after the payouts one, newest first: undone with it. */
 const UNDO_AFTER_PAYOUTS = [
+  // The destinations' breakers.
+  'DROP TABLE destination_states;',
+  // The ledger's columns and tables.
+  'DROP TABLE ledger_days; DROP TABLE callback_tally; ALTER TABLE deliveries DROP COLUMN replays; ' +
+    'ALTER TABLE events DROP COLUMN routes; ALTER TABLE events DROP COLUMN origin;',
+  // The history indexes (applied again as they are) and the counts kept beside the rows, built again from them.
+  'DROP TABLE payout_counts; DROP TABLE destination_activity;',
   // The delivery indexes: applied again as they are (idempotent).
   'SELECT 1;',
   // The confirmation column went with the payouts table; its index too.

@@ -180,10 +180,12 @@ describePostgres(
       const run = await runCli(['migrate-store', '--to', db.url], { store: { path: sqlite.dbPath } });
       expect(run.code, run.stderr).to.equal(0);
       expect(run.stdout).to.match(/ 4 group_members, 1 group_windows, /);
-      expect(run.stdout).to.match(/ 1 alert_windows, [1-9]\d* destination_slots, [1-9]\d* metric_series, /);
-      expect(run.stdout).to.match(/ [1-9]\d* callback_minutes, 1 ui_sessions_ended$/m);
       expect(run.stdout).to.match(
-        /^not copied \(each daemon writes them again\): metric_processes, health_probe, job_locks, rejection_quota$/m,
+        / 1 alert_windows, [1-9]\d* destination_slots, \d+ destination_states, [1-9]\d* metric_series, /,
+      );
+      expect(run.stdout).to.match(/ [1-9]\d* callback_minutes, 1 ui_sessions_ended, 0 ledger_days$/m);
+      expect(run.stdout).to.match(
+        /^not copied \(written again by each daemon, or counted again from the copied rows\): metric_processes, health_probe, job_locks, rejection_quota, payout_counts, destination_activity$/m,
       );
       expect(await readCopiedTables({ url: db.url })).to.deep.equal(await readCopiedTables(sqlite.dbPath));
 

@@ -36,6 +36,10 @@ async function snapshot(store: Store) {
     timelines: await Promise.all(
       (await store.listPayouts({ limit: ALL })).map((p) => store.getPayouts(p.controlNumber, p.partner)),
     ),
+    // Kept beside the rows as they change: the copy keeps them too.
+    payoutsByState: await store.countPayoutsByState(),
+    openPayouts: await store.countPayouts({ open: true }),
+    destinations: await store.readDestinationActivity(),
   };
 }
 
@@ -127,7 +131,8 @@ describePostgres(
       expect(run.stderr).not.to.contain(db.url);
       expect(run.code, run.stderr).to.equal(0);
       expect(run.stdout).to.match(
-        /^copied \d+ rows from .*: 3 events, 6 deliveries, 6 attempts, 3 callback_keys, 1 callback_copies, 2 rejections, 1 silences, 0 event_silences, 0 group_members, 0 group_windows, 3 payouts, 2 payout_reconciliations, 0 alert_windows, 0 destination_slots, \d+ metric_series, \d+ callback_minutes, 0 ui_sessions_ended$/m,
+        // destination_states: the breaker of "broken", which counted its failures.
+        /^copied \d+ rows from .*: 3 events, 6 deliveries, 6 attempts, 3 callback_keys, 1 callback_copies, \d+ callback_tally, 2 rejections, 1 silences, 0 event_silences, 0 group_members, 0 group_windows, 3 payouts, 2 payout_reconciliations, 0 alert_windows, 0 destination_slots, 1 destination_states, \d+ metric_series, \d+ callback_minutes, 0 ui_sessions_ended, 0 ledger_days$/m,
       );
 
       const before = await withStore(sqlite.dbPath, snapshot);
@@ -225,6 +230,7 @@ describePostgres(
             attempts: 6,
             callback_keys: 3,
             callback_copies: 1,
+            callback_tally: 2,
             rejections: 2,
             silences: 1,
             event_silences: 0,
@@ -234,8 +240,10 @@ describePostgres(
             payout_reconciliations: 2,
             alert_windows: 0,
             destination_slots: 0,
+            destination_states: 1,
             callback_minutes: 0,
             ui_sessions_ended: 0,
+            ledger_days: 0,
           });
           // Counted from the page already there, not from zero.
           expect(lines.filter((l) => l.table === 'deliveries').map((l) => l.done)).to.deep.equal([4, 6]);
@@ -343,7 +351,7 @@ describePostgres(
         const again = await runCli(['migrate-store', '--to', target.url], { store: { path: file } });
         expect(again.code, again.stderr).to.equal(0);
         expect(again.stdout).to.match(
-          /: 0 events, 0 deliveries, 0 attempts, 0 callback_keys, 0 callback_copies, 2 rejections, /,
+          /: 0 events, 0 deliveries, 0 attempts, 0 callback_keys, 0 callback_copies, \d+ callback_tally, 2 rejections, /,
         );
         expect(await readCopiedTables({ url: target.url })).to.deep.equal(await readCopiedTables(file));
       } finally {

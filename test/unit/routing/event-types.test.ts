@@ -127,10 +127,13 @@ describe('routing/event-types: listReceivedTypes', () => {
       'skyrelay.delivery.dead',
       'skyrelay.callback.conflict',
       'skyrelay.database.lost',
+      'skyrelay.destination.unhealthy',
+      'skyrelay.destination.recovered',
       'skyrelay.payout.anomaly',
       'skyrelay.payout.stuck',
       'skyrelay.payout.unstuck',
       'skyrelay.payout.confirmed',
+      'skyrelay.ledger.daily',
     ]);
     // Documented fields only: a finance notification carries no status.
     expect(listReceivedTypes({ type: 'finance', status: 'paid' }, true)).to.deep.equal([]);

@@ -6,6 +6,7 @@ import {
   buildFoldedSummaryEvent,
   buildRejectionEvent,
 } from '../../../src/alerts/build';
+import { buildBreakerEvent } from '../../../src/alerts/breaker';
 import { buildGroupMessage } from '../../../src/alerts/grouping/message';
 import type { AttemptReport } from '../../../src/delivery/types';
 import type { SystemEvent } from '../../../src/event';
@@ -25,9 +26,11 @@ import type { QueriedMeaning } from '../../../src/payouts/queried-status';
 import type { QueriedPayout } from '../../../src/skypay/status-query';
 import { findFieldNameProblem } from '../../../src/routing/fields';
 import type { PayoutRecord } from '../../../src/payouts/types';
-import { buildFinanceEvent, buildPayoutEvent } from '../../support/fixtures';
+import { buildFinanceEvent, buildLedgerFixture, buildPayoutEvent } from '../../support/fixtures';
+import { buildLedgerDailyEvent } from '../../../src/ledger/summary';
 
 const NOW = new Date('2026-11-27T10:00:00Z');
+const LEDGER = buildLedgerFixture();
 
 /** One of every kind of event skyrelay raises about itself, built by the code that raises it. */
 function everySystemEvent(): SystemEvent[] {
@@ -114,6 +117,23 @@ function everySystemEvent(): SystemEvent[] {
     buildUnconfirmedAnomaly(confirmed, queried, open, NOW),
     buildOutOfWindowAnomaly(payout.partner, payout.controlNumber, 'paid', 'payTime in 2099', queried, open, NOW),
     group,
+    buildLedgerDailyEvent(LEDGER, NOW),
+    ...(['unhealthy', 'recovered'] as const).flatMap((alert) => {
+      const change = {
+        destination: 'ledger',
+        from: 'closed' as const,
+        to: 'open' as const,
+        reason: 'failures' as const,
+        sinceMs: 0,
+        atMs: 1_000,
+        lastErrors: ['HTTP 503'],
+        backlog: 3,
+        alert,
+        by: 'ops',
+      };
+      const event = buildBreakerEvent(change, NOW);
+      return event ? [event] : [];
+    }),
   ];
 }
 
