@@ -187,7 +187,6 @@ export const COPIED = {
     ],
     key: ['destination'],
   },
-  payout_order: { columns: ['payout_key', 'last_seq'], key: ['payout_key'] },
   metric_series: { columns: ['series', 'family', 'type', 'help', 'sample', 'labels', 'value'], key: ['series'] },
   callback_minutes: { columns: ['minute_ms', 'outcome', 'count'], key: ['minute_ms', 'outcome'] },
   ui_sessions_ended: { columns: ['id', 'expires_ms'], key: ['id'] },
@@ -195,6 +194,7 @@ export const COPIED = {
     columns: ['day', 'timezone', 'computed_ms', 'balanced', 'unexplained', 'event_id'],
     key: ['day'],
   },
+  payout_order: { columns: ['payout_key', 'last_seq'], key: ['payout_key'] },
 } as const satisfies Record<string, CopiedShape>;
 
 export type CopiedTable = keyof typeof COPIED;
