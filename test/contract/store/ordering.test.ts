@@ -342,6 +342,16 @@ for (const factory of STORE_FACTORIES) {
       expect(await b.finishInLine(third!, 'b', attempt('dead'), HOLD, until)).to.equal(undefined);
     });
 
+    it("passes nothing on while the destination's breaker holds it: the line's next waits for the breaker", async () => {
+      const p = (await payout(a, 'P', 2)).map(([id]) => id as string);
+      const [first] = await a.claimDeliveries(claimOptions('a'));
+      await b.pauseSends({ destination: 'ledger', now: Date.now(), by: 'contract', reason: 'manual' });
+      const passed = await a.finishInLine(first!, 'a', attempt('delivered'), DELIVERED, Date.now() + 30_000);
+      expect(passed).to.equal(undefined);
+      const views = await a.listDeliveries({ destination: 'ledger', limit: 10 });
+      expect(views.find((d) => d.id === p[1])?.state).to.equal('pending');
+    });
+
     it('passes nothing on for an unordered delivery', async () => {
       const [, audit] = (await payout(a, 'P', 1, ['ledger', 'audit']))[0] ?? [];
       await payout(a, 'P', 1, ['audit']);
