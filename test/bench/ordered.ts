@@ -222,7 +222,8 @@ async function main(): Promise<void> {
           logFile: path.join(s.workDir, `round${round}-${mode}.log`),
           maxInFlight: 32,
           ingestOnly: false,
-          sinkSettings: mode === 'ordered' ? { ordered: true } : {},
+          // No breaker: a consumer refusing a share of attempts at random is not down, and this measures ordering.
+          sinkSettings: { breaker: false, ...(mode === 'ordered' ? { ordered: true } : {}) },
           // Refused attempts come back soon, as an operator tuning for a flaky consumer would set it.
           config: { delivery: { initialBackoffMs: 100, maxBackoffMs: 1_000 } },
         });
