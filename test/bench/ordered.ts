@@ -249,7 +249,7 @@ async function main(): Promise<void> {
     `| ${label} | ${formatNumber(med('unordered', pick), digits)} | ${formatNumber(med('ordered', pick), digits)} |`;
   process.stdout.write(
     `\nMeasured on ${describeMachine()}; ${s.rounds} rounds of ${s.payouts} payouts (3 or 4 statuses, ` +
-      `${s.duplicateShare * 100}% sent twice) over ${s.connections} connections, sink refusing ` +
+      `${s.duplicateShare * 100}% sent twice) ${s.rate > 0 ? `started at ${s.rate} a second` : `over ${s.connections} connections`}, sink refusing ` +
       `${s.failShare * 100}% of attempts; medians over the rounds.\n\n` +
       `| | unordered | ordered |\n|---|---|---|\n` +
       `${row('acknowledged callbacks/s', (r) => r.ackedPerS, 0)}\n` +
