@@ -1,10 +1,9 @@
 import type { RelayEvent } from '../event';
 import { parseEvent } from '../event-json';
 import type { StoreContext } from './context';
-import type { FinishWrite } from './outbox';
 import { all, get, notifyWork, rows, run, type Dialect, type Script } from './sql';
 import type { OrderingStore } from './store';
-import type { ClaimedDelivery, DeliveryNext, DeliveryState, NewDelivery } from '../delivery/types';
+import type { AttemptRecord, ClaimedDelivery, DeliveryNext, DeliveryState, NewDelivery } from '../delivery/types';
 import type { HoldRelease } from './types';
 
 /**
@@ -222,6 +221,14 @@ export function* holdBehindDead(
   );
 }
 
+/** A finished attempt as the group commit carries it (src/store/outbox.ts FinishWrite), as far as lines go. */
+interface LineFinish {
+  delivery: { id: string };
+  owner: string;
+  next: DeliveryNext;
+  passOnUntilMs?: number | undefined;
+}
+
 /**
  * In the group commit, after the finishes: each finish of a line's delivery that brings the line's next one its turn
  * (delivered, or dead and not holding) leases that one to the same owner, if it is due and the destination's breaker
@@ -232,7 +239,7 @@ export function* holdBehindDead(
  */
 export function* passOnInLine(
   d: Dialect,
-  finishes: readonly FinishWrite[],
+  finishes: readonly LineFinish[],
   now: number,
 ): Script<Map<string, ClaimedDelivery>> {
   const passing = finishes.filter(
@@ -270,7 +277,7 @@ export function* passOnInLine(
         ['until_ms', 'bigint'],
       ],
       rows: next.map((n) => {
-        const f = byFinish.get(n.after) as FinishWrite;
+        const f = byFinish.get(n.after) as LineFinish;
         return [n.id, f.owner, f.passOnUntilMs];
       }),
     },
@@ -328,7 +335,9 @@ function* releaseHold(d: Dialect, deliveryId: string, now: number): Script<HoldR
 
 /** The group commit finished attempts share with callbacks (src/store/commit.ts). */
 interface FinishCommit {
-  finish(finish: FinishWrite): Promise<ClaimedDelivery | undefined>;
+  finish(
+    finish: LineFinish & { delivery: ClaimedDelivery; attempt: AttemptRecord },
+  ): Promise<ClaimedDelivery | undefined>;
 }
 
 export function createOrderingStore(ctx: StoreContext, commit: FinishCommit): OrderingStore {
