@@ -243,8 +243,10 @@ async function main(): Promise<void> {
     else fs.rmSync(s.workDir, { recursive: true, force: true });
   }
   const med = (mode: Mode, pick: (r: OrderedPhase) => number): number => median(results[mode].map(pick));
+  // Each round's two runs share that stretch of the shared machine: their ratio is the one compared with the target.
   const ratios = results.ordered.map((o, i) => o.cleanP99Ms / (results.unordered[i]?.cleanP99Ms ?? NaN));
-  const ratio = med('ordered', (r) => r.cleanP99Ms) / med('unordered', (r) => r.cleanP99Ms);
+  const ratio = median(ratios);
+  const ofMedians = med('ordered', (r) => r.cleanP99Ms) / med('unordered', (r) => r.cleanP99Ms);
   const row = (label: string, pick: (r: OrderedPhase) => number, digits = 1): string =>
     `| ${label} | ${formatNumber(med('unordered', pick), digits)} | ${formatNumber(med('ordered', pick), digits)} |`;
   process.stdout.write(
@@ -257,8 +259,9 @@ async function main(): Promise<void> {
       `${row('ack to consumer p50, payouts never refused (ms)', (r) => r.cleanP50Ms)}\n` +
       `${row('ack to consumer p99, payouts never refused (ms)', (r) => r.cleanP99Ms)}\n` +
       `${row('ack to consumer p99, every event (ms)', (r) => r.allP99Ms, 0)}\n\n` +
-      `ordered / unordered p99 (payouts never refused): ${formatNumber(ratio, 2)} (rounds: ` +
-      `${ratios.map((r) => formatNumber(r, 2)).join(', ')}); target within 2: ${ratio <= 2 ? 'met' : '**not met**'}\n`,
+      `ordered / unordered p99 (payouts never refused), median of the rounds' ratios: ${formatNumber(ratio, 2)} ` +
+      `(rounds: ${ratios.map((r) => formatNumber(r, 2)).join(', ')}; ratio of the medians ${formatNumber(ofMedians, 2)}); ` +
+      `target within 2: ${ratio <= 2 ? 'met' : '**not met**'}\n`,
   );
 }
 
