@@ -16,7 +16,13 @@ const TOKEN = 'breaker-gone-admin-token-0123456789';
 const SECRET = `whsec_${Buffer.from('breaker-gone-signing-secret-0001').toString('base64')}`;
 const PROBE_MS = 150;
 
-function configFor(hook: Receiver, witness: Receiver, ops: Receiver, store: Record<string, unknown> = {}) {
+function configFor(
+  hook: Receiver,
+  witness: Receiver,
+  ops: Receiver,
+  store: Record<string, unknown> = {},
+  pollIntervalMs = 100,
+) {
   return {
     ...store,
     admin: { token: TOKEN },
@@ -37,7 +43,7 @@ function configFor(hook: Receiver, witness: Receiver, ops: Receiver, store: Reco
       { name: 'health', match: { source: 'skyrelay' }, to: ['ops', 'hook'] },
     ],
     // Without the pause a 410 kills a delivery at once, and a retried one would die at its second attempt.
-    delivery: { pollIntervalMs: 100, initialBackoffMs: 100, maxBackoffMs: 200, maxAttempts: 2 },
+    delivery: { pollIntervalMs, initialBackoffMs: 100, maxBackoffMs: 200, maxAttempts: 2 },
   };
 }
 
@@ -120,6 +126,27 @@ async function runGone(t: TestDaemon, hook: Receiver, witness: Receiver, ops: Re
   expect(await t.daemon.store.listDeliveries({ state: 'dead', limit: ALL })).to.deep.equal([]);
 }
 
+/**
+ * The process that saw the 410 holds the destination's sends back from memory too. Resumed by hand (here, through
+ * that very process's admin API), its backlog goes out at once, not at the worker's next poll of the breakers.
+ */
+async function runResumeAtOnce(t: TestDaemon, hook: Receiver, witness: Receiver, ops: Receiver): Promise<void> {
+  hook.respondWith(replies.status(410, 'endpoint deleted'));
+  const sent = [await postPayout(t)];
+  await ops.waitFor(1, 10_000);
+  hook.respondWith(replies.ok());
+  sent.push(await postPayout(t));
+  await witness.waitFor(2, 10_000);
+  expect(hook.requests).to.have.length(1);
+  const resumedAt = Date.now();
+  expect((await admin(t, '/admin/destinations/hook/resume', 'POST')).status).to.equal(200);
+  const received = () => new Set(hook.requests.map((r) => sentOf(r).controlNumber));
+  // Well inside the 30 s poll.
+  await hook.waitFor(() => sent.every((cn) => received().has(cn)), 10_000);
+  const lastMs = Math.max(...hook.requests.map((r) => r.receivedAt)) - resumedAt;
+  expect(lastMs, 'the backlog went out this long after the resume').to.be.below(5_000);
+}
+
 describe('breaker: a webhook receiver answering 410 Gone (SQLite)', function () {
   this.timeout(30_000);
   let t: TestDaemon | undefined;
@@ -135,6 +162,13 @@ describe('breaker: a webhook receiver answering 410 Gone (SQLite)', function () 
     const [hook, witness, ops] = receivers as [Receiver, Receiver, Receiver];
     t = await startTestDaemon(configFor(hook, witness, ops));
     await runGone(t, hook, witness, ops);
+  });
+
+  it('resumed by hand, sends its backlog at once, not at the next poll', async () => {
+    receivers = await Promise.all([startReceiver(), startReceiver(), startReceiver()]);
+    const [hook, witness, ops] = receivers as [Receiver, Receiver, Receiver];
+    t = await startTestDaemon(configFor(hook, witness, ops, {}, 30_000));
+    await runResumeAtOnce(t, hook, witness, ops);
   });
 });
 
@@ -156,5 +190,13 @@ describePostgres('breaker: a webhook receiver answering 410 Gone (PostgreSQL)', 
     const [hook, witness, ops] = receivers as [Receiver, Receiver, Receiver];
     t = await startTestDaemon(configFor(hook, witness, ops, { store: { url: db.url } }));
     await runGone(t, hook, witness, ops);
+  });
+
+  it('resumed by hand, sends its backlog at once, not at the next poll', async () => {
+    db = await createTestDatabase();
+    receivers = await Promise.all([startReceiver(), startReceiver(), startReceiver()]);
+    const [hook, witness, ops] = receivers as [Receiver, Receiver, Receiver];
+    t = await startTestDaemon(configFor(hook, witness, ops, { store: { url: db.url } }, 30_000));
+    await runResumeAtOnce(t, hook, witness, ops);
   });
 });
