@@ -124,8 +124,14 @@ describeBrowser('dashboard Destinations page in Chromium', function () {
     expect((await post('/ui/destinations/hook/pause', { _csrf: token })).status).to.equal(200);
     await openPage();
     expect(await state('hook').innerText()).to.match(/^paused/);
+    const waiting = await postPayout();
+    await witness.waitFor((rs) => rs.some((r) => controlNumberOf(r) === waiting));
     await row('hook').getByRole('button', { name: 'Resume hook' }).click();
     await page.getByRole('status').getByText('hook resumed').waitFor();
+    expect(await page.getByRole('status').innerText()).to.contain(
+      'hook resumed: 1 delivery waiting goes out oldest first.',
+    );
     expect(await state('hook').innerText()).to.equal('closed');
+    await hook.waitFor((rs) => rs.some((r) => controlNumberOf(r) === waiting));
   });
 });

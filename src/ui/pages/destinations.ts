@@ -130,7 +130,7 @@ export const destinationsRoutes: PageRoutes = (router, { deps, csrfOf, page }) =
               ? `${name} was already ${done.state}.`
               : verb === 'pause'
                 ? `${name} paused: nothing is sent to it until it is resumed (${waiting}).`
-                : `${name} resumed: ${waiting} go out oldest first.`
+                : `${name} resumed: ${waiting} ${done.backlog === 1 ? 'goes' : 'go'} out oldest first.`
           }
         </p>`;
       } catch (err) {
