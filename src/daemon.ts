@@ -39,10 +39,8 @@ export interface DaemonOptions {
 }
 
 /**
- * The daemon: its features as components, started in the order listed in start() and stopped in reverse, so a stop
- * closes the HTTP server first (no new callbacks), lets the worker finish its sends, and closes the store last. The
- * features share a few ports built first: the store, the typed bus `events` (callback outcomes, rejections, stored
- * events, attempts, a lost store) they subscribe to, the routing plan, and wake() for the worker.
+ * The daemon: its features as components, started in the order listed and stopped in reverse (docs/architecture.md),
+ * sharing ports built first: the store, the typed bus `events`, the routing plan, and wake() for the worker.
  */
 export class Daemon {
   readonly events: RuntimeEvents;
@@ -92,10 +90,6 @@ export class Daemon {
     return this.opened.worker;
   }
 
-  get ready(): boolean {
-    return this.state === 'ready';
-  }
-
   get address(): { host: string; port: number } {
     if (!this.server) throw new Error('daemon is not listening');
     return { host: this.server.address.address, port: this.server.address.port };
@@ -136,8 +130,7 @@ export class Daemon {
     const metrics = config.metrics.enabled ? await add(metricsComponent(features)) : undefined;
     await add(retentionComponent(features));
     await add(stuckComponent(features));
-    const compute = (day: string) => operations.ledger.compute({ day });
-    this.ledgerDaily = await addIf(ledgerDailyComponent({ ...features, compute, now: this.options.clock }));
+    this.ledgerDaily = await addIf(ledgerDailyComponent({ ...features, operations, now: this.options.clock }));
     await addIf(reconcilerComponent(features));
     await addIf(alertsComponent(features));
     const token = config.admin.token;

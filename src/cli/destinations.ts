@@ -44,7 +44,7 @@ function describeAction(done: DestinationAction, verb: 'paused' | 'resumed'): st
   const waiting = `${done.backlog} deliver${done.backlog === 1 ? 'y' : 'ies'}`;
   return verb === 'paused'
     ? `${done.destination} paused: nothing is sent to it until \`skyrelay destination resume ${done.destination}\`; ${waiting} waiting${alert}`
-    : `${done.destination} resumed: ${waiting} waiting go out oldest first${alert}`;
+    : `${done.destination} resumed: ${waiting} waiting ${done.backlog === 1 ? 'goes' : 'go'} out oldest first${alert}`;
 }
 
 function describeState(d: DestinationStatus): string {

@@ -43,6 +43,7 @@ export class Breakers {
   /** Open or paused as last seen: sends to them other than probes are handed back unsent. */
   private readonly held = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
   private readonly now: () => number;
 
   constructor(private readonly deps: BreakerDeps) {
@@ -68,9 +69,24 @@ export class Breakers {
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** Whether a send of this delivery should wait: its destination is open or paused and it is not the probe. */
-  holds(delivery: ClaimedDelivery): boolean {
-    return delivery.probe !== true && this.held.has(delivery.destination);
+  /**
+   * Whether a send of this delivery should wait: its destination is open or paused and it is not the probe. What was
+   * last seen is read again first: the store let this delivery be leased, so the hold may have been lifted since (a
+   * resume by hand, another process's probe), and a stale one would keep a resumed backlog back until the next
+   * refresh. Costs nothing while every destination is closed.
+   */
+  async holds(delivery: ClaimedDelivery): Promise<boolean> {
+    if (delivery.probe === true || !this.held.has(delivery.destination)) return false;
+    await this.refreshNow();
+    return this.held.has(delivery.destination);
+  }
+
+  /** One read of the breakers for every caller waiting on it at once. */
+  private refreshNow(): Promise<void> {
+    this.refreshing ??= this.refresh().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
   }
 
   async afterSuccess(delivery: ClaimedDelivery): Promise<void> {

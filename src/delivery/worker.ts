@@ -344,7 +344,7 @@ export class DeliveryWorker {
 
   /** `onSent`: called once the send is over, before the attempt is recorded. */
   private async attempt(delivery: ClaimedDelivery, onSent: () => void): Promise<void> {
-    if (this.deps.breakers?.holds(delivery)) {
+    if (await this.deps.breakers?.holds(delivery)) {
       onSent();
       return this.holdBack(delivery);
     }

@@ -130,14 +130,22 @@ export interface LedgerDailyFeature {
   plan: Plan;
   logger: Logger;
   wake: () => void;
-  compute: (day: string) => Promise<Ledger>;
+  /** The ledger use case the fronts compute too (src/operations/ledger.ts). */
+  operations: { ledger: { compute(query: { day: string }): Promise<Ledger> } };
   now?: (() => number) | undefined;
 }
 
 /** The daily summary component built from the daemon's features; undefined while ledger.dailyAt is unset. */
 export function ledgerDailyComponent(f: LedgerDailyFeature): (LedgerDaily & { name: string }) | undefined {
   return createLedgerDaily(
-    { store: f.store, compute: f.compute, plan: f.plan, logger: f.logger, onRaised: () => f.wake(), now: f.now },
+    {
+      store: f.store,
+      compute: (day) => f.operations.ledger.compute({ day }),
+      plan: f.plan,
+      logger: f.logger,
+      onRaised: () => f.wake(),
+      now: f.now,
+    },
     { ...f.config.ledger, timezone: f.config.skypay.timezone },
   );
 }

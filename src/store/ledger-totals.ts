@@ -76,15 +76,7 @@ export function* countPayouts(w: LedgerWindow): Script<PayoutCounts> {
      GROUP BY 1, 2, 3, 4`,
     [w.now - HOUR_MS, w.now - 24 * HOUR_MS, w.startMs, w.endMs, ...partner],
   );
-  const counts: PayoutCounts = {
-    opened: 0,
-    finalised: { paid: 0, cancelled: 0, failed: 0 },
-    stillOpen: { under1h: 0, under24h: 0, older: 0 },
-    stuck: 0,
-    anomalies: {},
-    confirmed: 0,
-    contradicted: 0,
-  };
+  const counts = noPayouts();
   for (const r of found) {
     const n = Number(r.n);
     counts.opened += n;
@@ -112,9 +104,8 @@ export function* countPayouts(w: LedgerWindow): Script<PayoutCounts> {
   return counts;
 }
 
-/** The payouts of several slices as one window's. */
-export function addPayouts(parts: readonly PayoutCounts[]): PayoutCounts {
-  const total: PayoutCounts = {
+function noPayouts(): PayoutCounts {
+  return {
     opened: 0,
     finalised: { paid: 0, cancelled: 0, failed: 0 },
     stillOpen: { under1h: 0, under24h: 0, older: 0 },
@@ -123,6 +114,11 @@ export function addPayouts(parts: readonly PayoutCounts[]): PayoutCounts {
     confirmed: 0,
     contradicted: 0,
   };
+}
+
+/** The payouts of several slices as one window's. */
+export function addPayouts(parts: readonly PayoutCounts[]): PayoutCounts {
+  const total = noPayouts();
   for (const p of parts) {
     for (const key of ['opened', 'stuck', 'confirmed', 'contradicted'] as const) total[key] += p[key];
     for (const key of ['paid', 'cancelled', 'failed'] as const) total.finalised[key] += p.finalised[key];

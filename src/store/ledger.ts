@@ -22,15 +22,19 @@ import { insertEvents } from './writes';
 /**
  * The ledger's counting: one window's stored rows added up, set-based, each statement over an index (events by
  * received_ms, deliveries, members and silences by event, payouts by first_seen_ms, the callback tally by quarter).
- * On SQLite the events' statements run a quarter hour at a time, each its own read with a turn of the event loop
- * between: SQLite reads on the event loop, and callbacks keep being answered while a day of 50,000 events is counted. Rows
+ * On SQLite the events' and payouts' statements run a quarter hour at a time, each slice its own read with a turn of
+ * the event loop between, so no one statement holds SQLite for the whole day of 50,000 events (see SLICE_MS). Rows
  * are counted where they fit; a row fitting no bucket is named (Unexplained) rather than dropped.
  */
 
 /**
- * How much of the window one read counts. SQLite reads on the event loop: a quarter hour of a busy day (some 500
- * events) takes a few milliseconds, so callbacks wait no longer than that. PostgreSQL's reads wait off the event
- * loop: the whole window at once, each statement one round trip.
+ * How much of the window one read counts. On SQLite, ctx.read runs a daemon's read on the store's read thread
+ * (src/store/sqlite/reader.ts): the script stays on the event loop, its statements are executed on the thread one
+ * at a time for every reader, so other reads there (the dashboard's listings) wait behind a ledger statement. Where
+ * no read thread runs (the CLI, which opens the file with mustExist, or a daemon whose thread failed) the read is on
+ * the store's own connection and holds the event loop, callbacks included. A quarter hour of a busy day (some 500
+ * events) takes a few milliseconds either way, so that is the longest anyone waits. PostgreSQL's reads wait off the
+ * event loop on a pool of connections: the whole window at once, each statement one round trip.
  */
 const SLICE_MS: Readonly<Record<Dialect['name'], number>> = { sqlite: 15 * 60_000, postgres: Infinity };
 

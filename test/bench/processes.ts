@@ -83,7 +83,11 @@ export async function spawnBenchDaemon(options: BenchDaemonOptions): Promise<Ben
     env: {
       ...process.env,
       NODE_ENV: 'production',
-      NODE_CONFIG_DIR: path.join(REPO_ROOT, 'config'),
+      // A baseline build reads its own defaults: a key this build added is unknown to it.
+      NODE_CONFIG_DIR: path.join(
+        options.entry === undefined ? REPO_ROOT : path.dirname(path.dirname(options.entry)),
+        'config',
+      ),
       NODE_CONFIG: JSON.stringify(config),
     },
     stdio: ['ignore', log, log],

@@ -1,8 +1,10 @@
 import { expect } from 'chai';
+import { Client } from 'pg';
 import type { Page } from 'playwright-core';
 import { dayOf } from '../../src/ledger/balance';
 import { describeBrowser, launchBrowser, signInToDashboard, type TestBrowser } from '../support/browser';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../support/daemon';
+import { createTestDatabase, describePostgres, type TestDatabase } from '../support/postgres';
 import { getRefusedUrl, replies, startReceiver, type Receiver } from '../support/receiver';
 import { buildCallback, dealTimeFromNow, postCallback } from '../support/skypay';
 import { sqliteHandle } from '../support/sqlite';
@@ -10,18 +12,73 @@ import { sqliteHandle } from '../support/sqlite';
 const TOKEN = 'ledger-browser-admin-token-012345';
 const SECRET = `whsec_${Buffer.from('ledger-browser-signing-secret-001').toString('base64')}`;
 
+/** Where the page's day is stored, and how a delivery is set to a state no end knows, straight in its table. */
+interface PageStore {
+  kind: 'sqlite' | 'postgres';
+  open(): Promise<{ store: Record<string, unknown>; drop(): Promise<void> }>;
+  setDeliveryState(t: TestDaemon, deliveryId: string, state: string): Promise<void>;
+}
+
+const sqlite: PageStore = {
+  kind: 'sqlite',
+  // The daemon's own temp file.
+  open: async () => ({ store: {}, drop: async () => undefined }),
+  setDeliveryState: async (t, id, state) => {
+    const db = sqliteHandle(t.daemon.store);
+    // The CHECK on state is what a damaged file no longer has.
+    db.pragma('ignore_check_constraints = ON');
+    db.prepare('UPDATE deliveries SET state = ? WHERE id = ?').run(state, id);
+    db.pragma('ignore_check_constraints = OFF');
+  },
+};
+
+function postgres(): PageStore {
+  let url = '';
+  return {
+    kind: 'postgres',
+    open: async () => {
+      const db: TestDatabase = await createTestDatabase();
+      url = db.url;
+      return { store: { url }, drop: () => db.drop() };
+    },
+    setDeliveryState: async (_t, id, state) => {
+      const client = new Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query('ALTER TABLE deliveries DROP CONSTRAINT IF EXISTS deliveries_state_check');
+        await client.query('UPDATE deliveries SET state = $1 WHERE id = $2', [state, id]);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
 describeBrowser('dashboard Ledger page in Chromium', function () {
-  this.timeout(60_000);
+  describe('on SQLite', function () {
+    proveLedgerPage(this, sqlite);
+  });
+  describePostgres('on PostgreSQL', function () {
+    proveLedgerPage(this, postgres());
+  });
+});
+
+function proveLedgerPage(suite: Mocha.Suite, pageStore: PageStore): void {
+  suite.timeout(60_000);
   let t: TestDaemon;
   let hook: Receiver;
   let browser: TestBrowser;
   let page: Page;
+  let drop: (() => Promise<void>) | undefined;
 
   before(async () => {
     hook = await startReceiver();
     hook.respondWith(replies.ok());
     const refused = await getRefusedUrl();
+    const opened = await pageStore.open();
+    drop = opened.drop;
     t = await startTestDaemon({
+      store: opened.store,
       admin: { token: TOKEN },
       destinations: {
         hook: { type: 'webhook', url: `${hook.url}/in`, secret: SECRET },
@@ -30,6 +87,7 @@ describeBrowser('dashboard Ledger page in Chromium', function () {
       rules: [{ name: 'feed', to: ['hook', 'dying'] }],
       delivery: { pollIntervalMs: 50, initialBackoffMs: 50, maxBackoffMs: 100, maxAttempts: 2 },
     });
+    expect(t.daemon.store.kind).to.equal(pageStore.kind);
     browser = await launchBrowser();
     page = browser.page;
   });
@@ -37,6 +95,7 @@ describeBrowser('dashboard Ledger page in Chromium', function () {
     await browser?.close();
     await t?.stop();
     await hook?.close();
+    await drop?.();
   });
 
   const cell = (destination: string, key: string) =>
@@ -79,10 +138,7 @@ describeBrowser('dashboard Ledger page in Chromium', function () {
 
     // A delivery set to a state no end knows: the page says so and links the row's event.
     const [delivered] = await t.daemon.store.listDeliveries({ state: 'delivered', limit: 1 });
-    const db = sqliteHandle(t.daemon.store);
-    db.pragma('ignore_check_constraints = ON');
-    db.prepare(`UPDATE deliveries SET state = 'misplaced' WHERE id = ?`).run(delivered!.id);
-    db.pragma('ignore_check_constraints = OFF');
+    await pageStore.setDeliveryState(t, delivered!.id, 'misplaced');
     await page.goto(`${t.baseUrl}/ui/ledger?day=${today}`);
     expect(await page.getByRole('alert').innerText()).to.contain('Not balanced: 1 unexplained');
     const row = page.locator('.ledger-unexplained tbody tr');
@@ -90,4 +146,4 @@ describeBrowser('dashboard Ledger page in Chromium', function () {
     await row.getByRole('link', { name: delivered!.id }).click();
     await page.waitForURL(new RegExp(`/ui/events/${delivered!.eventId}$`));
   });
-});
+}

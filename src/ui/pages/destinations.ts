@@ -120,6 +120,7 @@ export const destinationsRoutes: PageRoutes = (router, { deps, csrfOf, page }) =
     router.post(`/ui/destinations/:name/${verb}`, async (ctx) => {
       const name = ctx.params['name'] ?? '';
       let result;
+      let status = 200;
       try {
         const done = await destinations[verb](name, actorOf(ctx, deps.token));
         const waiting = `${done.backlog} deliver${done.backlog === 1 ? 'y' : 'ies'} waiting`;
@@ -129,15 +130,16 @@ export const destinationsRoutes: PageRoutes = (router, { deps, csrfOf, page }) =
               ? `${name} was already ${done.state}.`
               : verb === 'pause'
                 ? `${name} paused: nothing is sent to it until it is resumed (${waiting}).`
-                : `${name} resumed: ${waiting} go out oldest first.`
+                : `${name} resumed: ${waiting} ${done.backlog === 1 ? 'goes' : 'go'} out oldest first.`
           }
         </p>`;
       } catch (err) {
         if (!(err instanceof RefusedError || err instanceof NotFoundError)) throw err;
-        ctx.status = err instanceof NotFoundError ? 404 : 409;
+        // On the page, not ctx: page() answers with the page's own status.
+        status = err instanceof NotFoundError ? 404 : 409;
         result = errorBox(err.message);
       }
-      page(ctx, await renderDestinations(destinations, csrfOf(ctx), result));
+      page(ctx, { ...(await renderDestinations(destinations, csrfOf(ctx), result)), status });
     });
   }
 };

@@ -5,8 +5,11 @@
  */
 import { expect } from 'chai';
 import { buildGroupMessage } from '../../../src/alerts/grouping/message';
-import type { PayoutEvent, RelayEvent, SystemEvent } from '../../../src/event';
+import { PAY_STATUSES, type PayoutEvent, type RelayEvent, type SystemEvent } from '../../../src/event';
+import { buildStuckEvent } from '../../../src/payouts/events';
 import { createPayoutPolicy } from '../../../src/payouts/policy';
+import { OPEN_STATES } from '../../../src/payouts/stuck-after';
+import type { ConfirmationSettlement } from '../../../src/payouts/types';
 import type { ClaimOptions, NewDelivery } from '../../../src/delivery/types';
 import type { Store } from '../../../src/store/store';
 import { buildLedger, dayWindow } from '../../../src/ledger/balance';
@@ -92,6 +95,8 @@ for (const factory of STORE_FACTORIES) {
 
     const countDay = (store: Store, partner?: string) =>
       store.readLedgerCounts({ startMs: DAY.startMs, endMs: DAY.endMs, partner, now: DAY.endMs + HOUR });
+    const ledgerOf = async (store: Store) =>
+      buildLedger(await countDay(store), { day: DAY, timezone: '+08:00', partner: undefined, now: DAY.endMs + HOUR });
 
     it('counts callbacks, events and routes of the day only, each route in exactly one end', async () => {
       const first = callback(at(HOUR));
@@ -207,6 +212,124 @@ for (const factory of STORE_FACTORIES) {
         stillOpen: { under1h: 0, under24h: 1, older: 1 },
       });
       expect(counts.events.callback).to.equal(4);
+    });
+
+    it('names an event left with fewer routes than its rules chose when it was stored: not balanced', async () => {
+      const whole = callback(at(HOUR));
+      const short = callback(at(2 * HOUR));
+      for (const event of [whole, short]) await a.savePayoutEvent(event, policy);
+      expect((await ledgerOf(b)).balanced).to.equal(true);
+      // Its delivery to hook deleted straight in the table; its group membership and silenced route remain.
+      const hook = (await a.getEvent(short.id))?.deliveries.find((d) => d.destination === 'hook');
+      expect(hook, 'the delivery to hook').to.not.equal(undefined);
+      await harness.tamper('DELETE FROM deliveries WHERE id = ?', [hook!.id]);
+
+      const ledger = await ledgerOf(b);
+      expect(ledger.unexplained).to.deep.equal([
+        { kind: 'event', id: short.id, why: 'its rules chose 3 route(s) when it was stored, but 2 remain' },
+      ]);
+      expect(ledger.balanced).to.equal(false);
+      // What remains still balances per destination: the event is named, not a sum.
+      expect(ledger.routes['hook']).to.deep.include({ routed: 1, pending: 1 });
+      expect(ledger.events.callback).to.equal(2);
+    });
+
+    it('names a callback acknowledged as new whose event is gone: not balanced', async () => {
+      const kept = callback(at(HOUR));
+      const lost = callback(at(2 * HOUR));
+      for (const event of [kept, lost]) await a.savePayoutEvent(event, policy);
+      // The event row deleted straight in the table: its deliveries and membership go with it (ON DELETE CASCADE),
+      // the callback's identity and the tally that acknowledged it stay.
+      await harness.tamper('DELETE FROM events WHERE id = ?', [lost.id]);
+      expect(await a.getEvent(lost.id)).to.equal(undefined);
+
+      const ledger = await ledgerOf(b);
+      expect(ledger.unexplained).to.deep.equal([
+        {
+          kind: 'callback',
+          id: lost.id,
+          why: `callback for ${lost.controlNumber} was acknowledged as new, but its event is missing`,
+        },
+      ]);
+      expect(ledger.balanced).to.equal(false);
+      expect(ledger.callbacks).to.deep.include({ accepted: 2, duplicates: 0, conflictingCopies: 0 });
+      expect(ledger.events.callback).to.equal(1);
+      // Only the kept event's routes are left, each at its end.
+      expect(ledger.routes['hook']).to.deep.include({ routed: 1, pending: 1 });
+      expect(ledger.routes['quiet']).to.deep.include({ routed: 1, silenced: 1 });
+    });
+
+    it('counts payouts stuck, anomalies by kind, confirmed and contradicted, of the partner asked for', async () => {
+      // Anomalies are raised (and counted) when the policy judges: inside the day here.
+      const judged = createPayoutPolicy(plan, () => new Date(DAY.startMs + 4 * HOUR), {
+        statusQueryPartner: PARTNER,
+      });
+      const status = (receivedAt: string, cn: string, payType: 1 | 2 | 4, dealTime: string) =>
+        callback(receivedAt, {
+          controlNumber: cn,
+          payType,
+          status: PAY_STATUSES[payType],
+          dealTime,
+          failDescription: payType === 4 ? 'account closed' : null,
+        });
+      // same: paid with its upload's exact dealTime (same-time), confirmed, then two uploads after it (after-final).
+      const same = callback(at(HOUR));
+      await a.savePayoutEvent(same, judged);
+      await a.savePayoutEvent(status(at(2 * HOUR), same.controlNumber, 2, same.dealTime), judged);
+      // torn: paid, then failed (conflict). wrong: paid, and SkyPay's status query says otherwise (unconfirmed).
+      const torn = status(at(HOUR), 'SKLTORN00001', 2, '2026-12-01 09:30:00');
+      const wrong = status(at(HOUR), 'SKLWRONG0001', 2, '2026-12-01 09:30:00');
+      for (const event of [torn, wrong]) await a.savePayoutEvent(event, judged);
+      await b.savePayoutEvent(status(at(2 * HOUR), torn.controlNumber, 4, '2026-12-01 10:30:00'), judged);
+      // idle: an upload that stays open, reported stuck. other: another partner's upload, stuck too.
+      const idle = callback(at(2 * HOUR));
+      const other = callback(at(2 * HOUR), { partner: OTHER });
+      for (const event of [idle, other]) await a.savePayoutEvent(event, judged);
+
+      const settle = (cn: string, confirmation: ConfirmationSettlement['confirmation']): ConfirmationSettlement => {
+        const event: SystemEvent = {
+          id: id('evt'),
+          source: 'skyrelay',
+          type: confirmation === 'confirmed' ? 'payout.confirmed' : 'payout.anomaly',
+          receivedAt: at(5 * HOUR),
+          data: {
+            partner: PARTNER,
+            controlNumber: cn,
+            state: 'paid',
+            confirmation,
+            ...(confirmation === 'contradicted' ? { kind: 'unconfirmed' } : {}),
+          },
+        };
+        return { partner: PARTNER, controlNumber: cn, state: 'paid', confirmation, event, deliveries: [] };
+      };
+      expect(await b.settleConfirmation(settle(same.controlNumber, 'confirmed'))).to.equal(true);
+      expect(await b.settleConfirmation(settle(wrong.controlNumber, 'contradicted'))).to.equal(true);
+      for (const dealTime of ['2026-12-01 11:00:00', '2026-12-01 12:00:00'])
+        await a.savePayoutEvent(status(at(6 * HOUR), same.controlNumber, 1, dealTime), judged);
+      const stuck = await b.raiseStuckPayouts({
+        cutoffs: OPEN_STATES.map((state) => ({ state, stateSinceBeforeMs: DAY.startMs + 3 * HOUR })),
+        limit: 10,
+        build: (p) => buildStuckEvent(p, new Date(DAY.startMs + 7 * HOUR)),
+        plan,
+      });
+      expect(stuck.map((e) => e.data['controlNumber']).sort()).to.deep.equal(
+        [idle.controlNumber, other.controlNumber].sort(),
+      );
+
+      const all = await countDay(b);
+      expect(all.payouts).to.deep.include({
+        opened: 5,
+        finalised: { paid: 3, cancelled: 0, failed: 0 },
+        stuck: 2,
+        anomalies: { 'same-time': 1, conflict: 1, unconfirmed: 1, 'after-final': 2 },
+        confirmed: 1,
+        contradicted: 1,
+      });
+      const acme = await countDay(a, PARTNER);
+      expect(acme.payouts).to.deep.include({ opened: 4, stuck: 1, confirmed: 1, contradicted: 1 });
+      expect(acme.payouts.anomalies).to.deep.equal(all.payouts.anomalies);
+      const others = await countDay(a, OTHER);
+      expect(others.payouts).to.deep.include({ opened: 1, stuck: 1, anomalies: {}, confirmed: 0, contradicted: 0 });
     });
 
     it('tells days apart in +08:00 across UTC midnight: the local midnight is the boundary, not the UTC one', async () => {

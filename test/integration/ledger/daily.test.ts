@@ -4,12 +4,26 @@ import { expect } from 'chai';
 import { dayOf } from '../../../src/ledger/balance';
 import { makeTempDir, startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
 import { createTestDatabase, describePostgres, type TestDatabase } from '../../support/postgres';
-import { replies, startReceiver, type Receiver } from '../../support/receiver';
+import { getRefusedUrl, replies, startReceiver, type Receiver } from '../../support/receiver';
 import { SAMPLE_AUTH, SAMPLE_PARTNER, buildCallback, dealTimeFromNow, postCallback } from '../../support/skypay';
 import { startSmtpServer, type SmtpServerHandle } from '../../support/smtp';
 
 const DAY_MS = 86_400_000;
 const PUBLIC_URL = 'https://relay.example.com';
+const TOKEN = 'daily-ledger-admin-token-01234567';
+const SECRET = `whsec_${Buffer.from('daily-ledger-signing-secret-0001').toString('base64')}`;
+
+async function admin(t: TestDaemon, method: string, path: string): Promise<Record<string, unknown>> {
+  const res = await fetch(`${t.baseUrl}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}` } });
+  const body = (await res.json()) as Record<string, unknown>;
+  expect(res.status, JSON.stringify(body)).to.equal(200);
+  return body;
+}
+
+async function deliveriesIn(t: TestDaemon, destination: string, state: string): Promise<number> {
+  const page = await admin(t, 'GET', `/admin/deliveries?destination=${destination}&state=${state}&limit=100`);
+  return (page['items'] as unknown[]).length;
+}
 
 /** Slack's text of one message: the header and the table's code block. */
 const slackText = (body: string): string => {
@@ -49,7 +63,7 @@ function proveDaily(openStore: () => Promise<{ store: Record<string, unknown>; d
       },
       rules: [{ name: 'daily', match: { type: 'skyrelay.ledger.daily' }, to: ['ops-slack', 'ops-email'] }],
       ledger: { dailyAt: '00:00', checkIntervalMs: 100 },
-      admin: { token: 'daily-ledger-admin-token-01234567' },
+      admin: { token: TOKEN },
       ui: { publicUrl: PUBLIC_URL },
       delivery: { pollIntervalMs: 100 },
     };
@@ -97,6 +111,72 @@ function proveDaily(openStore: () => Promise<{ store: Record<string, unknown>; d
       const scraped = await (await fetch(`${daemons[0]!.baseUrl}/metrics`)).text();
       return /skyrelay_ledger_unexplained\{day="\d{4}-\d{2}-\d{2}"\} 0/.test(scraped);
     }, 'the ledger gauge');
+  });
+
+  it('shows a day with a dead and a pending delivery: balanced, with Dead and Pending in Slack and mail', async () => {
+    const opened = await openStore();
+    db = opened;
+    slack = await startReceiver();
+    slack.respondWith(replies.ok());
+    smtp = await startSmtpServer();
+    let shift = 0;
+    const refused = await getRefusedUrl();
+    const config = {
+      store: opened.store,
+      skypay: { partners: [{ userName: SAMPLE_PARTNER, authentication: [SAMPLE_AUTH], encryptKeys: [] }] },
+      destinations: {
+        'ops-slack': { type: 'slack', url: `${slack.url}/services/T1/B1/daily` },
+        'ops-email': { type: 'email', transport: smtp.url, from: 'skyrelay@example.com', to: ['ops@example.com'] },
+        // Nothing listens there, and no breaker holds its deliveries back: they die.
+        dying: { type: 'webhook', url: `${refused}/in`, secret: SECRET, breaker: false },
+        // Paused by hand below: its deliveries wait, pending.
+        held: { type: 'webhook', url: `${refused}/held`, secret: SECRET },
+      },
+      rules: [
+        { name: 'daily', match: { type: 'skyrelay.ledger.daily' }, to: ['ops-slack', 'ops-email'] },
+        { name: 'feed', match: { source: 'skypay' }, to: ['dying', 'held'] },
+      ],
+      ledger: { dailyAt: '00:00', checkIntervalMs: 100 },
+      admin: { token: TOKEN },
+      ui: { publicUrl: PUBLIC_URL },
+      delivery: { pollIntervalMs: 50, maxAttempts: 1, initialBackoffMs: 50, maxBackoffMs: 100 },
+    };
+    const t = await startTestDaemon(config, { clock: () => Date.now() + shift });
+    daemons.push(t);
+    // Yesterday's summary first (due since midnight), delivered to both.
+    await smtp.waitFor(1);
+    await slack.waitFor((rs) => rs.length >= 1);
+    await waitUntil(
+      async () =>
+        (await deliveriesIn(t, 'ops-slack', 'delivered')) + (await deliveriesIn(t, 'ops-email', 'delivered')) === 2,
+      "yesterday's summary delivered",
+    );
+
+    const today = dayOf(Date.now(), 480);
+    await admin(t, 'POST', '/admin/destinations/held/pause');
+    const res = await postCallback(t.callbackUrl, buildCallback({ payType: '1', dealTime: dealTimeFromNow() }));
+    expect(res.json?.['responseCode']).to.equal('1000');
+    await waitUntil(async () => (await deliveriesIn(t, 'dying', 'dead')) === 1, 'the delivery to dying dead');
+    expect(await deliveriesIn(t, 'held', 'pending')).to.equal(1);
+
+    shift = DAY_MS;
+    await smtp.waitFor(2);
+    await slack.waitFor((rs) => rs.length >= 2);
+    const subject = smtp.messages[1]!.parsed.subject;
+    expect(subject).to.contain(`Ledger ${today}: balanced`);
+    const mail = smtp.messages[1]!.parsed.text;
+    expect(mail).to.match(/^Balanced: yes$/m);
+    expect(mail).to.match(/^Dead: 1$/m);
+    expect(mail).to.match(/^Pending: 1$/m);
+    // Yesterday's summary to ops-slack and ops-email, and today's callback to dying and held.
+    expect(mail).to.match(/^Routes: 4$/m);
+    expect(mail).to.match(/^Delivered: 2$/m);
+    expect(mail).to.not.match(/^(Unexplained|Stuck payouts|Contradicted by SkyPay):/m);
+    const text = slackText(slack.requests[1]!.body);
+    expect(text).to.contain(`Ledger ${today}: balanced`);
+    expect(text).to.match(/Balanced\s+yes/);
+    expect(text).to.match(/Dead\s+1/);
+    expect(text).to.match(/Pending\s+1/);
   });
 }
 
