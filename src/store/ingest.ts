@@ -15,7 +15,7 @@ import type { NewRejection, SaveOutcome, SuppressedRejections } from '../ingest/
 import type { PayoutPolicy } from '../payouts/types';
 import { tallyCallbacks } from './tally';
 import { insertEvents, originOf, type EventInsert } from './writes';
-import { holdBehindDead, inTurn, passOnInLine, placeInLine, routesInTurn, type LinePlace } from './ordering';
+import { dueSomewhere, holdBehindDead, passOnInLine, placeInLine, routesInTurn, type LinePlace } from './ordering';
 
 /** One event to store in the group commit: planned already (`deliveries`), or judged and planned by `policy`. */
 export interface EventWrite {
@@ -175,11 +175,10 @@ function* leaseAtIngest(
     `SELECT r.destination,
        (SELECT count(*) FROM deliveries WHERE state = 'inflight' AND destination = r.destination
           AND lease_until_ms >= ?) AS n,
-       (SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE state = 'pending' AND destination = r.destination
-          AND next_attempt_ms <= ? AND ${inTurn('deliveries')} LIMIT 1) AS w) AS waiting, ${HELD_COLUMN}
+       ${dueSomewhere(d, 'r.destination')} AS waiting, ${HELD_COLUMN}
      FROM :rows AS r`,
     { columns: [['destination', 'text']], rows: destinations.map((n) => [n]) },
-    [now, now],
+    [now, now, now],
   );
   // An open or paused destination's breaker decides when its deliveries go: none is leased here.
   const inFlight = new Map(

@@ -126,6 +126,33 @@ export function inTurn(x: string): string {
   return `(${x}.payout_key IS NULL OR NOT EXISTS (SELECT 1 ${LINE_OF(x)} AND ${BLOCKS(x)}))`;
 }
 
+/**
+ * SQL: how many (0 to 2) kinds of pending delivery are due at `?` to `destination` (an SQL expression): in no line,
+ * and in turn in a line. Read as whether any delivery is due there, as far as order goes, in
+ * two parts: those in no line, judged from the deliveries_pending index alone (it holds payout_key), and those of a
+ * line whose turn has come, found through deliveries_lines. An unordered destination's deliveries so cost what they
+ * did before ordered ones existed: the second part finds no line of theirs.
+ */
+export function dueSomewhere(d: Dialect, destination: string): string {
+  // Counted to one (LIMIT 1) each; the lines' part through deliveries_lines alone (see earliestDue).
+  return `((SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE state = 'pending' AND destination = ${destination}
+       AND next_attempt_ms <= ? AND payout_key IS NULL LIMIT 1) AS w)
+     + (SELECT count(*) FROM (SELECT 1 FROM deliveries x WHERE x.payout_key IS NOT NULL AND x.state <> 'delivered'
+       AND x.destination = ${destination} AND ${d.noIndex}x.state = 'pending' AND x.next_attempt_ms <= ?
+       AND ${inTurn('x')} LIMIT 1) AS l))`;
+}
+
+/**
+ * SQL for the worker's next wake: the earliest due time of pending deliveries that `where` admits (written for an
+ * unqualified deliveries row), in no line or in turn in theirs; in two parts for the reason given at dueSomewhere.
+ */
+export function earliestDue(d: Dialect, where: string): string {
+  // The lines' part is read through deliveries_lines (SQLite would take the state index, every pending row).
+  return `SELECT min(next_attempt_ms) AS t FROM deliveries WHERE state = 'pending' AND ${where} AND payout_key IS NULL
+     UNION ALL SELECT min(x.next_attempt_ms) AS t FROM deliveries x WHERE x.payout_key IS NOT NULL
+       AND x.state <> 'delivered' AND ${d.noIndex}x.state = 'pending' AND ${where} AND ${inTurn('x')}`;
+}
+
 /** SQL, for a listing: the delivery a pending one of a line waits for (the first live one before it), else NULL. */
 export function waitingFor(x: string): string {
   return `CASE WHEN ${x}.payout_key IS NOT NULL AND ${x}.state = 'pending' THEN (SELECT o.id ${LINE_OF(x)}

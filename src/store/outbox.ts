@@ -4,7 +4,7 @@ import type { StoreContext } from './context';
 import { recordActivity } from './dashboard';
 import { LOCK_SPACE } from './locks';
 import { all, get, lockNames, notifyWork, rows, run, type Dialect, type RowSource, type Script } from './sql';
-import { admitInTurn, inTurn } from './ordering';
+import { admitInTurn, earliestDue, inTurn } from './ordering';
 import type { OutboxStore, RateLimitStore } from './store';
 import type { AttemptRecord, ClaimOptions, ClaimedDelivery, DeliveryNext } from '../delivery/types';
 
@@ -247,17 +247,15 @@ export function* finishAttempts(d: Dialect, finishes: readonly FinishWrite[], no
  * or a pause counts from when that ends, not from its deliveries' due times, which have passed: else the worker
  * would claim again every few ms for nothing.
  */
-function* nextWakeAt(now: number): Script<number | undefined> {
+function* nextWakeAt(d: Dialect, now: number): Script<number | undefined> {
   const row = yield* get<{ t: number | null }>(
     `SELECT min(t) AS t FROM (
-       SELECT min(next_attempt_ms) AS t FROM deliveries WHERE state = 'pending'
-         AND destination NOT IN (SELECT destination FROM destination_slots WHERE next_ms > ?) AND ${NOT_HELD}
-         AND ${inTurn('deliveries')}
+       ${earliestDue(d, `destination NOT IN (SELECT destination FROM destination_slots WHERE next_ms > ?) AND ${NOT_HELD}`)}
        UNION ALL SELECT min(s.next_ms) AS t FROM destination_slots s WHERE s.next_ms > ?
          AND EXISTS (SELECT 1 FROM deliveries d WHERE d.destination = s.destination AND d.state = 'pending')
        UNION ALL ${NEXT_PROBE}
        UNION ALL SELECT min(lease_until_ms) AS t FROM deliveries WHERE state = 'inflight') AS wake`,
-    [now, now, now],
+    [now, now, now, now],
   );
   return row?.t == null ? undefined : Number(row.t);
 }
@@ -302,7 +300,7 @@ export function createOutboxStore(ctx: StoreContext, commit: FinishCommit): Outb
       });
     },
     // After every round of sends: it must not wait behind a dashboard's listing on the read thread.
-    nextWakeAt: () => readQuick(() => nextWakeAt(Date.now())),
+    nextWakeAt: () => readQuick(() => nextWakeAt(d, Date.now())),
     onNewWork: (listener) => driver.onNewWork(listener),
     pauseDestination: async (destination, untilMs) => {
       // Never shortens a pause or a slot already taken further ahead.
