@@ -4,6 +4,7 @@ import path from 'node:path';
 import { makeTempDir, waitUntil } from '../../support/daemon';
 import { spawnDaemon, type SpawnedDaemon } from '../../support/spawn';
 import { buildCallback, postCallback } from '../../support/skypay';
+import { startReceiver, type Receiver } from '../../support/receiver';
 import { ALL, withStore } from '../../support/store';
 import { startTraffic } from '../../support/traffic';
 
@@ -40,7 +41,12 @@ async function storedControlNumbers(dbPath: string): Promise<Set<string>> {
 describe('-wal or -shm removed under a loaded daemon (built daemon, SIGKILL)', function () {
   this.timeout(90_000);
   const spawned: SpawnedDaemon[] = [];
+  let ops: Receiver;
+  beforeEach(async () => {
+    ops = await startReceiver();
+  });
   afterEach(async () => {
+    await ops.close();
     for (const d of spawned.splice(0)) {
       if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
       await d.exited;
@@ -48,7 +54,15 @@ describe('-wal or -shm removed under a loaded daemon (built daemon, SIGKILL)', f
   });
 
   const start = async (dbPath: string): Promise<SpawnedDaemon> => {
-    const d = await spawnDaemon({ server: { host: '127.0.0.1', port: 0 }, store: { path: dbPath } });
+    const d = await spawnDaemon({
+      server: { host: '127.0.0.1', port: 0 },
+      store: { path: dbPath },
+      // The alert goes out through the handle still open on the removed -wal.
+      destinations: {
+        ops: { type: 'webhook', url: `${ops.url}/ops`, secret: `whsec_${Buffer.alloc(32, 9).toString('base64')}` },
+      },
+      rules: [{ name: 'ops-alerts', match: { source: 'skyrelay', type: 'database.lost' }, to: ['ops'] }],
+    });
     spawned.push(d);
     return d;
   };
@@ -83,6 +97,10 @@ describe('-wal or -shm removed under a loaded daemon (built daemon, SIGKILL)', f
         );
         readiness = await probe(first, '/readyz');
         health = await probe(first, '/healthz');
+        const [alert] = await ops.waitFor(1, 10_000);
+        const lostEvent = alert?.json as { type: string; data: { data: Record<string, unknown> } } | undefined;
+        expect(lostEvent?.type).to.equal('skyrelay.database.lost');
+        expect(lostEvent?.data.data).to.include({ reason });
       } finally {
         await traffic.stop();
       }
