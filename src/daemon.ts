@@ -23,6 +23,8 @@ import { createOperations, storeOptionsOf } from './operations';
 import { reconcilerComponent, stuckComponent } from './payouts/component';
 import { retentionComponent } from './retention/retention';
 import { resolveGroupings, withGrouping } from './routing/group';
+import { withOrdering } from './routing/ordering';
+import { resolveOrdering } from './destinations/ordering';
 import { createPlanner, type Plan } from './routing/plan';
 import { Components, once, type Component } from './runtime/components';
 import { RuntimeEvents } from './runtime/events';
@@ -63,7 +65,11 @@ export class Daemon {
     this.components = new Components(logger);
     this.destinations = destinationsOf(config, logger);
     // Grouping destinations: payouts routed there join their group instead of getting a delivery each.
-    this.planDeliveries = withGrouping(createPlanner(config.rules).plan, resolveGroupings(config.destinations));
+    // Ordered destinations: a payout's statuses are marked to go there one at a time, in order.
+    this.planDeliveries = withOrdering(
+      withGrouping(createPlanner(config.rules).plan, resolveGroupings(config.destinations)),
+      resolveOrdering(config.destinations),
+    );
     this.authGate = authGateOf(config.server.authThrottle, logger, this.events);
     this.stop = once(async () => {
       this.state = 'draining';

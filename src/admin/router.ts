@@ -26,10 +26,11 @@ import { ADMIN_BEARER, fingerprint, requireBearerToken } from '../http/bearer';
 import { linked, readLimit, readQuery } from './query';
 import { addDestinationRoutes } from './destinations';
 import { addSilenceRoutes } from './silences';
+import { addHoldRoutes } from './holds';
 
 export interface AdminDeps {
   token: string;
-  operations: Pick<Operations, 'queries' | 'replays' | 'silences' | 'ledger' | 'destinations'>;
+  operations: Pick<Operations, 'queries' | 'replays' | 'holds' | 'silences' | 'ledger' | 'destinations'>;
   /** How this router authenticates its caller ("admin token 3f9a2c1b"): recorded with the silences they make or end. */
   via: string;
 }
@@ -96,6 +97,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
       state: q['state'] ? parseState(q['state']) : undefined,
       destination: q['destination'] ? parseName(q['destination'], 'destination') : undefined,
       sinceMs: q['since'] ? parseSince(q['since']) : undefined,
+      held: parseFlagParam(q['held'], 'held'),
       before: q['cursor'] ? parseCursor(q['cursor']) : undefined,
     };
     ctx.body = linked(ctx, await queries.listDeliveries(filter, readLimit(q)));
@@ -122,6 +124,7 @@ export function createAdminRouter(deps: AdminDeps): Router {
   addPayoutRoutes(router, deps.operations);
   addSilenceRoutes(router, deps.operations.silences, deps.via);
   addDestinationRoutes(router, deps.operations.destinations, deps.via);
+  addHoldRoutes(router, deps.operations.holds);
 
   return router;
 }

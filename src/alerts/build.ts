@@ -54,7 +54,7 @@ export function buildFoldedSummaryEvent(w: FoldedWindow, now: Date): SystemEvent
  * payout (or notification) by its fields, not only in the error text: the receiver's error may quote any of them,
  * and a destination's masking finds what to hide there by these values.
  */
-export function buildDeadDeliveryEvent(report: AttemptReport, now: Date): SystemEvent {
+export function buildDeadDeliveryEvent(report: AttemptReport, now: Date, waiting?: number): SystemEvent {
   const { delivery, attempt } = report;
   const original = delivery.event;
   const payout = original.source === 'skypay' && original.type === 'payout' ? original : undefined;
@@ -79,7 +79,32 @@ export function buildDeadDeliveryEvent(report: AttemptReport, now: Date): System
       referenceNumber: payout?.referenceNumber ?? finance?.referenceNumber ?? null,
       ...(finance ? { accountNo: finance.accountNo, transactionDate: finance.transactionDate } : {}),
       rules: delivery.rules.join(', '),
+      ...describeOrderedDeath(report, waiting),
     },
+  };
+}
+
+/**
+ * At an ordered destination, what the death does to the payout's later events there: they go on (`continue`), or
+ * wait behind it (`hold`: how many wait now, and how to let them go).
+ */
+function describeOrderedDeath(report: AttemptReport, waiting: number | undefined): Record<string, string | number> {
+  const onDead = report.orderedOnDead;
+  if (onDead === undefined) return {};
+  const { id, destination } = report.delivery;
+  if (onDead === 'continue') {
+    return { orderedOnDead: onDead, ordering: `this payout's later events to ${destination} go on without it` };
+  }
+  const count =
+    waiting === undefined
+      ? "this payout's later events"
+      : `${waiting} later event${waiting === 1 ? '' : 's'} of this payout`;
+  return {
+    orderedOnDead: onDead,
+    ...(waiting === undefined ? {} : { waitingBehind: waiting }),
+    ordering:
+      `${count} to ${destination} wait behind it (and any that arrive): replay it (skyrelay replay ${id}) to send ` +
+      `it again in its place, or release it (skyrelay release ${id}) to let them go on without it`,
   };
 }
 

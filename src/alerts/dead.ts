@@ -1,11 +1,11 @@
 import type { Plan } from '../routing/plan';
 import type { AttemptReport } from '../delivery/types';
 import type { Logger } from '../log';
-import type { IngestStore } from '../store/store';
+import type { IngestStore, OrderingStore } from '../store/store';
 import { buildDeadDeliveryEvent, carriesDeadAlert } from './build';
 
 export interface DeadAlertDeps {
-  store: IngestStore;
+  store: IngestStore & Pick<OrderingStore, 'countWaitingBehind'>;
   plan: Plan;
   logger: Logger;
   onStored: () => void;
@@ -35,10 +35,22 @@ export class DeadDeliveryAlerter {
   }
 
   private async raise(report: AttemptReport): Promise<void> {
-    const event = buildDeadDeliveryEvent(report, new Date());
+    const event = buildDeadDeliveryEvent(report, new Date(), await this.countWaiting(report));
     const deliveries = this.deps.plan(event);
     if (deliveries.length === 0) return;
     await this.deps.store.saveEvent(event, deliveries);
     this.deps.onStored();
+  }
+
+  /** With orderedOnDead "hold": how many of the payout's later deliveries wait behind the dead one, if it can tell. */
+  private async countWaiting(report: AttemptReport): Promise<number | undefined> {
+    if (report.orderedOnDead !== 'hold') return undefined;
+    try {
+      return await this.deps.store.countWaitingBehind(report.delivery.id);
+    } catch (err) {
+      // The alert goes out without the count rather than not at all.
+      this.deps.logger.warn({ err, deliveryId: report.delivery.id }, 'could not count the deliveries held behind');
+      return undefined;
+    }
   }
 }

@@ -3,7 +3,7 @@ import type { Plan } from '../routing/plan';
 import type { AttemptReport, BreakerChange } from '../delivery/types';
 import type { CallbackEvent } from '../event';
 import type { Logger } from '../log';
-import type { AlertWindowStore, ClusterJobs, IngestStore } from '../store/store';
+import type { AlertWindowStore, ClusterJobs, IngestStore, OrderingStore } from '../store/store';
 import type { NewRejection, SaveOutcome } from '../ingest/types';
 import { buildDatabaseLostEvent } from './build';
 import { BreakerAlerter } from './breaker';
@@ -13,7 +13,7 @@ import { RejectionAlerter } from './rejections';
 import type { RuntimeEvents } from '../runtime/events';
 
 export interface AlertsDeps {
-  store: IngestStore & AlertWindowStore & ClusterJobs;
+  store: IngestStore & AlertWindowStore & ClusterJobs & Pick<OrderingStore, 'countWaitingBehind'>;
   plan: Plan;
   secrets: readonly string[];
   rejectionWindowMs: number;

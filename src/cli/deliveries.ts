@@ -8,6 +8,7 @@ interface DeliveriesFlags {
   state?: string;
   destination?: string;
   since?: string;
+  held?: boolean;
   limit: string;
   json?: boolean;
 }
@@ -19,6 +20,7 @@ export function registerDeliveries(program: Command): void {
     .option('--state <state>', 'pending, inflight, delivered or dead')
     .option('--destination <name>', 'only this destination')
     .option('--since <when>', 'state changed within this long (24h) or since an ISO time')
+    .option('--held', 'only dead deliveries that hold their payout back at an ordered destination (release or replay)')
     .option('--limit <n>', 'at most this many', '50')
     .option('--json', 'one JSON object per line')
     .action(async (flags: DeliveriesFlags) => {
@@ -26,6 +28,7 @@ export function registerDeliveries(program: Command): void {
         state: flags.state === undefined ? undefined : parseState(flags.state),
         destination: flags.destination,
         sinceMs: flags.since === undefined ? undefined : parseSince(flags.since),
+        held: flags.held,
       }));
       const limit = parseFlag(() => parseLimit(flags.limit));
       const { items: rows } = await withOperations(loadCliConfig(), (o) => o.queries.listDeliveries(filter, limit));

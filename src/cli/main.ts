@@ -15,6 +15,7 @@ import { registerPayouts } from './payouts';
 import { registerPrune } from './prune';
 import { registerReconcile } from './reconcile';
 import { registerRejections } from './rejections';
+import { registerRelease } from './release';
 import { registerReplay } from './replay';
 import { registerShow } from './show';
 import { registerSilence } from './silence';
@@ -42,6 +43,7 @@ function buildProgram(): Command {
   registerDestinations(program);
   registerRejections(program);
   registerReplay(program);
+  registerRelease(program);
   registerTestDestination(program);
   registerSimulate(program);
   registerPrune(program);

@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema';
 import { resolveBreakers } from '../destinations/breaker';
 import { resolveMinIntervals } from '../destinations/rate';
+import { resolveOrdering } from '../destinations/ordering';
 import type { Destination } from '../destinations/types';
 import type { Logger } from '../log';
 import type { RuntimeEvents } from '../runtime/events';
@@ -38,6 +39,7 @@ export function workerComponent(deps: WorkerComponentDeps) {
       destinations: deps.destinations,
       destinationLimits: destinationLimits(config),
       minIntervals: resolveMinIntervals(config.destinations),
+      ordering: resolveOrdering(config.destinations),
       logger: deps.logger,
       secrets: deps.secrets,
       onAttempt: (report) => events.emit('delivery.attempt', report),

@@ -16,6 +16,11 @@ export interface NewDelivery {
    * getting a delivery of its own; the group's message carries it.
    */
   groupKey?: string | undefined;
+  /**
+   * Set for a payout event's delivery to an ordered destination: it is sent only after the payout's earlier events
+   * were delivered to that destination (or died), one at a time (src/store/ordering.ts).
+   */
+  ordered?: boolean | undefined;
 }
 
 /**
@@ -63,7 +68,11 @@ export interface AttemptRecord {
   response?: string | undefined;
 }
 
-export type DeliveryNext = { state: 'delivered' } | { state: 'pending'; nextAttemptMs: number } | { state: 'dead' };
+export type DeliveryNext =
+  | { state: 'delivered' }
+  | { state: 'pending'; nextAttemptMs: number }
+  /** `hold`: an ordered destination's orderedOnDead "hold": the payout's later deliveries there wait behind it. */
+  | { state: 'dead'; hold?: boolean | undefined };
 
 export interface ClaimOptions {
   owner: string;
@@ -79,6 +88,12 @@ export interface ClaimOptions {
    */
   minIntervalMs?: ((destination: string) => number | undefined) | undefined;
 }
+
+/**
+ * What a death does to the payout's later events at an ordered destination: they go on (`continue`), or wait behind
+ * it for a replay or a release (`hold`).
+ */
+export type OrderedOnDead = 'continue' | 'hold';
 
 /**
  * A destination's breaker, kept in the store for every process: `closed` sends as usual; `open` (after a run of
@@ -145,4 +160,6 @@ export interface AttemptReport {
   next: DeliveryNext;
   /** Why the delivery died, when it did. */
   deadReason?: string;
+  /** Set for a payout event's delivery to an ordered destination: what its death does to the payout's later ones. */
+  orderedOnDead?: OrderedOnDead;
 }

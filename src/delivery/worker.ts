@@ -2,9 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { createFlatLogger, type Logger } from '../log';
 import type { Destination } from '../destinations/types';
 import { StoreBusyError } from '../store/errors';
-import type { OutboxStore, RateLimitStore } from '../store/store';
+import type { OrderingStore, OutboxStore, RateLimitStore } from '../store/store';
 import type { RelayEvent } from '../event';
-import type { AttemptRecord, ClaimedDelivery, DeliveryNext, IngestLease, NewDelivery, AttemptReport } from './types';
+import type {
+  AttemptRecord,
+  ClaimedDelivery,
+  DeliveryNext,
+  IngestLease,
+  NewDelivery,
+  AttemptReport,
+  OrderedOnDead,
+} from './types';
 import type { SaveOutcome } from '../ingest/types';
 import { Backstop } from './backstop';
 import { HandOff, HAND_OFF_PER_DESTINATION, LEASE_MARGIN, MAX_HANDED } from './hand-off';
@@ -12,6 +20,7 @@ import { decideAfterFailure, type RetryPolicy, type Verdict } from './backoff';
 import type { Breakers } from './breaker';
 import { scrubSecrets } from '../scrub';
 import { describeFailure, scrubAttempt, type FailureFacts } from './failure';
+import { holdIfOrdered, orderedOnDeadOf } from './ordering';
 
 /** How soon to claim again when another process held the write lock. */
 const BUSY_RETRY_MS = 50;
@@ -29,8 +38,11 @@ export interface WorkerOptions extends RetryPolicy {
 }
 
 export interface WorkerDeps {
-  /** Without pauseDestination a 429 delays only its own delivery. */
-  store: OutboxStore & Partial<RateLimitStore>;
+  /**
+   * Without pauseDestination a 429 delays only its own delivery; without finishInLine a payout's next delivery to an
+   * ordered destination waits for a claim.
+   */
+  store: OutboxStore & Partial<RateLimitStore> & Partial<Pick<OrderingStore, 'finishInLine'>>;
   destinations: ReadonlyMap<string, Destination>;
   destinationLimits: ReadonlyMap<string, number>;
   /**
@@ -38,6 +50,8 @@ export interface WorkerDeps {
    * of them pauses all its deliveries for the Retry-After it sent.
    */
   minIntervals?: ReadonlyMap<string, number>;
+  /** Ordered destinations, with what a death does to a payout's later events there (orderedOnDead). */
+  ordering?: ReadonlyMap<string, OrderedOnDead>;
   logger: Logger;
   /** Every configured secret (destinations, partners, admin token), longest first: scrubbed from what is recorded. */
   secrets?: readonly string[];
@@ -370,11 +384,14 @@ export class DeliveryWorker {
       }
     }
     onSent();
+    const onDead = orderedOnDeadOf(this.deps.ordering, delivery);
+    next = holdIfOrdered(next, onDead);
     const secrets = this.deps.secrets ?? [];
     attempt = scrubAttempt(attempt, secrets);
     if (deadReason !== undefined) deadReason = scrubSecrets(deadReason, secrets);
+    let passed: ClaimedDelivery | undefined;
     try {
-      await this.deps.store.finishAttempt(delivery, this.owner, attempt, next);
+      passed = await this.finish(delivery, attempt, next, onDead);
     } catch (err) {
       // The lease will expire and the delivery will be tried again: at-least-once holds.
       this.deps.logger.error({ err, deliveryId: delivery.id }, 'could not record a delivery attempt');
@@ -395,9 +412,51 @@ export class DeliveryWorker {
       },
       'delivery attempt',
     );
-    this.deps.onAttempt?.({ delivery, attempt, next, ...(deadReason ? { deadReason } : {}) });
+    this.deps.onAttempt?.({
+      delivery,
+      attempt,
+      next,
+      ...(deadReason ? { deadReason } : {}),
+      ...(onDead ? { orderedOnDead: onDead } : {}),
+    });
     // A retry is due later: a pump schedules the wake for it.
     if (next.state === 'pending') this.notify();
+    // A finished delivery of a payout's line lets its next one go: passed on to this worker, or due for a claim.
+    else if (onDead !== undefined) this.takePassedOn(passed);
+  }
+
+  /** Records the attempt; a delivery of a payout's line passes the line on to this worker (finishInLine). */
+  private async finish(
+    delivery: ClaimedDelivery,
+    attempt: AttemptRecord,
+    next: DeliveryNext,
+    onDead: OrderedOnDead | undefined,
+  ): Promise<ClaimedDelivery | undefined> {
+    const { store } = this.deps;
+    if (onDead === undefined || store.finishInLine === undefined) {
+      await store.finishAttempt(delivery, this.owner, attempt, next);
+      return undefined;
+    }
+    const until = this.now() + this.leaseMs;
+    const passed = await store.finishInLine(delivery, this.owner, attempt, next, until);
+    if (passed !== undefined) this.leases.set(passed.id, until);
+    return passed;
+  }
+
+  /** The payout's next delivery, leased to this worker by the finish: sent like one handed over by ingest. */
+  private takePassedOn(passed: ClaimedDelivery | undefined): void {
+    if (passed === undefined) {
+      // Passed on to no one (none waiting, not due yet, or held): a claim looks, once a pump runs.
+      this.dueMaybe = true;
+      return;
+    }
+    if (!this.running) {
+      this.leases.delete(passed.id);
+      void this.release([passed]);
+      return;
+    }
+    this.handOff.add([passed]);
+    this.startHanded();
   }
 
   /**

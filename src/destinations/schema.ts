@@ -2,6 +2,7 @@ import addressparser from 'nodemailer/lib/addressparser';
 import { Webhook } from 'standardwebhooks';
 import { array, define, dynamic, literal, optional, record, refine, string, type } from 'superstruct';
 import type { Infer, Struct } from 'superstruct';
+import type { OrderedOnDead } from '../delivery/types';
 import { isRecord } from '../is-record';
 import { BreakerSetting } from './breaker';
 import { ED25519_PRIVATE_KEY_FORMAT, KeyFormatError, readEd25519PrivateKey } from './keys';
@@ -226,6 +227,44 @@ const MaskField = define<string>('field name', (value) =>
 );
 const MaskFields = array(MaskField);
 
+export const DEFAULT_ORDERED_ON_DEAD: OrderedOnDead = 'continue';
+
+const Ordered = define<boolean>(
+  'ordered',
+  (value) =>
+    typeof value === 'boolean' ||
+    "Expected true (each payout's events are sent one at a time, in the order skyrelay stored them) or false",
+);
+
+const OrderedOnDead = define<OrderedOnDead>(
+  'orderedOnDead',
+  (value) =>
+    value === 'continue' ||
+    value === 'hold' ||
+    'Expected "continue" (the payout\'s later events go on after one dies) or "hold" (they wait for a replay or a release)',
+);
+
+/**
+ * Ordering is a webhook's: Slack and email are read by people, a rate-limited Slack channel would hold every payout
+ * behind one message, and a grouped message carries many payouts. Refused by name rather than as an unknown key.
+ */
+const ONLY_WEBHOOKS =
+  'Only webhook destinations deliver in order: a Slack or email message is read by a person, not applied by a ' +
+  'program, and a grouped message carries many payouts; remove it here';
+const NotOrdered = define<false>('ordered', (value) => value === false || ONLY_WEBHOOKS);
+const NoOrderedOnDead = define<never>('orderedOnDead', () => ONLY_WEBHOOKS);
+
+/** orderedOnDead without ordered would be a setting that does nothing: said, not ignored. */
+function refuseOrphanOnDead<T extends { ordered?: boolean | undefined; orderedOnDead?: OrderedOnDead | undefined }, S>(
+  struct: Struct<T, S>,
+): Struct<T, S> {
+  return refine(struct, 'orderedOnDead', (value, context) =>
+    value.orderedOnDead === undefined || value.ordered === true
+      ? true
+      : [{ path: [...context.path, 'orderedOnDead'], message: 'orderedOnDead applies only with "ordered": true' }],
+  );
+}
+
 /** A field both omitted and masked is a contradiction worth saying, not a choice to make silently. */
 function refuseOmittedAndMasked<T extends { omit?: string[] | undefined; mask?: string[] | undefined }, S>(
   struct: Struct<T, S>,
@@ -247,6 +286,8 @@ export const SlackDestinationConfig = refuseOmittedAndMasked(
       ratePerSecond: optional(RatePerSecond),
       omit: optional(MaskFields),
       mask: optional(MaskFields),
+      ordered: optional(NotOrdered),
+      orderedOnDead: optional(NoOrderedOnDead),
     }),
   ),
 );
@@ -265,6 +306,8 @@ export const EmailDestinationConfig = refuseOmittedAndMasked(
       group: optional(GroupConfig),
       omit: optional(MaskFields),
       mask: optional(MaskFields),
+      ordered: optional(NotOrdered),
+      orderedOnDead: optional(NoOrderedOnDead),
     }),
   ),
 );
@@ -287,6 +330,9 @@ export const WebhookDestinationConfig = refuseBadSigning(
         breaker: optional(BreakerSetting),
         omit: optional(MaskFields),
         mask: optional(MaskFields),
+        /** Each payout's events one at a time, in the order stored (docs/architecture.md). */
+        ordered: optional(Ordered),
+        orderedOnDead: optional(OrderedOnDead),
       }),
     ),
   ),
@@ -322,7 +368,7 @@ export const DestinationConfig: Struct<DestinationConfig, null> = dynamic<Destin
     case 'email':
       return widen(EmailDestinationConfig);
     case 'webhook':
-      return widen(WebhookDestinationConfig);
+      return widen(refuseOrphanOnDead(WebhookDestinationConfig));
     default:
       return UnknownDestinationType;
   }

@@ -5,6 +5,8 @@ import { dedupRules } from '../ingest/dedup';
 import { createLogger, type Logger } from '../log';
 import { resolveStuckWaits } from '../payouts/stuck-after';
 import { resolveGroupings, withGrouping } from '../routing/group';
+import { withOrdering } from '../routing/ordering';
+import { resolveOrdering } from '../destinations/ordering';
 import { createPlanner } from '../routing/plan';
 import { openStore, type Store, type StoreOptions } from '../store';
 import { StoreNotFoundError } from '../store/errors';
@@ -18,6 +20,7 @@ import { LedgerOperations } from './ledger';
 import { Queries } from './queries';
 import { reconcileNow, type RoundReport } from './reconcile';
 import { Replays } from './replay';
+import { Holds } from './holds';
 import { SilenceOperations } from './silences';
 import { sendTest, testSendDeps, type TestSend } from './test-send';
 import type { RoundOptions } from '../payouts/reconciler';
@@ -30,6 +33,8 @@ import type { RoundOptions } from '../payouts/reconciler';
 export interface Operations {
   queries: Queries;
   replays: Replays;
+  /** Payouts held behind a dead delivery at an ordered destination: released by an operator. */
+  holds: Holds;
   silences: SilenceOperations;
   dashboard: DashboardOperations;
   /** A day's ledger (skyrelay ledger, GET /admin/ledger, the Ledger page, the daily summary). */
@@ -68,6 +73,7 @@ export function createOperations(deps: OperationsDeps): Operations {
   return {
     queries: new Queries(store),
     replays: new Replays({ store, plan, wake: deps.wake, logger }),
+    holds: new Holds({ store, wake: deps.wake, logger }),
     silences: new SilenceOperations({
       store,
       destinations: Object.keys(config.destinations),
@@ -100,7 +106,10 @@ export function createOperations(deps: OperationsDeps): Operations {
 
 /** As the daemon plans: a grouped destination's events join their group rather than go out alone. */
 function planLikeTheDaemon(config: Config): (event: RelayEvent) => NewDelivery[] {
-  return withGrouping(createPlanner(config.rules).plan, resolveGroupings(config.destinations));
+  return withOrdering(
+    withGrouping(createPlanner(config.rules).plan, resolveGroupings(config.destinations)),
+    resolveOrdering(config.destinations),
+  );
 }
 
 /** The store config.store describes, executing the dedup rules of ingest: as the daemon and every command open it. */

@@ -4,6 +4,8 @@ import type { Logger } from '../log';
 import { createPayoutPolicy } from '../payouts/policy';
 import { confirmationOptions, createReconciler, type RoundOptions, type RoundReport } from '../payouts/reconciler';
 import { createPlanner } from '../routing/plan';
+import { withOrdering } from '../routing/ordering';
+import { resolveOrdering } from '../destinations/ordering';
 import type { Store } from '../store';
 import { RefusedError } from './errors';
 
@@ -32,7 +34,8 @@ export async function reconcileNow(
   requireStatusQuery(config);
   const silences = new Silences({
     store,
-    plan: createPlanner(config.rules).plan,
+    // A status it recovers takes its place in the payout's order at an ordered destination, as the daemon's would.
+    plan: withOrdering(createPlanner(config.rules).plan, resolveOrdering(config.destinations)),
     typeOf: (name) => config.destinations[name]?.type,
     refreshIntervalMs: config.silences.refreshIntervalMs,
     logger,

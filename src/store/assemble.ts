@@ -9,6 +9,7 @@ import { createIngestStore } from './ingest';
 import { createInspectStore } from './inspect';
 import { createLedgerStore } from './ledger';
 import { createOutboxStore } from './outbox';
+import { createOrderingStore } from './ordering';
 import { createPayoutStore } from './payouts';
 import { createRetentionStore } from './prune';
 import { createReplayStore } from './replay';
@@ -56,6 +57,7 @@ export function assembleStore(driver: Driver, rules: DedupRules, options: Assemb
     ingest,
     health,
     createOutboxStore(ctx, commit),
+    createOrderingStore(ctx, commit),
     createBreakerStore(ctx),
     createInspectStore(ctx),
     createReplayStore(ctx),

@@ -5,11 +5,13 @@ import { createBatcher } from './group-commit';
 import { commitGroup, type EventWrite, type GroupItem } from './ingest';
 import type { FinishWrite } from './outbox';
 import type { SaveOutcome } from '../ingest/types';
+import type { ClaimedDelivery } from '../delivery/types';
 
 /** The one group commit of a store: callbacks' events and finished attempts, one transaction per burst. */
 export interface GroupCommit {
   save(write: EventWrite): Promise<SaveOutcome>;
-  finish(finish: FinishWrite): Promise<void>;
+  /** Resolves with the line's next delivery the finish leased to the same owner (FinishWrite.passOnUntilMs), if any. */
+  finish(finish: FinishWrite): Promise<ClaimedDelivery | undefined>;
   flush(): Promise<void>;
   /** Undefined while writes succeed; else why the last one failed: what /readyz reports. */
   readonly lastFailure: string | undefined;
@@ -58,12 +60,15 @@ export function createGroupCommit(ctx: StoreContext, options: GroupCommitOptions
     async save(write) {
       const outcome = await batcher.submit({ event: write }).catch(fail);
       if (outcome instanceof Error) return fail(outcome);
-      if (outcome === undefined) throw new Error('group commit returned no outcome for an event');
+      if (outcome === undefined || !('duplicate' in outcome))
+        throw new Error('group commit returned no outcome for an event');
       lastFailure = undefined;
       return outcome;
     },
     async finish(finish) {
-      await batcher.submit({ finish }).catch((err: unknown) => toStoreError(err, failures));
+      const passed = await batcher.submit({ finish }).catch((err: unknown) => toStoreError(err, failures));
+      // Anything else (an Error for a database file lost under the commit) passes nothing on: claims find it.
+      return passed !== undefined && !(passed instanceof Error) && 'attempt' in passed ? passed : undefined;
     },
     flush: () => batcher.flush(),
     get lastFailure() {

@@ -10,11 +10,12 @@ import { finishAttempts, type FinishWrite } from './outbox';
 import { judgePayouts } from './payouts';
 import { get, lockNames, rows, run, type Dialect, type RowSource, type Script } from './sql';
 import { LOCK_SPACE } from './locks';
-import type { IngestLease, NewDelivery } from '../delivery/types';
+import type { ClaimedDelivery, IngestLease, NewDelivery } from '../delivery/types';
 import type { NewRejection, SaveOutcome, SuppressedRejections } from '../ingest/types';
 import type { PayoutPolicy } from '../payouts/types';
 import { tallyCallbacks } from './tally';
 import { insertEvents, originOf, type EventInsert } from './writes';
+import { dueSomewhere, holdBehindDead, passOnInLine, placeInLine, routesInTurn, type LinePlace } from './ordering';
 
 /** One event to store in the group commit: planned already (`deliveries`), or judged and planned by `policy`. */
 export interface EventWrite {
@@ -48,17 +49,18 @@ export function* commitGroup(
   rules: DedupRules,
   items: readonly GroupItem[],
   lost: Error | undefined,
-): Script<(SaveOutcome | Error | undefined)[]> {
+): Script<(SaveOutcome | ClaimedDelivery | Error | undefined)[]> {
   const now = Date.now();
-  yield* finishAttempts(
-    d,
-    items.flatMap((i) => ('finish' in i ? [i.finish] : [])),
-    now,
-  );
+  const finishes = items.flatMap((i) => ('finish' in i ? [i.finish] : []));
+  yield* finishAttempts(d, finishes, now);
+  // Deaths at an ordered destination that holds: the payout's later deliveries there wait behind them.
+  yield* holdBehindDead(d, finishes, now);
+  // Finishes that bring a line's next delivery its turn lease it to the same worker: no claim waits for it.
+  const passed = yield* passOnInLine(d, finishes, now);
   const writes = items.flatMap((i) => ('event' in i ? [i.event] : []));
   const saved = lost || writes.length === 0 ? [] : yield* saveEvents(d, rules, writes, now);
   let e = 0;
-  return items.map((i) => ('finish' in i ? undefined : (lost ?? saved[e++])));
+  return items.map((i) => ('finish' in i ? passed.get(i.finish.delivery.id) : (lost ?? saved[e++])));
 }
 
 /**
@@ -108,11 +110,16 @@ function* saveEvents(d: Dialect, rules: DedupRules, writes: readonly EventWrite[
   const inserts: EventInsert[] = [];
   const outcomes: SaveOutcome[] = new Array<SaveOutcome>(writes.length);
   const planned = fresh.map((i) => ({ i, routes: routesOf(i) }));
-  const leases = yield* leaseAtIngest(d, writes, planned, now);
+  // Each event's place in its payout's order, numbered before any destination lock is taken (see placeInLine).
+  const places = yield* placeInLine(
+    planned.map(({ i, routes }) => ({ event: (writes[i] as EventWrite).event, routes })),
+  );
+  const leases = yield* leaseAtIngest(d, writes, planned, now, places);
   for (const { i, routes } of planned) {
     const w = writes[i] as EventWrite;
     const leased = leases.get(i);
-    inserts.push({ event: w.event, receivedMs: receivedMs[i] as number, routes, leased });
+    const place = places.get(w.event.id);
+    inserts.push({ event: w.event, receivedMs: receivedMs[i] as number, routes, leased, place });
     const outcome: SaveOutcome = { eventId: w.event.id, duplicate: false, duplicates: 0 };
     if (w.lease !== undefined) outcome.leased = leased ? [...leased.ids] : [];
     const judgedRaised = raisedOf.get(i);
@@ -156,6 +163,7 @@ function* leaseAtIngest(
   writes: readonly EventWrite[],
   planned: readonly { i: number; routes: readonly NewDelivery[] }[],
   now: number,
+  places: ReadonlyMap<string, LinePlace>,
 ): Script<Map<number, NonNullable<EventInsert['leased']>>> {
   const leases = new Map<number, NonNullable<EventInsert['leased']>>();
   const sendable = (r: NewDelivery) => r.silencedBy === undefined && r.groupKey === undefined;
@@ -167,20 +175,24 @@ function* leaseAtIngest(
     `SELECT r.destination,
        (SELECT count(*) FROM deliveries WHERE state = 'inflight' AND destination = r.destination
           AND lease_until_ms >= ?) AS n,
-       (SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE state = 'pending' AND destination = r.destination
-          AND next_attempt_ms <= ? LIMIT 1) AS w) AS waiting, ${HELD_COLUMN}
+       ${dueSomewhere(d, 'r.destination')} AS waiting, ${HELD_COLUMN}
      FROM :rows AS r`,
     { columns: [['destination', 'text']], rows: destinations.map((n) => [n]) },
-    [now, now],
+    [now, now, now],
   );
   // An open or paused destination's breaker decides when its deliveries go: none is leased here.
   const inFlight = new Map(
     busy.map((b) => [b.destination, Number(b.waiting) > 0 || Number(b.held) > 0 ? Infinity : Number(b.n)]),
   );
+  // Ordered destinations: a payout's next delivery is leased only when its turn has come (src/store/ordering.ts).
+  const turns = yield* routesInTurn(
+    planned.map(({ i, routes }) => ({ routes, place: places.get((writes[i] as EventWrite).event.id) })),
+  );
   for (const { i, routes } of asking) {
     const lease = writes[i]?.lease as IngestLease;
     const ids = new Set<string>();
     for (const r of routes.filter(sendable)) {
+      if (!turns.has(r.id)) continue;
       const count = inFlight.get(r.destination) ?? 0;
       if (count >= lease.maxInFlight(r.destination)) continue;
       inFlight.set(r.destination, count + 1);

@@ -14,6 +14,7 @@ import {
   toSilencedRoute,
 } from './rows';
 import { all, get, where, type Dialect, type Row, type Script } from './sql';
+import { waitingFor } from './ordering';
 import type { InspectStore, QueueState } from './store';
 import { DELIVERY_STATES, type DeliveryState } from '../delivery/types';
 import type { DeliveryFilter, DeliveryView, EventDetail, EventFilter, EventSummary, ReplayFilter } from './types';
@@ -23,8 +24,8 @@ import type { DeliveryFilter, DeliveryView, EventDetail, EventFilter, EventSumma
  * a page's last id the next cursor; an event's whole story; the outbox as /metrics shows it.
  */
 
-const DELIVERY_SELECT = `SELECT d.*, e.control_number, e.source || '.' || e.type AS event_type
-  FROM deliveries d JOIN events e ON e.id = d.event_id`;
+const DELIVERY_SELECT = `SELECT d.*, e.control_number, e.source || '.' || e.type AS event_type,
+  ${waitingFor('d')} AS waiting_for FROM deliveries d JOIN events e ON e.id = d.event_id`;
 
 /** The states the queue gauges count, each with a partial index of its own. */
 const QUEUE_STATES: readonly DeliveryState[] = ['pending', 'inflight', 'dead'];
@@ -118,6 +119,8 @@ function* listDeliveryViews(d: Dialect, f: DeliveryFilter): Script<DeliveryView[
     ],
     ['d.destination = ?', f.destination],
     ['d.updated_ms >= ?', f.sinceMs],
+    // The clauses of the partial index deliveries_lines, which holds every held delivery.
+    ["d.payout_key IS NOT NULL AND d.state <> 'delivered' AND d.held_since_ms IS NOT NULL", f.held],
     ['d.id < ?', f.before],
   ]);
   const ids = yield* all<{ id: string }>(`SELECT d.id FROM deliveries d ${w.sql} ORDER BY d.id DESC LIMIT ?`, [

@@ -25,7 +25,8 @@ interface CopiedShape {
  * as one message), rejection-alert windows (rejections folded into a summary not sent yet), destination slots (a
  * pause a destination asked for, Slack's rate), metric totals (counters carry on rather than reset), the overview's
  * per-minute counts, signed-out dashboard sessions (their cookies stay refused), the ledger's tally of acknowledged
- * callbacks and the days whose summary was raised (so none is raised twice).
+ * callbacks and the days whose summary was raised (so none is raised twice), and each payout's count of ordered
+ * events (a payout's next event takes its place after those already queued).
  */
 export const COPIED = {
   events: {
@@ -63,6 +64,9 @@ export const COPIED = {
       'last_status',
       'last_error',
       'replays',
+      'payout_key',
+      'payout_seq',
+      'held_since_ms',
     ],
     key: ['id'],
   },
@@ -190,6 +194,7 @@ export const COPIED = {
     columns: ['day', 'timezone', 'computed_ms', 'balanced', 'unexplained', 'event_id'],
     key: ['day'],
   },
+  payout_order: { columns: ['payout_key', 'last_seq'], key: ['payout_key'] },
 } as const satisfies Record<string, CopiedShape>;
 
 export type CopiedTable = keyof typeof COPIED;

@@ -4,6 +4,7 @@ import type { StoreContext } from './context';
 import { recordActivity } from './dashboard';
 import { LOCK_SPACE } from './locks';
 import { all, get, lockNames, notifyWork, rows, run, type Dialect, type RowSource, type Script } from './sql';
+import { admitInTurn, earliestDue, inTurn } from './ordering';
 import type { OutboxStore, RateLimitStore } from './store';
 import type { AttemptRecord, ClaimOptions, ClaimedDelivery, DeliveryNext } from '../delivery/types';
 
@@ -13,6 +14,11 @@ export interface FinishWrite {
   owner: string;
   attempt: AttemptRecord;
   next: DeliveryNext;
+  /**
+   * A delivery of a payout's line (an ordered destination): the line's next delivery, when this finish brings its
+   * turn and it is due, is leased to `owner` until then in the same commit (src/store/ordering.ts, passOnInLine).
+   */
+  passOnUntilMs?: number | undefined;
 }
 
 interface DueRow {
@@ -22,9 +28,10 @@ interface DueRow {
   rules: string;
   attempts: number;
   next_attempt_ms: number;
+  payout_key: string | null;
 }
 
-const DUE_COLUMNS = 'id, event_id, destination, rules, attempts, next_attempt_ms';
+const DUE_COLUMNS = 'id, event_id, destination, rules, attempts, next_attempt_ms, payout_key';
 
 /** What a claim found due, under the destinations' locks: rows, live in-flight counts, rate slots. */
 interface Due {
@@ -132,7 +139,7 @@ function* readDue(d: Dialect, o: ClaimOptions): Script<Due | undefined> {
     due.push(
       ...(yield* all<DueRow>(
         `SELECT ${DUE_COLUMNS} FROM deliveries
-         WHERE state = 'pending' AND destination = ? AND next_attempt_ms <= ?
+         WHERE state = 'pending' AND destination = ? AND next_attempt_ms <= ? AND ${inTurn('deliveries')}
          ORDER BY next_attempt_ms LIMIT ?${d.forUpdateSkipLocked}`,
         [name, o.now, limit],
       )),
@@ -146,7 +153,12 @@ function choose(due: Due, o: ClaimOptions): { chosen: DueRow[]; taken: Map<strin
   const { inFlight, slots } = due;
   const chosen: DueRow[] = [];
   const taken = new Map<string, number>();
-  for (const row of due.rows) {
+  // One delivery per payout's line in one claim, whatever the rows read (src/store/ordering.ts).
+  const inTurn = admitInTurn(
+    due.rows.map((r) => ({ ...r, key: r.payout_key ?? undefined })),
+    new Set(),
+  );
+  for (const row of inTurn) {
     if (chosen.length >= o.max) break;
     const busy = inFlight.get(row.destination) ?? 0;
     if (busy >= o.maxInFlight(row.destination)) continue;
@@ -235,23 +247,22 @@ export function* finishAttempts(d: Dialect, finishes: readonly FinishWrite[], no
  * or a pause counts from when that ends, not from its deliveries' due times, which have passed: else the worker
  * would claim again every few ms for nothing.
  */
-function* nextWakeAt(now: number): Script<number | undefined> {
+function* nextWakeAt(d: Dialect, now: number): Script<number | undefined> {
   const row = yield* get<{ t: number | null }>(
     `SELECT min(t) AS t FROM (
-       SELECT min(next_attempt_ms) AS t FROM deliveries WHERE state = 'pending'
-         AND destination NOT IN (SELECT destination FROM destination_slots WHERE next_ms > ?) AND ${NOT_HELD}
+       ${earliestDue(d, `destination NOT IN (SELECT destination FROM destination_slots WHERE next_ms > ?) AND ${NOT_HELD}`)}
        UNION ALL SELECT min(s.next_ms) AS t FROM destination_slots s WHERE s.next_ms > ?
          AND EXISTS (SELECT 1 FROM deliveries d WHERE d.destination = s.destination AND d.state = 'pending')
        UNION ALL ${NEXT_PROBE}
        UNION ALL SELECT min(lease_until_ms) AS t FROM deliveries WHERE state = 'inflight') AS wake`,
-    [now, now, now],
+    [now, now, now, now],
   );
   return row?.t == null ? undefined : Number(row.t);
 }
 
 /** The group commit finished attempts share with callbacks (src/store/commit.ts). */
 interface FinishCommit {
-  finish(finish: FinishWrite): Promise<void>;
+  finish(finish: FinishWrite): Promise<unknown>;
   flush(): Promise<void>;
 }
 
@@ -269,7 +280,9 @@ export function createOutboxStore(ctx: StoreContext, commit: FinishCommit): Outb
       );
     },
     // Shares the group commit of whatever else is written in this turn (callbacks, other finishes).
-    finishAttempt: (delivery, owner, attempt, next) => commit.finish({ delivery, owner, attempt, next }),
+    finishAttempt: async (delivery, owner, attempt, next) => {
+      await commit.finish({ delivery, owner, attempt, next });
+    },
     releaseLeases: async (owner, ids) => {
       if (ids.length === 0) return;
       // After finishes still queued: a delivery finished in the same turn is not handed back.
@@ -287,7 +300,7 @@ export function createOutboxStore(ctx: StoreContext, commit: FinishCommit): Outb
       });
     },
     // After every round of sends: it must not wait behind a dashboard's listing on the read thread.
-    nextWakeAt: () => readQuick(() => nextWakeAt(Date.now())),
+    nextWakeAt: () => readQuick(() => nextWakeAt(d, Date.now())),
     onNewWork: (listener) => driver.onNewWork(listener),
     pauseDestination: async (destination, untilMs) => {
       // Never shortens a pause or a slot already taken further ahead.

@@ -7,11 +7,12 @@ import type { PruneCounts, PruneCutoffs } from './types';
 /**
  * Retention's statements (the policy and the loop are in ./retention.ts). Events older than the cut-off go with
  * their deliveries, attempts, copies and silenced routes, unless one of their deliveries is still pending or in
- * flight. Under concurrency from other processes (PostgreSQL): the events are locked first (a replay of one
+ * flight, or dead and holding its payout's later deliveries to an ordered destination (an operator's to release). Under concurrency from other processes (PostgreSQL): the events are locked first (a replay of one
  * waits, then finds it gone), and their deliveries are locked and read again, so a delivery requeued a moment ago
  * keeps its event.
  */
-const UNFINISHED = `EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.state IN ('pending', 'inflight'))`;
+const UNFINISHED = `EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id
+  AND (d.state IN ('pending', 'inflight') OR d.held_since_ms IS NOT NULL))`;
 
 function* pruneBatch(d: Dialect, cut: PruneCutoffs, limit: number): Script<PruneCounts> {
   const picked = yield* all<{ id: string }>(
@@ -21,12 +22,14 @@ function* pruneBatch(d: Dialect, cut: PruneCutoffs, limit: number): Script<Prune
   );
   let ids = picked.map((r) => r.id);
   if (ids.length > 0 && d.forUpdate !== '') {
-    const states = yield* all<{ event_id: string; state: string }>(
-      `SELECT event_id, state FROM deliveries WHERE event_id ${d.inList}${d.forUpdate}`,
+    const states = yield* all<{ event_id: string; state: string; held_since_ms: number | null }>(
+      `SELECT event_id, state, held_since_ms FROM deliveries WHERE event_id ${d.inList}${d.forUpdate}`,
       [d.list(ids)],
     );
     const unfinished = new Set(
-      states.filter((r) => r.state === 'pending' || r.state === 'inflight').map((r) => r.event_id),
+      states
+        .filter((r) => r.state === 'pending' || r.state === 'inflight' || r.held_since_ms !== null)
+        .map((r) => r.event_id),
     );
     ids = ids.filter((id) => !unfinished.has(id));
   }

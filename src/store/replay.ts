@@ -9,6 +9,7 @@ import type { ReplayStore } from './store';
 import type { NewDelivery } from '../delivery/types';
 import type { ReplayResult } from './types';
 import { insertRoutes } from './writes';
+import { isOrderedRoute, placeOfReplay } from './ordering';
 
 /**
  * Puts finished deliveries back in the queue with a fresh attempt budget (the attempt history stays). Pending or
@@ -18,8 +19,10 @@ function* requeue(d: Dialect, ids: readonly string[], now: number): Script<Repla
   const result: ReplayResult = { requeued: [], created: [], skipped: [] };
   if (ids.length === 0) return result;
   const updated = yield* all<{ id: string }>(
+    // A delivery of an ordered destination keeps its place in its payout's line (and holds nothing while queued).
     `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_ms = ?, lease_owner = NULL,
-       lease_until_ms = NULL, updated_ms = ?, replays = replays + 1 WHERE id ${d.inList} AND state IN ('delivered', 'dead') RETURNING id`,
+       lease_until_ms = NULL, updated_ms = ?, replays = replays + 1, held_since_ms = NULL
+     WHERE id ${d.inList} AND state IN ('delivered', 'dead') RETURNING id`,
     [now, now, d.list([...ids])],
   );
   const requeued = new Set(updated.map((r) => r.id));
@@ -53,7 +56,8 @@ function* replayEvent(
 ): Script<ReplayResult | undefined> {
   const found = yield* get<{ body: string }>(`SELECT body FROM events WHERE id = ?${d.forShare}`, [eventId]);
   if (found === undefined) return undefined;
-  const planned = plan(parseEvent(found.body));
+  const event = parseEvent(found.body);
+  const planned = plan(event);
   const existing = yield* all<{ id: string; destination: string; state: string }>(
     `SELECT id, destination, state FROM deliveries WHERE event_id = ? ORDER BY id${d.forUpdate}`,
     [eventId],
@@ -84,11 +88,10 @@ function* replayEvent(
     result.skipped.push(...r.skipped);
   }
   // Silences do not hold back a replay: what the operator asks for is sent.
-  yield* insertRoutes(
-    d,
-    [{ eventId, ms: now, routes: added.map((a) => ({ ...a, silencedBy: undefined })), replay: true }],
-    now,
-  );
+  const routes = added.map((a) => ({ ...a, silencedBy: undefined }));
+  // A new delivery to an ordered destination takes the event's place in its payout's line (placeOfReplay).
+  const place = routes.some(isOrderedRoute) ? yield* placeOfReplay(event) : undefined;
+  yield* insertRoutes(d, [{ eventId, ms: now, routes, place, replay: true }], now);
   // What the ledger holds the event's route rows to: the rules chose these too.
   if (added.length > 0) {
     yield* run('UPDATE events SET routes = routes + ? WHERE id = ? AND routes IS NOT NULL', [added.length, eventId]);

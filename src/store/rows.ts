@@ -127,6 +127,9 @@ export function toDeliveryView(r: Row): DeliveryView {
     lastError: strOrNull(r['last_error']),
     controlNumber: strOrNull(r['control_number']),
     eventType: String(r['event_type']),
+    heldSince: r['held_since_ms'] == null ? null : iso(r['held_since_ms']),
+    payoutSeq: numOrNull(r['payout_seq']),
+    waitingFor: strOrNull(r['waiting_for']),
   };
 }
 

@@ -18,6 +18,7 @@ import type {
   DeliveryFilter,
   DeliveryView,
   EventDetail,
+  HoldRelease,
   EventFilter,
   EventSummary,
   PayoutDetail,
@@ -148,6 +149,31 @@ export interface OutboxStore {
    * the listener is never called and the worker polls. Returns the unsubscribe.
    */
   onNewWork(listener: () => void): () => void;
+}
+
+/**
+ * Ordered destinations (src/store/ordering.ts): a finish that passes the payout's line on, and held payouts (what the
+ * dead alert counts and an operator releases).
+ */
+export interface OrderingStore {
+  /**
+   * finishAttempt for a delivery of a payout's line: in the same commit, the line's next delivery, when this finish
+   * brings its turn and it is due, is leased to `owner` until `passOnUntilMs` and resolved, to be sent at once.
+   */
+  finishInLine(
+    delivery: ClaimedDelivery,
+    owner: string,
+    attempt: AttemptRecord,
+    next: DeliveryNext,
+    passOnUntilMs: number,
+  ): Promise<ClaimedDelivery | undefined>;
+  /** How many of the payout's later deliveries to the same destination wait behind this one (pending or in flight). */
+  countWaitingBehind(deliveryId: string): Promise<number>;
+  /**
+   * A dead delivery that holds its payout's later deliveries (orderedOnDead "hold") lets them go on; it stays dead
+   * and may still be replayed. Says why not when it held nothing (or there is no such delivery).
+   */
+  releaseHold(deliveryId: string, now?: number): Promise<HoldRelease>;
 }
 
 /** Slack's rate limit: rate slots are taken by claimDeliveries (ClaimOptions.minIntervalMs); a 429 pauses. */
@@ -340,6 +366,7 @@ export interface Store
     IngestStore,
     OutboxStore,
     RateLimitStore,
+    OrderingStore,
     BreakerStore,
     InspectStore,
     ReplayStore,

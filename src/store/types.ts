@@ -81,6 +81,8 @@ export interface DeliveryFilter {
   destination?: string | undefined;
   /** Last state change at or after this instant. */
   sinceMs?: number | undefined;
+  /** Only dead deliveries that hold their payout's later events (an ordered destination's orderedOnDead "hold"). */
+  held?: boolean | undefined;
   before?: string | undefined;
   limit: number;
 }
@@ -99,6 +101,18 @@ export interface DeliveryView {
   lastError: string | null;
   controlNumber: string | null;
   eventType: string;
+  /**
+   * A dead delivery to an ordered destination that holds its payout's later events there (orderedOnDead "hold"):
+   * since when, until it is replayed or released. Null otherwise.
+   */
+  heldSince: string | null;
+  /**
+   * A delivery to an ordered destination: its event's place among the payout's ordered events (1 for the first
+   * stored), the order it is sent in. Null for a delivery that stands in no payout's line.
+   */
+  payoutSeq: number | null;
+  /** A pending delivery to an ordered destination whose turn has not come: the delivery of its payout it waits for. */
+  waitingFor: string | null;
 }
 
 export interface AttemptView {
@@ -174,6 +188,12 @@ export interface ReplayResult {
   created: string[];
   skipped: { id: string; reason: string }[];
 }
+
+/** What releasing a held delivery did: released (and how many of the payout's deliveries it let go on), or why not. */
+export type HoldRelease =
+  | { released: true; waiting: number }
+  /** `state` undefined: no such delivery; else it was not holding anything (a dead one already released, or never). */
+  | { released: false; state: DeliveryState | undefined };
 
 export interface ReplayFilter {
   state: 'dead' | 'delivered';

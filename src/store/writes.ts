@@ -3,6 +3,7 @@ import { stringifyEvent } from '../event-json';
 import { eventColumns } from './rows';
 import { notifyWork, rows, type Dialect, type RowSource, type Script } from './sql';
 import type { NewDelivery } from '../delivery/types';
+import { isOrderedRoute, type LinePlace } from './ordering';
 import type { EventOrigin } from '../ledger/types';
 
 /**
@@ -19,6 +20,8 @@ export interface EventInsert {
   routes: readonly NewDelivery[];
   /** Deliveries written in flight to this lease (first attempt counted) instead of pending: the ingest hand-off. */
   leased?: { owner: string; untilMs: number; ids: ReadonlySet<string> } | undefined;
+  /** The event's place in its payout's order: its ordered routes stand in line there (src/store/ordering.ts). */
+  place?: LinePlace | undefined;
 }
 
 const EVENT_COLUMNS: RowSource['columns'] = [
@@ -49,6 +52,8 @@ const DELIVERY_COLUMNS: RowSource['columns'] = [
   ['created_ms', 'bigint'],
   ['updated_ms', 'bigint'],
   ['replays', 'int'],
+  ['payout_key', 'text'],
+  ['payout_seq', 'bigint'],
 ];
 
 const MEMBER_COLUMNS: RowSource['columns'] = [
@@ -96,7 +101,7 @@ export function* insertEvents(d: Dialect, inserts: readonly EventInsert[], now: 
   );
   return yield* insertRoutes(
     d,
-    inserts.map((i) => ({ eventId: i.event.id, ms: i.receivedMs, routes: i.routes, leased: i.leased })),
+    inserts.map((i) => ({ eventId: i.event.id, ms: i.receivedMs, routes: i.routes, leased: i.leased, place: i.place })),
     now,
   );
 }
@@ -113,6 +118,7 @@ export function* insertRoutes(
     ms: number;
     routes: readonly NewDelivery[];
     leased?: EventInsert['leased'];
+    place?: LinePlace | undefined;
     /** Routes a replay adds: counted as replayed. */
     replay?: boolean;
   }[],
@@ -122,10 +128,11 @@ export function* insertRoutes(
   const members: unknown[][] = [];
   const silenced: unknown[][] = [];
   let pending = false;
-  for (const { eventId, ms, routes, leased, replay } of entries) {
+  for (const { eventId, ms, routes, leased, place, replay } of entries) {
     const replays = replay ? 1 : 0;
     for (const r of routes) {
       const rules = JSON.stringify(r.rules);
+      const line = place !== undefined && isOrderedRoute(r) ? [place.key, place.seq] : [null, null];
       if (r.silencedBy !== undefined) silenced.push([eventId, r.destination, r.silencedBy, rules]);
       else if (r.groupKey !== undefined) members.push([eventId, r.destination, r.groupKey, rules, ms]);
       else if (leased?.ids.has(r.id)) {
@@ -143,18 +150,19 @@ export function* insertRoutes(
           ms,
           now,
           replays,
+          ...line,
         ]);
       } else {
         pending = true;
-        deliveries.push([r.id, eventId, r.destination, rules, 'pending', 0, ms, null, null, ms, ms, replays]);
+        deliveries.push([r.id, eventId, r.destination, rules, 'pending', 0, ms, null, null, ms, ms, replays, ...line]);
       }
     }
   }
   yield* rows(
     `INSERT INTO deliveries (id, event_id, destination, rules, state, attempts, next_attempt_ms, lease_owner,
-       lease_until_ms, created_ms, updated_ms, replays)
+       lease_until_ms, created_ms, updated_ms, replays, payout_key, payout_seq)
      SELECT r.id, r.event_id, r.destination, r.rules, r.state, r.attempts, r.next_ms, r.lease_owner, r.lease_until_ms,
-       r.created_ms, r.updated_ms, r.replays FROM :rows AS r`,
+       r.created_ms, r.updated_ms, r.replays, r.payout_key, r.payout_seq FROM :rows AS r`,
     { columns: DELIVERY_COLUMNS, rows: deliveries },
   );
   yield* rows(

@@ -46,6 +46,8 @@ export interface BenchDaemonOptions {
   ingestOnly: boolean;
   /** Another build's dist/main.js (a before/after comparison); the repository's own by default. */
   entry?: string;
+  /** More settings of the sink destination (`ordered`, ...). */
+  sinkSettings?: Record<string, unknown>;
   /** Settings over the bench's own (the history phase's dashboard, destinations and rules). */
   config?: Record<string, unknown>;
   /** How long starting may take: a first start on a seeded store migrates it. */
@@ -58,6 +60,7 @@ export async function spawnBenchDaemon(options: BenchDaemonOptions): Promise<Ben
     url: `${options.sinkUrl}/`,
     secret: WEBHOOK_SECRET,
     ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
+    ...options.sinkSettings,
   };
   const config = {
     server: { host: '127.0.0.1', port: 0 },

@@ -37,7 +37,9 @@ export type Reply =
   /** Read the request, then never answer (until close()). */
   | { kind: 'hang' }
   /** Send status and headers, then never finish the body (until close()). */
-  | { kind: 'stall-body'; status: number };
+  | { kind: 'stall-body'; status: number }
+  /** Answer each request as `choose` picks for it (per payout, at random): a receiver whose answer varies. */
+  | { kind: 'choose'; choose: (request: RecordedRequest) => Reply };
 
 /** Ready-made replies for the cases destinations must handle. */
 export const replies = {
@@ -61,6 +63,7 @@ export const replies = {
   delayed: (ms: number, status = 200): Reply => ({ kind: 'delayed', ms, status }),
   hang: (): Reply => ({ kind: 'hang' }),
   stallBody: (status = 200): Reply => ({ kind: 'stall-body', status }),
+  choose: (choose: (request: RecordedRequest) => Reply): Reply => ({ kind: 'choose', choose }),
 };
 
 export type RequestPredicate = (requests: readonly RecordedRequest[]) => boolean;
@@ -102,6 +105,10 @@ export async function startReceiver(options: { port?: number } = {}): Promise<Re
 
   const answer = (reply: Reply, res: ServerResponse, request: RecordedRequest): void => {
     if (reply.kind === 'hang') return;
+    if (reply.kind === 'choose') {
+      answer(reply.choose(request), res, request);
+      return;
+    }
     if (reply.kind === 'delayed') {
       setTimeout(() => answer({ kind: 'reply', status: reply.status, body: 'ok' }, res, request), reply.ms);
       return;

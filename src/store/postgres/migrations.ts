@@ -189,6 +189,27 @@ const MIGRATIONS: string[] = [
     updated_ms bigint NOT NULL
   );
   `,
+  `
+  -- Ordered destinations (each payout's events one at a time, in the order stored). A delivery of a payout status to
+  -- one carries its line and place: payout_key (the payout's partner and control number) and payout_seq (the
+  -- event's number among the payout's ordered events, counted in payout_order under its row lock, so two writers of
+  -- one payout number one after the other). held_since_ms: a dead one whose destination holds the payout's later
+  -- events behind it (orderedOnDead "hold") until it is replayed or released. The index holds only the lines' live
+  -- rows: what a claim looks at to tell whether a delivery's turn has come. deliveries_pending holds payout_key too,
+  -- so what is due in no line is told from that index alone, as fast as before there were lines.
+  ALTER TABLE deliveries ADD COLUMN payout_key text;
+  ALTER TABLE deliveries ADD COLUMN payout_seq bigint;
+  ALTER TABLE deliveries ADD COLUMN held_since_ms bigint;
+  CREATE INDEX IF NOT EXISTS deliveries_lines ON deliveries (destination, payout_key, payout_seq)
+    WHERE payout_key IS NOT NULL AND state <> 'delivered';
+  DROP INDEX IF EXISTS deliveries_pending;
+  CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (destination, next_attempt_ms, payout_key)
+    WHERE state = 'pending';
+  CREATE TABLE IF NOT EXISTS payout_order (
+    payout_key text PRIMARY KEY,
+    last_seq bigint NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -69,6 +69,11 @@ async function expectBuilt(store: Store): Promise<void> {
 
 /** What undoes each migration appended after the payouts one, newest first: undone with it. */
 const UNDO_AFTER_PAYOUTS = [
+  // Ordered destinations' lines.
+  'DROP INDEX deliveries_lines; DROP INDEX deliveries_pending; DROP TABLE payout_order; ' +
+    "CREATE INDEX deliveries_pending ON deliveries (destination, next_attempt_ms) WHERE state = 'pending'; " +
+    'ALTER TABLE deliveries DROP COLUMN payout_key; ' +
+    'ALTER TABLE deliveries DROP COLUMN payout_seq; ALTER TABLE deliveries DROP COLUMN held_since_ms;',
   // The destinations' breakers.
   'DROP TABLE destination_states;',
   // The ledger's columns and tables.

@@ -183,7 +183,7 @@ describePostgres(
       expect(run.stdout).to.match(
         / 1 alert_windows, [1-9]\d* destination_slots, \d+ destination_states, [1-9]\d* metric_series, /,
       );
-      expect(run.stdout).to.match(/ [1-9]\d* callback_minutes, 1 ui_sessions_ended, 0 ledger_days$/m);
+      expect(run.stdout).to.match(/ [1-9]\d* callback_minutes, 1 ui_sessions_ended, 0 ledger_days, 0 payout_order$/m);
       expect(run.stdout).to.match(
         /^not copied \(written again by each daemon, or counted again from the copied rows\): metric_processes, health_probe, job_locks, rejection_quota, payout_counts, destination_activity$/m,
       );

@@ -132,7 +132,7 @@ describePostgres(
       expect(run.code, run.stderr).to.equal(0);
       expect(run.stdout).to.match(
         // destination_states: the breaker of "broken", which counted its failures.
-        /^copied \d+ rows from .*: 3 events, 6 deliveries, 6 attempts, 3 callback_keys, 1 callback_copies, \d+ callback_tally, 2 rejections, 1 silences, 0 event_silences, 0 group_members, 0 group_windows, 3 payouts, 2 payout_reconciliations, 0 alert_windows, 0 destination_slots, 1 destination_states, \d+ metric_series, \d+ callback_minutes, 0 ui_sessions_ended, 0 ledger_days$/m,
+        /^copied \d+ rows from .*: 3 events, 6 deliveries, 6 attempts, 3 callback_keys, 1 callback_copies, \d+ callback_tally, 2 rejections, 1 silences, 0 event_silences, 0 group_members, 0 group_windows, 3 payouts, 2 payout_reconciliations, 0 alert_windows, 0 destination_slots, 1 destination_states, \d+ metric_series, \d+ callback_minutes, 0 ui_sessions_ended, 0 ledger_days, 0 payout_order$/m,
       );
 
       const before = await withStore(sqlite.dbPath, snapshot);
@@ -244,6 +244,7 @@ describePostgres(
             callback_minutes: 0,
             ui_sessions_ended: 0,
             ledger_days: 0,
+            payout_order: 0,
           });
           // Counted from the page already there, not from zero.
           expect(lines.filter((l) => l.table === 'deliveries').map((l) => l.done)).to.deep.equal([4, 6]);

@@ -245,7 +245,7 @@ describe('destination config schema', () => {
     it('an unknown key, naming the key but not its value', () => {
       const message = failureOf({ type: 'webhook', url: 'https://x.io', secret: SECRET, sekret: SECRET });
       expect(message).to.equal(
-        'Unknown key "sekret"; expected only type, url, secret, secrets, signing, privateKey, headers, maxInFlight, breaker, omit, mask',
+        'Unknown key "sekret"; expected only type, url, secret, secrets, signing, privateKey, headers, maxInFlight, breaker, omit, mask, ordered, orderedOnDead',
       );
     });
 
