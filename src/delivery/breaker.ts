@@ -92,11 +92,15 @@ export class Breakers {
   async afterSuccess(delivery: ClaimedDelivery): Promise<void> {
     const { destination } = delivery;
     if (delivery.probe !== true && !this.counting.has(destination)) return;
+    // Cleared before the write, not after: a failure recorded while it is under way marks the count again, and the
+    // next success writes it back to 0. Cleared after, that mark was lost, later successes wrote nothing, and failures
+    // that were not in a row added up until they opened the breaker of a receiver that was only flaky.
+    this.counting.delete(destination);
     try {
       const change = await this.deps.store.recordBreakerSuccess(destination, this.now());
-      this.counting.delete(destination);
       if (change) this.changed(change);
     } catch (err) {
+      this.counting.add(destination);
       this.deps.logger.warn({ err, destination }, 'could not record a success with the breaker; the next one will');
     }
   }
