@@ -47,6 +47,11 @@ describeBrowser('dashboard Destinations page in Chromium', function () {
     });
     await postPayout();
     await Promise.all([hook.waitFor(1), witness.waitFor(1)]);
+    // Received is not yet recorded: the backlog the page shows is the store's, so wait for both attempts' records.
+    await waitUntil(
+      async () => (await t.daemon.store.listDeliveries({ state: 'delivered', limit: 10 })).length === 2,
+      'both deliveries recorded as delivered',
+    );
     browser = await launchBrowser();
     page = browser.page;
     await signInToDashboard(page, t.baseUrl, TOKEN);
