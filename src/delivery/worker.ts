@@ -1,66 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { createFlatLogger, type Logger } from '../log';
-import type { Destination } from '../destinations/types';
 import { StoreBusyError } from '../store/errors';
-import type { OrderingStore, OutboxStore, RateLimitStore } from '../store/store';
 import type { RelayEvent } from '../event';
-import type {
-  AttemptRecord,
-  ClaimedDelivery,
-  DeliveryNext,
-  IngestLease,
-  NewDelivery,
-  AttemptReport,
-  OrderedOnDead,
-} from './types';
+import type { AttemptRecord, ClaimedDelivery, DeliveryNext, IngestLease, NewDelivery, OrderedOnDead } from './types';
 import type { SaveOutcome } from '../ingest/types';
-import { Backstop } from './backstop';
+import { AttemptRunner } from './attempt';
+import type { WorkerDeps, WorkerOptions } from './worker-deps';
 import { HandOff, HAND_OFF_PER_DESTINATION, LEASE_MARGIN, MAX_HANDED } from './hand-off';
-import { decideAfterFailure, type RetryPolicy, type Verdict } from './backoff';
-import type { Breakers } from './breaker';
 import { scrubSecrets } from '../scrub';
-import { describeFailure, scrubAttempt, type FailureFacts } from './failure';
+import { scrubAttempt } from './failure';
 import { holdIfOrdered, orderedOnDeadOf } from './ordering';
 
 /** How soon to claim again when another process held the write lock. */
 const BUSY_RETRY_MS = 50;
-
-export interface WorkerOptions extends RetryPolicy {
-  timeoutMs: number;
-  /** Default per-destination limit; a destination's own maxInFlight wins. */
-  maxInFlight: number;
-  /** How often to look for work written by other processes (CLI replays, cluster peers). */
-  pollIntervalMs: number;
-  /** At most this many sends at once in this process. */
-  maxConcurrent?: number;
-  /** How long a claim is ours before another process may take it; default timeoutMs * 2 + 5 s. */
-  leaseMs?: number;
-}
-
-export interface WorkerDeps {
-  /**
-   * Without pauseDestination a 429 delays only its own delivery; without finishInLine a payout's next delivery to an
-   * ordered destination waits for a claim.
-   */
-  store: OutboxStore & Partial<RateLimitStore> & Partial<Pick<OrderingStore, 'finishInLine'>>;
-  destinations: ReadonlyMap<string, Destination>;
-  destinationLimits: ReadonlyMap<string, number>;
-  /**
-   * Rate-limited destinations (Slack: 1000 / ratePerSecond ms between sends, across processes). A 429 from one
-   * of them pauses all its deliveries for the Retry-After it sent.
-   */
-  minIntervals?: ReadonlyMap<string, number>;
-  /** Ordered destinations, with what a death does to a payout's later events there (orderedOnDead). */
-  ordering?: ReadonlyMap<string, OrderedOnDead>;
-  logger: Logger;
-  /** Every configured secret (destinations, partners, admin token), longest first: scrubbed from what is recorded. */
-  secrets?: readonly string[];
-  onAttempt?: (report: AttemptReport) => void;
-  /** Destinations' breakers: failures recorded, sends to an open or paused destination held back. */
-  breakers?: Breakers;
-  now?: () => number;
-  random?: () => number;
-}
 
 /**
  * Sends deliveries. Those of callbacks this process ingested come in memory:
@@ -100,7 +52,7 @@ export class DeliveryWorker {
   private readonly now: () => number;
   /** One line per attempt, from flat fields with secrets already scrubbed: see createFlatLogger. */
   private readonly attemptLogger: Logger;
-  private readonly backstop: Backstop;
+  private readonly runner: AttemptRunner;
 
   constructor(
     private readonly deps: WorkerDeps,
@@ -108,7 +60,7 @@ export class DeliveryWorker {
   ) {
     this.now = deps.now ?? Date.now;
     this.attemptLogger = createFlatLogger(deps.logger);
-    this.backstop = new Backstop(options.timeoutMs + 1_000, `no answer within ${options.timeoutMs} ms`);
+    this.runner = new AttemptRunner(deps, options);
   }
 
   start(): void {
@@ -348,41 +300,9 @@ export class DeliveryWorker {
       onSent();
       return this.holdBack(delivery);
     }
-    const started = this.now();
-    const destination = this.deps.destinations.get(delivery.destination);
-    let attempt: AttemptRecord;
-    let next: DeliveryNext;
-    let deadReason: string | undefined;
-    if (!destination) {
-      deadReason = `destination "${delivery.destination}" is no longer configured`;
-      attempt = { startedAt: started, durationMs: 0, outcome: 'dead', error: deadReason };
-      next = { state: 'dead' };
-    } else {
-      try {
-        const result = await this.send(destination, delivery);
-        await this.holdDestination(delivery.destination);
-        await this.deps.breakers?.afterSuccess(delivery);
-        attempt = { startedAt: started, durationMs: this.now() - started, outcome: 'delivered', ...result };
-        next = { state: 'delivered' };
-      } catch (err) {
-        const failure = describeFailure(err);
-        const verdict = await this.judge(delivery, failure);
-        const base = { startedAt: started, durationMs: this.now() - started, error: failure.error };
-        const extra = {
-          ...(failure.status !== undefined ? { status: failure.status } : {}),
-          ...(failure.response !== undefined ? { response: failure.response } : {}),
-        };
-        await this.holdDestination(delivery.destination, failure);
-        if (verdict.kind === 'retry') {
-          attempt = { ...base, ...extra, outcome: 'retry' };
-          next = { state: 'pending', nextAttemptMs: this.now() + verdict.delayMs };
-        } else {
-          deadReason = verdict.reason;
-          attempt = { ...base, ...extra, outcome: 'dead', error: verdict.reason };
-          next = { state: 'dead' };
-        }
-      }
-    }
+    const result = await this.runner.run(delivery);
+    let { attempt, next } = result;
+    let { deadReason } = result;
     onSent();
     const onDead = orderedOnDeadOf(this.deps.ordering, delivery);
     next = holdIfOrdered(next, onDead);
@@ -459,58 +379,9 @@ export class DeliveryWorker {
     this.startHanded();
   }
 
-  /**
-   * After the destination's breaker has heard of the failure: a delivery to a destination open or paused now stays
-   * pending, due at once (the breaker decides when it goes), whatever its attempts; else the retry maths decide.
-   */
-  private async judge(delivery: ClaimedDelivery, failure: FailureFacts): Promise<Verdict> {
-    const error = scrubSecrets(failure.error, this.deps.secrets ?? []);
-    if (await this.deps.breakers?.afterFailure(delivery, { ...failure, error })) return { kind: 'retry', delayMs: 0 };
-    return decideAfterFailure({ attempt: delivery.attempt, ...failure }, this.options, this.deps.random);
-  }
-
   /** Claimed or handed over before its destination's breaker opened or paused: back to pending, unsent. */
   private async holdBack(delivery: ClaimedDelivery): Promise<void> {
     this.leases.delete(delivery.id);
     await this.release([delivery]);
-  }
-
-  /**
-   * A rate-limited destination's next send waits `interval` from this answer, not only from this claim: a slow
-   * send (a cold connection) would otherwise reach the receiver less than `interval` before the next. A 429 with
-   * Retry-After holds every delivery to it that long (capped like any Retry-After), not only this one, so the
-   * queue drains at the receiver's pace instead of each delivery meeting its own 429.
-   */
-  private async holdDestination(destination: string, failure?: { status?: number; retryAfterMs?: number }) {
-    const interval = this.deps.minIntervals?.get(destination);
-    const pause = this.deps.store.pauseDestination?.bind(this.deps.store);
-    if (interval === undefined || !pause) return;
-    const asked = failure?.status === 429 ? Math.min(failure.retryAfterMs ?? 0, this.options.maxBackoffMs) : 0;
-    const holdMs = Math.max(interval, asked);
-    try {
-      await pause(destination, this.now() + holdMs);
-      if (asked > 0)
-        this.deps.logger.warn({ destination, pauseMs: asked }, 'destination answered 429: paused for its Retry-After');
-    } catch (err) {
-      // The claim's slot still spaced this send; a 429's own delivery still waits its Retry-After.
-      this.deps.logger.warn({ err, destination }, 'could not hold a rate-limited destination');
-    }
-  }
-
-  private async send(destination: Destination, delivery: ClaimedDelivery) {
-    // Destinations enforce timeoutMs themselves (and say so in the attempt's error); this is
-    // the backstop for one that does not, so a send can never hold a lease or the drain open.
-    const backstop = this.backstop.take();
-    try {
-      return await destination.send({
-        deliveryId: delivery.id,
-        attempt: delivery.attempt,
-        event: delivery.event,
-        rules: delivery.rules,
-        signal: backstop.signal,
-      });
-    } finally {
-      backstop.done();
-    }
   }
 }
