@@ -5,7 +5,7 @@ import autocannon from 'autocannon';
 import { dayOf, dayWindow } from '../../src/ledger/balance';
 import type { Ledger } from '../../src/ledger/types';
 import { openPostgresStore } from '../support/store';
-import { buildBenchCallback } from './load';
+import { buildBenchCallback } from './callbacks';
 import { seedLedgerPostgres, seedLedgerSqlite, type LedgerSeed } from './ledger-seed';
 import { startBenchPostgres, wantsPostgres } from './postgres';
 import { forkHelper, spawnBenchDaemon, type BenchServer } from './processes';
