@@ -4,7 +4,8 @@ import { WRITER_SHARD } from './shard';
 import { all, get, rows, run, type Dialect, type Row, type Script } from './sql';
 import type { DashboardStore } from './store';
 import type { AttemptRecord } from '../delivery/types';
-import type { CallbackMinute, DestinationActivity } from './types';
+import type { DestinationActivity } from './types';
+import type { CallbackMinute } from '../ingest/types';
 
 /** One finished attempt as the destinations page remembers it. */
 export interface FinishedAttempt {

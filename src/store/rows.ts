@@ -16,13 +16,11 @@ import type {
   DeliveryView,
   DestinationActivity,
   EventSummary,
-  GroupMembership,
-  PayoutView,
-  ReconciliationView,
   RejectionDetail,
   RejectionView,
-  SilencedRoute,
 } from './types';
+import type { GroupMembership, SilencedRoute } from '../alerts/types';
+import type { PayoutView, ReconciliationView } from '../payouts/types';
 import type { DeliveryState } from '../delivery/types';
 import type { FoldedWindow, NewSilence, SilenceView } from '../alerts/types';
 import type { PayoutRecord, ReconciliationOutcome } from '../payouts/types';
