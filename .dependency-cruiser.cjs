@@ -1,9 +1,11 @@
 /**
  * npm run lint: the layers of src/ (docs/architecture.md), enforced. Folders are ranked top to bottom; a folder
  * imports only from folders below it, and from the small shared modules at src/ itself (event.ts, ids.ts, log.ts,
- * ...). Three kinds of module sit below every folder whatever their place: a feature's vocabulary
+ * ...). Two kinds of module sit below every folder whatever their place: a feature's vocabulary
  * (src/<feature>/types.ts: types and constants only, importing nothing but event.ts and other vocabularies),
- * which the store may speak in without depending on the feature. The fronts (admin API, dashboard, CLI) do what
+ * which the store may speak in without depending on the feature; and a feature's decisions
+ * (src/<feature>/decisions.ts: pure functions importing nothing but event.ts, vocabularies and other decisions, so
+ * no I/O can reach them), which the store executes in its transactions without making them. The fronts (admin API, dashboard, CLI) do what
  * they do through src/operations, where each use case is written once.
  */
 const RANKED = [
@@ -27,6 +29,9 @@ const RANKED = [
   'runtime',
 ];
 
+/** A feature's vocabulary and its decisions: leaves anything may import. */
+const LEAVES = ['^src/[a-z-]+/types\\.ts$', '^src/[a-z-]+/decisions\\.ts$'];
+
 /** For each ranked folder, no import of a folder ranked above it (its own vocabulary aside). */
 const downwardOnly = RANKED.map((folder, rank) => {
   const above = RANKED.slice(0, rank);
@@ -35,7 +40,7 @@ const downwardOnly = RANKED.map((folder, rank) => {
     severity: 'error',
     comment: `src/${folder}/ sits below ${above.join(', ') || 'nothing'}: it must not import them (docs/architecture.md).`,
     from: { path: `^src/${folder}/` },
-    to: { path: `^src/(${above.join('|')})/`, pathNot: '^src/[a-z-]+/types\\.ts$' },
+    to: { path: `^src/(${above.join('|')})/`, pathNot: LEAVES },
   };
 }).filter((rule) => rule.to.path !== '^src/()/');
 
@@ -70,9 +75,18 @@ module.exports = {
       severity: 'error',
       comment:
         'The store executes decisions it is given and knows no feature: of a feature it may import only its ' +
-        'vocabulary (src/<feature>/types.ts).',
+        'vocabulary (src/<feature>/types.ts) and its pure decisions (src/<feature>/decisions.ts).',
       from: { path: '^src/store/' },
-      to: { path: '^src/[a-z-]+/', pathNot: ['^src/store/', '^src/[a-z-]+/types\\.ts$'] },
+      to: { path: '^src/[a-z-]+/', pathNot: ['^src/store/', ...LEAVES] },
+    },
+    {
+      name: 'decisions-are-pure',
+      severity: 'error',
+      comment:
+        "A feature's decisions (decisions.ts) are pure functions the store runs inside its transactions: they import " +
+        'only event.ts, vocabularies and other decisions (no node: module, no package, nothing that does I/O).',
+      from: { path: '^src/[a-z-]+/decisions\\.ts$' },
+      to: { pathNot: ['^src/event\\.ts$', ...LEAVES] },
     },
     {
       name: 'vocabularies-are-leaves',

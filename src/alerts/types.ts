@@ -1,5 +1,5 @@
 import type { GroupEvent, RelayEvent } from '../event';
-import type { NewDelivery } from '../delivery/types';
+import type { DeliveryState, NewDelivery } from '../delivery/types';
 
 /** Silences, rejection-alert windows and groups, as the store keeps them for every process. */
 /**
@@ -116,4 +116,24 @@ export interface FlushedGroup {
   messageEventId: string;
   deliveryId: string;
   members: number;
+}
+
+/** A destination an event did not go to because a silence was active when it was stored. */
+export interface SilencedRoute {
+  destination: string;
+  silenceId: string;
+  rules: string[];
+}
+
+/** An event's place in a group: waiting for its window, or carried by a group message (whose delivery it follows). */
+export interface GroupMembership {
+  destination: string;
+  groupKey: string;
+  rules: string[];
+  joinedAt: string;
+  /** The group message's event, once the window closed. */
+  messageEventId: string | null;
+  deliveryId: string | null;
+  /** `waiting` until the message exists, then its delivery's state (`pruned` once retention removed the message). */
+  state: 'waiting' | DeliveryState | 'pruned';
 }

@@ -65,3 +65,16 @@ export type AcknowledgedOutcome = 'accepted' | 'duplicate' | 'conflict';
 
 /** How a callback was answered, as the metrics and the dashboard count it. */
 export type CallbackOutcome = AcknowledgedOutcome | `refused:${RejectionReason | 'internal'}`;
+
+/** How a callback was answered, as the dashboard's chart counts it (a conflicting copy counts as a duplicate). */
+export type CallbackTally = 'accepted' | 'duplicate' | 'rejected';
+
+export const CALLBACK_TALLIES: readonly CallbackTally[] = ['accepted', 'duplicate', 'rejected'];
+
+/** Callbacks answered one way in one minute, summed over every process. */
+export interface CallbackMinute {
+  /** The minute's start, ms epoch. */
+  minuteMs: number;
+  outcome: CallbackTally;
+  count: number;
+}

@@ -10,6 +10,16 @@ export type EventOrigin = 'callback' | 'reconciliation' | 'skyrelay';
 
 export const EVENT_ORIGINS: readonly EventOrigin[] = ['callback', 'reconciliation', 'skyrelay'];
 
+/** How an acknowledged callback counts in the tally: a new event, a duplicate, or a conflicting copy. */
+export type TallyOutcome = 'event' | 'duplicate' | 'copy';
+
+/** One acknowledged callback, as the tally counts it. */
+export interface TallyEntry {
+  partner: string;
+  receivedMs: number;
+  outcome: TallyOutcome;
+}
+
 /** What the ledger asks the store: events received in [startMs, endMs), of one partner or all. */
 export interface LedgerWindow {
   startMs: number;

@@ -1,7 +1,8 @@
 import { silenceState } from '../alerts/silence-match';
 import { isStuckCheckOn, stuckCutoffs, type StuckWaits } from '../payouts/stuck-after';
 import type { DashboardStore, InspectStore, PayoutStore, QueueState, SilenceStore } from '../store/store';
-import type { CallbackMinute, DestinationActivity } from '../store/types';
+import type { DestinationActivity } from '../store/types';
+import type { CallbackMinute } from '../ingest/types';
 
 export interface DashboardDeps {
   store: InspectStore & DashboardStore & PayoutStore & SilenceStore;

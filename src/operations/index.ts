@@ -12,7 +12,7 @@ import { openStore, type Store, type StoreOptions } from '../store';
 import { StoreNotFoundError } from '../store/errors';
 import { pruneAll } from '../retention/retention';
 import type { NewDelivery } from '../delivery/types';
-import type { PruneCounts, PruneCutoffs } from '../store/types';
+import type { PruneCounts, PruneCutoffs } from '../retention/types';
 import { DashboardOperations } from './dashboard';
 import { DestinationOperations } from './destinations';
 import { NotFoundError } from './errors';

@@ -7,10 +7,10 @@ import type {
   EventFilter,
   EventSummary,
   PayoutDetail,
-  PayoutView,
   RejectionFilter,
   RejectionView,
 } from '../store/types';
+import type { PayoutView } from '../payouts/types';
 import type { PayoutFilter } from '../payouts/types';
 import { NotFoundError } from './errors';
 import { readPage, type Page } from './paging';

@@ -4,30 +4,24 @@
  */
 export type {
   AttemptView,
-  CallbackMinute,
-  CallbackTally,
   DeliveryFilter,
   DeliveryView,
   DestinationActivity,
   EventDetail,
   EventFilter,
   EventSummary,
-  GroupMembership,
   PayoutDetail,
-  PayoutView,
-  PruneCounts,
-  PruneCutoffs,
-  ReconciliationView,
   RejectionFilter,
   RejectionView,
   ReplayResult,
-  SilencedRoute,
 } from '../store/types';
 export type { DeliveryState } from '../delivery/types';
-export type { NewSilence, SilenceView } from '../alerts/types';
-export type { PayoutFilter, StuckCutoff } from '../payouts/types';
+export type { GroupMembership, NewSilence, SilenceView, SilencedRoute } from '../alerts/types';
+export type { PayoutFilter, PayoutView, ReconciliationView, StuckCutoff } from '../payouts/types';
+export type { CallbackMinute, CallbackTally } from '../ingest/types';
+export type { PruneCounts, PruneCutoffs } from '../retention/types';
 export type { QueueState } from '../store/store';
-export { CALLBACK_TALLIES } from '../store/types';
+export { CALLBACK_TALLIES } from '../ingest/types';
 export { DELIVERY_STATES } from '../delivery/types';
 export { stringifyEventDetail, stringifyPayoutDetail } from '../store/detail-json';
 export type { Ledger, LedgerRoutes, Unexplained } from '../ledger/types';

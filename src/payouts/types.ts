@@ -198,3 +198,34 @@ export interface StuckCheck {
 
 /** How one status query ended, as `skyrelay_status_queries_total{outcome}` counts it. */
 export type StatusQueryOutcome = 'ok' | 'rejected' | 'timeout' | 'transport' | 'unreadable' | 'request';
+
+/** A payout as operators see it. */
+export interface PayoutView {
+  id: string;
+  partner: string;
+  controlNumber: string;
+  state: PayoutState;
+  final: boolean;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  lastDealTime: string;
+  stateSince: string;
+  stuckState: PayoutState | null;
+  anomalies: number;
+  confirmation: PayoutConfirmation;
+}
+
+/**
+ * A reconciliation result on a payout's timeline. The same answer asked again (same status, outcome and detail) is
+ * counted on the row it repeats, so a payout open for days keeps a few rows, not one per interval.
+ */
+export interface ReconciliationView {
+  firstCheckedAt: string;
+  lastCheckedAt: string;
+  checks: number;
+  status: number | null;
+  statusDesc: string;
+  outcome: ReconciliationOutcome;
+  detail: string;
+  eventId: string | null;
+}

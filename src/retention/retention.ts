@@ -1,7 +1,7 @@
 import type { Logger } from '../log';
 import { Periodic } from '../periodic';
 import type { ClusterJobs, RetentionStore } from '../store/store';
-import type { PruneCounts, PruneCutoffs } from '../store/types';
+import type { PruneCounts, PruneCutoffs } from './types';
 
 /**
  * Retention: events older than the cut-off go with their deliveries,

@@ -1,6 +1,7 @@
 import type { StoreContext } from './context';
 import { all, get, notifyWork, run, type Dialect, type Script } from './sql';
 import type { BreakerStore } from './store';
+import type { Hold } from '../delivery/decisions';
 import type { BreakerChange, BreakerFailure, BreakerReason, BreakerRecord, BreakerState } from '../delivery/types';
 
 /**
@@ -223,13 +224,6 @@ function* applySettings(
   }
 }
 
-/** An open or paused destination, as a claim sees it. */
-export interface Hold {
-  state: 'open' | 'paused';
-  probeMs: number;
-  probeIntervalMs: number;
-}
-
 /**
  * For a claim, under the destinations' locks: which of them are open or paused. One indexed read of a table with a
  * row per destination that ever failed.
@@ -251,16 +245,6 @@ export function* readHolds(d: Dialect, destinations: readonly string[]): Script<
       { state: r.state, probeMs: Number(r.probe_ms ?? 0), probeIntervalMs: Number(r.probe_interval_ms ?? 0) },
     ]),
   );
-}
-
-/**
- * How many of a destination's pending deliveries a claim may read: unlimited (undefined) when it is closed, none when
- * paused, and when open one probe once its slot has come and no send to it is in flight anywhere.
- */
-export function probeRoom(hold: Hold | undefined, now: number, inFlight: number): number | undefined {
-  if (hold === undefined) return undefined;
-  if (hold.state === 'paused' || hold.probeMs > now || inFlight > 0) return 0;
-  return 1;
 }
 
 /**

@@ -4,7 +4,8 @@ import { WRITER_SHARD } from './shard';
 import { all, get, rows, run, type Dialect, type Row, type Script } from './sql';
 import type { DashboardStore } from './store';
 import type { AttemptRecord } from '../delivery/types';
-import type { CallbackMinute, DestinationActivity } from './types';
+import type { DestinationActivity } from './types';
+import type { CallbackMinute } from '../ingest/types';
 
 /** One finished attempt as the destinations page remembers it. */
 export interface FinishedAttempt {
@@ -14,7 +15,7 @@ export interface FinishedAttempt {
 
 /**
  * The upsert clause of destination_activity: the later success and the later failure win (SQLite's two-argument max
- * is NULL when either is, hence the coalesce). Also how migrate-store merges the attempts it copies.
+ * is NULL when either is, hence the coalesce). Also how rows copied in directly (direct.ts) are merged.
  */
 export function mergeActivity(d: Pick<Dialect, 'greatest'>): string {
   const later = `CASE WHEN destination_activity.failure_ms IS NULL OR excluded.failure_ms >= destination_activity.failure_ms`;

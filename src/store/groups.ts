@@ -1,6 +1,6 @@
 import { parseEvent } from '../event-json';
 import type { StoreContext } from './context';
-import { unionRules } from './rows';
+import { unionRules } from '../alerts/decisions';
 import { all, get, run, type Dialect, type Script } from './sql';
 import type { GroupStore } from './store';
 import type { FlushedGroup, GroupFlush } from '../alerts/types';

@@ -5,6 +5,17 @@ import { all, get, notifyWork, rows, run, type Dialect, type Script } from './sq
 import type { OrderingStore } from './store';
 import type { AttemptRecord, ClaimedDelivery, DeliveryNext, DeliveryState, NewDelivery } from '../delivery/types';
 import type { HoldRelease } from './types';
+import {
+  admitInTurn,
+  isOrderedRoute,
+  lineOf,
+  numberInBatch,
+  payoutKeyOf,
+  type LineCandidate,
+  type LinePlace,
+} from '../delivery/decisions';
+
+export type { LinePlace } from '../delivery/decisions';
 
 /**
  * Ordered destinations: each payout's events reach one of them one at a time, in the order they were stored.
@@ -18,43 +29,6 @@ import type { HoldRelease } from './types';
  * (src/store/outbox.ts, leaseAtIngest), it keeps every other process from sending the payout's next event there
  * until it is finished, handed back or taken over after its lease ran out.
  */
-
-/** A payout's line key: its partner and control number. Only payout statuses have one. */
-export function payoutKeyOf(event: RelayEvent): string | undefined {
-  return event.source === 'skypay' && event.type === 'payout'
-    ? JSON.stringify([event.partner, event.controlNumber])
-    : undefined;
-}
-
-/** An event's place among its payout's ordered events. */
-export interface LinePlace {
-  key: string;
-  seq: number;
-}
-
-/** A route that stands in a line: sent to its destination (not silenced, not grouped) and marked ordered. */
-export function isOrderedRoute(r: NewDelivery): boolean {
-  return r.ordered === true && r.silencedBy === undefined && r.groupKey === undefined;
-}
-
-/**
- * The places of events in a batch, given each payout's count before it: numbered on in the order given (the order
- * they are stored in), an event without an ordered route left out. Pure, for the script below.
- */
-export function numberInBatch(
-  events: readonly { id: string; key: string | undefined; ordered: boolean }[],
-  lastBefore: ReadonlyMap<string, number>,
-): Map<string, LinePlace> {
-  const next = new Map(lastBefore);
-  const places = new Map<string, LinePlace>();
-  for (const { id, key, ordered } of events) {
-    if (key === undefined || !ordered) continue;
-    const seq = (next.get(key) ?? 0) + 1;
-    next.set(key, seq);
-    places.set(id, { key, seq });
-  }
-  return places;
-}
 
 /**
  * Numbers the batch's events that have an ordered route, per payout, after the payout's events stored before: one
@@ -159,17 +133,6 @@ export function waitingFor(x: string): string {
      AND ${BLOCKS(x)} ORDER BY o.payout_seq LIMIT 1) END`;
 }
 
-/** A route about to be written, and the line it would stand in. */
-export interface LineCandidate {
-  id: string;
-  destination: string;
-  /** Its payout's line key when it is ordered; undefined when it stands in no line. */
-  key: string | undefined;
-}
-
-/** One line per destination and payout. */
-const lineOf = (c: { destination: string; key: string }) => `${c.destination}\n${c.key}`;
-
 /**
  * The lines among `candidates` that already have a live delivery: one in flight, pending, or dead and holding. A new
  * delivery there must wait its turn, so the hand-off leases none of them.
@@ -191,27 +154,6 @@ export function* busyLines(candidates: readonly LineCandidate[]): Script<Set<str
     },
   );
   return new Set(busy.map((b) => lineOf({ destination: b.destination, key: b.payout_key })));
-}
-
-/**
- * The one-at-a-time rule over deliveries about to go out together (one claim, one batch's hand-off), in the order
- * they would go: of each line, only the first may go, and none of a line already `busy`. A delivery in no line
- * always may. Pure: what the SQL above decides against the stored rows, this decides within the batch.
- */
-export function admitInTurn<T extends LineCandidate>(candidates: readonly T[], busy: ReadonlySet<string>): T[] {
-  const seen = new Set(busy);
-  const admitted: T[] = [];
-  for (const c of candidates) {
-    if (c.key === undefined) {
-      admitted.push(c);
-      continue;
-    }
-    const line = lineOf({ destination: c.destination, key: c.key });
-    if (seen.has(line)) continue;
-    seen.add(line);
-    admitted.push(c);
-  }
-  return admitted;
 }
 
 /**

@@ -1,10 +1,11 @@
 import { parseEvent } from '../event-json';
-import { NEXT_PROBE, NOT_HELD, probeRoom, readHolds, releaseHeld, takeProbes, type Hold } from './breakers';
+import { NEXT_PROBE, NOT_HELD, readHolds, releaseHeld, takeProbes } from './breakers';
+import { admitInTurn, probeRoom, type Hold } from '../delivery/decisions';
 import type { StoreContext } from './context';
 import { recordActivity } from './dashboard';
 import { LOCK_SPACE } from './locks';
 import { all, get, lockNames, notifyWork, rows, run, type Dialect, type RowSource, type Script } from './sql';
-import { admitInTurn, earliestDue, inTurn } from './ordering';
+import { earliestDue, inTurn } from './ordering';
 import type { OutboxStore, RateLimitStore } from './store';
 import type { AttemptRecord, ClaimOptions, ClaimedDelivery, DeliveryNext } from '../delivery/types';
 
@@ -153,7 +154,7 @@ function choose(due: Due, o: ClaimOptions): { chosen: DueRow[]; taken: Map<strin
   const { inFlight, slots } = due;
   const chosen: DueRow[] = [];
   const taken = new Map<string, number>();
-  // One delivery per payout's line in one claim, whatever the rows read (src/store/ordering.ts).
+  // One delivery per payout's line in one claim, whatever the rows read (src/delivery/decisions.ts).
   const inTurn = admitInTurn(
     due.rows.map((r) => ({ ...r, key: r.payout_key ?? undefined })),
     new Set(),

@@ -8,6 +8,7 @@ import {
   type PayoutState,
   type SystemEvent,
 } from '../event';
+import { sortHistory } from '../payouts/decisions';
 import type { StoreContext } from './context';
 import { eventsOfControlNumber } from './inspect';
 import { WriteRaceError } from './errors';
@@ -15,7 +16,6 @@ import {
   PAYOUT_COLUMNS,
   RECONCILIATION_COLUMNS,
   payoutParams,
-  sortHistory,
   toPayoutHistory,
   toPayoutRecord,
   toPayoutView,

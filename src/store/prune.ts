@@ -2,7 +2,7 @@ import type { StoreContext } from './context';
 import { all, get, run, type Dialect, type Script } from './sql';
 import type { RetentionStore } from './store';
 import { pruneTally } from './tally';
-import type { PruneCounts, PruneCutoffs } from './types';
+import type { PruneCounts, PruneCutoffs } from '../retention/types';
 
 /**
  * Retention's statements (the policy and the loop are in ./retention.ts). Events older than the cut-off go with

@@ -3,13 +3,14 @@ import { parseEvent } from '../event-json';
 import type { StoreContext } from './context';
 import { ReplayCountChangedError } from './errors';
 import { selectReplayable } from './inspect';
-import { describeGroupReplay } from './rows';
+import { describeGroupReplay } from '../alerts/decisions';
 import { all, get, notifyWork, run, type Dialect, type Script } from './sql';
 import type { ReplayStore } from './store';
 import type { NewDelivery } from '../delivery/types';
 import type { ReplayResult } from './types';
 import { insertRoutes } from './writes';
-import { isOrderedRoute, placeOfReplay } from './ordering';
+import { isOrderedRoute } from '../delivery/decisions';
+import { placeOfReplay } from './ordering';
 
 /**
  * Puts finished deliveries back in the queue with a fresh attempt budget (the attempt history stays). Pending or

@@ -8,6 +8,7 @@ import {
   type RelayEvent,
 } from '../event';
 import { parseEvent } from '../event-json';
+import { sortHistory } from '../payouts/decisions';
 import type {
   AttemptView,
   CallbackIdentity,
@@ -15,13 +16,11 @@ import type {
   DeliveryView,
   DestinationActivity,
   EventSummary,
-  GroupMembership,
-  PayoutView,
-  ReconciliationView,
   RejectionDetail,
   RejectionView,
-  SilencedRoute,
 } from './types';
+import type { GroupMembership, SilencedRoute } from '../alerts/types';
+import type { PayoutView, ReconciliationView } from '../payouts/types';
 import type { DeliveryState } from '../delivery/types';
 import type { FoldedWindow, NewSilence, SilenceView } from '../alerts/types';
 import type { PayoutRecord, ReconciliationOutcome } from '../payouts/types';
@@ -326,13 +325,6 @@ export function toPayoutHistory(events: Row[], copies: Row[]): PayoutHistoryEntr
   return sortHistory(entries);
 }
 
-/** A timeline in order: by dealTime (SkyPay's text sorts as time), then by when each arrived. */
-export function sortHistory(entries: PayoutHistoryEntry[]): PayoutHistoryEntry[] {
-  return entries.sort((a, b) =>
-    a.dealTime === b.dealTime ? a.receivedAt.localeCompare(b.receivedAt) : a.dealTime < b.dealTime ? -1 : 1,
-  );
-}
-
 /** Last successes and last failures (each driver's SQL gives the same columns) to one row per destination, by name. */
 export function toDestinationActivity(successes: Row[], failures: Row[]): DestinationActivity[] {
   const byName = new Map<string, DestinationActivity>();
@@ -368,20 +360,6 @@ export function toGroupMembership(r: Row): GroupMembership {
     // Retention may have removed the message (it is newer than its members, so rarely before them).
     state: message === null ? 'waiting' : ((strOrNull(r['state']) as DeliveryState | null) ?? 'pruned'),
   };
-}
-
-/** Why replaying an event does not send it to a grouped destination by itself: its group's message does. */
-export function describeGroupReplay(destination: string, message: string | null | undefined): string {
-  if (message === undefined) return `joined its group for ${destination}: the group's next message carries it`;
-  if (message === null) return `waiting in its group for ${destination}`;
-  return `carried by group message ${message} to ${destination}: replay that message's delivery`;
-}
-
-/** The rule names of several members' `rules` columns (JSON lists), each once, in first-seen order. */
-export function unionRules(columns: readonly string[]): string[] {
-  const names = new Set<string>();
-  for (const column of columns) for (const name of JSON.parse(column) as string[]) names.add(name);
-  return [...names];
 }
 
 export const RECONCILIATION_COLUMNS = 'first_ms, last_ms, checks, status, status_desc, outcome, detail, event_id';

@@ -12,7 +12,6 @@ import type {
   SilenceAudit,
 } from '../alerts/types';
 import type {
-  CallbackMinute,
   DestinationActivity,
   CallbackIdentity,
   DeliveryFilter,
@@ -22,15 +21,15 @@ import type {
   EventFilter,
   EventSummary,
   PayoutDetail,
-  PayoutView,
-  PruneCounts,
-  PruneCutoffs,
   RejectionDetail,
   RejectionFilter,
   RejectionView,
   ReplayFilter,
   ReplayResult,
 } from './types';
+import type { CallbackMinute } from '../ingest/types';
+import type { PayoutView } from '../payouts/types';
+import type { PruneCounts, PruneCutoffs } from '../retention/types';
 import type {
   ConfirmationSettlement,
   NewReconciliation,

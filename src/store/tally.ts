@@ -1,3 +1,5 @@
+import { sumTally } from '../ledger/decisions';
+import type { TallyEntry } from '../ledger/types';
 import { rows, run, type Script } from './sql';
 
 /**
@@ -6,32 +8,11 @@ import { rows, run, type Script } from './sql';
  * what was counted cannot differ.
  */
 
-export type TallyOutcome = 'event' | 'duplicate' | 'copy';
-
-export interface TallyEntry {
-  partner: string;
-  receivedMs: number;
-  outcome: TallyOutcome;
-}
-
-const QUARTER_MS = 15 * 60_000;
-
 /**
- * One upsert for a batch, its rows in key order: batches of several processes add to the same rows in the same
- * order, so they queue on each other's row locks and never deadlock.
+ * One upsert for a batch, its rows in key order (sumTally): batches of several processes add to the same rows in the
+ * same order, so they queue on each other's row locks and never deadlock.
  */
 export function* tallyCallbacks(entries: readonly TallyEntry[]): Script<void> {
-  const sums = new Map<string, [number, string, TallyOutcome, number]>();
-  for (const e of entries) {
-    const quarter = Math.floor(e.receivedMs / QUARTER_MS) * QUARTER_MS;
-    const key = JSON.stringify([quarter, e.partner, e.outcome]);
-    const found = sums.get(key);
-    if (found) found[3] += 1;
-    else sums.set(key, [quarter, e.partner, e.outcome, 1]);
-  }
-  const sorted = [...sums.values()].sort((a, b) =>
-    a[0] !== b[0] ? a[0] - b[0] : a[1] !== b[1] ? (a[1] < b[1] ? -1 : 1) : a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0,
-  );
   yield* rows(
     `INSERT INTO callback_tally (quarter_ms, partner, outcome, count)
      SELECT r.quarter_ms, r.partner, r.outcome, r.n FROM :rows AS r WHERE true
@@ -43,7 +24,7 @@ export function* tallyCallbacks(entries: readonly TallyEntry[]): Script<void> {
         ['outcome', 'text'],
         ['n', 'bigint'],
       ],
-      rows: sorted,
+      rows: sumTally(entries),
     },
   );
 }

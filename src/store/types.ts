@@ -1,6 +1,7 @@
-import type { CallbackEvent, PayoutConfirmation, PayoutState, RelayEvent } from '../event';
+import type { CallbackEvent, RelayEvent } from '../event';
 import type { DeliveryState } from '../delivery/types';
-import type { ReconciliationOutcome } from '../payouts/types';
+import type { GroupMembership, SilencedRoute } from '../alerts/types';
+import type { PayoutView, ReconciliationView } from '../payouts/types';
 
 /**
  * What operators ask of the store (InspectStore, ReplayStore), shared by the `skyrelay` CLI and the admin
@@ -138,13 +139,6 @@ export interface EventDetail {
   silenced: SilencedRoute[];
 }
 
-/** A destination an event did not go to because a silence was active when it was stored. */
-export interface SilencedRoute {
-  destination: string;
-  silenceId: string;
-  rules: string[];
-}
-
 /**
  * The identity of an accepted callback (partner, control number, payType, dealTime): what dedup compares. It
  * outlives its event (store.dedupRetentionDays), so a callback answered as a duplicate of a pruned event has one.
@@ -157,19 +151,6 @@ export interface CallbackIdentity {
   /** The event first accepted with it (possibly pruned since). */
   eventId: string;
   receivedAt: string;
-}
-
-/** An event's place in a group: waiting for its window, or carried by a group message (whose delivery it follows). */
-export interface GroupMembership {
-  destination: string;
-  groupKey: string;
-  rules: string[];
-  joinedAt: string;
-  /** The group message's event, once the window closed. */
-  messageEventId: string | null;
-  deliveryId: string | null;
-  /** `waiting` until the message exists, then its delivery's state (`pruned` once retention removed the message). */
-  state: 'waiting' | DeliveryState | 'pruned';
 }
 
 export interface ConflictingCopy {
@@ -201,71 +182,12 @@ export interface ReplayFilter {
   sinceMs?: number | undefined;
 }
 
-export interface PruneCutoffs {
-  eventsBeforeMs: number;
-  rejectionsBeforeMs: number;
-  /** Undefined: callback identities are kept forever. */
-  keysBeforeMs?: number;
-}
-
-export interface PruneCounts {
-  events: number;
-  deliveries: number;
-  attempts: number;
-  rejections: number;
-  /** Callback identities (dedup keys) removed. */
-  keys: number;
-}
-
-/** A payout as operators see it. */
-export interface PayoutView {
-  id: string;
-  partner: string;
-  controlNumber: string;
-  state: PayoutState;
-  final: boolean;
-  firstSeenAt: string;
-  lastSeenAt: string;
-  lastDealTime: string;
-  stateSince: string;
-  stuckState: PayoutState | null;
-  anomalies: number;
-  confirmation: PayoutConfirmation;
-}
-
 /** One payout with its events (each with duplicates, conflicting copies and deliveries), oldest first. */
 export interface PayoutDetail {
   payout: PayoutView;
   events: EventDetail[];
   /** What SkyPay's status query said of it, oldest first. */
   reconciliations: ReconciliationView[];
-}
-
-/**
- * A reconciliation result on a payout's timeline. The same answer asked again (same status, outcome and detail) is
- * counted on the row it repeats, so a payout open for days keeps a few rows, not one per interval.
- */
-export interface ReconciliationView {
-  firstCheckedAt: string;
-  lastCheckedAt: string;
-  checks: number;
-  status: number | null;
-  statusDesc: string;
-  outcome: ReconciliationOutcome;
-  detail: string;
-  eventId: string | null;
-}
-
-/** How a callback was answered, as the dashboard's chart counts it (a conflicting copy counts as a duplicate). */
-export type CallbackTally = 'accepted' | 'duplicate' | 'rejected';
-export const CALLBACK_TALLIES: readonly CallbackTally[] = ['accepted', 'duplicate', 'rejected'];
-
-/** Callbacks answered one way in one minute, summed over every process. */
-export interface CallbackMinute {
-  /** The minute's start, ms epoch. */
-  minuteMs: number;
-  outcome: CallbackTally;
-  count: number;
 }
 
 /** What a destination did last, from its attempts: the dashboard's destinations page. */

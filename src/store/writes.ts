@@ -3,8 +3,11 @@ import { stringifyEvent } from '../event-json';
 import { eventColumns } from './rows';
 import { notifyWork, rows, type Dialect, type RowSource, type Script } from './sql';
 import type { NewDelivery } from '../delivery/types';
-import { isOrderedRoute, type LinePlace } from './ordering';
-import type { EventOrigin } from '../ledger/types';
+import { isOrderedRoute, type LinePlace } from '../delivery/decisions';
+import { originOf } from '../ledger/decisions';
+
+/** Kept here for src/store/ingest.ts, which imports it from this module. */
+export { originOf };
 
 /**
  * Writing events and their routes: what every transaction that makes an event shares (a callback, a payout's
@@ -70,12 +73,6 @@ const SILENCED_COLUMNS: RowSource['columns'] = [
   ['silence_id', 'text'],
   ['rules', 'text'],
 ];
-
-/** Where an event came from, as the ledger counts it. */
-export function originOf(event: RelayEvent): EventOrigin {
-  if (event.source === 'skyrelay') return 'skyrelay';
-  return event.type === 'payout' && event.origin === 'reconciliation' ? 'reconciliation' : 'callback';
-}
 
 /** Stores the events, then their routes. Resolves whether pending work was written (others' workers are told). */
 export function* insertEvents(d: Dialect, inserts: readonly EventInsert[], now: number): Script<boolean> {

@@ -7,7 +7,8 @@
  */
 import { expect } from 'chai';
 import type { PayoutEvent, SystemEvent } from '../../../src/event';
-import type { PayoutDetail, PayoutView } from '../../../src/store/types';
+import type { PayoutDetail } from '../../../src/store/types';
+import type { PayoutView } from '../../../src/payouts/types';
 import { startTestDaemon, waitUntil, type TestDaemon } from '../../support/daemon';
 import { createTestDatabase, describePostgres } from '../../support/postgres';
 import { replies, startReceiver, type Receiver, type RecordedRequest } from '../../support/receiver';

@@ -4,7 +4,7 @@ import { escapeHtml, html, query } from '../../../src/ui/html';
 import { safeBack } from '../../../src/ui/router';
 import { SessionKeys } from '../../../src/ui/session';
 import { CallbackTallies, MINUTE_MS, tallyOf } from '../../../src/ui/tally';
-import type { CallbackMinute } from '../../../src/store/types';
+import type { CallbackMinute } from '../../../src/ingest/types';
 import { createLogger } from '../../../src/log';
 import { Writable } from 'node:stream';
 

@@ -1,0 +1,95 @@
+import type { RelayEvent } from '../event';
+import type { NewDelivery } from './types';
+
+/**
+ * Pure decisions of ordered delivery and breakers that the store executes inside its transactions (a claim, the
+ * ingest hand-off, a replay): which line a delivery stands in, the places a batch's events take, which deliveries of
+ * a batch may go together, and how much an open or paused destination may be sent. No I/O: the store reads the rows
+ * and hands them in (src/store/ordering.ts, src/store/outbox.ts).
+ */
+
+/** A payout's line key: its partner and control number. Only payout statuses have one. */
+export function payoutKeyOf(event: RelayEvent): string | undefined {
+  return event.source === 'skypay' && event.type === 'payout'
+    ? JSON.stringify([event.partner, event.controlNumber])
+    : undefined;
+}
+
+/** An event's place among its payout's ordered events. */
+export interface LinePlace {
+  key: string;
+  seq: number;
+}
+
+/** A route that stands in a line: sent to its destination (not silenced, not grouped) and marked ordered. */
+export function isOrderedRoute(r: NewDelivery): boolean {
+  return r.ordered === true && r.silencedBy === undefined && r.groupKey === undefined;
+}
+
+/**
+ * The places of events in a batch, given each payout's count before it: numbered on in the order given (the order
+ * they are stored in), an event without an ordered route left out.
+ */
+export function numberInBatch(
+  events: readonly { id: string; key: string | undefined; ordered: boolean }[],
+  lastBefore: ReadonlyMap<string, number>,
+): Map<string, LinePlace> {
+  const next = new Map(lastBefore);
+  const places = new Map<string, LinePlace>();
+  for (const { id, key, ordered } of events) {
+    if (key === undefined || !ordered) continue;
+    const seq = (next.get(key) ?? 0) + 1;
+    next.set(key, seq);
+    places.set(id, { key, seq });
+  }
+  return places;
+}
+
+/** A route about to be written, and the line it would stand in. */
+export interface LineCandidate {
+  id: string;
+  destination: string;
+  /** Its payout's line key when it is ordered; undefined when it stands in no line. */
+  key: string | undefined;
+}
+
+/** One line per destination and payout. */
+export const lineOf = (c: { destination: string; key: string }): string => `${c.destination}\n${c.key}`;
+
+/**
+ * The one-at-a-time rule over deliveries about to go out together (one claim, one batch's hand-off), in the order
+ * they would go: of each line, only the first may go, and none of a line already `busy`. A delivery in no line
+ * always may. What the store's SQL decides against the stored rows, this decides within the batch.
+ */
+export function admitInTurn<T extends LineCandidate>(candidates: readonly T[], busy: ReadonlySet<string>): T[] {
+  const seen = new Set(busy);
+  const admitted: T[] = [];
+  for (const c of candidates) {
+    if (c.key === undefined) {
+      admitted.push(c);
+      continue;
+    }
+    const line = lineOf({ destination: c.destination, key: c.key });
+    if (seen.has(line)) continue;
+    seen.add(line);
+    admitted.push(c);
+  }
+  return admitted;
+}
+
+/** An open or paused destination, as a claim sees it. */
+export interface Hold {
+  state: 'open' | 'paused';
+  probeMs: number;
+  probeIntervalMs: number;
+}
+
+/**
+ * How many of a destination's pending deliveries a claim may read: unlimited (undefined) when it is closed, none when
+ * paused, and when open one probe once its slot has come and no send to it is in flight anywhere.
+ */
+export function probeRoom(hold: Hold | undefined, now: number, inFlight: number): number | undefined {
+  if (hold === undefined) return undefined;
+  if (hold.state === 'paused' || hold.probeMs > now || inFlight > 0) return 0;
+  return 1;
+}

@@ -1,0 +1,70 @@
+import { expect } from 'chai';
+import {
+  admitInTurn,
+  isOrderedRoute,
+  numberInBatch,
+  payoutKeyOf,
+  probeRoom,
+  type LineCandidate,
+} from '../../../src/delivery/decisions';
+import { buildFinanceEvent, buildPayoutEvent, buildRejectionEvent } from '../../support/fixtures';
+
+describe('delivery/decisions: the lines of ordered delivery and a held destination’s room', () => {
+  it('keys a payout status by partner and control number; other events stand in no line', () => {
+    const a = buildPayoutEvent({ partner: 'acme', controlNumber: 'CN-1' });
+    expect(payoutKeyOf(a)).to.equal(JSON.stringify(['acme', 'CN-1']));
+    expect(payoutKeyOf(buildPayoutEvent({ partner: 'acme', controlNumber: 'CN-2' }))).not.to.equal(payoutKeyOf(a));
+    expect(payoutKeyOf(buildPayoutEvent({ partner: 'other', controlNumber: 'CN-1' }))).not.to.equal(payoutKeyOf(a));
+    expect(payoutKeyOf(buildFinanceEvent())).to.equal(undefined);
+    expect(payoutKeyOf(buildRejectionEvent())).to.equal(undefined);
+  });
+
+  it('puts in a line only an ordered route that is sent by itself (not silenced, not grouped)', () => {
+    const route = { id: 'd1', destination: 'hook', rules: ['r'] };
+    expect(isOrderedRoute({ ...route, ordered: true })).to.equal(true);
+    expect(isOrderedRoute(route)).to.equal(false);
+    expect(isOrderedRoute({ ...route, ordered: true, silencedBy: 'sil_1' })).to.equal(false);
+    expect(isOrderedRoute({ ...route, ordered: true, groupKey: 'g' })).to.equal(false);
+  });
+
+  it('numbers a batch on from each payout’s count before it, in the order given, skipping unordered events', () => {
+    const places = numberInBatch(
+      [
+        { id: 'e1', key: 'p', ordered: true },
+        { id: 'e2', key: 'q', ordered: true },
+        { id: 'e3', key: 'p', ordered: false },
+        { id: 'e4', key: undefined, ordered: true },
+        { id: 'e5', key: 'p', ordered: true },
+      ],
+      new Map([['p', 4]]),
+    );
+    expect(Object.fromEntries(places)).to.deep.equal({
+      e1: { key: 'p', seq: 5 },
+      e2: { key: 'q', seq: 1 },
+      e5: { key: 'p', seq: 6 },
+    });
+  });
+
+  it('admits the first of each line and none of a busy line; deliveries in no line always go', () => {
+    const c = (id: string, destination: string, key: string | undefined): LineCandidate => ({ id, destination, key });
+    const candidates = [
+      c('a', 'hook', 'p'),
+      c('b', 'hook', 'p'),
+      c('c', 'slack', 'p'),
+      c('d', 'hook', undefined),
+      c('e', 'hook', undefined),
+      c('f', 'hook', 'q'),
+    ];
+    expect(admitInTurn(candidates, new Set()).map((x) => x.id)).to.deep.equal(['a', 'c', 'd', 'e', 'f']);
+    expect(admitInTurn(candidates, new Set(['hook\np'])).map((x) => x.id)).to.deep.equal(['c', 'd', 'e', 'f']);
+  });
+
+  it('lets a closed destination be read freely, a paused one not at all, an open one one probe when its slot came', () => {
+    const now = 1_000_000;
+    expect(probeRoom(undefined, now, 3)).to.equal(undefined);
+    expect(probeRoom({ state: 'paused', probeMs: 0, probeIntervalMs: 1000 }, now, 0)).to.equal(0);
+    expect(probeRoom({ state: 'open', probeMs: now + 1, probeIntervalMs: 1000 }, now, 0)).to.equal(0);
+    expect(probeRoom({ state: 'open', probeMs: now, probeIntervalMs: 1000 }, now, 1)).to.equal(0);
+    expect(probeRoom({ state: 'open', probeMs: now, probeIntervalMs: 1000 }, now, 0)).to.equal(1);
+  });
+});
