@@ -1,5 +1,5 @@
 import type { RelayEvent } from '../event';
-import type { NewDelivery } from './types';
+import type { IngestLease, NewDelivery } from './types';
 
 /**
  * Pure decisions of ordered delivery and breakers that the store executes inside its transactions (a claim, the
@@ -92,4 +92,28 @@ export function probeRoom(hold: Hold | undefined, now: number, inFlight: number)
   if (hold === undefined) return undefined;
   if (hold.state === 'paused' || hold.probeMs > now || inFlight > 0) return 0;
   return 1;
+}
+
+/** What an ingest transaction knows of a destination when it leases: live leases on it, and whose. */
+export interface LeaseCount {
+  /** Deliveries to it in flight under a live lease, the ones this batch leased so far included. */
+  inFlight: number;
+  /** Another owner holds a live lease on it: then only maxInFlight counts, never the hand-off. */
+  othersHold: boolean;
+}
+
+/**
+ * Whether ingest may lease one more delivery to `destination` to the lease's owner: within maxInFlight across all
+ * processes, or past it up to the owner's hand-off while no other owner holds a live lease there (the owner alone
+ * sends to it then, at most maxInFlight at once, and keeps the rest in memory). `handOff` is undefined where the
+ * batch's writer is not the lease's owner.
+ */
+export function mayLease(
+  lease: Pick<IngestLease, 'maxInFlight'>,
+  handOff: IngestLease['handOff'],
+  destination: string,
+  count: LeaseCount,
+): boolean {
+  if (count.inFlight < lease.maxInFlight(destination)) return true;
+  return handOff !== undefined && !count.othersHold && count.inFlight < handOff(destination);
 }

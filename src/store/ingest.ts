@@ -14,8 +14,10 @@ import type { ClaimedDelivery, IngestLease, NewDelivery } from '../delivery/type
 import type { NewRejection, SaveOutcome, SuppressedRejections } from '../ingest/types';
 import type { PayoutPolicy } from '../payouts/types';
 import { tallyCallbacks } from './tally';
-import { insertEvents, originOf, type EventInsert } from './writes';
-import { dueSomewhere, holdBehindDead, passOnInLine, placeInLine, routesInTurn, type LinePlace } from './ordering';
+import { insertEvents, type EventInsert } from './writes';
+import { originOf } from '../ledger/decisions';
+import { mayLease, type LinePlace } from '../delivery/decisions';
+import { dueSomewhere, holdBehindDead, passOnInLine, placeInLine, routesInTurn } from './ordering';
 
 /** One event to store in the group commit: planned already (`deliveries`), or judged and planned by `policy`. */
 export interface EventWrite {
@@ -202,10 +204,9 @@ function* leaseAtIngest(
     for (const r of routes.filter(sendable)) {
       if (!turns.has(r.id)) continue;
       const count = inFlight.get(r.destination) ?? 0;
-      const room =
-        count < lease.maxInFlight(r.destination) ||
-        (handOff !== undefined && !othersHold.has(r.destination) && count < handOff(r.destination));
-      if (!room) continue;
+      if (!mayLease(lease, handOff, r.destination, { inFlight: count, othersHold: othersHold.has(r.destination) })) {
+        continue;
+      }
       inFlight.set(r.destination, count + 1);
       ids.add(r.id);
     }

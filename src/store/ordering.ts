@@ -15,8 +15,6 @@ import {
   type LinePlace,
 } from '../delivery/decisions';
 
-export type { LinePlace } from '../delivery/decisions';
-
 /**
  * Ordered destinations: each payout's events reach one of them one at a time, in the order they were stored.
  *

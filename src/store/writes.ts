@@ -7,7 +7,6 @@ import { isOrderedRoute, type LinePlace } from '../delivery/decisions';
 import { originOf } from '../ledger/decisions';
 
 /** Kept here for src/store/ingest.ts, which imports it from this module. */
-export { originOf };
 
 /**
  * Writing events and their routes: what every transaction that makes an event shares (a callback, a payout's

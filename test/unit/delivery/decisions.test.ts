@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import {
   admitInTurn,
   isOrderedRoute,
+  mayLease,
   numberInBatch,
   payoutKeyOf,
   probeRoom,
@@ -66,5 +67,19 @@ describe('delivery/decisions: the lines of ordered delivery and a held destinati
     expect(probeRoom({ state: 'open', probeMs: now + 1, probeIntervalMs: 1000 }, now, 0)).to.equal(0);
     expect(probeRoom({ state: 'open', probeMs: now, probeIntervalMs: 1000 }, now, 1)).to.equal(0);
     expect(probeRoom({ state: 'open', probeMs: now, probeIntervalMs: 1000 }, now, 0)).to.equal(1);
+  });
+
+  it('leases at ingest within maxInFlight, past it up to the hand-off only while no other owner holds the destination', () => {
+    const lease = { maxInFlight: (): number => 4 };
+    const handOff = (): number => 1024;
+    const free = (inFlight: number, othersHold = false) => ({ inFlight, othersHold });
+    expect(mayLease(lease, undefined, 'hook', free(3))).to.equal(true);
+    expect(mayLease(lease, undefined, 'hook', free(4))).to.equal(false);
+    expect(mayLease(lease, handOff, 'hook', free(4))).to.equal(true);
+    expect(mayLease(lease, handOff, 'hook', free(1023))).to.equal(true);
+    expect(mayLease(lease, handOff, 'hook', free(1024))).to.equal(false);
+    // Another process sending there: its claims and ours share maxInFlight, so nobody holds more in memory.
+    expect(mayLease(lease, handOff, 'hook', free(4, true))).to.equal(false);
+    expect(mayLease(lease, handOff, 'hook', free(3, true))).to.equal(true);
   });
 });
