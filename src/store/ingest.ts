@@ -155,8 +155,10 @@ function* saveEvents(d: Dialect, rules: DedupRules, writes: readonly EventWrite[
 /**
  * The deliveries of events whose writer asked for a lease go in flight to it, as far as each destination's
  * maxInFlight allows across processes: counted in the same transaction (PostgreSQL: under per-destination locks taken
- * in name order, after every key row, so a holder of these locks never waits for a key another batch holds). A
- * destination with deliveries already waiting gets none leased: they go first (claims are oldest first).
+ * in name order, after every key row, so a holder of these locks never waits for a key another batch holds). Past
+ * maxInFlight, up to the lease's handOff while no other owner holds a live lease on the destination: then the owner
+ * alone can send to it, and bounds its sends itself. A destination with deliveries already waiting gets none leased:
+ * they go first (claims are oldest first).
  */
 function* leaseAtIngest(
   d: Dialect,
@@ -171,30 +173,39 @@ function* leaseAtIngest(
   if (asking.length === 0) return leases;
   const destinations = [...new Set(asking.flatMap(({ routes }) => routes.filter(sendable).map((r) => r.destination)))];
   yield* lockNames(d, LOCK_SPACE.destination, destinations);
-  const busy = yield* rows<{ destination: string; n: number; waiting: number; held: number }>(
+  // One process writes a batch, so its leases name one owner: the hand-off is counted for that one.
+  const owner = (writes[asking[0]?.i ?? 0]?.lease as IngestLease).owner;
+  const busy = yield* rows<{ destination: string; n: number; mine: number; waiting: number; held: number }>(
     `SELECT r.destination,
        (SELECT count(*) FROM deliveries WHERE state = 'inflight' AND destination = r.destination
           AND lease_until_ms >= ?) AS n,
+       (SELECT count(*) FROM deliveries WHERE state = 'inflight' AND destination = r.destination
+          AND lease_until_ms >= ? AND lease_owner = ?) AS mine,
        ${dueSomewhere(d, 'r.destination')} AS waiting, ${HELD_COLUMN}
      FROM :rows AS r`,
     { columns: [['destination', 'text']], rows: destinations.map((n) => [n]) },
-    [now, now, now],
+    [now, now, owner, now, now],
   );
   // An open or paused destination's breaker decides when its deliveries go: none is leased here.
   const inFlight = new Map(
     busy.map((b) => [b.destination, Number(b.waiting) > 0 || Number(b.held) > 0 ? Infinity : Number(b.n)]),
   );
+  const othersHold = new Set(busy.filter((b) => Number(b.n) > Number(b.mine)).map((b) => b.destination));
   // Ordered destinations: a payout's next delivery is leased only when its turn has come (src/store/ordering.ts).
   const turns = yield* routesInTurn(
     planned.map(({ i, routes }) => ({ routes, place: places.get((writes[i] as EventWrite).event.id) })),
   );
   for (const { i, routes } of asking) {
     const lease = writes[i]?.lease as IngestLease;
+    const handOff = lease.owner === owner ? lease.handOff : undefined;
     const ids = new Set<string>();
     for (const r of routes.filter(sendable)) {
       if (!turns.has(r.id)) continue;
       const count = inFlight.get(r.destination) ?? 0;
-      if (count >= lease.maxInFlight(r.destination)) continue;
+      const room =
+        count < lease.maxInFlight(r.destination) ||
+        (handOff !== undefined && !othersHold.has(r.destination) && count < handOff(r.destination));
+      if (!room) continue;
       inFlight.set(r.destination, count + 1);
       ids.add(r.id);
     }

@@ -39,7 +39,9 @@ export type Reply =
   /** Send status and headers, then never finish the body (until close()). */
   | { kind: 'stall-body'; status: number }
   /** Answer each request as `choose` picks for it (per payout, at random): a receiver whose answer varies. */
-  | { kind: 'choose'; choose: (request: RecordedRequest) => Reply };
+  | { kind: 'choose'; choose: (request: RecordedRequest) => Reply }
+  /** Read the request, then answer 200 "ok" only when release() lets it go (oldest first). */
+  | { kind: 'held' };
 
 /** Ready-made replies for the cases destinations must handle. */
 export const replies = {
@@ -64,6 +66,7 @@ export const replies = {
   hang: (): Reply => ({ kind: 'hang' }),
   stallBody: (status = 200): Reply => ({ kind: 'stall-body', status }),
   choose: (choose: (request: RecordedRequest) => Reply): Reply => ({ kind: 'choose', choose }),
+  held: (): Reply => ({ kind: 'held' }),
 };
 
 export type RequestPredicate = (requests: readonly RecordedRequest[]) => boolean;
@@ -78,6 +81,10 @@ export interface Receiver {
   respondWith(reply: Reply): void;
   /** Queues replies used once each, in order, before falling back to respondWith's. */
   respondOnce(...queued: Reply[]): void;
+  /** Answers up to `count` held requests (replies.held()), oldest first; all of them by default. */
+  release(count?: number): void;
+  /** Requests read and not yet answered, now and at most at once so far. */
+  readonly open: { now: number; most: number };
   /**
    * Resolves with all requests once there are `count` of them or `predicate`
    * holds; rejects after timeoutMs with what was received instead.
@@ -102,11 +109,17 @@ export async function startReceiver(options: { port?: number } = {}): Promise<Re
   const sockets = new Set<Socket>();
   const queue: Reply[] = [];
   let standing: Reply = replies.ok();
+  const held: ServerResponse[] = [];
+  const open = { now: 0, most: 0 };
 
   const answer = (reply: Reply, res: ServerResponse, request: RecordedRequest): void => {
     if (reply.kind === 'hang') return;
     if (reply.kind === 'choose') {
       answer(reply.choose(request), res, request);
+      return;
+    }
+    if (reply.kind === 'held') {
+      held.push(res);
       return;
     }
     if (reply.kind === 'delayed') {
@@ -140,6 +153,9 @@ export async function startReceiver(options: { port?: number } = {}): Promise<Re
         json: parseJson(body),
         receivedAt: Date.now(),
       };
+      open.now++;
+      open.most = Math.max(open.most, open.now);
+      res.on('close', () => open.now--);
       recorder.add(request);
       answer(queue.shift() ?? standing, res, request);
     });
@@ -162,6 +178,12 @@ export async function startReceiver(options: { port?: number } = {}): Promise<Re
     },
     respondOnce(...queued) {
       queue.push(...queued);
+    },
+    release(count = held.length) {
+      for (const res of held.splice(0, count)) res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    },
+    get open() {
+      return { ...open };
     },
     waitFor(condition, timeoutMs = 5000) {
       return recorder.waitFor(condition, timeoutMs);

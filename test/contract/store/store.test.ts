@@ -295,6 +295,52 @@ for (const factory of STORE_FACTORIES) {
         ]);
       });
 
+      it('hands off past maxInFlight, up to handOff, only while no other owner holds a live lease on the destination', async () => {
+        const lease = (owner: string) => ({
+          owner,
+          untilMs: Date.now() + 60_000,
+          maxInFlight: () => 2,
+          handOff: () => 5,
+        });
+        const leased: string[] = [];
+        for (let n = 1; n <= 6; n++) {
+          const saved = await a.saveEvent(payout(), [delivery('hook', `dlv_hook_${n}`)], lease('a'));
+          leased.push(...(saved.leased ?? []));
+        }
+        // Five leased to a (twice its maxInFlight and more), the sixth written pending.
+        expect(leased).to.deep.equal(['dlv_hook_1', 'dlv_hook_2', 'dlv_hook_3', 'dlv_hook_4', 'dlv_hook_5']);
+        expect((await b.listDeliveries({ state: 'pending', limit: 10 })).map((d) => d.id)).to.deep.equal([
+          'dlv_hook_6',
+        ]);
+        // Another process counts all five as in flight: its claims take nothing for 'hook'.
+        expect(await b.claimDeliveries(claimOptions('worker-b', { maxInFlight: () => 2 }))).to.deep.equal([]);
+        // b holds a live lease on 'shared': a gets no more than maxInFlight there.
+        await seed(b, 1, 'shared');
+        await b.claimDeliveries(claimOptions('worker-b', { maxInFlight: () => 2 }));
+        const onShared: string[] = [];
+        for (let n = 1; n <= 3; n++) {
+          const saved = await a.saveEvent(payout(), [delivery('shared', `dlv_shared_${n}`)], lease('a'));
+          onShared.push(...(saved.leased ?? []));
+        }
+        expect(onShared).to.deep.equal(['dlv_shared_1']);
+      });
+
+      it("hands off again once the other owner's lease has ended", async () => {
+        await seed(b, 1, 'hook');
+        // b's lease ends at once (as a crashed process's does): then it counts for nobody.
+        const [held] = await b.claimDeliveries(claimOptions('worker-b', { leaseMs: 1 }));
+        expect(held?.destination).to.equal('hook');
+        const ended = Date.now() + 2;
+        while (Date.now() <= ended) await new Promise((resolve) => setImmediate(resolve));
+        const lease = { owner: 'a', untilMs: Date.now() + 60_000, maxInFlight: () => 1, handOff: () => 3 };
+        const leased: string[] = [];
+        for (let n = 1; n <= 3; n++) {
+          const saved = await a.saveEvent(payout(), [delivery('hook', `dlv_after_${n}`)], lease);
+          leased.push(...(saved.leased ?? []));
+        }
+        expect(leased).to.deep.equal(['dlv_after_1', 'dlv_after_2', 'dlv_after_3']);
+      });
+
       it('leases nothing at ingest for a destination whose deliveries wait already: they go first', async () => {
         const lease = { owner: 'a', untilMs: Date.now() + 60_000, maxInFlight: () => 10 };
         await seed(b, 1, 'slow');

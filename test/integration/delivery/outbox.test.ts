@@ -258,9 +258,11 @@ describe('outbox delivery limits', function () {
       for (let i = 0; i < 6; i++) await postCallback(t.callbackUrl, buildCallback());
       await slow.waitFor(2);
       await fast.waitFor(6);
-      // Every event reached the fast receiver while the slow one was never sent more than two.
+      // Every event reached the fast receiver while the slow one was never sent more than two. All six to 'slow' are
+      // leased to the worker (two sending, four waiting in its memory for a slot): no other process may send them.
       expect(slow.requests).to.have.length(2);
-      expect(await countDeliveries(t, { state: 'inflight', destination: 'slow' })).to.equal(2);
+      expect(await countDeliveries(t, { state: 'inflight', destination: 'slow' })).to.equal(6);
+      expect(await countDeliveries(t, { state: 'pending', destination: 'slow' })).to.equal(0);
       slow.respondWith(replies.ok());
       await waitUntil(
         async () => (await countDeliveries(t, { state: 'delivered' })) === 12,
