@@ -23,7 +23,7 @@ import { insertEvents } from './writes';
  * The ledger's counting: one window's stored rows added up, set-based, each statement over an index (events by
  * received_ms, deliveries, members and silences by event, payouts by first_seen_ms, the callback tally by quarter).
  * The events' and payouts' statements run a slice of the window at a time (see SLICE_MS), each slice its own read
- * with a pause after it (see pauseAfter), so no one statement holds the store for the whole day of 50,000 events and
+ * with a rest after it (see REST_RATIO), so no one statement holds the store for the whole day of 50,000 events and
  * callbacks keep being answered meanwhile. Rows are counted where they fit; a row fitting no bucket is named
  * (Unexplained) rather than dropped.
  */
@@ -47,13 +47,13 @@ const SLICE_MS: Readonly<Record<Dialect['name'], number>> = { sqlite: 15 * 60_00
 /**
  * How long the ledger rests after a slice, relative to how long the slice took. On PostgreSQL as long again: the
  * ledger's backend is then busy half the time at most, and when the machine is loaded the slices take longer and the
- * rests grow with them, the callbacks' share of CPU with it. The rests of one ledger add up to PAUSE_BUDGET_MS at
- * most, so a ledger asked for on a loaded machine still comes in about a second after its counting is done. On
- * SQLite a turn of the event loop: requests parsed meanwhile are answered before the next slice, and its reads
- * compete for no other process's CPU.
+ * rests grow with them, the callbacks' share of CPU with it. Rests are taken only in the first RESTING_MS of a
+ * ledger; after that the slices left run one after another, so a ledger asked for on a loaded machine still comes in
+ * well within two seconds. On SQLite a turn of the event loop: requests parsed meanwhile are answered before the next
+ * slice, and its reads compete for no other process's CPU.
  */
-const PAUSE_RATIO: Readonly<Record<Dialect['name'], number>> = { sqlite: 0, postgres: 1 };
-const PAUSE_BUDGET_MS = 1_000;
+const REST_RATIO: Readonly<Record<Dialect['name'], number>> = { sqlite: 0, postgres: 1 };
+const RESTING_MS = 1_200;
 
 /**
  * The rows of `table` (as `alias`) that belong to the slice's events. On PostgreSQL a semi-join on the event ids the
@@ -277,21 +277,20 @@ function mergeSlice(into: SliceCounts, slice: SliceCounts): void {
   into.unexplained.push(...slice.unexplained);
 }
 
-/** The rests of one ledger: how long to wait after a slice that took `tookMs` (see PAUSE_RATIO). */
-function pauser(d: Dialect): (tookMs: number) => Promise<unknown> {
-  let left = PAUSE_BUDGET_MS;
+/** The rests of one ledger begun now: how long to wait after a slice that took `tookMs` (see REST_RATIO). */
+function rests(d: Dialect): (tookMs: number) => Promise<unknown> {
+  const until = performance.now() + RESTING_MS;
   return (tookMs) => {
-    const pause = Math.min(tookMs * PAUSE_RATIO[d.name], left);
-    left -= pause;
-    return pause >= 1 ? sleep(pause) : nextTurn();
+    const rest = Math.min(tookMs * REST_RATIO[d.name], until - performance.now());
+    return rest >= 1 ? sleep(rest) : nextTurn();
   };
 }
 
-/** The window in slices (see SLICE_MS): each its own read, a rest after each (see PAUSE_RATIO). */
+/** The window in slices (see SLICE_MS): each its own read, a rest after each (see REST_RATIO). */
 async function* sliced<R>(
   ctx: StoreContext,
   w: LedgerWindow,
-  pauseAfter: (tookMs: number) => Promise<unknown>,
+  restAfter: (tookMs: number) => Promise<unknown>,
   script: (slice: LedgerWindow) => Script<R>,
 ) {
   const sliceMs = SLICE_MS[ctx.d.name];
@@ -299,7 +298,7 @@ async function* sliced<R>(
     const slice = { ...w, startMs: start, endMs: Math.min(start + sliceMs, w.endMs) };
     const began = performance.now();
     yield await ctx.read(() => script(slice));
-    await pauseAfter(performance.now() - began);
+    await restAfter(performance.now() - began);
   }
 }
 
@@ -308,7 +307,7 @@ async function* sliced<R>(
  * time.
  */
 async function readLedgerCounts(ctx: StoreContext, w: LedgerWindow): Promise<LedgerCounts> {
-  const pauseAfter = pauser(ctx.d);
+  const restAfter = rests(ctx.d);
   const { callbacks, anomalies } = await ctx.read(function* () {
     return { callbacks: yield* countCallbacks(w), anomalies: yield* countAnomalies(w) };
   });
@@ -318,14 +317,14 @@ async function readLedgerCounts(ctx: StoreContext, w: LedgerWindow): Promise<Led
     unexplained: [],
   };
   const payouts: PayoutCounts[] = [];
-  for await (const slice of sliced(ctx, w, pauseAfter, (slice) => countSlice(ctx.d, slice))) {
+  for await (const slice of sliced(ctx, w, restAfter, (slice) => countSlice(ctx.d, slice))) {
     mergeSlice(total, slice);
     payouts.push(slice.payouts);
   }
   // Acknowledged as new but fewer events than that: the identities whose event is gone are named.
   if (callbacks.newEvents > total.events.callback) {
     const lost: Unexplained[] = [];
-    for await (const found of sliced(ctx, w, pauseAfter, findLostCallbacks)) lost.push(...found);
+    for await (const found of sliced(ctx, w, restAfter, findLostCallbacks)) lost.push(...found);
     total.unexplained.unshift(...lost);
   }
   const routes: Record<string, RouteCounts> = {};
