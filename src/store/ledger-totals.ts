@@ -10,8 +10,9 @@ import {
 } from '../ledger/types';
 
 /**
- * The ledger's day-wide counts (src/store/ledger.ts counts the events a slice at a time): callbacks from the tally
- * and the refusals, payouts by when they were first seen. Each a statement or two over an index.
+ * The ledger's counts of callbacks, payouts and anomalies (src/store/ledger.ts counts the events a slice at a time):
+ * callbacks from the tally and the refusals and anomalies for the whole window, payouts by when they were first seen
+ * for one slice. Each a statement or two over an index.
  */
 
 type Window = Pick<LedgerWindow, 'startMs' | 'endMs' | 'partner'>;
@@ -88,20 +89,30 @@ export function* countPayouts(w: LedgerWindow): Script<PayoutCounts> {
     if (r.confirmation === 'confirmed') counts.confirmed += n;
     if (r.confirmation === 'contradicted') counts.contradicted += n;
   }
-  // Anomalies are skyrelay's events: their partner and kind are in their data (few rows: a day's anomalies).
-  const anomalies = yield* all<{ body: string }>(
+  return counts;
+}
+
+/**
+ * The window's payout anomalies by kind. Anomalies are skyrelay's events: their partner and kind are in their data.
+ * Read for the whole window at once, over the index of skyrelay's events by type (a day's anomalies are few rows): in
+ * a slice of an hour PostgreSQL's planner would rather take the events' received_ms index and read the body of
+ * every event of the slice to find none.
+ */
+export function* countAnomalies(w: Window): Script<PayoutCounts['anomalies']> {
+  const found = yield* all<{ body: string }>(
     `SELECT body FROM events WHERE received_ms >= ? AND received_ms < ? AND source = 'skyrelay'
      AND type = 'payout.anomaly'`,
     [w.startMs, w.endMs],
   );
-  for (const { body } of anomalies) {
+  const anomalies: PayoutCounts['anomalies'] = {};
+  for (const { body } of found) {
     const event = parseEvent(body);
     if (event.source !== 'skyrelay') continue;
     const kind = event.data['kind'];
     if (w.partner !== undefined && event.data['partner'] !== w.partner) continue;
-    if (isPayoutAnomalyKind(kind)) counts.anomalies[kind] = (counts.anomalies[kind] ?? 0) + 1;
+    if (isPayoutAnomalyKind(kind)) anomalies[kind] = (anomalies[kind] ?? 0) + 1;
   }
-  return counts;
+  return anomalies;
 }
 
 function noPayouts(): PayoutCounts {

@@ -1,5 +1,5 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
-import { addPayouts, countCallbacks, countPayouts, findLostCallbacks } from './ledger-totals';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import { addPayouts, countAnomalies, countCallbacks, countPayouts, findLostCallbacks } from './ledger-totals';
 import type { RelayEvent } from '../event';
 import type { StoreContext } from './context';
 import { all, get, type Dialect, type Script } from './sql';
@@ -22,9 +22,10 @@ import { insertEvents } from './writes';
 /**
  * The ledger's counting: one window's stored rows added up, set-based, each statement over an index (events by
  * received_ms, deliveries, members and silences by event, payouts by first_seen_ms, the callback tally by quarter).
- * On SQLite the events' and payouts' statements run a quarter hour at a time, each slice its own read with a turn of
- * the event loop between, so no one statement holds SQLite for the whole day of 50,000 events (see SLICE_MS). Rows
- * are counted where they fit; a row fitting no bucket is named (Unexplained) rather than dropped.
+ * The events' and payouts' statements run a slice of the window at a time (see SLICE_MS), each slice its own read
+ * with a rest after it (see REST_RATIO), so no one statement holds the store for the whole day of 50,000 events and
+ * callbacks keep being answered meanwhile. Rows are counted where they fit; a row fitting no bucket is named
+ * (Unexplained) rather than dropped.
  */
 
 /**
@@ -33,10 +34,38 @@ import { insertEvents } from './writes';
  * at a time for every reader, so other reads there (the dashboard's listings) wait behind a ledger statement. Where
  * no read thread runs (the CLI, which opens the file with mustExist, or a daemon whose thread failed) the read is on
  * the store's own connection and holds the event loop, callbacks included. A quarter hour of a busy day (some 500
- * events) takes a few milliseconds either way, so that is the longest anyone waits. PostgreSQL's reads wait off the
- * event loop on a pool of connections: the whole window at once, each statement one round trip.
+ * events) takes a few milliseconds either way, so that is the longest anyone waits.
+ *
+ * PostgreSQL's reads wait off the event loop on a pooled connection of their own, so no lock and no connection is
+ * taken from the callbacks; what they share is the server's CPU, on the same machine as often as not. An hour (some
+ * 2,000 events) is about 15 ms of one backend's CPU; the whole day in one statement kept a core busy (three
+ * processes with parallel workers) for half a second and more, and a callback's acknowledgement, which needs the
+ * daemon, its backend and the WAL writer in turn, waited for CPU meanwhile: its p99 rose by some 30 ms.
  */
-const SLICE_MS: Readonly<Record<Dialect['name'], number>> = { sqlite: 15 * 60_000, postgres: Infinity };
+const SLICE_MS: Readonly<Record<Dialect['name'], number>> = { sqlite: 15 * 60_000, postgres: 60 * 60_000 };
+
+/**
+ * How long the ledger rests after a slice, relative to how long the slice took. On PostgreSQL as long again: the
+ * ledger's backend is then busy half the time at most, and when the machine is loaded the slices take longer and the
+ * rests grow with them, the callbacks' share of CPU with it. Rests are taken only in the first RESTING_MS of a
+ * ledger; after that the slices left run one after another, so a ledger asked for on a loaded machine still comes in
+ * well within two seconds. On SQLite a turn of the event loop: requests parsed meanwhile are answered before the next
+ * slice, and its reads compete for no other process's CPU.
+ */
+const REST_RATIO: Readonly<Record<Dialect['name'], number>> = { sqlite: 0, postgres: 1 };
+const RESTING_MS = 1_200;
+
+/**
+ * The rows of `table` (as `alias`) that belong to the slice's events. On PostgreSQL a semi-join on the event ids the
+ * slice's range scan gives (`= ANY(ARRAY(...))`): one probe of the table's event_id index per event, so the cost
+ * follows the slice and not the table, where a join lets the planner hash the whole table, deliveries included, a
+ * million rows read (by three processes, with parallel workers) for every ledger. SQLite joins by probing anyway.
+ */
+function ofEvents(d: Dialect, table: string, alias: string, inWindow: { sql: string }): string {
+  return d.name === 'postgres'
+    ? `${table} ${alias} WHERE ${alias}.event_id = ANY(ARRAY(SELECT e.id FROM events e WHERE ${inWindow.sql}))`
+    : `events e JOIN ${table} ${alias} ON ${alias}.event_id = e.id WHERE ${inWindow.sql}`;
+}
 
 type Window = Pick<LedgerWindow, 'startMs' | 'endMs' | 'partner'>;
 
@@ -108,12 +137,12 @@ function* countEventsByOrigin(w: Window): Script<{ events: Record<EventOrigin, n
 }
 
 /** Deliveries of the window's events, by destination and state; the ids of those in a state no end knows. */
-function* countDeliveries(w: Window, out: SliceCounts): Script<void> {
+function* countDeliveries(d: Dialect, w: Window, out: SliceCounts): Script<void> {
   const inWindow = eventsIn(w);
   const found = yield* all<{ destination: string; state: string; n: number; oldest: unknown; replayed: number }>(
     `SELECT d.destination, d.state, count(*) AS n, min(d.created_ms) AS oldest,
        sum(CASE WHEN d.replays > 0 THEN 1 ELSE 0 END) AS replayed
-     FROM events e JOIN deliveries d ON d.event_id = e.id WHERE ${inWindow.sql} GROUP BY d.destination, d.state`,
+     FROM ${ofEvents(d, 'deliveries', 'd', inWindow)} GROUP BY d.destination, d.state`,
     inWindow.params,
   );
   let strange = false;
@@ -126,8 +155,8 @@ function* countDeliveries(w: Window, out: SliceCounts): Script<void> {
   }
   if (!strange) return;
   const rows = yield* all<{ id: string; event_id: string; destination: string; state: string }>(
-    `SELECT d.id, d.event_id, d.destination, d.state FROM events e JOIN deliveries d ON d.event_id = e.id
-     WHERE ${inWindow.sql} AND d.state NOT IN ('pending', 'inflight', 'delivered', 'dead') ORDER BY d.id LIMIT ?`,
+    `SELECT d.id, d.event_id, d.destination, d.state FROM ${ofEvents(d, 'deliveries', 'd', inWindow)}
+     AND d.state NOT IN ('pending', 'inflight', 'delivered', 'dead') ORDER BY d.id LIMIT ?`,
     [...inWindow.params, LEDGER_UNEXPLAINED_LIMIT],
   );
   for (const r of rows) {
@@ -147,11 +176,11 @@ const MEMBER_STATE = `CASE WHEN m.message_event_id IS NULL THEN 'waiting'
   ELSE coalesce((SELECT min(md.state) FROM deliveries md WHERE md.event_id = m.message_event_id), 'undelivered') END`;
 
 /** Group memberships of the window's events, by destination and their message's state. */
-function* countMembers(w: Window, out: SliceCounts): Script<void> {
+function* countMembers(d: Dialect, w: Window, out: SliceCounts): Script<void> {
   const inWindow = eventsIn(w);
   const found = yield* all<{ destination: string; state: string; n: number; oldest: unknown }>(
     `SELECT m.destination, ${MEMBER_STATE} AS state, count(*) AS n, min(m.created_ms) AS oldest
-     FROM events e JOIN group_members m ON m.event_id = e.id WHERE ${inWindow.sql} GROUP BY 1, 2`,
+     FROM ${ofEvents(d, 'group_members', 'm', inWindow)} GROUP BY 1, 2`,
     inWindow.params,
   );
   let strange = false;
@@ -163,7 +192,7 @@ function* countMembers(w: Window, out: SliceCounts): Script<void> {
   if (!strange) return;
   const rows = yield* all<{ event_id: string; destination: string; message_event_id: string; state: string }>(
     `SELECT * FROM (SELECT m.event_id, m.destination, m.message_event_id, ${MEMBER_STATE} AS state
-       FROM events e JOIN group_members m ON m.event_id = e.id WHERE ${inWindow.sql}) AS x
+       FROM ${ofEvents(d, 'group_members', 'm', inWindow)}) AS x
      WHERE x.state NOT IN ('waiting', 'pending', 'inflight', 'delivered', 'dead') ORDER BY x.event_id LIMIT ?`,
     [...inWindow.params, LEDGER_UNEXPLAINED_LIMIT],
   );
@@ -178,11 +207,11 @@ function* countMembers(w: Window, out: SliceCounts): Script<void> {
   }
 }
 
-function* countSilenced(w: Window, out: SliceCounts): Script<void> {
+function* countSilenced(d: Dialect, w: Window, out: SliceCounts): Script<void> {
   const inWindow = eventsIn(w);
   const found = yield* all<{ destination: string; n: number }>(
-    `SELECT s.destination, count(*) AS n FROM events e JOIN event_silences s ON s.event_id = e.id
-     WHERE ${inWindow.sql} GROUP BY s.destination`,
+    `SELECT s.destination, count(*) AS n FROM ${ofEvents(d, 'event_silences', 's', inWindow)}
+     GROUP BY s.destination`,
     inWindow.params,
   );
   for (const r of found) addTo(routesOf(out.routes, r.destination), 'silenced', Number(r.n), null);
@@ -210,12 +239,12 @@ function* findShortEvents(w: Window, out: SliceCounts): Script<void> {
   }
 }
 
-function* countSlice(w: LedgerWindow): Script<SliceCounts & { payouts: PayoutCounts }> {
+function* countSlice(d: Dialect, w: LedgerWindow): Script<SliceCounts & { payouts: PayoutCounts }> {
   const { events, planned } = yield* countEventsByOrigin(w);
   const out = { events, routes: new Map<string, RouteCounts>(), unexplained: [], payouts: yield* countPayouts(w) };
-  yield* countDeliveries(w, out);
-  yield* countMembers(w, out);
-  yield* countSilenced(w, out);
+  yield* countDeliveries(d, w, out);
+  yield* countMembers(d, w, out);
+  yield* countSilenced(d, w, out);
   // Each event's route rows against what its rules chose, looked at one by one only when the totals differ: a
   // replay that adds routes adds them to the event's count too, so the totals agree unless a row went missing
   // (or one was added behind skyrelay's back, as many as went missing elsewhere).
@@ -248,34 +277,54 @@ function mergeSlice(into: SliceCounts, slice: SliceCounts): void {
   into.unexplained.push(...slice.unexplained);
 }
 
-/** The window in slices (see SLICE_MS): each its own read, a turn of the event loop after each. */
-async function* sliced<R>(ctx: StoreContext, w: LedgerWindow, script: (slice: LedgerWindow) => Script<R>) {
+/** The rests of one ledger begun now: how long to wait after a slice that took `tookMs` (see REST_RATIO). */
+function rests(d: Dialect): (tookMs: number) => Promise<unknown> {
+  const until = performance.now() + RESTING_MS;
+  return (tookMs) => {
+    const rest = Math.min(tookMs * REST_RATIO[d.name], until - performance.now());
+    return rest >= 1 ? sleep(rest) : nextTurn();
+  };
+}
+
+/** The window in slices (see SLICE_MS): each its own read, a rest after each (see REST_RATIO). */
+async function* sliced<R>(
+  ctx: StoreContext,
+  w: LedgerWindow,
+  restAfter: (tookMs: number) => Promise<unknown>,
+  script: (slice: LedgerWindow) => Script<R>,
+) {
   const sliceMs = SLICE_MS[ctx.d.name];
   for (let start = w.startMs; start < w.endMs; start += sliceMs) {
     const slice = { ...w, startMs: start, endMs: Math.min(start + sliceMs, w.endMs) };
+    const began = performance.now();
     yield await ctx.read(() => script(slice));
-    // Requests parsed meanwhile are answered before the next slice.
-    await nextTurn();
+    await restAfter(performance.now() - began);
   }
 }
 
-/** Counts a window: the callbacks' tally at once (a few rows), the events and payouts a slice at a time. */
+/**
+ * Counts a window: the callbacks' tally and the anomalies at once (a few rows), the events and payouts a slice at a
+ * time.
+ */
 async function readLedgerCounts(ctx: StoreContext, w: LedgerWindow): Promise<LedgerCounts> {
-  const callbacks = await ctx.read(() => countCallbacks(w));
+  const restAfter = rests(ctx.d);
+  const { callbacks, anomalies } = await ctx.read(function* () {
+    return { callbacks: yield* countCallbacks(w), anomalies: yield* countAnomalies(w) };
+  });
   const total: SliceCounts = {
     events: { callback: 0, reconciliation: 0, skyrelay: 0 },
     routes: new Map(),
     unexplained: [],
   };
   const payouts: PayoutCounts[] = [];
-  for await (const slice of sliced(ctx, w, countSlice)) {
+  for await (const slice of sliced(ctx, w, restAfter, (slice) => countSlice(ctx.d, slice))) {
     mergeSlice(total, slice);
     payouts.push(slice.payouts);
   }
   // Acknowledged as new but fewer events than that: the identities whose event is gone are named.
   if (callbacks.newEvents > total.events.callback) {
     const lost: Unexplained[] = [];
-    for await (const found of sliced(ctx, w, findLostCallbacks)) lost.push(...found);
+    for await (const found of sliced(ctx, w, restAfter, findLostCallbacks)) lost.push(...found);
     total.unexplained.unshift(...lost);
   }
   const routes: Record<string, RouteCounts> = {};
@@ -285,7 +334,7 @@ async function readLedgerCounts(ctx: StoreContext, w: LedgerWindow): Promise<Led
     callbacks,
     events: total.events,
     routes,
-    payouts: addPayouts(payouts),
+    payouts: { ...addPayouts(payouts), anomalies },
     unexplained: total.unexplained.slice(0, LEDGER_UNEXPLAINED_LIMIT),
   };
 }
