@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import autocannon from 'autocannon';
 import { dayOf, dayWindow } from '../../src/ledger/balance';
 import type { Ledger } from '../../src/ledger/types';
 import { openPostgresStore } from '../support/store';
-import { buildBenchCallback } from './callbacks';
+import { drivePaced, type PacedSample } from './paced';
 import { seedLedgerPostgres, seedLedgerSqlite, type LedgerSeed } from './ledger-seed';
 import { startBenchPostgres, wantsPostgres } from './postgres';
 import { forkHelper, spawnBenchDaemon, type BenchServer } from './processes';
@@ -25,31 +24,10 @@ const int = (name: string, fallback: number): number => Number(process.env[name]
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const now = (): number => performance.timeOrigin + performance.now();
 
-interface Ack {
-  at: number;
-  ms: number;
-}
-
-/** Callbacks at a fixed total rate for `seconds`; every 200's latency with when it completed. */
-function steadyLoad(url: string, rate: number, seconds: number): Promise<Ack[]> {
-  const acks: Ack[] = [];
-  return new Promise((resolve, reject) => {
-    const instance = autocannon(
-      {
-        url,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        connections: 8,
-        duration: seconds,
-        overallRate: rate,
-        requests: [{ setupRequest: (request) => ({ ...request, body: buildBenchCallback('BLDG').json }) }],
-      },
-      (err) => (err ? reject(err) : resolve(acks)),
-    );
-    instance.on('response', (_client, status, _bytes, responseTime) => {
-      if (status === 200) acks.push({ at: now(), ms: responseTime });
-    });
-  });
+/** Callbacks at a fixed total rate for `seconds`, sent evenly (./paced.ts); every ack's latency and when it completed. */
+async function steadyLoad(url: string, rate: number, seconds: number): Promise<PacedSample[]> {
+  const load = await drivePaced(url, { connections: 8, seconds, prefix: 'BLDG', rate });
+  return load.samples;
 }
 
 interface Round {

@@ -3,6 +3,12 @@ import { buildBenchCallback, type LoadResult } from './callbacks';
 
 const now = (): number => performance.timeOrigin + performance.now();
 
+/** One acknowledged callback: when its answer completed (epoch ms) and how long after it was due. */
+export interface PacedSample {
+  at: number;
+  ms: number;
+}
+
 /**
  * An open-loop load at a fixed rate: one callback every 1000/rate ms, each sent at its own time whether or not
  * earlier ones were answered. autocannon's overallRate is a quota per second per connection, spent back to back
@@ -13,11 +19,12 @@ const now = (): number => performance.timeOrigin + performance.now();
 export async function drivePaced(
   url: string,
   options: { connections: number; seconds: number; prefix: string; rate: number },
-): Promise<LoadResult> {
+): Promise<LoadResult & { samples: PacedSample[] }> {
   const target = new URL(url);
   const pool = new Pool(target.origin, { connections: options.connections, pipelining: 1 });
   const ackedAt = new Map<string, number>();
   const latenciesMs: number[] = [];
+  const samples: PacedSample[] = [];
   let failed = 0;
   const interval = 1000 / options.rate;
   const total = Math.round(options.rate * options.seconds);
@@ -39,6 +46,7 @@ export async function drivePaced(
       if (response.statusCode === 200 && text.includes('"responseCode":"1000"')) {
         ackedAt.set(callback.controlNumber, done);
         latenciesMs.push(done - due);
+        samples.push({ at: done, ms: done - due });
       } else {
         failed += 1;
       }
@@ -54,5 +62,5 @@ export async function drivePaced(
   }
   await Promise.all(sends);
   await pool.close();
-  return { durationS: (now() - started) / 1000, acked: ackedAt.size, failed, latenciesMs, ackedAt };
+  return { durationS: (now() - started) / 1000, acked: ackedAt.size, failed, latenciesMs, ackedAt, samples };
 }
