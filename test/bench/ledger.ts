@@ -110,10 +110,17 @@ async function runStore(
 ): Promise<string> {
   const server = await spawn();
   try {
+    // A daemon just started on a large store answers its first seconds slowly (cold pages, the first checkpoint):
+    // not part of either side of the comparison.
+    await steadyLoad(server.callbackUrl, rate, 5);
     const rounds: Round[] = [];
     for (let i = 0; i < roundsWanted; i++) {
       const round = await measure(server, day, rate);
-      log(`${label} round ${i + 1}: ledger ${round.ledgerMs.map((m) => m.toFixed(0)).join(', ')} ms`);
+      const p99 = (xs: number[]) => percentile(xs, 99).toFixed(1);
+      log(
+        `${label} round ${i + 1}: ledger ${round.ledgerMs.map((m) => m.toFixed(0)).join(', ')} ms; ` +
+          `ack p99 alone ${p99(round.baseline)} ms, while it runs ${p99(round.during)} ms`,
+      );
       rounds.push(round);
     }
     return describe(label, rounds);
