@@ -9,8 +9,9 @@ export interface Driver {
   readonly kind: 'sqlite' | 'postgres';
   readonly d: Dialect;
   /**
-   * Runs a read-only script in one read transaction (SQLite: on a read thread, off the event loop; PostgreSQL: any
-   * pooled connection, autocommit). It sees every write that resolved before it was called.
+   * Runs a read-only script in one read transaction (SQLite: on a read thread, off the event loop; PostgreSQL: on a
+   * pooled connection, autocommit); either way one at a time per process. It sees every write that resolved before
+   * it was called.
    */
   read<R>(script: () => Script<R>): Promise<R>;
   /**

@@ -19,12 +19,13 @@ import { seedPostgresStore, seedStore, type SeedSummary } from './seed';
 /**
  * BENCH_HISTORY: unset, the history phase (./history.ts) runs on SQLite after the throughput rounds; `1` also on
  * PostgreSQL (where the run has it); `only` on both and nothing else; `0` leaves it out. BENCH_STALL_SECONDS=0
- * leaves the light-load stall measurement out.
+ * leaves the light-load stall measurement out; BENCH_HISTORY_SQLITE=0 measures PostgreSQL alone.
  */
 export interface HistoryRunSettings {
   mode: 'off' | 'on' | 'only';
   events: number;
   postgres: boolean;
+  sqlite: boolean;
   settings: Omit<HistorySettings, 'sinkUrl' | 'log'>;
 }
 
@@ -36,6 +37,7 @@ export function readHistorySettings(rounds: number, prefix: string, workDir: str
     events: int('BENCH_HISTORY_EVENTS', int('BENCH_SEED_EVENTS', 1_000_000) || 1_000_000),
     // Seeding a million events into PostgreSQL and measuring them takes a while: asked for, not by default.
     postgres: flag === '1' || flag === 'only',
+    sqlite: process.env['BENCH_HISTORY_SQLITE'] !== '0',
     settings: {
       rounds,
       samples: int('BENCH_HISTORY_SAMPLES', 12),
@@ -74,25 +76,7 @@ export async function runHistoryPhases(i: HistoryRunInputs): Promise<string> {
       : [{ label: 'baseline', entry: i.baselineEntry, ...target('baseline') } as HistoryBuild]),
   ];
 
-  // SQLite: each build on its own copy of the seed, so neither sees what the other's migrations built.
-  const seeded = i.seeded ?? seedSqlite(path.join(s.workDir, 'history.db'), i.run.events, i.log);
-  if (i.baselineEntry !== undefined) copyForBaseline(seeded);
-  const copies = new Map<string, string>([['this build', seeded.path]]);
-  if (seeded.baselinePath !== undefined) copies.set('baseline', seeded.baselinePath);
-  try {
-    out.push(
-      formatHistory(
-        await measureStore(
-          'sqlite',
-          builds((l) => ({ dbPath: copies.get(l) as string })),
-          seeded,
-          s,
-        ),
-      ),
-    );
-  } finally {
-    for (const [label, file] of copies) if (label !== 'this build' || i.seeded === undefined) removeSqlite(file);
-  }
+  if (i.run.sqlite) out.push(await measureSqlite(i, s, builds));
 
   if (i.postgres !== undefined && i.run.postgres) {
     const database = await i.postgres.createDatabase();
@@ -227,4 +211,28 @@ async function copyDatabase(url: string, suffix: string): Promise<{ url: string;
 
 function removeSqlite(file: string): void {
   for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${file}${suffix}`, { force: true });
+}
+
+/** SQLite: each build on its own copy of the seed, so neither sees what the other's migrations built. */
+async function measureSqlite(
+  i: HistoryRunInputs,
+  s: HistorySettings,
+  builds: (target: (label: string) => Partial<HistoryBuild>) => HistoryBuild[],
+): Promise<string> {
+  const seeded = i.seeded ?? seedSqlite(path.join(s.workDir, 'history.db'), i.run.events, i.log);
+  if (i.baselineEntry !== undefined) copyForBaseline(seeded);
+  const copies = new Map<string, string>([['this build', seeded.path]]);
+  if (seeded.baselinePath !== undefined) copies.set('baseline', seeded.baselinePath);
+  try {
+    return formatHistory(
+      await measureStore(
+        'sqlite',
+        builds((l) => ({ dbPath: copies.get(l) as string })),
+        seeded,
+        s,
+      ),
+    );
+  } finally {
+    for (const [label, file] of copies) if (label !== 'this build' || i.seeded === undefined) removeSqlite(file);
+  }
 }
