@@ -1,5 +1,5 @@
 import type { RelayEvent } from '../event';
-import type { IngestLease, NewDelivery } from './types';
+import type { ClaimOptions, IngestLease, NewDelivery } from './types';
 
 /**
  * Pure decisions of ordered delivery and breakers that the store executes inside its transactions (a claim, the
@@ -116,4 +116,35 @@ export function mayLease(
 ): boolean {
   if (count.inFlight < lease.maxInFlight(destination)) return true;
   return handOff !== undefined && !count.othersHold && count.inFlight < handOff(destination);
+}
+
+/**
+ * Which due deliveries one claim takes, in the order given (oldest first): one per payout's line, within each
+ * destination's maxInFlight as counted in `inFlight` (live leases of every process), and only where its rate slot
+ * (`slots`: the next send allowed, per destination) has come. Taking a rate-limited delivery sets the next slot;
+ * `inFlight` and `slots` are updated, and the slots taken are returned for the store to record for other claimers.
+ */
+export function chooseClaimed<T extends LineCandidate>(
+  due: readonly T[],
+  inFlight: Map<string, number>,
+  slots: Map<string, number>,
+  o: Pick<ClaimOptions, 'max' | 'maxInFlight' | 'now' | 'minIntervalMs'>,
+): { chosen: T[]; taken: Map<string, number> } {
+  const chosen: T[] = [];
+  const taken = new Map<string, number>();
+  for (const row of admitInTurn(due, new Set())) {
+    if (chosen.length >= o.max) break;
+    const busy = inFlight.get(row.destination) ?? 0;
+    if (busy >= o.maxInFlight(row.destination)) continue;
+    // Paused (a 429) or rate-limited: its slot must have come, and taking it sets the next one.
+    if ((slots.get(row.destination) ?? 0) > o.now) continue;
+    const interval = o.minIntervalMs?.(row.destination);
+    if (interval !== undefined) {
+      slots.set(row.destination, o.now + interval);
+      taken.set(row.destination, o.now + interval);
+    }
+    inFlight.set(row.destination, busy + 1);
+    chosen.push(row);
+  }
+  return { chosen, taken };
 }

@@ -1,6 +1,6 @@
 import { parseEvent } from '../event-json';
 import { NEXT_PROBE, NOT_HELD, readHolds, releaseHeld, takeProbes } from './breakers';
-import { admitInTurn, probeRoom, type Hold } from '../delivery/decisions';
+import { chooseClaimed, probeRoom, type Hold } from '../delivery/decisions';
 import type { StoreContext } from './context';
 import { recordActivity } from './dashboard';
 import { LOCK_SPACE } from './locks';
@@ -52,7 +52,9 @@ interface Due {
 function* claim(d: Dialect, o: ClaimOptions): Script<ClaimedDelivery[]> {
   const due = yield* readDue(d, o);
   if (due === undefined) return [];
-  const { chosen, taken } = choose(due, o);
+  // One per payout's line, within each destination's limit and rate slot (src/delivery/decisions.ts).
+  const candidates = due.rows.map((r) => ({ ...r, key: r.payout_key ?? undefined }));
+  const { chosen, taken } = chooseClaimed(candidates, due.inFlight, due.slots, o);
   yield* rows(
     `INSERT INTO destination_slots (destination, next_ms) SELECT r.destination, r.next_ms FROM :rows AS r WHERE true
      ON CONFLICT (destination) DO UPDATE SET next_ms = excluded.next_ms`,
@@ -147,33 +149,6 @@ function* readDue(d: Dialect, o: ClaimOptions): Script<Due | undefined> {
     );
   }
   return { rows: due.sort((a, b) => a.next_attempt_ms - b.next_attempt_ms), inFlight, slots, holds };
-}
-
-/** Oldest first, within each destination's limit and rate slot; the slots taken, for the next claimer. */
-function choose(due: Due, o: ClaimOptions): { chosen: DueRow[]; taken: Map<string, number> } {
-  const { inFlight, slots } = due;
-  const chosen: DueRow[] = [];
-  const taken = new Map<string, number>();
-  // One delivery per payout's line in one claim, whatever the rows read (src/delivery/decisions.ts).
-  const inTurn = admitInTurn(
-    due.rows.map((r) => ({ ...r, key: r.payout_key ?? undefined })),
-    new Set(),
-  );
-  for (const row of inTurn) {
-    if (chosen.length >= o.max) break;
-    const busy = inFlight.get(row.destination) ?? 0;
-    if (busy >= o.maxInFlight(row.destination)) continue;
-    // Paused (a 429) or rate-limited: its slot must have come, and taking it sets the next one.
-    if ((slots.get(row.destination) ?? 0) > o.now) continue;
-    const interval = o.minIntervalMs?.(row.destination);
-    if (interval !== undefined) {
-      slots.set(row.destination, o.now + interval);
-      taken.set(row.destination, o.now + interval);
-    }
-    inFlight.set(row.destination, busy + 1);
-    chosen.push(row);
-  }
-  return { chosen, taken };
 }
 
 const ATTEMPT_COLUMNS: RowSource['columns'] = [

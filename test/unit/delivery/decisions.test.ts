@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import {
   admitInTurn,
+  chooseClaimed,
   isOrderedRoute,
   mayLease,
   numberInBatch,
@@ -81,5 +82,33 @@ describe('delivery/decisions: the lines of ordered delivery and a held destinati
     // Another process sending there: its claims and ours share maxInFlight, so nobody holds more in memory.
     expect(mayLease(lease, handOff, 'hook', free(4, true))).to.equal(false);
     expect(mayLease(lease, handOff, 'hook', free(3, true))).to.equal(true);
+  });
+
+  it('claims oldest first, one per line, within each destination’s maxInFlight and rate slot, and takes the slots', () => {
+    const due = [
+      { id: 'a1', destination: 'hook', key: 'p1' },
+      { id: 'a2', destination: 'hook', key: 'p1' },
+      { id: 'a3', destination: 'hook', key: undefined },
+      { id: 'a4', destination: 'hook', key: undefined },
+      { id: 's1', destination: 'slack', key: undefined },
+      { id: 's2', destination: 'slack', key: undefined },
+      { id: 'm1', destination: 'mail', key: undefined },
+    ];
+    const inFlight = new Map([['hook', 1]]);
+    const slots = new Map([['mail', 2_000]]);
+    const { chosen, taken } = chooseClaimed(due, inFlight, slots, {
+      max: 10,
+      now: 1_000,
+      maxInFlight: (name) => (name === 'hook' ? 3 : 5),
+      minIntervalMs: (name) => (name === 'slack' ? 500 : undefined),
+    });
+    // a2 waits behind a1 in its line; hook has room for two beside its one in flight; slack takes one slot; mail's
+    // slot has not come.
+    expect(chosen.map((c) => c.id)).to.deep.equal(['a1', 'a3', 's1']);
+    expect(inFlight.get('hook')).to.equal(3);
+    expect([...taken]).to.deep.equal([['slack', 1_500]]);
+    expect(slots.get('slack')).to.equal(1_500);
+    const capped = chooseClaimed(due, new Map(), new Map(), { max: 2, now: 0, maxInFlight: () => 9 });
+    expect(capped.chosen.map((c) => c.id)).to.deep.equal(['a1', 'a3']);
   });
 });
