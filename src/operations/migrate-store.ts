@@ -1,11 +1,15 @@
-import { StoreNotFoundError, StoreUnavailableError } from '../store/errors';
+import {
+  copyStore,
+  NOT_COPIED,
+  openPostgresMigrationTarget,
+  openSqliteMigrationSource,
+  type CopyProgress,
+  type MigrationSource,
+} from '../store';
+import { MigrationRefusedError, StoreNotFoundError, StoreUnavailableError } from '../store/errors';
 import { NotFoundError, RefusedError } from './errors';
-import { copyStore, NOT_COPIED, type CopyProgress, type MigrationSource } from './migrate-store/copy';
-import { MigrationRefusedError } from './migrate-store/errors';
-import { openPostgresMigrationTarget } from './migrate-store/postgres-target';
-import { openSqliteMigrationSource } from './migrate-store/sqlite-source';
 
-export type { CopyProgress } from './migrate-store/copy';
+export type { CopyProgress } from '../store';
 
 export interface MigrateStoreOptions {
   /** The SQLite file (store.path). */

@@ -15,7 +15,7 @@ export interface FinishedAttempt {
 
 /**
  * The upsert clause of destination_activity: the later success and the later failure win (SQLite's two-argument max
- * is NULL when either is, hence the coalesce). Also how rows copied in directly (direct.ts) are merged.
+ * is NULL when either is, hence the coalesce). Also how migrate-store merges the attempts it copies.
  */
 export function mergeActivity(d: Pick<Dialect, 'greatest'>): string {
   const later = `CASE WHEN destination_activity.failure_ms IS NULL OR excluded.failure_ms >= destination_activity.failure_ms`;

@@ -50,6 +50,12 @@ export function sqliteHandleOf(store: Store): Database.Database | undefined {
   return handles.get(store);
 }
 
+export { copyStore, NOT_COPIED, type CopyProgress, type MigrationSource, type MigrationTarget } from './migration';
+/** The SQLite file a `skyrelay migrate-store` copies from. */
+export { openSqliteMigrationSource } from './sqlite/export';
+/** The PostgreSQL database it copies into (its schema migrated first). */
+export { openPostgresMigrationTarget } from './postgres/import';
+
 /** The store as the daemon's first component (so it closes last): opened, and its schema brought up to date, at start. */
 export function storeComponent(options: StoreOptions, logger: Logger) {
   let opened: Store | undefined;

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { COPIED, COPIED_TABLES, type CopiedTable } from '../../src/operations/migrate-store/copy';
+import { COPIED, COPIED_TABLES, type CopiedTable } from '../../src/store/migration';
 import { openSqliteFile } from './sqlite';
 
 /** Each copied table's rows, as lists of its copied columns' values, in one order whichever store they came from. */

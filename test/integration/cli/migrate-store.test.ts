@@ -9,10 +9,15 @@ import { getRefusedUrl, startReceiver, type Receiver } from '../../support/recei
 import { SAMPLE_AUTH, buildCallback, postCallback } from '../../support/skypay';
 import { ALL, withStore } from '../../support/store';
 import { createLogger } from '../../../src/log';
-import { openStore, type Store } from '../../../src/store';
-import { copyStore, type CopyProgress, type MigrationTarget } from '../../../src/operations/migrate-store/copy';
-import { openPostgresMigrationTarget } from '../../../src/operations/migrate-store/postgres-target';
-import { openSqliteMigrationSource } from '../../../src/operations/migrate-store/sqlite-source';
+import {
+  copyStore,
+  openPostgresMigrationTarget,
+  openSqliteMigrationSource,
+  openStore,
+  type MigrationTarget,
+  type Store,
+} from '../../../src/store';
+import type { CopyProgress } from '../../../src/store/migration';
 import type { NewReconciliation } from '../../../src/payouts/types';
 import { runCli } from './run-cli';
 

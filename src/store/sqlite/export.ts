@@ -1,7 +1,8 @@
+import fs from 'node:fs';
 import type Database from 'better-sqlite3';
-import { openSqliteDirect } from '../../store/direct';
-import { COPIED_TABLES, type CopiedRow, type CopiedTable, type MigrationSource, type RowPage } from './copy';
-import type { SourceWriter } from './errors';
+import { StoreNotFoundError, type SourceWriter } from '../errors';
+import { COPIED_TABLES, type CopiedRow, type CopiedTable, type MigrationSource, type RowPage } from '../migration';
+import { openDatabase } from './database';
 
 /** How one table is paged: the key in SQL, and how the key of a row is written into a cursor and read back. */
 interface Paging {
@@ -89,9 +90,9 @@ function prepareTable(db: Database.Database, table: CopiedTable, withoutRowid: b
  * behind the cursor would not be copied again (findWriters tells the copy of a daemon still publishing there).
  */
 export function openSqliteMigrationSource(path: string): MigrationSource {
-  // Brought to the current schema as the daemon would, so the columns are the ones the target expects; no file is
-  // StoreNotFoundError.
-  const db = openSqliteDirect(path);
+  if (!fs.existsSync(path)) throw new StoreNotFoundError(`no database at ${path}`);
+  // Brought to the current schema as the daemon would, so the columns are the ones the target expects.
+  const db = openDatabase({ path });
   const withoutRowid = new Set(
     listTables(db)
       .filter((t) => t.wr === 1)

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import pg from 'pg';
-import { COPIED, COPIED_TABLES, NOT_COPIED, findUnknownData } from '../../../src/operations/migrate-store/copy';
+import { COPIED, COPIED_TABLES, NOT_COPIED, findUnknownData } from '../../../src/store/migration';
 import { migrate as migratePostgres } from '../../../src/store/postgres/migrations';
 import { migrate as migrateSqlite } from '../../../src/store/sqlite/migrations';
 import { createTestDatabase, describePostgres } from '../../support/postgres';

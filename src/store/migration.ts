@@ -4,7 +4,7 @@ import { MigrationSourceInUseError, MigrationUnknownDataError, type SourceWriter
  * Copying a SQLite deployment's data into PostgreSQL (`skyrelay migrate-store`). Not part of `Store`: only this
  * one-off copy reads tables row by row, and only a SQLite store can be a source and a PostgreSQL one a target, so
  * a narrow pair keeps the daemon's interface free of it. Rows pass through as plain column maps; each side keeps
- * its SQL in its own module (sqlite-source.ts, postgres-target.ts), over the databases src/store/direct.ts opens.
+ * its SQL in its own folder (src/store/sqlite/export.ts, src/store/postgres/import.ts).
  *
  * Every table of the source is either copied (COPIED: with every column it has) or named in NOT_COPIED with the
  * reason; the copy checks the source against both before it starts and refuses anything else, so a table or column

@@ -1,18 +1,18 @@
 import type pg from 'pg';
-import { connectPostgresDirect, DERIVED_FROM, keepDerivedPostgres, toPostgresStoreError } from '../../store/direct';
-import { COPIED, COPIED_TABLES, type CopiedRow, type CopiedTable, type MigrationTarget } from './copy';
 import {
   MigrationRefusedError,
   MigrationRowsRefusedError,
   MigrationTargetNotEmptyError,
   type RefusedRow,
-} from './errors';
+} from '../errors';
+import { COPIED, COPIED_TABLES, type CopiedRow, type CopiedTable, type MigrationTarget } from '../migration';
+import { toStoreError as toStoreErrorOf } from '../driver';
+import { mergeActivity } from '../dashboard';
+import { postgresDialect, postgresFailures } from './driver';
+import { migrate } from './migrations';
+import { createClient } from './pool';
 
-/** A failure as the store names it; a refusal of the copy's own passes as it is. */
-function toStoreError(err: unknown): never {
-  if (err instanceof MigrationRefusedError) throw err;
-  return toPostgresStoreError(err);
-}
+const toStoreError = (err: unknown): never => toStoreErrorOf(err, postgresFailures);
 
 /**
  * The PostgreSQL side of `skyrelay migrate-store`: one connection, the schema migrated first (under the same
@@ -23,8 +23,11 @@ function toStoreError(err: unknown): never {
  * the daemon never reads it.
  */
 export async function openPostgresMigrationTarget(url: string): Promise<MigrationTarget> {
-  const client = await connectPostgresDirect(url, 10_000);
+  const client = createClient({ url, connectTimeoutMs: 10_000 });
+  client.on('error', () => undefined); // a failure reaches the awaited query
   try {
+    await client.connect();
+    await migrate(client);
     await client.query(`CREATE TABLE IF NOT EXISTS migrate_store_progress (
       source_table text PRIMARY KEY,
       after_key text NOT NULL,
@@ -33,6 +36,7 @@ export async function openPostgresMigrationTarget(url: string): Promise<Migratio
     await requireFreshOrOwnCopy(client);
   } catch (err) {
     await client.end().catch(() => undefined);
+    if (err instanceof MigrationRefusedError) throw err;
     return toStoreError(err);
   }
   return {
@@ -49,6 +53,43 @@ export async function openPostgresMigrationTarget(url: string): Promise<Migratio
       await client.end().catch(() => undefined);
     },
   };
+}
+
+/** What the tables kept from others need of the rows a page inserted (see keepDerived). */
+const KEPT: Partial<Record<CopiedTable, string>> = { payouts: 'state', attempts: 'id' };
+
+/**
+ * What the daemon keeps as rows change, kept for the copied rows too, in the page's transaction: payouts per state
+ * (payout_counts), each destination's last success and failure (destination_activity).
+ */
+async function keepDerived(client: pg.Client, table: CopiedTable, kept: string[]): Promise<void> {
+  if (kept.length === 0) return;
+  if (table === 'payouts') {
+    await client.query(
+      `INSERT INTO payout_counts (state, shard, n) SELECT state, 0, count(*) FROM unnest($1::text[]) AS u (state)
+       GROUP BY state ORDER BY state ON CONFLICT (state, shard) DO UPDATE SET n = payout_counts.n + excluded.n`,
+      [kept],
+    );
+  }
+  if (table === 'attempts') {
+    await client.query(
+      `WITH page AS (
+         SELECT d.destination, a.id, a.started_ms, a.outcome, a.status, a.error
+         FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE a.id = ANY($1::bigint[])
+       ), s AS (
+         SELECT destination, max(started_ms) AS success_ms FROM page WHERE outcome = 'delivered' GROUP BY destination
+       ), f AS (
+         SELECT DISTINCT ON (destination) destination, started_ms AS failure_ms, status AS failure_status,
+           error AS failure_error
+         FROM page WHERE outcome <> 'delivered' ORDER BY destination, started_ms DESC, id DESC
+       )
+       INSERT INTO destination_activity (destination, shard, success_ms, failure_ms, failure_status, failure_error)
+       SELECT coalesce(s.destination, f.destination), 0, s.success_ms, f.failure_ms, f.failure_status, f.failure_error
+       FROM s FULL JOIN f ON f.destination = s.destination
+       ${mergeActivity(postgresDialect)}`,
+      [kept],
+    );
+  }
 }
 
 /** Data with no copy progress beside it came from somewhere else (a daemon already running on this database). */
@@ -73,15 +114,6 @@ function isRowError(err: unknown): boolean {
  */
 const GENERATED_IDS: ReadonlySet<CopiedTable> = new Set(['attempts', 'payout_reconciliations']);
 
-/** A table other tables are derived from (payouts, attempts): its inserted rows are handed to keepDerivedPostgres. */
-function isDerivedFrom(table: CopiedTable): table is CopiedTable & keyof typeof DERIVED_FROM {
-  return Object.hasOwn(DERIVED_FROM, table);
-}
-
-function derivedColumn(table: CopiedTable): string | undefined {
-  return isDerivedFrom(table) ? DERIVED_FROM[table] : undefined;
-}
-
 async function insertRows(client: pg.Client, table: CopiedTable, rows: readonly CopiedRow[]) {
   const columns = COPIED[table].columns;
   const values: unknown[] = [];
@@ -93,7 +125,7 @@ async function insertRows(client: pg.Client, table: CopiedTable, rows: readonly 
   const overriding = GENERATED_IDS.has(table) ? ' OVERRIDING SYSTEM VALUE' : '';
   return client.query<{ kept: string }>(
     `INSERT INTO ${table} (${columns.join(', ')})${overriding} VALUES ${tuples.join(', ')}
-     ${derivedColumn(table) === undefined ? '' : `RETURNING ${derivedColumn(table)} AS kept`}`,
+     ${KEPT[table] === undefined ? '' : `RETURNING ${KEPT[table]} AS kept`}`,
     values,
   );
 }
@@ -105,12 +137,11 @@ async function importPage(client: pg.Client, table: CopiedTable, rows: readonly 
     if (rows.length > 0) {
       const result = await insertRows(client, table, rows);
       inserted = result.rowCount ?? 0;
-      if (isDerivedFrom(table))
-        await keepDerivedPostgres(
-          client,
-          table,
-          result.rows.map((r) => r.kept),
-        );
+      await keepDerived(
+        client,
+        table,
+        result.rows.map((r) => r.kept),
+      );
       if (GENERATED_IDS.has(table)) {
         await client.query(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), (SELECT max(id) FROM ${table}))`);
       }
