@@ -1,8 +1,6 @@
 import {
   FINAL_PAYOUT_STATES,
-  PAYOUT_CONFIRMATIONS,
   PAYOUT_STATES,
-  type PayoutConfirmation,
   type PayoutEvent,
   type PayoutHistoryEntry,
   type PayoutState,
@@ -32,12 +30,11 @@ import type {
   PayoutRecord,
   PendingConfirmationQuery,
   StuckCheck,
-  StuckCutoff,
 } from '../payouts/types';
 import { WRITER_SHARD } from './shard';
+import { FINAL_LIST, cutoffCondition, selectPayoutIds, stuckCondition } from './payout-filters';
 import { insertEvents } from './writes';
 
-const FINAL_LIST = FINAL_PAYOUT_STATES.map((s) => `'${s}'`).join(', ');
 const OPEN_STATES = PAYOUT_STATES.filter((s) => !FINAL_PAYOUT_STATES.includes(s));
 
 /** `{ open: true }` and nothing else: the overview's open count, which the kept counts answer. */
@@ -203,69 +200,6 @@ function* readHistory(partner: string, controlNumber: string): Script<PayoutHist
     [controlNumber, partner],
   );
   return toPayoutHistory(events, copies);
-}
-
-function confirmationLiteral(confirmation: PayoutConfirmation): string {
-  if (!PAYOUT_CONFIRMATIONS.includes(confirmation)) throw new Error(`not a confirmation: ${String(confirmation)}`);
-  return `'${confirmation}'`;
-}
-
-/** The WHERE of a listing or a count, without the stuck view's cutoffs: each filter that is set, ANDed. */
-function payoutWhere(f: PayoutCountFilter & { before?: string | undefined }) {
-  return where([
-    ['state = ?', f.state],
-    ['partner = ?', f.partner],
-    ['state_since_ms < ?', f.stateSinceBeforeMs],
-    ['anomalies > 0', f.anomalies],
-    // A literal, so the partial indexes of the rare ones (pending, contradicted) apply; only known values reach here.
-    [`confirmation = ${f.confirmation === undefined ? '' : confirmationLiteral(f.confirmation)}`, f.confirmation],
-    // The same text as payouts_open's WHERE, so a query with it may read that index.
-    [`state NOT IN (${FINAL_LIST})`, f.open],
-    ['id < ?', f.before],
-  ]);
-}
-
-/**
- * The ids a listing or a count looks at. The stuck view is one branch per cutoff (cutoffs never overlap: see
- * StuckCutoff), each read from payouts_open alone, rather than one OR that SQLite answers by gathering every match.
- */
-function selectPayoutIds(d: Dialect, f: PayoutCountFilter & { before?: string | undefined }) {
-  const w = payoutWhere(f);
-  if (f.stuck === undefined) return { sql: `SELECT id FROM payouts ${w.sql}`, params: w.params };
-  if (f.stuck.length === 0) return { sql: 'SELECT id FROM payouts WHERE 0 = 1', params: [] };
-  const branches = f.stuck.map((c) => {
-    const cut = cutoffCondition(d, c);
-    return {
-      sql: `SELECT id FROM payouts ${w.sql ? `${w.sql} AND` : 'WHERE'} ${cut.sql}`,
-      params: [...w.params, ...cut.params],
-    };
-  });
-  return { sql: branches.map((b) => b.sql).join(' UNION ALL '), params: branches.flatMap((b) => b.params) };
-}
-
-/** One cutoff (see StuckCutoff): in its state since before it, for its partner or every partner but the listed. */
-function cutoffCondition(d: Dialect, c: StuckCutoff): { sql: string; params: unknown[] } {
-  const conditions = ['state = ?', 'state_since_ms < ?'];
-  const params: unknown[] = [c.state, c.stateSinceBeforeMs];
-  if (c.partner !== undefined) {
-    conditions.push('partner = ?');
-    params.push(c.partner);
-  }
-  if (c.exceptPartners !== undefined && c.exceptPartners.length > 0) {
-    conditions.push(`NOT (partner ${d.inList})`);
-    params.push(d.list(c.exceptPartners));
-  }
-  return { sql: `(${conditions.join(' AND ')})`, params };
-}
-
-/**
- * Past any of the cutoffs (see StuckCutoff): computed outside the store from the waits per state and partner, so
- * the stuck check, the dashboard's stuck view and its count agree. Nothing when there are none.
- */
-function stuckCondition(d: Dialect, cutoffs: readonly StuckCutoff[]): { sql: string; params: unknown[] } {
-  if (cutoffs.length === 0) return { sql: '0 = 1', params: [] };
-  const parts = cutoffs.map((c) => cutoffCondition(d, c));
-  return { sql: `(${parts.map((p) => p.sql).join(' OR ')})`, params: parts.flatMap((p) => p.params) };
 }
 
 /** Marks open payouts stuck in their state and stores one event each, in one transaction. */

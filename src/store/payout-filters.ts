@@ -1,0 +1,69 @@
+import { FINAL_PAYOUT_STATES, PAYOUT_CONFIRMATIONS, type PayoutConfirmation } from '../event';
+import type { PayoutCountFilter, StuckCutoff } from '../payouts/types';
+import { where, type Dialect } from './sql';
+
+/** The listings' filters over payouts as SQL: each set filter ANDed, and the stuck view's cutoffs. */
+export const FINAL_LIST = FINAL_PAYOUT_STATES.map((s) => `'${s}'`).join(', ');
+
+function confirmationLiteral(confirmation: PayoutConfirmation): string {
+  if (!PAYOUT_CONFIRMATIONS.includes(confirmation)) throw new Error(`not a confirmation: ${String(confirmation)}`);
+  return `'${confirmation}'`;
+}
+
+/** The WHERE of a listing or a count, without the stuck view's cutoffs: each filter that is set, ANDed. */
+export function payoutWhere(f: PayoutCountFilter & { before?: string | undefined }) {
+  return where([
+    ['state = ?', f.state],
+    ['partner = ?', f.partner],
+    ['state_since_ms < ?', f.stateSinceBeforeMs],
+    ['anomalies > 0', f.anomalies],
+    // A literal, so the partial indexes of the rare ones (pending, contradicted) apply; only known values reach here.
+    [`confirmation = ${f.confirmation === undefined ? '' : confirmationLiteral(f.confirmation)}`, f.confirmation],
+    // The same text as payouts_open's WHERE, so a query with it may read that index.
+    [`state NOT IN (${FINAL_LIST})`, f.open],
+    ['id < ?', f.before],
+  ]);
+}
+
+/**
+ * The ids a listing or a count looks at. The stuck view is one branch per cutoff (cutoffs never overlap: see
+ * StuckCutoff), each read from payouts_open alone, rather than one OR that SQLite answers by gathering every match.
+ */
+export function selectPayoutIds(d: Dialect, f: PayoutCountFilter & { before?: string | undefined }) {
+  const w = payoutWhere(f);
+  if (f.stuck === undefined) return { sql: `SELECT id FROM payouts ${w.sql}`, params: w.params };
+  if (f.stuck.length === 0) return { sql: 'SELECT id FROM payouts WHERE 0 = 1', params: [] };
+  const branches = f.stuck.map((c) => {
+    const cut = cutoffCondition(d, c);
+    return {
+      sql: `SELECT id FROM payouts ${w.sql ? `${w.sql} AND` : 'WHERE'} ${cut.sql}`,
+      params: [...w.params, ...cut.params],
+    };
+  });
+  return { sql: branches.map((b) => b.sql).join(' UNION ALL '), params: branches.flatMap((b) => b.params) };
+}
+
+/** One cutoff (see StuckCutoff): in its state since before it, for its partner or every partner but the listed. */
+export function cutoffCondition(d: Dialect, c: StuckCutoff): { sql: string; params: unknown[] } {
+  const conditions = ['state = ?', 'state_since_ms < ?'];
+  const params: unknown[] = [c.state, c.stateSinceBeforeMs];
+  if (c.partner !== undefined) {
+    conditions.push('partner = ?');
+    params.push(c.partner);
+  }
+  if (c.exceptPartners !== undefined && c.exceptPartners.length > 0) {
+    conditions.push(`NOT (partner ${d.inList})`);
+    params.push(d.list(c.exceptPartners));
+  }
+  return { sql: `(${conditions.join(' AND ')})`, params };
+}
+
+/**
+ * Past any of the cutoffs (see StuckCutoff): computed outside the store from the waits per state and partner, so
+ * the stuck check, the dashboard's stuck view and its count agree. Nothing when there are none.
+ */
+export function stuckCondition(d: Dialect, cutoffs: readonly StuckCutoff[]): { sql: string; params: unknown[] } {
+  if (cutoffs.length === 0) return { sql: '0 = 1', params: [] };
+  const parts = cutoffs.map((c) => cutoffCondition(d, c));
+  return { sql: `(${parts.map((p) => p.sql).join(' OR ')})`, params: parts.flatMap((p) => p.params) };
+}
