@@ -43,6 +43,34 @@ export function selectPayoutIds(d: Dialect, f: PayoutCountFilter & { before?: st
   return { sql: branches.map((b) => b.sql).join(' UNION ALL '), params: branches.flatMap((b) => b.params) };
 }
 
+/** How many of the newest payouts a listing by age looks at before it reads the age index instead (see agePage). */
+export const AGE_PROBE_ROWS = 1000;
+
+/**
+ * A listing filtered by age alone (time in the state, no state, partner or stuck view), newest first. The id
+ * order reaches old payouts only after every newer one, so an id scan is slow exactly when the filter matters. The
+ * two statements: `probe` looks at the newest AGE_PROBE_ROWS alone (answers when they fill the page); `byAge` reads
+ * the matching ids from payouts_since first (a materialized CTE: neither planner may fold it into an id scan) and
+ * sorts them. Undefined for any other filter: those have an index that starts with their own column.
+ */
+export function agePage(f: PayoutCountFilter & { before?: string | undefined }, limit: number) {
+  if (f.stateSinceBeforeMs === undefined || f.state !== undefined || f.partner !== undefined) return undefined;
+  if (f.stuck !== undefined) return undefined;
+  const w = payoutWhere(f);
+  const newest = where([['id < ?', f.before]]);
+  return {
+    probe: {
+      sql: `SELECT id FROM (SELECT * FROM payouts ${newest.sql} ORDER BY id DESC LIMIT ${AGE_PROBE_ROWS}) AS r
+            ${w.sql} ORDER BY id DESC LIMIT ?`,
+      params: [...newest.params, ...w.params, limit],
+    },
+    byAge: {
+      sql: `WITH m AS MATERIALIZED (SELECT id FROM payouts ${w.sql}) SELECT id FROM m ORDER BY id DESC LIMIT ?`,
+      params: [...w.params, limit],
+    },
+  };
+}
+
 /** One cutoff (see StuckCutoff): in its state since before it, for its partner or every partner but the listed. */
 export function cutoffCondition(d: Dialect, c: StuckCutoff): { sql: string; params: unknown[] } {
   const conditions = ['state = ?', 'state_since_ms < ?'];

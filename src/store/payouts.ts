@@ -26,13 +26,14 @@ import type {
   ConfirmationSettlement,
   NewReconciliation,
   PayoutCountFilter,
+  PayoutFilter,
   PayoutPolicy,
   PayoutRecord,
   PendingConfirmationQuery,
   StuckCheck,
 } from '../payouts/types';
 import { WRITER_SHARD } from './shard';
-import { FINAL_LIST, cutoffCondition, selectPayoutIds, stuckCondition } from './payout-filters';
+import { FINAL_LIST, agePage, cutoffCondition, selectPayoutIds, stuckCondition } from './payout-filters';
 import { insertEvents } from './writes';
 
 const OPEN_STATES = PAYOUT_STATES.filter((s) => !FINAL_PAYOUT_STATES.includes(s));
@@ -312,6 +313,20 @@ function* settleConfirmation(d: Dialect, c: ConfirmationSettlement): Script<bool
   return true;
 }
 
+/** The ids of one page of a listing, newest first. */
+function* payoutPage(d: Dialect, f: PayoutFilter): Script<Array<{ id: string }>> {
+  const byAge = agePage(f, f.limit);
+  if (byAge !== undefined) {
+    const newest = yield* all<{ id: string }>(byAge.probe.sql, byAge.probe.params);
+    return newest.length >= f.limit ? newest : yield* all<{ id: string }>(byAge.byAge.sql, byAge.byAge.params);
+  }
+  const ids = selectPayoutIds(d, f);
+  return yield* all<{ id: string }>(`SELECT id FROM (${ids.sql}) AS p ORDER BY id DESC LIMIT ?`, [
+    ...ids.params,
+    f.limit,
+  ]);
+}
+
 function* findPayouts(controlNumber: string, partner: string | undefined): Script<PayoutRecord[]> {
   const found = yield* all(
     `SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE control_number = ?${partner === undefined ? '' : ' AND partner = ?'}
@@ -327,11 +342,7 @@ export function createPayoutStore(ctx: StoreContext): PayoutStore {
   return {
     listPayouts: (f) =>
       read(function* () {
-        const ids = selectPayoutIds(d, f);
-        const page = yield* all<{ id: string }>(`SELECT id FROM (${ids.sql}) AS p ORDER BY id DESC LIMIT ?`, [
-          ...ids.params,
-          f.limit,
-        ]);
+        const page = yield* payoutPage(d, f);
         if (page.length === 0) return [];
         const found = yield* all(`SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE id ${d.inList} ORDER BY id DESC`, [
           d.list(page.map((r) => r.id)),

@@ -203,6 +203,11 @@ const MIGRATIONS: string[] = [
     last_seq INTEGER NOT NULL
   );
   `,
+  `
+  -- Listings by age alone (payouts in their state since before a time, any state): the matching ids read from here
+  -- and sorted, where an id scan would pass every newer payout first. Open payouts are also in payouts_open.
+  CREATE INDEX IF NOT EXISTS payouts_since ON payouts (state_since_ms, id);
+  `,
 ];
 
 /** `upTo` stops at an older schema version: tests build a database as an older release left it. */

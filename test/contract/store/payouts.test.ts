@@ -13,6 +13,7 @@ import type { StuckCutoff } from '../../../src/payouts/types';
 import { OPEN_STATES } from '../../../src/payouts/stuck-after';
 import { buildPayoutEvent } from '../../support/fixtures';
 import { STORE_FACTORIES, type StoreHarness } from './factories';
+import { AGE_PROBE_ROWS } from '../../../src/store/payout-filters';
 
 let serial = 0;
 const nextControlNumber = (): string => `SKP${Date.now().toString(36)}${String(++serial).padStart(6, '0')}`;
@@ -226,6 +227,38 @@ for (const factory of STORE_FACTORIES) {
       expect(ids).to.deep.equal([...ids].sort().reverse());
       expect([...page1, ...page2].map((p) => p.controlNumber).sort()).to.deep.equal([...cns].sort());
       expect(await a.countPayoutsByState()).to.deep.equal({ uploaded: 2, paid: 1 });
+    });
+
+    it('lists payouts by age alone, newest first and paged, when more newer payouts than the probe lie above them', async () => {
+      const oldCns = [nextControlNumber(), nextControlNumber(), nextControlNumber()];
+      const old = new Date(Date.now() - 30 * 86_400_000);
+      for (const cn of oldCns) await a.savePayoutEvent(status(cn, 1, '2026-11-27 10:00:00', {}, old), policy);
+      const fresh = Array.from({ length: AGE_PROBE_ROWS + 1 }, nextControlNumber);
+      for (let i = 0; i < fresh.length; i += 100) {
+        await Promise.all(
+          fresh.slice(i, i + 100).map((cn) => a.savePayoutEvent(status(cn, 1, '2026-11-27 10:00:00'), policy)),
+        );
+      }
+
+      const filter = { stateSinceBeforeMs: Date.now() - 29 * 86_400_000 };
+      const page1 = await b.listPayouts({ ...filter, limit: 2 });
+      const page2 = await b.listPayouts({ ...filter, limit: 2, before: page1[1]?.id });
+      const listed = [...page1, ...page2];
+      expect(listed.map((p) => p.controlNumber).sort()).to.deep.equal([...oldCns].sort());
+      expect(listed.map((p) => p.id)).to.deep.equal(
+        listed
+          .map((p) => p.id)
+          .sort()
+          .reverse(),
+      );
+      expect(page2).to.have.length(1);
+      expect(await b.countPayouts(filter)).to.equal(3);
+      // When the newest payouts match, the page is theirs: the same as the listing without the filter.
+      const everyone = { stateSinceBeforeMs: Date.now() + 1 };
+      expect((await b.listPayouts({ ...everyone, limit: 5 })).map((p) => p.id)).to.deep.equal(
+        (await b.listPayouts({ limit: 5 })).map((p) => p.id),
+      );
+      expect(await b.countPayouts(everyone)).to.equal(AGE_PROBE_ROWS + 4);
     });
 
     it('lists and counts open payouts (the stuck view) and anomalies; a count ignores paging', async () => {
