@@ -277,7 +277,7 @@ export function* releaseHeld(d: Dialect, ids: readonly string[], now: number): S
   if (ids.length === 0) return;
   yield* run(
     `UPDATE deliveries SET state = 'pending', lease_owner = NULL, lease_until_ms = NULL, updated_ms = ?
-     WHERE id ${d.inList} AND state = 'inflight'`,
+     WHERE id ${d.inList} AND ${d.noIndex}state = 'inflight'`,
     [now, d.list([...ids])],
   );
 }

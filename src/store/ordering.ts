@@ -182,8 +182,10 @@ export function* holdBehindDead(
   const ids = finishes.filter((f) => f.next.state === 'dead' && f.next.hold === true).map((f) => f.delivery.id);
   if (ids.length === 0) return;
   // Only a death just recorded: a finish whose lease was taken over left its delivery in flight, and holds nothing.
+  // noIndex: SQLite would otherwise read `state = 'dead'` through its index, every dead delivery of the history.
   yield* run(
-    `UPDATE deliveries SET held_since_ms = ? WHERE id ${d.inList} AND state = 'dead' AND payout_key IS NOT NULL`,
+    `UPDATE deliveries SET held_since_ms = ? WHERE id ${d.inList} AND ${d.noIndex}state = 'dead'
+     AND payout_key IS NOT NULL`,
     [now, d.list(ids)],
   );
 }

@@ -250,7 +250,7 @@ export function createOutboxStore(ctx: StoreContext, commit: FinishCommit): Outb
       if (ids.length === 0) return;
       await write(() =>
         run(
-          `UPDATE deliveries SET lease_until_ms = ? WHERE id ${d.inList} AND state = 'inflight' AND lease_owner = ?`,
+          `UPDATE deliveries SET lease_until_ms = ? WHERE id ${d.inList} AND ${d.noIndex}state = 'inflight' AND lease_owner = ?`,
           [leaseUntilMs, d.list([...ids]), owner],
         ),
       );
@@ -269,7 +269,7 @@ export function createOutboxStore(ctx: StoreContext, commit: FinishCommit): Outb
         const released = yield* run(
           `UPDATE deliveries SET state = 'pending', attempts = ${d.greatest}(attempts - 1, 0), next_attempt_ms = ?,
              lease_owner = NULL, lease_until_ms = NULL, updated_ms = ?
-           WHERE id ${d.inList} AND state = 'inflight' AND lease_owner = ?`,
+           WHERE id ${d.inList} AND ${d.noIndex}state = 'inflight' AND lease_owner = ?`,
           [now, now, d.list([...ids]), owner],
         );
         if (released > 0) yield* notifyWork(d, 'released');

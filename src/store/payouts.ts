@@ -20,7 +20,7 @@ import {
   toReconciliationView,
   type Row,
 } from './rows';
-import { all, get, rows, run, where, type Dialect, type RowSource, type Script } from './sql';
+import { all, get, marks, rows, run, where, type Dialect, type RowSource, type Script } from './sql';
 import type { PayoutStore } from './store';
 import type {
   ConfirmationSettlement,
@@ -220,11 +220,13 @@ function* raiseStuck(d: Dialect, check: StuckCheck): Script<SystemEvent[]> {
   if (candidates.length === 0) return [];
   // Locked and judged again (PostgreSQL re-checks a locked row's WHERE). SKIP LOCKED: a payout whose callback is
   // being stored right now is looked at on the next round.
+  // The ids as one placeholder each (at most check.limit): given as one list parameter, SQLite (no statistics) read
+  // the cutoffs' `state = ?` through payouts_state instead, every payout in those states, for seconds on a history.
   const stuckAt = stuckCondition(d, check.cutoffs);
   const found = yield* all(
-    `SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE id ${d.inList} AND ${unreported} AND ${stuckAt.sql}
+    `SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE id IN (${marks(candidates.length)}) AND ${unreported} AND ${stuckAt.sql}
      ORDER BY state_since_ms${d.forUpdateSkipLocked}`,
-    [d.list(candidates.map((c) => c.id)), ...stuckAt.params],
+    [...candidates.map((c) => c.id), ...stuckAt.params],
   );
   const stuck = found.map(toPayoutRecord);
   yield* rows(

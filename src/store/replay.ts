@@ -21,9 +21,10 @@ function* requeue(d: Dialect, ids: readonly string[], now: number): Script<Repla
   if (ids.length === 0) return result;
   const updated = yield* all<{ id: string }>(
     // A delivery of an ordered destination keeps its place in its payout's line (and holds nothing while queued).
+    // noIndex: SQLite would otherwise read the state through its index, every delivered delivery of the history.
     `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_ms = ?, lease_owner = NULL,
        lease_until_ms = NULL, updated_ms = ?, replays = replays + 1, held_since_ms = NULL
-     WHERE id ${d.inList} AND state IN ('delivered', 'dead') RETURNING id`,
+     WHERE id ${d.inList} AND ${d.noIndex}state IN ('delivered', 'dead') RETURNING id`,
     [now, now, d.list([...ids])],
   );
   const requeued = new Set(updated.map((r) => r.id));

@@ -84,7 +84,9 @@ export interface Dialect {
   /**
    * Written before a column in a filter that matches most rows (`${d.noIndex}state = 'delivered'`), so SQLite's
    * planner, which keeps no statistics, does not search an index for it and sort, but reads in the listing's order
-   * and stops at a page: `+` there; PostgreSQL's planner weighs that from its own statistics, so nothing.
+   * and stops at a page; and beside a list of ids (`id ${d.inList} AND ${d.noIndex}state = 'dead'`), so it finds the
+   * ids by key instead of every row in that state. `+` there; PostgreSQL's planner weighs that from its own
+   * statistics, so nothing.
    */
   readonly noIndex: string;
   /**
@@ -138,6 +140,9 @@ export async function runScript<R>(script: Script<R>, execute: (s: Statement) =>
   }
   return step.value;
 }
+
+/** `?, ?, ?`: one placeholder per value, for `IN (...)` over a short list whose length the planner should see. */
+export const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 
 /**
  * `WHERE a = ? AND b < ?` from the conditions whose value is set, ANDed: the filters of listings and counts.

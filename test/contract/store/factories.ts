@@ -5,6 +5,7 @@ import { Client } from 'pg';
 import { openPostgresStore } from '../../support/store';
 import { openSqliteFile } from '../../support/sqlite';
 import type { Store } from '../../../src/store/store';
+import { sqliteHandleOf } from '../../../src/store';
 import { createTestDatabase, describePostgres } from '../../support/postgres';
 import { openSqliteStore } from './sqlite';
 
@@ -50,6 +51,33 @@ function harness(
   };
 }
 
+/** A statement that names its rows by a list of ids: `WHERE id IN (...)`, `WHERE d.id IN (...)`. */
+const BY_IDS = /\bWHERE (\w+\.)?id IN \(/;
+/** A row found through the table's primary key: its own index (text ids) or the rowid. */
+const BY_KEY = /SEARCH \w+ USING (COVERING )?INDEX sqlite_autoindex_\w+_1 \(id=\?\)|USING INTEGER PRIMARY KEY/;
+
+/**
+ * Watches what the store's connection prepares: a statement that names its rows by ids must find them by id. SQLite
+ * keeps no statistics here, so it takes any `state = ?` for a narrow index and may read every row in that state of
+ * a long history instead of the few ids (on the event loop, inside a write). The plan does not depend on the rows.
+ */
+function watchPlans(store: Store, found: string[]): Store {
+  const db = sqliteHandleOf(store);
+  if (db === undefined) return store;
+  const prepare = db.prepare.bind(db);
+  db.prepare = ((sql: string) => {
+    if (BY_IDS.test(sql)) {
+      const marks = (sql.match(/\?/g) ?? []).length;
+      const plan = (prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array<null>(marks).fill(null)) as { detail: string }[])
+        .map((r) => r.detail)
+        .join(' | ');
+      if (!BY_KEY.test(plan)) found.push(`${sql.replace(/\s+/g, ' ')}\n    plan: ${plan}`);
+    }
+    return prepare(sql);
+  }) as typeof db.prepare;
+  return store;
+}
+
 const sqlite: StoreFactory = {
   name: 'SQLite',
   // Every build has it: runs wherever the suite does.
@@ -58,9 +86,10 @@ const sqlite: StoreFactory = {
     const open = openSqliteStore;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skyrelay-contract-'));
     const file = path.join(dir, 'skyrelay.db');
+    const slowPlans: string[] = [];
     return Promise.resolve(
       harness(
-        () => open(file),
+        async () => watchPlans(await open(file), slowPlans),
         async (sql, params = []) => {
           const db = openSqliteFile(file, { timeout: 5_000 });
           try {
@@ -70,7 +99,12 @@ const sqlite: StoreFactory = {
             db.close();
           }
         },
-        () => fs.promises.rm(dir, { recursive: true, force: true }),
+        async () => {
+          await fs.promises.rm(dir, { recursive: true, force: true });
+          if (slowPlans.length > 0) {
+            throw new Error(`statements that name rows by id but do not find them by id:\n${slowPlans.join('\n')}`);
+          }
+        },
       ),
     );
   },
