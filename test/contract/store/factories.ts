@@ -65,7 +65,7 @@ function watchPlans(store: Store, found: string[]): Store {
   const db = sqliteHandleOf(store);
   if (db === undefined) return store;
   const prepare = db.prepare.bind(db);
-  db.prepare = ((sql: string) => {
+  db.prepare = (sql: string) => {
     if (BY_IDS.test(sql)) {
       const marks = (sql.match(/\?/g) ?? []).length;
       const plan = (prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array<null>(marks).fill(null)) as { detail: string }[])
@@ -74,7 +74,7 @@ function watchPlans(store: Store, found: string[]): Store {
       if (!BY_KEY.test(plan)) found.push(`${sql.replace(/\s+/g, ' ')}\n    plan: ${plan}`);
     }
     return prepare(sql);
-  }) as typeof db.prepare;
+  };
   return store;
 }
 
