@@ -1,5 +1,6 @@
 import type { CallbackEvent } from '../event';
 import type { Driver } from './driver';
+import { ReadLane } from './read-lane';
 import type { Dialect, Script } from './sql';
 
 /**
@@ -23,7 +24,7 @@ export interface StoreContext {
   readonly driver: Driver;
   readonly d: Dialect;
   readonly rules: DedupRules;
-  /** A read-only script, its failures as the store's own errors (off the event loop: see Driver.read). */
+  /** A read-only script, its failures as the store's own errors (off the event loop: see Driver.read), in the lane. */
   read<R>(script: () => Script<R>): Promise<R>;
   /** A small indexed read that must not queue behind long ones (see Driver.readQuick). */
   readQuick<R>(script: () => Script<R>): Promise<R>;
@@ -35,6 +36,7 @@ export interface StoreContext {
 
 /** `assertOpen` throws once the store is closing: nothing new starts then. */
 export function createContext(driver: Driver, rules: DedupRules, assertOpen: () => void): StoreContext {
+  const lane = new ReadLane();
   return {
     driver,
     d: driver.d,
@@ -42,7 +44,7 @@ export function createContext(driver: Driver, rules: DedupRules, assertOpen: () 
     assertOpen,
     read: async (script) => {
       assertOpen();
-      return driver.read(script);
+      return lane.run(() => driver.read(script));
     },
     readQuick: async (script) => {
       assertOpen();

@@ -10,8 +10,8 @@ export interface Driver {
   readonly d: Dialect;
   /**
    * Runs a read-only script in one read transaction (SQLite: on a read thread, off the event loop; PostgreSQL: on a
-   * pooled connection, autocommit); either way one at a time per process. It sees every write that resolved before
-   * it was called.
+   * pooled connection, autocommit). The store's ReadLane lets one run at a time per process. It sees every write
+   * that resolved before it was called.
    */
   read<R>(script: () => Script<R>): Promise<R>;
   /**

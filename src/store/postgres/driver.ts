@@ -104,20 +104,8 @@ export class PostgresDriver implements Driver {
     this.listener = new WorkListener(this.connectClient, onError);
   }
 
-  /**
-   * Reads run one at a time in this process, as SQLite's on its one read thread: the server shares the machine's
-   * cores, and three dashboard listings at once took the CPU that ingest's commits needed (a paced 100 callbacks/s
-   * saw its ack p99 rise by half a second). readQuick, the worker's and the caches' small reads, does not queue.
-   */
-  read<R>(script: () => Script<R>): Promise<R> {
-    const run = this.readLane.then(() => this.readNow(script));
-    this.readLane = run.catch(() => undefined);
-    return run;
-  }
-
-  private readLane: Promise<unknown> = Promise.resolve();
-
-  private async readNow<R>(script: () => Script<R>): Promise<R> {
+  /** On any pooled connection (the store's ReadLane lets one run at a time per process). */
+  async read<R>(script: () => Script<R>): Promise<R> {
     this.assertOpen();
     let client: pg.PoolClient | undefined;
     try {
@@ -131,9 +119,9 @@ export class PostgresDriver implements Driver {
     }
   }
 
-  /** Not queued behind read()'s listings: small indexed reads the worker and the caches wait for. */
+  /** Small indexed reads the worker and the caches wait for: not in the lane, not queued behind listings. */
   readQuick<R>(script: () => Script<R>): Promise<R> {
-    return this.readNow(script);
+    return this.read(script);
   }
 
   async write<R>(script: () => Script<R>): Promise<R> {
