@@ -26,6 +26,8 @@ export const DATABASE_SHM_LOST_REASON = 'database -shm file was removed or repla
 export const DATABASE_SYNC_FAILED_REASON = 'database -wal file could not be flushed to disk';
 /** Without traffic a removed file is still noticed (log, alert, probes) within this long. */
 const FILE_CHECK_INTERVAL_MS = 1_000;
+/** How soon a copy of a removed -wal that found the file busy is tried again. */
+const WRITE_BACK_RETRY_MS = 10;
 /** How long a job lock is held without renewal: a process that died holding one blocks the job this long. */
 const JOB_LOCK_MS = 30_000;
 /**
@@ -107,6 +109,7 @@ export class SqliteDriver implements Driver {
   private walLost = false;
   /** Why copying the lost -wal home last failed; undefined when it last succeeded (or was never needed). */
   private writeBackFailed: string | undefined;
+  private writeBackRetry: NodeJS.Timeout | undefined;
   private wroteBack = false;
   private closing: Promise<void> | undefined;
   /** store.synchronous FULL: commits are flushed off the event loop before they count (see wal-sync.ts). */
@@ -285,7 +288,17 @@ export class SqliteDriver implements Driver {
   }
 
   private writeBackFailure(why: string): void {
-    // Tried again at the next check; logged once per kind of failure, not every second.
+    // Tried again soon, not only at the next check a second later: until it succeeds the acknowledged commits live
+    // only in the removed file, and a process killed meanwhile takes them with it. A reader's snapshot or a
+    // checkpoint on the other thread (what makes it busy) lasts milliseconds.
+    if (this.writeBackRetry === undefined && this.closing === undefined) {
+      this.writeBackRetry = setTimeout(() => {
+        this.writeBackRetry = undefined;
+        this.writeBackLostLog();
+      }, WRITE_BACK_RETRY_MS);
+      this.writeBackRetry.unref();
+    }
+    // Logged once per kind of failure, not at every try.
     if (this.writeBackFailed === why) return;
     this.writeBackFailed = why;
     this.logger?.error(
@@ -364,6 +377,7 @@ export class SqliteDriver implements Driver {
   close(): Promise<void> {
     this.closing ??= (async () => {
       if (this.fileWatch) clearInterval(this.fileWatch);
+      if (this.writeBackRetry) clearTimeout(this.writeBackRetry);
       await this.checkpointer?.stop();
       await this.reader?.stop();
       this.db.close();

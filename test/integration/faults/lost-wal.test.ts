@@ -113,7 +113,11 @@ describe('-wal or -shm removed under a loaded daemon (built daemon, SIGKILL)', f
       const second = await start(dbPath);
       const stored = await storedControlNumbers(dbPath);
       const lost = acked.filter((cn) => !stored.has(cn));
-      expect(lost, `acknowledged callbacks lost (of ${acked.length})`).to.deep.equal([]);
+      // With what the first process logged: whether it copied the removed -wal home, or why not.
+      expect(
+        lost,
+        `acknowledged callbacks lost (of ${acked.length}); it logged:\n${first.output().slice(-3000)}`,
+      ).to.deep.equal([]);
 
       expect(readiness?.body, 'red while callbacks met the removed file').to.deep.equal({
         status: 'unavailable',
