@@ -299,7 +299,7 @@ export const NEXT_PROBE = `SELECT min(b.probe_ms) AS t FROM destination_states b
   AND EXISTS (SELECT 1 FROM deliveries d WHERE d.destination = b.destination AND d.state = 'pending')`;
 
 export function createBreakerStore(ctx: StoreContext): BreakerStore {
-  const { read, write, d } = ctx;
+  const { readQuick, write, d } = ctx;
   return {
     recordBreakerFailure: (failure) => write(() => recordFailure(d, failure)),
     recordBreakerSuccess: (destination, now) => write(() => recordSuccess(d, destination, now)),
@@ -308,8 +308,9 @@ export function createBreakerStore(ctx: StoreContext): BreakerStore {
     applyBreakerSettings: async (settings, now) => {
       if (settings.length > 0) await write(() => applySettings(settings, now));
     },
+    // A row per destination, read by every process's breakers on a timer: not queued behind listings.
     readBreakers: () =>
-      read(function* () {
+      readQuick(function* () {
         const found = yield* all<StateRow>(`SELECT * FROM destination_states ORDER BY destination${d.byteOrder}`);
         return found.map(toRecord);
       }),

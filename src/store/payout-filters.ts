@@ -51,11 +51,13 @@ export const AGE_PROBE_ROWS = 1000;
  * order reaches old payouts only after every newer one, so an id scan is slow exactly when the filter matters. The
  * two statements: `probe` looks at the newest AGE_PROBE_ROWS alone (answers when they fill the page); `byAge` reads
  * the matching ids from payouts_since first (a materialized CTE: neither planner may fold it into an id scan) and
- * sorts them. Undefined for any other filter: those have an index that starts with their own column.
+ * sorts them. Undefined on PostgreSQL, and with any other filter but `open`: those have an index of their own.
  */
-export function agePage(f: PayoutCountFilter & { before?: string | undefined }, limit: number) {
-  if (f.stateSinceBeforeMs === undefined || f.state !== undefined || f.partner !== undefined) return undefined;
-  if (f.stuck !== undefined) return undefined;
+export function agePage(d: Dialect, f: PayoutCountFilter & { before?: string | undefined }, limit: number) {
+  // PostgreSQL's planner weighs the age filter from its statistics itself.
+  if (d.name !== 'sqlite' || f.stateSinceBeforeMs === undefined) return undefined;
+  const others = [f.state, f.partner, f.stuck, f.confirmation, f.anomalies || undefined];
+  if (others.some((v) => v !== undefined)) return undefined;
   const w = payoutWhere(f);
   const newest = where([['id < ?', f.before]]);
   return {
@@ -71,16 +73,19 @@ export function agePage(f: PayoutCountFilter & { before?: string | undefined }, 
   };
 }
 
-/** One cutoff (see StuckCutoff): in its state since before it, for its partner or every partner but the listed. */
-export function cutoffCondition(d: Dialect, c: StuckCutoff): { sql: string; params: unknown[] } {
-  const conditions = ['state = ?', 'state_since_ms < ?'];
+/**
+ * One cutoff (see StuckCutoff): in its state since before it, for its partner or every partner but the listed.
+ * `noIndex` (the dialect's) keeps SQLite from searching an index for these columns: for a re-read by ids.
+ */
+export function cutoffCondition(d: Dialect, c: StuckCutoff, noIndex = ''): { sql: string; params: unknown[] } {
+  const conditions = [`${noIndex}state = ?`, `${noIndex}state_since_ms < ?`];
   const params: unknown[] = [c.state, c.stateSinceBeforeMs];
   if (c.partner !== undefined) {
-    conditions.push('partner = ?');
+    conditions.push(`${noIndex}partner = ?`);
     params.push(c.partner);
   }
   if (c.exceptPartners !== undefined && c.exceptPartners.length > 0) {
-    conditions.push(`NOT (partner ${d.inList})`);
+    conditions.push(`NOT (${noIndex}partner ${d.inList})`);
     params.push(d.list(c.exceptPartners));
   }
   return { sql: `(${conditions.join(' AND ')})`, params };
@@ -90,8 +95,12 @@ export function cutoffCondition(d: Dialect, c: StuckCutoff): { sql: string; para
  * Past any of the cutoffs (see StuckCutoff): computed outside the store from the waits per state and partner, so
  * the stuck check, the dashboard's stuck view and its count agree. Nothing when there are none.
  */
-export function stuckCondition(d: Dialect, cutoffs: readonly StuckCutoff[]): { sql: string; params: unknown[] } {
+export function stuckCondition(
+  d: Dialect,
+  cutoffs: readonly StuckCutoff[],
+  noIndex = '',
+): { sql: string; params: unknown[] } {
   if (cutoffs.length === 0) return { sql: '0 = 1', params: [] };
-  const parts = cutoffs.map((c) => cutoffCondition(d, c));
+  const parts = cutoffs.map((c) => cutoffCondition(d, c, noIndex));
   return { sql: `(${parts.map((p) => p.sql).join(' OR ')})`, params: parts.flatMap((p) => p.params) };
 }

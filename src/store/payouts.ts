@@ -20,7 +20,7 @@ import {
   toReconciliationView,
   type Row,
 } from './rows';
-import { all, get, marks, rows, run, where, type Dialect, type RowSource, type Script } from './sql';
+import { all, get, rows, run, where, type Dialect, type RowSource, type Script } from './sql';
 import type { PayoutStore } from './store';
 import type {
   ConfirmationSettlement,
@@ -220,13 +220,14 @@ function* raiseStuck(d: Dialect, check: StuckCheck): Script<SystemEvent[]> {
   if (candidates.length === 0) return [];
   // Locked and judged again (PostgreSQL re-checks a locked row's WHERE). SKIP LOCKED: a payout whose callback is
   // being stored right now is looked at on the next round.
-  // The ids as one placeholder each (at most check.limit): given as one list parameter, SQLite (no statistics) read
-  // the cutoffs' `state = ?` through payouts_state instead, every payout in those states, for seconds on a history.
-  const stuckAt = stuckCondition(d, check.cutoffs);
+  // noIndex on every other column: SQLite (no statistics) would otherwise read the cutoffs' state, partner or age
+  // through their indexes, every payout in those states or of that partner, instead of the hundred ids.
+  const stuckAt = stuckCondition(d, check.cutoffs, d.noIndex);
   const found = yield* all(
-    `SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE id IN (${marks(candidates.length)}) AND ${unreported} AND ${stuckAt.sql}
+    `SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE id ${d.inList} AND ${d.noIndex}state NOT IN (${FINAL_LIST})
+       AND (stuck_state IS NULL OR stuck_state <> state) AND ${stuckAt.sql}
      ORDER BY state_since_ms${d.forUpdateSkipLocked}`,
-    [...candidates.map((c) => c.id), ...stuckAt.params],
+    [d.list(candidates.map((c) => c.id)), ...stuckAt.params],
   );
   const stuck = found.map(toPayoutRecord);
   yield* rows(
@@ -317,7 +318,7 @@ function* settleConfirmation(d: Dialect, c: ConfirmationSettlement): Script<bool
 
 /** The ids of one page of a listing, newest first. */
 function* payoutPage(d: Dialect, f: PayoutFilter): Script<Array<{ id: string }>> {
-  const byAge = agePage(f, f.limit);
+  const byAge = agePage(d, f, f.limit);
   if (byAge !== undefined) {
     const newest = yield* all<{ id: string }>(byAge.probe.sql, byAge.probe.params);
     return newest.length >= f.limit ? newest : yield* all<{ id: string }>(byAge.byAge.sql, byAge.byAge.params);

@@ -141,9 +141,6 @@ export async function runScript<R>(script: Script<R>, execute: (s: Statement) =>
   return step.value;
 }
 
-/** `?, ?, ?`: one placeholder per value, for `IN (...)` over a short list whose length the planner should see. */
-export const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
-
 /**
  * `WHERE a = ? AND b < ?` from the conditions whose value is set, ANDed: the filters of listings and counts.
  * A condition with `?` takes its value as the parameter; one without takes none (a flag).

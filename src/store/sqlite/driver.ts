@@ -26,8 +26,8 @@ export const DATABASE_SHM_LOST_REASON = 'database -shm file was removed or repla
 export const DATABASE_SYNC_FAILED_REASON = 'database -wal file could not be flushed to disk';
 /** Without traffic a removed file is still noticed (log, alert, probes) within this long. */
 const FILE_CHECK_INTERVAL_MS = 1_000;
-/** How soon a copy of a removed -wal that found the file busy is tried again. */
-const WRITE_BACK_RETRY_MS = 10;
+/** How soon a copy of a removed -wal that found the file busy is first tried again (then twice as long, to 1 s). */
+const WRITE_BACK_FIRST_RETRY_MS = 10;
 /** How long a job lock is held without renewal: a process that died holding one blocks the job this long. */
 const JOB_LOCK_MS = 30_000;
 /**
@@ -110,6 +110,7 @@ export class SqliteDriver implements Driver {
   /** Why copying the lost -wal home last failed; undefined when it last succeeded (or was never needed). */
   private writeBackFailed: string | undefined;
   private writeBackRetry: NodeJS.Timeout | undefined;
+  private writeBackRetryMs = WRITE_BACK_FIRST_RETRY_MS / 2;
   private wroteBack = false;
   private closing: Promise<void> | undefined;
   /** store.synchronous FULL: commits are flushed off the event loop before they count (see wal-sync.ts). */
@@ -273,7 +274,7 @@ export class SqliteDriver implements Driver {
     if (!this.walLost || this.closing !== undefined || fs.existsSync(`${this.options.path}-wal`)) return;
     try {
       const [result] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
-      if (result?.busy !== 0) return this.writeBackFailure('another connection is reading or writing');
+      if (result?.busy !== 0) return this.writeBackFailure('another connection is reading or writing', true);
       if (this.writeBackFailed !== undefined || !this.wroteBack) {
         this.logger?.warn(
           { path: this.options.path },
@@ -282,20 +283,23 @@ export class SqliteDriver implements Driver {
       }
       this.wroteBack = true;
       this.writeBackFailed = undefined;
+      this.writeBackRetryMs = WRITE_BACK_FIRST_RETRY_MS / 2;
     } catch (err) {
       this.writeBackFailure(describeFailure(err, failures));
     }
   }
 
-  private writeBackFailure(why: string): void {
-    // Tried again soon, not only at the next check a second later: until it succeeds the acknowledged commits live
-    // only in the removed file, and a process killed meanwhile takes them with it. A reader's snapshot or a
-    // checkpoint on the other thread (what makes it busy) lasts milliseconds.
-    if (this.writeBackRetry === undefined && this.closing === undefined) {
+  private writeBackFailure(why: string, busy = false): void {
+    // Busy (a reader's snapshot, a checkpoint on the other thread: milliseconds) is tried again soon, backing off,
+    // not only at the next check a second later: until a copy succeeds the acknowledged commits live only in the
+    // removed file, and a process killed meanwhile takes them with it. Each try may wait 10 ms on the event loop
+    // (the busy handler), hence the back-off. Any other failure waits for the next check.
+    if (busy && this.writeBackRetry === undefined && this.closing === undefined) {
+      this.writeBackRetryMs = Math.min(this.writeBackRetryMs * 2, FILE_CHECK_INTERVAL_MS);
       this.writeBackRetry = setTimeout(() => {
         this.writeBackRetry = undefined;
         this.writeBackLostLog();
-      }, WRITE_BACK_RETRY_MS);
+      }, this.writeBackRetryMs);
       this.writeBackRetry.unref();
     }
     // Logged once per kind of failure, not at every try.
@@ -303,7 +307,7 @@ export class SqliteDriver implements Driver {
     this.writeBackFailed = why;
     this.logger?.error(
       { path: this.options.path, reason: why },
-      'could not copy the removed -wal file into the database file yet; trying again every second',
+      'could not copy the removed -wal file into the database file yet; trying again',
     );
   }
 

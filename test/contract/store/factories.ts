@@ -51,27 +51,46 @@ function harness(
   };
 }
 
-/** A statement that names its rows by a list of ids: `WHERE id IN (...)`, `WHERE d.id IN (...)`. */
-const BY_IDS = /\bWHERE (\w+\.)?id IN \(/;
-/** A row found through the table's primary key: its own index (text ids) or the rowid. */
-const BY_KEY = /SEARCH \w+ USING (COVERING )?INDEX sqlite_autoindex_\w+_1 \(id=\?\)|USING INTEGER PRIMARY KEY/;
+/** A statement that names its rows by a list of ids it is given: `WHERE id IN (<the list>)`, `WHERE d.id IN (...)`. */
+const BY_IDS = /\bWHERE (?:(\w+)\.)?id IN \((?:SELECT value FROM json_each\(\?\)|\?)/;
+
+/** Whose rows the ids name: the qualifier (`d.id`), or the table the statement updates or reads first. */
+function namedRows(sql: string): string | undefined {
+  const by = BY_IDS.exec(sql);
+  if (by === null) return undefined;
+  return by[1] ?? /\b(?:UPDATE|FROM)\s+(\w+)/.exec(sql)?.[1];
+}
 
 /**
- * Watches what the store's connection prepares: a statement that names its rows by ids must find them by id. SQLite
- * keeps no statistics here, so it takes any `state = ?` for a narrow index and may read every row in that state of
- * a long history instead of the few ids (on the event loop, inside a write). The plan does not depend on the rows.
+ * The plan's lines that read `rows` other than by key: a search through another index, or a scan. A row found by
+ * key is its table's own index (text ids) or the rowid.
+ */
+function readsNotByKey(plan: readonly string[], rows: string): string[] {
+  const about = new RegExp(`^(SEARCH|SCAN) ${rows}\\b`);
+  const byKey = /USING (COVERING )?INDEX sqlite_autoindex_\w+_1 \(id=\?\)|USING INTEGER PRIMARY KEY/;
+  return plan.filter((line) => about.test(line) && !byKey.test(line));
+}
+
+/**
+ * Watches what the store's connection prepares: a statement that names its rows by ids must find them by id, on
+ * every line of its plan that reads those rows. SQLite keeps no statistics here, so it takes any `state = ?` for a
+ * narrow index and may read every row in that state of a long history instead of the few ids (on the event loop,
+ * inside a write). The plan does not depend on the rows, nor on the length of the list (one parameter).
  */
 function watchPlans(store: Store, found: string[]): Store {
   const db = sqliteHandleOf(store);
   if (db === undefined) return store;
   const prepare = db.prepare.bind(db);
   db.prepare = (sql: string) => {
-    if (BY_IDS.test(sql)) {
+    const rows = namedRows(sql);
+    if (rows !== undefined) {
       const marks = (sql.match(/\?/g) ?? []).length;
-      const plan = (prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array<null>(marks).fill(null)) as { detail: string }[])
-        .map((r) => r.detail)
-        .join(' | ');
-      if (!BY_KEY.test(plan)) found.push(`${sql.replace(/\s+/g, ' ')}\n    plan: ${plan}`);
+      const plan = (
+        prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array<null>(marks).fill(null)) as { detail: string }[]
+      ).map((r) => r.detail);
+      if (readsNotByKey(plan, rows).length > 0) {
+        found.push(`${sql.replace(/\s+/g, ' ')}\n    plan: ${plan.join(' | ')}`);
+      }
     }
     return prepare(sql);
   };

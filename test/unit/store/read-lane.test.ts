@@ -12,7 +12,17 @@ function fakeClock() {
     },
     clock: {
       now: () => now,
-      sleep: (ms: number) => new Promise<void>((resolve) => rests.push({ ms, end: resolve })),
+      // A rest ends when the test says, and the clock has moved on by its length.
+      sleep: (ms: number) =>
+        new Promise<void>((resolve) =>
+          rests.push({
+            ms,
+            end: () => {
+              now += ms;
+              resolve();
+            },
+          }),
+        ),
     },
   };
 }
@@ -34,9 +44,9 @@ describe('ReadLane', () => {
     expect(await lane.run(() => Promise.resolve(2))).to.equal(2);
   });
 
-  it('runs queued reads one at a time, resting as long as the last one took before the next starts', async () => {
+  it('runs queued reads one at a time; past its burst, rests as long as the last one took before the next', async () => {
     const t = fakeClock();
-    const lane = new ReadLane(t.clock);
+    const lane = new ReadLane(t.clock, 0);
     const started: string[] = [];
     let running = 0;
     let most = 0;
@@ -75,7 +85,7 @@ describe('ReadLane', () => {
 
   it('a failed read frees the lane for the next, after its rest', async () => {
     const t = fakeClock();
-    const lane = new ReadLane(t.clock);
+    const lane = new ReadLane(t.clock, 0);
     const failed = lane.run(() => {
       t.advance(20);
       return Promise.reject(new Error('gone'));
@@ -90,5 +100,29 @@ describe('ReadLane', () => {
     expect(t.rests.map((r) => r.ms)).to.deep.equal([20]);
     t.rests[0]?.end();
     expect(await next).to.equal('ok');
+  });
+
+  it('lets a burst of reads through back to back, then rests once it is spent; time outside reads earns it back', async () => {
+    const t = fakeClock();
+    const lane = new ReadLane(t.clock, 100);
+    const read = () => {
+      t.advance(30);
+      return Promise.resolve();
+    };
+    const five = Array.from({ length: 5 }, () => lane.run(read));
+    await Promise.all(five.slice(0, 4));
+    await settle();
+    // 4 × 30 ms against 100 ms: the fourth overdrew it by 20 ms, and a fifth was waiting.
+    expect(t.rests.map((r) => r.ms)).to.deep.equal([20]);
+    t.rests[0]?.end();
+    await five[4];
+    await settle();
+    expect(t.rests).to.have.length(1);
+
+    // A pause as long as the burst earns it all back: the next reads run without a rest.
+    t.advance(200);
+    await Promise.all([lane.run(read), lane.run(read), lane.run(read)]);
+    await settle();
+    expect(t.rests).to.have.length(1);
   });
 });
