@@ -1,9 +1,16 @@
 import { FINAL_PAYOUT_STATES, PAYOUT_CONFIRMATIONS, type PayoutConfirmation } from '../event';
-import type { PayoutCountFilter, StuckCutoff } from '../payouts/types';
-import { where, type Dialect } from './sql';
+import type { PayoutCountFilter, PayoutFilter, StuckCutoff } from '../payouts/types';
+import { all, where, type Dialect, type Script } from './sql';
 
-/** The listings' filters over payouts as SQL: each set filter ANDed, and the stuck view's cutoffs. */
+/** The listings' filters over payouts as SQL (each set filter ANDed, the stuck view's cutoffs), and a listing's page. */
 export const FINAL_LIST = FINAL_PAYOUT_STATES.map((s) => `'${s}'`).join(', ');
+
+/**
+ * Open payouts whose state was not reported stuck yet: the text of payouts_open's WHERE, so its index applies;
+ * `noIndex` (the dialect's) for a re-read by ids, where no index on the state may be searched.
+ */
+export const unreported = (noIndex = ''): string =>
+  `${noIndex}state NOT IN (${FINAL_LIST}) AND (stuck_state IS NULL OR stuck_state <> state)`;
 
 function confirmationLiteral(confirmation: PayoutConfirmation): string {
   if (!PAYOUT_CONFIRMATIONS.includes(confirmation)) throw new Error(`not a confirmation: ${String(confirmation)}`);
@@ -103,4 +110,18 @@ export function stuckCondition(
   if (cutoffs.length === 0) return { sql: '0 = 1', params: [] };
   const parts = cutoffs.map((c) => cutoffCondition(d, c, noIndex));
   return { sql: `(${parts.map((p) => p.sql).join(' OR ')})`, params: parts.flatMap((p) => p.params) };
+}
+
+/** The ids of one page of a listing, newest first. */
+export function* payoutPage(d: Dialect, f: PayoutFilter): Script<Array<{ id: string }>> {
+  const byAge = agePage(d, f, f.limit);
+  if (byAge !== undefined) {
+    const newest = yield* all<{ id: string }>(byAge.probe.sql, byAge.probe.params);
+    return newest.length >= f.limit ? newest : yield* all<{ id: string }>(byAge.byAge.sql, byAge.byAge.params);
+  }
+  const ids = selectPayoutIds(d, f);
+  return yield* all<{ id: string }>(`SELECT id FROM (${ids.sql}) AS p ORDER BY id DESC LIMIT ?`, [
+    ...ids.params,
+    f.limit,
+  ]);
 }

@@ -26,14 +26,13 @@ import type {
   ConfirmationSettlement,
   NewReconciliation,
   PayoutCountFilter,
-  PayoutFilter,
   PayoutPolicy,
   PayoutRecord,
   PendingConfirmationQuery,
   StuckCheck,
 } from '../payouts/types';
 import { WRITER_SHARD } from './shard';
-import { FINAL_LIST, agePage, cutoffCondition, selectPayoutIds, stuckCondition } from './payout-filters';
+import { FINAL_LIST, cutoffCondition, payoutPage, selectPayoutIds, stuckCondition, unreported } from './payout-filters';
 import { insertEvents } from './writes';
 
 const OPEN_STATES = PAYOUT_STATES.filter((s) => !FINAL_PAYOUT_STATES.includes(s));
@@ -206,14 +205,12 @@ function* readHistory(partner: string, controlNumber: string): Script<PayoutHist
 /** Marks open payouts stuck in their state and stores one event each, in one transaction. */
 function* raiseStuck(d: Dialect, check: StuckCheck): Script<SystemEvent[]> {
   if (check.cutoffs.length === 0) return [];
-  // Open payouts whose state was not reported yet (the text of payouts_open's WHERE, so its index applies).
-  const unreported = `state NOT IN (${FINAL_LIST}) AND (stuck_state IS NULL OR stuck_state <> state)`;
   // The oldest past a cutoff, one branch per cutoff read from payouts_open alone: this runs on the writer, and the
   // payouts reported before (stuck ones stay so) must cost no row reads.
   const branches = check.cutoffs.map((c) => cutoffCondition(d, c));
   const candidates = yield* all<{ id: string }>(
     `SELECT id FROM (${branches
-      .map((b) => `SELECT id, state_since_ms FROM payouts WHERE ${unreported} AND ${b.sql}`)
+      .map((b) => `SELECT id, state_since_ms FROM payouts WHERE ${unreported()} AND ${b.sql}`)
       .join(' UNION ALL ')}) AS p ORDER BY state_since_ms LIMIT ?`,
     [...branches.flatMap((b) => b.params), check.limit],
   );
@@ -224,8 +221,7 @@ function* raiseStuck(d: Dialect, check: StuckCheck): Script<SystemEvent[]> {
   // through their indexes, every payout in those states or of that partner, instead of the hundred ids.
   const stuckAt = stuckCondition(d, check.cutoffs, d.noIndex);
   const found = yield* all(
-    `SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE id ${d.inList} AND ${d.noIndex}state NOT IN (${FINAL_LIST})
-       AND (stuck_state IS NULL OR stuck_state <> state) AND ${stuckAt.sql}
+    `SELECT ${PAYOUT_COLUMNS} FROM payouts WHERE id ${d.inList} AND ${unreported(d.noIndex)} AND ${stuckAt.sql}
      ORDER BY state_since_ms${d.forUpdateSkipLocked}`,
     [d.list(candidates.map((c) => c.id)), ...stuckAt.params],
   );
@@ -314,20 +310,6 @@ function* settleConfirmation(d: Dialect, c: ConfirmationSettlement): Script<bool
     Date.now(),
   );
   return true;
-}
-
-/** The ids of one page of a listing, newest first. */
-function* payoutPage(d: Dialect, f: PayoutFilter): Script<Array<{ id: string }>> {
-  const byAge = agePage(d, f, f.limit);
-  if (byAge !== undefined) {
-    const newest = yield* all<{ id: string }>(byAge.probe.sql, byAge.probe.params);
-    return newest.length >= f.limit ? newest : yield* all<{ id: string }>(byAge.byAge.sql, byAge.byAge.params);
-  }
-  const ids = selectPayoutIds(d, f);
-  return yield* all<{ id: string }>(`SELECT id FROM (${ids.sql}) AS p ORDER BY id DESC LIMIT ?`, [
-    ...ids.params,
-    f.limit,
-  ]);
 }
 
 function* findPayouts(controlNumber: string, partner: string | undefined): Script<PayoutRecord[]> {

@@ -12,6 +12,7 @@ import { openDatabase } from './database';
 import { ReadThread } from './reader';
 import { PreparedStatements } from './statements';
 import { WalSync } from './wal-sync';
+import { WalWriteBack } from './wal-write-back';
 
 /** What /healthz, /readyz, the log and the alert say when the file under the open handle is gone. */
 export const DATABASE_LOST_REASON = 'database file was removed or replaced';
@@ -26,8 +27,6 @@ export const DATABASE_SHM_LOST_REASON = 'database -shm file was removed or repla
 export const DATABASE_SYNC_FAILED_REASON = 'database -wal file could not be flushed to disk';
 /** Without traffic a removed file is still noticed (log, alert, probes) within this long. */
 const FILE_CHECK_INTERVAL_MS = 1_000;
-/** How soon a copy of a removed -wal that found the file busy is first tried again (then twice as long, to 1 s). */
-const WRITE_BACK_FIRST_RETRY_MS = 10;
 /** How long a job lock is held without renewal: a process that died holding one blocks the job this long. */
 const JOB_LOCK_MS = 30_000;
 /**
@@ -107,11 +106,7 @@ export class SqliteDriver implements Driver {
   private lost: string | undefined;
   /** Whether the lost file is the -wal while the database file is still there: its commits can be copied home. */
   private walLost = false;
-  /** Why copying the lost -wal home last failed; undefined when it last succeeded (or was never needed). */
-  private writeBackFailed: string | undefined;
-  private writeBackRetry: NodeJS.Timeout | undefined;
-  private writeBackRetryMs = WRITE_BACK_FIRST_RETRY_MS / 2;
-  private wroteBack = false;
+  private readonly walWriteBack: WalWriteBack;
   private closing: Promise<void> | undefined;
   /** store.synchronous FULL: commits are flushed off the event loop before they count (see wal-sync.ts). */
   private readonly walSync: WalSync | undefined;
@@ -133,6 +128,7 @@ export class SqliteDriver implements Driver {
     // the committing thread, the event loop.
     this.db = openDatabase({ ...options, synchronous: 'NORMAL' });
     this.walSync = durable ? new WalSync(`${options.path}-wal`) : undefined;
+    this.walWriteBack = new WalWriteBack(this.db, options.path, (err) => describeFailure(err, failures), logger);
     this.file = identify(options.path);
     this.prepared = new PreparedStatements(this.db);
     this.checkpointer = this.file && !options.mustExist ? Checkpointer.start(options.path) : undefined;
@@ -263,52 +259,9 @@ export class SqliteDriver implements Driver {
     return this.lostError();
   }
 
-  /**
-   * After the -wal was removed, SQLite keeps committing into the removed file, which is gone for good when the
-   * process ends: acknowledged callbacks not yet copied into the database file would go with it. A checkpoint
-   * copies them now. Only while nothing has taken the -wal's place: a file there is another process's log, and
-   * copying this one under it would corrupt what that process reads. Repeated every check, for the alert and the
-   * attempts still written through this handle.
-   */
+  /** Copies the removed -wal home (see WalWriteBack), while the -wal is what was lost and the store is open. */
   private writeBackLostLog(): void {
-    if (!this.walLost || this.closing !== undefined || fs.existsSync(`${this.options.path}-wal`)) return;
-    try {
-      const [result] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
-      if (result?.busy !== 0) return this.writeBackFailure('another connection is reading or writing', true);
-      if (this.writeBackFailed !== undefined || !this.wroteBack) {
-        this.logger?.warn(
-          { path: this.options.path },
-          'commits in the removed -wal file were copied into the database file; restart skyrelay on this folder',
-        );
-      }
-      this.wroteBack = true;
-      this.writeBackFailed = undefined;
-      this.writeBackRetryMs = WRITE_BACK_FIRST_RETRY_MS / 2;
-    } catch (err) {
-      this.writeBackFailure(describeFailure(err, failures));
-    }
-  }
-
-  private writeBackFailure(why: string, busy = false): void {
-    // Busy (a reader's snapshot, a checkpoint on the other thread: milliseconds) is tried again soon, backing off,
-    // not only at the next check a second later: until a copy succeeds the acknowledged commits live only in the
-    // removed file, and a process killed meanwhile takes them with it. Each try may wait 10 ms on the event loop
-    // (the busy handler), hence the back-off. Any other failure waits for the next check.
-    if (busy && this.writeBackRetry === undefined && this.closing === undefined) {
-      this.writeBackRetryMs = Math.min(this.writeBackRetryMs * 2, FILE_CHECK_INTERVAL_MS);
-      this.writeBackRetry = setTimeout(() => {
-        this.writeBackRetry = undefined;
-        this.writeBackLostLog();
-      }, this.writeBackRetryMs);
-      this.writeBackRetry.unref();
-    }
-    // Logged once per kind of failure, not at every try.
-    if (this.writeBackFailed === why) return;
-    this.writeBackFailed = why;
-    this.logger?.error(
-      { path: this.options.path, reason: why },
-      'could not copy the removed -wal file into the database file yet; trying again',
-    );
+    if (this.walLost && this.closing === undefined) this.walWriteBack.run();
   }
 
   get lostReason(): string | undefined {
@@ -381,7 +334,7 @@ export class SqliteDriver implements Driver {
   close(): Promise<void> {
     this.closing ??= (async () => {
       if (this.fileWatch) clearInterval(this.fileWatch);
-      if (this.writeBackRetry) clearTimeout(this.writeBackRetry);
+      this.walWriteBack.stop();
       await this.checkpointer?.stop();
       await this.reader?.stop();
       this.db.close();
